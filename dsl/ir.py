@@ -1,0 +1,567 @@
+"""The intermediate representation: everything the engine needs to run a folder of playbooks.
+
+The IR is the contract between the language (`dsl/`) and the engine (`engine/`). It is a tree of
+small pydantic models, serialised as JSON, that travels in a journey workflow's input: a running
+journey keeps the exact version it entered with. Names in the IR are already checked and resolved;
+the engine never sees source text, positions or the AST.
+
+Conventions
+- Percentages are numbers from 0 to 100 (`40%` is `40`), as in events (contracts.md).
+- Money is a plain number in the account's currency (`25k` is `25000`).
+- Times of day are "HH:MM" in the account's time zone.
+- Every union is discriminated by a `kind` field, so JSON round-trips exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Action",
+    "Arith",
+    "Band",
+    "BandIs",
+    "Bundle",
+    "Compare",
+    "Component",
+    "ConditionTrigger",
+    "CountTrue",
+    "CreateTask",
+    "DateTrigger",
+    "Do",
+    "Duration",
+    "EventDef",
+    "EventField",
+    "EventTrigger",
+    "ExitRule",
+    "Expr",
+    "FieldRef",
+    "FieldType",
+    "FrequencyCap",
+    "If",
+    "Literal_",
+    "Logic",
+    "MetricDef",
+    "MetricRef",
+    "Model",
+    "Not",
+    "ParamValue",
+    "PercentOf",
+    "Playbook",
+    "PointRule",
+    "Policy",
+    "QuietHours",
+    "Reentry",
+    "ScheduleTrigger",
+    "ScoreModel",
+    "ScoreRef",
+    "Seen",
+    "SendEmail",
+    "SendInApp",
+    "SetField",
+    "Split",
+    "SplitArm",
+    "Statement",
+    "Step",
+    "TaskState",
+    "Template",
+    "TemplateText",
+    "TrendTrigger",
+    "Trigger",
+    "UpdateScore",
+    "Wait",
+    "WaitUntil",
+]
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- values
+
+
+DurationUnit = Literal["minutes", "hours", "days", "weeks", "business_days"]
+
+_UNIT_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 7 * 86400}
+
+
+class Duration(_Node):
+    """`30m`, `48h`, `2 days`, `3 weeks`, `2 business days`."""
+
+    amount: int
+    unit: DurationUnit
+
+    @property
+    def is_business(self) -> bool:
+        return self.unit == "business_days"
+
+    def seconds(self) -> int:
+        """Length in seconds; business days count as calendar days here (the engine skips weekends)."""
+        if self.unit == "business_days":
+            return self.amount * 86400
+        return self.amount * _UNIT_SECONDS[self.unit]
+
+
+ValueType = Literal[
+    "text", "number", "money", "percent", "boolean", "date", "datetime", "duration", "owner", "contact", "enum"
+]
+
+
+class FieldType(_Node):
+    """The declared type of an account field or event payload key."""
+
+    type: ValueType
+    values: tuple[str, ...] = ()  # for `enum`: the allowed values, in declared order
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+class Literal_(_Node):
+    kind: Literal["literal"] = "literal"
+    type: ValueType
+    value: str | float | int | bool | None
+
+
+class FieldRef(_Node):
+    """An account field, possibly a path into an owner or contact: `csm.manager.email`."""
+
+    kind: Literal["field"] = "field"
+    path: tuple[str, ...]
+
+
+class EventField(_Node):
+    """A key of the triggering event's payload (`where score >= 9`)."""
+
+    kind: Literal["event_field"] = "event_field"
+    name: str
+
+
+class ScoreRef(_Node):
+    """A score's value (`health`, `health.score`) or its band (`health.band`)."""
+
+    kind: Literal["score"] = "score"
+    score: str
+    part: Literal["value", "band"] = "value"
+
+
+class MetricRef(_Node):
+    kind: Literal["metric"] = "metric"
+    metric: str
+
+
+class TaskState(_Node):
+    """`task open` / `task done`: the state of the last task this journey created."""
+
+    kind: Literal["task_state"] = "task_state"
+    state: Literal["open", "done"]
+
+
+class Compare(_Node):
+    kind: Literal["compare"] = "compare"
+    op: Literal["==", "!=", "<", "<=", ">", ">="]
+    left: Expr
+    right: Expr
+
+
+class Logic(_Node):
+    kind: Literal["logic"] = "logic"
+    op: Literal["and", "or"]
+    args: tuple[Expr, ...]
+
+
+class Not(_Node):
+    kind: Literal["not"] = "not"
+    arg: Expr
+
+
+class Arith(_Node):
+    kind: Literal["arith"] = "arith"
+    op: Literal["+", "-", "*", "/"]
+    left: Expr
+    right: Expr
+
+
+class PercentOf(_Node):
+    """`80% of seats_licensed`: percent / 100 * value."""
+
+    kind: Literal["percent_of"] = "percent_of"
+    percent: Expr
+    of: Expr
+
+
+class BandIs(_Node):
+    """`health is red` (and, as a trigger, `health becomes red`)."""
+
+    kind: Literal["band_is"] = "band_is"
+    score: str
+    band: str
+
+
+class Seen(_Node):
+    """`seen EVENT`, `seen EVENT within 7 days`, `seen EVENT more than 30 days ago`.
+
+    True when the account has an event of that name at or before the evaluation time and, with
+    `within`, no older than the duration; with `older_than`, at least one occurrence older than it.
+    """
+
+    kind: Literal["seen"] = "seen"
+    event: str
+    within: Duration | None = None
+    older_than: Duration | None = None
+
+
+class CountTrue(_Node):
+    """`exactly 2 of (a, b, c)`, `at least 2 of (a, b, c)`: how many conditions hold."""
+
+    kind: Literal["count_true"] = "count_true"
+    op: Literal["exactly", "at_least", "at_most"]
+    count: int
+    args: tuple[Expr, ...]
+
+
+Expr = Annotated[
+    Literal_
+    | FieldRef
+    | EventField
+    | ScoreRef
+    | MetricRef
+    | TaskState
+    | Compare
+    | Logic
+    | Not
+    | Arith
+    | PercentOf
+    | BandIs
+    | Seen
+    | CountTrue,
+    Field(discriminator="kind"),
+]
+
+
+# --------------------------------------------------------------------------- model
+
+
+class EventDef(_Node):
+    name: str
+    payload: dict[str, FieldType] = {}
+
+
+class MetricDef(_Node):
+    """`metric weekly_logins = count login over 7 days`."""
+
+    name: str
+    aggregate: Literal["count"] = "count"
+    event: str
+    window: Duration
+
+
+class PointRule(_Node):
+    """`40 if dau_pct >= 70% and feature_adoption >= 60%`; `when` None is `otherwise`."""
+
+    points: float
+    when: Expr | None = None
+
+
+class Component(_Node):
+    name: str
+    max_points: float
+    rules: tuple[PointRule, ...]
+    inputs: tuple[str, ...]  # the account fields the rules read
+
+
+class Band(_Node):
+    name: str
+    low: float
+    high: float
+
+
+class ScoreModel(_Node):
+    name: str
+    title: str = ""
+    components: tuple[Component, ...]
+    bands: tuple[Band, ...]
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for component in self.components:
+            for name in component.inputs:
+                seen.setdefault(name, None)
+        return tuple(seen)
+
+
+class QuietHours(_Node):
+    start: str  # "20:00"
+    end: str  # "08:00"
+
+
+class FrequencyCap(_Node):
+    channel: Literal["email", "in_app"] = "email"
+    count: int
+    per: Duration
+
+
+class Policy(_Node):
+    quiet_hours: QuietHours | None = None
+    caps: tuple[FrequencyCap, ...] = ()
+
+
+class Model(_Node):
+    fields: dict[str, FieldType] = {}
+    events: dict[str, EventDef] = {}
+    metrics: dict[str, MetricDef] = {}
+
+
+# --------------------------------------------------------------------------- templates
+
+
+class TemplateText(_Node):
+    """One Jinja2 source, with the file it came from (for messages that name it)."""
+
+    source: str
+    path: str = ""
+
+
+class Template(_Node):
+    """An email (`subject`, `text`, `html`) or an in-app message (`subject` is its title)."""
+
+    name: str
+    channel: Literal["email", "in_app"]
+    subject: TemplateText
+    text: TemplateText
+    html: TemplateText | None = None
+
+
+# --------------------------------------------------------------------------- triggers
+
+
+class EventTrigger(_Node):
+    kind: Literal["event"] = "event"
+    event: str
+    where: Expr | None = None
+
+
+class ConditionTrigger(_Node):
+    """Fires on the edge: when `condition` goes from false or unknown to true.
+
+    `health becomes red` is a ConditionTrigger on `BandIs`.
+    """
+
+    kind: Literal["condition"] = "condition"
+    condition: Expr
+
+
+class DateTrigger(_Node):
+    """`90 days before renewal_date`: at `at` (account time) on the shifted date."""
+
+    kind: Literal["date"] = "date"
+    field: str
+    offset_days: int  # negative: before
+    at: str = "09:00"
+
+
+class ScheduleTrigger(_Node):
+    """`every month [on day D] [at HH:MM]`, `every quarter`, `every week on monday`."""
+
+    kind: Literal["schedule"] = "schedule"
+    every: Literal["week", "month", "quarter"]
+    day: int = 1  # day of month (month, quarter) or ISO weekday 1-7 (week)
+    at: str = "10:00"
+
+
+class TrendTrigger(_Node):
+    """`weekly_logins down 40% week over week for 3 weeks`, checked Mondays at `at`."""
+
+    kind: Literal["trend"] = "trend"
+    metric: str
+    direction: Literal["down", "up"]
+    percent: float
+    weeks: int
+    at: str = "09:00"
+
+
+Trigger = Annotated[
+    EventTrigger | ConditionTrigger | DateTrigger | ScheduleTrigger | TrendTrigger,
+    Field(discriminator="kind"),
+]
+
+
+# --------------------------------------------------------------------------- statements
+
+
+class ParamValue(_Node):
+    """A plugin parameter: a literal, an account field, or a template string."""
+
+    kind: Literal["literal", "field", "template"]
+    value: str | float | int | bool | None = None
+    path: tuple[str, ...] = ()
+
+
+class SendEmail(_Node):
+    kind: Literal["send_email"] = "send_email"
+    template: str
+    to: tuple[str, ...] = ("primary_contact",)  # a contact field path
+
+
+class SendInApp(_Node):
+    kind: Literal["send_in_app"] = "send_in_app"
+    template: str
+
+
+class CreateTask(_Node):
+    kind: Literal["create_task"] = "create_task"
+    title: str  # a Jinja2 template string
+    owner: tuple[str, ...]  # an owner field path: ("csm",), ("csm", "manager")
+    due: Duration | None = None
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+
+
+class SetField(_Node):
+    kind: Literal["set"] = "set"
+    field: str
+    value: Expr
+
+
+class UpdateScore(_Node):
+    kind: Literal["update_score"] = "update_score"
+    score: str
+
+
+class Do(_Node):
+    """`do slack.notify channel="#cs" text="..."`: a plugin activity called by name."""
+
+    kind: Literal["do"] = "do"
+    activity: str
+    params: dict[str, ParamValue] = {}
+
+
+class Wait(_Node):
+    kind: Literal["wait"] = "wait"
+    duration: Duration
+
+
+class WaitUntil(_Node):
+    """`wait until event project_created or 7 days`, `wait until task done or 48h`."""
+
+    kind: Literal["wait_until"] = "wait_until"
+    events: tuple[str, ...] = ()
+    task_done: bool = False
+    timeout: Duration
+
+
+class If(_Node):
+    """`if`, `else`; `unless X` is `If(Not(X))` with `negated` kept for the decision log."""
+
+    kind: Literal["if"] = "if"
+    condition: Expr
+    then: tuple[Statement, ...]
+    otherwise: tuple[Statement, ...] = ()
+    negated: bool = False
+    line: int = 0  # source line, for the decision log ("line 12 of onboarding.play")
+
+
+class SplitArm(_Node):
+    percent: float
+    body: tuple[Statement, ...]
+
+
+class Split(_Node):
+    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook."""
+
+    kind: Literal["split"] = "split"
+    arms: tuple[SplitArm, ...]
+
+
+Action = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do
+
+Statement = Annotated[
+    SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do | Wait | WaitUntil | If | Split,
+    Field(discriminator="kind"),
+]
+
+
+class Step(_Node):
+    """A timed block of statements.
+
+    - `anchor == "entry"`: runs `offset` after the journey entered (`day 7:` is 7 days).
+    - `anchor == FIELD`: runs on that date field shifted by `offset_days`, at `at` account time
+      (`60 days before renewal_date:`); it follows the field if it changes mid-journey.
+    Statements written outside any block form one step at `day 0`.
+    """
+
+    name: str  # "day 7", "60 days before renewal_date": also the step path's root
+    anchor: str = "entry"
+    offset: Duration = Duration(amount=0, unit="days")
+    offset_days: int = 0
+    at: str = "09:00"
+    body: tuple[Statement, ...]
+
+
+# --------------------------------------------------------------------------- playbooks
+
+
+class ExitRule(_Node):
+    """`exit: event churned or health is red`: one rule per alternative."""
+
+    event: str | None = None
+    condition: Expr | None = None
+
+
+class Reentry(_Node):
+    mode: Literal["after_end", "never", "after"] = "after_end"
+    after: Duration | None = None
+
+
+class Playbook(_Node):
+    id: str
+    title: str = ""
+    path: str = ""
+    trigger: Trigger
+    audience: Expr | None = None
+    exits: tuple[ExitRule, ...] = ()
+    goal: Expr | None = None
+    goal_events: tuple[str, ...] = ()
+    reentry: Reentry = Reentry()
+    steps: tuple[Step, ...]
+    templates: tuple[str, ...] = ()  # the templates it uses (part of its version)
+
+    def content_hash(self, bundle: Bundle | None = None) -> str:
+        """The version of this playbook: its IR plus the templates it uses."""
+        body = self.model_dump(mode="json", exclude={"path"})
+        if bundle is not None:
+            body["__templates__"] = {
+                name: bundle.templates[name].model_dump(mode="json")
+                for name in self.templates
+                if name in bundle.templates
+            }
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class Bundle(_Node):
+    """A compiled folder of `.play` files and templates: one deployable set."""
+
+    model: Model
+    scores: dict[str, ScoreModel] = {}
+    policy: Policy = Policy()
+    playbooks: dict[str, Playbook] = {}
+    templates: dict[str, Template] = {}
+    versions: dict[str, str] = {}  # playbook id -> content hash
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> Bundle:
+        return cls.model_validate_json(text)
+
+
+for _model in (Compare, Logic, Not, Arith, PercentOf, CountTrue, PointRule, Component, ScoreModel,
+               ConditionTrigger, EventTrigger, If, SplitArm, Split, SetField, Step, ExitRule, Playbook, Bundle):
+    _model.model_rebuild()
