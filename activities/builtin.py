@@ -1,0 +1,55 @@
+"""The built-in activities, registered through the same entry-point path as any plugin."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from activities.fields import set_field, update_score
+from activities.journey_ops import end_journey, enter_journey, record_decisions, record_failure, take_snapshot
+from activities.messages import send_message
+from activities.registry import ActivitySpec, Registry
+from activities.rendering import RenderError
+from activities.tasks import OwnerMissing, create_task
+from activities.timeline_ops import ingest_moment, next_due, run_due
+from engine.records import Snapshot
+from engine.workflows.messages import (
+    DecisionBatch,
+    EmailParams,
+    EndParams,
+    EnterParams,
+    FailedParams,
+    ScoreParams,
+    SetParams,
+    SnapshotParams,
+    TaskParams,
+)
+from engine.workflows.timeline import DueParams, IngestAtParams, NextDueParams
+
+__all__ = ["register"]
+
+_ = Snapshot
+
+
+def register(registry: Registry) -> None:
+    def internal(name: str, fn: object, params: type, description: str, **options: object) -> None:
+        registry.add(ActivitySpec(name=name, fn=fn, params=params, description=description,  # type: ignore[arg-type]
+                                  internal=True, **options))  # type: ignore[arg-type]
+
+    internal("journey.enter", enter_journey, EnterParams, "Record an account entering a playbook.")
+    internal("journey.end", end_journey, EndParams, "Record a journey's end: completed, exited or goal reached.")
+    internal("journey.snapshot", take_snapshot, SnapshotParams, "Read an account as of a moment.")
+    internal("journey.decisions", record_decisions, DecisionBatch, "Log the decisions a journey took.")
+    internal("journey.failed", record_failure, FailedParams, "Log a step that failed for good.")
+    internal("message.send", send_message, EmailParams,
+             "Send an email or in-app message under the send policy.",
+             permanent_errors=(RenderError,))
+    internal("task.create", create_task, TaskParams, "Open a task for the account's owner.",
+             permanent_errors=(RenderError, OwnerMissing))
+    internal("field.set", set_field, SetParams, "Set an account field from a playbook.",
+             permanent_errors=(ValueError,))
+    internal("score.update", update_score, ScoreParams, "Recompute an account's score now.")
+    internal("timeline.ingest", ingest_moment, IngestAtParams, "Ingest a simulation's events of one moment.",
+             timeout=timedelta(minutes=10))
+    internal("timeline.due", run_due, DueParams, "Fire the time-based triggers due in a window.",
+             timeout=timedelta(minutes=10))
+    internal("timeline.next_due", next_due, NextDueParams, "When the next time-based trigger is due.")

@@ -1,0 +1,73 @@
+"""What every activity may use: the store, the deployed bundle, the journey starter, the mailer.
+
+One `ActivityContext` is built per worker process by its composition root (`workers/`) and
+handed to every activity; tests build one around a temporary store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from dsl import ir
+from engine.starter import JourneyStarter
+from engine.store import Store
+
+__all__ = ["ActivityContext", "CapturedMail", "CaptureMailer", "Mailer", "OutgoingMail", "PluginCall"]
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A rendered message ready to hand to a mail server."""
+
+    key: str  # the idempotency key: also the source of a deterministic Message-ID
+    to: str
+    to_name: str
+    subject: str
+    text: str
+    html: str | None
+    unsubscribe_url: str | None
+    at: datetime
+
+
+class Mailer(Protocol):
+    async def deliver(self, mail: OutgoingMail) -> None: ...
+
+
+@dataclass
+class CapturedMail:
+    mail: OutgoingMail
+
+
+@dataclass
+class CaptureMailer:
+    """A mail sink that keeps every message in memory (simulations and tests)."""
+
+    outbox: list[OutgoingMail] = field(default_factory=list)
+
+    async def deliver(self, mail: OutgoingMail) -> None:
+        if all(sent.key != mail.key for sent in self.outbox):
+            self.outbox.append(mail)
+
+
+@dataclass
+class ActivityContext:
+    store: Store
+    bundle: ir.Bundle
+    starter: JourneyStarter
+    mailer: Mailer
+    public_url: str = "http://127.0.0.1:8000"
+    extras: dict[str, Any] = field(default_factory=dict)
+    in_flight: int = 0  # activities running now (a simulation waits for none before it reads results)
+
+
+@dataclass(frozen=True)
+class PluginCall:
+    """What a plugin activity knows about the step that called it."""
+
+    context: ActivityContext
+    key: str  # idempotency key: pass it on (e.g. as an Idempotency-Key header)
+    account: str
+    playbook: str
+    at: datetime

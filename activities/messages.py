@@ -1,0 +1,88 @@
+"""Sending an email or an in-app message: render, apply the send policy, record, deliver.
+
+The store decides atomically whether a message may go (suppression list, frequency cap) and
+records it under the step's idempotency key, so a retried activity never sends twice: a second
+attempt finds the first outcome and only re-delivers what was recorded as sent but not yet
+handed to the mail server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from activities.context import ActivityContext, OutgoingMail
+from activities.rendering import RenderError, render_block, template_context
+from engine.records import ActionRecord
+from engine.snapshots import build_snapshot
+from engine.workflows.messages import EmailParams
+
+__all__ = ["send_message", "unsubscribe_token"]
+
+
+def unsubscribe_token(secret: str, email: str) -> str:
+    return hmac.new(secret.encode(), email.lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _recipient(fields: dict[str, Any], path: list[str]) -> dict[str, Any] | None:
+    value: Any = fields
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    if isinstance(value, dict) and value.get("email"):
+        return value
+    return None
+
+
+async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
+    snap = build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
+    contact: dict[str, Any] | None = None
+    unsubscribe: str | None = None
+    if p.channel == "email":
+        contact = _recipient(snap.fields, p.to)
+        if contact is None:
+            return _suppressed(ctx, p, f"no recipient: {'.'.join(p.to)} has no email address", None)
+        secret = str(ctx.extras.get("unsubscribe_secret", "playbook"))
+        email = str(contact["email"])
+        unsubscribe = (f"{ctx.public_url}/v1/unsubscribe?email={email}"
+                       f"&token={unsubscribe_token(secret, email)}")
+    else:
+        # An in-app message is read by the account's users: its `contact` is the primary contact.
+        contact = _recipient(snap.fields, ["primary_contact"]) or {"name": "", "email": None}
+    context = template_context(ctx.bundle, snap, playbook=p.playbook, playbook_title=p.playbook_title,
+                               contact=contact, unsubscribe_url=unsubscribe, event=p.event, data=p.data)
+    subject = render_block(p.template.subject, "subject", context).strip()
+    if "\n" in subject or "\r" in subject:
+        raise RenderError(f"{p.template.name}: the subject holds a line break")
+    text = render_block(p.template.text, "text", context).strip() + "\n"
+    html = render_block(p.template.html, "html", context, html=True) if p.template.html else None
+    to = str(contact["email"]) if contact else ""
+    status, reason = ctx.store.record_message(
+        account=p.account, playbook=p.playbook, channel=p.channel, template=p.template.name, to=to or None,
+        subject=subject, text=text, html=html, at=p.at, key=p.key,
+        cap_count=p.cap_count, cap_seconds=p.cap_seconds)
+    if status != "sent":
+        return _suppressed(ctx, p, reason or "suppressed", to or None)
+    data: dict[str, Any] = {"template": p.template.name}
+    if p.channel == "email":
+        data.update(to=to, subject=subject)
+    else:
+        data.update(title=subject)
+    ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel,
+                                      data=data, key=p.key))
+    if p.channel == "email" and contact is not None:
+        await ctx.mailer.deliver(OutgoingMail(key=p.key, to=to, to_name=str(contact.get("name") or ""),
+                                              subject=subject, text=text, html=html,
+                                              unsubscribe_url=unsubscribe, at=p.at))
+    return "sent"
+
+
+def _suppressed(ctx: ActivityContext, p: EmailParams, reason: str, to: str | None) -> str:
+    data: dict[str, Any] = {"template": p.template.name, "channel": p.channel, "reason": reason}
+    if to:
+        data["to"] = to
+    ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="suppressed",
+                                      data=data, key=p.key))
+    return "suppressed"

@@ -1,0 +1,101 @@
+"""The activity registry: every effect a playbook can cause, built-ins and plugins alike.
+
+An activity is a small async function taking one pydantic params model and the engine's
+`ActivityContext`, registered under a name (`email.send`, `slack.notify`). Packages join through
+the entry-point group `playbook.activities`: each entry point names a `register(registry)`
+function. The built-ins register through the very same group (see `activities/builtin.py` and
+pyproject.toml), so there is one path for all of them.
+
+Loading happens in `load_registry()`, never at import time. A plugin whose import or
+registration raises is reported by name and the others still load.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib.metadata import entry_points
+from typing import Any
+
+from pydantic import BaseModel
+
+__all__ = ["ENTRY_POINT_GROUP", "ActivitySpec", "PluginLoadError", "Registry", "load_registry"]
+
+ENTRY_POINT_GROUP = "playbook.activities"
+
+ActivityFn = Callable[[Any, Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class ActivitySpec:
+    """One registered activity: its name, function, params model and how it is run."""
+
+    name: str
+    fn: ActivityFn
+    params: type[BaseModel]
+    description: str
+    timeout: timedelta = timedelta(minutes=2)
+    max_attempts: int = 20
+    permanent_errors: tuple[type[BaseException], ...] = ()
+    internal: bool = False  # engine plumbing, not callable with `do`
+
+
+@dataclass(frozen=True)
+class PluginLoadError:
+    plugin: str
+    error: str
+
+
+@dataclass
+class Registry:
+    specs: dict[str, ActivitySpec] = field(default_factory=dict)
+    errors: list[PluginLoadError] = field(default_factory=list)
+
+    def add(self, spec: ActivitySpec) -> None:
+        if spec.name in self.specs:
+            raise ValueError(f"activity {spec.name!r} is registered twice")
+        self.specs[spec.name] = spec
+
+    def activity(
+        self,
+        name: str,
+        params: type[BaseModel],
+        description: str,
+        **options: Any,
+    ) -> Callable[[ActivityFn], ActivityFn]:
+        """Decorator form of `add`: `@registry.activity("slack.notify", SlackParams, "...")`."""
+
+        def wrap(fn: ActivityFn) -> ActivityFn:
+            self.add(ActivitySpec(name=name, fn=fn, params=params, description=description, **options))
+            return fn
+
+        return wrap
+
+    def get(self, name: str) -> ActivitySpec | None:
+        return self.specs.get(name)
+
+    def __iter__(self) -> Iterator[ActivitySpec]:
+        return iter(sorted(self.specs.values(), key=lambda spec: spec.name))
+
+    def plugins(self) -> list[ActivitySpec]:
+        """The activities a playbook may call with `do`."""
+        return [spec for spec in self if not spec.internal]
+
+
+def load_registry(only: set[str] | None = None) -> Registry:
+    """Every installed activity. `PLAYBOOK_PLUGINS=a,b` (or `only`) limits which plugins load."""
+    registry = Registry()
+    allowed = only
+    if allowed is None and os.environ.get("PLAYBOOK_PLUGINS"):
+        allowed = {name.strip() for name in os.environ["PLAYBOOK_PLUGINS"].split(",")} | {"builtin"}
+    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: (p.name != "builtin", p.name)):
+        if allowed is not None and point.name not in allowed:
+            continue
+        try:
+            register = point.load()
+            register(registry)
+        except Exception as error:  # a broken plugin must not take the others down
+            registry.errors.append(PluginLoadError(point.name, f"{type(error).__name__}: {error}"))
+    return registry

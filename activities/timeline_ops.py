@@ -1,0 +1,66 @@
+"""The activities of a simulation's timeline: ingest the events of a moment, fire what is due.
+
+The timeline's events stay in the simulating process (`TimelineFeed`), so the workflow's input
+holds only their times, whatever the size of the timeline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from activities.context import ActivityContext
+from engine.ingestion import Ingestor
+from engine.records import IngestResult, Rejection
+from engine.router import Router
+from engine.workflows.timeline import DueParams, IngestAtParams, NextDue, NextDueParams
+
+__all__ = ["TimelineFeed", "ingest_moment", "next_due", "run_due"]
+
+
+@dataclass
+class TimelineFeed:
+    """The timeline's lines grouped by their time, in file order within a moment."""
+
+    lines: dict[datetime, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
+    rejected: list[Rejection] = field(default_factory=list)
+    results: list[IngestResult] = field(default_factory=list)
+
+    def add(self, at: datetime, line_number: int, line: str) -> None:
+        self.lines[at].append((line_number, line))
+
+    def times(self) -> list[datetime]:
+        return sorted(self.lines)
+
+
+def _feed(ctx: ActivityContext) -> TimelineFeed:
+    feed = ctx.extras.get("timeline")
+    if not isinstance(feed, TimelineFeed):
+        raise RuntimeError("this worker runs no simulation timeline")
+    return feed
+
+
+async def ingest_moment(p: IngestAtParams, ctx: ActivityContext) -> int:
+    feed = _feed(ctx)
+    numbered = feed.lines.get(p.at, [])
+    parsed = [(number, json.loads(text)) for number, text in numbered]
+    result = Ingestor(ctx.store, ctx.bundle.model).ingest_parsed(parsed, now=p.at)
+    feed.results.append(result)
+    feed.rejected.extend(result.rejected)
+    router = Router(ctx.store, ctx.bundle)
+    for change in result.accepted:
+        routed = router.route(change)
+        await ctx.starter.execute(ctx.bundle, routed.intents, p.clock_offset_seconds)
+    return len(result.accepted)
+
+
+async def run_due(p: DueParams, ctx: ActivityContext) -> int:
+    routed = Router(ctx.store, ctx.bundle).due(p.after, p.until)
+    await ctx.starter.execute(ctx.bundle, routed.intents, p.clock_offset_seconds)
+    return len(routed.intents)
+
+
+async def next_due(p: NextDueParams, ctx: ActivityContext) -> NextDue:
+    return NextDue(at=Router(ctx.store, ctx.bundle).next_due(p.after))

@@ -1,0 +1,177 @@
+"""The checker: every problem of a folder of `.play` files, each at its place, before anything runs.
+
+`check(files, templates, plugins)` reports EVERY problem it finds, not only the first:
+
+- names: unknown fields, events, metrics, scores, bands, templates, owners, contacts, plugin
+  activities and their parameters, each with the nearest known name ("did you mean");
+- types: see `dsl/typing_rules.py` (a date compared with a percent, `and` on a number, …);
+- structure: names declared twice across files, steps written twice, score bands that overlap
+  or leave a gap, rules over a component's max, invalid times, zero waits, and more (see
+  `dsl/playbook_rules.py` for playbooks).
+
+Severity: problems that would make a playbook do something other than what it says are errors;
+two things are warnings, since the meaning stays clear: a component without an `otherwise`
+rule (an account no rule matches gets 0 points) and steps written out of time order (steps run
+by their time, whatever their order in the file). Template files are checked here too, since
+only here is the account model known (see `dsl/templates.py`).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from dsl import ast, ir
+from dsl.diagnostics import Diagnostic
+from dsl.playbook_rules import PlaybookChecker
+from dsl.plugin_catalog import PluginCatalog
+from dsl.reporter import Reporter
+from dsl.scope import Scope, build_scope
+from dsl.templates import check_template_references
+from dsl.typing_rules import ExprTyper, check_time
+
+__all__ = ["check"]
+
+
+def check(
+    files: list[ast.File], templates: dict[str, ir.Template], plugins: PluginCatalog | None = None
+) -> list[Diagnostic]:
+    """Every problem of these files and templates; `plugins` None skips checking `do` statements."""
+    report = Reporter()
+    scope = build_scope(files, templates, report)
+    typer = ExprTyper(scope, report)
+    playbooks = PlaybookChecker(scope, typer, report, plugins)
+    policy_seen: dict[str, ast.Pos] = {}
+    for file in files:
+        for item in file.items:
+            if isinstance(item, ast.Metric):
+                _check_metric(item, typer, report)
+            elif isinstance(item, ast.Score):
+                _check_score(item, scope, typer, report)
+            elif isinstance(item, ast.Policy):
+                _check_policy(item, policy_seen, report)
+            elif isinstance(item, ast.Playbook):
+                playbooks.check(item)
+    report.extend(check_template_references(scope.templates, scope.fields, scope.scores, scope.metrics))
+    return report.diagnostics
+
+
+# --------------------------------------------------------------------------- model
+
+
+def _check_metric(metric: ast.Metric, typer: ExprTyper, report: Reporter) -> None:
+    typer.event_name(metric.event)
+    if metric.window.amount <= 0:
+        report.error(
+            metric.window.pos, f"metric window '{metric.window.text}' is no time: use a positive duration"
+        )
+
+
+def _check_score(score: ast.Score, scope: Scope, typer: ExprTyper, report: Reporter) -> None:
+    typer.task_created = False
+    names: set[str] = set()
+    for component in score.components:
+        if component.name.text in names:
+            report.error(
+                component.name.pos,
+                f"component '{component.name.text}' is written twice in score {score.name.text}",
+            )
+        names.add(component.name.text)
+        _check_component(component, typer, report)
+    _check_bands(score, report)
+
+
+def _check_component(component: ast.Component, typer: ExprTyper, report: Reporter) -> None:
+    name, top = component.name.text, component.max_points.value
+    if top <= 0:
+        report.error(component.max_points.pos, f"component '{name}' must have a max above 0")
+    otherwise: ast.PointRule | None = None
+    for rule in component.rules:
+        if otherwise is not None:
+            report.warning(rule.pos, "this rule is never used: the 'otherwise' rule above always holds first")
+        points = rule.points.value
+        if points > top:
+            report.error(
+                rule.points.pos,
+                f"rule awards {rule.points.text} points, more than the max of component '{name}' "
+                f"({component.max_points.text})",
+            )
+        elif points < 0:
+            report.error(rule.points.pos, f"rule awards {rule.points.text} points: points cannot be negative")
+        if rule.when is None:
+            otherwise = otherwise or rule
+        else:
+            typer.condition(rule.when, "a point rule")
+    if otherwise is None:
+        report.warning(
+            component.name.pos,
+            f"component '{name}' has no 'otherwise' rule: an account no rule matches gets 0 points",
+        )
+
+
+def _check_bands(score: ast.Score, report: Reporter) -> None:
+    seen: dict[str, ast.Band] = {}
+    for band in score.bands:
+        if band.name.text in seen:
+            report.error(
+                band.name.pos, f"band '{band.name.text}' is written twice in score {score.name.text}"
+            )
+        seen[band.name.text] = band
+        if band.low.value > band.high.value:
+            report.error(
+                band.pos,
+                f"band '{band.name.text}' goes from {band.low.text} down to {band.high.text}: "
+                "write the low end first",
+            )
+    ordered = sorted(seen.values(), key=lambda band: (band.low.value, band.high.value))
+    for lower, upper in itertools.pairwise(ordered):
+        if upper.low.value <= lower.high.value:
+            report.error(
+                upper.pos,
+                f"band '{upper.name.text}' ({upper.low.text} to {upper.high.text}) overlaps band "
+                f"'{lower.name.text}' ({lower.low.text} to {lower.high.text})",
+            )
+        elif upper.low.value > lower.high.value + 1:
+            report.error(
+                upper.pos,
+                f"no band covers the scores between {lower.high.text} and {upper.low.text} "
+                f"(between bands '{lower.name.text}' and '{upper.name.text}')",
+            )
+    if not ordered:
+        return
+    top = sum(component.max_points.value for component in score.components)
+    if ordered[0].low.value > 0:
+        report.error(ordered[0].pos, f"no band covers the scores below {ordered[0].low.text}")
+    if ordered[-1].high.value < top:
+        report.error(
+            ordered[-1].pos,
+            f"no band covers the scores above {ordered[-1].high.text} "
+            f"(the components add up to {_number(top)})",
+        )
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+# --------------------------------------------------------------------------- policies
+
+
+def _check_policy(policy: ast.Policy, seen: dict[str, ast.Pos], report: Reporter) -> None:
+    for item in policy.items:
+        if isinstance(item, ast.QuietHours):
+            if "quiet hours" in seen:
+                first = seen["quiet hours"]
+                report.error(item.pos, f"quiet hours are set twice (first at {first.path}:{first.line})")
+            seen.setdefault("quiet hours", item.pos)
+            check_time(item.start, report)
+            check_time(item.end, report)
+            if item.start.value == item.end.value:
+                report.error(item.pos, "quiet hours start and end at the same time")
+        else:
+            if item.count <= 0:
+                report.error(
+                    item.pos,
+                    f"'at most {item.count}' would send nothing",
+                )
+            if item.per.amount <= 0:
+                report.error(item.per.pos, f"'{item.per.text}' is no time: use a positive duration")

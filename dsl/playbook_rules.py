@@ -1,0 +1,243 @@
+"""Checking a playbook: its id, header clauses, trigger and steps (statements: `statement_rules.py`).
+
+Statements are checked in the order they run: those written directly under the playbook, then
+the steps after entry by day, then the steps on date fields by offset.
+
+Rules for steps: a step written twice (`day 7:` twice, or the same date step) is an error; a
+step written after one that runs later is a warning (steps run by their time, whatever their
+order in the file); statements written directly under the playbook run at entry, so they may not
+sit beside a `day 0:` step. A playbook needs a trigger and at least one statement.
+"""
+
+from __future__ import annotations
+
+from dsl import ast
+from dsl.diagnostics import Span
+from dsl.name_suggestions import with_nearest
+from dsl.plugin_catalog import PluginCatalog
+from dsl.reporter import Reporter
+from dsl.scope import Scope
+from dsl.statement_rules import StatementChecker
+from dsl.typing_rules import DATES, ExprTyper, Ty, check_time, describe
+
+__all__ = ["PlaybookChecker"]
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+_CLAUSE_WORDS = {
+    ast.TriggerClause: "trigger",
+    ast.AudienceClause: "audience",
+    ast.ExitClause: "exit",
+    ast.GoalClause: "goal",
+    ast.ReentryClause: "reentry",
+}
+
+
+def step_name(step: ast.Step) -> str:
+    if isinstance(step, ast.DayStep):
+        return f"day {step.day}"
+    at = f" at {step.at.value}" if step.at is not None else ""
+    unit = step.unit if step.amount != 1 else step.unit[:-1]
+    return f"{step.amount} {unit} {step.direction} {step.field.text}{at}"
+
+
+def _running_order(step: ast.Step) -> tuple[int, int]:
+    """Steps after entry by their day, then steps on date fields by their offset."""
+    if isinstance(step, ast.DayStep):
+        return (0, step.day)
+    return (1, step.days if step.direction == "after" else -step.days)
+
+
+def _header_span(pos: ast.Pos, text: str) -> Span:
+    """The first line of a block, underlined as far as its header text goes."""
+    return Span(pos.path, pos.line, pos.column, max(len(text), 1))
+
+
+class PlaybookChecker:
+    def __init__(
+        self, scope: Scope, typer: ExprTyper, report: Reporter, plugins: PluginCatalog | None
+    ) -> None:
+        self.scope = scope
+        self.typer = typer
+        self.report = report
+        self.statements = StatementChecker(scope, typer, report, plugins)
+        self._ids: dict[str, ast.Pos] = {}
+
+    def check(self, playbook: ast.Playbook) -> None:
+        pid = playbook.id
+        if pid.text in self._ids:
+            first = self._ids[pid.text]
+            self.report.error(
+                pid.pos, f"playbook '{pid.text}' is declared twice (first at {first.path}:{first.line})"
+            )
+        self._ids.setdefault(pid.text, pid.pos)
+        self.typer.task_created = False
+        self.statements.event_payload = None
+        self._clauses(playbook)
+        if not playbook.steps and not playbook.statements:
+            self.report.error(pid.pos, f"playbook '{pid.text}' has no steps: write what it does")
+        self.typer.task_created = False
+        self.statements.check_all(playbook.statements)
+        self._steps(playbook)
+        self.typer.task_created = False
+
+    # ------------------------------------------------------------------ header
+
+    def _clauses(self, playbook: ast.Playbook) -> None:
+        seen: set[str] = set()
+        for clause in playbook.clauses:
+            word = _CLAUSE_WORDS[type(clause)]
+            if word in seen:
+                self.report.error(
+                    _header_span(clause.pos, word),
+                    f"'{word}' is written twice in playbook '{playbook.id.text}'",
+                )
+            seen.add(word)
+            if isinstance(clause, ast.TriggerClause):
+                self._trigger(clause.trigger)
+            elif isinstance(clause, ast.AudienceClause):
+                self.typer.condition(clause.condition, "'audience'")
+            elif isinstance(clause, ast.ExitClause | ast.GoalClause):
+                for alternative in clause.alternatives:
+                    if isinstance(alternative, ast.EventAlternative):
+                        self.typer.event_name(alternative.event)
+                    else:
+                        self.typer.condition(alternative, f"'{word}'")
+            elif clause.after is not None and clause.after.amount <= 0:
+                self.report.error(
+                    clause.after.pos,
+                    f"'reentry: after {clause.after.text}' is no time: use a positive duration",
+                )
+        if "trigger" not in seen:
+            self.report.error(playbook.id.pos, f"playbook '{playbook.id.text}' has no trigger")
+
+    def _trigger(self, trigger: ast.Trigger) -> None:
+        if isinstance(trigger, ast.EventTrigger):
+            known = self.typer.event_name(trigger.event)
+            payload = self.scope.events.get(trigger.event.text, {}) if known else None
+            self.statements.event_payload = payload
+            if trigger.where is not None and payload is not None:
+                self.typer.payload, self.typer.event = payload, trigger.event.text
+                try:
+                    self.typer.condition(trigger.where, "'where'")
+                finally:
+                    self.typer.payload, self.typer.event = None, ""
+        elif isinstance(trigger, ast.BecomesTrigger):
+            self._becomes(trigger)
+        elif isinstance(trigger, ast.ConditionTrigger):
+            self.typer.condition(trigger.condition, "a condition trigger")
+        elif isinstance(trigger, ast.DateTrigger):
+            self._date_field(trigger.field, f"'{trigger.direction}'")
+            if trigger.at is not None:
+                check_time(trigger.at, self.report)
+        elif isinstance(trigger, ast.ScheduleTrigger):
+            self._schedule(trigger)
+        else:
+            self._trend(trigger)
+
+    def _becomes(self, trigger: ast.BecomesTrigger) -> None:
+        name = trigger.score.text
+        if name in self.scope.scores:
+            self.typer.band(name, trigger.band.text, trigger.band.pos)
+            return
+        if name in self.scope.fields:
+            message = with_nearest(
+                f"'{name}' is an account field, not a score: 'becomes' works on score bands",
+                name,
+                self.scope.scores,
+            )
+        else:
+            message = with_nearest(f"unknown score '{name}'", name, self.scope.scores)
+        self.report.error(trigger.score.pos, message)
+
+    def _date_field(self, name: ast.Name, what: str) -> None:
+        declared = self.scope.fields.get(name.text)
+        if declared is None:
+            known = self.scope.fields_of_type(*DATES) or list(self.scope.fields)
+            self.report.error(name.pos, with_nearest(f"unknown date field '{name.text}'", name.text, known))
+        elif declared.type not in DATES:
+            ty = Ty(declared.type)
+            self.report.error(
+                name.pos, f"'{name.text}' is {describe(ty)}, not a date: {what} needs a date field"
+            )
+
+    def _schedule(self, trigger: ast.ScheduleTrigger) -> None:
+        if trigger.every == "week":
+            if trigger.day is not None:
+                self.report.error(trigger.pos, "'every week' takes a weekday: write 'on monday'")
+            if trigger.weekday is not None and trigger.weekday.text not in WEEKDAYS:
+                message = with_nearest(
+                    f"unknown weekday '{trigger.weekday.text}'", trigger.weekday.text, WEEKDAYS
+                )
+                self.report.error(trigger.weekday.pos, message)
+        else:
+            if trigger.weekday is not None:
+                self.report.error(
+                    trigger.weekday.pos,
+                    f"'every {trigger.every}' takes a day of the month: write 'on day 15'",
+                )
+            if trigger.day is not None and not 1 <= trigger.day <= 28:
+                self.report.error(
+                    trigger.pos, f"day {trigger.day} is not in every month: use a day from 1 to 28"
+                )
+        if trigger.at is not None:
+            check_time(trigger.at, self.report)
+
+    def _trend(self, trigger: ast.TrendTrigger) -> None:
+        name = trigger.metric.text
+        if name not in self.scope.metrics:
+            what = "an account field" if name in self.scope.fields else None
+            head = (
+                f"'{name}' is {what}, not a metric: a trend needs a metric"
+                if what
+                else f"unknown metric '{name}'"
+            )
+            self.report.error(trigger.metric.pos, with_nearest(head, name, self.scope.metrics))
+        if not 0 < trigger.percent.value <= (100 if trigger.direction == "down" else 10_000):
+            self.report.error(
+                trigger.percent.pos, f"a trend {trigger.direction} {trigger.percent.text} can never be seen"
+            )
+        if trigger.weeks < 1:
+            self.report.error(trigger.pos, "a trend needs at least 1 week")
+
+    # ------------------------------------------------------------------ steps
+
+    def _steps(self, playbook: ast.Playbook) -> None:
+        written: dict[tuple[object, ...], ast.Step] = {}
+        latest: dict[str, tuple[int, ast.Step]] = {}  # anchor -> the latest step so far
+        has_entry_statements = bool(playbook.statements)
+        for step in playbook.steps:
+            name = step_name(step)
+            span = _header_span(step.pos, name)
+            if isinstance(step, ast.DayStep):
+                key: tuple[object, ...] = ("day", step.day)
+                anchor, when = "entry", step.day
+                if step.day == 0 and has_entry_statements:
+                    self.report.error(
+                        span,
+                        "'day 0:' runs at entry, as do the statements written directly "
+                        "under the playbook: put them in this step",
+                    )
+            else:
+                self._date_field(step.field, "a date step")
+                if step.at is not None:
+                    check_time(step.at, self.report)
+                offset = step.days if step.direction == "after" else -step.days
+                key = ("date", step.field.text, offset, step.at.value if step.at else "09:00")
+                anchor, when = step.field.text, offset
+            if key in written:
+                first = written[key].pos
+                self.report.error(span, f"step '{name}' is written twice (first at line {first.line})")
+            else:
+                written[key] = step
+                before = latest.get(anchor)
+                if before is not None and when < before[0]:
+                    self.report.warning(
+                        span,
+                        f"step '{name}' is written after '{step_name(before[1])}' but runs "
+                        "before it: steps run by their time, not their order in the file",
+                    )
+                if before is None or when >= before[0]:
+                    latest[anchor] = (when, step)
+        for step in sorted(playbook.steps, key=_running_order):
+            self.statements.check_all(step.body)

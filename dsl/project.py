@@ -1,0 +1,124 @@
+"""Compiling a folder of playbooks: read, parse, check, lower.
+
+`compile_folder("playbooks")` reads every `*.play` file under the folder (recursively, in name
+order) and its `templates/`, parses each file (a file that does not parse is reported and the
+others go on), checks them all together against each other, and lowers them to one `ir.Bundle`
+when nothing is wrong. The checker runs only when every file parsed: a syntax error in the file
+that declares the account model would otherwise bury itself under "unknown field" messages.
+
+Paths in diagnostics are as given: a relative folder gives relative paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dsl import ast, ir
+from dsl.checker import check
+from dsl.diagnostics import Diagnostic, DiagnosticError, Span, render_all
+from dsl.lowering import lower
+from dsl.parse_errors import nesting_too_deep
+from dsl.parser import parse
+from dsl.plugin_catalog import PluginCatalog
+from dsl.templates import load_templates
+
+__all__ = ["Compilation", "compile_files", "compile_folder", "compile_text"]
+
+
+@dataclass
+class Compilation:
+    """What compiling a folder gives: the bundle (None on any error), every problem, the sources."""
+
+    bundle: ir.Bundle | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    files: list[ast.File] = field(default_factory=list)
+    lines: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not any(d.is_error for d in self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    def render(self) -> str:
+        """Every diagnostic with its source line and caret, sorted by place."""
+        return render_all(self.diagnostics, self.sources)
+
+
+def compile_folder(folder: str | Path, plugins: PluginCatalog | None = None) -> Compilation:
+    """Compile every `.play` file under `folder` with the templates in `folder/templates/`."""
+    root = Path(folder)
+    if not root.is_dir():
+        problem = "no such folder" if not root.exists() else "not a folder"
+        return Compilation(diagnostics=[Diagnostic(Span(str(folder), 1, 1), problem)])
+    sources: dict[str, str] = {}
+    diagnostics: list[Diagnostic] = []
+    for file in sorted(root.rglob("*.play")):
+        path = str(file)
+        try:
+            sources[path] = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            diagnostics.append(Diagnostic(Span(path, 1, 1), "this file is not UTF-8 text"))
+        except OSError as error:
+            diagnostics.append(Diagnostic(Span(path, 1, 1), f"cannot read this file: {error.strerror}"))
+    if not sources and not diagnostics:
+        diagnostics.append(Diagnostic(Span(str(folder), 1, 1), "no .play files in this folder", "warning"))
+    templates, template_problems = load_templates(root)
+    diagnostics.extend(template_problems)
+    return compile_files(sources, templates, plugins, diagnostics)
+
+
+def compile_text(
+    text: str,
+    path: str = "<string>",
+    templates: dict[str, ir.Template] | None = None,
+    plugins: PluginCatalog | None = None,
+) -> Compilation:
+    """Compile one file's text as if it were a folder of its own."""
+    return compile_files({path: text}, templates or {}, plugins)
+
+
+def compile_files(
+    sources: dict[str, str],
+    templates: dict[str, ir.Template],
+    plugins: PluginCatalog | None = None,
+    diagnostics: list[Diagnostic] | None = None,
+) -> Compilation:
+    """Parse, check and lower these sources (path → text) with these templates."""
+    result = Compilation(sources=dict(sources), diagnostics=list(diagnostics or []))
+    parsed_all = True
+    for path, text in sources.items():
+        try:
+            tree = parse(text, path)
+        except DiagnosticError as error:
+            result.diagnostics.append(error.diagnostic)
+            parsed_all = False
+            continue
+        result.files.append(tree)
+        result.lines += tree.line_count
+    if parsed_all:
+        result.diagnostics.extend(_checked(result.files, templates, plugins))
+    if result.ok:
+        try:
+            result.bundle = lower(result.files, templates)
+        except DiagnosticError as error:
+            result.diagnostics.append(error.diagnostic)
+        except RecursionError:
+            result.diagnostics.append(nesting_too_deep(next(iter(sources), "<string>"), 1, 1))
+    result.diagnostics.sort(key=lambda d: (d.span.path, d.span.line, d.span.column))
+    return result
+
+
+def _checked(
+    files: list[ast.File], templates: dict[str, ir.Template], plugins: PluginCatalog | None
+) -> list[Diagnostic]:
+    try:
+        return check(files, templates, plugins)
+    except RecursionError:
+        first = files[0].path if files else "<string>"
+        return [nesting_too_deep(first, 1, 1)]

@@ -1,0 +1,276 @@
+"""Checking the statements of a playbook: sends, tasks, `set`, `do`, waits, branches and splits.
+
+Statements are checked in the order they run (entry statements, then the steps), so that
+`wait until task done` and `task open` can ask whether a `create task` comes before them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dsl import ast, ir
+from dsl.diagnostics import Span
+from dsl.name_suggestions import with_nearest
+from dsl.plugin_catalog import PluginActivity, PluginCatalog
+from dsl.reporter import Reporter
+from dsl.scope import Scope
+from dsl.templates import check_template_text
+from dsl.typing_rules import NUMERIC, ExprTyper, Ty, describe
+
+__all__ = ["StatementChecker"]
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+_CHANNEL_WORDS = {"email": "an email", "in_app": "an in-app message"}
+_SEND_WORDS = {"email": "send email", "in_app": "send in_app"}
+
+
+class StatementChecker:
+    def __init__(
+        self, scope: Scope, typer: ExprTyper, report: Reporter, plugins: PluginCatalog | None
+    ) -> None:
+        self.scope = scope
+        self.typer = typer
+        self.report = report
+        self.plugins = plugins
+        self.event_payload: Mapping[str, ir.FieldType] | None = None  # of the triggering event, if any
+
+    def check_all(self, statements: tuple[ast.Statement, ...]) -> None:
+        for statement in statements:
+            self.check(statement)
+
+    def check(self, statement: ast.Statement) -> None:
+        if isinstance(statement, ast.SendEmail):
+            self._template(statement.template, "email")
+            self._recipient(statement)
+        elif isinstance(statement, ast.SendInApp):
+            self._template(statement.template, "in_app")
+        elif isinstance(statement, ast.CreateTask):
+            self._task(statement)
+        elif isinstance(statement, ast.SetField):
+            self._set(statement)
+        elif isinstance(statement, ast.UpdateScore):
+            if statement.score.text not in self.scope.scores:
+                message = with_nearest(
+                    f"unknown score '{statement.score.text}'", statement.score.text, self.scope.scores
+                )
+                self.report.error(statement.score.pos, message)
+        elif isinstance(statement, ast.Do):
+            self._do(statement)
+        elif isinstance(statement, ast.Wait):
+            if statement.duration.amount <= 0:
+                self.report.error(
+                    statement.duration.pos, f"'wait {statement.duration.text}' waits for nothing"
+                )
+        elif isinstance(statement, ast.WaitUntil):
+            self._wait_until(statement)
+        elif isinstance(statement, ast.If):
+            self.typer.condition(statement.condition, "'unless'" if statement.negated else "'if'")
+            self.check_all(statement.then)
+            self.check_all(statement.otherwise)
+        elif isinstance(statement, ast.Split):
+            self._split(statement)
+
+    # ------------------------------------------------------------------ messages
+
+    def _template(self, name: ast.Name, channel: str) -> None:
+        template = self.scope.templates.get(name.text)
+        if template is None:
+            known = [t.name for t in self.scope.templates.values() if t.channel == channel]
+            message = with_nearest(
+                f"unknown {channel.replace('_', '-')} template '{name.text}'", name.text, known
+            )
+            self.report.error(name.pos, message)
+        elif template.channel != channel:
+            self.report.error(
+                name.pos,
+                f"'{name.text}' is {_CHANNEL_WORDS[template.channel]} template: "
+                f"write '{_SEND_WORDS[template.channel]} {name.text}'",
+            )
+
+    def _recipient(self, statement: ast.SendEmail) -> None:
+        if statement.to is None:
+            declared = self.scope.fields.get("primary_contact")
+            if declared is None or declared.type != "contact":
+                self.report.error(
+                    statement.template.pos,
+                    "no recipient: write 'to' and a contact field "
+                    "(there is no contact field 'primary_contact')",
+                )
+            return
+        ty = self._typed_path(statement.to, "contact")
+        if ty.known and ty.kind != "contact":
+            self.report.error(
+                statement.to.pos,
+                f"'{statement.to.text}' is {describe(ty)}, not a contact: an email goes to a contact field",
+            )
+
+    def _typed_path(self, path: ast.Path, kind: str) -> Ty:
+        """The type of a field path whose first name should be a field of type `kind`."""
+        head = path.parts[0]
+        if head.text not in self.scope.fields:
+            known = self.scope.fields_of_type(kind) or list(self.scope.fields)
+            self.report.error(head.pos, with_nearest(f"unknown {kind} '{head.text}'", head.text, known))
+            return Ty("unknown")
+        return self.typer.resolve(path)
+
+    # ------------------------------------------------------------------ tasks and fields
+
+    def _task(self, task: ast.CreateTask) -> None:
+        self._inline_template(task.title)
+        ty = self._typed_path(task.owner, "owner")
+        if ty.known and ty.kind != "owner":
+            self.report.error(
+                task.owner.pos,
+                f"'{task.owner.text}' is {describe(ty)}, not an owner: "
+                "a task is for an owner field or its manager",
+            )
+        if task.priority is not None and task.priority.text not in PRIORITIES:
+            message = with_nearest(f"unknown priority '{task.priority.text}'", task.priority.text, PRIORITIES)
+            if "did you mean" not in message:
+                message += f"; priorities are {', '.join(PRIORITIES)}"
+            self.report.error(task.priority.pos, message)
+        self.typer.task_created = True
+
+    def _inline_template(self, text: ast.TextLit) -> None:
+        """Check a template written in the file; its text starts just after the opening quote."""
+        self.report.extend(
+            check_template_text(
+                text.value,
+                text.pos.path,
+                text.pos.line,
+                text.pos.column + 1,
+                self.scope.fields,
+                self.scope.scores,
+                self.scope.metrics,
+                self.event_payload,
+            )
+        )
+
+    def _set(self, statement: ast.SetField) -> None:
+        name = statement.field.text
+        value = self.typer.type_of(statement.value)
+        declared = self.scope.fields.get(name)
+        if declared is None:
+            self.report.error(
+                statement.field.pos, with_nearest(f"unknown field '{name}'", name, self.scope.fields)
+            )
+            return
+        target = Ty(declared.type, declared.values, name)
+        if not value.known:
+            return
+        if target.kind == "enum" and value.literal is not None:
+            self.typer.enum_value(target, value.literal, statement.value.pos)
+        elif not _assignable(target, value):
+            self.report.error(
+                statement.value.pos, f"cannot set {name} ({describe(target)}) to {describe(value)}"
+            )
+
+    # ------------------------------------------------------------------ plugins
+
+    def _do(self, statement: ast.Do) -> None:
+        for param in statement.params:
+            if isinstance(param.value, ast.TextLit):
+                self._inline_template(param.value)
+        if self.plugins is None:
+            return
+        name = statement.activity.text
+        activity = self.plugins.get(name)
+        if activity is None:
+            message = with_nearest(f"unknown activity '{name}'", name, self.plugins.names())
+            self.report.error(statement.activity.pos, message)
+            return
+        given: set[str] = set()
+        for param in statement.params:
+            self._param(activity, param, given)
+        for required in activity.params.values():
+            if required.required and required.name not in given:
+                self.report.error(statement.activity.pos, f"missing parameter '{required.name}' for {name}")
+
+    def _param(self, activity: PluginActivity, param: ast.DoParam, given: set[str]) -> None:
+        key = param.name.text
+        if key in given:
+            self.report.error(param.name.pos, f"parameter '{key}' is given twice")
+            return
+        given.add(key)
+        spec = activity.params.get(key)
+        if spec is None:
+            message = with_nearest(f"unknown parameter '{key}' for {activity.name}", key, activity.params)
+            if "did you mean" not in message and activity.params:
+                message += f"; it takes {', '.join(activity.params)}"
+            self.report.error(param.name.pos, message)
+            return
+        value = self.typer.type_of(param.value)
+        if not value.known:
+            return
+        fits = _param_fits(spec.type, value, isinstance(param.value, ast.Ref))
+        if not fits:
+            wanted = describe(Ty(spec.type))
+            self.report.error(
+                param.value.pos, f"parameter '{key}' of {activity.name} takes {wanted}, not {describe(value)}"
+            )
+
+    # ------------------------------------------------------------------ waits and splits
+
+    def _wait_until(self, statement: ast.WaitUntil) -> None:
+        for event in statement.events:
+            self.typer.event_name(event)
+        if statement.task_done and not self.typer.task_created:
+            self.report.error(
+                statement.pos, "'wait until task done' needs a 'create task' before it in the playbook"
+            )
+        if statement.timeout.amount <= 0:
+            self.report.error(
+                statement.timeout.pos, f"a time limit of {statement.timeout.text} waits for nothing"
+            )
+
+    def _split(self, split: ast.Split) -> None:
+        last = split.shares[-1].pos if split.shares else split.pos
+        header = Span(split.pos.path, split.pos.line, split.pos.column, last.end_column - split.pos.column)
+        total = sum(share.value for share in split.shares)
+        for share in split.shares:
+            if share.value <= 0:
+                self.report.error(share.pos, f"a share of {share.text} sends nobody to its block")
+        if abs(total - 100) > 1e-9:
+            shares = " / ".join(share.text for share in split.shares)
+            self.report.error(header, f"split shares {shares} add up to {_percent(total)}, not 100%")
+        if len(split.arms) != len(split.shares):
+            self.report.error(
+                header,
+                f"split has {_count(len(split.shares), 'share')} but {_count(len(split.arms), 'block')}: "
+                "write one block per share",
+            )
+        labels: set[str] = set()
+        for arm in split.arms:
+            if arm.label.text in labels:
+                self.report.error(arm.label.pos, f"split block '{arm.label.text}' is written twice")
+            labels.add(arm.label.text)
+            self.check_all(arm.body)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _percent(value: float) -> str:
+    return f"{int(value)}%" if float(value).is_integer() else f"{value}%"
+
+
+def _assignable(target: Ty, value: Ty) -> bool:
+    if target.kind in NUMERIC and value.kind in NUMERIC:
+        return "number" in (target.kind, value.kind) or target.kind == value.kind
+    if target.kind in ("text", "enum") and value.kind in ("text", "enum"):
+        return target.kind == "text" or value.kind == "text" or set(value.values) <= set(target.values)
+    if target.kind in ("date", "datetime") and value.kind in ("date", "datetime"):
+        return True
+    return target.kind == value.kind
+
+
+def _param_fits(wanted: str, value: Ty, is_field: bool) -> bool:
+    """Whether a value may be given for a parameter of type `wanted`."""
+    if wanted == "text":
+        return value.kind in ("text", "enum") or is_field
+    if wanted in NUMERIC:
+        return value.kind in NUMERIC
+    if wanted in ("date", "datetime"):
+        return value.kind in ("date", "datetime")
+    return value.kind == wanted

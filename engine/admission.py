@@ -1,0 +1,110 @@
+"""Admission: whether a fired trigger starts a journey, and the logged decision when it does not.
+
+In order: the audience must be true on the snapshot at the entry time (unknown never admits);
+no journey of the playbook may be active for the account; the re-entry rule must allow it
+(`never`: the account never entered; `after D`: D since the last entry; default: the previous
+journey ended, which the active check covers).
+
+Every refusal is logged once as a `decided` action (`what`: `not_admitted`, `already_active`,
+`reentry_blocked`) under a key made of the playbook, the account and the trigger's origin (a
+change's sequence number or a time trigger's instant), so routing the same input twice logs
+nothing new. A trigger whose journey already entered at this very entry time (the same input
+routed again) yields nothing at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from dsl import ir
+from engine import calendar
+from engine.evaluator import evaluate_with_reads, truthy, why_not
+from engine.expression_text import describe_duration
+from engine.records import ActionRecord, Decision, Snapshot, StartJourney
+
+if TYPE_CHECKING:
+    from engine.store import Store
+
+__all__ = ["Admission", "Admitted", "decision_action"]
+
+
+def decision_action(decision: Decision, key: str, **extra: Any) -> ActionRecord:
+    """A decision as a line of the action log (kind `decided`)."""
+    data: dict[str, Any] = {"what": decision.what, "detail": decision.detail, "reads": decision.reads}
+    data.update(extra)
+    return ActionRecord(at=decision.at, account=decision.account, playbook=decision.playbook, kind="decided",
+                        data=data, key=key)
+
+
+class Admitted:
+    """The outcome of one admission: a start, a logged refusal, or nothing (already handled)."""
+
+    def __init__(self, start: StartJourney | None = None, decision: ActionRecord | None = None,
+                 logged: bool = False) -> None:
+        self.start = start
+        self.decision = decision
+        self.logged = logged  # the decision was written now (not by an earlier routing)
+
+
+class Admission:
+    def __init__(self, store: Store, bundle: ir.Bundle) -> None:
+        self.store = store
+        self.bundle = bundle
+
+    def admit(
+        self,
+        playbook: ir.Playbook,
+        snap: Snapshot,
+        *,
+        reason: str,
+        origin: str,
+        event: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Admitted:
+        """Decide on a trigger of `playbook` that fired at `snap.at` (the entry time)."""
+        account, entry_at = snap.account, snap.at
+
+        def refuse(what: str, detail: str, reads: dict[str, Any]) -> Admitted:
+            decision = Decision(at=entry_at, account=account, playbook=playbook.id, what=what, detail=detail,
+                                reads=reads)
+            action = decision_action(decision, f"decided/{playbook.id}/{account}/{origin}", trigger=reason)
+            return Admitted(decision=action, logged=self.store.log_action(action))
+
+        if playbook.audience is not None:
+            context: dict[str, Any] = {"event_data": data, "bundle_scores": self.bundle.scores}
+            value, reads = evaluate_with_reads(playbook.audience, snap, **context)
+            if not truthy(value):
+                detail = f"audience: {why_not(playbook.audience, snap, **context)}"
+                return refuse("not_admitted", detail, reads)
+
+        last = self.store.last_entry(playbook.id, account)
+        if last is not None and last == entry_at:
+            return Admitted()  # this very trigger already started its journey
+        active = self.store.active_journey(playbook.id, account)
+        if active is not None:
+            since = active.entered_at.isoformat()
+            return refuse("already_active", f"{reason}: already in {playbook.id} since {since}",
+                          {"entered_at": since})
+        blocked = self._reentry_blocked(playbook, last, entry_at, snap.timezone)
+        if blocked:
+            assert last is not None
+            return refuse("reentry_blocked", f"{reason}: {blocked}", {"last_entry": last.isoformat()})
+        start = StartJourney(playbook=playbook.id, account=account, entry_at=entry_at, reason=reason,
+                             event=event, data=dict(data or {}))
+        return Admitted(start=start)
+
+    @staticmethod
+    def _reentry_blocked(playbook: ir.Playbook, last: datetime | None, at: datetime, tz: str) -> str:
+        """Why the re-entry rule refuses an entry at `at`; empty when it allows it."""
+        rule = playbook.reentry
+        if last is None:
+            return ""
+        if rule.mode == "never":
+            return f"reentry: never (entered {last.isoformat()})"
+        if rule.mode == "after" and rule.after is not None:
+            allowed = calendar.add_duration(last, rule.after, tz)
+            if at < allowed:
+                return (f"reentry: after {describe_duration(rule.after)} (last entry {last.isoformat()}, "
+                        f"allowed from {allowed.isoformat()})")
+        return ""

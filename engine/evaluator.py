@@ -1,0 +1,321 @@
+"""The expression evaluator: the meaning of every condition in a playbook, as a pure function.
+
+Logic is three-valued. A field that is missing (absent or null) evaluates to `UNKNOWN`;
+comparisons and arithmetic with an unknown operand are unknown; `and`, `or` and `not` follow
+Kleene's rules (`false and unknown` is false, `true or unknown` is true). Only `True` admits,
+triggers or takes a branch: see `truthy`.
+
+Values are the snapshot's own: numbers (percentages as 0-100), text, booleans, dates (ISO
+strings in fields, compared as dates), owners and contacts (dicts). The evaluator reads nothing
+but its arguments, so the journey workflow can call it during replay.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from dsl import ir
+from engine import calendar
+from engine.expression_text import describe
+from engine.records import Snapshot
+
+__all__ = ["UNKNOWN", "Unknown", "Value", "describe", "evaluate", "evaluate_with_reads", "truthy", "why_not"]
+
+
+class Unknown(enum.Enum):
+    """The third truth value: what a missing field evaluates to."""
+
+    UNKNOWN = "unknown"
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = Unknown.UNKNOWN
+
+Value = Any  # a field value, a number, a bool, a date, or UNKNOWN
+
+
+def truthy(value: Value) -> bool:
+    """True only for True: unknown never admits, never triggers, never takes a branch."""
+    return value is True
+
+
+def _truth(value: Value) -> bool | Unknown:
+    if value is UNKNOWN or value is None:
+        return UNKNOWN
+    if isinstance(value, bool):
+        return value
+    return bool(value)
+
+
+def _literal(node: ir.Literal_) -> Value:
+    if node.value is None:
+        return UNKNOWN
+    if node.type == "date":
+        return calendar.as_date(node.value) or node.value
+    if node.type == "datetime" and isinstance(node.value, str):
+        try:
+            return datetime.fromisoformat(node.value.replace("Z", "+00:00"))
+        except ValueError:
+            return node.value
+    return node.value
+
+
+def _path(root: Mapping[str, Any] | None, path: tuple[str, ...]) -> Value:
+    current: Any = root
+    for name in path:
+        if not isinstance(current, Mapping) or current.get(name) is None:
+            return UNKNOWN
+        current = current[name]
+    return current
+
+
+def _as_datetime(value: Value) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def _coerce_pair(left: Value, right: Value) -> tuple[Value, Value]:
+    """Bring a date or datetime and an ISO string to the same type, so they compare as dates."""
+    if isinstance(left, datetime) or isinstance(right, datetime):
+        a, b = _as_datetime(left), _as_datetime(right)
+        if a is not None and b is not None and (a.tzinfo is None) == (b.tzinfo is None):
+            return a, b
+    if isinstance(left, date) or isinstance(right, date):
+        a2, b2 = calendar.as_date(left), calendar.as_date(right)
+        if a2 is not None and b2 is not None:
+            return a2, b2
+    return left, right
+
+
+def _is_number(value: Value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda a, b: bool(a == b),
+    "!=": lambda a, b: bool(a != b),
+    "<": lambda a, b: bool(a < b),
+    "<=": lambda a, b: bool(a <= b),
+    ">": lambda a, b: bool(a > b),
+    ">=": lambda a, b: bool(a >= b),
+}
+
+
+def _compare(op: str, left: Value, right: Value) -> Value:
+    if left is UNKNOWN or right is UNKNOWN:
+        return UNKNOWN
+    left, right = _coerce_pair(left, right)
+    if op in ("==", "!=") and _is_number(left) != _is_number(right):
+        return op == "!="  # `true == 1` and `"5" == 5` are not equal
+    try:
+        return _COMPARE[op](left, right)
+    except TypeError:
+        return UNKNOWN
+
+
+def _arith(op: str, left: Value, right: Value) -> Value:
+    if not (_is_number(left) and _is_number(right)):
+        return UNKNOWN
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    return UNKNOWN if right == 0 else left / right
+
+
+def _and(values: list[Value]) -> Value:
+    truths = [_truth(v) for v in values]
+    if any(t is False for t in truths):
+        return False
+    return UNKNOWN if any(t is UNKNOWN for t in truths) else True
+
+
+def _or(values: list[Value]) -> Value:
+    truths = [_truth(v) for v in values]
+    if any(t is True for t in truths):
+        return True
+    return UNKNOWN if any(t is UNKNOWN for t in truths) else False
+
+
+def _count_true(op: str, count: int, values: list[Value]) -> Value:
+    truths = [_truth(v) for v in values]
+    yes = sum(1 for t in truths if t is True)
+    maybe = sum(1 for t in truths if t is UNKNOWN)
+    if op == "at_least":
+        return True if yes >= count else (False if yes + maybe < count else UNKNOWN)
+    if op == "at_most":
+        return False if yes > count else (True if yes + maybe <= count else UNKNOWN)
+    if yes > count or yes + maybe < count:
+        return False
+    return True if maybe == 0 else UNKNOWN
+
+
+def _seen(node: ir.Seen, snap: Snapshot) -> bool:
+    times = [at for name, at in snap.events if name == node.event and at <= snap.at]
+    if node.within is not None:
+        since = calendar.add_duration(snap.at, _negative(node.within), snap.timezone)
+        times = [at for at in times if at >= since]
+    if node.older_than is not None:
+        before = calendar.add_duration(snap.at, _negative(node.older_than), snap.timezone)
+        times = [at for at in times if at < before]
+    return bool(times)
+
+
+def _negative(duration: ir.Duration) -> ir.Duration:
+    return ir.Duration(amount=-duration.amount, unit=duration.unit)
+
+
+def _json_safe(value: Value) -> Any:
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+class _Evaluation:
+    def __init__(
+        self,
+        snap: Snapshot,
+        event_data: Mapping[str, Any] | None,
+        task_state: str | None,
+        score_models: Mapping[str, ir.ScoreModel] | None,
+    ) -> None:
+        self.snap = snap
+        self.event_data = event_data
+        self.task_state = task_state
+        self.score_models = score_models
+        self.reads: dict[str, Any] = {}
+
+    def read(self, name: str, value: Value) -> Value:
+        self.reads[name] = _json_safe(value)
+        return value
+
+    def score(self, name: str, part: str) -> Value:
+        state = self.snap.scores.get(name)
+        if state is None and self.score_models and name in self.score_models:
+            from engine.scores import compute  # scores evaluate rules with this module
+
+            state = compute(self.score_models[name], self.snap.fields)
+        if state is None:
+            return UNKNOWN
+        found = state.band if part == "band" else state.value
+        if part == "value" and found is not None and float(found).is_integer():
+            found = int(found)
+        return UNKNOWN if found is None else found
+
+    def run(self, node: ir.Expr) -> Value:
+        if isinstance(node, ir.Literal_):
+            return _literal(node)
+        if isinstance(node, ir.FieldRef):
+            return self.read(".".join(node.path), _path(self.snap.fields, node.path))
+        if isinstance(node, ir.EventField):
+            return self.read(f"event.{node.name}", _path(self.event_data, (node.name,)))
+        if isinstance(node, ir.ScoreRef):
+            key = node.score if node.part == "value" else f"{node.score}.band"
+            return self.read(key, self.score(node.score, node.part))
+        if isinstance(node, ir.BandIs):
+            band = self.read(f"{node.score}.band", self.score(node.score, "band"))
+            return UNKNOWN if band is UNKNOWN else band == node.band
+        if isinstance(node, ir.MetricRef):
+            return self.read(node.metric, self.snap.metrics.get(node.metric, UNKNOWN))
+        if isinstance(node, ir.TaskState):
+            state = self.read("task", self.task_state if self.task_state else UNKNOWN)
+            return UNKNOWN if state is UNKNOWN else state == node.state
+        if isinstance(node, ir.Seen):
+            return self.read(describe(node), _seen(node, self.snap))
+        if isinstance(node, ir.Compare):
+            return _compare(node.op, self.run(node.left), self.run(node.right))
+        if isinstance(node, ir.Arith):
+            return _arith(node.op, self.run(node.left), self.run(node.right))
+        if isinstance(node, ir.PercentOf):
+            percent, of = self.run(node.percent), self.run(node.of)
+            return _arith("*", _arith("/", percent, 100), of)
+        if isinstance(node, ir.Logic):
+            values = [self.run(arg) for arg in node.args]
+            return _and(values) if node.op == "and" else _or(values)
+        if isinstance(node, ir.Not):
+            truth = _truth(self.run(node.arg))
+            return UNKNOWN if truth is UNKNOWN else not truth
+        if isinstance(node, ir.CountTrue):
+            return _count_true(node.op, node.count, [self.run(arg) for arg in node.args])
+        raise TypeError(f"not an expression: {node!r}")
+
+
+def evaluate_with_reads(
+    expr: ir.Expr,
+    snap: Snapshot,
+    *,
+    event_data: Mapping[str, Any] | None = None,
+    task_state: str | None = None,
+    bundle_scores: Mapping[str, ir.ScoreModel] | None = None,
+) -> tuple[Value, dict[str, Any]]:
+    """The value of `expr` and what it read: `{"feature_adoption": 15, "health.band": "red"}`.
+
+    Unknown reads are None; event payload keys are named `event.<key>`. Every operand is
+    evaluated (no short circuit), so the reads are complete. `bundle_scores` lets a score
+    missing from the snapshot be computed from the snapshot's fields.
+    """
+    run = _Evaluation(snap, event_data, task_state, bundle_scores)
+    value = run.run(expr)
+    return value, run.reads
+
+
+def evaluate(
+    expr: ir.Expr,
+    snap: Snapshot,
+    *,
+    event_data: Mapping[str, Any] | None = None,
+    task_state: str | None = None,
+    bundle_scores: Mapping[str, ir.ScoreModel] | None = None,
+) -> Value:
+    """The value of `expr` on the snapshot: a value, True/False, or UNKNOWN."""
+    value, _ = evaluate_with_reads(
+        expr, snap, event_data=event_data, task_state=task_state, bundle_scores=bundle_scores
+    )
+    return value
+
+
+def why_not(
+    expr: ir.Expr,
+    snap: Snapshot,
+    *,
+    event_data: Mapping[str, Any] | None = None,
+    task_state: str | None = None,
+    bundle_scores: Mapping[str, ir.ScoreModel] | None = None,
+) -> str:
+    """Which part of a condition is not true, for the decision log.
+
+    `segment == "smb" is false`; for a conjunction, each conjunct that is not true:
+    `segment == "smb" is false; feature_adoption < 20% is unknown (feature_adoption missing)`.
+    An empty string when the condition holds.
+    """
+    parts = expr.args if isinstance(expr, ir.Logic) and expr.op == "and" else (expr,)
+    reasons = []
+    for part in parts:
+        value, reads = evaluate_with_reads(
+            part, snap, event_data=event_data, task_state=task_state, bundle_scores=bundle_scores
+        )
+        truth = _truth(value)
+        if truth is True:
+            continue
+        if truth is UNKNOWN:
+            missing = [name for name, read in reads.items() if read is None]
+            suffix = f" ({', '.join(missing)} missing)" if missing else ""
+            reasons.append(f"{describe(part)} is unknown{suffix}")
+        else:
+            reasons.append(f"{describe(part)} is false")
+    return "; ".join(reasons)

@@ -1,0 +1,172 @@
+"""Records that cross the engine's boundaries: between ingestion, the store, the router, the
+journey workflow and the activities.
+
+They are pydantic models so they travel through Temporal's pydantic data converter unchanged and
+land in workflow histories as plain JSON. Times are timezone-aware UTC datetimes in the
+*timeline's* time (for a simulation, the timeline's own clock; in production, wall time).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ActionRecord",
+    "Change",
+    "Decision",
+    "IngestResult",
+    "Intent",
+    "JourneySignal",
+    "Rejection",
+    "ScoreState",
+    "Snapshot",
+    "StartJourney",
+    "TaskRecord",
+]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Change(_Record):
+    """One accepted input object, as stored: a trait update, an event, or both.
+
+    `traits` holds only the fields whose value changed (new values); `previous` their old values
+    (absent key: the field was missing before). `seq` is the store's insertion order. The store
+    applies the reserved events in the same transaction (`task_completed` closes tasks, listed in
+    `closed_tasks`; `unsubscribed` and `bounced` suppress `data.email`).
+    """
+
+    seq: int
+    event_id: str | None = None
+    account: str
+    at: datetime
+    event: str | None = None
+    data: dict[str, Any] = {}
+    traits: dict[str, Any] = {}
+    previous: dict[str, Any] = {}
+    source: str = "ingest"  # "ingest" | "playbook:<id>" (a `set` statement)
+    closed_tasks: list[str] = []  # ids of the tasks a `task_completed` event closed, when stored
+
+
+class Rejection(_Record):
+    line: int
+    reason: str
+
+
+class IngestResult(_Record):
+    accepted: list[Change] = []
+    duplicates: int = 0
+    rejected: list[Rejection] = []
+
+
+class ScoreState(_Record):
+    """A score as it stands: `value`/`band` None when unscored, with the missing inputs."""
+
+    name: str
+    value: float | None = None
+    band: str | None = None
+    breakdown: dict[str, float] = {}
+    missing: list[str] = []
+
+
+class TaskRecord(_Record):
+    id: str
+    account: str
+    playbook: str | None
+    title: str
+    owner: str
+    due: datetime | None
+    priority: str
+    status: Literal["open", "done"] = "open"
+    created_at: datetime
+    completed_at: datetime | None = None
+
+
+class Snapshot(_Record):
+    """What a journey may read about an account at a moment: the input of every decision.
+
+    `events` lists (name, at) of the account's events up to `at`, newest last, so that `seen`
+    and metrics are pure functions of the snapshot.
+    """
+
+    account: str
+    at: datetime
+    fields: dict[str, Any] = {}
+    scores: dict[str, ScoreState] = {}
+    metrics: dict[str, float] = {}
+    events: list[tuple[str, datetime]] = []
+    timezone: str = "UTC"
+    tasks: dict[str, TaskRecord] = {}  # this journey's tasks by id
+
+
+class ActionRecord(_Record):
+    """One line of the action log (contracts.md, "Actions out").
+
+    `data` holds the kind's own keys (`template`, `to`, `subject`, `title`, `owner`, `due`,
+    `priority`, `reason`, …). `key` is the idempotency key: the store records an action once.
+    """
+
+    at: datetime
+    account: str
+    playbook: str | None = None
+    kind: str
+    data: dict[str, Any] = {}
+    key: str | None = None
+
+    def to_contract(self) -> dict[str, Any]:
+        line: dict[str, Any] = {
+            "at": self.at.isoformat(),
+            "account": self.account,
+            "playbook": self.playbook,
+            "kind": self.kind,
+        }
+        for name, value in self.data.items():
+            line[name] = value.isoformat() if isinstance(value, datetime) else value
+        return line
+
+
+class Decision(_Record):
+    """Why something did or did not happen: logged as kind `decided`."""
+
+    at: datetime
+    account: str
+    playbook: str | None
+    what: str  # "not_admitted", "already_active", "reentry_blocked", "branch", "split", ...
+    detail: str = ""
+    reads: dict[str, Any] = {}
+
+
+class StartJourney(_Record):
+    kind: Literal["start"] = "start"
+    playbook: str
+    account: str
+    entry_at: datetime
+    reason: str  # "event signed", "health becomes red", "90 days before renewal_date"
+    event: str | None = None
+    data: dict[str, Any] = {}
+
+
+class JourneySignal(_Record):
+    """Something a running journey listens for: an event, a task done, a changed field."""
+
+    kind: Literal["signal"] = "signal"
+    playbook: str
+    account: str
+    at: datetime
+    event: str | None = None
+    data: dict[str, Any] = {}
+    task_done: str | None = None  # a task id
+    fields_changed: list[str] = []
+
+
+Intent = StartJourney | JourneySignal
+
+
+class RouteResult(_Record):
+    intents: list[Intent] = Field(default_factory=list)
+    actions: list[ActionRecord] = Field(default_factory=list)  # scores, decisions already logged

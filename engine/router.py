@@ -1,0 +1,202 @@
+"""The router: which journeys a stored change starts or signals, and which time triggers are due.
+
+`route(change)` handles one accepted change, in order:
+
+1. reserved events: `task_completed` closes tasks (and signals the journeys that opened them),
+   `unsubscribed` and `bounced` put an address on the suppression list; they trigger nothing else;
+2. scores: a change to an input of a score model recomputes it on the fields as of the change;
+   a new value or band (or becoming scored or unscored) is recorded and logged as a `score` action;
+3. triggers: event triggers whose event and `where` match, and condition triggers on the edge
+   (the stored state was false or unknown and the condition is now true; it re-arms only after
+   it was false), each through admission (audience, active journey, re-entry);
+4. signals: a running journey hears the events it listens for and the fields it watches.
+
+`due(after, until)` runs the time triggers (date fields, schedules, trends) with instants in
+(after, until]; `next_due(after)` says when to call it next. Both `route` and `due` are
+idempotent: decisions and score actions are logged under deterministic keys, condition states
+are stored, and a trigger whose journey already entered at that time starts nothing again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from dsl import ir
+from engine import scores
+from engine.admission import Admission, Admitted
+from engine.evaluator import UNKNOWN, evaluate, truthy
+from engine.expression_text import describe_trigger
+from engine.records import ActionRecord, Change, JourneySignal, RouteResult, ScoreState, Snapshot
+from engine.schedule import TimeTriggers
+from engine.snapshots import snapshot_of
+from engine.triggers import playbook_inputs
+
+if TYPE_CHECKING:
+    from engine.store import Store
+
+__all__ = ["RESERVED_EVENTS", "Router", "condition_key"]
+
+RESERVED_EVENTS = frozenset({"task_completed", "unsubscribed", "bounced"})
+
+
+def condition_key(playbook: str) -> str:
+    """The stored edge state of a playbook's condition trigger."""
+    return f"trigger:{playbook}"
+
+
+class Router:
+    def __init__(self, store: Store, bundle: ir.Bundle) -> None:
+        self.store = store
+        self.bundle = bundle
+        self.admission = Admission(store, bundle)
+        self.time = TimeTriggers(store, bundle)
+        self.playbooks = [playbook for _, playbook in sorted(bundle.playbooks.items())]
+        self.inputs = {playbook.id: playbook_inputs(playbook, bundle) for playbook in self.playbooks}
+
+    # ------------------------------------------------------------------ changes
+
+    def route(self, change: Change) -> RouteResult:
+        result = RouteResult()
+        routes_event = change.event is not None and change.event not in RESERVED_EVENTS
+        if change.event in RESERVED_EVENTS:
+            self._reserved(change, result)
+        models = [model for _, model in sorted(self.bundle.scores.items())
+                  if set(model.inputs) & set(change.traits)]
+        concerned = [pb for pb in self.playbooks if self._concerns(pb, change, routes_event)]
+        if models or concerned:
+            snap = self._snapshot(change.account, change.at)
+            self._rescore(change, snap, models, result)
+        for playbook in concerned:
+            trigger = playbook.trigger
+            if isinstance(trigger, ir.EventTrigger):
+                fired = trigger.where is None or truthy(
+                    evaluate(trigger.where, snap, event_data=change.data, bundle_scores=self.bundle.scores)
+                )
+            else:
+                assert isinstance(trigger, ir.ConditionTrigger)
+                fired = self._edge(playbook, trigger, snap, change.at)
+            if fired:
+                event = change.event if isinstance(trigger, ir.EventTrigger) else None
+                admitted = self.admission.admit(
+                    playbook, snap, reason=describe_trigger(trigger), origin=f"change-{change.seq}",
+                    event=event, data=change.data if event else None,
+                )
+                _collect(admitted, result)
+        self._signal(change, routes_event, result)
+        return result
+
+    def _snapshot(self, account: str, at: datetime) -> Snapshot:
+        fields = self.store.fields_at(account, at)
+        events = self.store.events_until(account, at)
+        return snapshot_of(self.bundle, account, at, fields, events)
+
+    def _reserved(self, change: Change, result: RouteResult) -> None:
+        data = change.data
+        if change.event == "task_completed":
+            task, playbook = data.get("task"), data.get("playbook")
+            if not isinstance(task, str) and not isinstance(playbook, str):
+                return  # closing every task of the account takes an explicit task or playbook
+            # the store closes them when it stores the change; closing again is a no-op then
+            closed = [record.id for record in self.store.complete_tasks(
+                change.account, change.at,
+                task_id=task if isinstance(task, str) else None,
+                playbook=playbook if isinstance(playbook, str) else None,
+            )]
+            for task_id in dict.fromkeys([*change.closed_tasks, *closed]):
+                record = self.store.task(task_id)
+                if record and record.playbook and self.store.active_journey(record.playbook, change.account):
+                    result.intents.append(JourneySignal(
+                        playbook=record.playbook, account=change.account, at=change.at, event=change.event,
+                        data=dict(data), task_done=record.id,
+                    ))
+        elif isinstance(data.get("email"), str):
+            self.store.suppress(data["email"], str(change.event), change.at)
+
+    def _rescore(
+        self, change: Change, snap: Snapshot, models: list[ir.ScoreModel], result: RouteResult
+    ) -> None:
+        """Record and log the scores whose inputs the change touched, when they moved."""
+        for model in models:
+            before = self.store.score_at(change.account, model.name, change.at)
+            after = snap.scores[model.name]
+            if before is not None and _same_state(before, after):
+                continue
+            self.store.record_score(change.account, after, change.at)
+            if scores.score_changed(before, after):
+                key = f"score/{change.account}/{model.name}/change-{change.seq}"
+                action = ActionRecord(at=change.at, account=change.account, playbook=None, kind="score",
+                                      data=scores.score_data(after), key=key)
+                if self.store.log_action(action):
+                    result.actions.append(action)
+
+    def _concerns(self, playbook: ir.Playbook, change: Change, routes_event: bool) -> bool:
+        """Whether the change may fire the playbook's trigger: its event, or a changed condition input."""
+        trigger = playbook.trigger
+        if isinstance(trigger, ir.EventTrigger):
+            return routes_event and trigger.event == change.event
+        if not isinstance(trigger, ir.ConditionTrigger):
+            return False
+        reads = self.inputs[playbook.id].trigger
+        touched_event = change.event is not None and change.event in reads.events
+        return touched_event or bool(reads.fields & set(change.traits))
+
+    def _edge(self, playbook: ir.Playbook, trigger: ir.ConditionTrigger, snap: Snapshot,
+              at: datetime) -> bool:
+        """Evaluate a condition trigger, store its state, and say whether it just became true."""
+        key = condition_key(playbook.id)
+        before = self.store.get_condition(snap.account, key)
+        value = evaluate(trigger.condition, snap, bundle_scores=self.bundle.scores)
+        if value is UNKNOWN:
+            state = True if before is True else None  # only `false` re-arms the edge
+        else:
+            state = truthy(value)
+        if state != before:
+            self.store.set_condition(snap.account, key, state, at)
+        return state is True and before is not True
+
+    def _signal(self, change: Change, routes_event: bool, result: RouteResult) -> None:
+        changed = set(change.traits)
+        if not changed and not routes_event:
+            return
+        for journey in self.store.active_journeys(change.account):
+            inputs = self.inputs.get(journey.playbook)
+            hears = routes_event and (inputs is None or change.event in inputs.listened_events)
+            fields = sorted(changed if inputs is None else changed & inputs.watched_fields)
+            if hears or fields:
+                result.intents.append(JourneySignal(
+                    playbook=journey.playbook, account=change.account, at=change.at,
+                    event=change.event if hears else None, data=dict(change.data) if hears else {},
+                    fields_changed=fields,
+                ))
+
+    # ------------------------------------------------------------------ time
+
+    def due(self, after: datetime, until: datetime) -> RouteResult:
+        """Start the journeys of time triggers whose instants fall in (after, until]."""
+        result = RouteResult()
+        for instant, account, playbook in self.time.firings(after, until):
+            snap = self._snapshot(account, instant)
+            admitted = self.admission.admit(
+                playbook, snap, reason=describe_trigger(playbook.trigger), origin=instant.isoformat(),
+            )
+            _collect(admitted, result)
+        return result
+
+    def next_due(self, after: datetime) -> datetime | None:
+        """The earliest instant strictly after `after` at which `due` has something to evaluate."""
+        return self.time.next_due(after)
+
+
+def _same_state(before: ScoreState, after: ScoreState) -> bool:
+    def key(state: ScoreState) -> tuple[object, ...]:
+        return state.value, state.band, sorted(state.missing)
+
+    return key(before) == key(after)
+
+
+def _collect(admitted: Admitted, result: RouteResult) -> None:
+    if admitted.start is not None:
+        result.intents.append(admitted.start)
+    if admitted.decision is not None and admitted.logged:
+        result.actions.append(admitted.decision)

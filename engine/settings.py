@@ -1,0 +1,56 @@
+"""Configuration: one pydantic-settings class, from `PLAYBOOK_*` variables and `playbook.toml`.
+
+Precedence, highest first: keyword arguments, environment variables (`PLAYBOOK_TEMPORAL_ADDRESS`
+…), then `playbook.toml` in the working folder (keys without the prefix:
+`temporal_address = "temporal:7233"`), then the defaults, which serve the embedded stack.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLAYBOOK_", toml_file="playbook.toml", extra="ignore")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "playbook"
+    database_url: str | None = None  # default: a SQLite file in the state folder
+    playbooks: Path = Path("playbooks")
+    state_dir: Path = Path(".playbook")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_token: SecretStr | None = None
+    public_url: str | None = None
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Customer Success <success@acme.example>"
+    unsubscribe_secret: SecretStr = Field(default=SecretStr("change-me"))
+
+    @property
+    def store_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.state_dir / 'store.db'}"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls), file_secret_settings)

@@ -1,0 +1,45 @@
+"""The action log: everything the engine did to or for an account (contracts.md, "Actions out")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from engine.records import ActionRecord
+from engine.store.database import StoreSection, insert_ignoring
+from engine.store.schema import actions
+from engine.store.types import to_utc
+
+__all__ = ["ActionSection"]
+
+
+class ActionSection(StoreSection):
+    def log_action(self, action: ActionRecord) -> bool:
+        """Append an action; False (and nothing written) when its key was logged before."""
+        # datetimes inside `data` are written as `isoformat()` text, as `to_contract` prints them
+        values = action.model_dump()
+        values["at"] = to_utc(action.at)
+        with self._db.write(action.account) as conn:
+            if action.key is None:
+                conn.execute(actions.insert().values(**values))
+                return True
+            return insert_ignoring(conn, actions, values)
+
+    def actions(
+        self, account: str | None = None, playbook: str | None = None, since: datetime | None = None
+    ) -> list[ActionRecord]:
+        """Logged actions ordered by (at, order of logging); `since` includes its own instant."""
+        query = select(actions).order_by(actions.c.at, actions.c.seq)
+        if account is not None:
+            query = query.where(actions.c.account == account)
+        if playbook is not None:
+            query = query.where(actions.c.playbook == playbook)
+        if since is not None:
+            query = query.where(actions.c.at >= to_utc(since))
+        with self._db.read() as conn:
+            return [
+                ActionRecord(at=row.at, account=row.account, playbook=row.playbook, kind=row.kind,
+                             data=dict(row.data), key=row.key)
+                for row in conn.execute(query)
+            ]

@@ -1,0 +1,117 @@
+"""The connection to the database, and how the store's transactions take their locks.
+
+Reads run in ordinary transactions. Writes take the write lock up front so that a
+read-check-write (a frequency cap, a trait update) can never interleave with another writer:
+
+- SQLite: `BEGIN IMMEDIATE` (WAL mode, a busy timeout), which serialises writers across threads
+  and processes; readers carry on against their snapshot.
+- PostgreSQL: a transaction-scoped advisory lock per account (`pg_advisory_xact_lock`), taken
+  before anything is read. Unlike `SELECT … FOR UPDATE` on the account row it needs no row to
+  exist yet, so a first message or event for a new account is serialised too.
+- An in-memory SQLite database (`sqlite://`, for tests) lives on one shared connection, so the
+  store serialises every operation on it with a lock in the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from engine.store.types import dumps_json
+
+__all__ = ["Database", "StoreSection", "dialect_insert", "insert_ignoring", "upsert"]
+
+BUSY_TIMEOUT_SECONDS = 30
+_IMMEDIATE = "playbook_sqlite_immediate"
+
+
+class Database:
+    """An SQLAlchemy engine plus the locking rules above. Safe to share between threads."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        self.in_memory = self.dialect == "sqlite" and parsed.database in (None, "", ":memory:")
+        self._lock: AbstractContextManager[Any] = threading.RLock() if self.in_memory else nullcontext()
+        options: dict[str, Any] = {"json_serializer": dumps_json}
+        if self.in_memory:
+            options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        elif self.dialect == "sqlite":
+            options.update(connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        else:
+            options.update(pool_pre_ping=True)
+        self.engine: Engine = create_engine(url, **options)
+        if self.dialect == "sqlite":
+            _take_over_sqlite_transactions(self.engine, wal=not self.in_memory)
+        self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self._lock, self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self, account: str | None = None) -> Iterator[Connection]:
+        """A write transaction, holding the write lock (for `account`, on PostgreSQL)."""
+        with self._lock, self._writer.connect() as conn, conn.begin():
+            if self.dialect == "postgresql" and account is not None:
+                conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(account, 0))))
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _take_over_sqlite_transactions(engine: Engine, *, wal: bool) -> None:
+    """Let SQLAlchemy emit BEGIN (deferred for reads, IMMEDIATE for writes) instead of sqlite3."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def dialect_insert(conn: Connection, table: Table) -> Any:
+    """An INSERT with the dialect's `ON CONFLICT` clauses (SQLite and PostgreSQL share them)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {conn.dialect.name}")
+
+
+def insert_ignoring(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
+    """Insert a row unless it conflicts with a unique key already stored; True when inserted."""
+    statement = dialect_insert(conn, table).values(**values).on_conflict_do_nothing()
+    return bool(conn.execute(statement).rowcount == 1)
+
+
+def upsert(conn: Connection, table: Table, values: Mapping[str, Any], keys: list[str]) -> None:
+    """Insert a row, or update the row with the same `keys`."""
+    statement = dialect_insert(conn, table).values(**values)
+    changes = {name: statement.excluded[name] for name in values if name not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+
+
+class StoreSection:
+    """One group of the store's methods (accounts, scores, tasks …) over the shared database."""
+
+    _db: Database

@@ -1,0 +1,98 @@
+"""Journeys as the store sees them: who entered which playbook, when, and how it ended.
+
+Temporal holds a journey's state; these rows answer the router's questions (is one active? when
+did the account last enter?) and the CSM's (which journeys is this account in?).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from engine.store.database import StoreSection, insert_ignoring
+from engine.store.rows import JourneyRow
+from engine.store.schema import journeys
+from engine.store.types import to_utc
+
+__all__ = ["JourneySection"]
+
+ENDINGS: frozenset[str] = frozenset({"completed", "exited", "goal_reached", "failed"})
+
+
+def _row(row: Any) -> JourneyRow:
+    return JourneyRow.model_validate(row._asdict())
+
+
+class JourneySection(StoreSection):
+    def journey_entered(
+        self, workflow_id: str, run_id: str, playbook: str, account: str, version: str, at: datetime
+    ) -> None:
+        """Record an entry; recording the same run twice keeps the first."""
+        with self._db.write(account) as conn:
+            insert_ignoring(conn, journeys, {
+                "workflow_id": workflow_id, "run_id": run_id, "playbook": playbook, "account": account,
+                "version": version, "entered_at": to_utc(at), "status": "active",
+            })
+
+    def journey_ended(
+        self, workflow_id: str, run_id: str, at: datetime, status: str, reason: str | None
+    ) -> None:
+        """Record how an active run ended (`completed`, `exited`, `goal_reached` or `failed`);
+        a run that already ended keeps its first ending."""
+        if status not in ENDINGS:
+            raise ValueError(f"a journey ends as one of {', '.join(sorted(ENDINGS))}, not {status!r}")
+        with self._db.write() as conn:
+            conn.execute(
+                update(journeys)
+                .where(journeys.c.workflow_id == workflow_id, journeys.c.run_id == run_id,
+                       journeys.c.status == "active")
+                .values(ended_at=to_utc(at), status=status, reason=reason)
+            )
+
+    def active_journey(self, playbook: str, account: str) -> JourneyRow | None:
+        query = (
+            select(journeys)
+            .where(journeys.c.playbook == playbook, journeys.c.account == account,
+                   journeys.c.status == "active")
+            .order_by(journeys.c.entered_at.desc())
+            .limit(1)
+        )
+        with self._db.read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _row(row)
+
+    def active_journeys(self, account: str) -> list[JourneyRow]:
+        query = (
+            select(journeys)
+            .where(journeys.c.account == account, journeys.c.status == "active")
+            .order_by(journeys.c.entered_at, journeys.c.playbook)
+        )
+        with self._db.read() as conn:
+            return [_row(row) for row in conn.execute(query)]
+
+    def journeys(self, account: str | None = None, playbook: str | None = None) -> list[JourneyRow]:
+        """Every journey, active or ended, oldest entry first."""
+        query = select(journeys).order_by(journeys.c.entered_at, journeys.c.playbook, journeys.c.account)
+        if account is not None:
+            query = query.where(journeys.c.account == account)
+        if playbook is not None:
+            query = query.where(journeys.c.playbook == playbook)
+        with self._db.read() as conn:
+            return [_row(row) for row in conn.execute(query)]
+
+    def last_entry(self, playbook: str, account: str) -> datetime | None:
+        query = select(func.max(journeys.c.entered_at)).where(
+            journeys.c.playbook == playbook, journeys.c.account == account
+        )
+        with self._db.read() as conn:
+            value = conn.execute(query).scalar()
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite returns an aggregate's value untyped
+            value = datetime.fromisoformat(value)
+        return to_utc(value)
+
+    def ever_entered(self, playbook: str, account: str) -> bool:
+        return self.last_entry(playbook, account) is not None

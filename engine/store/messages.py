@@ -1,0 +1,122 @@
+"""The outbox: every email and in-app message, sent or suppressed, and the suppression list.
+
+`record_message` decides and records in one write transaction, so two sends for the same
+account at the same moment (threads or processes) cannot both slip under a frequency cap.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from engine.store.database import StoreSection, upsert
+from engine.store.rows import MessageRow
+from engine.store.schema import messages, suppressions
+from engine.store.types import to_utc
+
+__all__ = ["MessageSection", "add_suppression", "describe_cap"]
+
+_CHANNEL_WORDS = {"email": ("email", "emails"), "in_app": ("in-app message", "in-app messages")}
+_UNITS = ((86400, "day"), (3600, "hour"), (60, "minute"))  # "7 days", not "1 week", as people write caps
+
+
+def _span(seconds: int) -> str:
+    for size, unit in _UNITS:
+        if seconds % size == 0:
+            amount = seconds // size
+            return f"{amount} {unit}" + ("" if amount == 1 else "s")
+    return f"{seconds} seconds"
+
+
+def describe_cap(channel: str, count: int, seconds: int) -> str:
+    """`frequency cap: at most 3 emails per 7 days`."""
+    one, many = _CHANNEL_WORDS.get(channel, (channel, channel))
+    return f"frequency cap: at most {count} {one if count == 1 else many} per {_span(seconds)}"
+
+
+def add_suppression(conn: Connection, email: str, reason: str, at: datetime) -> None:
+    values = {"email": email.strip().lower(), "reason": reason, "at": to_utc(at)}
+    upsert(conn, suppressions, values, ["email"])
+
+
+def _row(row: Any) -> MessageRow:
+    values = row._asdict()
+    values["to"] = values.pop("to_addr")
+    return MessageRow.model_validate(values)
+
+
+class MessageSection(StoreSection):
+    def record_message(
+        self,
+        *,
+        account: str,
+        playbook: str | None,
+        channel: str,
+        template: str,
+        to: str | None,
+        subject: str | None,
+        text: str | None,
+        html: str | None,
+        at: datetime,
+        key: str,
+        cap_count: int | None,
+        cap_seconds: int | None,
+    ) -> tuple[str, str | None]:
+        """Decide and record a send: ("sent", None) or ("suppressed", reason).
+
+        A key already recorded returns its first outcome. Otherwise an address on the
+        suppression list, then the cap (`cap_count` sent messages of the channel within
+        `(at - cap_seconds, at]`), suppress it.
+        """
+        at = to_utc(at)
+        with self._db.write(account) as conn:
+            seen = conn.execute(
+                select(messages.c.status, messages.c.reason).where(messages.c.key == key)
+            ).first()
+            if seen is not None:
+                return seen.status, seen.reason
+            status, reason = "sent", None
+            listed = None if not to else conn.execute(
+                select(suppressions.c.reason).where(suppressions.c.email == to.strip().lower())
+            ).scalar()
+            if listed is not None:
+                status, reason = "suppressed", listed
+            elif cap_count is not None and cap_seconds is not None:
+                sent = conn.execute(
+                    select(func.count()).select_from(messages).where(
+                        messages.c.account == account, messages.c.channel == channel,
+                        messages.c.status == "sent", messages.c.at > at - timedelta(seconds=cap_seconds),
+                        messages.c.at <= at,
+                    )
+                ).scalar_one()
+                if sent >= cap_count:
+                    status, reason = "suppressed", describe_cap(channel, cap_count, cap_seconds)
+            conn.execute(messages.insert().values(
+                id=uuid.uuid4().hex, account=account, playbook=playbook, channel=channel, template=template,
+                to_addr=to, subject=subject, text=text, html=html, at=at, status=status, reason=reason,
+                key=key,
+            ))
+        return status, reason
+
+    def messages(self, account: str | None = None) -> list[MessageRow]:
+        """The outbox, oldest first."""
+        query = select(messages).order_by(messages.c.at, messages.c.key)
+        if account is not None:
+            query = query.where(messages.c.account == account)
+        with self._db.read() as conn:
+            return [_row(row) for row in conn.execute(query)]
+
+    def suppress(self, email: str, reason: str, at: datetime) -> None:
+        """Put an address on the suppression list (addresses compare without case)."""
+        with self._db.write() as conn:
+            add_suppression(conn, email, reason, at)
+
+    def suppression(self, email: str) -> str | None:
+        """Why the address gets no email, or None."""
+        with self._db.read() as conn:
+            return conn.execute(
+                select(suppressions.c.reason).where(suppressions.c.email == email.strip().lower())
+            ).scalar()

@@ -1,0 +1,39 @@
+"""Reserved events (contracts.md): stored like any event, and applied in the same transaction.
+
+- `task_completed` with `data.task` (a task id) or `data.playbook` closes the account's open
+  tasks: that one, or every one that playbook opened.
+- `unsubscribed` and `bounced` with `data.email` put the address on the suppression list.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from engine.store.messages import add_suppression
+from engine.store.tasks import close_open_tasks
+
+__all__ = ["RESERVED_EVENTS", "apply_reserved_event"]
+
+RESERVED_EVENTS: frozenset[str] = frozenset({"task_completed", "unsubscribed", "bounced"})
+
+
+def apply_reserved_event(
+    conn: Connection, account: str, event: str | None, data: dict[str, Any], at: datetime
+) -> list[str]:
+    """Apply the event if it is reserved; the ids of the tasks it closed."""
+    if event == "task_completed":
+        task_id, playbook = data.get("task"), data.get("playbook")
+        if not isinstance(task_id, str) and not isinstance(playbook, str):
+            return []  # closing every task of the account takes a deliberate call, not a bare event
+        closed = close_open_tasks(conn, account, at,
+                                  task_id=task_id if isinstance(task_id, str) else None,
+                                  playbook=playbook if isinstance(playbook, str) else None)
+        return [task.id for task in closed]
+    if event in ("unsubscribed", "bounced"):
+        email = data.get("email")
+        if isinstance(email, str) and email.strip():
+            add_suppression(conn, email, event, at)
+    return []

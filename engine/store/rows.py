@@ -1,0 +1,46 @@
+"""Rows the store returns that are not records of `engine.records`: journeys and messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["JourneyRow", "JourneyStatus", "MessageRow"]
+
+JourneyStatus = Literal["active", "completed", "exited", "goal_reached", "failed"]
+
+
+class JourneyRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    workflow_id: str
+    run_id: str
+    playbook: str
+    account: str
+    version: str
+    entered_at: datetime
+    ended_at: datetime | None = None
+    status: JourneyStatus = "active"
+    reason: str | None = None
+
+
+class MessageRow(BaseModel):
+    """One email or in-app message, sent or suppressed: a line of the outbox."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    account: str
+    playbook: str | None
+    channel: str
+    template: str
+    to: str | None
+    subject: str | None
+    text: str | None
+    html: str | None
+    at: datetime
+    status: Literal["sent", "suppressed"]
+    reason: str | None
+    key: str

@@ -1,0 +1,189 @@
+"""The store's tables (SQLAlchemy Core). Migrations create them; this module describes them.
+
+Every accepted input object is one row of `events`: a named event, a trait update (`name` is
+NULL), or both. Its `seq` is the `Change.seq` handed to the router, and the rows it causes in
+`trait_history` carry the same `seq`. `tests/engine/test_store_migrations.py` proves the Alembic
+migrations produce exactly these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from engine.store.types import JsonDocument, UtcDateTime
+
+__all__ = [
+    "accounts",
+    "actions",
+    "condition_state",
+    "events",
+    "journeys",
+    "messages",
+    "metadata",
+    "score_history",
+    "suppressions",
+    "tasks",
+    "trait_history",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(200)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("traits", JsonDocument, nullable=False),
+    # field -> ISO time of its latest observation: an older value arriving late goes to the
+    # history without replacing the current one.
+    Column("traits_at", JsonDocument, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(200), nullable=True, unique=True),
+    Column("account", ID, nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("data", JsonDocument, nullable=False),
+    Column("traits", JsonDocument, nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Index(None, "account", "name", "at"),
+    Index(None, "account", "at"),
+)
+
+trait_history = Table(
+    "trait_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", ID, nullable=False),
+    Column("field", String(200), nullable=False),
+    Column("value", JsonDocument, nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("source", String(200), nullable=False),
+    Index(None, "account", "at"),
+    Index(None, "account", "field", "at"),
+)
+
+score_history = Table(
+    "score_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account", ID, nullable=False),
+    Column("score", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("value", Float, nullable=True),
+    Column("band", String(200), nullable=True),
+    Column("breakdown", JsonDocument, nullable=False),
+    Column("missing", JsonDocument, nullable=False),
+    Index(None, "account", "score", "at"),
+)
+
+condition_state = Table(
+    "condition_state",
+    metadata,
+    Column("account", ID, primary_key=True),
+    Column("key", String(500), primary_key=True),
+    Column("value", Boolean, nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+journeys = Table(
+    "journeys",
+    metadata,
+    Column("workflow_id", String(500), primary_key=True),
+    Column("run_id", String(200), primary_key=True),
+    Column("playbook", String(200), nullable=False),
+    Column("account", ID, nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("entered_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("status", String(20), nullable=False),  # active completed exited goal_reached failed
+    Column("reason", Text, nullable=True),
+    Index(None, "playbook", "account", "status"),
+    Index(None, "account", "status"),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("account", ID, nullable=False),
+    Column("playbook", String(200), nullable=True),
+    Column("journey", String(500), nullable=True),
+    Column("title", Text, nullable=False),
+    Column("owner", String(320), nullable=False),
+    Column("due", UtcDateTime, nullable=True),
+    Column("priority", String(20), nullable=False),
+    Column("status", String(10), nullable=False),  # open done
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime, nullable=True),
+    Column("key", String(500), nullable=False, unique=True),
+    Index(None, "account", "status"),
+    Index(None, "owner", "status"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account", ID, nullable=False),
+    Column("playbook", String(200), nullable=True),
+    Column("channel", String(20), nullable=False),  # email in_app
+    Column("template", String(200), nullable=False),
+    Column("to_addr", String(320), nullable=True),
+    Column("subject", Text, nullable=True),
+    Column("text", Text, nullable=True),
+    Column("html", Text, nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("status", String(20), nullable=False),  # sent suppressed
+    Column("reason", Text, nullable=True),
+    Column("key", String(500), nullable=False, unique=True),
+    Index(None, "account", "channel", "status", "at"),
+)
+
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("reason", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+actions = Table(
+    "actions",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("account", ID, nullable=False),
+    Column("playbook", String(200), nullable=True),
+    Column("kind", String(50), nullable=False),
+    Column("data", JsonDocument, nullable=False),
+    Column("key", String(500), nullable=True, unique=True),
+    Index(None, "account", "at"),
+    Index(None, "playbook", "at"),
+    Index(None, "at"),
+)

@@ -1,0 +1,47 @@
+"""The store: the records people query (accounts, events, scores, tasks, messages, the action
+log), on SQLite by default and PostgreSQL by URL. Temporal holds the journeys' state.
+
+Synchronous and safe to share between threads: activities call it from their worker threads.
+Each method is one transaction; see `engine.store.database` for how writers are serialised.
+"""
+
+from __future__ import annotations
+
+from engine.store.accounts import AccountSection
+from engine.store.actions import ActionSection
+from engine.store.database import Database
+from engine.store.journeys import JourneySection
+from engine.store.messages import MessageSection
+from engine.store.migrate import current_revision, head_revision, upgrade_to_head
+from engine.store.scores import ScoreSection
+from engine.store.tasks import TaskSection
+
+__all__ = ["Store"]
+
+
+class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect to `url` (`sqlite:///path/to/file.db`, `sqlite://` in memory, or
+        `postgresql+psycopg://…`) and bring its schema up to date."""
+        database = Database(url)
+        upgrade_to_head(database)
+        return cls(database)
+
+    @property
+    def url(self) -> str:
+        return self._db.url
+
+    @property
+    def dialect(self) -> str:
+        return self._db.dialect
+
+    def schema_is_current(self) -> bool:
+        """True when the database is at the newest migration this package ships."""
+        return current_revision(self._db) == head_revision(self._db.url)
+
+    def close(self) -> None:
+        self._db.dispose()

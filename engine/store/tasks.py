@@ -1,0 +1,88 @@
+"""Tasks for people (a CSM, a manager), opened once per idempotency key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from engine.records import TaskRecord
+from engine.store.database import StoreSection, insert_ignoring
+from engine.store.schema import tasks
+from engine.store.types import to_utc
+
+__all__ = ["TaskKeyConflict", "TaskSection", "close_open_tasks"]
+
+
+class TaskKeyConflict(ValueError):
+    """A new key with a task id that another task already has."""
+
+
+def _record(row: Any) -> TaskRecord:
+    return TaskRecord(id=row.id, account=row.account, playbook=row.playbook, title=row.title,
+                      owner=row.owner, due=row.due, priority=row.priority, status=row.status,
+                      created_at=row.created_at, completed_at=row.completed_at)
+
+
+def close_open_tasks(
+    conn: Connection, account: str, at: datetime, *, task_id: str | None, playbook: str | None
+) -> list[TaskRecord]:
+    query = select(tasks).where(tasks.c.account == account, tasks.c.status == "open")
+    if task_id is not None:
+        query = query.where(tasks.c.id == task_id)
+    if playbook is not None:
+        query = query.where(tasks.c.playbook == playbook)
+    at = to_utc(at)
+    rows = conn.execute(query.order_by(tasks.c.created_at, tasks.c.id)).all()
+    if rows:
+        conn.execute(update(tasks).where(tasks.c.id.in_([row.id for row in rows]))
+                     .values(status="done", completed_at=at))
+    return [_record(row).model_copy(update={"status": "done", "completed_at": at}) for row in rows]
+
+
+class TaskSection(StoreSection):
+    def create_task(self, task: TaskRecord, key: str, journey: str | None) -> tuple[TaskRecord, bool]:
+        """Open `task` unless `key` was seen: then the task stored under it, and False."""
+        values = task.model_dump()
+        for name in ("due", "created_at", "completed_at"):
+            if values[name] is not None:
+                values[name] = to_utc(values[name])
+        with self._db.write(task.account) as conn:
+            if insert_ignoring(conn, tasks, {**values, "key": key, "journey": journey}):
+                return task, True
+            row = conn.execute(select(tasks).where(tasks.c.key == key)).first()
+        if row is None:
+            raise TaskKeyConflict(f"task id {task.id!r} is already used by another task")
+        return _record(row), False
+
+    def complete_tasks(
+        self, account: str, at: datetime, *, task_id: str | None = None, playbook: str | None = None
+    ) -> list[TaskRecord]:
+        """Close the account's open tasks (that one, or that playbook's, or all); return them."""
+        with self._db.write(account) as conn:
+            return close_open_tasks(conn, account, at, task_id=task_id, playbook=playbook)
+
+    def task(self, id: str) -> TaskRecord | None:
+        with self._db.read() as conn:
+            row = conn.execute(select(tasks).where(tasks.c.id == id)).first()
+        return None if row is None else _record(row)
+
+    def task_journey(self, id: str) -> str | None:
+        """The workflow id of the journey that opened the task, if any."""
+        with self._db.read() as conn:
+            return conn.execute(select(tasks.c.journey).where(tasks.c.id == id)).scalar()
+
+    def tasks(
+        self, owner: str | None = None, status: str | None = None, account: str | None = None
+    ) -> list[TaskRecord]:
+        """Tasks, oldest first, filtered by whichever of owner, status and account are given."""
+        query = select(tasks).order_by(tasks.c.created_at, tasks.c.id)
+        if owner is not None:
+            query = query.where(tasks.c.owner == owner)
+        if status is not None:
+            query = query.where(tasks.c.status == status)
+        if account is not None:
+            query = query.where(tasks.c.account == account)
+        with self._db.read() as conn:
+            return [_record(row) for row in conn.execute(query)]

@@ -1,0 +1,79 @@
+"""The layers hold: data flows one way, workers -> activities -> engine -> dsl.
+
+The contracts live in pyproject.toml (`[tool.importlinter]`); import-linter checks them here
+and in CI. A second test proves the contracts would catch a violation, on a throwaway copy.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def run_lint_imports(cwd: Path, *, pythonpath: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def contracts() -> list[dict[str, object]]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return list(config["tool"]["importlinter"]["contracts"])
+
+
+def test_layers_are_declared_in_the_order_data_flows() -> None:
+    layers = [c["layers"] for c in contracts() if c["type"] == "layers"]
+    assert layers == [["workers", "activities", "engine", "dsl"]]
+
+
+def test_the_language_is_forbidden_to_import_the_rest_of_the_project() -> None:
+    forbidden = {
+        str(c["source_modules"][0]): set(c["forbidden_modules"])  # type: ignore[index]
+        for c in contracts()
+        if c["type"] == "forbidden"
+    }
+    assert forbidden["dsl"] == {"engine", "activities", "workers"}
+
+
+def test_every_import_contract_is_kept() -> None:
+    result = run_lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_the_contracts_catch_an_import_against_the_flow(tmp_path: Path) -> None:
+    # A miniature project with the real contracts, where the language imports the engine.
+    (tmp_path / "pyproject.toml").write_text(
+        (ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    for package in ("dsl", "engine", "activities", "workers"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("", encoding="utf-8")
+    for contract in contracts():  # every module a contract names must exist
+        for module in contract.get("forbidden_modules", []):  # type: ignore[attr-defined]
+            path = tmp_path.joinpath(*str(module).split(".")).with_suffix(".py")
+            if not path.parent.joinpath("__init__.py").exists() or path.name == "__init__.py":
+                continue
+            path.write_text("", encoding="utf-8")
+    (tmp_path / "engine" / "journey.py").write_text("X = 1\n", encoding="utf-8")
+    (tmp_path / "dsl" / "checker.py").write_text(
+        textwrap.dedent(
+            """\
+            from engine.journey import X
+            """
+        ),
+        encoding="utf-8",
+    )
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "dsl.checker -> engine.journey" in result.stdout

