@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from activities.context import ActivityContext
+from dsl import ir
 from engine.ingestion import Ingestor
 from engine.records import IngestResult, Rejection
 from engine.router import Router
@@ -27,6 +28,7 @@ class TimelineFeed:
     lines: dict[datetime, list[tuple[int, str]]] = field(default_factory=lambda: defaultdict(list))
     rejected: list[Rejection] = field(default_factory=list)
     results: list[IngestResult] = field(default_factory=list)
+    deploys: list[tuple[datetime, ir.Bundle]] = field(default_factory=list)  # (from when, new bundle)
 
     def add(self, at: datetime, line_number: int, line: str) -> None:
         self.lines[at].append((line_number, line))
@@ -35,15 +37,18 @@ class TimelineFeed:
         return sorted(self.lines)
 
 
-def _feed(ctx: ActivityContext) -> TimelineFeed:
+def _feed(ctx: ActivityContext, at: datetime) -> TimelineFeed:
+    """The timeline, after deploying any new version of the playbooks due by `at`."""
     feed = ctx.extras.get("timeline")
     if not isinstance(feed, TimelineFeed):
         raise RuntimeError("this worker runs no simulation timeline")
+    while feed.deploys and feed.deploys[0][0] <= at:
+        ctx.bundle = feed.deploys.pop(0)[1]
     return feed
 
 
 async def ingest_moment(p: IngestAtParams, ctx: ActivityContext) -> int:
-    feed = _feed(ctx)
+    feed = _feed(ctx, p.at)
     numbered = feed.lines.get(p.at, [])
     parsed = [(number, json.loads(text)) for number, text in numbered]
     result = Ingestor(ctx.store, ctx.bundle.model).ingest_parsed(parsed, now=p.at)
@@ -57,6 +62,7 @@ async def ingest_moment(p: IngestAtParams, ctx: ActivityContext) -> int:
 
 
 async def run_due(p: DueParams, ctx: ActivityContext) -> int:
+    _feed(ctx, p.until)
     routed = Router(ctx.store, ctx.bundle).due(p.after, p.until)
     await ctx.starter.execute(ctx.bundle, routed.intents, p.clock_offset_seconds)
     return len(routed.intents)

@@ -184,15 +184,18 @@ def playbook_source(index: int, rng: random.Random) -> str:
         lines.append(f"    goal: {rng.choice(GOALS)}")
     if rng.random() < 0.3:
         lines.append(f"    reentry: {rng.choice(['never', 'after 30 days'])}")
-    anchored = trigger.endswith("renewal_date")
-    day = 0
-    for _ in range(rng.randint(4, 6)):
+    steps = rng.randint(4, 6)
+    if trigger.endswith("renewal_date"):
+        offsets = sorted(rng.sample([90, 75, 60, 45, 30, 14, 7], steps), reverse=True)
+        headers = [f"{days} days before renewal_date:" for days in offsets]
+    else:
+        days = [0]
+        while len(days) < steps:
+            days.append(days[-1] + rng.randint(1, 10))
+        headers = [f"day {day}:" for day in days]
+    for header in headers:
         lines.append("")
-        if anchored:
-            lines.append(f"    {rng.choice([90, 60, 45, 30, 14, 7])} days before renewal_date:")
-        else:
-            lines.append(f"    day {day}:")
-            day += rng.randint(1, 10)
+        lines.append(f"    {header}")
         if rng.random() < 0.3:
             lines.append("        # A step the team reviews each quarter.")
         lines.extend(_block(rng, 2, rng.randint(4, 6)))

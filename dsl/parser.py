@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 
-from lark import Lark, Token, Tree
+from lark import Lark
 from lark.exceptions import UnexpectedInput
 from lark.lexer import PatternStr
 
@@ -21,25 +21,21 @@ from dsl.transformer import ToAst
 
 __all__ = ["parse"]
 
-_LAYOUT = frozenset({"_NEWLINE", "_INDENT", "_DEDENT"})
 _lock = threading.Lock()
 
 
-def _counts_for_position(node: object) -> bool:
-    """Line breaks and block tokens do not stretch a node's position onto the next line."""
-    return not (isinstance(node, Token) and node.type in _LAYOUT)
-
-
 @lru_cache(maxsize=1)
-def _parser() -> tuple[Lark, BlockIndenter, dict[str, str]]:
+def _parser() -> tuple[Lark, BlockIndenter, ToAst, dict[str, str]]:
     indenter = BlockIndenter()
+    builder = ToAst()
     lark = Lark.open(
         "grammar.lark",
         rel_to=__file__,
         parser="lalr",
         lexer="contextual",
-        propagate_positions=_counts_for_position,
         postlex=indenter,
+        transformer=builder,
+        keep_all_tokens=True,
         maybe_placeholders=False,
         cache=True,
     )
@@ -48,7 +44,7 @@ def _parser() -> tuple[Lark, BlockIndenter, dict[str, str]]:
         for terminal in lark.terminals
         if isinstance(terminal.pattern, PatternStr)
     }
-    return lark, indenter, keywords
+    return lark, indenter, builder, keywords
 
 
 def normalise(text: str) -> str:
@@ -64,11 +60,12 @@ def normalise(text: str) -> str:
 
 def parse(text: str, path: str = "<string>") -> ast.File:
     """The syntax tree of one file; raises `DiagnosticError` on the first problem."""
-    lark, indenter, keywords = _parser()
+    lark, indenter, builder, keywords = _parser()
     source = normalise(text)
     with _lock:
+        builder.source_path = path
         try:
-            tree = lark.parse(source)
+            result = lark.parse(source)
             raw_comments = list(indenter.comments)
         except IndentationProblem as problem:
             raise DiagnosticError(diagnostic_for_indentation(problem, path)) from None
@@ -76,10 +73,6 @@ def parse(text: str, path: str = "<string>") -> ast.File:
             raise DiagnosticError(diagnostic_for_parse_error(error, source, path, keywords.get)) from None
         except RecursionError:
             raise DiagnosticError(nesting_too_deep(path, 1, 1)) from None
-    try:
-        result = ToAst(path).transform(tree)
-    except RecursionError:
-        raise DiagnosticError(_too_deep_at(tree, path)) from None
     if not isinstance(result, ast.File):  # pragma: no cover - the grammar's start rule builds a File
         raise DiagnosticError(Diagnostic(Span(path, 1, 1), "this file cannot be read"))
     result.comments.extend(
@@ -88,14 +81,3 @@ def parse(text: str, path: str = "<string>") -> ast.File:
     )
     result.line_count = source.count("\n")
     return result
-
-
-def _too_deep_at(tree: Tree[Token], path: str, limit: int = 200) -> Diagnostic:
-    """Nesting too deep, placed at the first node found deeper than `limit` (walked without recursion)."""
-    stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit and not node.meta.empty:
-            return nesting_too_deep(path, node.meta.line, node.meta.column)
-        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
-    return nesting_too_deep(path, 1, 1)

@@ -1,8 +1,8 @@
 """From Lark's parse tree to the typed syntax tree of `dsl/ast.py`.
 
-One method per grammar rule, each given the rule's position (`meta`) and its children, called
-bottom-up by `ToAst.transform`, which walks the tree with its own stack (no recursion, so deep
-nesting cannot overflow Python's stack, and no per-call wrapper as with `v_args`). Small
+One method per grammar rule, each given the rule's position and its meaningful children. The
+methods run inside the LALR parser, as it reduces each rule (Lark's `transformer=` option): no
+parse tree is built and nothing recurses, so the tree of a file costs one pass. Small
 rules that only carry a keyword (`direction`, `period`, …) return plain values; `block` returns
 a tuple of statements. A problem found here (a fraction where a whole number is needed, a `wait
 until` without a time limit) is raised as a `DiagnosticError` naming its place.
@@ -11,12 +11,11 @@ until` without a time limit) is raised as a `DiagnosticError` naming its place.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Literal, NoReturn
 
-from lark import Token, Tree
-from lark.tree import Meta
+from lark import Token
 
 from dsl import ast
 from dsl.diagnostics import Diagnostic, DiagnosticError, Span
@@ -38,6 +37,18 @@ def _number(text: str) -> int | float:
     return float(text) if "." in text else int(text)
 
 
+class _Word(str):
+    """A keyword as written, with its place."""
+
+    pos: ast.Pos
+
+    @classmethod
+    def at(cls, pos: ast.Pos, text: str) -> _Word:
+        word = cls(text)
+        word.pos = pos
+        return word
+
+
 class _Marker:
     """An intermediate value passed from a small rule to its parent."""
 
@@ -48,33 +59,50 @@ class _Marker:
 
 
 class ToAst:
-    """Builds `ast` nodes for one file; `path` goes into every position."""
+    """Builds `ast` nodes for one file, rule by rule, while the LALR parser reduces.
 
-    def __init__(self, path: str) -> None:
+    Lark calls one attribute per rule with the rule's children, every token kept (the parser is
+    built with `keep_all_tokens`); `callbacks()` gives those attributes, each computing the rule's
+    position from its first and last child and passing on only the children that carry meaning.
+    `source_path` goes into every position: set it before each parse.
+    """
+
+    def __init__(self, path: str = "<string>") -> None:
         self.source_path = path
-
-    def transform(self, root: Tree[Token]) -> Any:
-        """The value of the root rule, computing every rule's value after its children's."""
-        handlers = _handlers()
-        stack: list[tuple[Tree[Token], Iterator[Any], list[Any]]] = [(root, iter(root.children), [])]
-        while True:
-            node, children, values = stack[-1]
-            for child in children:
-                if isinstance(child, Tree):
-                    stack.append((child, iter(child.children), []))
-                    break
-                values.append(child)
-            else:
-                stack.pop()
-                result = handlers[node.data](self, node.meta, values)
-                if not stack:
-                    return result
-                stack[-1][2].append(result)
+        for name, method in _handlers().items():
+            setattr(self, f"{name}", _Callback(self, method, keep_keywords=name in _KEYWORD_RULES))
 
     # ------------------------------------------------------------------ places and errors
 
-    def _pos(self, meta: Meta) -> ast.Pos:
-        return ast.Pos(self.source_path, meta.line, meta.column, meta.end_line, meta.end_column)
+    def span_of(self, children: list[Any]) -> ast.Pos:
+        """From the start of the first child that takes space to the end of the last one."""
+        line = column = end_line = end_column = 0
+        for child in children:
+            if isinstance(child, Token):
+                if child.type not in _LAYOUT:
+                    line, column = child.line or 1, child.column or 1
+                    break
+            else:
+                place = _place(child, 0)
+                if place is not None:
+                    line, column = place.line, place.column
+                    break
+        for child in reversed(children):
+            if isinstance(child, Token):
+                if child.type not in _LAYOUT:
+                    end_line, end_column = child.end_line or line, child.end_column or column
+                    break
+            else:
+                place = _place(child, -1)
+                if place is not None:
+                    end_line, end_column = place.end_line, place.end_column
+                    break
+        if not line:
+            return ast.Pos(self.source_path, 1, 1, 1, 1)
+        return ast.Pos(self.source_path, line, column, end_line, end_column)
+
+    def name_of(self, token: Token) -> ast.Name:
+        return ast.Name(self._tpos(token), str(token.value))
 
     def _tpos(self, token: Token) -> ast.Pos:
         line, column = token.line or 1, token.column or 1
@@ -90,100 +118,98 @@ class ToAst:
 
     # ------------------------------------------------------------------ file
 
-    def start(self, meta: Meta, items: list[ast.FileItem]) -> ast.File:
-        pos = ast.Pos(self.source_path, 1, 1, meta.end_line if not meta.empty else 1, 1)
-        return ast.File(pos=pos, path=self.source_path, items=tuple(items))
+    def start(self, pos: ast.Pos, items: list[ast.FileItem]) -> ast.File:
+        whole = ast.Pos(self.source_path, 1, 1, pos.end_line, pos.end_column)
+        return ast.File(pos=whole, path=self.source_path, items=tuple(items))
 
     # ------------------------------------------------------------------ names and literals
 
-    def name(self, meta: Meta, children: list[Token]) -> ast.Name:
-        token = children[0]
-        return ast.Name(self._tpos(token), str(token.value))
+    def path(self, pos: ast.Pos, names: list[ast.Name]) -> ast.Path:
+        return ast.Path(pos, tuple(names))
 
-    def path(self, meta: Meta, names: list[ast.Name]) -> ast.Path:
-        return ast.Path(self._pos(meta), tuple(names))
+    def ref(self, pos: ast.Pos, names: list[ast.Name]) -> ast.Ref:
+        return ast.Ref(pos, ast.Path(pos, tuple(names)))
 
-    def ref(self, meta: Meta, children: list[ast.Path]) -> ast.Ref:
-        return ast.Ref(self._pos(meta), children[0])
+    param_ref = ref
 
-    def number(self, meta: Meta, children: list[Token]) -> ast.NumberLit:
+    def number(self, pos: ast.Pos, children: list[Token]) -> ast.NumberLit:
         text = str(children[0].value)
-        return ast.NumberLit(self._pos(meta), _number(text), text)
+        return ast.NumberLit(pos, _number(text), text)
 
-    def money(self, meta: Meta, children: list[Token]) -> ast.MoneyLit:
+    def money(self, pos: ast.Pos, children: list[Token]) -> ast.MoneyLit:
         text = str(children[0].value)
         amount = _number(text[:-1]) * _SCALE[text[-1]]
         value = int(amount) if float(amount).is_integer() else amount
-        return ast.MoneyLit(self._pos(meta), value, text)
+        return ast.MoneyLit(pos, value, text)
 
-    def percent(self, meta: Meta, children: list[Token]) -> ast.PercentLit:
+    def percent(self, pos: ast.Pos, children: list[Token]) -> ast.PercentLit:
         return self._percent(children[0])
 
     def _percent(self, token: Token) -> ast.PercentLit:
         text = str(token.value)
         return ast.PercentLit(self._tpos(token), _number(text[:-1]), text)
 
-    def text(self, meta: Meta, children: list[Token]) -> ast.TextLit:
+    def text(self, pos: ast.Pos, children: list[Token]) -> ast.TextLit:
         raw = str(children[0].value)
-        return ast.TextLit(self._pos(meta), _ESCAPE.sub(r"\1", raw[1:-1]))
+        return ast.TextLit(pos, _ESCAPE.sub(r"\1", raw[1:-1]))
 
-    def boolean(self, meta: Meta, children: list[Token]) -> ast.BoolLit:
-        return ast.BoolLit(self._pos(meta), children[0].value == "true")
+    def boolean(self, pos: ast.Pos, children: list[Token]) -> ast.BoolLit:
+        return ast.BoolLit(pos, children[0].value == "true")
 
-    def date(self, meta: Meta, children: list[Token]) -> ast.DateLit:
-        return ast.DateLit(self._pos(meta), str(children[0].value))
+    def date(self, pos: ast.Pos, children: list[Token]) -> ast.DateLit:
+        return ast.DateLit(pos, str(children[0].value))
 
-    def time(self, meta: Meta, children: list[Token]) -> ast.TimeOfDay:
+    def time(self, pos: ast.Pos, children: list[Token]) -> ast.TimeOfDay:
         token = children[0]
         hours, minutes = (int(part) for part in str(token.value).split(":"))
         if hours > 23 or minutes > 59:
             self._fail(self._tpos(token), f"'{token.value}' is not a time of day (expected 00:00 to 23:59)")
         return ast.TimeOfDay(self._tpos(token), f"{hours:02d}:{minutes:02d}")
 
-    def duration(self, meta: Meta, children: list[Any]) -> ast.Duration:
-        pos = self._pos(meta)
+    def duration(self, pos: ast.Pos, children: list[Any]) -> ast.Duration:
+        pos = pos
         first: Token = children[0]
         if first.type == "SHORT_DURATION":
             text = str(first.value)
             return ast.Duration(pos, int(text[:-1]), _UNITS[text[-1]], text)
-        unit: str = children[1]
+        unit = str(children[1])
         amount = self._whole(first, unit.replace("business ", ""))
         return ast.Duration(pos, amount, _UNITS[unit], f"{first.value} {unit}")
 
-    def duration_unit(self, meta: Meta, children: list[Token]) -> str:
-        return " ".join(str(token.value) for token in children)
+    def duration_unit(self, pos: ast.Pos, children: list[Token]) -> _Word:
+        return _Word.at(pos, " ".join(str(token.value) for token in children))
 
-    def _keyword(self, meta: Meta, children: list[Token]) -> str:
-        return str(children[0].value)
+    def _keyword(self, pos: ast.Pos, children: list[Token]) -> _Word:
+        return _Word.at(pos, str(children[0].value))
 
     date_unit = direction = period = trend_direction = _keyword
 
-    def channel(self, meta: Meta, children: list[Token]) -> str:
-        return "email" if children[0].value.startswith("email") else "in_app"
+    def channel(self, pos: ast.Pos, children: list[Token]) -> _Word:
+        return _Word.at(pos, "email" if children[0].value.startswith("email") else "in_app")
 
-    def count_op(self, meta: Meta, children: list[Token]) -> str:
-        return "_".join(str(token.value) for token in children)
+    def count_op(self, pos: ast.Pos, children: list[Token]) -> _Word:
+        return _Word.at(pos, "_".join(str(token.value) for token in children))
 
     # ------------------------------------------------------------------ expressions
 
-    def or_expr(self, meta: Meta, args: list[ast.Expr]) -> ast.Logic:
-        return ast.Logic(self._pos(meta), "or", tuple(args))
+    def expr(self, pos: ast.Pos, args: list[ast.Expr]) -> ast.Logic:
+        return ast.Logic(pos, "or", tuple(args))
 
-    def and_expr(self, meta: Meta, args: list[ast.Expr]) -> ast.Logic:
-        return ast.Logic(self._pos(meta), "and", tuple(args))
+    def and_expr(self, pos: ast.Pos, args: list[ast.Expr]) -> ast.Logic:
+        return ast.Logic(pos, "and", tuple(args))
 
-    def not_(self, meta: Meta, children: list[ast.Expr]) -> ast.Not:
-        return ast.Not(self._pos(meta), children[0])
+    def not_(self, pos: ast.Pos, children: list[ast.Expr]) -> ast.Not:
+        return ast.Not(pos, children[0])
 
-    def compare(self, meta: Meta, children: list[Any]) -> ast.Compare:
+    def compare(self, pos: ast.Pos, children: list[Any]) -> ast.Compare:
         left, op, right = children
-        return ast.Compare(self._pos(meta), str(op.value), left, right)  # type: ignore[arg-type]
+        return ast.Compare(pos, str(op.value), left, right)  # type: ignore[arg-type]
 
-    def is_(self, meta: Meta, children: list[Any]) -> ast.Is:
-        return ast.Is(self._pos(meta), children[0], children[1], negated=False)
+    def is_(self, pos: ast.Pos, children: list[Any]) -> ast.Is:
+        return ast.Is(pos, children[0], children[1], negated=False)
 
-    def is_not(self, meta: Meta, children: list[Any]) -> ast.Is:
-        return ast.Is(self._pos(meta), children[0], children[1], negated=True)
+    def is_not(self, pos: ast.Pos, children: list[Any]) -> ast.Is:
+        return ast.Is(pos, children[0], children[1], negated=True)
 
     def _fold(self, children: list[Any]) -> ast.Expr:
         result: ast.Expr = children[0]
@@ -195,78 +221,78 @@ class ToAst:
             result = ast.Arith(pos, str(op.value), result, right)  # type: ignore[arg-type]
         return result
 
-    def sum(self, meta: Meta, children: list[Any]) -> ast.Expr:
+    def sum(self, pos: ast.Pos, children: list[Any]) -> ast.Expr:
         return self._fold(children)
 
-    def product(self, meta: Meta, children: list[Any]) -> ast.Expr:
+    def product(self, pos: ast.Pos, children: list[Any]) -> ast.Expr:
         return self._fold(children)
 
-    def negate(self, meta: Meta, children: list[ast.Expr]) -> ast.Negate:
-        return ast.Negate(self._pos(meta), children[0])
+    def negate(self, pos: ast.Pos, children: list[ast.Expr]) -> ast.Negate:
+        return ast.Negate(pos, children[0])
 
     negative_number = negate
 
-    def percent_of(self, meta: Meta, children: list[Any]) -> ast.PercentOf:
-        return ast.PercentOf(self._pos(meta), self._percent(children[0]), children[1])
+    def percent_of(self, pos: ast.Pos, children: list[Any]) -> ast.PercentOf:
+        return ast.PercentOf(pos, self._percent(children[0]), children[1])
 
-    def group(self, meta: Meta, children: list[ast.Expr]) -> ast.Group:
-        return ast.Group(self._pos(meta), children[0])
+    def group(self, pos: ast.Pos, children: list[ast.Expr]) -> ast.Group:
+        return ast.Group(pos, children[0])
 
-    def seen(self, meta: Meta, children: list[Any]) -> ast.Seen:
+    def seen(self, pos: ast.Pos, children: list[Any]) -> ast.Seen:
         event: ast.Name = children[0]
         window: _Marker | None = children[1] if len(children) > 1 else None
         if window is None:
-            return ast.Seen(self._pos(meta), event)
+            return ast.Seen(pos, event)
         if window.kind == "within":
-            return ast.Seen(self._pos(meta), event, within=window.value)
-        return ast.Seen(self._pos(meta), event, older_than=window.value)
+            return ast.Seen(pos, event, within=window.value)
+        return ast.Seen(pos, event, older_than=window.value)
 
-    def within(self, meta: Meta, children: list[ast.Duration]) -> _Marker:
-        return _Marker("within", self._pos(meta), children[0])
+    def within(self, pos: ast.Pos, children: list[ast.Duration]) -> _Marker:
+        return _Marker("within", pos, children[0])
 
-    def older_than(self, meta: Meta, children: list[ast.Duration]) -> _Marker:
-        return _Marker("older_than", self._pos(meta), children[0])
+    def older_than(self, pos: ast.Pos, children: list[ast.Duration]) -> _Marker:
+        return _Marker("older_than", pos, children[0])
 
-    def count_of(self, meta: Meta, children: list[Any]) -> ast.CountOf:
-        op: str = children[0]
+    def count_of(self, pos: ast.Pos, children: list[Any]) -> ast.CountOf:
+        op = str(children[0])
         count = self._whole(children[1], "conditions")
-        return ast.CountOf(self._pos(meta), op, count, tuple(children[2:]))  # type: ignore[arg-type]
+        return ast.CountOf(pos, op, count, tuple(children[2:]))  # type: ignore[arg-type]
 
-    def task_open(self, meta: Meta, children: list[Any]) -> ast.TaskIs:
-        return ast.TaskIs(self._pos(meta), "open")
+    def task_open(self, pos: ast.Pos, children: list[Any]) -> ast.TaskIs:
+        return ast.TaskIs(pos, "open")
 
-    def task_done(self, meta: Meta, children: list[Any]) -> ast.TaskIs:
-        return ast.TaskIs(self._pos(meta), "done")
+    def task_done(self, pos: ast.Pos, children: list[Any]) -> ast.TaskIs:
+        return ast.TaskIs(pos, "done")
 
     # ------------------------------------------------------------------ the account model
 
-    def account_fields(self, meta: Meta, fields: list[ast.FieldDecl]) -> ast.AccountFields:
-        return ast.AccountFields(self._pos(meta), tuple(fields))
+    def account_fields(self, pos: ast.Pos, fields: list[ast.FieldDecl]) -> ast.AccountFields:
+        return ast.AccountFields(pos, tuple(fields))
 
-    def field_decl(self, meta: Meta, children: list[Any]) -> ast.FieldDecl:
-        return ast.FieldDecl(self._pos(meta), children[0], children[1])
+    def field_decl(self, pos: ast.Pos, children: list[Any]) -> ast.FieldDecl:
+        return ast.FieldDecl(pos, children[0], children[1])
 
-    def named_type(self, meta: Meta, children: list[ast.Name]) -> ast.NamedType:
-        return ast.NamedType(self._pos(meta), children[0])
+    def named_type(self, pos: ast.Pos, children: list[ast.Name]) -> ast.NamedType:
+        return ast.NamedType(pos, children[0])
 
-    def enum_type(self, meta: Meta, values: list[ast.Name]) -> ast.EnumType:
-        return ast.EnumType(self._pos(meta), tuple(values))
+    def enum_type(self, pos: ast.Pos, values: list[ast.Name]) -> ast.EnumType:
+        return ast.EnumType(pos, tuple(values))
 
-    def events(self, meta: Meta, events: list[ast.EventDecl]) -> ast.Events:
-        return ast.Events(self._pos(meta), tuple(events))
+    def events(self, pos: ast.Pos, events: list[ast.EventDecl]) -> ast.Events:
+        return ast.Events(pos, tuple(events))
 
-    def event_decl(self, meta: Meta, children: list[Any]) -> ast.EventDecl:
-        return ast.EventDecl(self._pos(meta), children[0], tuple(children[1:]))
+    def event_decl(self, pos: ast.Pos, children: list[Any]) -> ast.EventDecl:
+        return ast.EventDecl(pos, children[0], tuple(children[1:]))
 
-    def payload_key(self, meta: Meta, children: list[Any]) -> ast.PayloadKey:
-        return ast.PayloadKey(self._pos(meta), children[0], children[1])
+    def payload_key(self, pos: ast.Pos, children: list[Any]) -> ast.PayloadKey:
+        return ast.PayloadKey(pos, children[0], children[1])
 
-    def metric(self, meta: Meta, children: list[Any]) -> ast.Metric:
-        return ast.Metric(self._pos(meta), children[0], children[1], children[2])
+    def metric(self, pos: ast.Pos, children: list[Any]) -> ast.Metric:
+        return ast.Metric(pos, children[0], children[1], children[2])
 
     # ------------------------------------------------------------------ score models
 
-    def score(self, meta: Meta, children: list[Any]) -> ast.Score:
+    def score(self, pos: ast.Pos, children: list[Any]) -> ast.Score:
         name: ast.Name = children[0]
         rest = children[1:]
         title = rest.pop(0) if rest and isinstance(rest[0], ast.TextLit) else None
@@ -275,7 +301,7 @@ class ToAst:
         if len(bands) > 1:
             self._fail(bands[1].pos, f"score '{name.text}' already has a 'bands:' block")
         return ast.Score(
-            self._pos(meta),
+            pos,
             name,
             title,
             components,
@@ -283,83 +309,83 @@ class ToAst:
             bands_pos=bands[0].pos if bands else None,
         )
 
-    def component(self, meta: Meta, children: list[Any]) -> ast.Component:
-        return ast.Component(self._pos(meta), children[0], children[1], tuple(children[2:]))
+    def component(self, pos: ast.Pos, children: list[Any]) -> ast.Component:
+        return ast.Component(pos, children[0], children[1], tuple(children[2:]))
 
-    def rule_if(self, meta: Meta, children: list[Any]) -> ast.PointRule:
-        return ast.PointRule(self._pos(meta), children[0], children[1])
+    def rule_if(self, pos: ast.Pos, children: list[Any]) -> ast.PointRule:
+        return ast.PointRule(pos, children[0], children[1])
 
-    def rule_otherwise(self, meta: Meta, children: list[Any]) -> ast.PointRule:
-        return ast.PointRule(self._pos(meta), children[0], None)
+    def rule_otherwise(self, pos: ast.Pos, children: list[Any]) -> ast.PointRule:
+        return ast.PointRule(pos, children[0], None)
 
-    def bands(self, meta: Meta, bands: list[ast.Band]) -> _Marker:
-        pos = self._pos(meta)
+    def bands(self, pos: ast.Pos, bands: list[ast.Band]) -> _Marker:
+        pos = pos
         head = ast.Pos(self.source_path, pos.line, pos.column, pos.line, pos.column + len("bands:"))
         return _Marker("bands", head, tuple(bands))
 
-    def band(self, meta: Meta, children: list[Any]) -> ast.Band:
-        return ast.Band(self._pos(meta), children[0], children[1], children[2])
+    def band(self, pos: ast.Pos, children: list[Any]) -> ast.Band:
+        return ast.Band(pos, children[0], children[1], children[2])
 
     # ------------------------------------------------------------------ send policies
 
-    def policy(self, meta: Meta, items: list[ast.PolicyItem]) -> ast.Policy:
-        return ast.Policy(self._pos(meta), tuple(items))
+    def policy(self, pos: ast.Pos, items: list[ast.PolicyItem]) -> ast.Policy:
+        return ast.Policy(pos, tuple(items))
 
-    def quiet_hours(self, meta: Meta, children: list[ast.TimeOfDay]) -> ast.QuietHours:
-        return ast.QuietHours(self._pos(meta), children[0], children[1])
+    def quiet_hours(self, pos: ast.Pos, children: list[ast.TimeOfDay]) -> ast.QuietHours:
+        return ast.QuietHours(pos, children[0], children[1])
 
-    def frequency_cap(self, meta: Meta, children: list[Any]) -> ast.FrequencyCap:
+    def frequency_cap(self, pos: ast.Pos, children: list[Any]) -> ast.FrequencyCap:
         count = self._whole(children[0], "messages")
-        return ast.FrequencyCap(self._pos(meta), count, children[1], children[2])
+        return ast.FrequencyCap(pos, count, str(children[1]), children[2])  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ playbooks
 
-    def playbook(self, meta: Meta, children: list[Any]) -> ast.Playbook:
+    def playbook(self, pos: ast.Pos, children: list[Any]) -> ast.Playbook:
         name: ast.Name = children[0]
         rest = children[1:]
         title = rest.pop(0) if rest and isinstance(rest[0], ast.TextLit) else None
-        return ast.Playbook(self._pos(meta), name, title, tuple(rest))
+        return ast.Playbook(pos, name, title, tuple(rest))
 
-    def trigger_clause(self, meta: Meta, children: list[ast.Trigger]) -> ast.TriggerClause:
-        return ast.TriggerClause(self._pos(meta), children[0])
+    def trigger_clause(self, pos: ast.Pos, children: list[ast.Trigger]) -> ast.TriggerClause:
+        return ast.TriggerClause(pos, children[0])
 
-    def audience_clause(self, meta: Meta, children: list[ast.Expr]) -> ast.AudienceClause:
-        return ast.AudienceClause(self._pos(meta), children[0])
+    def audience_clause(self, pos: ast.Pos, children: list[ast.Expr]) -> ast.AudienceClause:
+        return ast.AudienceClause(pos, children[0])
 
-    def exit_clause(self, meta: Meta, children: list[Any]) -> ast.ExitClause:
-        return ast.ExitClause(self._pos(meta), tuple(children))
+    def exit_clause(self, pos: ast.Pos, children: list[Any]) -> ast.ExitClause:
+        return ast.ExitClause(pos, tuple(children))
 
-    def goal_clause(self, meta: Meta, children: list[Any]) -> ast.GoalClause:
-        return ast.GoalClause(self._pos(meta), tuple(children))
+    def goal_clause(self, pos: ast.Pos, children: list[Any]) -> ast.GoalClause:
+        return ast.GoalClause(pos, tuple(children))
 
-    def event_alternative(self, meta: Meta, children: list[ast.Name]) -> ast.EventAlternative:
-        return ast.EventAlternative(self._pos(meta), children[0])
+    def event_alternative(self, pos: ast.Pos, children: list[ast.Name]) -> ast.EventAlternative:
+        return ast.EventAlternative(pos, children[0])
 
-    def reentry_never(self, meta: Meta, children: list[Any]) -> ast.ReentryClause:
-        return ast.ReentryClause(self._pos(meta), "never")
+    def reentry_never(self, pos: ast.Pos, children: list[Any]) -> ast.ReentryClause:
+        return ast.ReentryClause(pos, "never")
 
-    def reentry_after(self, meta: Meta, children: list[ast.Duration]) -> ast.ReentryClause:
-        return ast.ReentryClause(self._pos(meta), "after", children[0])
+    def reentry_after(self, pos: ast.Pos, children: list[ast.Duration]) -> ast.ReentryClause:
+        return ast.ReentryClause(pos, "after", children[0])
 
     # ------------------------------------------------------------------ triggers
 
-    def event_trigger(self, meta: Meta, children: list[Any]) -> ast.EventTrigger:
+    def event_trigger(self, pos: ast.Pos, children: list[Any]) -> ast.EventTrigger:
         where = children[1] if len(children) > 1 else None
-        return ast.EventTrigger(self._pos(meta), children[0], where)
+        return ast.EventTrigger(pos, children[0], where)
 
-    def becomes_trigger(self, meta: Meta, children: list[ast.Name]) -> ast.BecomesTrigger:
-        return ast.BecomesTrigger(self._pos(meta), children[0], children[1])
+    def becomes_trigger(self, pos: ast.Pos, children: list[ast.Name]) -> ast.BecomesTrigger:
+        return ast.BecomesTrigger(pos, children[0], children[1])
 
-    def condition_trigger(self, meta: Meta, children: list[ast.Expr]) -> ast.ConditionTrigger:
-        return ast.ConditionTrigger(self._pos(meta), children[0])
+    def condition_trigger(self, pos: ast.Pos, children: list[ast.Expr]) -> ast.ConditionTrigger:
+        return ast.ConditionTrigger(pos, children[0])
 
-    def date_trigger(self, meta: Meta, children: list[Any]) -> ast.DateTrigger:
+    def date_trigger(self, pos: ast.Pos, children: list[Any]) -> ast.DateTrigger:
         amount, unit, direction, field, *at = children
         return ast.DateTrigger(
-            self._pos(meta), self._whole(amount, unit), _plural(unit), direction, field, at[0] if at else None
+            pos, self._whole(amount, unit), _plural(unit), str(direction), field, at[0] if at else None
         )
 
-    def schedule_trigger(self, meta: Meta, children: list[Any]) -> ast.ScheduleTrigger:
+    def schedule_trigger(self, pos: ast.Pos, children: list[Any]) -> ast.ScheduleTrigger:
         every: str = children[0]
         day: int | None = None
         weekday: ast.Name | None = None
@@ -370,45 +396,45 @@ class ToAst:
             elif isinstance(child, ast.Name):
                 weekday = child
             else:
-                day = child
-        return ast.ScheduleTrigger(self._pos(meta), every, day, weekday, at)  # type: ignore[arg-type]
+                day = child.value
+        return ast.ScheduleTrigger(pos, str(every), day, weekday, at)  # type: ignore[arg-type]
 
-    def month_day(self, meta: Meta, children: list[Token]) -> int:
-        return self._whole(children[0], "days")
+    def month_day(self, pos: ast.Pos, children: list[Token]) -> _Marker:
+        return _Marker("day", pos, self._whole(children[0], "days"))
 
-    def weekday(self, meta: Meta, children: list[ast.Name]) -> ast.Name:
+    def weekday(self, pos: ast.Pos, children: list[ast.Name]) -> ast.Name:
         return children[0]
 
-    def trend_trigger(self, meta: Meta, children: list[Any]) -> ast.TrendTrigger:
+    def trend_trigger(self, pos: ast.Pos, children: list[Any]) -> ast.TrendTrigger:
         metric, direction, percent, weeks = children
         return ast.TrendTrigger(
-            self._pos(meta), metric, direction, self._percent(percent), self._whole(weeks, "weeks")
+            pos, metric, str(direction), self._percent(percent), self._whole(weeks, "weeks")
         )
 
     # ------------------------------------------------------------------ steps and blocks
 
-    def day_step(self, meta: Meta, children: list[Any]) -> ast.DayStep:
-        return ast.DayStep(self._pos(meta), self._whole(children[0], "days"), children[1])
+    def day_step(self, pos: ast.Pos, children: list[Any]) -> ast.DayStep:
+        return ast.DayStep(pos, self._whole(children[0], "days"), children[1])
 
-    def date_step(self, meta: Meta, children: list[Any]) -> ast.DateStep:
+    def date_step(self, pos: ast.Pos, children: list[Any]) -> ast.DateStep:
         amount, unit, direction, field, *rest = children
         at = rest[0] if len(rest) == 2 else None
         return ast.DateStep(
-            self._pos(meta), self._whole(amount, unit), _plural(unit), direction, field, at, rest[-1]
+            pos, self._whole(amount, unit), _plural(unit), str(direction), field, at, rest[-1]
         )
 
-    def block(self, meta: Meta, statements: list[ast.Statement]) -> tuple[ast.Statement, ...]:
+    def block(self, pos: ast.Pos, statements: list[ast.Statement]) -> tuple[ast.Statement, ...]:
         return tuple(statements)
 
     # ------------------------------------------------------------------ statements
 
-    def send_email(self, meta: Meta, children: list[Any]) -> ast.SendEmail:
-        return ast.SendEmail(self._pos(meta), children[0], children[1] if len(children) > 1 else None)
+    def send_email(self, pos: ast.Pos, children: list[Any]) -> ast.SendEmail:
+        return ast.SendEmail(pos, children[0], children[1] if len(children) > 1 else None)
 
-    def send_in_app(self, meta: Meta, children: list[ast.Name]) -> ast.SendInApp:
-        return ast.SendInApp(self._pos(meta), children[0])
+    def send_in_app(self, pos: ast.Pos, children: list[ast.Name]) -> ast.SendInApp:
+        return ast.SendInApp(pos, children[0])
 
-    def create_task(self, meta: Meta, children: list[Any]) -> ast.CreateTask:
+    def create_task(self, pos: ast.Pos, children: list[Any]) -> ast.CreateTask:
         title, owner, *options = children
         found: dict[str, _Marker] = {}
         for option in options:
@@ -417,31 +443,31 @@ class ToAst:
             found[option.kind] = option
         due = found["due"].value if "due" in found else None
         priority = found["priority"].value if "priority" in found else None
-        return ast.CreateTask(self._pos(meta), title, owner, due, priority)
+        return ast.CreateTask(pos, title, owner, due, priority)
 
-    def due(self, meta: Meta, children: list[ast.Duration]) -> _Marker:
-        return _Marker("due", self._pos(meta), children[0])
+    def due(self, pos: ast.Pos, children: list[ast.Duration]) -> _Marker:
+        return _Marker("due", pos, children[0])
 
-    def priority(self, meta: Meta, children: list[ast.Name]) -> _Marker:
-        return _Marker("priority", self._pos(meta), children[0])
+    def priority(self, pos: ast.Pos, children: list[ast.Name]) -> _Marker:
+        return _Marker("priority", pos, children[0])
 
-    def set_field(self, meta: Meta, children: list[Any]) -> ast.SetField:
-        return ast.SetField(self._pos(meta), children[0], children[1])
+    def set_field(self, pos: ast.Pos, children: list[Any]) -> ast.SetField:
+        return ast.SetField(pos, children[0], children[1])
 
-    def update_score(self, meta: Meta, children: list[ast.Name]) -> ast.UpdateScore:
-        return ast.UpdateScore(self._pos(meta), children[0])
+    def update_score(self, pos: ast.Pos, children: list[ast.Name]) -> ast.UpdateScore:
+        return ast.UpdateScore(pos, children[0])
 
-    def do_statement(self, meta: Meta, children: list[Any]) -> ast.Do:
-        return ast.Do(self._pos(meta), children[0], tuple(children[1:]))
+    def do_statement(self, pos: ast.Pos, children: list[Any]) -> ast.Do:
+        return ast.Do(pos, children[0], tuple(children[1:]))
 
-    def do_param(self, meta: Meta, children: list[Any]) -> ast.DoParam:
-        return ast.DoParam(self._pos(meta), children[0], children[1])
+    def do_param(self, pos: ast.Pos, children: list[Any]) -> ast.DoParam:
+        return ast.DoParam(pos, children[0], children[1])
 
-    def wait(self, meta: Meta, children: list[ast.Duration]) -> ast.Wait:
-        return ast.Wait(self._pos(meta), children[0])
+    def wait(self, pos: ast.Pos, children: list[ast.Duration]) -> ast.Wait:
+        return ast.Wait(pos, children[0])
 
-    def wait_until(self, meta: Meta, children: list[Any]) -> ast.WaitUntil:
-        pos = self._pos(meta)
+    def wait_until(self, pos: ast.Pos, children: list[Any]) -> ast.WaitUntil:
+        pos = pos
         *alternatives, last = children
         if not isinstance(last, ast.Duration):
             self._fail(last.pos, "expected a time limit at the end, such as 'or 7 days'")
@@ -458,42 +484,87 @@ class ToAst:
             self._fail(pos, "expected what to wait for before the time limit, such as 'event signed'")
         return ast.WaitUntil(pos, tuple(events), task_done, last)
 
-    def wait_event(self, meta: Meta, children: list[ast.Name]) -> _Marker:
-        return _Marker("event", self._pos(meta), children[0])
+    def wait_event(self, pos: ast.Pos, children: list[ast.Name]) -> _Marker:
+        return _Marker("event", pos, children[0])
 
-    def wait_task(self, meta: Meta, children: list[Any]) -> _Marker:
-        return _Marker("task", self._pos(meta))
+    def wait_task(self, pos: ast.Pos, children: list[Any]) -> _Marker:
+        return _Marker("task", pos)
 
-    def if_statement(self, meta: Meta, children: list[Any]) -> ast.If:
-        return self._if(meta, children, negated=False)
+    def if_statement(self, pos: ast.Pos, children: list[Any]) -> ast.If:
+        return self._if(pos, children, negated=False)
 
-    def unless_statement(self, meta: Meta, children: list[Any]) -> ast.If:
-        return self._if(meta, children, negated=True)
+    def unless_statement(self, pos: ast.Pos, children: list[Any]) -> ast.If:
+        return self._if(pos, children, negated=True)
 
-    def _if(self, meta: Meta, children: list[Any], negated: bool) -> ast.If:
+    def _if(self, pos: ast.Pos, children: list[Any], negated: bool) -> ast.If:
         condition, then, *rest = children
         otherwise: tuple[ast.Statement, ...] = rest[0].value if rest else ()
         else_pos = rest[0].pos if rest else None
-        return ast.If(self._pos(meta), condition, then, otherwise, negated, else_pos)
+        return ast.If(pos, condition, then, otherwise, negated, else_pos)
 
-    def else_block(self, meta: Meta, children: list[Any]) -> _Marker:
-        pos = self._pos(meta)
+    def else_block(self, pos: ast.Pos, children: list[Any]) -> _Marker:
+        pos = pos
         head = ast.Pos(self.source_path, pos.line, pos.column, pos.line, pos.column + len("else"))
         return _Marker("else", head, children[0])
 
-    def split_statement(self, meta: Meta, children: list[Any]) -> ast.Split:
+    def split_statement(self, pos: ast.Pos, children: list[Any]) -> ast.Split:
         shares = tuple(self._percent(child) for child in children if isinstance(child, Token))
         arms = tuple(child for child in children if isinstance(child, ast.SplitArm))
-        return ast.Split(self._pos(meta), shares, arms)
+        return ast.Split(pos, shares, arms)
 
-    def split_arm(self, meta: Meta, children: list[Any]) -> ast.SplitArm:
-        return ast.SplitArm(self._pos(meta), children[0], children[1])
+    def split_arm(self, pos: ast.Pos, children: list[Any]) -> ast.SplitArm:
+        return ast.SplitArm(pos, children[0], children[1])
+
+
+_LAYOUT = frozenset({"_NEWLINE", "_INDENT", "_DEDENT"})
+# Terminals whose text matters; every other token is a keyword or punctuation.
+_MEANINGFUL = frozenset({"NAME", "NUMBER", "MONEY", "PERCENT", "STRING", "DATE", "TIME_OF_DAY",
+                         "SHORT_DURATION", "COMPARE_OP", "ADD_OP", "MUL_OP"})
+# Rules whose value is the keyword written (`!rule` in the grammar).
+_KEYWORD_RULES = frozenset({"boolean", "channel", "count_op", "date_unit", "direction", "duration_unit",
+                            "period", "trend_direction"})
+_NOT_RULES = frozenset({"span_of", "name_of"})
+
+
+class _Callback:
+    """One rule's callback: its position and its meaningful children, passed to the method."""
+
+    __slots__ = ("builder", "keep_keywords", "method")
+
+    def __init__(self, builder: ToAst, method: Callable[..., Any], keep_keywords: bool) -> None:
+        self.builder = builder
+        self.method = method
+        self.keep_keywords = keep_keywords
+
+    def __call__(self, children: list[Any]) -> Any:
+        pos = self.builder.span_of(children)
+        if self.keep_keywords:
+            values = [c for c in children if not (isinstance(c, Token) and c.type in _LAYOUT)]
+        else:
+            values = [
+                c if not isinstance(c, Token) else self.builder.name_of(c) if c.type == "NAME" else c
+                for c in children
+                if not isinstance(c, Token) or c.type in _MEANINGFUL
+            ]
+        return self.method(self.builder, pos, values)
 
 
 @lru_cache(maxsize=1)
 def _handlers() -> dict[str, Callable[..., Any]]:
     """The method for each rule of the grammar, by rule name."""
-    return {name: getattr(ToAst, name) for name in dir(ToAst) if not name.startswith("_")}
+    return {
+        name: getattr(ToAst, name)
+        for name in dir(ToAst)
+        if not name.startswith("_") and name not in _NOT_RULES and callable(getattr(ToAst, name))
+    }
+
+
+def _place(child: Any, end: int) -> ast.Pos | None:
+    """The position of a rule's value: a node's own, or a block's first or last statement's."""
+    if isinstance(child, tuple):
+        return _place(child[end], end) if child else None
+    place: ast.Pos | None = getattr(child, "pos", None)
+    return place
 
 
 def _plural(unit: str) -> Literal["days", "weeks"]:

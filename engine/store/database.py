@@ -59,11 +59,12 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self, account: str | None = None) -> Iterator[Connection]:
-        """A write transaction, holding the write lock (for `account`, on PostgreSQL)."""
+    def write(self, lock: str | None = None) -> Iterator[Connection]:
+        """A write transaction holding the write lock: on PostgreSQL, the lock named `lock`
+        (an account id, usually) until the transaction ends."""
         with self._lock, self._writer.connect() as conn, conn.begin():
-            if self.dialect == "postgresql" and account is not None:
-                conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(account, 0))))
+            if self.dialect == "postgresql" and lock is not None:
+                conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(lock, 0))))
             yield conn
 
     def dispose(self) -> None:
@@ -100,8 +101,10 @@ def dialect_insert(conn: Connection, table: Table) -> Any:
 
 def insert_ignoring(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
     """Insert a row unless it conflicts with a unique key already stored; True when inserted."""
-    statement = dialect_insert(conn, table).values(**values).on_conflict_do_nothing()
-    return bool(conn.execute(statement).rowcount == 1)
+    # RETURNING, not rowcount: some drivers (psycopg 3) report no rowcount for this statement
+    key = next(iter(table.primary_key.columns))
+    statement = dialect_insert(conn, table).values(**values).on_conflict_do_nothing().returning(key)
+    return conn.execute(statement).first() is not None
 
 
 def upsert(conn: Connection, table: Table, values: Mapping[str, Any], keys: list[str]) -> None:

@@ -14,6 +14,7 @@ from engine.store.database import Database
 __all__ = ["MIGRATIONS", "alembic_config", "current_revision", "head_revision", "upgrade_to_head"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SCHEMA_LOCK = "playbook schema migration"
 
 
 def alembic_config(url: str) -> Config:
@@ -35,6 +36,6 @@ def current_revision(database: Database) -> str | None:
 def upgrade_to_head(database: Database) -> None:
     """Bring the schema up to date; concurrent callers wait for each other (write lock)."""
     config = alembic_config(database.url)
-    with database.write() as conn:
+    with database.write(lock=SCHEMA_LOCK) as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")

@@ -323,7 +323,7 @@ def test_type_errors_in_comparisons_percent_of_arithmetic_and_logic() -> None:
         """
         test.play:3:15: cannot compare a date with a percent
                 audience: renewal_date > 40% and 80% of name > 2 and name + 1 > 3 and seats_used and arr == 5%
-                          ^^^^^^^^^^^^^^^^^
+                          ^^^^^^^^^^^^^^^^^^
         test.play:3:45: '% of' needs a number, not text
                 audience: renewal_date > 40% and 80% of name > 2 and name + 1 > 3 and seats_used and arr == 5%
                                                         ^^^^
@@ -335,7 +335,7 @@ def test_type_errors_in_comparisons_percent_of_arithmetic_and_logic() -> None:
                                                                                       ^^^^^^^^^^
         test.play:3:90: cannot compare money with a percent
                 audience: renewal_date > 40% and 80% of name > 2 and name + 1 > 3 and seats_used and arr == 5%
-                                                                                                     ^^^^^^^^
+                                                                                                     ^^^^^^^^^
         """
     )
 
@@ -386,7 +386,7 @@ def test_conditions_must_be_conditions_and_set_values_must_fit() -> None:
         test.play:4:19: cannot set arr (money) to text
                     set arr = "x"
                               ^^^
-        test.play:5:13: unknown field 'arr_total' (did you mean 'arr'?)
+        test.play:5:13: unknown field 'arr_total'
                     set arr_total = 3
                         ^^^^^^^^^
         """
@@ -407,10 +407,10 @@ def test_path_into_a_value_that_has_no_fields() -> None:
                              ^^^^^^
         test.play:2:39: unknown field 'value' of score health; a score has 'score' and 'band'
                 trigger: arr.amount > 3 or health.value > 3 or csm.manager.emial == "x"
-                                              ^^^^^
+                                                  ^^^^^
         test.play:2:64: unknown field 'emial' in csm.manager (did you mean 'email'?)
                 trigger: arr.amount > 3 or health.value > 3 or csm.manager.emial == "x"
-                                                                       ^^^^^
+                                                                           ^^^^^
         """
     )
 

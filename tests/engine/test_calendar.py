@@ -12,8 +12,8 @@ from engine import calendar
 QUIET = ir.QuietHours(start="20:00", end="08:00")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_local_time_shows_the_account_wall_clock() -> None:
@@ -68,7 +68,9 @@ def test_days_are_multiples_of_24_hours() -> None:
     two_days = ir.Duration(amount=2, unit="days")
     # across Berlin's spring-forward the wall clock moves an hour, the instant exactly 48h
     assert calendar.add_duration(utc(2026, 3, 28, 8), two_days, "Europe/Berlin") == utc(2026, 3, 30, 8)
-    assert calendar.add_duration(utc(2026, 1, 5, 9), ir.Duration(amount=48, unit="hours")) == utc(2026, 1, 7, 9)
+    assert calendar.add_duration(utc(2026, 1, 5, 9), ir.Duration(amount=48, unit="hours")) == utc(
+        2026, 1, 7, 9
+    )
     assert calendar.add_duration(utc(2026, 1, 5, 9), ir.Duration(amount=30, unit="minutes")) == utc(
         2026, 1, 5, 9, 30
     )
@@ -148,7 +150,9 @@ def test_every_quarter_runs_jan_apr_jul_oct_first() -> None:
 def test_schedule_uses_the_local_date_not_the_utc_date() -> None:
     # 2026-01-31 23:30 UTC is already February 1st 08:30 in Tokyo: its 10:00 run is the same day
     monthly = ir.ScheduleTrigger(every="month")
-    assert calendar.next_schedule_instant(utc(2026, 1, 31, 23, 30), monthly, "Asia/Tokyo") == utc(2026, 2, 1, 1)
+    assert calendar.next_schedule_instant(utc(2026, 1, 31, 23, 30), monthly, "Asia/Tokyo") == utc(
+        2026, 2, 1, 1
+    )
 
 
 def test_every_week_on_a_weekday() -> None:
@@ -163,4 +167,6 @@ def test_weekly_check_is_monday_0900_local() -> None:
     assert calendar.next_weekly_check(utc(2026, 1, 5, 8), "UTC") == utc(2026, 1, 5, 9)
     # the Monday after Berlin's spring-forward: 09:00 at +02:00
     assert calendar.next_weekly_check(utc(2026, 3, 28), "Europe/Berlin") == utc(2026, 3, 30, 7)
-    assert calendar.next_weekly_check(utc(2026, 3, 28), "Europe/Berlin", at="10:30") == utc(2026, 3, 30, 8, 30)
+    assert calendar.next_weekly_check(utc(2026, 3, 28), "Europe/Berlin", at="10:30") == utc(
+        2026, 3, 30, 8, 30
+    )

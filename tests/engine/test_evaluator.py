@@ -35,7 +35,7 @@ def text(value: str) -> ir.Literal_:
 
 
 def cmp(op: str, left: ir.Expr, right: ir.Expr) -> ir.Compare:
-    return ir.Compare(op=op, left=left, right=right)  # type: ignore[arg-type]
+    return ir.Compare(op=op, left=left, right=right)
 
 
 def both(*args: ir.Expr) -> ir.Logic:
@@ -144,7 +144,11 @@ def test_metrics_come_from_the_snapshot() -> None:
 
 
 def test_seen_within_and_older_than_are_relative_to_the_snapshot_time() -> None:
-    events = [("signed", AT - timedelta(days=31)), ("login", AT - timedelta(days=2)), ("login", AT + timedelta(1))]
+    events = [
+        ("signed", AT - timedelta(days=31)),
+        ("login", AT - timedelta(days=2)),
+        ("login", AT + timedelta(1)),
+    ]
     values = Snapshot(account="a", at=AT, events=events)
     week = ir.Duration(amount=7, unit="days")
     month = ir.Duration(amount=30, unit="days")
@@ -186,7 +190,9 @@ def test_task_state_and_event_fields() -> None:
 def test_reads_name_what_the_expression_looked_at() -> None:
     condition = either(LOW_ADOPTION, ir.BandIs(score="health", band="red"))
     values = Snapshot(
-        account="a", at=AT, fields={"feature_adoption": 15},
+        account="a",
+        at=AT,
+        fields={"feature_adoption": 15},
         scores={"health": ScoreState(name="health", missing=["nps"])},
     )
     value, reads = evaluate_with_reads(condition, values)
@@ -197,9 +203,17 @@ def test_reads_name_what_the_expression_looked_at() -> None:
 def test_score_models_fill_in_a_score_missing_from_the_snapshot() -> None:
     model = ir.ScoreModel(
         name="fit",
-        components=(ir.Component(name="size", max_points=10, inputs=("seats_used",),
-                                 rules=(ir.PointRule(points=10, when=cmp(">", field("seats_used"), num(5))),
-                                        ir.PointRule(points=0))),),
+        components=(
+            ir.Component(
+                name="size",
+                max_points=10,
+                inputs=("seats_used",),
+                rules=(
+                    ir.PointRule(points=10, when=cmp(">", field("seats_used"), num(5))),
+                    ir.PointRule(points=0),
+                ),
+            ),
+        ),
         bands=(ir.Band(name="high", low=5, high=10), ir.Band(name="low", low=0, high=4)),
     )
     high = ir.BandIs(score="fit", band="high")
@@ -210,7 +224,10 @@ def test_score_models_fill_in_a_score_missing_from_the_snapshot() -> None:
 def test_why_not_names_each_failing_conjunct() -> None:
     audience = both(cmp("==", field("segment"), text("smb")), LOW_ADOPTION)
     assert why_not(audience, snap(segment="enterprise", feature_adoption=10)) == 'segment == "smb" is false'
-    assert why_not(audience, snap(segment="smb")) == "feature_adoption < 20% is unknown (feature_adoption missing)"
+    assert (
+        why_not(audience, snap(segment="smb"))
+        == "feature_adoption < 20% is unknown (feature_adoption missing)"
+    )
     assert why_not(audience, snap(segment="smb", feature_adoption=10)) == ""
 
 
@@ -219,20 +236,36 @@ def test_why_not_names_each_failing_conjunct() -> None:
     [
         (LOW_ADOPTION, "feature_adoption < 20%"),
         (cmp("==", field("segment"), text("smb")), 'segment == "smb"'),
-        (cmp(">=", field("seats_used"), ir.PercentOf(percent=pct(80), of=field("seats_licensed"))),
-         "seats_used >= 80% of seats_licensed"),
-        (both(field("engagement_high"), cmp(">=", field("referrals_90d"), num(3))),
-         "engagement_high and referrals_90d >= 3"),
+        (
+            cmp(">=", field("seats_used"), ir.PercentOf(percent=pct(80), of=field("seats_licensed"))),
+            "seats_used >= 80% of seats_licensed",
+        ),
+        (
+            both(field("engagement_high"), cmp(">=", field("referrals_90d"), num(3))),
+            "engagement_high and referrals_90d >= 3",
+        ),
         (both(either(field("a"), field("b")), field("c")), "(a or b) and c"),
         (either(both(field("a"), field("b")), field("c")), "a and b or c"),
         (ir.Not(arg=ir.BandIs(score="health", band="red")), "health is not red"),
         (ir.Not(arg=either(field("a"), field("b"))), "not (a or b)"),
         (ir.ScoreRef(score="health", part="band"), "health.band"),
-        (ir.Seen(event="signed", older_than=ir.Duration(amount=30, unit="days")), "seen signed more than 30 days ago"),
+        (
+            ir.Seen(event="signed", older_than=ir.Duration(amount=30, unit="days")),
+            "seen signed more than 30 days ago",
+        ),
         (ir.Seen(event="login", within=ir.Duration(amount=1, unit="weeks")), "seen login within 1 week"),
-        (ir.CountTrue(op="exactly", count=2, args=(field("a"), field("b"), field("c"))), "exactly 2 of (a, b, c)"),
-        (ir.Arith(op="-", left=field("a"), right=ir.Arith(op="-", left=field("b"), right=num(1))), "a - (b - 1)"),
-        (ir.Arith(op="*", left=ir.Arith(op="+", left=field("a"), right=num(1.5)), right=num(2)), "(a + 1.5) * 2"),
+        (
+            ir.CountTrue(op="exactly", count=2, args=(field("a"), field("b"), field("c"))),
+            "exactly 2 of (a, b, c)",
+        ),
+        (
+            ir.Arith(op="-", left=field("a"), right=ir.Arith(op="-", left=field("b"), right=num(1))),
+            "a - (b - 1)",
+        ),
+        (
+            ir.Arith(op="*", left=ir.Arith(op="+", left=field("a"), right=num(1.5)), right=num(2)),
+            "(a + 1.5) * 2",
+        ),
         (ir.TaskState(state="open"), "task open"),
         (cmp(">=", ir.EventField(name="score"), num(9.0)), "score >= 9"),
         (field("csm", "manager", "email"), "csm.manager.email"),

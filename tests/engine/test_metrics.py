@@ -23,7 +23,12 @@ def logins_per_week(*counts: int, end: datetime = CHECK) -> list[tuple[str, date
 
 def test_count_uses_a_half_open_window() -> None:
     at = CHECK
-    events = [("login", at), ("login", at - timedelta(days=7)), ("login", at - timedelta(days=6)), ("signed", at)]
+    events = [
+        ("login", at),
+        ("login", at - timedelta(days=7)),
+        ("login", at - timedelta(days=6)),
+        ("signed", at),
+    ]
     assert count(events, "login", timedelta(days=7), at) == 2
 
 

@@ -23,11 +23,11 @@ def field(name: str) -> ir.FieldRef:
 
 
 def cmp(op: str, left: ir.Expr, right: ir.Expr) -> ir.Compare:
-    return ir.Compare(op=op, left=left, right=right)  # type: ignore[arg-type]
+    return ir.Compare(op=op, left=left, right=right)
 
 
 def num(value: float, type_: str = "number") -> ir.Literal_:
-    return ir.Literal_(type=type_, value=value)  # type: ignore[arg-type]
+    return ir.Literal_(type=type_, value=value)
 
 
 def text(value: str) -> ir.Literal_:
@@ -38,18 +38,31 @@ def text(value: str) -> ir.Literal_:
 HEALTH = ir.ScoreModel(
     name="health",
     components=(
-        ir.Component(name="usage", max_points=90, inputs=("dau_pct",), rules=(
-            ir.PointRule(points=90, when=cmp(">=", field("dau_pct"), num(80, "percent"))),
-            ir.PointRule(points=60, when=cmp(">=", field("dau_pct"), num(50, "percent"))),
-            ir.PointRule(points=10),
-        )),
-        ir.Component(name="relationship", max_points=10, inputs=("nps",), rules=(
-            ir.PointRule(points=10, when=cmp(">=", field("nps"), num(9))),
-            ir.PointRule(points=0),
-        )),
+        ir.Component(
+            name="usage",
+            max_points=90,
+            inputs=("dau_pct",),
+            rules=(
+                ir.PointRule(points=90, when=cmp(">=", field("dau_pct"), num(80, "percent"))),
+                ir.PointRule(points=60, when=cmp(">=", field("dau_pct"), num(50, "percent"))),
+                ir.PointRule(points=10),
+            ),
+        ),
+        ir.Component(
+            name="relationship",
+            max_points=10,
+            inputs=("nps",),
+            rules=(
+                ir.PointRule(points=10, when=cmp(">=", field("nps"), num(9))),
+                ir.PointRule(points=0),
+            ),
+        ),
     ),
-    bands=(ir.Band(name="green", low=80, high=100), ir.Band(name="yellow", low=50, high=79),
-           ir.Band(name="red", low=0, high=49)),
+    bands=(
+        ir.Band(name="green", low=80, high=100),
+        ir.Band(name="yellow", low=50, high=79),
+        ir.Band(name="red", low=0, high=49),
+    ),
 )
 
 TASK = ir.CreateTask(title="Follow up", owner=("csm",))
@@ -61,7 +74,9 @@ def playbook(id: str, trigger: ir.Trigger, **more: Any) -> ir.Playbook:
 
 
 def band_playbook(band: str, **more: Any) -> ir.Playbook:
-    return playbook(f"health_{band}", ir.ConditionTrigger(condition=ir.BandIs(score="health", band=band)), **more)
+    return playbook(
+        f"health_{band}", ir.ConditionTrigger(condition=ir.BandIs(score="health", band=band)), **more
+    )
 
 
 SEATS = cmp(">=", field("seats_used"), ir.PercentOf(percent=num(80, "percent"), of=field("seats_licensed")))
@@ -71,21 +86,44 @@ PLAYBOOKS = [
     band_playbook("yellow"),
     band_playbook("green"),
     playbook("expansion_seats", ir.ConditionTrigger(condition=SEATS)),
-    playbook("onboarding", ir.EventTrigger(event="signed"),
-             audience=cmp("==", field("segment"), text("smb")), reentry=ir.Reentry(mode="never"),
-             exits=(ir.ExitRule(event="churned"),),
-             steps=(ir.Step(name="day 7", offset=ir.Duration(amount=7, unit="days"), body=(
-                 ir.WaitUntil(events=("project_created",), timeout=ir.Duration(amount=7, unit="days")),)),)),
-    playbook("testimonial", ir.EventTrigger(event="nps_response",
-                                            where=cmp(">=", ir.EventField(name="score"), num(9)))),
-    playbook("payments", ir.EventTrigger(event="payment_failed"), exits=(ir.ExitRule(event="payment_succeeded"),)),
-    playbook("renewal", ir.DateTrigger(field="renewal_date", offset_days=-90),
-             steps=(ir.Step(name="30 days before renewal_date", anchor="renewal_date", offset_days=-30, body=(TASK,)),)),
+    playbook(
+        "onboarding",
+        ir.EventTrigger(event="signed"),
+        audience=cmp("==", field("segment"), text("smb")),
+        reentry=ir.Reentry(mode="never"),
+        exits=(ir.ExitRule(event="churned"),),
+        steps=(
+            ir.Step(
+                name="day 7",
+                offset=ir.Duration(amount=7, unit="days"),
+                body=(ir.WaitUntil(events=("project_created",), timeout=ir.Duration(amount=7, unit="days")),),
+            ),
+        ),
+    ),
+    playbook(
+        "testimonial",
+        ir.EventTrigger(event="nps_response", where=cmp(">=", ir.EventField(name="score"), num(9))),
+    ),
+    playbook(
+        "payments", ir.EventTrigger(event="payment_failed"), exits=(ir.ExitRule(event="payment_succeeded"),)
+    ),
+    playbook(
+        "renewal",
+        ir.DateTrigger(field="renewal_date", offset_days=-90),
+        steps=(
+            ir.Step(name="30 days before renewal_date", anchor="renewal_date", offset_days=-30, body=(TASK,)),
+        ),
+    ),
 ]
 
 BUNDLE = ir.Bundle(
-    model=ir.Model(metrics={"weekly_logins": ir.MetricDef(name="weekly_logins", event="login",
-                                                          window=ir.Duration(amount=7, unit="days"))}),
+    model=ir.Model(
+        metrics={
+            "weekly_logins": ir.MetricDef(
+                name="weekly_logins", event="login", window=ir.Duration(amount=7, unit="days")
+            )
+        }
+    ),
     scores={"health": HEALTH},
     playbooks={pb.id: pb for pb in PLAYBOOKS},
 )
@@ -109,11 +147,19 @@ class Feed:
     def __init__(self, store: Store, router: Router) -> None:
         self.store, self.router, self.count = store, router, 0
 
-    def change(self, at: datetime, *, event: str | None = None, data: dict[str, Any] | None = None,
-               account: str = "acme", **traits: Any) -> Change:
+    def change(
+        self,
+        at: datetime,
+        *,
+        event: str | None = None,
+        data: dict[str, Any] | None = None,
+        account: str = "acme",
+        **traits: Any,
+    ) -> Change:
         self.count += 1
-        change = self.store.add_change(account, at, event=event, data=data or {}, traits=traits,
-                                       event_id=f"e-{self.count}")
+        change = self.store.add_change(
+            account, at, event=event, data=data or {}, traits=traits, event_id=f"e-{self.count}"
+        )
         assert change is not None
         return change
 
@@ -159,13 +205,21 @@ def end(store: Store, playbook: str, run_id: str, at: datetime, account: str = "
 def test_first_scoring_is_a_band_change(feed: Feed, store: Store) -> None:
     result = feed(T0, dau_pct=65, nps=3)
     [score] = actions(result, "score")
-    assert score.data == {"score": "health", "value": 60, "band": "yellow",
-                          "breakdown": {"usage": 60, "relationship": 0}}
+    assert score.data == {
+        "score": "health",
+        "value": 60,
+        "band": "yellow",
+        "breakdown": {"usage": 60, "relationship": 0},
+    }
     assert isinstance(score.data["value"], int)
     assert (score.at, score.playbook, score.account) == (T0, None, "acme")
     [start] = starts(result)
-    assert (start.playbook, start.entry_at, start.reason, start.event) == ("health_yellow", T0,
-                                                                         "health becomes yellow", None)
+    assert (start.playbook, start.entry_at, start.reason, start.event) == (
+        "health_yellow",
+        T0,
+        "health becomes yellow",
+        None,
+    )
     assert store.score_at("acme", "health", T0).band == "yellow"  # type: ignore[union-attr]
 
 
@@ -235,8 +289,12 @@ def test_conditions_are_not_reevaluated_for_unrelated_changes(feed: Feed, store:
 def test_event_trigger_starts_with_the_event_and_its_data(feed: Feed) -> None:
     feed(T0, segment="smb")
     [start] = starts(feed(T0 + DAY, event="signed", data={"plan": "pro"}))
-    assert (start.playbook, start.reason, start.event, start.data) == ("onboarding", "event signed", "signed",
-                                                                      {"plan": "pro"})
+    assert (start.playbook, start.reason, start.event, start.data) == (
+        "onboarding",
+        "event signed",
+        "signed",
+        {"plan": "pro"},
+    )
     assert start.entry_at == T0 + DAY
 
 
@@ -331,8 +389,16 @@ def test_rerouting_an_event_whose_journey_started_is_silent(feed: Feed, store: S
 
 
 def open_task(store: Store, task_id: str, playbook: str) -> None:
-    task = TaskRecord(id=task_id, account="acme", playbook=playbook, title="Outreach", owner="sam@vendor.example",
-                      due=None, priority="urgent", created_at=T0)
+    task = TaskRecord(
+        id=task_id,
+        account="acme",
+        playbook=playbook,
+        title="Outreach",
+        owner="sam@vendor.example",
+        due=None,
+        priority="urgent",
+        created_at=T0,
+    )
     store.create_task(task, f"key-{task_id}", f"journey/{playbook}/acme")
 
 
@@ -376,3 +442,14 @@ def test_journeys_hear_changes_of_the_date_fields_their_steps_follow(feed: Feed,
     enter(store, "payments", T0)
     [signal] = signals(feed(T0 + DAY, renewal_date="2026-05-01", arr=5))
     assert (signal.playbook, signal.event, signal.fields_changed) == ("renewal", None, ["renewal_date"])
+
+
+def test_a_task_completed_change_closes_tasks_the_store_has_not_closed(store: Store, router: Router) -> None:
+    enter(store, "health_red", T0)
+    open_task(store, "t-1", "health_red")
+    change = Change(
+        seq=99, account="acme", at=T0 + DAY, event="task_completed", data={"playbook": "health_red"}
+    )
+    [signal] = signals(router.route(change))
+    assert signal.task_done == "t-1"
+    assert store.task("t-1").status == "done"  # type: ignore[union-attr]

@@ -19,27 +19,39 @@ DAY = timedelta(days=1)
 STEPS = (ir.Step(name="day 0", body=(ir.SendEmail(template="hello"),)),)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-SMB_SIGNED_LONG_AGO = ir.Logic(op="and", args=(
-    ir.Compare(op="==", left=ir.FieldRef(path=("segment",)), right=ir.Literal_(type="text", value="smb")),
-    ir.Seen(event="signed", older_than=ir.Duration(amount=30, unit="days")),
-))
+SMB_SIGNED_LONG_AGO = ir.Logic(
+    op="and",
+    args=(
+        ir.Compare(op="==", left=ir.FieldRef(path=("segment",)), right=ir.Literal_(type="text", value="smb")),
+        ir.Seen(event="signed", older_than=ir.Duration(amount=30, unit="days")),
+    ),
+)
 
 PLAYBOOKS = [
     ir.Playbook(id="renewal", trigger=ir.DateTrigger(field="renewal_date", offset_days=-90), steps=STEPS),
-    ir.Playbook(id="spotlight", trigger=ir.ScheduleTrigger(every="month"), audience=SMB_SIGNED_LONG_AGO,
-                steps=STEPS),
+    ir.Playbook(
+        id="spotlight", trigger=ir.ScheduleTrigger(every="month"), audience=SMB_SIGNED_LONG_AGO, steps=STEPS
+    ),
     ir.Playbook(id="review", trigger=ir.ScheduleTrigger(every="quarter"), steps=STEPS),
-    ir.Playbook(id="login_drop", steps=STEPS, trigger=ir.TrendTrigger(metric="weekly_logins", direction="down",
-                                                                      percent=40, weeks=3)),
+    ir.Playbook(
+        id="login_drop",
+        steps=STEPS,
+        trigger=ir.TrendTrigger(metric="weekly_logins", direction="down", percent=40, weeks=3),
+    ),
 ]
 
 BUNDLE = ir.Bundle(
-    model=ir.Model(metrics={"weekly_logins": ir.MetricDef(name="weekly_logins", event="login",
-                                                          window=ir.Duration(amount=7, unit="days"))}),
+    model=ir.Model(
+        metrics={
+            "weekly_logins": ir.MetricDef(
+                name="weekly_logins", event="login", window=ir.Duration(amount=7, unit="days")
+            )
+        }
+    ),
     playbooks={pb.id: pb for pb in PLAYBOOKS},
 )
 
@@ -71,8 +83,10 @@ def test_date_trigger_fires_at_0900_account_time_on_the_shifted_date(store: Stor
     add(store, T0, "tokyo_co", renewal_date="2026-04-15", timezone="Asia/Tokyo")
     router = Router(store, only("renewal"))
     result = router.due(T0, T0 + 30 * DAY)
-    assert starts(result) == [("renewal", "tokyo_co", utc(2026, 1, 15, 0)),
-                              ("renewal", "initech", utc(2026, 1, 15, 9))]
+    assert starts(result) == [
+        ("renewal", "tokyo_co", utc(2026, 1, 15, 0)),
+        ("renewal", "initech", utc(2026, 1, 15, 9)),
+    ]
     [start, _] = [i for i in result.intents if isinstance(i, StartJourney)]
     assert start.reason == "90 days before renewal_date"
 
@@ -114,8 +128,10 @@ def test_every_month_on_the_first_at_1000_local_with_audience(store: Store) -> N
     router = Router(store, only("spotlight"))
     result = router.due(T0, utc(2026, 4, 5))
     # February 1st is only 27 days after signing: refused, and the refusal is logged
-    assert starts(result) == [("spotlight", "berlin_co", utc(2026, 3, 1, 9)),
-                              ("spotlight", "berlin_co", utc(2026, 4, 1, 8))]
+    assert starts(result) == [
+        ("spotlight", "berlin_co", utc(2026, 3, 1, 9)),
+        ("spotlight", "berlin_co", utc(2026, 4, 1, 8)),
+    ]
     [decided] = result.actions
     assert decided.at == utc(2026, 2, 1, 9)
     assert decided.data["what"] == "not_admitted"
@@ -161,8 +177,10 @@ def test_trend_fires_when_it_starts_holding_and_rearms_after_it_stops(store: Sto
     logins(store, [100, 60, 36, 21, 12, 12, 7, 4, 2], T0)
     router = Router(store, only("login_drop"))
     result = router.due(T0 - DAY, T0 + timedelta(weeks=9))
-    assert starts(result) == [("login_drop", "acme", T0 + timedelta(weeks=3)),
-                              ("login_drop", "acme", T0 + timedelta(weeks=8))]
+    assert starts(result) == [
+        ("login_drop", "acme", T0 + timedelta(weeks=3)),
+        ("login_drop", "acme", T0 + timedelta(weeks=8)),
+    ]
     # the same answer week by week
     weekly = [starts(router.due(T0 + timedelta(weeks=w), T0 + timedelta(weeks=w + 1))) for w in range(9)]
     assert [w for w, found in enumerate(weekly) if found] == [2, 7]

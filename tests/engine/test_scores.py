@@ -13,7 +13,7 @@ def field(name: str) -> ir.FieldRef:
 
 
 def cmp(op: str, name: str, value: Any, type_: str = "number") -> ir.Compare:
-    return ir.Compare(op=op, left=field(name), right=ir.Literal_(type=type_, value=value))  # type: ignore[arg-type]
+    return ir.Compare(op=op, left=field(name), right=ir.Literal_(type=type_, value=value))
 
 
 def both(*args: ir.Expr) -> ir.Logic:
@@ -28,33 +28,69 @@ HEALTH = ir.ScoreModel(
     name="health",
     title="Account health",
     components=(
-        ir.Component(name="product_usage", max_points=40, inputs=("dau_pct", "feature_adoption"), rules=(
-            rule(40, both(cmp(">=", "dau_pct", 70, "percent"), cmp(">=", "feature_adoption", 60, "percent"))),
-            rule(20, both(cmp(">=", "dau_pct", 40, "percent"), cmp(">=", "feature_adoption", 30, "percent"))),
-            rule(0),
-        )),
-        ir.Component(name="engagement", max_points=25, inputs=("qbr_attended", "training_done", "responsive"),
-                     rules=(
-            rule(25, both(field("qbr_attended"), field("training_done"), field("responsive"))),
-            rule(12, ir.CountTrue(op="exactly", count=2,
-                                  args=(field("qbr_attended"), field("training_done"), field("responsive")))),
-            rule(0),
-        )),
-        ir.Component(name="support_health", max_points=15, inputs=("ticket_trend", "csat"), rules=(
-            rule(15, both(cmp("!=", "ticket_trend", "increasing", "enum"), cmp(">=", "csat", 4))),
-            rule(7, cmp(">=", "csat", 3)),
-            rule(0),
-        )),
-        ir.Component(name="relationship", max_points=15, inputs=("exec_sponsor", "champion", "nps"), rules=(
-            rule(15, both(field("exec_sponsor"), field("champion"), cmp(">=", "nps", 9))),
-            rule(7, both(field("champion"), cmp(">=", "nps", 7))),
-            rule(0),
-        )),
-        ir.Component(name="financial", max_points=5, inputs=("payments_on_time", "expanded_last_12m"), rules=(
-            rule(5, both(field("payments_on_time"), field("expanded_last_12m"))),
-            rule(2, field("payments_on_time")),
-            rule(0),
-        )),
+        ir.Component(
+            name="product_usage",
+            max_points=40,
+            inputs=("dau_pct", "feature_adoption"),
+            rules=(
+                rule(
+                    40,
+                    both(cmp(">=", "dau_pct", 70, "percent"), cmp(">=", "feature_adoption", 60, "percent")),
+                ),
+                rule(
+                    20,
+                    both(cmp(">=", "dau_pct", 40, "percent"), cmp(">=", "feature_adoption", 30, "percent")),
+                ),
+                rule(0),
+            ),
+        ),
+        ir.Component(
+            name="engagement",
+            max_points=25,
+            inputs=("qbr_attended", "training_done", "responsive"),
+            rules=(
+                rule(25, both(field("qbr_attended"), field("training_done"), field("responsive"))),
+                rule(
+                    12,
+                    ir.CountTrue(
+                        op="exactly",
+                        count=2,
+                        args=(field("qbr_attended"), field("training_done"), field("responsive")),
+                    ),
+                ),
+                rule(0),
+            ),
+        ),
+        ir.Component(
+            name="support_health",
+            max_points=15,
+            inputs=("ticket_trend", "csat"),
+            rules=(
+                rule(15, both(cmp("!=", "ticket_trend", "increasing", "enum"), cmp(">=", "csat", 4))),
+                rule(7, cmp(">=", "csat", 3)),
+                rule(0),
+            ),
+        ),
+        ir.Component(
+            name="relationship",
+            max_points=15,
+            inputs=("exec_sponsor", "champion", "nps"),
+            rules=(
+                rule(15, both(field("exec_sponsor"), field("champion"), cmp(">=", "nps", 9))),
+                rule(7, both(field("champion"), cmp(">=", "nps", 7))),
+                rule(0),
+            ),
+        ),
+        ir.Component(
+            name="financial",
+            max_points=5,
+            inputs=("payments_on_time", "expanded_last_12m"),
+            rules=(
+                rule(5, both(field("payments_on_time"), field("expanded_last_12m"))),
+                rule(2, field("payments_on_time")),
+                rule(0),
+            ),
+        ),
     ),
     bands=(
         ir.Band(name="green", low=80, high=100),
@@ -64,15 +100,33 @@ HEALTH = ir.ScoreModel(
 )
 
 TECHCORP = {
-    "dau_pct": 65, "feature_adoption": 55, "qbr_attended": True, "training_done": True, "responsive": True,
-    "ticket_trend": "stable", "csat": 4.2, "exec_sponsor": False, "champion": True, "nps": 8,
-    "payments_on_time": True, "expanded_last_12m": False,
+    "dau_pct": 65,
+    "feature_adoption": 55,
+    "qbr_attended": True,
+    "training_done": True,
+    "responsive": True,
+    "ticket_trend": "stable",
+    "csat": 4.2,
+    "exec_sponsor": False,
+    "champion": True,
+    "nps": 8,
+    "payments_on_time": True,
+    "expanded_last_12m": False,
 }
 
 GLOBEX = {
-    "dau_pct": 20, "feature_adoption": 10, "qbr_attended": False, "training_done": False, "responsive": False,
-    "ticket_trend": "increasing", "csat": 2, "exec_sponsor": False, "champion": False, "nps": 3,
-    "payments_on_time": True, "expanded_last_12m": False,
+    "dau_pct": 20,
+    "feature_adoption": 10,
+    "qbr_attended": False,
+    "training_done": False,
+    "responsive": False,
+    "ticket_trend": "increasing",
+    "csat": 2,
+    "exec_sponsor": False,
+    "champion": False,
+    "nps": 3,
+    "payments_on_time": True,
+    "expanded_last_12m": False,
 }
 
 
@@ -81,7 +135,11 @@ def test_worked_example_techcorp_is_69_yellow() -> None:
     assert state.value == 69
     assert state.band == "yellow"
     assert state.breakdown == {
-        "product_usage": 20, "engagement": 25, "support_health": 15, "relationship": 7, "financial": 2,
+        "product_usage": 20,
+        "engagement": 25,
+        "support_health": 15,
+        "relationship": 7,
+        "financial": 2,
     }
     assert state.missing == []
 
@@ -96,7 +154,11 @@ def test_scenario_03_globex_is_2_red() -> None:
     state = compute(HEALTH, GLOBEX)
     assert (state.value, state.band) == (2, "red")
     assert state.breakdown == {
-        "product_usage": 0, "engagement": 0, "support_health": 0, "relationship": 0, "financial": 2,
+        "product_usage": 0,
+        "engagement": 0,
+        "support_health": 0,
+        "relationship": 0,
+        "financial": 2,
     }
 
 
@@ -117,10 +179,17 @@ def test_any_missing_input_leaves_the_account_unscored() -> None:
 def test_a_rule_whose_condition_is_unknown_does_not_match() -> None:
     odd = ir.ScoreModel(
         name="odd",
-        components=(ir.Component(name="c", max_points=10, inputs=("a",), rules=(
-            rule(10, cmp(">=", "b", 1)),  # reads a field the model does not list: unknown
-            rule(3),
-        )),),
+        components=(
+            ir.Component(
+                name="c",
+                max_points=10,
+                inputs=("a",),
+                rules=(
+                    rule(10, cmp(">=", "b", 1)),  # reads a field the model does not list: unknown
+                    rule(3),
+                ),
+            ),
+        ),
         bands=(ir.Band(name="any", low=0, high=10),),
     )
     assert compute(odd, {"a": 1}).value == 3
@@ -146,9 +215,16 @@ def test_first_scoring_and_band_moves_are_changes() -> None:
 def test_score_action_data_shows_whole_numbers() -> None:
     data = score_data(compute(HEALTH, TECHCORP))
     assert data == {
-        "score": "health", "value": 69, "band": "yellow",
-        "breakdown": {"product_usage": 20, "engagement": 25, "support_health": 15, "relationship": 7,
-                      "financial": 2},
+        "score": "health",
+        "value": 69,
+        "band": "yellow",
+        "breakdown": {
+            "product_usage": 20,
+            "engagement": 25,
+            "support_health": 15,
+            "relationship": 7,
+            "financial": 2,
+        },
     }
     assert isinstance(data["value"], int)
     assert score_data(compute(HEALTH, {}))["missing"][:2] == ["dau_pct", "feature_adoption"]

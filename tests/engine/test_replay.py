@@ -1,0 +1,60 @@
+"""Determinism: journey histories replay on the current workflow code without a divergence.
+
+Two sets of histories are replayed: ones recorded just now from a simulation (the code agrees
+with itself), and ones recorded earlier and kept under `histories/` (a change to the workflow
+code must not break journeys already running in production). `PLAYBOOK_RECORD_HISTORIES=1`
+refreshes the kept set when a change is deliberately incompatible (and needs a versioning plan).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from dsl.project import compile_folder
+from workers.runtime import DATA_CONVERTER, WORKFLOWS, workflow_runner
+from workers.simulation import simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+KEPT = Path(__file__).resolve().parent / "histories"
+TIMELINE = Path(__file__).resolve().parent / "replay_timeline.jsonl"
+
+
+def _replayer() -> Replayer:
+    return Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner())
+
+
+async def _replay_failures(histories: list[WorkflowHistory]) -> dict[str, str]:
+    replayer = _replayer()
+    failures = {}
+    for history in histories:
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        if result.replay_failure is not None:
+            failures[history.workflow_id] = str(result.replay_failure)
+    return failures
+
+
+async def test_fresh_journey_histories_replay_without_nondeterminism() -> None:
+    compilation = compile_folder(ROOT / "playbooks")
+    assert compilation.bundle is not None
+    result = await simulate(compilation.bundle, TIMELINE, days=10, keep_histories=True)
+    assert len(result.histories) >= 3
+    histories = [WorkflowHistory.from_json(f"journey-{i}", text) for i, text in enumerate(result.histories)]
+    assert not await _replay_failures(histories)
+    if os.environ.get("PLAYBOOK_RECORD_HISTORIES"):
+        KEPT.mkdir(exist_ok=True)
+        for old in KEPT.glob("*.json"):
+            old.unlink()
+        for index, text in enumerate(result.histories):
+            (KEPT / f"journey-{index}.json").write_text(json.dumps(json.loads(text), indent=1))
+
+
+async def test_kept_histories_replay_on_current_code() -> None:
+    files = sorted(KEPT.glob("*.json"))
+    assert files, "no kept histories: record them with PLAYBOOK_RECORD_HISTORIES=1"
+    histories = [WorkflowHistory.from_json(path.stem, path.read_text()) for path in files]
+    assert not await _replay_failures(histories)

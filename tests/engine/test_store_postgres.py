@@ -1,0 +1,101 @@
+"""The store on PostgreSQL: the same behaviour, and the per-account lock under concurrent sends.
+
+Runs when `PLAYBOOK_TEST_POSTGRES_URL` names an empty database that the tests may wipe, e.g.
+`postgresql+psycopg://postgres@/playbook_test?host=/tmp/pg&port=5432`; skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.records import ActionRecord, ScoreState, TaskRecord
+from engine.store import Store
+
+URL = os.environ.get("PLAYBOOK_TEST_POSTGRES_URL", "")
+pytestmark = pytest.mark.skipif(not URL, reason="PLAYBOOK_TEST_POSTGRES_URL is not set")
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def wipe(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    wipe(URL)
+    opened = Store.open(URL)
+    yield opened
+    opened.close()
+
+
+def test_the_schema_is_migrated_and_current(store: Store) -> None:
+    assert store.dialect == "postgresql"
+    assert store.schema_is_current()
+
+
+def test_changes_round_trip_once_per_id_with_history(store: Store) -> None:
+    first = store.add_change("a", T0, event="signed", data={"plan": "pro"}, traits={"arr": 1}, event_id="e-1")
+    assert first is not None
+    assert store.add_change("a", T0, event="signed", data={}, traits={"arr": 9}, event_id="e-1") is None
+    store.add_change("a", T0 + timedelta(days=2), event=None, data={}, traits={"arr": 2}, event_id=None)
+    assert store.current_fields("a") == {"arr": 2}
+    assert store.fields_at("a", T0 + timedelta(days=1)) == {"arr": 1}
+    assert store.events_until("a", T0) == [("signed", T0, {"plan": "pro"})]
+
+
+def test_keys_make_tasks_actions_and_messages_idempotent(store: Store) -> None:
+    task = TaskRecord(id="t1", account="a", playbook="p", title="Call", owner="sam@v.example", due=None,
+                      priority="high", created_at=T0)
+    assert store.create_task(task, "k", None) == (task, True)
+    assert store.create_task(task.model_copy(update={"id": "t2"}), "k", None) == (task, False)
+    action = ActionRecord(at=T0, account="a", playbook="p", kind="enrolled", key="k")
+    assert store.log_action(action) is True
+    assert store.log_action(action) is False
+    kwargs = dict(account="a", playbook="p", channel="email", template="t", to="ana@t.example", subject="s",
+                  text="x", html=None, at=T0, key="m", cap_count=None, cap_seconds=None)
+    assert store.record_message(**kwargs) == ("sent", None)  # type: ignore[arg-type]
+    assert store.record_message(**kwargs) == ("sent", None)  # type: ignore[arg-type]
+    assert len(store.messages()) == 1
+
+
+def test_scores_conditions_journeys_and_suppressions(store: Store) -> None:
+    state = ScoreState(name="health", value=69, band="yellow", breakdown={"engagement": 25})
+    store.record_score("a", state, T0)
+    assert store.score_at("a", "health", T0) == state
+    store.set_condition("a", "c", True, T0)
+    store.set_condition("a", "c", False, T0)
+    assert store.get_condition("a", "c") is False
+    store.journey_entered("w", "r", "p", "a", "v1", T0)
+    assert store.last_entry("p", "a") == T0
+    store.suppress("Ana@T.example", "bounced", T0)
+    assert store.suppression("ana@t.example") == "bounced"
+
+
+def test_concurrent_sends_for_one_account_never_exceed_the_cap(store: Store) -> None:
+    barrier = threading.Barrier(10)
+    outcomes: list[str] = []
+
+    def worker(i: int) -> None:
+        barrier.wait()
+        status, _ = store.record_message(
+            account="a", playbook=None, channel="email", template="t", to="ana@t.example", subject="s",
+            text="x", html=None, at=T0, key=f"k{i}", cap_count=3, cap_seconds=7 * 86400,
+        )
+        outcomes.append(status)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["sent"] * 3 + ["suppressed"] * 7
