@@ -58,7 +58,7 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
         raise RenderError(f"{p.template.name}: the subject holds a line break")
     text = render_block(p.template.text, "text", context).strip() + "\n"
     html = render_block(p.template.html, "html", context, html=True) if p.template.html else None
-    to = str(contact["email"]) if contact else ""
+    to = str(contact["email"]) if contact and p.channel == "email" else ""
     status, reason = ctx.store.record_message(
         account=p.account, playbook=p.playbook, channel=p.channel, template=p.template.name, to=to or None,
         subject=subject, text=text, html=html, at=p.at, key=p.key,

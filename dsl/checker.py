@@ -61,9 +61,7 @@ def check(
 def _check_metric(metric: ast.Metric, typer: ExprTyper, report: Reporter) -> None:
     typer.event_name(metric.event)
     if metric.window.amount <= 0:
-        report.error(
-            metric.window.pos, f"metric window '{metric.window.text}' is no time: use a positive duration"
-        )
+        report.error(metric.window.pos, f"metric window '{metric.window.text}' is no time: use a positive duration")
 
 
 def _check_score(score: ast.Score, scope: Scope, typer: ExprTyper, report: Reporter) -> None:
@@ -112,15 +110,12 @@ def _check_bands(score: ast.Score, report: Reporter) -> None:
     seen: dict[str, ast.Band] = {}
     for band in score.bands:
         if band.name.text in seen:
-            report.error(
-                band.name.pos, f"band '{band.name.text}' is written twice in score {score.name.text}"
-            )
+            report.error(band.name.pos, f"band '{band.name.text}' is written twice in score {score.name.text}")
         seen[band.name.text] = band
         if band.low.value > band.high.value:
             report.error(
                 band.pos,
-                f"band '{band.name.text}' goes from {band.low.text} down to {band.high.text}: "
-                "write the low end first",
+                f"band '{band.name.text}' goes from {band.low.text} down to {band.high.text}: write the low end first",
             )
     ordered = sorted(seen.values(), key=lambda band: (band.low.value, band.high.value))
     for lower, upper in itertools.pairwise(ordered):
@@ -144,8 +139,7 @@ def _check_bands(score: ast.Score, report: Reporter) -> None:
     if ordered[-1].high.value < top:
         report.error(
             ordered[-1].pos,
-            f"no band covers the scores above {ordered[-1].high.text} "
-            f"(the components add up to {_number(top)})",
+            f"no band covers the scores above {ordered[-1].high.text} (the components add up to {_number(top)})",
         )
 
 

@@ -8,9 +8,9 @@ The layout:
 - one blank line between top-level items; inside blocks the writer's blank lines are kept,
   at most one in a row and never right after a block opens; a trailing newline;
 - every comment kept: a comment line stays before the line it preceded, re-indented to its
-  block; a comment that ends a line of code stays on that line, at the column it was written
-  at when that still leaves two spaces after the code (so a table of aligned comments stays
-  aligned), else two spaces after the code;
+  block; a comment that ends a line of code stays on that line, two spaces after the code,
+  except that end-of-line comments written at one column within a paragraph (lines between
+  blank lines) stay aligned at that column, moved right if the longest of their lines needs it;
 - everything else as written: numbers, amounts (`25k`), texts with their escapes, parentheses.
 
 The printed text is parsed again and compared with the original tree (positions aside) before
@@ -395,28 +395,57 @@ def _is_blank(source_lines: list[str], number: int) -> bool:
 
 
 def _render(lines: list[_Line], source_lines: list[str]) -> str:
-    out: list[str] = []
+    rows: list[_Line | None] = []  # None is a blank line
     for index, line in enumerate(lines):
-        if index > 0:
-            previous = lines[index - 1]
-            blank = _is_blank(source_lines, line.source_line - 1)
-            if line.depth == 0 and not line.is_comment:
-                blank = not (previous.is_comment and previous.depth == 0
-                             and previous.source_line == line.source_line - 1)
-            elif line.is_comment and line.depth == 0:
-                following = next((later for later in lines[index:] if not later.is_comment), None)
-                if following is not None and following.depth == 0 and _attached(lines, index, following):
-                    blank = True
-            if previous.opens_block and not previous.is_comment and line.depth > previous.depth:
-                blank = False
-            if blank:
-                out.append("")
-        text = INDENT * line.depth + line.text
-        if line.trailing is not None:
-            column = max(line.trailing_column, len(text) + 2)
-            text = text + " " * (column - len(text)) + line.trailing
+        if index > 0 and _blank_before(lines, index, source_lines):
+            rows.append(None)
+        rows.append(line)
+    columns = _trailing_columns(rows)
+    out: list[str] = []
+    for row in rows:
+        if row is None:
+            out.append("")
+            continue
+        text = INDENT * row.depth + row.text
+        if row.trailing is not None:
+            text = text + " " * (columns[id(row)] - len(text)) + row.trailing
         out.append(text)
     return "\n".join(out) + "\n" if out else ""
+
+
+def _blank_before(lines: list[_Line], index: int, source_lines: list[str]) -> bool:
+    line, previous = lines[index], lines[index - 1]
+    if previous.opens_block and not previous.is_comment and line.depth > previous.depth:
+        return False
+    if line.depth == 0 and not line.is_comment:  # a top-level item, unless its comments lead in
+        return not (previous.is_comment and previous.depth == 0 and previous.source_line == line.source_line - 1)
+    if line.is_comment and line.depth == 0:
+        following = next((later for later in lines[index:] if not later.is_comment), None)
+        if following is not None and following.depth == 0 and _attached(lines, index, following):
+            return True
+    return _is_blank(source_lines, line.source_line - 1)
+
+
+def _trailing_columns(rows: list[_Line | None]) -> dict[int, int]:
+    """Where each end-of-line comment starts: two spaces after the code, or, for comments written
+    at one column within a paragraph (lines between blank lines), that shared column."""
+    columns: dict[int, int] = {}
+    paragraph: list[_Line] = []
+    for row in [*rows, None]:
+        if row is not None:
+            if row.trailing is not None:
+                paragraph.append(row)
+            continue
+        groups: dict[int, list[_Line]] = {}
+        for line in paragraph:
+            groups.setdefault(line.trailing_column, []).append(line)
+        for column, group in groups.items():
+            widest = max(len(INDENT * line.depth + line.text) + 2 for line in group)
+            for line in group:
+                own = len(INDENT * line.depth + line.text) + 2
+                columns[id(line)] = max(column, widest) if len(group) > 1 else own
+        paragraph = []
+    return columns
 
 
 def _attached(lines: list[_Line], index: int, item: _Line) -> bool:

@@ -24,11 +24,13 @@ Catalogue (each has a test in tests/dsl/test_parse_errors.py)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.parsers.lalr_analysis import Shift
 
-from dsl.diagnostics import Diagnostic, Span, with_suggestion
+from dsl.diagnostics import Diagnostic, Span, suggest
 from dsl.indenter import IndentationProblem
 
 __all__ = ["diagnostic_for_indentation", "diagnostic_for_parse_error", "nesting_too_deep"]
@@ -40,13 +42,16 @@ _OPERAND = {"NAME", "NUMBER", "MONEY", "PERCENT", "STRING", "DATE", "TRUE", "FAL
             "TASK", "EXACTLY", "AT", "NOT", "MINUS"}
 _OPERATORS = {"COMPARE_OP", "ADD_OP", "MUL_OP", "AND", "OR", "IS", "DOT", "OF"}
 _DURATION = {"NUMBER", "SHORT_DURATION"}
+_LAYOUT_AND_END = {"_NEWLINE", "_INDENT", "_DEDENT", "$END"}
 _UNITS = {"MINUTE", "MINUTES", "HOUR", "HOURS", "DAY", "DAYS", "WEEK", "WEEKS", "BUSINESS"}
 
 # Groups of terminals that read as one phrase, tried in order: (the terminals that must all be
 # expected for the phrase to apply, the terminals it stands for, the phrase).
 _GROUPS: list[tuple[set[str], set[str], str]] = [
-    ({"PLAYBOOK", "SCORE", "POLICY"}, {"PLAYBOOK", "SCORE", "POLICY", "METRIC", "EVENTS", "ACCOUNT"},
+    ({"PLAYBOOK", "SCORE", "POLICY"}, {"PLAYBOOK", "SCORE", "POLICY", "METRIC", "EVENTS", "ACCOUNT", "_NEWLINE"},
      "'playbook', 'score', 'policy', 'metric', 'events:' or 'account fields:'"),
+    ({"EVENT", "EVERY", "NAME"}, {"EVENT", "EVERY"} | _OPERAND,
+     "a trigger such as 'event signed', 'health becomes red', 'every month' or a condition"),
     ({"TRIGGER", "AUDIENCE"}, {"TRIGGER", "AUDIENCE", "EXIT", "GOAL", "REENTRY"},
      "a clause (trigger:, audience:, exit:, goal:, reentry:)"),
     ({"DAY", "NUMBER", "SEND"}, {"DAY", "NUMBER"}, "a step (day N:)"),
@@ -71,6 +76,7 @@ _PHRASES = {
     "ADD_OP": "'+' or '-'",
     "MUL_OP": "'*' or '/'",
     "_NEWLINE": "the end of the line",
+    "EQUAL": "'='",
     "_INDENT": "an indented block",
     "_DEDENT": "the end of the block",
     "$END": "the end of the file",
@@ -123,12 +129,38 @@ def _unexpected_character(error: UnexpectedCharacters, lines: list[str], path: s
 
 
 def _expected_set(error: UnexpectedToken) -> set[str]:
+    """The terminals the parser can really take here.
+
+    An LALR state may list terminals that only a reduction would reject (states with the same
+    items share their lookaheads), so each one is tried on a copy of the state stack.
+    """
     state = error.state
     try:
-        table = state.parse_conf.parse_table.states[state.position]
-        return {name for name in table if name.isupper()}
+        states = state.parse_conf.parse_table.states
+        stack = list(state.state_stack)
     except AttributeError:
         return set(error.expected or ())
+    return {name for name in states[stack[-1]] if name.isupper() and _takes(states, stack, name)}
+
+
+def _takes(states: dict[Any, dict[str, tuple[Any, Any]]], stack: list[Any], terminal: str) -> bool:
+    """Whether the parser, with this stack, shifts `terminal` after the reductions it calls for."""
+    stack = list(stack)
+    for _ in range(10_000):
+        action = states[stack[-1]].get(terminal)
+        if action is None:
+            return False
+        kind, argument = action
+        if kind is Shift or terminal == "$END":
+            return True
+        size = len(argument.expansion)
+        if size:
+            del stack[-size:]
+        goto = states[stack[-1]].get(argument.origin.name)
+        if goto is None:
+            return False
+        stack.append(goto[1])
+    return False
 
 
 def _unexpected_token(
@@ -138,9 +170,12 @@ def _unexpected_token(
     expected = _expected_set(error)
     line, column = _place(error)
     kind = token.type
-    width = max(len(str(token.value)), 1) if kind not in {"_NEWLINE", "_INDENT", "_DEDENT", "$END"} else 1
-    if kind == "_NEWLINE":
+    width = max(len(str(token.value)), 1) if kind not in _LAYOUT_AND_END else 1
+    if kind in _LAYOUT_AND_END:
         line, column = token.line or line, token.column or column
+    code_lines = len(lines) - 1 if lines and lines[-1] == "" else len(lines)
+    if line > code_lines:  # past the last line: point just after the last code
+        line, column = _end_of_code(lines, code_lines)
 
     def at(message: str, length: int = width) -> Diagnostic:
         return Diagnostic(Span(path, line, column, length), message)
@@ -148,30 +183,48 @@ def _unexpected_token(
     if kind == "_INDENT":
         return at("unexpected indentation")
     if "_INDENT" in expected:
-        previous = _previous_code_line(lines, line if kind != "$END" else len(lines) + 1)
+        previous = _previous_code_line(lines, token.line or line if kind != "$END" else len(lines) + 1)
         return at(f"expected an indented block after '{previous}'")
     if kind == "_NEWLINE" and "COLON" in expected:
         return at("expected ':' at the end of the line")
+    if kind == "EQUAL" and "COMPARE_OP" in expected:
+        return at("unexpected '=': to compare two values, write '=='")
     if expected and expected <= _UNITS | {"_NEWLINE"} and "DAYS" in expected:
         previous = _previous_token_text(lines, line, column)
         return at(f"expected a unit of time after '{previous}', such as minutes, hours, days or weeks")
     if expected >= _DURATION and not expected & {"NAME", "STRING"}:
         return at("expected a duration such as 48h or 3 days")
     if kind == "NAME":
-        word = str(token.value)
-        if word == "else":
-            return at("'else' without an 'if' just above it")
-        keywords = [k for k in (keyword_of(name) for name in expected) if k]
-        if {"SEND", "TRIGGER"} <= expected:
-            return at(with_suggestion(f"unknown clause or statement '{word}'", word, keywords))
-        if {"SEND", "IF"} <= expected:
-            return at(with_suggestion(f"unknown statement '{word}'", word, keywords))
-        if {"PLAYBOOK", "SCORE"} <= expected:
-            return at(with_suggestion(f"unknown item '{word}': expected {_phrase(expected, keyword_of)}",
-                                      word, keywords))
-        return at(with_suggestion(f"unexpected '{word}': expected {_phrase(expected, keyword_of)}",
-                                  word, keywords))
-    return at(f"unexpected {_describe(token)}: expected {_phrase(expected, keyword_of)}")
+        return at(_unexpected_word(str(token.value), expected, keyword_of))
+    phrase = _phrase(expected, keyword_of)
+    if kind in _LAYOUT_AND_END:
+        return at(f"expected {phrase} before {_PHRASES[kind]}")
+    return at(f"unexpected {_describe(token)}: expected {phrase}")
+
+
+def _unexpected_word(word: str, expected: set[str], keyword_of: Callable[[str], str | None]) -> str:
+    if word == "else":
+        return "'else' without an 'if' just above it"
+    keywords = [k for k in (keyword_of(name) for name in expected) if k]
+    near = suggest(word, keywords)
+    hint = f" (did you mean '{near}'?)" if near else ""
+    if {"SEND", "TRIGGER"} <= expected:
+        return f"unknown clause or statement '{word}'{hint}"
+    if {"SEND", "IF"} <= expected:
+        return f"unknown statement '{word}'{hint}"
+    if {"PLAYBOOK", "SCORE"} <= expected:
+        if near:
+            return f"unknown item '{word}'{hint}"
+        return f"unknown item '{word}': expected {_phrase(expected, keyword_of)}"
+    return f"unexpected '{word}': expected {_phrase(expected, keyword_of)}{hint}"
+
+
+def _end_of_code(lines: list[str], count: int) -> tuple[int, int]:
+    for index in range(count - 1, -1, -1):
+        code = _without_comment(lines[index]).rstrip()
+        if code:
+            return index + 1, len(code) + 1
+    return 1, 1
 
 
 def _describe(token: Token) -> str:

@@ -54,9 +54,7 @@ def _header_span(pos: ast.Pos, text: str) -> Span:
 
 
 class PlaybookChecker:
-    def __init__(
-        self, scope: Scope, typer: ExprTyper, report: Reporter, plugins: PluginCatalog | None
-    ) -> None:
+    def __init__(self, scope: Scope, typer: ExprTyper, report: Reporter, plugins: PluginCatalog | None) -> None:
         self.scope = scope
         self.typer = typer
         self.report = report
@@ -67,9 +65,7 @@ class PlaybookChecker:
         pid = playbook.id
         if pid.text in self._ids:
             first = self._ids[pid.text]
-            self.report.error(
-                pid.pos, f"playbook '{pid.text}' is declared twice (first at {first.path}:{first.line})"
-            )
+            self.report.error(pid.pos, f"playbook '{pid.text}' is declared twice (first at {first.path}:{first.line})")
         self._ids.setdefault(pid.text, pid.pos)
         self.typer.task_created = False
         self.statements.event_payload = None
@@ -157,18 +153,14 @@ class PlaybookChecker:
             self.report.error(name.pos, with_nearest(f"unknown date field '{name.text}'", name.text, known))
         elif declared.type not in DATES:
             ty = Ty(declared.type)
-            self.report.error(
-                name.pos, f"'{name.text}' is {describe(ty)}, not a date: {what} needs a date field"
-            )
+            self.report.error(name.pos, f"'{name.text}' is {describe(ty)}, not a date: {what} needs a date field")
 
     def _schedule(self, trigger: ast.ScheduleTrigger) -> None:
         if trigger.every == "week":
             if trigger.day is not None:
                 self.report.error(trigger.pos, "'every week' takes a weekday: write 'on monday'")
             if trigger.weekday is not None and trigger.weekday.text not in WEEKDAYS:
-                message = with_nearest(
-                    f"unknown weekday '{trigger.weekday.text}'", trigger.weekday.text, WEEKDAYS
-                )
+                message = with_nearest(f"unknown weekday '{trigger.weekday.text}'", trigger.weekday.text, WEEKDAYS)
                 self.report.error(trigger.weekday.pos, message)
         else:
             if trigger.weekday is not None:
@@ -177,9 +169,7 @@ class PlaybookChecker:
                     f"'every {trigger.every}' takes a day of the month: write 'on day 15'",
                 )
             if trigger.day is not None and not 1 <= trigger.day <= 28:
-                self.report.error(
-                    trigger.pos, f"day {trigger.day} is not in every month: use a day from 1 to 28"
-                )
+                self.report.error(trigger.pos, f"day {trigger.day} is not in every month: use a day from 1 to 28")
         if trigger.at is not None:
             check_time(trigger.at, self.report)
 
@@ -187,11 +177,7 @@ class PlaybookChecker:
         name = trigger.metric.text
         if name not in self.scope.metrics:
             what = "an account field" if name in self.scope.fields else None
-            head = (
-                f"'{name}' is {what}, not a metric: a trend needs a metric"
-                if what
-                else f"unknown metric '{name}'"
-            )
+            head = f"'{name}' is {what}, not a metric: a trend needs a metric" if what else f"unknown metric '{name}'"
             self.report.error(trigger.metric.pos, with_nearest(head, name, self.scope.metrics))
         if not 0 < trigger.percent.value <= (100 if trigger.direction == "down" else 10_000):
             self.report.error(

@@ -32,9 +32,7 @@ RESERVED_EVENTS: dict[str, dict[str, ir.FieldType]] = {
 }
 
 # The types a declaration may name (an enumeration is written `one of a, b, c`).
-TYPE_NAMES: tuple[str, ...] = tuple(
-    name for name in get_args(ir.ValueType) if name not in ("enum", "duration")
-)
+TYPE_NAMES: tuple[str, ...] = tuple(name for name in get_args(ir.ValueType) if name not in ("enum", "duration"))
 
 
 def _where(pos: ast.Pos) -> str:
@@ -100,10 +98,12 @@ def _declare_event(
     if not declare("event", event.name):
         return
     payload: dict[str, ir.FieldType] = {}
+    keys: set[str] = set()
     for key in event.payload:
-        if key.name.text in payload:
+        if key.name.text in keys:
             report.error(key.name.pos, f"payload key '{key.name.text}' of event '{name}' is declared twice")
             continue
+        keys.add(key.name.text)
         declared = field_type(key.type, report)
         if declared is not None:
             payload[key.name.text] = declared
@@ -123,7 +123,9 @@ def field_type(written: ast.TypeRef, report: Reporter) -> ir.FieldType | None:
     name = written.name.text
     if name not in TYPE_NAMES:
         message = with_nearest(f"unknown type '{name}'", name, TYPE_NAMES)
-        report.error(written.name.pos, message + f"; types are {', '.join(TYPE_NAMES)} and 'one of a, b, c'")
+        if "did you mean" not in message:
+            message += f"; types are {', '.join(TYPE_NAMES)} and 'one of a, b, c'"
+        report.error(written.name.pos, message)
         return None
     return ir.FieldType.model_validate({"type": name})
 

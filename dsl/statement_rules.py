@@ -14,7 +14,7 @@ from dsl.name_suggestions import with_nearest
 from dsl.plugin_catalog import PluginActivity, PluginCatalog
 from dsl.reporter import Reporter
 from dsl.scope import Scope
-from dsl.templates import check_template_text
+from dsl.templates import InlineTemplates
 from dsl.typing_rules import NUMERIC, ExprTyper, Ty, describe
 
 __all__ = ["StatementChecker"]
@@ -25,14 +25,13 @@ _SEND_WORDS = {"email": "send email", "in_app": "send in_app"}
 
 
 class StatementChecker:
-    def __init__(
-        self, scope: Scope, typer: ExprTyper, report: Reporter, plugins: PluginCatalog | None
-    ) -> None:
+    def __init__(self, scope: Scope, typer: ExprTyper, report: Reporter, plugins: PluginCatalog | None) -> None:
         self.scope = scope
         self.typer = typer
         self.report = report
         self.plugins = plugins
         self.event_payload: Mapping[str, ir.FieldType] | None = None  # of the triggering event, if any
+        self.inline = InlineTemplates(scope.fields, scope.scores, scope.metrics)
 
     def check_all(self, statements: tuple[ast.Statement, ...]) -> None:
         for statement in statements:
@@ -58,9 +57,7 @@ class StatementChecker:
             self._do(statement)
         elif isinstance(statement, ast.Wait):
             if statement.duration.amount <= 0:
-                self.report.error(
-                    statement.duration.pos, f"'wait {statement.duration.text}' waits for nothing"
-                )
+                self.report.error(statement.duration.pos, f"'wait {statement.duration.text}' waits for nothing")
         elif isinstance(statement, ast.WaitUntil):
             self._wait_until(statement)
         elif isinstance(statement, ast.If):
@@ -76,9 +73,7 @@ class StatementChecker:
         template = self.scope.templates.get(name.text)
         if template is None:
             known = [t.name for t in self.scope.templates.values() if t.channel == channel]
-            message = with_nearest(
-                f"unknown {channel.replace('_', '-')} template '{name.text}'", name.text, known
-            )
+            message = with_nearest(f"unknown {channel.replace('_', '-')} template '{name.text}'", name.text, known)
             self.report.error(name.pos, message)
         elif template.channel != channel:
             self.report.error(
@@ -93,8 +88,7 @@ class StatementChecker:
             if declared is None or declared.type != "contact":
                 self.report.error(
                     statement.template.pos,
-                    "no recipient: write 'to' and a contact field "
-                    "(there is no contact field 'primary_contact')",
+                    "no recipient: write 'to' and a contact field (there is no contact field 'primary_contact')",
                 )
             return
         ty = self._typed_path(statement.to, "contact")
@@ -121,8 +115,7 @@ class StatementChecker:
         if ty.known and ty.kind != "owner":
             self.report.error(
                 task.owner.pos,
-                f"'{task.owner.text}' is {describe(ty)}, not an owner: "
-                "a task is for an owner field or its manager",
+                f"'{task.owner.text}' is {describe(ty)}, not an owner: a task is for an owner field or its manager",
             )
         if task.priority is not None and task.priority.text not in PRIORITIES:
             message = with_nearest(f"unknown priority '{task.priority.text}'", task.priority.text, PRIORITIES)
@@ -133,27 +126,15 @@ class StatementChecker:
 
     def _inline_template(self, text: ast.TextLit) -> None:
         """Check a template written in the file; its text starts just after the opening quote."""
-        self.report.extend(
-            check_template_text(
-                text.value,
-                text.pos.path,
-                text.pos.line,
-                text.pos.column + 1,
-                self.scope.fields,
-                self.scope.scores,
-                self.scope.metrics,
-                self.event_payload,
-            )
-        )
+        pos = text.pos
+        self.report.extend(self.inline.check(text.value, pos.path, pos.line, pos.column + 1, self.event_payload))
 
     def _set(self, statement: ast.SetField) -> None:
         name = statement.field.text
         value = self.typer.type_of(statement.value)
         declared = self.scope.fields.get(name)
         if declared is None:
-            self.report.error(
-                statement.field.pos, with_nearest(f"unknown field '{name}'", name, self.scope.fields)
-            )
+            self.report.error(statement.field.pos, with_nearest(f"unknown field '{name}'", name, self.scope.fields))
             return
         target = Ty(declared.type, declared.values, name)
         if not value.known:
@@ -161,9 +142,7 @@ class StatementChecker:
         if target.kind == "enum" and value.literal is not None:
             self.typer.enum_value(target, value.literal, statement.value.pos)
         elif not _assignable(target, value):
-            self.report.error(
-                statement.value.pos, f"cannot set {name} ({describe(target)}) to {describe(value)}"
-            )
+            self.report.error(statement.value.pos, f"cannot set {name} ({describe(target)}) to {describe(value)}")
 
     # ------------------------------------------------------------------ plugins
 
@@ -215,13 +194,9 @@ class StatementChecker:
         for event in statement.events:
             self.typer.event_name(event)
         if statement.task_done and not self.typer.task_created:
-            self.report.error(
-                statement.pos, "'wait until task done' needs a 'create task' before it in the playbook"
-            )
+            self.report.error(statement.pos, "'wait until task done' needs a 'create task' before it in the playbook")
         if statement.timeout.amount <= 0:
-            self.report.error(
-                statement.timeout.pos, f"a time limit of {statement.timeout.text} waits for nothing"
-            )
+            self.report.error(statement.timeout.pos, f"a time limit of {statement.timeout.text} waits for nothing")
 
     def _split(self, split: ast.Split) -> None:
         last = split.shares[-1].pos if split.shares else split.pos

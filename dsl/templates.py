@@ -54,10 +54,10 @@ from jinja2 import TemplateSyntaxError, nodes
 from dsl import ir
 from dsl.diagnostics import Diagnostic, Span
 from dsl.name_suggestions import with_nearest
-from dsl.template_context import template_context
+from dsl.template_context import Shape, template_context
 from dsl.template_references import JinjaSource, parse_jinja
 
-__all__ = ["check_template_references", "check_template_text", "load_templates"]
+__all__ = ["InlineTemplates", "check_template_references", "check_template_text", "load_templates"]
 
 Channel = Literal["email", "in_app"]
 
@@ -92,9 +92,7 @@ def load_templates(folder: Path) -> tuple[dict[str, ir.Template], list[Diagnosti
             diagnostics.append(Diagnostic(Span(path, 1, 1, 1), message))
             continue
         if not _NAME.match(name):
-            message = (
-                f"template name '{name}' must be a name (letters, digits and _, not starting with a digit)"
-            )
+            message = f"template name '{name}' must be a name (letters, digits and _, not starting with a digit)"
             diagnostics.append(Diagnostic(Span(path, 1, 1, 1), message))
             continue
         try:
@@ -178,6 +176,36 @@ def check_template_references(
     return diagnostics
 
 
+class InlineTemplates:
+    """Checks templates written in `.play` files against one model, building each context once."""
+
+    def __init__(self, model_fields: Mapping[str, ir.FieldType], scores: Iterable[str], metrics: Iterable[str]) -> None:
+        self.model_fields = model_fields
+        self.scores = list(scores)
+        self.metrics = list(metrics)
+        self._contexts: dict[tuple[str, ...] | None, dict[str, Shape]] = {}
+
+    def check(
+        self,
+        source: str,
+        path: str,
+        line: int,
+        column: int,
+        event_payload: Mapping[str, ir.FieldType] | None = None,
+    ) -> list[Diagnostic]:
+        """See `check_template_text`."""
+        if "{" not in source:
+            return []
+        key = None if event_payload is None else tuple(event_payload)
+        context = self._contexts.get(key)
+        if context is None:
+            context = template_context(
+                self.model_fields, self.scores, self.metrics, message=False, event_payload=event_payload
+            )
+            self._contexts[key] = context
+        return JinjaSource(source, path, line, column).check(context)
+
+
 def check_template_text(
     source: str,
     path: str,
@@ -193,7 +221,4 @@ def check_template_text(
     `line` and `column` are where the text's first character is in that file (inside the
     quotes); `event_payload`, when the playbook is triggered by an event, checks `event.data`.
     """
-    if "{" not in source:
-        return []
-    context = template_context(model_fields, scores, metrics, message=False, event_payload=event_payload)
-    return JinjaSource(source, path, line, column).check(context)
+    return InlineTemplates(model_fields, scores, metrics).check(source, path, line, column, event_payload)

@@ -324,7 +324,8 @@ class ToAst:
         return _Marker("bands", head, tuple(bands))
 
     def band(self, pos: ast.Pos, children: list[Any]) -> ast.Band:
-        return ast.Band(pos, children[0], children[1], children[2])
+        low, high = (ast.NumberLit(self._tpos(t), _number(t.value), str(t.value)) for t in children[1:])
+        return ast.Band(pos, children[0], low, high)
 
     # ------------------------------------------------------------------ send policies
 
@@ -382,7 +383,7 @@ class ToAst:
     def date_trigger(self, pos: ast.Pos, children: list[Any]) -> ast.DateTrigger:
         amount, unit, direction, field, *at = children
         return ast.DateTrigger(
-            pos, self._whole(amount, unit), _plural(unit), str(direction), field, at[0] if at else None
+            pos, self._whole(amount, unit), _plural(unit), _before_after(direction), field, at[0] if at else None
         )
 
     def schedule_trigger(self, pos: ast.Pos, children: list[Any]) -> ast.ScheduleTrigger:
@@ -408,7 +409,7 @@ class ToAst:
     def trend_trigger(self, pos: ast.Pos, children: list[Any]) -> ast.TrendTrigger:
         metric, direction, percent, weeks = children
         return ast.TrendTrigger(
-            pos, metric, str(direction), self._percent(percent), self._whole(weeks, "weeks")
+            pos, metric, "down" if direction == "down" else "up", self._percent(percent), self._whole(weeks, "weeks")
         )
 
     # ------------------------------------------------------------------ steps and blocks
@@ -420,7 +421,7 @@ class ToAst:
         amount, unit, direction, field, *rest = children
         at = rest[0] if len(rest) == 2 else None
         return ast.DateStep(
-            pos, self._whole(amount, unit), _plural(unit), str(direction), field, at, rest[-1]
+            pos, self._whole(amount, unit), _plural(unit), _before_after(direction), field, at, rest[-1]
         )
 
     def block(self, pos: ast.Pos, statements: list[ast.Statement]) -> tuple[ast.Statement, ...]:
@@ -565,6 +566,10 @@ def _place(child: Any, end: int) -> ast.Pos | None:
         return _place(child[end], end) if child else None
     place: ast.Pos | None = getattr(child, "pos", None)
     return place
+
+
+def _before_after(word: str) -> Literal["before", "after"]:
+    return "before" if word == "before" else "after"
 
 
 def _plural(unit: str) -> Literal["days", "weeks"]:

@@ -149,9 +149,7 @@ class ExprTyper:
     def _members(self, ty: Ty, rest: tuple[ast.Name, ...]) -> Ty:
         origin = ty.origin
         for part in rest:
-            members = (
-                _OWNER_MEMBERS if ty.kind == "owner" else _CONTACT_MEMBERS if ty.kind == "contact" else None
-            )
+            members = _OWNER_MEMBERS if ty.kind == "owner" else _CONTACT_MEMBERS if ty.kind == "contact" else None
             if members is None:
                 self.report.error(part.pos, f"'{origin}' is {describe(ty)} and has no field '{part.text}'")
                 return UNKNOWN
@@ -172,9 +170,7 @@ class ExprTyper:
         elif part.text == "band":
             ty = Ty("enum", tuple(self.scope.bands(score)), f"{score}.band")
         else:
-            message = with_nearest(
-                f"unknown field '{part.text}' of score {score}", part.text, ("score", "band")
-            )
+            message = with_nearest(f"unknown field '{part.text}' of score {score}", part.text, ("score", "band"))
             self.report.error(part.pos, message + "; a score has 'score' and 'band'")
             return UNKNOWN
         return self._members(ty, rest[1:])
@@ -296,16 +292,12 @@ class ExprTyper:
             self._need_condition(arg, "'of (...)'")
         if expr.count > len(expr.args):
             words = expr.op.replace("_", " ")
-            self.report.error(
-                expr.pos, f"'{words} {expr.count} of' {len(expr.args)} conditions can never hold"
-            )
+            self.report.error(expr.pos, f"'{words} {expr.count} of' {len(expr.args)} conditions can never hold")
         return BOOLEAN
 
     def _task_is(self, expr: ast.TaskIs) -> Ty:
         if not self.task_created:
-            self.report.error(
-                expr.pos, f"'task {expr.state}' needs a 'create task' before it in the playbook"
-            )
+            self.report.error(expr.pos, f"'task {expr.state}' needs a 'create task' before it in the playbook")
         return BOOLEAN
 
 

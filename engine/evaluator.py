@@ -1,9 +1,9 @@
 """The expression evaluator: the meaning of every condition in a playbook, as a pure function.
 
-Logic is three-valued. A field that is missing (absent or null) evaluates to `UNKNOWN`;
-comparisons and arithmetic with an unknown operand are unknown; `and`, `or` and `not` follow
-Kleene's rules (`false and unknown` is false, `true or unknown` is true). Only `True` admits,
-triggers or takes a branch: see `truthy`.
+Logic is three-valued (`engine.three_valued`). A field that is missing (absent or null)
+evaluates to `UNKNOWN`; comparisons and arithmetic with an unknown operand are unknown; `and`,
+`or` and `not` follow Kleene's rules (`false and unknown` is false, `true or unknown` is true).
+Only `True` admits, triggers or takes a branch: see `truthy`.
 
 Values are the snapshot's own: numbers (percentages as 0-100), text, booleans, dates (ISO
 strings in fields, compared as dates), owners and contacts (dicts). The evaluator reads nothing
@@ -12,8 +12,7 @@ but its arguments, so the journey workflow can call it during replay.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -21,35 +20,21 @@ from dsl import ir
 from engine import calendar
 from engine.expression_text import describe
 from engine.records import Snapshot
+from engine.three_valued import (
+    UNKNOWN,
+    Unknown,
+    Value,
+    arith,
+    compare,
+    count_true,
+    kleene_and,
+    kleene_not,
+    kleene_or,
+    truth,
+    truthy,
+)
 
 __all__ = ["UNKNOWN", "Unknown", "Value", "describe", "evaluate", "evaluate_with_reads", "truthy", "why_not"]
-
-
-class Unknown(enum.Enum):
-    """The third truth value: what a missing field evaluates to."""
-
-    UNKNOWN = "unknown"
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN = Unknown.UNKNOWN
-
-Value = Any  # a field value, a number, a bool, a date, or UNKNOWN
-
-
-def truthy(value: Value) -> bool:
-    """True only for True: unknown never admits, never triggers, never takes a branch."""
-    return value is True
-
-
-def _truth(value: Value) -> bool | Unknown:
-    if value is UNKNOWN or value is None:
-        return UNKNOWN
-    if isinstance(value, bool):
-        return value
-    return bool(value)
 
 
 def _literal(node: ir.Literal_) -> Value:
@@ -72,95 +57,6 @@ def _path(root: Mapping[str, Any] | None, path: tuple[str, ...]) -> Value:
             return UNKNOWN
         current = current[name]
     return current
-
-
-def _as_datetime(value: Value) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
-
-
-def _coerce_pair(left: Value, right: Value) -> tuple[Value, Value]:
-    """Bring a date or datetime and an ISO string to the same type, so they compare as dates."""
-    if isinstance(left, datetime) or isinstance(right, datetime):
-        a, b = _as_datetime(left), _as_datetime(right)
-        if a is not None and b is not None and (a.tzinfo is None) == (b.tzinfo is None):
-            return a, b
-    if isinstance(left, date) or isinstance(right, date):
-        a2, b2 = calendar.as_date(left), calendar.as_date(right)
-        if a2 is not None and b2 is not None:
-            return a2, b2
-    return left, right
-
-
-def _is_number(value: Value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": lambda a, b: bool(a == b),
-    "!=": lambda a, b: bool(a != b),
-    "<": lambda a, b: bool(a < b),
-    "<=": lambda a, b: bool(a <= b),
-    ">": lambda a, b: bool(a > b),
-    ">=": lambda a, b: bool(a >= b),
-}
-
-
-def _compare(op: str, left: Value, right: Value) -> Value:
-    if left is UNKNOWN or right is UNKNOWN:
-        return UNKNOWN
-    left, right = _coerce_pair(left, right)
-    if op in ("==", "!=") and _is_number(left) != _is_number(right):
-        return op == "!="  # `true == 1` and `"5" == 5` are not equal
-    try:
-        return _COMPARE[op](left, right)
-    except TypeError:
-        return UNKNOWN
-
-
-def _arith(op: str, left: Value, right: Value) -> Value:
-    if not (_is_number(left) and _is_number(right)):
-        return UNKNOWN
-    if op == "+":
-        return left + right
-    if op == "-":
-        return left - right
-    if op == "*":
-        return left * right
-    return UNKNOWN if right == 0 else left / right
-
-
-def _and(values: list[Value]) -> Value:
-    truths = [_truth(v) for v in values]
-    if any(t is False for t in truths):
-        return False
-    return UNKNOWN if any(t is UNKNOWN for t in truths) else True
-
-
-def _or(values: list[Value]) -> Value:
-    truths = [_truth(v) for v in values]
-    if any(t is True for t in truths):
-        return True
-    return UNKNOWN if any(t is UNKNOWN for t in truths) else False
-
-
-def _count_true(op: str, count: int, values: list[Value]) -> Value:
-    truths = [_truth(v) for v in values]
-    yes = sum(1 for t in truths if t is True)
-    maybe = sum(1 for t in truths if t is UNKNOWN)
-    if op == "at_least":
-        return True if yes >= count else (False if yes + maybe < count else UNKNOWN)
-    if op == "at_most":
-        return False if yes > count else (True if yes + maybe <= count else UNKNOWN)
-    if yes > count or yes + maybe < count:
-        return False
-    return True if maybe == 0 else UNKNOWN
 
 
 def _seen(node: ir.Seen, snap: Snapshot) -> bool:
@@ -238,20 +134,19 @@ class _Evaluation:
         if isinstance(node, ir.Seen):
             return self.read(describe(node), _seen(node, self.snap))
         if isinstance(node, ir.Compare):
-            return _compare(node.op, self.run(node.left), self.run(node.right))
+            return compare(node.op, self.run(node.left), self.run(node.right))
         if isinstance(node, ir.Arith):
-            return _arith(node.op, self.run(node.left), self.run(node.right))
+            return arith(node.op, self.run(node.left), self.run(node.right))
         if isinstance(node, ir.PercentOf):
             percent, of = self.run(node.percent), self.run(node.of)
-            return _arith("*", _arith("/", percent, 100), of)
+            return arith("*", arith("/", percent, 100), of)
         if isinstance(node, ir.Logic):
             values = [self.run(arg) for arg in node.args]
-            return _and(values) if node.op == "and" else _or(values)
+            return kleene_and(values) if node.op == "and" else kleene_or(values)
         if isinstance(node, ir.Not):
-            truth = _truth(self.run(node.arg))
-            return UNKNOWN if truth is UNKNOWN else not truth
+            return kleene_not(self.run(node.arg))
         if isinstance(node, ir.CountTrue):
-            return _count_true(node.op, node.count, [self.run(arg) for arg in node.args])
+            return count_true(node.op, node.count, [self.run(arg) for arg in node.args])
         raise TypeError(f"not an expression: {node!r}")
 
 
@@ -309,10 +204,10 @@ def why_not(
         value, reads = evaluate_with_reads(
             part, snap, event_data=event_data, task_state=task_state, bundle_scores=bundle_scores
         )
-        truth = _truth(value)
-        if truth is True:
+        outcome = truth(value)
+        if outcome is True:
             continue
-        if truth is UNKNOWN:
+        if outcome is UNKNOWN:
             missing = [name for name, read in reads.items() if read is None]
             suffix = f" ({', '.join(missing)} missing)" if missing else ""
             reasons.append(f"{describe(part)} is unknown{suffix}")

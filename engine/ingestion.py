@@ -6,9 +6,10 @@ Three stages, each usable alone:
   pairs; what is not JSON becomes a `Rejection` with its line number.
 - `normalize(obj, model, now)`: the native form or a Segment call (`engine.segment`) into an
   `InputItem`, checked against the account model, or the reason it is rejected.
-- `Ingestor(store, model).ingest(text, now)`: both, then `Store.add_change` for each good object
-  (idempotent on `id`). Bad objects are reported and skipped; the good ones of the same batch
-  are stored; nothing stored before is touched. Routing the accepted changes is the caller's.
+- `Ingestor(store, model).ingest(text, now)`: both, then `Store.add_changes` for the good objects
+  (idempotent on `id`; one transaction per `batch_size` of them). Bad objects are reported and
+  skipped; the good ones of the same batch are stored; nothing stored before is touched.
+  Routing the accepted changes is the caller's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from dsl import ir
 from engine.records import IngestResult, Rejection
 from engine.segment import from_segment, is_segment_call
-from engine.store import Store
+from engine.store import NewChange, Store
 from engine.store.reserved import RESERVED_EVENTS
 from engine.values import coerce, parse_instant, quote_value
 
@@ -231,9 +232,10 @@ def normalize(obj: dict[str, Any], model: ir.Model, now: datetime) -> InputItem 
 class Ingestor:
     """Parses, checks and stores batches of input for one account model."""
 
-    def __init__(self, store: Store, model: ir.Model) -> None:
+    def __init__(self, store: Store, model: ir.Model, *, batch_size: int = 200) -> None:
         self.store = store
         self.model = model
+        self.batch_size = batch_size
 
     def ingest(self, source: str | Iterable[str], now: datetime) -> IngestResult:
         return self.ingest_parsed(parse_lines(source), now)
@@ -245,6 +247,7 @@ class Ingestor:
 
     def ingest_parsed(self, parsed: Iterable[ParsedLine], now: datetime) -> IngestResult:
         result = IngestResult()
+        batch: list[NewChange] = []
         for entry in parsed:
             if isinstance(entry, Rejection):
                 result.rejected.append(entry)
@@ -254,12 +257,20 @@ class Ingestor:
             if isinstance(item, str):
                 result.rejected.append(Rejection(line=line, reason=item))
                 continue
-            change = self.store.add_change(
-                item.account, item.at, event=item.event, data=item.data, traits=item.traits,
-                event_id=item.id,
-            )
+            batch.append(NewChange(account=item.account, at=item.at, event=item.event, data=item.data,
+                                   traits=item.traits, event_id=item.id))
+            if len(batch) >= self.batch_size:
+                self._store(batch, result)
+        self._store(batch, result)
+        return result
+
+    def _store(self, batch: list[NewChange], result: IngestResult) -> None:
+        """One transaction per batch: a batch is stored whole or not at all."""
+        if not batch:
+            return
+        for change in self.store.add_changes(batch):
             if change is None:
                 result.duplicates += 1
             else:
                 result.accepted.append(change)
-        return result
+        batch.clear()

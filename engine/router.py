@@ -20,14 +20,14 @@ are stored, and a trigger whose journey already entered at that time starts noth
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dsl import ir
-from engine import scores
-from engine.admission import Admission, Admitted
+from engine.admission import Admission
 from engine.evaluator import UNKNOWN, evaluate, truthy
 from engine.expression_text import describe_trigger
-from engine.records import ActionRecord, Change, JourneySignal, RouteResult, ScoreState, Snapshot
+from engine.records import Change, JourneySignal, RouteResult, Snapshot
+from engine.rescoring import record_scores
 from engine.schedule import TimeTriggers
 from engine.snapshots import snapshot_of
 from engine.triggers import playbook_inputs
@@ -57,34 +57,59 @@ class Router:
     # ------------------------------------------------------------------ changes
 
     def route(self, change: Change) -> RouteResult:
+        """The journeys one stored change starts or signals, with the scores and decisions it logged."""
         result = RouteResult()
         routes_event = change.event is not None and change.event not in RESERVED_EVENTS
         if change.event in RESERVED_EVENTS:
             self._reserved(change, result)
-        models = [model for _, model in sorted(self.bundle.scores.items())
-                  if set(model.inputs) & set(change.traits)]
+        changed = set(change.traits)
+        models = [model for _, model in sorted(self.bundle.scores.items()) if set(model.inputs) & changed]
         concerned = [pb for pb in self.playbooks if self._concerns(pb, change, routes_event)]
         if models or concerned:
             snap = self._snapshot(change.account, change.at)
-            self._rescore(change, snap, models, result)
-        for playbook in concerned:
-            trigger = playbook.trigger
-            if isinstance(trigger, ir.EventTrigger):
-                fired = trigger.where is None or truthy(
-                    evaluate(trigger.where, snap, event_data=change.data, bundle_scores=self.bundle.scores)
-                )
-            else:
-                assert isinstance(trigger, ir.ConditionTrigger)
-                fired = self._edge(playbook, trigger, snap, change.at)
-            if fired:
-                event = change.event if isinstance(trigger, ir.EventTrigger) else None
-                admitted = self.admission.admit(
-                    playbook, snap, reason=describe_trigger(trigger), origin=f"change-{change.seq}",
-                    event=event, data=change.data if event else None,
-                )
-                _collect(admitted, result)
+            origin = f"change-{change.seq}"
+            result.actions.extend(record_scores(self.store, snap, models, origin))
+            for playbook in concerned:
+                trigger = playbook.trigger
+                if isinstance(trigger, ir.EventTrigger):
+                    if trigger.where is None or truthy(
+                        evaluate(trigger.where, snap, event_data=change.data, bundle_scores=self.bundle.scores)
+                    ):
+                        self._admit(playbook, snap, origin, result, event=change.event, data=change.data)
+                elif isinstance(trigger, ir.ConditionTrigger) and self._edge(playbook, trigger, snap):
+                    self._admit(playbook, snap, origin, result)
         self._signal(change, routes_event, result)
         return result
+
+    def rescore(self, account: str, at: datetime, *, only: str | None = None) -> RouteResult:
+        """Recompute the account's scores (or only one) at `at`, as `update score` does.
+
+        Scores are computed from fields, so this records a score whose stored history is behind
+        (and fires the band edges that follow); with the history up to date it changes nothing.
+        """
+        result = RouteResult()
+        models = [model for name, model in sorted(self.bundle.scores.items()) if only in (None, name)]
+        if not models:
+            return result
+        snap = self._snapshot(account, at)
+        origin = f"rescore-{at.isoformat()}"
+        result.actions.extend(record_scores(self.store, snap, models, origin))
+        inputs = {name for model in models for name in model.inputs}
+        for playbook in self.playbooks:
+            trigger = playbook.trigger
+            if (isinstance(trigger, ir.ConditionTrigger) and self.inputs[playbook.id].trigger.fields & inputs
+                    and self._edge(playbook, trigger, snap)):
+                self._admit(playbook, snap, origin, result)
+        return result
+
+    def _admit(self, playbook: ir.Playbook, snap: Snapshot, origin: str, result: RouteResult,
+               event: str | None = None, data: dict[str, Any] | None = None) -> None:
+        admitted = self.admission.admit(playbook, snap, reason=describe_trigger(playbook.trigger), origin=origin,
+                                        event=event, data=data)
+        if admitted.start is not None:
+            result.intents.append(admitted.start)
+        if admitted.decision is not None and admitted.logged:
+            result.actions.append(admitted.decision)
 
     def _snapshot(self, account: str, at: datetime) -> Snapshot:
         fields = self.store.fields_at(account, at)
@@ -113,23 +138,6 @@ class Router:
         elif isinstance(data.get("email"), str):
             self.store.suppress(data["email"], str(change.event), change.at)
 
-    def _rescore(
-        self, change: Change, snap: Snapshot, models: list[ir.ScoreModel], result: RouteResult
-    ) -> None:
-        """Record and log the scores whose inputs the change touched, when they moved."""
-        for model in models:
-            before = self.store.score_at(change.account, model.name, change.at)
-            after = snap.scores[model.name]
-            if before is not None and _same_state(before, after):
-                continue
-            self.store.record_score(change.account, after, change.at)
-            if scores.score_changed(before, after):
-                key = f"score/{change.account}/{model.name}/change-{change.seq}"
-                action = ActionRecord(at=change.at, account=change.account, playbook=None, kind="score",
-                                      data=scores.score_data(after), key=key)
-                if self.store.log_action(action):
-                    result.actions.append(action)
-
     def _concerns(self, playbook: ir.Playbook, change: Change, routes_event: bool) -> bool:
         """Whether the change may fire the playbook's trigger: its event, or a changed condition input."""
         trigger = playbook.trigger
@@ -141,8 +149,7 @@ class Router:
         touched_event = change.event is not None and change.event in reads.events
         return touched_event or bool(reads.fields & set(change.traits))
 
-    def _edge(self, playbook: ir.Playbook, trigger: ir.ConditionTrigger, snap: Snapshot,
-              at: datetime) -> bool:
+    def _edge(self, playbook: ir.Playbook, trigger: ir.ConditionTrigger, snap: Snapshot) -> bool:
         """Evaluate a condition trigger, store its state, and say whether it just became true."""
         key = condition_key(playbook.id)
         before = self.store.get_condition(snap.account, key)
@@ -152,7 +159,7 @@ class Router:
         else:
             state = truthy(value)
         if state != before:
-            self.store.set_condition(snap.account, key, state, at)
+            self.store.set_condition(snap.account, key, state, snap.at)
         return state is True and before is not True
 
     def _signal(self, change: Change, routes_event: bool, result: RouteResult) -> None:
@@ -177,26 +184,9 @@ class Router:
         result = RouteResult()
         for instant, account, playbook in self.time.firings(after, until):
             snap = self._snapshot(account, instant)
-            admitted = self.admission.admit(
-                playbook, snap, reason=describe_trigger(playbook.trigger), origin=instant.isoformat(),
-            )
-            _collect(admitted, result)
+            self._admit(playbook, snap, instant.isoformat(), result)
         return result
 
     def next_due(self, after: datetime) -> datetime | None:
         """The earliest instant strictly after `after` at which `due` has something to evaluate."""
         return self.time.next_due(after)
-
-
-def _same_state(before: ScoreState, after: ScoreState) -> bool:
-    def key(state: ScoreState) -> tuple[object, ...]:
-        return state.value, state.band, sorted(state.missing)
-
-    return key(before) == key(after)
-
-
-def _collect(admitted: Admitted, result: RouteResult) -> None:
-    if admitted.start is not None:
-        result.intents.append(admitted.start)
-    if admitted.decision is not None and admitted.logged:
-        result.actions.append(admitted.decision)

@@ -1,7 +1,7 @@
 """The store: SQLAlchemy 2 over SQLite or PostgreSQL, schema managed by Alembic."""
 
-from engine.store.rows import JourneyRow, JourneyStatus, MessageRow
-from engine.store.store import Store
+from engine.store.rows import JourneyRow, JourneyStatus, MessageRow, NewChange
+from engine.store.store import Store, StoreUnavailable
 from engine.store.tasks import TaskKeyConflict
 
-__all__ = ["JourneyRow", "JourneyStatus", "MessageRow", "Store", "TaskKeyConflict"]
+__all__ = ["JourneyRow", "JourneyStatus", "MessageRow", "NewChange", "Store", "StoreUnavailable", "TaskKeyConflict"]

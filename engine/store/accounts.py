@@ -7,20 +7,49 @@ the field was already observed later (a late, older value then goes only into th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from engine.records import Change
-from engine.store.database import StoreSection, dialect_insert
+from engine.store.database import StoreSection, insert_ignoring
 from engine.store.reserved import apply_reserved_event
+from engine.store.rows import NewChange
 from engine.store.schema import accounts, events, trait_history
 from engine.store.types import to_utc
 
 __all__ = ["AccountSection", "same_value"]
 
 _MISSING = object()
+
+# Built once, run with parameters (see `engine.store.database`).
+_ACCOUNT_TRAITS = select(accounts.c.traits, accounts.c.traits_at).where(accounts.c.id == bindparam("account"))
+_UPDATE_TRAITS = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("account"))
+    .values(traits=bindparam("traits"), traits_at=bindparam("traits_at"), updated_at=bindparam("now"))
+)
+_VALUE_AT = (
+    select(trait_history.c.value)
+    .where(trait_history.c.account == bindparam("account"), trait_history.c.field == bindparam("field"),
+           trait_history.c.at <= bindparam("at"))
+    .order_by(trait_history.c.at.desc(), trait_history.c.id.desc())
+    .limit(1)
+)
+_FIELDS_AT = (
+    select(trait_history.c.field, trait_history.c.value)
+    .where(trait_history.c.account == bindparam("account"), trait_history.c.at <= bindparam("at"))
+    .order_by(trait_history.c.at, trait_history.c.id)
+)
+_EVENTS_UNTIL = (
+    select(events.c.name, events.c.at, events.c.data)
+    .where(events.c.account == bindparam("account"), events.c.name.is_not(None),
+           events.c.at <= bindparam("at"))
+    .order_by(events.c.at, events.c.seq)
+)
+_NAMED_EVENTS_UNTIL = _EVENTS_UNTIL.where(events.c.name.in_(bindparam("names", expanding=True)))
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -47,27 +76,35 @@ class AccountSection(StoreSection):
         One transaction: the event row, the traits that changed (with their history), and the
         effect of a reserved event (`engine.store.reserved`).
         """
-        at = to_utc(at)
-        now = datetime.now(UTC)
+        new = NewChange(account=account, at=at, event=event, data=data, traits=traits, event_id=event_id,
+                        source=source)
         with self._db.write(account) as conn:
-            row = {"id": event_id, "account": account, "name": event, "at": at, "data": data,
-                   "traits": traits, "source": source, "received_at": now}
-            inserting = dialect_insert(conn, events).values(**row).on_conflict_do_nothing()
-            seq = conn.execute(inserting.returning(events.c.seq)).scalar_one_or_none()
-            if seq is None:  # the id was stored before
-                return None
-            changed, previous = self._apply_traits(conn, account, at, traits, seq, source, now)
-            closed = apply_reserved_event(conn, account, event, data, at)
-        return Change(seq=seq, event_id=event_id, account=account, at=at, event=event, data=data,
-                      traits=changed, previous=previous, source=source, closed_tasks=closed)
+            return self._add(conn, new, datetime.now(UTC))
+
+    def add_changes(self, changes: Sequence[NewChange]) -> list[Change | None]:
+        """`add_change` for each, in order, in one transaction (much faster for a batch)."""
+        now = datetime.now(UTC)
+        with self._db.write(*(new.account for new in changes)) as conn:
+            return [self._add(conn, new, now) for new in changes]
+
+    def _add(self, conn: Connection, new: NewChange, now: datetime) -> Change | None:
+        at = to_utc(new.at)
+        row = {"id": new.event_id, "account": new.account, "name": new.event, "at": at, "data": new.data,
+               "traits": new.traits, "source": new.source, "received_at": now}
+        seq = insert_ignoring(conn, events, row)
+        if seq is None:  # the id was stored before
+            return None
+        changed, previous = self._apply_traits(conn, new.account, at, new.traits, seq, new.source, now)
+        closed = apply_reserved_event(conn, new.account, new.event, new.data, at)
+        return Change(seq=seq, event_id=new.event_id, account=new.account, at=at, event=new.event,
+                      data=new.data, traits=changed, previous=previous, source=new.source,
+                      closed_tasks=closed)
 
     def _apply_traits(
         self, conn: Connection, account: str, at: datetime, traits: dict[str, Any], seq: int,
         source: str, now: datetime,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        stored = conn.execute(
-            select(accounts.c.traits, accounts.c.traits_at).where(accounts.c.id == account)
-        ).first()
+        stored = conn.execute(_ACCOUNT_TRAITS, {"account": account}).first()
         if stored is None:
             conn.execute(accounts.insert().values(id=account, traits={}, traits_at={}, created_at=now,
                                                   updated_at=now))
@@ -103,19 +140,13 @@ class AccountSection(StoreSection):
                 {**entry, "account": account, "at": at, "seq": seq, "source": source} for entry in history
             ])
         if traits:
-            conn.execute(update(accounts).where(accounts.c.id == account)
-                         .values(traits=current, traits_at=observed, updated_at=now))
+            conn.execute(_UPDATE_TRAITS, {"account": account, "traits": current, "traits_at": observed,
+                                          "now": now})
         return changed, previous
 
     @staticmethod
     def _value_at(conn: Connection, account: str, field: str, at: datetime) -> Any:
-        rows = conn.execute(
-            select(trait_history.c.value)
-            .where(trait_history.c.account == account, trait_history.c.field == field,
-                   trait_history.c.at <= at)
-            .order_by(trait_history.c.at.desc(), trait_history.c.id.desc())
-            .limit(1)
-        ).all()
+        rows = conn.execute(_VALUE_AT, {"account": account, "field": field, "at": at}).all()
         if not rows or rows[0].value is None:
             return _MISSING
         return rows[0].value
@@ -140,11 +171,7 @@ class AccountSection(StoreSection):
         """The account's fields as they stood at `at`, from the trait history."""
         fields: dict[str, Any] = {}
         with self._db.read() as conn:
-            rows = conn.execute(
-                select(trait_history.c.field, trait_history.c.value)
-                .where(trait_history.c.account == account, trait_history.c.at <= to_utc(at))
-                .order_by(trait_history.c.at, trait_history.c.id)
-            )
+            rows = conn.execute(_FIELDS_AT, {"account": account, "at": to_utc(at)})
             for row in rows:
                 if row.value is None:
                     fields.pop(row.field, None)
@@ -156,12 +183,9 @@ class AccountSection(StoreSection):
         self, account: str, at: datetime, names: set[str] | None = None
     ) -> list[tuple[str, datetime, dict[str, Any]]]:
         """The account's named events at or before `at`, oldest first."""
-        query = (
-            select(events.c.name, events.c.at, events.c.data)
-            .where(events.c.account == account, events.c.name.is_not(None), events.c.at <= to_utc(at))
-            .order_by(events.c.at, events.c.seq)
-        )
+        parameters: dict[str, Any] = {"account": account, "at": to_utc(at)}
         if names is not None:
-            query = query.where(events.c.name.in_(sorted(names)))
+            parameters["names"] = sorted(names)
         with self._db.read() as conn:
-            return [(row.name, row.at, dict(row.data)) for row in conn.execute(query)]
+            rows = conn.execute(_EVENTS_UNTIL if names is None else _NAMED_EVENTS_UNTIL, parameters)
+            return [(row.name, row.at, dict(row.data)) for row in rows]

@@ -24,7 +24,7 @@ class ActionSection(StoreSection):
             if action.key is None:
                 conn.execute(actions.insert().values(**values))
                 return True
-            return insert_ignoring(conn, actions, values)
+            return insert_ignoring(conn, actions, values) is not None
 
     def actions(
         self, account: str | None = None, playbook: str | None = None, since: datetime | None = None

@@ -14,22 +14,24 @@ read-check-write (a frequency cap, a trait update) can never interleave with ano
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from engine.store.types import dumps_json
 
-__all__ = ["Database", "StoreSection", "dialect_insert", "insert_ignoring", "upsert"]
+__all__ = ["Database", "StoreSection", "insert_ignoring", "upsert"]
 
 BUSY_TIMEOUT_SECONDS = 30
 _IMMEDIATE = "playbook_sqlite_immediate"
+_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("name"), 0)))
 
 
 class Database:
@@ -59,12 +61,13 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self, lock: str | None = None) -> Iterator[Connection]:
-        """A write transaction holding the write lock: on PostgreSQL, the lock named `lock`
-        (an account id, usually) until the transaction ends."""
+    def write(self, *locks: str) -> Iterator[Connection]:
+        """A write transaction holding the write lock: on PostgreSQL, the locks named `locks`
+        (account ids, usually), taken in sorted order so that two writers cannot deadlock."""
         with self._lock, self._writer.connect() as conn, conn.begin():
-            if self.dialect == "postgresql" and lock is not None:
-                conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(lock, 0))))
+            if self.dialect == "postgresql":
+                for lock in sorted(set(locks)):
+                    conn.execute(_ADVISORY_LOCK, {"name": lock})
             yield conn
 
     def dispose(self) -> None:
@@ -90,28 +93,42 @@ def _take_over_sqlite_transactions(engine: Engine, *, wal: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def dialect_insert(conn: Connection, table: Table) -> Any:
-    """An INSERT with the dialect's `ON CONFLICT` clauses (SQLite and PostgreSQL share them)."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {conn.dialect.name}")
+# Statements are built once and executed with parameters: building a statement with its values
+# costs far more than running it on SQLite.
+@functools.lru_cache(maxsize=64)
+def _ignoring(dialect: str, table: Table) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    # RETURNING, not rowcount: psycopg 3 reports no rowcount for this statement
+    return module.insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
 
 
-def insert_ignoring(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
-    """Insert a row unless it conflicts with a unique key already stored; True when inserted."""
-    # RETURNING, not rowcount: some drivers (psycopg 3) report no rowcount for this statement
-    key = next(iter(table.primary_key.columns))
-    statement = dialect_insert(conn, table).values(**values).on_conflict_do_nothing().returning(key)
-    return conn.execute(statement).first() is not None
+@functools.lru_cache(maxsize=64)
+def _upserting(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table)
+    changes = {name: statement.excluded[name] for name in columns if name not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
+
+
+def _check_dialect(conn: Connection) -> str:
+    if conn.dialect.name not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {conn.dialect.name}")
+    return conn.dialect.name
+
+
+def insert_ignoring(conn: Connection, table: Table, values: Mapping[str, Any]) -> Any:
+    """Insert a row unless it conflicts with a unique key already stored.
+
+    The new row's primary key (its first column), or None when nothing was inserted.
+    """
+    row = conn.execute(_ignoring(_check_dialect(conn), table), dict(values)).first()
+    return None if row is None else row[0]
 
 
 def upsert(conn: Connection, table: Table, values: Mapping[str, Any], keys: list[str]) -> None:
     """Insert a row, or update the row with the same `keys`."""
-    statement = dialect_insert(conn, table).values(**values)
-    changes = {name: statement.excluded[name] for name in values if name not in keys}
-    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+    statement = _upserting(_check_dialect(conn), table, tuple(keys), tuple(values))
+    conn.execute(statement, dict(values))
 
 
 class StoreSection:

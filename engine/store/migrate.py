@@ -36,6 +36,6 @@ def current_revision(database: Database) -> str | None:
 def upgrade_to_head(database: Database) -> None:
     """Bring the schema up to date; concurrent callers wait for each other (write lock)."""
     config = alembic_config(database.url)
-    with database.write(lock=SCHEMA_LOCK) as conn:
+    with database.write(SCHEMA_LOCK) as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")

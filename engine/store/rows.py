@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["JourneyRow", "JourneyStatus", "MessageRow"]
+__all__ = ["JourneyRow", "JourneyStatus", "MessageRow", "NewChange"]
 
 JourneyStatus = Literal["active", "completed", "exited", "goal_reached", "failed"]
+
+
+class NewChange(BaseModel):
+    """An input object to store (`Store.add_changes`): an event, a trait update, or both."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: str
+    at: datetime
+    event: str | None = None
+    data: dict[str, Any] = {}
+    traits: dict[str, Any] = {}
+    event_id: str | None = None
+    source: str = "ingest"
 
 
 class JourneyRow(BaseModel):

@@ -7,6 +7,11 @@ Each method is one transaction; see `engine.store.database` for how writers are 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
 from engine.store.accounts import AccountSection
 from engine.store.actions import ActionSection
 from engine.store.database import Database
@@ -16,7 +21,11 @@ from engine.store.migrate import current_revision, head_revision, upgrade_to_hea
 from engine.store.scores import ScoreSection
 from engine.store.tasks import TaskSection
 
-__all__ = ["Store"]
+__all__ = ["Store", "StoreUnavailable"]
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached, opened or migrated; the message names it."""
 
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection):
@@ -26,9 +35,26 @@ class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSe
     @classmethod
     def open(cls, url: str) -> Store:
         """Connect to `url` (`sqlite:///path/to/file.db`, `sqlite://` in memory, or
-        `postgresql+psycopg://…`) and bring its schema up to date."""
-        database = Database(url)
-        upgrade_to_head(database)
+        `postgresql+psycopg://…`) and bring its schema up to date.
+
+        Raises `StoreUnavailable`, naming the database, when it cannot be opened or migrated.
+        """
+        try:
+            parsed = make_url(url)
+        except ArgumentError as error:
+            raise StoreUnavailable(f"{url!r} is not a database URL such as sqlite:///state/store.db") from error
+        shown = parsed.render_as_string(hide_password=True)
+        try:
+            if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            database = Database(url)
+        except (ArgumentError, ImportError, OSError) as error:
+            raise StoreUnavailable(f"cannot open the store at {shown}: {error}") from error
+        try:
+            upgrade_to_head(database)
+        except SQLAlchemyError as error:
+            database.dispose()
+            raise StoreUnavailable(f"cannot open the store at {shown}: {error.__cause__ or error}") from error
         return cls(database)
 
     @property

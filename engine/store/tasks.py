@@ -49,7 +49,7 @@ class TaskSection(StoreSection):
             if values[name] is not None:
                 values[name] = to_utc(values[name])
         with self._db.write(task.account) as conn:
-            if insert_ignoring(conn, tasks, {**values, "key": key, "journey": journey}):
+            if insert_ignoring(conn, tasks, {**values, "key": key, "journey": journey}) is not None:
                 return task, True
             row = conn.execute(select(tasks).where(tasks.c.key == key)).first()
         if row is None:

@@ -14,7 +14,6 @@ maps logical time to the server's clock (non-zero only in simulations).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from datetime import datetime, timedelta
 from typing import Any
@@ -134,7 +133,7 @@ class JourneyWorkflow:
             if self._changed_at is not None:
                 changed_at, self._changed_at = self._changed_at, None
                 self._snapshot_cache = None
-                await self._snapshot(max(changed_at, min(target, self._now())))
+                await self._snapshot(changed_at)  # exit and goal conditions, at the change's own time
                 if wake_on_change:
                     return False
             remaining = (target - self._now()).total_seconds()
@@ -145,7 +144,7 @@ class JourneyWorkflow:
                     lambda: self._ending is not None or self._changed_at is not None,
                     timeout=timedelta(seconds=remaining),
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def _raise_if_ended(self) -> None:
@@ -159,13 +158,13 @@ class JourneyWorkflow:
             await self._sleep_until(target)
             return max(target, cursor)
         while True:
-            snap = await self._snapshot(max(cursor, min(self._now(), cursor + timedelta(days=36500))))
+            snap = await self._snapshot(max(cursor, self._now()))
             value = snap.fields.get(step.anchor)
-            if value is None:
+            target = calendar.date_instant(str(value), step.offset_days, step.at, snap.timezone) if value else None
+            if target is None:
                 self._decide(cursor, "step_skipped", f"{step.name}: {step.anchor} is missing", step.name,
-                             {step.anchor: None})
+                             {step.anchor: value})
                 return None
-            target = calendar.date_instant(str(value), step.offset_days, step.at, snap.timezone)
             if target < cursor - LATE_STEP_TOLERANCE:
                 self._decide(cursor, "step_skipped", f"{step.name}: its time {target.isoformat()} had passed",
                              step.name, {step.anchor: value})
@@ -314,7 +313,7 @@ class JourneyWorkflow:
                     or (task is not None and task in self._done_tasks),
                     timeout=timedelta(seconds=remaining),
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     # ------------------------------------------------------------------ reads

@@ -150,7 +150,7 @@ def test_comments_are_kept_on_their_lines_and_before_the_line_they_preceded() ->
         # The onboarding journey.
 
         # Owned by the CS ops team.
-        playbook p "P":   # the header
+        playbook p "P":  # the header
             trigger: event signed
             # who may enter
             audience: segment == "smb"
@@ -165,22 +165,40 @@ def test_comments_are_kept_on_their_lines_and_before_the_line_they_preceded() ->
     )
 
 
-def test_aligned_end_of_line_comments_stay_aligned() -> None:
+def test_comments_aligned_in_a_paragraph_stay_aligned_and_others_follow_their_code() -> None:
     source = dedent(
         """\
         account fields:
           name: text               # the account's name
+          segment: text
           arr:   money             # yearly revenue
-          csm: owner # who owns it
+          csm: owner      # who owns it
+
+          primary_contact: contact # who we write to
+          seats_used: number   # a lone comment in its paragraph
         """
     )
     assert format_source(source, "m.play") == dedent(
         """\
         account fields:
             name: text             # the account's name
+            segment: text
             arr: money             # yearly revenue
             csm: owner  # who owns it
+
+            primary_contact: contact  # who we write to
+            seats_used: number  # a lone comment in its paragraph
         """
+    )
+
+
+def test_aligned_comments_move_right_together_when_code_grows() -> None:
+    source = "account fields:\n  name: text               # a\n  primary_contact: contact # b\n  arr: money # c\n"
+    assert format_source(source, "m.play") == (
+        "account fields:\n"
+        "    name: text                # a\n"
+        "    primary_contact: contact  # b\n"
+        "    arr: money  # c\n"
     )
 
 

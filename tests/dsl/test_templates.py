@@ -51,15 +51,11 @@ def test_email_template_loads_with_every_part_holding_the_whole_file(tmp_path: P
     assert problems == []
     welcome = templates["welcome"]
     assert welcome.channel == "email"
-    assert (
-        welcome.subject == welcome.text == welcome.html == ir.TemplateText(source=GOOD_EMAIL, path=str(file))
-    )
+    assert welcome.subject == welcome.text == welcome.html == ir.TemplateText(source=GOOD_EMAIL, path=str(file))
 
 
 def test_in_app_template_without_html_has_no_html_part(tmp_path: Path) -> None:
-    write(
-        tmp_path, "tour.in_app.jinja", "{% block subject %}Tour{% endblock %}{% block text %}Go{% endblock %}"
-    )
+    write(tmp_path, "tour.in_app.jinja", "{% block subject %}Tour{% endblock %}{% block text %}Go{% endblock %}")
     templates, problems = load_templates(tmp_path)
     assert problems == []
     assert templates["tour"].channel == "in_app"
@@ -73,10 +69,7 @@ def test_documented_rendering_recipe_renders_each_block(tmp_path: Path) -> None:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
     template = env.from_string(welcome.subject.source)
     assert "".join(template.blocks["subject"](template.new_context(context))) == "Welcome, Ana"
-    assert (
-        "".join(template.blocks["text"](template.new_context(context)))
-        == "Hi Ana of TechCorp. Unsubscribe: u"
-    )
+    assert "".join(template.blocks["text"](template.new_context(context))) == "Hi Ana of TechCorp. Unsubscribe: u"
 
 
 def test_unknown_account_field_suggests_nearest_name(tmp_path: Path) -> None:
@@ -105,7 +98,8 @@ def test_owner_paths_and_unknown_variables_are_reported_each_at_its_place(tmp_pa
         "note.in_app.jinja",
         """\
         {% block subject %}{{ acount.name }} {{ account.csm.mangaer.email }}{% endblock %}
-        {% block text %}{{ metrics.weekly_login }} {{ health.scor }} {{ account.nmae }} {{ account.nmae }}{% endblock %}
+        {% block text %}{{ metrics.weekly_login }} {{ health.scor }} {{ account.nmae }} {{ account.nmae }}
+        {% endblock %}
         """,
     )
     assert rendered(references(tmp_path), tmp_path) == textwrap.dedent(
@@ -117,16 +111,16 @@ def test_owner_paths_and_unknown_variables_are_reported_each_at_its_place(tmp_pa
             {% block subject %}{{ acount.name }} {{ account.csm.mangaer.email }}{% endblock %}
                                                                 ^^^^^^^
         templates/note.in_app.jinja:2:28: unknown metric 'weekly_login' (did you mean 'weekly_logins'?)
-            {% block text %}{{ metrics.weekly_login }} {{ health.scor }} {{ account.nmae }} {{ account.nmae }}{% endblock %}
+            {% block text %}{{ metrics.weekly_login }} {{ health.scor }} {{ account.nmae }} {{ account.nmae }}
                                        ^^^^^^^^^^^^
         templates/note.in_app.jinja:2:54: unknown field 'scor' in health (did you mean 'score'?)
-            {% block text %}{{ metrics.weekly_login }} {{ health.scor }} {{ account.nmae }} {{ account.nmae }}{% endblock %}
+            {% block text %}{{ metrics.weekly_login }} {{ health.scor }} {{ account.nmae }} {{ account.nmae }}
                                                                  ^^^^
         templates/note.in_app.jinja:2:73: unknown field 'nmae' in account (did you mean 'name'?)
-            {% block text %}{{ metrics.weekly_login }} {{ health.scor }} {{ account.nmae }} {{ account.nmae }}{% endblock %}
+            {% block text %}{{ metrics.weekly_login }} {{ health.scor }} {{ account.nmae }} {{ account.nmae }}
                                                                                     ^^^^
         templates/note.in_app.jinja:2:92: unknown field 'nmae' in account (did you mean 'name'?)
-            {% block text %}{{ metrics.weekly_login }} {{ health.scor }} {{ account.nmae }} {{ account.nmae }}{% endblock %}
+            {% block text %}{{ metrics.weekly_login }} {{ health.scor }} {{ account.nmae }} {{ account.nmae }}
                                                                                                        ^^^^"""
     )
 
@@ -251,7 +245,7 @@ def test_inline_text_error_is_placed_in_the_play_file() -> None:
     assert [d.headline() for d in problems] == [
         "playbooks/red.play:12:43: unknown field 'nmae' in account (did you mean 'name'?)"
     ]
-    assert problems[0].render(f"\n" * 11 + play_line).splitlines()[-1] == " " * 46 + "^^^^"
+    assert problems[0].render("\n" * 11 + play_line).splitlines()[-1] == " " * 46 + "^^^^"
 
 
 def test_inline_text_has_no_recipient_but_knows_the_event_payload() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dsl import ir
 from engine import calendar
@@ -68,12 +70,8 @@ def test_days_are_multiples_of_24_hours() -> None:
     two_days = ir.Duration(amount=2, unit="days")
     # across Berlin's spring-forward the wall clock moves an hour, the instant exactly 48h
     assert calendar.add_duration(utc(2026, 3, 28, 8), two_days, "Europe/Berlin") == utc(2026, 3, 30, 8)
-    assert calendar.add_duration(utc(2026, 1, 5, 9), ir.Duration(amount=48, unit="hours")) == utc(
-        2026, 1, 7, 9
-    )
-    assert calendar.add_duration(utc(2026, 1, 5, 9), ir.Duration(amount=30, unit="minutes")) == utc(
-        2026, 1, 5, 9, 30
-    )
+    assert calendar.add_duration(utc(2026, 1, 5, 9), ir.Duration(amount=48, unit="hours")) == utc(2026, 1, 7, 9)
+    assert calendar.add_duration(utc(2026, 1, 5, 9), ir.Duration(amount=30, unit="minutes")) == utc(2026, 1, 5, 9, 30)
 
 
 def test_business_days_skip_the_weekend() -> None:
@@ -142,17 +140,13 @@ def test_every_quarter_runs_jan_apr_jul_oct_first() -> None:
     assert calendar.next_schedule_instant(utc(2026, 4, 1, 10), quarterly, "UTC") == utc(2026, 7, 1, 10)
     assert calendar.next_schedule_instant(utc(2026, 11, 1), quarterly, "UTC") == utc(2027, 1, 1, 10)
     # 10:00 in Los Angeles on April 1st (PDT, -07:00)
-    assert calendar.next_schedule_instant(utc(2026, 3, 1), quarterly, "America/Los_Angeles") == utc(
-        2026, 4, 1, 17
-    )
+    assert calendar.next_schedule_instant(utc(2026, 3, 1), quarterly, "America/Los_Angeles") == utc(2026, 4, 1, 17)
 
 
 def test_schedule_uses_the_local_date_not_the_utc_date() -> None:
     # 2026-01-31 23:30 UTC is already February 1st 08:30 in Tokyo: its 10:00 run is the same day
     monthly = ir.ScheduleTrigger(every="month")
-    assert calendar.next_schedule_instant(utc(2026, 1, 31, 23, 30), monthly, "Asia/Tokyo") == utc(
-        2026, 2, 1, 1
-    )
+    assert calendar.next_schedule_instant(utc(2026, 1, 31, 23, 30), monthly, "Asia/Tokyo") == utc(2026, 2, 1, 1)
 
 
 def test_every_week_on_a_weekday() -> None:
@@ -167,6 +161,40 @@ def test_weekly_check_is_monday_0900_local() -> None:
     assert calendar.next_weekly_check(utc(2026, 1, 5, 8), "UTC") == utc(2026, 1, 5, 9)
     # the Monday after Berlin's spring-forward: 09:00 at +02:00
     assert calendar.next_weekly_check(utc(2026, 3, 28), "Europe/Berlin") == utc(2026, 3, 30, 7)
-    assert calendar.next_weekly_check(utc(2026, 3, 28), "Europe/Berlin", at="10:30") == utc(
-        2026, 3, 30, 8, 30
-    )
+    assert calendar.next_weekly_check(utc(2026, 3, 28), "Europe/Berlin", at="10:30") == utc(2026, 3, 30, 8, 30)
+
+
+ZONES = st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney"])
+INSTANTS = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 1, 1)).map(
+    lambda naive: naive.replace(tzinfo=UTC)
+)
+
+
+@given(at=INSTANTS, tz=ZONES)
+def test_quiet_hours_always_end_at_0800_local_after_the_send(at: datetime, tz: str) -> None:
+    until = calendar.quiet_until(at, tz, QUIET)
+    local = calendar.local_time(at, tz).time()
+    if until is None:
+        assert calendar.parse_hhmm("08:00") <= local.replace(tzinfo=None) < calendar.parse_hhmm("20:00")
+    else:
+        assert until > at
+        assert until - at <= timedelta(hours=13)
+        assert calendar.local_time(until, tz).strftime("%H:%M") == "08:00"
+
+
+@given(at=INSTANTS, tz=ZONES, amount=st.integers(min_value=1, max_value=15))
+def test_business_days_never_land_on_a_weekend(at: datetime, tz: str, amount: int) -> None:
+    later = calendar.add_duration(at, ir.Duration(amount=amount, unit="business_days"), tz)
+    assert calendar.local_time(later, tz).isoweekday() <= 5
+    assert later - at >= timedelta(days=amount) - timedelta(hours=1)
+
+
+@given(after=INSTANTS, tz=ZONES, every=st.sampled_from(["week", "month", "quarter"]))
+def test_schedule_instants_are_strictly_after_and_at_the_local_time(after: datetime, tz: str, every: str) -> None:
+    trigger = ir.ScheduleTrigger(every=every, day=1, at="10:00")
+    instant = calendar.next_schedule_instant(after, trigger, tz)
+    local = calendar.local_time(instant, tz)
+    assert instant > after
+    assert local.strftime("%H:%M") == "10:00"
+    assert local.day == 1 or every == "week"
+    assert calendar.next_schedule_instant(instant - timedelta(seconds=1), trigger, tz) == instant

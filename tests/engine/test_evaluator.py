@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dsl import ir
 from engine.evaluator import UNKNOWN, describe, evaluate, evaluate_with_reads, truthy, why_not
@@ -224,10 +226,7 @@ def test_score_models_fill_in_a_score_missing_from_the_snapshot() -> None:
 def test_why_not_names_each_failing_conjunct() -> None:
     audience = both(cmp("==", field("segment"), text("smb")), LOW_ADOPTION)
     assert why_not(audience, snap(segment="enterprise", feature_adoption=10)) == 'segment == "smb" is false'
-    assert (
-        why_not(audience, snap(segment="smb"))
-        == "feature_adoption < 20% is unknown (feature_adoption missing)"
-    )
+    assert why_not(audience, snap(segment="smb")) == "feature_adoption < 20% is unknown (feature_adoption missing)"
     assert why_not(audience, snap(segment="smb", feature_adoption=10)) == ""
 
 
@@ -273,3 +272,22 @@ def test_why_not_names_each_failing_conjunct() -> None:
 )
 def test_describe_renders_playbook_syntax(expr: ir.Expr, shown: str) -> None:
     assert describe(expr) == shown
+
+
+TRUTHS = st.sampled_from([True, False, None])
+
+
+@given(a=TRUTHS, b=TRUTHS)
+def test_de_morgan_holds_in_three_valued_logic(a: Any, b: Any) -> None:
+    values = snap(a=a, b=b)
+    negated_and = ir.Not(arg=both(field("a"), field("b")))
+    or_of_negations = either(ir.Not(arg=field("a")), ir.Not(arg=field("b")))
+    assert evaluate(negated_and, values) is evaluate(or_of_negations, values)
+
+
+@given(a=TRUTHS, b=TRUTHS, c=TRUTHS)
+def test_count_true_agrees_with_the_logic_it_abbreviates(a: Any, b: Any, c: Any) -> None:
+    values = snap(a=a, b=b, c=c)
+    flags = (field("a"), field("b"), field("c"))
+    assert evaluate(ir.CountTrue(op="at_least", count=1, args=flags), values) is evaluate(either(*flags), values)
+    assert evaluate(ir.CountTrue(op="at_least", count=3, args=flags), values) is evaluate(both(*flags), values)

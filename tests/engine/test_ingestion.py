@@ -270,3 +270,10 @@ def test_an_unsubscribe_line_suppresses_the_address(store: Store) -> None:
         {"account": "a", "event": "unsubscribed", "data": {"email": "ana@t.example"}}
     ), NOW)
     assert store.suppression("ana@t.example") == "unsubscribed"
+
+
+def test_small_storage_batches_give_the_same_result(store: Store) -> None:
+    batch = lines(*[{"id": f"e-{i % 5}", "account": f"a{i % 3}", "event": "login"} for i in range(9)], "{")
+    result = Ingestor(store, MODEL, batch_size=2).ingest(batch, NOW)
+    assert [c.event_id for c in result.accepted] == ["e-0", "e-1", "e-2", "e-3", "e-4"]
+    assert (result.duplicates, [r.line for r in result.rejected]) == (4, [10])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 

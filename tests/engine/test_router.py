@@ -74,9 +74,7 @@ def playbook(id: str, trigger: ir.Trigger, **more: Any) -> ir.Playbook:
 
 
 def band_playbook(band: str, **more: Any) -> ir.Playbook:
-    return playbook(
-        f"health_{band}", ir.ConditionTrigger(condition=ir.BandIs(score="health", band=band)), **more
-    )
+    return playbook(f"health_{band}", ir.ConditionTrigger(condition=ir.BandIs(score="health", band=band)), **more)
 
 
 SEATS = cmp(">=", field("seats_used"), ir.PercentOf(percent=num(80, "percent"), of=field("seats_licensed")))
@@ -104,15 +102,11 @@ PLAYBOOKS = [
         "testimonial",
         ir.EventTrigger(event="nps_response", where=cmp(">=", ir.EventField(name="score"), num(9))),
     ),
-    playbook(
-        "payments", ir.EventTrigger(event="payment_failed"), exits=(ir.ExitRule(event="payment_succeeded"),)
-    ),
+    playbook("payments", ir.EventTrigger(event="payment_failed"), exits=(ir.ExitRule(event="payment_succeeded"),)),
     playbook(
         "renewal",
         ir.DateTrigger(field="renewal_date", offset_days=-90),
-        steps=(
-            ir.Step(name="30 days before renewal_date", anchor="renewal_date", offset_days=-30, body=(TASK,)),
-        ),
+        steps=(ir.Step(name="30 days before renewal_date", anchor="renewal_date", offset_days=-30, body=(TASK,)),),
     ),
 ]
 
@@ -447,9 +441,17 @@ def test_journeys_hear_changes_of_the_date_fields_their_steps_follow(feed: Feed,
 def test_a_task_completed_change_closes_tasks_the_store_has_not_closed(store: Store, router: Router) -> None:
     enter(store, "health_red", T0)
     open_task(store, "t-1", "health_red")
-    change = Change(
-        seq=99, account="acme", at=T0 + DAY, event="task_completed", data={"playbook": "health_red"}
-    )
+    change = Change(seq=99, account="acme", at=T0 + DAY, event="task_completed", data={"playbook": "health_red"})
     [signal] = signals(router.route(change))
     assert signal.task_done == "t-1"
     assert store.task("t-1").status == "done"  # type: ignore[union-attr]
+
+
+def test_rescore_records_a_score_whose_history_is_behind_and_fires_its_band_edge(store: Store, router: Router) -> None:
+    store.add_change("acme", T0, event=None, data={}, traits={"dau_pct": 20, "nps": 5}, event_id="direct")
+    result = router.rescore("acme", T0 + DAY, only="health")
+    assert [(a.at, a.data["band"]) for a in result.actions] == [(T0 + DAY, "red")]
+    assert started(result) == ["health_red"]
+    assert router.rescore("acme", T0 + DAY, only="health") == RouteResult()
+    assert router.rescore("acme", T0 + 2 * DAY) == RouteResult()
+    assert router.rescore("acme", T0 + 2 * DAY, only="fit") == RouteResult()

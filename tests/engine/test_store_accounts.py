@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.records import TaskRecord
-from engine.store import Store
+from engine.store import NewChange, Store, StoreUnavailable
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -166,3 +166,39 @@ def test_unsubscribed_and_bounced_events_suppress_the_address(store: Store) -> N
     assert store.suppression("ana@techcorp.example") == "unsubscribed"
     assert store.suppression("bob@techcorp.example") == "bounced"
     assert store.suppression("cy@techcorp.example") is None
+
+
+def test_a_batch_of_changes_is_stored_in_order_and_a_repeated_id_counts_once(store: Store) -> None:
+    stored = store.add_changes([
+        NewChange(account="a", at=T0, event="signed", event_id="e-1"),
+        NewChange(account="b", at=T0, traits={"arr": 1}, event_id="e-2"),
+        NewChange(account="a", at=T0, event="signed", event_id="e-1"),
+        NewChange(account="a", at=T0 + timedelta(hours=1), traits={"arr": 2}),
+    ])
+    assert [None if c is None else (c.account, c.event, c.traits) for c in stored] == [
+        ("a", "signed", {}), ("b", None, {"arr": 1}), None, ("a", None, {"arr": 2})
+    ]
+    assert [c.seq for c in stored if c is not None] == sorted(c.seq for c in stored if c is not None)
+    assert store.add_changes([NewChange(account="a", at=T0, event="signed", event_id="e-1")]) == [None]
+
+
+def test_opening_a_file_in_a_missing_folder_creates_the_folder(tmp_path: Path) -> None:
+    opened = Store.open(f"sqlite:///{tmp_path / 'state' / 'deeper' / 'store.db'}")
+    try:
+        assert opened.schema_is_current()
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("not a url", "is not a database URL"),
+        ("nosuchdb://host/x", "cannot open the store at nosuchdb://host/x"),
+        ("sqlite:////proc/no/store.db", "cannot open the store at sqlite:////proc/no/store.db"),
+    ],
+)
+def test_a_store_that_cannot_be_opened_says_which_and_why(url: str, reason: str) -> None:
+    with pytest.raises(StoreUnavailable) as caught:
+        Store.open(url)
+    assert reason in str(caught.value)

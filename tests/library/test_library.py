@@ -44,7 +44,7 @@ PLAYBOOK_FILES = {
 
 @pytest.fixture(scope="module")
 def compilation() -> Any:
-    from dsl.project import compile_folder
+    from dsl import compile_folder
 
     return compile_folder(PLAYBOOKS)
 
@@ -83,9 +83,10 @@ def expr(node: Any) -> str:
     if isinstance(node, ir.Compare):
         return f"{expr(node.left)} {node.op} {expr(node.right)}"
     if isinstance(node, ir.Logic):
-        return f" {node.op} ".join(
-            f"({expr(a)})" if isinstance(a, ir.Logic) else expr(a) for a in node.args
-        )
+        args = _flat(node)
+        if len(args) == 1:
+            return expr(args[0])
+        return f" {node.op} ".join(f"({expr(a)})" if isinstance(a, ir.Logic) else expr(a) for a in args)
     if isinstance(node, ir.Not):
         return f"not {expr(node.arg)}"
     if isinstance(node, ir.PercentOf):
@@ -102,6 +103,17 @@ def expr(node: Any) -> str:
     if isinstance(node, ir.CountTrue):
         return f"{node.op.replace('_', ' ')} {node.count} of ({', '.join(expr(a) for a in node.args)})"
     raise AssertionError(f"unexpected expression {node!r}")
+
+
+def _flat(node: ir.Logic) -> list[Any]:
+    """`(a and b) and c` and `a and b and c` alike: nested operands of the same operator joined."""
+    out: list[Any] = []
+    for arg in node.args:
+        if isinstance(arg, ir.Logic) and (arg.op == node.op or len(arg.args) == 1):
+            out.extend(_flat(arg) if arg.op == node.op else [arg.args[0]])
+        else:
+            out.append(arg)
+    return out
 
 
 def duration(value: ir.Duration | None) -> str:
@@ -296,7 +308,9 @@ STEPS: dict[str, list[tuple[str, list[Any]]]] = {
         ("day 3", ["email payment_reminder to primary_contact"]),
         ("day 7", ["task 'Payment still failing: {{ account.name }}' for csm due 48h priority normal"]),
     ],
-    "expansion_seats": [("day 0", ["task 'Team expansion offer: {{ account.name }}' for csm due 120h priority normal"])],
+    "expansion_seats": [
+        ("day 0", ["task 'Team expansion offer: {{ account.name }}' for csm due 120h priority normal"]),
+    ],
     "expansion_data_volume": [("day 0", ["email upgrade_recommendation to primary_contact"])],
     "expansion_api_limit": [
         ("day 0", ["task 'Enterprise tier consultation: {{ account.name }}' for csm due 168h priority normal"]),

@@ -331,7 +331,7 @@ def test_business_review_for_unscored_account_says_not_scored() -> None:
 
 
 def test_sample_account_holds_every_model_field() -> None:
-    from dsl.project import compile_folder
+    from dsl import compile_folder
 
     bundle = compile_folder(ROOT / "playbooks").bundle
     assert bundle is not None

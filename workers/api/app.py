@@ -1,0 +1,68 @@
+"""The composition of the HTTP API: state, routers, error handling, and the startup notes.
+
+`create_app(settings, store, bundle, starter)` wires what the caller built (the store, the
+compiled bundle, a `JourneyStarter` on a connected Temporal client) into a FastAPI application.
+The OpenAPI document is served at `/openapi.json` and the interactive docs at `/docs`; both are
+open, like `GET /healthz` and the unsubscribe link. Everything else needs the API token.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from dsl import ir
+from engine.settings import Settings
+from engine.starter import JourneyStarter
+from engine.store import Store
+from workers.api import accounts, events, log, segment_routes, tasks, unsubscribe
+from workers.api.errors import install_error_handlers
+from workers.api.limits import Limits
+from workers.api.routing import Dispatcher
+from workers.api.state import ApiState
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("playbook.api")
+
+DEFAULT_UNSUBSCRIBE_SECRET = "change-me"
+
+DESCRIPTION = """\
+Events in, journeys out. Send events and trait updates to `POST /v1/events` (or Segment calls to
+`/v1/track`, `/v1/identify`, `/v1/group`, `/v1/batch`); read accounts, tasks and the action log.
+
+Every endpoint except `/healthz`, `/v1/unsubscribe` and these docs needs
+`Authorization: Bearer <token>` (the Segment endpoints also take the token as the basic-auth
+username, Segment's write key). Errors are JSON: `{"error": "...", "detail": ...}`.
+"""
+
+
+def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: JourneyStarter,
+               limits: Limits | None = None) -> FastAPI:
+    limits = limits or Limits.from_settings(settings)
+    token = settings.api_token.get_secret_value() if settings.api_token is not None else None
+    if not token:
+        token = None
+        logger.warning("no API token is configured (PLAYBOOK_API_TOKEN): the API accepts every request "
+                       "without authentication. That suits the local dev stack only; set a token anywhere else.")
+    secret = settings.unsubscribe_secret.get_secret_value()
+    if secret == DEFAULT_UNSUBSCRIBE_SECRET:
+        logger.warning("the unsubscribe secret is the default (PLAYBOOK_UNSUBSCRIBE_SECRET): anyone can forge "
+                       "unsubscribe links. Set a secret of your own anywhere but the local dev stack.")
+    app = FastAPI(title="playbook", summary="Customer-success playbooks on Temporal: the HTTP API",
+                  description=DESCRIPTION, version="1")
+    app.state.api = ApiState(
+        settings=settings, store=store, bundle=bundle,
+        dispatcher=Dispatcher(store, bundle, starter, limits.routing_timeout_seconds),
+        limits=limits, token=token, unsubscribe_secret=secret,
+    )
+    install_error_handlers(app)
+    for module in (events, segment_routes, accounts, tasks, log, unsubscribe):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["health"], summary="The process is up")
+    async def healthz() -> dict[str, object]:
+        return {"status": "ok", "pending_routing": app.state.api.dispatcher.pending}
+
+    return app

@@ -1,0 +1,36 @@
+"""What every endpoint reaches: the store, the deployed bundle, the dispatcher, the limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from dsl import ir
+from engine.settings import Settings
+from engine.store import Store
+from workers.api.limits import Limits
+from workers.api.routing import Dispatcher
+
+__all__ = ["ApiState", "State", "api_state"]
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    store: Store
+    bundle: ir.Bundle
+    dispatcher: Dispatcher
+    limits: Limits
+    token: str | None  # None: no token configured, every request is accepted (the dev stack)
+    unsubscribe_secret: str
+
+
+def api_state(request: Request) -> ApiState:
+    state = request.app.state.api
+    assert isinstance(state, ApiState)
+    return state
+
+
+State = Annotated[ApiState, Depends(api_state)]
