@@ -10,7 +10,8 @@ from activities.messages import send_message
 from activities.registry import ActivitySpec, Registry
 from activities.rendering import RenderError
 from activities.tasks import OwnerMissing, create_task
-from activities.timeline_ops import ingest_moment, next_due, run_due
+from activities.time_triggers import next_due, run_due
+from activities.timeline_ops import ingest_moment
 from engine.records import Snapshot
 from engine.workflows.messages import (
     DecisionBatch,
@@ -50,6 +51,6 @@ def register(registry: Registry) -> None:
     internal("score.update", update_score, ScoreParams, "Recompute an account's score now.")
     internal("timeline.ingest", ingest_moment, IngestAtParams, "Ingest a simulation's events of one moment.",
              timeout=timedelta(minutes=10))
-    internal("timeline.due", run_due, DueParams, "Fire the time-based triggers due in a window.",
+    internal("triggers.due", run_due, DueParams, "Fire the time-based triggers due in a window.",
              timeout=timedelta(minutes=10))
-    internal("timeline.next_due", next_due, NextDueParams, "When the next time-based trigger is due.")
+    internal("triggers.next_due", next_due, NextDueParams, "When the next time-based trigger is due.")

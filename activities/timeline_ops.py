@@ -1,4 +1,4 @@
-"""The activities of a simulation's timeline: ingest the events of a moment, fire what is due.
+"""The activity of a simulation's timeline: ingest the events of one moment, and route them.
 
 The timeline's events stay in the simulating process (`TimelineFeed`), so the workflow's input
 holds only their times, whatever the size of the timeline.
@@ -16,9 +16,9 @@ from dsl import ir
 from engine.ingestion import Ingestor
 from engine.records import IngestResult, Rejection
 from engine.router import Router
-from engine.workflows.timeline import DueParams, IngestAtParams, NextDue, NextDueParams
+from engine.workflows.timeline import IngestAtParams
 
-__all__ = ["TimelineFeed", "ingest_moment", "next_due", "run_due"]
+__all__ = ["TimelineFeed", "ingest_moment"]
 
 
 @dataclass
@@ -60,13 +60,3 @@ async def ingest_moment(p: IngestAtParams, ctx: ActivityContext) -> int:
         await ctx.starter.execute(ctx.bundle, routed.intents, p.clock_offset_seconds)
     return len(result.accepted)
 
-
-async def run_due(p: DueParams, ctx: ActivityContext) -> int:
-    _feed(ctx, p.until)
-    routed = Router(ctx.store, ctx.bundle).due(p.after, p.until)
-    await ctx.starter.execute(ctx.bundle, routed.intents, p.clock_offset_seconds)
-    return len(routed.intents)
-
-
-async def next_due(p: NextDueParams, ctx: ActivityContext) -> NextDue:
-    return NextDue(at=Router(ctx.store, ctx.bundle).next_due(p.after))

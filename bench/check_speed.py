@@ -230,16 +230,20 @@ def generate(folder: Path, files: int, seed: int = 7) -> None:
         (folder / f"bench_{index:04d}.play").write_text(playbook_source(index, rng), encoding="utf-8")
 
 
-def measure(folder: Path, repeat: int) -> tuple[Compilation, float]:
-    """The compilation and the best wall time of `repeat` runs of `compile_folder`."""
-    best = float("inf")
+def measure(folder: Path, repeat: int) -> tuple[Compilation, float, float]:
+    """The compilation, and the best wall and CPU times of `repeat` runs of `compile_folder`.
+
+    CPU time is reported too because on a shared machine the wall time measures the neighbours.
+    """
+    best_wall = best_cpu = float("inf")
     compilation: Compilation | None = None
     for _ in range(repeat):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         compilation = compile_folder(folder)
-        best = min(best, time.perf_counter() - started)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
     assert compilation is not None
-    return compilation, best
+    return compilation, best_wall, best_cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="playbook-bench-") as scratch:
         folder = args.keep or Path(scratch) / "playbooks"
         generate(folder, args.files)
-        compilation, seconds = measure(folder, max(args.repeat, 1))
+        compilation, seconds, cpu_seconds = measure(folder, max(args.repeat, 1))
         errors = [d for d in compilation.diagnostics if d.is_error]
         if errors:
             print(render_all(errors[:20], compilation.sources), file=sys.stderr)
@@ -262,8 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         rate = compilation.lines / seconds if seconds else float("inf")
         print(f"files:        {len(compilation.files):,}")
         print(f"lines:        {compilation.lines:,}")
-        print(f"seconds:      {seconds:.3f} (best of {max(args.repeat, 1)})")
-        print(f"lines/second: {rate:,.0f} (goal {GOAL_LINES_PER_SECOND:,})")
+        print(f"seconds:      {seconds:.3f} wall, {cpu_seconds:.3f} CPU (best of {max(args.repeat, 1)})")
+        print(f"lines/second: {rate:,.0f} wall, {compilation.lines / cpu_seconds:,.0f} CPU "
+              f"(goal {GOAL_LINES_PER_SECOND:,})")
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()

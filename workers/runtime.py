@@ -21,12 +21,13 @@ from activities.context import ActivityContext
 from activities.registry import Registry
 from activities.temporal_adapter import temporal_activities
 from engine.workflows.journey import JourneyWorkflow
+from engine.workflows.scheduler import SchedulerWorkflow
 from engine.workflows.timeline import TimelineWorkflow
 
 __all__ = ["DATA_CONVERTER", "WORKFLOWS", "build_worker", "quiet_runtime", "workflow_runner"]
 
 DATA_CONVERTER: DataConverter = pydantic_data_converter
-WORKFLOWS: list[type[Any]] = [JourneyWorkflow, TimelineWorkflow]
+WORKFLOWS: list[type[Any]] = [JourneyWorkflow, SchedulerWorkflow, TimelineWorkflow]
 
 # Modules the workflows use that are deterministic and safe to share with the sandbox: passing
 # them through avoids re-importing them (and pydantic) for every workflow run.

@@ -14,6 +14,7 @@ maps logical time to the server's clock (non-zero only in simulations).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from datetime import datetime, timedelta
 from typing import Any
@@ -139,13 +140,11 @@ class JourneyWorkflow:
             remaining = (target - self._now()).total_seconds()
             if remaining <= 0:
                 return True
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._ending is not None or self._changed_at is not None,
                     timeout=timedelta(seconds=remaining),
                 )
-            except TimeoutError:
-                pass
 
     def _raise_if_ended(self) -> None:
         if self._ending is not None:
@@ -154,9 +153,9 @@ class JourneyWorkflow:
     async def _reach(self, step: ir.Step, cursor: datetime) -> datetime | None:
         """Wait for a step's time; None when the step is skipped (its date is missing or past)."""
         if step.anchor == "entry":
-            target = self._inp.entry_at + timedelta(seconds=step.offset.seconds())
-            await self._sleep_until(target)
-            return max(target, cursor)
+            entry_target = self._inp.entry_at + timedelta(seconds=step.offset.seconds())
+            await self._sleep_until(entry_target)
+            return max(entry_target, cursor)
         while True:
             snap = await self._snapshot(max(cursor, self._now()))
             value = snap.fields.get(step.anchor)
@@ -307,14 +306,12 @@ class JourneyWorkflow:
                 self._decide(deadline, "wait_ended", f"no {' or '.join(st.events) or 'task done'} within "
                              f"{st.timeout.amount} {st.timeout.unit}", path, {})
                 return deadline
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._ending is not None or matched() is not None
                     or (task is not None and task in self._done_tasks),
                     timeout=timedelta(seconds=remaining),
                 )
-            except TimeoutError:
-                pass
 
     # ------------------------------------------------------------------ reads
 

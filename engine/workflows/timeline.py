@@ -64,7 +64,7 @@ class TimelineWorkflow:
         steps = 0
         while True:
             next_due = (await workflow.execute_activity(
-                "timeline.next_due", NextDueParams(after=cursor), result_type=NextDue,
+                "triggers.next_due", NextDueParams(after=cursor), result_type=NextDue,
                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)).at
             candidates = [t for t in (pending[0] if pending else None, next_due) if t is not None and t <= inp.end]
             if not candidates:
@@ -78,7 +78,7 @@ class TimelineWorkflow:
                     start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
             if next_due is not None and next_due <= moment:
                 await workflow.execute_activity(
-                    "timeline.due", DueParams(after=cursor, until=moment, clock_offset_seconds=seconds),
+                    "triggers.due", DueParams(after=cursor, until=moment, clock_offset_seconds=seconds),
                     start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
             cursor = moment
             steps += 1
