@@ -19,7 +19,7 @@ from dsl.checker import check
 from dsl.diagnostics import Diagnostic, DiagnosticError, Span, render_all
 from dsl.lowering import lower
 from dsl.parse_errors import nesting_too_deep
-from dsl.parser import parse
+from dsl.parser import parse, paused_collection
 from dsl.plugin_catalog import PluginCatalog
 from dsl.templates import load_templates
 
@@ -90,6 +90,16 @@ def compile_files(
     diagnostics: list[Diagnostic] | None = None,
 ) -> Compilation:
     """Parse, check and lower these sources (path → text) with these templates."""
+    with paused_collection():
+        return _compile(sources, templates, plugins, diagnostics)
+
+
+def _compile(
+    sources: dict[str, str],
+    templates: dict[str, ir.Template],
+    plugins: PluginCatalog | None,
+    diagnostics: list[Diagnostic] | None,
+) -> Compilation:
     result = Compilation(sources=dict(sources), diagnostics=list(diagnostics or []))
     parsed_all = True
     for path, text in sources.items():

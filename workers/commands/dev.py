@@ -1,0 +1,41 @@
+"""`playbook dev`: the embedded stack on one machine (see `workers/dev.py`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from engine.settings import Settings
+from workers.commands import existing_folder
+
+__all__ = ["register", "run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    from workers.dev import run_until_interrupted
+
+    overrides: dict[str, object] = {}
+    if args.folder is not None:
+        overrides["playbooks"] = existing_folder(args.folder)
+    if args.state_dir is not None:
+        overrides["state_dir"] = Path(args.state_dir)
+    if args.port is not None:
+        overrides["api_port"] = args.port
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    existing_folder(str(settings.playbooks))
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("temporalio").setLevel(logging.ERROR)
+    return run_until_interrupted(settings)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "dev", help="run the whole engine on this machine: Temporal, store, SMTP sink, worker, HTTP API",
+        description="Start the embedded stack: Temporal's dev server, the store, a local SMTP sink, a worker "
+                    "and the HTTP API, with the playbooks of DIR loaded. Ctrl-C stops it; the next run resumes.")
+    parser.add_argument("folder", nargs="?", default=None, metavar="DIR",
+                        help="the folder of playbooks (default: PLAYBOOK_PLAYBOOKS or ./playbooks)")
+    parser.add_argument("--state-dir", metavar="DIR", help="where state is kept (default: ./.playbook)")
+    parser.add_argument("--port", type=int, help="the HTTP API's port (default: 8000)")
+    parser.set_defaults(handler=run)
