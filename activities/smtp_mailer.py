@@ -15,9 +15,9 @@ The errors, for the activity registry:
     └── PermanentDeliveryError     do not retry: 5xx to the sender, recipient or content
         └── UnsafeHeaderError      a header value holds a line break or control character
 
-A 5xx during the session's setup (greeting, EHLO, STARTTLS, AUTH) says nothing about the
-message but a lot about the relay's configuration, which an operator can fix while the activity
-backs off: it is temporary.
+A 5xx during the session's setup (greeting, EHLO, STARTTLS, AUTH), or a 530 to MAIL FROM
+("authenticate first", "STARTTLS first"), says nothing about the message but a lot about the
+relay's configuration, which an operator can fix while the activity backs off: it is temporary.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ __all__ = [
 
 DEFAULT_TIMEOUT = 30.0  # seconds, for the connection and for each SMTP command
 _MAX_LINE = 998  # RFC 5322 §2.1.1: the hard limit of a line, CRLF excluded
+_SESSION_REFUSED = 530  # to MAIL FROM: "authentication required" or "STARTTLS first" (RFC 4954, 3207)
 _LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
@@ -114,7 +115,7 @@ def _address(field: str, addr_spec: str, display_name: str = "") -> Address:
 
 def _sender(mail_from: str) -> Address:
     name, addr_spec = parseaddr(_safe("From", mail_from))
-    if not addr_spec:
+    if "@" not in addr_spec:
         raise PermanentDeliveryError(f"mail_from: no email address in {mail_from!r}")
     return _address("From", addr_spec, name)
 
@@ -164,6 +165,8 @@ def _classify(error: aiosmtplib.SMTPException) -> DeliveryError:
         return kind(f"the relay refused the recipient: {detail}", code)
     if isinstance(error, aiosmtplib.SMTPSenderRefused | aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError):
         code = error.code
+        if code == _SESSION_REFUSED:
+            return TemporaryDeliveryError(f"the relay refused the session: {code} {error.message}", code)
         kind = PermanentDeliveryError if 500 <= code < 600 else TemporaryDeliveryError
         return kind(f"the relay refused the message: {code} {error.message}", code)
     if isinstance(error, aiosmtplib.SMTPResponseException):  # greeting, EHLO, STARTTLS, AUTH

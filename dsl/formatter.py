@@ -237,9 +237,7 @@ def _policy_text(rule: ast.PolicyItem) -> str:
     if rule.channel == "email":
         channel = "email" if rule.count == 1 else "emails"
     else:
-        channel = "in_app message" if rule.count == 1 else "in_app messages"
-    if channel == "in_app message":
-        channel = "in_app"  # the grammar has no singular `in_app message`
+        channel = "in_app messages"
     return f"at most {rule.count} {channel} per account per {duration_text(rule.per)}"
 
 

@@ -82,6 +82,8 @@ class BlockIndenter(PostLex):
                     yield token
                     yield from self._indentation(token, levels)
                 continue
+            if not last_code_line and (token.column or 1) > 1 and kind not in (_INDENT, _DEDENT):
+                raise IndentationProblem("unexpected indentation", token.line or 1, token.column or 1)
             last_code_line = token.end_line or token.line or 0
             if kind == _OPEN:
                 parens += 1

@@ -51,14 +51,21 @@ class Compilation:
 
 
 def compile_folder(folder: str | Path, plugins: PluginCatalog | None = None) -> Compilation:
-    """Compile every `.play` file under `folder` with the templates in `folder/templates/`."""
+    """Compile every `.play` file under `folder` with the templates in `folder/templates/`.
+
+    `folder` may also be one `.play` file: it is compiled with the templates beside it.
+    """
     root = Path(folder)
-    if not root.is_dir():
-        problem = "no such folder" if not root.exists() else "not a folder"
+    if root.is_file() and root.suffix == ".play":
+        files, template_folder = [root], root.parent
+    elif root.is_dir():
+        files, template_folder = _play_files(root), root
+    else:
+        problem = "not a folder or a .play file" if root.exists() else "no such folder"
         return Compilation(diagnostics=[Diagnostic(Span(str(folder), 1, 1), problem)])
     sources: dict[str, str] = {}
     diagnostics: list[Diagnostic] = []
-    for file in sorted(root.rglob("*.play")):
+    for file in files:
         path = str(file)
         try:
             sources[path] = file.read_text(encoding="utf-8")
@@ -68,9 +75,18 @@ def compile_folder(folder: str | Path, plugins: PluginCatalog | None = None) -> 
             diagnostics.append(Diagnostic(Span(path, 1, 1), f"cannot read this file: {error.strerror}"))
     if not sources and not diagnostics:
         diagnostics.append(Diagnostic(Span(str(folder), 1, 1), "no .play files in this folder", "warning"))
-    templates, template_problems = load_templates(root)
+    templates, template_problems = load_templates(template_folder)
     diagnostics.extend(template_problems)
     return compile_files(sources, templates, plugins, diagnostics)
+
+
+def _play_files(root: Path) -> list[Path]:
+    """Every `.play` file under `root`, in name order, leaving out hidden folders such as `.git`."""
+    return sorted(
+        path
+        for path in root.rglob("*.play")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts[:-1])
+    )
 
 
 def compile_text(

@@ -149,7 +149,8 @@ class JinjaSource:
         """The quick way for a text whose only code is `{{ a.b.c }}`; None for any other text."""
         if "{%" in self.source or "{#" in self.source:
             return None
-        if "}}" in _SIMPLE.sub("", self.source) or "{{" in _SIMPLE.sub("", self.source):
+        rest = _SIMPLE.sub("", self.source)
+        if "{{" in rest or "}}" in rest:
             return None
         diagnostics: list[Diagnostic] = []
         for match in _SIMPLE.finditer(self.source):

@@ -33,10 +33,12 @@ class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSe
         self._db = database
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
         """Connect to `url` (`sqlite:///path/to/file.db`, `sqlite://` in memory, or
         `postgresql+psycopg://…`) and bring its schema up to date.
 
+        With `migrate=False` (production processes: `playbook worker`, `playbook api`) the schema
+        is left alone and an outdated one is refused: `playbook migrate` upgrades it.
         Raises `StoreUnavailable`, naming the database, when it cannot be opened or migrated.
         """
         try:
@@ -51,7 +53,11 @@ class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSe
         except (ArgumentError, ImportError, OSError) as error:
             raise StoreUnavailable(f"cannot open the store at {shown}: {error}") from error
         try:
-            upgrade_to_head(database)
+            if migrate:
+                upgrade_to_head(database)
+            elif current_revision(database) != head_revision(url):
+                database.dispose()
+                raise StoreUnavailable(f"the store at {shown} has an outdated schema: run `playbook migrate` first")
         except SQLAlchemyError as error:
             database.dispose()
             raise StoreUnavailable(f"cannot open the store at {shown}: {error.__cause__ or error}") from error

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+
+import pytest
 
 from dsl import ir
 from engine.store import Store
@@ -73,3 +76,12 @@ async def test_segment_endpoints_take_the_write_key_as_basic_auth_username(store
     assert right.status_code == 200
     assert right.json()["success"] is True
     assert store.current_fields("techcorp") == {"name": "TechCorp"}
+
+
+async def test_without_a_configured_token_the_startup_log_says_every_request_is_accepted(
+        store: Store, bundle: ir.Bundle, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="playbook.api"):
+        async with offline_api(store, bundle, token=None):
+            pass
+    assert "no API token is configured" in caplog.text
+    assert "accepts every request" in caplog.text

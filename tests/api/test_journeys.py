@@ -15,7 +15,7 @@ from tests.api.conftest import engine, http, offline_starter, settings
 from workers.api import create_app
 from workers.api.limits import Limits
 
-SIGNUP = [
+SIGNUP: list[dict[str, Any]] = [
     {"id": "tc-1", "account": "techcorp", "traits": {
         "name": "TechCorp", "segment": "smb", "primary_contact": {"email": "ana@techcorp.example", "name": "Ana"},
         "csm": {"email": "sam@vendor.example", "manager": {"email": "lee@vendor.example"}}}},

@@ -353,3 +353,43 @@ def test_time_of_day_past_23_59_is_invalid() -> None:
     check_time(ast.TimeOfDay(ast.Pos("a.play", 2, 30, 2, 35), "25:00"), report)
     check_time(ast.TimeOfDay(ast.Pos("a.play", 3, 30, 3, 35), "23:59"), report)
     assert [d.headline() for d in report.diagnostics] == ["a.play:2:30: invalid time '25:00': use 00:00 to 23:59"]
+
+
+def test_scores_and_metrics_declared_twice_or_sharing_a_field_name() -> None:
+    assert problems(
+        """\
+        metric logins = count signd over 7 days
+        metric logins = count signed over 0 days
+
+        score arr "A":
+            component c max 10:
+                10 otherwise
+            bands:
+                all: 0 to 10
+        """,
+        """\
+        score arr "B":
+            component c max 10:
+                10 otherwise
+            bands:
+                all: 0 to 10
+        """,
+    ) == expected(
+        """
+        a.play:1:23: unknown event 'signd' (did you mean 'signed'?)
+            metric logins = count signd over 7 days
+                                  ^^^^^
+        a.play:2:8: metric 'logins' is declared twice (first at a.play:1)
+            metric logins = count signed over 0 days
+                   ^^^^^^
+        a.play:2:35: metric window '0 days' is no time: use a positive duration
+            metric logins = count signed over 0 days
+                                              ^^^^^^
+        a.play:4:7: score 'arr' has the name of an account field
+            score arr "A":
+                  ^^^
+        b.play:1:7: score 'arr' is declared twice (first at a.play:4)
+            score arr "B":
+                  ^^^
+        """
+    )

@@ -76,6 +76,16 @@ def test_unexpected_indentation() -> None:
     )
 
 
+def test_an_indented_first_line() -> None:
+    assert error_of("# model\n  account fields:\n    arr: money\n") == rendered(
+        """\
+        f.play:2:3: unexpected indentation
+              account fields:
+              ^
+        """
+    )
+
+
 def test_an_indentation_that_lines_up_with_no_block() -> None:
     assert error_of(PLAYBOOK + "    day 1:\n        send email w\n      send email v\n") == rendered(
         """\

@@ -94,6 +94,20 @@ def test_a_parse_error_in_one_file_does_not_stop_the_others(tmp_path: Path, monk
     assert result.render().splitlines()[1:3] == ["        day 7", "             ^"]
 
 
+def test_one_file_compiles_with_the_templates_beside_it(tmp_path: Path) -> None:
+    write(tmp_path, {"all.play": MODEL + "\n" + PLAYBOOK, "templates/welcome.email.jinja": TEMPLATE})
+    result = compile_folder(tmp_path / "all.play")
+    assert result.ok, result.render()
+    assert result.bundle is not None and set(result.bundle.templates) == {"welcome"}
+
+
+def test_files_in_hidden_folders_are_left_out(tmp_path: Path) -> None:
+    write(tmp_path, {"model.play": MODEL, ".git/old.play": "not a playbook\n"})
+    result = compile_folder(tmp_path)
+    assert result.ok, result.render()
+    assert list(result.sources) == [str(tmp_path / "model.play")]
+
+
 def test_checker_errors_stop_lowering(tmp_path: Path) -> None:
     write(tmp_path, {"model.play": MODEL, "p.play": PLAYBOOK.replace("event churned", "event chruned")})
     result = compile_folder(tmp_path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +198,7 @@ def layouts(draw: st.DrawFn, lines: list[Line]) -> str:
         if draw(st.integers(0, 6)) == 0:
             out.append(unit * depth + draw(st.sampled_from(["# a note", "#", "#  spaced  note"])))
         text = tokens[0]
-        for previous, token in zip(tokens, tokens[1:], strict=False):
+        for previous, token in pairwise(tokens):
             needs_space = bool(WORD.match(previous[-1]) and WORD.match(token)) or previous == "-"
             text += " " * draw(st.integers(1 if needs_space else 0, 3)) + token
         if draw(st.integers(0, 6)) == 0:

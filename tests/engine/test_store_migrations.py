@@ -114,3 +114,15 @@ def test_an_in_memory_store_works_for_tests() -> None:
         assert store.account_ids() == ["a"]
     finally:
         store.close()
+
+
+def test_open_without_migrating_refuses_an_outdated_schema(tmp_path: Path) -> None:
+    import pytest
+
+    from engine.store import StoreUnavailable
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    with pytest.raises(StoreUnavailable, match="playbook migrate"):
+        Store.open(url, migrate=False)
+    Store.open(url).close()
+    Store.open(url, migrate=False).close()

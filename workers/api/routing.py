@@ -9,7 +9,12 @@ counted as duplicates) routes what was not routed, and so does any other batch.
 
 Known gap: the store has no "routed" mark on events, so the pending list lives in this
 process's memory. A restart (or a re-send that reaches another API process) during an outage
-leaves those stored changes unrouted until the store can list them (see the module's report).
+leaves those stored changes unrouted. Closing it takes a store change: a `routed_at` column on
+`events`, `mark_routed(seq)`, and a way to read back the stored, unrouted changes (by event id
+for a re-send, and oldest first for a sweep at startup).
+
+Concurrent requests store their batches independently (storing never waits for Temporal);
+within one batch, changes are routed in the order of its lines.
 
 Routing is serialised by a lock: changes are routed in the order they were stored, which the
 router's edge-triggered conditions need.
@@ -20,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from temporalio.service import RPCError
@@ -53,7 +58,6 @@ class Outcome:
     result: IngestResult
     unrouted: int = 0
     failure: str | None = None
-    retried: int = field(default=0)  # pending changes from earlier batches carried out now
 
 
 class _RoutingStopped(Exception):
@@ -91,7 +95,9 @@ class Dispatcher:
                 log.warning("routing stopped, %d stored changes wait for a retry: %s",
                             len(self._pending), failure.reason)
                 return Outcome(result=result, unrouted=len(self._pending), failure=failure.reason)
-            return Outcome(result=result, retried=earlier)
+            if earlier:
+                log.info("routed %d stored change(s) left over from an earlier failure", earlier)
+            return Outcome(result=result)
 
     async def _drain(self) -> None:
         deadline = asyncio.get_running_loop().time() + self.timeout_seconds
