@@ -9,6 +9,7 @@ from activities.journey_ops import end_journey, enter_journey, record_decisions,
 from activities.messages import send_message
 from activities.registry import ActivitySpec, Registry
 from activities.rendering import RenderError
+from activities.smtp_mailer import PermanentDeliveryError
 from activities.tasks import OwnerMissing, create_task
 from activities.time_triggers import next_due, run_due
 from activities.timeline_ops import ingest_moment
@@ -43,7 +44,7 @@ def register(registry: Registry) -> None:
     internal("journey.failed", record_failure, FailedParams, "Log a step that failed for good.")
     internal("message.send", send_message, EmailParams,
              "Send an email or in-app message under the send policy.",
-             permanent_errors=(RenderError,))
+             permanent_errors=(RenderError, PermanentDeliveryError))
     internal("task.create", create_task, TaskParams, "Open a task for the account's owner.",
              permanent_errors=(RenderError, OwnerMissing))
     internal("field.set", set_field, SetParams, "Set an account field from a playbook.",

@@ -25,6 +25,7 @@ async def set_field(p: SetParams, ctx: ActivityContext) -> None:
     if change is not None:
         routed = Router(ctx.store, ctx.bundle).route(change)
         await ctx.starter.execute(ctx.bundle, routed.intents, p.clock_offset_seconds)
+        ctx.store.mark_routed([change.seq], p.at)
 
 
 async def update_score(p: ScoreParams, ctx: ActivityContext) -> None:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from urllib.parse import urlencode
+from datetime import UTC, datetime
 from typing import Any
 
 from activities.context import ActivityContext, OutgoingMail
 from activities.rendering import RenderError, render_block, template_context
+from activities.smtp_mailer import PermanentDeliveryError
 from engine.records import ActionRecord
 from engine.snapshots import build_snapshot
 from engine.workflows.messages import EmailParams
@@ -46,8 +49,8 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
             return _suppressed(ctx, p, f"no recipient: {'.'.join(p.to)} has no email address", None)
         secret = str(ctx.extras.get("unsubscribe_secret", "playbook"))
         email = str(contact["email"])
-        unsubscribe = (f"{ctx.public_url}/v1/unsubscribe?email={email}"
-                       f"&token={unsubscribe_token(secret, email)}")
+        unsubscribe = f"{ctx.public_url}/v1/unsubscribe?" + urlencode(
+            {"email": email, "token": unsubscribe_token(secret, email)})
     else:
         # An in-app message is read by the account's users: its `contact` is the primary contact.
         contact = _recipient(snap.fields, ["primary_contact"]) or {"name": "", "email": None}
@@ -72,11 +75,21 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
         data.update(title=subject)
     ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel,
                                       data=data, key=p.key))
-    if p.channel == "email" and contact is not None:
-        await ctx.mailer.deliver(OutgoingMail(key=p.key, to=to, to_name=str(contact.get("name") or ""),
+    if p.channel == "email" and contact is not None and not ctx.store.delivered(p.key):
+        await _deliver(ctx, p.key, OutgoingMail(key=p.key, to=to, to_name=" ".join(str(contact.get("name") or "").split()),
                                               subject=subject, text=text, html=html,
                                               unsubscribe_url=unsubscribe, at=p.at))
     return "sent"
+
+
+async def _deliver(ctx: ActivityContext, key: str, mail: OutgoingMail) -> None:
+    """Hand the message to the mail server once; a retry after a refusal for good is recorded."""
+    try:
+        await ctx.mailer.deliver(mail)
+    except PermanentDeliveryError as error:
+        ctx.store.mark_failed(key, str(error))
+        raise
+    ctx.store.mark_delivered(key, datetime.now(UTC))
 
 
 def _suppressed(ctx: ActivityContext, p: EmailParams, reason: str, to: str | None) -> str:

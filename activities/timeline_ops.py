@@ -58,5 +58,6 @@ async def ingest_moment(p: IngestAtParams, ctx: ActivityContext) -> int:
     for change in result.accepted:
         routed = router.route(change)
         await ctx.starter.execute(ctx.bundle, routed.intents, p.clock_offset_seconds)
+    ctx.store.mark_routed([change.seq for change in result.accepted], p.at)
     return len(result.accepted)
 

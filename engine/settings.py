@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "Customer Success <success@acme.example>"
     unsubscribe_secret: SecretStr = Field(default=SecretStr("change-me"))
+    api_max_body_bytes: int = 5 * 1024 * 1024
+    api_max_line_bytes: int = 64 * 1024
+    api_routing_timeout_seconds: float = 10.0
 
     @property
     def store_url(self) -> str:

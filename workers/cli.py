@@ -32,10 +32,14 @@ COMMANDS: tuple[str, ...] = (
     "simulate",
     "dev",
     "worker",
+    "api",
+    "migrate",
     "ingest",
     "tasks",
     "accounts",
+    "score",
     "log",
+    "outbox",
 )
 
 EXIT_USAGE = 2

@@ -90,8 +90,8 @@ class DevStack:
                 public_url=settings.base_url,
                 extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()})
             registry = load_registry()
-            for error in registry.errors:
-                print(f"plugin {error.plugin} did not load: {error.error}", file=sys.stderr)
+            for failed in registry.errors:
+                print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
             app = create_app(settings, store, bundle, starter)
             api = uvicorn.Server(uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
                                                 log_level="warning", lifespan="off"))

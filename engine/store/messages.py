@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 
 from engine.store.database import StoreSection, upsert
 from engine.store.rows import MessageRow
@@ -108,6 +108,20 @@ class MessageSection(StoreSection):
             query = query.where(messages.c.account == account)
         with self._db.read() as conn:
             return [_row(row) for row in conn.execute(query)]
+
+    def delivered(self, key: str) -> bool:
+        """True once the message recorded under `key` was handed to the mail server."""
+        with self._db.read() as conn:
+            return conn.execute(select(messages.c.delivered_at).where(messages.c.key == key)).scalar() is not None
+
+    def mark_delivered(self, key: str, at: datetime) -> None:
+        with self._db.write() as conn:
+            conn.execute(update(messages).where(messages.c.key == key).values(delivered_at=to_utc(at)))
+
+    def mark_failed(self, key: str, reason: str) -> None:
+        """The mail server refused the message for good: it no longer counts against the cap."""
+        with self._db.write() as conn:
+            conn.execute(update(messages).where(messages.c.key == key).values(status="failed", reason=reason))
 
     def suppress(self, email: str, reason: str, at: datetime) -> None:
         """Put an address on the suppression list (addresses compare without case)."""

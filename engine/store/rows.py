@@ -55,6 +55,6 @@ class MessageRow(BaseModel):
     text: str | None
     html: str | None
     at: datetime
-    status: Literal["sent", "suppressed"]
+    status: Literal["sent", "suppressed", "failed"]
     reason: str | None
     key: str

@@ -70,8 +70,10 @@ events = Table(
     Column("traits", JsonDocument, nullable=False),
     Column("source", String(200), nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
+    Column("routed_at", UtcDateTime, nullable=True),
     Index(None, "account", "name", "at"),
     Index(None, "account", "at"),
+    Index("ix_events_unrouted", "routed_at", "seq"),
 )
 
 trait_history = Table(
@@ -162,6 +164,7 @@ messages = Table(
     Column("status", String(20), nullable=False),  # sent suppressed
     Column("reason", Text, nullable=True),
     Column("key", String(500), nullable=False, unique=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
     Index(None, "account", "channel", "status", "at"),
 )
 

@@ -18,6 +18,7 @@ from engine.store.database import Database
 from engine.store.journeys import JourneySection
 from engine.store.messages import MessageSection
 from engine.store.migrate import current_revision, head_revision, upgrade_to_head
+from engine.store.routing import RoutingSection
 from engine.store.scores import ScoreSection
 from engine.store.tasks import TaskSection
 
@@ -28,7 +29,8 @@ class StoreUnavailable(Exception):
     """The database cannot be reached, opened or migrated; the message names it."""
 
 
-class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection):
+class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
+            RoutingSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

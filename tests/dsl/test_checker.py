@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -46,9 +47,9 @@ score health "Health":
 """
 
 
-def _template(name: str, channel: str) -> ir.Template:
+def _template(name: str, channel: Literal["email", "in_app"]) -> ir.Template:
     text = ir.TemplateText(source="{% block subject %}Hi{% endblock %}{% block text %}Hi{% endblock %}")
-    return ir.Template(name=name, channel=channel, subject=text, text=text)  # type: ignore[arg-type]
+    return ir.Template(name=name, channel=channel, subject=text, text=text)
 
 
 TEMPLATES = {"welcome": _template("welcome", "email"), "tour": _template("tour", "in_app")}

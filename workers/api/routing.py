@@ -7,11 +7,9 @@ this process, down to the intent where it stopped, and the caller answers 503. E
 batch first carries out what is pending, so re-sending the same batch (same ids: stored once,
 counted as duplicates) routes what was not routed, and so does any other batch.
 
-Known gap: the store has no "routed" mark on events, so the pending list lives in this
-process's memory. A restart (or a re-send that reaches another API process) during an outage
-leaves those stored changes unrouted. Closing it takes a store change: a `routed_at` column on
-`events`, `mark_routed(seq)`, and a way to read back the stored, unrouted changes (by event id
-for a re-send, and oldest first for a sweep at startup).
+A change is marked routed in the store once its intents were carried out. At start, the
+dispatcher takes up every stored change never marked routed (the process stopped during an
+outage), so a restart loses nothing either.
 
 Concurrent requests store their batches independently (storing never waits for Temporal);
 within one batch, changes are routed in the order of its lines.
@@ -26,7 +24,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from temporalio.service import RPCError
 
@@ -76,6 +74,8 @@ class Dispatcher:
         self.router = Router(store, bundle)
         self._pending: OrderedDict[int, _Pending] = OrderedDict()
         self._lock = asyncio.Lock()
+        for change in store.unrouted(limit=100_000):
+            self._pending[change.seq] = _Pending(change)
 
     @property
     def pending(self) -> int:
@@ -120,6 +120,7 @@ class Dispatcher:
                 await self._carry_out(item.intents[0], deadline)
                 item.intents.pop(0)
             del self._pending[seq]
+            await asyncio.to_thread(self.store.mark_routed, [seq], datetime.now(UTC))
 
     async def _carry_out(self, intent: Intent, deadline: float) -> None:
         try:

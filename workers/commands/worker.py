@@ -51,8 +51,8 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
                               public_url=settings.base_url,
                               extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()})
     registry = load_registry()
-    for error in registry.errors:
-        print(f"plugin {error.plugin} did not load: {error.error}", file=sys.stderr)
+    for failed in registry.errors:
+        print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
