@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import urlencode
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from activities.context import ActivityContext, OutgoingMail
 from activities.rendering import RenderError, render_block, template_context
@@ -76,9 +76,9 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
     ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel,
                                       data=data, key=p.key))
     if p.channel == "email" and contact is not None and not ctx.store.delivered(p.key):
-        await _deliver(ctx, p.key, OutgoingMail(key=p.key, to=to, to_name=" ".join(str(contact.get("name") or "").split()),
-                                              subject=subject, text=text, html=html,
-                                              unsubscribe_url=unsubscribe, at=p.at))
+        name = " ".join(str(contact.get("name") or "").split())  # no line breaks reach a header
+        await _deliver(ctx, p.key, OutgoingMail(key=p.key, to=to, to_name=name, subject=subject, text=text,
+                                                html=html, unsubscribe_url=unsubscribe, at=p.at))
     return "sent"
 
 

@@ -40,6 +40,7 @@ COMMANDS: tuple[str, ...] = (
     "score",
     "log",
     "outbox",
+    "plugins",
 )
 
 EXIT_USAGE = 2

@@ -27,8 +27,8 @@ LIBRARY_FILES = sorted(LIBRARY.glob("*.play"))
 MODEL_PATH = str(LIBRARY / "model.play")
 SCORES_PATH = str(LIBRARY / "health.play")
 
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-ROBUSTNESS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ROBUSTNESS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @cache

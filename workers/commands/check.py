@@ -16,6 +16,7 @@ import sys
 from dsl.diagnostics import render_all
 from dsl.project import Compilation, compile_folder
 from workers.commands import DEFAULT_FOLDER, existing_folder, plural
+from workers.commands.plugins import installed_catalog
 
 __all__ = ["register", "run", "summary"]
 
@@ -38,7 +39,7 @@ def report(compilation: Compilation) -> None:
 
 def run(args: argparse.Namespace) -> int:
     folder = existing_folder(args.folder)
-    compilation = compile_folder(folder)
+    compilation = compile_folder(folder, plugins=installed_catalog())
     report(compilation)
     print(summary(compilation), file=sys.stderr)
     return 0 if compilation.ok else 1

@@ -12,13 +12,14 @@ import sys
 from dsl.project import compile_folder
 from workers.commands import DEFAULT_FOLDER, existing_folder
 from workers.commands.check import report, summary
+from workers.commands.plugins import installed_catalog
 
 __all__ = ["register", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
     folder = existing_folder(args.folder)
-    compilation = compile_folder(folder)
+    compilation = compile_folder(folder, plugins=installed_catalog())
     report(compilation)
     if not compilation.ok or compilation.bundle is None:
         print(summary(compilation), file=sys.stderr)

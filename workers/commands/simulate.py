@@ -20,6 +20,7 @@ from dsl.project import compile_folder
 from engine.records import ActionRecord
 from workers.commands import DEFAULT_FOLDER, UsageError, existing_folder
 from workers.commands.check import report, summary
+from workers.commands.plugins import installed_catalog
 from workers.simulation import TimelineError, action_lines, simulate
 
 __all__ = ["register", "run"]
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--events: no such file: {args.events}")
     if args.days is not None and args.days <= 0:
         raise UsageError("--days: expected a positive number of days")
-    compilation = compile_folder(folder)
+    compilation = compile_folder(folder, plugins=installed_catalog())
     report(compilation)
     if not compilation.ok or compilation.bundle is None:
         print(summary(compilation), file=sys.stderr)

@@ -1,0 +1,248 @@
+"""`playbook ingest FILE [--batch N]`: send events (JSON lines) to a running engine.
+
+The file is read and checked line by line here (a line that is not a JSON object is reported
+without being sent), then its objects go to `POST /v1/events` in batches of `--batch` lines
+(and at most a few MB), with a progress bar. Each rejected line is reported as
+`FILE:LINE: reason` with the line number of the file, then a summary of what was accepted,
+what the engine already had (duplicates) and what it rejected. A file that is one JSON object
+or one JSON array of objects is taken too, as the API takes it.
+
+Re-running is safe: the engine is idempotent on the events' ids, so what it stored before counts
+as duplicates. When the engine stored a batch but could not route it (503: Temporal is away), the
+batch is sent again after the engine's Retry-After until it is routed (`--retries` bounds that).
+
+Exit status: 0 when every line was accepted or a duplicate, 1 when a line was rejected or the
+engine could not be reached, 2 for a mistake in the call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from engine.ingestion import ParsedLine, parse_lines
+from engine.records import Rejection
+from workers.commands import UsageError, plural
+from workers.commands.api_client import Api, EngineError, add_engine_options, api_from_args
+
+__all__ = ["read_events", "register", "run"]
+
+DEFAULT_BATCH = 500
+MAX_BATCH = 10_000
+MAX_BATCH_BYTES = 4 * 1024 * 1024  # under the API's default body limit (5 MB)
+NDJSON = {"Content-Type": "application/x-ndjson"}
+
+
+@dataclass
+class Tally:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.rejected.extend(other.rejected)
+
+
+def _whole_json(text: str) -> bool:
+    """True when the text is one JSON object or array (possibly over many lines), not JSON lines."""
+    if text.lstrip("\ufeff \t\r\n")[:1] not in ("{", "["):
+        return False
+    try:
+        value = json.loads(text.removeprefix("\ufeff"))
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(value, dict | list)
+
+
+def read_events(text: str) -> list[ParsedLine]:
+    """The file's objects with their line numbers, and a `Rejection` for each line that is not one.
+
+    JSON lines are split on newlines only (a JSON string may hold U+2028 and other characters
+    that Python's `splitlines` takes for line ends), so the numbers are those an editor shows.
+    """
+    if _whole_json(text):
+        return parse_lines(text)
+    return parse_lines(text.split("\n"))
+
+
+def _wire(obj: dict[str, Any]) -> str:
+    # ASCII only: no character the server could take for a line end inside a string
+    return json.dumps(obj, ensure_ascii=True, separators=(",", ":"))
+
+
+def _batches(entries: list[ParsedLine], size: int) -> Iterator[list[Rejection | tuple[int, str]]]:
+    """Runs of entries holding at most `size` objects (as sent) and `MAX_BATCH_BYTES` of them."""
+    batch: list[Rejection | tuple[int, str]] = []
+    objects = nbytes = 0
+    for entry in entries:
+        if isinstance(entry, Rejection):
+            batch.append(entry)
+            continue
+        line = (entry[0], _wire(entry[1]))
+        if objects and (objects >= size or nbytes + len(line[1]) + 1 > MAX_BATCH_BYTES):
+            yield batch
+            batch, objects, nbytes = [], 0, 0
+        batch.append(line)
+        objects += 1
+        nbytes += len(line[1]) + 1
+    if batch:
+        yield batch
+
+
+def _counts(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("accepted"), int):
+        raise EngineError(f"the engine answered {response.status_code} without the counts of an events batch")
+    return body
+
+
+class Sender:
+    def __init__(self, api: Api, retries: int | None, wait: float | None, progress: Any) -> None:
+        self.api = api
+        self.retries = retries
+        self.wait = wait
+        self.progress = progress
+
+    def _paused(self, reason: str, seconds: float) -> None:
+        self.progress.console.print(f"the engine stored the batch but cannot route it yet ({reason}); "
+                                    f"sending it again in {seconds:g} s", style="yellow")
+
+    def send(self, lines: list[tuple[int, str]]) -> Tally:
+        """One batch: its counts, with rejections numbered as lines of the file."""
+        answers: list[httpx.Response] = []
+        body = "\n".join(text for _, text in lines) + "\n"
+        response = self.api.send_retrying("POST", "/v1/events", content=body, headers=NDJSON,
+                                          retries=self.retries, wait=self.wait, on_pause=self._paused,
+                                          on_answer=answers.append)
+        if response.status_code == 413:
+            return self._too_large(lines, response)
+        # what a 503 answer accepted comes back as duplicates of the re-sent batch
+        earlier = sum(_counts(answer)["accepted"] for answer in answers[:-1])
+        final = _counts(response)
+        tally = Tally(accepted=earlier + int(final["accepted"]),
+                      duplicates=max(0, int(final.get("duplicates", 0)) - earlier))
+        for rejection in final.get("rejected") or []:
+            number = int(rejection.get("line", 0))
+            line = lines[number - 1][0] if 0 < number <= len(lines) else number
+            tally.rejected.append((line, str(rejection.get("reason", ""))))
+        return tally
+
+    def _too_large(self, lines: list[tuple[int, str]], response: httpx.Response) -> Tally:
+        """413: halve the batch until the one event over the engine's limit stands alone."""
+        if len(lines) > 1:
+            middle = len(lines) // 2
+            tally = self.send(lines[:middle])
+            tally.add(self.send(lines[middle:]))
+            return tally
+        try:
+            detail = str(response.json().get("detail", ""))
+        except (ValueError, AttributeError):
+            detail = ""
+        detail = re.sub(r"^line \d+ is", "the event is", detail).removesuffix("; nothing was stored")
+        return Tally(rejected=[(lines[0][0], f"too large for the engine: {detail or 'over its size limit'}")])
+
+
+def _read_text(raw: str) -> tuple[str, str]:
+    """The file's text and the name to report its lines under."""
+    if raw == "-":
+        data, shown = sys.stdin.buffer.read(), "<stdin>"
+    else:
+        path = Path(raw)
+        if not path.exists():
+            raise UsageError(f"no such file: {raw}")
+        if path.is_dir():
+            raise UsageError(f"{raw} is a folder: give a file of JSON lines")
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise UsageError(f"cannot read {raw}: {error.strerror or error}") from None
+        shown = raw
+    try:
+        return data.decode("utf-8"), shown
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{shown} is not UTF-8 text (byte {error.start}: {error.reason})") from None
+
+
+def _progress() -> Any:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"),
+                    TimeElapsedColumn(), console=console, disable=not console.is_terminal)
+
+
+def _summary(shown: str, total: int, tally: Tally, seconds: float) -> str:
+    parts = [f"{tally.accepted:,} accepted", plural(tally.duplicates, "duplicate"),
+             f"{len(tally.rejected):,} rejected"]
+    return f"{shown}: {plural(total, 'line')} sent in {seconds:.1f} s: {', '.join(parts)}"
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.batch <= MAX_BATCH:
+        raise UsageError(f"--batch: give a number of lines from 1 to {MAX_BATCH:,}, not {args.batch}")
+    if args.retries is not None and args.retries < 0:
+        raise UsageError("--retries: give 0 or more")
+    if args.retry_wait is not None and args.retry_wait < 0:
+        raise UsageError("--retry-wait: give 0 or more seconds")
+    text, shown = _read_text(args.file)
+    entries = read_events(text)
+    if not entries:
+        print(f"{shown}: no events to send")
+        return 0
+    started = time.monotonic()
+    tally = Tally()
+    try:
+        with api_from_args(args) as api, _progress() as progress:
+            task = progress.add_task(f"sending to {api.url}", total=len(entries))
+            sender = Sender(api, args.retries, args.retry_wait, progress)
+            for batch in _batches(entries, args.batch):
+                lines = [entry for entry in batch if not isinstance(entry, Rejection)]
+                found = Tally(rejected=[(entry.line, entry.reason) for entry in batch
+                                        if isinstance(entry, Rejection)])
+                if lines:
+                    found.add(sender.send(lines))
+                for line, reason in sorted(found.rejected):
+                    print(f"{shown}:{line}: {reason}", file=sys.stderr)
+                tally.add(found)
+                progress.advance(task, len(batch))
+    except EngineError as error:
+        print(f"playbook ingest: {error}", file=sys.stderr)
+        if tally.accepted or tally.duplicates or tally.rejected:
+            print(_summary(shown, len(entries), tally, time.monotonic() - started) + " before it stopped")
+        return 1
+    print(_summary(shown, len(entries), tally, time.monotonic() - started))
+    return 1 if tally.rejected else 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "ingest",
+        help="send events (JSON lines) to a running engine, with a progress bar",
+        description="Send the events and trait updates of FILE (JSON lines, contracts.md) to a running engine "
+                    "in batches. Rejected lines are reported as FILE:LINE: reason; re-running is safe.",
+    )
+    parser.add_argument("file", metavar="FILE", help="the JSON lines to send ('-' reads standard input)")
+    parser.add_argument("--batch", metavar="N", type=int, default=DEFAULT_BATCH,
+                        help=f"lines per request (default: {DEFAULT_BATCH})")
+    parser.add_argument("--retries", metavar="N", type=int, default=None,
+                        help="when the engine cannot route a batch (503), send it again at most N times "
+                             "(default: until it is routed)")
+    parser.add_argument("--retry-wait", metavar="SECONDS", type=float, default=None,
+                        help="seconds to wait before sending such a batch again (default: the engine's Retry-After)")
+    add_engine_options(parser)
+    parser.set_defaults(handler=run)
