@@ -71,16 +71,15 @@ def load_timeline(path: Path, model: ir.Model, start: datetime | None) -> tuple[
     except UnicodeDecodeError as error:
         raise TimelineError(f"{path} is not UTF-8 text: {error.reason}") from error
     feed = TimelineFeed()
-    parsed = parse_lines(text)
     raw_lines = text.splitlines()
-    fallback = start or datetime.now(UTC)
+    undated = datetime.max.replace(tzinfo=UTC)  # stands for "no `at`" until the start is known
     dated: list[tuple[int, datetime]] = []
-    for entry in parsed:
+    for entry in parse_lines(text):
         if isinstance(entry, Rejection):
             feed.rejected.append(entry)
             continue
         number, obj = entry
-        item = normalize(obj, model, fallback)
+        item = normalize(obj, model, undated)
         if isinstance(item, str):
             feed.rejected.append(Rejection(line=number, reason=item))
             continue
@@ -88,10 +87,11 @@ def load_timeline(path: Path, model: ir.Model, start: datetime | None) -> tuple[
     if not dated:
         raise TimelineError(f"{path}: no event to simulate" + (
             f" ({len(feed.rejected)} bad lines)" if feed.rejected else ""))
-    first = min(at for _, at in dated)
+    explicit = [at for _, at in dated if at != undated]
+    begin = start or (min(explicit) if explicit else datetime.now(UTC))
     for number, at in dated:
-        feed.add(at, number, raw_lines[number - 1])
-    return feed, start or first
+        feed.add(begin if at == undated else at, number, raw_lines[number - 1])
+    return feed, begin
 
 
 async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = None,

@@ -1,0 +1,98 @@
+"""A real HTTP receiver on 127.0.0.1 for plugin tests: it records every request it gets.
+
+`Receiver(answer)` serves in a thread; `answer(request, attempt)` returns the status, the body
+and how long to wait before answering (to make the client time out after the request arrived).
+`attempt` counts the requests with the same Idempotency-Key (1 for the first).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def key(self) -> str:
+        return self.headers.get("idempotency-key", "")
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int = 200
+    body: bytes = b'{"ok": true}'
+    delay: float = 0.0
+
+
+Answerer = Callable[[Request, int], Answer]
+
+
+@dataclass
+class Receiver:
+    answer: Answerer = field(default=lambda request, attempt: Answer())
+    requests: list[Request] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._attempts: Counter[str] = Counter()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
+                                  self.rfile.read(length))
+                with receiver._lock:
+                    receiver.requests.append(request)
+                    receiver._attempts[request.key] += 1
+                    attempt = receiver._attempts[request.key]
+                answer = receiver.answer(request, attempt)
+                if answer.delay:
+                    time.sleep(answer.delay)
+                try:
+                    self.send_response(answer.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting: that is what a delayed answer tests
+
+            do_GET = do_POST = _handle
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def to(self, path: str) -> list[Request]:
+        with self._lock:
+            return [request for request in self.requests if request.path == path]
