@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,14 +21,17 @@ from dsl import ir
 from dsl.project import compile_folder
 from engine.records import ActionRecord, ScoreState, TaskRecord
 from engine.scores import score_data
+from engine.settings import Settings
+from engine.starter import JourneyStarter
 from engine.store import Store
-from tests.api.conftest import TOKEN, free_port, offline_starter, settings
 from workers.api import create_app
 from workers.api.limits import Limits
 from workers.cli import main
 from workers.commands.tasks import relative_due
+from workers.runtime import DATA_CONVERTER, quiet_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "views-api-token"
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 SAM = "sam@vendor.example"
 
@@ -44,6 +48,21 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
     yield opened
     opened.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def offline_starter(store: Store) -> JourneyStarter:
+    """A real Temporal client pointed at a port where nothing listens: no journey can start."""
+    from temporalio.client import Client
+
+    client = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=DATA_CONVERTER,
+                                  runtime=quiet_runtime())
+    return JourneyStarter(client, "offline", store)
 
 
 @asynccontextmanager
@@ -66,7 +85,8 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
 @asynccontextmanager
 async def offline_engine(store: Store, bundle: ir.Bundle) -> AsyncIterator[str]:
     """The API on `store`, with a Temporal client that reaches nothing (no journey runs)."""
-    app = create_app(settings(), store, bundle, await offline_starter(store), Limits(routing_timeout_seconds=2))
+    settings = Settings(api_token=TOKEN, unsubscribe_secret="views-secret", public_url="http://api.test")
+    app = create_app(settings, store, bundle, await offline_starter(store), Limits(routing_timeout_seconds=2))
     async with served(app) as url:
         yield url
 
@@ -263,9 +283,9 @@ async def test_accounts_table_shows_score_and_band_with_a_count_per_band(
         await playbook("accounts", "--url", url, "--token", TOKEN)
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if line.startswith("│")]
-    assert [row[1] for row in rows[1:]] == ["hooli", "techcorp", "initech", "globex"]
-    assert rows[2][7:11] == ["41", "│", "red", "│"]
-    assert "unscored" in rows[4]
+    assert [row[1] for row in rows] == ["hooli", "techcorp", "initech", "globex"]
+    assert rows[1][7:11] == ["41", "│", "red", "│"]
+    assert "unscored" in rows[3]
     assert out.splitlines()[-1] == "4 accounts: 2 red, 1 green, 1 unscored"
 
 
@@ -362,7 +382,8 @@ async def test_log_filters_by_account_playbook_and_since(
 
 
 async def test_log_table_says_what_each_action_was(
-        store: Store, bundle: ir.Bundle, capsys: pytest.CaptureFixture[str]) -> None:
+        store: Store, bundle: ir.Bundle, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # one line per action
     _content(store)
     async with offline_engine(store, bundle) as url:
         status = await playbook("log", "--url", url, "--token", TOKEN)

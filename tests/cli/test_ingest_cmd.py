@@ -1,0 +1,242 @@
+"""`playbook ingest FILE` against a real API (uvicorn on a free port) and real journeys (Temporal's
+time-skipping server with a worker): bad lines are reported with the file's line numbers, good
+ones are stored, a re-run counts duplicates, and a paused engine is waited out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.context import ActivityContext, CaptureMailer
+from activities.registry import load_registry
+from dsl import ir
+from dsl.project import compile_folder
+from engine.records import Rejection
+from engine.settings import Settings
+from engine.starter import JourneyStarter
+from engine.store import Store
+from workers.api import create_app
+from workers.api.limits import Limits
+from workers.cli import main
+from workers.commands.ingest import read_events
+from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
+from workers.simulation import time_skipping_server
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "ingest-api-token"
+
+TECHCORP = {"name": "TechCorp", "segment": "smb", "primary_contact": {"email": "ana@techcorp.example", "name": "Ana"},
+            "csm": {"email": "sam@vendor.example", "manager": {"email": "lee@vendor.example"}}}
+
+# line numbers of the file: 1 good, 2 blank, 3 not JSON, 4 good, 5 no account, 6 wrong type,
+# 7 undeclared event, 8 good (an event that starts onboarding), 9 a list, 10 good
+LINES = [
+    json.dumps({"id": "tc-1", "account": "techcorp", "at": "2026-01-05T09:00:00Z", "traits": TECHCORP}),
+    "",
+    "{not json",
+    json.dumps({"id": "gx-1", "account": "globex", "traits": {"name": "Globex", "utm_source": "ads"}}),
+    json.dumps({"id": "nx-1", "traits": {"name": "No account"}}),
+    json.dumps({"id": "tc-2", "account": "techcorp", "traits": {"arr": "lots"}}),
+    json.dumps({"id": "tc-3", "account": "techcorp", "event": "signd"}),
+    json.dumps({"id": "tc-4", "account": "techcorp", "at": "2026-01-05T09:00:00Z", "event": "signed"}),
+    "[1, 2]",
+    json.dumps({"id": "gx-2", "account": "globex", "traits": {"segment": "enterprise"}}),
+]
+
+
+@pytest.fixture(scope="module")
+def bundle() -> ir.Bundle:
+    compilation = compile_folder(ROOT / "playbooks")
+    assert compilation.bundle is not None, compilation.render()
+    return compilation.bundle
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    yield opened
+    opened.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _settings() -> Settings:
+    return Settings(api_token=TOKEN, unsubscribe_secret="ingest-secret", public_url="http://api.test")
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """`app` under uvicorn on a free local port, in this event loop; yields its URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@asynccontextmanager
+async def temporal(store: Store, bundle: ir.Bundle) -> AsyncIterator[JourneyStarter]:
+    """The time-skipping server with a worker running the real journeys on `store`."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
+    async with env:
+        task_queue = f"ingest-{uuid.uuid4().hex[:8]}"
+        starter = JourneyStarter(env.client, task_queue, store)
+        context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=CaptureMailer(),
+                                  public_url="http://api.test", extras={"unsubscribe_secret": "ingest-secret"})
+        async with build_worker(env.client, task_queue, load_registry(), context):
+            yield starter
+
+
+async def offline_starter(store: Store) -> JourneyStarter:
+    """A real Temporal client pointed at a port where nothing listens: routing fails."""
+    client = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=DATA_CONVERTER,
+                                  runtime=quiet_runtime())
+    return JourneyStarter(client, "offline", store)
+
+
+async def playbook(*argv: str) -> int:
+    """`playbook ARGV…` run as the command line runs it, off the event loop that serves the API."""
+    return await asyncio.to_thread(main, list(argv))
+
+
+def _file(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+async def test_bad_lines_are_reported_with_their_file_line_numbers_and_the_good_ones_stored_and_a_rerun_counts_duplicates(  # noqa: E501
+        store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _file(tmp_path, LINES)
+    async with temporal(store, bundle) as starter:
+        app = create_app(_settings(), store, bundle, starter)
+        async with served(app) as url:
+            first = await playbook("ingest", str(path), "--batch", "2", "--url", url, "--token", TOKEN)
+            first_out = capsys.readouterr()
+            again = await playbook("ingest", str(path), "--batch", "3", "--url", url, "--token", TOKEN)
+            again_out = capsys.readouterr()
+    assert (first, again) == (1, 1)
+    rejected = first_out.err.splitlines()
+    assert [line.split(": ", 1)[0] for line in rejected] == [f"{path}:{n}" for n in (3, 5, 6, 7, 9)]
+    assert rejected[0].startswith(f"{path}:3: not JSON")
+    assert "account" in rejected[1]
+    assert "arr" in rejected[2]
+    assert "did you mean 'signed'" in rejected[3]
+    assert rejected[4] == f"{path}:9: expected a JSON object, got a list"
+    assert first_out.out.startswith(f"{path}: 9 lines sent in ")
+    assert first_out.out.endswith(": 4 accepted, 0 duplicates, 5 rejected\n")
+    assert again_out.err.splitlines() == rejected
+    assert again_out.out.endswith(": 0 accepted, 4 duplicates, 5 rejected\n")
+    assert store.current_fields("globex") == {"name": "Globex", "utm_source": "ads", "segment": "enterprise"}
+    assert store.current_fields("techcorp")["segment"] == "smb"
+    signed = [name for name, _, _ in store.events_until("techcorp", datetime.now(UTC))]
+    assert signed == ["signed"]
+    assert store.unrouted(limit=10) == []  # every stored change reached the journeys
+
+
+async def test_a_file_of_good_lines_exits_zero(
+        store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _file(tmp_path, [LINES[3], LINES[9]])
+    async with temporal(store, bundle) as starter, served(create_app(_settings(), store, bundle, starter)) as url:
+        status = await playbook("ingest", str(path), "--url", url, "--token", TOKEN)
+    captured = capsys.readouterr()
+    assert (status, captured.err) == (0, "")
+    assert captured.out.endswith(": 2 accepted, 0 duplicates, 0 rejected\n")
+
+
+async def test_a_paused_engine_is_waited_out_and_the_batch_sent_again(
+        store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _file(tmp_path, [LINES[0], LINES[7]])
+    starter = await offline_starter(store)
+    app = create_app(_settings(), store, bundle, starter, Limits(routing_timeout_seconds=1))
+    async with served(app) as url:
+        ingest = asyncio.create_task(playbook("ingest", str(path), "--retry-wait", "0.2", "--url", url,
+                                              "--token", TOKEN))
+        while not store.account_ids():  # the first attempt stored the batch (and answers 503)
+            await asyncio.sleep(0.05)
+        async with temporal(store, bundle) as running:
+            starter.client, starter.task_queue = running.client, running.task_queue  # Temporal is back
+            status = await asyncio.wait_for(ingest, 60)
+    captured = capsys.readouterr()
+    assert status == 0
+    assert "the engine stored the batch but cannot route it yet" in captured.err
+    assert captured.out.endswith(": 2 accepted, 0 duplicates, 0 rejected\n")
+    assert store.unrouted(limit=10) == []  # routed once Temporal was back
+
+
+async def test_when_the_retries_run_out_it_says_the_events_are_stored_and_to_run_it_again(
+        store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _file(tmp_path, [LINES[0], LINES[7]])
+    app = create_app(_settings(), store, bundle, await offline_starter(store), Limits(routing_timeout_seconds=1))
+    async with served(app) as url:
+        status = await playbook("ingest", str(path), "--retries", "0", "--url", url, "--token", TOKEN)
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.err.startswith(f"playbook ingest: the engine at {url} stored the request but cannot route it")
+    assert captured.err.endswith("Run the same command again later: it is safe\n")
+    assert store.current_fields("techcorp")["name"] == "TechCorp"
+
+
+async def test_with_no_engine_listening_it_says_to_start_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    status = await playbook("ingest", str(_file(tmp_path, LINES)), "--url", url)
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.err == f"playbook ingest: no engine at {url}: start it with `playbook dev`\n"
+
+
+async def test_a_missing_token_names_the_setting(
+        store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PLAYBOOK_API_TOKEN", raising=False)
+    app = create_app(_settings(), store, bundle, await offline_starter(store))
+    async with served(app) as url:
+        status = await playbook("ingest", str(_file(tmp_path, LINES)), "--url", url)
+    assert status == 1
+    assert "PLAYBOOK_API_TOKEN" in capsys.readouterr().err
+    assert store.account_ids() == []
+
+
+def test_a_missing_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ingest", str(tmp_path / "nope.jsonl")]) == 2
+    assert capsys.readouterr().err == f"playbook: no such file: {tmp_path / 'nope.jsonl'}\n"
+
+
+def _numbers(entries: list[Any]) -> list[tuple[int, bool]]:
+    return [(e.line, False) if isinstance(e, Rejection) else (e[0], True) for e in entries]
+
+
+def test_lines_are_split_on_newlines_only_so_numbers_match_the_file() -> None:
+    text = '{"account": "a", "traits": {"note": "one\u2028two\x85three"}}\r\n\n{"account": "b"}\nnope\n'
+    assert _numbers(read_events(text)) == [(1, True), (3, True), (4, False)]
+
+
+def test_a_file_that_is_one_json_array_is_read_as_its_objects() -> None:
+    text = '[\n  {"account": "a"},\n  {"account": "b"},\n  3\n]\n'
+    assert _numbers(read_events(text)) == [(2, True), (3, True), (4, False)]
