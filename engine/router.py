@@ -160,6 +160,11 @@ class Router:
             state = truthy(value)
         if state != before:
             self.store.set_condition(snap.account, key, state, snap.at)
+        if state is True and before is True:
+            # Routing this same change again (its first routing stopped before the journey
+            # started): the edge it set is still its own, so it fires again; admission and the
+            # journey's workflow id keep that from starting a second journey.
+            return self.store.condition_since(snap.account, key) == snap.at
         return state is True and before is not True
 
     def _signal(self, change: Change, routes_event: bool, result: RouteResult) -> None:

@@ -70,6 +70,14 @@ class ScoreSection(StoreSection):
             value = conn.execute(query).scalar()
         return None if value is None else bool(value)
 
+    def condition_since(self, account: str, key: str) -> datetime | None:
+        """When the condition's stored value was last set (None: never evaluated)."""
+        query = select(condition_state.c.at).where(
+            condition_state.c.account == account, condition_state.c.key == key
+        )
+        with self._db.read() as conn:
+            return conn.execute(query).scalar()
+
     def set_condition(self, account: str, key: str, value: bool | None, at: datetime) -> None:
         with self._db.write(account) as conn:
             upsert(conn, condition_state, {"account": account, "key": key, "value": value, "at": to_utc(at)},

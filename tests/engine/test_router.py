@@ -363,8 +363,9 @@ def test_routing_a_change_twice_starts_and_logs_once(feed: Feed, store: Store, r
     first = router.route(change)
     assert sorted(started(first)) == ["expansion_seats", "health_red"]
     assert len(actions(first, "score")) == 1
-    again = router.route(change)
-    assert again.intents == [] and again.actions == []
+    again = router.route(change)  # e.g. the first routing stopped before its journeys started
+    assert again.actions == []  # nothing is logged twice
+    assert sorted(started(again)) == ["expansion_seats", "health_red"]  # the starts are offered again
     signed = feed.change(T0 + DAY, event="signed")
     assert len(actions(router.route(signed), "decided")) == 1
     assert router.route(signed).actions == []
@@ -452,6 +453,22 @@ def test_rescore_records_a_score_whose_history_is_behind_and_fires_its_band_edge
     result = router.rescore("acme", T0 + DAY, only="health")
     assert [(a.at, a.data["band"]) for a in result.actions] == [(T0 + DAY, "red")]
     assert started(result) == ["health_red"]
-    assert router.rescore("acme", T0 + DAY, only="health") == RouteResult()
+    again = router.rescore("acme", T0 + DAY, only="health")
+    assert again.actions == [] and started(again) == ["health_red"]  # the same edge, offered again
     assert router.rescore("acme", T0 + 2 * DAY) == RouteResult()
     assert router.rescore("acme", T0 + 2 * DAY, only="fit") == RouteResult()
+
+
+
+def test_routing_the_same_change_again_fires_its_edge_again_but_a_later_change_does_not(
+    store: Store, router: Router
+) -> None:
+    change = store.add_change("acme", T0, event=None, data={}, event_id=None,
+                              traits={"seats_used": 90, "seats_licensed": 100})
+    assert change is not None
+    assert started(router.route(change)) == ["expansion_seats"]
+    again = starts(router.route(change))  # the first routing stopped before the journey started
+    later = store.add_change("acme", T0 + DAY, event=None, data={}, event_id=None, traits={"seats_used": 95})
+    assert later is not None
+    assert [start.entry_at for start in again] == [T0]
+    assert started(router.route(later)) == []
