@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -17,11 +18,12 @@ from urllib.parse import urlencode
 from activities.context import ActivityContext, OutgoingMail
 from activities.rendering import RenderError, render_block, template_context
 from activities.smtp_mailer import PermanentDeliveryError
-from engine.records import ActionRecord
+from dsl import ir
+from engine.records import ActionRecord, Snapshot
 from engine.snapshots import build_snapshot
 from engine.workflows.messages import EmailParams
 
-__all__ = ["send_message", "unsubscribe_token"]
+__all__ = ["ComposedMessage", "NoRecipient", "compose_message", "send_message", "unsubscribe_token"]
 
 
 def unsubscribe_token(secret: str, email: str) -> str:
@@ -39,29 +41,69 @@ def _recipient(fields: dict[str, Any], path: list[str]) -> dict[str, Any] | None
     return None
 
 
-async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
-    snap = build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
+@dataclass(frozen=True)
+class ComposedMessage:
+    """A message rendered for one account, exactly as `send_message` records and delivers it."""
+
+    channel: str
+    template: str
+    to: str | None  # the recipient's address (emails only)
+    to_name: str
+    subject: str
+    text: str
+    html: str | None
+    unsubscribe_url: str | None
+
+
+@dataclass(frozen=True)
+class NoRecipient:
+    """An email whose contact field has no address: it is suppressed, not rendered."""
+
+    reason: str
+
+
+def compose_message(
+    bundle: ir.Bundle, snap: Snapshot, template: ir.Template, *, channel: str, to: list[str], playbook: str,
+    playbook_title: str, public_url: str, unsubscribe_secret: str, event: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> ComposedMessage | NoRecipient:
+    """Render `template` for the account of `snap`: the one rendering of every email and in-app
+    message (`send_message` sends it; `playbook preview` shows it). Raises `RenderError`."""
     contact: dict[str, Any] | None = None
     unsubscribe: str | None = None
-    if p.channel == "email":
-        contact = _recipient(snap.fields, p.to)
+    if channel == "email":
+        contact = _recipient(snap.fields, to)
         if contact is None:
-            return _suppressed(ctx, p, f"no recipient: {'.'.join(p.to)} has no email address", None)
-        secret = str(ctx.extras.get("unsubscribe_secret", "playbook"))
+            return NoRecipient(f"no recipient: {'.'.join(to)} has no email address")
         email = str(contact["email"])
-        unsubscribe = f"{ctx.public_url}/v1/unsubscribe?" + urlencode(
-            {"email": email, "token": unsubscribe_token(secret, email)})
+        unsubscribe = f"{public_url}/v1/unsubscribe?" + urlencode(
+            {"email": email, "token": unsubscribe_token(unsubscribe_secret, email)})
     else:
         # An in-app message is read by the account's users: its `contact` is the primary contact.
         contact = _recipient(snap.fields, ["primary_contact"]) or {"name": "", "email": None}
-    context = template_context(ctx.bundle, snap, playbook=p.playbook, playbook_title=p.playbook_title,
-                               contact=contact, unsubscribe_url=unsubscribe, event=p.event, data=p.data)
-    subject = render_block(p.template.subject, "subject", context).strip()
+    context = template_context(bundle, snap, playbook=playbook, playbook_title=playbook_title,
+                               contact=contact, unsubscribe_url=unsubscribe, event=event, data=data)
+    subject = render_block(template.subject, "subject", context).strip()
     if "\n" in subject or "\r" in subject:
-        raise RenderError(f"{p.template.name}: the subject holds a line break")
-    text = render_block(p.template.text, "text", context).strip() + "\n"
-    html = render_block(p.template.html, "html", context, html=True) if p.template.html else None
-    to = str(contact["email"]) if contact and p.channel == "email" else ""
+        raise RenderError(f"{template.name}: the subject holds a line break")
+    text = render_block(template.text, "text", context).strip() + "\n"
+    html = render_block(template.html, "html", context, html=True) if template.html else None
+    address = str(contact["email"]) if contact and channel == "email" else ""
+    name = " ".join(str(contact.get("name") or "").split()) if contact else ""  # no line breaks reach a header
+    return ComposedMessage(channel=channel, template=template.name, to=address or None, to_name=name,
+                           subject=subject, text=text, html=html, unsubscribe_url=unsubscribe)
+
+
+async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
+    snap = build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
+    composed = compose_message(
+        ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
+        playbook_title=p.playbook_title, public_url=ctx.public_url,
+        unsubscribe_secret=str(ctx.extras.get("unsubscribe_secret", "playbook")), event=p.event, data=p.data)
+    if isinstance(composed, NoRecipient):
+        return _suppressed(ctx, p, composed.reason, None)
+    to = composed.to or ""
+    subject, text, html = composed.subject, composed.text, composed.html
     status, reason = ctx.store.record_message(
         account=p.account, playbook=p.playbook, channel=p.channel, template=p.template.name, to=to or None,
         subject=subject, text=text, html=html, at=p.at, key=p.key,
@@ -75,10 +117,10 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
         data.update(title=subject)
     ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel,
                                       data=data, key=p.key))
-    if p.channel == "email" and contact is not None and not ctx.store.delivered(p.key):
-        name = " ".join(str(contact.get("name") or "").split())  # no line breaks reach a header
-        await _deliver(ctx, p.key, OutgoingMail(key=p.key, to=to, to_name=name, subject=subject, text=text,
-                                                html=html, unsubscribe_url=unsubscribe, at=p.at))
+    if p.channel == "email" and to and not ctx.store.delivered(p.key):
+        await _deliver(ctx, p.key, OutgoingMail(key=p.key, to=to, to_name=composed.to_name, subject=subject,
+                                                text=text, html=html, unsubscribe_url=composed.unsubscribe_url,
+                                                at=p.at))
     return "sent"
 
 

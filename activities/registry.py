@@ -84,14 +84,15 @@ class Registry:
         return [spec for spec in self if not spec.internal]
 
 
-def load_registry(only: set[str] | None = None) -> Registry:
-    """Every installed activity. `PLAYBOOK_PLUGINS=a,b` (or `only`) limits which plugins load."""
+def load_registry(only: set[str] | None = None, exclude: set[str] | None = None) -> Registry:
+    """Every installed activity. `PLAYBOOK_PLUGINS=a,b` (or `only`) limits which plugins load;
+    `exclude` skips entry points (the checker skips `builtin`: the engine's own internal steps)."""
     registry = Registry()
     allowed = only
     if allowed is None and os.environ.get("PLAYBOOK_PLUGINS"):
         allowed = {name.strip() for name in os.environ["PLAYBOOK_PLUGINS"].split(",")} | {"builtin"}
     for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: (p.name != "builtin", p.name)):
-        if allowed is not None and point.name not in allowed:
+        if (allowed is not None and point.name not in allowed) or (exclude and point.name in exclude):
             continue
         try:
             register = point.load()

@@ -4,15 +4,35 @@ Templates are untrusted input. They render in `SandboxedEnvironment` with `Stric
 (a variable the account lacks is an error, never a silent blank), HTML parts autoescaped, and a
 size cap on what a render may produce. The context is built from a snapshot of the account as
 of the step's time (see `dsl/template_context.py` for its shape).
+
+Beyond Jinja2's own sandbox (which keeps `str.format` and `__class__`-style walks away):
+
+- no constant folding at compile time (`optimized=False`): `{{ 'x' * 10**8 }}` would otherwise
+  be built, and written into Python source, while the template compiles;
+- `*` and `**` are bounded before they run: repeating text or a list past the size cap, or a
+  power with thousands of digits, is refused instead of allocated (or computed for hours);
+- what `{{ ... }}`, `|string`, `|format` and `%` print must be data (text, numbers, lists, mappings): a
+  function, class or generator is refused rather than printed as `<function ... at 0x...>`;
+- a render that runs past `MAX_RENDER_SECONDS` while it produces output, or runs out of
+  memory, is a `RenderError` like any other refusal.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, Undefined
+from jinja2.exceptions import SecurityError
+from jinja2.filters import do_format
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import soft_str
 
 from activities.context import ActivityContext
 from dsl import ir
@@ -20,18 +40,85 @@ from engine.records import Snapshot
 from engine.snapshots import build_snapshot
 from engine.workflows.messages import PluginParams
 
-__all__ = ["MAX_RENDERED_CHARS", "RenderError", "render_block", "render_params", "render_text", "template_context"]
+__all__ = ["MAX_POWER_BITS", "MAX_RENDERED_CHARS", "MAX_RENDER_SECONDS", "RenderError", "render_block",
+           "render_params", "render_text", "template_context"]
 
 MAX_RENDERED_CHARS = 512 * 1024
+MAX_RENDER_SECONDS = 5.0
+MAX_POWER_BITS = 64 * 1024  # `a ** b` with an integer result longer than this is refused
+
+# printed as they are; an Undefined raises its own error when printed
+_PRINTABLE = (str, int, float, bool, Decimal, date, datetime, clock_time, timedelta, type(None), Undefined)
 
 
 class RenderError(ValueError):
     """A template could not be rendered for this account (a missing value, a sandbox refusal)."""
 
 
+def _check_printable(value: Any, depth: int = 0) -> None:
+    """Refuse what would print as a Python object (a function, class, generator: its repr)."""
+    if isinstance(value, _PRINTABLE):
+        return
+    if depth < 20 and isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _check_printable(item, depth + 1)
+        return
+    if depth < 20 and isinstance(value, dict):
+        for key, item in value.items():
+            _check_printable(key, depth + 1)
+            _check_printable(item, depth + 1)
+        return
+    raise SecurityError(f"a template may print text, numbers, lists and mappings, not a {type(value).__name__} "
+                        "object")
+
+
+def _printable(value: Any) -> Any:
+    _check_printable(value)
+    return value
+
+
+def _string_filter(value: Any) -> str:
+    _check_printable(value)
+    return soft_str(value)
+
+
+def _format_filter(value: Any, *args: Any, **kwargs: Any) -> str:
+    _check_printable(args)
+    _check_printable(kwargs)
+    return do_format(value, *args, **kwargs)
+
+
+def _sequence_length(value: Any) -> int | None:
+    return len(value) if isinstance(value, str | bytes | list | tuple) else None
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja2's sandbox with `*` and `**` bounded (see the module's docstring)."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "%":
+            if isinstance(left, str):
+                _check_printable(right)
+        elif operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                length = _sequence_length(sequence)
+                if length is not None and isinstance(times, int) and length * times > MAX_RENDERED_CHARS:
+                    raise SecurityError(f"repeating {length:,} items {times:,} times is over the size cap of "
+                                        f"{MAX_RENDERED_CHARS:,}")
+        elif (isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1
+              and right * abs(left).bit_length() > MAX_POWER_BITS):
+            raise SecurityError(f"{left} ** {right} is too large a number")
+        return super().call_binop(context, operator, left, right)
+
+
 @lru_cache(maxsize=4)
 def _environment(autoescape: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape)
+    env = _Sandbox(undefined=StrictUndefined, autoescape=autoescape, finalize=_printable, optimized=False)
+    env.filters["string"] = _string_filter
+    env.filters["format"] = _format_filter
+    return env
 
 
 @lru_cache(maxsize=512)
@@ -39,13 +126,16 @@ def _compile(source: str, autoescape: bool) -> Any:
     return _environment(autoescape).from_string(source)
 
 
-def _bounded(pieces: Any, where: str) -> str:
+def _bounded(pieces: Iterable[str], where: str) -> str:
     out: list[str] = []
     size = 0
+    deadline = time.monotonic() + MAX_RENDER_SECONDS
     for piece in pieces:
         size += len(piece)
         if size > MAX_RENDERED_CHARS:
             raise RenderError(f"{where}: the rendered text exceeds {MAX_RENDERED_CHARS:,} characters")
+        if time.monotonic() > deadline:
+            raise RenderError(f"{where}: rendering took longer than {MAX_RENDER_SECONDS:g} s")
         out.append(piece)
     return "".join(out)
 
@@ -61,8 +151,10 @@ def render_block(part: ir.TemplateText, block: str, context: dict[str, Any], *, 
         return _bounded(render(template.new_context(context)), where)
     except RenderError:
         raise
-    except (TemplateError, ArithmeticError, TypeError, ValueError, AttributeError) as error:
+    except (TemplateError, ArithmeticError, TypeError, ValueError, AttributeError, LookupError) as error:
         raise RenderError(f"{where}: {error}") from error
+    except MemoryError:
+        raise RenderError(f"{where}: the template needs more memory than a message may take") from None
 
 
 def render_text(source: str, context: dict[str, Any], where: str = "text") -> str:
@@ -71,8 +163,10 @@ def render_text(source: str, context: dict[str, Any], where: str = "text") -> st
         return _bounded(_compile(source, False).generate(context), where)
     except RenderError:
         raise
-    except (TemplateError, ArithmeticError, TypeError, ValueError, AttributeError) as error:
+    except (TemplateError, ArithmeticError, TypeError, ValueError, AttributeError, LookupError) as error:
         raise RenderError(f"{where}: {error}") from error
+    except MemoryError:
+        raise RenderError(f"{where}: the template needs more memory than a message may take") from None
 
 
 def template_context(bundle: ir.Bundle, snap: Snapshot, *, playbook: str | None, playbook_title: str = "",

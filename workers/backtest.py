@@ -239,7 +239,11 @@ def materialise_base(base: str, head: Path, into: Path) -> tuple[Path, str]:
         return as_folder, str(as_folder)
     if not head.is_dir():
         raise BacktestError(f"--head: no such folder: {head}")
-    _git(head, "rev-parse", "--show-toplevel")  # "not a git repository" comes out here
+    try:
+        top = Path(_git(head, "rev-parse", "--show-toplevel").decode().strip())
+    except BacktestError as error:
+        raise BacktestError(f"--base: {base!r} is no folder, and {head} is not in a git repository to take a "
+                            f"revision from ({error})") from None
     prefix = _git(head, "rev-parse", "--show-prefix").decode().strip()
     try:
         commit = _git(head, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").decode().strip()
@@ -247,9 +251,10 @@ def materialise_base(base: str, head: Path, into: Path) -> tuple[Path, str]:
         raise BacktestError(f"--base: {base!r} is neither a folder nor a git revision of the repository of "
                             f"{head}") from None
     try:
-        archive = _git(head, "archive", "--format=tar", f"{commit}:{prefix}")
+        _git(top, "cat-file", "-e", f"{commit}:{prefix}")
     except BacktestError:
         raise BacktestError(f"--base: {base} has no folder {prefix.rstrip('/') or '.'}") from None
+    archive = _git(top, "archive", "--format=tar", f"{commit}:{prefix}")
     into.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")

@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "fmt",
     "compile",
     "simulate",
+    "backtest",
     "dev",
     "worker",
     "api",
@@ -39,6 +40,9 @@ COMMANDS: tuple[str, ...] = (
     "accounts",
     "score",
     "log",
+    "why",
+    "stats",
+    "preview",
     "outbox",
     "plugins",
 )

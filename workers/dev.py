@@ -20,7 +20,7 @@ import errno
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -215,12 +215,12 @@ class DevStack:
 
 
 @contextlib.contextmanager
-def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> Iterator[None]:
+def _on_signals(loop: asyncio.AbstractEventLoop, handler: Callable[[], None]) -> Iterator[None]:
     signals = [signal.SIGINT, signal.SIGTERM]
     if hasattr(signal, "SIGHUP"):
         signals.append(signal.SIGHUP)  # the terminal closed
     for sig in signals:
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, handler)
     try:
         yield
     finally:
@@ -229,12 +229,27 @@ def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> It
 
 
 def run_until_interrupted(settings: Settings, *, smtp_sink: bool = True) -> int:
-    """Run the stack until Ctrl-C, SIGTERM or SIGHUP; exit status 1 when it cannot start."""
+    """Run the stack until Ctrl-C, SIGTERM or SIGHUP; exit status 1 when it cannot start.
+
+    A signal while the stack starts cancels the start (whatever already runs is stopped); once
+    it serves, a signal stops it in order.
+    """
 
     async def main() -> None:
-        stop = asyncio.Event()
-        with _stop_on_signals(asyncio.get_running_loop(), stop):
-            await DevStack(settings, smtp_sink=smtp_sink).run(stop)
+        stop, ready = asyncio.Event(), asyncio.Event()
+        running = asyncio.create_task(DevStack(settings, smtp_sink=smtp_sink).run(stop, ready))
+
+        def interrupted() -> None:
+            stop.set()
+            if not ready.is_set():
+                running.cancel()
+
+        with _on_signals(asyncio.get_running_loop(), interrupted):
+            try:
+                await running
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise
 
     try:
         asyncio.run(main())

@@ -133,7 +133,7 @@ def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) 
 def test_an_unexpected_failure_prints_one_line_and_no_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def explode(_: object) -> object:
+    def explode(*_: object, **__: object) -> object:
         raise RuntimeError("disk on fire\nsecond line")
 
     monkeypatch.setattr("workers.commands.check.compile_folder", explode)
@@ -148,7 +148,7 @@ def test_an_unexpected_failure_prints_one_line_and_no_traceback(
 def test_playbook_debug_shows_the_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def explode(_: object) -> object:
+    def explode(*_: object, **__: object) -> object:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr("workers.commands.check.compile_folder", explode)

@@ -26,6 +26,8 @@ from typing import TypeVar
 import httpx
 import pytest
 
+from workers.temporal_server import DevServerError, temporal_cli
+
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-api-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -190,6 +192,10 @@ class DevProcess:
 @pytest.fixture
 def dev_stack(tmp_path: Path) -> Iterator[Callable[..., DevProcess]]:
     """A factory of `DevProcess`es in this test's temporary folder; all killed at teardown."""
+    try:
+        temporal_cli()
+    except DevServerError as error:
+        pytest.skip(str(error))
     made: list[DevProcess] = []
 
     def make(folder: Path = ROOT / "playbooks", extra_args: list[str] | None = None,

@@ -16,7 +16,7 @@ from dsl import ir
 from engine.settings import Settings
 from engine.starter import JourneyStarter
 from engine.store import Store
-from workers.api import accounts, events, log, segment_routes, tasks, unsubscribe
+from workers.api import accounts, events, insight, log, segment_routes, tasks, unsubscribe
 from workers.api.errors import install_error_handlers
 from workers.api.limits import Limits
 from workers.api.routing import Dispatcher
@@ -58,7 +58,7 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
         limits=limits, token=token, unsubscribe_secret=secret,
     )
     install_error_handlers(app)
-    for module in (events, segment_routes, accounts, tasks, log, unsubscribe):
+    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up")

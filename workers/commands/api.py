@@ -72,8 +72,8 @@ def open_store(url: str) -> Store:
         state = "has no schema yet" if found is None else f"is at schema revision {found}"
         raise StartupError(
             f"the database at {where} {state}; this version of playbook needs revision {needed}. "
-            "Bring it up to date first (`playbook worker` and `playbook dev` migrate it when they start), "
-            "then start the API again.")
+            "Bring it up to date first with `playbook migrate` (`playbook dev` migrates its own store "
+            "when it starts), then start the API again.")
     return store
 
 

@@ -29,8 +29,12 @@ def report_failures(registry: Registry) -> None:
 
 
 def installed_catalog() -> PluginCatalog:
-    """The installed plugins' catalog; plugins that fail to load are reported on stderr by name."""
-    registry = load_registry()
+    """The installed plugins' catalog; plugins that fail to load are reported on stderr by name.
+
+    The engine's internal activities (entry point `builtin`) cannot be called with `do`, so they
+    are not loaded here: checking a folder does not pay for importing the engine.
+    """
+    registry = load_registry(exclude={"builtin"})
     report_failures(registry)
     return plugin_catalog(registry)
 

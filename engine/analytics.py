@@ -1,0 +1,271 @@
+"""Per-step analytics of playbooks: `playbook stats` and `GET /v1/playbooks/{id}/stats`.
+
+The counts come from the store in a few SQL aggregates (`engine.step_stats`); this module lays
+them on each playbook's steps and statements as the deployed IR has them, in the playbook's order:
+for every step the journeys that reached it (and the date steps skipped), for every statement
+what it did (emails sent, suppressed by reason, delayed by quiet hours; in-app messages shown;
+tasks opened, completed and the median time to complete; how each `if`, `split` and `wait until`
+went), and for the playbook the journeys that entered, ended (by status and reason) and are
+active now. Paths that journeys of an older version logged and the deployed version no longer
+has are listed apart (`other_paths`), so nothing counted is lost.
+
+With `since`, every count is of what happened at or after that moment (entries, endings, actions,
+tasks opened); `active` is always the state now.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from dsl import ir
+from engine.expression_text import describe, describe_duration
+from engine.step_stats import ActionCount, Counts, TaskCount, read_counts
+
+if TYPE_CHECKING:
+    from engine.store import Store
+
+__all__ = [
+    "PlaybookStats",
+    "StatementStats",
+    "Stats",
+    "StepStats",
+    "describe_statement",
+    "playbook_stats",
+    "statement_path",
+    "walk",
+]
+
+
+class StatementStats(BaseModel):
+    """What one statement did. Only the counts that apply to its kind are set."""
+
+    path: str  # `day 7/0/then/0`
+    statement: str  # `send email first_project to primary_contact`
+    sent: int | None = None  # emails
+    shown: int | None = None  # in-app messages
+    suppressed: dict[str, int] | None = None  # by reason
+    delayed_by_quiet_hours: int | None = None
+    opened: int | None = None  # tasks
+    completed: int | None = None
+    median_hours_to_complete: float | None = None
+    outcomes: dict[str, int] | None = None  # if: ran / skipped; split: cohorts; wait until: how it ended
+    done: int | None = None  # set, update score, do
+    failed: int | None = None  # the effect failed (kind `failed`)
+
+
+class StepStats(BaseModel):
+    step: str  # `day 7`, `60 days before renewal_date`
+    reached: int  # journeys that ran at least one statement of the step
+    skipped: int = 0  # date steps skipped: the date was missing or had passed
+    statements: list[StatementStats]
+
+
+class PlaybookStats(BaseModel):
+    id: str
+    title: str
+    version: str
+    entered: int
+    active: int  # now, whatever `since`
+    completed: int
+    goal_reached: int
+    exited: dict[str, int]  # by reason
+    failed: int
+    not_admitted: int  # triggers refused by the audience
+    already_active: int
+    reentry_blocked: int
+    steps: list[StepStats]
+    other_paths: list[StatementStats] = []  # logged by an older version, absent from this one
+
+
+class Stats(BaseModel):
+    since: datetime | None
+    playbooks: list[PlaybookStats]
+
+
+# --------------------------------------------------------------------------- the IR's statements
+
+
+def walk(body: tuple[ir.Statement, ...], path: str) -> Iterator[tuple[str, ir.Statement]]:
+    """Every statement of a block with its step path, depth first, in the order they run."""
+    for index, statement in enumerate(body):
+        here = f"{path}/{index}"
+        yield here, statement
+        if isinstance(statement, ir.If):
+            yield from walk(statement.then, f"{here}/then")
+            yield from walk(statement.otherwise, f"{here}/else")
+        elif isinstance(statement, ir.Split):
+            for number, arm in enumerate(statement.arms, start=1):
+                yield from walk(arm.body, f"{here}/arm{number}")
+
+
+def describe_statement(statement: ir.Statement) -> str:
+    """The statement as written in the playbook (its first line for an `if` or a `split`)."""
+    if isinstance(statement, ir.SendEmail):
+        return f"send email {statement.template} to {'.'.join(statement.to)}"
+    if isinstance(statement, ir.SendInApp):
+        return f"send in_app {statement.template}"
+    if isinstance(statement, ir.CreateTask):
+        text = f'create task "{statement.title}" for {".".join(statement.owner)}'
+        if statement.due is not None:
+            text += f" due {describe_duration(statement.due)}"
+        return text if statement.priority == "normal" else f"{text} priority {statement.priority}"
+    if isinstance(statement, ir.SetField):
+        return f"set {statement.field} = {describe(statement.value)}"
+    if isinstance(statement, ir.UpdateScore):
+        return f"update score {statement.score}"
+    if isinstance(statement, ir.Do):
+        return f"do {statement.activity}"
+    if isinstance(statement, ir.Wait):
+        return f"wait {describe_duration(statement.duration)}"
+    if isinstance(statement, ir.WaitUntil):
+        alternatives = [f"event {' or event '.join(statement.events)}"] if statement.events else []
+        if statement.task_done:
+            alternatives.append("task done")
+        return f"wait until {' or '.join(alternatives)} or {describe_duration(statement.timeout)}"
+    if isinstance(statement, ir.If):
+        if statement.negated and isinstance(statement.condition, ir.Not):
+            return f"unless {describe(statement.condition.arg)}"
+        return f"if {describe(statement.condition)}"
+    return "split " + " / ".join(f"{arm.percent:g}%" for arm in statement.arms)
+
+
+def statement_path(kind: str, raw: str) -> str:
+    """The statement path of a logged action's key path: decisions and failures carry a suffix."""
+    parts = raw.split("/")
+    if kind == "decided" and len(parts) >= 3:
+        return "/".join(parts[:-2])  # `<path>/<what>/<n>`
+    if kind == "failed" and len(parts) >= 2 and parts[-1] == "failed":
+        return "/".join(parts[:-1])
+    return raw
+
+
+_BRANCH = re.compile(r": (true|false|unknown) \((ran|skipped)\)$")
+
+
+def _outcome(row: ActionCount) -> str | None:
+    detail = row.detail or ""
+    if row.what == "branch":
+        match = _BRANCH.search(detail)
+        if match is None:
+            return detail or None
+        return match.group(2) + (" (unknown)" if match.group(1) == "unknown" else "")
+    if row.what == "wait_ended":
+        return "timed out" if detail.startswith("no ") else detail
+    if row.what == "set_skipped":
+        return "skipped: the value is unknown"
+    return detail or None  # split: `cohort 1 of 2 (50%)`
+
+
+def _add(target: dict[str, int] | None, key: str, count: int) -> dict[str, int]:
+    result = dict(target or {})
+    result[key] = result.get(key, 0) + count
+    return result
+
+
+def _empty(path: str, statement: ir.Statement | None) -> StatementStats:
+    stats = StatementStats(path=path, statement=describe_statement(statement) if statement is not None else "")
+    if isinstance(statement, ir.SendEmail):
+        stats.sent, stats.suppressed, stats.delayed_by_quiet_hours = 0, {}, 0
+    elif isinstance(statement, ir.SendInApp):
+        stats.shown, stats.suppressed = 0, {}
+    elif isinstance(statement, ir.CreateTask):
+        stats.opened, stats.completed = 0, 0
+    elif isinstance(statement, ir.If | ir.Split | ir.WaitUntil):
+        stats.outcomes = {}
+    elif isinstance(statement, ir.SetField | ir.UpdateScore | ir.Do):
+        stats.done = 0
+    return stats
+
+
+def _count(stats: StatementStats, row: ActionCount) -> None:
+    if row.kind == "email":
+        stats.sent = (stats.sent or 0) + row.count
+    elif row.kind == "in_app":
+        stats.shown = (stats.shown or 0) + row.count
+    elif row.kind == "suppressed":
+        stats.suppressed = _add(stats.suppressed, row.reason or "suppressed", row.count)
+    elif row.kind == "task":
+        pass  # counted from the tasks themselves, with their completion
+    elif row.kind == "failed":
+        stats.failed = (stats.failed or 0) + row.count
+    elif row.kind == "decided" and row.what == "quiet_hours":
+        stats.delayed_by_quiet_hours = (stats.delayed_by_quiet_hours or 0) + row.count
+    elif row.kind == "decided":
+        outcome = _outcome(row)
+        if outcome is not None:
+            stats.outcomes = _add(stats.outcomes, outcome, row.count)
+    else:  # set, score, call
+        stats.done = (stats.done or 0) + row.count
+
+
+def _tasks(stats: StatementStats, row: TaskCount) -> None:
+    stats.opened = (stats.opened or 0) + row.opened
+    stats.completed = (stats.completed or 0) + row.completed
+    if row.median_seconds is not None:
+        stats.median_hours_to_complete = round(row.median_seconds / 3600, 2)
+
+
+def _playbook(playbook: ir.Playbook, version: str, counts: Counts) -> PlaybookStats:
+    statements: dict[str, StatementStats] = {}
+    steps: list[tuple[ir.Step, list[str]]] = []
+    for step in playbook.steps:
+        paths = []
+        for path, statement in walk(step.body, step.name):
+            if isinstance(statement, ir.Wait):
+                continue  # a plain wait logs nothing
+            statements[path] = _empty(path, statement)
+            paths.append(path)
+        steps.append((step, paths))
+    others: dict[str, StatementStats] = {}
+    for row in counts.actions:
+        if row.playbook != playbook.id or (row.kind == "decided" and row.what == "step_skipped"):
+            continue
+        path = statement_path(row.kind, row.path)
+        target = statements.get(path) or others.setdefault(path, _empty(path, None))
+        _count(target, row)
+    for task in counts.tasks:
+        if task.playbook == playbook.id:
+            _tasks(statements.get(task.path) or others.setdefault(task.path, _empty(task.path, None)), task)
+    reached = {(r.step, r.skipped): r.journeys for r in counts.reach if r.playbook == playbook.id}
+    ended = [row for row in counts.ended if row.playbook == playbook.id]
+    exited: dict[str, int] = {}
+    for ending in ended:
+        if ending.status == "exited":
+            exited = _add(exited, ending.reason or "", ending.count)
+
+    def total(status: str) -> int:
+        return sum(row.count for row in ended if row.status == status)
+
+    def refused(what: str) -> int:
+        return counts.refusals.get((playbook.id, what), 0)
+
+    return PlaybookStats(
+        id=playbook.id, title=playbook.title, version=version,
+        entered=counts.entered.get(playbook.id, 0), active=counts.active.get(playbook.id, 0),
+        completed=total("completed"), goal_reached=total("goal_reached"), exited=exited, failed=total("failed"),
+        not_admitted=refused("not_admitted"), already_active=refused("already_active"),
+        reentry_blocked=refused("reentry_blocked"),
+        steps=[StepStats(step=step.name, reached=reached.get((step.name, False), 0),
+                         skipped=reached.get((step.name, True), 0),
+                         statements=[statements[path] for path in paths]) for step, paths in steps],
+        other_paths=[others[path] for path in sorted(others)],
+    )
+
+
+def playbook_stats(store: Store, bundle: ir.Bundle, playbook: str | None = None,
+                   since: datetime | None = None) -> Stats:
+    """The stats of one playbook of the bundle (all of them when None), from the store.
+
+    Raises `KeyError` for a playbook the bundle does not have.
+    """
+    if playbook is not None and playbook not in bundle.playbooks:
+        raise KeyError(playbook)
+    chosen = [bundle.playbooks[playbook]] if playbook is not None else [
+        bundle.playbooks[name] for name in sorted(bundle.playbooks)]
+    counts = read_counts(store, [p.id for p in chosen], since)
+    return Stats(since=since, playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts) for p in chosen])
