@@ -60,7 +60,7 @@ class StatementStats(BaseModel):
 
 class StepStats(BaseModel):
     step: str  # `day 7`, `60 days before renewal_date`
-    reached: int  # journeys that ran at least one statement of the step
+    reached: int  # journeys that ran the step (counted on its first statement that logs a line)
     skipped: int = 0  # date steps skipped: the date was missing or had passed
     statements: list[StatementStats]
 
@@ -210,6 +210,33 @@ def _tasks(stats: StatementStats, row: TaskCount) -> None:
         stats.median_hours_to_complete = round(row.median_seconds / 3600, 2)
 
 
+def _first_logged(step: ir.Step) -> str | None:
+    """The path of the step's first statement that logs exactly one line per journey running it.
+
+    A send logs `email`, `in_app` or `suppressed`; a task `task`; an `if` or a `split` its decision;
+    `set` its value or its skip; `do` its call; a `wait until` how it ended (once it ended); any
+    failing effect logs `failed`. A plain `wait` and `update score` log nothing of their own.
+    """
+    for index, statement in enumerate(step.body):
+        if not isinstance(statement, ir.Wait | ir.UpdateScore):
+            return f"{step.name}/{index}"
+    return None
+
+
+def _reached(playbook: ir.Playbook, rows: list[ActionCount]) -> dict[str, tuple[int, int]]:
+    """(journeys that reached, journeys that skipped) per step, counted on each step's first logged
+    statement: one line per journey there, so a sum rather than a count of distinct journeys."""
+    result: dict[str, tuple[int, int]] = {}
+    for step in playbook.steps:
+        first = _first_logged(step)
+        reached = sum(row.count for row in rows if first is not None and statement_path(row.kind, row.path) == first
+                      and not (row.kind == "decided" and row.what == "quiet_hours"))
+        skipped = sum(row.count for row in rows if row.kind == "decided" and row.what == "step_skipped"
+                      and statement_path(row.kind, row.path) == step.name)
+        result[step.name] = (reached, skipped)
+    return result
+
+
 def _playbook(playbook: ir.Playbook, version: str, counts: Counts) -> PlaybookStats:
     statements: dict[str, StatementStats] = {}
     steps: list[tuple[ir.Step, list[str]]] = []
@@ -231,7 +258,7 @@ def _playbook(playbook: ir.Playbook, version: str, counts: Counts) -> PlaybookSt
     for task in counts.tasks:
         if task.playbook == playbook.id:
             _tasks(statements.get(task.path) or others.setdefault(task.path, _empty(task.path, None)), task)
-    reached = {(r.step, r.skipped): r.journeys for r in counts.reach if r.playbook == playbook.id}
+    reached = _reached(playbook, [row for row in counts.actions if row.playbook == playbook.id])
     ended = [row for row in counts.ended if row.playbook == playbook.id]
     exited: dict[str, int] = {}
     for ending in ended:
@@ -250,8 +277,8 @@ def _playbook(playbook: ir.Playbook, version: str, counts: Counts) -> PlaybookSt
         completed=total("completed"), goal_reached=total("goal_reached"), exited=exited, failed=total("failed"),
         not_admitted=refused("not_admitted"), already_active=refused("already_active"),
         reentry_blocked=refused("reentry_blocked"),
-        steps=[StepStats(step=step.name, reached=reached.get((step.name, False), 0),
-                         skipped=reached.get((step.name, True), 0),
+        steps=[StepStats(step=step.name, reached=reached.get(step.name, (0, 0))[0],
+                         skipped=reached.get(step.name, (0, 0))[1],
                          statements=[statements[path] for path in paths]) for step, paths in steps],
         other_paths=[others[path] for path in sorted(others)],
     )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Float, String, and_, case, cast, func, literal, select
+from sqlalchemy import Connection, Float, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.store.schema import actions, journeys, tasks
@@ -28,7 +28,7 @@ from engine.store.types import to_utc
 if TYPE_CHECKING:
     from engine.store import Store
 
-__all__ = ["ActionCount", "JourneyCount", "StepReach", "TaskCount", "read_counts"]
+__all__ = ["ActionCount", "Counts", "JourneyCount", "TaskCount", "read_counts"]
 
 JOURNEY_PREFIX = "journey/"
 
@@ -44,14 +44,6 @@ class ActionCount:
     detail: str | None  # a decision's detail, for the kinds whose detail names an outcome
     reason: str | None  # a suppression's reason
     count: int
-
-
-@dataclass(frozen=True)
-class StepReach:
-    playbook: str
-    step: str  # the root of the path: the step's name
-    skipped: bool  # counted from `step_skipped` decisions
-    journeys: int
 
 
 @dataclass(frozen=True)
@@ -74,7 +66,6 @@ class JourneyCount:
 @dataclass
 class Counts:
     actions: list[ActionCount]
-    reach: list[StepReach]
     tasks: list[TaskCount]
     entered: dict[str, int]
     ended: list[JourneyCount]
@@ -94,6 +85,13 @@ def _position(dialect: str, text: ColumnElement[Any], needle: str) -> ColumnElem
     name = func.strpos if dialect == "postgresql" else func.instr
     result: ColumnElement[int] = name(text, needle)
     return result
+
+
+def _scanned(dialect: str, column: Any) -> Any:
+    """`column` as SQLite's planner cannot use an index on: a filter by playbook reads the table
+    in order rather than looking up most of its rows one by one through the index (6x slower on a
+    playbook that has most of the log)."""
+    return column.concat("") if dialect == "sqlite" else column
 
 
 def _seconds_between(dialect: str, start: Any, end: Any) -> ColumnElement[float]:
@@ -122,34 +120,32 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
     dialect = store.dialect
     start = to_utc(since) if since is not None else None
     data = actions.c.data
-    what = data["what"].as_string()
+    what = case((actions.c.kind == "decided", data["what"].as_string()), else_=literal(None, String))
     action_where: list[Any] = []
     if playbooks is not None:
-        action_where.append(actions.c.playbook.in_(playbooks))
+        action_where.append(_scanned(dialect, actions.c.playbook).in_(playbooks))
     if start is not None:
         action_where.append(actions.c.at >= start)
     outcome_kinds = ("branch", "split", "wait_ended", "set_skipped")
-    keyed = _keyed(
-        dialect, actions.c.key, actions.c.playbook, actions.c.account,
+    # one pass over the log: journey actions with their path, and the admission decisions (no path)
+    journey_key = actions.c.key.like(JOURNEY_PREFIX + "%")
+    rest = func.substr(actions.c.key, func.length(actions.c.playbook) + func.length(actions.c.account) + 11)
+    logged = select(
+        actions.c.playbook.label("playbook"),
         actions.c.kind.label("kind"),
         what.label("what"),
-        case((and_(actions.c.kind == "decided", what.in_(outcome_kinds)), data["detail"].as_string()),
-             else_=literal(None, String)).label("detail"),
-        case((actions.c.kind == "suppressed", data["reason"].as_string()),
-             else_=literal(None, String)).label("reason"),
-        where=action_where,
-    )
-    by_path = (select(keyed.c.playbook, keyed.c.path, keyed.c.kind, keyed.c.what, keyed.c.detail, keyed.c.reason,
+        case((and_(actions.c.kind == "decided", data["what"].as_string().in_(outcome_kinds)),
+              data["detail"].as_string()), else_=literal(None, String)).label("detail"),
+        case((actions.c.kind == "suppressed", data["reason"].as_string()), else_=literal(None, String)).label("reason"),
+        case((journey_key, rest), else_=literal(None, String)).label("rest"),
+    ).where(or_(journey_key, actions.c.key.like("decided/%")), actions.c.playbook.is_not(None),
+            *action_where).subquery()
+    slash = _position(dialect, logged.c.rest, "/")
+    path = func.substr(logged.c.rest, slash + 1).label("path")  # NULL for an admission decision
+    by_path = (select(logged.c.playbook, path, logged.c.kind, logged.c.what, logged.c.detail, logged.c.reason,
                       func.count().label("n"))
-               .where(keyed.c.path.not_in(("enter", "end")))
-               .group_by(keyed.c.playbook, keyed.c.path, keyed.c.kind, keyed.c.what, keyed.c.detail, keyed.c.reason))
-    slash = _position(dialect, keyed.c.path, "/")
-    root = case((slash > 0, func.substr(keyed.c.path, 1, slash - 1)), else_=keyed.c.path).label("root")
-    skipped = case((and_(keyed.c.kind == "decided", keyed.c.what == "step_skipped"), 1), else_=0).label("skipped")
-    reach_rows = (select(keyed.c.playbook, root, skipped, keyed.c.run)
-                  .where(keyed.c.path.not_in(("enter", "end"))).distinct().subquery())
-    reach = (select(reach_rows.c.playbook, reach_rows.c.root, reach_rows.c.skipped, func.count().label("n"))
-             .group_by(reach_rows.c.playbook, reach_rows.c.root, reach_rows.c.skipped))
+               .where(or_(logged.c.rest.is_(None), slash > 0))
+               .group_by(logged.c.playbook, path, logged.c.kind, logged.c.what, logged.c.detail, logged.c.reason))
 
     task_where: list[Any] = []
     if playbooks is not None:
@@ -190,22 +186,18 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         ended = ended.where(journeys.c.ended_at >= start)
     active = (select(journeys.c.playbook, func.count()).where(journeys.c.status == "active", *journey_where)
               .group_by(journeys.c.playbook))
-    refusal_where = [actions.c.kind == "decided", actions.c.key.like("decided/%"), *action_where]
-    refusals = (select(actions.c.playbook, what, func.count()).where(*refusal_where)
-                .group_by(actions.c.playbook, what))
-
     with _reading(store) as conn:
+        rows = conn.execute(by_path).all()
         counts = Counts(
             actions=[ActionCount(playbook=r.playbook, path=r.path, kind=r.kind, what=r.what, detail=r.detail,
-                                 reason=r.reason, count=int(r.n)) for r in conn.execute(by_path)],
-            reach=[StepReach(playbook=r.playbook, step=r.root, skipped=bool(r.skipped), journeys=int(r.n))
-                   for r in conn.execute(reach)],
+                                 reason=r.reason, count=int(r.n))
+                     for r in rows if r.path is not None and r.path not in ("enter", "end")],
             tasks=[],
             entered={str(r[0]): int(r[1]) for r in conn.execute(entered)},
             ended=[JourneyCount(playbook=r[0], status=r[1], reason=r[2], count=int(r[3]))
                    for r in conn.execute(ended)],
             active={str(r[0]): int(r[1]) for r in conn.execute(active)},
-            refusals={(str(r[0]), str(r[1])): int(r[2]) for r in conn.execute(refusals) if r[0] is not None},
+            refusals={(str(r.playbook), str(r.what)): int(r.n) for r in rows if r.path is None and r.kind == "decided"},
         )
         median = {(r.playbook, r.path): float(r.median) for r in conn.execute(medians)}
         counts.tasks = [TaskCount(playbook=r.playbook, path=r.path, opened=int(r.opened), completed=int(r.done or 0),

@@ -36,7 +36,7 @@ from dsl.diagnostics import render_all
 from dsl.project import compile_folder
 from engine.settings import Settings
 from engine.starter import JourneyStarter
-from engine.store import Store
+from engine.store import Store, StoreUnavailable
 from engine.workflows.scheduler import SCHEDULER_ID, SchedulerInput
 from workers.runtime import build_worker
 from workers.smtp_sink import SmtpSink, outbox_folder
@@ -148,7 +148,10 @@ class DevStack:
                 client = await server.start()
             except DevServerError as error:
                 raise DevStackError(str(error)) from error
-            store = Store.open(settings.store_url)
+            try:
+                store = Store.open(settings.store_url)
+            except StoreUnavailable as error:
+                raise DevStackError(str(error)) from error
             if self.smtp_sink:
                 sink.start()
             starter = JourneyStarter(client, settings.task_queue, store)

@@ -21,6 +21,7 @@ from workers.api.errors import install_error_handlers
 from workers.api.limits import Limits
 from workers.api.routing import Dispatcher
 from workers.api.state import ApiState
+from workers.dashboard import install_dashboard
 
 __all__ = ["create_app"]
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     install_error_handlers(app)
     for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe):
         app.include_router(module.router)
+    install_dashboard(app)  # the web pages at `/` (docs/dashboard.md)
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     async def healthz() -> dict[str, object]:
