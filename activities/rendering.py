@@ -7,6 +7,10 @@ of the step's time (see `dsl/template_context.py` for its shape).
 
 Beyond Jinja2's own sandbox (which keeps `str.format` and `__class__`-style walks away):
 
+- the immutable sandbox: a template cannot change the lists and mappings it is given
+  (`account.primary_contact.update({...})` would otherwise change the address a message goes
+  to, which is read from the same snapshot after the render);
+
 - no constant folding at compile time (`optimized=False`): `{{ 'x' * 10**8 }}` would otherwise
   be built, and written into Python source, while the template compiles;
 - `*` and `**` are bounded before they run: repeating text or a list past the size cap, or a
@@ -31,7 +35,7 @@ from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.exceptions import SecurityError
 from jinja2.filters import do_format
 from jinja2.runtime import Context
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from markupsafe import soft_str
 
 from activities.context import ActivityContext
@@ -92,8 +96,8 @@ def _sequence_length(value: Any) -> int | None:
     return len(value) if isinstance(value, str | bytes | list | tuple) else None
 
 
-class _Sandbox(SandboxedEnvironment):
-    """Jinja2's sandbox with `*` and `**` bounded (see the module's docstring)."""
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox (no `.update()`, `.append()`...) with `*`, `**`, `%` bounded."""
 
     intercepted_binops = frozenset({"*", "**", "%"})
 

@@ -532,13 +532,11 @@ class Playbook(_Node):
     templates: tuple[str, ...] = ()  # the templates it uses (part of its version)
 
     def content_hash(self, bundle: Bundle | None = None) -> str:
-        """The version of this playbook: its IR plus the templates it uses."""
+        """The version of this playbook: its IR plus the templates it uses (not where they live)."""
         body = self.model_dump(mode="json", exclude={"path"})
         if bundle is not None:
             body["__templates__"] = {
-                name: bundle.templates[name].model_dump(mode="json")
-                for name in self.templates
-                if name in bundle.templates
+                name: bundle.template_digest(name) for name in self.templates if name in bundle.templates
             }
         text = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -553,6 +551,13 @@ class Bundle(_Node):
     playbooks: dict[str, Playbook] = {}
     templates: dict[str, Template] = {}
     versions: dict[str, str] = {}  # playbook id -> content hash
+
+    def template_digest(self, name: str) -> str:
+        """A template's content, without the path of its file: moving a folder changes no version."""
+        template = self.templates[name]
+        parts = [template.name, template.channel] + [
+            part.source for part in (template.subject, template.text, template.html) if part is not None]
+        return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

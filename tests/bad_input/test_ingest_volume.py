@@ -63,13 +63,14 @@ def _good(i: int) -> dict[str, object]:
         case 2:
             return {"id": f"e-{i}", "account": account, "at": at, "event": "payment_failed", "data": {"amount": i}}
         case _:
-            return {"id": f"e-{i}", "account": account, "at": at, "event": "signed", "traits": {"renewal_date": "2026-12-01"}}
+            return {"id": f"e-{i}", "account": account, "at": at, "event": "signed",
+                    "traits": {"renewal_date": "2026-12-01"}}
 
 
 def _bad(i: int, kind: str) -> str:
     match kind:
         case "json":
-            return '{"id": "b-%d", "account": "acct-1", "event": "login"' % i
+            return f'{{"id": "b-{i}", "account": "acct-1", "event": "login"'  # cut before its closing brace
         case "account":
             return json.dumps({"id": f"b-{i}", "event": "login"})
         case "type":

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from dsl import ir
 from dsl.project import compile_files
 from dsl.templates import load_templates
-from tests.bad_input.conftest import size
+from tests.bad_input.conftest import FULL, size
 
 LIBRARY = Path(__file__).resolve().parents[2] / "playbooks"
 LIBRARY_FILES = sorted(LIBRARY.glob("*.play"))
@@ -40,7 +40,7 @@ TOKENS = (":", "(", ")", "[", "]", ",", "\"", "'", "{{", "}}", "{%", "%}", "#", 
           "\n    ", "\n        ", "playbook", "trigger:", "audience:", "exit:", "day 0:", "if", "unless", "else:",
           "send email", "send in_app", "create task", "for csm", "due 48h", "priority high", "wait 3 days",
           "account fields:", "events:", "metric", "score", "one of", "and", "or", "not", "seen", "-1", "1e309",
-          "99999999999999999999999", "\x00", "\ufeff", "\u2028", "\U0001f600", "ﬁ", "𝔞", "\r")
+          "99999999999999999999999", "\x00", "\ufeff", "\u2028", "\U0001f600", "\ufb01", "\U0001d51e", "\r")
 
 
 @cache
@@ -152,16 +152,17 @@ def _one_mb_of_junk() -> str:
 
 
 CASES = {
-    "blocks nested 1,400 deep": _deep_blocks,
     "parentheses nested 10,000 deep": lambda: _deep_expression("(", ")"),
+    "a 1 MB line": _one_mb_line,
+    "blocks nested 1,400 deep": _deep_blocks,
     "lists nested 10,000 deep": lambda: _deep_expression("[", "]"),
     "1 MB of repeated playbooks": _one_mb_of_library,
-    "a 1 MB line": _one_mb_line,
     "1 MB of tokens in no order": _one_mb_of_junk,
 }
+CI_CASES = ("parentheses nested 10,000 deep", "a 1 MB line")  # each child process costs seconds: CI runs two
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", list(CASES) if FULL else list(CI_CASES))
 def test_playbook_check_answers_hostile_files_in_bounded_time_with_its_own_report(
         case: str, tmp_path: Path) -> None:
     folder = _folder(tmp_path, "hostile.play", CASES[case]())

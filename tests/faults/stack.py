@@ -98,6 +98,7 @@ class Relay:
     port: int = field(default_factory=free_port)
     reply: Reply = Reply.ACCEPT  # to every connection once `script` is used up
     script: list[Reply] = field(default_factory=list)  # the replies to the next connections, in order
+    rules: dict[str, Reply] = field(default_factory=dict)  # by recipient: overrides the above after RCPT
     messages: list[Received] = field(default_factory=list)
     connections: list[Connection] = field(default_factory=list)
     held: threading.Event = field(default_factory=threading.Event)  # set when a HOLD message is kept
@@ -181,6 +182,7 @@ class Relay:
                 elif verb == "DATA":
                     await say("354 end with <CRLF>.<CRLF>")
                     content = await self._content(reader)
+                    reply = next((self.rules[r] for r in recipients if r in self.rules), reply)
                     if reply is Reply.REJECT:
                         await say("550 5.7.1 relay.test refuses this message for good")
                         continue

@@ -1,0 +1,301 @@
+"""The dashboard in a real browser (Debian's Chromium driven by Playwright) against a live stack.
+
+The stack is the product's own parts on one machine: a SQLite store, Temporal's time-skipping
+test server with a worker running the real journeys, the SMTP sink the worker's mailer sends
+to, and the API app (with its dashboard) served by uvicorn on a free port, all on a thread of
+their own. The test sends a few events over HTTP (one account falls to red), signs in, sees the
+red account at the top, opens it and its score chart, completes its task on the board and sees
+it leave the list, and opens the playbook and outbox pages. Every page is saved as a screenshot
+under `$PLAYBOOK_DASHBOARD_SCREENSHOTS` (CI keeps it as an artifact) or the test's tmp_path.
+
+No browser download ever happens: Playwright launches /usr/bin/chromium (`.ci/chromium.sh`
+installs it). Without it the test is skipped, except in CI (`CI=true`), where it fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import uvicorn
+from temporalio.testing import WorkflowEnvironment
+
+from activities.context import ActivityContext
+from activities.registry import load_registry
+from activities.smtp_mailer import SmtpMailer
+from dsl import ir
+from engine.settings import Settings
+from engine.starter import JourneyStarter
+from engine.store import Store
+from tests.api.conftest import UNSUBSCRIBE_SECRET
+from workers.api import create_app
+from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
+from workers.simulation import time_skipping_server
+from workers.smtp_sink import SmtpSink, outbox_folder
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS_VARIABLE = "PLAYBOOK_DASHBOARD_SCREENSHOTS"
+TOKEN = "browser-test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+START_SECONDS = 180.0  # the time-skipping server and a worker on a loaded 2-core machine
+WAIT_SECONDS = 90.0
+PAGE_TIMEOUT_MS = 60_000
+
+T = TypeVar("T")
+
+
+def _browser_or_skip() -> None:
+    """Skip without a browser, with the reason; in CI a missing browser fails the test instead."""
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"no Chromium at {CHROMIUM}: run `bash .ci/chromium.sh` (Debian's chromium from apt)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "the playwright package is missing: pip install -e '.[dev]'"
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI must run the browser test: {reason}")
+    pytest.skip(reason)
+
+
+def _screenshots(tmp_path: Path) -> Path:
+    folder = Path(os.environ[SCREENSHOTS_VARIABLE]) if os.environ.get(SCREENSHOTS_VARIABLE) else tmp_path / "shots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _daytime_zone(now: datetime) -> str:
+    """An `Etc/GMT±N` zone where it is about noon now, so no email waits for quiet hours to end."""
+    offset = (12 - now.hour + 12) % 24 - 12  # -12 to 11 hours
+    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # POSIX signs
+
+
+def _events(now: datetime) -> list[dict[str, Any]]:
+    """Initech slides from yellow (56, then 69) to red (27); TechCorp signs and is green; Globex is unscored."""
+    csm = {"email": "sam@vendor.example", "name": "Sam Rivera",
+           "manager": {"email": "lee@vendor.example", "name": "Lee Chen"}}
+    initech = {"name": "Initech", "segment": "mid_market", "csm": csm,
+               "primary_contact": {"email": "bill@initech.example", "name": "Bill"},
+               "dau_pct": 45, "feature_adoption": 35, "qbr_attended": True, "training_done": True,
+               "responsive": False, "ticket_trend": "stable", "csat": 4, "exec_sponsor": False, "champion": True,
+               "nps": 7, "payments_on_time": True, "expanded_last_12m": False}
+    techcorp = {"name": "TechCorp", "segment": "smb", "timezone": _daytime_zone(now),
+                "csm": {**csm, "email": "priya@vendor.example", "name": "Priya Nair"},
+                "primary_contact": {"email": "ana@techcorp.example", "name": "Ana"},
+                "dau_pct": 80, "feature_adoption": 70, "qbr_attended": True, "training_done": True,
+                "responsive": True, "ticket_trend": "stable", "csat": 4.5, "exec_sponsor": True, "champion": True,
+                "nps": 9, "payments_on_time": True, "expanded_last_12m": True}
+
+    def at(days: float) -> str:
+        return (now - timedelta(days=days)).isoformat()
+
+    return [
+        {"id": "b-1", "account": "initech", "at": at(10), "traits": initech},
+        {"id": "b-2", "account": "initech", "at": at(6), "traits": {"responsive": True}},
+        {"id": "b-3", "account": "globex", "at": at(5), "traits": {"name": "Globex", "segment": "enterprise"}},
+        {"id": "b-4", "account": "techcorp", "at": at(1), "traits": techcorp},
+        {"id": "b-5", "account": "techcorp", "at": at(1), "event": "signed"},
+        {"id": "b-6", "account": "initech", "traits": {"dau_pct": 10, "csat": 2, "champion": False}},
+    ]
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+class LiveStack:
+    """Temporal (time-skipping), a worker and the API served by uvicorn, on a thread of their own."""
+
+    def __init__(self, store: Store, bundle: ir.Bundle, settings: Settings) -> None:
+        self.store, self.bundle, self.settings = store, bundle, settings
+        self.socket = _free_socket()
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+        self.server: uvicorn.Server | None = None
+        self.thread = threading.Thread(target=self._run, name="live-stack", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as error:  # handed to the test's thread, which raises it
+            self.error = error
+        finally:
+            self.ready.set()
+
+    async def _serve(self) -> None:
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
+        async with env:
+            task_queue = f"dashboard-{uuid.uuid4().hex[:8]}"
+            starter = JourneyStarter(env.client, task_queue, self.store)
+            context = ActivityContext(store=self.store, bundle=self.bundle, starter=starter,
+                                      mailer=SmtpMailer(self.settings), public_url=self.url,
+                                      extras={"unsubscribe_secret": UNSUBSCRIBE_SECRET})
+            async with build_worker(env.client, task_queue, load_registry(), context):
+                app = create_app(self.settings, self.store, self.bundle, starter)
+                self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+                serving = asyncio.create_task(self.server.serve(sockets=[self.socket]))
+                while not self.server.started and not serving.done():
+                    await asyncio.sleep(0.05)
+                self.ready.set()
+                await serving
+
+    def __enter__(self) -> LiveStack:
+        self.thread.start()
+        if not self.ready.wait(START_SECONDS):
+            raise AssertionError(f"the stack did not start within {START_SECONDS:g} s")
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+        self.thread.join(60)
+        self.socket.close()
+        if self.error is not None:
+            raise self.error
+        assert not self.thread.is_alive(), "the stack did not stop"
+
+
+def _until(what: str, probe: Callable[[], T | None], seconds: float = WAIT_SECONDS) -> T:
+    deadline = time.monotonic() + seconds
+    while True:
+        found = probe()
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds:g} s")
+        time.sleep(0.25)
+
+
+@pytest.fixture
+def live(store: Store, bundle: ir.Bundle, tmp_path: Path) -> Iterator[tuple[LiveStack, SmtpSink]]:
+    _browser_or_skip()
+    sink = SmtpSink(outbox_folder(tmp_path / "state"), "127.0.0.1", 0)
+    sink.start()
+    try:
+        settings = Settings(api_token=TOKEN, unsubscribe_secret=UNSUBSCRIBE_SECRET, state_dir=tmp_path / "state",
+                            smtp_host="127.0.0.1", smtp_port=sink.port)
+        with LiveStack(store, bundle, settings) as stack:
+            yield stack, sink
+    finally:
+        sink.stop()
+
+
+def test_a_csm_signs_in_sees_the_red_account_first_and_completes_its_task_on_the_board(
+        live: tuple[LiveStack, SmtpSink], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    stack, sink = live
+    shots = _screenshots(tmp_path)
+    api = httpx.Client(base_url=stack.url, headers=AUTH, timeout=60)
+    with api:
+        sent = api.post("/v1/events", json=_events(datetime.now(UTC)))
+        assert sent.status_code == 202, sent.text
+        assert sent.json()["rejected"] == []
+
+        def outreach() -> dict[str, Any] | None:
+            tasks = api.get("/v1/tasks", params={"account": "initech", "status": "open"}).json()
+            return next((t for t in tasks if t["title"] == "Outreach: Initech"), None)
+
+        task = _until("the red account's outreach task", outreach)
+        _until("the welcome email in the sink", lambda: sink.messages() or None)
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.set_default_timeout(PAGE_TIMEOUT_MS)
+
+                page.goto(stack.url + "/")
+                expect(page.locator("h1")).to_have_text("Sign in")
+                page.screenshot(path=str(shots / "01-sign-in.png"), full_page=True)
+                page.fill("#token", "not-the-token")
+                page.click("button[type=submit]")
+                expect(page.locator(".error")).to_contain_text("not the API token")
+                page.fill("#token", TOKEN)
+                page.click("button[type=submit]")
+
+                page.wait_for_url(stack.url + "/")
+                groups = page.locator("section.band-group")
+                expect(groups.first).to_have_attribute("id", "band-red")
+                first = groups.first.locator("tr.account").first
+                expect(first).to_have_attribute("data-account", "initech")
+                expect(first.locator("td.score")).to_have_text("27")
+                expect(first.locator(".trend.down")).to_be_visible()
+                expect(page.locator('tr.account[data-account="globex"]')).to_be_visible()
+                page.screenshot(path=str(shots / "02-accounts.png"), full_page=True)
+
+                first.get_by_role("link", name="Initech").click()
+                page.wait_for_url(stack.url + "/accounts/initech")
+                chart = page.locator('svg.score-chart[data-score="health"]')
+                expect(chart).to_be_visible()
+                expect(chart.locator("circle.point")).to_have_count(3)
+                expect(chart.locator("polyline.line")).to_have_count(1)
+                expect(page.locator("table.breakdown")).to_contain_text("product_usage")
+                expect(page.locator("table.journeys")).to_contain_text("health_red")
+                expect(page.locator("table.timeline")).to_contain_text("Outreach: Initech")
+                page.screenshot(path=str(shots / "03-account.png"), full_page=True)
+
+                page.goto(stack.url + "/accounts/globex")
+                expect(page.locator(".missing")).to_contain_text("feature_adoption")
+                page.screenshot(path=str(shots / "04-unscored-account.png"), full_page=True)
+
+                page.get_by_role("link", name="Tasks").click()
+                page.wait_for_url(stack.url + "/tasks")
+                card = page.locator(f'li.card[data-task="{task["id"]}"]')
+                expect(card).to_contain_text("Outreach: Initech")
+                expect(page.locator("li.card.overdue").first).to_contain_text("Check-in: Initech")
+                page.screenshot(path=str(shots / "05-tasks.png"), full_page=True)
+                card.get_by_role("button", name="Complete").click()
+                page.wait_for_url(stack.url + "/tasks")
+                expect(card).to_have_count(0)
+                expect(page.locator("li.card").first).to_be_visible()  # the other tasks stay
+                page.screenshot(path=str(shots / "06-tasks-after-completing.png"), full_page=True)
+
+                page.get_by_role("link", name="Playbooks").click()
+                page.get_by_role("link", name="health_red", exact=True).click()
+                page.wait_for_url(stack.url + "/playbooks/health_red")
+                expect(page.locator('tr.step[data-step="entry"] td.reached')).to_have_text("1")
+                page.screenshot(path=str(shots / "07-playbook.png"), full_page=True)
+
+                page.get_by_role("link", name="Outbox").click()
+                page.wait_for_url(stack.url + "/outbox")
+                expect(page.locator("table.outbox")).to_contain_text("ana@techcorp.example")
+                page.screenshot(path=str(shots / "08-outbox.png"), full_page=True)
+            finally:
+                browser.close()
+
+        done = api.get("/v1/tasks", params={"account": "initech"}).json()
+        assert next(t for t in done if t["id"] == task["id"])["status"] == "done"
+
+        def journey_ended() -> list[dict[str, Any]] | None:
+            log = api.get("/v1/log", params={"account": "initech", "playbook": "health_red"},
+                          headers={"Accept": "application/json"}).json()
+            return log if any(line["kind"] == "completed" for line in log) else None
+
+        log = _until("the red journey hearing the task done", journey_ended)
+    assert not any(line["kind"] == "task" and "Escalation" in str(line.get("title")) for line in log)
+    assert sorted(path.name for path in shots.glob("*.png")) == [
+        "01-sign-in.png", "02-accounts.png", "03-account.png", "04-unscored-account.png", "05-tasks.png",
+        "06-tasks-after-completing.png", "07-playbook.png", "08-outbox.png"]
