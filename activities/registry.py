@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib.metadata import entry_points
 from typing import Any
@@ -82,6 +82,21 @@ class Registry:
     def plugins(self) -> list[ActivitySpec]:
         """The activities a playbook may call with `do`."""
         return [spec for spec in self if not spec.internal]
+
+    def dry(self) -> Registry:
+        """This registry with every plugin activity replaced by one that does nothing.
+
+        Simulations and backtests run on it: the engine still logs each `call` (activity and
+        rendered params), but no request leaves the machine.
+        """
+
+        async def recorded(_params: Any, _call: Any) -> None:
+            return None
+
+        dry = Registry(errors=list(self.errors))
+        for spec in self.specs.values():
+            dry.add(spec if spec.internal else replace(spec, fn=recorded, permanent_errors=()))
+        return dry
 
 
 def load_registry(only: set[str] | None = None, exclude: set[str] | None = None) -> Registry:

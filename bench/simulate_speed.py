@@ -37,6 +37,7 @@ from activities.registry import Registry, load_registry  # noqa: E402
 from dsl.project import compile_folder  # noqa: E402
 
 GOAL_SECONDS = 120.0
+TIMELINE_ACTIVITIES = ("timeline.", "triggers.")  # the activities the timeline workflow calls
 
 
 @dataclasses.dataclass
@@ -56,8 +57,9 @@ class Spans:
         return {name: (int(n), s) for name, (n, s) in totals.items()}
 
     def timeline_gaps(self) -> list[float]:
-        """Time between one timeline activity's end and the next one's start."""
-        runs = sorted((r for r in self.runs if r[0].startswith("timeline.")), key=lambda r: r[1])
+        """Time between the end of one activity of the timeline workflow (`timeline.*`, `triggers.*`)
+        and the start of its next: the round trips through the server and the worker."""
+        runs = sorted((r for r in self.runs if r[0].startswith(TIMELINE_ACTIVITIES)), key=lambda r: r[1])
         return [b[1] - a[2] for a, b in zip(runs, runs[1:], strict=False)]
 
 

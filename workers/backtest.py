@@ -15,14 +15,11 @@ sink.
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import json
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,25 +31,17 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from temporalio.testing import WorkflowEnvironment
 
-from activities.context import ActivityContext, CaptureMailer, PluginCall
-from activities.registry import Registry, load_registry
 from dsl import ir
 from engine.records import ActionRecord, Rejection
-from engine.starter import JourneyStarter
-from engine.store import Store
 from engine.store.schema import events, tasks
-from engine.workflows.timeline import TimelineInput
-from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
-from workers.simulation import TimelineError, load_timeline, time_skipping_server
+from workers.simulation import TimelineError, simulate
 
 __all__ = [
     "BacktestError",
     "History",
     "Replay",
     "Window",
-    "dry_registry",
     "materialise_base",
     "read_history",
     "read_only_engine",
@@ -275,61 +264,16 @@ class Replay:
     rejected: list[Rejection]
 
 
-def dry_registry(registry: Registry) -> Registry:
-    """`registry` with every plugin activity replaced by one that does nothing.
-
-    The engine still logs each `call` (activity and rendered params); no request leaves.
-    """
-
-    async def recorded(_params: Any, _call: PluginCall) -> None:
-        return None
-
-    dry = Registry(errors=list(registry.errors))
-    for spec in registry.specs.values():
-        dry.add(spec if spec.internal else dataclasses.replace(spec, fn=recorded, permanent_errors=()))
-    return dry
-
-
-async def _settle(context: ActivityContext, quiet_checks: int = 3) -> None:
-    quiet = 0
-    for _ in range(400):
-        await asyncio.sleep(0.05)
-        quiet = quiet + 1 if context.in_flight == 0 else 0
-        if quiet >= quiet_checks:
-            return
-
-
 async def replay(bundle: ir.Bundle, timeline: Path, *, start: datetime, end: datetime,
                  state_dir: Path | None = None) -> Replay:
     """Run `timeline` on `bundle` from `start` to `end`, on a temporary store, sending nothing."""
+    days = max((end - start).total_seconds() / 86400, 1 / 24)
     try:
-        feed, begin = load_timeline(timeline, bundle.model, start)
+        result = await simulate(bundle, timeline, start=start, days=days, state_dir=state_dir)
     except TimelineError as error:
         raise BacktestError(str(error)) from error
-    days = max((end - begin).total_seconds() / 86400, 1 / 24)
-    with tempfile.TemporaryDirectory(prefix="playbook-backtest-", dir=state_dir) as folder:
-        store = Store.open(f"sqlite:///{Path(folder) / 'store.db'}")
-        try:
-            env = await WorkflowEnvironment.start_time_skipping(
-                data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(),
-                runtime=quiet_runtime())
-            async with env:
-                task_queue = f"backtest-{uuid.uuid4().hex[:8]}"
-                context = ActivityContext(store=store, bundle=bundle,
-                                          starter=JourneyStarter(env.client, task_queue, store),
-                                          mailer=CaptureMailer(), extras={"timeline": feed})
-                async with build_worker(env.client, task_queue, dry_registry(load_registry()), context,
-                                        max_concurrent_activities=8):
-                    await env.client.execute_workflow(
-                        "timeline", TimelineInput(start=begin, end=end, event_times=sorted(set(feed.times()))),
-                        id=f"timeline/{task_queue}", task_queue=task_queue,
-                        execution_timeout=timedelta(days=days + 400))
-                    await _settle(context)
-            actions = [action for action in store.actions() if action.at < end]
-        finally:
-            store.close()
-    return Replay(bundle=bundle, start=begin, end=end, actions=actions,
-                  rejected=sorted(feed.rejected, key=lambda r: r.line))
+    actions = [action for action in result.actions if action.at < end]
+    return Replay(bundle=bundle, start=result.start, end=end, actions=actions, rejected=result.rejected)
 
 
 def replay_window(history: History, window: Window, now: datetime | None = None) -> tuple[datetime, datetime]:

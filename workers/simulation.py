@@ -97,8 +97,13 @@ def load_timeline(path: Path, model: ir.Model, start: datetime | None) -> tuple[
 async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = None,
                    days: float | None = None, state_dir: Path | None = None,
                    keep_histories: bool = False,
-                   deploys: list[tuple[datetime, ir.Bundle]] | None = None) -> Simulation:
-    """Simulate `events` on `bundle`; `deploys` replaces the bundle from a moment on (new versions)."""
+                   deploys: list[tuple[datetime, ir.Bundle]] | None = None,
+                   live_plugins: bool = False) -> Simulation:
+    """Simulate `events` on `bundle`; `deploys` replaces the bundle from a moment on (new versions).
+
+    Plugin activities (`do ...`) are logged as `call` actions but not carried out, unless
+    `live_plugins`: a simulation sends nothing anywhere by default.
+    """
     feed, begin = load_timeline(events, bundle.model, start)
     feed.deploys = sorted(deploys or [], key=lambda deploy: deploy[0])
     if days is None:
@@ -118,7 +123,7 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
                 context = ActivityContext(store=store, bundle=bundle,
                                           starter=JourneyStarter(env.client, task_queue, store),
                                           mailer=mailer, extras={"timeline": feed})
-                registry = load_registry()
+                registry = load_registry() if live_plugins else load_registry().dry()
                 async with build_worker(env.client, task_queue, registry, context,
                                         max_concurrent_activities=8):
                     await env.client.execute_workflow(

@@ -1,15 +1,14 @@
-"""A backtest never calls out: plugin activities are replaced by one that does nothing, and the
+"""A backtest (and a simulation) never calls out: plugin activities are replaced by one that does nothing, and the
 engine's own activities (which write only to the replay's temporary store and mail sink) are kept."""
 
 from __future__ import annotations
 
 from activities.registry import load_registry
-from workers.backtest import dry_registry
 
 
 async def test_plugin_activities_do_nothing_and_engine_activities_are_kept() -> None:
     registry = load_registry()
-    dry = dry_registry(registry)
+    dry = registry.dry()
     assert "webhook.post" in {spec.name for spec in dry.plugins()}
     for spec in dry.plugins():
         # no params, no context: anything that tried to send would fail on them

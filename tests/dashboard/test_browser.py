@@ -283,6 +283,9 @@ def test_a_csm_signs_in_sees_the_red_account_first_and_completes_its_task_on_the
                 page.wait_for_url(stack.url + "/outbox")
                 expect(page.locator("table.outbox")).to_contain_text("ana@techcorp.example")
                 page.screenshot(path=str(shots / "08-outbox.png"), full_page=True)
+                page.locator("table.outbox a").first.click()
+                expect(page.locator("pre.message")).to_contain_text("Ana")
+                page.screenshot(path=str(shots / "09-message.png"), full_page=True)
             finally:
                 browser.close()
 
@@ -298,4 +301,4 @@ def test_a_csm_signs_in_sees_the_red_account_first_and_completes_its_task_on_the
     assert not any(line["kind"] == "task" and "Escalation" in str(line.get("title")) for line in log)
     assert sorted(path.name for path in shots.glob("*.png")) == [
         "01-sign-in.png", "02-accounts.png", "03-account.png", "04-unscored-account.png", "05-tasks.png",
-        "06-tasks-after-completing.png", "07-playbook.png", "08-outbox.png"]
+        "06-tasks-after-completing.png", "07-playbook.png", "08-outbox.png", "09-message.png"]

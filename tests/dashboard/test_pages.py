@@ -198,7 +198,8 @@ async def test_the_playbook_page_counts_the_journeys_reaching_each_step(
         page = (await client.get("/playbooks/smb_onboarding")).text
         unknown = await client.get("/playbooks/nope")
     assert '<a href="/playbooks/smb_onboarding">smb_onboarding</a>' in listing
-    reached = dict(re.findall(r'data-step="([^"]+)"><th scope="row">[^<]+</th><td class="num reached">(\d+)</td>', page))
+    step = r'data-step="([^"]+)"><th scope="row">[^<]+</th><td class="num reached">(\d+)</td>'
+    reached = dict(re.findall(step, page))
     assert reached == {"day 0": "3", "day 3": "2", "day 7": "1", "day 14": "0", "day 21": "0", "day 30": "0"}
     assert "event signed" in page
     assert unknown.status_code == 404
@@ -208,7 +209,8 @@ def _keep(folder: Path, subject: str, body: str) -> SinkMessage:
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{len(list(folder.glob('*.eml'))):04d}.eml"
     (folder / name).write_text(f"From: cs@acme.example\r\nTo: ana@techcorp.example\r\nSubject: {subject}\r\n"
-                               f"Message-ID: <{name}@test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n")
+                               f"Message-ID: <{name}@test>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                               f"\r\n{body}\r\n")
     entry = SinkMessage(received_at=T0, sender="cs@acme.example", to=["ana@techcorp.example"], subject=subject,
                         message_id=f"<{name}@test>", file=name)
     with (folder / INDEX).open("a", encoding="utf-8") as index:

@@ -97,4 +97,4 @@ async def workers(stack: Stack, relay: Relay) -> AsyncIterator[Workers]:
     made = Workers(stack, relay, [])
     yield made
     for worker in made.started:
-        worker.stop()
+        worker.kill()

@@ -100,6 +100,7 @@ class Relay:
     script: list[Reply] = field(default_factory=list)  # the replies to the next connections, in order
     rules: dict[str, Reply] = field(default_factory=dict)  # by recipient: overrides the above after RCPT
     messages: list[Received] = field(default_factory=list)
+    rejected: list[Received] = field(default_factory=list)  # refused with 550
     connections: list[Connection] = field(default_factory=list)
     held: threading.Event = field(default_factory=threading.Event)  # set when a HOLD message is kept
     _loop: asyncio.AbstractEventLoop | None = None
@@ -184,9 +185,10 @@ class Relay:
                     content = await self._content(reader)
                     reply = next((self.rules[r] for r in recipients if r in self.rules), reply)
                     if reply is Reply.REJECT:
+                        self._keep(recipients, content, self.rejected)
                         await say("550 5.7.1 relay.test refuses this message for good")
                         continue
-                    self._keep(recipients, content)
+                    self._keep(recipients, content, self.messages)
                     if reply is Reply.HOLD:
                         self.held.set()
                         await reader.read()  # no answer: wait for the sender to go away
@@ -215,12 +217,12 @@ class Relay:
                 return b"".join(lines)
             lines.append(line[1:] if line.startswith(b"..") else line)
 
-    def _keep(self, recipients: list[str], content: bytes) -> None:
+    def _keep(self, recipients: list[str], content: bytes, into: list[Received]) -> None:
         headers = BytesHeaderParser(policy=default_policy).parsebytes(content)
         message = Received(time.monotonic(), list(recipients), str(headers.get("message-id", "")).strip(),
                            str(headers.get("subject", "")), content)
         with self._lock:
-            self.messages.append(message)
+            into.append(message)
 
 
 # --------------------------------------------------------------------------------- processes
@@ -430,3 +432,19 @@ async def activity_reported(client: Client, workflow_id: str, activity_type: str
             attributes_failed = history_event.activity_task_failed_event_attributes
             done += scheduled.get(attributes_failed.scheduled_event_id) == activity_type
     return done
+
+
+# --------------------------------------------------------------------------------- PostgreSQL
+
+
+def postgres(*args: str) -> str:
+    """`.ci/postgres.sh ARGS`: its standard output (the URL with `--url`)."""
+    done = subprocess.run(["bash", str(ROOT / ".ci" / "postgres.sh"), *args], capture_output=True, text=True,
+                          timeout=180, check=False)
+    assert done.returncode == 0, f".ci/postgres.sh {' '.join(args)} failed:\n{done.stderr[-3000:]}"
+    return done.stdout.strip()
+
+
+async def journeys_started(client: Client, task_queue: str) -> list[str]:
+    """The workflow id of every journey execution ever started on `task_queue` (one per run)."""
+    return [execution.id async for execution in client.list_workflows(f'TaskQueue = "{task_queue}"')]

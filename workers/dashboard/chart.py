@@ -17,6 +17,7 @@ __all__ = ["Chart", "ChartPoint", "score_chart"]
 WIDTH = 640
 HEIGHT = 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 12, 28  # room for the axis labels
+INSET = 10  # the first and last points sit this far inside the plot, so their dots show whole
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,12 @@ def score_chart(model: ir.ScoreModel | None, history: list[tuple[datetime, float
         return chart
     first, last = history[0][0], history[-1][0]
     seconds = (last - first).total_seconds()
-    span_x = chart.plot_right - chart.plot_left
+    span_x = chart.plot_right - chart.plot_left - 2 * INSET
 
     def x_of(at: datetime) -> float:
         if seconds <= 0:
-            return round(chart.plot_left + span_x / 2, 1)
-        return round(chart.plot_left + (at - first).total_seconds() / seconds * span_x, 1)
+            return round(chart.plot_left + INSET + span_x / 2, 1)
+        return round(chart.plot_left + INSET + (at - first).total_seconds() / seconds * span_x, 1)
 
     run: list[str] = []
     for at, value, band_name in history:

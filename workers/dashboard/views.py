@@ -183,7 +183,6 @@ class AccountView:
     fields: list[tuple[str, str]]  # every field, by name
     scores: list[ScoreView]
     journeys: list[JourneyState]
-    next_steps: list[StoryLine]
     timeline: list[StoryLine]  # actions and decisions, newest first
     tasks: list[TaskCard]  # open ones
     timezone: str
@@ -263,13 +262,12 @@ def account_view(store: Store, bundle: ir.Bundle, account: str, now: datetime) -
     primary = primary_score(bundle)
     scores.sort(key=lambda view: view.name != primary)  # the list's score first
     story = tell(store, bundle, account, now=now)
-    lines = [line for line in story.lines if line.kind != "next"]
-    next_steps = sorted((line for line in story.lines if line.kind == "next"), key=lambda line: line.at)
+    lines = [line for line in story.lines if line.kind != "next"]  # what comes next is on each journey
     tasks = sorted((_card(task, {account: name}, now) for task in store.tasks(account=account, status="open")),
                    key=_urgency)
     return AccountView(id=account, name=name, summary=summary,
                        fields=[(key, _shown(value)) for key, value in sorted(fields.items())],
-                       scores=scores, journeys=list(reversed(story.journeys)), next_steps=next_steps,
+                       scores=scores, journeys=list(reversed(story.journeys)),
                        timeline=list(reversed(lines))[:RECENT_LINES], tasks=tasks, timezone=story.timezone)
 
 
