@@ -35,5 +35,5 @@ def compile_with_plugins(folder: Path) -> Compilation:
 async def simulate_folder(folder: Path, events: Path, days: float = 2) -> list[ActionRecord]:
     compilation = compile_with_plugins(folder)
     assert compilation.ok and compilation.bundle is not None, compilation.render()
-    result = await simulate(compilation.bundle, events, days=days)
+    result = await simulate(compilation.bundle, events, days=days, live_plugins=True)
     return result.actions

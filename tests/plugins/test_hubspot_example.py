@@ -79,7 +79,7 @@ def test_simulate_runs_it_against_the_api_and_shows_its_call_action(
         monkeypatch.setenv("HUBSPOT_API_URL", api.url)
         monkeypatch.setenv("HUBSPOT_TOKEN", "pat-test")
         status = main(["simulate", str(SAMPLE / "playbooks"), "--events", str(SAMPLE / "events.jsonl"),
-                       "--days", "3", "--json"])
+                       "--days", "3", "--json", "--live-plugins"])
     assert status == 0
     actions = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     [call] = [a for a in actions if a["kind"] == "call"]

@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         print(summary(compilation), file=sys.stderr)
         return 1
     try:
-        result = asyncio.run(simulate(compilation.bundle, events, start=_start(args.start), days=args.days))
+        result = asyncio.run(simulate(compilation.bundle, events, start=_start(args.start), days=args.days,
+                                      live_plugins=args.live_plugins))
     except TimelineError as error:
         print(f"playbook simulate: {error}", file=sys.stderr)
         return 1
@@ -120,4 +121,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "timeline's length plus a day)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line, as in the action log")
     parser.add_argument("--decisions", action="store_true", help="show the decision log in the table too")
+    parser.add_argument("--live-plugins", action="store_true",
+                        help="really carry out plugin activities (`do ...`); by default they are only logged")
     parser.set_defaults(handler=run)
