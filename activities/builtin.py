@@ -5,16 +5,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 from activities.fields import set_field, update_score
-from activities.journey_ops import end_journey, enter_journey, record_decisions, record_failure, take_snapshot
+from activities.journey_ops import (
+    end_journey,
+    enter_journey,
+    note_agenda,
+    record_decisions,
+    record_failure,
+    take_snapshot,
+)
 from activities.messages import send_message
 from activities.registry import ActivitySpec, Registry
 from activities.rendering import RenderError
 from activities.smtp_mailer import PermanentDeliveryError
 from activities.tasks import OwnerMissing, create_task
 from activities.time_triggers import next_due, run_due
-from activities.timeline_ops import ingest_moment
+from activities.timeline_ops import advance
 from engine.records import Snapshot
 from engine.workflows.messages import (
+    AgendaParams,
     DecisionBatch,
     EmailParams,
     EndParams,
@@ -25,7 +33,7 @@ from engine.workflows.messages import (
     SnapshotParams,
     TaskParams,
 )
-from engine.workflows.timeline import DueParams, IngestAtParams, NextDueParams
+from engine.workflows.timeline import AdvanceParams, DueParams, NextDueParams
 
 __all__ = ["register"]
 
@@ -39,6 +47,7 @@ def register(registry: Registry) -> None:
 
     internal("journey.enter", enter_journey, EnterParams, "Record an account entering a playbook.")
     internal("journey.end", end_journey, EndParams, "Record a journey's end: completed, exited or goal reached.")
+    internal("journey.agenda", note_agenda, AgendaParams, "Note when a simulated journey next acts.")
     internal("journey.snapshot", take_snapshot, SnapshotParams, "Read an account as of a moment.")
     internal("journey.decisions", record_decisions, DecisionBatch, "Log the decisions a journey took.")
     internal("journey.failed", record_failure, FailedParams, "Log a step that failed for good.")
@@ -50,7 +59,8 @@ def register(registry: Registry) -> None:
     internal("field.set", set_field, SetParams, "Set an account field from a playbook.",
              permanent_errors=(ValueError,))
     internal("score.update", update_score, ScoreParams, "Recompute an account's score now.")
-    internal("timeline.ingest", ingest_moment, IngestAtParams, "Ingest a simulation's events of one moment.",
+    internal("timeline.advance", advance, AdvanceParams,
+             "Take a simulation's events and time triggers up to a moment; say what comes next.",
              timeout=timedelta(minutes=10))
     internal("triggers.due", run_due, DueParams, "Fire the time-based triggers due in a window.",
              timeout=timedelta(minutes=10))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from activities.context import ActivityContext
 from engine.records import ActionRecord, Snapshot
 from engine.snapshots import build_snapshot
-from engine.workflows.messages import DecisionBatch, EndParams, EnterParams, FailedParams, SnapshotParams
+from engine.workflows.messages import AgendaParams, DecisionBatch, EndParams, EnterParams, FailedParams, SnapshotParams
 
-__all__ = ["end_journey", "enter_journey", "record_decisions", "record_failure", "take_snapshot"]
+__all__ = ["end_journey", "enter_journey", "note_agenda", "record_decisions", "record_failure", "take_snapshot"]
 
 
 async def enter_journey(p: EnterParams, ctx: ActivityContext) -> None:
@@ -21,6 +21,16 @@ async def end_journey(p: EndParams, ctx: ActivityContext) -> None:
     data = {"reason": p.reason} if p.status in ("exited", "goal_reached") else {}
     ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.status,
                                       data=data, key=p.key))
+
+
+async def note_agenda(p: AgendaParams, ctx: ActivityContext) -> None:
+    agenda = ctx.starter.agenda
+    if agenda is None:
+        return
+    if p.at is None:
+        agenda.pop(p.workflow_id, None)
+    else:
+        agenda[p.workflow_id] = p.at
 
 
 async def take_snapshot(p: SnapshotParams, ctx: ActivityContext) -> Snapshot:

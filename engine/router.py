@@ -19,6 +19,7 @@ are stored, and a trigger whose journey already entered at that time starts noth
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -184,10 +185,11 @@ class Router:
 
     # ------------------------------------------------------------------ time
 
-    def due(self, after: datetime, until: datetime) -> RouteResult:
-        """Start the journeys of time triggers whose instants fall in (after, until]."""
+    def due(self, after: datetime, until: datetime, accounts: Iterable[str] | None = None) -> RouteResult:
+        """Start the journeys of time triggers whose instants fall in (after, until]
+        (for `accounts` only, when given: those a `TimeIndex` says are due)."""
         result = RouteResult()
-        for instant, account, playbook in self.time.firings(after, until):
+        for instant, account, playbook in self.time.firings(after, until, accounts):
             snap = self._snapshot(account, instant)
             self._admit(playbook, snap, instant.isoformat(), result)
         return result

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,12 +42,15 @@ class TimeTriggers:
 
     # ------------------------------------------------------------------ due
 
-    def firings(self, after: datetime, until: datetime) -> list[Firing]:
-        """Every time trigger that fires in (after, until], ordered by instant, account, playbook."""
+    def firings(self, after: datetime, until: datetime, accounts: Iterable[str] | None = None) -> list[Firing]:
+        """Every time trigger that fires in (after, until], ordered by instant, account, playbook.
+
+        `accounts` limits the search to those accounts (see `engine.time_index`); default: all.
+        """
         found: list[Firing] = []
         if until <= after or not self.playbooks:
             return found
-        for account in self.store.account_ids():
+        for account in (self.store.account_ids() if accounts is None else accounts):
             known = [self.store.fields_at(account, after), self.store.fields_at(account, until)]
             for playbook in self.playbooks:
                 trigger = playbook.trigger
@@ -111,12 +115,17 @@ class TimeTriggers:
         if not self.playbooks:
             return None
         for fields in self.store.all_fields().values():
-            tz = account_timezone(fields)
-            for playbook in self.playbooks:
-                instant = _next_instant(playbook.trigger, after, fields, tz)
-                if instant is not None and (best is None or instant < best):
-                    best = instant
+            instant = self.next_for(fields, after)
+            if instant is not None and (best is None or instant < best):
+                best = instant
         return best
+
+    def next_for(self, fields: dict[str, Any], after: datetime) -> datetime | None:
+        """The earliest instant strictly after `after` at which a trigger may fire for these fields."""
+        tz = account_timezone(fields)
+        instants = [instant for playbook in self.playbooks
+                    if (instant := _next_instant(playbook.trigger, after, fields, tz)) is not None]
+        return min(instants, default=None)
 
 
 def _date_instant(trigger: ir.DateTrigger, fields: dict[str, Any]) -> datetime | None:

@@ -27,11 +27,13 @@ log = logging.getLogger(__name__)
 
 
 class JourneyStarter:
-    def __init__(self, client: Client, task_queue: str, store: Store) -> None:
+    def __init__(self, client: Client, task_queue: str, store: Store, *, agenda: bool = False) -> None:
         self.client = client
         self.task_queue = task_queue
         self.store = store
         self.started: list[tuple[str, str]] = []  # (workflow id, run id) of every journey started here
+        # With `agenda` (simulations): when each running journey next acts, as the journeys report it.
+        self.agenda: dict[str, datetime] | None = {} if agenda else None
 
     async def execute(self, bundle: ir.Bundle, intents: list[Intent], clock_offset_seconds: float = 0.0) -> None:
         for intent in intents:
@@ -55,6 +57,7 @@ class JourneyStarter:
             event=intent.event,
             data=intent.data,
             clock_offset_seconds=clock_offset_seconds,
+            report_agenda=self.agenda is not None,
         )
         reuse = (WorkflowIDReusePolicy.REJECT_DUPLICATE if playbook.reentry.mode == "never"
                  else WorkflowIDReusePolicy.ALLOW_DUPLICATE)
@@ -72,7 +75,15 @@ class JourneyStarter:
                 key=f"{workflow_id}/already_active/{intent.entry_at.isoformat()}/{intent.reason}"))
             return False
         self.started.append((workflow_id, handle.result_run_id or ""))
+        if self.agenda is not None:
+            self.agenda[workflow_id] = intent.entry_at
         return True
+
+    def horizon(self) -> datetime | None:
+        """The earliest moment a running journey will act (simulations), or None when none runs."""
+        if not self.agenda:
+            return None
+        return min(self.agenda.values())
 
     async def signal(self, intent: JourneySignal) -> None:
         handle: WorkflowHandle[object, object] = self.client.get_workflow_handle(

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -98,11 +99,13 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
                    days: float | None = None, state_dir: Path | None = None,
                    keep_histories: bool = False,
                    deploys: list[tuple[datetime, ir.Bundle]] | None = None,
-                   live_plugins: bool = False) -> Simulation:
+                   live_plugins: bool = False, store: Store | None = None,
+                   public_url: str | None = None, extras: dict[str, Any] | None = None) -> Simulation:
     """Simulate `events` on `bundle`; `deploys` replaces the bundle from a moment on (new versions).
 
     Plugin activities (`do ...`) are logged as `call` actions but not carried out, unless
-    `live_plugins`: a simulation sends nothing anywhere by default.
+    `live_plugins`: a simulation sends nothing anywhere by default. It writes to a temporary store
+    unless given one (`store`: kept open, for tools and tests that read it afterwards).
     """
     feed, begin = load_timeline(events, bundle.model, start)
     feed.deploys = sorted(deploys or [], key=lambda deploy: deploy[0])
@@ -111,36 +114,47 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
         days = max(DEFAULT_DAYS, (last - begin).total_seconds() / 86400 + 1)
     end = begin + timedelta(days=days)
     with tempfile.TemporaryDirectory(prefix="playbook-simulate-", dir=state_dir) as folder:
-        store = Store.open(f"sqlite:///{Path(folder) / 'store.db'}")
-        histories: list[str] = []
+        own_store = store is None
+        used = store if store is not None else Store.open(f"sqlite:///{Path(folder) / 'store.db'}")
         try:
-            mailer = CaptureMailer()
-            env = await WorkflowEnvironment.start_time_skipping(
-                data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(),
-                runtime=quiet_runtime())
-            async with env:
-                task_queue = f"simulate-{uuid.uuid4().hex[:8]}"
-                context = ActivityContext(store=store, bundle=bundle,
-                                          starter=JourneyStarter(env.client, task_queue, store),
-                                          mailer=mailer, extras={"timeline": feed})
-                registry = load_registry() if live_plugins else load_registry().dry()
-                async with build_worker(env.client, task_queue, registry, context,
-                                        max_concurrent_activities=8):
-                    await env.client.execute_workflow(
-                        "timeline", TimelineInput(start=begin, end=end, event_times=sorted(
-                            set(feed.times()) | {at for at, _ in feed.deploys})),
-                        id=f"timeline/{task_queue}", task_queue=task_queue,
-                        execution_timeout=timedelta(days=days + 400))
-                    await _settle(context)
-                    if keep_histories:
-                        histories = [
-                            (await env.client.get_workflow_handle(wid, run_id=run or None).fetch_history()).to_json()
-                            for wid, run in context.starter.started]
-            actions = [a for a in store.actions() if a.at <= end]
+            outbox, histories = await _run(bundle, feed, begin, end, used, keep_histories=keep_histories,
+                                           live_plugins=live_plugins, public_url=public_url, extras=extras or {})
+            actions = [a for a in used.actions() if a.at <= end]
         finally:
-            store.close()
+            if own_store:
+                used.close()
     return Simulation(start=begin, end=end, actions=actions, rejected=sorted(feed.rejected, key=lambda r: r.line),
-                      outbox=list(mailer.outbox), histories=histories)
+                      outbox=outbox, histories=histories)
+
+
+async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: datetime, store: Store, *,
+               keep_histories: bool, live_plugins: bool, public_url: str | None,
+               extras: dict[str, Any]) -> tuple[list[OutgoingMail], list[str]]:
+    """The timeline workflow on a fresh time-skipping server; the mail it sent and the histories."""
+    mailer = CaptureMailer()
+    histories: list[str] = []
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
+    async with env:
+        task_queue = f"simulate-{uuid.uuid4().hex[:8]}"
+        feed.ready()
+        context = ActivityContext(store=store, bundle=bundle,
+                                  starter=JourneyStarter(env.client, task_queue, store, agenda=True),
+                                  mailer=mailer, extras={**extras, "timeline": feed})
+        if public_url is not None:
+            context.public_url = public_url
+        registry = load_registry() if live_plugins else load_registry().dry()
+        async with build_worker(env.client, task_queue, registry, context, max_concurrent_activities=8):
+            days = (end - begin).total_seconds() / 86400
+            await env.client.execute_workflow(
+                "timeline", TimelineInput(start=begin, end=end), id=f"timeline/{task_queue}",
+                task_queue=task_queue, execution_timeout=timedelta(days=days + 400))
+            await _settle(context)
+            if keep_histories:
+                for wid, run in context.starter.started:
+                    history = await env.client.get_workflow_handle(wid, run_id=run or None).fetch_history()
+                    histories.append(history.to_json())
+    return list(mailer.outbox), histories
 
 
 async def _settle(context: ActivityContext, quiet_checks: int = 3) -> None:

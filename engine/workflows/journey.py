@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from engine.workflows.messages import (
         SIGNAL_NAME,
         WORKFLOW_NAME,
+        AgendaParams,
         DecisionBatch,
         EmailParams,
         EndParams,
@@ -51,6 +52,7 @@ __all__ = ["JourneyWorkflow"]
 LATE_STEP_TOLERANCE = timedelta(hours=1)
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
+LOCAL_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
                     maximum_attempts=20)
 
@@ -74,6 +76,8 @@ class JourneyWorkflow:
         self._decisions: list[Decision] = []
         self._decision_keys: list[str] = []
         self._snapshot_cache: Snapshot | None = None
+        self._reported: datetime | None = None
+        self._last_change: datetime | None = None
         self._offset = timedelta(seconds=inp.clock_offset_seconds)
         exits = inp.playbook.exits
         self._exit_events = {rule.event for rule in exits if rule.event}
@@ -102,7 +106,7 @@ class JourneyWorkflow:
     async def run(self, inp: JourneyInput) -> JourneyOutcome:
         info = workflow.info()
         self._wid, self._run = info.workflow_id, info.run_id
-        await self._call("journey.enter", EnterParams(
+        await self._local("journey.enter", EnterParams(
             **self._base("enter", inp.entry_at), run_id=self._run, version=inp.version, reason=inp.reason))
         status, reason, end_at = "completed", "", inp.entry_at
         cursor = inp.entry_at
@@ -118,7 +122,8 @@ class JourneyWorkflow:
         except _Ended as ended:
             status, reason, end_at = ended.status, ended.reason, ended.at
         await self._flush()
-        await self._call("journey.end", EndParams(
+        await self._report_agenda(None)
+        await self._local("journey.end", EndParams(
             **self._base("end", end_at), run_id=self._run, status=status, reason=reason))
         return JourneyOutcome(status=status, reason=reason, at=end_at)
 
@@ -133,6 +138,7 @@ class JourneyWorkflow:
             self._raise_if_ended()
             if self._changed_at is not None:
                 changed_at, self._changed_at = self._changed_at, None
+                self._last_change = max(self._last_change or changed_at, changed_at)
                 self._snapshot_cache = None
                 await self._snapshot(changed_at)  # exit and goal conditions, at the change's own time
                 if wake_on_change:
@@ -140,6 +146,7 @@ class JourneyWorkflow:
             remaining = (target - self._now()).total_seconds()
             if remaining <= 0:
                 return True
+            await self._report_agenda(target)
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._ending is not None or self._changed_at is not None,
@@ -157,7 +164,9 @@ class JourneyWorkflow:
             await self._sleep_until(entry_target)
             return max(entry_target, cursor)
         while True:
-            snap = await self._snapshot(max(cursor, self._now()))
+            # The fields as they are now, or as of the latest change heard (which a simulation's
+            # timeline may deliver ahead of the server's clock).
+            snap = await self._snapshot(max(cursor, self._now(), self._last_change or cursor))
             value = snap.fields.get(step.anchor)
             target = calendar.date_instant(str(value), step.offset_days, step.at, snap.timezone) if value else None
             if target is None:
@@ -302,6 +311,8 @@ class JourneyWorkflow:
                 self._decide(hit, "wait_ended", "event arrived", path, {})
                 return hit
             remaining = (deadline - self._now()).total_seconds()
+            if remaining > 0:
+                await self._report_agenda(deadline)
             if remaining <= 0:
                 self._decide(deadline, "wait_ended", f"no {' or '.join(st.events) or 'task done'} within "
                              f"{st.timeout.amount} {st.timeout.unit}", path, {})
@@ -319,9 +330,9 @@ class JourneyWorkflow:
         cached = self._snapshot_cache
         if cached is not None and cached.at == at and not refresh:
             return cached
-        snap = await workflow.execute_activity(
+        snap = await workflow.execute_local_activity(
             "journey.snapshot", SnapshotParams(account=self._inp.account, at=at, task_ids=self._tasks),
-            result_type=Snapshot, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+            result_type=Snapshot, start_to_close_timeout=LOCAL_TIMEOUT, retry_policy=RETRY)
         self._snapshot_cache = snap
         self._check_conditions(snap)
         return snap
@@ -363,7 +374,23 @@ class JourneyWorkflow:
             return
         batch = DecisionBatch(decisions=self._decisions, keys=self._decision_keys)
         self._decisions, self._decision_keys = [], []
-        await self._call("journey.decisions", batch)
+        await self._local("journey.decisions", batch)
+
+    async def _local(self, name: str, params: Any) -> Any:
+        """The journey's own bookkeeping in the store: short, idempotent by key, no server round trip."""
+        return await workflow.execute_local_activity(name, params, start_to_close_timeout=LOCAL_TIMEOUT,
+                                                     retry_policy=RETRY)
+
+    async def _report_agenda(self, target: datetime | None) -> None:
+        """Tell a simulation's timeline when this journey next acts (None: it has ended).
+
+        The timeline then knows how far it may take events in one go without overtaking a journey.
+        Only simulations ask for it (`report_agenda`); a running engine does not.
+        """
+        if not self._inp.report_agenda or target == self._reported:
+            return
+        self._reported = target
+        await self._local("journey.agenda", AgendaParams(workflow_id=self._wid, at=target))
 
     async def _call(self, name: str, params: Any) -> Any:
         try:

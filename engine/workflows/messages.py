@@ -16,6 +16,7 @@ from engine.records import Decision
 
 __all__ = [
     "ActionParams",
+    "AgendaParams",
     "DecisionBatch",
     "EmailParams",
     "EnterParams",
@@ -57,6 +58,7 @@ class JourneyInput(_Message):
     event: str | None = None
     data: dict[str, Any] = {}
     clock_offset_seconds: float = 0.0  # server time minus timeline time (0 outside simulations)
+    report_agenda: bool = False  # a simulation's timeline wants to know when the journey next acts
 
 
 class JourneyOutcome(_Message):
@@ -90,6 +92,11 @@ class EndParams(ActionParams):
 class FailedParams(ActionParams):
     step: str
     error: str
+
+
+class AgendaParams(_Message):
+    workflow_id: str
+    at: datetime | None  # when the journey next acts; None when it has ended
 
 
 class SnapshotParams(_Message):

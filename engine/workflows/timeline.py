@@ -1,27 +1,34 @@
 """The timeline workflow: drives a simulation through its own clock, on the time-skipping server.
 
 `playbook simulate` awaits this one workflow; while it waits, the test server skips time. The
-timeline sleeps to each moment that has something to do — the next event of the timeline, or the
-next instant a date, schedule or trend trigger is due (the router says when) — and hands that
-moment to an activity, which stores and routes the events and starts or signals journeys.
+timeline sleeps to the next moment that has something to do — the next event of the timeline or
+the next instant a date, schedule or trend trigger is due — and hands that moment to one
+activity, `timeline.advance`, which stores and routes the events, fires what is due, starts or
+signals journeys, and says what comes next. When no journey acts and nothing is due in between,
+that activity takes several moments of the timeline in one go (their effects are read "as of"
+their own times, so nothing changes but the speed).
 
 The first workflow task fixes the clock offset (server time minus timeline time); every journey
-started from here gets it, so each works in the timeline's own time.
+started from here gets it, so each works in the timeline's own time. The workflow continues as
+new every `STEPS_PER_RUN` steps to keep its history short.
+
+Also here: the parameters of the time-trigger activities the scheduler workflow uses.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-__all__ = ["DueParams", "IngestAtParams", "NextDue", "NextDueParams", "TimelineInput", "TimelineWorkflow"]
+__all__ = ["AdvanceParams", "DueParams", "NextDue", "NextDueParams", "TimelineInput", "TimelineNext",
+           "TimelineWorkflow"]
 
 ACTIVITY_TIMEOUT = timedelta(minutes=10)
 RETRY = RetryPolicy(maximum_attempts=3)
+STEPS_PER_RUN = 500
 
 
 class _Message(BaseModel):
@@ -31,12 +38,21 @@ class _Message(BaseModel):
 class TimelineInput(_Message):
     start: datetime
     end: datetime
-    event_times: list[datetime]  # distinct, sorted: the events themselves stay with the activities
+    clock_offset_seconds: float | None = None  # fixed by the first run; carried over when continuing
+    cursor: datetime | None = None  # the moment reached (when continuing as new)
 
 
-class IngestAtParams(_Message):
-    at: datetime
+class AdvanceParams(_Message):
+    moment: datetime
+    end: datetime
     clock_offset_seconds: float
+
+
+class TimelineNext(_Message):
+    """What the timeline should wake up for next (None: nothing more)."""
+
+    event_at: datetime | None = None
+    due_at: datetime | None = None
 
 
 class DueParams(_Message):
@@ -57,39 +73,32 @@ class NextDue(_Message):
 class TimelineWorkflow:
     @workflow.run
     async def run(self, inp: TimelineInput) -> int:
-        offset = workflow.now() - inp.start
+        if inp.clock_offset_seconds is None:
+            offset = workflow.now() - inp.start
+        else:
+            offset = timedelta(seconds=inp.clock_offset_seconds)
         seconds = offset.total_seconds()
-        pending = [t for t in inp.event_times if t <= inp.end]
-        cursor = inp.start - timedelta(microseconds=1)
-        steps = 0
-        while True:
-            next_due = (await workflow.execute_activity(
-                "triggers.next_due", NextDueParams(after=cursor), result_type=NextDue,
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)).at
-            candidates = [t for t in (pending[0] if pending else None, next_due) if t is not None and t <= inp.end]
-            if not candidates:
-                break
-            moment = min(candidates)
-            await self._sleep_until(moment, offset)
-            if pending and pending[0] == moment:
-                pending.pop(0)
-                await workflow.execute_activity(
-                    "timeline.ingest", IngestAtParams(at=moment, clock_offset_seconds=seconds),
-                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
-            if next_due is not None and next_due <= moment:
-                await workflow.execute_activity(
-                    "triggers.due", DueParams(after=cursor, until=moment, clock_offset_seconds=seconds),
-                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
-            cursor = moment
-            steps += 1
-        await self._sleep_until(inp.end, offset)
-        return steps
+        cursor = inp.cursor or inp.start - timedelta(microseconds=1)
+        upcoming = await self._advance(cursor, inp.end, seconds)
+        for _ in range(STEPS_PER_RUN):
+            wanted = [t for t in (upcoming.event_at, upcoming.due_at) if t is not None and t <= inp.end]
+            if not wanted:
+                await self._sleep_until(inp.end, offset)
+                return 0
+            cursor = min(wanted)
+            await self._sleep_until(cursor, offset)
+            upcoming = await self._advance(cursor, inp.end, seconds)
+        workflow.continue_as_new(TimelineInput(start=inp.start, end=inp.end, clock_offset_seconds=seconds,
+                                               cursor=cursor))
+
+    @staticmethod
+    async def _advance(moment: datetime, end: datetime, offset_seconds: float) -> TimelineNext:
+        return await workflow.execute_activity(
+            "timeline.advance", AdvanceParams(moment=moment, end=end, clock_offset_seconds=offset_seconds),
+            result_type=TimelineNext, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
 
     @staticmethod
     async def _sleep_until(target: datetime, offset: timedelta) -> None:
         remaining = (target + offset - workflow.now()).total_seconds()
         if remaining > 0:
-            try:
-                await workflow.sleep(timedelta(seconds=remaining))
-            except asyncio.CancelledError:
-                raise
+            await workflow.sleep(timedelta(seconds=remaining))

@@ -302,3 +302,14 @@ def test_a_csm_signs_in_sees_the_red_account_first_and_completes_its_task_on_the
     assert sorted(path.name for path in shots.glob("*.png")) == [
         "01-sign-in.png", "02-accounts.png", "03-account.png", "04-unscored-account.png", "05-tasks.png",
         "06-tasks-after-completing.png", "07-playbook.png", "08-outbox.png", "09-message.png"]
+
+
+def test_without_chromium_the_browser_test_skips_locally_but_fails_in_ci(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(f"{__name__}.CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"no Chromium at .*chromium\.sh"):
+        _browser_or_skip()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser test"):
+        _browser_or_skip()

@@ -261,3 +261,43 @@ async def test_the_pages_stay_out_of_the_api_document(store: Store, bundle: ir.B
         paths = (await client.get("/openapi.json")).json()["paths"]
     assert "/" not in paths
     assert not any(path.startswith(("/tasks", "/signin", "/accounts", "/playbooks", "/outbox")) for path in paths)
+
+
+async def test_when_the_journey_cannot_be_told_the_page_says_so_and_the_completion_is_kept(
+        store: Store, bundle: ir.Bundle, tmp_path: Path) -> None:
+    _accounts(store)
+    store.journey_entered("journey/health_red/techcorp", RUN, "health_red", "techcorp", "v1", T0)
+    _task(store, "t1", "sam@vendor.example", None)  # opened by health_red, whose journey waits on it
+    async with dashboard(store, bundle, tmp_path) as client:  # Temporal is unreachable
+        await sign_in(client)
+        token = form_token_of((await client.get("/tasks")).text)
+        answer = await client.post("/tasks/t1/complete", data={"form_token": token, "next": "/tasks"})
+    assert answer.status_code == 503
+    assert "Done, but its journey has not heard it yet" in answer.text
+    assert "Temporal is unreachable" in answer.text
+    task = store.task("t1")
+    assert task is not None and task.status == "done"
+
+
+async def test_completing_a_task_when_signed_out_asks_to_sign_in_and_completes_nothing(
+        store: Store, bundle: ir.Bundle, tmp_path: Path) -> None:
+    _accounts(store)
+    _task(store, "t1", "sam@vendor.example", None)
+    async with dashboard(store, bundle, tmp_path) as client:
+        answer = await client.post("/tasks/t1/complete", data={"next": "/accounts/techcorp"})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=%2Faccounts%2Ftechcorp"
+    task = store.task("t1")
+    assert task is not None and task.status == "open"
+
+
+async def test_an_account_id_with_a_slash_and_a_space_has_its_own_page(
+        store: Store, bundle: ir.Bundle, tmp_path: Path) -> None:
+    store.add_change("acme/eu west", T0, event=None, data={}, event_id=None, traits={"name": "Acme EU"})
+    async with dashboard(store, bundle, tmp_path) as client:
+        await sign_in(client)
+        listing = (await client.get("/")).text
+        page = await client.get("/accounts/acme%2Feu%20west")
+    assert 'href="/accounts/acme%2Feu%20west"' in listing
+    assert page.status_code == 200
+    assert "Acme EU" in page.text

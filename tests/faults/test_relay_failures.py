@@ -11,7 +11,7 @@ One worker serves both tests (a worker takes seconds to start on a loaded machin
 from __future__ import annotations
 
 import asyncio
-import time
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -118,7 +118,7 @@ async def test_a_relay_refusing_connections_then_answering_421_gets_the_email_on
     assert len(relay.kept(address(account))) == 1
     connections = relay.connections[before:]
     assert [c.reply for c in connections] == [Reply.BUSY, Reply.BUSY, Reply.ACCEPT], connections
-    gaps = [later.at - earlier.at for earlier, later in zip(connections, connections[1:], strict=False)]
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(connections)]
     assert gaps[1] > gaps[0] * 1.5, f"no back-off between attempts: {gaps}"
     [row] = stack.store.messages(account)
     assert row.status == "sent" and stack.store.delivered(row.key)

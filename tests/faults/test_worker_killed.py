@@ -20,7 +20,7 @@ The event `proceed` for all three is sent while no worker runs; then a new worke
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -174,7 +174,7 @@ async def test_a_worker_killed_after_the_relay_accepted_but_before_it_answered_r
 
 
 async def test_a_worker_killed_right_after_the_delivered_mark_sends_no_second_copy(
-        drill: Drill, record_property: pytest.RecordProperty) -> None:
+        drill: Drill, record_property: Callable[[str, object], None]) -> None:
     record_property("case", drill.marked_case)
     assert not drill.marked_case.startswith("unexpected"), drill.marked_case
     assert_once_per_step(drill, MARKED)

@@ -7,24 +7,18 @@ once per test session (it takes several seconds); tests only read the store it f
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from activities.context import ActivityContext, CaptureMailer, OutgoingMail
-from activities.registry import load_registry
+from activities.context import OutgoingMail
 from dsl import ir
 from dsl.project import compile_folder
-from engine.starter import JourneyStarter
 from engine.store import Store
-from engine.workflows.timeline import TimelineInput
-from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
-from workers.simulation import _settle, load_timeline, time_skipping_server
+from workers.simulation import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMELINE = Path(__file__).with_name("timeline.jsonl")
@@ -51,23 +45,10 @@ def bundle() -> ir.Bundle:
 
 async def run_timeline(store: Store, bundle: ir.Bundle, events: Path, days: float) -> tuple[datetime, datetime,
                                                                                              list[OutgoingMail]]:
-    feed, begin = load_timeline(events, bundle.model, None)
-    end = begin + timedelta(days=days)
-    mailer = CaptureMailer()
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
-    async with env:
-        task_queue = f"insight-{uuid.uuid4().hex[:8]}"
-        context = ActivityContext(store=store, bundle=bundle, starter=JourneyStarter(env.client, task_queue, store),
-                                  mailer=mailer, public_url=PUBLIC_URL,
-                                  extras={"timeline": feed, "unsubscribe_secret": UNSUBSCRIBE_SECRET})
-        async with build_worker(env.client, task_queue, load_registry(), context, max_concurrent_activities=8):
-            await env.client.execute_workflow(
-                "timeline", TimelineInput(start=begin, end=end, event_times=feed.times()),
-                id=f"timeline/{task_queue}", task_queue=task_queue, execution_timeout=timedelta(days=days + 400))
-            await _settle(context)
-    assert not feed.rejected, feed.rejected
-    return begin, end, list(mailer.outbox)
+    result = await simulate(bundle, events, days=days, store=store, live_plugins=True, public_url=PUBLIC_URL,
+                            extras={"unsubscribe_secret": UNSUBSCRIBE_SECRET})
+    assert not result.rejected, result.rejected
+    return result.start, result.end, result.outbox
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ __all__ = ["Chart", "ChartPoint", "score_chart"]
 
 WIDTH = 640
 HEIGHT = 220
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 12, 28  # room for the axis labels
+LEFT, RIGHT, TOP, BOTTOM = 44, 56, 12, 28  # room for the axis labels (left) and the band names (right)
 INSET = 10  # the first and last points sit this far inside the plot, so their dots show whole
 
 

@@ -117,6 +117,10 @@ def _problem(request: Request, state: ApiState, visitor: Visitor | None, status:
     return _render(request, state, "problem.html", visitor, status=status, title=title, detail=detail, back=back)
 
 
+def _first_sentence(detail: object) -> str:
+    return str(detail).split(". ", 1)[0]
+
+
 async def _form(request: Request) -> dict[str, str]:
     """An `application/x-www-form-urlencoded` body as a dict (first value of each name)."""
     body = await request.body()
@@ -200,15 +204,20 @@ async def task_page(request: Request, state: State, owner: str | None = None) ->
 async def complete(task_id: str, request: Request, state: State) -> Response:
     visitor = _visitor(request, state)
     form = await _form(request)
-    if visitor is None:
-        return _to_signin(request)
     back = _safe_next(form.get("next"), "/tasks")
+    if visitor is None:  # signed out meanwhile: sign in, then back to the page the form was on
+        return RedirectResponse(f"/signin?next={quote(back, safe='')}", status_code=303)
     if state.token is not None and not valid_form_token(form.get("form_token"), visitor.session, state.token):
         return _problem(request, state, visitor, 403, "The form has expired",
                         "Open the page again and repeat what you did.", back)
     try:
         await complete_task(task_id, state)
     except ApiError as error:
+        if error.status == 503:  # stored, not yet routed: the next batch that routes carries it out
+            return _problem(request, state, visitor, 503, "Done, but its journey has not heard it yet",
+                            "The task is marked done. The journey waiting on it could not be told just now "
+                            f"({_first_sentence(error.detail)}); it will be told once Temporal answers again, "
+                            "with the next events that arrive. Nothing needs doing again.", back)
         return _problem(request, state, visitor, error.status, "The task was not completed", str(error.detail), back)
     return RedirectResponse(back, status_code=303)
 
