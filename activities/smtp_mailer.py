@@ -152,6 +152,8 @@ def build_message(mail: OutgoingMail, mail_from: str) -> EmailMessage:
     message.set_content(mail.text)
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html")
+        # A boundary from the key, not a random one: a re-sent copy is byte for byte the same.
+        message.set_boundary("=_" + hashlib.sha256(f"boundary:{mail.key}".encode()).hexdigest()[:40])
     return message
 
 

@@ -133,11 +133,6 @@ async def test_events_accepted_before_a_database_outage_are_kept_and_a_batch_res
     assert outage.answer_while_down.status_code >= 500
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "workers/api/routing.py (Dispatcher.ingest) lets the store's OperationalError escape while the "
-    "database is down, so the API answers 500 'internal error' instead of a retryable 503 with "
-    "Retry-After; catch sqlalchemy's OperationalError/DBAPIError around ingest_parsed and raise "
-    "ApiError(503, 'store unavailable', ...) in workers/api/batches.py"))
 async def test_ingestion_answers_a_retryable_503_while_the_database_is_down(outage: Outage) -> None:
     answer = outage.answer_while_down
     assert answer.status_code == 503, f"{answer.status_code}: {answer.text[:500]}"

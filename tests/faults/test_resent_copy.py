@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from activities.context import OutgoingMail
 from activities.smtp_mailer import build_message
 
@@ -30,10 +28,5 @@ def test_a_resent_copy_has_the_same_message_id_date_and_headers() -> None:
     assert [str(first[name]) for name in names] == [str(again[name]) for name in names]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "activities/smtp_mailer.py: build_message leaves the multipart/alternative boundary to the email "
-    "package, which draws it at random, so a retried send is not the byte-identical copy the module "
-    "promises; derive the boundary from the idempotency key (message.set_boundary(...) after "
-    "add_alternative)"))
 def test_a_resent_copy_is_byte_identical() -> None:
     assert bytes(build_message(MAIL, FROM)) == bytes(build_message(MAIL, FROM))

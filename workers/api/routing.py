@@ -26,6 +26,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import DBAPIError
 from temporalio.service import RPCError
 
 from dsl import ir
@@ -34,6 +35,7 @@ from engine.records import Change, IngestResult, Intent
 from engine.router import Router
 from engine.starter import JourneyStarter
 from engine.store import Store
+from workers.api.errors import ApiError
 
 __all__ = ["Dispatcher", "Outcome"]
 
@@ -84,7 +86,13 @@ class Dispatcher:
 
     async def ingest(self, parsed: list[ParsedLine], now: datetime) -> Outcome:
         """Store the good objects of `parsed`, then route everything pending, oldest first."""
-        result = await asyncio.to_thread(self.ingestor.ingest_parsed, parsed, now)
+        try:
+            result = await asyncio.to_thread(self.ingestor.ingest_parsed, parsed, now)
+        except DBAPIError as error:  # the database is down or refused: retryable, nothing half-stored
+            log.warning("the store is unavailable: %s", error.orig or error)
+            raise ApiError(503, "store unavailable",
+                           "the database cannot be reached right now; send the same batch again (ids make it safe)",
+                           headers={"Retry-After": "5"}) from error
         async with self._lock:
             earlier = len(self._pending)
             for change in result.accepted:
