@@ -15,7 +15,9 @@ Beyond Jinja2's own sandbox (which keeps `str.format` and `__class__`-style walk
   be built, and written into Python source, while the template compiles;
 - `*` and `**` are bounded before they run: repeating text or a list past the size cap, or a
   power with thousands of digits, is refused instead of allocated (or computed for hours);
-- what `{{ ... }}`, `|string`, `|format` and `%` print must be data (text, numbers, lists, mappings): a
+- `~` is checked like `*`: joined text past the size cap is refused step by step (a loop that
+  doubles a string forty times would otherwise ask for a terabyte);
+- what `{{ ... }}`, `|string`, `|format`, `%` and `~` print must be data (text, numbers, lists, mappings): a
   function, class or generator is refused rather than printed as `<function ... at 0x...>`;
 - a render that runs past `MAX_RENDER_SECONDS` while it produces output, or runs out of
   memory, is a `RenderError` like any other refusal.
@@ -24,14 +26,15 @@ Beyond Jinja2's own sandbox (which keeps `str.format` and `__class__`-style walk
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, Undefined
+from jinja2 import StrictUndefined, TemplateError, Undefined, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.filters import do_format
 from jinja2.runtime import Context
@@ -96,10 +99,35 @@ def _sequence_length(value: Any) -> int | None:
     return len(value) if isinstance(value, str | bytes | list | tuple) else None
 
 
+class _CheckedConcat(CodeGenerator):
+    """`a ~ b` through `environment.joined`: Jinja2 joins with `str()` where no sandbox hook sees it."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            join = "markup_join"
+        else:
+            join = "str_join"
+        self.write(f"environment.joined({join}, (")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox (no `.update()`, `.append()`...) with `*`, `**`, `%` bounded."""
 
     intercepted_binops = frozenset({"*", "**", "%"})
+    code_generator_class = _CheckedConcat
+
+    def joined(self, join: Callable[[Iterable[Any]], str], parts: tuple[Any, ...]) -> str:
+        _check_printable(parts)
+        text = join(parts)
+        if len(text) > MAX_RENDERED_CHARS:
+            raise SecurityError(f"joining text longer than the size cap of {MAX_RENDERED_CHARS:,}")
+        return text
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "%":
