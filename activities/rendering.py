@@ -19,6 +19,7 @@ Beyond Jinja2's own sandbox (which keeps `str.format` and `__class__`-style walk
   doubles a string forty times would otherwise ask for a terabyte);
 - what `{{ ... }}`, `|string`, `|format`, `%` and `~` print must be data (text, numbers, lists, mappings): a
   function, class or generator is refused rather than printed as `<function ... at 0x...>`;
+- `lipsum` is bounded (100 paragraphs of 1,000 words);
 - a render that runs past `MAX_RENDER_SECONDS` while it produces output, or runs out of
   memory, is a `RenderError` like any other refusal.
 """
@@ -39,6 +40,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.filters import do_format
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
+from jinja2.utils import generate_lorem_ipsum
 from markupsafe import soft_str
 
 from activities.context import ActivityContext
@@ -95,12 +97,28 @@ def _format_filter(value: Any, *args: Any, **kwargs: Any) -> str:
     return do_format(value, *args, **kwargs)
 
 
+def _lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
+    if n > 100 or max > 1000:
+        raise SecurityError("lipsum: at most 100 paragraphs of at most 1,000 words")
+    return generate_lorem_ipsum(n, html, min, max)
+
+
 def _sequence_length(value: Any) -> int | None:
     return len(value) if isinstance(value, str | bytes | list | tuple) else None
 
 
-class _CheckedConcat(CodeGenerator):
-    """`a ~ b` through `environment.joined`: Jinja2 joins with `str()` where no sandbox hook sees it."""
+class _CheckedCode(CodeGenerator):
+    """Two changes to the code Jinja2 writes for a template.
+
+    `a ~ b` goes through `environment.joined`: Jinja2 joins with `str()` where no sandbox hook
+    sees it. And no `{{ ... }}` is evaluated while compiling: with autoescape on, Jinja2 escapes a
+    constant before `finalize` sees it, so `{{ ''|attr('format') }}` would print the function.
+    """
+
+    def _output_child_to_const(self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo) -> str:
+        if isinstance(node, nodes.TemplateData):
+            return super()._output_child_to_const(node, frame, finalize)
+        raise nodes.Impossible()
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         if frame.eval_ctx.volatile:
@@ -120,7 +138,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox (no `.update()`, `.append()`...) with `*`, `**`, `%` bounded."""
 
     intercepted_binops = frozenset({"*", "**", "%"})
-    code_generator_class = _CheckedConcat
+    code_generator_class = _CheckedCode
 
     def joined(self, join: Callable[[Iterable[Any]], str], parts: tuple[Any, ...]) -> str:
         _check_printable(parts)
@@ -150,6 +168,7 @@ def _environment(autoescape: bool) -> SandboxedEnvironment:
     env = _Sandbox(undefined=StrictUndefined, autoescape=autoescape, finalize=_printable, optimized=False)
     env.filters["string"] = _string_filter
     env.filters["format"] = _format_filter
+    env.globals["lipsum"] = _lipsum
     return env
 
 

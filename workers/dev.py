@@ -208,6 +208,7 @@ class DevStack:
         token = "API token from PLAYBOOK_API_TOKEN" if s.api_token is not None else "no API token: open to all"
         lines = [
             f"playbook dev: {len(bundle.playbooks)} playbooks from {s.playbooks}, state in {s.state_dir}",
+            f"  dashboard       {s.base_url}/",
             f"  HTTP API        {s.base_url}  (docs: {s.base_url}/docs; {token})",
             f"  Temporal        {server.address}  (web UI: {server.ui_url}; log: {server.log})",
             mail,
