@@ -111,16 +111,17 @@ def temporal_cli() -> str:
 class DevServer:
     """`temporal server start-dev` on free ports with a SQLite file in `folder`."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, namespaces: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.log = (folder / "temporal.log").open("w")
+        extra = [arg for namespace in namespaces for arg in ("--namespace", namespace)]
         self.process = subprocess.Popen(
             [temporal_cli(), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
              "--port", str(self.port), "--http-port", str(free_port()), "--metrics-port", str(free_port()),
              "--db-filename", str(folder / "temporal.db"),
              "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-             "--log-level", "error"],
+             "--log-level", "error", *extra],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     async def connect(self, timeout: float = 60.0) -> Client:

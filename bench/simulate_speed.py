@@ -37,7 +37,7 @@ from activities.registry import Registry, load_registry  # noqa: E402
 from dsl.project import compile_folder  # noqa: E402
 
 GOAL_SECONDS = 120.0
-TIMELINE_ACTIVITIES = ("timeline.", "triggers.")  # the activities the timeline workflow calls
+TIMELINE_ACTIVITIES = ("timeline.",)  # the activities the timeline workflow calls (`timeline.advance`)
 
 
 @dataclasses.dataclass
@@ -45,6 +45,12 @@ class Spans:
     """Start and end (perf_counter) of every activity run, by activity name."""
 
     runs: list[tuple[str, float, float]] = dataclasses.field(default_factory=list)
+    feed: Any = None  # the simulation's `TimelineFeed`, seen by the first `timeline.advance`
+
+    def instants_done(self, instants: int) -> int:
+        """The timeline's instants taken so far (its moments no longer pending)."""
+        pending = getattr(self.feed, "pending", None)
+        return 0 if pending is None else instants - len(pending)
 
     def count(self, name: str) -> int:
         return sum(1 for run in self.runs if run[0] == name)
@@ -57,7 +63,7 @@ class Spans:
         return {name: (int(n), s) for name, (n, s) in totals.items()}
 
     def timeline_gaps(self) -> list[float]:
-        """Time between the end of one activity of the timeline workflow (`timeline.*`, `triggers.*`)
+        """Time between the end of one activity of the timeline workflow (`timeline.advance`)
         and the start of its next: the round trips through the server and the worker."""
         runs = sorted((r for r in self.runs if r[0].startswith(TIMELINE_ACTIVITIES)), key=lambda r: r[1])
         return [b[1] - a[2] for a, b in zip(runs, runs[1:], strict=False)]
@@ -72,6 +78,8 @@ def traced(spans: Spans):  # type: ignore[no-untyped-def]
             fn = spec.fn
 
             async def wrapped(params: Any, ctx: Any, _fn: Any = fn, _name: str = name) -> Any:
+                if spans.feed is None and _name.startswith(TIMELINE_ACTIVITIES):
+                    spans.feed = getattr(ctx, "extras", {}).get("timeline")
                 began = time.perf_counter()
                 try:
                     return await _fn(params, ctx)
@@ -87,7 +95,7 @@ def traced(spans: Spans):  # type: ignore[no-untyped-def]
 async def _progress(spans: Spans, instants: int, began: float) -> None:
     while True:
         await asyncio.sleep(30)
-        done = spans.count("timeline.ingest")
+        done = spans.instants_done(instants)
         elapsed = time.perf_counter() - began
         eta = elapsed / done * (instants - done) if done else float("nan")
         print(f"  … {elapsed:5.0f}s: {done:,}/{instants:,} instants ingested, about {eta:,.0f}s to go",
@@ -105,7 +113,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                           logins_per_week=args.logins_per_week)
         for line in summary.lines():
             print(line)
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         progress = asyncio.create_task(_progress(spans, summary.distinct_times, began))
         finished = True
         result = None
@@ -119,10 +127,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             progress.cancel()
         wall = time.perf_counter() - began
 
-    done = spans.count("timeline.ingest")
+    done = spans.instants_done(summary.distinct_times) if result is None else summary.distinct_times
     figures: dict[str, Any] = {
         "accounts": args.accounts, "days": args.days, "seed": args.seed, "objects": summary.events,
         "instants": summary.distinct_times, "finished": finished, "instants_done": done,
+        "timeline_steps": spans.count("timeline.advance"),
+        "moments_ahead": getattr(spans.feed, "moments_ahead", None),
+        "process_cpu_seconds": round(time.process_time() - cpu, 1),  # this process: worker + client
     }
     print()
     if result is not None:

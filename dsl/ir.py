@@ -15,7 +15,6 @@ Conventions
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -533,13 +532,12 @@ class Playbook(_Node):
 
     def content_hash(self, bundle: Bundle | None = None) -> str:
         """The version of this playbook: its IR plus the templates it uses (not where they live)."""
-        body = self.model_dump(mode="json", exclude={"path"})
+        digest = hashlib.sha256(self.model_dump_json(exclude={"path"}).encode())
         if bundle is not None:
-            body["__templates__"] = {
-                name: bundle.template_digest(name) for name in self.templates if name in bundle.templates
-            }
-        text = json.dumps(body, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+            for name in self.templates:
+                if name in bundle.templates:
+                    digest.update(f"\x00{name}\x00{bundle.template_digest(name)}".encode())
+        return digest.hexdigest()[:16]
 
 
 class Bundle(_Node):
