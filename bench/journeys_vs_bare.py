@@ -45,20 +45,20 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bare_journey  # noqa: E402
-from temporalio.api.enums.v1 import EventType  # noqa: E402
-from temporalio.client import Client, WorkflowHandle  # noqa: E402
-from temporalio.worker import Worker  # noqa: E402
+import bare_journey
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
 
-from activities.context import ActivityContext, CaptureMailer  # noqa: E402
-from activities.registry import load_registry  # noqa: E402
-from dsl import ir  # noqa: E402
-from dsl.project import compile_folder  # noqa: E402
-from engine.ingestion import Ingestor  # noqa: E402
-from engine.records import StartJourney  # noqa: E402
-from engine.starter import JourneyStarter  # noqa: E402
-from engine.store import Store  # noqa: E402
-from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime, workflow_runner  # noqa: E402
+from activities.context import ActivityContext, CaptureMailer
+from activities.registry import load_registry
+from dsl import ir
+from dsl.project import compile_folder
+from engine.ingestion import Ingestor
+from engine.records import StartJourney
+from engine.starter import JourneyStarter
+from engine.store import Store
+from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime, workflow_runner
 
 GOAL_RATIO = 0.8
 STEPS = bare_journey.STEPS

@@ -89,9 +89,10 @@ def bench_bundle(folder: Path) -> ir.Bundle:
 
 def worker_main(args: argparse.Namespace) -> None:
     """Run a worker until stdin closes (the parent's signal to stop)."""
+    from temporalio.client import Client
+
     from activities.context import ActivityContext, CaptureMailer
     from activities.registry import load_registry
-    from temporalio.client import Client
     from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 
     async def serve() -> None:

@@ -76,7 +76,7 @@ class JourneyWorkflow:
         self._decisions: list[Decision] = []
         self._decision_keys: list[str] = []
         self._snapshot_cache: Snapshot | None = None
-        self._reported: datetime | None | bool = False  # False: nothing reported yet
+        self._reported: datetime | bool | None = False  # False: nothing reported yet
         self._last_change: datetime | None = None
         self._offset = timedelta(seconds=inp.clock_offset_seconds)
         exits = inp.playbook.exits

@@ -1,0 +1,67 @@
+"""The benchmark scripts still run: each at its tiniest size (a few seconds each)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def run(script: str, *args: str, timeout: float = 60) -> dict:
+    done = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=BENCH.parent)
+    assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
+    last = done.stdout.strip().splitlines()[-1]
+    return json.loads(last) if last.startswith("{") else {"last": last}
+
+
+def test_check_speed() -> None:
+    assert "lines/second" in run("check_speed.py", "--files", "20", "--repeat", "1")["last"]
+
+
+def test_generate_timeline(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCH))
+    import generate_timeline
+
+    summary = generate_timeline.write(tmp_path / "e.jsonl", accounts=3, days=3, seed=7)
+    assert summary.events > 0
+
+
+def test_journeys_vs_bare() -> None:
+    figures = run("journeys_vs_bare.py", "--journeys", "3", "--warmup", "0")
+    assert figures["engine_journeys_per_second"] > 0 and figures["bare_journeys_per_second"] > 0
+
+
+def test_simulate_speed() -> None:
+    figures = run("simulate_speed.py", "--accounts", "3", "--days", "3")
+    assert figures["finished"] and figures["instants_done"] == figures["instants"]
+
+
+def test_ingest_speed() -> None:
+    figures = run("ingest_speed.py", "--accounts", "2", "--days", "3", "--no-postgres")
+    assert figures["sqlite"]["api"]["stored"] == figures["sqlite"]["raw"]["stored"] > 0
+
+
+def test_welcome_latency() -> None:
+    figures = run("welcome_latency.py", "--accounts", "3", "--rate", "5", "--burst", "3", "--timeout", "30")
+    assert figures["steady"]["arrived"] == 3 and figures["burst"]["arrived"] == 3
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_sleeping_rss() -> None:
+    figures = run("sleeping_rss.py", "--counts", "5,10", "--cache", "5")
+    assert [row["journeys"] for row in figures["rows"]] == [0, 5, 10]
+
+
+def test_run_reads_the_figures() -> None:
+    sys.path.insert(0, str(BENCH))
+    import run as bench_run
+
+    assert bench_run.check_figures(["lines/second: 9,832 wall, 9,835 CPU (goal 10,000)"]) == {"wall": 9832,
+                                                                                           "cpu": 9835}
+    assert set(bench_run.SIZES["quick"]) == set(bench_run.ORDER) == set(bench_run.SIZES["full"])
