@@ -14,7 +14,7 @@ from dsl import ir
 from engine.starter import JourneyStarter
 from engine.store import Store
 
-__all__ = ["ActivityContext", "CapturedMail", "CaptureMailer", "Mailer", "OutgoingMail", "PluginCall"]
+__all__ = ["ActivityContext", "CaptureMailer", "CapturedMail", "Mailer", "OutgoingMail", "PluginCall"]
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,19 @@ from typing import Any
 
 from engine import calendar
 
-__all__ = ["UNKNOWN", "Unknown", "Value", "arith", "compare", "count_true", "kleene_and", "kleene_or",
-           "kleene_not", "truth", "truthy"]
+__all__ = [
+    "UNKNOWN",
+    "Unknown",
+    "Value",
+    "arith",
+    "compare",
+    "count_true",
+    "kleene_and",
+    "kleene_not",
+    "kleene_or",
+    "truth",
+    "truthy",
+]
 
 
 class Unknown(enum.Enum):

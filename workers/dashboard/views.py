@@ -23,6 +23,7 @@ from workers.dashboard.chart import Chart, score_chart
 from workers.smtp_sink import SinkMessage, read_index
 
 __all__ = [
+    "UNSCORED",
     "AccountRow",
     "AccountView",
     "BandGroup",
@@ -32,7 +33,6 @@ __all__ = [
     "ScoreView",
     "SinkMessage",
     "TaskCard",
-    "UNSCORED",
     "account_groups",
     "account_view",
     "outbox",
