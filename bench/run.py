@@ -40,7 +40,9 @@ SIZES = {
               "ingest": ["--accounts", "30"],
               "simulate": ["--accounts", "100", "--days", "30", "--timeout", "100"],
               "welcome": ["--accounts", "100", "--burst", "200", "--timeout", "120"],
-              "rss": ["--counts", "500,2000"]},
+              # The cache scaled down with the counts: both counts exceed it, as 1,000 and 10,000
+              # exceed the full run's cache of 1,000, so "flat" means the same thing in both modes.
+              "rss": ["--counts", "500,2000", "--cache", "200"]},
 }
 SCRIPTS = {"check": "check_speed.py", "journeys": "journeys_vs_bare.py", "ingest": "ingest_speed.py",
            "simulate": "simulate_speed.py", "welcome": "welcome_latency.py", "rss": "sleeping_rss.py"}
@@ -220,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((f"worker RSS, {rss_rows[0]['journeys']:,} → {rss_rows[-1]['journeys']:,} sleeping journeys",
                          f"{rss_rows[0]['rss_mib']:.0f} → {rss_rows[-1]['rss_mib']:.0f} MiB "
                          f"({r.get('growth', 0) * 100:+.0f}%)",
-                         "flat (≤ +25%), cache 1,000", "yes" if r.get("goal_met") else "NO",
+                         f"flat (≤ +25%), cache {r.get('cache', 1000):,}", "yes" if r.get("goal_met") else "NO",
                          f"{rss_rows[0]['journeys']:,} and {rss_rows[-1]['journeys']:,}", cost("rss")))
         else:
             figures["rss_mb_1k"] = figures["rss_mb_10k"] = None
