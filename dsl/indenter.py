@@ -12,12 +12,22 @@ recursion limit).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from lark import Token
 from lark.lark import PostLex
 
-__all__ = ["MAX_DEPTH", "TAB_WIDTH", "BlockIndenter", "IndentationProblem", "RawComment"]
+__all__ = [
+    "MAX_DEPTH",
+    "TAB_WIDTH",
+    "BlockIndenter",
+    "IndentationProblem",
+    "RawComment",
+    "comments_in",
+    "indent_width",
+    "token_at_end",
+]
 
 MAX_DEPTH = 50
 TAB_WIDTH = 4  # a tab in the indentation counts as 4 spaces
@@ -42,8 +52,13 @@ class IndentationProblem(Exception):
 
 RawComment = tuple[int, int, str, bool]  # line, column, text, trailing
 
+_COMMENT = re.compile(r"#[^\r\n]*")
 
-def _indent_width(indent: str) -> int:
+
+def indent_width(indent: str) -> int:
+    """How wide the indentation `indent` is, a tab reaching the next multiple of `TAB_WIDTH`."""
+    if indent.count(" ") == len(indent):
+        return len(indent)
     width = 0
     for char in indent:
         if char == "\t":
@@ -77,7 +92,7 @@ class BlockIndenter(PostLex):
             kind = token.type
             if kind == _NEWLINE:
                 if "#" in token.value:
-                    self._collect_comments(token, last_code_line)
+                    self.comments.extend(comments_in(token, last_code_line))
                 if parens == 0:
                     yield token
                     yield from self._indentation(token, levels)
@@ -98,11 +113,11 @@ class BlockIndenter(PostLex):
             yield token
         while len(levels) > 1:
             levels.pop()
-            yield _at_end(_DEDENT, token)
+            yield token_at_end(_DEDENT, token)
 
     def _indentation(self, newline: Token, levels: list[int]) -> Iterator[Token]:
         indent = newline.value.rsplit("\n", 1)[-1]
-        width = _indent_width(indent)
+        width = indent_width(indent)
         line, column = newline.end_line or 1, newline.end_column or 1
         if width > levels[-1]:
             levels.append(width)
@@ -120,30 +135,24 @@ class BlockIndenter(PostLex):
                 "this line's indentation does not line up with any block above it", line, column
             )
 
-    def _collect_comments(self, newline: Token, last_code_line: int) -> None:
-        text: str = newline.value
-        line: int = newline.line or 1
-        column: int = newline.column or 1
-        index = 0
-        while index < len(text):
-            char = text[index]
-            if char == "\n":
-                line += 1
-                column = 1
-                index += 1
-            elif char == "#":
-                end = index
-                while end < len(text) and text[end] not in "\r\n":
-                    end += 1
-                self.comments.append((line, column, text[index:end].rstrip(), line == last_code_line))
-                column += end - index
-                index = end
-            else:
-                column += 1
-                index += 1
+
+def comments_in(newline: Token, last_code_line: int) -> list[RawComment]:
+    """The comments a `_NEWLINE` token swallowed; one on `last_code_line` trails that line's code."""
+    text: str = newline.value
+    first_line: int = newline.line or 1
+    first_column: int = newline.column or 1
+    comments: list[RawComment] = []
+    for found in _COMMENT.finditer(text):
+        start = found.start()
+        breaks = text.count("\n", 0, start)
+        line = first_line + breaks
+        column = start - text.rindex("\n", 0, start) if breaks else first_column + start
+        comments.append((line, column, found.group().rstrip(), line == last_code_line))
+    return comments
 
 
-def _at_end(kind: str, last: Token | None) -> Token:
+def token_at_end(kind: str, last: Token | None) -> Token:
+    """A layout token at the end of the text, just after `last` (the last token read)."""
     if last is None:
         return Token(kind, "", 0, 1, 1, 1, 1, 0)
     line = last.end_line or last.line

@@ -15,6 +15,7 @@ Conventions
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -530,13 +531,18 @@ class Playbook(_Node):
     steps: tuple[Step, ...]
     templates: tuple[str, ...] = ()  # the templates it uses (part of its version)
 
-    def content_hash(self, bundle: Bundle | None = None) -> str:
-        """The version of this playbook: its IR plus the templates it uses (not where they live)."""
+    def content_hash(self, bundle: Bundle | None = None, template_digests: Mapping[str, str] | None = None) -> str:
+        """The version of this playbook: its IR plus the templates it uses (not where they live).
+
+        `template_digests`, the bundle's `template_digest` of each template by name, saves working
+        them out again for every playbook of a bundle.
+        """
         digest = hashlib.sha256(self.model_dump_json(exclude={"path"}).encode())
         if bundle is not None:
             for name in self.templates:
                 if name in bundle.templates:
-                    digest.update(f"\x00{name}\x00{bundle.template_digest(name)}".encode())
+                    known = template_digests.get(name) if template_digests is not None else None
+                    digest.update(f"\x00{name}\x00{known or bundle.template_digest(name)}".encode())
         return digest.hexdigest()[:16]
 
 

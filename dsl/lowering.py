@@ -50,7 +50,8 @@ def lower(files: Iterable[ast.File], templates: dict[str, ir.Template] | None = 
     bundle = ir.Bundle(
         model=model, scores=score_models, policy=policy, playbooks=playbooks, templates=templates
     )
-    versions = {key: playbook.content_hash(bundle) for key, playbook in playbooks.items()}
+    digests = {name: bundle.template_digest(name) for name in bundle.templates}
+    versions = {key: playbook.content_hash(bundle, digests) for key, playbook in playbooks.items()}
     return bundle.model_copy(update={"versions": versions})
 
 
@@ -409,11 +410,12 @@ def _fields_read(expr: ir.Expr) -> Iterator[str]:
 
 
 def _templates_used(blocks: Iterable[Iterable[ir.Statement]]) -> Iterator[str]:
+    # `type(…) is`: an isinstance check on a pydantic model goes through ABCMeta, a Python call each.
     for body in blocks:
         for statement in body:
-            if isinstance(statement, ir.SendEmail | ir.SendInApp):
+            if type(statement) is ir.SendEmail or type(statement) is ir.SendInApp:
                 yield statement.template
-            elif isinstance(statement, ir.If):
+            elif type(statement) is ir.If:
                 yield from _templates_used((statement.then, statement.otherwise))
-            elif isinstance(statement, ir.Split):
+            elif type(statement) is ir.Split:
                 yield from _templates_used(arm.body for arm in statement.arms)

@@ -1,0 +1,28 @@
+"""A whole `.play` file: its top-level items and its comments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dsl.ast.declarations import AccountFields, Events, Metric, Policy, Score
+from dsl.ast.places import Comment, Pos
+from dsl.ast.playbooks import Playbook
+
+__all__ = [
+    "File",
+    "FileItem",
+]
+
+
+FileItem = AccountFields | Events | Metric | Score | Policy | Playbook
+
+
+@dataclass(slots=True)
+class File:
+    """A whole `.play` file: its top-level items in order, and every comment in it."""
+
+    pos: Pos
+    path: str
+    items: tuple[FileItem, ...]
+    comments: list[Comment] = field(default_factory=list)
+    line_count: int = 0

@@ -1,0 +1,224 @@
+"""Playbooks: their triggers, clauses (audience, exit, goal, reentry) and timed steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from dsl.ast.expressions import Expr
+from dsl.ast.literals import Duration, PercentLit, TextLit, TimeOfDay
+from dsl.ast.places import Name, Pos
+from dsl.ast.statements import Statement
+
+__all__ = [
+    "AudienceClause",
+    "BecomesTrigger",
+    "Clause",
+    "ConditionTrigger",
+    "DateStep",
+    "DateTrigger",
+    "DayStep",
+    "EventAlternative",
+    "EventTrigger",
+    "ExitClause",
+    "GoalClause",
+    "Playbook",
+    "PlaybookItem",
+    "ReentryClause",
+    "ScheduleTrigger",
+    "Step",
+    "TrendTrigger",
+    "Trigger",
+    "TriggerClause",
+]
+
+
+# --------------------------------------------------------------------------- triggers
+
+
+@dataclass(frozen=True, slots=True)
+class EventTrigger:
+    """`event signed`, `event nps_response where score >= 9`."""
+
+    pos: Pos
+    event: Name
+    where: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BecomesTrigger:
+    """`health becomes red`."""
+
+    pos: Pos
+    score: Name
+    band: Name
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionTrigger:
+    """`seats_used >= 80% of seats_licensed`: fires when the condition becomes true."""
+
+    pos: Pos
+    condition: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class DateTrigger:
+    """`90 days before renewal_date`, `14 days after signed_date at 10:00`.
+
+    `amount` and `unit` are as written (`2 weeks before …` is 2 weeks); `days` gives the offset.
+    """
+
+    pos: Pos
+    amount: int
+    unit: Literal["days", "weeks"]
+    direction: Literal["before", "after"]
+    field: Name
+    at: TimeOfDay | None = None
+
+    @property
+    def days(self) -> int:
+        return self.amount * (7 if self.unit == "weeks" else 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleTrigger:
+    """`every month`, `every month on day 15 at 10:00`, `every quarter`, `every week on monday`."""
+
+    pos: Pos
+    every: Literal["week", "month", "quarter"]
+    day: int | None = None  # `on day 15` (month, quarter)
+    weekday: Name | None = None  # `on monday` (week)
+    at: TimeOfDay | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrendTrigger:
+    """`weekly_logins down 40% week over week for 3 weeks`."""
+
+    pos: Pos
+    metric: Name
+    direction: Literal["down", "up"]
+    percent: PercentLit
+    weeks: int
+
+
+Trigger = EventTrigger | BecomesTrigger | ConditionTrigger | DateTrigger | ScheduleTrigger | TrendTrigger
+
+
+# --------------------------------------------------------------------------- playbooks
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerClause:
+    """`trigger: TRIGGER`."""
+
+    pos: Pos
+    trigger: Trigger
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceClause:
+    """`audience: EXPR`."""
+
+    pos: Pos
+    condition: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class EventAlternative:
+    """`event churned` as one alternative of `exit:` or `goal:`."""
+
+    pos: Pos
+    event: Name
+
+
+@dataclass(frozen=True, slots=True)
+class ExitClause:
+    """`exit: event churned or health is red`: alternatives joined by `or`."""
+
+    pos: Pos
+    alternatives: tuple[EventAlternative | Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GoalClause:
+    """`goal: feature_adoption >= 30%`, `goal: event upgraded or seats_used > 50`."""
+
+    pos: Pos
+    alternatives: tuple[EventAlternative | Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReentryClause:
+    """`reentry: never`, `reentry: after 30 days`."""
+
+    pos: Pos
+    mode: Literal["never", "after"]
+    after: Duration | None = None
+
+
+Clause = TriggerClause | AudienceClause | ExitClause | GoalClause | ReentryClause
+
+
+@dataclass(frozen=True, slots=True)
+class DayStep:
+    """`day 7:` followed by an indented block."""
+
+    pos: Pos
+    day: int
+    body: tuple[Statement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DateStep:
+    """`60 days before renewal_date:`, `7 days after signed_date at 10:00:` and a block."""
+
+    pos: Pos
+    amount: int
+    unit: Literal["days", "weeks"]
+    direction: Literal["before", "after"]
+    field: Name
+    at: TimeOfDay | None
+    body: tuple[Statement, ...]
+
+    @property
+    def days(self) -> int:
+        return self.amount * (7 if self.unit == "weeks" else 1)
+
+
+Step = DayStep | DateStep
+
+PlaybookItem = Clause | Step | Statement
+
+
+@dataclass(frozen=True, slots=True)
+class Playbook:
+    """`playbook smb_onboarding "SMB onboarding":` followed by clauses, statements and steps.
+
+    `items` keeps the order of the source; the properties pick out each kind.
+    """
+
+    pos: Pos
+    id: Name
+    title: TextLit | None
+    items: tuple[PlaybookItem, ...]
+
+    @property
+    def clauses(self) -> tuple[Clause, ...]:
+        kinds = (TriggerClause, AudienceClause, ExitClause, GoalClause, ReentryClause)
+        return tuple(item for item in self.items if isinstance(item, kinds))
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(item for item in self.items if isinstance(item, DayStep | DateStep))
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        """The statements written directly under the playbook (they run at entry)."""
+        kinds = (TriggerClause, AudienceClause, ExitClause, GoalClause, ReentryClause, DayStep, DateStep)
+        return tuple(item for item in self.items if not isinstance(item, kinds))
+
+    @property
+    def trigger(self) -> TriggerClause | None:
+        return next((c for c in self.items if isinstance(c, TriggerClause)), None)

@@ -1,0 +1,148 @@
+"""What a playbook does: send, create a task, set a field, update a score, call a plugin, wait, branch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dsl.ast.expressions import Expr
+from dsl.ast.literals import Duration, PercentLit, TextLit
+from dsl.ast.places import Name, Path, Pos
+
+__all__ = [
+    "CreateTask",
+    "Do",
+    "DoParam",
+    "If",
+    "SendEmail",
+    "SendInApp",
+    "SetField",
+    "Split",
+    "SplitArm",
+    "Statement",
+    "UpdateScore",
+    "Wait",
+    "WaitUntil",
+]
+
+
+# --------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class SendEmail:
+    """`send email welcome`, `send email welcome to primary_contact`."""
+
+    pos: Pos
+    template: Name
+    to: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendInApp:
+    """`send in_app core_workflows_tutorial`."""
+
+    pos: Pos
+    template: Name
+
+
+@dataclass(frozen=True, slots=True)
+class CreateTask:
+    """`create task "Outreach: {{ account.name }}" for csm.manager due 48h priority urgent`.
+
+    `due` and `priority` are optional and may come in either order.
+    """
+
+    pos: Pos
+    title: TextLit
+    owner: Path
+    due: Duration | None = None
+    priority: Name | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetField:
+    """`set lifecycle_stage = "adopting"`."""
+
+    pos: Pos
+    field: Name
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateScore:
+    """`update score health`."""
+
+    pos: Pos
+    score: Name
+
+
+@dataclass(frozen=True, slots=True)
+class DoParam:
+    """`channel="#cs-alerts"` in a `do` statement; the value is a literal or a field path."""
+
+    pos: Pos
+    name: Name
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Do:
+    """`do slack.notify channel="#cs-alerts" text="Red: {{ account.name }}"`."""
+
+    pos: Pos
+    activity: Path
+    params: tuple[DoParam, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """`wait 3 days`."""
+
+    pos: Pos
+    duration: Duration
+
+
+@dataclass(frozen=True, slots=True)
+class WaitUntil:
+    """`wait until event project_created or 7 days`, `wait until task done or 48h`.
+
+    Alternatives are joined by `or`; the last one is the time limit.
+    """
+
+    pos: Pos
+    events: tuple[Name, ...]
+    task_done: bool
+    timeout: Duration
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    """`if EXPR:` block, optionally `else:` block; `unless EXPR:` is the same with `negated`."""
+
+    pos: Pos
+    condition: Expr
+    then: tuple[Statement, ...]
+    otherwise: tuple[Statement, ...] = ()
+    negated: bool = False
+    else_pos: Pos | None = None  # where `else:` is written, if it is
+
+
+@dataclass(frozen=True, slots=True)
+class SplitArm:
+    """`a:` followed by an indented block, inside a `split`."""
+
+    pos: Pos
+    label: Name
+    body: tuple[Statement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """`split 50% / 50%:` followed by one labelled block per share (`a:`, `b:`), in order."""
+
+    pos: Pos
+    shares: tuple[PercentLit, ...]
+    arms: tuple[SplitArm, ...]
+
+
+Statement = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do | Wait | WaitUntil | If | Split

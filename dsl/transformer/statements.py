@@ -1,0 +1,103 @@
+"""The rules of statements: sending, tasks, fields, scores, plugins, waits, `if` and `split`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lark import Token
+
+from dsl import ast
+from dsl.transformer.places import Marker, RuleBase
+
+__all__ = ["StatementRules"]
+
+
+class StatementRules(RuleBase):
+    """Every statement, with the options of a task and the alternatives of a wait."""
+
+    # ------------------------------------------------------------------ statements
+
+    def send_email(self, pos: ast.Pos, children: list[Any]) -> ast.SendEmail:
+        return ast.SendEmail(pos, children[0], children[1] if len(children) > 1 else None)
+
+    def send_in_app(self, pos: ast.Pos, children: list[ast.Name]) -> ast.SendInApp:
+        return ast.SendInApp(pos, children[0])
+
+    def create_task(self, pos: ast.Pos, children: list[Any]) -> ast.CreateTask:
+        title, owner, *options = children
+        found: dict[str, Marker] = {}
+        for option in options:
+            if option.kind in found:
+                self._fail(option.pos, f"'{option.kind}' is given twice in this task")
+            found[option.kind] = option
+        due = found["due"].value if "due" in found else None
+        priority = found["priority"].value if "priority" in found else None
+        return ast.CreateTask(pos, title, owner, due, priority)
+
+    def due(self, pos: ast.Pos, children: list[ast.Duration]) -> Marker:
+        return Marker("due", pos, children[0])
+
+    def priority(self, pos: ast.Pos, children: list[ast.Name]) -> Marker:
+        return Marker("priority", pos, children[0])
+
+    def set_field(self, pos: ast.Pos, children: list[Any]) -> ast.SetField:
+        return ast.SetField(pos, children[0], children[1])
+
+    def update_score(self, pos: ast.Pos, children: list[ast.Name]) -> ast.UpdateScore:
+        return ast.UpdateScore(pos, children[0])
+
+    def do_statement(self, pos: ast.Pos, children: list[Any]) -> ast.Do:
+        return ast.Do(pos, children[0], tuple(children[1:]))
+
+    def do_param(self, pos: ast.Pos, children: list[Any]) -> ast.DoParam:
+        return ast.DoParam(pos, children[0], children[1])
+
+    def wait(self, pos: ast.Pos, children: list[ast.Duration]) -> ast.Wait:
+        return ast.Wait(pos, children[0])
+
+    def wait_until(self, pos: ast.Pos, children: list[Any]) -> ast.WaitUntil:
+        *alternatives, last = children
+        if not isinstance(last, ast.Duration):
+            self._fail(last.pos, "expected a time limit at the end, such as 'or 7 days'")
+        events: list[ast.Name] = []
+        task_done = False
+        for alternative in alternatives:
+            if isinstance(alternative, ast.Duration):
+                self._fail(alternative.pos, "only the last alternative of 'wait until' may be a time limit")
+            if alternative.kind == "event":
+                events.append(alternative.value)
+            else:
+                task_done = True
+        if not alternatives:
+            self._fail(pos, "expected what to wait for before the time limit, such as 'event signed'")
+        return ast.WaitUntil(pos, tuple(events), task_done, last)
+
+    def wait_event(self, pos: ast.Pos, children: list[ast.Name]) -> Marker:
+        return Marker("event", pos, children[0])
+
+    def wait_task(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        return Marker("task", pos)
+
+    def if_statement(self, pos: ast.Pos, children: list[Any]) -> ast.If:
+        return self._if(pos, children, negated=False)
+
+    def unless_statement(self, pos: ast.Pos, children: list[Any]) -> ast.If:
+        return self._if(pos, children, negated=True)
+
+    def _if(self, pos: ast.Pos, children: list[Any], negated: bool) -> ast.If:
+        condition, then, *rest = children
+        otherwise: tuple[ast.Statement, ...] = rest[0].value if rest else ()
+        else_pos = rest[0].pos if rest else None
+        return ast.If(pos, condition, then, otherwise, negated, else_pos)
+
+    def else_block(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        head = ast.Pos(self.source_path, pos.line, pos.column, pos.line, pos.column + len("else"))
+        return Marker("else", head, children[0])
+
+    def split_statement(self, pos: ast.Pos, children: list[Any]) -> ast.Split:
+        shares = tuple(self._percent(child) for child in children if isinstance(child, Token))
+        arms = tuple(child for child in children if isinstance(child, ast.SplitArm))
+        return ast.Split(pos, shares, arms)
+
+    def split_arm(self, pos: ast.Pos, children: list[Any]) -> ast.SplitArm:
+        return ast.SplitArm(pos, children[0], children[1])
