@@ -5,14 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from activities.fields import set_field, update_score
-from activities.journey_ops import (
-    end_journey,
-    enter_journey,
-    note_agenda,
-    record_decisions,
-    record_failure,
-    take_snapshot,
-)
+from activities.journey_ops import end_journey, enter_journey, note_journey, record_failure, take_snapshot
 from activities.messages import send_message
 from activities.registry import ActivitySpec, Registry
 from activities.rendering import RenderError
@@ -22,12 +15,11 @@ from activities.time_triggers import next_due, run_due
 from activities.timeline_ops import advance
 from engine.records import Snapshot
 from engine.workflows.messages import (
-    AgendaParams,
-    DecisionBatch,
     EmailParams,
     EndParams,
     EnterParams,
     FailedParams,
+    NoteParams,
     ScoreParams,
     SetParams,
     SnapshotParams,
@@ -39,17 +31,24 @@ __all__ = ["register"]
 
 _ = Snapshot
 
+# The journey's bookkeeping runs as local activities: short, so a short timeout.
+BOOKKEEPING = timedelta(seconds=30)
+
 
 def register(registry: Registry) -> None:
     def internal(name: str, fn: object, params: type, description: str, **options: object) -> None:
         registry.add(ActivitySpec(name=name, fn=fn, params=params, description=description,  # type: ignore[arg-type]
                                   internal=True, **options))  # type: ignore[arg-type]
 
-    internal("journey.enter", enter_journey, EnterParams, "Record an account entering a playbook.")
-    internal("journey.end", end_journey, EndParams, "Record a journey's end: completed, exited or goal reached.")
-    internal("journey.agenda", note_agenda, AgendaParams, "Note when a simulated journey next acts.")
-    internal("journey.snapshot", take_snapshot, SnapshotParams, "Read an account as of a moment.")
-    internal("journey.decisions", record_decisions, DecisionBatch, "Log the decisions a journey took.")
+    internal("journey.enter", enter_journey, EnterParams,
+             "Record an account entering a playbook; read the account as of the entry.", timeout=BOOKKEEPING)
+    internal("journey.end", end_journey, EndParams,
+             "Record a journey's end (completed, exited or goal reached) after its last decisions.",
+             timeout=BOOKKEEPING)
+    internal("journey.note", note_journey, NoteParams,
+             "Log the decisions a journey took; in a simulation, note when it next acts.", timeout=BOOKKEEPING)
+    internal("journey.snapshot", take_snapshot, SnapshotParams, "Read an account as of a moment.",
+             timeout=BOOKKEEPING)
     internal("journey.failed", record_failure, FailedParams, "Log a step that failed for good.")
     internal("message.send", send_message, EmailParams,
              "Send an email or in-app message under the send policy.",

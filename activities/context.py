@@ -6,13 +6,16 @@ handed to every activity; tests build one around a temporary store.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from dsl import ir
+from engine.records import Change
 from engine.starter import JourneyStarter
 from engine.store import Store
+from engine.workflows.messages import ActivityOptions
 
 __all__ = ["ActivityContext", "CaptureMailer", "CapturedMail", "Mailer", "OutgoingMail", "PluginCall"]
 
@@ -45,9 +48,13 @@ class CaptureMailer:
     """A mail sink that keeps every message in memory (simulations and tests)."""
 
     outbox: list[OutgoingMail] = field(default_factory=list)
+    _keys: set[str] = field(default_factory=set, repr=False)
 
     async def deliver(self, mail: OutgoingMail) -> None:
-        if all(sent.key != mail.key for sent in self.outbox):
+        if len(self._keys) != len(self.outbox):  # the outbox was changed from outside
+            self._keys = {sent.key for sent in self.outbox}
+        if mail.key not in self._keys:
+            self._keys.add(mail.key)
             self.outbox.append(mail)
 
 
@@ -59,6 +66,11 @@ class ActivityContext:
     mailer: Mailer
     public_url: str = "http://127.0.0.1:8000"
     extras: dict[str, Any] = field(default_factory=dict)
+    # How each registered activity runs (timeout, attempts): filled from the worker's registry by
+    # `temporal_activities`; a journey learns the options of its activities as it enters.
+    options: dict[str, ActivityOptions] = field(default_factory=dict)
+    # Told of every change a playbook makes to an account (`set`), after it is stored.
+    change_listeners: list[Callable[[Iterable[Change]], None]] = field(default_factory=list)
     in_flight: int = 0  # activities running now (a simulation waits for none before it reads results)
 
 

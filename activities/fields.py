@@ -23,6 +23,8 @@ async def set_field(p: SetParams, ctx: ActivityContext) -> None:
     ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="set",
                                       data={"field": p.field, "value": value}, key=p.key))
     if change is not None:
+        for listener in ctx.change_listeners:
+            listener([change])
         routed = Router(ctx.store, ctx.bundle).route(change)
         await ctx.starter.execute(ctx.bundle, routed.intents, p.clock_offset_seconds)
         ctx.store.mark_routed([change.seq], p.at)

@@ -1,36 +1,46 @@
-"""The journey's own bookkeeping: entering, reading the account, logging decisions, ending."""
+"""The journey's own bookkeeping: entering, reading the account, noting decisions, ending.
+
+These run as local activities of the journey workflow, each one short and idempotent by key.
+A simulation's timeline also learns here when each journey next acts (`ctx.starter.agenda`).
+"""
 
 from __future__ import annotations
 
 from activities.context import ActivityContext
-from engine.records import ActionRecord, Snapshot
+from engine.records import ActionRecord, Decision, Snapshot
 from engine.snapshots import build_snapshot
-from engine.workflows.messages import AgendaParams, DecisionBatch, EndParams, EnterParams, FailedParams, SnapshotParams
+from engine.workflows.messages import EndParams, EnterParams, EnterResult, FailedParams, NoteParams, SnapshotParams
 
-__all__ = ["end_journey", "enter_journey", "note_agenda", "record_decisions", "record_failure", "take_snapshot"]
+__all__ = ["end_journey", "enter_journey", "log_decisions", "note_journey", "record_failure", "take_snapshot"]
 
 
-async def enter_journey(p: EnterParams, ctx: ActivityContext) -> None:
-    ctx.store.journey_entered(p.workflow_id, p.run_id, p.playbook, p.account, p.version, p.at)
-    ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="enrolled",
-                                      data={"reason": p.reason, "version": p.version}, key=p.key))
+async def enter_journey(p: EnterParams, ctx: ActivityContext) -> EnterResult:
+    """Record the entry and answer with the account as of it and how the journey's activities run."""
+    ctx.store.journey_entered_logged(
+        p.workflow_id, p.run_id, p.playbook, p.account, p.version, p.at,
+        ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="enrolled",
+                     data={"reason": p.reason, "version": p.version}, key=p.key))
+    snapshot = build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
+    options = {name: ctx.options[name] for name in p.activities if name in ctx.options}
+    return EnterResult(snapshot=snapshot, options=options)
+
+
+async def note_journey(p: NoteParams, ctx: ActivityContext) -> None:
+    """Log the decisions; in a simulation, note when the journey next acts."""
+    log_decisions(ctx, p.decisions, p.keys)
+    agenda = ctx.starter.agenda
+    if p.plan and agenda is not None:
+        agenda.note(p.workflow_id, p.account, p.plan)
 
 
 async def end_journey(p: EndParams, ctx: ActivityContext) -> None:
-    ctx.store.journey_ended(p.workflow_id, p.run_id, p.at, p.status, p.reason)
+    """Log the last decisions and record the end, in one transaction."""
     data = {"reason": p.reason} if p.status in ("exited", "goal_reached") else {}
-    ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.status,
-                                      data=data, key=p.key))
-
-
-async def note_agenda(p: AgendaParams, ctx: ActivityContext) -> None:
-    agenda = ctx.starter.agenda
-    if agenda is None:
-        return
-    if p.at is None:
-        agenda.pop(p.workflow_id, None)
-    else:
-        agenda[p.workflow_id] = p.at
+    ctx.store.journey_ended_logged(
+        p.workflow_id, p.run_id, p.at, p.status, p.reason, _decided(p.decisions, p.keys),
+        ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.status, data=data, key=p.key))
+    if ctx.starter.agenda is not None:
+        ctx.starter.agenda.drop(p.workflow_id)
 
 
 async def take_snapshot(p: SnapshotParams, ctx: ActivityContext) -> Snapshot:
@@ -38,13 +48,18 @@ async def take_snapshot(p: SnapshotParams, ctx: ActivityContext) -> Snapshot:
     return build_snapshot(ctx.store, ctx.bundle, p.account, p.at, tasks=tasks)
 
 
-async def record_decisions(p: DecisionBatch, ctx: ActivityContext) -> None:
-    for decision, key in zip(p.decisions, p.keys, strict=True):
-        ctx.store.log_action(ActionRecord(
-            at=decision.at, account=decision.account, playbook=decision.playbook, kind="decided",
-            data={"what": decision.what, "detail": decision.detail, "reads": decision.reads}, key=key))
-
-
 async def record_failure(p: FailedParams, ctx: ActivityContext) -> None:
     ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="failed",
                                       data={"step": p.step, "error": p.error}, key=p.key))
+
+
+def log_decisions(ctx: ActivityContext, decisions: list[Decision], keys: list[str]) -> None:
+    """Log a journey's decisions (kind `decided`), once each by key, in one transaction."""
+    if decisions:
+        ctx.store.log_actions(_decided(decisions, keys))
+
+
+def _decided(decisions: list[Decision], keys: list[str]) -> list[ActionRecord]:
+    return [ActionRecord(at=decision.at, account=decision.account, playbook=decision.playbook, kind="decided",
+                         data={"what": decision.what, "detail": decision.detail, "reads": decision.reads}, key=key)
+            for decision, key in zip(decisions, keys, strict=True)]

@@ -104,20 +104,24 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
         return _suppressed(ctx, p, composed.reason, None)
     to = composed.to or ""
     subject, text, html = composed.subject, composed.text, composed.html
-    status, reason = ctx.store.record_message(
+
+    def logged(status: str, reason: str | None) -> ActionRecord:
+        if status != "sent":
+            return _suppressed_action(p, reason or "suppressed", to or None)
+        data: dict[str, Any] = {"template": p.template.name}
+        if p.channel == "email":
+            data.update(to=to, subject=subject)
+        else:
+            data.update(title=subject)
+        return ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel, data=data, key=p.key)
+
+    status, _reason, delivered = ctx.store.record_message_logged(
         account=p.account, playbook=p.playbook, channel=p.channel, template=p.template.name, to=to or None,
         subject=subject, text=text, html=html, at=p.at, key=p.key,
-        cap_count=p.cap_count, cap_seconds=p.cap_seconds)
+        cap_count=p.cap_count, cap_seconds=p.cap_seconds, logged=logged)
     if status != "sent":
-        return _suppressed(ctx, p, reason or "suppressed", to or None)
-    data: dict[str, Any] = {"template": p.template.name}
-    if p.channel == "email":
-        data.update(to=to, subject=subject)
-    else:
-        data.update(title=subject)
-    ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel,
-                                      data=data, key=p.key))
-    if p.channel == "email" and to and not ctx.store.delivered(p.key):
+        return "suppressed"
+    if p.channel == "email" and to and not delivered:
         await _deliver(ctx, p.key, OutgoingMail(key=p.key, to=to, to_name=composed.to_name, subject=subject,
                                                 text=text, html=html, unsubscribe_url=composed.unsubscribe_url,
                                                 at=p.at))
@@ -134,10 +138,13 @@ async def _deliver(ctx: ActivityContext, key: str, mail: OutgoingMail) -> None:
     ctx.store.mark_delivered(key, datetime.now(UTC))
 
 
-def _suppressed(ctx: ActivityContext, p: EmailParams, reason: str, to: str | None) -> str:
+def _suppressed_action(p: EmailParams, reason: str, to: str | None) -> ActionRecord:
     data: dict[str, Any] = {"template": p.template.name, "channel": p.channel, "reason": reason}
     if to:
         data["to"] = to
-    ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="suppressed",
-                                      data=data, key=p.key))
+    return ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="suppressed", data=data, key=p.key)
+
+
+def _suppressed(ctx: ActivityContext, p: EmailParams, reason: str, to: str | None) -> str:
+    ctx.store.log_action(_suppressed_action(p, reason, to))
     return "suppressed"

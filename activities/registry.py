@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from engine.workflows.messages import ActivityOptions
+
 __all__ = ["ENTRY_POINT_GROUP", "ActivitySpec", "PluginLoadError", "Registry", "load_registry"]
 
 ENTRY_POINT_GROUP = "playbook.activities"
@@ -30,7 +32,11 @@ ActivityFn = Callable[[Any, Any], Awaitable[Any]]
 
 @dataclass(frozen=True)
 class ActivitySpec:
-    """One registered activity: its name, function, params model and how it is run."""
+    """One registered activity: its name, function, params model and how it is run.
+
+    `timeout` is how long one attempt may take (Temporal's start-to-close timeout) and
+    `max_attempts` how many attempts it gets in all; a journey calls the activity with both.
+    """
 
     name: str
     fn: ActivityFn
@@ -40,6 +46,15 @@ class ActivitySpec:
     max_attempts: int = 20
     permanent_errors: tuple[type[BaseException], ...] = ()
     internal: bool = False  # engine plumbing, not callable with `do`
+
+    def __post_init__(self) -> None:
+        if self.timeout <= timedelta(0):
+            raise ValueError(f"activity {self.name!r}: the timeout must be positive")
+        if self.max_attempts < 1:
+            raise ValueError(f"activity {self.name!r}: max_attempts must be at least 1")
+
+    def options(self) -> ActivityOptions:
+        return ActivityOptions(timeout_seconds=self.timeout.total_seconds(), max_attempts=self.max_attempts)
 
 
 @dataclass(frozen=True)

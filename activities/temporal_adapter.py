@@ -9,15 +9,18 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.context import ActivityContext, PluginCall
+from activities.journey_ops import log_decisions
 from activities.registry import ActivitySpec, Registry
 from activities.rendering import render_params
 from engine.records import ActionRecord
-from engine.workflows.messages import PluginParams
+from engine.workflows.messages import EffectParams, PluginParams
 
 __all__ = ["temporal_activities"]
 
 
 def temporal_activities(registry: Registry, context: ActivityContext) -> list[Callable[..., Any]]:
+    """The registry's activities bound to `context`, which learns how each one runs."""
+    context.options.update({spec.name: spec.options() for spec in registry})
     return [_bind(spec, context) for spec in registry]
 
 
@@ -28,6 +31,8 @@ def _bind(spec: ActivitySpec, context: ActivityContext) -> Callable[..., Any]:
             params = spec.params.model_validate(raw)
             context.in_flight += 1
             try:
+                if isinstance(params, EffectParams):
+                    log_decisions(context, params.decisions, params.decision_keys)
                 return await spec.fn(params, context)
             except spec.permanent_errors as error:
                 raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
@@ -45,6 +50,7 @@ def _bind(spec: ActivitySpec, context: ActivityContext) -> Callable[..., Any]:
 
     async def _call_plugin(raw: dict[str, Any]) -> Any:
         call = PluginParams.model_validate(raw)
+        log_decisions(context, call.decisions, call.decision_keys)
         try:
             values = render_params(context, call)
             params = spec.params.model_validate(values)
@@ -60,3 +66,4 @@ def _bind(spec: ActivitySpec, context: ActivityContext) -> Callable[..., Any]:
         return result if isinstance(result, str | int | float | bool | dict | list | type(None)) else None
 
     return activity.defn(name=spec.name)(run_plugin)
+

@@ -1,57 +1,124 @@
 """The activity of a simulation's timeline: take the timeline's events and time triggers up to a
-moment, and say what comes next.
+moment, and ahead of it account by account; say what comes next.
 
 The timeline's events stay in the simulating process (`TimelineFeed`), so the workflow's input
 holds only times, whatever the size of the timeline.
 
-Taking moments ahead. After the moment it was woken for, `advance` goes on with the following
-moments of the timeline while that cannot change the outcome: no journey acts before the next
-moment (journeys report when they next act: `JourneyStarter.agenda`), no time trigger is due
-before it, no new version is deployed before it, and the moments taken so far started or
-signalled no journey. Events are stored with their own times and every read is "as of" a time,
-so a moment taken ahead is routed exactly as it would have been at its time.
+Accounts go their own ways. Everything routing reads or writes belongs to one account (its
+fields, events, scores, condition states, tasks and journeys), and so does everything its
+journeys read, so the timeline keeps one cursor per account. At the moment it was woken for,
+`advance` takes every account's events and time triggers due then; then, for each account, it
+goes on with the account's next ones while that cannot change the outcome:
+
+- no journey of the account acts before them (journeys report when they next act:
+  `JourneyStarter.agenda`), and nothing taken in this step started or signalled one of its
+  journeys (that journey has yet to react);
+- no new version is deployed before them, and no event whose effect reaches other accounts
+  (`unsubscribed`, `bounced`: the suppression list) comes before them; those are taken only at
+  their own moment, with every account's earlier events taken.
+
+Events are stored with their own times and every read is "as of" a time, so an event taken
+ahead is routed exactly as it would have been at its time. Each round takes at most one moment
+per account and stores the round's events in one transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from activities.context import ActivityContext
+from activities.timeline_reads import TimelineStore
 from dsl import ir
 from engine.ingestion import Ingestor
-from engine.records import IngestResult, Rejection
+from engine.records import Change, IngestResult, Intent, Rejection
 from engine.router import Router
 from engine.time_index import TimeIndex
 from engine.workflows.timeline import AdvanceParams, TimelineNext
 
-__all__ = ["TimelineFeed", "advance"]
+__all__ = ["REACHING_EVENTS", "TimelineFeed", "Unit", "advance"]
+
+# Events whose effect reaches other accounts: the address goes on the suppression list.
+REACHING_EVENTS = frozenset({"unsubscribed", "bounced"})
+BATCH = 5000  # objects per ingestion transaction
+
+
+@dataclass
+class Unit:
+    """One account's lines at one moment, in file order."""
+
+    at: datetime
+    account: str
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    undated: bool = False  # some line has no `at`: it happens at the start
+    reaches_others: bool = False
+    shapes: list[tuple[str | None, tuple[str, ...]]] = field(default_factory=list)  # (event, traits) a line
 
 
 @dataclass
 class TimelineFeed:
-    """The timeline's lines grouped by their time, in file order within a moment."""
+    """The timeline's lines by account and moment, and how far each account has been taken."""
 
-    lines: dict[datetime, list[tuple[int, str]]] = field(default_factory=dict)
+    units: dict[str, deque[Unit]] = field(default_factory=dict)  # per account, in time order
     rejected: list[Rejection] = field(default_factory=list)
     results: list[IngestResult] = field(default_factory=list)
     deploys: list[tuple[datetime, ir.Bundle]] = field(default_factory=list)  # (from when, new bundle)
-    pending: list[datetime] = field(default_factory=list)  # moments not taken yet, in order
-    due_cursor: datetime | None = None  # time triggers have fired up to here
+    barriers: list[datetime] = field(default_factory=list)  # moments of events reaching other accounts
     index: TimeIndex | None = None
+    router: Router | None = None  # routes through `reads`
+    reads: TimelineStore | None = None
+    due_after: dict[str, datetime] = field(default_factory=dict)  # time triggers fired up to here
+    first: datetime | None = None  # the moment of the first step
+    journeys_before: bool | None = None  # the store held journeys before the simulation began
     steps: int = 0
-    moments_ahead: int = 0
+    taken_ahead: int = 0  # moments of an account taken before the clock reached them
+    _moments: Counter[datetime] = field(default_factory=Counter)  # units left per moment
+    _pending: dict[tuple[datetime, str], Unit] = field(default_factory=dict)
 
-    def add(self, at: datetime, line_number: int, line: str) -> None:
-        self.lines.setdefault(at, []).append((line_number, line))
+    def add(self, at: datetime, line_number: int, line: str, account: str = "", *, dated: bool = True,
+            reaches_others: bool = False, event: str | None = None, traits: tuple[str, ...] | None = None) -> None:
+        """One line of the timeline; `event` and `traits` (its event and trait names, None: not known)
+        let the timeline see that routing the line can start or signal nothing."""
+        unit = self._pending.get((at, account))
+        if unit is None:
+            unit = self._pending[(at, account)] = Unit(at=at, account=account)
+        unit.lines.append((line_number, line))
+        unit.shapes.append((event, traits) if traits is not None else ("task_completed", ()))
+        unit.undated = unit.undated or not dated
+        unit.reaches_others = unit.reaches_others or reaches_others
 
     def times(self) -> list[datetime]:
-        return sorted(self.lines)
+        return sorted({at for at, _ in self._pending} | {unit.at for queue in self.units.values() for unit in queue})
 
     def ready(self) -> None:
-        self.pending = sorted(set(self.lines) | {at for at, _ in self.deploys})
+        for (at, account), unit in sorted(self._pending.items()):
+            self.units.setdefault(account, deque()).append(unit)
+            self._moments[at] += 1
+            if unit.reaches_others:
+                self.barriers.append(at)
+        self._pending.clear()
+        self.barriers.sort()
+
+    def moments_left(self) -> int:
+        """The timeline's moments with lines not taken yet."""
+        return len(self._moments)
+
+    def taken(self, unit: Unit) -> None:
+        self.units[unit.account].popleft()
+        self._moments[unit.at] -= 1
+        if not self._moments[unit.at]:
+            del self._moments[unit.at]
+        if unit.reaches_others:
+            self.barriers.remove(unit.at)
+
+    def barrier(self) -> datetime | None:
+        """Nothing at or after this moment is taken ahead: a deploy, or an event reaching others."""
+        return min(self.barriers[:1] + [at for at, _ in self.deploys[:1]], default=None)
 
 
 def _feed(ctx: ActivityContext) -> TimelineFeed:
@@ -61,68 +128,184 @@ def _feed(ctx: ActivityContext) -> TimelineFeed:
     return feed
 
 
-def _index(ctx: ActivityContext, feed: TimelineFeed) -> TimeIndex:
-    if feed.index is None:
-        feed.index = TimeIndex(ctx.store, ctx.bundle)
-    return feed.index
+@dataclass
+class _Item:
+    """An account's next thing to take: a moment of its events, its time triggers, or both."""
+
+    account: str
+    at: datetime
+    unit: Unit | None  # None: only time triggers
+    due: bool  # fire the account's time triggers up to `at` (after the unit's events, if any)
+
+
+class _Step:
+    """One step of the timeline: the moment it was woken for, then each account ahead of it."""
+
+    def __init__(self, ctx: ActivityContext, feed: TimelineFeed, moment: datetime, end: datetime,
+                 offset: float) -> None:
+        self.ctx, self.feed, self.moment, self.end, self.offset = ctx, feed, moment, end, offset
+        if feed.index is None:
+            feed.index = TimeIndex(ctx.store, ctx.bundle)
+            ctx.change_listeners.append(feed.index.note)
+        if feed.reads is None:
+            feed.reads = ctx.store if isinstance(ctx.store, TimelineStore) else TimelineStore(ctx.store)
+        if feed.router is None:
+            feed.router = Router(feed.reads, ctx.bundle, journeys_of_bundle=_journeys_of_bundle(ctx, feed))
+        self.index, self.router, self.reads = feed.index, feed.router, feed.reads
+        self.acted: set[str] = set()  # accounts whose journeys were started or signalled in this step
+        self.heads: dict[str, _Item] = {}  # each account's next item
+
+    def accounts(self) -> set[str]:
+        return set(self.feed.units) | self.index.accounts()
+
+    def next_item(self, account: str, skip: int = 0, after: datetime | None = None) -> _Item | None:
+        """The account's next item: its next moment of events (the `skip`-th still to take) or its
+        next time trigger after `after` (by default, after those fired), whichever comes first."""
+        queue = self.feed.units.get(account)
+        unit = queue[skip] if queue and skip < len(queue) else None
+        if after is None:
+            after = self.feed.due_after.get(account, self.feed.first or self.moment)
+        due = self.index.next_for(account, after)
+        if unit is not None and (due is None or unit.at <= due):
+            item = _Item(account, unit.at, unit, due == unit.at)
+        elif due is not None:
+            item = _Item(account, due, None, True)
+        else:
+            return None
+        return item if item.at <= self.end else None
+
+    def ahead(self, item: _Item) -> bool:
+        """Whether the account's next item may be taken now, before the clock reaches it."""
+        if item.account in self.acted:
+            return False
+        barrier = self.feed.barrier()
+        if barrier is not None and item.at >= barrier:
+            return False
+        agenda = self.ctx.starter.agenda
+        horizon = agenda.horizon(item.account, self.moment) if agenda is not None else None
+        return horizon is None or item.at < horizon
+
+    def quiet(self, unit: Unit) -> bool:
+        """Routing the unit can start or signal no journey, and changes no date field or time zone."""
+        return not unit.reaches_others and all(
+            self.router.quiet(event, traits) and not self.index.watched & set(traits) for event, traits in unit.shapes)
+
+    def run_of(self, first: _Item, may: Callable[[_Item], bool]) -> list[_Item]:
+        """The account's items to take in one round: the first, and the next ones while those before
+        them can start or signal nothing (so nothing of the account can change in between)."""
+        items = [first]
+        while (last := items[-1]).unit is not None and not last.due and self.quiet(last.unit):
+            following = self.next_item(first.account, skip=len(items), after=last.at)
+            if following is None or following.unit is None or not may(following):
+                break
+            items.append(following)
+        return items
+
+    async def run(self) -> None:
+        self.heads = {account: item for account in self.accounts() if (item := self.next_item(account))}
+
+        # The moment itself: every account's events and time triggers due by then.
+        def now(item: _Item) -> bool:
+            return item.at <= self.moment
+
+        await self.rounds(now)
+        # Ahead of it: each account as far as nothing can overtake it.
+        self.feed.taken_ahead += await self.rounds(self.ahead)
+
+    async def rounds(self, may: Callable[[_Item], bool]) -> int:
+        """Take rounds of items `may` allows, until no account has one; the number of items taken."""
+        heads = self.heads
+        accounts = sorted(account for account, item in heads.items() if may(item))
+        taken = 0
+        while accounts:
+            items = [item for account in accounts for item in self.run_of(heads[account], may)]
+            await self.take(items)
+            taken += len(items)
+            accounts = []
+            for account in sorted({item.account for item in items}):
+                head = self.next_item(account)
+                if head is None:
+                    heads.pop(account, None)
+                    continue
+                heads[account] = head
+                if may(head):
+                    accounts.append(account)
+        return taken
+
+    async def take(self, items: list[_Item]) -> None:
+        """Store and route one round: one item per account. Routing reads through `TimelineStore`;
+        the journeys are started and signalled once all is routed."""
+        units = sorted((item.unit for item in items if item.unit is not None), key=lambda u: (u.at, u.lines[0][0]))
+        changes = self._ingest(units)
+        self.reads.prefetch([item.account for item in items])
+        intents: dict[str, list[Intent]] = {}
+        due_after = self.feed.due_after
+        for change in changes:
+            intents.setdefault(change.account, []).extend(self.router.route(change).intents)
+        for item in items:  # each account's in order
+            if item.due:
+                start = due_after.get(item.account, self.feed.first or self.moment)
+                routed = self.router.due(start, item.at, accounts=[item.account])
+                intents.setdefault(item.account, []).extend(routed.intents)
+            due_after[item.account] = item.at
+        self.ctx.store.mark_routed_each([(change.seq, change.at) for change in changes])
+        self.index.note(changes)
+        for unit in units:
+            self.feed.taken(unit)
+        acting = {account: found for account, found in intents.items() if found}
+        self.acted.update(acting)
+        await asyncio.gather(*(self.ctx.starter.execute(self.ctx.bundle, found, self.offset)
+                               for _, found in sorted(acting.items())))
+
+    def _ingest(self, units: list[Unit]) -> list[Change]:
+        """Store the units' lines (those without `at` at their unit's moment); the accepted changes."""
+        ingestor = Ingestor(self.reads, self.ctx.bundle.model, batch_size=BATCH)
+        changes: list[Change] = []
+        groups: dict[datetime | None, list[Any]] = {}
+        for unit in units:
+            group = groups.setdefault(unit.at if unit.undated else None, [])
+            group.extend((number, json.loads(text)) for number, text in unit.lines)
+        for moment, parsed in groups.items():
+            result = ingestor.ingest_parsed(parsed, now=moment or self.moment)
+            self.feed.results.append(result)
+            self.feed.rejected.extend(result.rejected)
+            changes.extend(result.accepted)
+        return changes
+
+
+def _journeys_of_bundle(ctx: ActivityContext, feed: TimelineFeed) -> bool:
+    """Whether every journey that may be running belongs to one of the bundle's playbooks: none was
+    in the store before the simulation, and each one it started is of a playbook still deployed."""
+    if feed.journeys_before is None:
+        feed.journeys_before = bool(ctx.store.journeys())
+    started = {workflow_id.split("/")[1] for workflow_id, _ in ctx.starter.started}
+    return not feed.journeys_before and started <= set(ctx.bundle.playbooks)
 
 
 def _deploy(ctx: ActivityContext, feed: TimelineFeed, moment: datetime) -> None:
     while feed.deploys and feed.deploys[0][0] <= moment:
         ctx.bundle = feed.deploys.pop(0)[1]
+        if feed.index is not None and feed.index.note in ctx.change_listeners:
+            ctx.change_listeners.remove(feed.index.note)
         feed.index = None  # the new version may have other time triggers
+        feed.router = None
 
 
-async def _take(ctx: ActivityContext, feed: TimelineFeed, moment: datetime, offset: float) -> bool:
-    """Store and route the events of one moment; True when that started or signalled a journey."""
-    _deploy(ctx, feed, moment)
-    parsed: list[Any] = [(number, json.loads(text)) for number, text in feed.lines.get(moment, [])]
-    result = Ingestor(ctx.store, ctx.bundle.model).ingest_parsed(parsed, now=moment)
-    feed.results.append(result)
-    feed.rejected.extend(result.rejected)
-    router = Router(ctx.store, ctx.bundle)
-    acted = False
-    for change in result.accepted:
-        routed = router.route(change)
-        acted = acted or bool(routed.intents)
-        await ctx.starter.execute(ctx.bundle, routed.intents, offset)
-    ctx.store.mark_routed([change.seq for change in result.accepted], moment)
-    _index(ctx, feed).note(result.accepted)
-    return acted
-
-
-async def _fire_due(ctx: ActivityContext, feed: TimelineFeed, until: datetime, offset: float) -> bool:
-    after = feed.due_cursor
-    feed.due_cursor = until
-    if after is None:
-        return False
-    index = _index(ctx, feed)
-    due = index.next_due(after)
-    if due is None or due > until:
-        return False
-    routed = Router(ctx.store, ctx.bundle).due(after, until, accounts=index.due_accounts(until))
-    await ctx.starter.execute(ctx.bundle, routed.intents, offset)
-    return bool(routed.intents)
+def _upcoming(step: _Step) -> TimelineNext:
+    """The next moment with events (or a deploy), and the next time trigger, over all accounts."""
+    feed = step.feed
+    events = [queue[0].at for queue in feed.units.values() if queue] + [at for at, _ in feed.deploys[:1]]
+    dues = [due for account in step.accounts()
+            if (due := step.index.next_for(account, feed.due_after.get(account, feed.first or step.moment)))]
+    return TimelineNext(event_at=min(events, default=None), due_at=min(dues, default=None))
 
 
 async def advance(p: AdvanceParams, ctx: ActivityContext) -> TimelineNext:
     feed = _feed(ctx)
     feed.steps += 1
-    if feed.due_cursor is None:
-        feed.due_cursor = p.moment
-    acted = False
-    while feed.pending and feed.pending[0] <= p.moment:
-        acted = await _take(ctx, feed, feed.pending.pop(0), p.clock_offset_seconds) or acted
-    acted = await _fire_due(ctx, feed, p.moment, p.clock_offset_seconds) or acted
-    while not acted and feed.pending and feed.pending[0] <= p.end:
-        moment = feed.pending[0]
-        limits = [ctx.starter.horizon(), _index(ctx, feed).next_due(feed.due_cursor or p.moment)]
-        if any(limit is not None and limit <= moment for limit in limits):
-            break
-        feed.pending.pop(0)
-        feed.moments_ahead += 1
-        feed.due_cursor = moment
-        acted = await _take(ctx, feed, moment, p.clock_offset_seconds)
-    cursor = feed.due_cursor or p.moment
-    return TimelineNext(event_at=feed.pending[0] if feed.pending else None,
-                        due_at=_index(ctx, feed).next_due(cursor))
+    if feed.first is None:
+        feed.first = p.moment
+    _deploy(ctx, feed, p.moment)
+    step = _Step(ctx, feed, p.moment, p.end, p.clock_offset_seconds)
+    await step.run()
+    return _upcoming(step)

@@ -48,9 +48,9 @@ class Spans:
     feed: Any = None  # the simulation's `TimelineFeed`, seen by the first `timeline.advance`
 
     def instants_done(self, instants: int) -> int:
-        """The timeline's instants taken so far (its moments no longer pending)."""
-        pending = getattr(self.feed, "pending", None)
-        return 0 if pending is None else instants - len(pending)
+        """The timeline's instants taken so far (its moments with no line left to take)."""
+        left = getattr(self.feed, "moments_left", None)
+        return 0 if left is None else instants - left()
 
     def count(self, name: str) -> int:
         return sum(1 for run in self.runs if run[0] == name)
@@ -132,7 +132,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "accounts": args.accounts, "days": args.days, "seed": args.seed, "objects": summary.events,
         "instants": summary.distinct_times, "finished": finished, "instants_done": done,
         "timeline_steps": spans.count("timeline.advance"),
-        "moments_ahead": getattr(spans.feed, "moments_ahead", None),
+        "taken_ahead": getattr(spans.feed, "taken_ahead", None),
         "process_cpu_seconds": round(time.process_time() - cpu, 1),  # this process: worker + client
     }
     print()

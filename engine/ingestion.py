@@ -15,11 +15,13 @@ Three stages, each usable alone:
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from dsl import ir
@@ -29,7 +31,7 @@ from engine.store import NewChange, Store
 from engine.store.reserved import RESERVED_EVENTS
 from engine.values import coerce, parse_instant, quote_value
 
-__all__ = ["MAX_NAME_LENGTH", "Ingestor", "InputItem", "ParsedLine", "normalize", "parse_lines"]
+__all__ = ["MAX_NAME_LENGTH", "Ingestor", "InputItem", "ParsedLine", "normalize", "parse_lines", "parse_text"]
 
 ParsedLine = tuple[int, dict[str, Any]] | Rejection
 MAX_NAME_LENGTH = 200  # account ids, event ids and names, trait names: the store's column width
@@ -55,8 +57,26 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)  # built once: `json.loads` with options builds one a call
+
+
+_DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
+_LONG_NUMBER = "0" * 19  # 19 digits in a row: an integer orjson may read as a float (over 64 bits)
+
+
 def _load(text: str) -> Any:
-    return json.loads(text, parse_constant=_no_constants)
+    """The JSON value of `text`: orjson (several times faster) where it reads exactly as the
+    standard library, the standard library for the rest, so results and errors are the standard
+    library's. orjson refuses what the standard library reads differently (NaN, lone surrogates)
+    and reads an integer of 19 digits or more as a float: such text goes to the standard library."""
+    if _LONG_NUMBER not in text.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    if text.startswith("\ufeff"):  # as `json.loads` says it
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _DECODER.decode(text)
 
 
 def _kind(value: Any) -> str:
@@ -73,7 +93,7 @@ def _as_object(line: int, value: Any) -> ParsedLine:
 
 def _array_items(text: str) -> list[ParsedLine]:
     """The elements of a JSON array body, each with the line it starts on."""
-    decoder = json.JSONDecoder(parse_constant=_no_constants)
+    decoder = _DECODER
     items: list[ParsedLine] = []
     position, line, counted = text.index("[") + 1, 1, 0
     while True:
@@ -92,9 +112,11 @@ def _whole_body(text: str) -> list[ParsedLine] | None:
     start = len(text) - len(text.lstrip())
     if text[start:start + 1] not in ("{", "["):
         return None
-    try:
-        value = _load(text)
+    try:  # the first value only: JSON lines end there, and a whole body is read once
+        value, end = _DECODER.raw_decode(text, start)
     except ValueError:
+        return None
+    if text[end:].strip(" \t\r\n"):
         return None
     if isinstance(value, list):
         return _array_items(text)
@@ -108,13 +130,22 @@ def parse_lines(source: str | Iterable[str]) -> list[ParsedLine]:
     a JSON array of objects; an iterable of strings (an open file) is read as JSON lines.
     """
     if isinstance(source, str):
-        source = source.removeprefix("\ufeff")
-        whole = _whole_body(source)
-        if whole is not None:
-            return whole
-        lines: Iterable[str] = source.splitlines()
-    else:
-        lines = source
+        return parse_text(source)[0]
+    return _json_lines(source)
+
+
+def parse_text(text: str) -> tuple[list[ParsedLine], list[str] | None]:
+    """`parse_lines` of a string, with the lines it was read as when it was JSON lines (None when
+    it was one JSON object or array): line N of the result is `lines[N - 1]`."""
+    text = text.removeprefix("\ufeff")
+    whole = _whole_body(text)
+    if whole is not None:
+        return whole, None
+    lines = text.splitlines()
+    return _json_lines(lines), lines
+
+
+def _json_lines(lines: Iterable[str]) -> list[ParsedLine]:
     parsed: list[ParsedLine] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -172,6 +203,8 @@ def _check_reserved(event: str, data: dict[str, Any]) -> None:
 
 
 def _checked(values: dict[str, Any], declared: dict[str, ir.FieldType], label: str) -> dict[str, Any]:
+    if not values:
+        return {}
     checked: dict[str, Any] = {}
     for name, value in values.items():
         if len(name) > MAX_NAME_LENGTH or not name:
@@ -184,29 +217,57 @@ def _checked(values: dict[str, Any], declared: dict[str, ir.FieldType], label: s
     return checked
 
 
-def _normalize_native(obj: dict[str, Any], model: ir.Model, now: datetime) -> InputItem:
+@functools.lru_cache(maxsize=4096)
+def _instant(text: str) -> datetime:
+    """`parse_instant` for text, remembered: a timeline repeats its instants (datetimes are immutable)."""
+    return parse_instant(text)
+
+
+def _at(value: Any, now: datetime) -> datetime:
+    try:
+        if value is None:
+            return now
+        return _instant(value) if isinstance(value, str) else parse_instant(value)
+    except ValueError as error:
+        raise ValueError(f"'at': {error}") from None
+
+
+_NO_DATA: dict[str, ir.FieldType] = {}
+
+
+def _native_change(obj: dict[str, Any], model: ir.Model, now: datetime) -> NewChange:
+    """The native object checked against `model`, as the store takes it; `ValueError` with the reason."""
     account = _name(obj, "account", required=True)
     assert account is not None
     event_id = _name(obj, "id", required=False)
     event = _name(obj, "event", required=False)
-    try:
-        at = now if obj.get("at") is None else parse_instant(obj["at"])
-    except ValueError as error:
-        raise ValueError(f"'at': {error}") from None
+    at = _at(obj.get("at"), now)
     data, traits = _object(obj, "data"), _object(obj, "traits")
     if event is None and not traits:
         raise ValueError("nothing to store: the object has neither an 'event' nor 'traits'")
     if event is None and data:
         raise ValueError("'data' belongs to an event, and the object has no 'event'")
     if event is not None:
+        declared = model.events.get(event)
         if event in RESERVED_EVENTS:
             _check_reserved(event, data)
-        elif event not in model.events:
+        elif declared is None:
             raise ValueError(_unknown_event(event, model))
-        payload = model.events[event].payload if event in model.events else {}
-        data = _checked(data, payload, f"event {event} data")
+        data = _checked(data, _NO_DATA if declared is None else declared.payload, f"event {event} data")
     traits = _checked(traits, model.fields, "trait")
-    return InputItem(id=event_id, account=account, at=at, event=event, data=data, traits=traits)
+    return NewChange(account=account, at=at, event=event, data=data, traits=traits, event_id=event_id)
+
+
+def _change(obj: dict[str, Any], model: ir.Model, now: datetime) -> NewChange | str:
+    if is_segment_call(obj):
+        native = from_segment(obj)
+        if isinstance(native, str):
+            return native
+        obj = native
+    try:
+        return _native_change(obj, model, now)
+    except ValueError as error:
+        return str(error)
 
 
 def normalize(obj: dict[str, Any], model: ir.Model, now: datetime) -> InputItem | str:
@@ -215,15 +276,11 @@ def normalize(obj: dict[str, Any], model: ir.Model, now: datetime) -> InputItem 
     `now` is the time of an object without `at`. Undeclared traits and data keys are kept as
     sent; declared ones are checked and normalised (`engine.values.coerce`).
     """
-    if is_segment_call(obj):
-        native = from_segment(obj)
-        if isinstance(native, str):
-            return native
-        obj = native
-    try:
-        return _normalize_native(obj, model, now)
-    except ValueError as error:
-        return str(error)
+    change = _change(obj, model, now)
+    if isinstance(change, str):
+        return change
+    return InputItem(id=change.event_id, account=change.account, at=change.at, event=change.event,
+                     data=change.data, traits=change.traits)
 
 
 # --------------------------------------------------------------------------- storing
@@ -253,12 +310,11 @@ class Ingestor:
                 result.rejected.append(entry)
                 continue
             line, obj = entry
-            item = normalize(obj, self.model, now)
-            if isinstance(item, str):
-                result.rejected.append(Rejection(line=line, reason=item))
+            change = _change(obj, self.model, now)
+            if isinstance(change, str):
+                result.rejected.append(Rejection(line=line, reason=change))
                 continue
-            batch.append(NewChange(account=item.account, at=item.at, event=item.event, data=item.data,
-                                   traits=item.traits, event_id=item.id))
+            batch.append(change)
             if len(batch) >= self.batch_size:
                 self._store(batch, result)
         self._store(batch, result)

@@ -47,13 +47,24 @@ def condition_key(playbook: str) -> str:
 
 
 class Router:
-    def __init__(self, store: Store, bundle: ir.Bundle) -> None:
+    """Routes changes and time triggers of one bundle.
+
+    `journeys_of_bundle`: the caller knows that every running journey belongs to one of the
+    bundle's playbooks (a simulation that started them all). A change no playbook's journeys
+    listen to then signals nothing without asking the store which journeys are running; without
+    it, a journey of a playbook the bundle no longer has hears every change, so the store is asked.
+    """
+
+    def __init__(self, store: Store, bundle: ir.Bundle, *, journeys_of_bundle: bool = False) -> None:
         self.store = store
         self.bundle = bundle
         self.admission = Admission(store, bundle)
         self.time = TimeTriggers(store, bundle)
         self.playbooks = [playbook for _, playbook in sorted(bundle.playbooks.items())]
         self.inputs = {playbook.id: playbook_inputs(playbook, bundle) for playbook in self.playbooks}
+        self.journeys_of_bundle = journeys_of_bundle
+        self._heard_events = {event for inputs in self.inputs.values() for event in inputs.listened_events}
+        self._watched_fields = {name for inputs in self.inputs.values() for name in inputs.watched_fields}
 
     # ------------------------------------------------------------------ changes
 
@@ -141,14 +152,29 @@ class Router:
 
     def _concerns(self, playbook: ir.Playbook, change: Change, routes_event: bool) -> bool:
         """Whether the change may fire the playbook's trigger: its event, or a changed condition input."""
+        return self._may_fire(playbook, change.event, set(change.traits), routes_event)
+
+    def _may_fire(self, playbook: ir.Playbook, event: str | None, fields: set[str], routes_event: bool) -> bool:
         trigger = playbook.trigger
         if isinstance(trigger, ir.EventTrigger):
-            return routes_event and trigger.event == change.event
+            return routes_event and trigger.event == event
         if not isinstance(trigger, ir.ConditionTrigger):
             return False
         reads = self.inputs[playbook.id].trigger
-        touched_event = change.event is not None and change.event in reads.events
-        return touched_event or bool(reads.fields & set(change.traits))
+        touched_event = event is not None and event in reads.events
+        return touched_event or bool(reads.fields & fields)
+
+    def quiet(self, event: str | None, fields: Iterable[str]) -> bool:
+        """Whether a change with this event and (at most) these changed fields can start or signal no
+        journey, whatever the account's state: no trigger concerns it, it is no reserved event, and
+        no journey listens to it (known only with `journeys_of_bundle`)."""
+        if not self.journeys_of_bundle or event in RESERVED_EVENTS:
+            return False
+        changed = set(fields)
+        routes_event = event is not None
+        if changed & self._watched_fields or (routes_event and event in self._heard_events):
+            return False
+        return not any(self._may_fire(playbook, event, changed, routes_event) for playbook in self.playbooks)
 
     def _edge(self, playbook: ir.Playbook, trigger: ir.ConditionTrigger, snap: Snapshot) -> bool:
         """Evaluate a condition trigger, store its state, and say whether it just became true."""
@@ -172,6 +198,9 @@ class Router:
         changed = set(change.traits)
         if not changed and not routes_event:
             return
+        if self.journeys_of_bundle and not (changed & self._watched_fields) and not (
+                routes_event and change.event in self._heard_events):
+            return  # no journey of the bundle's playbooks listens to it
         for journey in self.store.active_journeys(change.account):
             inputs = self.inputs.get(journey.playbook)
             hears = routes_event and (inputs is None or change.event in inputs.listened_events)

@@ -37,7 +37,9 @@ class Settings(BaseSettings):
     unsubscribe_secret: SecretStr = Field(default=SecretStr("change-me"))
     api_max_body_bytes: int = 5 * 1024 * 1024
     api_max_line_bytes: int = 64 * 1024
-    api_routing_timeout_seconds: float = 10.0
+    api_routing_timeout_seconds: float = 10.0  # one call to Temporal while routing; slower counts as a failure
+    # Stored changes waiting to be routed beyond which ingestion answers 503 (before storing)
+    api_max_routing_backlog: int = 100_000
 
     @property
     def store_url(self) -> str:

@@ -21,9 +21,53 @@ from engine.records import ActionRecord, Intent, JourneySignal, StartJourney
 from engine.store import Store
 from engine.workflows.messages import SIGNAL_NAME, WORKFLOW_NAME, JourneyInput, journey_id
 
-__all__ = ["JourneyStarter"]
+__all__ = ["Agenda", "JourneyStarter"]
 
 log = logging.getLogger(__name__)
+
+
+class Agenda:
+    """When each running journey of a simulation may next act, by account.
+
+    Each journey has a *plan*: the moments it may act at, in order. The starter notes a journey's
+    entry when it starts it; the journey reports a new plan whenever it is about to wait for a
+    moment its plan does not list next (`journey.note`), and is forgotten when it ends
+    (`journey.end`). Between the moments of its plan a journey acts only when an event is routed
+    to it, so a simulation's timeline may take an account's events ahead of the clock up to its
+    journeys' next planned moments.
+    """
+
+    def __init__(self) -> None:
+        self._by_account: dict[str, dict[str, list[datetime]]] = {}
+        self._accounts: dict[str, str] = {}  # workflow id -> account
+
+    def note(self, workflow_id: str, account: str, plan: list[datetime]) -> None:
+        self._accounts[workflow_id] = account
+        self._by_account.setdefault(account, {})[workflow_id] = sorted(plan)
+
+    def drop(self, workflow_id: str) -> None:
+        account = self._accounts.pop(workflow_id, None)
+        if account is None:
+            return
+        journeys = self._by_account.get(account, {})
+        journeys.pop(workflow_id, None)
+        if not journeys:
+            self._by_account.pop(account, None)
+
+    def plan(self, workflow_id: str) -> list[datetime] | None:
+        account = self._accounts.get(workflow_id)
+        return None if account is None else self._by_account[account].get(workflow_id)
+
+    def horizon(self, account: str, now: datetime) -> datetime | None:
+        """The earliest moment at or after `now` a running journey of the account may act at (the
+        last moment of a plan all past counts: that journey is acting now); None when none runs."""
+        journeys = self._by_account.get(account)
+        if not journeys:
+            return None
+        return min(next((t for t in plan if t >= now), plan[-1]) for plan in journeys.values())
+
+    def __len__(self) -> int:
+        return len(self._accounts)
 
 
 class JourneyStarter:
@@ -33,7 +77,7 @@ class JourneyStarter:
         self.store = store
         self.started: list[tuple[str, str]] = []  # (workflow id, run id) of every journey started here
         # With `agenda` (simulations): when each running journey next acts, as the journeys report it.
-        self.agenda: dict[str, datetime] | None = {} if agenda else None
+        self.agenda: Agenda | None = Agenda() if agenda else None
 
     async def execute(self, bundle: ir.Bundle, intents: list[Intent], clock_offset_seconds: float = 0.0) -> None:
         for intent in intents:
@@ -62,28 +106,29 @@ class JourneyStarter:
         reuse = (WorkflowIDReusePolicy.REJECT_DUPLICATE if playbook.reentry.mode == "never"
                  else WorkflowIDReusePolicy.ALLOW_DUPLICATE)
         workflow_id = journey_id(playbook.id, intent.account)
+        # Noted before the start: the journey reports its next moment as soon as it runs. An entry
+        # already there belongs to a journey still running under this id (the start then fails).
+        noted = self.agenda is not None and self.agenda.plan(workflow_id) is None
+        if noted and self.agenda is not None:
+            self.agenda.note(workflow_id, intent.account, [intent.entry_at])
         try:
             handle = await self.client.start_workflow(
                 WORKFLOW_NAME, inp, id=workflow_id, task_queue=self.task_queue,
                 id_reuse_policy=reuse, id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             )
         except WorkflowAlreadyStartedError:
+            if noted and self.agenda is not None:
+                self.agenda.drop(workflow_id)
             self.store.log_action(ActionRecord(
                 at=intent.entry_at, account=intent.account, playbook=playbook.id, kind="decided",
                 data={"what": "already_active", "detail": f"{intent.reason}: a journey is already running",
                       "reads": {}},
                 key=f"{workflow_id}/already_active/{intent.entry_at.isoformat()}/{intent.reason}"))
             return False
+        if not noted and self.agenda is not None:
+            self.agenda.note(workflow_id, intent.account, [intent.entry_at])
         self.started.append((workflow_id, handle.result_run_id or ""))
-        if self.agenda is not None:
-            self.agenda[workflow_id] = intent.entry_at
         return True
-
-    def horizon(self) -> datetime | None:
-        """The earliest moment a running journey will act (simulations), or None when none runs."""
-        if not self.agenda:
-            return None
-        return min(self.agenda.values())
 
     async def signal(self, intent: JourneySignal) -> None:
         handle: WorkflowHandle[object, object] = self.client.get_workflow_handle(

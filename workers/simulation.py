@@ -24,9 +24,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.context import ActivityContext, CaptureMailer, OutgoingMail
 from activities.registry import load_registry
-from activities.timeline_ops import TimelineFeed
+from activities.timeline_ops import REACHING_EVENTS, TimelineFeed
+from activities.timeline_reads import TimelineStore
 from dsl import ir
-from engine.ingestion import normalize, parse_lines
+from engine.ingestion import InputItem, normalize, parse_lines
 from engine.records import ActionRecord, Rejection
 from engine.starter import JourneyStarter
 from engine.store import Store
@@ -36,6 +37,13 @@ from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 __all__ = ["Simulation", "TimelineError", "load_timeline", "simulate", "time_skipping_server"]
 
 DEFAULT_DAYS = 30
+# Workflow tasks in progress at once. Each runs in a thread under Python's global lock: more of
+# them at once only share one core, and a burst of journeys (hundreds entering at one moment)
+# would keep each waiting past the SDK's deadlock detector (2 s).
+WORKFLOW_TASKS = 8
+# Journeys kept in the worker's cache: a journey evicted while asleep is replayed from its
+# history when it wakes. A simulation keeps every one of them.
+CACHED_WORKFLOWS = 20_000
 
 
 class TimelineError(Exception):
@@ -74,7 +82,7 @@ def load_timeline(path: Path, model: ir.Model, start: datetime | None) -> tuple[
     feed = TimelineFeed()
     raw_lines = text.splitlines()
     undated = datetime.max.replace(tzinfo=UTC)  # stands for "no `at`" until the start is known
-    dated: list[tuple[int, datetime]] = []
+    good: list[tuple[int, datetime, InputItem]] = []
     for entry in parse_lines(text):
         if isinstance(entry, Rejection):
             feed.rejected.append(entry)
@@ -84,14 +92,15 @@ def load_timeline(path: Path, model: ir.Model, start: datetime | None) -> tuple[
         if isinstance(item, str):
             feed.rejected.append(Rejection(line=number, reason=item))
             continue
-        dated.append((number, item.at))
-    if not dated:
+        good.append((number, item.at, item))
+    if not good:
         raise TimelineError(f"{path}: no event to simulate" + (
             f" ({len(feed.rejected)} bad lines)" if feed.rejected else ""))
-    explicit = [at for _, at in dated if at != undated]
+    explicit = [at for _, at, _ in good if at != undated]
     begin = start or (min(explicit) if explicit else datetime.now(UTC))
-    for number, at in dated:
-        feed.add(begin if at == undated else at, number, raw_lines[number - 1])
+    for number, at, item in good:
+        feed.add(begin if at == undated else at, number, raw_lines[number - 1], item.account, dated=at != undated,
+                 reaches_others=item.event in REACHING_EVENTS, event=item.event, traits=tuple(item.traits))
     return feed, begin
 
 
@@ -138,13 +147,16 @@ async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: date
     async with env:
         task_queue = f"simulate-{uuid.uuid4().hex[:8]}"
         feed.ready()
-        context = ActivityContext(store=store, bundle=bundle,
+        # Every read and write of the simulation goes through one store that keeps each account's
+        # rows in memory (`TimelineStore`): the simulation's store is its own.
+        context = ActivityContext(store=TimelineStore(store), bundle=bundle,
                                   starter=JourneyStarter(env.client, task_queue, store, agenda=True),
                                   mailer=mailer, extras={**extras, "timeline": feed})
         if public_url is not None:
             context.public_url = public_url
         registry = load_registry() if live_plugins else load_registry().dry()
-        async with build_worker(env.client, task_queue, registry, context, max_concurrent_activities=8):
+        async with build_worker(env.client, task_queue, registry, context, max_concurrent_activities=8,
+                                max_concurrent_workflow_tasks=WORKFLOW_TASKS, max_cached_workflows=CACHED_WORKFLOWS):
             days = (end - begin).total_seconds() / 86400
             await env.client.execute_workflow(
                 "timeline", TimelineInput(start=begin, end=end), id=f"timeline/{task_queue}",

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from engine.records import ActionRecord
 from engine.store.database import StoreSection, insert_ignoring
 from engine.store.schema import actions
 from engine.store.types import to_utc
 
-__all__ = ["ActionSection"]
+__all__ = ["ActionSection", "insert_action"]
+
+
+def insert_action(conn: Connection, action: ActionRecord) -> bool:
+    """Append an action within the caller's write transaction; False when its key was logged before."""
+    values = action.model_dump()
+    values["at"] = to_utc(action.at)
+    if action.key is None:
+        conn.execute(actions.insert().values(**values))
+        return True
+    return insert_ignoring(conn, actions, values) is not None
 
 
 class ActionSection(StoreSection):
@@ -25,6 +36,13 @@ class ActionSection(StoreSection):
                 conn.execute(actions.insert().values(**values))
                 return True
             return insert_ignoring(conn, actions, values) is not None
+
+    def log_actions(self, logged: Sequence[ActionRecord]) -> list[bool]:
+        """`log_action` for each, in order, in one transaction."""
+        if not logged:
+            return []
+        with self._db.write(*{action.account for action in logged}) as conn:
+            return [insert_action(conn, action) for action in logged]
 
     def actions(
         self, account: str | None = None, playbook: str | None = None, since: datetime | None = None

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
@@ -32,6 +32,9 @@ __all__ = ["Database", "StoreSection", "insert_ignoring", "upsert"]
 BUSY_TIMEOUT_SECONDS = 30
 _IMMEDIATE = "playbook_sqlite_immediate"
 _ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("name"), 0)))
+# Many locks in one round trip: `unnest` hands the names over in the order given (sorted).
+_ADVISORY_LOCKS = text("SELECT count(pg_advisory_xact_lock(hashtextextended(name, 0))) "
+                       "FROM unnest(CAST(:names AS text[])) AS name")
 
 
 class Database:
@@ -65,9 +68,12 @@ class Database:
         """A write transaction holding the write lock: on PostgreSQL, the locks named `locks`
         (account ids, usually), taken in sorted order so that two writers cannot deadlock."""
         with self._lock, self._writer.connect() as conn, conn.begin():
-            if self.dialect == "postgresql":
-                for lock in sorted(set(locks)):
-                    conn.execute(_ADVISORY_LOCK, {"name": lock})
+            if self.dialect == "postgresql" and locks:
+                names = sorted(set(locks))
+                if len(names) == 1:
+                    conn.execute(_ADVISORY_LOCK, {"name": names[0]})
+                else:
+                    conn.execute(_ADVISORY_LOCKS, {"names": names})
             yield conn
 
     def dispose(self) -> None:

@@ -6,11 +6,14 @@ did the account last enter?) and the CSM's (which journeys is this account in?).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 
+from engine.records import ActionRecord
+from engine.store.actions import insert_action
 from engine.store.database import StoreSection, insert_ignoring
 from engine.store.rows import JourneyRow
 from engine.store.schema import journeys
@@ -19,6 +22,7 @@ from engine.store.types import to_utc
 __all__ = ["JourneySection"]
 
 ENDINGS: frozenset[str] = frozenset({"completed", "exited", "goal_reached", "failed"})
+_ACCOUNTS_CHUNK = 500  # accounts per `IN (…)`
 
 
 def _row(row: Any) -> JourneyRow:
@@ -51,6 +55,36 @@ class JourneySection(StoreSection):
                 .values(ended_at=to_utc(at), status=status, reason=reason)
             )
 
+    def journey_entered_logged(
+        self, workflow_id: str, run_id: str, playbook: str, account: str, version: str, at: datetime,
+        action: ActionRecord,
+    ) -> None:
+        """`journey_entered`, then `log_action(action)`, in one transaction."""
+        with self._db.write(account) as conn:
+            insert_ignoring(conn, journeys, {
+                "workflow_id": workflow_id, "run_id": run_id, "playbook": playbook, "account": account,
+                "version": version, "entered_at": to_utc(at), "status": "active",
+            })
+            insert_action(conn, action)
+
+    def journey_ended_logged(
+        self, workflow_id: str, run_id: str, at: datetime, status: str, reason: str | None,
+        before: list[ActionRecord], action: ActionRecord,
+    ) -> None:
+        """`log_action` for each of `before`, `journey_ended`, then `log_action(action)`, in one transaction."""
+        if status not in ENDINGS:
+            raise ValueError(f"a journey ends as one of {', '.join(sorted(ENDINGS))}, not {status!r}")
+        with self._db.write(action.account) as conn:
+            for earlier in before:
+                insert_action(conn, earlier)
+            conn.execute(
+                update(journeys)
+                .where(journeys.c.workflow_id == workflow_id, journeys.c.run_id == run_id,
+                       journeys.c.status == "active")
+                .values(ended_at=to_utc(at), status=status, reason=reason)
+            )
+            insert_action(conn, action)
+
     def active_journey(self, playbook: str, account: str) -> JourneyRow | None:
         query = (
             select(journeys)
@@ -71,6 +105,22 @@ class JourneySection(StoreSection):
         )
         with self._db.read() as conn:
             return [_row(row) for row in conn.execute(query)]
+
+    def active_journeys_of(self, accounts: Collection[str]) -> dict[str, list[JourneyRow]]:
+        """`active_journeys` for many accounts in one read: every account given has an entry."""
+        names = sorted(set(accounts))
+        found: dict[str, list[JourneyRow]] = {name: [] for name in names}
+        with self._db.read() as conn:
+            for first in range(0, len(names), _ACCOUNTS_CHUNK):
+                query = (
+                    select(journeys)
+                    .where(journeys.c.account.in_(names[first:first + _ACCOUNTS_CHUNK]),
+                           journeys.c.status == "active")
+                    .order_by(journeys.c.entered_at, journeys.c.playbook)
+                )
+                for row in conn.execute(query):
+                    found[row.account].append(_row(row))
+        return found
 
     def journeys(self, account: str | None = None, playbook: str | None = None) -> list[JourneyRow]:
         """Every journey, active or ended, oldest entry first."""

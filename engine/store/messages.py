@@ -7,17 +7,28 @@ account at the same moment (threads or processes) cannot both slip under a frequ
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
+from engine.records import ActionRecord
+from engine.store.actions import insert_action
 from engine.store.database import StoreSection, upsert
 from engine.store.rows import MessageRow
 from engine.store.schema import messages, suppressions
 from engine.store.types import to_utc
 
 __all__ = ["MessageSection", "add_suppression", "describe_cap"]
+
+# Built once, run with parameters (see `engine.store.database`).
+_SEEN = select(messages.c.status, messages.c.reason, messages.c.delivered_at).where(messages.c.key == bindparam("key"))
+_LISTED = select(suppressions.c.reason).where(suppressions.c.email == bindparam("email"))
+_SENT_WITHIN = select(func.count()).select_from(messages).where(
+    messages.c.account == bindparam("account"), messages.c.channel == bindparam("channel"),
+    messages.c.status == "sent", messages.c.at > bindparam("since"), messages.c.at <= bindparam("until"))
+_INSERT = messages.insert()
 
 _CHANNEL_WORDS = {"email": ("email", "emails"), "in_app": ("in-app message", "in-app messages")}
 _UNITS = ((86400, "day"), (3600, "hour"), (60, "minute"))  # "7 days", not "1 week", as people write caps
@@ -100,6 +111,49 @@ class MessageSection(StoreSection):
                 key=key,
             ))
         return status, reason
+
+    def record_message_logged(
+        self,
+        *,
+        account: str,
+        playbook: str | None,
+        channel: str,
+        template: str,
+        to: str | None,
+        subject: str | None,
+        text: str | None,
+        html: str | None,
+        at: datetime,
+        key: str,
+        cap_count: int | None,
+        cap_seconds: int | None,
+        logged: Callable[[str, str | None], ActionRecord],
+    ) -> tuple[str, str | None, bool]:
+        """`record_message`, then `log_action(logged(status, reason))`, in one write transaction;
+        also whether the message was delivered already (a retry of a step that sent it)."""
+        at = to_utc(at)
+        with self._db.write(account) as conn:
+            seen = conn.execute(_SEEN, {"key": key}).first()
+            if seen is not None:
+                insert_action(conn, logged(seen.status, seen.reason))
+                return seen.status, seen.reason, seen.delivered_at is not None
+            status, reason = "sent", None
+            listed = None if not to else conn.execute(_LISTED, {"email": to.strip().lower()}).scalar()
+            if listed is not None:
+                status, reason = "suppressed", listed
+            elif cap_count is not None and cap_seconds is not None:
+                sent = conn.execute(_SENT_WITHIN, {"account": account, "channel": channel,
+                                                   "since": at - timedelta(seconds=cap_seconds),
+                                                   "until": at}).scalar_one()
+                if sent >= cap_count:
+                    status, reason = "suppressed", describe_cap(channel, cap_count, cap_seconds)
+            conn.execute(_INSERT, {
+                "id": uuid.uuid4().hex, "account": account, "playbook": playbook, "channel": channel,
+                "template": template, "to_addr": to, "subject": subject, "text": text, "html": html, "at": at,
+                "status": status, "reason": reason, "key": key,
+            })
+            insert_action(conn, logged(status, reason))
+        return status, reason, False
 
     def messages(self, account: str | None = None) -> list[MessageRow]:
         """The outbox, oldest first."""

@@ -10,31 +10,106 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 
 from engine.records import Change
 from engine.store.database import StoreSection
-from engine.store.schema import events
+from engine.store.schema import events, tasks, trait_history
 from engine.store.types import to_utc
 
 __all__ = ["RoutingSection"]
 
+CHUNK = 500  # accounts per `IN (…)` of a read about many accounts
+# Built once, run with parameters (see `engine.store.database`).
+_MARK_ROUTED = update(events).where(events.c.seq == bindparam("change")).values(routed_at=bindparam("routed"))
+_TRAITS_OF = (
+    select(trait_history.c.account, trait_history.c.field, trait_history.c.value, trait_history.c.at)
+    .where(trait_history.c.account.in_(bindparam("accounts", expanding=True)),
+           trait_history.c.at <= bindparam("until"))
+    .order_by(trait_history.c.account, trait_history.c.at, trait_history.c.id)
+)
+_EVENTS_OF = (
+    select(events.c.account, events.c.name, events.c.at, events.c.data)
+    .where(events.c.account.in_(bindparam("accounts", expanding=True)), events.c.name.is_not(None),
+           events.c.at <= bindparam("until"))
+    .order_by(events.c.account, events.c.at, events.c.seq)
+)
+
+_MARK_CHUNK = 500  # seqs per UPDATE: under every database's limit of parameters
+
 
 class RoutingSection(StoreSection):
     def mark_routed(self, seqs: Sequence[int], at: datetime) -> None:
+        """Mark the changes routed, in one transaction whatever their number."""
         if not seqs:
             return
+        ordered = sorted(set(seqs))
         with self._db.write() as conn:
-            conn.execute(update(events).where(events.c.seq.in_(list(seqs))).values(routed_at=to_utc(at)))
+            for first in range(0, len(ordered), _MARK_CHUNK):
+                conn.execute(update(events).where(events.c.seq.in_(ordered[first:first + _MARK_CHUNK]))
+                             .values(routed_at=to_utc(at)))
 
-    def unrouted(self, limit: int = 1000, *, received_before: datetime | None = None) -> list[Change]:
-        """Stored changes never marked routed, oldest first (the traits as they were sent)."""
+    def mark_routed_each(self, marks: Sequence[tuple[int, datetime]]) -> None:
+        """`mark_routed` for many changes, each with its own time: (seq, routed at), one transaction."""
+        if not marks:
+            return
+        with self._db.write() as conn:
+            conn.execute(_MARK_ROUTED, [{"change": seq, "routed": to_utc(at)} for seq, at in marks])
+
+    def histories_of(
+        self, accounts: Sequence[str], until: datetime
+    ) -> tuple[dict[str, list[tuple[str, Any, datetime]]], dict[str, list[tuple[str, datetime, dict[str, Any]]]]]:
+        """What `fields_at` and `events_until` read, for many accounts up to `until` in one read: each
+        account's trait history (field, value, at) in the order of `at` and id, and its named events
+        (name, at, data) in the order of `at` and seq."""
+        names = sorted(set(accounts))
+        traits: dict[str, list[tuple[str, Any, datetime]]] = {name: [] for name in names}
+        named: dict[str, list[tuple[str, datetime, dict[str, Any]]]] = {name: [] for name in names}
+        stop = to_utc(until)
+        with self._db.read() as conn:
+            for first in range(0, len(names), CHUNK):
+                parameters = {"accounts": names[first:first + CHUNK], "until": stop}
+                for row in conn.execute(_TRAITS_OF, parameters):
+                    traits[row.account].append((row.field, row.value, row.at))
+                for row in conn.execute(_EVENTS_OF, parameters):
+                    named[row.account].append((row.name, row.at, dict(row.data)))
+        return traits, named
+
+    def unrouted(self, limit: int = 1000, *, received_before: datetime | None = None,
+                 after: int | None = None) -> list[Change]:
+        """Stored changes never marked routed, oldest first (the traits as they were sent), with a
+        `seq` over `after` when given. A `task_completed` comes back with the tasks it closed."""
         query = select(events).where(events.c.routed_at.is_(None)).order_by(events.c.seq).limit(limit)
         if received_before is not None:
             query = query.where(events.c.received_at < to_utc(received_before))
+        if after is not None:
+            query = query.where(events.c.seq > after)
         with self._db.read() as conn:
             rows = conn.execute(query).all()
-        return [Change(seq=row.seq, event_id=row.id, account=row.account, at=row.at, event=row.name,
-                       data=dict(row.data or {}), traits=dict(row.traits or {}), source=row.source)
-                for row in rows]
+            return [Change(seq=row.seq, event_id=row.id, account=row.account, at=row.at, event=row.name,
+                           data=dict(row.data or {}), traits=dict(row.traits or {}), source=row.source,
+                           closed_tasks=_closed_by(conn, row) if row.name == "task_completed" else [])
+                    for row in rows]
+
+    def unrouted_count(self, *, received_before: datetime | None = None) -> int:
+        query = select(func.count()).select_from(events).where(events.c.routed_at.is_(None))
+        if received_before is not None:
+            query = query.where(events.c.received_at < to_utc(received_before))
+        with self._db.read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+
+def _closed_by(conn: Any, row: Any) -> list[str]:
+    """The tasks a stored `task_completed` closed: done at its time, the one it names or its playbook's."""
+    data = row.data or {}
+    query = select(tasks.c.id).where(tasks.c.account == row.account, tasks.c.status == "done",
+                                     tasks.c.completed_at == row.at)
+    if isinstance(data.get("task"), str):
+        query = query.where(tasks.c.id == data["task"])
+    elif isinstance(data.get("playbook"), str):
+        query = query.where(tasks.c.playbook == data["playbook"])
+    else:
+        return []
+    return list(conn.execute(query.order_by(tasks.c.created_at, tasks.c.id)).scalars())

@@ -3,10 +3,11 @@ conditions (`X becomes true` fires only after X was false or unknown)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.records import ScoreState
 from engine.store.database import StoreSection, upsert
@@ -14,6 +15,15 @@ from engine.store.schema import condition_state, score_history
 from engine.store.types import to_utc
 
 __all__ = ["ScoreSection"]
+
+CHUNK = 500  # accounts per `IN (…)` of a read about many accounts
+# Built once, run with parameters (see `engine.store.database`).
+_HISTORIES_OF = (
+    select(score_history)
+    .where(score_history.c.account.in_(bindparam("accounts", expanding=True)))
+    .order_by(score_history.c.account, score_history.c.score, score_history.c.at, score_history.c.id)
+)
+_CONDITIONS_OF = select(condition_state).where(condition_state.c.account.in_(bindparam("accounts", expanding=True)))
 
 
 def _state(row: Any) -> ScoreState:
@@ -82,3 +92,23 @@ class ScoreSection(StoreSection):
         with self._db.write(account) as conn:
             upsert(conn, condition_state, {"account": account, "key": key, "value": value, "at": to_utc(at)},
                    ["account", "key"])
+
+    def score_histories_of(self, accounts: Sequence[str]) -> dict[tuple[str, str], list[tuple[datetime, ScoreState]]]:
+        """Every score's history of many accounts in one read, by (account, score), oldest first."""
+        found: dict[tuple[str, str], list[tuple[datetime, ScoreState]]] = {}
+        names = sorted(set(accounts))
+        with self._db.read() as conn:
+            for first in range(0, len(names), CHUNK):
+                for row in conn.execute(_HISTORIES_OF, {"accounts": names[first:first + CHUNK]}):
+                    found.setdefault((row.account, row.score), []).append((row.at, _state(row)))
+        return found
+
+    def conditions_of(self, accounts: Sequence[str]) -> dict[tuple[str, str], tuple[bool | None, datetime]]:
+        """Every stored condition state of many accounts in one read: (value, since) by (account, key)."""
+        found: dict[tuple[str, str], tuple[bool | None, datetime]] = {}
+        names = sorted(set(accounts))
+        with self._db.read() as conn:
+            for first in range(0, len(names), CHUNK):
+                for row in conn.execute(_CONDITIONS_OF, {"accounts": names[first:first + CHUNK]}):
+                    found[(row.account, row.key)] = (None if row.value is None else bool(row.value), row.at)
+        return found

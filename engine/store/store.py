@@ -66,6 +66,11 @@ class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSe
         return cls(database)
 
     @property
+    def database(self) -> Database:
+        """The connection this store runs on (another `Store` over it shares its pool and locks)."""
+        return self._db
+
+    @property
     def url(self) -> str:
         return self._db.url
 

@@ -12,12 +12,13 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["JsonDocument", "UtcDateTime", "dumps_json", "to_utc"]
+__all__ = ["JsonDocument", "UtcDateTime", "dumps_json", "fast_json", "to_utc"]
 
 
 def to_utc(value: datetime) -> datetime:
@@ -51,9 +52,32 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+_ENCODER = json.JSONEncoder(default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps_json(value: object) -> str:
     """The engine's JSON serialiser: datetimes and dates become ISO strings."""
-    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    if not value and isinstance(value, dict):
+        return "{}"
+    return _ENCODER.encode(value)
+
+
+def fast_json(value: object) -> str:
+    """`dumps_json`, several times faster (orjson), for the store's bulk writes.
+
+    The text may differ in form (`1e16` for `1e+16`), never in value: whatever orjson would write
+    differently (a null, which may stand for a NaN; an integer over 64 bits; a key that is not
+    text) is written by `dumps_json` instead.
+    """
+    if not value and isinstance(value, dict):
+        return "{}"
+    try:
+        text = orjson.dumps(value)
+    except TypeError:
+        return dumps_json(value)
+    if b"null" in text:
+        return dumps_json(value)
+    return text.decode()
 
 
 JsonDocument: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")

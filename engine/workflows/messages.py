@@ -12,16 +12,19 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 import dsl.ir as ir
-from engine.records import Decision
+from engine.records import Decision, Snapshot
 
 __all__ = [
     "ActionParams",
-    "AgendaParams",
-    "DecisionBatch",
+    "ActivityOptions",
+    "EffectParams",
     "EmailParams",
     "EndParams",
     "EnterParams",
+    "EnterResult",
     "FailedParams",
+    "JOURNEY_GENERATION",
+    "NoteParams",
     "JourneyInput",
     "JourneyOutcome",
     "PluginParams",
@@ -32,7 +35,13 @@ __all__ = [
     "journey_id",
 ]
 
-WORKFLOW_NAME = "journey"
+# The journey workflow's generation: raised whenever a change to the workflow's code would not
+# replay the histories of journeys already running (other commands, in another order). The
+# workflow type carries it, so a journey always runs on the code of its own generation: workers
+# of the previous release keep serving the journeys they started until those end, while new
+# entries go to the new type (docs/operations.md, "Upgrading the engine").
+JOURNEY_GENERATION = 2
+WORKFLOW_NAME = f"journey.g{JOURNEY_GENERATION}"
 SIGNAL_NAME = "notify"
 
 
@@ -77,26 +86,57 @@ class ActionParams(_Message):
     at: datetime
 
 
+class EffectParams(ActionParams):
+    """An effect's params: with the decisions the journey took since it last logged any, which the
+    activity logs before it acts (so the log keeps their order)."""
+
+    decisions: list[Decision] = []
+    decision_keys: list[str] = []
+
+
+class ActivityOptions(_Message):
+    """How one activity runs, as the worker's registry declares it."""
+
+    timeout_seconds: float  # start-to-close: how long one attempt may take
+    max_attempts: int  # attempts in all, the first one included
+
+
 class EnterParams(ActionParams):
     run_id: str
     version: str
     reason: str
+    activities: list[str] = []  # the activities whose options the journey asks for
+
+
+class EnterResult(_Message):
+    """What a journey learns as it enters: the account at the entry, and how its activities run."""
+
+    snapshot: Snapshot
+    options: dict[str, ActivityOptions] = {}
 
 
 class EndParams(ActionParams):
     run_id: str
     status: str
     reason: str = ""
+    decisions: list[Decision] = []  # logged before the end
+    keys: list[str] = []
 
 
-class FailedParams(ActionParams):
+class FailedParams(EffectParams):
     step: str
     error: str
 
 
-class AgendaParams(_Message):
+class NoteParams(_Message):
+    """The journey's bookkeeping before it waits: decisions to log and, in a simulation, its new
+    plan: the moments it may next act at, in order (empty: the plan stays as it was)."""
+
     workflow_id: str
-    at: datetime | None  # when the journey next acts; None when it has ended
+    account: str
+    decisions: list[Decision] = []
+    keys: list[str] = []
+    plan: list[datetime] = []
 
 
 class SnapshotParams(_Message):
@@ -105,7 +145,7 @@ class SnapshotParams(_Message):
     task_ids: list[str] = []
 
 
-class EmailParams(ActionParams):
+class EmailParams(EffectParams):
     channel: str  # email | in_app
     template: ir.Template
     to: list[str] = []  # contact field path (email only)
@@ -116,7 +156,7 @@ class EmailParams(ActionParams):
     playbook_title: str = ""
 
 
-class TaskParams(ActionParams):
+class TaskParams(EffectParams):
     title: str  # a template string
     owner: list[str]
     due: datetime | None
@@ -124,22 +164,18 @@ class TaskParams(ActionParams):
     playbook_title: str = ""
 
 
-class SetParams(ActionParams):
+class SetParams(EffectParams):
     field: str
     value: Any
     clock_offset_seconds: float = 0.0
 
 
-class ScoreParams(ActionParams):
+class ScoreParams(EffectParams):
     score: str
     clock_offset_seconds: float = 0.0
 
 
-class PluginParams(ActionParams):
+class PluginParams(EffectParams):
     activity: str
     params: dict[str, Any] = {}
 
-
-class DecisionBatch(_Message):
-    decisions: list[Decision]
-    keys: list[str]

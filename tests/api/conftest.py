@@ -3,35 +3,30 @@
 `engine(...)` runs the real journeys: Temporal's time-skipping test server with a worker from
 `workers.runtime.build_worker`. Tests that start no journey use `offline_starter`: a real
 Temporal client pointed at a port where nothing listens, so anything that tried to start a
-journey would fail loudly (and the outage tests use exactly that).
+journey would fail loudly (and the outage tests use exactly that). The helpers live in
+`tests/live_api.py`; `http(app)` runs the app's lifespan, so its background router runs.
 """
 
 from __future__ import annotations
 
-import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
-from activities.context import ActivityContext, CaptureMailer
-from activities.registry import load_registry
 from dsl import ir
 from dsl.project import compile_folder
 from engine.settings import Settings
-from engine.starter import JourneyStarter
 from engine.store import Store
+from tests.live_api import Engine, asgi, drained, free_port, offline_starter, temporal
 from workers.api import create_app
 from workers.api.limits import Limits
-from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
-from workers.simulation import time_skipping_server
+
+__all__ = ["AUTH", "TOKEN", "UNSUBSCRIBE_SECRET", "Engine", "drained", "engine", "free_port", "http",
+           "offline_api", "offline_starter", "settings"]
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret-api-token"
@@ -57,23 +52,9 @@ def settings(token: str | None = TOKEN) -> Settings:
     return Settings(api_token=token, unsubscribe_secret=UNSUBSCRIBE_SECRET, public_url="http://api.test")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def offline_starter(store: Store) -> JourneyStarter:
-    client = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=DATA_CONVERTER,
-                                  runtime=quiet_runtime())
-    return JourneyStarter(client, "offline", store)
-
-
 @asynccontextmanager
 async def http(app: FastAPI, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api.test",
-                                 headers=AUTH if headers is None else headers) as client:
+    async with asgi(app, AUTH if headers is None else headers) as client:
         yield client
 
 
@@ -87,23 +68,8 @@ async def offline_api(store: Store, bundle: ir.Bundle, *, token: str | None = TO
         yield client
 
 
-@dataclass
-class Engine:
-    env: WorkflowEnvironment
-    starter: JourneyStarter
-    task_queue: str
-
-
 @asynccontextmanager
 async def engine(store: Store, bundle: ir.Bundle) -> AsyncIterator[Engine]:
     """The time-skipping server with a worker running the real journeys on `store`."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
-    async with env:
-        task_queue = f"api-{uuid.uuid4().hex[:8]}"
-        starter = JourneyStarter(env.client, task_queue, store)
-        context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=CaptureMailer(),
-                                  public_url="http://api.test",
-                                  extras={"unsubscribe_secret": UNSUBSCRIBE_SECRET})
-        async with build_worker(env.client, task_queue, load_registry(), context):
-            yield Engine(env=env, starter=starter, task_queue=task_queue)
+    async with temporal(store, bundle, unsubscribe_secret=UNSUBSCRIBE_SECRET) as running:
+        yield running

@@ -11,7 +11,7 @@ import httpx
 
 from dsl import ir
 from engine.store import Store
-from tests.api.conftest import engine, http, offline_starter, settings
+from tests.api.conftest import drained, engine, http, offline_starter, settings
 from workers.api import create_app
 from workers.api.limits import Limits
 
@@ -92,25 +92,95 @@ async def test_completing_a_task_over_http_closes_it_and_the_waiting_journey_hea
     assert ended - entered < timedelta(hours=1)
 
 
-async def test_when_temporal_is_down_events_stay_stored_and_resending_the_batch_routes_them(
+FAST_RETRIES = Limits(routing_timeout_seconds=1, retry_min_seconds=0.1, retry_max_seconds=0.5, wait_seconds=2)
+
+
+async def _routing(api: httpx.AsyncClient) -> dict[str, Any]:
+    response = await api.get("/v1/status")
+    assert response.status_code == 200
+    routing: dict[str, Any] = response.json()["routing"]
+    return routing
+
+
+async def test_when_temporal_is_down_events_are_stored_and_answered_and_routed_once_it_is_back(
         store: Store, bundle: ir.Bundle) -> None:
     starter = await offline_starter(store)
-    app = create_app(settings(), store, bundle, starter, Limits(routing_timeout_seconds=2))
+    app = create_app(settings(), store, bundle, starter, FAST_RETRIES)
     async with http(app) as api:
         down = await api.post("/v1/events", content=_ndjson(SIGNUP))
-        assert down.status_code == 503
-        assert down.headers["retry-after"].isdigit()
-        body = down.json()
-        assert body["error"] == "routing unavailable"
-        assert "Send the same batch again" in body["detail"]
-        assert (body["accepted"], body["unrouted"]) == (2, 1)
+        assert down.status_code == 202  # accepted means stored: Temporal's outage delays, loses nothing
+        assert down.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
         assert store.current_fields("techcorp")["segment"] == "smb"
         assert [name for name, _, _ in store.events_until("techcorp", datetime.now(UTC))] == ["signed"]
+        for _ in range(100):
+            routing = await _routing(api)
+            if routing["state"] == "retrying":
+                break
+            await asyncio.sleep(0.05)
+        assert routing["state"] == "retrying" and routing["backlog"] >= 1
+        assert "Temporal" in routing["last_failure"]["reason"]
+        health = (await api.get("/healthz")).json()
+        assert health["pending_routing"] >= 1 and health["routing"]["last_failure_at"]
         async with engine(store, bundle) as running:
-            starter.client = running.env.client  # Temporal is back
+            starter.client = running.env.client  # Temporal is back: routing resumes by itself, nothing re-sent
             starter.task_queue = running.task_queue
-            again = await api.post("/v1/events", content=_ndjson(SIGNUP))
-            assert again.status_code == 202
-            assert again.json() == {"accepted": 0, "duplicates": 2, "rejected": []}
             lines = await _until(api, "enrolled", account="techcorp", playbook="smb_onboarding")
+            await drained(app)
+            routing = await _routing(api)
+    assert [line["kind"] for line in lines].count("enrolled") == 1
+    assert (routing["state"], routing["backlog"], routing["failing_since"]) == ("idle", 0, None)
+    assert routing["last_routed_at"] is not None
+    assert store.unrouted(limit=10) == []
+
+
+async def test_a_full_routing_backlog_is_answered_503_before_anything_is_stored(
+        store: Store, bundle: ir.Bundle) -> None:
+    limits = Limits(routing_timeout_seconds=1, retry_min_seconds=5, retry_max_seconds=5, max_routing_backlog=1)
+    app = create_app(settings(), store, bundle, await offline_starter(store), limits)
+    async with http(app) as api:
+        first = await api.post("/v1/events", content=_ndjson(SIGNUP))
+        refused = await api.post("/v1/events", json={"id": "gx-1", "account": "globex", "traits": {"name": "G"}})
+    assert first.status_code == 202
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"].isdigit()
+    assert refused.json()["error"] == "routing backlog full"
+    assert "Nothing of this request was stored" in refused.json()["detail"]
+    assert refused.json()["backlog"] >= 1
+    assert "globex" not in store.account_ids()
+
+
+async def test_wait_true_answers_once_the_batch_is_routed(store: Store, bundle: ir.Bundle) -> None:
+    async with engine(store, bundle) as running:
+        app = create_app(settings(), store, bundle, running.starter)
+        async with http(app) as api:
+            response = await api.post("/v1/events", params={"wait": "true"}, content=_ndjson(SIGNUP))
+            assert store.unrouted(limit=10) == []
+            started = [wid for wid, _ in running.starter.started]
+    assert response.status_code == 202
+    assert response.json() == {"accepted": 2, "duplicates": 0, "rejected": [], "routed": True}
+    assert started == ["journey/smb_onboarding/techcorp"]
+
+
+async def test_wait_true_says_when_the_batch_is_not_routed_yet(store: Store, bundle: ir.Bundle) -> None:
+    app = create_app(settings(), store, bundle, await offline_starter(store), FAST_RETRIES)
+    async with http(app) as api:
+        response = await api.post("/v1/events", params={"wait": "true"}, content=_ndjson(SIGNUP))
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["accepted"], body["routed"]) == (2, False)
+    assert body["backlog"] >= 1
+
+
+async def test_changes_left_unrouted_by_an_earlier_process_are_routed_at_start(
+        store: Store, bundle: ir.Bundle) -> None:
+    app = create_app(settings(), store, bundle, await offline_starter(store), FAST_RETRIES)
+    async with http(app) as api:
+        assert (await api.post("/v1/events", content=_ndjson(SIGNUP))).status_code == 202
+    assert "tc-2" in [change.event_id for change in store.unrouted()]  # stopped before it could be routed
+    async with engine(store, bundle) as running:
+        again = create_app(settings(), store, bundle, running.starter)
+        async with http(again) as api:
+            await drained(again)
+            lines = await _until(api, "enrolled", account="techcorp", playbook="smb_onboarding")
+    assert store.unrouted() == []
     assert [line["kind"] for line in lines].count("enrolled") == 1

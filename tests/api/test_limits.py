@@ -51,6 +51,22 @@ async def test_one_event_over_the_line_limit_refuses_the_whole_batch(store: Stor
     assert store.account_ids() == []
 
 
+async def test_a_413_lists_every_event_over_the_line_limit_so_a_client_can_drop_them_at_once(
+        store: Store, bundle: ir.Bundle) -> None:
+    big = {"account": "acme", "traits": {"notes": "n" * 600}}
+    body = "\n".join(json.dumps({**big, "id": f"e-{n}"} if n in (2, 4) else {"id": f"e-{n}", "account": "acme",
+                                                                             "traits": {"name": "Acme"}})
+                     for n in range(1, 6))
+    async with api_for(store, bundle, limits=SMALL) as api:
+        response = await api.post("/v1/events", content=body)
+    assert response.status_code == 413
+    answer = response.json()
+    assert [item["line"] for item in answer["oversize"]] == [2, 4]
+    assert all(item["bytes"] > SMALL.max_line_bytes for item in answer["oversize"])
+    assert answer["detail"].startswith("line 2 is ")
+    assert store.account_ids() == []
+
+
 async def test_the_default_limits_are_5_mb_per_body_and_64_kb_per_line() -> None:
     limits = Limits.from_settings(settings())
     assert (limits.max_body_bytes, limits.max_line_bytes) == (5 * 1024 * 1024, 64 * 1024)

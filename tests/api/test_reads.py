@@ -9,6 +9,7 @@ from dsl import ir
 from engine.records import ActionRecord, ScoreState, TaskRecord
 from engine.store import Store
 from tests.api.conftest import offline_api
+from tests.live_api import as_routed
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -22,6 +23,7 @@ def _accounts(store: Store) -> None:
                                               breakdown={"product_usage": 20}, missing=[]), T0)
     store.record_score("techcorp", ScoreState(name="health", value=41, band="red",
                                               breakdown={"product_usage": 0}, missing=[]), T0 + timedelta(days=2))
+    as_routed(store)
 
 
 async def test_accounts_list_their_score_and_band_and_filter_by_band(store: Store, bundle: ir.Bundle) -> None:

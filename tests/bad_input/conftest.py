@@ -1,5 +1,6 @@
 """Shared pieces of the bad-input suite: a minimal model with no playbooks (ingestion is measured,
-not journeys), a real SQLite store, the API in process (ASGI) or under uvicorn, and the sizes.
+not journeys), a real SQLite store, the API in process (ASGI) or under uvicorn (`tests/live_api.py`),
+and the sizes.
 
 Sizes: CI runs each generator at a meaningful but smaller size; `PLAYBOOK_FULL_SUITES=1` runs
 the full ones (see `size`).
@@ -7,9 +8,7 @@ the full ones (see `size`).
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -17,18 +16,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
-from temporalio.client import Client
 
 from dsl import ir
 from dsl.project import compile_text
 from engine.settings import Settings
-from engine.starter import JourneyStarter
 from engine.store import Store
+from tests.live_api import asgi, drained, free_port, offline_starter, served
 from workers.api import create_app
 from workers.api.limits import Limits
-from workers.runtime import DATA_CONVERTER, quiet_runtime
+
+__all__ = ["AUTH", "FULL", "NDJSON", "TOKEN", "asgi_client", "count_rows", "drained", "free_port", "offline_app",
+           "offline_starter", "served", "settings", "size"]
 
 FULL = os.environ.get("PLAYBOOK_FULL_SUITES") == "1"
 TOKEN = "bad-input-api-token"
@@ -87,19 +86,6 @@ def settings(token: str | None = TOKEN) -> Settings:
     return Settings(api_token=token, unsubscribe_secret=UNSUBSCRIBE_SECRET, public_url="http://api.test")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def offline_starter(store: Store) -> JourneyStarter:
-    """A real Temporal client pointed at a port where nothing listens: any journey start fails."""
-    client = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=DATA_CONVERTER,
-                                  runtime=quiet_runtime())
-    return JourneyStarter(client, "offline", store)
-
-
 async def offline_app(store: Store, bundle: ir.Bundle, token: str | None = TOKEN) -> FastAPI:
     return create_app(settings(token), store, bundle, await offline_starter(store),
                       Limits(routing_timeout_seconds=5))
@@ -107,23 +93,5 @@ async def offline_app(store: Store, bundle: ir.Bundle, token: str | None = TOKEN
 
 @asynccontextmanager
 async def asgi_client(app: FastAPI, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test",
-                                 headers=AUTH if headers is None else headers, timeout=600) as client:
+    async with asgi(app, AUTH if headers is None else headers) as client:
         yield client
-
-
-@asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """`app` under uvicorn on a free local port, in this event loop; yields its URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving

@@ -8,13 +8,15 @@ refuses a batch holding an oversize line whole (413, naming the line: workers/ap
 client drops that line and sends the rest again, which is what `playbook ingest` does by halving.
 
 The model declares no playbook, so routing starts no journey and the run measures ingestion.
-Sizes: 100,000 events with PLAYBOOK_FULL_SUITES=1; fewer in CI, because the engine stores and
-routes one event in about 10 ms on a loaded CI machine (see the xfail at the end).
+100,000 events each way, in every run: the API answers each batch once it is stored (in one
+transaction, set-based: engine/store/accounts.py) and routes in the background, so a batch costs
+a fraction of a millisecond per event. The API test also waits until every stored change is routed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import time
@@ -25,11 +27,11 @@ import pytest
 
 from dsl import ir
 from engine.store import Store
-from tests.bad_input.conftest import NDJSON, TOKEN, asgi_client, count_rows, offline_app, served, size
+from tests.bad_input.conftest import NDJSON, TOKEN, asgi_client, count_rows, drained, offline_app, served
 from workers.cli import main
 
-API_EVENTS = size(1_500, 100_000)
-CLI_EVENTS = size(1_000, 100_000)
+API_EVENTS = 100_000
+CLI_EVENTS = 100_000
 API_BATCH = 5_000
 OVERSIZE = "x" * (70 * 1024)  # over the default 64 KB for one event
 
@@ -81,8 +83,9 @@ def _bad(i: int, kind: str) -> str:
             return json.dumps({"id": f"b-{i}", "account": "acct-4", "traits": {"name": OVERSIZE}})
 
 
+@functools.lru_cache(maxsize=2)
 def timeline(total: int) -> Timeline:
-    """`total` lines; one in a hundred is bad, the kinds in turn."""
+    """`total` lines; one in a hundred is bad, the kinds in turn (made once: both tests read it)."""
     result = Timeline()
     for i in range(total):
         number = i + 1
@@ -113,20 +116,21 @@ async def test_the_api_stores_exactly_the_good_lines_and_reports_every_bad_one(
     statuses: list[int] = []
     accepted = 0
     started = time.monotonic()
-    async with asgi_client(await offline_app(store, minimal_bundle)) as api:
+    app = await offline_app(store, minimal_bundle)
+    async with asgi_client(app) as api:
         for start in range(0, len(numbered), API_BATCH):
             batch = numbered[start:start + API_BATCH]
             while batch:
                 body = "\n".join(text for _, text in batch) + "\n"
                 response = await api.post("/v1/events", content=body, headers=NDJSON)
                 statuses.append(response.status_code)
-                if response.status_code == 413:  # refused whole, naming the line: drop it and send again
-                    detail = response.json()["detail"]
-                    match = re.search(r"line (\d+) is", detail)
-                    assert match, detail
-                    index = int(match.group(1)) - 1
-                    reported[batch[index][0]] = detail
-                    batch = batch[:index] + batch[index + 1:]
+                if response.status_code == 413:  # refused whole, listing the lines: drop them and send again
+                    answer = response.json()
+                    assert re.match(r"line (\d+) is", answer["detail"]), answer["detail"]
+                    dropped = {item["line"] - 1 for item in answer["oversize"]}
+                    for index in dropped:
+                        reported[batch[index][0]] = f"line {index + 1} is too large: {answer['detail']}"
+                    batch = [entry for index, entry in enumerate(batch) if index not in dropped]
                     continue
                 assert response.status_code == 202, response.text
                 answer = response.json()
@@ -137,9 +141,11 @@ async def test_the_api_stores_exactly_the_good_lines_and_reports_every_bad_one(
                     assert line not in reported
                     reported[line] = rejection["reason"]
                 break
-    elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - started
+        await drained(app, timeout=120)
+        routed = time.monotonic() - started
     print(f"\nPOST /v1/events: {API_EVENTS:,} lines in {elapsed:.1f} s "
-          f"({API_EVENTS / elapsed:,.0f} lines/s), {len(statuses)} requests")
+          f"({API_EVENTS / elapsed:,.0f} lines/s), {len(statuses)} requests; all routed after {routed:.1f} s")
     assert set(statuses) <= {202, 413}, "nothing answers 500"
     assert accepted == data.good
     assert count_rows(db_path, "events") == data.good
@@ -170,20 +176,3 @@ async def test_playbook_ingest_stores_exactly_the_good_lines_and_reports_every_b
     _check_reports(reported, data.bad)
     assert captured.out.strip().endswith(f"{data.good:,} accepted, 0 duplicates, {len(data.bad):,} rejected")
     assert count_rows(db_path, "events") == data.good
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "ingestion through the API costs about 10 ms an event on a loaded 2-core machine, so 100,000 events "
-    "take far longer than a CI run allows: the router queries active journeys and workers/api/routing.py "
-    "marks each change routed in a transaction of its own (Dispatcher._drain), and engine/store/accounts.py "
-    "reads and rewrites the account's traits row once per event (AccountSection._apply_traits)"))
-async def test_ingestion_through_the_api_is_fast_enough_for_100k_events_in_ci(
-        store: Store, minimal_bundle: ir.Bundle) -> None:
-    lines = [json.dumps(_good(i), separators=(",", ":")) for i in range(300)]
-    async with asgi_client(await offline_app(store, minimal_bundle)) as api:
-        started = time.monotonic()
-        response = await api.post("/v1/events", content="\n".join(lines), headers=NDJSON)
-        elapsed = time.monotonic() - started
-    assert response.json()["accepted"] == 300
-    # 100,000 events within a minute of CI time is 0.6 ms an event: 300 of them in 0.18 s
-    assert elapsed < 0.18, f"300 events took {elapsed:.2f} s"

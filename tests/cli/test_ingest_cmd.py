@@ -1,39 +1,29 @@
 """`playbook ingest FILE` against a real API (uvicorn on a free port) and real journeys (Temporal's
 time-skipping server with a worker): bad lines are reported with the file's line numbers, good
-ones are stored, a re-run counts duplicates, and a paused engine is waited out."""
+ones are stored, a re-run counts duplicates, and an engine that cannot take a batch yet (its
+routing backlog is full while Temporal is away: 503, nothing stored) is waited out."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
-from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
-from activities.context import ActivityContext, CaptureMailer
-from activities.registry import load_registry
 from dsl import ir
 from dsl.project import compile_folder
 from engine.records import Rejection
 from engine.settings import Settings
-from engine.starter import JourneyStarter
 from engine.store import Store
+from tests.live_api import drained, free_port, offline_starter, served, temporal
 from workers.api import create_app
 from workers.api.limits import Limits
 from workers.cli import main
 from workers.commands.ingest import read_events
-from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
-from workers.simulation import time_skipping_server
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ingest-api-token"
@@ -71,52 +61,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _settings() -> Settings:
     return Settings(api_token=TOKEN, unsubscribe_secret="ingest-secret", public_url="http://api.test")
-
-
-@asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """`app` under uvicorn on a free local port, in this event loop; yields its URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-
-
-@asynccontextmanager
-async def temporal(store: Store, bundle: ir.Bundle) -> AsyncIterator[JourneyStarter]:
-    """The time-skipping server with a worker running the real journeys on `store`."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
-    async with env:
-        task_queue = f"ingest-{uuid.uuid4().hex[:8]}"
-        starter = JourneyStarter(env.client, task_queue, store)
-        context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=CaptureMailer(),
-                                  public_url="http://api.test", extras={"unsubscribe_secret": "ingest-secret"})
-        async with build_worker(env.client, task_queue, load_registry(), context):
-            yield starter
-
-
-async def offline_starter(store: Store) -> JourneyStarter:
-    """A real Temporal client pointed at a port where nothing listens: routing fails."""
-    client = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=DATA_CONVERTER,
-                                  runtime=quiet_runtime())
-    return JourneyStarter(client, "offline", store)
 
 
 async def playbook(*argv: str) -> int:
@@ -133,13 +79,14 @@ def _file(tmp_path: Path, lines: list[str]) -> Path:
 async def test_bad_lines_are_reported_with_their_file_line_numbers_and_the_good_ones_stored_and_a_rerun_counts_duplicates(  # noqa: E501
         store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _file(tmp_path, LINES)
-    async with temporal(store, bundle) as starter:
-        app = create_app(_settings(), store, bundle, starter)
+    async with temporal(store, bundle) as running:
+        app = create_app(_settings(), store, bundle, running.starter)
         async with served(app) as url:
             first = await playbook("ingest", str(path), "--batch", "2", "--url", url, "--token", TOKEN)
             first_out = capsys.readouterr()
             again = await playbook("ingest", str(path), "--batch", "3", "--url", url, "--token", TOKEN)
             again_out = capsys.readouterr()
+            await drained(app)
     assert (first, again) == (1, 1)
     rejected = first_out.err.splitlines()
     assert [line.split(": ", 1)[0] for line in rejected] == [f"{path}:{n}" for n in (3, 5, 6, 7, 9)]
@@ -162,44 +109,58 @@ async def test_bad_lines_are_reported_with_their_file_line_numbers_and_the_good_
 async def test_a_file_of_good_lines_exits_zero(
         store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _file(tmp_path, [LINES[3], LINES[9]])
-    async with temporal(store, bundle) as starter, served(create_app(_settings(), store, bundle, starter)) as url:
+    async with temporal(store, bundle) as running, \
+            served(create_app(_settings(), store, bundle, running.starter)) as url:
         status = await playbook("ingest", str(path), "--url", url, "--token", TOKEN)
     captured = capsys.readouterr()
     assert (status, captured.err) == (0, "")
     assert captured.out.endswith(": 2 accepted, 0 duplicates, 0 rejected\n")
 
 
-async def test_a_paused_engine_is_waited_out_and_the_batch_sent_again(
+# The routing backlog holds one change: once `tc-4` (a sign-up) waits for Temporal, which is away,
+# the next batch is refused with 503 before anything of it is stored.
+BUSY = Limits(routing_timeout_seconds=1, retry_min_seconds=0.1, retry_max_seconds=0.3, max_routing_backlog=1)
+STUCK = [LINES[0], LINES[7], LINES[3]]  # techcorp's traits and sign-up in one batch, then globex's traits
+
+
+async def test_a_busy_engine_is_waited_out_and_the_batch_sent_again(
         store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _file(tmp_path, [LINES[0], LINES[7]])
+    path = _file(tmp_path, STUCK)
     starter = await offline_starter(store)
-    app = create_app(_settings(), store, bundle, starter, Limits(routing_timeout_seconds=1))
+    app = create_app(_settings(), store, bundle, starter, BUSY)
     async with served(app) as url:
-        ingest = asyncio.create_task(playbook("ingest", str(path), "--retry-wait", "0.2", "--url", url,
-                                              "--token", TOKEN))
-        while not store.account_ids():  # the first attempt stored the batch (and answers 503)
+        ingest = asyncio.create_task(playbook("ingest", str(path), "--batch", "2", "--retry-wait", "0.2",
+                                              "--url", url, "--token", TOKEN))
+        while app.state.api.dispatcher.status()["refused"] < 1:  # the second batch was refused
+            assert not ingest.done(), capsys.readouterr()
             await asyncio.sleep(0.05)
+        assert "globex" not in store.account_ids()  # refused before storing
         async with temporal(store, bundle) as running:
             starter.client, starter.task_queue = running.client, running.task_queue  # Temporal is back
             status = await asyncio.wait_for(ingest, 60)
+            await drained(app)
     captured = capsys.readouterr()
     assert status == 0
-    assert "the engine stored the batch but cannot route it yet" in captured.err
-    assert captured.out.endswith(": 2 accepted, 0 duplicates, 0 rejected\n")
+    assert "the engine cannot take the batch yet" in captured.err
+    assert captured.out.endswith(": 3 accepted, 0 duplicates, 0 rejected\n")
+    assert store.current_fields("globex")["name"] == "Globex"
     assert store.unrouted(limit=10) == []  # routed once Temporal was back
 
 
-async def test_when_the_retries_run_out_it_says_the_events_are_stored_and_to_run_it_again(
+async def test_when_the_retries_run_out_it_says_to_run_it_again(
         store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _file(tmp_path, [LINES[0], LINES[7]])
-    app = create_app(_settings(), store, bundle, await offline_starter(store), Limits(routing_timeout_seconds=1))
+    path = _file(tmp_path, STUCK)
+    app = create_app(_settings(), store, bundle, await offline_starter(store), BUSY)
     async with served(app) as url:
-        status = await playbook("ingest", str(path), "--retries", "0", "--url", url, "--token", TOKEN)
+        status = await playbook("ingest", str(path), "--batch", "2", "--retries", "0", "--url", url,
+                                "--token", TOKEN)
     captured = capsys.readouterr()
     assert status == 1
-    assert captured.err.startswith(f"playbook ingest: the engine at {url} stored the request but cannot route it")
+    assert captured.err.startswith(f"playbook ingest: the engine at {url} cannot take the request yet")
     assert captured.err.endswith("Run the same command again later: it is safe\n")
+    assert captured.out.endswith("2 accepted, 0 duplicates, 0 rejected before it stopped\n")
     assert store.current_fields("techcorp")["name"] == "TechCorp"
+    assert "globex" not in store.account_ids()
 
 
 async def test_with_no_engine_listening_it_says_to_start_one(

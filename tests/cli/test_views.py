@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -14,21 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from dsl import ir
 from dsl.project import compile_folder
 from engine.records import ActionRecord, ScoreState, TaskRecord
 from engine.scores import score_data
 from engine.settings import Settings
-from engine.starter import JourneyStarter
 from engine.store import Store
+from tests.live_api import as_routed, free_port, offline_starter, served
 from workers.api import create_app
 from workers.api.limits import Limits
 from workers.cli import main
 from workers.commands.tasks import relative_due
-from workers.runtime import DATA_CONVERTER, quiet_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "views-api-token"
@@ -48,38 +44,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
     yield opened
     opened.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def offline_starter(store: Store) -> JourneyStarter:
-    """A real Temporal client pointed at a port where nothing listens: no journey can start."""
-    from temporalio.client import Client
-
-    client = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=DATA_CONVERTER,
-                                  runtime=quiet_runtime())
-    return JourneyStarter(client, "offline", store)
-
-
-@asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """`app` under uvicorn on a free local port, in this event loop; yields its URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
 
 
 @asynccontextmanager
@@ -134,6 +98,7 @@ def _accounts(store: Store) -> None:
     for account, name, segment in (("techcorp", "TechCorp", "smb"), ("globex", "Globex", "enterprise"),
                                    ("initech", "Initech", "mid_market"), ("hooli", "Hooli", "smb")):
         store.add_change(account, T0, event=None, data={}, event_id=None, traits={"name": name, "segment": segment})
+    as_routed(store)  # known content: an API started on it takes over no routing of it
     _score(store, "techcorp", T0, 69, "yellow", {"product_usage": 40, "support": 29})
     _score(store, "techcorp", T0 + timedelta(days=2), 41, "red", {"product_usage": 12, "support": 29})
     _score(store, "initech", T0, 85, "green", {"product_usage": 50, "support": 35})

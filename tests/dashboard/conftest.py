@@ -32,12 +32,13 @@ def dashboard_settings(state_dir: Path, token: str | None = TOKEN) -> Settings:
 
 
 @asynccontextmanager
-async def dashboard(store: Store, bundle: ir.Bundle, state_dir: Path, *,
-                    token: str | None = TOKEN) -> AsyncIterator[httpx.AsyncClient]:
+async def dashboard(store: Store, bundle: ir.Bundle, state_dir: Path, *, token: str | None = TOKEN,
+                    limits: Limits | None = None) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(dashboard_settings(state_dir, token), store, bundle, await offline_starter(store),
-                     Limits(routing_timeout_seconds=2))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dash.test",
-                                 follow_redirects=False) as client:
+                     limits or Limits(routing_timeout_seconds=2))
+    async with (app.router.lifespan_context(app),  # the background router starts and stops with the app
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dash.test",
+                                  follow_redirects=False) as client):
         yield client
 
 

@@ -152,7 +152,7 @@ class LiveStack:
                                       extras={"unsubscribe_secret": UNSUBSCRIBE_SECRET})
             async with build_worker(env.client, task_queue, load_registry(), context):
                 app = create_app(self.settings, self.store, self.bundle, starter)
-                self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+                self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
                 serving = asyncio.create_task(self.server.serve(sockets=[self.socket]))
                 while not self.server.started and not serving.done():
                     await asyncio.sleep(0.05)

@@ -10,6 +10,8 @@ from dsl import ir
 from engine.records import ActionRecord, ScoreState, TaskRecord
 from engine.store import Store
 from tests.dashboard.conftest import dashboard, form_token_of, sign_in
+from tests.live_api import as_routed
+from workers.api.limits import Limits
 from workers.smtp_sink import INDEX, SinkMessage, outbox_folder
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -27,6 +29,7 @@ def _accounts(store: Store) -> None:
                                               breakdown={"product_usage": 20, "engagement": 25}), T0)
     store.record_score("techcorp", ScoreState(name="health", value=41, band="red",
                                               breakdown={"product_usage": 0, "engagement": 25}), T0 + timedelta(days=2))
+    as_routed(store)
     store.record_score("hooli", ScoreState(name="health", value=70, band="yellow"), T0)
     store.record_score("hooli", ScoreState(name="health", value=85, band="green"), T0 + timedelta(days=1))
 
@@ -263,7 +266,7 @@ async def test_the_pages_stay_out_of_the_api_document(store: Store, bundle: ir.B
     assert not any(path.startswith(("/tasks", "/signin", "/accounts", "/playbooks", "/outbox")) for path in paths)
 
 
-async def test_when_the_journey_cannot_be_told_the_page_says_so_and_the_completion_is_kept(
+async def test_when_the_journey_cannot_be_told_yet_the_completion_is_kept_for_routing_to_tell_it_later(
         store: Store, bundle: ir.Bundle, tmp_path: Path) -> None:
     _accounts(store)
     store.journey_entered("journey/health_red/techcorp", RUN, "health_red", "techcorp", "v1", T0)
@@ -272,11 +275,25 @@ async def test_when_the_journey_cannot_be_told_the_page_says_so_and_the_completi
         await sign_in(client)
         token = form_token_of((await client.get("/tasks")).text)
         answer = await client.post("/tasks/t1/complete", data={"form_token": token, "next": "/tasks"})
-    assert answer.status_code == 503
-    assert "Done, but its journey has not heard it yet" in answer.text
-    assert "Temporal is unreachable" in answer.text
+    assert answer.status_code == 303  # stored: the journey hears it once Temporal answers again
     task = store.task("t1")
     assert task is not None and task.status == "done"
+    assert "task_completed:t1" in [change.event_id for change in store.unrouted()]
+
+
+async def test_when_the_engine_cannot_take_the_completion_the_page_says_so_and_nothing_changes(
+        store: Store, bundle: ir.Bundle, tmp_path: Path) -> None:
+    _accounts(store)
+    _task(store, "t1", "sam@vendor.example", None)
+    async with dashboard(store, bundle, tmp_path, limits=Limits(max_routing_backlog=0)) as client:
+        await sign_in(client)
+        token = form_token_of((await client.get("/tasks")).text)
+        answer = await client.post("/tasks/t1/complete", data={"form_token": token, "next": "/tasks"})
+    assert answer.status_code == 503
+    assert "The task is not completed yet" in answer.text
+    assert "Nothing was changed" in answer.text
+    task = store.task("t1")
+    assert task is not None and task.status == "open"
 
 
 async def test_completing_a_task_when_signed_out_asks_to_sign_in_and_completes_nothing(
@@ -294,6 +311,7 @@ async def test_completing_a_task_when_signed_out_asks_to_sign_in_and_completes_n
 async def test_an_account_id_with_a_slash_and_a_space_has_its_own_page(
         store: Store, bundle: ir.Bundle, tmp_path: Path) -> None:
     store.add_change("acme/eu west", T0, event=None, data={}, event_id=None, traits={"name": "Acme EU"})
+    as_routed(store)
     async with dashboard(store, bundle, tmp_path) as client:
         await sign_in(client)
         listing = (await client.get("/")).text

@@ -2,8 +2,10 @@
 
 Two sets of histories are replayed: ones recorded just now from a simulation (the code agrees
 with itself), and ones recorded earlier and kept under `histories/` (a change to the workflow
-code must not break journeys already running in production). `PLAYBOOK_RECORD_HISTORIES=1`
-refreshes the kept set when a change is deliberately incompatible (and needs a versioning plan).
+code must not break journeys already running in production). A change that cannot replay them
+raises `JOURNEY_GENERATION` (the workflow type carries it, so workers of the previous release go
+on serving the journeys they started); then `PLAYBOOK_RECORD_HISTORIES=1` records the kept set of
+the new generation.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from dsl.project import compile_folder
+from engine.workflows.messages import JOURNEY_GENERATION, WORKFLOW_NAME
 from workers.runtime import DATA_CONVERTER, WORKFLOWS, workflow_runner
 from workers.simulation import simulate
 
@@ -51,6 +54,16 @@ async def test_fresh_journey_histories_replay_without_nondeterminism() -> None:
             old.unlink()
         for index, text in enumerate(result.histories):
             (KEPT / f"journey-{index}.json").write_text(json.dumps(json.loads(text), indent=1))
+
+
+def test_kept_histories_are_of_the_current_journey_generation() -> None:
+    files = sorted(KEPT.glob("*.json"))
+    assert files, "no kept histories: record them with PLAYBOOK_RECORD_HISTORIES=1"
+    for path in files:
+        started = json.loads(path.read_text())["events"][0]["workflowExecutionStartedEventAttributes"]
+        assert started["workflowType"]["name"] == WORKFLOW_NAME, (
+            f"{path.name} is a journey of another generation than {JOURNEY_GENERATION}: "
+            "record the kept histories again with PLAYBOOK_RECORD_HISTORIES=1")
 
 
 async def test_kept_histories_replay_on_current_code() -> None:

@@ -366,19 +366,42 @@ def ndjson(objects: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(item) + "\n" for item in objects)
 
 
-async def post(api_port: int, objects: list[dict[str, Any]], timeout: float = 120.0) -> httpx.Response:
+async def post(api_port: int, objects: list[dict[str, Any]], timeout: float = 120.0,
+               wait: bool = False) -> httpx.Response:
+    """POST the objects; the answer comes once they are stored (with `wait`: and routed)."""
     async with httpx.AsyncClient(timeout=timeout) as http:
         return await http.post(f"http://127.0.0.1:{api_port}/v1/events", content=ndjson(objects),
+                               params={"wait": "true"} if wait else None,
                                headers={**AUTH, "Content-Type": "application/x-ndjson"})
 
 
 async def send(api_port: int, objects: list[dict[str, Any]]) -> dict[str, Any]:
-    """POST the objects; every one must be accepted or known already (202)."""
-    response = await post(api_port, objects)
+    """POST the objects with `?wait=true`: every one must be accepted or known already (202), and
+    routed, so that the journeys they start or signal have heard them when this returns."""
+    response = await post(api_port, objects, wait=True)
     assert response.status_code == 202, response.text
     body: dict[str, Any] = response.json()
     assert not body["rejected"], body
+    assert body["routed"], body
     return body
+
+
+async def routing(api_port: int) -> dict[str, Any]:
+    """Where the API's background routing stands (`GET /v1/status`)."""
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        response = await http.get(f"http://127.0.0.1:{api_port}/v1/status", headers=AUTH)
+    assert response.status_code == 200, response.text
+    state: dict[str, Any] = response.json()["routing"]
+    return state
+
+
+async def drained(api_port: int, timeout: float = 120.0) -> dict[str, Any]:
+    """Wait until the API has routed every stored event it knows of; its routing state then."""
+    async def done() -> dict[str, Any] | None:
+        state = await routing(api_port)
+        return state if state["backlog"] == 0 and state["state"] == "idle" else None
+
+    return await eventually(done, "the API to route every stored event", timeout=timeout, every=0.2)
 
 
 # --------------------------------------------------------------------------------- Temporal

@@ -3,10 +3,10 @@ under a running `playbook api`.
 
 Events accepted before the outage are not lost; while the database is down a batch is not
 stored, and the API should say so with a retryable answer (503 and `Retry-After`) rather than
-a 500; once the database is back, the same batch sent again is stored once and its journeys
-start once. Runs when `PLAYBOOK_TEST_POSTGRES_URL` names a database it may wipe (see
-docs/operations.md, "Testing against PostgreSQL"); the API here starts journeys on a task
-queue that no worker polls.
+a 500; the background routing waits and resumes by itself once the database is back; the same
+batch sent again is stored once and its journeys start once. Runs when
+`PLAYBOOK_TEST_POSTGRES_URL` names a database it may wipe (see docs/operations.md, "Testing
+against PostgreSQL"); the API here starts journeys on a task queue that no worker polls.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from engine.store.schema import events
 from tests.faults.conftest import Stack
 from tests.faults.stack import (
     Process,
+    drained,
     eventually,
     free_port,
     journeys_started,
@@ -97,6 +98,7 @@ async def outage(stack: Stack) -> AsyncIterator[Outage]:
             return response.status_code == 202
 
         await eventually(resent, "the batch sent again to be accepted", timeout=60, every=1.0)
+        await drained(port)  # routing resumed by itself
         engine = create_engine(POSTGRES_URL)
         try:
             with engine.connect() as conn:

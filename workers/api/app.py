@@ -4,19 +4,27 @@
 compiled bundle, a `JourneyStarter` on a connected Temporal client) into a FastAPI application.
 The OpenAPI document is served at `/openapi.json` and the interactive docs at `/docs`; both are
 open, like `GET /healthz` and the unsubscribe link. Everything else needs the API token.
+
+The application's lifespan starts the background router (`workers.api.routing.Dispatcher`) and
+stops it; a server run without lifespan events starts it with the first request that stores
+or asks for the status. `GET /healthz` and `GET /v1/status` say where routing stands.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from dsl import ir
 from engine.settings import Settings
 from engine.starter import JourneyStarter
 from engine.store import Store
 from workers.api import accounts, events, insight, log, segment_routes, tasks, unsubscribe
+from workers.api.auth import require_token
 from workers.api.errors import install_error_handlers
 from workers.api.limits import Limits
 from workers.api.routing import Dispatcher
@@ -51,11 +59,20 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     if secret == DEFAULT_UNSUBSCRIBE_SECRET:
         logger.warning("the unsubscribe secret is the default (PLAYBOOK_UNSUBSCRIBE_SECRET): anyone can forge "
                        "unsubscribe links. Set a secret of your own anywhere but the local dev stack.")
+    dispatcher = Dispatcher(store, bundle, starter, limits)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        dispatcher.start()  # takes over what an earlier process left unrouted, then routes what comes
+        try:
+            yield
+        finally:
+            await dispatcher.stop()
+
     app = FastAPI(title="playbook", summary="Customer-success playbooks on Temporal: the HTTP API",
-                  description=DESCRIPTION, version="1")
+                  description=DESCRIPTION, version="1", lifespan=lifespan)
     app.state.api = ApiState(
-        settings=settings, store=store, bundle=bundle,
-        dispatcher=Dispatcher(store, bundle, starter, limits.routing_timeout_seconds),
+        settings=settings, store=store, bundle=bundle, dispatcher=dispatcher,
         limits=limits, token=token, unsubscribe_secret=secret,
     )
     install_error_handlers(app)
@@ -63,8 +80,18 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
         app.include_router(module.router)
     install_dashboard(app)  # the web pages at `/` (docs/dashboard.md)
 
-    @app.get("/healthz", tags=["health"], summary="The process is up")
+    @app.get("/healthz", tags=["health"], summary="The process is up, and where routing stands")
     async def healthz() -> dict[str, object]:
-        return {"status": "ok", "pending_routing": app.state.api.dispatcher.pending}
+        dispatcher.start()
+        routing = dispatcher.status()
+        failure = routing.pop("last_failure")
+        routing["last_failure_at"] = None if failure is None else failure["at"]
+        return {"status": "ok", "pending_routing": routing["backlog"], "routing": routing}
+
+    @app.get("/v1/status", tags=["health"], summary="Routing in detail: backlog, last failure and its reason",
+             dependencies=[Depends(require_token)])
+    async def status() -> dict[str, Any]:
+        dispatcher.start()
+        return {"status": "ok", "routing": dispatcher.status()}
 
     return app

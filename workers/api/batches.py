@@ -1,8 +1,12 @@
 """One batch of input objects through the dispatcher, answered in the API's shape.
 
-202 `{"accepted": n, "duplicates": n, "rejected": [{"line": n, "reason": "..."}]}`; when
-routing stopped after the batch was stored, 503 with the same counts, the reason, and a
-`Retry-After`: re-sending the same batch (same ids) is safe and routes what was not routed.
+202 `{"accepted": n, "duplicates": n, "rejected": [{"line": n, "reason": "..."}]}` as soon as the
+batch is stored: accepted means stored durably. Routing to journeys follows in the background
+(`workers.api.routing`). With `wait`, the answer comes once the batch is routed too (or the wait
+ran out) and says which: `"routed": true|false`.
+
+503 with `Retry-After`, nothing stored: the routing backlog is full, or the store is unavailable.
+Sending the same batch again (same ids) is always safe.
 """
 
 from __future__ import annotations
@@ -15,9 +19,7 @@ from workers.api.errors import ApiError
 from workers.api.routing import Outcome
 from workers.api.state import ApiState
 
-__all__ = ["RETRY_AFTER_SECONDS", "counts", "ingest_batch", "json_text"]
-
-RETRY_AFTER_SECONDS = 10
+__all__ = ["answer", "counts", "ingest_batch", "json_text"]
 
 
 def json_text(body: bytes) -> str:
@@ -38,20 +40,20 @@ def counts(outcome: Outcome) -> dict[str, Any]:
     return {
         "accepted": len(result.accepted),
         "duplicates": result.duplicates,
-        "rejected": [rejection.model_dump() for rejection in result.rejected],
+        "rejected": [{"line": rejection.line, "reason": rejection.reason} for rejection in result.rejected],
     }
 
 
 async def ingest_batch(state: ApiState, parsed: list[ParsedLine]) -> Outcome:
-    """Store and route the batch; 503 (after storing) when routing could not finish."""
-    outcome = await state.dispatcher.ingest(parsed, datetime.now(UTC))
-    if outcome.failure is not None:
-        raise ApiError(
-            503, "routing unavailable",
-            f"{outcome.failure}. The accepted events are stored; {outcome.unrouted} stored change(s) wait to be "
-            "routed. Send the same batch again (same ids) to retry: stored events count as duplicates and "
-            "are not stored twice.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            extra={**counts(outcome), "unrouted": outcome.unrouted},
-        )
-    return outcome
+    """Store the batch and queue it for routing; 503 (nothing stored) when that cannot be done now."""
+    return await state.dispatcher.ingest(parsed, datetime.now(UTC))
+
+
+async def answer(state: ApiState, outcome: Outcome, wait: bool) -> dict[str, Any]:
+    """The counts, and with `wait` whether the batch is routed once waited for."""
+    body = counts(outcome)
+    if wait:
+        body["routed"] = await state.dispatcher.wait_routed(outcome.ticket, state.limits.wait_seconds)
+        if not body["routed"]:
+            body["backlog"] = state.dispatcher.backlog
+    return body

@@ -2,23 +2,27 @@
 
 The body is one JSON object, a JSON array of objects, or JSON lines (`application/x-ndjson`,
 `text/plain`, or anything else: the text decides). Each object is checked against the model;
-the good ones are stored (idempotent on `id`) and routed, the bad ones reported with their line
-numbers. Only a body that is no input at all (not UTF-8, empty) is 400.
+the good ones are stored (idempotent on `id`), the bad ones reported with their line numbers.
+Only a body that is no input at all (not UTF-8, empty) is 400.
+
+202 means stored: the answer comes as soon as the batch is in the store, and routing to journeys
+follows in the background (`workers.api.routing`). `?wait=true` holds the answer until the batch
+is routed too (at most `Limits.wait_seconds`, 30 s) and adds `"routed": true|false`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from engine.ingestion import parse_lines
+from engine.ingestion import ParsedLine, parse_text
 from workers.api.auth import require_token
-from workers.api.batches import counts, ingest_batch, json_text
+from workers.api.batches import answer, ingest_batch, json_text
 from workers.api.limits import check_line_sizes, read_body
-from workers.api.state import State
+from workers.api.state import ApiState, State
 
 __all__ = ["router"]
 
@@ -38,14 +42,26 @@ _BODY_DOC: dict[str, Any] = {
 
 @router.post("/v1/events", status_code=202, openapi_extra=_BODY_DOC,
              summary="Send events and trait updates",
-             responses={202: {"description": "Counts of accepted, duplicate and rejected objects"},
+             responses={202: {"description": "Stored: counts of accepted, duplicate and rejected objects; "
+                                                "routing follows in the background"},
                         400: {"description": "The body is not UTF-8 or is empty"},
                         401: {"description": "No or wrong API token; nothing stored"},
                         413: {"description": "Body or one event over the size limit; nothing stored"},
-                        503: {"description": "Stored, but routing to journeys failed; re-send to retry"}})
-async def post_events(request: Request, state: State) -> JSONResponse:
+                        503: {"description": "Routing backlog full or store unavailable; nothing stored, "
+                                             "send again after Retry-After"}})
+async def post_events(
+    request: Request, state: State,
+    wait: Annotated[bool, Query(description="answer once the batch is routed too (or after 30 s), "
+                                            "with `routed`: true or false")] = False,
+) -> JSONResponse:
     text = json_text(await read_body(request, state.limits))
-    parsed = await asyncio.to_thread(parse_lines, text)
-    check_line_sizes(parsed, text, state.limits)
+    with state.dispatcher.foreground():
+        parsed = await asyncio.to_thread(_parse, text, state)
     outcome = await ingest_batch(state, parsed)
-    return JSONResponse(counts(outcome), status_code=202)
+    return JSONResponse(await answer(state, outcome, wait), status_code=202)
+
+
+def _parse(text: str, state: ApiState) -> list[ParsedLine]:
+    parsed, lines = parse_text(text)
+    check_line_sizes(parsed, text, state.limits, lines)
+    return parsed

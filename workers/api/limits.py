@@ -24,13 +24,21 @@ __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_LINE_BYTES", "Limits", "check_
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_LINE_BYTES = 64 * 1024
 DEFAULT_ROUTING_TIMEOUT_SECONDS = 10.0
+DEFAULT_MAX_ROUTING_BACKLOG = 100_000
+DEFAULT_RETRY_MIN_SECONDS = 0.5
+DEFAULT_RETRY_MAX_SECONDS = 15.0
+DEFAULT_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
 class Limits:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
-    routing_timeout_seconds: float = DEFAULT_ROUTING_TIMEOUT_SECONDS  # Temporal's share of one request
+    routing_timeout_seconds: float = DEFAULT_ROUTING_TIMEOUT_SECONDS  # one call to Temporal while routing
+    max_routing_backlog: int = DEFAULT_MAX_ROUTING_BACKLOG  # stored, unrouted changes; beyond: 503
+    retry_min_seconds: float = DEFAULT_RETRY_MIN_SECONDS  # routing's first wait after a failure,
+    retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS  # doubled after each failure up to this
+    wait_seconds: float = DEFAULT_WAIT_SECONDS  # the longest `?wait=true` holds a request for routing
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -40,11 +48,12 @@ class Limits:
             max_line_bytes=int(getattr(settings, "api_max_line_bytes", DEFAULT_MAX_LINE_BYTES)),
             routing_timeout_seconds=float(getattr(settings, "api_routing_timeout_seconds",
                                                   DEFAULT_ROUTING_TIMEOUT_SECONDS)),
+            max_routing_backlog=int(getattr(settings, "api_max_routing_backlog", DEFAULT_MAX_ROUTING_BACKLOG)),
         )
 
 
-def _too_large(detail: str) -> ApiError:
-    return ApiError(413, "payload too large", f"{detail}; nothing was stored")
+def _too_large(detail: str, extra: dict[str, Any] | None = None) -> ApiError:
+    return ApiError(413, "payload too large", f"{detail}; nothing was stored", extra=extra)
 
 
 async def read_body(request: Request, limits: Limits) -> bytes:
@@ -65,10 +74,23 @@ def _size(obj: dict[str, Any]) -> int:
     return len(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-def check_line_sizes(parsed: list[ParsedLine], text: str, limits: Limits) -> None:
-    """413 when one event of the body is over `limits.max_line_bytes`."""
+# Compact JSON is at most this many times longer, in bytes, than the characters of the line it was
+# read from: a character is at most 4 bytes, and a number such as `1e15` becomes `1000000000000000.0`.
+_GROWTH = 20
+
+
+def check_line_sizes(parsed: list[ParsedLine], text: str, limits: Limits, lines: list[str] | None = None) -> None:
+    """413 when an event of the body is over `limits.max_line_bytes`: the detail names the first,
+    `oversize` lists them all (`[{"line": n, "bytes": n}, …]`), so that a client can drop them at once.
+
+    `lines`: the lines a JSON-lines body was read as (`engine.ingestion.parse_text`); an object
+    whose line is short enough that its compact JSON cannot reach the limit is not measured.
+    """
     limit = limits.max_line_bytes
-    raw_lines: list[str] | None = None
+    if len(text) * _GROWTH <= limit:
+        return  # no event of so short a body can reach the limit
+    raw_lines = lines
+    oversize: list[dict[str, int]] = []
     for entry in parsed:
         if isinstance(entry, Rejection):
             if raw_lines is None:
@@ -76,6 +98,14 @@ def check_line_sizes(parsed: list[ParsedLine], text: str, limits: Limits) -> Non
             line = raw_lines[entry.line - 1] if 0 < entry.line <= len(raw_lines) else ""
             number, size = entry.line, len(line.encode())
         else:
-            number, size = entry[0], _size(entry[1])
+            number = entry[0]
+            if lines is not None and 0 < number <= len(lines) and len(lines[number - 1]) * _GROWTH <= limit:
+                continue
+            size = _size(entry[1])
         if size > limit:
-            raise _too_large(f"line {number} is {size:,} bytes; the limit for one event is {limit:,} bytes")
+            oversize.append({"line": number, "bytes": size})
+    if oversize:
+        first = oversize[0]
+        more = f" (and {len(oversize) - 1} more line(s), listed in 'oversize')" if len(oversize) > 1 else ""
+        raise _too_large(f"line {first['line']} is {first['bytes']:,} bytes; the limit for one event is "
+                         f"{limit:,} bytes{more}", {"oversize": oversize})

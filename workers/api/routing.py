@@ -1,63 +1,91 @@
-"""From a request to journeys: ingest (store first), then route each change and carry out its
-intents with the journey starter, in order.
+"""From a request to journeys: store first and answer, route behind.
 
-No event is lost: the changes are stored before anything talks to Temporal. When routing fails
-(Temporal unreachable, too slow, refusing), the changes not yet carried out stay *pending* in
-this process, down to the intent where it stopped, and the caller answers 503. Every later
-batch first carries out what is pending, so re-sending the same batch (same ids: stored once,
-counted as duplicates) routes what was not routed, and so does any other batch.
+`Dispatcher.ingest` stores a batch (accepted = stored durably) and returns at once; the request
+is answered 202 without waiting for Temporal. A background task of the API process, the
+*router loop*, then routes the stored changes strictly in the order they were stored (the
+router's edge-triggered conditions need that order): `Router.route` for a run of up to `RUN`
+changes (in a worker thread, reading what the run needs ahead with a few queries: `_RunStore`),
+the intents carried out with the `JourneyStarter` change by change, and the run marked routed in
+the store with one statement (every `MARK_EVERY` changes while it starts journeys).
 
-A change is marked routed in the store once its intents were carried out. At start, the
-dispatcher takes up every stored change never marked routed (the process stopped during an
-outage), so a restart loses nothing either.
+- It wakes as soon as a batch is stored, so a `signed` starts its journey within moments.
+- When Temporal is unavailable (or answers slower than `routing_timeout_seconds`), or the store
+  is, the changes stay queued, down to the intent where it stopped, and the loop tries again
+  after a pause that doubles from `retry_min_seconds` to `retry_max_seconds`: routing resumes
+  by itself once Temporal is back. Nothing needs re-sending. A change the router itself fails
+  on `MAX_ROUTE_ATTEMPTS` times in a row is left unrouted in the store (and logged).
+- At start it takes over every change stored before it and never marked routed (the process
+  stopped or crashed), oldest first, before the changes stored since.
+- Back-pressure: while the backlog (stored changes not yet routed) is at `max_routing_backlog`
+  or over, `ingest` refuses a batch with 503 and `Retry-After` *before storing anything*.
+- `status()` says where routing stands (backlog, last failure, last routed time) for
+  `/healthz` and `/v1/status`; `wait_routed(ticket)` lets a caller wait until what it stored has
+  been routed (`POST /v1/events?wait=true`).
 
-Concurrent requests store their batches independently (storing never waits for Temporal);
-within one batch, changes are routed in the order of its lines.
-
-Routing is serialised by a lock: changes are routed in the order they were stored, which the
-router's edge-triggered conditions need.
+Routing is at-least-once and idempotent: a change routed again after a crash starts nothing
+twice (deterministic keys in the store, one workflow id per journey in Temporal).
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
+import contextlib
 import logging
-from collections import OrderedDict
-from dataclasses import dataclass
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from temporalio.service import RPCError
 
 from dsl import ir
 from engine.ingestion import Ingestor, ParsedLine
-from engine.records import Change, IngestResult, Intent
+from engine.records import Change, IngestResult, Intent, ScoreState
 from engine.router import Router
 from engine.starter import JourneyStarter
-from engine.store import Store
+from engine.store import JourneyRow, Store
+from engine.store.types import to_utc
 from workers.api.errors import ApiError
+from workers.api.limits import Limits
 
 __all__ = ["Dispatcher", "Outcome"]
 
 log = logging.getLogger("playbook.api")
 
-MAX_ROUTE_ATTEMPTS = 3  # a change the router itself fails on this often is dropped (and logged)
+MAX_ROUTE_ATTEMPTS = 3  # a change the router itself fails on this often is left unrouted (and logged)
+RUN = 500  # changes routed in one go (one thread hop for the router, one statement to mark them)
+MARK_EVERY, MARK_SECONDS = 100, 0.5  # while a run starts journeys, what is done is marked this often
+INGEST_BATCH = 5_000  # objects stored per transaction: a whole request of `playbook ingest`
+STORE_RETRY_AFTER_SECONDS = 5
+STOP_WAIT_SECONDS = 30  # at shutdown, the longest wait for the router's call under way in a thread
+YIELD_SECONDS = 1.0  # the longest the router pauses in a row for requests storing batches
 
 
 @dataclass
 class _Pending:
     change: Change
+    ticket: int = 0  # 0: taken over from the store at start
     intents: list[Intent] | None = None  # None: not routed yet; else what is left to carry out
     attempts: int = 0
 
 
 @dataclass
 class Outcome:
-    """What one batch came to: the ingestion result, and why routing stopped if it did."""
+    """What one batch came to: the ingestion result, and its place in the routing queue."""
 
     result: IngestResult
-    unrouted: int = 0
-    failure: str | None = None
+    ticket: int = 0  # routed once `Dispatcher.wait_routed(ticket)` says so
+
+
+@dataclass
+class _Failure:
+    at: datetime
+    reason: str
 
 
 class _RoutingStopped(Exception):
@@ -66,78 +94,492 @@ class _RoutingStopped(Exception):
         self.reason = reason
 
 
+@dataclass
+class _State:
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    routed: int = 0  # changes routed by this process
+    last_routed_at: datetime | None = None
+    last_failure: _Failure | None = None
+    failing_since: datetime | None = None  # None: the last attempt succeeded
+    next_retry_at: datetime | None = None
+    given_up: int = 0
+    refused: int = 0  # batches answered 503 because the backlog was full
+
+
+class _RunStore(Store):
+    """The store as the router reads it while routing one run of changes.
+
+    What the router reads for every change, it reads here once per account and run: the active
+    journeys of the run's accounts (one query when the run starts), and, when first asked about
+    an account, its trait history and named events up to the run's latest time (`fields_at` and
+    `events_until` are then answered from those, to the same result: the run's own changes are
+    stored before it is routed), its score history and its condition states, which the router's
+    own writes during the run (`record_score`, `set_condition`) update as they go to the store.
+    Everything else goes to the store as usual. What another process writes meanwhile (a worker
+    recording a journey, a `set` statement, a rescore) is seen from the next run on, as by a
+    change routed a moment earlier.
+    """
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store.database)
+        self._until: datetime | None = None  # None: no run under way
+        self._accounts: set[str] = set()
+        self._active: dict[str, list[JourneyRow]] = {}
+        self._histories: dict[str, _History] = {}
+        self._conditions: dict[str, dict[str, tuple[bool | None, datetime]]] = {}
+        self._scores: dict[str, dict[str, list[tuple[datetime, ScoreState]]]] = {}
+
+    def begin_run(self, changes: list[Change]) -> None:
+        self.end_run()
+        self._accounts = {change.account for change in changes}
+        self._active = self.active_journeys_of(self._accounts)
+        self._until = max(change.at for change in changes)
+
+    def end_run(self) -> None:
+        self._until, self._accounts, self._active = None, set(), {}
+        self._histories, self._conditions, self._scores = {}, {}, {}
+
+    def _in_run(self, account: str, at: datetime | None = None) -> bool:
+        return account in self._accounts and self._until is not None and (at is None or at <= self._until)
+
+    def active_journeys(self, account: str) -> list[JourneyRow]:
+        found = self._active.get(account)
+        return list(found) if found is not None else super().active_journeys(account)
+
+    def active_journey(self, playbook: str, account: str) -> JourneyRow | None:
+        found = self._active.get(account)
+        if found is None:
+            return super().active_journey(playbook, account)
+        return next((row for row in reversed(found) if row.playbook == playbook), None)
+
+    # -- trait history and events
+
+    def _history(self, account: str) -> _History:
+        found = self._histories.get(account)
+        if found is None:
+            assert self._until is not None
+            traits, named = self.histories_of([account], self._until)
+            found = self._histories[account] = _History(traits[account], named[account])
+        return found
+
+    def fields_at(self, account: str, at: datetime) -> dict[str, Any]:
+        if not self._in_run(account, at):
+            return super().fields_at(account, at)
+        history = self._history(account)
+        fields: dict[str, Any] = {}
+        for name, value, _ in history.traits[:bisect.bisect_right(history.trait_times, to_utc(at))]:
+            if value is None:
+                fields.pop(name, None)
+            else:
+                fields[name] = value
+        return fields
+
+    def events_until(self, account: str, at: datetime,
+                     names: set[str] | None = None) -> list[tuple[str, datetime, dict[str, Any]]]:
+        if not self._in_run(account, at):
+            return super().events_until(account, at, names)
+        history = self._history(account)
+        return [(name, when, dict(data))
+                for name, when, data in history.events[:bisect.bisect_right(history.event_times, to_utc(at))]
+                if names is None or name in names]
+
+    # -- condition states and scores: read once, kept up to date by the router's own writes
+
+    def _conditions_of(self, account: str) -> dict[str, tuple[bool | None, datetime]]:
+        found = self._conditions.get(account)
+        if found is None:
+            found = self._conditions[account] = {
+                key: state for (_, key), state in self.conditions_of([account]).items()}
+        return found
+
+    def get_condition(self, account: str, key: str) -> bool | None:
+        if not self._in_run(account):
+            return super().get_condition(account, key)
+        found = self._conditions_of(account).get(key)
+        return None if found is None else found[0]
+
+    def condition_since(self, account: str, key: str) -> datetime | None:
+        if not self._in_run(account):
+            return super().condition_since(account, key)
+        found = self._conditions_of(account).get(key)
+        return None if found is None else found[1]
+
+    def set_condition(self, account: str, key: str, value: bool | None, at: datetime) -> None:
+        super().set_condition(account, key, value, at)
+        if account in self._conditions:
+            self._conditions[account][key] = (value, to_utc(at))
+
+    def _scores_of(self, account: str) -> dict[str, list[tuple[datetime, ScoreState]]]:
+        found = self._scores.get(account)
+        if found is None:
+            found = self._scores[account] = {
+                name: history for (_, name), history in self.score_histories_of([account]).items()}
+        return found
+
+    def score_at(self, account: str, name: str, at: datetime) -> ScoreState | None:
+        if not self._in_run(account):
+            return super().score_at(account, name, at)
+        history = self._scores_of(account).get(name, [])
+        index = bisect.bisect_right([when for when, _ in history], to_utc(at))
+        return history[index - 1][1] if index else None
+
+    def record_score(self, account: str, state: ScoreState, at: datetime) -> None:
+        super().record_score(account, state, at)
+        if account in self._scores:
+            history = self._scores[account].setdefault(state.name, [])
+            when = to_utc(at)
+            history.insert(bisect.bisect_right([time for time, _ in history], when), (when, state.model_copy()))
+
+
+class _History:
+    """An account's trait history (field, value, at) and named events (name, at, data), in time order."""
+
+    __slots__ = ("event_times", "events", "trait_times", "traits")
+
+    def __init__(self, traits: list[tuple[str, Any, datetime]], events: list[tuple[str, datetime, dict[str, Any]]]
+                 ) -> None:
+        self.traits, self.trait_times = traits, [at for _, _, at in traits]
+        self.events, self.event_times = events, [at for _, at, _ in events]
+
+
 class Dispatcher:
-    def __init__(self, store: Store, bundle: ir.Bundle, starter: JourneyStarter, timeout_seconds: float) -> None:
+    def __init__(self, store: Store, bundle: ir.Bundle, starter: JourneyStarter, limits: Limits) -> None:
         self.store = store
         self.bundle = bundle
         self.starter = starter
-        self.timeout_seconds = timeout_seconds
-        self.ingestor = Ingestor(store, bundle.model)
-        self.router = Router(store, bundle)
-        self._pending: OrderedDict[int, _Pending] = OrderedDict()
-        self._lock = asyncio.Lock()
-        for change in store.unrouted(limit=100_000):
-            self._pending[change.seq] = _Pending(change)
+        self.limits = limits
+        self.ingestor = Ingestor(store, bundle.model, batch_size=INGEST_BATCH)
+        self._run_store = _RunStore(store)
+        self.router = Router(self._run_store, bundle)
+        self._queue: deque[_Pending] = deque()  # stored by this process, not routed yet, in stored order
+        self._run: list[_Pending] = []  # the run under way, taken from the front of the queue
+        self._state = _State()
+        self._takeover_after: int | None = 0  # the last seq taken over from the store; None: done
+        self._takeover_left = 0
+        self._issued = 0  # tickets handed out (one per stored change)
+        self._done = 0  # every ticket up to this one is routed (or given up)
+        self._loop_of: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Event()
+        self._storing = asyncio.Lock()  # one batch stored and queued at a time: the queue keeps stored order
+        self._task: asyncio.Task[None] | None = None
+        self._in_thread: asyncio.Future[Any] | None = None  # the router loop's call in a worker thread
+        self._counted = False
+        self._requests = 0  # requests reading or storing a batch right now
+        self._requests_lock = threading.Lock()
+        self._quiet = threading.Event()  # set while no request is: the router yields to them
+        self._quiet.set()
+        self._free_until = 0.0  # the router thread's: until then it routes without yielding
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the router loop in the running event loop (again after `stop`); idempotent."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop_of:
+            # another event loop than before (a test client's own loop per request, a server started
+            # again): the loop's primitives belong to it, and a task of a closed loop never runs again
+            self._loop_of = loop
+            self._wake, self._progress, self._storing = asyncio.Event(), asyncio.Event(), asyncio.Lock()
+            self._task = None
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._loop(), name="playbook-router")
+
+    async def stop(self) -> None:
+        """Stop the router loop; what is not routed stays stored and is taken over at the next start."""
+        task, self._task = self._task, None
+        if task is not None and not task.done() and self._loop_of is asyncio.get_running_loop():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            call = self._in_thread
+            if call is not None and not call.done():  # a thread cannot be cancelled: let it finish with the store
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(call), STOP_WAIT_SECONDS)
+
+    async def _thread(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        """`function(*args, **kwargs)` in a worker thread, known to `stop` so that it waits for it."""
+        self._in_thread = asyncio.ensure_future(asyncio.to_thread(function, *args, **kwargs))
+        return await asyncio.shield(self._in_thread)
 
     @property
-    def pending(self) -> int:
-        """Stored changes whose routing is not finished."""
-        return len(self._pending)
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done() and not self._task.get_loop().is_closed()
+
+    # ------------------------------------------------------------------ ingestion
+
+    @property
+    def backlog(self) -> int:
+        """Stored changes not routed yet (those taken over at start included)."""
+        return len(self._queue) + len(self._run) + self._takeover_left
+
+    @contextlib.contextmanager
+    def foreground(self) -> Iterator[None]:
+        """Around a request's reading and storing of a batch: the router, which competes with it for
+        the interpreter, pauses between two changes while one is under way (at most `YIELD_SECONDS`
+        in a row, then it routes for as long as it paused), so that requests are answered fast and
+        routing still gets at least half of the time under a steady stream of them."""
+        with self._requests_lock:
+            self._requests += 1
+            self._quiet.clear()
+        try:
+            yield
+        finally:
+            with self._requests_lock:
+                self._requests -= 1
+                if not self._requests:
+                    self._quiet.set()
 
     async def ingest(self, parsed: list[ParsedLine], now: datetime) -> Outcome:
-        """Store the good objects of `parsed`, then route everything pending, oldest first."""
-        try:
-            result = await asyncio.to_thread(self.ingestor.ingest_parsed, parsed, now)
-        except DBAPIError as error:  # the database is down or refused: retryable, nothing half-stored
-            log.warning("the store is unavailable: %s", error.orig or error)
-            raise ApiError(503, "store unavailable",
-                           "the database cannot be reached right now; send the same batch again (ids make it safe)",
-                           headers={"Retry-After": "5"}) from error
-        async with self._lock:
-            earlier = len(self._pending)
-            for change in result.accepted:
-                self._pending[change.seq] = _Pending(change)
+        """Store the good objects of `parsed` and queue them for routing; 503 when the backlog is
+        full or the store is unavailable (nothing stored then)."""
+        self.start()
+        await self._count_takeover()
+        if self.backlog >= self.limits.max_routing_backlog:
+            self._state.refused += 1
+            raise ApiError(
+                503, "routing backlog full",
+                f"{self.backlog:,} stored events wait to be routed (the limit is "
+                f"{self.limits.max_routing_backlog:,}, PLAYBOOK_API_MAX_ROUTING_BACKLOG){self._why()}. Nothing of "
+                "this request was stored: send it again after Retry-After.",
+                headers={"Retry-After": str(self._retry_after())},
+                extra={"backlog": self.backlog})
+        async with self._storing:
             try:
-                await self._drain()
-            except _RoutingStopped as failure:
-                log.warning("routing stopped, %d stored changes wait for a retry: %s",
-                            len(self._pending), failure.reason)
-                return Outcome(result=result, unrouted=len(self._pending), failure=failure.reason)
-            if earlier:
-                log.info("routed %d stored change(s) left over from an earlier failure", earlier)
-            return Outcome(result=result)
+                with self.foreground():
+                    result = await asyncio.to_thread(self.ingestor.ingest_parsed, parsed, now)
+            except DBAPIError as error:  # the database is down or refused: retryable, nothing half-stored
+                log.warning("the store is unavailable: %s", error.orig or error)
+                raise ApiError(503, "store unavailable",
+                               "the database cannot be reached right now; send the same batch again (ids make it "
+                               "safe)", headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)}) from error
+            for change in result.accepted:
+                self._issued += 1
+                self._queue.append(_Pending(change, ticket=self._issued))
+        if result.accepted:
+            self._wake.set()
+        return Outcome(result=result, ticket=self._issued)
 
-    async def _drain(self) -> None:
-        deadline = asyncio.get_running_loop().time() + self.timeout_seconds
-        while self._pending:
-            seq, item = next(iter(self._pending.items()))
-            if item.intents is None:
-                try:
-                    routed = await asyncio.to_thread(self.router.route, item.change)
-                except Exception as error:
-                    item.attempts += 1
-                    if item.attempts >= MAX_ROUTE_ATTEMPTS:
-                        log.exception("giving up routing change %d of account %s after %d attempts",
-                                      seq, item.change.account, item.attempts)
-                        del self._pending[seq]
-                        continue
-                    log.exception("routing change %d of account %s failed", seq, item.change.account)
-                    raise _RoutingStopped(f"routing failed: {type(error).__name__}: {error}") from error
-                item.intents = list(routed.intents)
-            while item.intents:
-                await self._carry_out(item.intents[0], deadline)
-                item.intents.pop(0)
-            del self._pending[seq]
-            await asyncio.to_thread(self.store.mark_routed, [seq], datetime.now(UTC))
+    async def wait_routed(self, ticket: int, timeout: float) -> bool:
+        """Wait until every change up to `ticket` is routed; False when `timeout` ran out first."""
+        deadline = time.monotonic() + timeout
+        while self._done < ticket and self.running:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._progress.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progress.wait(), left)
+        return self._done >= ticket
 
-    async def _carry_out(self, intent: Intent, deadline: float) -> None:
+    # ------------------------------------------------------------------ status
+
+    def status(self) -> dict[str, Any]:
+        state = self._state
+        failure = state.last_failure
+        if not self.running:
+            condition = "stopped"
+        elif state.failing_since is not None:
+            condition = "retrying"
+        elif self.backlog:
+            condition = "routing"
+        else:
+            condition = "idle"
+        return {
+            "state": condition,
+            "backlog": self.backlog,
+            "max_backlog": self.limits.max_routing_backlog,
+            "routed": state.routed,
+            "last_routed_at": _iso(state.last_routed_at),
+            "failing_since": _iso(state.failing_since),
+            "next_retry_at": _iso(state.next_retry_at),
+            "last_failure": None if failure is None else {"at": _iso(failure.at), "reason": failure.reason},
+            "given_up": state.given_up,
+            "refused": state.refused,
+        }
+
+    def _why(self) -> str:
+        state = self._state
+        if state.failing_since is not None and state.last_failure is not None:
+            return f"; routing has been failing since {_iso(state.failing_since)}: {state.last_failure.reason}"
+        return ""
+
+    def _retry_after(self) -> int:
+        if self._state.next_retry_at is not None:
+            wait = (self._state.next_retry_at - datetime.now(UTC)).total_seconds()
+            return max(1, min(60, int(wait) + 1))
+        return 2
+
+    # ------------------------------------------------------------------ the router loop
+
+    async def _count_takeover(self) -> None:
+        if self._counted:
+            return
+        self._counted = True
         try:
-            async with asyncio.timeout_at(deadline):
+            self._takeover_left = await asyncio.to_thread(
+                self.store.unrouted_count, received_before=self._state.started_at)
+        except SQLAlchemyError as error:
+            log.warning("cannot count the changes left unrouted: %s", error)
+
+    def _has_work(self) -> bool:
+        return bool(self._run or self._queue or self._takeover_after is not None)
+
+    async def _loop(self) -> None:
+        await self._count_takeover()
+        pause = self.limits.retry_min_seconds
+        while True:
+            if not self._has_work():
+                self._wake.clear()
+                if not self._has_work():
+                    await self._wake.wait()
+                continue
+            try:
+                await self._route_run()
+            except _RoutingStopped as stopped:
+                now = datetime.now(UTC)
+                state = self._state
+                if state.failing_since is None:
+                    state.failing_since = now
+                    log.warning("routing stopped, %d stored change(s) wait: %s; retrying in %g s",
+                                self.backlog, stopped.reason, pause)
+                state.last_failure = _Failure(now, stopped.reason)
+                state.next_retry_at = datetime.fromtimestamp(now.timestamp() + pause, UTC)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.limits.retry_max_seconds)
+                continue
+            except Exception:  # a bug: keep routing alive, say so loudly
+                log.exception("the router loop failed; retrying in %g s", pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.limits.retry_max_seconds)
+                continue
+            if self._state.failing_since is not None:
+                log.info("routing resumed after failing since %s", _iso(self._state.failing_since))
+            self._state.failing_since = None
+            self._state.next_retry_at = None
+            pause = self.limits.retry_min_seconds
+
+    async def _fill_run(self) -> None:
+        """The next run: changes taken over from the store first, then those stored since start."""
+        if self._run:
+            return
+        if self._takeover_after is not None:
+            try:
+                changes = await self._thread(self.store.unrouted, RUN, after=self._takeover_after,
+                                             received_before=self._state.started_at)
+            except SQLAlchemyError as error:
+                raise _RoutingStopped(f"the store is unavailable ({_first_line(error)})") from error
+            if changes:
+                self._takeover_after = changes[-1].seq
+                self._takeover_left = max(0, self._takeover_left - len(changes))  # now counted in the run
+                self._run = [_Pending(change) for change in changes]
+                log.info("taking over %d stored change(s) never routed", len(changes))
+                return
+            self._takeover_after = None
+            self._takeover_left = 0
+        while self._queue and len(self._run) < RUN:
+            self._run.append(self._queue.popleft())
+
+    async def _route_run(self) -> None:
+        await self._fill_run()
+        if not self._run:
+            return
+        unrouted = [item for item in self._run if item.intents is None]
+        if unrouted:
+            await self._thread(self._route_all, unrouted)
+        done: list[_Pending] = []
+        marked = time.monotonic()
+        try:
+            for item in list(self._run):
+                if item.intents is None:  # the router failed on it (see `_route_all`)
+                    if item.attempts < MAX_ROUTE_ATTEMPTS:
+                        raise _RoutingStopped(f"routing change {item.change.seq} failed")
+                    log.error("giving up routing change %d of account %s after %d attempts; it stays stored "
+                              "and unrouted", item.change.seq, item.change.account, item.attempts)
+                    self._state.given_up += 1
+                    done.append(item)
+                    continue
+                if item.intents:
+                    while item.intents:
+                        await self._carry_out(item.intents[0])
+                        item.intents.pop(0)
+                    if len(done) >= MARK_EVERY or time.monotonic() - marked > MARK_SECONDS:
+                        # a run that talks to Temporal takes a while: say what is done as it goes
+                        await self._finish(done)
+                        done, marked = [], time.monotonic()
+                done.append(item)
+        finally:
+            await self._finish(done)
+
+    def _route_all(self, items: list[_Pending]) -> None:
+        """`Router.route` for each, in order (in a worker thread); stops at the first failure."""
+        try:
+            self._run_store.begin_run([item.change for item in items])
+        except SQLAlchemyError:
+            self._run_store.end_run()
+            log.exception("cannot read ahead for a run; routing reads change by change")
+        try:
+            self._route_each(items)
+        finally:
+            self._run_store.end_run()
+
+    def _route_each(self, items: list[_Pending]) -> None:
+        for item in items:
+            if not self._quiet.is_set() and time.monotonic() >= self._free_until:
+                began = time.monotonic()
+                self._quiet.wait(YIELD_SECONDS)
+                # then route for as long as it paused: requests get at most half the time of a busy router
+                self._free_until = 2 * time.monotonic() - began
+            try:
+                item.intents = list(self.router.route(item.change).intents)
+            except Exception:
+                item.attempts += 1
+                log.exception("routing change %d of account %s failed (attempt %d)", item.change.seq,
+                              item.change.account, item.attempts)
+                if item.attempts < MAX_ROUTE_ATTEMPTS:
+                    return  # the next ones wait: they come after it
+
+    async def _finish(self, done: list[_Pending]) -> None:
+        """Mark the finished changes routed (one statement) and take them off the run."""
+        if not done:
+            return
+        now = datetime.now(UTC)
+        routed = [item.change.seq for item in done if item.intents is not None]
+        try:
+            await self._thread(self.store.mark_routed, routed, now)
+        except SQLAlchemyError as error:
+            # carried out but not marked: routed again later, which routing's idempotence allows
+            raise _RoutingStopped(f"the store is unavailable ({_first_line(error)})") from error
+        del self._run[:len(done)]
+        for item in done:
+            if item.ticket:
+                self._done = max(self._done, item.ticket)
+        self._state.routed += len(routed)
+        self._state.last_routed_at = now
+        self._progress.set()
+
+    async def _carry_out(self, intent: Intent) -> None:
+        try:
+            async with asyncio.timeout(self.limits.routing_timeout_seconds):
                 await self.starter.execute(self.bundle, [intent])
         except TimeoutError as error:
-            raise _RoutingStopped(f"Temporal did not answer within {self.timeout_seconds:g} s") from error
+            raise _RoutingStopped(f"Temporal did not answer within {self.limits.routing_timeout_seconds:g} s") \
+                from error
         except RPCError as error:
             raise _RoutingStopped(f"Temporal refused or could not take the call ({error.status.name}: "
-                                 f"{error.message})") from error
+                                  f"{error.message})") from error
+        except SQLAlchemyError as error:
+            raise _RoutingStopped(f"the store is unavailable ({_first_line(error)})") from error
         except Exception as error:
-            raise _RoutingStopped(f"Temporal is unreachable ({type(error).__name__}: {error})") from error
+            raise _RoutingStopped(f"Temporal is unreachable ({type(error).__name__}: {_first_line(error)})") \
+                from error
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def _first_line(error: BaseException) -> str:
+    origin = getattr(error, "orig", None) or error
+    text = str(origin).strip()
+    return text.splitlines()[0] if text else type(origin).__name__

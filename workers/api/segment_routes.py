@@ -6,7 +6,9 @@ the username of HTTP basic auth and is compared with the API token. Each call is
 `context.groupId` an event, `identify` with `traits.groupId` a trait update; `messageId` is the
 idempotency id. The path gives the call's type when the body does not.
 
-Segment's libraries expect 200 `{"success": true}`; the counts of `/v1/events` come with it.
+Segment's libraries expect 200 `{"success": true}`; the counts of `/v1/events` come with it. As
+there, the answer means stored; routing follows in the background (503 with `Retry-After` and
+nothing stored when the routing backlog is full or the store is unavailable).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from fastapi.responses import JSONResponse
 from engine.ingestion import ParsedLine
 from engine.records import Rejection
 from workers.api.auth import require_write_key
-from workers.api.batches import counts, ingest_batch, json_text
+from workers.api.batches import answer, ingest_batch, json_text
 from workers.api.errors import ApiError
 from workers.api.limits import check_line_sizes, read_body
 from workers.api.state import ApiState, State
@@ -49,7 +51,7 @@ async def _object_body(request: Request, state: ApiState) -> tuple[str, dict[str
 async def _answer(state: ApiState, parsed: list[ParsedLine], text: str) -> JSONResponse:
     check_line_sizes(parsed, text, state.limits)
     outcome = await ingest_batch(state, parsed)
-    return JSONResponse({"success": True, **counts(outcome)})
+    return JSONResponse({"success": True, **await answer(state, outcome, wait=False)})
 
 
 async def _single(kind: str, request: Request, state: ApiState) -> JSONResponse:

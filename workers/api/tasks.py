@@ -1,8 +1,9 @@
 """`GET /v1/tasks` (a CSM's work list) and `POST /v1/tasks/{id}/complete`.
 
 Completing a task stores a `task_completed` event (id `task_completed:<task id>`, so a retried
-request stores it once) and routes it like any other input, so the journey that waits on the
-task hears it. Completing a task that is already done changes nothing and answers the task.
+request stores it once), which closes the task in the same transaction; the event is routed like
+any other input, in the background, so the journey that waits on the task hears it.
+Completing a task that is already done changes nothing and answers the task.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ async def list_tasks(
 
 @router.post("/v1/tasks/{task_id}/complete", response_model=Completed, summary="Mark a task done",
              responses={404: {"description": "No such task"},
-                        503: {"description": "Stored, but the journey could not be told yet; retry"}})
+                        503: {"description": "Routing backlog full or store unavailable; nothing stored, "
+                                             "retry after Retry-After"}})
 async def complete_task(task_id: str, state: State) -> Completed:
     task = await asyncio.to_thread(state.store.task, task_id)
     if task is None:

@@ -112,7 +112,7 @@ async def serve(settings: Settings, store: Store, bundle: ir.Bundle, host: str, 
     log.info("serving %d playbooks on http://%s:%d (Temporal %s, namespace %s, task queue %s; database %s); "
              "API docs at /docs", len(bundle.playbooks), host, port, settings.temporal_address,
              settings.temporal_namespace, settings.task_queue, masked(settings.store_url))
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="off",
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on",
                                            server_header=False))
     await server.serve()
 

@@ -62,7 +62,8 @@ class EngineError(Exception):
 
 
 class RoutingPaused(EngineError):
-    """The engine stored a request but could not route it, and the retries ran out."""
+    """The engine could not take a request yet (503: its routing backlog is full, or its store is
+    unavailable; nothing was stored), and the retries ran out."""
 
 
 def load_settings() -> Settings:
@@ -180,7 +181,8 @@ class Api:
                       wait: float | None = None,
                       on_pause: Callable[[str, float], None] | None = None,
                       on_answer: Callable[[httpx.Response], None] | None = None) -> httpx.Response:
-        """Send until the engine routes it: a 503 (stored, routing paused) is waited out and re-sent.
+        """Send until the engine takes it: a 503 (the engine cannot take it yet and stored nothing:
+        its routing backlog is full or its store unavailable) is waited out and re-sent.
 
         Re-sending is safe because the engine is idempotent on ids. `retries` bounds the re-sends
         (None: no bound); `wait` replaces the engine's Retry-After. `on_answer` sees every answer,
@@ -195,7 +197,7 @@ class Api:
                 return response
             reason = _error_text(response)
             if retries is not None and attempt >= retries:
-                raise RoutingPaused(f"the engine at {self.url} stored the request but cannot route it yet: "
+                raise RoutingPaused(f"the engine at {self.url} cannot take the request yet: "
                                     f"{reason.split('. ')[0]}. Run the same command again later: it is safe")
             attempt += 1
             seconds = wait if wait is not None else _retry_after(response)

@@ -8,8 +8,10 @@ what the engine already had (duplicates) and what it rejected. A file that is on
 or one JSON array of objects is taken too, as the API takes it.
 
 Re-running is safe: the engine is idempotent on the events' ids, so what it stored before counts
-as duplicates. When the engine stored a batch but could not route it (503: Temporal is away), the
-batch is sent again after the engine's Retry-After until it is routed (`--retries` bounds that).
+as duplicates. The engine answers a batch as soon as it is stored and routes it to journeys in
+the background; when it cannot take a batch yet (503, nothing stored: its routing backlog is full
+while Temporal is away, or its database is unavailable), the batch is sent again after the
+engine's Retry-After until it is taken (`--retries` bounds that).
 
 Exit status: 0 when every line was accepted or a duplicate, 1 when a line was rejected or the
 engine could not be reached, 2 for a mistake in the call.
@@ -36,7 +38,7 @@ from workers.commands.api_client import Api, EngineError, add_engine_options, ap
 
 __all__ = ["read_events", "register", "run"]
 
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 2_000  # lines per request: one transaction each on the engine's side
 MAX_BATCH = 10_000
 MAX_BATCH_BYTES = 4 * 1024 * 1024  # under the API's default body limit (5 MB)
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -71,17 +73,29 @@ def read_events(text: str) -> list[ParsedLine]:
     JSON lines are split on newlines only (a JSON string may hold U+2028 and other characters
     that Python's `splitlines` takes for line ends), so the numbers are those an editor shows.
     """
+    return _read(text)[0]
+
+
+def _read(text: str) -> tuple[list[ParsedLine], list[str] | None]:
+    """`read_events`, with the file's lines when it is JSON lines (line N is `lines[N - 1]`)."""
     if _whole_json(text):
-        return parse_lines(text)
-    return parse_lines(text.split("\n"))
+        return parse_lines(text), None
+    lines = text.split("\n")
+    return parse_lines(lines), lines
 
 
-def _wire(obj: dict[str, Any]) -> str:
-    # ASCII only: no character the server could take for a line end inside a string
+def _wire(obj: dict[str, Any], raw: str | None = None) -> str:
+    """The object as sent: its line as written when that is plain ASCII, else compact ASCII JSON
+    (no character the server could take for a line end inside a string)."""
+    if raw is not None:
+        raw = raw.strip()
+        if raw.isascii() and raw.startswith("{"):
+            return raw
     return json.dumps(obj, ensure_ascii=True, separators=(",", ":"))
 
 
-def _batches(entries: list[ParsedLine], size: int) -> Iterator[list[Rejection | tuple[int, str]]]:
+def _batches(entries: list[ParsedLine], size: int,
+             lines: list[str] | None = None) -> Iterator[list[Rejection | tuple[int, str]]]:
     """Runs of entries holding at most `size` objects (as sent) and `MAX_BATCH_BYTES` of them."""
     batch: list[Rejection | tuple[int, str]] = []
     objects = nbytes = 0
@@ -89,7 +103,8 @@ def _batches(entries: list[ParsedLine], size: int) -> Iterator[list[Rejection | 
         if isinstance(entry, Rejection):
             batch.append(entry)
             continue
-        line = (entry[0], _wire(entry[1]))
+        raw = lines[entry[0] - 1] if lines is not None and 0 < entry[0] <= len(lines) else None
+        line = (entry[0], _wire(entry[1], raw))
         if objects and (objects >= size or nbytes + len(line[1]) + 1 > MAX_BATCH_BYTES):
             yield batch
             batch, objects, nbytes = [], 0, 0
@@ -110,6 +125,15 @@ def _counts(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def _accepted(response: httpx.Response) -> int:
+    try:
+        body = response.json()
+    except ValueError:
+        return 0
+    accepted = body.get("accepted") if isinstance(body, dict) else None
+    return accepted if isinstance(accepted, int) else 0
+
+
 class Sender:
     def __init__(self, api: Api, retries: int | None, wait: float | None, progress: Any) -> None:
         self.api = api
@@ -118,7 +142,7 @@ class Sender:
         self.progress = progress
 
     def _paused(self, reason: str, seconds: float) -> None:
-        self.progress.console.print(f"the engine stored the batch but cannot route it yet ({reason}); "
+        self.progress.console.print(f"the engine cannot take the batch yet ({reason}); "
                                     f"sending it again in {seconds:g} s", style="yellow")
 
     def send(self, lines: list[tuple[int, str]]) -> Tally:
@@ -130,8 +154,9 @@ class Sender:
                                           on_answer=answers.append)
         if response.status_code == 413:
             return self._too_large(lines, response)
-        # what a 503 answer accepted comes back as duplicates of the re-sent batch
-        earlier = sum(_counts(answer)["accepted"] for answer in answers[:-1])
+        # a 503 stores nothing; should one carry counts (an engine that stored, then failed), what it
+        # accepted comes back as duplicates of the re-sent batch
+        earlier = sum(_accepted(answer) for answer in answers[:-1])
         final = _counts(response)
         tally = Tally(accepted=earlier + int(final["accepted"]),
                       duplicates=max(0, int(final.get("duplicates", 0)) - earlier))
@@ -142,18 +167,32 @@ class Sender:
         return tally
 
     def _too_large(self, lines: list[tuple[int, str]], response: httpx.Response) -> Tally:
-        """413: halve the batch until the one event over the engine's limit stands alone."""
-        if len(lines) > 1:
-            middle = len(lines) // 2
-            tally = self.send(lines[:middle])
-            tally.add(self.send(lines[middle:]))
-            return tally
+        """413: the batch was refused whole. When the engine lists the lines over its limit, report
+        those and send the others again; else halve the batch until the line stands alone."""
         try:
-            detail = str(response.json().get("detail", ""))
-        except (ValueError, AttributeError):
-            detail = ""
-        detail = re.sub(r"^line \d+ is", "the event is", detail).removesuffix("; nothing was stored")
-        return Tally(rejected=[(lines[0][0], f"too large for the engine: {detail or 'over its size limit'}")])
+            answer = response.json()
+        except ValueError:
+            answer = None
+        answer = answer if isinstance(answer, dict) else {}
+        limit = re.search(r"the limit for one event is [\d,]+ bytes", str(answer.get("detail", "")))
+        oversize = {item["line"] - 1: item.get("bytes") for item in answer.get("oversize") or []
+                    if isinstance(item, dict) and isinstance(item.get("line"), int) and 0 < item["line"] <= len(lines)}
+        if not oversize:
+            if len(lines) > 1:
+                middle = len(lines) // 2
+                tally = self.send(lines[:middle])
+                tally.add(self.send(lines[middle:]))
+                return tally
+            oversize = {0: None}
+        tally = Tally()
+        for index, size in sorted(oversize.items()):
+            what = f"the event is {size:,} bytes" if isinstance(size, int) else "the event is over its size limit"
+            tally.rejected.append((lines[index][0], f"too large for the engine: {what}"
+                                                    + (f"; {limit.group(0)}" if limit else "")))
+        rest = [line for index, line in enumerate(lines) if index not in oversize]
+        if rest:
+            tally.add(self.send(rest))
+        return tally
 
 
 def _read_text(raw: str) -> tuple[str, str]:
@@ -200,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
     if args.retry_wait is not None and args.retry_wait < 0:
         raise UsageError("--retry-wait: give 0 or more seconds")
     text, shown = _read_text(args.file)
-    entries = read_events(text)
+    entries, file_lines = _read(text)
     if not entries:
         print(f"{shown}: no events to send")
         return 0
@@ -210,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
         with api_from_args(args) as api, _progress() as progress:
             task = progress.add_task(f"sending to {api.url}", total=len(entries))
             sender = Sender(api, args.retries, args.retry_wait, progress)
-            for batch in _batches(entries, args.batch):
+            for batch in _batches(entries, args.batch, file_lines):
                 lines = [entry for entry in batch if not isinstance(entry, Rejection)]
                 found = Tally(rejected=[(entry.line, entry.reason) for entry in batch
                                         if isinstance(entry, Rejection)])

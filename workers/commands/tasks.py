@@ -96,7 +96,7 @@ def _complete(args: argparse.Namespace) -> int:
         path = f"/v1/tasks/{urllib.parse.quote(args.complete, safe='')}/complete"
 
         def paused(reason: str, seconds: float) -> None:
-            print(f"the engine marked the task done but cannot tell its journey yet ({reason}); "
+            print(f"the engine cannot take the completion yet ({reason}); "
                   f"trying again in {seconds:g} s", file=sys.stderr)
 
         response = api.send_retrying("POST", path, retries=args.retries, on_pause=paused)

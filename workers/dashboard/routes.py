@@ -213,11 +213,11 @@ async def complete(task_id: str, request: Request, state: State) -> Response:
     try:
         await complete_task(task_id, state)
     except ApiError as error:
-        if error.status == 503:  # stored, not yet routed: the next batch that routes carries it out
-            return _problem(request, state, visitor, 503, "Done, but its journey has not heard it yet",
-                            "The task is marked done. The journey waiting on it could not be told just now "
-                            f"({_first_sentence(error.detail)}); it will be told once Temporal answers again, "
-                            "with the next events that arrive. Nothing needs doing again.", back)
+        if error.status == 503:  # nothing stored: the engine cannot take it now (backlog full, store down)
+            return _problem(request, state, visitor, 503, "The task is not completed yet",
+                            "The engine cannot take the completion just now "
+                            f"({_first_sentence(error.detail)}). Nothing was changed: try again in a moment.",
+                            back)
         return _problem(request, state, visitor, error.status, "The task was not completed", str(error.detail), back)
     return RedirectResponse(back, status_code=303)
 
