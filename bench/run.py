@@ -37,7 +37,7 @@ SIZES = {
              "rss": ["--counts", "1000,10000"]},
     "quick": {"check": ["--files", "1000", "--repeat", "1"],
               "journeys": ["--journeys", "60", "--warmup", "10"],
-              "ingest": ["--accounts", "30"],
+              "ingest": ["--accounts", "150"],
               "simulate": ["--accounts", "100", "--days", "30", "--timeout", "100"],
               "welcome": ["--accounts", "100", "--burst", "200", "--timeout", "120"],
               # The cache scaled down with the counts: both counts exceed it, as 1,000 and 10,000

@@ -115,8 +115,17 @@ def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentPars
     return parser
 
 
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The command `argv` names (its first word that is not an option), if it is one of ours."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    # Only the named command's module is imported, so `playbook check` does not pay for the
+    # engine, Temporal and the HTTP stack; help and mistakes get the parser of every command.
+    named = _named_command(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(None if named is None else (named,))
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

@@ -206,3 +206,24 @@ def test_the_installed_command_runs_without_a_traceback(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     assert "no such folder" in result.stderr
+
+
+def test_a_command_imports_only_its_own_module(tmp_path: Path) -> None:
+    """`playbook check` does not load the engine, Temporal or the HTTP stack (they cost seconds)."""
+    folder = make_folder(tmp_path)
+    probe = (
+        "import sys\n"
+        "from workers.cli import main\n"
+        f"status = main(['check', {str(folder)!r}])\n"
+        "heavy = [m for m in ('workers.commands.simulate', 'workers.commands.api', 'temporalio.worker',"
+        " 'sqlalchemy') if m in sys.modules]\n"
+        "print(status, heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "0 []", result.stderr
+
+
+def test_help_still_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in cli.COMMANDS)
