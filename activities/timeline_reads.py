@@ -152,6 +152,12 @@ class TimelineStore(Store):
         return [(name, when, dict(data)) for name, when, data in events
                 if when <= moment and (names is None or name in names)]
 
+    def event_stamps_until(self, account: str, at: datetime) -> list[tuple[str, datetime]]:
+        events = self._history(account).events
+        assert events is not None
+        moment = to_utc(at)
+        return [(name, when) for name, when, _ in events if when <= moment]
+
     # ------------------------------------------------------------------ journeys
 
     def _journeys(self, account: str) -> list[JourneyRow]:

@@ -125,7 +125,7 @@ class Router:
 
     def _snapshot(self, account: str, at: datetime) -> Snapshot:
         fields = self.store.fields_at(account, at)
-        events = self.store.events_until(account, at)
+        events = self.store.event_stamps_until(account, at)
         return snapshot_of(self.bundle, account, at, fields, events)
 
     def _reserved(self, change: Change, result: RouteResult) -> None:

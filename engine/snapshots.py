@@ -61,5 +61,5 @@ def build_snapshot(
 ) -> Snapshot:
     """The account as it stood at `at`, read from the store."""
     fields = store.fields_at(account, at)
-    events = store.events_until(account, at)
+    events = store.event_stamps_until(account, at)
     return snapshot_of(bundle, account, at, fields, events, tasks)

@@ -40,6 +40,13 @@ _EVENTS_UNTIL = (
            events.c.at <= bindparam("at"))
     .order_by(events.c.at, events.c.seq)
 )
+# Snapshots count events and check `unless seen`: names and times only, no payload to decode.
+_EVENT_STAMPS_UNTIL = (
+    select(events.c.name, events.c.at)
+    .where(events.c.account == bindparam("account"), events.c.name.is_not(None),
+           events.c.at <= bindparam("at"))
+    .order_by(events.c.at, events.c.seq)
+)
 _NAMED_EVENTS_UNTIL = _EVENTS_UNTIL.where(events.c.name.in_(bindparam("names", expanding=True)))
 
 
@@ -122,6 +129,13 @@ class AccountSection(StoreSection):
         with self._db.read() as conn:
             rows = conn.execute(_EVENTS_UNTIL if names is None else _NAMED_EVENTS_UNTIL, parameters)
             return [(row.name, row.at, dict(row.data)) for row in rows]
+
+    def event_stamps_until(self, account: str, at: datetime) -> list[tuple[str, datetime]]:
+        """The names and times of the account's events at or before `at`, oldest first: what a
+        snapshot reads of them (`events_until` without the payloads)."""
+        with self._db.read() as conn:
+            return [(row.name, row.at) for row in conn.execute(_EVENT_STAMPS_UNTIL,
+                                                               {"account": account, "at": to_utc(at)})]
 
 
 class _Batch:

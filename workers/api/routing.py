@@ -183,6 +183,13 @@ class _RunStore(Store):
                 for name, when, data in history.events[:bisect.bisect_right(history.event_times, to_utc(at))]
                 if names is None or name in names]
 
+    def event_stamps_until(self, account: str, at: datetime) -> list[tuple[str, datetime]]:
+        if not self._in_run(account, at):
+            return super().event_stamps_until(account, at)
+        history = self._history(account)
+        return [(name, when) for name, when, _ in history.events[:bisect.bisect_right(history.event_times,
+                                                                                     to_utc(at))]]
+
     # -- condition states and scores: read once, kept up to date by the router's own writes
 
     def _conditions_of(self, account: str) -> dict[str, tuple[bool | None, datetime]]:
