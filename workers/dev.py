@@ -22,6 +22,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ from engine.settings import Settings
 from engine.starter import JourneyStarter
 from engine.store import Store, StoreUnavailable
 from engine.workflows.scheduler import SCHEDULER_ID, SchedulerInput
+from workers.journey_generations import end_earlier_generations
 from workers.runtime import build_worker
 from workers.smtp_sink import SmtpSink, outbox_folder
 from workers.temporal_server import DevServer, DevServerError
@@ -154,6 +156,7 @@ class DevStack:
                 raise DevStackError(str(error)) from error
             if self.smtp_sink:
                 sink.start()
+            await self._end_earlier_generations(client, store)
             starter = JourneyStarter(client, settings.task_queue, store)
             context = ActivityContext(
                 store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
@@ -197,6 +200,16 @@ class DevStack:
             if loop.time() > deadline:
                 raise DevStackError(f"the HTTP API did not start within {API_START_TIMEOUT_SECONDS:g} s")
             await asyncio.sleep(0.05)
+
+    @staticmethod
+    async def _end_earlier_generations(client: Client, store: Store) -> None:
+        """Journeys the resumed state holds from an earlier engine generation: no worker here runs
+        them, so they end now, and the stack says so."""
+        ended = await end_earlier_generations(client, store, datetime.now(UTC))
+        if ended:
+            kinds = ", ".join(sorted({journey.workflow_type for journey in ended}))
+            print(f"playbook dev: ended {len(ended)} running journey(s) of an earlier engine generation ({kinds}); "
+                  "their accounts enter again on their next trigger", file=sys.stderr)
 
     def _banner(self, server: DevServer, bundle: ir.Bundle) -> None:
         s = self.settings
