@@ -117,6 +117,40 @@ async def test_a_file_of_good_lines_exits_zero(
     assert captured.out.endswith(": 2 accepted, 0 duplicates, 0 rejected\n")
 
 
+async def test_wait_returns_once_every_stored_event_is_routed(
+        store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _file(tmp_path, [LINES[0], LINES[7], LINES[3]])  # techcorp signs up: onboarding starts
+    async with temporal(store, bundle) as running, \
+            served(create_app(_settings(), store, bundle, running.starter)) as url:
+        status = await playbook("ingest", str(path), "--wait", "--url", url, "--token", TOKEN)
+        unrouted = store.unrouted(limit=10)  # read before anything else could route them
+        started = [row.playbook for row in store.journeys(account="techcorp")]
+    captured = capsys.readouterr()
+    assert (status, captured.err) == (0, "")
+    assert captured.out.endswith("routed: every stored event has reached its journeys\n")
+    assert unrouted == []
+    assert "smb_onboarding" in started
+
+
+async def test_wait_gives_up_after_its_seconds_and_says_the_events_are_stored(
+        store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _file(tmp_path, [LINES[0], LINES[7]])  # a sign-up, while Temporal is away
+    app = create_app(_settings(), store, bundle, await offline_starter(store))
+    async with served(app) as url:
+        status = await playbook("ingest", str(path), "--wait", "1", "--url", url, "--token", TOKEN)
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.out.endswith(": 2 accepted, 0 duplicates, 0 rejected\n")
+    assert captured.err.startswith("still routing after 1 s: ")
+    assert "they are stored and will be routed" in captured.err
+    assert store.current_fields("techcorp")["name"] == "TechCorp"
+
+
+def test_a_negative_wait_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ingest", str(_file(tmp_path, [LINES[0]])), "--wait", "-1"]) == 2
+    assert "--wait: give 0 or more seconds" in capsys.readouterr().err
+
+
 # The routing backlog holds one change: once `tc-4` (a sign-up) waits for Temporal, which is away,
 # the next batch is refused with 503 before anything of it is stored.
 BUSY = Limits(routing_timeout_seconds=1, retry_min_seconds=0.1, retry_max_seconds=0.3, max_routing_backlog=1)

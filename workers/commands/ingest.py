@@ -38,6 +38,8 @@ from workers.commands.api_client import Api, EngineError, add_engine_options, ap
 
 __all__ = ["read_events", "register", "run"]
 
+DEFAULT_ROUTED_WAIT = 60.0  # seconds `--wait` waits for routing by default
+ROUTED_POLL_SECONDS = 0.2
 DEFAULT_BATCH = 2_000  # lines per request: one transaction each on the engine's side
 MAX_BATCH = 10_000
 MAX_BATCH_BYTES = 4 * 1024 * 1024  # under the API's default body limit (5 MB)
@@ -231,6 +233,29 @@ def _summary(shown: str, total: int, tally: Tally, seconds: float) -> str:
     return f"{shown}: {plural(total, 'line')} sent in {seconds:.1f} s: {', '.join(parts)}"
 
 
+def _wait_until_routed(api: Api, seconds: float) -> dict[str, Any]:
+    """Poll the engine until its routing backlog is empty (every stored event has reached its
+    journeys) or `seconds` have passed; its last routing state."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = api.json("GET", "/healthz")
+        routing = answer.get("routing") if isinstance(answer, dict) else None
+        routing = routing if isinstance(routing, dict) else {}
+        if not routing.get("backlog") or time.monotonic() >= deadline:
+            return routing
+        time.sleep(min(ROUTED_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+def _routed_line(routing: dict[str, Any], seconds: float) -> tuple[str, bool]:
+    backlog = int(routing.get("backlog") or 0)
+    if not backlog:
+        return "routed: every stored event has reached its journeys", True
+    state = routing.get("state", "routing")
+    why = f" (routing is {state}; see GET /v1/status)" if state != "routing" else ""
+    return (f"still routing after {seconds:g} s: {plural(backlog, 'stored event')} not yet routed{why}; "
+            "they are stored and will be routed"), False
+
+
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.batch <= MAX_BATCH:
         raise UsageError(f"--batch: give a number of lines from 1 to {MAX_BATCH:,}, not {args.batch}")
@@ -238,6 +263,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--retries: give 0 or more")
     if args.retry_wait is not None and args.retry_wait < 0:
         raise UsageError("--retry-wait: give 0 or more seconds")
+    if args.wait is not None and args.wait < 0:
+        raise UsageError("--wait: give 0 or more seconds")
     text, shown = _read_text(args.file)
     entries, file_lines = _read(text)
     if not entries:
@@ -259,12 +286,18 @@ def run(args: argparse.Namespace) -> int:
                     print(f"{shown}:{line}: {reason}", file=sys.stderr)
                 tally.add(found)
                 progress.advance(task, len(batch))
+            routed = None if args.wait is None else _routed_line(_wait_until_routed(api, args.wait), args.wait)
     except EngineError as error:
         print(f"playbook ingest: {error}", file=sys.stderr)
         if tally.accepted or tally.duplicates or tally.rejected:
             print(_summary(shown, len(entries), tally, time.monotonic() - started) + " before it stopped")
         return 1
     print(_summary(shown, len(entries), tally, time.monotonic() - started))
+    if routed is not None:
+        said, done = routed
+        print(said, file=sys.stdout if done else sys.stderr)
+        if not done:
+            return 1
     return 1 if tally.rejected else 0
 
 
@@ -283,5 +316,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(default: until it is routed)")
     parser.add_argument("--retry-wait", metavar="SECONDS", type=float, default=None,
                         help="seconds to wait before sending such a batch again (default: the engine's Retry-After)")
+    parser.add_argument("--wait", metavar="SECONDS", type=float, nargs="?", const=DEFAULT_ROUTED_WAIT, default=None,
+                        help="then wait until the engine has routed every stored event to its journeys, at most "
+                             f"SECONDS (default {DEFAULT_ROUTED_WAIT:g}); exit 1 if it has not")
     add_engine_options(parser)
     parser.set_defaults(handler=run)
