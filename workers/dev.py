@@ -63,6 +63,9 @@ class DevStackError(Exception):
 
 
 def load_bundle(folder: Path) -> ir.Bundle:
+    if not folder.is_dir():
+        raise PlaybookErrors(f"no playbooks folder at {folder}: run from the project's folder, or set "
+                             "PLAYBOOK_PLAYBOOKS (or `playbooks` in playbook.toml) to it")
     compilation = compile_folder(folder)
     if not compilation.ok or compilation.bundle is None:
         errors = [d for d in compilation.diagnostics if d.is_error]

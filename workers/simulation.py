@@ -47,7 +47,12 @@ CACHED_WORKFLOWS = 20_000
 
 
 class TimelineError(Exception):
-    """The timeline cannot be simulated at all (no file, no usable line)."""
+    """The timeline cannot be simulated at all (no file, no usable line); `rejected` holds its
+    bad lines, each with its number and reason."""
+
+    def __init__(self, message: str, rejected: list[Rejection] | None = None) -> None:
+        super().__init__(message)
+        self.rejected = sorted(rejected or [], key=lambda r: r.line)
 
 
 @dataclass
@@ -95,7 +100,7 @@ def load_timeline(path: Path, model: ir.Model, start: datetime | None) -> tuple[
         good.append((number, item.at, item))
     if not good:
         raise TimelineError(f"{path}: no event to simulate" + (
-            f" ({len(feed.rejected)} bad lines)" if feed.rejected else ""))
+            f" ({len(feed.rejected)} bad lines)" if feed.rejected else ""), feed.rejected)
     explicit = [at for _, at, _ in good if at != undated]
     begin = start or (min(explicit) if explicit else datetime.now(UTC))
     for number, at, item in good:

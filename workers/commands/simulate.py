@@ -94,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         result = asyncio.run(simulate(compilation.bundle, events, start=_start(args.start), days=args.days,
                                       live_plugins=args.live_plugins))
     except TimelineError as error:
+        for rejection in error.rejected:
+            print(f"{events}:{rejection.line}: {rejection.reason}", file=sys.stderr)
         print(f"playbook simulate: {error}", file=sys.stderr)
         return 1
     for rejection in result.rejected:
