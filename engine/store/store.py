@@ -48,6 +48,10 @@ class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSe
         except ArgumentError as error:
             raise StoreUnavailable(f"{url!r} is not a database URL such as sqlite:///state/store.db") from error
         shown = parsed.render_as_string(hide_password=True)
+        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+            raise StoreUnavailable(f"cannot open the store at {shown}: the store runs on SQLite "
+                                   "(sqlite:///state/store.db) or PostgreSQL (postgresql+psycopg://...), "
+                                   f"not {parsed.get_backend_name()!r}")
         try:
             if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -195,6 +195,7 @@ def test_opening_a_file_in_a_missing_folder_creates_the_folder(tmp_path: Path) -
     [
         ("not a url", "is not a database URL"),
         ("nosuchdb://host/x", "cannot open the store at nosuchdb://host/x"),
+        ("mysql://host/x", "the store runs on SQLite (sqlite:///state/store.db) or PostgreSQL"),
         ("sqlite:////proc/no/store.db", "cannot open the store at sqlite:////proc/no/store.db"),
     ],
 )
