@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -77,6 +77,10 @@ class TimelineFeed:
     journeys_before: bool | None = None  # the store held journeys before the simulation began
     steps: int = 0
     taken_ahead: int = 0  # moments of an account taken before the clock reached them
+    # Each account's next item, kept from step to step: after the first step only the accounts
+    # taken, and those whose fields changed in between (`dirty`: a journey's `set`), are looked at again.
+    heads: dict[str, Any] | None = None
+    dirty: set[str] = field(default_factory=set)
     _moments: Counter[datetime] = field(default_factory=Counter)  # units left per moment
     _pending: dict[tuple[datetime, str], Unit] = field(default_factory=dict)
 
@@ -103,6 +107,31 @@ class TimelineFeed:
                 self.barriers.append(at)
         self._pending.clear()
         self.barriers.sort()
+
+    def account_lines(self, *, reaching: bool = False) -> dict[str, list[str]]:
+        """Each account's raw lines not taken yet (with `reaching`: only those of units holding an
+        event that reaches other accounts)."""
+        found: dict[str, list[str]] = {}
+        units = [*self._pending.values(), *(unit for queue in self.units.values() for unit in queue)]
+        for unit in units:
+            if reaching and not unit.reaches_others:
+                continue
+            found.setdefault(unit.account, []).extend(text for _, text in unit.lines)
+        return found
+
+    def split(self, shards: list[list[str]]) -> list[TimelineFeed]:
+        """One feed per shard of accounts, each with the deploys; nothing taken yet (before `ready`)."""
+        if self.units:
+            raise RuntimeError("a timeline splits before it is taken")
+        shard_of = {account: index for index, accounts in enumerate(shards) for account in accounts}
+        parts = [TimelineFeed(deploys=list(self.deploys)) for _ in shards]
+        for key, unit in self._pending.items():
+            parts[shard_of[unit.account]]._pending[key] = unit
+        return parts
+
+    def note_dirty(self, changes: Iterable[Change]) -> None:
+        """Changes stored between steps (a journey's `set`): their accounts' next items are read again."""
+        self.dirty.update(change.account for change in changes)
 
     def moments_left(self) -> int:
         """The timeline's moments with lines not taken yet."""
@@ -147,6 +176,9 @@ class _Step:
         if feed.index is None:
             feed.index = TimeIndex(ctx.store, ctx.bundle)
             ctx.change_listeners.append(feed.index.note)
+            feed.heads = None
+        if feed.note_dirty not in ctx.change_listeners:
+            ctx.change_listeners.append(feed.note_dirty)
         if feed.reads is None:
             feed.reads = ctx.store if isinstance(ctx.store, TimelineStore) else TimelineStore(ctx.store)
         if feed.router is None:
@@ -154,6 +186,7 @@ class _Step:
         self.index, self.router, self.reads = feed.index, feed.router, feed.reads
         self.acted: set[str] = set()  # accounts whose journeys were started or signalled in this step
         self.heads: dict[str, _Item] = {}  # each account's next item
+        self.barrier: datetime | None = None  # taking ahead stops here (`TimelineFeed.barrier`)
 
     def accounts(self) -> set[str]:
         return set(self.feed.units) | self.index.accounts()
@@ -178,7 +211,7 @@ class _Step:
         """Whether the account's next item may be taken now, before the clock reaches it."""
         if item.account in self.acted:
             return False
-        barrier = self.feed.barrier()
+        barrier = self.barrier
         if barrier is not None and item.at >= barrier:
             return False
         agenda = self.ctx.starter.agenda
@@ -202,14 +235,27 @@ class _Step:
         return items
 
     async def run(self) -> None:
-        self.heads = {account: item for account in self.accounts() if (item := self.next_item(account))}
+        feed = self.feed
+        if feed.heads is None:
+            feed.heads = {account: item for account in self.accounts() if (item := self.next_item(account))}
+        else:
+            for account in feed.dirty:
+                head = self.next_item(account)
+                if head is None:
+                    feed.heads.pop(account, None)
+                else:
+                    feed.heads[account] = head
+        feed.dirty.clear()
+        self.heads = feed.heads
 
         # The moment itself: every account's events and time triggers due by then.
         def now(item: _Item) -> bool:
             return item.at <= self.moment
 
         await self.rounds(now)
-        # Ahead of it: each account as far as nothing can overtake it.
+        # Ahead of it: each account as far as nothing can overtake it. Nothing taken ahead reaches
+        # other accounts, so the barrier stays where it is until the next step.
+        self.barrier = self.feed.barrier()
         self.feed.taken_ahead += await self.rounds(self.ahead)
 
     async def rounds(self, may: Callable[[_Item], bool]) -> int:
@@ -292,11 +338,11 @@ def _deploy(ctx: ActivityContext, feed: TimelineFeed, moment: datetime) -> None:
 
 
 def _upcoming(step: _Step) -> TimelineNext:
-    """The next moment with events (or a deploy), and the next time trigger, over all accounts."""
-    feed = step.feed
-    events = [queue[0].at for queue in feed.units.values() if queue] + [at for at, _ in feed.deploys[:1]]
-    dues = [due for account in step.accounts()
-            if (due := step.index.next_for(account, feed.due_after.get(account, feed.first or step.moment)))]
+    """The next moment with events (or a deploy), and the next time trigger, over all accounts
+    (those the timeline's end does not reach are left out)."""
+    heads = step.heads.values()
+    events = [item.at for item in heads if item.unit is not None] + [at for at, _ in step.feed.deploys[:1]]
+    dues = [item.at for item in heads if item.unit is None or item.due]
     return TimelineNext(event_at=min(events, default=None), due_at=min(dues, default=None))
 
 

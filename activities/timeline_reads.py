@@ -81,9 +81,13 @@ class TimelineStore(Store):
         return stored
 
     def _journeys_changed(self, account: str | None) -> None:
-        for name, rows in self._rows.items():
-            if account is None or name == account:
+        if account is not None:
+            rows = self._rows.get(account)
+            if rows is not None:
                 rows.active = None
+            return
+        for rows in self._rows.values():
+            rows.active = None
 
     def journey_entered(
         self, workflow_id: str, run_id: str, playbook: str, account: str, version: str, at: datetime

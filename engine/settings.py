@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     api_routing_timeout_seconds: float = 10.0  # one call to Temporal while routing; slower counts as a failure
     # Stored changes waiting to be routed beyond which ingestion answers 503 (before storing)
     api_max_routing_backlog: int = 100_000
+    # `playbook simulate`: processes to split the accounts over (None: one per core for a large timeline)
+    simulate_processes: int | None = Field(default=None, ge=1)
 
     @property
     def store_url(self) -> str:

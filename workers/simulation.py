@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import multiprocessing
 import shutil
 import sys
 import tempfile
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +36,7 @@ from engine.starter import JourneyStarter
 from engine.store import Store
 from engine.workflows.timeline import TimelineInput
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
+from workers.simulation_shards import account_groups, deal
 
 __all__ = ["Simulation", "TimelineError", "load_timeline", "simulate", "time_skipping_server"]
 
@@ -114,12 +118,17 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
                    keep_histories: bool = False,
                    deploys: list[tuple[datetime, ir.Bundle]] | None = None,
                    live_plugins: bool = False, store: Store | None = None,
-                   public_url: str | None = None, extras: dict[str, Any] | None = None) -> Simulation:
+                   public_url: str | None = None, extras: dict[str, Any] | None = None,
+                   processes: int = 1) -> Simulation:
     """Simulate `events` on `bundle`; `deploys` replaces the bundle from a moment on (new versions).
 
     Plugin activities (`do ...`) are logged as `call` actions but not carried out, unless
     `live_plugins`: a simulation sends nothing anywhere by default. It writes to a temporary store
     unless given one (`store`: kept open, for tools and tests that read it afterwards).
+
+    `processes` > 1 splits the accounts into up to that many shards that cannot affect each other
+    (`simulation_shards.py`), each run in a process of its own; the actions are the same as with
+    one. A given `store` or `extras` keeps the simulation in this process.
     """
     feed, begin = load_timeline(events, bundle.model, start)
     feed.deploys = sorted(deploys or [], key=lambda deploy: deploy[0])
@@ -127,18 +136,89 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
         last = max(feed.times())
         days = max(DEFAULT_DAYS, (last - begin).total_seconds() / 86400 + 1)
     end = begin + timedelta(days=days)
+    options = _Options(begin=begin, end=end, keep_histories=keep_histories, live_plugins=live_plugins,
+                       public_url=public_url, state_dir=str(state_dir) if state_dir else None)
+    parts = [feed]
+    if processes > 1 and store is None and not extras:
+        lines = feed.account_lines()
+        groups = account_groups(lines, feed.account_lines(reaching=True),
+                                [bundle, *(later for _, later in feed.deploys)])
+        parts = feed.split(deal(groups, {account: len(found) for account, found in lines.items()}, processes))
+    if len(parts) == 1:
+        outcomes = [await _run_part(bundle, feed, options, store=store, extras=extras or {})]
+    else:
+        outcomes = await _run_parts(bundle, parts, options)
+    # By time, account and playbook (a journey's own actions in their order): the same order
+    # whatever the number of processes, and whichever of two journeys acting at once ran first.
+    actions = sorted((action for outcome in outcomes for action in outcome.actions),
+                     key=lambda action: (action.at, action.account, action.playbook or ""))
+    # a part split off holds only the lines refused when stored; those refused when read are here
+    rejected = [*(feed.rejected if len(parts) > 1 else []), *(r for outcome in outcomes for r in outcome.rejected)]
+    return Simulation(start=begin, end=end, actions=actions, rejected=sorted(rejected, key=lambda r: r.line),
+                      outbox=[mail for outcome in outcomes for mail in outcome.outbox],
+                      histories=[history for outcome in outcomes for history in outcome.histories])
+
+
+@dataclass
+class _Options:
+    """What every part of a simulation runs with (sent to other processes: plain values only)."""
+
+    begin: datetime
+    end: datetime
+    keep_histories: bool
+    live_plugins: bool
+    public_url: str | None
+    state_dir: str | None
+    log_level: int = field(default_factory=lambda: logging.getLogger("temporalio").level)
+
+
+@dataclass
+class _Outcome:
+    actions: list[ActionRecord]
+    rejected: list[Rejection]  # the part's lines refused when stored
+    outbox: list[OutgoingMail]
+    histories: list[str]
+
+
+async def _run_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options, *, store: Store | None = None,
+                    extras: dict[str, Any] | None = None) -> _Outcome:
+    """One part of a simulation (all of it, unless split) on its own server and store."""
+    state_dir = Path(options.state_dir) if options.state_dir else None
     with tempfile.TemporaryDirectory(prefix="playbook-simulate-", dir=state_dir) as folder:
         own_store = store is None
         used = store if store is not None else Store.open(f"sqlite:///{Path(folder) / 'store.db'}")
         try:
-            outbox, histories = await _run(bundle, feed, begin, end, used, keep_histories=keep_histories,
-                                           live_plugins=live_plugins, public_url=public_url, extras=extras or {})
-            actions = [a for a in used.actions() if a.at <= end]
+            outbox, histories = await _run(bundle, feed, options.begin, options.end, used,
+                                           keep_histories=options.keep_histories,
+                                           live_plugins=options.live_plugins, public_url=options.public_url,
+                                           extras=extras or {})
+            actions = [a for a in used.actions() if a.at <= options.end]
         finally:
             if own_store:
                 used.close()
-    return Simulation(start=begin, end=end, actions=actions, rejected=sorted(feed.rejected, key=lambda r: r.line),
-                      outbox=outbox, histories=histories)
+    return _Outcome(actions=actions, rejected=list(feed.rejected), outbox=outbox, histories=histories)
+
+
+def _run_part_in_process(bundle: ir.Bundle, feed: TimelineFeed, options: _Options) -> _Outcome:
+    """A part of a simulation in a process of its own (the entry point of the other processes)."""
+    logging.getLogger("temporalio").setLevel(options.log_level)
+    return asyncio.run(_run_part(bundle, feed, options))
+
+
+async def _run_parts(bundle: ir.Bundle, parts: list[TimelineFeed], options: _Options) -> list[_Outcome]:
+    """The first part in this process, each other one in a process of its own, all at once."""
+    loop = asyncio.get_running_loop()
+    # `spawn`: the worker's threads (Temporal's core among them) do not survive a fork.
+    with ProcessPoolExecutor(max_workers=len(parts) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        others = [loop.run_in_executor(pool, _run_part_in_process, bundle, part, options) for part in parts[1:]]
+        try:
+            here = await _run_part(bundle, parts[0], options)
+            return [here, *await asyncio.gather(*others)]
+        except BaseException:
+            for future in others:
+                future.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: datetime, store: Store, *,

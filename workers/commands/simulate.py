@@ -16,12 +16,16 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from dsl.project import compile_folder
 from engine.records import ActionRecord
+from engine.settings import Settings
 from workers.commands import DEFAULT_FOLDER, UsageError, existing_folder
 from workers.commands.check import report, summary
 from workers.commands.plugins import installed_catalog
 from workers.simulation import TimelineError, action_lines, simulate
+from workers.simulation_shards import auto_shards
 
 __all__ = ["register", "run"]
 
@@ -71,6 +75,23 @@ def _table(actions: list[ActionRecord]) -> None:
     Console(width=max(120, Console().width)).print(table)
 
 
+def _processes(args: argparse.Namespace, events: Path) -> int:
+    """`--processes`, else `PLAYBOOK_SIMULATE_PROCESSES`, else one per core for a large timeline."""
+    wanted = args.processes
+    if wanted is None:
+        try:
+            wanted = Settings().simulate_processes
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
+            raise UsageError(f"the configuration is not valid: {where}: {first.get('msg', '')} "
+                             "(check the PLAYBOOK_* variables and playbook.toml)") from None
+    if wanted is not None:
+        return wanted
+    with events.open("rb") as lines:
+        return auto_shards(sum(1 for line in lines if line.strip()))
+
+
 def _quiet_engine_logs() -> None:
     """A failed step is reported as a `failed` action; the worker's own log of it is noise here."""
     if os.environ.get("PLAYBOOK_DEBUG", "").strip() in ("", "0", "false", "no"):
@@ -85,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--events: no such file: {args.events}")
     if args.days is not None and args.days <= 0:
         raise UsageError("--days: expected a positive number of days")
+    if args.processes is not None and args.processes < 1:
+        raise UsageError("--processes: expected a number of processes, 1 or more")
     compilation = compile_folder(folder, plugins=installed_catalog())
     report(compilation)
     if not compilation.ok or compilation.bundle is None:
@@ -92,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         result = asyncio.run(simulate(compilation.bundle, events, start=_start(args.start), days=args.days,
-                                      live_plugins=args.live_plugins))
+                                      live_plugins=args.live_plugins, processes=_processes(args, events)))
     except TimelineError as error:
         for rejection in error.rejected:
             print(f"{events}:{rejection.line}: {rejection.reason}", file=sys.stderr)
@@ -125,4 +148,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--decisions", action="store_true", help="show the decision log in the table too")
     parser.add_argument("--live-plugins", action="store_true",
                         help="really carry out plugin activities (`do ...`); by default they are only logged")
+    parser.add_argument("--processes", type=int, metavar="N",
+                        help="split the accounts over N processes (default: one per core, up to 4, for a "
+                             "timeline of 4,000 lines or more; 1: one process); the actions are the same")
     parser.set_defaults(handler=run)

@@ -1,0 +1,119 @@
+"""A simulation split over several processes gives the actions one process gives, including an
+unsubscribe that reaches another account through a shared address."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsl.project import compile_folder
+from engine.records import ActionRecord
+from workers.cli import main
+from workers.simulation import simulate
+from workers.simulation_shards import account_groups, auto_shards, deal
+
+ROOT = Path(__file__).resolve().parents[2]
+CSM = {"email": "sam@vendor.example", "name": "Sam", "manager": {"email": "lee@vendor.example", "name": "Lee"}}
+
+
+def _account(name: str, contact: str, day: int, zone: str = "UTC") -> list[dict[str, Any]]:
+    at = f"2026-01-0{day}T09:00:00Z"
+    return [
+        {"id": f"{name}-t", "account": name, "at": at, "traits": {
+            "name": name.title(), "segment": "smb", "timezone": zone,
+            "primary_contact": {"email": contact, "name": "Pat"}, "csm": CSM}},
+        {"id": f"{name}-s", "account": name, "at": at, "event": "signed", "data": {}},
+    ]
+
+
+def _timeline(tmp_path: Path) -> Path:
+    lines: list[dict[str, Any]] = []
+    zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"]
+    for index in range(8):
+        lines += _account(f"acct-{index}", f"pat{index}@acct{index}.example", 5 + index % 3, zones[index % 4])
+    # Two accounts share a contact; one of them unsubscribes it: the other's email is suppressed too.
+    lines += _account("shared-a", "Kim@Shared.example", 5)
+    lines += _account("shared-b", "kim@shared.example", 6)
+    lines.append({"id": "unsub", "account": "shared-a", "at": "2026-01-06T12:00:00Z", "event": "unsubscribed",
+                  "data": {"email": "kim@shared.example"}})
+    path = tmp_path / "timeline.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _comparable(actions: list[ActionRecord]) -> list[dict[str, Any]]:
+    """The contract's view of each action, without task ids (they hash the journey's run id)."""
+    return [{k: v for k, v in action.to_contract().items() if k != "task"} for action in actions]
+
+
+async def test_two_processes_give_the_actions_of_one_in_the_same_order(tmp_path: Path) -> None:
+    compilation = compile_folder(ROOT / "playbooks")
+    assert compilation.bundle is not None
+    events = _timeline(tmp_path)
+    one = await simulate(compilation.bundle, events, days=10, processes=1)
+    two = await simulate(compilation.bundle, events, days=10, processes=2)
+    assert _comparable(two.actions) == _comparable(one.actions)
+    assert len(two.outbox) == len(one.outbox)
+    suppressed = [a for a in two.actions if a.kind == "suppressed" and a.account == "shared-b"]
+    assert suppressed and all(a.data["reason"] == "unsubscribed" for a in suppressed)
+
+
+def test_accounts_without_a_shared_suppressed_address_are_groups_of_their_own() -> None:
+    lines = {"a": ['{"account": "a"}'], "b": ['{"account": "b"}'], "c": ['{"account": "c"}']}
+    assert account_groups(lines, {}, []) == [["a"], ["b"], ["c"]]
+
+
+def test_an_account_mentioning_an_unsubscribed_address_joins_the_account_that_unsubscribed_it() -> None:
+    unsub = json.dumps({"account": "a", "event": "unsubscribed", "data": {"email": " Kim@Shared.example "}})
+    lines = {"a": [unsub], "b": ['{"traits": {"contact": {"email": "KIM@shared.EXAMPLE"}}}'], "c": ["{}"],
+             "d": [json.dumps({"event": "bounced", "data": {"email": "kim@shared.example"}})]}
+    reaching = {"a": [unsub], "d": lines["d"]}
+    assert account_groups(lines, reaching, []) == [["a", "b", "d"], ["c"]]
+
+
+def test_a_suppressed_address_written_in_the_playbooks_keeps_every_account_together() -> None:
+    compilation = compile_folder(ROOT / "playbooks")
+    bundle = compilation.bundle
+    assert bundle is not None
+    name, template = sorted(bundle.templates.items())[0]
+    text = template.text.model_copy(update={"source": template.text.source + "\nWrite to Help@Acme.example."})
+    signed = template.model_copy(update={"text": text})
+    with_address = bundle.model_copy(update={"templates": {**bundle.templates, name: signed}})
+    unsub = json.dumps({"event": "unsubscribed", "data": {"email": "help@acme.example"}})
+    lines = {"a": [unsub], "b": ["{}"], "c": ["{}"]}
+    assert account_groups(lines, {"a": [unsub]}, [bundle]) == [["a"], ["b"], ["c"]]
+    assert account_groups(lines, {"a": [unsub]}, [bundle, with_address]) == [["a", "b", "c"]]
+
+
+def test_groups_are_dealt_heaviest_first_to_the_lightest_process() -> None:
+    groups = [["a"], ["b", "c"], ["d"], ["e"]]
+    weight = {"a": 5, "b": 4, "c": 4, "d": 3, "e": 2}
+    assert deal(groups, weight, 2) == [["b", "c", "e"], ["a", "d"]]  # 8 + 2 and 5 + 3
+    assert deal(groups, weight, 1) == [["a", "b", "c", "d", "e"]]
+    assert deal([["a"]], weight, 4) == [["a"]]
+
+
+def test_small_timelines_stay_in_one_process_and_large_ones_use_each_core() -> None:
+    assert auto_shards(500, cores=8) == 1
+    assert auto_shards(4_000, cores=8) == 2
+    assert auto_shards(22_000, cores=2) == 2
+    assert auto_shards(100_000, cores=16) == 4
+    assert auto_shards(100_000, cores=1) == 1
+
+
+def test_processes_below_one_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["simulate", str(ROOT / "playbooks"), "--events", str(_timeline(tmp_path)), "--processes", "0"])
+    assert status == 2
+    assert "--processes: expected a number of processes, 1 or more" in capsys.readouterr().err
+
+
+def test_a_bad_processes_setting_is_reported_without_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYBOOK_SIMULATE_PROCESSES", "none")
+    status = main(["simulate", str(ROOT / "playbooks"), "--events", str(_timeline(tmp_path))])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "simulate_processes" in err and "Traceback" not in err
