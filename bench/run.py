@@ -25,8 +25,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from workers.simulation_shards import auto_shards
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+FULL_TIMELINE_LINES = 22_038  # `generate_timeline.py`: 1,000 accounts, 30 days, seed 7
 
 SIZES = {
     "full": {"check": ["--files", "1000", "--repeat", "3"],
@@ -38,7 +41,9 @@ SIZES = {
     "quick": {"check": ["--files", "1000", "--repeat", "1"],
               "journeys": ["--journeys", "60", "--warmup", "10"],
               "ingest": ["--accounts", "150"],
-              "simulate": ["--accounts", "100", "--days", "30", "--timeout", "100"],
+              # as many processes as `playbook simulate` gives the full-size timeline
+              "simulate": ["--accounts", "200", "--days", "30", "--timeout", "100",
+                           "--processes", str(auto_shards(FULL_TIMELINE_LINES))],
               "welcome": ["--accounts", "100", "--burst", "200", "--timeout", "120"],
               # The cache scaled down with the counts: both counts exceed it, as 1,000 and 10,000
               # exceed the full run's cache of 1,000, so "flat" means the same thing in both modes.

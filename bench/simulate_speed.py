@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import resource
 import sys
 import tempfile
 import time
@@ -35,6 +36,7 @@ import generate_timeline  # noqa: E402
 import workers.simulation as simulation  # noqa: E402
 from activities.registry import Registry, load_registry  # noqa: E402
 from dsl.project import compile_folder  # noqa: E402
+from workers.simulation_shards import auto_shards  # noqa: E402
 
 GOAL_SECONDS = 120.0
 TIMELINE_ACTIVITIES = ("timeline.",)  # the activities the timeline workflow calls (`timeline.advance`)
@@ -45,12 +47,13 @@ class Spans:
     """Start and end (perf_counter) of every activity run, by activity name."""
 
     runs: list[tuple[str, float, float]] = dataclasses.field(default_factory=list)
-    feed: Any = None  # the simulation's `TimelineFeed`, seen by the first `timeline.advance`
+    feed: Any = None  # this process's `TimelineFeed`, seen by its first `timeline.advance`
+    instants: int = 0  # the instants of that feed (all of the timeline's, in one process)
 
-    def instants_done(self, instants: int) -> int:
-        """The timeline's instants taken so far (its moments with no line left to take)."""
+    def share_done(self) -> float:
+        """The share of this process's instants taken so far (its moments with no line left)."""
         left = getattr(self.feed, "moments_left", None)
-        return 0 if left is None else instants - left()
+        return 0.0 if left is None or not self.instants else (self.instants - left()) / self.instants
 
     def count(self, name: str) -> int:
         return sum(1 for run in self.runs if run[0] == name)
@@ -80,6 +83,7 @@ def traced(spans: Spans):  # type: ignore[no-untyped-def]
             async def wrapped(params: Any, ctx: Any, _fn: Any = fn, _name: str = name) -> Any:
                 if spans.feed is None and _name.startswith(TIMELINE_ACTIVITIES):
                     spans.feed = getattr(ctx, "extras", {}).get("timeline")
+                    spans.instants = spans.feed.moments_left() if spans.feed is not None else 0
                 began = time.perf_counter()
                 try:
                     return await _fn(params, ctx)
@@ -92,13 +96,13 @@ def traced(spans: Spans):  # type: ignore[no-untyped-def]
     return load
 
 
-async def _progress(spans: Spans, instants: int, began: float) -> None:
+async def _progress(spans: Spans, began: float) -> None:
     while True:
         await asyncio.sleep(30)
-        done = spans.instants_done(instants)
+        share = spans.share_done()
         elapsed = time.perf_counter() - began
-        eta = elapsed / done * (instants - done) if done else float("nan")
-        print(f"  … {elapsed:5.0f}s: {done:,}/{instants:,} instants ingested, about {eta:,.0f}s to go",
+        eta = elapsed / share * (1 - share) if share else float("nan")
+        print(f"  … {elapsed:5.0f}s: {share:.0%} of the instants of this process ingested, about {eta:,.0f}s to go",
               file=sys.stderr, flush=True)
 
 
@@ -113,13 +117,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                           logins_per_week=args.logins_per_week)
         for line in summary.lines():
             print(line)
+        processes = args.processes or auto_shards(summary.events)
+        print(f"processes: {processes}" + ("" if args.processes else " (as `playbook simulate` chooses)"))
         began, cpu = time.perf_counter(), time.process_time()
-        progress = asyncio.create_task(_progress(spans, summary.distinct_times, began))
+        progress = asyncio.create_task(_progress(spans, began))
         finished = True
         result = None
         try:
             result = await asyncio.wait_for(
-                simulation.simulate(compilation.bundle, events, start=summary.start, days=args.days),
+                simulation.simulate(compilation.bundle, events, start=summary.start, days=args.days,
+                                    processes=processes),
                 timeout=args.timeout)
         except TimeoutError:
             finished = False
@@ -127,13 +134,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             progress.cancel()
         wall = time.perf_counter() - began
 
-    done = spans.instants_done(summary.distinct_times) if result is None else summary.distinct_times
+    share = 1.0 if result is not None else spans.share_done()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     figures: dict[str, Any] = {
         "accounts": args.accounts, "days": args.days, "seed": args.seed, "objects": summary.events,
-        "instants": summary.distinct_times, "finished": finished, "instants_done": done,
-        "timeline_steps": spans.count("timeline.advance"),
+        "instants": summary.distinct_times, "finished": finished, "share_done": round(share, 3),
+        "processes": processes,
+        "timeline_steps": spans.count("timeline.advance"),  # of this process's part
         "taken_ahead": getattr(spans.feed, "taken_ahead", None),
         "process_cpu_seconds": round(time.process_time() - cpu, 1),  # this process: worker + client
+        # the other processes of the simulation and every test server, once they have ended
+        "children_cpu_seconds": round(children.ru_utime + children.ru_stime, 1),
     }
     print()
     if result is not None:
@@ -150,16 +161,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"rejected lines:     {len(result.rejected):8,}")
         print("by kind:            " + ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items())))
     else:
-        projected = wall / done * summary.distinct_times if done else float("inf")
+        projected = wall / share if share else float("inf")
         figures.update(wall_seconds=round(wall, 1), projected_wall_seconds=round(projected),
                        journeys_started=spans.count("journey.enter"))
-        print(f"NOT FINISHED after {wall:.0f} s: {done:,} of {summary.distinct_times:,} instants ingested")
+        print(f"NOT FINISHED after {wall:.0f} s: {share:.0%} of the instants of this process ingested")
         print(f"projected wall time: {projected:8,.0f} s   (goal under {GOAL_SECONDS:.0f} s)")
         print(f"journeys started so far: {spans.count('journey.enter'):,}")
     figures["goal_seconds"] = GOAL_SECONDS
     figures["goal_met"] = bool(finished and wall < GOAL_SECONDS)
 
-    print("\nwhere the time went (activity: runs, seconds inside, ms per run):")
+    print(f"CPU:                {figures['process_cpu_seconds']:8.1f} s in this process, "
+          f"{figures['children_cpu_seconds']:.1f} s in the others and the test servers")
+    part = f" in this process (part 1 of {processes})" if processes > 1 else ""
+    print(f"\nwhere the time went{part} (activity: runs, seconds inside, ms per run):")
     for name, (count, seconds) in sorted(spans.by_name().items(), key=lambda item: -item[1][1]):
         print(f"  {name:20s} {count:8,} {seconds:9.1f} s {seconds / count * 1000:8.2f} ms")
     gaps = sorted(spans.timeline_gaps())
@@ -177,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--logins-per-week", type=float, default=5.0)
+    parser.add_argument("--processes", type=int, default=None,
+                        help="processes to split the accounts over (default: as `playbook simulate` chooses)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="stop after this many seconds and extrapolate (default: run to the end)")
     args = parser.parse_args(argv)

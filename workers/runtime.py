@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.context import ActivityContext
@@ -57,13 +57,21 @@ def workflow_runner() -> SandboxedWorkflowRunner:
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
 
 
-def build_worker(client: Client, task_queue: str, registry: Registry, context: ActivityContext,
-                 **options: Any) -> Worker:
+def build_worker(client: Client, task_queue: str, registry: Registry, context: ActivityContext, *,
+                 sandboxed: bool = True, **options: Any) -> Worker:
+    """A worker of the journey, scheduler and timeline workflows and the registry's activities.
+
+    `sandboxed=False` (`playbook simulate` only) runs the workflows without Temporal's sandbox: the
+    interpreter's modules are passed through it anyway, so it guards only the workflow classes'
+    own few lines, and re-importing them for every journey costs a fifth of a simulation's CPU.
+    Workers of running journeys keep it, and the replay tests run the simulations' histories
+    through the sandboxed replayer.
+    """
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=temporal_activities(registry, context),
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner() if sandboxed else UnsandboxedWorkflowRunner(),
         **options,
     )

@@ -10,12 +10,17 @@ weekdays, 09:00 and quiet hours in each account's zone come out exactly as on th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import multiprocessing
+import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
+import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -202,7 +207,35 @@ async def _run_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options, *,
 def _run_part_in_process(bundle: ir.Bundle, feed: TimelineFeed, options: _Options) -> _Outcome:
     """A part of a simulation in a process of its own (the entry point of the other processes)."""
     logging.getLogger("temporalio").setLevel(options.log_level)
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
     return asyncio.run(_run_part(bundle, feed, options))
+
+
+def _stop_when_orphaned(parent: int, every: float = 0.5) -> None:
+    """End this process, and its test server, when the simulating process is gone (killed): its
+    part of the simulation has nobody left to report to."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    for child in _children():
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGTERM)
+    os._exit(1)
+
+
+def _children() -> list[int]:
+    """This process's own child processes (Linux: from /proc; elsewhere none are found)."""
+    me, found = os.getpid(), []
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{name}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                found.append(int(name))
+    return found
 
 
 async def _run_parts(bundle: ir.Bundle, parts: list[TimelineFeed], options: _Options) -> list[_Outcome]:
@@ -240,7 +273,8 @@ async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: date
         if public_url is not None:
             context.public_url = public_url
         registry = load_registry() if live_plugins else load_registry().dry()
-        async with build_worker(env.client, task_queue, registry, context, max_concurrent_activities=8,
+        async with build_worker(env.client, task_queue, registry, context, sandboxed=False,
+                                max_concurrent_activities=8,
                                 max_concurrent_workflow_tasks=WORKFLOW_TASKS, max_cached_workflows=CACHED_WORKFLOWS):
             days = (end - begin).total_seconds() / 86400
             await env.client.execute_workflow(

@@ -39,7 +39,12 @@ def test_journeys_vs_bare() -> None:
 
 def test_simulate_speed() -> None:
     figures = run("simulate_speed.py", "--accounts", "3", "--days", "3")
-    assert figures["finished"] and figures["instants_done"] == figures["instants"]
+    assert figures["finished"] and figures["share_done"] == 1.0 and figures["processes"] == 1
+
+
+def test_simulate_speed_in_two_processes() -> None:
+    figures = run("simulate_speed.py", "--accounts", "6", "--days", "3", "--processes", "2")
+    assert figures["finished"] and figures["processes"] == 2 and figures["actions"] > 0
 
 
 def test_ingest_speed() -> None:

@@ -75,6 +75,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
         "PLAYBOOK_API_MAX_LINE_BYTES": "512",
         "PLAYBOOK_API_ROUTING_TIMEOUT_SECONDS": "2.5",
         "PLAYBOOK_API_MAX_ROUTING_BACKLOG": "1234",
+        "PLAYBOOK_SIMULATE_PROCESSES": "3",
     }
     assert set(values) == {env_name(field) for field in FIELDS}, "a setting is missing from this test"
     for name, value in values.items():
@@ -91,6 +92,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
     assert s.unsubscribe_secret.get_secret_value() == "s3cret"
     assert (s.api_max_body_bytes, s.api_max_line_bytes, s.api_routing_timeout_seconds) == (1024, 512, 2.5)
     assert s.api_max_routing_backlog == 1234
+    assert s.simulate_processes == 3
     assert not {"token-4567", "smtp-pw-123", "s3cret"} & set(re.findall(r"[\w-]+", repr(s)))  # out of logs
 
 
