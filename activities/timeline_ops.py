@@ -19,7 +19,7 @@ goes on with the account's next ones while that cannot change the outcome:
 
 Events are stored with their own times and every read is "as of" a time, so an event taken
 ahead is routed exactly as it would have been at its time. Each round takes at most one moment
-per account and stores the round's events in one transaction.
+per account and stores and routes the round's events in one transaction.
 """
 
 from __future__ import annotations
@@ -282,19 +282,21 @@ class _Step:
         """Store and route one round: one item per account. Routing reads through `TimelineStore`;
         the journeys are started and signalled once all is routed."""
         units = sorted((item.unit for item in items if item.unit is not None), key=lambda u: (u.at, u.lines[0][0]))
-        changes = self._ingest(units)
-        self.reads.prefetch([item.account for item in items])
         intents: dict[str, list[Intent]] = {}
         due_after = self.feed.due_after
-        for change in changes:
-            intents.setdefault(change.account, []).extend(self.router.route(change).intents)
-        for item in items:  # each account's in order
-            if item.due:
-                start = due_after.get(item.account, self.feed.first or self.moment)
-                routed = self.router.due(start, item.at, accounts=[item.account])
-                intents.setdefault(item.account, []).extend(routed.intents)
-            due_after[item.account] = item.at
-        self.ctx.store.mark_routed_each([(change.seq, change.at) for change in changes])
+        # One transaction for the round's storing and routing (nothing in it waits).
+        with self.ctx.store.database.batch():
+            changes = self._ingest(units)
+            self.reads.prefetch([item.account for item in items])
+            for change in changes:
+                intents.setdefault(change.account, []).extend(self.router.route(change).intents)
+            for item in items:  # each account's in order
+                if item.due:
+                    start = due_after.get(item.account, self.feed.first or self.moment)
+                    routed = self.router.due(start, item.at, accounts=[item.account])
+                    intents.setdefault(item.account, []).extend(routed.intents)
+                due_after[item.account] = item.at
+            self.ctx.store.mark_routed_each([(change.seq, change.at) for change in changes])
         self.index.note(changes)
         for unit in units:
             self.feed.taken(unit)

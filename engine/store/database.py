@@ -14,10 +14,12 @@ read-check-write (a frequency cap, a trait update) can never interleave with ano
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, func, select, text
@@ -57,9 +59,16 @@ class Database:
         if self.dialect == "sqlite":
             _take_over_sqlite_transactions(self.engine, wal=not self.in_memory)
         self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
+        # the connection of a batch, and the task (or thread) it belongs to
+        self._shared: ContextVar[tuple[Connection, object] | None] = ContextVar(f"playbook-batch-{id(self)}",
+                                                                               default=None)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        shared = self._shared.get()
+        if shared is not None and shared[1] == _owner():
+            yield shared[0]
+            return
         with self._lock, self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -67,6 +76,10 @@ class Database:
     def write(self, *locks: str) -> Iterator[Connection]:
         """A write transaction holding the write lock: on PostgreSQL, the locks named `locks`
         (account ids, usually), taken in sorted order so that two writers cannot deadlock."""
+        shared = self._shared.get()
+        if shared is not None and shared[1] == _owner():
+            yield shared[0]
+            return
         with self._lock, self._writer.connect() as conn, conn.begin():
             if self.dialect == "postgresql" and locks:
                 names = sorted(set(locks))
@@ -76,8 +89,34 @@ class Database:
                     conn.execute(_ADVISORY_LOCKS, {"names": names})
             yield conn
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every read and write inside shares one write transaction, committed at the end (SQLite;
+        elsewhere each keeps its own). It holds the write lock throughout, so the code inside must
+        not wait for anything: a simulation's timeline stores and routes a round of events in one.
+        The transaction is the calling task's own: other tasks, even those started inside, never see it."""
+        shared = self._shared.get()
+        if self.dialect != "sqlite" or (shared is not None and shared[1] == _owner()):
+            yield
+            return
+        with self.write() as conn:
+            token = self._shared.set((conn, _owner()))
+            try:
+                yield
+            finally:
+                self._shared.reset(token)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _owner() -> object:
+    """The asyncio task running this code, or else the thread."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no event loop in this thread
+        task = None
+    return task if task is not None else threading.get_ident()
 
 
 def _take_over_sqlite_transactions(engine: Engine, *, wal: bool) -> None:
