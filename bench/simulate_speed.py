@@ -160,6 +160,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"journeys started:   {kinds.get('enrolled', 0):8,}")
         print(f"rejected lines:     {len(result.rejected):8,}")
         print("by kind:            " + ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items())))
+        for number, part in enumerate(result.parts, 1):
+            print(f"process {number}:          {part.seconds:8.1f} s, {part.cpu_seconds:.1f} s CPU, "
+                  f"{part.accounts:,} accounts, {part.lines:,} lines")
+        figures["parts"] = [dataclasses.asdict(part) for part in result.parts]
     else:
         projected = wall / share if share else float("inf")
         figures.update(wall_seconds=round(wall, 1), projected_wall_seconds=round(projected),

@@ -43,7 +43,7 @@ from engine.workflows.timeline import TimelineInput
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 from workers.simulation_shards import account_groups, deal
 
-__all__ = ["Simulation", "TimelineError", "load_timeline", "simulate", "time_skipping_server"]
+__all__ = ["Part", "Simulation", "TimelineError", "load_timeline", "simulate", "time_skipping_server"]
 
 DEFAULT_DAYS = 30
 # Workflow tasks in progress at once. Each runs in a thread under Python's global lock: more of
@@ -72,6 +72,17 @@ class Simulation:
     rejected: list[Rejection]
     outbox: list[OutgoingMail] = field(default_factory=list)
     histories: list[str] = field(default_factory=list)  # JSON histories, for replay tests
+    parts: list[Part] = field(default_factory=list)  # how each process did (one, unless split)
+
+
+@dataclass
+class Part:
+    """One process's share of a simulation."""
+
+    accounts: int
+    lines: int
+    seconds: float  # wall time
+    cpu_seconds: float  # of the process, its test server not included
 
 
 def time_skipping_server() -> str:
@@ -161,7 +172,8 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
     rejected = [*(feed.rejected if len(parts) > 1 else []), *(r for outcome in outcomes for r in outcome.rejected)]
     return Simulation(start=begin, end=end, actions=actions, rejected=sorted(rejected, key=lambda r: r.line),
                       outbox=[mail for outcome in outcomes for mail in outcome.outbox],
-                      histories=[history for outcome in outcomes for history in outcome.histories])
+                      histories=[history for outcome in outcomes for history in outcome.histories],
+                      parts=[outcome.part for outcome in outcomes])
 
 
 @dataclass
@@ -183,12 +195,15 @@ class _Outcome:
     rejected: list[Rejection]  # the part's lines refused when stored
     outbox: list[OutgoingMail]
     histories: list[str]
+    part: Part
 
 
 async def _run_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options, *, store: Store | None = None,
                     extras: dict[str, Any] | None = None) -> _Outcome:
     """One part of a simulation (all of it, unless split) on its own server and store."""
     state_dir = Path(options.state_dir) if options.state_dir else None
+    lines = feed.account_lines()
+    began, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory(prefix="playbook-simulate-", dir=state_dir) as folder:
         own_store = store is None
         used = store if store is not None else Store.open(f"sqlite:///{Path(folder) / 'store.db'}")
@@ -201,7 +216,9 @@ async def _run_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options, *,
         finally:
             if own_store:
                 used.close()
-    return _Outcome(actions=actions, rejected=list(feed.rejected), outbox=outbox, histories=histories)
+    part = Part(accounts=len(lines), lines=sum(len(found) for found in lines.values()),
+                seconds=time.perf_counter() - began, cpu_seconds=time.process_time() - cpu)
+    return _Outcome(actions=actions, rejected=list(feed.rejected), outbox=outbox, histories=histories, part=part)
 
 
 def _run_part_in_process(bundle: ir.Bundle, feed: TimelineFeed, options: _Options) -> _Outcome:

@@ -96,12 +96,12 @@ def test_groups_are_dealt_heaviest_first_to_the_lightest_process() -> None:
     assert deal([["a"]], weight, 4) == [["a"]]
 
 
-def test_small_timelines_stay_in_one_process_and_large_ones_use_each_core() -> None:
+def test_small_timelines_stay_in_one_process_and_large_ones_take_two_per_core() -> None:
     assert auto_shards(500, cores=8) == 1
     assert auto_shards(4_000, cores=8) == 2
-    assert auto_shards(22_000, cores=2) == 2
-    assert auto_shards(100_000, cores=16) == 4
-    assert auto_shards(100_000, cores=1) == 1
+    assert auto_shards(22_000, cores=2) == 4
+    assert auto_shards(100_000, cores=16) == 8
+    assert auto_shards(100_000, cores=1) == 2
 
 
 def test_processes_below_one_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -76,7 +76,7 @@ def _table(actions: list[ActionRecord]) -> None:
 
 
 def _processes(args: argparse.Namespace, events: Path) -> int:
-    """`--processes`, else `PLAYBOOK_SIMULATE_PROCESSES`, else one per core for a large timeline."""
+    """`--processes`, else `PLAYBOOK_SIMULATE_PROCESSES`, else two per core for a large timeline."""
     wanted = args.processes
     if wanted is None:
         try:
@@ -149,6 +149,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--live-plugins", action="store_true",
                         help="really carry out plugin activities (`do ...`); by default they are only logged")
     parser.add_argument("--processes", type=int, metavar="N",
-                        help="split the accounts over N processes (default: one per core, up to 4, for a "
+                        help="split the accounts over N processes (default: two per core, up to 8, for a "
                              "timeline of 4,000 lines or more; 1: one process); the actions are the same")
     parser.set_defaults(handler=run)
