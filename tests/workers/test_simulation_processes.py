@@ -3,7 +3,13 @@ unsubscribe that reaches another account through a shared address."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +123,60 @@ def test_a_bad_processes_setting_is_reported_without_a_traceback(
     err = capsys.readouterr().err
     assert status == 2
     assert "simulate_processes" in err and "Traceback" not in err
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = Path(f"/proc/{name}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_killed_simulation_leaves_no_process_of_its_split_behind(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate_timeline
+
+    events = tmp_path / "events.jsonl"
+    generate_timeline.write(events, accounts=300, days=30, seed=7)  # a part runs for half a minute
+    playbook = Path(sys.executable).parent / "playbook"
+    proc = subprocess.Popen([str(playbook), "simulate", str(ROOT / "playbooks"), "--events", str(events),
+                             "--processes", "2", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    own: list[int] = []
+    try:
+        split_off, server = None, None
+        deadline = time.monotonic() + 60
+        while server is None and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            for child in _children(proc.pid):
+                if "spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"):
+                    split_off = child
+                    server = next(iter(_children(child)), None)
+        assert split_off is not None and server is not None, "the split-off process and its test server"
+        own = [child for child in _children(proc.pid) if child != split_off]
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while (_alive(split_off) or _alive(server)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(split_off) and not _alive(server)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in own:  # the killed process's own test server: nobody was left to stop it
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
