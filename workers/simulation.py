@@ -10,19 +10,13 @@ weekdays, 09:00 and quiet hours in each account's zone come out exactly as on th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import multiprocessing
-import os
 import shutil
-import signal
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +35,7 @@ from engine.starter import JourneyStarter
 from engine.store import Store
 from engine.workflows.timeline import TimelineInput
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
+from workers.simulation_processes import PartProcess
 from workers.simulation_shards import account_groups, deal
 
 __all__ = ["Part", "Simulation", "TimelineError", "load_timeline", "simulate", "time_skipping_server"]
@@ -221,54 +216,22 @@ async def _run_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options, *,
     return _Outcome(actions=actions, rejected=list(feed.rejected), outbox=outbox, histories=histories, part=part)
 
 
-def _run_part_in_process(bundle: ir.Bundle, feed: TimelineFeed, options: _Options) -> _Outcome:
-    """A part of a simulation in a process of its own (the entry point of the other processes)."""
+async def _run_split_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options) -> _Outcome:
+    """A part of a simulation in a process of its own (`simulation_processes.py`)."""
     logging.getLogger("temporalio").setLevel(options.log_level)
-    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
-    return asyncio.run(_run_part(bundle, feed, options))
-
-
-def _stop_when_orphaned(parent: int, every: float = 0.5) -> None:
-    """End this process, and its test server, when the simulating process is gone (killed): its
-    part of the simulation has nobody left to report to."""
-    while os.getppid() == parent:
-        time.sleep(every)
-    for child in _children():
-        with contextlib.suppress(OSError):
-            os.kill(child, signal.SIGTERM)
-    os._exit(1)
-
-
-def _children() -> list[int]:
-    """This process's own child processes (Linux: from /proc; elsewhere none are found)."""
-    me, found = os.getpid(), []
-    with contextlib.suppress(OSError):
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{name}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
-                found.append(int(name))
-    return found
+    return await _run_part(bundle, feed, options)
 
 
 async def _run_parts(bundle: ir.Bundle, parts: list[TimelineFeed], options: _Options) -> list[_Outcome]:
     """The first part in this process, each other one in a process of its own, all at once."""
-    loop = asyncio.get_running_loop()
-    # `spawn`: the worker's threads (Temporal's core among them) do not survive a fork.
-    with ProcessPoolExecutor(max_workers=len(parts) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        others = [loop.run_in_executor(pool, _run_part_in_process, bundle, part, options) for part in parts[1:]]
-        try:
-            here = await _run_part(bundle, parts[0], options)
-            return [here, *await asyncio.gather(*others)]
-        except BaseException:
-            for future in others:
-                future.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    others = [PartProcess.start(_run_split_part, bundle, part, options) for part in parts[1:]]
+    try:
+        here = await _run_part(bundle, parts[0], options)
+        return [here, *await asyncio.gather(*(other.result() for other in others))]
+    except BaseException:
+        for other in others:
+            other.stop()
+        raise
 
 
 async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: datetime, store: Store, *,

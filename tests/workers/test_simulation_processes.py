@@ -17,7 +17,7 @@ import pytest
 
 from dsl.project import compile_folder
 from engine.records import ActionRecord
-from workers.cli import main
+from workers.cli import EXIT_INTERRUPTED, main
 from workers.simulation import simulate
 from workers.simulation_shards import account_groups, auto_shards, deal
 
@@ -146,8 +146,9 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-def test_a_killed_simulation_leaves_no_process_of_its_split_behind(tmp_path: Path) -> None:
+def _simulating(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, int]:
+    """`playbook simulate` in two processes, once its split-off process runs its test server:
+    the process, the split-off process and that test server."""
     sys.path.insert(0, str(ROOT / "bench"))
     import generate_timeline
 
@@ -155,18 +156,49 @@ def test_a_killed_simulation_leaves_no_process_of_its_split_behind(tmp_path: Pat
     generate_timeline.write(events, accounts=300, days=30, seed=7)  # a part runs for half a minute
     playbook = Path(sys.executable).parent / "playbook"
     proc = subprocess.Popen([str(playbook), "simulate", str(ROOT / "playbooks"), "--events", str(events),
-                             "--processes", "2", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    own: list[int] = []
-    try:
-        split_off, server = None, None
-        deadline = time.monotonic() + 60
-        while server is None and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.2)
-            for child in _children(proc.pid):
+                             "--processes", "2", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    split_off, server = None, None
+    deadline = time.monotonic() + 60
+    while server is None and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        for child in _children(proc.pid):
+            with contextlib.suppress(OSError):
                 if "spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"):
                     split_off = child
                     server = next(iter(_children(child)), None)
-        assert split_off is not None and server is not None, "the split-off process and its test server"
+    if split_off is None or server is None:
+        proc.kill()
+        pytest.fail("the split-off process and its test server did not start")
+    return proc, split_off, server
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_sigterm_stops_a_split_simulation_with_every_test_server(tmp_path: Path) -> None:
+    proc, split_off, server = _simulating(tmp_path)
+    family = [split_off, server, *_children(proc.pid)]
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == EXIT_INTERRUPTED
+    assert err.decode().strip() == "playbook: interrupted"
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) and "resource_tracker" not in _cmdline(pid) for pid in family) \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [pid for pid in family if _alive(pid) and "resource_tracker" not in _cmdline(pid)] == []
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_killed_simulation_leaves_no_process_of_its_split_behind(tmp_path: Path) -> None:
+    proc, split_off, server = _simulating(tmp_path)
+    own: list[int] = []
+    try:
         own = [child for child in _children(proc.pid) if child != split_off]
         proc.kill()
         proc.wait()

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -24,7 +28,7 @@ from engine.settings import Settings
 from workers.commands import DEFAULT_FOLDER, UsageError, existing_folder
 from workers.commands.check import report, summary
 from workers.commands.plugins import installed_catalog
-from workers.simulation import TimelineError, action_lines, simulate
+from workers.simulation import Simulation, TimelineError, action_lines, simulate
 from workers.simulation_shards import auto_shards
 
 __all__ = ["register", "run"]
@@ -92,6 +96,19 @@ def _processes(args: argparse.Namespace, events: Path) -> int:
         return auto_shards(sum(1 for line in lines if line.strip()))
 
 
+async def _stopped_by_sigterm(simulation: Coroutine[Any, Any, Simulation]) -> Simulation:
+    """Run the simulation; SIGTERM stops it as Ctrl-C does, so its test servers are shut down."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals here: no handler
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await simulation
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+
+
 def _quiet_engine_logs() -> None:
     """A failed step is reported as a `failed` action; the worker's own log of it is noise here."""
     if os.environ.get("PLAYBOOK_DEBUG", "").strip() in ("", "0", "false", "no"):
@@ -114,8 +131,9 @@ def run(args: argparse.Namespace) -> int:
         print(summary(compilation), file=sys.stderr)
         return 1
     try:
-        result = asyncio.run(simulate(compilation.bundle, events, start=_start(args.start), days=args.days,
-                                      live_plugins=args.live_plugins, processes=_processes(args, events)))
+        result = asyncio.run(_stopped_by_sigterm(simulate(
+            compilation.bundle, events, start=_start(args.start), days=args.days, live_plugins=args.live_plugins,
+            processes=_processes(args, events))))
     except TimelineError as error:
         for rejection in error.rejected:
             print(f"{events}:{rejection.line}: {rejection.reason}", file=sys.stderr)
