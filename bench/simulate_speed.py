@@ -143,7 +143,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "timeline_steps": spans.count("timeline.advance"),  # of this process's part
         "taken_ahead": getattr(spans.feed, "taken_ahead", None),
         "process_cpu_seconds": round(time.process_time() - cpu, 1),  # this process: worker + client
-        # the other processes of the simulation and every test server, once they have ended
+        # processes this one started and waited for: its test server (the other parts come from
+        # the fork server, their CPU is in `parts`)
         "children_cpu_seconds": round(children.ru_utime + children.ru_stime, 1),
     }
     print()
@@ -174,8 +175,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     figures["goal_seconds"] = GOAL_SECONDS
     figures["goal_met"] = bool(finished and wall < GOAL_SECONDS)
 
+    parts_cpu = sum(part["cpu_seconds"] for part in figures.get("parts", [])[1:])
     print(f"CPU:                {figures['process_cpu_seconds']:8.1f} s in this process, "
-          f"{figures['children_cpu_seconds']:.1f} s in the others and the test servers")
+          f"{parts_cpu:.1f} s in the other parts, {figures['children_cpu_seconds']:.1f} s in its test server")
     part = f" in this process (part 1 of {processes})" if processes > 1 else ""
     print(f"\nwhere the time went{part} (activity: runs, seconds inside, ms per run):")
     for name, (count, seconds) in sorted(spans.by_name().items(), key=lambda item: -item[1][1]):

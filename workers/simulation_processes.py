@@ -1,7 +1,8 @@
 """Parts of a simulation in processes of their own, and how they stop.
 
 `PartProcess.start(run, *args)` runs the coroutine function `run(*args)` in a new process
-(`spawn`: the worker's threads, Temporal's core among them, do not survive a fork) and
+(forked from a clean `forkserver` process that has imported `run`'s module, or spawned: the
+worker's threads, Temporal's core among them, do not survive a fork of this one) and
 `await part.result()` hands back its return value or raises its exception. Stopping is the
 simulating process's business alone:
 
@@ -23,6 +24,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ class PartProcess:
 
     @classmethod
     def start(cls, run: Callable[..., Awaitable[Any]], *args: Any) -> PartProcess:
-        context = multiprocessing.get_context("spawn")
+        context = _context(run.__module__)
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(target=_main, args=(run, args, sender, os.getpid()), name="playbook-simulate-part")
         process.start()
@@ -71,6 +73,17 @@ class PartProcess:
             self.process.join()
 
 
+def _context(module: str) -> SpawnContext | ForkServerContext:
+    """`forkserver` where there is one: a clean process that imports `module` once (before any
+    thread starts) and forks each part from it, so the parts do not each import the engine; else
+    `spawn`. Never a plain fork of this process: the worker's threads do not survive one."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([module])
+    return context
+
+
 def _main(run: Callable[..., Awaitable[Any]], args: tuple[Any, ...], sender: Connection, parent: int) -> None:
     """A split-off process: run the part and send back (True, value) or (False, exception)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -98,12 +111,24 @@ async def _until_stopped(run: Callable[..., Awaitable[Any]], args: tuple[Any, ..
 def _stop_when_orphaned(parent: int, every: float = 0.5) -> None:
     """End this process, and its test server, when the simulating process is gone (killed): its
     part of the simulation has nobody left to report to."""
-    while os.getppid() == parent:
+    while _alive(parent):
         time.sleep(every)
     for child in _children():
         with contextlib.suppress(OSError):
             os.kill(child, signal.SIGTERM)
     os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process `pid` still exists (the simulating process is not this one's parent
+    when it came from the fork server)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _children() -> list[int]:

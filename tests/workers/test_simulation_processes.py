@@ -161,11 +161,14 @@ def _simulating(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, int]:
     deadline = time.monotonic() + 60
     while server is None and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
+        # a part is a child of the fork server (or, spawned, of the simulating process)
         for child in _children(proc.pid):
-            with contextlib.suppress(OSError):
-                if "spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"):
-                    split_off = child
-                    server = next(iter(_children(child)), None)
+            candidates = _children(child) if "forkserver" in _cmdline(child) else [child]
+            for candidate in candidates:
+                if "spawn_main" in _cmdline(candidate) or "forkserver" in _cmdline(candidate):
+                    servers = [pid for pid in _children(candidate) if "temporal-test-server" in _cmdline(pid)]
+                    if servers:
+                        split_off, server = candidate, servers[0]
     if split_off is None or server is None:
         proc.kill()
         pytest.fail("the split-off process and its test server did not start")
@@ -175,7 +178,8 @@ def _simulating(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_sigterm_stops_a_split_simulation_with_every_test_server(tmp_path: Path) -> None:
     proc, split_off, server = _simulating(tmp_path)
-    family = [split_off, server, *_children(proc.pid)]
+    helpers = _children(proc.pid)  # the fork server, this process's own test server, the resource tracker
+    family = [split_off, server, *helpers, *(pid for helper in helpers for pid in _children(helper))]
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == EXIT_INTERRUPTED
@@ -199,13 +203,14 @@ def test_a_killed_simulation_leaves_no_process_of_its_split_behind(tmp_path: Pat
     proc, split_off, server = _simulating(tmp_path)
     own: list[int] = []
     try:
-        own = [child for child in _children(proc.pid) if child != split_off]
+        own = [child for child in _children(proc.pid) if child != split_off and "temporal" in _cmdline(child)]
+        helpers = [child for child in _children(proc.pid) if child != split_off and child not in own]
         proc.kill()
         proc.wait()
         deadline = time.monotonic() + 10
-        while (_alive(split_off) or _alive(server)) and time.monotonic() < deadline:
+        while any(_alive(pid) for pid in (split_off, server, *helpers)) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not _alive(split_off) and not _alive(server)
+        assert [pid for pid in (split_off, server, *helpers) if _alive(pid)] == []
     finally:
         if proc.poll() is None:
             proc.kill()
