@@ -59,6 +59,33 @@ def _row(row: Any) -> MessageRow:
     return MessageRow.model_validate(values)
 
 
+def _decide_and_record(
+    conn: Connection, *, account: str, playbook: str | None, channel: str, template: str, to: str | None,
+    subject: str | None, text: str | None, html: str | None, at: datetime, key: str, cap_count: int | None,
+    cap_seconds: int | None,
+) -> tuple[str, str | None, bool]:
+    """The send's outcome (the first one, for a key already recorded) and whether it was delivered
+    already; a new send is recorded. Runs inside the caller's write transaction."""
+    seen = conn.execute(_SEEN, {"key": key}).first()
+    if seen is not None:
+        return seen.status, seen.reason, seen.delivered_at is not None
+    status, reason = "sent", None
+    listed = None if not to else conn.execute(_LISTED, {"email": to.strip().lower()}).scalar()
+    if listed is not None:
+        status, reason = "suppressed", listed
+    elif cap_count is not None and cap_seconds is not None:
+        sent = conn.execute(_SENT_WITHIN, {"account": account, "channel": channel,
+                                           "since": at - timedelta(seconds=cap_seconds), "until": at}).scalar_one()
+        if sent >= cap_count:
+            status, reason = "suppressed", describe_cap(channel, cap_count, cap_seconds)
+    conn.execute(_INSERT, {
+        "id": uuid.uuid4().hex, "account": account, "playbook": playbook, "channel": channel,
+        "template": template, "to_addr": to, "subject": subject, "text": text, "html": html, "at": at,
+        "status": status, "reason": reason, "key": key,
+    })
+    return status, reason, False
+
+
 class MessageSection(StoreSection):
     def record_message(
         self,
@@ -82,34 +109,11 @@ class MessageSection(StoreSection):
         suppression list, then the cap (`cap_count` sent messages of the channel within
         `(at - cap_seconds, at]`), suppress it.
         """
-        at = to_utc(at)
         with self._db.write(account) as conn:
-            seen = conn.execute(
-                select(messages.c.status, messages.c.reason).where(messages.c.key == key)
-            ).first()
-            if seen is not None:
-                return seen.status, seen.reason
-            status, reason = "sent", None
-            listed = None if not to else conn.execute(
-                select(suppressions.c.reason).where(suppressions.c.email == to.strip().lower())
-            ).scalar()
-            if listed is not None:
-                status, reason = "suppressed", listed
-            elif cap_count is not None and cap_seconds is not None:
-                sent = conn.execute(
-                    select(func.count()).select_from(messages).where(
-                        messages.c.account == account, messages.c.channel == channel,
-                        messages.c.status == "sent", messages.c.at > at - timedelta(seconds=cap_seconds),
-                        messages.c.at <= at,
-                    )
-                ).scalar_one()
-                if sent >= cap_count:
-                    status, reason = "suppressed", describe_cap(channel, cap_count, cap_seconds)
-            conn.execute(messages.insert().values(
-                id=uuid.uuid4().hex, account=account, playbook=playbook, channel=channel, template=template,
-                to_addr=to, subject=subject, text=text, html=html, at=at, status=status, reason=reason,
-                key=key,
-            ))
+            status, reason, _ = _decide_and_record(
+                conn, account=account, playbook=playbook, channel=channel, template=template, to=to,
+                subject=subject, text=text, html=html, at=to_utc(at), key=key, cap_count=cap_count,
+                cap_seconds=cap_seconds)
         return status, reason
 
     def record_message_logged(
@@ -131,29 +135,13 @@ class MessageSection(StoreSection):
     ) -> tuple[str, str | None, bool]:
         """`record_message`, then `log_action(logged(status, reason))`, in one write transaction;
         also whether the message was delivered already (a retry of a step that sent it)."""
-        at = to_utc(at)
         with self._db.write(account) as conn:
-            seen = conn.execute(_SEEN, {"key": key}).first()
-            if seen is not None:
-                insert_action(conn, logged(seen.status, seen.reason))
-                return seen.status, seen.reason, seen.delivered_at is not None
-            status, reason = "sent", None
-            listed = None if not to else conn.execute(_LISTED, {"email": to.strip().lower()}).scalar()
-            if listed is not None:
-                status, reason = "suppressed", listed
-            elif cap_count is not None and cap_seconds is not None:
-                sent = conn.execute(_SENT_WITHIN, {"account": account, "channel": channel,
-                                                   "since": at - timedelta(seconds=cap_seconds),
-                                                   "until": at}).scalar_one()
-                if sent >= cap_count:
-                    status, reason = "suppressed", describe_cap(channel, cap_count, cap_seconds)
-            conn.execute(_INSERT, {
-                "id": uuid.uuid4().hex, "account": account, "playbook": playbook, "channel": channel,
-                "template": template, "to_addr": to, "subject": subject, "text": text, "html": html, "at": at,
-                "status": status, "reason": reason, "key": key,
-            })
+            status, reason, delivered = _decide_and_record(
+                conn, account=account, playbook=playbook, channel=channel, template=template, to=to,
+                subject=subject, text=text, html=html, at=to_utc(at), key=key, cap_count=cap_count,
+                cap_seconds=cap_seconds)
             insert_action(conn, logged(status, reason))
-        return status, reason, False
+        return status, reason, delivered
 
     def messages(self, account: str | None = None) -> list[MessageRow]:
         """The outbox, oldest first."""
