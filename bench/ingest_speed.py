@@ -94,16 +94,15 @@ class Databases:
         return psycopg.connect(self._libpq(url.rsplit("/", 1)[1]))
 
     def unrouted(self, url: str) -> int:
-        conn = self.connect(url)
-        try:
-            return int(conn.execute("SELECT count(*) FROM events WHERE routed_at IS NULL").fetchone()[0])
-        finally:
-            conn.close()
+        return self._count(url, "SELECT count(*) FROM events WHERE routed_at IS NULL")
 
     def count(self, url: str) -> int:
+        return self._count(url, "SELECT count(*) FROM events")
+
+    def _count(self, url: str, query: str) -> int:
         conn = self.connect(url)
         try:
-            return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+            return int(conn.execute(query).fetchone()[0])
         finally:
             conn.close()
 
