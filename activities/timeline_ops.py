@@ -61,6 +61,16 @@ class Unit:
 
 
 @dataclass
+class _Item:
+    """An account's next thing to take: a moment of its events, its time triggers, or both."""
+
+    account: str
+    at: datetime
+    unit: Unit | None  # None: only time triggers
+    due: bool  # fire the account's time triggers up to `at` (after the unit's events, if any)
+
+
+@dataclass
 class TimelineFeed:
     """The timeline's lines by account and moment, and how far each account has been taken."""
 
@@ -79,7 +89,7 @@ class TimelineFeed:
     taken_ahead: int = 0  # moments of an account taken before the clock reached them
     # Each account's next item, kept from step to step: after the first step only the accounts
     # taken, and those whose fields changed in between (`dirty`: a journey's `set`), are looked at again.
-    heads: dict[str, Any] | None = None
+    heads: dict[str, _Item] | None = None
     dirty: set[str] = field(default_factory=set)
     _moments: Counter[datetime] = field(default_factory=Counter)  # units left per moment
     _pending: dict[tuple[datetime, str], Unit] = field(default_factory=dict)
@@ -119,6 +129,13 @@ class TimelineFeed:
             found.setdefault(unit.account, []).extend(text for _, text in unit.lines)
         return found
 
+    def line_counts(self) -> dict[str, int]:
+        """How many lines each account has not had taken yet."""
+        counts: Counter[str] = Counter()
+        for unit in [*self._pending.values(), *(unit for queue in self.units.values() for unit in queue)]:
+            counts[unit.account] += len(unit.lines)
+        return dict(counts)
+
     def split(self, shards: list[list[str]]) -> list[TimelineFeed]:
         """One feed per shard of accounts, each with the deploys; nothing taken yet (before `ready`)."""
         if self.units:
@@ -155,16 +172,6 @@ def _feed(ctx: ActivityContext) -> TimelineFeed:
     if not isinstance(feed, TimelineFeed):
         raise RuntimeError("this worker runs no simulation timeline")
     return feed
-
-
-@dataclass
-class _Item:
-    """An account's next thing to take: a moment of its events, its time triggers, or both."""
-
-    account: str
-    at: datetime
-    unit: Unit | None  # None: only time triggers
-    due: bool  # fire the account's time triggers up to `at` (after the unit's events, if any)
 
 
 class _Step:

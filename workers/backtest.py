@@ -36,7 +36,6 @@ from dsl import ir
 from engine.records import ActionRecord, Rejection
 from engine.store.schema import events, tasks
 from workers.simulation import TimelineError, simulate
-from workers.simulation_shards import auto_shards
 
 __all__ = [
     "BacktestError",
@@ -269,10 +268,8 @@ async def replay(bundle: ir.Bundle, timeline: Path, *, start: datetime, end: dat
                  state_dir: Path | None = None) -> Replay:
     """Run `timeline` on `bundle` from `start` to `end`, on a temporary store, sending nothing."""
     days = max((end - start).total_seconds() / 86400, 1 / 24)
-    with timeline.open("rb") as lines:
-        processes = auto_shards(sum(1 for line in lines if line.strip()))
     try:
-        result = await simulate(bundle, timeline, start=start, days=days, state_dir=state_dir, processes=processes)
+        result = await simulate(bundle, timeline, start=start, days=days, state_dir=state_dir, processes=None)
     except TimelineError as error:
         raise BacktestError(str(error)) from error
     actions = [action for action in result.actions if action.at < end]

@@ -36,7 +36,7 @@ from engine.store import Store
 from engine.workflows.timeline import TimelineInput
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 from workers.simulation_processes import PartProcess
-from workers.simulation_shards import account_groups, deal
+from workers.simulation_shards import account_groups, auto_shards, deal
 
 __all__ = ["Part", "Simulation", "TimelineError", "load_timeline", "simulate", "time_skipping_server"]
 
@@ -130,7 +130,7 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
                    deploys: list[tuple[datetime, ir.Bundle]] | None = None,
                    live_plugins: bool = False, store: Store | None = None,
                    public_url: str | None = None, extras: dict[str, Any] | None = None,
-                   processes: int = 1) -> Simulation:
+                   processes: int | None = 1) -> Simulation:
     """Simulate `events` on `bundle`; `deploys` replaces the bundle from a moment on (new versions).
 
     Plugin activities (`do ...`) are logged as `call` actions but not carried out, unless
@@ -139,7 +139,8 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
 
     `processes` > 1 splits the accounts into up to that many shards that cannot affect each other
     (`simulation_shards.py`), each run in a process of its own; the actions are the same as with
-    one. A given `store` or `extras` keeps the simulation in this process.
+    one. None: as many as suit the timeline's size (`auto_shards`). A given `store` or `extras`
+    keeps the simulation in this process.
     """
     feed, begin = load_timeline(events, bundle.model, start)
     feed.deploys = sorted(deploys or [], key=lambda deploy: deploy[0])
@@ -149,12 +150,15 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
     end = begin + timedelta(days=days)
     options = _Options(begin=begin, end=end, keep_histories=keep_histories, live_plugins=live_plugins,
                        public_url=public_url, state_dir=str(state_dir) if state_dir else None)
+    counts = feed.line_counts()
+    if processes is None:
+        processes = auto_shards(sum(counts.values()))
+    read_rejections = list(feed.rejected)
     parts = [feed]
     if processes > 1 and store is None and not extras:
-        lines = feed.account_lines()
-        groups = account_groups(lines, feed.account_lines(reaching=True),
+        groups = account_groups(feed.account_lines(), feed.account_lines(reaching=True),
                                 [bundle, *(later for _, later in feed.deploys)])
-        parts = feed.split(deal(groups, {account: len(found) for account, found in lines.items()}, processes))
+        parts = feed.split(deal(groups, counts, processes))
     if len(parts) == 1:
         outcomes = [await _run_part(bundle, feed, options, store=store, extras=extras or {})]
     else:
@@ -163,8 +167,7 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
     # whatever the number of processes, and whichever of two journeys acting at once ran first.
     actions = sorted((action for outcome in outcomes for action in outcome.actions),
                      key=lambda action: (action.at, action.account, action.playbook or ""))
-    # a part split off holds only the lines refused when stored; those refused when read are here
-    rejected = [*(feed.rejected if len(parts) > 1 else []), *(r for outcome in outcomes for r in outcome.rejected)]
+    rejected = [*read_rejections, *(r for outcome in outcomes for r in outcome.rejected)]
     return Simulation(start=begin, end=end, actions=actions, rejected=sorted(rejected, key=lambda r: r.line),
                       outbox=[mail for outcome in outcomes for mail in outcome.outbox],
                       histories=[history for outcome in outcomes for history in outcome.histories],
@@ -197,7 +200,8 @@ async def _run_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options, *,
                     extras: dict[str, Any] | None = None) -> _Outcome:
     """One part of a simulation (all of it, unless split) on its own server and store."""
     state_dir = Path(options.state_dir) if options.state_dir else None
-    lines = feed.account_lines()
+    counts = feed.line_counts()
+    refused_before = len(feed.rejected)  # those refused when the timeline was read
     began, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory(prefix="playbook-simulate-", dir=state_dir) as folder:
         own_store = store is None
@@ -211,9 +215,10 @@ async def _run_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options, *,
         finally:
             if own_store:
                 used.close()
-    part = Part(accounts=len(lines), lines=sum(len(found) for found in lines.values()),
-                seconds=time.perf_counter() - began, cpu_seconds=time.process_time() - cpu)
-    return _Outcome(actions=actions, rejected=list(feed.rejected), outbox=outbox, histories=histories, part=part)
+    part = Part(accounts=len(counts), lines=sum(counts.values()), seconds=time.perf_counter() - began,
+                cpu_seconds=time.process_time() - cpu)
+    return _Outcome(actions=actions, rejected=feed.rejected[refused_before:], outbox=outbox, histories=histories,
+                    part=part)
 
 
 async def _run_split_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options) -> _Outcome:

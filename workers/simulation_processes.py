@@ -29,7 +29,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PartProcess"]
+__all__ = ["PartProcess", "child_processes"]
 
 STOP_SECONDS = 15.0  # how long a stopped process has to shut its test server down
 
@@ -113,7 +113,7 @@ def _stop_when_orphaned(parent: int, every: float = 0.5) -> None:
     part of the simulation has nobody left to report to."""
     while _alive(parent):
         time.sleep(every)
-    for child in _children():
+    for child in child_processes(os.getpid()):
         with contextlib.suppress(OSError):
             os.kill(child, signal.SIGTERM)
     os._exit(1)
@@ -131,9 +131,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _children() -> list[int]:
-    """This process's own child processes (Linux: from /proc; elsewhere none are found)."""
-    me, found = os.getpid(), []
+def child_processes(pid: int) -> list[int]:
+    """The child processes of `pid` (Linux: from /proc; elsewhere none are found)."""
+    found: list[int] = []
     with contextlib.suppress(OSError):
         for name in os.listdir("/proc"):
             if not name.isdigit():
@@ -142,6 +142,6 @@ def _children() -> list[int]:
                 stat = Path(f"/proc/{name}/stat").read_text()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.append(int(name))
     return found

@@ -19,6 +19,7 @@ from dsl.project import compile_folder
 from engine.records import ActionRecord
 from workers.cli import EXIT_INTERRUPTED, main
 from workers.simulation import simulate
+from workers.simulation_processes import child_processes
 from workers.simulation_shards import account_groups, auto_shards, deal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,19 +126,6 @@ def test_a_bad_processes_setting_is_reported_without_a_traceback(
     assert "simulate_processes" in err and "Traceback" not in err
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                stat = Path(f"/proc/{name}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(name))
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -162,11 +150,11 @@ def _simulating(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, int]:
     while server is None and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
         # a part is a child of the fork server (or, spawned, of the simulating process)
-        for child in _children(proc.pid):
-            candidates = _children(child) if "forkserver" in _cmdline(child) else [child]
+        for child in child_processes(proc.pid):
+            candidates = child_processes(child) if "forkserver" in _cmdline(child) else [child]
             for candidate in candidates:
                 if "spawn_main" in _cmdline(candidate) or "forkserver" in _cmdline(candidate):
-                    servers = [pid for pid in _children(candidate) if "temporal-test-server" in _cmdline(pid)]
+                    servers = [pid for pid in child_processes(candidate) if "temporal-test-server" in _cmdline(pid)]
                     if servers:
                         split_off, server = candidate, servers[0]
     if split_off is None or server is None:
@@ -178,8 +166,8 @@ def _simulating(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_sigterm_stops_a_split_simulation_with_every_test_server(tmp_path: Path) -> None:
     proc, split_off, server = _simulating(tmp_path)
-    helpers = _children(proc.pid)  # the fork server, this process's own test server, the resource tracker
-    family = [split_off, server, *helpers, *(pid for helper in helpers for pid in _children(helper))]
+    helpers = child_processes(proc.pid)  # the fork server, this process's own test server, the resource tracker
+    family = [split_off, server, *helpers, *(pid for helper in helpers for pid in child_processes(helper))]
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == EXIT_INTERRUPTED
@@ -203,8 +191,8 @@ def test_a_killed_simulation_leaves_no_process_of_its_split_behind(tmp_path: Pat
     proc, split_off, server = _simulating(tmp_path)
     own: list[int] = []
     try:
-        own = [child for child in _children(proc.pid) if child != split_off and "temporal" in _cmdline(child)]
-        helpers = [child for child in _children(proc.pid) if child != split_off and child not in own]
+        own = [child for child in child_processes(proc.pid) if child != split_off and "temporal" in _cmdline(child)]
+        helpers = [child for child in child_processes(proc.pid) if child != split_off and child not in own]
         proc.kill()
         proc.wait()
         deadline = time.monotonic() + 10

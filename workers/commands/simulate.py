@@ -29,7 +29,6 @@ from workers.commands import DEFAULT_FOLDER, UsageError, existing_folder
 from workers.commands.check import report, summary
 from workers.commands.plugins import installed_catalog
 from workers.simulation import Simulation, TimelineError, action_lines, simulate
-from workers.simulation_shards import auto_shards
 
 __all__ = ["register", "run"]
 
@@ -79,21 +78,17 @@ def _table(actions: list[ActionRecord]) -> None:
     Console(width=max(120, Console().width)).print(table)
 
 
-def _processes(args: argparse.Namespace, events: Path) -> int:
-    """`--processes`, else `PLAYBOOK_SIMULATE_PROCESSES`, else two per core for a large timeline."""
-    wanted = args.processes
-    if wanted is None:
-        try:
-            wanted = Settings().simulate_processes
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
-            raise UsageError(f"the configuration is not valid: {where}: {first.get('msg', '')} "
-                             "(check the PLAYBOOK_* variables and playbook.toml)") from None
-    if wanted is not None:
-        return wanted
-    with events.open("rb") as lines:
-        return auto_shards(sum(1 for line in lines if line.strip()))
+def _processes(args: argparse.Namespace) -> int | None:
+    """`--processes`, else `PLAYBOOK_SIMULATE_PROCESSES`, else None: two per core for a large timeline."""
+    if args.processes is not None:
+        return int(args.processes)
+    try:
+        return Settings().simulate_processes
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
+        raise UsageError(f"the configuration is not valid: {where}: {first.get('msg', '')} "
+                         "(check the PLAYBOOK_* variables and playbook.toml)") from None
 
 
 async def _stopped_by_sigterm(simulation: Coroutine[Any, Any, Simulation]) -> Simulation:
@@ -133,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(_stopped_by_sigterm(simulate(
             compilation.bundle, events, start=_start(args.start), days=args.days, live_plugins=args.live_plugins,
-            processes=_processes(args, events))))
+            processes=_processes(args))))
     except TimelineError as error:
         for rejection in error.rejected:
             print(f"{events}:{rejection.line}: {rejection.reason}", file=sys.stderr)
