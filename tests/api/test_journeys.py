@@ -12,12 +12,14 @@ import httpx
 from dsl import ir
 from engine.store import Store
 from tests.api.conftest import drained, engine, http, offline_starter, settings
+from tests.daytime import daytime_zone
 from workers.api import create_app
 from workers.api.limits import Limits
 
 SIGNUP: list[dict[str, Any]] = [
     {"id": "tc-1", "account": "techcorp", "traits": {
-        "name": "TechCorp", "segment": "smb", "primary_contact": {"email": "ana@techcorp.example", "name": "Ana"},
+        "name": "TechCorp", "segment": "smb", "timezone": daytime_zone(),  # no quiet hours, whenever this runs
+        "primary_contact": {"email": "ana@techcorp.example", "name": "Ana"},
         "csm": {"email": "sam@vendor.example", "manager": {"email": "lee@vendor.example"}}}},
     {"id": "tc-2", "account": "techcorp", "event": "signed"},
 ]

@@ -38,6 +38,7 @@ from engine.settings import Settings
 from engine.starter import JourneyStarter
 from engine.store import Store
 from tests.api.conftest import UNSUBSCRIBE_SECRET
+from tests.daytime import daytime_zone
 from workers.api import create_app
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 from workers.simulation import time_skipping_server
@@ -79,11 +80,6 @@ def _screenshots(tmp_path: Path) -> Path:
     return folder
 
 
-def _daytime_zone(now: datetime) -> str:
-    """An `Etc/GMT±N` zone where it is about noon now, so no email waits for quiet hours to end."""
-    offset = (12 - now.hour + 12) % 24 - 12  # -12 to 11 hours
-    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # POSIX signs
-
 
 def _events(now: datetime) -> list[dict[str, Any]]:
     """Initech slides from yellow (56, then 69) to red (27); TechCorp signs and is green; Globex is unscored."""
@@ -94,7 +90,7 @@ def _events(now: datetime) -> list[dict[str, Any]]:
                "dau_pct": 45, "feature_adoption": 35, "qbr_attended": True, "training_done": True,
                "responsive": False, "ticket_trend": "stable", "csat": 4, "exec_sponsor": False, "champion": True,
                "nps": 7, "payments_on_time": True, "expanded_last_12m": False}
-    techcorp = {"name": "TechCorp", "segment": "smb", "timezone": _daytime_zone(now),
+    techcorp = {"name": "TechCorp", "segment": "smb", "timezone": daytime_zone(now),
                 "csm": {**csm, "email": "priya@vendor.example", "name": "Priya Nair"},
                 "primary_contact": {"email": "ana@techcorp.example", "name": "Ana"},
                 "dau_pct": 80, "feature_adoption": 70, "qbr_attended": True, "training_done": True,

@@ -15,12 +15,12 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from tests.daytime import daytime_zone
 from tests.e2e.conftest import AUTH, DevProcess, playbook_command, temporal_processes, until
 from workers.runtime import DATA_CONVERTER, quiet_runtime
 from workers.smtp_sink import SinkMessage, SmtpSink, outbox_folder, read_index, read_message
@@ -31,11 +31,6 @@ RED = {"name": "Initech", "segment": "mid_market", "dau_pct": 5, "feature_adopti
        "champion": False, "nps": 1, "payments_on_time": False, "expanded_last_12m": False,
        "csm": {"email": "sam@vendor.example", "manager": {"email": "lee@vendor.example"}}}
 
-
-def daytime_zone() -> str:
-    """A time zone where it is about 13:00 now: the policy's quiet hours (20:00 to 08:00) never hold."""
-    offset = 13 - datetime.now(UTC).hour  # from -10 to +13 hours
-    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # POSIX signs
 
 
 def signup(account: str, contact: str, name: str) -> list[dict[str, Any]]:
