@@ -15,12 +15,14 @@ __all__ = ["end_journey", "enter_journey", "log_decisions", "note_journey", "rec
 
 
 async def enter_journey(p: EnterParams, ctx: ActivityContext) -> EnterResult:
-    """Record the entry and answer with the account as of it and how the journey's activities run."""
-    ctx.store.journey_entered_logged(
-        p.workflow_id, p.run_id, p.playbook, p.account, p.version, p.at,
-        ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="enrolled",
-                     data={"reason": p.reason, "version": p.version}, key=p.key))
-    snapshot = build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
+    """Record the entry and answer with the account as of it and how the journey's activities run
+    (in one transaction on SQLite)."""
+    with ctx.store.database.batch():
+        ctx.store.journey_entered_logged(
+            p.workflow_id, p.run_id, p.playbook, p.account, p.version, p.at,
+            ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="enrolled",
+                         data={"reason": p.reason, "version": p.version}, key=p.key))
+        snapshot = build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
     options = {name: ctx.options[name] for name in p.activities if name in ctx.options}
     return EnterResult(snapshot=snapshot, options=options)
 

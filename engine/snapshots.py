@@ -60,6 +60,5 @@ def build_snapshot(
     tasks: Mapping[str, TaskRecord] | None = None,
 ) -> Snapshot:
     """The account as it stood at `at`, read from the store."""
-    fields = store.fields_at(account, at)
-    events = store.event_stamps_until(account, at)
+    fields, events = store.fields_and_event_stamps(account, at)
     return snapshot_of(bundle, account, at, fields, events, tasks)

@@ -17,9 +17,10 @@ from sqlalchemy import Connection, bindparam, select
 
 from engine.records import Change
 from engine.store.database import StoreSection
+from engine.store.driver import Driver
 from engine.store.reserved import RESERVED_EVENTS, apply_reserved_event
 from engine.store.rows import NewChange
-from engine.store.schema import accounts, events, trait_history
+from engine.store.schema import accounts, events
 from engine.store.types import fast_json, to_utc
 
 __all__ = ["AccountSection", "same_value"]
@@ -29,20 +30,8 @@ ID_CHUNK = 500  # ids per `IN (…)` of a batch's reads: well under every databa
 _Lookup = tuple[str, str, datetime]  # (account, field, at): a late value's question to the history
 
 # Built once, run with parameters (see `engine.store.database`).
-_FIELDS_AT = (
-    select(trait_history.c.field, trait_history.c.value)
-    .where(trait_history.c.account == bindparam("account"), trait_history.c.at <= bindparam("at"))
-    .order_by(trait_history.c.at, trait_history.c.id)
-)
 _EVENTS_UNTIL = (
     select(events.c.name, events.c.at, events.c.data)
-    .where(events.c.account == bindparam("account"), events.c.name.is_not(None),
-           events.c.at <= bindparam("at"))
-    .order_by(events.c.at, events.c.seq)
-)
-# Snapshots count events and check `unless seen`: names and times only, no payload to decode.
-_EVENT_STAMPS_UNTIL = (
-    select(events.c.name, events.c.at)
     .where(events.c.account == bindparam("account"), events.c.name.is_not(None),
            events.c.at <= bindparam("at"))
     .order_by(events.c.at, events.c.seq)
@@ -109,15 +98,14 @@ class AccountSection(StoreSection):
 
     def fields_at(self, account: str, at: datetime) -> dict[str, Any]:
         """The account's fields as they stood at `at`, from the trait history."""
-        fields: dict[str, Any] = {}
         with self._db.read() as conn:
-            rows = conn.execute(_FIELDS_AT, {"account": account, "at": to_utc(at)})
-            for row in rows:
-                if row.value is None:
-                    fields.pop(row.field, None)
-                else:
-                    fields[row.field] = row.value
-        return fields
+            return _fields_at(Driver(conn), account, at)
+
+    def fields_and_event_stamps(self, account: str, at: datetime) -> tuple[dict[str, Any], list[tuple[str, datetime]]]:
+        """`fields_at` and `event_stamps_until`, read together: what a snapshot is made of."""
+        with self._db.read() as conn:
+            driver = Driver(conn)
+            return _fields_at(driver, account, at), _event_stamps_until(driver, account, at)
 
     def events_until(
         self, account: str, at: datetime, names: set[str] | None = None
@@ -134,8 +122,29 @@ class AccountSection(StoreSection):
         """The names and times of the account's events at or before `at`, oldest first: what a
         snapshot reads of them (`events_until` without the payloads)."""
         with self._db.read() as conn:
-            return [(row.name, row.at) for row in conn.execute(_EVENT_STAMPS_UNTIL,
-                                                               {"account": account, "at": to_utc(at)})]
+            return _event_stamps_until(Driver(conn), account, at)
+
+
+# A snapshot's reads: on the driver's cursor (`engine.store.driver`), once per journey step.
+_FIELDS_AT_SQL = "SELECT field, value FROM trait_history WHERE account = ? AND at <= ? ORDER BY at, id"
+_EVENT_STAMPS_SQL = ("SELECT name, at FROM events WHERE account = ? AND name IS NOT NULL AND at <= ? "
+                     "ORDER BY at, seq")
+
+
+def _fields_at(driver: Driver, account: str, at: datetime) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for field, stored in driver.execute(_FIELDS_AT_SQL, (account, driver.time(at))).fetchall():
+        value = driver.read_json(stored)
+        if value is None:
+            fields.pop(field, None)
+        else:
+            fields[field] = value
+    return fields
+
+
+def _event_stamps_until(driver: Driver, account: str, at: datetime) -> list[tuple[str, datetime]]:
+    rows = driver.execute(_EVENT_STAMPS_SQL, (account, driver.time(at))).fetchall()
+    return [(name, driver.read_time(stamp)) for name, stamp in rows]
 
 
 class _Batch:

@@ -8,41 +8,40 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from engine.records import ActionRecord
-from engine.store.database import StoreSection, insert_ignoring
+from engine.store.database import StoreSection
+from engine.store.driver import Driver
 from engine.store.schema import actions
 from engine.store.types import to_utc
 
 __all__ = ["ActionSection", "insert_action"]
 
+# A key logged before is skipped (a NULL key never conflicts).
+_INSERT = ("INSERT INTO actions (at, account, playbook, kind, data, key) VALUES (?, ?, ?, ?, ?j, ?) "
+           "ON CONFLICT DO NOTHING RETURNING seq")
 
-def insert_action(conn: Connection, action: ActionRecord) -> bool:
-    """Append an action within the caller's write transaction; False when its key was logged before."""
-    values = action.model_dump()
-    values["at"] = to_utc(action.at)
-    if action.key is None:
-        conn.execute(actions.insert().values(**values))
-        return True
-    return insert_ignoring(conn, actions, values) is not None
+
+def insert_action(conn: Connection | Driver, action: ActionRecord) -> bool:
+    """Append an action within the caller's write transaction; False when its key was logged before.
+    Datetimes inside `data` are written as `isoformat()` text, as `to_contract` prints them."""
+    driver = conn if isinstance(conn, Driver) else Driver(conn)
+    rows = driver.execute(_INSERT, (driver.time(action.at), action.account, action.playbook, action.kind,
+                                    driver.json(action.data), action.key)).fetchall()  # all: the statement ends
+    return bool(rows)
 
 
 class ActionSection(StoreSection):
     def log_action(self, action: ActionRecord) -> bool:
         """Append an action; False (and nothing written) when its key was logged before."""
-        # datetimes inside `data` are written as `isoformat()` text, as `to_contract` prints them
-        values = action.model_dump()
-        values["at"] = to_utc(action.at)
         with self._db.write(action.account) as conn:
-            if action.key is None:
-                conn.execute(actions.insert().values(**values))
-                return True
-            return insert_ignoring(conn, actions, values) is not None
+            return insert_action(conn, action)
 
     def log_actions(self, logged: Sequence[ActionRecord]) -> list[bool]:
         """`log_action` for each, in order, in one transaction."""
         if not logged:
             return []
         with self._db.write(*{action.account for action in logged}) as conn:
-            return [insert_action(conn, action) for action in logged]
+            driver = Driver(conn)
+            return [insert_action(driver, action) for action in logged]
 
     def actions(
         self, account: str | None = None, playbook: str | None = None, since: datetime | None = None

@@ -10,11 +10,12 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from engine.records import ActionRecord
 from engine.store.actions import insert_action
-from engine.store.database import StoreSection, insert_ignoring
+from engine.store.database import StoreSection
+from engine.store.driver import Driver
 from engine.store.rows import JourneyRow
 from engine.store.schema import journeys
 from engine.store.types import to_utc
@@ -23,6 +24,24 @@ __all__ = ["JourneySection"]
 
 ENDINGS: frozenset[str] = frozenset({"completed", "exited", "goal_reached", "failed"})
 _ACCOUNTS_CHUNK = 500  # accounts per `IN (…)`
+
+
+# Entering and ending, on the driver's cursor (`engine.store.driver`): once per journey each.
+_ENTERED_SQL = ("INSERT INTO journeys (workflow_id, run_id, playbook, account, version, entered_at, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'active') ON CONFLICT DO NOTHING")
+_ENDED_SQL = ("UPDATE journeys SET ended_at = ?, status = ?, reason = ? "
+              "WHERE workflow_id = ? AND run_id = ? AND status = 'active'")
+
+
+def _entered(driver: Driver, workflow_id: str, run_id: str, playbook: str, account: str, version: str,
+             at: datetime) -> None:
+    driver.execute(_ENTERED_SQL, (workflow_id, run_id, playbook, account, version, driver.time(at)))
+
+
+def _ended(driver: Driver, workflow_id: str, run_id: str, at: datetime, status: str, reason: str | None) -> None:
+    if status not in ENDINGS:
+        raise ValueError(f"a journey ends as one of {', '.join(sorted(ENDINGS))}, not {status!r}")
+    driver.execute(_ENDED_SQL, (driver.time(at), status, reason, workflow_id, run_id))
 
 
 def _row(row: Any) -> JourneyRow:
@@ -35,25 +54,15 @@ class JourneySection(StoreSection):
     ) -> None:
         """Record an entry; recording the same run twice keeps the first."""
         with self._db.write(account) as conn:
-            insert_ignoring(conn, journeys, {
-                "workflow_id": workflow_id, "run_id": run_id, "playbook": playbook, "account": account,
-                "version": version, "entered_at": to_utc(at), "status": "active",
-            })
+            _entered(Driver(conn), workflow_id, run_id, playbook, account, version, at)
 
     def journey_ended(
         self, workflow_id: str, run_id: str, at: datetime, status: str, reason: str | None
     ) -> None:
         """Record how an active run ended (`completed`, `exited`, `goal_reached` or `failed`);
         a run that already ended keeps its first ending."""
-        if status not in ENDINGS:
-            raise ValueError(f"a journey ends as one of {', '.join(sorted(ENDINGS))}, not {status!r}")
         with self._db.write() as conn:
-            conn.execute(
-                update(journeys)
-                .where(journeys.c.workflow_id == workflow_id, journeys.c.run_id == run_id,
-                       journeys.c.status == "active")
-                .values(ended_at=to_utc(at), status=status, reason=reason)
-            )
+            _ended(Driver(conn), workflow_id, run_id, at, status, reason)
 
     def journey_entered_logged(
         self, workflow_id: str, run_id: str, playbook: str, account: str, version: str, at: datetime,
@@ -61,11 +70,9 @@ class JourneySection(StoreSection):
     ) -> None:
         """`journey_entered`, then `log_action(action)`, in one transaction."""
         with self._db.write(account) as conn:
-            insert_ignoring(conn, journeys, {
-                "workflow_id": workflow_id, "run_id": run_id, "playbook": playbook, "account": account,
-                "version": version, "entered_at": to_utc(at), "status": "active",
-            })
-            insert_action(conn, action)
+            driver = Driver(conn)
+            _entered(driver, workflow_id, run_id, playbook, account, version, at)
+            insert_action(driver, action)
 
     def journey_ended_logged(
         self, workflow_id: str, run_id: str, at: datetime, status: str, reason: str | None,
@@ -75,15 +82,11 @@ class JourneySection(StoreSection):
         if status not in ENDINGS:
             raise ValueError(f"a journey ends as one of {', '.join(sorted(ENDINGS))}, not {status!r}")
         with self._db.write(action.account) as conn:
+            driver = Driver(conn)
             for earlier in before:
-                insert_action(conn, earlier)
-            conn.execute(
-                update(journeys)
-                .where(journeys.c.workflow_id == workflow_id, journeys.c.run_id == run_id,
-                       journeys.c.status == "active")
-                .values(ended_at=to_utc(at), status=status, reason=reason)
-            )
-            insert_action(conn, action)
+                insert_action(driver, earlier)
+            _ended(driver, workflow_id, run_id, at, status, reason)
+            insert_action(driver, action)
 
     def active_journey(self, playbook: str, account: str) -> JourneyRow | None:
         query = (

@@ -11,24 +11,25 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, select, update
 
 from engine.records import ActionRecord
 from engine.store.actions import insert_action
 from engine.store.database import StoreSection, upsert
+from engine.store.driver import Driver
 from engine.store.rows import MessageRow
 from engine.store.schema import messages, suppressions
 from engine.store.types import to_utc
 
 __all__ = ["MessageSection", "add_suppression", "describe_cap"]
 
-# Built once, run with parameters (see `engine.store.database`).
-_SEEN = select(messages.c.status, messages.c.reason, messages.c.delivered_at).where(messages.c.key == bindparam("key"))
-_LISTED = select(suppressions.c.reason).where(suppressions.c.email == bindparam("email"))
-_SENT_WITHIN = select(func.count()).select_from(messages).where(
-    messages.c.account == bindparam("account"), messages.c.channel == bindparam("channel"),
-    messages.c.status == "sent", messages.c.at > bindparam("since"), messages.c.at <= bindparam("until"))
-_INSERT = messages.insert()
+# A send's statements, on the driver's cursor (`engine.store.driver`).
+_SEEN_SQL = "SELECT status, reason, delivered_at FROM messages WHERE key = ?"
+_LISTED_SQL = "SELECT reason FROM suppressions WHERE email = ?"
+_SENT_WITHIN_SQL = ("SELECT count(*) FROM messages WHERE account = ? AND channel = ? AND status = 'sent' "
+                    "AND at > ? AND at <= ?")
+_INSERT_SQL = ("INSERT INTO messages (id, account, playbook, channel, template, to_addr, subject, text, html, at, "
+               "status, reason, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 _CHANNEL_WORDS = {"email": ("email", "emails"), "in_app": ("in-app message", "in-app messages")}
 _UNITS = ((86400, "day"), (3600, "hour"), (60, "minute"))  # "7 days", not "1 week", as people write caps
@@ -65,24 +66,23 @@ def _decide_and_record(
     cap_seconds: int | None,
 ) -> tuple[str, str | None, bool]:
     """The send's outcome (the first one, for a key already recorded) and whether it was delivered
-    already; a new send is recorded. Runs inside the caller's write transaction."""
-    seen = conn.execute(_SEEN, {"key": key}).first()
+    already; a new send is recorded. Runs inside the caller's write transaction, on the driver's
+    cursor (a journey's every send comes here)."""
+    driver = Driver(conn)
+    seen = driver.execute(_SEEN_SQL, (key,)).fetchone()
     if seen is not None:
-        return seen.status, seen.reason, seen.delivered_at is not None
+        return seen[0], seen[1], seen[2] is not None
     status, reason = "sent", None
-    listed = None if not to else conn.execute(_LISTED, {"email": to.strip().lower()}).scalar()
+    listed = None if not to else driver.execute(_LISTED_SQL, (to.strip().lower(),)).fetchone()
     if listed is not None:
-        status, reason = "suppressed", listed
+        status, reason = "suppressed", listed[0]
     elif cap_count is not None and cap_seconds is not None:
-        sent = conn.execute(_SENT_WITHIN, {"account": account, "channel": channel,
-                                           "since": at - timedelta(seconds=cap_seconds), "until": at}).scalar_one()
+        since = driver.time(at - timedelta(seconds=cap_seconds))
+        sent = driver.execute(_SENT_WITHIN_SQL, (account, channel, since, driver.time(at))).fetchone()[0]
         if sent >= cap_count:
             status, reason = "suppressed", describe_cap(channel, cap_count, cap_seconds)
-    conn.execute(_INSERT, {
-        "id": uuid.uuid4().hex, "account": account, "playbook": playbook, "channel": channel,
-        "template": template, "to_addr": to, "subject": subject, "text": text, "html": html, "at": at,
-        "status": status, "reason": reason, "key": key,
-    })
+    driver.execute(_INSERT_SQL, (uuid.uuid4().hex, account, playbook, channel, template, to, subject, text, html,
+                                 driver.time(at), status, reason, key))
     return status, reason, False
 
 
