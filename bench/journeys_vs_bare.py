@@ -1,7 +1,7 @@
 """Journeys per second through the engine versus a bare hand-written Temporal workflow of the
 same shape, on the same local dev server in the same run.
 
-    .venv/bin/python bench/journeys_vs_bare.py [--journeys 300] [--warmup 20] [--lead 1.0]
+    .venv/bin/python bench/journeys_vs_bare.py [--journeys 300] [--rounds 2] [--warmup 20] [--lead 1.0]
 
 Starts `temporal server start-dev` from the venv (headless, 127.0.0.1, a free port, a temporary
 SQLite file with `journal_mode=wal` and `synchronous=normal`), and stops it at the end.
@@ -14,10 +14,16 @@ SQLite file with `journal_mode=wal` and `synchronous=normal`), and stops it at t
   the start) and six activities that each write one row to SQLite, on a worker with the same
   sandbox and the same defaults.
 
-Each side first runs `--warmup` journeys (not counted), then `--journeys` journeys started at
-once; the rate is journeys over the time from the first start to the last completion. Prints
-both rates and their ratio (goal: engine / bare >= 0.8), the Temporal history of one journey
-of each kind (events, activities, timers, workflow tasks) and the worker's CPU time per journey.
+Both workers run side by side on the shared server, each on its own task queue. Each side
+first runs `--warmup` journeys (not counted); then `--rounds` batches of `--journeys` journeys
+per side, all started at once, in the order engine, bare, bare, engine, ... (`--order` picks the
+side that starts): whichever side runs later meets a larger server database and a warmer
+machine, and the alternation cancels that drift, which one batch after the other does not. A
+batch's rate is its journeys over the time from its first start to its last completion; a
+side's rate is its journeys over the sum of its batches' times. Prints every batch, both rates
+and their ratio (goal: engine / bare >= 0.8) with the ratio of each round, the Temporal history
+of one journey of each kind (events, activities, timers, workflow tasks) and the worker's and
+the server's CPU time per journey.
 `--threaded` (an experiment) runs the engine's activities on threads instead of the worker's
 event loop. The last line is one JSON object of the figures.
 """
@@ -229,148 +235,193 @@ def threaded_registry() -> Any:
     return registry
 
 
-async def engine_side(client: Client, folder: Path, counts: list[int], lead: float,
-                      threaded: bool = False) -> dict[str, Any]:
-    bundle = bench_bundle(folder / "playbooks")
-    store = Store.open(f"sqlite:///{folder / 'store.db'}")
-    task_queue = f"bench-engine-{uuid.uuid4().hex[:8]}"
-    starter = JourneyStarter(client, task_queue, store)
-    context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=CaptureMailer())
-    total = sum(counts)
-    accounts = [f"e{index:06d}" for index in range(total)]
-    seed_accounts(store, bundle, accounts, datetime.now(UTC) - timedelta(minutes=5))
-    playbook_id = "bench_onboarding"
-    results: list[dict[str, Any]] = []
-    try:
+class Side:
+    """One side of the comparison: a worker on its own task queue of the shared dev server, and
+    a way to start one journey. `batch` runs `count` journeys and measures them."""
+
+    name = ""
+
+    async def start_one(self, index: int) -> WorkflowHandle[Any, Any]:
+        raise NotImplementedError
+
+    async def batch(self, count: int, server_pid: int) -> dict[str, Any]:
+        cpu, server = cpu_seconds(), server_cpu_seconds(server_pid)
+        seconds = await run_batch(count, self.start_one)
+        return {"side": self.name, "journeys": count, "seconds": seconds, "cpu": cpu_seconds() - cpu,
+                "server_cpu": server_cpu_seconds(server_pid) - server}
+
+
+class EngineSide(Side):
+    """The engine: `JourneyStarter`, a `build_worker` worker, the real activities and store."""
+
+    name = "engine"
+
+    def __init__(self, client: Client, folder: Path, total: int, lead: float, threaded: bool = False) -> None:
+        self.client, self.lead = client, lead
+        self.bundle = bench_bundle(folder / "playbooks")
+        self.store = Store.open(f"sqlite:///{folder / 'store.db'}")
+        self.task_queue = f"bench-engine-{uuid.uuid4().hex[:8]}"
+        self.starter = JourneyStarter(client, self.task_queue, self.store)
+        context = ActivityContext(store=self.store, bundle=self.bundle, starter=self.starter, mailer=CaptureMailer())
+        self.accounts = [f"e{index:06d}" for index in range(total)]
+        seed_accounts(self.store, self.bundle, self.accounts, datetime.now(UTC) - timedelta(minutes=5))
+        self.next = 0
         registry = threaded_registry() if threaded else load_registry()
-        async with build_worker(client, task_queue, registry, context):
-            offset = 0
-            for count in counts:
-                batch = accounts[offset:offset + count]
-                offset += count
+        self.worker = build_worker(client, self.task_queue, registry, context)
 
-                async def start(index: int, batch: list[str] = batch) -> WorkflowHandle[Any, Any]:
-                    entry = datetime.now(UTC) + timedelta(seconds=lead)
-                    await starter.start(bundle, StartJourney(playbook=playbook_id, account=batch[index],
-                                                             entry_at=entry, reason="event signed",
-                                                             event="signed"), 0.0)
-                    wid, run = starter.started[-1]
-                    return client.get_workflow_handle(wid, run_id=run or None)
+    async def start_one(self, index: int) -> WorkflowHandle[Any, Any]:
+        account = self.accounts[self.next]
+        self.next += 1
+        entry = datetime.now(UTC) + timedelta(seconds=self.lead)
+        await self.starter.start(self.bundle, StartJourney(playbook="bench_onboarding", account=account,
+                                                           entry_at=entry, reason="event signed", event="signed"),
+                                 0.0)
+        wid, run = self.starter.started[-1]
+        return self.client.get_workflow_handle(wid, run_id=run or None)
 
-                cpu = cpu_seconds()
-                seconds = await run_batch(count, start)
-                results.append({"journeys": count, "seconds": seconds, "cpu": cpu_seconds() - cpu})
-            shape = await history_shape(client, starter.started[-1][0])
-        kinds = Counter(action.kind for action in store.actions())
-    finally:
-        store.close()
-    expected = STEPS * total
-    if kinds.get("in_app", 0) != expected or kinds.get("failed", 0):
-        print(f"warning: the engine side logged {dict(kinds)}; expected {expected} in_app", file=sys.stderr)
-    return {"batches": results, "shape": shape, "actions": dict(kinds)}
+    async def finish(self) -> dict[str, Any]:
+        shape = await history_shape(self.client, self.starter.started[-1][0])
+        kinds = Counter(action.kind for action in self.store.actions())
+        self.store.close()
+        expected = STEPS * self.next
+        if kinds.get("in_app", 0) != expected or kinds.get("failed", 0):
+            print(f"warning: the engine side logged {dict(kinds)}; expected {expected} in_app", file=sys.stderr)
+        return {"shape": shape, "actions": dict(kinds)}
 
 
-async def bare_side(client: Client, folder: Path, counts: list[int], lead: float) -> dict[str, Any]:
-    writer = bare_journey.RowWriter(str(folder / "bare.db"))
-    task_queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
-    results: list[dict[str, Any]] = []
-    last = ""
-    try:
-        worker = Worker(client, task_queue=task_queue, workflows=[bare_journey.BareJourney],
-                        activities=[bare_journey.step_activity(writer)], workflow_runner=workflow_runner())
-        async with worker:
-            serial = 0
-            for count in counts:
+class BareSide(Side):
+    """`bare_journey.py` on a worker with the same sandbox and defaults."""
 
-                async def start(index: int) -> WorkflowHandle[Any, Any]:
-                    nonlocal serial, last
-                    serial += 1
-                    last = f"bare/{serial:06d}"
-                    return await client.start_workflow(
-                        "bare_journey", bare_journey.BareInput(account=f"b{serial:06d}",
-                                                               entry_at=datetime.now(UTC) + timedelta(seconds=lead)),
-                        id=last, task_queue=task_queue)
+    name = "bare"
 
-                cpu = cpu_seconds()
-                seconds = await run_batch(count, start)
-                results.append({"journeys": count, "seconds": seconds, "cpu": cpu_seconds() - cpu})
-            shape = await history_shape(client, last)
-        rows = writer.count()
-    finally:
-        writer.close()
-    if rows != STEPS * sum(counts):
-        print(f"warning: the bare side wrote {rows} rows; expected {STEPS * sum(counts)}", file=sys.stderr)
-    return {"batches": results, "shape": shape, "rows": rows}
+    def __init__(self, client: Client, folder: Path, lead: float) -> None:
+        self.client, self.lead = client, lead
+        self.writer = bare_journey.RowWriter(str(folder / "bare.db"))
+        self.task_queue = f"bench-bare-{uuid.uuid4().hex[:8]}"
+        self.serial = 0
+        self.worker = Worker(client, task_queue=self.task_queue, workflows=[bare_journey.BareJourney],
+                             activities=[bare_journey.step_activity(self.writer)], workflow_runner=workflow_runner())
+
+    async def start_one(self, index: int) -> WorkflowHandle[Any, Any]:
+        self.serial += 1
+        return await self.client.start_workflow(
+            "bare_journey", bare_journey.BareInput(account=f"b{self.serial:06d}",
+                                                   entry_at=datetime.now(UTC) + timedelta(seconds=self.lead)),
+            id=f"bare/{self.serial:06d}", task_queue=self.task_queue)
+
+    async def finish(self) -> dict[str, Any]:
+        shape = await history_shape(self.client, f"bare/{self.serial:06d}")
+        rows = self.writer.count()
+        self.writer.close()
+        if rows != STEPS * self.serial:
+            print(f"warning: the bare side wrote {rows} rows; expected {STEPS * self.serial}", file=sys.stderr)
+        return {"shape": shape, "rows": rows}
+
+
+def schedule(rounds: int, first: str) -> list[str]:
+    """The measured batches, in an order that cancels a steady drift of the shared server (its
+    database grows, the machine warms): engine, bare, bare, engine, engine, bare ... (ABBA)."""
+    second = "bare" if first == "engine" else "engine"
+    order: list[str] = []
+    for index in range(rounds):
+        order += [first, second] if index % 2 == 0 else [second, first]
+    return order
 
 
 # --------------------------------------------------------------------------- main
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    counts = [args.warmup, args.journeys] if args.warmup else [args.journeys]
+    order = schedule(args.rounds, args.order.split(",")[0])
     with tempfile.TemporaryDirectory(prefix="playbook-bench-") as scratch:
         folder = Path(scratch)
         server = DevServer(folder)
         try:
             client = await server.connect()
-            sides: dict[str, dict[str, Any]] = {}
-            server_cpu: dict[str, float] = {}
-            for name in args.order.split(","):
-                side_folder = folder / name
-                side_folder.mkdir()
-                before = server_cpu_seconds(server.process.pid)
-                if name == "engine":
-                    sides[name] = await engine_side(client, side_folder, counts, args.lead, args.threaded)
-                else:
-                    sides[name] = await bare_side(client, side_folder, counts, args.lead)
-                server_cpu[name] = server_cpu_seconds(server.process.pid) - before
+            (folder / "engine").mkdir()
+            (folder / "bare").mkdir()
+            sides: dict[str, Side] = {
+                "engine": EngineSide(client, folder / "engine", args.warmup + args.journeys * args.rounds, args.lead,
+                                     args.threaded),
+                "bare": BareSide(client, folder / "bare", args.lead),
+            }
+            engine_side, bare_side = sides["engine"], sides["bare"]
+            assert isinstance(engine_side, EngineSide) and isinstance(bare_side, BareSide)
+            async with engine_side.worker, bare_side.worker:
+                for name in order[:2]:
+                    if args.warmup:
+                        await sides[name].batch(args.warmup, server.process.pid)
+                batches = [await sides[name].batch(args.journeys, server.process.pid) for name in order]
+                ends = {"engine": await engine_side.finish(), "bare": await bare_side.finish()}
         finally:
             server.stop()
 
-    def measured(name: str) -> dict[str, Any]:
-        return sides[name]["batches"][-1]
+    def total(name: str, key: str) -> float:
+        return sum(batch[key] for batch in batches if batch["side"] == name)
 
-    engine_rate = args.journeys / measured("engine")["seconds"]
-    bare_rate = args.journeys / measured("bare")["seconds"]
-    ratio = engine_rate / bare_rate
-    print(f"dev server: temporal server start-dev, SQLite file (wal, synchronous=normal); "
-          f"{args.journeys} journeys per side after {args.warmup} to warm up; order {args.order}"
-          + ("; engine activities on threads (experiment)" if args.threaded else ""))
+    journeys = args.journeys * args.rounds
+    rates = {name: journeys / total(name, "seconds") for name in ("engine", "bare")}
+    ratio = rates["engine"] / rates["bare"]
+    round_ratios = [_round_ratio(batches[index:index + 2]) for index in range(0, len(batches), 2)]
+    print(f"dev server: temporal server start-dev, SQLite file (wal, synchronous=normal); {args.journeys} journeys "
+          f"per batch, {args.rounds} per side in the order {', '.join(order)}, after {args.warmup} per side to warm "
+          "up" + ("; engine activities on threads (experiment)" if args.threaded else ""))
     print()
-    for name, rate in (("engine", engine_rate), ("bare", bare_rate)):
-        batch = measured(name)
-        shape = sides[name]["shape"]
-        print(f"{name:7s} {rate:7.1f} journeys/s  ({batch['seconds']:.1f} s; worker CPU "
-              f"{batch['cpu'] / args.journeys * 1000:.1f} ms/journey; history {shape['events']} events, "
+    for batch in batches:
+        print(f"  {batch['side']:7s} {batch['journeys'] / batch['seconds']:6.1f} journeys/s  ({batch['seconds']:.1f} s; "
+              f"worker CPU {batch['cpu'] / batch['journeys'] * 1000:.1f} ms/journey, server CPU "
+              f"{batch['server_cpu'] / batch['journeys'] * 1000:.1f} ms/journey)")
+    print()
+    for name in ("engine", "bare"):
+        shape = ends[name]["shape"]
+        print(f"{name:7s} {rates[name]:7.1f} journeys/s  ({total(name, 'seconds'):.1f} s for {journeys}; worker CPU "
+              f"{total(name, 'cpu') / journeys * 1000:.1f} ms/journey; history {shape['events']} events, "
               f"{shape['activities']} activities, {shape['timers']} timers, {shape['workflow_tasks']} workflow tasks)")
-    print(f"ratio    {ratio:7.2f}  engine / bare   (goal >= {GOAL_RATIO})")
-    print(f"server CPU (whole side incl. warm-up): engine {server_cpu['engine']:.1f} s, bare {server_cpu['bare']:.1f} s")
+    print(f"ratio    {ratio:7.2f}  engine / bare   (goal >= {GOAL_RATIO}; "
+          f"round by round {', '.join(f'{r:.2f}' for r in round_ratios)})")
     return {
         "journeys": args.journeys,
+        "rounds": args.rounds,
+        "order": order,
         "threaded_engine_activities": args.threaded,
-        "engine_journeys_per_second": round(engine_rate, 2),
-        "bare_journeys_per_second": round(bare_rate, 2),
+        "engine_journeys_per_second": round(rates["engine"], 2),
+        "bare_journeys_per_second": round(rates["bare"], 2),
         "ratio": round(ratio, 3),
+        "round_ratios": [round(r, 3) for r in round_ratios],
         "goal_ratio": GOAL_RATIO,
         "goal_met": ratio >= GOAL_RATIO,
-        "engine_history": sides["engine"]["shape"],
-        "bare_history": sides["bare"]["shape"],
-        "engine_worker_cpu_ms_per_journey": round(measured("engine")["cpu"] / args.journeys * 1000, 1),
-        "bare_worker_cpu_ms_per_journey": round(measured("bare")["cpu"] / args.journeys * 1000, 1),
-        "server_cpu_seconds": {k: round(v, 1) for k, v in server_cpu.items()},
+        "engine_history": ends["engine"]["shape"],
+        "bare_history": ends["bare"]["shape"],
+        "engine_worker_cpu_ms_per_journey": round(total("engine", "cpu") / journeys * 1000, 1),
+        "bare_worker_cpu_ms_per_journey": round(total("bare", "cpu") / journeys * 1000, 1),
+        "server_cpu_ms_per_journey": {name: round(total(name, "server_cpu") / journeys * 1000, 1)
+                                      for name in ("engine", "bare")},
+        "batches": [{key: round(value, 3) if isinstance(value, float) else value for key, value in batch.items()}
+                    for batch in batches],
     }
+
+
+def _round_ratio(pair: list[dict[str, Any]]) -> float:
+    """Engine / bare journeys per second in one round (one batch of each)."""
+    rate = {batch["side"]: batch["journeys"] / batch["seconds"] for batch in pair}
+    return rate["engine"] / rate["bare"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--journeys", type=int, default=300, help="journeys per side (default 300)")
+    parser.add_argument("--journeys", type=int, default=300, help="journeys per batch (default 300)")
     parser.add_argument("--warmup", type=int, default=20, help="journeys per side run first, not counted")
     parser.add_argument("--lead", type=float, default=1.0,
                         help="seconds from a start to the journey's entry time: its one timer (default 1)")
     parser.add_argument("--threaded", action="store_true",
                         help="experiment: run the engine's activities off the worker's event loop")
-    parser.add_argument("--order", default="engine,bare", choices=("engine,bare", "bare,engine"))
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="measured batches per side, in the order engine, bare, bare, engine ... (default 2)")
+    parser.add_argument("--order", default="engine,bare", choices=("engine,bare", "bare,engine"),
+                        help="the side measured first (then the order alternates)")
     args = parser.parse_args(argv)
+    if args.journeys < 1 or args.rounds < 1 or args.warmup < 0:
+        parser.error("--journeys and --rounds take a positive number, --warmup zero or more")
     figures = asyncio.run(run(args))
     print(json.dumps(figures))
     return 0 if figures["goal_met"] else 1
