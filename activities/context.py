@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from activities.snapshot_cache import SnapshotCache
 from dsl import ir
 from engine.records import Change
 from engine.starter import JourneyStarter
@@ -72,6 +73,7 @@ class ActivityContext:
     # Told of every change a playbook makes to an account (`set`), after it is stored.
     change_listeners: list[Callable[[Iterable[Change]], None]] = field(default_factory=list)
     in_flight: int = 0  # activities running now (a simulation waits for none before it reads results)
+    snapshots: SnapshotCache = field(default_factory=SnapshotCache)  # read lately, for the steps that follow
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ async def enter_journey(p: EnterParams, ctx: ActivityContext) -> EnterResult:
             p.workflow_id, p.run_id, p.playbook, p.account, p.version, p.at,
             ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="enrolled",
                          data={"reason": p.reason, "version": p.version}, key=p.key))
-        snapshot = build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
+        snapshot = ctx.snapshots.keep(build_snapshot(ctx.store, ctx.bundle, p.account, p.at))
     options = {name: ctx.options[name] for name in p.activities if name in ctx.options}
     return EnterResult(snapshot=snapshot, options=options)
 
@@ -47,7 +47,7 @@ async def end_journey(p: EndParams, ctx: ActivityContext) -> None:
 
 async def take_snapshot(p: SnapshotParams, ctx: ActivityContext) -> Snapshot:
     tasks = {task_id: task for task_id in p.task_ids if (task := ctx.store.task(task_id)) is not None}
-    return build_snapshot(ctx.store, ctx.bundle, p.account, p.at, tasks=tasks)
+    return ctx.snapshots.keep(build_snapshot(ctx.store, ctx.bundle, p.account, p.at, tasks=tasks))
 
 
 async def record_failure(p: FailedParams, ctx: ActivityContext) -> None:

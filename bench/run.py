@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(("journeys/s engine vs bare Temporal",
                      f"{fmt(j.get('ratio'))} ({fmt(j.get('engine_journeys_per_second'), 1)}"
                      f" vs {fmt(j.get('bare_journeys_per_second'), 1)}/s)", "≥ 0.8",
-                     "yes" if j.get("goal_met") else "NO", f"{j.get('journeys')} journeys/side", cost("journeys")))
+                     "yes" if j.get("goal_met") else "NO",
+                     f"{(j.get('journeys') or 0) * (j.get('rounds') or 1)} journeys/side", cost("journeys")))
     if "ingest" in runs:
         i = runs["ingest"].get("json", {})
         sq = i.get("sqlite", {})

@@ -102,6 +102,9 @@ class Snapshot(_Record):
     events: list[tuple[str, datetime]] = []
     timezone: str = "UTC"
     tasks: dict[str, TaskRecord] = {}  # this journey's tasks by id
+    # Set by the worker that read it (`activities/snapshot_cache.py`): an effect of the same journey
+    # at the same moment hands it back, and that worker answers from memory instead of re-reading.
+    token: str | None = None
 
 
 class ActionRecord(_Record):

@@ -137,11 +137,13 @@ class JourneyInterpreter(JourneyClock):
                 await self._sleep_until(until, flush=True)
                 cursor = until
         cap = next((c for c in policy.caps if c.channel == channel), None)
+        cached = self._snapshot_cache  # the account as the journey read it at this moment, if unchanged since
+        token = cached.token if cached is not None and cached.at == cursor and self._changed_at is None else None
         await self._call("message.send", EmailParams(
             **self._effect(path, cursor), channel=channel, template=template,
             to=list(st.to) if isinstance(st, ir.SendEmail) else [],
             cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
-            event=self._inp.event, data=self._inp.data, playbook_title=self._inp.playbook.title))
+            event=self._inp.event, data=self._inp.data, playbook_title=self._inp.playbook.title, snapshot=token))
         return cursor
 
 

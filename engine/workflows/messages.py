@@ -154,6 +154,7 @@ class EmailParams(EffectParams):
     event: str | None = None
     data: dict[str, Any] = {}
     playbook_title: str = ""
+    snapshot: str | None = None  # the token of the journey's snapshot as of `at` (`Snapshot.token`)
 
 
 class TaskParams(EffectParams):
