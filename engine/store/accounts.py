@@ -8,7 +8,6 @@ the field was already observed later (a late, older value then goes only into th
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +16,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from engine.records import Change
 from engine.store.database import StoreSection
-from engine.store.driver import Driver
+from engine.store.driver import Driver, sqlite_json, sqlite_time
 from engine.store.reserved import RESERVED_EVENTS, apply_reserved_event
 from engine.store.rows import NewChange
 from engine.store.schema import accounts, events
@@ -330,11 +329,7 @@ class _Sqlite:
     def __init__(self, conn: Connection) -> None:
         self.cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
-    @staticmethod
-    @functools.lru_cache(maxsize=8192)
-    def time(value: datetime) -> str:
-        """As `UtcDateTime` stores it on SQLite (remembered: a batch repeats its instants)."""
-        return to_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+    time = staticmethod(sqlite_time)  # as `UtcDateTime` stores it on SQLite
 
     @staticmethod
     def _marks(count: int) -> str:
@@ -360,7 +355,7 @@ class _Sqlite:
     def account_traits(self, names: list[str]) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
         marks = self._marks(len(names))
         rows = self.cursor.execute(f"SELECT id, traits, traits_at FROM accounts WHERE id IN ({marks})", names)
-        return [(name, _loaded(traits), _loaded(traits_at)) for name, traits, traits_at in rows]
+        return [(name, sqlite_json(traits), sqlite_json(traits_at)) for name, traits, traits_at in rows]
 
     def existing_accounts(self, names: list[str]) -> list[str]:
         return _ids(self.cursor.execute(f"SELECT id FROM accounts WHERE id IN ({self._marks(len(names))})", names))
@@ -378,7 +373,7 @@ class _Sqlite:
                 "ORDER BY at DESC, id DESC LIMIT 1)",
                 [item for k, (account, field, at) in enumerate(chunk) for item in (k, account, field, self.time(at))])
             for k, at, value in rows:
-                found[chunk[k]] = (datetime.fromisoformat(at).replace(tzinfo=UTC), _loaded(value))
+                found[chunk[k]] = (datetime.fromisoformat(at).replace(tzinfo=UTC), sqlite_json(value))
         return found
 
     def insert_history(self, rows: list[tuple[str, str, Any, datetime, int, str]]) -> None:
@@ -483,8 +478,3 @@ def _parse_stamp(stamp: str) -> datetime:
     """A field's time of observation as kept in `accounts.traits_at` (ISO text)."""
     return datetime.fromisoformat(stamp)
 
-
-def _loaded(value: Any) -> Any:
-    """A JSON column's value as SQLite's DBAPI reads it: text to decode, or a bare number kept as a
-    number (SQLite's JSON columns have numeric affinity)."""
-    return json.loads(value) if isinstance(value, str) else value

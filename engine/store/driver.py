@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from engine.store.types import dumps_json, to_utc
 
-__all__ = ["Driver", "sqlite_time"]
+__all__ = ["Driver", "sqlite_json", "sqlite_time"]
 
 
 @functools.lru_cache(maxsize=8192)
@@ -35,6 +35,12 @@ def sqlite_time(value: datetime) -> str:
 @functools.lru_cache(maxsize=8192)
 def _sqlite_read_time(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def sqlite_json(value: Any) -> Any:
+    """A JSON column's value as SQLite's DBAPI reads it: text to decode, or a bare number kept as a
+    number (SQLite's JSON columns have numeric affinity)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 @functools.lru_cache(maxsize=256)
@@ -66,13 +72,10 @@ class Driver:
     def read_time(self, value: Any) -> datetime:
         return _sqlite_read_time(value) if isinstance(value, str) else to_utc(value)
 
-    def read_optional_time(self, value: Any) -> datetime | None:
-        return None if value is None else self.read_time(value)
-
     def read_json(self, value: Any) -> Any:
         """A JSON column's value: SQLite's text to decode (or a bare number, kept: its JSON columns
         have numeric affinity); PostgreSQL's jsonb comes decoded (a JSON string is a `str` there)."""
-        return json.loads(value) if self.sqlite and isinstance(value, str) else value
+        return sqlite_json(value) if self.sqlite else value
 
     @staticmethod
     def json(value: Any) -> str:

@@ -61,14 +61,13 @@ def _row(row: Any) -> MessageRow:
 
 
 def _decide_and_record(
-    conn: Connection, *, account: str, playbook: str | None, channel: str, template: str, to: str | None,
+    driver: Driver, *, account: str, playbook: str | None, channel: str, template: str, to: str | None,
     subject: str | None, text: str | None, html: str | None, at: datetime, key: str, cap_count: int | None,
     cap_seconds: int | None,
 ) -> tuple[str, str | None, bool]:
     """The send's outcome (the first one, for a key already recorded) and whether it was delivered
     already; a new send is recorded. Runs inside the caller's write transaction, on the driver's
     cursor (a journey's every send comes here)."""
-    driver = Driver(conn)
     seen = driver.execute(_SEEN_SQL, (key,)).fetchone()
     if seen is not None:
         return seen[0], seen[1], seen[2] is not None
@@ -111,7 +110,7 @@ class MessageSection(StoreSection):
         """
         with self._db.write(account) as conn:
             status, reason, _ = _decide_and_record(
-                conn, account=account, playbook=playbook, channel=channel, template=template, to=to,
+                Driver(conn), account=account, playbook=playbook, channel=channel, template=template, to=to,
                 subject=subject, text=text, html=html, at=to_utc(at), key=key, cap_count=cap_count,
                 cap_seconds=cap_seconds)
         return status, reason
@@ -136,11 +135,12 @@ class MessageSection(StoreSection):
         """`record_message`, then `log_action(logged(status, reason))`, in one write transaction;
         also whether the message was delivered already (a retry of a step that sent it)."""
         with self._db.write(account) as conn:
+            driver = Driver(conn)
             status, reason, delivered = _decide_and_record(
-                conn, account=account, playbook=playbook, channel=channel, template=template, to=to,
+                driver, account=account, playbook=playbook, channel=channel, template=template, to=to,
                 subject=subject, text=text, html=html, at=to_utc(at), key=key, cap_count=cap_count,
                 cap_seconds=cap_seconds)
-            insert_action(conn, logged(status, reason))
+            insert_action(driver, logged(status, reason))
         return status, reason, delivered
 
     def messages(self, account: str | None = None) -> list[MessageRow]:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from engine.records import ActionRecord
 from engine.store import Store
 from engine.store.schema import actions, journeys, messages
+from tests.engine.test_store_postgres import wipe
 
 POSTGRES = os.environ.get("PLAYBOOK_TEST_POSTGRES_URL", "")
 T0 = datetime(2026, 3, 2, 9, 30, 15, 250_000, tzinfo=UTC)
@@ -28,20 +29,13 @@ VALUES: dict[str, Any] = {
 }
 
 
-def _wipe(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
 
 @pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "postgresql":
         if not POSTGRES:
             pytest.skip("PLAYBOOK_TEST_POSTGRES_URL is not set (bash .ci/postgres.sh starts a server)")
-        _wipe(POSTGRES)
+        wipe(POSTGRES)
         url = POSTGRES
     else:
         url = f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite-file" else "sqlite://"
