@@ -11,7 +11,7 @@ from activities.registry import ActivitySpec, Registry
 from activities.rendering import RenderError
 from activities.smtp_mailer import PermanentDeliveryError
 from activities.tasks import OwnerMissing, create_task
-from activities.time_triggers import next_due, run_due
+from activities.time_triggers import next_due, run_due, scheduler_cursor
 from activities.timeline_ops import advance
 from engine.records import Snapshot
 from engine.workflows.messages import (
@@ -64,3 +64,4 @@ def register(registry: Registry) -> None:
     internal("triggers.due", run_due, DueParams, "Fire the time-based triggers due in a window.",
              timeout=timedelta(minutes=10))
     internal("triggers.next_due", next_due, NextDueParams, "When the next time-based trigger is due.")
+    internal("triggers.cursor", scheduler_cursor, NextDueParams, "Where the scheduler of time triggers stopped.")

@@ -114,11 +114,14 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
             data.update(to=to, subject=subject)
         else:
             data.update(title=subject)
+        if p.sent_at is not None:
+            data["sent_at"] = p.sent_at
         return ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel, data=data, key=p.key)
 
     status, _reason, delivered = ctx.store.record_message_logged(
         account=p.account, playbook=p.playbook, channel=p.channel, template=p.template.name, to=to or None,
-        subject=subject, text=text, html=html, at=p.at, key=p.key,
+        # the cap is judged, and the message kept, at the moment it really goes
+        subject=subject, text=text, html=html, at=p.sent_at or p.at, key=p.key,
         cap_count=p.cap_count, cap_seconds=p.cap_seconds, logged=logged)
     if status != "sent":
         return "suppressed"
@@ -141,6 +144,8 @@ async def _deliver(ctx: ActivityContext, key: str, mail: OutgoingMail) -> None:
 
 def _suppressed_action(p: EmailParams, reason: str, to: str | None) -> ActionRecord:
     data: dict[str, Any] = {"template": p.template.name, "channel": p.channel, "reason": reason}
+    if p.sent_at is not None:
+        data["sent_at"] = p.sent_at
     if to:
         data["to"] = to
     return ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="suppressed", data=data, key=p.key)

@@ -41,6 +41,8 @@ async def create_task(p: TaskParams, ctx: ActivityContext) -> str:
     stored, _created = ctx.store.create_task(record, p.key, p.workflow_id)
     data: dict[str, Any] = {"task": stored.id, "title": stored.title, "owner": stored.owner,
                             "due": stored.due.isoformat() if stored.due else None, "priority": stored.priority}
+    if p.sent_at is not None:
+        data["sent_at"] = p.sent_at.isoformat()
     ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="task",
                                       data=data, key=p.key))
     return stored.id

@@ -1,6 +1,9 @@
 """Time-based triggers: fire those due in a window, and say when the next one is due.
 
-Used by the scheduler workflow in production and by the timeline workflow in simulations.
+Used by the scheduler workflow in production (a simulation's timeline fires them itself). The
+scheduler's progress is kept in the store (`cursor`): a scheduler started after downtime, or for
+the first time on a store that already holds accounts, catches up from there; the journeys of
+triggers fired late skip the steps past by more than the trigger horizon.
 """
 
 from __future__ import annotations
@@ -9,14 +12,23 @@ from activities.context import ActivityContext
 from engine.router import Router
 from engine.workflows.timeline import DueParams, NextDue, NextDueParams
 
-__all__ = ["next_due", "run_due"]
+__all__ = ["SCHEDULER_CURSOR", "next_due", "run_due", "scheduler_cursor"]
+
+SCHEDULER_CURSOR = "scheduler"
 
 
 async def run_due(p: DueParams, ctx: ActivityContext) -> int:
-    routed = Router(ctx.store, ctx.bundle).due(p.after, p.until)
-    await ctx.starter.execute(ctx.bundle, routed.intents, p.clock_offset_seconds)
+    router = Router(ctx.store, ctx.bundle, horizon=ctx.starter.horizon)
+    routed = router.due(p.after, p.until)
+    router.refused(await ctx.starter.execute(ctx.bundle, routed.intents, p.clock_offset_seconds))
+    ctx.store.set_cursor(SCHEDULER_CURSOR, p.until)
     return len(routed.intents)
 
 
 async def next_due(p: NextDueParams, ctx: ActivityContext) -> NextDue:
     return NextDue(at=Router(ctx.store, ctx.bundle).next_due(p.after))
+
+
+async def scheduler_cursor(p: NextDueParams, ctx: ActivityContext) -> NextDue:
+    """Where the scheduler stopped last (None: it never ran on this store); `p.after` is unused."""
+    return NextDue(at=ctx.store.cursor(SCHEDULER_CURSOR))

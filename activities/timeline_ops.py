@@ -189,7 +189,8 @@ class _Step:
         if feed.reads is None:
             feed.reads = ctx.store if isinstance(ctx.store, TimelineStore) else TimelineStore(ctx.store)
         if feed.router is None:
-            feed.router = Router(feed.reads, ctx.bundle, journeys_of_bundle=_journeys_of_bundle(ctx, feed))
+            feed.router = Router(feed.reads, ctx.bundle, journeys_of_bundle=_journeys_of_bundle(ctx, feed),
+                                 horizon=ctx.starter.horizon)
         self.index, self.router, self.reads = feed.index, feed.router, feed.reads
         self.acted: set[str] = set()  # accounts whose journeys were started or signalled in this step
         self.heads: dict[str, _Item] = {}  # each account's next item
@@ -309,19 +310,20 @@ class _Step:
             self.feed.taken(unit)
         acting = {account: found for account, found in intents.items() if found}
         self.acted.update(acting)
-        await asyncio.gather(*(self.ctx.starter.execute(self.ctx.bundle, found, self.offset)
-                               for _, found in sorted(acting.items())))
+        refused = await asyncio.gather(*(self.ctx.starter.execute(self.ctx.bundle, found, self.offset)
+                                         for _, found in sorted(acting.items())))
+        self.router.refused(start for starts in refused for start in starts)
 
     def _ingest(self, units: list[Unit]) -> list[Change]:
         """Store the units' lines (those without `at` at their unit's moment); the accepted changes."""
         ingestor = Ingestor(self.reads, self.ctx.bundle.model, batch_size=BATCH)
         changes: list[Change] = []
-        groups: dict[datetime | None, list[Any]] = {}
-        for unit in units:
-            group = groups.setdefault(unit.at if unit.undated else None, [])
+        groups: dict[datetime, list[Any]] = {}
+        for unit in units:  # each arrives at its moment (a line's `received_at`, else its `at`)
+            group = groups.setdefault(unit.at, [])
             group.extend((number, json.loads(text)) for number, text in unit.lines)
         for moment, parsed in groups.items():
-            result = ingestor.ingest_parsed(parsed, now=moment or self.moment)
+            result = ingestor.ingest_parsed(parsed, now=moment, horizon=self.ctx.starter.horizon)
             self.feed.results.append(result)
             self.feed.rejected.extend(result.rejected)
             changes.extend(result.accepted)

@@ -60,10 +60,10 @@ class TimelineStore(Store):
 
     # ------------------------------------------------------------------ keeping up
 
-    def add_changes(self, changes: Sequence[NewChange]) -> list[Change | None]:
+    def add_changes(self, changes: Sequence[NewChange], received_at: datetime | None = None) -> list[Change | None]:
         """Store the changes, and add them to the histories in memory (in order: a change older
         than the latest one kept has the account's history read again)."""
-        stored = super().add_changes(changes)
+        stored = super().add_changes(changes, received_at)
         for new, change in zip(changes, stored, strict=True):
             rows = self._rows.get(new.account)
             if rows is None or rows.traits is None or rows.events is None:

@@ -18,7 +18,7 @@ import difflib
 import functools
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -29,6 +29,7 @@ from engine.records import IngestResult, Rejection
 from engine.segment import from_segment, is_segment_call
 from engine.store import NewChange, Store
 from engine.store.reserved import RESERVED_EVENTS
+from engine.time_rules import DEFAULT_HORIZON, is_history
 from engine.values import coerce, parse_instant, quote_value
 
 __all__ = ["MAX_NAME_LENGTH", "Ingestor", "InputItem", "ParsedLine", "normalize", "parse_lines", "parse_text"]
@@ -255,7 +256,12 @@ def _native_change(obj: dict[str, Any], model: ir.Model, now: datetime) -> NewCh
             raise ValueError(_unknown_event(event, model))
         data = _checked(data, _NO_DATA if declared is None else declared.payload, f"event {event} data")
     traits = _checked(traits, model.fields, "trait")
-    return NewChange(account=account, at=at, event=event, data=data, traits=traits, event_id=event_id)
+    flagged = obj.get("backfill", False)
+    if not isinstance(flagged, bool):
+        raise ValueError(f"'backfill' must be true or false, got {quote_value(flagged)}")
+    source = "backfill" if flagged else "ingest"
+    return NewChange(account=account, at=at, event=event, data=data, traits=traits, event_id=event_id,
+                     source=source)
 
 
 def _change(obj: dict[str, Any], model: ir.Model, now: datetime) -> NewChange | str:
@@ -302,7 +308,11 @@ class Ingestor:
         parsed: list[ParsedLine] = [_as_object(number, obj) for number, obj in enumerate(objects, start=1)]
         return self.ingest_parsed(parsed, now)
 
-    def ingest_parsed(self, parsed: Iterable[ParsedLine], now: datetime) -> IngestResult:
+    def ingest_parsed(self, parsed: Iterable[ParsedLine], now: datetime, *, horizon: timedelta = DEFAULT_HORIZON,
+                      backfill: bool = False) -> IngestResult:
+        """Store the good objects as arriving at `now`. An object is history (back-fill: it updates
+        fields and scores but triggers nothing) when sent with `"backfill": true`, when `backfill`
+        is given for the whole batch, or when its `at` is older than `horizon` at `now`."""
         result = IngestResult()
         batch: list[NewChange] = []
         for entry in parsed:
@@ -314,19 +324,23 @@ class Ingestor:
             if isinstance(change, str):
                 result.rejected.append(Rejection(line=line, reason=change))
                 continue
+            if change.source != "backfill" and (backfill or is_history(change.at, now, horizon)):
+                change = change.model_copy(update={"source": "backfill"})
             batch.append(change)
             if len(batch) >= self.batch_size:
-                self._store(batch, result)
-        self._store(batch, result)
+                self._store(batch, result, now)
+        self._store(batch, result, now)
         return result
 
-    def _store(self, batch: list[NewChange], result: IngestResult) -> None:
+    def _store(self, batch: list[NewChange], result: IngestResult, now: datetime) -> None:
         """One transaction per batch: a batch is stored whole or not at all."""
         if not batch:
             return
-        for change in self.store.add_changes(batch):
+        for change in self.store.add_changes(batch, now):
             if change is None:
                 result.duplicates += 1
             else:
                 result.accepted.append(change)
+                if change.is_history:
+                    result.backfill += 1
         batch.clear()

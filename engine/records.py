@@ -49,8 +49,15 @@ class Change(_Record):
     data: dict[str, Any] = {}
     traits: dict[str, Any] = {}
     previous: dict[str, Any] = {}
-    source: str = "ingest"  # "ingest" | "playbook:<id>" (a `set` statement)
+    # "ingest"; "backfill": history, which starts and signals no journey; "playbook:<id>": a `set`
+    source: str = "ingest"
     closed_tasks: list[str] = []  # ids of the tasks a `task_completed` event closed, when stored
+    received_at: datetime | None = None  # when the engine stored it (its arrival moment)
+
+    @property
+    def is_history(self) -> bool:
+        """Back-fill: it updates fields and scores but starts, signals and sends nothing."""
+        return self.source == "backfill"
 
 
 class Rejection(_Record):
@@ -62,6 +69,7 @@ class IngestResult(_Record):
     accepted: list[Change] = []
     duplicates: int = 0
     rejected: list[Rejection] = []
+    backfill: int = 0  # accepted objects stored as history (back-fill): they trigger nothing
 
 
 class ScoreState(_Record):

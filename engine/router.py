@@ -11,6 +11,16 @@
    it was false), each through admission (audience, active journey, re-entry);
 4. signals: a running journey hears the events it listens for and the fields it watches.
 
+A change that is history (back-fill: `Change.is_history`) updates scores and condition states
+but starts and signals nothing: each trigger it would have fired is counted in one `decided`
+action (`what: backfill`) per account and playbook. A change of a date field whose trigger's
+moment has already passed (a renewal date first known 45 days out, for a 90-days-before
+trigger) enters the journey late, at the change, while the date itself is not past by more than
+the trigger horizon; the journey then skips the steps past by more than the horizon.
+
+A journey this router started is signalled by the changes that follow, even before the journey
+has recorded its entry in the store (it may not have run yet).
+
 `due(after, until)` runs the time triggers (date fields, schedules, trends) with instants in
 (after, until]; `next_due(after)` says when to call it next. Both `route` and `due` are
 idempotent: decisions and score actions are logged under deterministic keys, condition states
@@ -20,17 +30,19 @@ are stored, and a trigger whose journey already entered at that time starts noth
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from dsl import ir
+from engine import calendar
 from engine.admission import Admission
 from engine.evaluator import UNKNOWN, evaluate, truthy
 from engine.expression_text import describe_trigger
-from engine.records import Change, JourneySignal, RouteResult, Snapshot
+from engine.records import Change, JourneySignal, RouteResult, Snapshot, StartJourney
 from engine.rescoring import record_scores
 from engine.schedule import TimeTriggers
-from engine.snapshots import snapshot_of
+from engine.snapshots import account_timezone, snapshot_of
+from engine.time_rules import DEFAULT_HORIZON, describe_lateness
 from engine.triggers import playbook_inputs
 
 if TYPE_CHECKING:
@@ -55,8 +67,12 @@ class Router:
     it, a journey of a playbook the bundle no longer has hears every change, so the store is asked.
     """
 
-    def __init__(self, store: Store, bundle: ir.Bundle, *, journeys_of_bundle: bool = False) -> None:
+    def __init__(self, store: Store, bundle: ir.Bundle, *, journeys_of_bundle: bool = False,
+                 horizon: timedelta = DEFAULT_HORIZON) -> None:
         self.store = store
+        self.horizon = horizon
+        # Journeys this router started, by account: (playbook, entry time), until the store shows them.
+        self._starting: dict[str, dict[str, datetime]] = {}
         self.bundle = bundle
         self.admission = Admission(store, bundle)
         self.time = TimeTriggers(store, bundle)
@@ -77,7 +93,8 @@ class Router:
         changed = set(change.traits)
         models = [model for _, model in sorted(self.bundle.scores.items()) if set(model.inputs) & changed]
         concerned = [pb for pb in self.playbooks if self._concerns(pb, change, routes_event)]
-        if models or concerned:
+        dated = [] if change.is_history else [pb for pb in self.playbooks if self._date_moved(pb, change)]
+        if models or concerned or dated:
             snap = self._snapshot(change.account, change.at)
             origin = f"change-{change.seq}"
             result.actions.extend(record_scores(self.store, snap, models, origin))
@@ -87,11 +104,50 @@ class Router:
                     if trigger.where is None or truthy(
                         evaluate(trigger.where, snap, event_data=change.data, bundle_scores=self.bundle.scores)
                     ):
-                        self._admit(playbook, snap, origin, result, event=change.event, data=change.data)
+                        self._fire(playbook, snap, origin, result, change, event=change.event, data=change.data)
                 elif isinstance(trigger, ir.ConditionTrigger) and self._edge(playbook, trigger, snap):
-                    self._admit(playbook, snap, origin, result)
-        self._signal(change, routes_event, result)
+                    self._fire(playbook, snap, origin, result, change)
+            for playbook in dated:
+                self._late_date(playbook, snap, origin, result)
+        if not change.is_history:
+            self._signal(change, routes_event, result)
         return result
+
+    def _fire(self, playbook: ir.Playbook, snap: Snapshot, origin: str, result: RouteResult, change: Change,
+              event: str | None = None, data: dict[str, Any] | None = None) -> None:
+        """A trigger fired on a change: admit it, or count it when the change is history."""
+        if not change.is_history:
+            self._admit(playbook, snap, origin, result, event=event, data=data)
+            return
+        received = change.received_at.isoformat() if change.received_at is not None else "?"
+        action = self.store.count_history(
+            account=change.account, playbook=playbook.id, at=change.at, seq=change.seq,
+            trigger=describe_trigger(playbook.trigger),
+            detail=("back-fill: history updates fields and scores but starts no journey and sends nothing "
+                    f"(dated {change.at.isoformat()}, arrived {received})"))
+        if action is not None:
+            result.actions.append(action)
+
+    def _date_moved(self, playbook: ir.Playbook, change: Change) -> bool:
+        trigger = playbook.trigger
+        return isinstance(trigger, ir.DateTrigger) and trigger.field in change.traits
+
+    def _late_date(self, playbook: ir.Playbook, snap: Snapshot, origin: str, result: RouteResult) -> None:
+        """A date trigger whose moment passed before its date was known (or moved) enters late, at
+        the change, while the date itself is not past by more than the horizon."""
+        trigger = playbook.trigger
+        assert isinstance(trigger, ir.DateTrigger)
+        tz = account_timezone(snap.fields)
+        value = snap.fields.get(trigger.field)
+        instant = calendar.date_instant(value, trigger.offset_days, trigger.at, tz)
+        anchor = calendar.date_instant(value, 0, trigger.at, tz)
+        if instant is None or anchor is None or instant >= snap.at:
+            return  # on time: the scheduler fires it at its moment
+        if max(instant, anchor) < snap.at - self.horizon:
+            return  # the date itself has passed
+        reason = (f"{describe_trigger(trigger)} (late: its moment {instant.isoformat()} had passed by "
+                  f"{describe_lateness(snap.at - instant)} when {trigger.field} became {value})")
+        self._admit(playbook, snap, origin, result, reason=reason)
 
     def rescore(self, account: str, at: datetime, *, only: str | None = None) -> RouteResult:
         """Recompute the account's scores (or only one) at `at`, as `update score` does.
@@ -115,11 +171,12 @@ class Router:
         return result
 
     def _admit(self, playbook: ir.Playbook, snap: Snapshot, origin: str, result: RouteResult,
-               event: str | None = None, data: dict[str, Any] | None = None) -> None:
-        admitted = self.admission.admit(playbook, snap, reason=describe_trigger(playbook.trigger), origin=origin,
-                                        event=event, data=data)
+               event: str | None = None, data: dict[str, Any] | None = None, reason: str | None = None) -> None:
+        admitted = self.admission.admit(playbook, snap, reason=reason or describe_trigger(playbook.trigger),
+                                        origin=origin, event=event, data=data)
         if admitted.start is not None:
             result.intents.append(admitted.start)
+            self._starting.setdefault(snap.account, {})[playbook.id] = admitted.start.entry_at
         if admitted.decision is not None and admitted.logged:
             result.actions.append(admitted.decision)
 
@@ -201,16 +258,37 @@ class Router:
         if self.journeys_of_bundle and not (changed & self._watched_fields) and not (
                 routes_event and change.event in self._heard_events):
             return  # no journey of the bundle's playbooks listens to it
-        for journey in self.store.active_journeys(change.account):
-            inputs = self.inputs.get(journey.playbook)
+        for playbook in self._running(change.account):
+            inputs = self.inputs.get(playbook)
             hears = routes_event and (inputs is None or change.event in inputs.listened_events)
             fields = sorted(changed if inputs is None else changed & inputs.watched_fields)
             if hears or fields:
                 result.intents.append(JourneySignal(
-                    playbook=journey.playbook, account=change.account, at=change.at,
+                    playbook=playbook, account=change.account, at=change.at,
                     event=change.event if hears else None, data=dict(change.data) if hears else {},
                     fields_changed=fields,
                 ))
+
+    def _running(self, account: str) -> list[str]:
+        """The playbooks of the account's running journeys: those the store knows, and those this
+        router started that have not recorded their entry yet."""
+        running = [journey.playbook for journey in self.store.active_journeys(account)]
+        starting = self._starting.get(account)
+        if starting:
+            for playbook, entry_at in list(starting.items()):
+                last = self.store.last_entry(playbook, account)
+                if last is not None and last >= entry_at:
+                    del starting[playbook]  # recorded: the store's word counts (it may have ended)
+                elif playbook not in running:
+                    running.append(playbook)
+            if not starting:
+                del self._starting[account]
+        return running
+
+    def refused(self, starts: Iterable[StartJourney]) -> None:
+        """Starts this router asked for that Temporal refused: those journeys are not running."""
+        for start in starts:
+            self._starting.get(start.account, {}).pop(start.playbook, None)
 
     # ------------------------------------------------------------------ time
 

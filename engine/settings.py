@@ -7,12 +7,18 @@ Precedence, highest first: keyword arguments, environment variables (`PLAYBOOK_T
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-__all__ = ["Settings"]
+from engine.time_rules import DEFAULT_HORIZON, parse_horizon
+
+__all__ = ["Horizon", "Settings"]
+
+Horizon = Annotated[timedelta, BeforeValidator(parse_horizon)]
 
 
 class Settings(BaseSettings):
@@ -40,6 +46,14 @@ class Settings(BaseSettings):
     api_routing_timeout_seconds: float = 10.0  # one call to Temporal while routing; slower counts as a failure
     # Stored changes waiting to be routed beyond which ingestion answers 503 (before storing)
     api_max_routing_backlog: int = 100_000
+    # Input whose `at` is older than this when it arrives is history (back-fill): it updates fields
+    # and scores but triggers nothing; a journey step later than this is skipped (`24h`, `2d`, seconds)
+    trigger_horizon: Horizon = DEFAULT_HORIZON
+    # The engine's clock: `wall` (the machine's), or `server` (the Temporal server's, e.g. the
+    # time-skipping test server's); `clock_offset_seconds` is subtracted from it (engine time =
+    # clock - offset), and journeys get the same offset
+    clock: Literal["wall", "server"] = "wall"
+    clock_offset_seconds: float = 0.0
     # `playbook simulate`: processes to split the accounts over (None: one per core for a large timeline)
     simulate_processes: int | None = Field(default=None, ge=1)
 

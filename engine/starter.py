@@ -9,7 +9,7 @@ is logged as a decision. `reentry: never` also maps to Temporal's id reuse polic
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from dsl import ir
 from engine.records import ActionRecord, Intent, JourneySignal, StartJourney
 from engine.store import Store
+from engine.time_rules import DEFAULT_HORIZON
 from engine.workflows.messages import SIGNAL_NAME, WORKFLOW_NAME, JourneyInput, journey_id
 
 __all__ = ["Agenda", "JourneyStarter"]
@@ -71,20 +72,31 @@ class Agenda:
 
 
 class JourneyStarter:
-    def __init__(self, client: Client, task_queue: str, store: Store, *, agenda: bool = False) -> None:
+    def __init__(self, client: Client, task_queue: str, store: Store, *, agenda: bool = False,
+                 clock_offset_seconds: float = 0.0, horizon: timedelta = DEFAULT_HORIZON) -> None:
         self.client = client
+        # The engine's clock against the Temporal server's: server time minus engine time (a
+        # simulation, or processes run on a clock of their own; 0 on wall time).
+        self.clock_offset_seconds = clock_offset_seconds
+        self.horizon = horizon
         self.task_queue = task_queue
         self.store = store
         self.started: list[tuple[str, str]] = []  # (workflow id, run id) of every journey started here
         # With `agenda` (simulations): when each running journey next acts, as the journeys report it.
         self.agenda: Agenda | None = Agenda() if agenda else None
 
-    async def execute(self, bundle: ir.Bundle, intents: list[Intent], clock_offset_seconds: float = 0.0) -> None:
+    async def execute(self, bundle: ir.Bundle, intents: list[Intent],
+                      clock_offset_seconds: float | None = None) -> list[StartJourney]:
+        """Carry out the intents in order; the starts Temporal refused (a journey already running)."""
+        refused: list[StartJourney] = []
+        offset = self.clock_offset_seconds if clock_offset_seconds is None else clock_offset_seconds
         for intent in intents:
             if isinstance(intent, StartJourney):
-                await self.start(bundle, intent, clock_offset_seconds)
+                if not await self.start(bundle, intent, offset):
+                    refused.append(intent)
             elif isinstance(intent, JourneySignal):
                 await self.signal(intent)
+        return refused
 
     async def start(self, bundle: ir.Bundle, intent: StartJourney, clock_offset_seconds: float) -> bool:
         playbook = bundle.playbooks.get(intent.playbook)
@@ -102,6 +114,7 @@ class JourneyStarter:
             data=intent.data,
             clock_offset_seconds=clock_offset_seconds,
             report_agenda=self.agenda is not None,
+            horizon_seconds=self.horizon.total_seconds(),
         )
         reuse = (WorkflowIDReusePolicy.REJECT_DUPLICATE if playbook.reentry.mode == "never"
                  else WorkflowIDReusePolicy.ALLOW_DUPLICATE)

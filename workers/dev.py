@@ -36,10 +36,10 @@ from dsl import ir
 from dsl.diagnostics import render_all
 from dsl.project import compile_folder
 from engine.settings import Settings
-from engine.starter import JourneyStarter
 from engine.store import Store, StoreUnavailable
 from engine.workflows.scheduler import SCHEDULER_ID, SchedulerInput
 from workers.journey_generations import end_earlier_generations
+from workers.process_clock import process_clock, process_starter
 from workers.runtime import build_worker
 from workers.smtp_sink import SmtpSink, outbox_folder
 from workers.temporal_server import DevServer, DevServerError
@@ -74,9 +74,10 @@ def load_bundle(folder: Path) -> ir.Bundle:
     return compilation.bundle
 
 
-async def start_scheduler(client: Client, task_queue: str) -> None:
+async def start_scheduler(client: Client, task_queue: str, clock_offset_seconds: float = 0.0) -> None:
     """Start the one scheduler of time-based triggers, unless it already runs."""
-    await client.start_workflow("scheduler", SchedulerInput(), id=SCHEDULER_ID, task_queue=task_queue,
+    await client.start_workflow("scheduler", SchedulerInput(clock_offset_seconds=clock_offset_seconds),
+                                id=SCHEDULER_ID, task_queue=task_queue,
                                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
 
 
@@ -160,7 +161,7 @@ class DevStack:
             if self.smtp_sink:
                 sink.start()
             await self._end_earlier_generations(client, store)
-            starter = JourneyStarter(client, settings.task_queue, store)
+            starter = process_starter(client, settings, store)
             context = ActivityContext(
                 store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
                 public_url=settings.base_url,
@@ -168,10 +169,10 @@ class DevStack:
             registry = load_registry()
             for failed in registry.errors:
                 print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
-            app = create_app(settings, store, bundle, starter)
+            app = create_app(settings, store, bundle, starter, clock=process_clock(settings, client))
             api = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", server_header=False))
             async with build_worker(client, settings.task_queue, registry, context):
-                await start_scheduler(client, settings.task_queue)
+                await start_scheduler(client, settings.task_queue, settings.clock_offset_seconds)
                 serving = asyncio.create_task(api.serve(sockets=[api_socket]))
                 try:
                     await self._until_serving(api, serving)

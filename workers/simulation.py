@@ -33,6 +33,8 @@ from engine.ingestion import InputItem, normalize, parse_lines
 from engine.records import ActionRecord, Rejection
 from engine.starter import JourneyStarter
 from engine.store import Store
+from engine.time_rules import DEFAULT_HORIZON
+from engine.values import parse_instant
 from engine.workflows.timeline import TimelineInput
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 from workers.simulation_processes import PartProcess
@@ -91,6 +93,20 @@ def time_skipping_server() -> str:
     return found
 
 
+def _received_at(obj: dict[str, Any], at: datetime) -> datetime | str:
+    """When a timeline line arrives: its `received_at` (late or back-dated input), else its `at`."""
+    value = obj.get("received_at")
+    if value is None:
+        return at
+    try:
+        arrival = parse_instant(value)
+    except ValueError as error:
+        return f"'received_at': {error}"
+    if arrival < at and at != datetime.max.replace(tzinfo=UTC):
+        return "'received_at' is earlier than 'at': input arrives after it happens"
+    return arrival
+
+
 def load_timeline(path: Path, model: ir.Model, start: datetime | None) -> tuple[TimelineFeed, datetime]:
     """Read and validate the timeline; bad lines are kept in `feed.rejected` with their numbers."""
     try:
@@ -112,7 +128,11 @@ def load_timeline(path: Path, model: ir.Model, start: datetime | None) -> tuple[
         if isinstance(item, str):
             feed.rejected.append(Rejection(line=number, reason=item))
             continue
-        good.append((number, item.at, item))
+        arrival = _received_at(obj, item.at)
+        if isinstance(arrival, str):
+            feed.rejected.append(Rejection(line=number, reason=arrival))
+            continue
+        good.append((number, arrival, item))
     if not good:
         raise TimelineError(f"{path}: no event to simulate" + (
             f" ({len(feed.rejected)} bad lines)" if feed.rejected else ""), feed.rejected)
@@ -130,7 +150,7 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
                    deploys: list[tuple[datetime, ir.Bundle]] | None = None,
                    live_plugins: bool = False, store: Store | None = None,
                    public_url: str | None = None, extras: dict[str, Any] | None = None,
-                   processes: int | None = 1) -> Simulation:
+                   processes: int | None = 1, horizon: timedelta = DEFAULT_HORIZON) -> Simulation:
     """Simulate `events` on `bundle`; `deploys` replaces the bundle from a moment on (new versions).
 
     Plugin activities (`do ...`) are logged as `call` actions but not carried out, unless
@@ -141,6 +161,9 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
     (`simulation_shards.py`), each run in a process of its own; the actions are the same as with
     one. None: as many as suit the timeline's size (`auto_shards`). A given `store` or `extras`
     keeps the simulation in this process.
+
+    Each line arrives at its `received_at` (default: its `at`); `horizon` is the trigger horizon
+    (`engine.time_rules`), as the live engine's `PLAYBOOK_TRIGGER_HORIZON`.
     """
     feed, begin = load_timeline(events, bundle.model, start)
     feed.deploys = sorted(deploys or [], key=lambda deploy: deploy[0])
@@ -149,7 +172,8 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
         days = max(DEFAULT_DAYS, (last - begin).total_seconds() / 86400 + 1)
     end = begin + timedelta(days=days)
     options = _Options(begin=begin, end=end, keep_histories=keep_histories, live_plugins=live_plugins,
-                       public_url=public_url, state_dir=str(state_dir) if state_dir else None)
+                       public_url=public_url, state_dir=str(state_dir) if state_dir else None,
+                       horizon_seconds=horizon.total_seconds())
     counts = feed.line_counts()
     if processes is None:
         processes = auto_shards(sum(counts.values()))
@@ -184,6 +208,7 @@ class _Options:
     live_plugins: bool
     public_url: str | None
     state_dir: str | None
+    horizon_seconds: float = DEFAULT_HORIZON.total_seconds()
     log_level: int = field(default_factory=lambda: logging.getLogger("temporalio").level)
 
 
@@ -210,7 +235,8 @@ async def _run_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options, *,
             outbox, histories = await _run(bundle, feed, options.begin, options.end, used,
                                            keep_histories=options.keep_histories,
                                            live_plugins=options.live_plugins, public_url=options.public_url,
-                                           extras=extras or {})
+                                           extras=extras or {},
+                                           horizon=timedelta(seconds=options.horizon_seconds))
             actions = [a for a in used.actions() if a.at <= options.end]
         finally:
             if own_store:
@@ -241,7 +267,8 @@ async def _run_parts(bundle: ir.Bundle, parts: list[TimelineFeed], options: _Opt
 
 async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: datetime, store: Store, *,
                keep_histories: bool, live_plugins: bool, public_url: str | None,
-               extras: dict[str, Any]) -> tuple[list[OutgoingMail], list[str]]:
+               extras: dict[str, Any], horizon: timedelta = DEFAULT_HORIZON,
+               ) -> tuple[list[OutgoingMail], list[str]]:
     """The timeline workflow on a fresh time-skipping server; the mail it sent and the histories."""
     mailer = CaptureMailer()
     histories: list[str] = []
@@ -253,7 +280,8 @@ async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: date
         # Every read and write of the simulation goes through one store that keeps each account's
         # rows in memory (`TimelineStore`): the simulation's store is its own.
         context = ActivityContext(store=TimelineStore(store), bundle=bundle,
-                                  starter=JourneyStarter(env.client, task_queue, store, agenda=True),
+                                  starter=JourneyStarter(env.client, task_queue, store, agenda=True,
+                                                         horizon=horizon),
                                   mailer=mailer, extras={**extras, "timeline": feed})
         if public_url is not None:
             context.public_url = public_url

@@ -66,15 +66,16 @@ class AccountSection(StoreSection):
                         source=source)
         return self.add_changes([new])[0]
 
-    def add_changes(self, changes: Sequence[NewChange]) -> list[Change | None]:
+    def add_changes(self, changes: Sequence[NewChange], received_at: datetime | None = None) -> list[Change | None]:
         """`add_change` for each, in order, in one transaction: set-based (see `_Batch`).
 
         The result has one entry per input: the stored `Change`, or None for an `event_id` stored
-        before or repeated earlier in the same batch.
+        before or repeated earlier in the same batch. `received_at` is the arrival moment stored
+        with them (default: the wall clock; a simulation or a process on another clock gives its own).
         """
         if not changes:
             return []
-        now = datetime.now(UTC)
+        now = to_utc(received_at) if received_at is not None else datetime.now(UTC)
         with self._db.write(*{new.account for new in changes}) as conn:
             return _Batch(conn, now).store(changes)
 
@@ -197,7 +198,8 @@ class _Batch:
                 closed = apply_reserved_event(self.conn, new.account, new.event, new.data, at)
             results[index] = Change(
                 seq=seq, event_id=new.event_id, account=new.account, at=at, event=new.event, data=new.data,
-                traits=changed, previous=previous, source=new.source, closed_tasks=closed)
+                traits=changed, previous=previous, source=new.source, closed_tasks=closed,
+                received_at=self.now)
         self._flush_history()
         self.sql.write_accounts(self.accounts, self.now)
         return results

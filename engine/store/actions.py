@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from engine.records import ActionRecord
 from engine.store.database import StoreSection
@@ -42,6 +42,30 @@ class ActionSection(StoreSection):
         with self._db.write(*{action.account for action in logged}) as conn:
             driver = Driver(conn)
             return [insert_action(driver, action) for action in logged]
+
+    def count_history(self, *, account: str, playbook: str, at: datetime, seq: int, trigger: str,
+                      detail: str) -> ActionRecord | None:
+        """Count one trigger that history (back-fill) would have fired: one `decided` action per
+        account and playbook (`what: backfill`) carries the count, the first and the last moment,
+        so a year of history adds one line, not one per object. Counting the same change again
+        (routing is at-least-once) changes nothing. The action when it is new, else None."""
+        key = f"backfill/{playbook}/{account}"
+        moment = to_utc(at).isoformat()
+        with self._db.write(account) as conn:
+            row = conn.execute(select(actions.c.seq, actions.c.data).where(actions.c.key == key)).first()
+            if row is None:
+                action = ActionRecord(at=at, account=account, playbook=playbook, kind="decided", key=key, data={
+                    "what": "backfill", "detail": detail, "reads": {}, "trigger": trigger, "count": 1,
+                    "first_at": moment, "last_at": moment, "through_seq": seq})
+                insert_action(conn, action)
+                return action
+            data = dict(row.data)
+            if int(data.get("through_seq", 0)) >= seq:
+                return None
+            data.update(count=int(data.get("count", 0)) + 1, through_seq=seq, detail=detail,
+                        last_at=max(str(data.get("last_at", moment)), moment))
+            conn.execute(update(actions).where(actions.c.seq == row.seq).values(data=data))
+            return None
 
     def actions(
         self, account: str | None = None, playbook: str | None = None, since: datetime | None = None

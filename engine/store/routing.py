@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from engine.records import Change
 from engine.store.database import StoreSection
-from engine.store.schema import events, tasks, trait_history
+from engine.store.schema import cursors, events, tasks, trait_history
 from engine.store.types import to_utc
 
 __all__ = ["RoutingSection"]
@@ -90,8 +90,23 @@ class RoutingSection(StoreSection):
             rows = conn.execute(query).all()
             return [Change(seq=row.seq, event_id=row.id, account=row.account, at=row.at, event=row.name,
                            data=dict(row.data or {}), traits=dict(row.traits or {}), source=row.source,
+                           received_at=row.received_at,
                            closed_tasks=_closed_by(conn, row) if row.name == "task_completed" else [])
                     for row in rows]
+
+    def cursor(self, name: str) -> datetime | None:
+        """How far the periodic work `name` has gone (None: it never ran on this store)."""
+        with self._db.read() as conn:
+            return conn.execute(select(cursors.c.at).where(cursors.c.name == name)).scalar()
+
+    def set_cursor(self, name: str, at: datetime) -> None:
+        """Move the cursor `name` forward to `at` (never back)."""
+        with self._db.write() as conn:
+            found = conn.execute(select(cursors.c.at).where(cursors.c.name == name)).scalar()
+            if found is None:
+                conn.execute(insert(cursors).values(name=name, at=to_utc(at)))
+            elif to_utc(found) < to_utc(at):
+                conn.execute(update(cursors).where(cursors.c.name == name).values(at=to_utc(at)))
 
     def unrouted_count(self, *, received_before: datetime | None = None) -> int:
         query = select(func.count()).select_from(events).where(events.c.routed_at.is_(None))

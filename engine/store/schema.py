@@ -190,3 +190,10 @@ actions = Table(
     Index(None, "playbook", "at"),
     Index(None, "at"),
 )
+
+cursors = Table(
+    "cursors",  # how far periodic work has gone (the scheduler of time triggers: `scheduler`)
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+)

@@ -22,6 +22,7 @@ from temporalio.exceptions import ActivityError
 import dsl.ir as ir
 from engine import evaluator
 from engine.records import Decision, JourneySignal, Snapshot
+from engine.time_rules import ON_TIME_SLACK
 from engine.workflows.messages import (
     ActivityOptions,
     EndParams,
@@ -86,7 +87,9 @@ def _retry(options: ActivityOptions) -> RetryPolicy:
 class JourneyState:
     def __init__(self, inp: JourneyInput) -> None:
         self._inp = inp
+        self._horizon = timedelta(seconds=inp.horizon_seconds)
         self._ending: Ended | None = None
+        self._held: list[datetime] = []  # moments of the emails held for quiet hours, in order
         self._events: list[JourneySignal] = []  # events received, for `wait until event`
         self._done_tasks: set[str] = set()
         self._changed_at: datetime | None = None  # account fields changed since last look
@@ -127,8 +130,12 @@ class JourneyState:
         """The journey's logical time: the server's clock minus the simulation's offset."""
         return workflow.now() - self._offset
 
-    def _raise_if_ended(self) -> None:
-        if self._ending is not None:
+    def _ended_by(self, moment: datetime) -> bool:
+        """An exit or goal happened at or before `moment` (event time: a later one waits its turn)."""
+        return self._ending is not None and self._ending.at <= moment
+
+    def _raise_if_ended(self, moment: datetime) -> None:
+        if self._ending is not None and self._ending.at <= moment:
             raise self._ending
 
     # ------------------------------------------------------------------ entering and ending
@@ -198,9 +205,11 @@ class JourneyState:
 
     def _effect(self, path: str, at: datetime) -> dict[str, Any]:
         """An effect's common params, with the decisions taken so far: the effect's activity logs
-        them before it acts."""
+        them before it acts; with the moment it really acts when that is late."""
         decisions, keys = self._take_decisions()
-        return {**self._base(path, at), "decisions": decisions, "decision_keys": keys}
+        now = self._now()
+        sent_at = now if now - at > ON_TIME_SLACK else None
+        return {**self._base(path, at), "decisions": decisions, "decision_keys": keys, "sent_at": sent_at}
 
     def _decide(self, at: datetime, what: str, detail: str, path: str, reads: dict[str, Any]) -> None:
         self._decisions.append(Decision(at=at, account=self._inp.account, playbook=self._inp.playbook.id,
@@ -232,8 +241,9 @@ class JourneyState:
         plan: list[datetime] = []
         if agenda is not None and self._inp.report_agenda:
             now = self._now()
-            if [t for t in self._plan if t > now][:1] != [agenda]:
-                plan = [agenda, *(t for t in self._later if t > agenda)]
+            first = min([agenda, *self._held])  # a held email acts before the journey's next step
+            if [t for t in self._plan if t > now][:1] != [first]:
+                plan = sorted({first, agenda, *(t for t in [*self._later, *self._held] if t > first)})
         count = len(self._decisions) if flush else self._due
         if flush:
             self._counter = 0

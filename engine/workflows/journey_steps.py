@@ -5,24 +5,59 @@ body: `if`/`unless` and `split` decide as pure functions of a snapshot (each dec
 `wait` and `wait until` wait, and every effect (`send`, `create task`, `set`, `update score`,
 `do`) is one activity with the step's idempotency key. An exit or goal ends the journey at its
 own time, whatever it was doing.
+
+An `if` whose condition is unknown (it reads a missing field) takes neither branch: not its body,
+not its `else`; the decision says so. An email that falls in quiet hours is *held*: it waits for
+their end on its own while the journey goes on (a task, a `set`, a score update or a plugin call
+after it is not delayed); the journey's later emails queue behind it in order. A journey that
+exits or reaches its goal before a held email's moment drops it, recorded.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from temporalio import workflow
 
 import dsl.ir as ir
 from engine import calendar, evaluator
 from engine.workflows.journey_state import Ended
 from engine.workflows.journey_time import JourneyClock
-from engine.workflows.messages import EmailParams, JourneyOutcome, PluginParams, ScoreParams, SetParams, TaskParams
+from engine.workflows.messages import (
+    EmailParams,
+    JourneyInput,
+    JourneyOutcome,
+    PluginParams,
+    ScoreParams,
+    SetParams,
+    TaskParams,
+)
 
 __all__ = ["JourneyInterpreter"]
 
 
+@dataclass
+class _HeldEmail:
+    """An email waiting for quiet hours to end (or behind one that does)."""
+
+    st: ir.SendEmail
+    path: str
+    until: datetime  # the moment it may go
+    timezone: str
+
+
 class JourneyInterpreter(JourneyClock):
+    def __init__(self, inp: JourneyInput) -> None:
+        super().__init__(inp)
+        self._held_emails: list[_HeldEmail] = []
+        self._sending: asyncio.Task[None] | None = None
+        self._held_last_at = inp.entry_at  # the moment of the last held email sent
+
     async def run(self) -> JourneyOutcome:
         inp = self._inp
         status, reason, end_at = "completed", "", inp.entry_at
@@ -41,12 +76,19 @@ class JourneyInterpreter(JourneyClock):
             end_at = cursor
         except Ended as ended:
             status, reason, end_at = ended.status, ended.reason, ended.at
+        if self._sending is not None:
+            await self._sending  # held emails go out at their moments, or stop at an exit before them
+            if status == "completed" and self._held_emails and self._ending is not None:
+                status, reason, end_at = self._ending.status, self._ending.reason, self._ending.at
+            elif status == "completed":
+                end_at = max(end_at, self._held_last_at)
+        self._drop_held()
         await self._end(status, reason, end_at)
         return JourneyOutcome(status=status, reason=reason, at=end_at)
 
     async def _block(self, body: tuple[ir.Statement, ...], path: str, cursor: datetime) -> datetime:
         for index, statement in enumerate(body):
-            self._raise_if_ended()
+            self._raise_if_ended(cursor)
             cursor = await self._statement(statement, f"{path}/{index}", cursor)
         return cursor
 
@@ -106,6 +148,10 @@ class JourneyInterpreter(JourneyClock):
                                    else st.condition)
         word = "unless" if st.negated else "if"
         outcome = "unknown" if value is evaluator.UNKNOWN else ("true" if taken else "false")
+        if value is evaluator.UNKNOWN:
+            ran = "neither branch ran" if st.otherwise else "skipped"
+            self._decide(cursor, "branch", f"{word} {shown}: unknown ({ran})", path, reads)
+            return cursor
         self._decide(cursor, "branch", f"{word} {shown}: {outcome if not st.negated else _flip(outcome)}"
                      f" ({'ran' if taken else 'skipped'})", path, reads)
         if taken:
@@ -124,27 +170,79 @@ class JourneyInterpreter(JourneyClock):
         return cursor
 
     async def _send(self, st: ir.SendEmail | ir.SendInApp, path: str, cursor: datetime) -> datetime:
-        policy = self._inp.policy
-        template = self._inp.templates[st.template]
-        channel = "email" if isinstance(st, ir.SendEmail) else "in_app"
-        if channel == "email" and policy.quiet_hours is not None:
+        quiet = self._inp.policy.quiet_hours
+        if isinstance(st, ir.SendEmail) and (quiet is not None or self._held_emails):
             snap = await self._snapshot(cursor)
-            until = calendar.quiet_until(cursor, snap.timezone, policy.quiet_hours)
+            # judged at the moment the email would really go (a step run late goes now)
+            until = calendar.quiet_until(max(cursor, self._now()), snap.timezone, quiet)
             if until is not None:
                 self._decide(cursor, "quiet_hours",
                              f"send email {st.template}: quiet hours in {snap.timezone}, waits until "
-                             f"{until.isoformat()}", path, {"timezone": snap.timezone})
-                await self._sleep_until(until, flush=True)
-                cursor = until
+                             f"{until.isoformat()}; the journey goes on", path, {"timezone": snap.timezone})
+            elif self._held_emails:
+                self._decide(cursor, "quiet_hours", f"send email {st.template}: waits behind the journey's "
+                             f"held email ({self._held_emails[-1].st.template})", path, {})
+            if until is not None or self._held_emails:
+                self._hold(_HeldEmail(st, path, until or cursor, snap.timezone))
+                return cursor
+        await self._deliver(st, path, cursor)
+        return cursor
+
+    async def _deliver(self, st: ir.SendEmail | ir.SendInApp, path: str, at: datetime) -> None:
+        policy = self._inp.policy
+        channel = "email" if isinstance(st, ir.SendEmail) else "in_app"
         cap = next((c for c in policy.caps if c.channel == channel), None)
         cached = self._snapshot_cache  # the account as the journey read it at this moment, if unchanged since
-        token = cached.token if cached is not None and cached.at == cursor and self._changed_at is None else None
+        token = cached.token if cached is not None and cached.at == at and self._changed_at is None else None
         await self._call("message.send", EmailParams(
-            **self._effect(path, cursor), channel=channel, template=template,
+            **self._effect(path, at), channel=channel, template=self._inp.templates[st.template],
             to=list(st.to) if isinstance(st, ir.SendEmail) else [],
             cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
             event=self._inp.event, data=self._inp.data, playbook_title=self._inp.playbook.title, snapshot=token))
-        return cursor
+
+    # ------------------------------------------------------------------ held emails
+
+    def _hold(self, held: _HeldEmail) -> None:
+        if self._held_emails:
+            held.until = max(held.until, self._held_emails[-1].until)
+        self._held_emails.append(held)
+        self._held = [email.until for email in self._held_emails]
+        if self._sending is None or self._sending.done():
+            self._sending = asyncio.create_task(self._send_held())
+
+    async def _send_held(self) -> None:
+        """Send the held emails in order, each at its moment (after quiet hours, judged again then);
+        stop at an exit or goal dated at or before the next one's moment."""
+        quiet = self._inp.policy.quiet_hours
+        while self._held_emails:
+            held = self._held_emails[0]
+            moment = held.until
+            remaining = (moment - self._now()).total_seconds()
+            if remaining > 0:
+                await self._note(moment)
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(lambda at=moment: self._ended_by(at),  # type: ignore[misc]
+                                                  timeout=timedelta(seconds=remaining))
+            if self._ended_by(moment):
+                return
+            again = calendar.quiet_until(max(moment, self._now()), held.timezone, quiet)
+            if again is not None:
+                held.until = again
+                continue
+            self._held_emails.pop(0)
+            self._held = [email.until for email in self._held_emails]
+            self._held_last_at = moment
+            await self._deliver(held.st, held.path, moment)
+
+    def _drop_held(self) -> None:
+        """The journey ended before these held emails' moments: they are not sent, and say so."""
+        ending = self._ending
+        for held in self._held_emails:
+            why = f"the journey ended ({ending.reason}) at {ending.at.isoformat()}" if ending else "the journey ended"
+            self._decide(held.until, "send_dropped", f"send email {held.st.template}: held for quiet hours until "
+                         f"{held.until.isoformat()}; {why} before it could go", held.path, {})
+        self._held_emails.clear()
+        self._held = []
 
 
 def _bucket(playbook: str, account: str) -> float:

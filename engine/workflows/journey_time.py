@@ -1,9 +1,13 @@
 """A journey's time: its logical clock, waiting for a step's moment, `wait` and `wait until`.
 
-A journey works in *logical* time, the timeline's own clock: `workflow.now()` minus the clock
-offset (non-zero only in simulations). Every action is stamped with the time the playbook says
-it happens (the entry, a step's target, a wait's deadline, the event that ended a wait), never
-with the moment an activity happened to run.
+A journey works in *logical* time, the engine's clock: `workflow.now()` minus the clock offset
+(non-zero in simulations, or for processes run on a clock of their own). Every action is stamped
+with the time the playbook says it happens (the entry, a step's target, a wait's deadline, the
+event that ended a wait), never with the moment an activity happened to run; an effect run late
+carries the real moment too (`sent_at`).
+
+Exits and goals are taken in event-time order: one that happened at or before a moment the
+journey waits for ends the journey before it acts there; one dated later waits its turn.
 
 Before it waits, a journey reports when it next acts (its agenda) to a simulation's timeline,
 which then knows how far it may take events in one go without overtaking the journey.
@@ -13,18 +17,16 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 
 import dsl.ir as ir
 from engine import calendar
+from engine.time_rules import describe_lateness, step_timing
 from engine.workflows.journey_state import JourneyState
 
-__all__ = ["LATE_STEP_TOLERANCE", "JourneyClock"]
-
-# A date-anchored step whose time passed more than this long before the journey reached it
-# (its date moved into the past) is skipped and the skip is logged, rather than run late.
-LATE_STEP_TOLERANCE = timedelta(hours=1)
+__all__ = ["JourneyClock"]
 
 
 class JourneyClock(JourneyState):
@@ -32,7 +34,7 @@ class JourneyClock(JourneyState):
         """Sleep until logical `target`. False if woken early by a field change (when asked).
         With `flush`, every decision taken so far is logged first."""
         while True:
-            self._raise_if_ended()
+            self._raise_if_ended(target)
             if self._changed_at is not None:
                 changed_at, self._changed_at = self._changed_at, None
                 self._last_change = max(self._last_change or changed_at, changed_at)
@@ -49,16 +51,23 @@ class JourneyClock(JourneyState):
             flush = False
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: self._ending is not None or self._changed_at is not None,
+                    lambda: self._ended_by(target) or self._changed_at is not None,
                     timeout=timedelta(seconds=remaining),
                 )
 
     async def _reach(self, step: ir.Step, cursor: datetime) -> datetime | None:
-        """Wait for a step's time; None when the step is skipped (its date is missing or past)."""
+        """Wait for a step's moment; None when the step is skipped: its date is missing, or its
+        moment had passed by more than the trigger horizon when the journey reached it (a late
+        trigger, a date moved into the past, a back-log). A step reached late by less runs now,
+        recorded as late with its planned moment, which stays the moment of its actions."""
         if step.anchor == "entry":
-            entry_target = self._inp.entry_at + timedelta(seconds=step.offset.seconds())
-            await self._sleep_until(entry_target)
-            return max(entry_target, cursor)
+            planned = self._inp.entry_at + timedelta(seconds=step.offset.seconds())
+            if planned < cursor:
+                self._decide(cursor, "late", f"{step.name}: runs at {cursor.isoformat()}, after the statements "
+                             f"before it (written for {planned.isoformat()})", step.name,
+                             {"planned": planned.isoformat()})
+            await self._sleep_until(planned)
+            return self._on_time(step, max(planned, cursor))
         while True:
             # The fields as they are now, or as of the latest change heard (which a simulation's
             # timeline may deliver ahead of the server's clock).
@@ -69,12 +78,26 @@ class JourneyClock(JourneyState):
                 self._decide(cursor, "step_skipped", f"{step.name}: {step.anchor} is missing", step.name,
                              {step.anchor: value})
                 return None
-            if target < cursor - LATE_STEP_TOLERANCE:
-                self._decide(cursor, "step_skipped", f"{step.name}: its time {target.isoformat()} had passed",
-                             step.name, {step.anchor: value})
-                return None
             if await self._sleep_until(target, wake_on_change=True):
+                if self._on_time(step, target, {step.anchor: value}) is None:
+                    return None
                 return max(target, cursor)
+
+    def _on_time(self, step: ir.Step, planned: datetime, reads: dict[str, Any] | None = None) -> datetime | None:
+        """The one threshold (`engine.time_rules`): `planned` when on time or late by less than the
+        horizon (recorded), None when late by more (the skip recorded)."""
+        now = self._now()
+        timing = step_timing(planned, now, self._horizon)
+        reads = {**(reads or {}), "planned": planned.isoformat(), "reached": now.isoformat()}
+        if timing == "skipped":
+            self._decide(planned, "step_skipped", f"{step.name}: its moment {planned.isoformat()} had passed by "
+                         f"{describe_lateness(now - planned)} when the journey reached it (more than the trigger "
+                         f"horizon, {describe_lateness(self._horizon)})", step.name, reads)
+            return None
+        if timing == "late":
+            self._decide(planned, "late", f"{step.name}: runs {describe_lateness(now - planned)} late, at "
+                         f"{now.isoformat()} (planned {planned.isoformat()})", step.name, reads)
+        return planned
 
     async def _wait(self, st: ir.Wait, cursor: datetime) -> datetime:
         snap = await self._snapshot(cursor)
@@ -97,14 +120,14 @@ class JourneyClock(JourneyState):
         if st.task_done and task is not None and self._task_state(snap) == "done":
             return cursor
         while True:
-            self._raise_if_ended()
+            hit = matched()
+            self._raise_if_ended(hit if hit is not None else deadline)
             if st.task_done and task is not None and task in self._done_tasks:
                 fresh = await self._snapshot(max(start, min(self._now(), deadline)), refresh=True)
                 done = fresh.tasks.get(task)
                 at = done.completed_at if done and done.completed_at else max(start, min(self._now(), deadline))
                 self._decide(at, "wait_ended", "task done", path, {"task": task})
                 return at
-            hit = matched()
             if hit is not None:
                 self._decide(hit, "wait_ended", "event arrived", path, {})
                 return hit
@@ -116,7 +139,7 @@ class JourneyClock(JourneyState):
             await self._note(deadline)
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: self._ending is not None or matched() is not None
+                    lambda: self._ended_by(deadline) or matched() is not None
                     or (task is not None and task in self._done_tasks),
                     timeout=timedelta(seconds=remaining),
                 )

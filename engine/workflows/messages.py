@@ -68,6 +68,7 @@ class JourneyInput(_Message):
     data: dict[str, Any] = {}
     clock_offset_seconds: float = 0.0  # server time minus timeline time (0 outside simulations)
     report_agenda: bool = False  # a simulation's timeline wants to know when the journey next acts
+    horizon_seconds: float = 86400.0  # a step later than this when reached is skipped (`engine.time_rules`)
 
 
 class JourneyOutcome(_Message):
@@ -88,7 +89,11 @@ class ActionParams(_Message):
 
 class EffectParams(ActionParams):
     """An effect's params: with the decisions the journey took since it last logged any, which the
-    activity logs before it acts (so the log keeps their order)."""
+    activity logs before it acts (so the log keeps their order). `sent_at` is the moment the
+    journey really acts when that is later than `at` (a step run late): a send's cap is judged
+    then, and the action records it; `at` stays the moment the rules gave it."""
+
+    sent_at: datetime | None = None
 
     decisions: list[Decision] = []
     decision_keys: list[str] = []

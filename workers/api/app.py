@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from dsl import ir
+from engine.clock import Clock
 from engine.settings import Settings
 from engine.starter import JourneyStarter
 from engine.store import Store
@@ -48,8 +49,9 @@ username, Segment's write key). Errors are JSON: `{"error": "...", "detail": ...
 
 
 def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: JourneyStarter,
-               limits: Limits | None = None) -> FastAPI:
+               limits: Limits | None = None, clock: Clock | None = None) -> FastAPI:
     limits = limits or Limits.from_settings(settings)
+    clock = clock or Clock(settings.clock_offset_seconds)
     token = settings.api_token.get_secret_value() if settings.api_token is not None else None
     if not token:
         token = None
@@ -59,7 +61,7 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     if secret == DEFAULT_UNSUBSCRIBE_SECRET:
         logger.warning("the unsubscribe secret is the default (PLAYBOOK_UNSUBSCRIBE_SECRET): anyone can forge "
                        "unsubscribe links. Set a secret of your own anywhere but the local dev stack.")
-    dispatcher = Dispatcher(store, bundle, starter, limits)
+    dispatcher = Dispatcher(store, bundle, starter, limits, horizon=settings.trigger_horizon)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -73,7 +75,7 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
                   description=DESCRIPTION, version="1", lifespan=lifespan)
     app.state.api = ApiState(
         settings=settings, store=store, bundle=bundle, dispatcher=dispatcher,
-        limits=limits, token=token, unsubscribe_secret=secret,
+        limits=limits, token=token, unsubscribe_secret=secret, clock=clock,
     )
     install_error_handlers(app)
     for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe):

@@ -1,7 +1,9 @@
 """One batch of input objects through the dispatcher, answered in the API's shape.
 
-202 `{"accepted": n, "duplicates": n, "rejected": [{"line": n, "reason": "..."}]}` as soon as the
-batch is stored: accepted means stored durably. Routing to journeys follows in the background
+202 `{"accepted": n, "duplicates": n, "backfill": n, "rejected": [{"line": n, "reason": "..."}]}`
+as soon as the batch is stored: accepted means stored durably; `backfill` counts the accepted
+objects stored as history (older than the trigger horizon, or sent as back-fill), which trigger
+nothing. Routing to journeys follows in the background
 (`workers.api.routing`). With `wait`, the answer comes once the batch is routed too (or the wait
 ran out) and says which: `"routed": true|false`.
 
@@ -11,10 +13,10 @@ Sending the same batch again (same ids) is always safe.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from engine.ingestion import ParsedLine
+from engine.time_rules import parse_horizon
 from workers.api.errors import ApiError
 from workers.api.routing import Outcome
 from workers.api.state import ApiState
@@ -40,13 +42,23 @@ def counts(outcome: Outcome) -> dict[str, Any]:
     return {
         "accepted": len(result.accepted),
         "duplicates": result.duplicates,
+        "backfill": result.backfill,
         "rejected": [{"line": rejection.line, "reason": rejection.reason} for rejection in result.rejected],
     }
 
 
-async def ingest_batch(state: ApiState, parsed: list[ParsedLine]) -> Outcome:
-    """Store the batch and queue it for routing; 503 (nothing stored) when that cannot be done now."""
-    return await state.dispatcher.ingest(parsed, datetime.now(UTC))
+async def ingest_batch(state: ApiState, parsed: list[ParsedLine], *, horizon: str | None = None,
+                       backfill: bool = False) -> Outcome:
+    """Store the batch as arriving now (the process's clock) and queue it for routing; 503 (nothing
+    stored) when that cannot be done now. `horizon` overrides the trigger horizon for this batch
+    (400 when it is no duration); `backfill` stores the whole batch as history."""
+    limit = None
+    if horizon is not None:
+        try:
+            limit = parse_horizon(horizon)
+        except ValueError as error:
+            raise ApiError(400, "bad request", f"horizon: {error}") from None
+    return await state.dispatcher.ingest(parsed, await state.clock.now(), horizon=limit, backfill=backfill)
 
 
 async def answer(state: ApiState, outcome: Outcome, wait: bool) -> dict[str, Any]:

@@ -53,11 +53,16 @@ async def post_events(
     request: Request, state: State,
     wait: Annotated[bool, Query(description="answer once the batch is routed too (or after 30 s), "
                                             "with `routed`: true or false")] = False,
+    horizon: Annotated[str | None, Query(description="the trigger horizon for this batch (`48h`, `7d`): objects "
+                                                     "older than this at arrival are history and trigger "
+                                                     "nothing (default: PLAYBOOK_TRIGGER_HORIZON, 24h)")] = None,
+    backfill: Annotated[bool, Query(description="store the whole batch as history: it updates fields and "
+                                                "scores but starts no journey and sends nothing")] = False,
 ) -> JSONResponse:
     text = json_text(await read_body(request, state.limits))
     with state.dispatcher.foreground():
         parsed = await asyncio.to_thread(_parse, text, state)
-    outcome = await ingest_batch(state, parsed)
+    outcome = await ingest_batch(state, parsed, horizon=horizon, backfill=backfill)
     return JSONResponse(await answer(state, outcome, wait), status_code=202)
 
 

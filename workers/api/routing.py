@@ -37,7 +37,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -50,6 +50,7 @@ from engine.router import Router
 from engine.starter import JourneyStarter
 from engine.store import JourneyRow, Store
 from engine.store.types import to_utc
+from engine.time_rules import DEFAULT_HORIZON
 from workers.api.errors import ApiError
 from workers.api.limits import Limits
 
@@ -250,14 +251,16 @@ class _History:
 
 
 class Dispatcher:
-    def __init__(self, store: Store, bundle: ir.Bundle, starter: JourneyStarter, limits: Limits) -> None:
+    def __init__(self, store: Store, bundle: ir.Bundle, starter: JourneyStarter, limits: Limits, *,
+                 horizon: timedelta = DEFAULT_HORIZON) -> None:
         self.store = store
+        self.horizon = horizon
         self.bundle = bundle
         self.starter = starter
         self.limits = limits
         self.ingestor = Ingestor(store, bundle.model, batch_size=INGEST_BATCH)
         self._run_store = _RunStore(store)
-        self.router = Router(self._run_store, bundle)
+        self.router = Router(self._run_store, bundle, horizon=horizon)
         self._queue: deque[_Pending] = deque()  # stored by this process, not routed yet, in stored order
         self._run: list[_Pending] = []  # the run under way, taken from the front of the queue
         self._state = _State()
@@ -337,9 +340,12 @@ class Dispatcher:
                 if not self._requests:
                     self._quiet.set()
 
-    async def ingest(self, parsed: list[ParsedLine], now: datetime) -> Outcome:
-        """Store the good objects of `parsed` and queue them for routing; 503 when the backlog is
-        full or the store is unavailable (nothing stored then)."""
+    async def ingest(self, parsed: list[ParsedLine], now: datetime, *, horizon: timedelta | None = None,
+                     backfill: bool = False) -> Outcome:
+        """Store the good objects of `parsed` as arriving `now` and queue them for routing; 503 when
+        the backlog is full or the store is unavailable (nothing stored then). Objects older than
+        `horizon` (default: the process's trigger horizon), or all with `backfill`, are history."""
+        horizon = self.horizon if horizon is None else horizon
         self.start()
         await self._count_takeover()
         if self.backlog >= self.limits.max_routing_backlog:
@@ -354,7 +360,8 @@ class Dispatcher:
         async with self._storing:
             try:
                 with self.foreground():
-                    result = await asyncio.to_thread(self.ingestor.ingest_parsed, parsed, now)
+                    result = await asyncio.to_thread(self.ingestor.ingest_parsed, parsed, now, horizon=horizon,
+                                                     backfill=backfill)
             except DBAPIError as error:  # the database is down or refused: retryable, nothing half-stored
                 log.warning("the store is unavailable: %s", error.orig or error)
                 raise ApiError(503, "store unavailable",
@@ -568,7 +575,7 @@ class Dispatcher:
     async def _carry_out(self, intent: Intent) -> None:
         try:
             async with asyncio.timeout(self.limits.routing_timeout_seconds):
-                await self.starter.execute(self.bundle, [intent])
+                self.router.refused(await self.starter.execute(self.bundle, [intent]))
         except TimeoutError as error:
             raise _RoutingStopped(f"Temporal did not answer within {self.limits.routing_timeout_seconds:g} s") \
                 from error

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from dsl import ir
+from engine.clock import Clock
 from engine.settings import Settings
 from engine.store import Store
 from workers.api.limits import Limits
@@ -25,6 +26,7 @@ class ApiState:
     limits: Limits
     token: str | None  # None: no token configured, every request is accepted (the dev stack)
     unsubscribe_secret: str
+    clock: Clock  # when input arrives: its stored arrival moment
 
 
 def api_state(request: Request) -> ApiState:

@@ -26,12 +26,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from dsl import ir
 from dsl.project import compile_folder
 from engine.settings import Settings
-from engine.starter import JourneyStarter
 from engine.store import Store
 from engine.store.database import Database
 from engine.store.migrate import current_revision, head_revision
 from workers.commands import existing_folder
 from workers.commands.check import report, summary
+from workers.process_clock import process_clock, process_starter
 from workers.runtime import DATA_CONVERTER, quiet_runtime
 
 __all__ = ["StartupError", "connect_temporal", "open_store", "register", "run"]
@@ -108,7 +108,8 @@ async def serve(settings: Settings, store: Store, bundle: ir.Bundle, host: str, 
     from workers.api import create_app
 
     client = await connect_temporal(settings)
-    app = create_app(settings, store, bundle, JourneyStarter(client, settings.task_queue, store))
+    app = create_app(settings, store, bundle, process_starter(client, settings, store),
+                     clock=process_clock(settings, client))
     log.info("serving %d playbooks on http://%s:%d (Temporal %s, namespace %s, task queue %s; database %s); "
              "API docs at /docs", len(bundle.playbooks), host, port, settings.temporal_address,
              settings.temporal_namespace, settings.task_queue, masked(settings.store_url))

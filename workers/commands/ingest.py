@@ -28,11 +28,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 from engine.ingestion import ParsedLine, parse_lines
 from engine.records import Rejection
+from engine.time_rules import parse_horizon
 from workers.commands import UsageError, plural
 from workers.commands.api_client import Api, EngineError, add_engine_options, api_from_args
 
@@ -51,10 +53,12 @@ class Tally:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    backfill: int = 0  # accepted as history: they trigger nothing
 
     def add(self, other: Tally) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
+        self.backfill += other.backfill
         self.rejected.extend(other.rejected)
 
 
@@ -137,8 +141,10 @@ def _accepted(response: httpx.Response) -> int:
 
 
 class Sender:
-    def __init__(self, api: Api, retries: int | None, wait: float | None, progress: Any) -> None:
+    def __init__(self, api: Api, retries: int | None, wait: float | None, progress: Any,
+                 query: dict[str, str] | None = None) -> None:
         self.api = api
+        self.path = "/v1/events" + (f"?{urlencode(query)}" if query else "")
         self.retries = retries
         self.wait = wait
         self.progress = progress
@@ -151,7 +157,7 @@ class Sender:
         """One batch: its counts, with rejections numbered as lines of the file."""
         answers: list[httpx.Response] = []
         body = "\n".join(text for _, text in lines) + "\n"
-        response = self.api.send_retrying("POST", "/v1/events", content=body, headers=NDJSON,
+        response = self.api.send_retrying("POST", self.path, content=body, headers=NDJSON,
                                           retries=self.retries, wait=self.wait, on_pause=self._paused,
                                           on_answer=answers.append)
         if response.status_code == 413:
@@ -161,7 +167,8 @@ class Sender:
         earlier = sum(_accepted(answer) for answer in answers[:-1])
         final = _counts(response)
         tally = Tally(accepted=earlier + int(final["accepted"]),
-                      duplicates=max(0, int(final.get("duplicates", 0)) - earlier))
+                      duplicates=max(0, int(final.get("duplicates", 0)) - earlier),
+                      backfill=int(final.get("backfill", 0) or 0))
         for rejection in final.get("rejected") or []:
             number = int(rejection.get("line", 0))
             line = lines[number - 1][0] if 0 < number <= len(lines) else number
@@ -230,7 +237,12 @@ def _progress() -> Any:
 def _summary(shown: str, total: int, tally: Tally, seconds: float) -> str:
     parts = [f"{tally.accepted:,} accepted", plural(tally.duplicates, "duplicate"),
              f"{len(tally.rejected):,} rejected"]
-    return f"{shown}: {plural(total, 'line')} sent in {seconds:.1f} s: {', '.join(parts)}"
+    summary = f"{shown}: {plural(total, 'line')} sent in {seconds:.1f} s: {', '.join(parts)}"
+    if tally.backfill:
+        summary += (f"\n{tally.backfill:,} of them stored as history (back-fill: older than the trigger horizon, "
+                    "or sent as back-fill): they update fields and scores but start no journey and send nothing; "
+                    "`playbook why ACCOUNT` shows what they would have triggered")
+    return summary
 
 
 def _wait_until_routed(api: Api, seconds: float) -> dict[str, Any]:
@@ -265,6 +277,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--retry-wait: give 0 or more seconds")
     if args.wait is not None and args.wait < 0:
         raise UsageError("--wait: give 0 or more seconds")
+    if args.horizon is not None:
+        try:
+            parse_horizon(args.horizon)
+        except ValueError as error:
+            raise UsageError(f"--horizon: {error}") from None
     text, shown = _read_text(args.file)
     entries, file_lines = _read(text)
     if not entries:
@@ -275,7 +292,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         with api_from_args(args) as api, _progress() as progress:
             task = progress.add_task(f"sending to {api.url}", total=len(entries))
-            sender = Sender(api, args.retries, args.retry_wait, progress)
+            query = {key: value for key, value in (("horizon", args.horizon),
+                                                   ("backfill", "true" if args.backfill else None)) if value}
+            sender = Sender(api, args.retries, args.retry_wait, progress, query)
             for batch in _batches(entries, args.batch, file_lines):
                 lines = [entry for entry in batch if not isinstance(entry, Rejection)]
                 found = Tally(rejected=[(entry.line, entry.reason) for entry in batch
@@ -309,6 +328,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "in batches. Rejected lines are reported as FILE:LINE: reason; re-running is safe.",
     )
     parser.add_argument("file", metavar="FILE", help="the JSON lines to send ('-' reads standard input)")
+    parser.add_argument("--backfill", action="store_true",
+                        help="send the file as history: it updates fields, events and scores but starts no journey "
+                             "and sends nothing (e.g. importing last quarter)")
+    parser.add_argument("--horizon", metavar="DURATION", default=None,
+                        help="objects older than this when they arrive are history (default: the engine's "
+                             "PLAYBOOK_TRIGGER_HORIZON, 24h); e.g. 48h for a nightly sync")
     parser.add_argument("--batch", metavar="N", type=int, default=DEFAULT_BATCH,
                         help=f"lines per request (default: {DEFAULT_BATCH})")
     parser.add_argument("--retries", metavar="N", type=int, default=None,

@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 from collections.abc import Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from dsl.project import compile_folder
 from engine.records import ActionRecord
 from engine.settings import Settings
+from engine.time_rules import parse_horizon
 from workers.commands import DEFAULT_FOLDER, UsageError, existing_folder
 from workers.commands.check import report, summary
 from workers.commands.plugins import installed_catalog
@@ -78,6 +79,22 @@ def _table(actions: list[ActionRecord]) -> None:
     Console(width=max(120, Console().width)).print(table)
 
 
+def _horizon(args: argparse.Namespace) -> timedelta:
+    """`--horizon`, else `PLAYBOOK_TRIGGER_HORIZON`: the live engine's, so both agree."""
+    if args.horizon is not None:
+        try:
+            return parse_horizon(args.horizon)
+        except ValueError as error:
+            raise UsageError(f"--horizon: {error}") from None
+    try:
+        return Settings().trigger_horizon
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
+        raise UsageError(f"the configuration is not valid: {where}: {first.get('msg', '')} "
+                         "(check the PLAYBOOK_* variables and playbook.toml)") from None
+
+
 def _processes(args: argparse.Namespace) -> int | None:
     """`--processes`, else `PLAYBOOK_SIMULATE_PROCESSES`, else None: two per core for a large timeline."""
     if args.processes is not None:
@@ -128,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(_stopped_by_sigterm(simulate(
             compilation.bundle, events, start=_start(args.start), days=args.days, live_plugins=args.live_plugins,
-            processes=_processes(args))))
+            processes=_processes(args), horizon=_horizon(args))))
     except TimelineError as error:
         for rejection in error.rejected:
             print(f"{events}:{rejection.line}: {rejection.reason}", file=sys.stderr)
@@ -161,6 +178,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--decisions", action="store_true", help="show the decision log in the table too")
     parser.add_argument("--live-plugins", action="store_true",
                         help="really carry out plugin activities (`do ...`); by default they are only logged")
+    parser.add_argument("--horizon", metavar="DURATION",
+                        help="input older than this when it arrives (a line's `received_at`) is history and "
+                             "triggers nothing (default: PLAYBOOK_TRIGGER_HORIZON, 24h, as the live engine)")
     parser.add_argument("--processes", type=int, metavar="N",
                         help="split the accounts over N processes (default: two per core, up to 8, for a "
                              "timeline of 4,000 lines or more; 1: one process); the actions are the same")

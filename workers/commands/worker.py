@@ -24,9 +24,9 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
     from activities.context import ActivityContext
     from activities.registry import load_registry
     from activities.smtp_mailer import SmtpMailer
-    from engine.starter import JourneyStarter
     from engine.store import Store, StoreUnavailable
     from workers.dev import PlaybookErrors, load_bundle, start_scheduler
+    from workers.process_clock import process_starter
     from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 
     try:
@@ -46,7 +46,7 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
         print(f"playbook worker: cannot reach Temporal at {settings.temporal_address}: {error}", file=sys.stderr)
         store.close()
         return 1
-    starter = JourneyStarter(client, settings.task_queue, store)
+    starter = process_starter(client, settings, store)
     context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
                               public_url=settings.base_url,
                               extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()})
@@ -59,7 +59,7 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with build_worker(client, settings.task_queue, registry, context):
         if scheduler:
-            await start_scheduler(client, settings.task_queue)
+            await start_scheduler(client, settings.task_queue, settings.clock_offset_seconds)
         print(f"playbook worker: {len(bundle.playbooks)} playbooks, task queue {settings.task_queue} "
               f"on {settings.temporal_address}", flush=True)
         with contextlib.suppress(asyncio.CancelledError):

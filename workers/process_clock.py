@@ -1,0 +1,41 @@
+"""The clock and the journey starter of a live process (API, worker, dev stack), from the settings.
+
+`PLAYBOOK_CLOCK=wall` (the default) is the machine's clock. `PLAYBOOK_CLOCK=server` is the
+Temporal server's own time, which only the time-skipping test server reports: processes run
+against it keep the same time as the journeys, however far the server skips (the conformance
+suite runs months of timeline that way, through the production code path). Either way
+`PLAYBOOK_CLOCK_OFFSET_SECONDS` is subtracted, and every journey started gets the same offset.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf import empty_pb2
+from temporalio.client import Client
+
+from engine.clock import Clock
+from engine.settings import Settings
+from engine.starter import JourneyStarter
+from engine.store import Store
+
+__all__ = ["process_clock", "process_starter"]
+
+
+def process_clock(settings: Settings, client: Client | None = None) -> Clock:
+    if settings.clock == "wall":
+        return Clock(settings.clock_offset_seconds)
+    if client is None:
+        raise ValueError("PLAYBOOK_CLOCK=server needs a connection to the Temporal server")
+
+    async def server_time() -> datetime:
+        answer = await client.test_service.get_current_time(empty_pb2.Empty())
+        return answer.time.ToDatetime(tzinfo=UTC)
+
+    return Clock(settings.clock_offset_seconds, server_time, name="server")
+
+
+def process_starter(client: Client, settings: Settings, store: Store) -> JourneyStarter:
+    """The journey starter of a live process: its journeys keep the process's clock and horizon."""
+    return JourneyStarter(client, settings.task_queue, store, clock_offset_seconds=settings.clock_offset_seconds,
+                          horizon=settings.trigger_horizon)
