@@ -119,6 +119,9 @@ class Router:
         if not change.is_history:
             self._admit(playbook, snap, origin, result, event=event, data=data)
             return
+        if playbook.audience is not None and not truthy(
+                evaluate(playbook.audience, snap, event_data=data, bundle_scores=self.bundle.scores)):
+            return  # it would not have admitted the account anyway
         received = change.received_at.isoformat() if change.received_at is not None else "?"
         action = self.store.count_history(
             account=change.account, playbook=playbook.id, at=change.at, seq=change.seq,

@@ -21,6 +21,7 @@ from engine.records import ActionRecord, Intent, JourneySignal, StartJourney
 from engine.store import Store
 from engine.time_rules import DEFAULT_HORIZON
 from engine.workflows.messages import SIGNAL_NAME, WORKFLOW_NAME, JourneyInput, journey_id
+from engine.workflows.scheduler import SCHEDULER_ID
 
 __all__ = ["Agenda", "JourneyStarter"]
 
@@ -142,6 +143,15 @@ class JourneyStarter:
             self.agenda.note(workflow_id, intent.account, [intent.entry_at])
         self.started.append((workflow_id, handle.result_run_id or ""))
         return True
+
+    async def wake_scheduler(self) -> None:
+        """Tell the scheduler of time triggers to look again now (a date or a time zone changed)."""
+        handle: WorkflowHandle[object, object] = self.client.get_workflow_handle(SCHEDULER_ID)
+        try:
+            await handle.signal("wake")
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
 
     async def signal(self, intent: JourneySignal) -> None:
         handle: WorkflowHandle[object, object] = self.client.get_workflow_handle(

@@ -86,7 +86,7 @@ class JourneyClock(JourneyState):
     def _on_time(self, step: ir.Step, planned: datetime, reads: dict[str, Any] | None = None) -> datetime | None:
         """The one threshold (`engine.time_rules`): `planned` when on time or late by less than the
         horizon (recorded), None when late by more (the skip recorded)."""
-        now = self._now()
+        now = self._now().replace(microsecond=0)
         timing = step_timing(planned, now, self._horizon)
         reads = {**(reads or {}), "planned": planned.isoformat(), "reached": now.isoformat()}
         if timing == "skipped":

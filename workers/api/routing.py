@@ -261,6 +261,10 @@ class Dispatcher:
         self.ingestor = Ingestor(store, bundle.model, batch_size=INGEST_BATCH)
         self._run_store = _RunStore(store)
         self.router = Router(self._run_store, bundle, horizon=horizon)
+        # fields whose change moves a time trigger: the scheduler is woken to look again
+        self._time_fields = {"timezone"} | {
+            playbook.trigger.field for playbook in bundle.playbooks.values()
+            if isinstance(playbook.trigger, ir.DateTrigger)}
         self._queue: deque[_Pending] = deque()  # stored by this process, not routed yet, in stored order
         self._run: list[_Pending] = []  # the run under way, taken from the front of the queue
         self._state = _State()
@@ -501,6 +505,8 @@ class Dispatcher:
         unrouted = [item for item in self._run if item.intents is None]
         if unrouted:
             await self._thread(self._route_all, unrouted)
+            if any(self._time_fields & set(item.change.traits) for item in unrouted):
+                await self._carry_out(None)
         done: list[_Pending] = []
         marked = time.monotonic()
         try:
@@ -572,10 +578,14 @@ class Dispatcher:
         self._state.last_routed_at = now
         self._progress.set()
 
-    async def _carry_out(self, intent: Intent) -> None:
+    async def _carry_out(self, intent: Intent | None) -> None:
+        """Start or signal a journey; None: wake the scheduler of time triggers."""
         try:
             async with asyncio.timeout(self.limits.routing_timeout_seconds):
-                self.router.refused(await self.starter.execute(self.bundle, [intent]))
+                if intent is None:
+                    await self.starter.wake_scheduler()
+                else:
+                    self.router.refused(await self.starter.execute(self.bundle, [intent]))
         except TimeoutError as error:
             raise _RoutingStopped(f"Temporal did not answer within {self.limits.routing_timeout_seconds:g} s") \
                 from error
