@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # clock - offset), and journeys get the same offset
     clock: Literal["wall", "server"] = "wall"
     clock_offset_seconds: float = 0.0
+    # The scheduler of time triggers looks again at least this often (it is also woken when a date
+    # or a time zone changes)
+    scheduler_max_sleep_seconds: float = Field(default=3600.0, gt=0)
     # `playbook simulate`: processes to split the accounts over (None: one per core for a large timeline)
     simulate_processes: int | None = Field(default=None, ge=1)
 

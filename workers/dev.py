@@ -74,9 +74,11 @@ def load_bundle(folder: Path) -> ir.Bundle:
     return compilation.bundle
 
 
-async def start_scheduler(client: Client, task_queue: str, clock_offset_seconds: float = 0.0) -> None:
+async def start_scheduler(client: Client, task_queue: str, settings: Settings | None = None) -> None:
     """Start the one scheduler of time-based triggers, unless it already runs."""
-    await client.start_workflow("scheduler", SchedulerInput(clock_offset_seconds=clock_offset_seconds),
+    inp = SchedulerInput() if settings is None else SchedulerInput(
+        clock_offset_seconds=settings.clock_offset_seconds, max_sleep_seconds=settings.scheduler_max_sleep_seconds)
+    await client.start_workflow("scheduler", inp,
                                 id=SCHEDULER_ID, task_queue=task_queue,
                                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
 
@@ -172,7 +174,7 @@ class DevStack:
             app = create_app(settings, store, bundle, starter, clock=process_clock(settings, client))
             api = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", server_header=False))
             async with build_worker(client, settings.task_queue, registry, context):
-                await start_scheduler(client, settings.task_queue, settings.clock_offset_seconds)
+                await start_scheduler(client, settings.task_queue, settings)
                 serving = asyncio.create_task(api.serve(sockets=[api_socket]))
                 try:
                     await self._until_serving(api, serving)

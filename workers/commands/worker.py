@@ -59,7 +59,7 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with build_worker(client, settings.task_queue, registry, context):
         if scheduler:
-            await start_scheduler(client, settings.task_queue, settings.clock_offset_seconds)
+            await start_scheduler(client, settings.task_queue, settings)
         print(f"playbook worker: {len(bundle.playbooks)} playbooks, task queue {settings.task_queue} "
               f"on {settings.temporal_address}", flush=True)
         with contextlib.suppress(asyncio.CancelledError):
