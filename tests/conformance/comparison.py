@@ -4,6 +4,11 @@ An action is compared on its moment, account, playbook, kind and its data, less 
 the run rather than on the rules: the real moment a late effect ran (`sent_at`), ids made of a
 run id (a task's id), the values a decision read and its sentence (which may quote the real
 moment), and the store's own counters.
+
+One race is the rules' own: journeys of one account sending at the same moment compete for the
+last slot of the frequency cap, and which of them gets it is not a rule (the store lets exactly
+one through). At such a moment the sends and cap suppressions are compared as counts, and the
+journeys involved as a set.
 """
 
 from __future__ import annotations
@@ -19,15 +24,35 @@ __all__ = ["differences", "shape"]
 RUN_KEYS = frozenset({"sent_at", "task", "reads", "detail", "through_seq"})
 
 
-def shape(action: ActionRecord) -> str:
+def _capped(action: ActionRecord) -> bool:
+    return action.kind == "suppressed" and str(action.data.get("reason", "")).startswith("frequency cap")
+
+
+def _races(*logs: list[ActionRecord]) -> set[tuple[str, Any]]:
+    """(account, moment) where a send lost the cap's last slot, in either log."""
+    return {(a.account, a.at) for log in logs for a in log if _capped(a)}
+
+
+def shape(action: ActionRecord, races: set[tuple[str, Any]] | None = None) -> str:
+    if races and (action.account, action.at) in races and (action.kind == "email" or _capped(action)):
+        return json.dumps({"at": action.at.isoformat(), "account": action.account, "kind": action.kind,
+                           "race": "which journey got the cap's last slot"}, sort_keys=True)
     data: dict[str, Any] = {key: value for key, value in action.data.items() if key not in RUN_KEYS}
     return json.dumps({"at": action.at.isoformat(), "account": action.account, "playbook": action.playbook,
                        "kind": action.kind, **data}, sort_keys=True, default=str)
 
 
+def _racers(log: list[ActionRecord], races: set[tuple[str, Any]]) -> Counter[str]:
+    return Counter(json.dumps([a.at.isoformat(), a.account, a.playbook]) for a in log
+                   if (a.account, a.at) in races and (a.kind == "email" or _capped(a)))
+
+
 def differences(live: list[ActionRecord], simulated: list[ActionRecord]) -> list[str]:
     """Lines `only live: …` / `only simulated: …`, in time order; empty when they agree."""
-    have, want = Counter(shape(a) for a in live), Counter(shape(a) for a in simulated)
+    races = _races(live, simulated)
+    have, want = Counter(shape(a, races) for a in live), Counter(shape(a, races) for a in simulated)
+    have.update(f"journeys in a cap race: {key}" for key in _racers(live, races).elements())
+    want.update(f"journeys in a cap race: {key}" for key in _racers(simulated, races).elements())
     found = [(line, "only live") for line in (have - want).elements()]
     found += [(line, "only simulated") for line in (want - have).elements()]
     return [f"{side}: {line}" for line, side in sorted(found)]
