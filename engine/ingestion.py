@@ -300,13 +300,15 @@ class Ingestor:
         self.model = model
         self.batch_size = batch_size
 
-    def ingest(self, source: str | Iterable[str], now: datetime) -> IngestResult:
-        return self.ingest_parsed(parse_lines(source), now)
+    def ingest(self, source: str | Iterable[str], now: datetime, *, horizon: timedelta = DEFAULT_HORIZON,
+               backfill: bool = False) -> IngestResult:
+        return self.ingest_parsed(parse_lines(source), now, horizon=horizon, backfill=backfill)
 
-    def ingest_objects(self, objects: Iterable[dict[str, Any]], now: datetime) -> IngestResult:
+    def ingest_objects(self, objects: Iterable[dict[str, Any]], now: datetime, *,
+                       horizon: timedelta = DEFAULT_HORIZON, backfill: bool = False) -> IngestResult:
         """Objects from the Python API or an HTTP body; object N is reported as line N."""
         parsed: list[ParsedLine] = [_as_object(number, obj) for number, obj in enumerate(objects, start=1)]
-        return self.ingest_parsed(parsed, now)
+        return self.ingest_parsed(parsed, now, horizon=horizon, backfill=backfill)
 
     def ingest_parsed(self, parsed: Iterable[ParsedLine], now: datetime, *, horizon: timedelta = DEFAULT_HORIZON,
                       backfill: bool = False) -> IngestResult:

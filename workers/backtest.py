@@ -55,17 +55,23 @@ class BacktestError(Exception):
     """The backtest cannot run: no store, no history, a base that cannot be found."""
 
 
+ARRIVED_LATE = timedelta(seconds=1)  # an arrival this much after `at` is replayed as late input
+
+
 @dataclass(frozen=True)
 class Window:
     """Which part of the history counts: actions from `since` (inclusive) to `until` (exclusive).
 
     The replay itself starts `warmup` before `since`, so journeys and metrics that began earlier
-    are under way when the compared window opens.
+    are under way when the compared window opens. Each object arrives when it arrived live (its
+    stored arrival moment; back-fill stays back-fill), or with `on_time` at its own `at`: what the
+    playbooks would have done had the history come in as it happened (a back-filled quarter).
     """
 
     since: datetime | None = None
     until: datetime | None = None
     warmup: timedelta = timedelta(0)
+    on_time: bool = False
 
     @property
     def replay_from(self) -> datetime | None:
@@ -142,7 +148,8 @@ def read_history(url: str, window: Window, accounts: Sequence[str] = ()) -> Hist
     engine = read_only_engine(url)
     start = window.replay_from
     query = select(events.c.seq, events.c.id, events.c.account, events.c.name, events.c.at, events.c.data,
-                   events.c.traits).where(events.c.source == "ingest")
+                   events.c.traits, events.c.source, events.c.received_at
+                   ).where(events.c.source.in_(("ingest", "backfill")))
     if accounts:
         query = query.where(events.c.account.in_(sorted(set(accounts))))
     if window.until is not None:
@@ -187,6 +194,11 @@ def read_history(url: str, window: Window, accounts: Sequence[str] = ()) -> Hist
             obj["traits"] = dict(row.traits)
         if "event" not in obj and "traits" not in obj:
             continue
+        if not window.on_time:
+            if row.source == "backfill":
+                obj["backfill"] = True
+            elif row.received_at is not None and row.received_at - row.at > ARRIVED_LATE:
+                obj["received_at"] = row.received_at.isoformat()
         history.objects.append(obj)
         history.accounts.add(row.account)
         history.first = row.at if history.first is None else min(history.first, row.at)

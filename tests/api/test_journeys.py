@@ -57,7 +57,7 @@ async def test_a_signed_event_for_an_smb_account_starts_onboarding(store: Store,
         async with http(app) as api:
             response = await api.post("/v1/events", content=_ndjson(SIGNUP))
             assert response.status_code == 202
-            assert response.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
+            assert response.json() == {"accepted": 2, "duplicates": 0, "backfill": 0, "rejected": []}
             lines = await _until(api, "email", account="techcorp", playbook="smb_onboarding")
     kinds = [line["kind"] for line in lines]
     assert kinds[:2] == ["enrolled", "email"]
@@ -111,7 +111,7 @@ async def test_when_temporal_is_down_events_are_stored_and_answered_and_routed_o
     async with http(app) as api:
         down = await api.post("/v1/events", content=_ndjson(SIGNUP))
         assert down.status_code == 202  # accepted means stored: Temporal's outage delays, loses nothing
-        assert down.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
+        assert down.json() == {"accepted": 2, "duplicates": 0, "backfill": 0, "rejected": []}
         assert store.current_fields("techcorp")["segment"] == "smb"
         assert [name for name, _, _ in store.events_until("techcorp", datetime.now(UTC))] == ["signed"]
         for _ in range(100):
@@ -159,7 +159,7 @@ async def test_wait_true_answers_once_the_batch_is_routed(store: Store, bundle: 
             assert store.unrouted(limit=10) == []
             started = [wid for wid, _ in running.starter.started]
     assert response.status_code == 202
-    assert response.json() == {"accepted": 2, "duplicates": 0, "rejected": [], "routed": True}
+    assert response.json() == {"accepted": 2, "duplicates": 0, "backfill": 0, "rejected": [], "routed": True}
     assert started == ["journey/smb_onboarding/techcorp"]
 
 

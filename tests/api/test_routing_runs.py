@@ -5,7 +5,7 @@ and condition states as routing each change against the store alone."""
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,9 @@ def _timeline() -> list[dict[str, Any]]:
 
 def _stored(tmp_path: Path, name: str, bundle: ir.Bundle, objects: list[dict[str, Any]]) -> tuple[Store, list[Change]]:
     store = Store.open(f"sqlite:///{tmp_path / name}")
-    result = Ingestor(store, bundle.model).ingest_objects(objects, datetime(2026, 3, 1, tzinfo=UTC))
+    # routed as live input: a horizon that takes the whole timeline
+    result = Ingestor(store, bundle.model).ingest_objects(objects, datetime(2026, 3, 1, tzinfo=UTC),
+                                                           horizon=timedelta(days=365))
     assert not result.rejected, result.rejected[:3]
     return store, result.accepted
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from dsl.project import compile_folder
@@ -83,8 +83,13 @@ def build_store(path: Path, playbooks: Path) -> str:
     assert bundle is not None
     store = Store.open(url)
     try:
-        result = Ingestor(store, bundle.model).ingest("\n".join(history_lines()), now=datetime(2026, 1, 8, tzinfo=UTC))
-        assert not result.rejected and len(result.accepted) == 2 * len(ACCOUNTS)
+        accepted = 0
+        for line in history_lines():  # each arriving when it happened, as live input does
+            at = datetime.fromisoformat(json.loads(line)["at"])
+            result = Ingestor(store, bundle.model).ingest(line, now=at)
+            assert not result.rejected and not result.backfill
+            accepted += len(result.accepted)
+        assert accepted == 2 * len(ACCOUNTS)
     finally:
         store.close()
     return url

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from dsl.project import compile_folder
+from engine.ingestion import Ingestor
 from engine.records import TaskRecord
 from engine.store import Store
 from tests.backtest.conftest import build_store, write_folder
@@ -89,3 +91,25 @@ def test_a_missing_store_is_reported_not_created(tmp_path: Path) -> None:
     with pytest.raises(BacktestError, match="no store at"):
         read_history(f"sqlite:///{tmp_path / 'absent.db'}", Window())
     assert not (tmp_path / "absent.db").exists()
+
+
+def test_history_replays_arrival_moments_and_back_fill_unless_on_time(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "playbooks")
+    url = build_store(tmp_path / "store.db", folder)
+    store = Store.open(url)
+    try:
+        late = '{"id": "late", "account": "acme", "at": "2026-01-09T09:00:00Z", "event": "signed"}'
+        old = '{"id": "old", "account": "acme", "at": "2026-01-02T09:00:00Z", "event": "signed"}'
+        store_at = datetime(2026, 1, 9, 13, tzinfo=UTC)
+        bundle = compile_folder(folder).bundle
+        assert bundle is not None
+        result = Ingestor(store, bundle.model).ingest(f"{late}\n{old}", now=store_at)
+        assert result.backfill == 1
+    finally:
+        store.close()
+    replayed = {o["id"]: o for o in read_history(url, Window()).objects}
+    assert replayed["late"]["received_at"] == "2026-01-09T13:00:00+00:00"
+    assert replayed["old"]["backfill"] is True
+    assert "received_at" not in replayed["acme-signed"] and "backfill" not in replayed["acme-signed"]
+    on_time = {o["id"]: o for o in read_history(url, Window(on_time=True)).objects}
+    assert "received_at" not in on_time["late"] and "backfill" not in on_time["old"]

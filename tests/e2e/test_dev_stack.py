@@ -56,7 +56,7 @@ async def post_events(stack: DevProcess, objects: list[dict[str, Any]]) -> None:
         response = await client.post("/v1/events", content=ndjson(objects),
                                      headers={"Content-Type": "application/x-ndjson"})
     assert response.status_code == 202, response.text
-    assert response.json() == {"accepted": len(objects), "duplicates": 0, "rejected": []}
+    assert response.json() == {"accepted": len(objects), "duplicates": 0, "backfill": 0, "rejected": []}
 
 
 async def log_over_http(stack: DevProcess, **params: str) -> list[dict[str, Any]]:

@@ -55,7 +55,7 @@ async def test_an_api_killed_while_routing_a_stored_batch_loses_nothing_and_star
         processes.append(api)
         answer = await post(port, batch)
         assert answer.status_code == 202, answer.text
-        assert answer.json() == {"accepted": len(batch), "duplicates": 0, "rejected": []}
+        assert answer.json() == {"accepted": len(batch), "duplicates": 0, "backfill": 0, "rejected": []}
         assert count() == len(batch)  # accepted means stored: before routing
 
         async def mid_routing() -> bool:
@@ -79,7 +79,7 @@ async def test_an_api_killed_while_routing_a_stored_batch_loses_nothing_and_star
 
         again = await post(port, batch)  # a client that did not hear the first answer sends it again
         assert again.status_code == 202, again.text
-        assert again.json() == {"accepted": 0, "duplicates": len(batch), "rejected": []}
+        assert again.json() == {"accepted": 0, "duplicates": len(batch), "backfill": 0, "rejected": []}
 
         async def all_started() -> list[str]:
             started = await journeys_started(stack.client, QUEUE)

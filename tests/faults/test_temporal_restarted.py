@@ -66,7 +66,7 @@ async def test_a_journey_continues_where_it_was_after_temporal_restarts(stack: S
         proceed = [event(account, "proceed")]
         down = await post(api_port, proceed)
         assert down.status_code == 202, down.text  # accepted means stored: the outage delays, loses nothing
-        assert down.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
+        assert down.json() == {"accepted": 1, "duplicates": 0, "backfill": 0, "rejected": []}
 
         async def retrying() -> dict[str, Any] | None:
             state = await routing(api_port)

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--warmup and --match-within take a positive number of days")
     if args.warmup and since is None:
         raise UsageError("--warmup needs --since (the warm-up is the days before it)")
-    window = Window(since=since, until=until, warmup=timedelta(days=args.warmup))
+    window = Window(since=since, until=until, warmup=timedelta(days=args.warmup), on_time=args.on_time)
     store_url = args.database_url or Settings().store_url
     with tempfile.TemporaryDirectory(prefix="playbook-backtest-base-") as scratch:
         try:
@@ -135,5 +135,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "not as removed and added (default: 7)")
     parser.add_argument("--accounts-shown", type=int, default=20, metavar="N",
                         help="how many accounts the text report lists (0: all; default: 20)")
+    parser.add_argument("--on-time", action="store_true",
+                        help="replay each stored object as if it had arrived at its own time (default: when it "
+                             "arrived live; back-fill stays history): what the playbooks would have done with a "
+                             "back-filled history")
     parser.add_argument("--json", action="store_true", help="the whole comparison as one JSON object")
     parser.set_defaults(handler=run)
