@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +31,19 @@ TOKEN = "ingest-api-token"
 TECHCORP = {"name": "TechCorp", "segment": "smb", "primary_contact": {"email": "ana@techcorp.example", "name": "Ana"},
             "csm": {"email": "sam@vendor.example", "manager": {"email": "lee@vendor.example"}}}
 
+RECENT = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()  # live input: within the trigger horizon
+
 # line numbers of the file: 1 good, 2 blank, 3 not JSON, 4 good, 5 no account, 6 wrong type,
 # 7 undeclared event, 8 good (an event that starts onboarding), 9 a list, 10 good
 LINES = [
-    json.dumps({"id": "tc-1", "account": "techcorp", "at": "2026-01-05T09:00:00Z", "traits": TECHCORP}),
+    json.dumps({"id": "tc-1", "account": "techcorp", "at": RECENT, "traits": TECHCORP}),
     "",
     "{not json",
     json.dumps({"id": "gx-1", "account": "globex", "traits": {"name": "Globex", "utm_source": "ads"}}),
     json.dumps({"id": "nx-1", "traits": {"name": "No account"}}),
     json.dumps({"id": "tc-2", "account": "techcorp", "traits": {"arr": "lots"}}),
     json.dumps({"id": "tc-3", "account": "techcorp", "event": "signd"}),
-    json.dumps({"id": "tc-4", "account": "techcorp", "at": "2026-01-05T09:00:00Z", "event": "signed"}),
+    json.dumps({"id": "tc-4", "account": "techcorp", "at": RECENT, "event": "signed"}),
     "[1, 2]",
     json.dumps({"id": "gx-2", "account": "globex", "traits": {"segment": "enterprise"}}),
 ]
@@ -235,3 +237,41 @@ def test_lines_are_split_on_newlines_only_so_numbers_match_the_file() -> None:
 def test_a_file_that_is_one_json_array_is_read_as_its_objects() -> None:
     text = '[\n  {"account": "a"},\n  {"account": "b"},\n  3\n]\n'
     assert _numbers(read_events(text)) == [(2, True), (3, True), (4, False)]
+
+
+async def test_backfill_stores_the_history_says_so_and_starts_no_journey(
+        store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _file(tmp_path, [LINES[0], LINES[7]])  # a recent sign-up, sent as history
+    async with temporal(store, bundle) as running, \
+            served(create_app(_settings(), store, bundle, running.starter)) as url:
+        status = await playbook("ingest", str(path), "--backfill", "--wait", "--url", url, "--token", TOKEN)
+        started = store.journeys(account="techcorp")
+    captured = capsys.readouterr()
+    assert (status, captured.err) == (0, "")
+    assert "2 of the accepted lines stored as history" in captured.out
+    assert ": 2 accepted, 0 duplicates, 0 rejected\n" in captured.out
+    assert started == []
+    [decision] = [a for a in store.actions(account="techcorp") if a.data.get("what") == "backfill"]
+    assert (decision.playbook, decision.data["count"]) == ("smb_onboarding", 1)
+
+
+async def test_an_old_line_is_history_unless_the_horizon_takes_it(
+        store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    two_days_ago = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    old = [json.dumps({**json.loads(line), "at": two_days_ago}) for line in (LINES[0], LINES[7])]
+    async with temporal(store, bundle) as running, \
+            served(create_app(_settings(), store, bundle, running.starter)) as url:
+        assert await playbook("ingest", str(_file(tmp_path, old)), "--wait", "--url", url, "--token", TOKEN) == 0
+        assert store.journeys(account="techcorp") == []
+        other = [line.replace("techcorp", "latecorp").replace('"tc-', '"lc-') for line in old]
+        status = await playbook("ingest", str(_file(tmp_path, other)), "--horizon", "72h", "--wait", "--url", url,
+                                "--token", TOKEN)
+        started = [row.playbook for row in store.journeys(account="latecorp")]
+    assert status == 0
+    assert "smb_onboarding" in started
+    assert "2 of the accepted lines stored as history" in capsys.readouterr().out
+
+
+def test_a_horizon_that_is_no_duration_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ingest", str(_file(tmp_path, [LINES[0]])), "--horizon", "soon"]) == 2
+    assert "--horizon: 'soon' is not a duration" in capsys.readouterr().err

@@ -74,11 +74,11 @@ async def test_a_plugins_declared_attempts_and_timeout_are_what_temporal_applies
     registry = _registry(calls)
     bundle = _bundle(tmp_path / "playbooks", registry)
     store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    at = datetime(2026, 1, 5, 9, tzinfo=UTC)
-    store.add_change("acme", at, event=None, data={}, event_id=None, traits={"name": "Acme"})
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
     async with env:
+        at = (await env.get_current_time()).replace(microsecond=0)  # entered now: its steps are due, not late
+        store.add_change("acme", at, event=None, data={}, event_id=None, traits={"name": "Acme"})
         starter = JourneyStarter(env.client, "options", store)
         context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=CaptureMailer())
         async with build_worker(env.client, "options", registry, context):

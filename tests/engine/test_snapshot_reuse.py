@@ -73,8 +73,9 @@ async def test_sends_at_the_journeys_moment_reuse_its_read_until_the_journey_cha
         starter = JourneyStarter(env.client, "reuse", store)
         context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=CaptureMailer())
         async with build_worker(env.client, "reuse", load_registry(only={"builtin"}), context):
+            offset = (await env.get_current_time() - AT).total_seconds()  # the journey's clock reads AT now
             assert await starter.start(bundle, StartJourney(playbook="welcome", account="acme", entry_at=AT,
-                                                            reason="event signed"), 0.0)
+                                                            reason="event signed"), offset)
             handle = env.client.get_workflow_handle("journey/welcome/acme", result_type=JourneyOutcome)
             assert (await handle.result()).status == "completed"
     sent = [(m.subject, m.text) for m in store.messages("acme")]

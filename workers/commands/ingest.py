@@ -237,12 +237,16 @@ def _progress() -> Any:
 def _summary(shown: str, total: int, tally: Tally, seconds: float) -> str:
     parts = [f"{tally.accepted:,} accepted", plural(tally.duplicates, "duplicate"),
              f"{len(tally.rejected):,} rejected"]
-    summary = f"{shown}: {plural(total, 'line')} sent in {seconds:.1f} s: {', '.join(parts)}"
-    if tally.backfill:
-        summary += (f"\n{tally.backfill:,} of them stored as history (back-fill: older than the trigger horizon, "
-                    "or sent as back-fill): they update fields and scores but start no journey and send nothing; "
-                    "`playbook why ACCOUNT` shows what they would have triggered")
-    return summary
+    return f"{shown}: {plural(total, 'line')} sent in {seconds:.1f} s: {', '.join(parts)}"
+
+
+def _history_note(tally: Tally) -> str | None:
+    """What was stored as history, said before the summary; None when nothing was."""
+    if not tally.backfill:
+        return None
+    return (f"{tally.backfill:,} of the accepted lines stored as history (back-fill: older than the trigger horizon "
+            "when they arrived, or sent as back-fill): they update fields, events and scores but start no journey "
+            "and send nothing; `playbook why ACCOUNT` shows what they would have triggered")
 
 
 def _wait_until_routed(api: Api, seconds: float) -> dict[str, Any]:
@@ -308,9 +312,13 @@ def run(args: argparse.Namespace) -> int:
             routed = None if args.wait is None else _routed_line(_wait_until_routed(api, args.wait), args.wait)
     except EngineError as error:
         print(f"playbook ingest: {error}", file=sys.stderr)
+        if (note := _history_note(tally)) is not None:
+            print(note)
         if tally.accepted or tally.duplicates or tally.rejected:
             print(_summary(shown, len(entries), tally, time.monotonic() - started) + " before it stopped")
         return 1
+    if (note := _history_note(tally)) is not None:
+        print(note)
     print(_summary(shown, len(entries), tally, time.monotonic() - started))
     if routed is not None:
         said, done = routed
