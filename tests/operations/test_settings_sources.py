@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,10 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
         "PLAYBOOK_API_ROUTING_TIMEOUT_SECONDS": "2.5",
         "PLAYBOOK_API_MAX_ROUTING_BACKLOG": "1234",
         "PLAYBOOK_SIMULATE_PROCESSES": "3",
+        "PLAYBOOK_TRIGGER_HORIZON": "48h",
+        "PLAYBOOK_CLOCK": "server",
+        "PLAYBOOK_CLOCK_OFFSET_SECONDS": "3600",
+        "PLAYBOOK_SCHEDULER_MAX_SLEEP_SECONDS": "600",
     }
     assert set(values) == {env_name(field) for field in FIELDS}, "a setting is missing from this test"
     for name, value in values.items():
@@ -93,6 +98,8 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
     assert (s.api_max_body_bytes, s.api_max_line_bytes, s.api_routing_timeout_seconds) == (1024, 512, 2.5)
     assert s.api_max_routing_backlog == 1234
     assert s.simulate_processes == 3
+    assert (s.trigger_horizon, s.clock, s.clock_offset_seconds) == (timedelta(hours=48), "server", 3600.0)
+    assert s.scheduler_max_sleep_seconds == 600.0
     assert not {"token-4567", "smtp-pw-123", "s3cret"} & set(re.findall(r"[\w-]+", repr(s)))  # out of logs
 
 
