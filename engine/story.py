@@ -351,7 +351,7 @@ class _Teller:
 
 
 _BRANCH = re.compile(r"^((?:if|unless) .*): (true|false|unknown) \((ran|skipped)\)$")
-_QUIET = re.compile(r"waits until (\S+)$")
+_QUIET = re.compile(r"waits until ([0-9T:+.Z-]+)")
 
 
 def _capital(text: str) -> str:

@@ -1,6 +1,6 @@
 """Journeys of an earlier engine generation, met by the dev stack when it resumes.
 
-The journey workflow's type carries its generation (`journey.g2`; the first generation was plain
+The journey workflow's type carries its generation (`journey.g3`; the first generation was plain
 `journey`). A cluster upgrades across generations by keeping a worker of the previous release
 until its journeys end (docs/operations.md, "Upgrading the engine"). The dev stack has no such
 worker: its resumed state would hold journeys that no worker can run, retried forever. So

@@ -40,7 +40,7 @@ __all__ = [
 # workflow type carries it, so a journey always runs on the code of its own generation: workers
 # of the previous release keep serving the journeys they started until those end, while new
 # entries go to the new type (docs/operations.md, "Upgrading the engine").
-JOURNEY_GENERATION = 2
+JOURNEY_GENERATION = 3
 WORKFLOW_NAME = f"journey.g{JOURNEY_GENERATION}"
 SIGNAL_NAME = "notify"
 

@@ -55,10 +55,11 @@ def test_a_branch_a_quiet_hours_delay_and_a_task_done_are_told_with_what_they_re
         "(read feature_adoption = 8%).",
         "03-16 09:00 churn_trial_rescue Day 14: send email trial_rescue to primary_contact was due in quiet hours "
         "(America/Los_Angeles): it waited until 2026-03-16 15:00 UTC (2026-03-16 08:00 America/Los_Angeles).",
+        # the task after the held email is opened at once: only the email waits for quiet hours to end
+        '03-16 09:00 churn_trial_rescue Day 14: opened task "Trial rescue outreach: Hooli" for sam@vendor.example, '
+        "due 2026-03-18 09:00 UTC (2026-03-18 02:00 America/Los_Angeles), normal priority.",
         '03-16 15:00 churn_trial_rescue Day 14: sent email trial_rescue to gavin@hooli.example: '
         '"Gavin, want a hand with your Acme trial?".',
-        '03-16 15:00 churn_trial_rescue Day 14: opened task "Trial rescue outreach: Hooli" for sam@vendor.example, '
-        "due 2026-03-18 15:00 UTC (2026-03-18 08:00 America/Los_Angeles), normal priority.",
         "03-16 15:00 churn_trial_rescue Completed churn_trial_rescue: no steps left.",
         '03-17 16:00 churn_trial_rescue Task "Trial rescue outreach: Hooli" was marked done.',
     ]
