@@ -4,7 +4,7 @@
                                                 [--start 2026-01-05] [--logins-per-week 5]
                                                 [--out FILE]
 
-Writes JSON lines in the contract's event format (`/work/shared/spec/contracts.md`), ordered by
+Writes JSON lines in the contract's event format (docs/events-and-actions.md), ordered by
 `at`, to `--out` (default: stdout) and a summary to stderr. The same seed gives the same file.
 
 What it holds, per account (ids `acct-00001` …):

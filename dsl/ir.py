@@ -6,7 +6,7 @@ journey keeps the exact version it entered with. Names in the IR are already che
 the engine never sees source text, positions or the AST.
 
 Conventions
-- Percentages are numbers from 0 to 100 (`40%` is `40`), as in events (contracts.md).
+- Percentages are numbers from 0 to 100 (`40%` is `40`), as in events (docs/events-and-actions.md).
 - Money is a plain number in the account's currency (`25k` is `25000`).
 - Times of day are "HH:MM" in the account's time zone.
 - Every union is discriminated by a `kind` field, so JSON round-trips exactly.

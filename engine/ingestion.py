@@ -1,4 +1,4 @@
-"""Ingestion: events and trait updates in (contracts.md, "Events in"), stored, ready to route.
+"""Ingestion: events and trait updates in (docs/events-and-actions.md, "Events in"), stored, ready to route.
 
 Three stages, each usable alone:
 

@@ -116,7 +116,7 @@ class Snapshot(_Record):
 
 
 class ActionRecord(_Record):
-    """One line of the action log (contracts.md, "Actions out").
+    """One line of the action log (docs/events-and-actions.md, "Actions out").
 
     `data` holds the kind's own keys (`template`, `to`, `subject`, `title`, `owner`, `due`,
     `priority`, `reason`, …). `key` is the idempotency key: the store records an action once.

@@ -29,6 +29,7 @@ from engine.expression_text import describe
 from engine.records import ActionRecord, Snapshot, TaskRecord
 from engine.snapshots import build_snapshot
 from engine.store.rows import JourneyRow
+from engine.time_rules import DEFAULT_HORIZON
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["JourneyState", "Story", "StoryLine", "shown_time", "tell"]
 
 # as in the journey workflow: a date step this late when reached is skipped
-LATE_STEP_TOLERANCE = timedelta(hours=1)
 
 
 class StoryLine(BaseModel):
@@ -283,6 +283,21 @@ class _Teller:
             return f"{where}{label} ran out of time: {detail}."
         if what == "step_skipped":
             return self.with_reads(f"step {detail}, so it was skipped", reads) + "."
+        if what == "backfill":
+            count = int(data.get("count") or 1)
+            first, last = data.get("first_at"), data.get("last_at")
+            span = ""
+            if isinstance(first, str) and isinstance(last, str):
+                span = f", dated {shown_time(datetime.fromisoformat(first), self.tz)}" + (
+                    f" to {shown_time(datetime.fromisoformat(last), self.tz)}" if last != first else "")
+            times = "once" if count == 1 else f"{count} times"
+            return (f"{trigger} would have started {pb} {times}, but the input arrived as history (back-fill: older "
+                    f"than the trigger horizon when it arrived, or sent as back-fill){span}: history updates fields "
+                    "and scores but starts no journey and sends nothing.")
+        if what == "late":
+            return f"{where}{detail}."
+        if what == "send_dropped":
+            return f"{where}{detail}."
         if what == "set_skipped":
             return self.with_reads(f"{where}{detail}, so nothing was set", reads) + "."
         return self.with_reads(f"{where}{what}: {detail}", reads) + "."
@@ -334,7 +349,7 @@ class _Teller:
             target = calendar.date_instant(str(value), step.offset_days, step.at, snap.timezone) if value else None
             if target is None:
                 return None, f"{step.name}: will be skipped, {step.anchor} is missing{note}"
-            if target < max(now, cursor) - LATE_STEP_TOLERANCE:
+            if target < max(now, cursor) - DEFAULT_HORIZON:  # the one threshold of late steps
                 return target, f"{step.name}: will be skipped, its time has passed ({step.anchor} is {value}){note}"
             return max(target, cursor), (f"{step.name}: {first} ({step.anchor} is {value})"
                                          f"{self.quiet(spec, step, target)}{note}")

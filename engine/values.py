@@ -1,7 +1,7 @@
 """Values of account fields and event payload keys, checked against their declared type.
 
 `coerce(value, ftype)` returns the value as the engine keeps it (JSON-ready) or raises
-`ValueError` with a reason a person can act on. Conventions (contracts.md):
+`ValueError` with a reason a person can act on. Conventions (docs/events-and-actions.md):
 
 - text: a string. number, money: a number (not a boolean). percent: a number from 0 to 100.
 - boolean: true or false.

@@ -80,7 +80,7 @@ class Window:
 
 @dataclass
 class History:
-    """The input objects to replay, as timeline objects (contracts.md, "Events in"), in order."""
+    """The input objects to replay, as timeline objects (docs/events-and-actions.md, "Events in"), in order."""
 
     objects: list[dict[str, Any]] = field(default_factory=list)
     accounts: set[str] = field(default_factory=set)

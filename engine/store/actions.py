@@ -1,4 +1,4 @@
-"""The action log: everything the engine did to or for an account (contracts.md, "Actions out")."""
+"""The action log: everything the engine did to or for an account (docs/events-and-actions.md, "Actions out")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reserved events (contracts.md): stored like any event, and applied in the same transaction.
+"""Reserved events (docs/events-and-actions.md): stored like any event, and applied in the same transaction.
 
 - `task_completed` with `data.task` (a task id) or `data.playbook` closes the account's open
   tasks: that one, or every one that playbook opened.

@@ -1,4 +1,4 @@
-"""`POST /v1/events`: the native input (contracts.md, "Events in").
+"""`POST /v1/events`: the native input (docs/events-and-actions.md, "Events in").
 
 The body is one JSON object, a JSON array of objects, or JSON lines (`application/x-ndjson`,
 `text/plain`, or anything else: the text decides). Each object is checked against the model;

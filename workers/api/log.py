@@ -1,4 +1,4 @@
-"""`GET /v1/log`: the action log (contracts.md, "Actions out").
+"""`GET /v1/log`: the action log (docs/events-and-actions.md, "Actions out").
 
 JSON lines (`application/x-ndjson`), one action per line ordered by `at`, by default; a JSON
 array when the request says `Accept: application/json`. Filters: `account`, `playbook`, `since`

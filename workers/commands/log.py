@@ -1,7 +1,7 @@
 """`playbook log [--account ID] [--playbook ID] [--since DATE] [--kind KIND] [--json]`: the action log.
 
 Everything the engine did to or for the accounts, ordered by time. `--json` prints exactly the
-JSON lines of contracts.md ("Actions out"), one action per line; otherwise a table: when, the
+JSON lines of docs/events-and-actions.md ("Actions out"), one action per line; otherwise a table: when, the
 account, the playbook, the kind, and what it was (the template and recipient of an email, the
 title, owner and due time of a task, the value and band of a score, the reason of an exit …).
 """
@@ -134,13 +134,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "log",
         help="the action log: everything the engine did, by time",
-        description="Show the action log, ordered by time; --json prints the JSON lines of contracts.md.",
+        description="Show the action log, ordered by time; --json prints one action per line as JSON (docs/events-and-actions.md).",
     )
     parser.add_argument("--account", metavar="ID", default=None, help="only this account's actions")
     parser.add_argument("--playbook", metavar="ID", default=None, help="only this playbook's actions")
     parser.add_argument("--since", metavar="DATE", default=None,
                         help="only actions at or after DATE (ISO date or date and time; UTC when no offset)")
     parser.add_argument("--kind", metavar="KIND", default=None, help="only actions of this kind (email, task, …)")
-    parser.add_argument("--json", action="store_true", help="exactly the JSON lines of contracts.md")
+    parser.add_argument("--json", action="store_true", help="one action per line as JSON (docs/events-and-actions.md)")
     add_store_options(parser)
     parser.set_defaults(handler=run)

@@ -3,7 +3,7 @@
 For each score: its value and band now, the points of each component, and its history: when it
 changed, to what, and why (the components whose points moved, or the inputs that went missing).
 An unscored account shows the inputs it lacks. The breakdown of each past change comes from the
-`score` actions of the log (contracts.md, "Actions out").
+`score` actions of the log (docs/events-and-actions.md, "Actions out").
 
 `--json` prints one JSON object: `{"account": ID, "scores": [{name, value, band, breakdown,
 missing, at, history: [{at, value, band, breakdown, missing, changed}]}]}` where a history
