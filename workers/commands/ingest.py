@@ -332,8 +332,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "ingest",
         help="send events (JSON lines) to a running engine, with a progress bar",
-        description="Send the events and trait updates of FILE (JSON lines, docs/events-and-actions.md) to a running engine "
-                    "in batches. Rejected lines are reported as FILE:LINE: reason; re-running is safe.",
+        description="Send the events and trait updates of FILE (JSON lines, docs/events-and-actions.md) to a "
+                    "running engine in batches. Rejected lines are reported as FILE:LINE: reason; re-running is safe.",
     )
     parser.add_argument("file", metavar="FILE", help="the JSON lines to send ('-' reads standard input)")
     parser.add_argument("--backfill", action="store_true",

@@ -134,7 +134,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "log",
         help="the action log: everything the engine did, by time",
-        description="Show the action log, ordered by time; --json prints one action per line as JSON (docs/events-and-actions.md).",
+        description="Show the action log, ordered by time; --json prints one action per line as JSON "
+                    "(docs/events-and-actions.md).",
     )
     parser.add_argument("--account", metavar="ID", default=None, help="only this account's actions")
     parser.add_argument("--playbook", metavar="ID", default=None, help="only this playbook's actions")
