@@ -290,10 +290,10 @@ class _Teller:
             if isinstance(first, str) and isinstance(last, str):
                 span = f", dated {shown_time(datetime.fromisoformat(first), self.tz)}" + (
                     f" to {shown_time(datetime.fromisoformat(last), self.tz)}" if last != first else "")
-            times = "once" if count == 1 else f"{count} times"
-            return (f"{trigger} would have started {pb} {times}, but the input arrived as history (back-fill: older "
-                    f"than the trigger horizon when it arrived, or sent as back-fill){span}: history updates fields "
-                    "and scores but starts no journey and sends nothing.")
+            times = "" if count == 1 else f" ({count} times)"
+            return (f"not started on {trigger}{times}: the input arrived as history (back-fill: older than the "
+                    f"trigger horizon when it arrived, or sent as back-fill){span}. History updates fields and "
+                    "scores but starts no journey and sends nothing.")
         if what == "late":
             return f"{where}{detail}."
         if what == "send_dropped":

@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +38,7 @@ from engine.records import Rejection
 from engine.time_rules import parse_horizon
 from workers.commands import UsageError, plural
 from workers.commands.api_client import Api, EngineError, add_engine_options, api_from_args
+from workers.commands.timeline_shift import shift_to_now
 
 __all__ = ["read_events", "register", "run"]
 
@@ -240,6 +242,13 @@ def _summary(shown: str, total: int, tally: Tally, seconds: float) -> str:
     return f"{shown}: {plural(total, 'line')} sent in {seconds:.1f} s: {', '.join(parts)}"
 
 
+def _span(delta: timedelta) -> str:
+    sign = "-" if delta < timedelta(0) else "+"
+    seconds = abs(int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    return f"{sign}{days} days {rest // 3600:02d}:{rest % 3600 // 60:02d}"
+
+
 def _history_note(tally: Tally) -> str | None:
     """What was stored as history, said before the summary; None when nothing was."""
     if not tally.backfill:
@@ -291,6 +300,10 @@ def run(args: argparse.Namespace) -> int:
     if not entries:
         print(f"{shown}: no events to send")
         return 0
+    if args.shift_to_now:
+        entries, delta = shift_to_now(entries, datetime.now(UTC))
+        file_lines = None  # the shifted objects are sent as rewritten
+        print(f"{shown}: every moment shifted by {_span(delta)} so that the last event happens now")
     started = time.monotonic()
     tally = Tally()
     try:
@@ -336,6 +349,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "running engine in batches. Rejected lines are reported as FILE:LINE: reason; re-running is safe.",
     )
     parser.add_argument("file", metavar="FILE", help="the JSON lines to send ('-' reads standard input)")
+    parser.add_argument("--shift-to-now", action="store_true",
+                        help="move every event's time by the same amount so that the file's last event happens "
+                             "now (an example or a recorded timeline, replayed live)")
     parser.add_argument("--backfill", action="store_true",
                         help="send the file as history: it updates fields, events and scores but starts no journey "
                              "and sends nothing (e.g. importing last quarter)")
