@@ -186,3 +186,34 @@ async def test_changes_left_unrouted_by_an_earlier_process_are_routed_at_start(
             lines = await _until(api, "enrolled", account="techcorp", playbook="smb_onboarding")
     assert store.unrouted() == []
     assert [line["kind"] for line in lines].count("enrolled") == 1
+
+
+async def test_an_exit_event_in_the_same_batch_as_the_trigger_ends_the_journey_it_started(
+        store: Store, bundle: ir.Bundle) -> None:
+    """A payment that failed two hours ago and succeeded an hour ago, sent together: the recovery
+    journey starts (its first email goes out late, recorded so) and exits at the success, before
+    its day-3 reminder; nothing else is sent."""
+    async with engine(store, bundle) as running:
+        now = await running.env.get_current_time()
+        failed, succeeded = now - timedelta(hours=2), now - timedelta(hours=1)
+        batch = [
+            {"id": "pc-1", "account": "payco", "at": failed.isoformat(), "traits": {
+                "name": "Payco", "segment": "mid_market", "timezone": daytime_zone(),
+                "primary_contact": {"email": "pat@payco.example", "name": "Pat"},
+                "csm": {"email": "sam@vendor.example", "manager": {"email": "lee@vendor.example"}}}},
+            {"id": "pc-2", "account": "payco", "at": failed.isoformat(), "event": "payment_failed", "data": {}},
+            {"id": "pc-3", "account": "payco", "at": succeeded.isoformat(), "event": "payment_succeeded", "data": {}},
+        ]
+        app = create_app(settings(), store, bundle, running.starter)
+        async with http(app) as api:
+            response = await api.post("/v1/events", params={"wait": "true"}, content=_ndjson(batch))
+            assert response.json()["routed"] is True
+            handle = running.client.get_workflow_handle("journey/payment_recovery/payco")
+            outcome = await handle.result()
+            lines = await _log(api, account="payco", playbook="payment_recovery")
+    assert (outcome["status"], outcome["reason"]) == ("exited", "event payment_succeeded")
+    kinds = [(line["kind"], line.get("template")) for line in lines if line["kind"] != "decided"]
+    assert kinds == [("enrolled", None), ("email", "payment_update"), ("exited", None)]
+    [email] = [line for line in lines if line["kind"] == "email"]
+    assert datetime.fromisoformat(email["at"]) == failed and "sent_at" in email
+    assert any(line.get("what") == "late" for line in lines)
