@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -275,3 +276,29 @@ async def test_an_old_line_is_history_unless_the_horizon_takes_it(
 def test_a_horizon_that_is_no_duration_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ingest", str(_file(tmp_path, [LINES[0]])), "--horizon", "soon"]) == 2
     assert "--horizon: 'soon' is not a duration" in capsys.readouterr().err
+
+
+async def test_a_year_of_history_sends_nothing_and_why_tells_each_would_be_trigger(
+        store: Store, bundle: ir.Bundle, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate_timeline
+
+    year = generate_timeline.generate(12, 365, 3, datetime.now(UTC) - timedelta(days=400))
+    flagged = [json.dumps(obj) for obj in year[: len(year) // 2]]
+    dated = [json.dumps(obj) for obj in year[len(year) // 2:]]  # old `at`s alone make them history
+    # no Temporal at all: history never reaches it, so an engine that cannot start a journey will do
+    app = create_app(_settings(), store, bundle, await offline_starter(store))
+    async with served(app) as url:
+        assert await playbook("ingest", str(_file(tmp_path, flagged)), "--backfill", "--wait", "--url", url,
+                              "--token", TOKEN) == 0
+        assert await playbook("ingest", str(_file(tmp_path, dated)), "--wait", "--url", url, "--token", TOKEN) == 0
+    out = capsys.readouterr().out
+    assert f"{len(flagged):,} of the accepted lines stored as history" in out
+    assert f"{len(dated):,} of the accepted lines stored as history" in out
+    assert store.journeys() == [] and store.messages() == []
+    counted = [a for a in store.actions() if a.data.get("what") == "backfill"]
+    assert counted and len(counted) == len({(a.account, a.playbook) for a in counted})  # one line per pair
+    account = counted[0].account
+    assert main(["why", account, "--database-url", store.database.url, "--playbooks", str(ROOT / "playbooks")]) == 0
+    story = capsys.readouterr().out
+    assert story.count("the input arrived as history") == sum(1 for a in counted if a.account == account)
