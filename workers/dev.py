@@ -39,7 +39,7 @@ from engine.settings import Settings
 from engine.store import Store, StoreUnavailable
 from engine.workflows.scheduler import SCHEDULER_ID, SchedulerInput
 from workers.journey_generations import end_earlier_generations
-from workers.process_clock import process_clock, process_starter
+from workers.process_clock import ClockUnavailable, checked_clock, process_starter
 from workers.runtime import build_worker
 from workers.smtp_sink import SmtpSink, outbox_folder
 from workers.temporal_server import DevServer, DevServerError
@@ -171,7 +171,11 @@ class DevStack:
             registry = load_registry()
             for failed in registry.errors:
                 print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
-            app = create_app(settings, store, bundle, starter, clock=process_clock(settings, client))
+            try:
+                clock = await checked_clock(settings, client)
+            except ClockUnavailable as error:
+                raise DevStackError(str(error)) from error
+            app = create_app(settings, store, bundle, starter, clock=clock)
             api = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", server_header=False))
             async with build_worker(client, settings.task_queue, registry, context):
                 await start_scheduler(client, settings.task_queue, settings)

@@ -19,7 +19,11 @@ from engine.settings import Settings
 from engine.starter import JourneyStarter
 from engine.store import Store
 
-__all__ = ["process_clock", "process_starter"]
+__all__ = ["ClockUnavailable", "checked_clock", "process_clock", "process_starter"]
+
+
+class ClockUnavailable(Exception):
+    """The configured clock cannot be read: the process should not start."""
 
 
 def process_clock(settings: Settings, client: Client | None = None) -> Clock:
@@ -33,6 +37,19 @@ def process_clock(settings: Settings, client: Client | None = None) -> Clock:
         return answer.time.ToDatetime(tzinfo=UTC)
 
     return Clock(settings.clock_offset_seconds, server_time, name="server")
+
+
+async def checked_clock(settings: Settings, client: Client) -> Clock:
+    """`process_clock`, read once: a server that reports no time of its own is refused at start."""
+    clock = process_clock(settings, client)
+    try:
+        await clock.now()
+    except Exception as error:
+        raise ClockUnavailable(
+            f"PLAYBOOK_CLOCK=server reads the Temporal server's own time, which only the time-skipping test server "
+            f"reports; {settings.temporal_address} does not ({type(error).__name__}). Use PLAYBOOK_CLOCK=wall "
+            "(the default) with any other server.") from error
+    return clock
 
 
 def process_starter(client: Client, settings: Settings, store: Store) -> JourneyStarter:

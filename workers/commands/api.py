@@ -31,7 +31,7 @@ from engine.store.database import Database
 from engine.store.migrate import current_revision, head_revision
 from workers.commands import existing_folder
 from workers.commands.check import report, summary
-from workers.process_clock import process_clock, process_starter
+from workers.process_clock import ClockUnavailable, checked_clock, process_starter
 from workers.runtime import DATA_CONVERTER, quiet_runtime
 
 __all__ = ["StartupError", "connect_temporal", "open_store", "register", "run"]
@@ -108,8 +108,11 @@ async def serve(settings: Settings, store: Store, bundle: ir.Bundle, host: str, 
     from workers.api import create_app
 
     client = await connect_temporal(settings)
-    app = create_app(settings, store, bundle, process_starter(client, settings, store),
-                     clock=process_clock(settings, client))
+    try:
+        clock = await checked_clock(settings, client)
+    except ClockUnavailable as error:
+        raise StartupError(str(error)) from error
+    app = create_app(settings, store, bundle, process_starter(client, settings, store), clock=clock)
     log.info("serving %d playbooks on http://%s:%d (Temporal %s, namespace %s, task queue %s; database %s); "
              "API docs at /docs", len(bundle.playbooks), host, port, settings.temporal_address,
              settings.temporal_namespace, settings.task_queue, masked(settings.store_url))
