@@ -144,7 +144,7 @@ def statement_path(kind: str, raw: str) -> str:
     return raw
 
 
-_BRANCH = re.compile(r": (true|false|unknown) \((ran|skipped)\)$")
+_BRANCH = re.compile(r": (true|false|unknown) \((ran|skipped|neither branch ran)\)$")
 
 
 def _outcome(row: ActionCount) -> str | None:

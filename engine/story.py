@@ -261,6 +261,10 @@ class _Teller:
             condition, outcome, ran = match.group(1), match.group(2), match.group(3)
             if ran == "ran":
                 result = "so its block ran"
+            elif ran == "neither branch ran":
+                result = "so neither its block nor its else block ran"
+            elif outcome == "unknown":
+                result = "so its block was skipped"
             elif isinstance(statement, ir.If) and statement.otherwise:
                 result = "so its else block ran"
             else:
@@ -365,7 +369,7 @@ class _Teller:
         return f"; that is in quiet hours, so the email waits until {shown_time(until, self.tz)}"
 
 
-_BRANCH = re.compile(r"^((?:if|unless) .*): (true|false|unknown) \((ran|skipped)\)$")
+_BRANCH = re.compile(r"^((?:if|unless) .*): (true|false|unknown) \((ran|skipped|neither branch ran)\)$")
 _QUIET = re.compile(r"waits until ([0-9T:+.Z-]+)")
 
 

@@ -296,7 +296,8 @@ def compare(base: list[ActionRecord], head: list[ActionRecord], *, since: dateti
 
 # --------------------------------------------------------------------------- explaining
 
-_OUTCOME = re.compile(r"^(?P<condition>.*): (?P<value>true|false|unknown) \((?:ran|skipped)\)$")
+_OUTCOME = re.compile(
+    r"^(?P<condition>.*): (?P<value>true|false|unknown) \((?:ran|skipped|neither branch ran)\)$")
 
 
 def _decision_key(action: ActionRecord) -> tuple[datetime, str, str]:

@@ -1,0 +1,85 @@
+"""An `if` whose condition is unknown (it reads a missing field) runs neither its body nor its
+`else`, and the decision log says so; a known condition takes its branch as before."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dsl import ir
+from dsl.project import compile_folder
+from engine.analytics import playbook_stats
+from engine.store import Store
+from engine.story import tell
+from workers.simulation import simulate
+
+MODEL = """\
+account fields:
+    name: text
+    feature_adoption: percent
+
+events:
+    signed
+"""
+
+PLAYBOOK = """\
+playbook nudge "Adoption nudge":
+    trigger: event signed
+
+    day 0:
+        if feature_adoption < 30%:
+            send in_app low
+        else:
+            send in_app high
+"""
+
+
+def _bundle(root: Path) -> ir.Bundle:
+    (root / "templates").mkdir(parents=True)
+    (root / "model.play").write_text(MODEL)
+    (root / "nudge.play").write_text(PLAYBOOK)
+    for name in ("low", "high"):
+        (root / "templates" / f"{name}.in_app.jinja").write_text(
+            "{% block subject %}" + name + "{% endblock %}\n{% block text %}" + name + "{% endblock %}\n")
+    compilation = compile_folder(root)
+    assert compilation.bundle is not None, [d.headline() for d in compilation.diagnostics]
+    return compilation.bundle
+
+
+async def test_an_unknown_condition_runs_neither_branch_and_a_known_one_runs_its_own(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path / "playbooks")
+    at = "2026-01-05T09:00:00Z"
+    lines = [
+        {"account": "unknown", "at": at, "traits": {"name": "Unknown"}},
+        {"account": "unknown", "at": at, "event": "signed"},
+        {"account": "low", "at": at, "traits": {"name": "Low", "feature_adoption": 10}},
+        {"account": "low", "at": at, "event": "signed"},
+        {"account": "high", "at": at, "traits": {"name": "High", "feature_adoption": 80}},
+        {"account": "high", "at": at, "event": "signed"},
+    ]
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = await simulate(bundle, events, days=1)
+    shown = {(a.account, a.data["template"]) for a in result.actions if a.kind == "in_app"}
+    assert shown == {("low", "low"), ("high", "high")}
+    [branch] = [a for a in result.actions if a.account == "unknown" and a.data.get("what") == "branch"]
+    assert branch.data["detail"] == "if feature_adoption < 30%: unknown (neither branch ran)"
+
+
+async def test_why_and_stats_tell_the_unknown_branch(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path / "playbooks")
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps({"account": "unknown", "at": "2026-01-05T09:00:00Z", "traits": {"name": "U"}})
+                      + "\n" + json.dumps({"account": "unknown", "at": "2026-01-05T09:00:00Z", "event": "signed"})
+                      + "\n")
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        await simulate(bundle, events, days=1, store=store)
+        story = tell(store, bundle, "unknown", "nudge")
+        [stats] = playbook_stats(store, bundle, "nudge").playbooks
+    finally:
+        store.close()
+    assert any("was unknown (a value it reads is missing), so neither its block nor its else block ran" in line.text
+               for line in story.lines)
+    [statement] = [s for s in stats.steps[0].statements if s.path == "day 0/0"]
+    assert statement.outcomes == {"neither branch ran (unknown)": 1}
