@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dsl import ast, ir
+from dsl.bounds import check_duration, millions_for_a_count
 from dsl.diagnostics import Span
 from dsl.name_suggestions import with_nearest
 from dsl.plugin_catalog import PluginActivity, PluginCatalog
@@ -58,6 +59,7 @@ class StatementChecker:
         elif isinstance(statement, ast.Wait):
             if statement.duration.amount <= 0:
                 self.report.error(statement.duration.pos, f"'wait {statement.duration.text}' waits for nothing")
+            check_duration(statement.duration, self.report, f"'wait {statement.duration.text}'")
         elif isinstance(statement, ast.WaitUntil):
             self._wait_until(statement)
         elif isinstance(statement, ast.If):
@@ -111,6 +113,8 @@ class StatementChecker:
 
     def _task(self, task: ast.CreateTask) -> None:
         self._inline_template(task.title)
+        if task.due is not None:
+            check_duration(task.due, self.report, f"'due {task.due.text}'")
         ty = self._typed_path(task.owner, "owner")
         if ty.known and ty.kind != "owner":
             self.report.error(
@@ -181,6 +185,8 @@ class StatementChecker:
         value = self.typer.type_of(param.value)
         if not value.known:
             return
+        if spec.type == "number" and isinstance(param.value, ast.MoneyLit):
+            millions_for_a_count(param.value, self.report, f"for '{key}', a number")
         fits = _param_fits(spec.type, value, isinstance(param.value, ast.Ref))
         if not fits:
             wanted = describe(Ty(spec.type))
@@ -197,6 +203,7 @@ class StatementChecker:
             self.report.error(statement.pos, "'wait until task done' needs a 'create task' before it in the playbook")
         if statement.timeout.amount <= 0:
             self.report.error(statement.timeout.pos, f"a time limit of {statement.timeout.text} waits for nothing")
+        check_duration(statement.timeout, self.report, f"a time limit of {statement.timeout.text}")
 
     def _split(self, split: ast.Split) -> None:
         last = split.shares[-1].pos if split.shares else split.pos
