@@ -108,3 +108,21 @@ def test_printing_a_missing_value_is_still_an_error_not_a_blank(
     actions = _simulate(_folder(tmp_path, playbook), TRAITS, capsys)
     assert "task title" in _one(actions, "failed")["error"]
     assert not [action for action in actions if action["kind"] == "task"]
+
+
+def test_the_simulate_table_says_what_each_action_was_as_the_log_does(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "240")
+    folder = _folder(tmp_path, PLAYBOOK.replace(" due 48h", ""))
+    timeline = folder / "events.jsonl"
+    timeline.write_text("\n".join(json.dumps(line) for line in [
+        {"account": "acme", "at": "2026-01-05T09:00:00Z", "traits": TRAITS},
+        {"account": "acme", "at": "2026-01-05T10:00:00Z", "event": "nps_response",
+         "data": {"score": 3.0, "comment": "slow"}},
+    ]) + "\n", encoding="utf-8")
+    assert main(["simulate", str(folder), "--events", str(timeline), "--days", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "NPS 3: Acme (5 seats), backup none for sam@vendor.example, normal" in out
+    assert "slack.notify(text=NPS 3: slow, channel=#cs, timeout_seconds=10)" in out
+    assert "None" not in out
+    assert "{" not in out
