@@ -27,14 +27,14 @@ Beyond Jinja2's own sandbox (which keeps `str.format` and `__class__`-style walk
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, Undefined, nodes
+from jinja2 import ChainableUndefined, StrictUndefined, TemplateError, Undefined, nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.filters import do_format
@@ -44,12 +44,13 @@ from jinja2.utils import generate_lorem_ipsum
 from markupsafe import soft_str
 
 from activities.context import ActivityContext
+from activities.trigger_event import trigger_event
 from dsl import ir
 from engine.records import Snapshot
 from engine.snapshots import build_snapshot
 from engine.workflows.messages import PluginParams
 
-__all__ = ["MAX_POWER_BITS", "MAX_RENDERED_CHARS", "MAX_RENDER_SECONDS", "RenderError", "render_block",
+__all__ = ["MAX_POWER_BITS", "MAX_RENDERED_CHARS", "MAX_RENDER_SECONDS", "MissingValue", "RenderError", "render_block",
            "render_params", "render_text", "template_context"]
 
 MAX_RENDERED_CHARS = 512 * 1024
@@ -62,6 +63,15 @@ _PRINTABLE = (str, int, float, bool, Decimal, date, datetime, clock_time, timede
 
 class RenderError(ValueError):
     """A template could not be rendered for this account (a missing value, a sandbox refusal)."""
+
+
+class MissingValue(ChainableUndefined, StrictUndefined):
+    """A value the account lacks: reading further into it gives another missing value (so
+    `account.csm.name | default("your CSM")` works when `csm` itself is missing, as does
+    `account.csm.name is defined`), while printing, comparing or looping over it is an error, as
+    with `StrictUndefined`: a template never prints a silent blank."""
+
+    __slots__ = ()
 
 
 def _check_printable(value: Any, depth: int = 0) -> None:
@@ -165,7 +175,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
 @lru_cache(maxsize=4)
 def _environment(autoescape: bool) -> SandboxedEnvironment:
-    env = _Sandbox(undefined=StrictUndefined, autoescape=autoescape, finalize=_printable, optimized=False)
+    env = _Sandbox(undefined=MissingValue, autoescape=autoescape, finalize=_printable, optimized=False)
     env.filters["string"] = _string_filter
     env.filters["format"] = _format_filter
     env.globals["lipsum"] = _lipsum
@@ -223,13 +233,13 @@ def render_text(source: str, context: dict[str, Any], where: str = "text") -> st
 def template_context(bundle: ir.Bundle, snap: Snapshot, *, playbook: str | None, playbook_title: str = "",
                      contact: dict[str, Any] | None = None, unsubscribe_url: str | None = None,
                      event: str | None = None, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    account = dict(snap.fields)
+    account = _whole_numbers(snap.fields)
     account["id"] = snap.account
     context: dict[str, Any] = {
         "account": account,
-        "metrics": dict(snap.metrics),
+        "metrics": _whole_numbers(snap.metrics),
         "playbook": {"id": playbook or "", "title": playbook_title},
-        "event": {"name": event or "", "data": dict(data or {})},
+        "event": {"name": event or "", "data": _whole_numbers(data or {})},
     }
     for name, model in bundle.scores.items():
         state = snap.scores.get(name)
@@ -244,10 +254,17 @@ def template_context(bundle: ir.Bundle, snap: Snapshot, *, playbook: str | None,
             "components": components,
         }
     if contact is not None:
-        context["contact"] = {"name": contact.get("name") or contact.get("email", ""), "email": contact.get("email")}
+        # a contact without a name has an empty one (never the address): `default("there", true)` applies
+        context["contact"] = {"name": contact.get("name") or "", "email": contact.get("email")}
     if unsubscribe_url is not None:
         context["unsubscribe_url"] = unsubscribe_url
     return context
+
+
+def _whole_numbers(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values with each whole float as an int: a count of 5 prints as `5`, not `5.0`."""
+    return {key: (int(value) if isinstance(value, float) and value.is_integer() else value)
+            for key, value in values.items()}
 
 
 def _number(value: float | None) -> float | int | None:
@@ -263,8 +280,10 @@ def render_params(context: ActivityContext, call: PluginParams) -> dict[str, Any
     if not templated:
         return dict(call.params)
     snap = build_snapshot(context.store, context.bundle, call.account, call.at)
+    event, data = (trigger_event(context, call.playbook, call.account, call.workflow_id)
+                   if any("event" in call.params[name] for name in templated) else (None, {}))
     values = template_context(context.bundle, snap, playbook=call.playbook,
-                              playbook_title=spec.title if spec else "")
+                              playbook_title=spec.title if spec else "", event=event, data=data)
     rendered = dict(call.params)
     for name in templated:
         rendered[name] = render_text(call.params[name], values, where=f"{call.activity} {name}")

@@ -7,6 +7,7 @@ from typing import Any
 
 from activities.context import ActivityContext
 from activities.rendering import render_text, template_context
+from activities.trigger_event import trigger_event
 from engine.records import ActionRecord, TaskRecord
 from engine.snapshots import build_snapshot
 from engine.workflows.messages import TaskParams
@@ -34,7 +35,9 @@ def _owner(fields: dict[str, Any], path: list[str]) -> str:
 async def create_task(p: TaskParams, ctx: ActivityContext) -> str:
     snap = build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
     owner = _owner(snap.fields, p.owner)
-    context = template_context(ctx.bundle, snap, playbook=p.playbook, playbook_title=p.playbook_title)
+    event, payload = trigger_event(ctx, p.playbook, p.account, p.workflow_id) if "event" in p.title else (None, {})
+    context = template_context(ctx.bundle, snap, playbook=p.playbook, playbook_title=p.playbook_title,
+                               event=event, data=payload)
     title = render_text(p.title, context, where="task title").strip()
     record = TaskRecord(id=task_id_for(p.key), account=p.account, playbook=p.playbook, title=title, owner=owner,
                         due=p.due, priority=p.priority, created_at=p.at)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 
 from dsl import ast, ir
+from dsl.bounds import check_duration
 from dsl.diagnostics import Diagnostic
 from dsl.playbook_rules import PlaybookChecker
 from dsl.plugin_catalog import PluginCatalog
@@ -62,6 +63,7 @@ def _check_metric(metric: ast.Metric, typer: ExprTyper, report: Reporter) -> Non
     typer.event_name(metric.event)
     if metric.window.amount <= 0:
         report.error(metric.window.pos, f"metric window '{metric.window.text}' is no time: use a positive duration")
+    check_duration(metric.window, report, f"metric window '{metric.window.text}'")
 
 
 def _check_score(score: ast.Score, scope: Scope, typer: ExprTyper, report: Reporter) -> None:
@@ -169,3 +171,4 @@ def _check_policy(policy: ast.Policy, seen: dict[str, ast.Pos], report: Reporter
                 )
             if item.per.amount <= 0:
                 report.error(item.per.pos, f"'{item.per.text}' is no time: use a positive duration")
+            check_duration(item.per, report, f"'per {item.per.text}'")

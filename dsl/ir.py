@@ -469,6 +469,7 @@ class If(_Node):
 class SplitArm(_Node):
     percent: float
     body: tuple[Statement, ...]
+    label: str = ""  # the arm's name as written (`control:`), for the decision that picks it
 
 
 class Split(_Node):

@@ -363,7 +363,7 @@ class _Lowerer:
             case ast.Split(shares=shares, arms=arms):
                 return ir.Split(
                     arms=tuple(
-                        ir.SplitArm(percent=share.value, body=self.block(arm.body, payload))
+                        ir.SplitArm(percent=share.value, body=self.block(arm.body, payload), label=arm.label.text)
                         for share, arm in zip(shares, arms, strict=False)
                     )
                 )

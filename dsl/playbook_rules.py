@@ -12,6 +12,7 @@ sit beside a `day 0:` step. A playbook needs a trigger and at least one statemen
 from __future__ import annotations
 
 from dsl import ast
+from dsl.bounds import MAX_DAYS, HeldBy, check_day, check_duration, earliest_days
 from dsl.diagnostics import Span
 from dsl.name_suggestions import with_nearest
 from dsl.plugin_catalog import PluginCatalog
@@ -46,6 +47,18 @@ def _running_order(step: ast.Step) -> tuple[int, int]:
     if isinstance(step, ast.DayStep):
         return (0, step.day)
     return (1, step.days if step.direction == "after" else -step.days)
+
+
+def _whole_day(days: float) -> int:
+    return int(days) if float(days).is_integer() else int(days) + 1
+
+
+def _day_text(days: float) -> str:
+    """`day 14`, or `day 1 plus 12 hours` for a wait in hours."""
+    if float(days).is_integer():
+        return f"day {int(days)}"
+    hours = round((days - int(days)) * 24, 2)
+    return f"day {int(days)} plus {hours:g} hours"
 
 
 def _header_span(pos: ast.Pos, text: str) -> Span:
@@ -104,6 +117,8 @@ class PlaybookChecker:
                     clause.after.pos,
                     f"'reentry: after {clause.after.text}' is no time: use a positive duration",
                 )
+            elif clause.after is not None:
+                check_duration(clause.after, self.report, f"'reentry: after {clause.after.text}'")
         if "trigger" not in seen:
             self.report.error(playbook.id.pos, f"playbook '{playbook.id.text}' has no trigger")
 
@@ -196,6 +211,7 @@ class PlaybookChecker:
             name = step_name(step)
             span = _header_span(step.pos, name)
             if isinstance(step, ast.DayStep):
+                check_day(step.day, span, self.report)
                 key: tuple[object, ...] = ("day", step.day)
                 anchor, when = "entry", step.day
                 if step.day == 0 and has_entry_statements:
@@ -206,6 +222,9 @@ class PlaybookChecker:
                     )
             else:
                 self._date_field(step.field, "a date step")
+                if step.days > MAX_DAYS:
+                    self.report.error(span, f"'{name}' is more than 5 years from {step.field.text}: "
+                                            f"a step runs at most {MAX_DAYS} days from its date")
                 if step.at is not None:
                     check_time(step.at, self.report)
                 offset = step.days if step.direction == "after" else -step.days
@@ -225,5 +244,27 @@ class PlaybookChecker:
                     )
                 if before is None or when >= before[0]:
                     latest[anchor] = (when, step)
+        self._late_steps(playbook)
         for step in sorted(playbook.steps, key=_running_order):
             self.statements.check_all(step.body)
+
+    def _late_steps(self, playbook: ast.Playbook) -> None:
+        """Warn about a day step that a wait before it holds past its day (it runs later than written)."""
+        held: HeldBy = earliest_days(playbook.statements)
+        cursor, cause = held
+        firsts: dict[int, ast.DayStep] = {}  # a step written twice is an error of its own
+        for written in playbook.steps:
+            if isinstance(written, ast.DayStep) and not (written.day == 0 and playbook.statements):
+                firsts.setdefault(written.day, written)
+        for step in sorted(firsts.values(), key=lambda s: s.day):
+            if cursor > step.day and cause is not None:
+                name = step_name(step)
+                self.report.warning(
+                    _header_span(step.pos, name),
+                    f"{name} can only run on {_day_text(cursor)} or later, after 'wait {cause.text}' on line "
+                    f"{cause.pos.line}: move the wait or the step, or write 'day {_whole_day(cursor)}:'",
+                )
+            days, wait = earliest_days(step.body)
+            cursor = max(cursor, float(step.day)) + days
+            if days > 0:
+                cause = wait

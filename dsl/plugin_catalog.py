@@ -35,6 +35,9 @@ class PluginParam:
     name: str
     type: ValueType = "text"
     required: bool = False
+    values: tuple[str, ...] = ()  # a text parameter that takes one of these values only (an enum, a Literal)
+    minimum: float | None = None  # a number parameter's bounds, when its model gives them
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,46 @@ class PluginActivity:
         Keys whose type is not text, number or boolean (objects, lists, unions) are taken as text.
         """
         required = set(schema.get("required", ()))
+        definitions = dict(schema.get("$defs", {}))
         params = []
-        for key, spec in dict(schema.get("properties", {})).items():
-            params.append(PluginParam(key, _value_type(spec), key in required))
+        for key, given in dict(schema.get("properties", {})).items():
+            spec = _resolved(given, definitions)
+            params.append(PluginParam(key, _value_type(spec), key in required, _choices(spec, definitions),
+                                      *_bounds(spec)))
         return cls.of(name, params, str(schema.get("description", "")))
+
+
+def _resolved(spec: Mapping[str, Any], definitions: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A property's schema with a `$ref` to `$defs` (an Enum class) replaced by the definition."""
+    ref = spec.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return {**definitions.get(ref.removeprefix("#/$defs/"), {}), **{k: v for k, v in spec.items() if k != "$ref"}}
+    return spec
+
+
+def _choices(spec: Mapping[str, Any], definitions: Mapping[str, Any]) -> tuple[str, ...]:
+    """The text values a property takes, when its schema lists them (`enum`, `const`, or one of
+    those beside `null`); empty when it takes any text."""
+    if "enum" in spec:
+        values = list(spec["enum"])
+    elif "const" in spec:
+        values = [spec["const"]]
+    else:
+        options = [_resolved(option, definitions) for option in spec.get("anyOf", ()) if option.get("type") != "null"]
+        if len(options) != 1:
+            return ()
+        return _choices(options[0], definitions)
+    return tuple(values) if values and all(isinstance(value, str) for value in values) else ()
+
+
+def _bounds(spec: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """The lowest and highest number a property takes (`ge`/`le` of a pydantic field), if given."""
+    options = [spec, *(option for option in spec.get("anyOf", ()) if option.get("type") != "null")]
+    low = next((option[k] for option in options for k in ("minimum",) if isinstance(option.get(k), int | float)),
+               None)
+    high = next((option[k] for option in options for k in ("maximum",) if isinstance(option.get(k), int | float)),
+                None)
+    return low, high
 
 
 def _value_type(spec: Mapping[str, Any]) -> ValueType:

@@ -19,8 +19,9 @@ from dsl.checker import check
 from dsl.diagnostics import Diagnostic, DiagnosticError, Span, render_all
 from dsl.lowering import lower
 from dsl.parse_errors import nesting_too_deep
-from dsl.parser import parse, paused_collection
+from dsl.parser import normalise, parse, paused_collection
 from dsl.plugin_catalog import PluginCatalog
+from dsl.tab_indentation import tab_warnings
 from dsl.templates import load_templates
 
 __all__ = ["Compilation", "compile_files", "compile_folder", "compile_text"]
@@ -119,10 +120,13 @@ def _compile(
     result = Compilation(sources=dict(sources), diagnostics=list(diagnostics or []))
     parsed_all = True
     for path, text in sources.items():
+        if "\t" in text:
+            result.diagnostics.extend(tab_warnings(path, text))
         try:
             tree = parse(text, path)
         except DiagnosticError as error:
             result.diagnostics.append(error.diagnostic)
+            result.lines += normalise(text).count("\n")  # a file that fails to parse is checked all the same
             parsed_all = False
             continue
         result.files.append(tree)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dsl import ast, ir
+from dsl.bounds import check_duration, millions_for_a_count
 from dsl.diagnostics import Span
 from dsl.name_suggestions import with_nearest
-from dsl.plugin_catalog import PluginActivity, PluginCatalog
+from dsl.plugin_catalog import PluginActivity, PluginCatalog, PluginParam
 from dsl.reporter import Reporter
 from dsl.scope import Scope
 from dsl.templates import InlineTemplates
@@ -58,6 +59,7 @@ class StatementChecker:
         elif isinstance(statement, ast.Wait):
             if statement.duration.amount <= 0:
                 self.report.error(statement.duration.pos, f"'wait {statement.duration.text}' waits for nothing")
+            check_duration(statement.duration, self.report, f"'wait {statement.duration.text}'")
         elif isinstance(statement, ast.WaitUntil):
             self._wait_until(statement)
         elif isinstance(statement, ast.If):
@@ -111,6 +113,8 @@ class StatementChecker:
 
     def _task(self, task: ast.CreateTask) -> None:
         self._inline_template(task.title)
+        if task.due is not None:
+            check_duration(task.due, self.report, f"'due {task.due.text}'")
         ty = self._typed_path(task.owner, "owner")
         if ty.known and ty.kind != "owner":
             self.report.error(
@@ -181,12 +185,49 @@ class StatementChecker:
         value = self.typer.type_of(param.value)
         if not value.known:
             return
-        fits = _param_fits(spec.type, value, isinstance(param.value, ast.Ref))
-        if not fits:
+        if spec.type == "number" and isinstance(param.value, ast.MoneyLit):
+            millions_for_a_count(param.value, self.report, f"for '{key}', a number")
+        literal = _number_written(param.value)
+        if literal is not None and spec.minimum is not None and literal < spec.minimum:
+            self.report.error(param.value.pos, f"parameter '{key}' of {activity.name} takes at least "
+                                               f"{spec.minimum:g}, not {literal:g}")
+        if literal is not None and spec.maximum is not None and literal > spec.maximum:
+            self.report.error(param.value.pos, f"parameter '{key}' of {activity.name} takes at most "
+                                               f"{spec.maximum:g}, not {literal:g}")
+        if spec.values:
+            self._choice(activity, spec, param, value)
+            return
+        if not _param_fits(spec.type, value):
             wanted = describe(Ty(spec.type))
-            self.report.error(
-                param.value.pos, f"parameter '{key}' of {activity.name} takes {wanted}, not {describe(value)}"
-            )
+            shown = describe(value)
+            if isinstance(param.value, ast.Ref):
+                shown = f"{shown} field '{param.value.path.text}'"
+            hint = ""
+            if spec.type == "text" and isinstance(param.value, ast.Ref):
+                hint = f": write {key}=\"{{{{ account.{param.value.path.text} }}}}\" to give it as text"
+            self.report.error(param.value.pos,
+                              f"parameter '{key}' of {activity.name} takes {wanted}, not {shown}{hint}")
+
+    def _choice(self, activity: PluginActivity, spec: PluginParam, param: ast.DoParam, value: Ty) -> None:
+        """A parameter that takes one of a list of values: a literal among them, or an enum field
+        whose values all are."""
+        key, allowed = spec.name, ", ".join(spec.values)
+        if isinstance(param.value, ast.TextLit) and "{" not in param.value.value:
+            if param.value.value not in spec.values:
+                message = with_nearest(f"unknown value '{param.value.value}' for parameter '{key}' of {activity.name}",
+                                       param.value.value, spec.values)
+                self.report.error(param.value.pos, f"{message}; it takes one of {allowed}")
+            return
+        if isinstance(param.value, ast.TextLit):
+            return  # a template: its value is known when it renders
+        extra = [v for v in value.values if v not in spec.values] if value.kind == "enum" else []
+        if value.kind != "enum" or extra:
+            given = describe(value)
+            if isinstance(param.value, ast.Ref):
+                given = f"field '{param.value.path.text}'" if extra else f"{given} field '{param.value.path.text}'"
+            beyond = f" (it may be {', '.join(extra)})" if extra else ""
+            self.report.error(param.value.pos,
+                              f"parameter '{key}' of {activity.name} takes one of {allowed}, not {given}{beyond}")
 
     # ------------------------------------------------------------------ waits and splits
 
@@ -197,6 +238,7 @@ class StatementChecker:
             self.report.error(statement.pos, "'wait until task done' needs a 'create task' before it in the playbook")
         if statement.timeout.amount <= 0:
             self.report.error(statement.timeout.pos, f"a time limit of {statement.timeout.text} waits for nothing")
+        check_duration(statement.timeout, self.report, f"a time limit of {statement.timeout.text}")
 
     def _split(self, split: ast.Split) -> None:
         last = split.shares[-1].pos if split.shares else split.pos
@@ -240,10 +282,21 @@ def _assignable(target: Ty, value: Ty) -> bool:
     return target.kind == value.kind
 
 
-def _param_fits(wanted: str, value: Ty, is_field: bool) -> bool:
-    """Whether a value may be given for a parameter of type `wanted`."""
+def _number_written(value: ast.Expr) -> float | None:
+    """The number a parameter is given as written (`3`, `-2`, `25k`), None for any other value."""
+    if isinstance(value, ast.NumberLit | ast.MoneyLit | ast.PercentLit):
+        return float(value.value)
+    if isinstance(value, ast.Negate) and isinstance(value.arg, ast.NumberLit | ast.MoneyLit | ast.PercentLit):
+        return -float(value.arg.value)
+    return None
+
+
+def _param_fits(wanted: str, value: Ty) -> bool:
+    """Whether a value may be given for a parameter of type `wanted`: a text parameter takes text,
+    a value of a list or a date (sent as written, `2026-03-01`), never a number or a boolean (a
+    template converts those: `"{{ account.seats }}"`)."""
     if wanted == "text":
-        return value.kind in ("text", "enum") or is_field
+        return value.kind in ("text", "enum", "date", "datetime")
     if wanted in NUMERIC:
         return value.kind in NUMERIC
     if wanted in ("date", "datetime"):

@@ -210,6 +210,12 @@ class _ReferenceWalker:
         if isinstance(node, nodes.Name | nodes.Getattr | nodes.Getitem):
             self.resolve(node)
             return
+        if isinstance(node, nodes.Filter) and node.name not in _PARSER.filters:
+            message = with_nearest(f"unknown filter '{node.name}'", node.name, _PARSER.filters)
+            self.diagnostics.append(self.source.at_name(node.lineno, node.name, message))
+        elif isinstance(node, nodes.Test) and node.name not in _PARSER.tests:
+            message = with_nearest(f"unknown test '{node.name}'", node.name, _PARSER.tests)
+            self.diagnostics.append(self.source.at_name(node.lineno, node.name, message))
         for child in node.iter_child_nodes():
             self.walk(child)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dsl import ast, ir
+from dsl.bounds import check_duration, millions_for_a_count
 from dsl.name_suggestions import with_nearest
 from dsl.reporter import Reporter
 from dsl.scope import Scope
@@ -194,6 +195,10 @@ class ExprTyper:
             self.enum_value(left, right.literal, expr.right.pos)
         elif right.kind == "enum" and left.literal is not None:
             self.enum_value(right, left.literal, expr.left.pos)
+        for side, other in ((expr.left, right), (expr.right, left)):
+            if isinstance(side, ast.MoneyLit) and other.kind == "number":
+                what = f"field '{other.origin}'" if other.origin else describe(other)
+                millions_for_a_count(side, self.report, f"compared with the number {what}")
         orderable = NUMERIC | DATES
         if expr.op not in ("==", "!=") and not (left.kind in orderable and right.kind in orderable):
             odd = left if left.kind not in orderable else right
@@ -285,6 +290,8 @@ class ExprTyper:
         for duration in (expr.within, expr.older_than):
             if duration is not None and duration.amount <= 0:
                 self.report.error(duration.pos, f"'{duration.text}' is no time: use a positive duration")
+            elif duration is not None:
+                check_duration(duration, self.report, f"'{duration.text}'")
         return BOOLEAN
 
     def _count_of(self, expr: ast.CountOf) -> Ty:

@@ -83,7 +83,7 @@ class PlaybookStats(BaseModel):
 
 
 class Stats(BaseModel):
-    since: datetime | None
+    since: datetime | None = None  # the API leaves it out when it is not given
     playbooks: list[PlaybookStats]
 
 

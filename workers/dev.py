@@ -23,22 +23,18 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.context import ActivityContext
 from activities.registry import load_registry
 from activities.smtp_mailer import SmtpMailer
 from dsl import ir
-from dsl.diagnostics import render_all
-from dsl.project import compile_folder
 from engine.settings import Settings
 from engine.store import Store, StoreUnavailable
-from engine.workflows.scheduler import SCHEDULER_ID, SchedulerInput
 from workers.journey_generations import end_earlier_generations
+from workers.playbook_loading import PlaybookErrors, load_bundle, start_scheduler
 from workers.process_clock import ClockUnavailable, checked_clock, process_starter
 from workers.runtime import build_worker
 from workers.smtp_sink import SmtpSink, outbox_folder
@@ -54,33 +50,8 @@ UI_PORT_OFFSET = 1000  # Temporal's web UI listens on the gRPC port + 1000, as t
 API_START_TIMEOUT_SECONDS = 30.0
 
 
-class PlaybookErrors(Exception):
-    """The playbooks folder has errors: the stack does not start."""
-
-
 class DevStackError(Exception):
     """The stack cannot start (a port in use, Temporal failing); the message says what to do."""
-
-
-def load_bundle(folder: Path) -> ir.Bundle:
-    if not folder.is_dir():
-        raise PlaybookErrors(f"no playbooks folder at {folder}: run from the project's folder, or set "
-                             "PLAYBOOK_PLAYBOOKS (or `playbooks` in playbook.toml) to it")
-    compilation = compile_folder(folder)
-    if not compilation.ok or compilation.bundle is None:
-        errors = [d for d in compilation.diagnostics if d.is_error]
-        raise PlaybookErrors(render_all(errors, compilation.sources) +
-                             f"\n{len(errors)} error(s) in {folder}: fix them, then start again")
-    return compilation.bundle
-
-
-async def start_scheduler(client: Client, task_queue: str, settings: Settings | None = None) -> None:
-    """Start the one scheduler of time-based triggers, unless it already runs."""
-    inp = SchedulerInput() if settings is None else SchedulerInput(
-        clock_offset_seconds=settings.clock_offset_seconds, max_sleep_seconds=settings.scheduler_max_sleep_seconds)
-    await client.start_workflow("scheduler", inp,
-                                id=SCHEDULER_ID, task_queue=task_queue,
-                                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
 
 
 def _host_and_port(address: str, default_port: int) -> tuple[str, int]:
@@ -145,7 +116,8 @@ class DevStack:
 
         settings = self.settings
         stop = stop or asyncio.Event()
-        bundle = load_bundle(settings.playbooks)
+        registry = load_registry()
+        bundle = load_bundle(settings.playbooks, registry)
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.server = server = self._dev_server()
         api_socket = self._preflight(server)
@@ -168,7 +140,6 @@ class DevStack:
                 store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
                 public_url=settings.base_url,
                 extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()})
-            registry = load_registry()
             for failed in registry.errors:
                 print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
             try:

@@ -67,6 +67,7 @@ class Simulation:
     end: datetime
     actions: list[ActionRecord]
     rejected: list[Rejection]
+    # the mail of the simulated period (at or before `end`, as the actions), by time and address
     outbox: list[OutgoingMail] = field(default_factory=list)
     histories: list[str] = field(default_factory=list)  # JSON histories, for replay tests
     parts: list[Part] = field(default_factory=list)  # how each process did (one, unless split)
@@ -193,7 +194,8 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
                      key=lambda action: (action.at, action.account, action.playbook or ""))
     rejected = [*read_rejections, *(r for outcome in outcomes for r in outcome.rejected)]
     return Simulation(start=begin, end=end, actions=actions, rejected=sorted(rejected, key=lambda r: r.line),
-                      outbox=[mail for outcome in outcomes for mail in outcome.outbox],
+                      outbox=sorted((mail for outcome in outcomes for mail in outcome.outbox),
+                                    key=lambda mail: (mail.at, mail.to, mail.subject, mail.key)),
                       histories=[history for outcome in outcomes for history in outcome.histories],
                       parts=[outcome.part for outcome in outcomes])
 
@@ -237,7 +239,11 @@ async def _run_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options, *,
                                            live_plugins=options.live_plugins, public_url=options.public_url,
                                            extras=extras or {},
                                            horizon=timedelta(seconds=options.horizon_seconds))
+            # Journeys still acting when the timeline ends may run a step past `end` before the
+            # worker stops, as many as the machine's speed allows: neither their actions nor their
+            # mail belong to the simulated period.
             actions = [a for a in used.actions() if a.at <= options.end]
+            outbox = [mail for mail in outbox if mail.at <= options.end]
         finally:
             if own_store:
                 used.close()

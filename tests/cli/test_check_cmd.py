@@ -227,3 +227,32 @@ def test_help_still_lists_every_command(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["--help"]) == 0
     listed = capsys.readouterr().out
     assert all(name in listed for name in cli.COMMANDS)
+
+
+def test_a_file_that_fails_to_parse_still_counts_its_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = make_folder(tmp_path)
+    broken = PLAYBOOK.format(field="feature_adoption").replace('"Rescue:', '"Rescue:"" x')
+    (folder / "starter.play").write_text(broken, encoding="utf-8")
+    assert main(["check", str(folder)]) == 1
+    match = SUMMARY.search(capsys.readouterr().err)
+    assert match is not None
+    assert match.groups() == ("2", str(MODEL.count("\n") + broken.count("\n")), "1 error")
+
+
+def test_a_tab_in_the_indentation_is_a_warning_with_a_caret_and_fmt_removes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = make_folder(tmp_path)
+    play = folder / "starter.play"
+    play.write_text(play.read_text(encoding="utf-8").replace("    day 30:", "\tday 30:"), encoding="utf-8")
+    assert main(["check", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert f"{play}:7:1: warning: a tab in the indentation (read as spaces up to the next multiple of 4): " \
+           "indent with spaces; 'playbook fmt' rewrites it" in err.splitlines()
+    assert main(["fmt", str(folder)]) == 0
+    assert "\t" not in play.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", str(folder)]) == 0
+    assert "warning" not in capsys.readouterr().err

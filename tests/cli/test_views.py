@@ -436,3 +436,69 @@ async def test_the_token_and_url_come_from_the_settings_when_not_given(
         status = await playbook("accounts", "--json")
     assert status == 0
     assert [a["id"] for a in _lines(capsys.readouterr().out)] == ["hooli", "techcorp", "initech", "globex"]
+
+
+# --------------------------------------------------------------------------- what people read
+
+
+async def test_an_unscored_account_shows_no_time_it_was_scored_at(
+        store: Store, bundle: ir.Bundle, capsys: pytest.CaptureFixture[str]) -> None:
+    _content(store)
+    async with offline_engine(store, bundle) as url:
+        await playbook("accounts", "--url", url, "--token", TOKEN)
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("│")]
+    globex = next(row for row in rows if "globex" in row)
+    assert "unscored" in globex
+    assert "2026-01-05" not in globex
+    assert "2026-01-05 09:00" in next(row for row in rows if "initech" in row)
+
+
+async def test_at_the_default_width_addresses_and_ids_are_never_cut_mid_word(
+        store: Store, bundle: ir.Bundle, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    _content(store)
+    async with offline_engine(store, bundle) as url:
+        await playbook("tasks", "--url", url, "--token", TOKEN)
+        tasks = capsys.readouterr().out
+        await playbook("log", "--url", url, "--token", TOKEN)
+        log = capsys.readouterr().out
+    assert tasks.count(SAM) == 2
+    assert "lee@vendor.example" in tasks
+    assert "smb_onboarding" in log
+
+
+async def test_the_log_prints_a_decisions_reads_as_key_value_pairs_not_python(
+        store: Store, bundle: ir.Bundle, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    store.log_action(ActionRecord(at=T0, account="techcorp", playbook="smb_onboarding", kind="decided",
+                                  data={"what": "quiet_hours", "detail": "send email welcome: quiet hours",
+                                        "reads": {"timezone": "Europe/Paris"}}))
+    async with offline_engine(store, bundle) as url:
+        await playbook("log", "--url", url, "--token", TOKEN)
+    out = capsys.readouterr().out
+    assert "quiet_hours: send email welcome: quiet hours (read timezone=Europe/Paris)" in out
+    assert "{" not in out
+
+
+# --------------------------------------------------------------------------- stats
+
+
+async def test_stats_against_the_running_api_print_what_the_store_says(
+        store: Store, bundle: ir.Bundle, capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.analytics import playbook_stats
+    from workers.commands.stats import report
+
+    _content(store)
+    expected = playbook_stats(store, bundle, "smb_onboarding", None)
+    async with offline_engine(store, bundle) as url:
+        table_status = await playbook("stats", "smb_onboarding", "--url", url, "--token", TOKEN)
+        table = capsys.readouterr()
+        json_status = await playbook("stats", "--json", "--url", url, "--token", TOKEN)
+        everything = json.loads(capsys.readouterr().out)
+        since_status = await playbook("stats", "--since", "2026-01-06", "--json", "--url", url, "--token", TOKEN)
+        since = json.loads(capsys.readouterr().out)
+    assert (table_status, json_status, since_status) == (0, 0, 0), table.err
+    assert table.out == report(expected)
+    assert "smb_onboarding" in [playbook["id"] for playbook in everything["playbooks"]]
+    assert "since" not in everything
+    assert since["since"].startswith("2026-01-06T00:00:00")

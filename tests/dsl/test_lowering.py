@@ -340,8 +340,8 @@ def test_split_pairs_each_share_with_its_block() -> None:
     (statement,) = body_of("split 30% / 70%:\n    a:\n        send email short\n    b:\n        send email long")
     assert statement == ir.Split(
         arms=(
-            ir.SplitArm(percent=30, body=(ir.SendEmail(template="short"),)),
-            ir.SplitArm(percent=70, body=(ir.SendEmail(template="long"),)),
+            ir.SplitArm(percent=30, body=(ir.SendEmail(template="short"),), label="a"),
+            ir.SplitArm(percent=70, body=(ir.SendEmail(template="long"),), label="b"),
         )
     )
 

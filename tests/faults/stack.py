@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, RetryState
 from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import Client
 
@@ -456,6 +456,43 @@ async def activity_reported(client: Client, workflow_id: str, activity_type: str
             attributes_failed = history_event.activity_task_failed_event_attributes
             done += scheduled.get(attributes_failed.scheduled_event_id) == activity_type
     return done
+
+
+@dataclass(frozen=True)
+class ClosedActivity:
+    """How the server closed an activity: the attempt that ran last and whether it will run again."""
+
+    attempt: int
+    failed: bool
+    retry_state: RetryState.ValueType
+
+
+async def closed_activities(client: Client, workflow_id: str, activity_type: str) -> list[ClosedActivity]:
+    """Each activity of `activity_type` the server closed (completed or failed for good), in order.
+
+    An activity closed in the history runs no more attempts: reading this is how a test knows
+    that no retry will come, without waiting for one."""
+    scheduled: dict[int, str] = {}
+    attempts: dict[int, int] = {}
+    closed: list[ClosedActivity] = []
+    async for history_event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        kind = history_event.event_type
+        if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attributes = history_event.activity_task_scheduled_event_attributes
+            scheduled[history_event.event_id] = attributes.activity_type.name
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            started = history_event.activity_task_started_event_attributes
+            attempts[started.scheduled_event_id] = started.attempt
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            done = history_event.activity_task_completed_event_attributes
+            if scheduled.get(done.scheduled_event_id) == activity_type:
+                closed.append(ClosedActivity(attempts.get(done.scheduled_event_id, 0), False,
+                                             RetryState.RETRY_STATE_UNSPECIFIED))
+        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+            failed = history_event.activity_task_failed_event_attributes
+            if scheduled.get(failed.scheduled_event_id) == activity_type:
+                closed.append(ClosedActivity(attempts.get(failed.scheduled_event_id, 0), True, failed.retry_state))
+    return closed
 
 
 # --------------------------------------------------------------------------------- PostgreSQL

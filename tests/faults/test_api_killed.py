@@ -9,7 +9,7 @@ journey is what is counted, and Temporal records each start whether or not a wor
 
 from __future__ import annotations
 
-import asyncio
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -85,9 +85,18 @@ async def test_an_api_killed_while_routing_a_stored_batch_loses_nothing_and_star
             started = await journeys_started(stack.client, QUEUE)
             return started if len(set(started)) >= ACCOUNTS else []
 
-        started = await eventually(all_started, "every journey to be visible", timeout=60, every=1.0)
-        await asyncio.sleep(1.0)  # anything started twice would be visible by now as well
-        started = await journeys_started(stack.client, QUEUE)
+        await eventually(all_started, "every journey to be visible", timeout=60, every=1.0)
+        # The API has routed everything and starts nothing more. A workflow started now, after every
+        # journey start, is listed once the server's list holds every start made before it.
+        marker = f"visibility-marker/{uuid.uuid4().hex}"
+        await stack.client.start_workflow("visibility-marker", id=marker, task_queue=QUEUE)
+
+        async def marker_listed() -> bool:
+            return marker in await journeys_started(stack.client, QUEUE)
+
+        await eventually(marker_listed, "a workflow started after every journey to be listed", timeout=60)
+        await stack.client.get_workflow_handle(marker).terminate("the list is read")
+        started = [wid for wid in await journeys_started(stack.client, QUEUE) if wid.startswith("journey/")]
         assert sorted(set(started)) == sorted(f"journey/drill/{account}" for account in accounts)
         twice = {wid: n for wid, n in Counter(started).items() if n > 1}
         assert twice == {}, f"journeys started more than once: {twice}"

@@ -10,19 +10,21 @@ One worker serves both tests (a worker takes seconds to start on a loaded machin
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
+from temporalio.api.enums.v1 import RetryState
 
 from tests.faults.conftest import Stack, Workers
 from tests.faults.stack import (
+    ClosedActivity,
     Relay,
     Reply,
     address,
+    closed_activities,
     event,
     eventually,
     journey_id,
@@ -65,7 +67,9 @@ async def test_a_550_is_not_retried_and_is_recorded_as_failed_with_the_reason(ma
 
     logged = await eventually(failed, "a `failed` line in the action log", timeout=90)
     await eventually(lambda: waiting(stack.client, journey_id(account)), "the journey to go on to its wait", timeout=60)
-    await asyncio.sleep(2.5)  # a retry would have come 1 s after the refusal
+    # The server closed the send after its first attempt, for good: no retry can come.
+    [send_activity] = await closed_activities(stack.client, journey_id(account), "message.send")
+    assert send_activity == ClosedActivity(1, True, RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE)
     assert len(relay.kept(address(account))) == 0
     assert len([m for m in relay.rejected if address(account) in m.to]) == 1, "the relay saw one attempt"
     assert len(logged) == 1 and "550" in str(logged[0]["error"]), logged

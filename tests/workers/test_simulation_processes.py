@@ -63,9 +63,24 @@ async def test_two_processes_give_the_actions_of_one_in_the_same_order(tmp_path:
     one = await simulate(compilation.bundle, events, days=10, processes=1)
     two = await simulate(compilation.bundle, events, days=10, processes=2)
     assert _comparable(two.actions) == _comparable(one.actions)
-    assert len(two.outbox) == len(one.outbox)
+    sent = [(action.at, action.data["to"], action.data["subject"]) for action in one.actions if action.kind == "email"]
+    assert sorted((mail.at, mail.to, mail.subject) for mail in one.outbox) == sorted(sent)
+    assert [(mail.at, mail.to, mail.subject) for mail in two.outbox] == \
+        [(mail.at, mail.to, mail.subject) for mail in one.outbox]
     suppressed = [a for a in two.actions if a.kind == "suppressed" and a.account == "shared-b"]
     assert suppressed and all(a.data["reason"] == "unsubscribed" for a in suppressed)
+
+
+async def test_two_simulations_in_one_process_give_the_same_actions_and_the_same_mail(tmp_path: Path) -> None:
+    compilation = compile_folder(ROOT / "playbooks")
+    assert compilation.bundle is not None
+    events = _timeline(tmp_path)
+    first = await simulate(compilation.bundle, events, days=10, processes=1)
+    second = await simulate(compilation.bundle, events, days=10, processes=1)
+    assert _comparable(second.actions) == _comparable(first.actions)
+    assert [(mail.at, mail.to, mail.subject) for mail in second.outbox] == \
+        [(mail.at, mail.to, mail.subject) for mail in first.outbox]
+    assert all(mail.at <= first.end for mail in first.outbox)
 
 
 def test_accounts_without_a_shared_suppressed_address_are_groups_of_their_own() -> None:

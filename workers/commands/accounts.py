@@ -46,7 +46,8 @@ def _table(accounts: list[dict[str, Any]]) -> None:
     from rich.text import Text
 
     table = Table(header_style="bold")
-    for column in ("account", "name", "segment"):
+    table.add_column("account", no_wrap=True)
+    for column in ("name", "segment"):
         table.add_column(column, overflow="fold")
     table.add_column("score", justify="right")
     table.add_column("band")
@@ -56,7 +57,7 @@ def _table(accounts: list[dict[str, Any]]) -> None:
         table.add_row(Text(str(account.get("id"))), Text(str(account.get("name") or "")),
                       Text(str(account.get("segment") or "")), Text(shown_number(account.get("score"))),
                       Text(band or "unscored", style=_BAND_STYLE.get(band, "dim")),
-                      Text(shown_time(account.get("updated"))))
+                      Text(shown_time(account.get("updated")) if band else ""))  # an unscored account has no score time
     console().print(table)
 
 

@@ -24,13 +24,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from dsl import ir
-from dsl.project import compile_folder
 from engine.settings import Settings
 from engine.store import Store
 from engine.store.database import Database
 from engine.store.migrate import current_revision, head_revision
 from workers.commands import existing_folder
-from workers.commands.check import report, summary
+from workers.commands.check import report
+from workers.playbook_loading import check_report, compile_playbooks
 from workers.process_clock import ClockUnavailable, checked_clock, process_starter
 from workers.runtime import DATA_CONVERTER, quiet_runtime
 
@@ -136,12 +136,12 @@ def run(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     folder = existing_folder(args.folder if args.folder is not None else str(settings.playbooks))
-    compilation = compile_folder(folder)
-    report(compilation)
+    compilation = compile_playbooks(folder)
     if not compilation.ok or compilation.bundle is None:
-        print(summary(compilation), file=sys.stderr)
-        print("playbook api: the playbooks do not compile; not starting", file=sys.stderr)
+        print(check_report(compilation), file=sys.stderr)
+        print("playbook api: the playbooks do not check; not starting", file=sys.stderr)
         return 1
+    report(compilation)  # the warnings
     host = args.host or settings.api_host
     port = args.port if args.port is not None else settings.api_port
     try:

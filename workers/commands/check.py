@@ -15,20 +15,16 @@ import sys
 
 from dsl.diagnostics import render_all
 from dsl.project import Compilation, compile_folder
-from workers.commands import DEFAULT_FOLDER, existing_folder, plural
+from workers.commands import DEFAULT_FOLDER, existing_folder
 from workers.commands.plugins import installed_catalog
+from workers.playbook_loading import check_summary
 
 __all__ = ["register", "run", "summary"]
 
 
 def summary(compilation: Compilation) -> str:
     """`checked 21 files (1,234 lines): 2 errors, 1 warning`, or `...: no errors`."""
-    errors = sum(1 for d in compilation.diagnostics if d.is_error)
-    warnings = len(compilation.diagnostics) - errors
-    counts = plural(errors, "error") if errors else "no errors"
-    if warnings:
-        counts += ", " + plural(warnings, "warning")
-    return f"checked {plural(len(compilation.sources), 'file')} ({plural(compilation.lines, 'line')}): {counts}"
+    return check_summary(compilation)
 
 
 def report(compilation: Compilation) -> None:

@@ -33,6 +33,8 @@ _KIND_STYLE = {"failed": "bold red", "exited": "yellow", "suppressed": "yellow",
 def _value(value: Any) -> str:
     if isinstance(value, dict) and "email" in value:
         return str(value["email"])
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={_value(item)}" for key, item in value.items())
     if isinstance(value, list):
         return ", ".join(_value(item) for item in value)
     if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
@@ -76,15 +78,21 @@ def describe(line: dict[str, Any]) -> str:
         reason = rest.pop("reason", None)
         if reason:
             text += f" ({reason})"
-    elif kind in ("exited",):
+    elif kind in ("exited", "goal_reached", "enrolled"):
         text = str(rest.pop("reason", ""))
+    elif kind == "decided":
+        text = f"{rest.pop('what', '')}: {rest.pop('detail', '')}"
+        reads = rest.pop("reads", None)
+        if isinstance(reads, dict) and reads:
+            text += f" (read {_value(reads)})"
     elif kind == "failed":
         text = f"{rest.pop('step', '')}: {rest.pop('error', '')}"
     elif kind == "call":
         text = str(rest.pop("activity", ""))
         params = rest.pop("params", None)
         if isinstance(params, dict) and params:
-            text += "(" + ", ".join(f"{name}={_value(value)}" for name, value in params.items()) + ")"
+            text += "(" + ", ".join(f"{name}={_value(value)}" for name, value in params.items()
+                                    if value is not None) + ")"
     else:
         text = ""
     extra = ", ".join(f"{key}={_value(value)}" for key, value in rest.items())
@@ -98,8 +106,8 @@ def _table(lines: list[dict[str, Any]]) -> None:
     table = Table(header_style="bold")
     table.add_column("at (UTC)", no_wrap=True)
     for column in ("account", "playbook", "kind"):
-        table.add_column(column, overflow="fold")
-    table.add_column("what", overflow="fold")
+        table.add_column(column, no_wrap=True)  # identifiers stay whole
+    table.add_column("what", overflow="fold", ratio=1)
     for line in lines:
         kind = str(line.get("kind", ""))
         table.add_row(Text(shown_time(line.get("at"))), Text(str(line.get("account", ""))),

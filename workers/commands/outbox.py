@@ -41,8 +41,10 @@ def _table(rows: list[tuple[int, SinkMessage]], duplicates: dict[int, int]) -> N
 
     table = Table(header_style="bold")
     table.add_column("#", justify="right")
-    for column in ("received", "to", "subject", "note"):
-        table.add_column(column, overflow="fold")
+    for column in ("received", "to"):
+        table.add_column(column, no_wrap=True)  # addresses stay whole
+    for column in ("subject", "note"):
+        table.add_column(column, overflow="fold", ratio=1)
     for number, entry in rows:
         note = f"duplicate of #{duplicates[number]}" if number in duplicates else ""
         table.add_row(str(number), entry.received_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),

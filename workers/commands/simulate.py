@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -28,6 +29,7 @@ from engine.settings import Settings
 from engine.time_rules import parse_horizon
 from workers.commands import DEFAULT_FOLDER, UsageError, existing_folder
 from workers.commands.check import report, summary
+from workers.commands.log import describe
 from workers.commands.plugins import installed_catalog
 from workers.simulation import Simulation, TimelineError, action_lines, simulate
 
@@ -46,24 +48,14 @@ def _start(raw: str | None) -> datetime | None:
 
 
 def _describe(action: ActionRecord) -> str:
-    data = action.data
-    kind = action.kind
-    if kind == "email":
-        return f"{data.get('template')} to {data.get('to')}: {data.get('subject')}"
-    if kind == "in_app":
-        return str(data.get("template"))
-    if kind == "task":
-        return (f"{data.get('title')} for {data.get('owner')}, due {data.get('due')}"
-                f" ({data.get('priority')})")
-    if kind == "score":
-        return f"{data.get('score')} {data.get('value')} {data.get('band') or '(unscored)'}"
-    if kind == "suppressed":
-        return f"{data.get('template')}: {data.get('reason')}"
-    if kind == "decided":
-        return f"{data.get('what')}: {data.get('detail')}"
-    if kind == "call":
-        return f"{data.get('activity')} {data.get('params')}"
-    return ", ".join(f"{k}={v}" for k, v in data.items() if k not in ("version",))
+    """What one action was, in the words of `playbook log` (the same line for the same action)."""
+    data = json.loads(json.dumps(action.data, default=_json_value))
+    data.pop("version", None)
+    return describe({"kind": action.kind, **data})
+
+
+def _json_value(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _table(actions: list[ActionRecord]) -> None:
@@ -71,8 +63,9 @@ def _table(actions: list[ActionRecord]) -> None:
     from rich.table import Table
 
     table = Table(show_lines=False, header_style="bold")
-    for column in ("at", "account", "playbook", "kind", "what"):
-        table.add_column(column, overflow="fold")
+    for column in ("at", "account", "playbook", "kind"):
+        table.add_column(column, no_wrap=True)  # identifiers stay whole
+    table.add_column("what", overflow="fold", ratio=1)
     for action in actions:
         table.add_row(action.at.strftime("%Y-%m-%d %H:%M"), action.account, action.playbook or "",
                       action.kind, _describe(action))

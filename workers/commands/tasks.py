@@ -72,8 +72,12 @@ def _table(tasks: list[dict[str, Any]], show_status: bool) -> None:
 
     now = datetime.now(UTC)
     table = Table(header_style="bold")
-    for column in ("id", "account", "title", "owner", "due", "priority", "playbook"):
-        table.add_column(column, overflow="fold")
+    for column in ("id", "account"):
+        table.add_column(column, no_wrap=True)  # identifiers and addresses stay whole
+    table.add_column("title", overflow="fold", ratio=1)
+    table.add_column("owner", no_wrap=True)
+    for column in ("due", "priority", "playbook"):
+        table.add_column(column, no_wrap=True)
     if show_status:
         table.add_column("status")
     for task in tasks:

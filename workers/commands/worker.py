@@ -25,14 +25,16 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
     from activities.registry import load_registry
     from activities.smtp_mailer import SmtpMailer
     from engine.store import Store, StoreUnavailable
-    from workers.dev import PlaybookErrors, load_bundle, start_scheduler
+    from workers.playbook_loading import PlaybookErrors, load_bundle, start_scheduler
     from workers.process_clock import process_starter
     from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 
+    registry = load_registry()
     try:
-        bundle = load_bundle(settings.playbooks)
+        bundle = load_bundle(settings.playbooks, registry)
     except PlaybookErrors as error:
         print(error, file=sys.stderr)
+        print("playbook worker: not starting", file=sys.stderr)
         return 1
     try:
         store = Store.open(settings.store_url, migrate=False)
@@ -50,7 +52,6 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
     context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
                               public_url=settings.base_url,
                               extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()})
-    registry = load_registry()
     for failed in registry.errors:
         print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
     stop = asyncio.Event()
