@@ -158,7 +158,7 @@ def _outcome(row: ActionCount) -> str | None:
         return "timed out" if detail.startswith("no ") else detail
     if row.what == "set_skipped":
         return "skipped: the value is unknown"
-    return detail or None  # split: `cohort 1 of 2 (50%)`
+    return detail or None  # split: `arm control (50%)`
 
 
 def _add(target: dict[str, int] | None, key: str, count: int) -> dict[str, int]:

@@ -164,8 +164,9 @@ class JourneyInterpreter(JourneyClock):
         for index, arm in enumerate(st.arms):
             edge += arm.percent
             if bucket < edge or index == len(st.arms) - 1:
-                self._decide(cursor, "split", f"cohort {index + 1} of {len(st.arms)} ({arm.percent:g}%)",
-                             path, {"bucket": bucket})
+                name = f"arm {arm.label}" if arm.label else f"cohort {index + 1} of {len(st.arms)}"
+                self._decide(cursor, "split", f"{name} ({arm.percent:g}%)", path,
+                             {"bucket": bucket, "arm": arm.label or str(index + 1)})
                 return await self._block(arm.body, f"{path}/arm{index + 1}", cursor)
         return cursor
 

@@ -1,4 +1,4 @@
-"""An `if` whose condition is unknown (it reads a missing field) runs neither its body nor its
+"""Branch decisions. An `if` whose condition is unknown (it reads a missing field) runs neither its body nor its
 `else`, and the decision log says so; a known condition takes its branch as before."""
 
 from __future__ import annotations
@@ -83,3 +83,35 @@ async def test_why_and_stats_tell_the_unknown_branch(tmp_path: Path) -> None:
                for line in story.lines)
     [statement] = [s for s in stats.steps[0].statements if s.path == "day 0/0"]
     assert statement.outcomes == {"neither branch ran (unknown)": 1}
+
+
+SPLIT = """\
+playbook trial "A/B":
+    trigger: event signed
+
+    day 0:
+        split 50% / 50%:
+            control:
+                send in_app low
+            offer:
+                send in_app high
+"""
+
+
+async def test_a_splits_decision_names_the_arm_by_its_label(tmp_path: Path) -> None:
+    root = tmp_path / "playbooks"
+    _bundle(root)
+    (root / "nudge.play").write_text(SPLIT)
+    compilation = compile_folder(root)
+    assert compilation.bundle is not None, [d.headline() for d in compilation.diagnostics]
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps({"account": f"a{n}", "at": "2026-01-05T09:00:00Z", "event": "signed"}) + "\n"
+                              for n in range(6)))
+    result = await simulate(compilation.bundle, events, days=1)
+    splits = [a for a in result.actions if a.data.get("what") == "split"]
+    assert len(splits) == 6
+    for decision in splits:
+        arm = decision.data["reads"]["arm"]
+        assert arm in {"control", "offer"} and decision.data["detail"].startswith(f"arm {arm} (50%)")
+        [shown] = [a for a in result.actions if a.kind == "in_app" and a.account == decision.account]
+        assert shown.data["template"] == {"control": "low", "offer": "high"}[arm]
