@@ -1,5 +1,6 @@
-"""Branch decisions. An `if` whose condition is unknown (it reads a missing field) runs neither its body nor its
-`else`, and the decision log says so; a known condition takes its branch as before."""
+"""Branch decisions: an `if` whose condition is unknown (it reads a missing field) runs neither its
+body nor its `else`, and the decision log says so, while a known condition takes its branch; a
+split's decision names the arm it picked by its label."""
 
 from __future__ import annotations
 
