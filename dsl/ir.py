@@ -204,16 +204,20 @@ class BandIs(_Node):
 
 
 class Seen(_Node):
-    """`seen EVENT`, `seen EVENT within 7 days`, `seen EVENT more than 30 days ago`.
+    """`seen EVENT`, `seen EVENT within 7 days`, `seen EVENT more than 30 days ago`,
+    `seen EVENT since entry`.
 
     True when the account has an event of that name at or before the evaluation time and, with
-    `within`, no older than the duration; with `older_than`, at least one occurrence older than it.
+    `within`, no older than the duration; with `older_than`, at least one occurrence older than it;
+    with `since_entry`, one after the moment the journey entered (the event that started the
+    journey, stored at that moment, does not count).
     """
 
     kind: Literal["seen"] = "seen"
     event: str
     within: Duration | None = None
     older_than: Duration | None = None
+    since_entry: bool = False
 
 
 class CountTrue(_Node):

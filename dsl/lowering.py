@@ -147,11 +147,12 @@ class _Lowerer:
                 return ir.PercentOf(percent=self.expr(percent), of=self.expr(of, payload))
             case ast.Is():
                 return self.is_(node, payload)
-            case ast.Seen(event=event, within=within, older_than=older_than):
+            case ast.Seen(event=event, within=within, older_than=older_than, since_entry=since_entry):
                 return ir.Seen(
                     event=event.text,
                     within=_duration(within) if within else None,
                     older_than=_duration(older_than) if older_than else None,
+                    since_entry=since_entry,
                 )
             case ast.CountOf(op=op, count=count, args=args):
                 return ir.CountTrue(op=op, count=count, args=tuple(self.expr(arg, payload) for arg in args))

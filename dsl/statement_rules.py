@@ -135,7 +135,11 @@ class StatementChecker:
 
     def _set(self, statement: ast.SetField) -> None:
         name = statement.field.text
-        value = self.typer.type_of(statement.value)
+        self.typer.place = "'set'"
+        try:
+            value = self.typer.type_of(statement.value)
+        finally:
+            self.typer.place = ""
         declared = self.scope.fields.get(name)
         if declared is None:
             self.report.error(statement.field.pos, with_nearest(f"unknown field '{name}'", name, self.scope.fields))

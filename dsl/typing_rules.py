@@ -77,6 +77,10 @@ def _of(declared: ir.FieldType, origin: str) -> Ty:
     return Ty(declared.type, declared.values, origin)
 
 
+# Where an expression is evaluated inside a journey, so `seen EVENT since entry` has an entry to count from.
+JOURNEY_PLACES = frozenset({"'if'", "'unless'", "'set'", "'goal'", "'exit'"})
+
+
 class ExprTyper:
     """Types expressions against a scope, reporting every problem it meets."""
 
@@ -86,6 +90,7 @@ class ExprTyper:
         self.payload: Mapping[str, ir.FieldType] | None = None  # in an event trigger's `where`
         self.event = ""
         self.task_created = False  # whether a `create task` comes before, for `task open`
+        self.place = ""  # where the expression is written, as messages name it: "'if'", "'audience'"
         self._rules: dict[type, Callable[[Any], Ty]] = {
             ast.NumberLit: lambda e: Ty("number"),
             ast.MoneyLit: lambda e: Ty("money"),
@@ -115,7 +120,11 @@ class ExprTyper:
 
     def condition(self, expr: ast.Expr, what: str) -> None:
         """Check an expression that must be a condition: `what` names the place, e.g. "'audience'"."""
-        self._need_condition(expr, what)
+        self.place = what
+        try:
+            self._need_condition(expr, what)
+        finally:
+            self.place = ""
 
     def _need_condition(self, expr: ast.Expr, what: str) -> None:
         ty = self.type_of(expr)
@@ -287,6 +296,11 @@ class ExprTyper:
 
     def _seen(self, expr: ast.Seen) -> Ty:
         self.event_name(expr.event)
+        if expr.since_entry and self.place not in JOURNEY_PLACES:
+            where = self.place or "this place"
+            self.report.error(expr.pos, f"'seen {expr.event.text} since entry' counts from the journey's entry, "
+                                        f"and {where} is read outside a journey: write it in a step's 'if' or "
+                                        "'unless', a 'set', a 'goal' or an 'exit'")
         for duration in (expr.within, expr.older_than):
             if duration is not None and duration.amount <= 0:
                 self.report.error(duration.pos, f"'{duration.text}' is no time: use a positive duration")

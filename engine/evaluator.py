@@ -59,8 +59,13 @@ def _path(root: Mapping[str, Any] | None, path: tuple[str, ...]) -> Value:
     return current
 
 
-def _seen(node: ir.Seen, snap: Snapshot) -> bool:
+def _seen(node: ir.Seen, snap: Snapshot, entered_at: datetime | None) -> Value:
+    """Whether the event was seen; with `since entry`, unknown outside a journey (no entry)."""
     times = [at for name, at in snap.events if name == node.event and at <= snap.at]
+    if node.since_entry:
+        if entered_at is None:
+            return UNKNOWN
+        times = [at for at in times if at > entered_at]
     if node.within is not None:
         since = calendar.add_duration(snap.at, _negative(node.within), snap.timezone)
         times = [at for at in times if at >= since]
@@ -89,8 +94,10 @@ class _Evaluation:
         event_data: Mapping[str, Any] | None,
         task_state: str | None,
         score_models: Mapping[str, ir.ScoreModel] | None,
+        entered_at: datetime | None = None,
     ) -> None:
         self.snap = snap
+        self.entered_at = entered_at
         self.event_data = event_data
         self.task_state = task_state
         self.score_models = score_models
@@ -132,7 +139,7 @@ class _Evaluation:
             state = self.read("task", self.task_state if self.task_state else UNKNOWN)
             return UNKNOWN if state is UNKNOWN else state == node.state
         if isinstance(node, ir.Seen):
-            return self.read(describe(node), _seen(node, self.snap))
+            return self.read(describe(node), _seen(node, self.snap, self.entered_at))
         if isinstance(node, ir.Compare):
             return compare(node.op, self.run(node.left), self.run(node.right))
         if isinstance(node, ir.Arith):
@@ -157,14 +164,16 @@ def evaluate_with_reads(
     event_data: Mapping[str, Any] | None = None,
     task_state: str | None = None,
     bundle_scores: Mapping[str, ir.ScoreModel] | None = None,
+    entered_at: datetime | None = None,
 ) -> tuple[Value, dict[str, Any]]:
     """The value of `expr` and what it read: `{"feature_adoption": 15, "health.band": "red"}`.
 
     Unknown reads are None; event payload keys are named `event.<key>`. Every operand is
     evaluated (no short circuit), so the reads are complete. `bundle_scores` lets a score
-    missing from the snapshot be computed from the snapshot's fields.
+    missing from the snapshot be computed from the snapshot's fields. `entered_at`, the moment
+    the journey entered, is what `seen EVENT since entry` counts from (unknown without it).
     """
-    run = _Evaluation(snap, event_data, task_state, bundle_scores)
+    run = _Evaluation(snap, event_data, task_state, bundle_scores, entered_at)
     value = run.run(expr)
     return value, run.reads
 
@@ -176,10 +185,11 @@ def evaluate(
     event_data: Mapping[str, Any] | None = None,
     task_state: str | None = None,
     bundle_scores: Mapping[str, ir.ScoreModel] | None = None,
+    entered_at: datetime | None = None,
 ) -> Value:
     """The value of `expr` on the snapshot: a value, True/False, or UNKNOWN."""
     value, _ = evaluate_with_reads(
-        expr, snap, event_data=event_data, task_state=task_state, bundle_scores=bundle_scores
+        expr, snap, event_data=event_data, task_state=task_state, bundle_scores=bundle_scores, entered_at=entered_at
     )
     return value
 
@@ -191,6 +201,7 @@ def why_not(
     event_data: Mapping[str, Any] | None = None,
     task_state: str | None = None,
     bundle_scores: Mapping[str, ir.ScoreModel] | None = None,
+    entered_at: datetime | None = None,
 ) -> str:
     """Which part of a condition is not true, for the decision log.
 
@@ -202,7 +213,8 @@ def why_not(
     reasons = []
     for part in parts:
         value, reads = evaluate_with_reads(
-            part, snap, event_data=event_data, task_state=task_state, bundle_scores=bundle_scores
+            part, snap, event_data=event_data, task_state=task_state, bundle_scores=bundle_scores,
+            entered_at=entered_at,
         )
         outcome = truth(value)
         if outcome is True:

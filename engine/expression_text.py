@@ -93,6 +93,8 @@ def describe(expr: ir.Expr) -> str:
             text += f" within {describe_duration(node.within)}"
         if node.older_than is not None:
             text += f" more than {describe_duration(node.older_than)} ago"
+        if node.since_entry:
+            text += " since entry"
         return text
     if isinstance(node, ir.Compare):
         return f"{_wrap(node.left, _SUM)} {node.op} {_wrap(node.right, _SUM)}"

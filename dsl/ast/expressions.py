@@ -113,12 +113,14 @@ class Is:
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """`seen EVENT`, `seen EVENT within 7 days`, `seen EVENT more than 30 days ago`."""
+    """`seen EVENT`, `seen EVENT within 7 days`, `seen EVENT more than 30 days ago`,
+    `seen EVENT since entry`."""
 
     pos: Pos
     event: Name
     within: Duration | None = None
     older_than: Duration | None = None
+    since_entry: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,8 @@ def expr_text(node: ast.Expr, source_lines: list[str]) -> str:
                 text += f" within {duration_text(e.within)}"
             if e.older_than is not None:
                 text += f" more than {duration_text(e.older_than)} ago"
+            if e.since_entry:
+                text += " since entry"
             return text
         if isinstance(e, ast.CountOf):
             return f"{_COUNT_WORDS[e.op]} {e.count} of ({', '.join(show(arg) for arg in e.args)})"

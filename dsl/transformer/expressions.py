@@ -70,6 +70,8 @@ class ExpressionRules(RuleBase):
             return ast.Seen(pos, event)
         if window.kind == "within":
             return ast.Seen(pos, event, within=window.value)
+        if window.kind == "since_entry":
+            return ast.Seen(pos, event, since_entry=True)
         return ast.Seen(pos, event, older_than=window.value)
 
     def within(self, pos: ast.Pos, children: list[ast.Duration]) -> Marker:
@@ -77,6 +79,9 @@ class ExpressionRules(RuleBase):
 
     def older_than(self, pos: ast.Pos, children: list[ast.Duration]) -> Marker:
         return Marker("older_than", pos, children[0])
+
+    def since_entry(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        return Marker("since_entry", pos)
 
     def count_of(self, pos: ast.Pos, children: list[Any]) -> ast.CountOf:
         op = str(children[0])

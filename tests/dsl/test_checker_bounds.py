@@ -134,3 +134,33 @@ move the wait or the step, or write 'day 4:'
                 ^^^^^
         """
     )
+
+
+SINCE_ENTRY_MODEL = MODEL.replace("    signed\n", "    signed\n    nps_response: score number\n")
+
+
+def since_entry_problems(source: str) -> str:
+    text = textwrap.dedent(source)
+    files = [parse(SINCE_ENTRY_MODEL, "model.play"), parse(text, "test.play")]
+    return render_all(check(files, {}, PLUGINS), {"model.play": SINCE_ENTRY_MODEL, "test.play": text})
+
+
+def test_seen_since_entry_is_read_in_a_journey_and_refused_where_no_journey_has_entered() -> None:
+    assert since_entry_problems(
+        """\
+        playbook p "P":
+            trigger: event nps_response
+            audience: not seen nps_response since entry
+            exit: seen nps_response since entry
+            day 7:
+                unless seen nps_response since entry:
+                    create task "No new answer" for csm
+        """
+    ) == expected(
+        """
+        test.play:3:19: 'seen nps_response since entry' counts from the journey's entry, and 'audience' is \
+read outside a journey: write it in a step's 'if' or 'unless', a 'set', a 'goal' or an 'exit'
+                audience: not seen nps_response since entry
+                              ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+        """
+    )

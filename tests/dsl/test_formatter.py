@@ -41,6 +41,15 @@ def test_tabs_in_indentation_become_spaces() -> None:
     )
 
 
+def test_seen_since_entry_is_printed_as_written() -> None:
+    source = 'playbook p "P":\n    trigger: event signed\n    day 7:\n        unless  seen signed   since  entry:\n' \
+             '            send email welcome\n'
+    assert format_source(source, "t.play") == (
+        'playbook p "P":\n    trigger: event signed\n    day 7:\n        unless seen signed since entry:\n'
+        '            send email welcome\n'
+    )
+
+
 def test_operators_get_one_space_and_clauses_one_space_after_the_colon() -> None:
     assert fmt(
         """\

@@ -376,6 +376,7 @@ def test_split_pairs_each_share_with_its_block() -> None:
         ),
         ("seen login within 7 days", ir.Seen(event="login", within=ir.Duration(amount=7, unit="days"))),
         ("seen signed more than 30 days ago", ir.Seen(event="signed", older_than=ir.Duration(amount=30, unit="days"))),
+        ("seen signed since entry", ir.Seen(event="signed", since_entry=True)),
         ("not engagement_high", ir.Not(arg=field("engagement_high"))),
         ("(engagement_high)", field("engagement_high")),
         (

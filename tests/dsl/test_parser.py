@@ -453,6 +453,8 @@ def test_band_tests_seen_counts_and_task_state() -> None:
     assert isinstance(seen, ast.Seen) and seen.within is not None and seen.within.amount == 7
     old = expr_of("seen signed more than 30 days ago")
     assert isinstance(old, ast.Seen) and old.older_than is not None and old.within is None
+    since = expr_of("seen nps_response since entry")
+    assert isinstance(since, ast.Seen) and since.since_entry and since.within is None and since.older_than is None
     exactly = expr_of("exactly 2 of (qbr_attended, training_done, responsive)")
     assert isinstance(exactly, ast.CountOf) and (exactly.op, exactly.count, len(exactly.args)) == ("exactly", 2, 3)
     at_least = expr_of("at least 1 of (a, b)")

@@ -164,6 +164,20 @@ def test_seen_within_and_older_than_are_relative_to_the_snapshot_time() -> None:
     assert evaluate(ir.Seen(event="login", within=ir.Duration(amount=1, unit="days")), values) is False
 
 
+def test_seen_since_entry_leaves_out_the_event_that_started_the_journey() -> None:
+    entered = AT - timedelta(days=7)
+    answered_at_entry = Snapshot(account="a", at=AT, events=[("nps_response", entered)])
+    answered_again = Snapshot(account="a", at=AT, events=[("nps_response", entered),
+                                                          ("nps_response", AT - timedelta(days=1))])
+    since_entry = ir.Seen(event="nps_response", since_entry=True)
+    assert evaluate(ir.Seen(event="nps_response", within=ir.Duration(amount=7, unit="days")),
+                    answered_at_entry) is True  # the off-by-one `since entry` is for
+    assert evaluate(since_entry, answered_at_entry, entered_at=entered) is False
+    assert evaluate(since_entry, answered_again, entered_at=entered) is True
+    assert evaluate(since_entry, answered_again) is UNKNOWN  # no journey, no entry to count from
+    assert describe(since_entry) == "seen nps_response since entry"
+
+
 def test_count_true_with_unknowns() -> None:
     flags = (field("a"), field("b"), field("c"))
     exactly_two = ir.CountTrue(op="exactly", count=2, args=flags)
