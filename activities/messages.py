@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from activities.context import ActivityContext, OutgoingMail
 from activities.rendering import RenderError, render_block, template_context
-from activities.smtp_mailer import PermanentDeliveryError
+from activities.smtp_mailer import PermanentDeliveryError, plain_display_name
 from dsl import ir
 from engine.records import ActionRecord, Snapshot
 from engine.snapshots import build_snapshot
@@ -89,7 +89,7 @@ def compose_message(
     text = render_block(template.text, "text", context).strip() + "\n"
     html = render_block(template.html, "html", context, html=True) if template.html else None
     address = str(contact["email"]) if contact and channel == "email" else ""
-    name = " ".join(str(contact.get("name") or "").split()) if contact else ""  # no line breaks reach a header
+    name = plain_display_name(str(contact.get("name") or "")) if contact else ""  # no line break reaches a header
     return ComposedMessage(channel=channel, template=template.name, to=address or None, to_name=name,
                            subject=subject, text=text, html=html, unsubscribe_url=unsubscribe)
 
