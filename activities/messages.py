@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from activities.context import ActivityContext, OutgoingMail
-from activities.rendering import RenderError, render_block, template_context
+from activities.rendering import RenderError, render_block, render_off_loop, template_context
 from activities.smtp_mailer import PermanentDeliveryError, plain_display_name
 from dsl import ir
 from engine.records import ActionRecord, Snapshot
@@ -97,8 +97,8 @@ def compose_message(
 async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
     # the journey's own snapshot as of the send, when this worker read it and nothing changed since
     snap = ctx.snapshots.get(p.snapshot, p.account, p.at) or build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
-    composed = compose_message(
-        ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
+    composed = await render_off_loop(  # CPU-bound: a thread, so the worker's other journeys keep going
+        compose_message, ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
         playbook_title=p.playbook_title, public_url=ctx.public_url,
         unsubscribe_secret=str(ctx.extras.get("unsubscribe_secret", "playbook")), event=p.event, data=p.data)
     if isinstance(composed, NoRecipient):

@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 from activities.context import ActivityContext
-from activities.rendering import render_text, template_context
+from activities.rendering import render_off_loop, render_text, template_context
 from engine.records import ActionRecord, TaskRecord
 from engine.snapshots import build_snapshot
 from engine.workflows.messages import TaskParams
@@ -35,7 +35,7 @@ async def create_task(p: TaskParams, ctx: ActivityContext) -> str:
     snap = build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
     owner = _owner(snap.fields, p.owner)
     context = template_context(ctx.bundle, snap, playbook=p.playbook, playbook_title=p.playbook_title)
-    title = render_text(p.title, context, where="task title").strip()
+    title = (await render_off_loop(render_text, p.title, context, where="task title")).strip()
     record = TaskRecord(id=task_id_for(p.key), account=p.account, playbook=p.playbook, title=title, owner=owner,
                         due=p.due, priority=p.priority, created_at=p.at)
     stored, _created = ctx.store.create_task(record, p.key, p.workflow_id)
