@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from activities.egress import EgressPolicy
 from activities.snapshot_cache import SnapshotCache
 from dsl import ir
 from engine.records import Change
@@ -74,6 +75,7 @@ class ActivityContext:
     change_listeners: list[Callable[[Iterable[Change]], None]] = field(default_factory=list)
     in_flight: int = 0  # activities running now (a simulation waits for none before it reads results)
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)  # read lately, for the steps that follow
+    egress: EgressPolicy = field(default_factory=EgressPolicy)  # where plugins may send requests
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ class PluginParam:
     name: str
     type: ValueType = "text"
     required: bool = False
+    pattern: str | None = None  # a text written in the playbook must match it (JSON schema `pattern`)
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,15 @@ class PluginActivity:
         required = set(schema.get("required", ()))
         params = []
         for key, spec in dict(schema.get("properties", {})).items():
-            params.append(PluginParam(key, _value_type(spec), key in required))
+            params.append(PluginParam(key, _value_type(spec), key in required, _pattern(spec)))
         return cls.of(name, params, str(schema.get("description", "")))
+
+
+def _pattern(spec: Mapping[str, Any]) -> str | None:
+    for option in (spec, *spec.get("anyOf", ())):
+        if isinstance(option.get("pattern"), str):
+            return str(option["pattern"])
+    return None
 
 
 def _value_type(spec: Mapping[str, Any]) -> ValueType:

@@ -8,9 +8,16 @@ Precedence, highest first: keyword arguments, environment variables (`PLAYBOOK_T
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 __all__ = ["Settings"]
 
@@ -42,6 +49,17 @@ class Settings(BaseSettings):
     api_max_routing_backlog: int = 100_000
     # `playbook simulate`: processes to split the accounts over (None: one per core for a large timeline)
     simulate_processes: int | None = Field(default=None, ge=1)
+
+    # Hosts `webhook.post` may reach whatever they resolve to, and the only ones a URL from account
+    # data may name: `hooks.example.com,*.internal.example` (see docs/operations.md, Security)
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def store_url(self) -> str:

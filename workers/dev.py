@@ -30,6 +30,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.context import ActivityContext
+from activities.egress import EgressPolicy
 from activities.registry import load_registry
 from activities.smtp_mailer import SmtpMailer
 from dsl import ir
@@ -164,7 +165,8 @@ class DevStack:
             context = ActivityContext(
                 store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
                 public_url=settings.base_url,
-                extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()})
+                extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()},
+                egress=EgressPolicy.from_settings(settings))
             registry = load_registry()
             for failed in registry.errors:
                 print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)

@@ -22,6 +22,7 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
     from temporalio.client import Client
 
     from activities.context import ActivityContext
+    from activities.egress import EgressPolicy
     from activities.registry import load_registry
     from activities.smtp_mailer import SmtpMailer
     from engine.starter import JourneyStarter
@@ -49,7 +50,8 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
     starter = JourneyStarter(client, settings.task_queue, store)
     context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
                               public_url=settings.base_url,
-                              extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()})
+                              extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()},
+                              egress=EgressPolicy.from_settings(settings))
     registry = load_registry()
     for failed in registry.errors:
         print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
