@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     api_routing_timeout_seconds: float = 10.0  # one call to Temporal while routing; slower counts as a failure
     # Stored changes waiting to be routed beyond which ingestion answers 503 (before storing)
     api_max_routing_backlog: int = 100_000
+    # How slow and how many clients the API serves (workers/api/connection_limits.py)
+    api_header_timeout_seconds: float = Field(default=10.0, gt=0)  # request headers complete within this
+    api_body_timeout_seconds: float = Field(default=30.0, gt=0)  # a request body complete within this
+    api_max_connections: int = Field(default=1000, ge=1)  # beyond: 503
+    api_unauthenticated_max_body_bytes: int = Field(default=4096, ge=0)  # bodies of routes with no token
     # `playbook simulate`: processes to split the accounts over (None: one per core for a large timeline)
     simulate_processes: int | None = Field(default=None, ge=1)
 

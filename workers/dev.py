@@ -140,6 +140,7 @@ class DevStack:
         import uvicorn
 
         from workers.api.app import create_app
+        from workers.api.connection_limits import server_config
 
         settings = self.settings
         stop = stop or asyncio.Event()
@@ -171,7 +172,7 @@ class DevStack:
             for failed in registry.errors:
                 print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
             app = create_app(settings, store, bundle, starter)
-            api = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", server_header=False))
+            api = uvicorn.Server(server_config(app, settings, log_level="warning", lifespan="on"))
             async with build_worker(client, settings.task_queue, registry, context):
                 await start_scheduler(client, settings.task_queue)
                 serving = asyncio.create_task(api.serve(sockets=[api_socket]))

@@ -106,14 +106,14 @@ async def serve(settings: Settings, store: Store, bundle: ir.Bundle, host: str, 
     import uvicorn
 
     from workers.api import create_app
+    from workers.api.connection_limits import server_config
 
     client = await connect_temporal(settings)
     app = create_app(settings, store, bundle, JourneyStarter(client, settings.task_queue, store))
     log.info("serving %d playbooks on http://%s:%d (Temporal %s, namespace %s, task queue %s; database %s); "
              "API docs at /docs", len(bundle.playbooks), host, port, settings.temporal_address,
              settings.temporal_namespace, settings.task_queue, masked(settings.store_url))
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on",
-                                           server_header=False))
+    server = uvicorn.Server(server_config(app, settings, host=host, port=port, log_level="info", lifespan="on"))
     await server.serve()
 
 

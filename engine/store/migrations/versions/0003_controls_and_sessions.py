@@ -1,0 +1,42 @@
+"""Operator controls and revoked dashboard sessions.
+
+`controls`: what the operator has stopped: a paused playbook (`playbook:<id>`) or every send
+(`sends`), with when and why. `revoked_sessions`: dashboard sessions signed out before they expire.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+WHEN = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "controls",
+        sa.Column("name", sa.String(250), nullable=False),
+        sa.Column("reason", sa.String(500), nullable=False),
+        sa.Column("at", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint("name", name="pk_controls"),
+    )
+    op.create_table(
+        "revoked_sessions",
+        sa.Column("session", sa.String(64), nullable=False),
+        sa.Column("expires", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint("session", name="pk_revoked_sessions"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("revoked_sessions")
+    op.drop_table("controls")
