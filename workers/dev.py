@@ -171,7 +171,7 @@ class DevStack:
             registry = load_registry()
             for failed in registry.errors:
                 print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
-            app = create_app(settings, store, bundle, starter)
+            app = create_app(settings, store, bundle, starter, local_dev=True)
             api = uvicorn.Server(server_config(app, settings, log_level="warning", lifespan="on"))
             async with build_worker(client, settings.task_queue, registry, context):
                 await start_scheduler(client, settings.task_queue)

@@ -31,7 +31,7 @@ from workers.api.routing import Dispatcher
 from workers.api.state import ApiState
 from workers.dashboard import install_dashboard
 
-__all__ = ["create_app"]
+__all__ = ["UnsafeConfiguration", "create_app"]
 
 logger = logging.getLogger("playbook.api")
 
@@ -47,11 +47,20 @@ username, Segment's write key). Errors are JSON: `{"error": "...", "detail": ...
 """
 
 
+class UnsafeConfiguration(ValueError):
+    """The API would start open to anyone where it must not: the message says what to set."""
+
+
 def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: JourneyStarter,
-               limits: Limits | None = None) -> FastAPI:
+               limits: Limits | None = None, *, local_dev: bool = False) -> FastAPI:
+    """`local_dev`: the embedded dev stack (`playbook dev`), where an empty token is allowed."""
     limits = limits or Limits.from_settings(settings)
     token = settings.api_token.get_secret_value() if settings.api_token is not None else None
-    if not token:
+    if token is not None and not token.strip() and not local_dev:
+        raise UnsafeConfiguration("PLAYBOOK_API_TOKEN is set but empty: the API and the dashboard would accept "
+                                  "anyone. Set a token (e.g. `openssl rand -hex 32`), or unset the variable for "
+                                  "a local try-out")
+    if not token or not token.strip():
         token = None
         logger.warning("no API token is configured (PLAYBOOK_API_TOKEN): the API accepts every request "
                        "without authentication. That suits the local dev stack only; set a token anywhere else.")

@@ -131,6 +131,10 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
         return 2
+    if settings.api_token is not None and not settings.api_token.get_secret_value().strip():
+        print("playbook api: PLAYBOOK_API_TOKEN is set but empty: the API and the dashboard would accept anyone. "
+              "Set a token (e.g. `openssl rand -hex 32`); not starting", file=sys.stderr)
+        return 2
     folder = existing_folder(args.folder if args.folder is not None else str(settings.playbooks))
     compilation = compile_folder(folder)
     report(compilation)
