@@ -95,7 +95,8 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
         routing = dispatcher.status()
         failure = routing.pop("last_failure")
         routing["last_failure_at"] = None if failure is None else failure["at"]
-        return {"status": "ok", "pending_routing": routing["backlog"], "routing": routing}
+        return {"status": "ok", "pending_routing": routing["backlog"], "routing": routing,
+                "store": {"last_failure": app.state.api.store_failure}}
 
     @app.get("/v1/status", tags=["health"], summary="Routing in detail: backlog, last failure and its reason",
              dependencies=[Depends(require_token)])

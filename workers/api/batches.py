@@ -46,7 +46,13 @@ def counts(outcome: Outcome) -> dict[str, Any]:
 
 async def ingest_batch(state: ApiState, parsed: list[ParsedLine]) -> Outcome:
     """Store the batch and queue it for routing; 503 (nothing stored) when that cannot be done now."""
-    return await state.dispatcher.ingest(parsed, datetime.now(UTC))
+    try:
+        return await state.dispatcher.ingest(parsed, datetime.now(UTC))
+    except ApiError as error:
+        if error.error == "store unavailable":  # locked or unreachable: /healthz shows it
+            cause = error.__cause__
+            state.note_store_failure(getattr(cause, "orig", None) or cause or error.detail)
+        raise
 
 
 async def answer(state: ApiState, outcome: Outcome, wait: bool) -> dict[str, Any]:
