@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from activities.context import ActivityContext, OutgoingMail
 from activities.rendering import RenderError, render_block, render_off_loop, template_context
+from activities.send_gate import hold_if_stopped, take_relay_slot
 from activities.smtp_mailer import PermanentDeliveryError, plain_display_name
 from dsl import ir
 from engine.records import ActionRecord, Snapshot
@@ -95,6 +96,7 @@ def compose_message(
 
 
 async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
+    hold_if_stopped(ctx, p)  # the operator's brakes: nothing rendered or recorded while they hold
     # the journey's own snapshot as of the send, when this worker read it and nothing changed since
     snap = ctx.snapshots.get(p.snapshot, p.account, p.at) or build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
     composed = await render_off_loop(  # CPU-bound: a thread, so the worker's other journeys keep going
@@ -123,6 +125,7 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
     if status != "sent":
         return "suppressed"
     if p.channel == "email" and to and not delivered:
+        take_relay_slot(ctx, p)  # the relay's send-rate limit, shared by every worker
         await _deliver(ctx, p.key, OutgoingMail(key=p.key, to=to, to_name=composed.to_name, subject=subject,
                                                 text=text, html=html, unsubscribe_url=composed.unsubscribe_url,
                                                 at=p.at))

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     api_body_timeout_seconds: float = Field(default=30.0, gt=0)  # a request body complete within this
     api_max_connections: int = Field(default=1000, ge=1)  # beyond: 503
     api_unauthenticated_max_body_bytes: int = Field(default=4096, ge=0)  # bodies of routes with no token
+    # The relay's send-rate limit, shared by every worker: at most `smtp_max_sends` messages per
+    # `smtp_send_window_seconds` (None: no limit); a send over it waits for a free slot
+    smtp_max_sends: int | None = Field(default=None, ge=1)
+    smtp_send_window_seconds: float = Field(default=60.0, gt=0)
     # `playbook simulate`: processes to split the accounts over (None: one per core for a large timeline)
     simulate_processes: int | None = Field(default=None, ge=1)
 

@@ -1,5 +1,5 @@
 """What the operator has stopped, shared by every process on the store: paused playbooks, the
-global send stop, and dashboard sessions signed out before they expire.
+global send stop, the relay's send-rate window, and dashboard sessions signed out before they expire.
 
 A paused playbook takes no new entries (admission asks `paused_playbooks`), and its journeys'
 customer-facing sends are held (the send activity asks `send_hold`). The send stop holds every
@@ -9,12 +9,12 @@ anything: held sends are recorded and go out when resumed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from engine.store.database import Database
-from engine.store.schema import controls, revoked_sessions
+from engine.store.schema import controls, relay_sends, revoked_sessions
 
 __all__ = ["SENDS", "ControlSection", "playbook_control"]
 
@@ -59,6 +59,19 @@ class ControlSection:
             what = "every send is stopped" if name == SENDS else f"playbook {playbook} is paused"
             return f"{what}: {reason}" if reason else what
         return None
+
+    def take_send_slot(self, now: datetime, limit: int, window: timedelta) -> datetime | None:
+        """Claim one of the relay's `limit` sends a `window`, shared by every worker: None when
+        claimed (the send may go now), else the moment a slot frees up. One transaction under
+        the write lock, so two workers cannot both take the last slot."""
+        since = now - window
+        with self._db.write("relay-send-rate") as conn:
+            conn.execute(delete(relay_sends).where(relay_sends.c.at <= since))
+            taken, oldest = conn.execute(select(func.count(), func.min(relay_sends.c.at))).one()
+            if taken >= limit:
+                return oldest + window if oldest is not None else now + window
+            conn.execute(relay_sends.insert().values(at=now))
+            return None
 
     def revoke_session(self, session: str, expires: datetime) -> None:
         with self._db.write() as conn:

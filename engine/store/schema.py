@@ -31,6 +31,7 @@ __all__ = [
     "journeys",
     "messages",
     "metadata",
+    "relay_sends",
     "revoked_sessions",
     "score_history",
     "suppressions",
@@ -191,6 +192,14 @@ revoked_sessions = Table(  # dashboard sessions signed out before they expire
     metadata,
     Column("session", String(64), primary_key=True),
     Column("expires", UtcDateTime, nullable=False),
+)
+
+relay_sends = Table(  # messages handed to the relay lately: the shared send-rate limit's window
+    "relay_sends",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "at"),
 )
 
 actions = Table(

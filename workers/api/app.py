@@ -23,7 +23,7 @@ from dsl import ir
 from engine.settings import Settings
 from engine.starter import JourneyStarter
 from engine.store import Store
-from workers.api import accounts, events, insight, log, segment_routes, tasks, unsubscribe
+from workers.api import accounts, controls, events, insight, log, segment_routes, tasks, unsubscribe
 from workers.api.auth import require_token
 from workers.api.errors import install_error_handlers
 from workers.api.limits import Limits
@@ -85,7 +85,7 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
         limits=limits, token=token, unsubscribe_secret=secret,
     )
     install_error_handlers(app)
-    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe):
+    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe, controls):
         app.include_router(module.router)
     install_dashboard(app)  # the web pages at `/` (docs/dashboard.md)
 

@@ -24,6 +24,7 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
     from activities.context import ActivityContext
     from activities.egress import EgressPolicy
     from activities.registry import load_registry
+    from activities.send_gate import send_rate
     from activities.smtp_mailer import SmtpMailer
     from engine.starter import JourneyStarter
     from engine.store import Store, StoreUnavailable
@@ -51,7 +52,8 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
     context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
                               public_url=settings.base_url,
                               extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()},
-                              egress=EgressPolicy.from_settings(settings))
+                              egress=EgressPolicy.from_settings(settings),
+                              send_rate=send_rate(settings))
     registry = load_registry()
     for failed in registry.errors:
         print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)

@@ -2,6 +2,8 @@
 
 `controls`: what the operator has stopped: a paused playbook (`playbook:<id>`) or every send
 (`sends`), with when and why. `revoked_sessions`: dashboard sessions signed out before they expire.
+`relay_sends`: when each message was handed to the relay lately, for the send-rate limit that
+every worker shares.
 
 Revision ID: 0003
 Revises: 0002
@@ -37,6 +39,17 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "relay_sends",
+        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("at", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint("seq", name="pk_relay_sends"),
+    )
+    op.create_index("ix_relay_sends_at", "relay_sends", ["at"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_relay_sends_at", table_name="relay_sends")
+    op.drop_table("relay_sends")
     op.drop_table("revoked_sessions")
     op.drop_table("controls")
