@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from activities.egress import EgressPolicy
 from activities.snapshot_cache import SnapshotCache
 from dsl import ir
 from engine.records import Change
@@ -74,6 +75,8 @@ class ActivityContext:
     change_listeners: list[Callable[[Iterable[Change]], None]] = field(default_factory=list)
     in_flight: int = 0  # activities running now (a simulation waits for none before it reads results)
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)  # read lately, for the steps that follow
+    egress: EgressPolicy = field(default_factory=EgressPolicy)  # where plugins may send requests
+    send_rate: tuple[int, timedelta] | None = None  # the relay's limit: messages per window, every worker
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from activities.context import ActivityContext, OutgoingMail
-from activities.rendering import RenderError, render_block, template_context
-from activities.smtp_mailer import PermanentDeliveryError
+from activities.rendering import RenderError, render_block, render_off_loop, template_context
+from activities.send_gate import hold_if_stopped, take_relay_slot
+from activities.smtp_mailer import PermanentDeliveryError, plain_display_name
 from dsl import ir
 from engine.records import ActionRecord, Snapshot
 from engine.snapshots import build_snapshot
@@ -89,16 +90,17 @@ def compose_message(
     text = render_block(template.text, "text", context).strip() + "\n"
     html = render_block(template.html, "html", context, html=True) if template.html else None
     address = str(contact["email"]) if contact and channel == "email" else ""
-    name = " ".join(str(contact.get("name") or "").split()) if contact else ""  # no line breaks reach a header
+    name = plain_display_name(str(contact.get("name") or "")) if contact else ""  # no line break reaches a header
     return ComposedMessage(channel=channel, template=template.name, to=address or None, to_name=name,
                            subject=subject, text=text, html=html, unsubscribe_url=unsubscribe)
 
 
 async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
+    hold_if_stopped(ctx, p)  # the operator's brakes: nothing rendered or recorded while they hold
     # the journey's own snapshot as of the send, when this worker read it and nothing changed since
     snap = ctx.snapshots.get(p.snapshot, p.account, p.at) or build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
-    composed = compose_message(
-        ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
+    composed = await render_off_loop(  # CPU-bound: a thread, so the worker's other journeys keep going
+        compose_message, ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
         playbook_title=p.playbook_title, public_url=ctx.public_url,
         unsubscribe_secret=str(ctx.extras.get("unsubscribe_secret", "playbook")), event=p.event, data=p.data)
     if isinstance(composed, NoRecipient):
@@ -126,6 +128,7 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
     if status != "sent":
         return "suppressed"
     if p.channel == "email" and to and not delivered:
+        take_relay_slot(ctx, p)  # the relay's send-rate limit, shared by every worker
         await _deliver(ctx, p.key, OutgoingMail(key=p.key, to=to, to_name=composed.to_name, subject=subject,
                                                 text=text, html=html, unsubscribe_url=composed.unsubscribe_url,
                                                 at=p.at))

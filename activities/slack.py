@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 if TYPE_CHECKING:
     from activities.context import PluginCall
-from activities.webhook import WebhookConfigError, post_json
+from activities.webhook import WebhookConfigError, post_json, written_in_playbook
 
 __all__ = ["DEFAULT_WEBHOOK_ENV", "SlackParams", "notify", "slack_escape"]
 
@@ -77,5 +77,10 @@ async def notify(params: SlackParams, call: PluginCall) -> dict[str, Any]:
         message["channel"] = params.channel
     payload = json.dumps(message, ensure_ascii=False).encode()
     # Slack ignores the header; a proxy or a test receiver may use it.
-    response = await post_json(params.url(), payload, {"Idempotency-Key": call.key}, params.timeout_seconds)
+    # A URL from the worker's environment is the operator's; one given in the playbook must be
+    # written there, not taken from the account.
+    from_account = params.webhook_url is not None and not written_in_playbook(
+        call, "slack.notify", "webhook_url", params.webhook_url.get_secret_value())
+    response = await post_json(params.url(), payload, {"Idempotency-Key": call.key}, params.timeout_seconds,
+                               policy=call.context.egress, from_account_data=from_account)
     return {"status": response.status_code}

@@ -7,6 +7,10 @@ the message sends a byte-identical copy that a relay or mailbox can recognise as
 Templates are untrusted (architecture decision 8): every header value is checked for line
 breaks and control characters before it is set, the envelope names exactly one recipient (never
 taken from the headers), and a message that fails the check is refused with `UnsafeHeaderError`.
+A value is checked as the mail library will read it, RFC 2047 encoded words decoded
+(`=?utf-8?q?Ana=0D=0AReply-To:...?=` is a line break once decoded), and the bytes that go to the
+relay are checked once more: exactly the headers this module set, each on its own line, then the
+body. A message that would read otherwise on the wire is never handed to the relay.
 
 The errors, for the activity registry:
 
@@ -33,6 +37,7 @@ from email.utils import format_datetime, parseaddr
 from typing import cast
 
 import aiosmtplib
+from aiosmtplib.email import flatten_message
 
 from activities.context import OutgoingMail
 from engine.settings import Settings
@@ -45,11 +50,14 @@ __all__ = [
     "UnsafeHeaderError",
     "build_message",
     "message_id",
+    "plain_display_name",
+    "wire_bytes",
 ]
 
 DEFAULT_TIMEOUT = 30.0  # seconds, for the connection and for each SMTP command
 _MAX_LINE = 998  # RFC 5322 §2.1.1: the hard limit of a line, CRLF excluded
 _SESSION_REFUSED = 530  # to MAIL FROM: "authentication required" or "STARTTLS first" (RFC 4954, 3207)
+_MAX_DECODINGS = 4  # encoded words inside encoded words: refused past this depth
 _LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
@@ -93,12 +101,52 @@ def _policy() -> EmailPolicy[EmailMessage]:
 _POLICY = _policy()
 
 
-def _safe(field: str, value: str) -> str:
+def _check_plain(field: str, value: str, shown: str) -> None:
     for char in value:
         if char in _LINE_BREAKS or (unicodedata.category(char) == "Cc" and char != "\t"):
             raise UnsafeHeaderError(f"{field}: the value holds a line break or control character "
-                                    f"({char!r}) and would inject a header: {value!r}")
-    return value
+                                    f"({char!r}) and would inject a header: {shown!r}")
+
+
+def _decoded(value: str) -> str:
+    """`value` as the mail library reads it back: RFC 2047 encoded words decoded."""
+    return str(_POLICY.header_factory("subject", value))
+
+
+def plain_display_name(name: str) -> str:
+    """A contact's name as a header may carry it: encoded words decoded (a trait never becomes one),
+    every run of white space or control characters one space."""
+    current = name
+    for _ in range(_MAX_DECODINGS):
+        if "=?" not in current:
+            break
+        try:
+            decoded = _decoded(current)
+        except Exception:  # a malformed encoded word stays text
+            break
+        if decoded == current:
+            break
+        current = decoded
+    words = "".join(" " if char in _LINE_BREAKS or unicodedata.category(char) == "Cc" else char for char in current)
+    return " ".join(words.split()).replace("=?", "= ?")
+
+
+def _safe(field: str, value: str) -> str:
+    """`value` itself, once checked as written and as decoded (until decoding changes nothing)."""
+    _check_plain(field, value, value)
+    current = value
+    for _ in range(_MAX_DECODINGS):
+        if "=?" not in current:
+            return value
+        try:
+            decoded = _decoded(current)
+        except Exception as error:  # a malformed encoded word: the parser's own errors vary
+            raise UnsafeHeaderError(f"{field}: the value holds a malformed encoded word: {value!r}") from error
+        _check_plain(field, decoded, value)
+        if decoded == current:
+            return value
+        current = decoded
+    raise UnsafeHeaderError(f"{field}: the value holds encoded words nested too deep: {value!r}")
 
 
 def _address(field: str, addr_spec: str, display_name: str = "") -> Address:
@@ -149,12 +197,39 @@ def build_message(mail: OutgoingMail, mail_from: str) -> EmailMessage:
     if mail.unsubscribe_url:
         message["List-Unsubscribe"] = _unsubscribe(mail.unsubscribe_url)
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    for name, value in message.items():  # as the library parsed each one, encoded words included
+        _safe(name, str(value))
     message.set_content(mail.text)
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html")
         # A boundary from the key, not a random one: a re-sent copy is byte for byte the same.
         message.set_boundary("=_" + hashlib.sha256(f"boundary:{mail.key}".encode()).hexdigest()[:40])
     return message
+
+
+def wire_bytes(message: EmailMessage, *, utf8: bool = False) -> bytes:
+    """The bytes handed to the relay, checked: the headers `build_message` set, one each, then the
+    body. Raises `UnsafeHeaderError` when the serialised message would read otherwise."""
+    raw = flatten_message(message, utf8=utf8, cte_type="7bit")  # utf8: an address that is not ASCII
+    head, blank, _body = raw.partition(b"\r\n\r\n")
+    if not blank:
+        raise UnsafeHeaderError("the message has no blank line between its headers and its body")
+    expected = [name.lower() for name in message]
+    seen: list[str] = []
+    for line in head.split(b"\r\n"):
+        if b"\r" in line or b"\n" in line or b"\0" in line:
+            raise UnsafeHeaderError(f"a header line holds a bare line break or NUL: {line[:80]!r}")
+        if line[:1] in (b" ", b"\t"):
+            if not seen:
+                raise UnsafeHeaderError("the message starts with a continuation line")
+            continue  # a folded continuation of the header before
+        name, colon, _ = line.partition(b":")
+        if not colon:
+            raise UnsafeHeaderError(f"a header line is not `Name: value`: {line[:80]!r}")
+        seen.append(name.decode("ascii", "replace").strip().lower())
+    if seen != expected:
+        raise UnsafeHeaderError(f"the message would carry the headers {seen} instead of {expected}")
+    return raw
 
 
 def _classify(error: aiosmtplib.SMTPException) -> DeliveryError:
@@ -200,7 +275,10 @@ class SmtpMailer:
         try:
             async with client:
                 # The envelope names the one recipient: headers never add one (no Bcc, no Cc).
-                await client.send_message(message, sender=sender, recipients=[recipient])
+                utf8 = not f"{sender}{recipient}".isascii()
+                raw = wire_bytes(message, utf8=utf8)  # checked once more, exactly as it goes out
+                options = ["SMTPUTF8"] if utf8 else []
+                await client.sendmail(sender, [recipient], raw, mail_options=options)
         except aiosmtplib.SMTPException as error:
             raise _classify(error) from error
         except OSError as error:  # refused, unreachable, reset: the network, not the message

@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 from activities.context import ActivityContext
-from activities.rendering import render_text, template_context
+from activities.rendering import render_off_loop, render_text, template_context
 from activities.trigger_event import trigger_event
 from engine.records import ActionRecord, TaskRecord
 from engine.snapshots import build_snapshot
@@ -38,7 +38,7 @@ async def create_task(p: TaskParams, ctx: ActivityContext) -> str:
     event, payload = trigger_event(ctx, p.playbook, p.account, p.workflow_id) if "event" in p.title else (None, {})
     context = template_context(ctx.bundle, snap, playbook=p.playbook, playbook_title=p.playbook_title,
                                event=event, data=payload)
-    title = render_text(p.title, context, where="task title").strip()
+    title = (await render_off_loop(render_text, p.title, context, where="task title")).strip()
     record = TaskRecord(id=task_id_for(p.key), account=p.account, playbook=p.playbook, title=title, owner=owner,
                         due=p.due, priority=p.priority, created_at=p.at)
     stored, _created = ctx.store.create_task(record, p.key, p.workflow_id)

@@ -52,7 +52,7 @@ def _bind(spec: ActivitySpec, context: ActivityContext) -> Callable[..., Any]:
         call = PluginParams.model_validate(raw)
         log_decisions(context, call.decisions, call.decision_keys)
         try:
-            values = render_params(context, call)
+            values = await render_params(context, call)
             params = spec.params.model_validate(values)
         except ValueError as error:
             raise ApplicationError(f"{spec.name}: {error}", type="InvalidParams", non_retryable=True) from error

@@ -38,6 +38,7 @@ class PluginParam:
     values: tuple[str, ...] = ()  # a text parameter that takes one of these values only (an enum, a Literal)
     minimum: float | None = None  # a number parameter's bounds, when its model gives them
     maximum: float | None = None
+    pattern: str | None = None  # a text written in the playbook must match it (JSON schema `pattern`)
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ class PluginActivity:
         params = []
         for key, given in dict(schema.get("properties", {})).items():
             spec = _resolved(given, definitions)
+            low, high = _bounds(spec)
             params.append(PluginParam(key, _value_type(spec), key in required, _choices(spec, definitions),
-                                      *_bounds(spec)))
+                                      low, high, _pattern(spec)))
         return cls.of(name, params, str(schema.get("description", "")))
 
 
@@ -99,6 +101,13 @@ def _bounds(spec: Mapping[str, Any]) -> tuple[float | None, float | None]:
     high = next((option[k] for option in options for k in ("maximum",) if isinstance(option.get(k), int | float)),
                 None)
     return low, high
+
+
+def _pattern(spec: Mapping[str, Any]) -> str | None:
+    for option in (spec, *spec.get("anyOf", ())):
+        if isinstance(option.get("pattern"), str):
+            return str(option["pattern"])
+    return None
 
 
 def _value_type(spec: Mapping[str, Any]) -> ValueType:

@@ -6,6 +6,7 @@ Statements are checked in the order they run (entry statements, then the steps),
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from dsl import ast, ir
@@ -185,6 +186,11 @@ class StatementChecker:
             if "did you mean" not in message and activity.params:
                 message += f"; it takes {', '.join(activity.params)}"
             self.report.error(param.name.pos, message)
+            return
+        if (spec.pattern is not None and isinstance(param.value, ast.TextLit) and "{" not in param.value.value
+                and re.search(spec.pattern, param.value.value) is None):
+            self.report.error(param.value.pos, f"parameter '{key}' of {activity.name} must match {spec.pattern}, "
+                                               f"not {param.value.value!r}")
             return
         value = self.typer.type_of(param.value)
         if not value.known:

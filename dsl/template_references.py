@@ -19,6 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from dsl.diagnostics import Diagnostic, Span
 from dsl.name_suggestions import with_nearest
+from dsl.template_bounds import unbounded_parts
 from dsl.template_context import Shape
 
 __all__ = ["JinjaSource", "parse_jinja"]
@@ -175,7 +176,8 @@ class JinjaSource:
     def check_tree(self, tree: nodes.Template, context: dict[str, Shape]) -> list[Diagnostic]:
         walker = _ReferenceWalker(self, context, _bound_names(tree))
         walker.walk(tree)
-        return walker.diagnostics
+        bounds = [self.at_name(part.line, part.name, part.message) for part in unbounded_parts(tree)]
+        return walker.diagnostics + bounds
 
 
 def _bound_names(tree: nodes.Template) -> set[str]:

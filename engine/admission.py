@@ -1,12 +1,14 @@
 """Admission: whether a fired trigger starts a journey, and the logged decision when it does not.
 
-In order: the audience must be true on the snapshot at the entry time (unknown never admits);
+In order: the playbook must not be paused (`playbook pause`: a trigger of a paused playbook is
+refused as `paused`, and stays refused after the resume); the audience must be true on the
+snapshot at the entry time (unknown never admits);
 no journey of the playbook may be active for the account; the re-entry rule must allow it
 (`never`: the account never entered; `after D`: D since the last entry; default: the previous
 journey ended, which the active check covers).
 
-Every refusal is logged once as a `decided` action (`what`: `not_admitted`, `already_active`,
-`reentry_blocked`) under a key made of the playbook, the account and the trigger's origin (a
+Every refusal is logged once as a `decided` action (`what`: `paused`, `not_admitted`,
+`already_active`, `reentry_blocked`) under a key made of the playbook, the account and the trigger's origin (a
 change's sequence number or a time trigger's instant), so routing the same input twice logs
 nothing new. A trigger whose journey already entered at this very entry time (the same input
 routed again) yields nothing at all.
@@ -71,6 +73,8 @@ class Admission:
             action = decision_action(decision, f"decided/{playbook.id}/{account}/{origin}", trigger=reason)
             return Admitted(decision=action, logged=self.store.log_action(action))
 
+        if playbook.id in self.store.paused_playbooks():
+            return refuse("paused", f"{reason}: playbook {playbook.id} is paused: no new entries", {})
         if playbook.audience is not None:
             context: dict[str, Any] = {"event_data": data, "bundle_scores": self.bundle.scores}
             value, reads = evaluate_with_reads(playbook.audience, snap, **context)

@@ -25,6 +25,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 from dsl import ir
+from engine.input_checks import check_change
 from engine.records import IngestResult, Rejection
 from engine.segment import from_segment, is_segment_call
 from engine.store import NewChange, Store
@@ -77,7 +78,10 @@ def _load(text: str) -> Any:
             pass
     if text.startswith("\ufeff"):  # as `json.loads` says it
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-    return _DECODER.decode(text)
+    try:
+        return _DECODER.decode(text)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
 
 
 def _kind(value: Any) -> str:
@@ -115,7 +119,7 @@ def _whole_body(text: str) -> list[ParsedLine] | None:
         return None
     try:  # the first value only: JSON lines end there, and a whole body is read once
         value, end = _DECODER.raw_decode(text, start)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep: each line is reported on its own
         return None
     if text[end:].strip(" \t\r\n"):
         return None
@@ -271,9 +275,11 @@ def _change(obj: dict[str, Any], model: ir.Model, now: datetime) -> NewChange | 
             return native
         obj = native
     try:
-        return _native_change(obj, model, now)
+        change = _native_change(obj, model, now)
+        check_change(change, now)  # what no store may keep (engine/input_checks.py)
     except ValueError as error:
         return str(error)
+    return change
 
 
 def normalize(obj: dict[str, Any], model: ir.Model, now: datetime) -> InputItem | str:

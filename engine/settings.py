@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from engine.time_rules import DEFAULT_HORIZON, parse_horizon
 
@@ -57,8 +63,28 @@ class Settings(BaseSettings):
     # The scheduler of time triggers looks again at least this often (it is also woken when a date
     # or a time zone changes)
     scheduler_max_sleep_seconds: float = Field(default=3600.0, gt=0)
+    # How slow and how many clients the API serves (workers/api/connection_limits.py)
+    api_header_timeout_seconds: float = Field(default=10.0, gt=0)  # request headers complete within this
+    api_body_timeout_seconds: float = Field(default=30.0, gt=0)  # a request body complete within this
+    api_max_connections: int = Field(default=1000, ge=1)  # beyond: 503
+    api_unauthenticated_max_body_bytes: int = Field(default=4096, ge=0)  # bodies of routes with no token
+    # The relay's send-rate limit, shared by every worker: at most `smtp_max_sends` messages per
+    # `smtp_send_window_seconds` (None: no limit); a send over it waits for a free slot
+    smtp_max_sends: int | None = Field(default=None, ge=1)
+    smtp_send_window_seconds: float = Field(default=60.0, gt=0)
     # `playbook simulate`: processes to split the accounts over (None: one per core for a large timeline)
     simulate_processes: int | None = Field(default=None, ge=1)
+
+    # Hosts `webhook.post` may reach whatever they resolve to, and the only ones a URL from account
+    # data may name: `hooks.example.com,*.internal.example` (see docs/operations.md, Security)
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def store_url(self) -> str:

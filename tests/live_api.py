@@ -34,6 +34,7 @@ from activities.registry import load_registry
 from dsl import ir
 from engine.starter import JourneyStarter
 from engine.store import Store
+from workers.api.connection_limits import server_config
 from workers.api.state import ApiState
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 from workers.simulation import time_skipping_server
@@ -84,7 +85,11 @@ async def temporal(store: Store, bundle: ir.Bundle, *, unsubscribe_secret: str =
 async def served(app: FastAPI) -> AsyncIterator[str]:
     """`app` under uvicorn on a free local port, in this event loop; yields its URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning"))
+    state = app.state.api
+    assert isinstance(state, ApiState)
+    # the production configuration: read deadlines and the connection cap of the app's settings
+    server = uvicorn.Server(server_config(app, state.settings, host="127.0.0.1", port=port, lifespan="on",
+                                          log_level="warning"))
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():

@@ -45,6 +45,9 @@ COMMANDS: tuple[str, ...] = (
     "preview",
     "outbox",
     "plugins",
+    "pause",
+    "resume",
+    "forget",
 )
 
 EXIT_USAGE = 2

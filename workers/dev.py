@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING
 from temporalio.client import Client
 
 from activities.context import ActivityContext
+from activities.egress import EgressPolicy
 from activities.registry import load_registry
+from activities.send_gate import send_rate
 from activities.smtp_mailer import SmtpMailer
 from dsl import ir
 from engine.settings import Settings
@@ -113,6 +115,7 @@ class DevStack:
         import uvicorn
 
         from workers.api.app import create_app
+        from workers.api.connection_limits import server_config
 
         settings = self.settings
         stop = stop or asyncio.Event()
@@ -139,15 +142,17 @@ class DevStack:
             context = ActivityContext(
                 store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
                 public_url=settings.base_url,
-                extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()})
+                extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()},
+                egress=EgressPolicy.from_settings(settings),
+                send_rate=send_rate(settings))
             for failed in registry.errors:
                 print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
             try:
                 clock = await checked_clock(settings, client)
             except ClockUnavailable as error:
                 raise DevStackError(str(error)) from error
-            app = create_app(settings, store, bundle, starter, clock=clock)
-            api = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", server_header=False))
+            app = create_app(settings, store, bundle, starter, clock=clock, local_dev=True)
+            api = uvicorn.Server(server_config(app, settings, log_level="warning", lifespan="on"))
             async with build_worker(client, settings.task_queue, registry, context):
                 await start_scheduler(client, settings.task_queue, settings)
                 serving = asyncio.create_task(api.serve(sockets=[api_socket]))

@@ -25,12 +25,14 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from activities.context import ActivityContext, CaptureMailer, OutgoingMail
+from activities.egress import EgressPolicy
 from activities.registry import load_registry
 from activities.timeline_ops import REACHING_EVENTS, TimelineFeed
 from activities.timeline_reads import TimelineStore
 from dsl import ir
 from engine.ingestion import InputItem, normalize, parse_lines
 from engine.records import ActionRecord, Rejection
+from engine.settings import Settings
 from engine.starter import JourneyStarter
 from engine.store import Store
 from engine.time_rules import DEFAULT_HORIZON
@@ -288,7 +290,8 @@ async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: date
         context = ActivityContext(store=TimelineStore(store), bundle=bundle,
                                   starter=JourneyStarter(env.client, task_queue, store, agenda=True,
                                                          horizon=horizon),
-                                  mailer=mailer, extras={**extras, "timeline": feed})
+                                  mailer=mailer, extras={**extras, "timeline": feed},
+                                  egress=EgressPolicy.from_settings(Settings()))
         if public_url is not None:
             context.public_url = public_url
         registry = load_registry() if live_plugins else load_registry().dry()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -25,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from engine.store.types import dumps_json
@@ -137,8 +139,12 @@ def _take_over_sqlite_transactions(engine: Engine, *, wal: bool) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
         # straight to sqlite3: through SQLAlchemy's statement machinery it costs half a transaction
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")  # type: ignore[union-attr]
+        try:
+            conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        except sqlite3.OperationalError as error:  # "database is locked" past the busy timeout: as any
+            raise OperationalError(statement, None, error) from error  # database error (retryable 503)
 
 
 # Statements are built once and executed with parameters: building a statement with its values

@@ -26,10 +26,13 @@ __all__ = [
     "accounts",
     "actions",
     "condition_state",
+    "controls",
     "events",
     "journeys",
     "messages",
     "metadata",
+    "relay_sends",
+    "revoked_sessions",
     "score_history",
     "suppressions",
     "tasks",
@@ -174,6 +177,29 @@ suppressions = Table(
     Column("email", String(320), primary_key=True),
     Column("reason", String(200), nullable=False),
     Column("at", UtcDateTime, nullable=False),
+)
+
+controls = Table(  # what the operator stopped: `playbook:<id>` paused, `sends` every send held
+    "controls",
+    metadata,
+    Column("name", String(250), primary_key=True),
+    Column("reason", String(500), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+revoked_sessions = Table(  # dashboard sessions signed out before they expire
+    "revoked_sessions",
+    metadata,
+    Column("session", String(64), primary_key=True),
+    Column("expires", UtcDateTime, nullable=False),
+)
+
+relay_sends = Table(  # messages handed to the relay lately: the shared send-rate limit's window
+    "relay_sends",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "at"),
 )
 
 actions = Table(

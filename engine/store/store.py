@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from engine.store.accounts import AccountSection
 from engine.store.actions import ActionSection
+from engine.store.controls import ControlSection
 from engine.store.database import Database
 from engine.store.journeys import JourneySection
 from engine.store.messages import MessageSection
@@ -30,7 +31,7 @@ class StoreUnavailable(Exception):
 
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
-            RoutingSection):
+            RoutingSection, ControlSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

@@ -10,13 +10,18 @@ from tests.api.conftest import UNSUBSCRIBE_SECRET, offline_api
 EMAIL = "Ana@TechCorp.example"
 
 
-async def test_a_valid_link_puts_the_address_on_the_suppression_list(store: Store, bundle: ir.Bundle) -> None:
+async def test_a_valid_link_opened_asks_to_confirm_and_its_button_suppresses_the_address(
+        store: Store, bundle: ir.Bundle) -> None:
     token = unsubscribe_token(UNSUBSCRIBE_SECRET, EMAIL)
     async with offline_api(store, bundle, headers={}) as api:
-        response = await api.get("/v1/unsubscribe", params={"email": EMAIL, "token": token})
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert "unsubscribed" in response.text
+        opened = await api.get("/v1/unsubscribe", params={"email": EMAIL, "token": token})
+        assert store.suppression("ana@techcorp.example") is None  # a mail scanner following the link
+        confirmed = await api.post("/v1/unsubscribe", params={"email": EMAIL, "token": token},
+                                   data={"List-Unsubscribe": "One-Click"})
+    assert opened.status_code == 200
+    assert opened.headers["content-type"].startswith("text/html")
+    assert "Unsubscribe</button>" in opened.text
+    assert confirmed.status_code == 200 and "You are unsubscribed" in confirmed.text
     assert store.suppression("ana@techcorp.example") == "unsubscribed"
 
 

@@ -229,6 +229,7 @@ async def test_the_genuine_unsubscribe_link_still_works(
         store: Store, db_path: Path, minimal_bundle: ir.Bundle) -> None:
     token = unsubscribe_token(UNSUBSCRIBE_SECRET, "ana@techcorp.example")
     async with asgi_client(await offline_app(store, minimal_bundle), headers={}) as api:
-        response = await api.get(f"/v1/unsubscribe?email=ana%40techcorp.example&token={token}")
+        response = await api.post(f"/v1/unsubscribe?email=ana%40techcorp.example&token={token}",
+                                  content="List-Unsubscribe=One-Click")
     assert response.status_code == 200
     assert count_rows(db_path, "suppressions") == 1

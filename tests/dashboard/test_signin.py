@@ -108,4 +108,5 @@ def test_a_session_is_valid_until_it_expires_and_only_for_its_token() -> None:
     assert valid_session(cookie, TOKEN, now=1059)
     assert not valid_session(cookie, TOKEN, now=1060)
     assert not valid_session(cookie, "another-token", now=1000)
-    assert not valid_session(cookie.replace("v1.1060", "v1.9060"), TOKEN, now=1000)
+    assert cookie.startswith("v2.1060.")
+    assert not valid_session(cookie.replace("v2.1060", "v2.9060"), TOKEN, now=1000)

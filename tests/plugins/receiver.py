@@ -33,6 +33,7 @@ class Answer:
     status: int = 200
     body: bytes = b'{"ok": true}'
     delay: float = 0.0
+    location: str | None = None  # a Location header, for a redirect
 
 
 Answerer = Callable[[Request, int], Answer]
@@ -64,6 +65,8 @@ class Receiver:
                     self.send_response(answer.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(answer.body)))
+                    if answer.location is not None:
+                        self.send_header("Location", answer.location)
                     self.end_headers()
                     self.wfile.write(answer.body)
                 except (BrokenPipeError, ConnectionResetError):

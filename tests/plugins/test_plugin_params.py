@@ -18,16 +18,17 @@ def test_webhook_body_must_be_a_json_object_and_the_error_says_how_to_insert_val
 
 def test_webhook_takes_one_secret_and_only_http_urls() -> None:
     with pytest.raises(ValidationError, match="give secret or secret_env, not both"):
-        WebhookParams.model_validate({"url": "https://x.example", "body": "{}", "secret": "a", "secret_env": "B"})
+        WebhookParams.model_validate({"url": "https://x.example", "body": "{}", "secret": "a",
+                                      "secret_env": "PLAYBOOK_SECRET_B"})
     with pytest.raises(ValidationError, match="url must start with http:// or https://"):
         WebhookParams.model_validate({"url": "file:///etc/passwd", "body": "{}"})
 
 
 def test_webhook_secret_variable_that_is_not_set_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("NO_SUCH_HOOK_SECRET", raising=False)
+    monkeypatch.delenv("PLAYBOOK_SECRET_NO_SUCH_HOOK", raising=False)
     params = WebhookParams.model_validate({"url": "https://x.example", "body": "{}",
-                                           "secret_env": "NO_SUCH_HOOK_SECRET"})
-    with pytest.raises(WebhookConfigError, match="NO_SUCH_HOOK_SECRET"):
+                                           "secret_env": "PLAYBOOK_SECRET_NO_SUCH_HOOK"})
+    with pytest.raises(WebhookConfigError, match="PLAYBOOK_SECRET_NO_SUCH_HOOK"):
         params.secret_value()
 
 

@@ -38,7 +38,7 @@ playbook notify "Tell the outside world":
     trigger: event signed
 
     day 0:
-        do webhook.post url=hook secret_env="PLAYBOOK_TEST_HOOK_SECRET" timeout_seconds=0.5 body={BODY}
+        do webhook.post url=hook secret_env="PLAYBOOK_SECRET_TEST_HOOK" timeout_seconds=0.5 body={BODY}
         do slack.notify channel="#cs" text="Signed: {{{{ account.name }}}}"
 """
 
@@ -84,8 +84,9 @@ async def run(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Run]:
             )
         ])
         mp = pytest.MonkeyPatch()
-        mp.setenv("PLAYBOOK_TEST_HOOK_SECRET", SECRET)
+        mp.setenv("PLAYBOOK_SECRET_TEST_HOOK", SECRET)
         mp.setenv("SLACK_WEBHOOK_URL", receiver.url + "/slack")
+        mp.setenv("PLAYBOOK_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")  # the receiver: loopback, allowed by name
         try:
             actions = await simulate_folder(folder, events)
         finally:
@@ -142,7 +143,7 @@ def test_client_error_is_not_retried_and_the_step_is_recorded_failed_with_the_re
 
 def test_call_action_keeps_secrets_out_of_the_log(run: Run) -> None:
     [call] = [a for a in run.of("alpha", "call") if a.data["activity"] == "webhook.post"]
-    assert call.data["params"]["secret_env"] == "PLAYBOOK_TEST_HOOK_SECRET"
+    assert call.data["params"]["secret_env"] == "PLAYBOOK_SECRET_TEST_HOOK"
     assert SECRET not in json.dumps(call.data)
 
 

@@ -24,7 +24,7 @@ from engine.clock import Clock
 from engine.settings import Settings
 from engine.starter import JourneyStarter
 from engine.store import Store
-from workers.api import accounts, events, insight, log, segment_routes, tasks, unsubscribe
+from workers.api import accounts, controls, events, insight, log, segment_routes, tasks, unsubscribe
 from workers.api.auth import require_token
 from workers.api.errors import install_error_handlers
 from workers.api.limits import Limits
@@ -32,7 +32,7 @@ from workers.api.routing import Dispatcher
 from workers.api.state import ApiState
 from workers.dashboard import install_dashboard
 
-__all__ = ["create_app"]
+__all__ = ["UnsafeConfiguration", "create_app"]
 
 logger = logging.getLogger("playbook.api")
 
@@ -48,12 +48,21 @@ username, Segment's write key). Errors are JSON: `{"error": "...", "detail": ...
 """
 
 
+class UnsafeConfiguration(ValueError):
+    """The API would start open to anyone where it must not: the message says what to set."""
+
+
 def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: JourneyStarter,
-               limits: Limits | None = None, clock: Clock | None = None) -> FastAPI:
+               limits: Limits | None = None, clock: Clock | None = None, *, local_dev: bool = False) -> FastAPI:
+    """`local_dev`: the embedded dev stack (`playbook dev`), where an empty token is allowed."""
     limits = limits or Limits.from_settings(settings)
     clock = clock or Clock(settings.clock_offset_seconds)
     token = settings.api_token.get_secret_value() if settings.api_token is not None else None
-    if not token:
+    if token is not None and not token.strip() and not local_dev:
+        raise UnsafeConfiguration("PLAYBOOK_API_TOKEN is set but empty: the API and the dashboard would accept "
+                                  "anyone. Set a token (e.g. `openssl rand -hex 32`), or unset the variable for "
+                                  "a local try-out")
+    if not token or not token.strip():
         token = None
         logger.warning("no API token is configured (PLAYBOOK_API_TOKEN): the API accepts every request "
                        "without authentication. That suits the local dev stack only; set a token anywhere else.")
@@ -78,7 +87,7 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
         limits=limits, token=token, unsubscribe_secret=secret, clock=clock,
     )
     install_error_handlers(app)
-    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe):
+    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe, controls):
         app.include_router(module.router)
     install_dashboard(app)  # the web pages at `/` (docs/dashboard.md)
 
@@ -88,7 +97,8 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
         routing = dispatcher.status()
         failure = routing.pop("last_failure")
         routing["last_failure_at"] = None if failure is None else failure["at"]
-        return {"status": "ok", "pending_routing": routing["backlog"], "routing": routing}
+        return {"status": "ok", "pending_routing": routing["backlog"], "routing": routing,
+                "store": {"last_failure": app.state.api.store_failure}}
 
     @app.get("/v1/status", tags=["health"], summary="Routing in detail: backlog, last failure and its reason",
              dependencies=[Depends(require_token)])

@@ -58,7 +58,13 @@ async def ingest_batch(state: ApiState, parsed: list[ParsedLine], *, horizon: st
             limit = parse_horizon(horizon)
         except ValueError as error:
             raise ApiError(400, "bad request", f"horizon: {error}") from None
-    return await state.dispatcher.ingest(parsed, await state.clock.now(), horizon=limit, backfill=backfill)
+    try:
+        return await state.dispatcher.ingest(parsed, await state.clock.now(), horizon=limit, backfill=backfill)
+    except ApiError as error:
+        if error.error == "store unavailable":  # locked or unreachable: /healthz shows it
+            cause = error.__cause__
+            state.note_store_failure(getattr(cause, "orig", None) or cause or error.detail)
+        raise
 
 
 async def answer(state: ApiState, outcome: Outcome, wait: bool) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -70,8 +71,25 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("invalid request", problems), status_code=422)
 
 
+STORE_RETRY_AFTER_SECONDS = 5
+
+
+async def _store_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database error (locked past its busy timeout, unreachable): retryable, never a 500.
+    The failure is kept on the application for `/healthz`."""
+    assert isinstance(exc, DBAPIError)
+    log.warning("the store is unavailable on %s %s: %s", request.method, request.url.path, exc.orig or exc)
+    state = getattr(request.app.state, "api", None)
+    if state is not None:
+        state.note_store_failure(exc.orig or exc)
+    return JSONResponse(error_body("store unavailable", "the database cannot take this request right now (locked "
+                                   "or unreachable); send it again after Retry-After (ids make it safe)"),
+                        status_code=503, headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(DBAPIError, _store_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(CatchAll)

@@ -41,6 +41,8 @@ async def _object_body(request: Request, state: ApiState) -> tuple[str, dict[str
     text = json_text(await read_body(request, state.limits))
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise ApiError(400, "bad request", "the body is not JSON we read: nested too deep") from None
     except ValueError as error:
         raise ApiError(400, "bad request", f"the body is not JSON: {error}") from None
     if not isinstance(value, dict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -27,6 +28,10 @@ class ApiState:
     token: str | None  # None: no token configured, every request is accepted (the dev stack)
     unsubscribe_secret: str
     clock: Clock  # when input arrives: its stored arrival moment
+    store_failure: dict[str, str] | None = None  # the last request the store could not take (for /healthz)
+
+    def note_store_failure(self, reason: object) -> None:
+        self.store_failure = {"at": datetime.now(UTC).isoformat(), "reason": " ".join(str(reason).split())[:200]}
 
 
 def api_state(request: Request) -> ApiState:

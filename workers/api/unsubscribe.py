@@ -1,10 +1,14 @@
 """`GET` and `POST /v1/unsubscribe?email=…&token=…`: the link every email carries.
 
 The token is the HMAC of the address (`activities.messages.unsubscribe_token`), so only links the
-engine wrote work; no API token is needed. A valid link puts the address on the suppression
-list and answers a small page; a forged or damaged one is refused with 403 and the reason.
-`POST` is RFC 8058's one-click unsubscribe (`List-Unsubscribe-Post: List-Unsubscribe=One-Click`):
-mail clients post to the same URL; the body (`List-Unsubscribe=One-Click`) is read and ignored.
+engine wrote work; no API token is needed. A forged or damaged link is refused with 403 and the
+reason, before any body is read.
+
+`GET` (a person opening the link, or a mail scanner following it) unsubscribes nobody: it answers
+a page with an "Unsubscribe" button that posts to the same URL. `POST` unsubscribes: the button,
+or RFC 8058's one-click unsubscribe (`List-Unsubscribe-Post: List-Unsubscribe=One-Click`) that
+mail clients post. Its body (`List-Unsubscribe=One-Click`) is read only after the link is checked,
+and at most `api_unauthenticated_max_body_bytes` (4 KB) of it.
 
 Pages are HTML; a client that asks for `application/json` gets the API's JSON shape instead.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from dataclasses import replace
 from datetime import UTC, datetime
 from html import escape
 from typing import Annotated
@@ -34,25 +39,31 @@ _PAGE = """<!doctype html>
 <title>{title}</title></head>
 <body style="font-family: sans-serif; max-width: 36em; margin: 4em auto; padding: 0 1em">
 <h1>{title}</h1>
-<p>{message}</p>
+<p>{message}</p>{form}
 </body></html>
 """
+_FORM = """
+<form method="post" action="{action}"><input type="hidden" name="List-Unsubscribe" value="One-Click">
+<button type="submit">Unsubscribe</button></form>"""
 
 
 def valid_token(secret: str, email: str, token: str) -> bool:
     return hmac.compare_digest(unsubscribe_token(secret, email).encode(), token.strip().lower().encode())
 
 
-def _answer(request: Request, status: int, title: str, message: str, error: str | None = None) -> Response:
+def _answer(request: Request, status: int, title: str, message: str, error: str | None = None,
+            unsubscribed: bool = True, form: bool = False) -> Response:
     accept = request.headers.get("accept", "")
     if "application/json" in accept and "text/html" not in accept:
         if error is not None:
             return JSONResponse(error_body(error, message), status_code=status)
-        return JSONResponse({"unsubscribed": True, "detail": message}, status_code=status)
-    return HTMLResponse(_PAGE.format(title=escape(title), message=escape(message)), status_code=status)
+        return JSONResponse({"unsubscribed": unsubscribed, "detail": message}, status_code=status)
+    button = _FORM.format(action=escape(str(request.url.path) + "?" + request.url.query)) if form else ""
+    return HTMLResponse(_PAGE.format(title=escape(title), message=escape(message), form=button), status_code=status)
 
 
-async def _unsubscribe(request: Request, state: ApiState, email: str | None, token: str | None) -> Response:
+def _refusal(request: Request, state: ApiState, email: str | None, token: str | None) -> Response | None:
+    """The answer to a link that is not one the engine wrote; None for a genuine link."""
     if not email or not token:
         return _answer(request, 400, "This link is incomplete",
                        "The unsubscribe link needs both its email and token parts: open the link from the "
@@ -61,12 +72,11 @@ async def _unsubscribe(request: Request, state: ApiState, email: str | None, tok
         return _answer(request, 403, "This link is not valid",
                        "The token does not match the address: this unsubscribe link was not written by us "
                        "or was altered. Use the link from the email itself.", error="forbidden")
-    await asyncio.to_thread(state.store.suppress, email, "unsubscribed", datetime.now(UTC))
-    return _answer(request, 200, "You are unsubscribed",
-                   f"{email} will get no more email from us. This takes effect at once.")
+    return None
 
 
-@router.get("/v1/unsubscribe", response_class=HTMLResponse, summary="Unsubscribe link (opened in a browser)",
+@router.get("/v1/unsubscribe", response_class=HTMLResponse,
+            summary="Unsubscribe link (opened in a browser): a confirmation page, nothing changed",
             responses={403: {"description": "The token does not match the address"}})
 async def unsubscribe_link(
     request: Request,
@@ -74,7 +84,11 @@ async def unsubscribe_link(
     email: Annotated[str | None, Query()] = None,
     token: Annotated[str | None, Query()] = None,
 ) -> Response:
-    return await _unsubscribe(request, state, email, token)
+    refused = _refusal(request, state, email, token)
+    if refused is not None:
+        return refused
+    return _answer(request, 200, "Unsubscribe?", f"Press the button to stop email to {email}. Opening this "
+                   "page changes nothing.", unsubscribed=False, form=True)
 
 
 @router.post("/v1/unsubscribe", response_class=HTMLResponse, summary="One-click unsubscribe (RFC 8058)",
@@ -85,5 +99,11 @@ async def unsubscribe_one_click(
     email: Annotated[str | None, Query()] = None,
     token: Annotated[str | None, Query()] = None,
 ) -> Response:
-    await read_body(request, state.limits)
-    return await _unsubscribe(request, state, email, token)
+    refused = _refusal(request, state, email, token)
+    if refused is not None:
+        return refused
+    await read_body(request, replace(state.limits, max_body_bytes=state.settings.api_unauthenticated_max_body_bytes))
+    assert email is not None
+    await asyncio.to_thread(state.store.suppress, email, "unsubscribed", datetime.now(UTC))
+    return _answer(request, 200, "You are unsubscribed",
+                   f"{email} will get no more email from us. This takes effect at once.")

@@ -106,6 +106,7 @@ async def serve(settings: Settings, store: Store, bundle: ir.Bundle, host: str, 
     import uvicorn
 
     from workers.api import create_app
+    from workers.api.connection_limits import server_config
 
     client = await connect_temporal(settings)
     try:
@@ -116,8 +117,7 @@ async def serve(settings: Settings, store: Store, bundle: ir.Bundle, host: str, 
     log.info("serving %d playbooks on http://%s:%d (Temporal %s, namespace %s, task queue %s; database %s); "
              "API docs at /docs", len(bundle.playbooks), host, port, settings.temporal_address,
              settings.temporal_namespace, settings.task_queue, masked(settings.store_url))
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on",
-                                           server_header=False))
+    server = uvicorn.Server(server_config(app, settings, host=host, port=port, log_level="info", lifespan="on"))
     await server.serve()
 
 
@@ -134,6 +134,10 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     settings = _settings()
     if settings is None:
+        return 2
+    if settings.api_token is not None and not settings.api_token.get_secret_value().strip():
+        print("playbook api: PLAYBOOK_API_TOKEN is set but empty: the API and the dashboard would accept anyone. "
+              "Set a token (e.g. `openssl rand -hex 32`); not starting", file=sys.stderr)
         return 2
     folder = existing_folder(args.folder if args.folder is not None else str(settings.playbooks))
     compilation = compile_playbooks(folder)

@@ -22,7 +22,9 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
     from temporalio.client import Client
 
     from activities.context import ActivityContext
+    from activities.egress import EgressPolicy
     from activities.registry import load_registry
+    from activities.send_gate import send_rate
     from activities.smtp_mailer import SmtpMailer
     from engine.store import Store, StoreUnavailable
     from workers.playbook_loading import PlaybookErrors, load_bundle, start_scheduler
@@ -51,7 +53,9 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
     starter = process_starter(client, settings, store)
     context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
                               public_url=settings.base_url,
-                              extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()})
+                              extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()},
+                              egress=EgressPolicy.from_settings(settings),
+                              send_rate=send_rate(settings))
     for failed in registry.errors:
         print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
     stop = asyncio.Event()

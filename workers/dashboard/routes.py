@@ -12,6 +12,7 @@ through ingestion and routing and the journey waiting on the task hears it.
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,9 +33,12 @@ from workers.dashboard.session import (
     form_token,
     new_session,
     same_secret,
+    session_expiry,
+    session_id,
     valid_form_token,
     valid_session,
 )
+from workers.dashboard.signin_throttle import SigninThrottle
 from workers.smtp_sink import outbox_folder, read_message
 
 __all__ = ["STATIC", "TEMPLATES", "router"]
@@ -84,7 +88,7 @@ def _visitor(request: Request, state: ApiState) -> Visitor | None:
     if state.token is None:
         return Visitor(session="", form_token="")
     cookie = request.cookies.get(COOKIE)
-    if cookie is None or not valid_session(cookie, state.token):
+    if cookie is None or not valid_session(cookie, state.token) or state.store.session_revoked(session_id(cookie)):
         return None
     return Visitor(session=cookie, form_token=form_token(cookie, state.token))
 
@@ -146,8 +150,17 @@ async def signin(request: Request, state: State) -> Response:
     target = _safe_next(form.get("next"))
     if state.token is None:
         return RedirectResponse(target, status_code=303)
+    throttle = _throttle(request)
+    client = request.client.host if request.client else ""
+    wait = throttle.wait_seconds(client)
+    if wait > 0:
+        page = _render(request, state, "signin.html", None, status=429, section="signin", next=target,
+                       error=f"Too many wrong tokens: try again in {math.ceil(wait)} s.")
+        page.headers["Retry-After"] = str(math.ceil(wait))
+        return page
     given = form.get("token", "").strip()
     if not given or not same_secret(given, state.token):
+        throttle.failed(client)
         return _render(request, state, "signin.html", None, status=401, section="signin", next=target,
                        error="That is not the API token. Ask whoever runs playbook for PLAYBOOK_API_TOKEN.")
     response = RedirectResponse(target, status_code=303)
@@ -156,8 +169,21 @@ async def signin(request: Request, state: State) -> Response:
     return response
 
 
+def _throttle(request: Request) -> SigninThrottle:
+    """The sign-in throttle of this application (one per API process)."""
+    throttle = getattr(request.app.state, "signin_throttle", None)
+    if not isinstance(throttle, SigninThrottle):
+        throttle = SigninThrottle()
+        request.app.state.signin_throttle = throttle
+    return throttle
+
+
 @router.post("/signout")
-async def signout(request: Request) -> Response:
+async def signout(request: Request, state: State) -> Response:
+    cookie = request.cookies.get(COOKIE)
+    if state.token is not None and cookie is not None and valid_session(cookie, state.token):
+        expires = datetime.fromtimestamp(session_expiry(cookie), UTC)
+        await asyncio.to_thread(state.store.revoke_session, session_id(cookie), expires)
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
     return response

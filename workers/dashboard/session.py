@@ -1,8 +1,10 @@
 """Signing in to the dashboard: the API token once, then a signed session cookie.
 
-The cookie carries when it expires and an HMAC-SHA256 of that, keyed by an HMAC of the API token
-(`session_key`): it holds no secret, a forged or edited one fails the check, and changing the
-token signs everybody out. Forms that change something carry a second HMAC of the cookie
+The cookie carries when it expires, a random session id (two sign-ins never share a cookie) and an
+HMAC-SHA256 of both, keyed by an HMAC of the API token (`session_key`): it holds no secret, a
+forged or edited one fails the check, and changing the token signs everybody out. Signing out
+revokes the session id in the store (`Store.revoke_session`), so a copied cookie stops working too.
+Forms that change something carry a second HMAC of the cookie
 (`form_token`), so another site cannot post them with the user's cookie.
 
 With no token configured (the local dev stack) there is no sign-in: every request may read and act.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import time
 
 __all__ = [
@@ -19,6 +22,8 @@ __all__ = [
     "SESSION_SECONDS",
     "form_token",
     "new_session",
+    "session_expiry",
+    "session_id",
     "same_secret",
     "session_key",
     "valid_form_token",
@@ -27,7 +32,7 @@ __all__ = [
 
 COOKIE = "playbook_session"
 SESSION_SECONDS = 12 * 3600  # a working day; then the token is asked for again
-_VERSION = "v1"
+_VERSION = "v2"
 
 
 def same_secret(given: str, expected: str) -> bool:
@@ -44,20 +49,36 @@ def _signature(key: bytes, payload: str) -> str:
 
 
 def new_session(token: str, now: float | None = None, seconds: int = SESSION_SECONDS) -> str:
-    """A cookie value: `v1.<expires, unix seconds>.<signature>`."""
+    """A cookie value: `v2.<expires, unix seconds>.<session id>.<signature>`."""
     expires = int(now if now is not None else time.time()) + seconds
-    payload = f"{_VERSION}.{expires}"
+    payload = f"{_VERSION}.{expires}.{secrets.token_hex(16)}"
     return f"{payload}.{_signature(session_key(token), payload)}"
+
+
+def _parts(value: str) -> tuple[str, str, str, str]:
+    version, _, rest = value.partition(".")
+    expires, _, rest = rest.partition(".")
+    session, _, signature = rest.partition(".")
+    return version, expires, session, signature
+
+
+def session_id(value: str) -> str:
+    """The random id of a cookie (what signing out revokes)."""
+    return _parts(value)[2]
+
+
+def session_expiry(value: str) -> int:
+    """When a cookie `valid_session` accepted expires, in Unix seconds."""
+    return int(_parts(value)[1])
 
 
 def valid_session(value: str | None, token: str, now: float | None = None) -> bool:
     if not value:
         return False
-    version, _, rest = value.partition(".")
-    expires, _, signature = rest.partition(".")
-    if version != _VERSION or not expires.isdigit() or not signature:
+    version, expires, session, signature = _parts(value)
+    if version != _VERSION or not expires.isdigit() or len(session) != 32 or not signature:
         return False
-    if not hmac.compare_digest(signature, _signature(session_key(token), f"{version}.{expires}")):
+    if not hmac.compare_digest(signature, _signature(session_key(token), f"{version}.{expires}.{session}")):
         return False
     return int(expires) > (now if now is not None else time.time())
 
