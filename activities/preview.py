@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from activities.messages import ComposedMessage, NoRecipient, compose_message
 from activities.rendering import RenderError
 from dsl import ir
-from engine.analytics import walk
+from engine.ir_walk import walk
 from engine.records import Snapshot
 from engine.snapshots import build_snapshot, snapshot_of
 

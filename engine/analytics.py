@@ -16,7 +16,6 @@ tasks opened); `active` is always the state now.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from pydantic import BaseModel
 
 from dsl import ir
 from engine.expression_text import describe, describe_duration
+from engine.ir_walk import walk
 from engine.step_stats import ActionCount, Counts, TaskCount, read_counts
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ __all__ = [
     "describe_statement",
     "playbook_stats",
     "statement_path",
-    "walk",
 ]
 
 
@@ -88,19 +87,6 @@ class Stats(BaseModel):
 
 
 # --------------------------------------------------------------------------- the IR's statements
-
-
-def walk(body: tuple[ir.Statement, ...], path: str) -> Iterator[tuple[str, ir.Statement]]:
-    """Every statement of a block with its step path, depth first, in the order they run."""
-    for index, statement in enumerate(body):
-        here = f"{path}/{index}"
-        yield here, statement
-        if isinstance(statement, ir.If):
-            yield from walk(statement.then, f"{here}/then")
-            yield from walk(statement.otherwise, f"{here}/else")
-        elif isinstance(statement, ir.Split):
-            for number, arm in enumerate(statement.arms, start=1):
-                yield from walk(arm.body, f"{here}/arm{number}")
 
 
 def describe_statement(statement: ir.Statement) -> str:

@@ -98,4 +98,4 @@ async def test_a_clock_a_little_ahead_is_accepted(store: Store, minimal_bundle: 
     ahead = {"id": "ahead", "account": "acme", "at": _far(1 / 48), "traits": {"name": "Acme"}}
     async with asgi_client(await offline_app(store, minimal_bundle)) as api:
         response = await api.post("/v1/events", content=_lines(ahead), headers=NDJSON)
-    assert response.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
+    assert response.json() == {"accepted": 1, "duplicates": 0, "backfill": 0, "rejected": []}
