@@ -133,7 +133,9 @@ class PlaybookChecker:
                     self.typer.condition(trigger.where, "'where'")
                 finally:
                     self.typer.payload, self.typer.event = None, ""
-        elif isinstance(trigger, ast.BecomesTrigger):
+            return
+        self.statements.event_payload = {}  # no event starts the journey: `event.data` is empty
+        if isinstance(trigger, ast.BecomesTrigger):
             self._becomes(trigger)
         elif isinstance(trigger, ast.ConditionTrigger):
             self.typer.condition(trigger.condition, "a condition trigger")

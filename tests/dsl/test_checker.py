@@ -461,3 +461,19 @@ def test_standard_playbooks_check_clean() -> None:
     templates, problems_in_templates = load_templates(folder)
     assert problems_in_templates == []
     assert render_all(check(files, templates)) == ""
+
+
+def test_event_data_in_a_playbook_no_event_starts_is_an_error_since_it_is_always_empty() -> None:
+    assert problems(
+        """\
+        playbook p "P":
+            trigger: health becomes red
+            create task "Red after {{ event.data.score }}" for csm
+        """
+    ) == expected(
+        """
+        test.play:3:42: unknown field 'score' in event.data
+                create task "Red after {{ event.data.score }}" for csm
+                                                     ^^^^^
+        """
+    )
