@@ -182,10 +182,11 @@ class JourneyState:
         if self._ending is not None:
             return
         for rule in pb.exits:
-            if rule.condition is not None and evaluator.truthy(evaluator.evaluate(rule.condition, snap)):
+            if rule.condition is not None and evaluator.truthy(
+                    evaluator.evaluate(rule.condition, snap, entered_at=self._inp.entry_at)):
                 self._ending = Ended("exited", evaluator.describe(rule.condition), snap.at)
                 return
-        if pb.goal is not None and evaluator.truthy(evaluator.evaluate(pb.goal, snap)):
+        if pb.goal is not None and evaluator.truthy(evaluator.evaluate(pb.goal, snap, entered_at=self._inp.entry_at)):
             self._ending = Ended("goal_reached", evaluator.describe(pb.goal), snap.at)
 
     def _task_state(self, snap: Snapshot) -> str | None:

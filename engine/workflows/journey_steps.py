@@ -116,7 +116,8 @@ class JourneyInterpreter(JourneyClock):
             return cursor
         if isinstance(st, ir.SetField):
             snap = await self._snapshot(cursor)
-            value, reads = evaluator.evaluate_with_reads(st.value, snap, event_data=self._inp.data)
+            value, reads = evaluator.evaluate_with_reads(st.value, snap, event_data=self._inp.data,
+                                                         entered_at=self._inp.entry_at)
             if value is evaluator.UNKNOWN:
                 self._decide(cursor, "set_skipped", f"set {st.field}: the value is unknown", path, reads)
                 return cursor
@@ -142,7 +143,7 @@ class JourneyInterpreter(JourneyClock):
     async def _if(self, st: ir.If, path: str, cursor: datetime) -> datetime:
         snap = await self._snapshot(cursor)
         value, reads = evaluator.evaluate_with_reads(st.condition, snap, event_data=self._inp.data,
-                                                     task_state=self._task_state(snap))
+                                                     task_state=self._task_state(snap), entered_at=self._inp.entry_at)
         taken = evaluator.truthy(value)
         shown = evaluator.describe(st.condition.arg if st.negated and isinstance(st.condition, ir.Not)
                                    else st.condition)

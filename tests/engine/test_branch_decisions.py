@@ -116,3 +116,31 @@ async def test_a_splits_decision_names_the_arm_by_its_label(tmp_path: Path) -> N
         assert arm in {"control", "offer"} and decision.data["detail"].startswith(f"arm {arm} (50%)")
         [shown] = [a for a in result.actions if a.kind == "in_app" and a.account == decision.account]
         assert shown.data["template"] == {"control": "low", "offer": "high"}[arm]
+
+
+SINCE_ENTRY = """\
+playbook follow_up "A second answer since entry":
+    trigger: event signed
+
+    day 3:
+        if seen signed since entry:
+            send in_app high
+        else:
+            send in_app low
+"""
+
+
+async def test_seen_since_entry_counts_only_events_after_the_journeys_entry(tmp_path: Path) -> None:
+    root = tmp_path / "playbooks"
+    _bundle(root)
+    (root / "nudge.play").write_text(SINCE_ENTRY)
+    compilation = compile_folder(root)
+    assert compilation.bundle is not None, [d.headline() for d in compilation.diagnostics]
+    lines = [{"account": "once", "at": "2026-01-05T09:00:00Z", "event": "signed"},
+             {"account": "twice", "at": "2026-01-05T09:00:00Z", "event": "signed"},
+             {"account": "twice", "at": "2026-01-06T09:00:00Z", "event": "signed"}]
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = await simulate(compilation.bundle, events, days=4)
+    shown = {(a.account, a.data["template"]) for a in result.actions if a.kind == "in_app"}
+    assert shown == {("once", "low"), ("twice", "high")}  # the entry's own event does not count
