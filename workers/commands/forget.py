@@ -80,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
             removed = store.forget_account(args.account, now)
             print(f"forgot account {args.account}: {ended} journeys ended in Temporal; " + _counts(removed))
         else:
-            email: str = args.email
+            email = str(args.email)
             removed = store.forget_email(email, now)
             print(f"forgot {args.email}: " + _counts(removed))
         return 0
