@@ -76,6 +76,13 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
         "PLAYBOOK_API_ROUTING_TIMEOUT_SECONDS": "2.5",
         "PLAYBOOK_API_MAX_ROUTING_BACKLOG": "1234",
         "PLAYBOOK_SIMULATE_PROCESSES": "3",
+        "PLAYBOOK_API_HEADER_TIMEOUT_SECONDS": "4",
+        "PLAYBOOK_API_BODY_TIMEOUT_SECONDS": "8",
+        "PLAYBOOK_API_MAX_CONNECTIONS": "50",
+        "PLAYBOOK_API_UNAUTHENTICATED_MAX_BODY_BYTES": "100",
+        "PLAYBOOK_WEBHOOK_ALLOWED_HOSTS": "hooks.acme.example, *.internal.acme.example",
+        "PLAYBOOK_SMTP_MAX_SENDS": "600",
+        "PLAYBOOK_SMTP_SEND_WINDOW_SECONDS": "30",
     }
     assert set(values) == {env_name(field) for field in FIELDS}, "a setting is missing from this test"
     for name, value in values.items():
@@ -93,6 +100,10 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
     assert (s.api_max_body_bytes, s.api_max_line_bytes, s.api_routing_timeout_seconds) == (1024, 512, 2.5)
     assert s.api_max_routing_backlog == 1234
     assert s.simulate_processes == 3
+    assert (s.api_header_timeout_seconds, s.api_body_timeout_seconds, s.api_max_connections) == (4, 8, 50)
+    assert s.api_unauthenticated_max_body_bytes == 100
+    assert s.webhook_allowed_hosts == ["hooks.acme.example", "*.internal.acme.example"]
+    assert (s.smtp_max_sends, s.smtp_send_window_seconds) == (600, 30)
     assert not {"token-4567", "smtp-pw-123", "s3cret"} & set(re.findall(r"[\w-]+", repr(s)))  # out of logs
 
 
