@@ -6,6 +6,7 @@ account at the same moment (threads or processes) cannot both slip under a frequ
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,11 +22,12 @@ from engine.store.rows import MessageRow
 from engine.store.schema import messages, suppressions
 from engine.store.types import to_utc
 
-__all__ = ["MessageSection", "add_suppression", "describe_cap"]
+__all__ = ["MessageSection", "add_suppression", "describe_cap", "hashed_address"]
 
 # A send's statements, on the driver's cursor (`engine.store.driver`).
 _SEEN_SQL = "SELECT status, reason, delivered_at FROM messages WHERE key = ?"
-_LISTED_SQL = "SELECT reason FROM suppressions WHERE email = ?"
+# an address erased (`playbook forget --email`) stays suppressed as its hash: both forms are looked up
+_LISTED_SQL = "SELECT reason FROM suppressions WHERE email IN (?, ?)"
 _SENT_WITHIN_SQL = ("SELECT count(*) FROM messages WHERE account = ? AND channel = ? AND status = 'sent' "
                     "AND at > ? AND at <= ?")
 _INSERT_SQL = ("INSERT INTO messages (id, account, playbook, channel, template, to_addr, subject, text, html, at, "
@@ -47,6 +49,11 @@ def describe_cap(channel: str, count: int, seconds: int) -> str:
     """`frequency cap: at most 3 emails per 7 days`."""
     one, many = _CHANNEL_WORDS.get(channel, (channel, channel))
     return f"frequency cap: at most {count} {one if count == 1 else many} per {_span(seconds)}"
+
+
+def hashed_address(email: str) -> str:
+    """How an erased address stays on the suppression list: `sha256:` and the hex of the address."""
+    return "sha256:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def add_suppression(conn: Connection, email: str, reason: str, at: datetime) -> None:
@@ -72,7 +79,7 @@ def _decide_and_record(
     if seen is not None:
         return seen[0], seen[1], seen[2] is not None
     status, reason = "sent", None
-    listed = None if not to else driver.execute(_LISTED_SQL, (to.strip().lower(),)).fetchone()
+    listed = None if not to else driver.execute(_LISTED_SQL, (to.strip().lower(), hashed_address(to))).fetchone()
     if listed is not None:
         status, reason = "suppressed", listed[0]
     elif cap_count is not None and cap_seconds is not None:
@@ -174,5 +181,6 @@ class MessageSection(StoreSection):
         """Why the address gets no email, or None."""
         with self._db.read() as conn:
             return conn.execute(
-                select(suppressions.c.reason).where(suppressions.c.email == email.strip().lower())
+                select(suppressions.c.reason).where(
+                    suppressions.c.email.in_([email.strip().lower(), hashed_address(email)]))
             ).scalar()

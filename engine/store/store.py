@@ -16,11 +16,13 @@ from engine.store.accounts import AccountSection
 from engine.store.actions import ActionSection
 from engine.store.controls import ControlSection
 from engine.store.database import Database
+from engine.store.erasure import ErasureSection
 from engine.store.journeys import JourneySection
 from engine.store.messages import MessageSection
 from engine.store.migrate import current_revision, head_revision, upgrade_to_head
 from engine.store.routing import RoutingSection
 from engine.store.scores import ScoreSection
+from engine.store.send_counts import SendCountSection
 from engine.store.tasks import TaskSection
 
 __all__ = ["Store", "StoreUnavailable"]
@@ -31,7 +33,7 @@ class StoreUnavailable(Exception):
 
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
-            RoutingSection, ControlSection):
+            RoutingSection, ControlSection, SendCountSection, ErasureSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

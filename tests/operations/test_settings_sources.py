@@ -81,6 +81,13 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
         "PLAYBOOK_CLOCK": "server",
         "PLAYBOOK_CLOCK_OFFSET_SECONDS": "3600",
         "PLAYBOOK_SCHEDULER_MAX_SLEEP_SECONDS": "600",
+        "PLAYBOOK_API_HEADER_TIMEOUT_SECONDS": "4",
+        "PLAYBOOK_API_BODY_TIMEOUT_SECONDS": "8",
+        "PLAYBOOK_API_MAX_CONNECTIONS": "50",
+        "PLAYBOOK_API_UNAUTHENTICATED_MAX_BODY_BYTES": "100",
+        "PLAYBOOK_WEBHOOK_ALLOWED_HOSTS": "hooks.acme.example, *.internal.acme.example",
+        "PLAYBOOK_SMTP_MAX_SENDS": "600",
+        "PLAYBOOK_SMTP_SEND_WINDOW_SECONDS": "30",
     }
     assert set(values) == {env_name(field) for field in FIELDS}, "a setting is missing from this test"
     for name, value in values.items():
@@ -100,6 +107,10 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
     assert s.simulate_processes == 3
     assert (s.trigger_horizon, s.clock, s.clock_offset_seconds) == (timedelta(hours=48), "server", 3600.0)
     assert s.scheduler_max_sleep_seconds == 600.0
+    assert (s.api_header_timeout_seconds, s.api_body_timeout_seconds, s.api_max_connections) == (4, 8, 50)
+    assert s.api_unauthenticated_max_body_bytes == 100
+    assert s.webhook_allowed_hosts == ["hooks.acme.example", "*.internal.acme.example"]
+    assert (s.smtp_max_sends, s.smtp_send_window_seconds) == (600, 30)
     assert not {"token-4567", "smtp-pw-123", "s3cret"} & set(re.findall(r"[\w-]+", repr(s)))  # out of logs
 
 

@@ -24,7 +24,7 @@ from engine.clock import Clock
 from engine.settings import Settings
 from engine.starter import JourneyStarter
 from engine.store import Store
-from workers.api import accounts, controls, events, insight, log, segment_routes, tasks, unsubscribe
+from workers.api import accounts, controls, events, insight, log, operator_view, segment_routes, tasks, unsubscribe
 from workers.api.auth import require_token
 from workers.api.errors import install_error_handlers
 from workers.api.limits import Limits
@@ -87,7 +87,8 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
         limits=limits, token=token, unsubscribe_secret=secret, clock=clock,
     )
     install_error_handlers(app)
-    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe, controls):
+    app.state.operator_view = view = operator_view.OperatorView(app.state.api)
+    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe, controls, operator_view):
         app.include_router(module.router)
     install_dashboard(app)  # the web pages at `/` (docs/dashboard.md)
 
@@ -98,7 +99,7 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
         failure = routing.pop("last_failure")
         routing["last_failure_at"] = None if failure is None else failure["at"]
         return {"status": "ok", "pending_routing": routing["backlog"], "routing": routing,
-                "store": {"last_failure": app.state.api.store_failure}}
+                "store": {"last_failure": app.state.api.store_failure}, **await view.health()}
 
     @app.get("/v1/status", tags=["health"], summary="Routing in detail: backlog, last failure and its reason",
              dependencies=[Depends(require_token)])
