@@ -2,6 +2,12 @@
 
 One `ActivityContext` is built per worker process by its composition root (`workers/`) and
 handed to every activity; tests build one around a temporary store.
+
+Activities read and write an account's rows (its fields and events for a snapshot, its entered
+and ended journeys, a `set` change) through `reads`: in a simulation, whose store is its own,
+that is the cache keeping each account's rows in memory for the whole simulation
+(`AccountCache` with `Lifetime.PRIVATE_STORE`); elsewhere, a cache that keeps nothing outside a
+run of routing, so every read and write goes to the store.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any, Protocol
 from activities.snapshot_cache import SnapshotCache
 from dsl import ir
 from engine.records import Change
+from engine.routing import AccountCache, Lifetime
 from engine.starter import JourneyStarter
 from engine.store import Store
 from engine.workflows.messages import ActivityOptions
@@ -74,6 +81,14 @@ class ActivityContext:
     change_listeners: list[Callable[[Iterable[Change]], None]] = field(default_factory=list)
     in_flight: int = 0  # activities running now (a simulation waits for none before it reads results)
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)  # read lately, for the steps that follow
+    account_cache: AccountCache | None = None  # a simulation's: every account's rows, kept in memory
+
+    @property
+    def reads(self) -> AccountCache:
+        """An account's rows as activities read and write them (see the module's docstring)."""
+        if self.account_cache is None:
+            self.account_cache = AccountCache(self.store, lifetime=Lifetime.PER_RUN)
+        return self.account_cache
 
 
 @dataclass(frozen=True)

@@ -262,7 +262,7 @@ def render_params(context: ActivityContext, call: PluginParams) -> dict[str, Any
     templated = {name for name, value in call.params.items() if isinstance(value, str) and "{" in value}
     if not templated:
         return dict(call.params)
-    snap = build_snapshot(context.store, context.bundle, call.account, call.at)
+    snap = build_snapshot(context.reads, context.bundle, call.account, call.at)
     values = template_context(context.bundle, snap, playbook=call.playbook,
                               playbook_title=spec.title if spec else "")
     rendered = dict(call.params)

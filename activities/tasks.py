@@ -32,7 +32,7 @@ def _owner(fields: dict[str, Any], path: list[str]) -> str:
 
 
 async def create_task(p: TaskParams, ctx: ActivityContext) -> str:
-    snap = build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
+    snap = build_snapshot(ctx.reads, ctx.bundle, p.account, p.at)
     owner = _owner(snap.fields, p.owner)
     context = template_context(ctx.bundle, snap, playbook=p.playbook, playbook_title=p.playbook_title)
     title = render_text(p.title, context, where="task title").strip()

@@ -46,7 +46,7 @@ from engine.time_rules import DEFAULT_HORIZON, describe_lateness
 from engine.triggers import playbook_inputs
 
 if TYPE_CHECKING:
-    from engine.store import Store
+    from engine.store.reads import RoutingReads
 
 __all__ = ["RESERVED_EVENTS", "Router", "condition_key"]
 
@@ -67,7 +67,7 @@ class Router:
     it, a journey of a playbook the bundle no longer has hears every change, so the store is asked.
     """
 
-    def __init__(self, store: Store, bundle: ir.Bundle, *, journeys_of_bundle: bool = False,
+    def __init__(self, store: RoutingReads, bundle: ir.Bundle, *, journeys_of_bundle: bool = False,
                  horizon: timedelta = DEFAULT_HORIZON) -> None:
         self.store = store
         self.horizon = horizon
