@@ -1,4 +1,8 @@
-"""The router: which journeys a stored change starts or signals, and which time triggers are due.
+"""The router: the routing rules, which journeys a stored change starts or signals, and which time
+triggers are due. It decides and records (scores, condition states, decisions); carrying its
+intents out on Temporal is the journey starter's, and drivers run both through
+`engine.routing.core.RoutingCore`. It reads and writes through `RoutingReads`: the store itself,
+or the routing cache in front of it (`engine.routing.account_cache`).
 
 `route(change)` handles one accepted change, in order:
 
