@@ -49,6 +49,10 @@ class RoutingCore:
         self.bundle = bundle
         self.starter = starter
         self.router = Router(cache, bundle, journeys_of_bundle=journeys_of_bundle, horizon=horizon)
+        # fields whose change moves a time trigger's instant
+        self._time_fields = {"timezone"} | {
+            playbook.trigger.field for playbook in bundle.playbooks.values()
+            if isinstance(playbook.trigger, ir.DateTrigger)}
 
     # ------------------------------------------------------------------ routing
 
@@ -88,6 +92,11 @@ class RoutingCore:
     def next_due(self, after: datetime) -> datetime | None:
         """The earliest instant strictly after `after` at which `due` has something to evaluate."""
         return self.router.next_due(after)
+
+    def moves_time_triggers(self, changes: Iterable[Change]) -> bool:
+        """Whether one of the changes moves a time trigger (a date field or the time zone changed):
+        the scheduler, which sleeps until the next instant it knew of, should look again."""
+        return any(self._time_fields & set(change.traits) for change in changes)
 
     def quiet(self, event: str | None, fields: Iterable[str]) -> bool:
         """Whether a change with this event and these changed fields can start or signal nothing

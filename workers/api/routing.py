@@ -117,10 +117,6 @@ class Dispatcher:
         self.limits = limits
         self.ingestor = Ingestor(store, bundle.model, batch_size=INGEST_BATCH)
         self.core = RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), bundle, starter, horizon=horizon)
-        # fields whose change moves a time trigger: the scheduler is woken to look again
-        self._time_fields = {"timezone"} | {
-            playbook.trigger.field for playbook in bundle.playbooks.values()
-            if isinstance(playbook.trigger, ir.DateTrigger)}
         self._queue: deque[_Pending] = deque()  # stored by this process, not routed yet, in stored order
         self._run: list[_Pending] = []  # the run under way, taken from the front of the queue
         self._state = _State()
@@ -361,8 +357,8 @@ class Dispatcher:
         unrouted = [item for item in self._run if item.intents is None]
         if unrouted:
             await self._thread(self._route_all, unrouted)
-            if any(self._time_fields & set(item.change.traits) for item in unrouted):
-                await self._carry_out(None)
+            if self.core.moves_time_triggers(item.change for item in unrouted):
+                await self._carry_out(None)  # the scheduler looks again
         done: list[_Pending] = []
         marked = time.monotonic()
         try:
