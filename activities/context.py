@@ -2,6 +2,12 @@
 
 One `ActivityContext` is built per worker process by its composition root (`workers/`) and
 handed to every activity; tests build one around a temporary store.
+
+Activities read and write an account's rows (its fields and events for a snapshot, its entered
+and ended journeys, a `set` change) through `reads`: in a simulation, whose store is its own,
+that is the cache keeping each account's rows in memory for the whole simulation
+(`AccountCache` with `Lifetime.PRIVATE_STORE`); elsewhere, a cache that keeps nothing outside a
+run of routing, so every read and write goes to the store.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from activities.egress import EgressPolicy
 from activities.snapshot_cache import SnapshotCache
 from dsl import ir
 from engine.records import Change
+from engine.routing import AccountCache, Lifetime
 from engine.starter import JourneyStarter
 from engine.store import Store
 from engine.workflows.messages import ActivityOptions
@@ -77,6 +84,14 @@ class ActivityContext:
     snapshots: SnapshotCache = field(default_factory=SnapshotCache)  # read lately, for the steps that follow
     egress: EgressPolicy = field(default_factory=EgressPolicy)  # where plugins may send requests
     send_rate: tuple[int, timedelta] | None = None  # the relay's limit: messages per window, every worker
+    account_cache: AccountCache | None = None  # a simulation's: every account's rows, kept in memory
+
+    @property
+    def reads(self) -> AccountCache:
+        """An account's rows as activities read and write them (see the module's docstring)."""
+        if self.account_cache is None:
+            self.account_cache = AccountCache(self.store, lifetime=Lifetime.PER_RUN)
+        return self.account_cache
 
 
 @dataclass(frozen=True)

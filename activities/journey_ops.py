@@ -18,11 +18,11 @@ async def enter_journey(p: EnterParams, ctx: ActivityContext) -> EnterResult:
     """Record the entry and answer with the account as of it and how the journey's activities run
     (in one transaction on SQLite)."""
     with ctx.store.database.batch():
-        ctx.store.journey_entered_logged(
+        ctx.reads.journey_entered_logged(
             p.workflow_id, p.run_id, p.playbook, p.account, p.version, p.at,
             ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="enrolled",
                          data={"reason": p.reason, "version": p.version}, key=p.key))
-        snapshot = ctx.snapshots.keep(build_snapshot(ctx.store, ctx.bundle, p.account, p.at))
+        snapshot = ctx.snapshots.keep(build_snapshot(ctx.reads, ctx.bundle, p.account, p.at))
     options = {name: ctx.options[name] for name in p.activities if name in ctx.options}
     return EnterResult(snapshot=snapshot, options=options)
 
@@ -38,7 +38,7 @@ async def note_journey(p: NoteParams, ctx: ActivityContext) -> None:
 async def end_journey(p: EndParams, ctx: ActivityContext) -> None:
     """Log the last decisions and record the end, in one transaction."""
     data = {"reason": p.reason} if p.status in ("exited", "goal_reached") else {}
-    ctx.store.journey_ended_logged(
+    ctx.reads.journey_ended_logged(
         p.workflow_id, p.run_id, p.at, p.status, p.reason, _decided(p.decisions, p.keys),
         ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.status, data=data, key=p.key))
     if ctx.starter.agenda is not None:
@@ -47,7 +47,7 @@ async def end_journey(p: EndParams, ctx: ActivityContext) -> None:
 
 async def take_snapshot(p: SnapshotParams, ctx: ActivityContext) -> Snapshot:
     tasks = {task_id: task for task_id in p.task_ids if (task := ctx.store.task(task_id)) is not None}
-    return ctx.snapshots.keep(build_snapshot(ctx.store, ctx.bundle, p.account, p.at, tasks=tasks))
+    return ctx.snapshots.keep(build_snapshot(ctx.reads, ctx.bundle, p.account, p.at, tasks=tasks))
 
 
 async def record_failure(p: FailedParams, ctx: ActivityContext) -> None:

@@ -98,7 +98,7 @@ def compose_message(
 async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
     hold_if_stopped(ctx, p)  # the operator's brakes: nothing rendered or recorded while they hold
     # the journey's own snapshot as of the send, when this worker read it and nothing changed since
-    snap = ctx.snapshots.get(p.snapshot, p.account, p.at) or build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
+    snap = ctx.snapshots.get(p.snapshot, p.account, p.at) or build_snapshot(ctx.reads, ctx.bundle, p.account, p.at)
     composed = await render_off_loop(  # CPU-bound: a thread, so the worker's other journeys keep going
         compose_message, ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
         playbook_title=p.playbook_title, public_url=ctx.public_url,

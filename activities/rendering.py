@@ -147,7 +147,7 @@ async def render_params(context: ActivityContext, call: PluginParams) -> dict[st
     templated = {name for name, value in call.params.items() if isinstance(value, str) and "{" in value}
     if not templated:
         return dict(call.params)
-    snap = build_snapshot(context.store, context.bundle, call.account, call.at)
+    snap = build_snapshot(context.reads, context.bundle, call.account, call.at)
     event, data = (trigger_event(context, call.playbook, call.account, call.workflow_id)
                    if any("event" in call.params[name] for name in templated) else (None, {}))
     values = template_context(context.bundle, snap, playbook=call.playbook,

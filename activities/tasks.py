@@ -33,7 +33,7 @@ def _owner(fields: dict[str, Any], path: list[str]) -> str:
 
 
 async def create_task(p: TaskParams, ctx: ActivityContext) -> str:
-    snap = build_snapshot(ctx.store, ctx.bundle, p.account, p.at)
+    snap = build_snapshot(ctx.reads, ctx.bundle, p.account, p.at)
     owner = _owner(snap.fields, p.owner)
     event, payload = trigger_event(ctx, p.playbook, p.account, p.workflow_id) if "event" in p.title else (None, {})
     context = template_context(ctx.bundle, snap, playbook=p.playbook, playbook_title=p.playbook_title,

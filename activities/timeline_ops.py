@@ -33,11 +33,10 @@ from datetime import datetime
 from typing import Any
 
 from activities.context import ActivityContext
-from activities.timeline_reads import TimelineStore
 from dsl import ir
 from engine.ingestion import Ingestor
 from engine.records import Change, IngestResult, Intent, Rejection
-from engine.router import Router
+from engine.routing import RoutingCore
 from engine.time_index import TimeIndex
 from engine.workflows.timeline import AdvanceParams, TimelineNext
 
@@ -80,8 +79,7 @@ class TimelineFeed:
     deploys: list[tuple[datetime, ir.Bundle]] = field(default_factory=list)  # (from when, new bundle)
     barriers: list[datetime] = field(default_factory=list)  # moments of events reaching other accounts
     index: TimeIndex | None = None
-    router: Router | None = None  # routes through `reads`
-    reads: TimelineStore | None = None
+    core: RoutingCore | None = None  # routes through the simulation's cache of accounts (`ActivityContext.reads`)
     due_after: dict[str, datetime] = field(default_factory=dict)  # time triggers fired up to here
     first: datetime | None = None  # the moment of the first step
     journeys_before: bool | None = None  # the store held journeys before the simulation began
@@ -186,12 +184,10 @@ class _Step:
             feed.heads = None
         if feed.note_dirty not in ctx.change_listeners:
             ctx.change_listeners.append(feed.note_dirty)
-        if feed.reads is None:
-            feed.reads = ctx.store if isinstance(ctx.store, TimelineStore) else TimelineStore(ctx.store)
-        if feed.router is None:
-            feed.router = Router(feed.reads, ctx.bundle, journeys_of_bundle=_journeys_of_bundle(ctx, feed),
-                                 horizon=ctx.starter.horizon)
-        self.index, self.router, self.reads = feed.index, feed.router, feed.reads
+        if feed.core is None:
+            feed.core = RoutingCore(ctx.reads, ctx.bundle, ctx.starter,
+                                    journeys_of_bundle=_journeys_of_bundle(ctx, feed), horizon=ctx.starter.horizon)
+        self.index, self.core = feed.index, feed.core
         self.acted: set[str] = set()  # accounts whose journeys were started or signalled in this step
         self.heads: dict[str, _Item] = {}  # each account's next item
         self.barrier: datetime | None = None  # taking ahead stops here (`TimelineFeed.barrier`)
@@ -229,7 +225,7 @@ class _Step:
     def quiet(self, unit: Unit) -> bool:
         """Routing the unit can start or signal no journey, and changes no date field or time zone."""
         return not unit.reaches_others and all(
-            self.router.quiet(event, traits) and not self.index.watched & set(traits) for event, traits in unit.shapes)
+            self.core.quiet(event, traits) and not self.index.watched & set(traits) for event, traits in unit.shapes)
 
     def run_of(self, first: _Item, may: Callable[[_Item], bool]) -> list[_Item]:
         """The account's items to take in one round: the first, and the next ones while those before
@@ -287,36 +283,35 @@ class _Step:
         return taken
 
     async def take(self, items: list[_Item]) -> None:
-        """Store and route one round: one item per account. Routing reads through `TimelineStore`;
-        the journeys are started and signalled once all is routed."""
+        """Store and route one round: one item per account. The routing core reads through the
+        simulation's cache of accounts; the journeys are started and signalled once all is routed."""
         units = sorted((item.unit for item in items if item.unit is not None), key=lambda u: (u.at, u.lines[0][0]))
         intents: dict[str, list[Intent]] = {}
         due_after = self.feed.due_after
         # One transaction for the round's storing and routing (nothing in it waits).
         with self.ctx.store.database.batch():
             changes = self._ingest(units)
-            self.reads.prefetch([item.account for item in items])
-            for change in changes:
-                intents.setdefault(change.account, []).extend(self.router.route(change).intents)
-            for item in items:  # each account's in order
-                if item.due:
-                    start = due_after.get(item.account, self.feed.first or self.moment)
-                    routed = self.router.due(start, item.at, accounts=[item.account])
-                    intents.setdefault(item.account, []).extend(routed.intents)
-                due_after[item.account] = item.at
+            with self.core.run(changes, accounts=[item.account for item in items]):
+                for change in changes:
+                    intents.setdefault(change.account, []).extend(self.core.route(change))
+                for item in items:  # each account's in order
+                    if item.due:
+                        start = due_after.get(item.account, self.feed.first or self.moment)
+                        intents.setdefault(item.account, []).extend(
+                            self.core.due(start, item.at, accounts=[item.account]))
+                    due_after[item.account] = item.at
             self.ctx.store.mark_routed_each([(change.seq, change.at) for change in changes])
         self.index.note(changes)
         for unit in units:
             self.feed.taken(unit)
         acting = {account: found for account, found in intents.items() if found}
         self.acted.update(acting)
-        refused = await asyncio.gather(*(self.ctx.starter.execute(self.ctx.bundle, found, self.offset)
-                                         for _, found in sorted(acting.items())))
-        self.router.refused(start for starts in refused for start in starts)
+        await asyncio.gather(*(self.core.carry_out(found, self.offset) for _, found in sorted(acting.items())))
 
     def _ingest(self, units: list[Unit]) -> list[Change]:
-        """Store the units' lines (those without `at` at their unit's moment); the accepted changes."""
-        ingestor = Ingestor(self.reads, self.ctx.bundle.model, batch_size=BATCH)
+        """Store the units' lines (those without `at` at their unit's moment), in step with the
+        simulation's cache of accounts; the accepted changes."""
+        ingestor = Ingestor(self.ctx.store, self.ctx.bundle.model, batch_size=BATCH)
         changes: list[Change] = []
         groups: dict[datetime, list[Any]] = {}
         for unit in units:  # each arrives at its moment (a line's `received_at`, else its `at`)
@@ -326,6 +321,7 @@ class _Step:
             result = ingestor.ingest_parsed(parsed, now=moment, horizon=self.ctx.starter.horizon)
             self.feed.results.append(result)
             self.feed.rejected.extend(result.rejected)
+            self.core.cache.changes_stored(result.accepted)
             changes.extend(result.accepted)
         return changes
 
@@ -345,7 +341,7 @@ def _deploy(ctx: ActivityContext, feed: TimelineFeed, moment: datetime) -> None:
         if feed.index is not None and feed.index.note in ctx.change_listeners:
             ctx.change_listeners.remove(feed.index.note)
         feed.index = None  # the new version may have other time triggers
-        feed.router = None
+        feed.core = None
 
 
 def _upcoming(step: _Step) -> TimelineNext:

@@ -26,7 +26,7 @@ from engine.expression_text import describe_duration
 from engine.records import ActionRecord, Decision, Snapshot, StartJourney
 
 if TYPE_CHECKING:
-    from engine.store import Store
+    from engine.store.reads import RoutingReads
 
 __all__ = ["Admission", "Admitted", "decision_action"]
 
@@ -50,7 +50,7 @@ class Admitted:
 
 
 class Admission:
-    def __init__(self, store: Store, bundle: ir.Bundle) -> None:
+    def __init__(self, store: RoutingReads, bundle: ir.Bundle) -> None:
         self.store = store
         self.bundle = bundle
 

@@ -17,7 +17,7 @@ from engine import scores
 from engine.records import ActionRecord, ScoreState, Snapshot
 
 if TYPE_CHECKING:
-    from engine.store import Store
+    from engine.store.reads import RoutingReads
 
 __all__ = ["record_scores"]
 
@@ -29,7 +29,8 @@ def _same(before: ScoreState, after: ScoreState) -> bool:
     return key(before) == key(after)
 
 
-def record_scores(store: Store, snap: Snapshot, models: Iterable[ir.ScoreModel], origin: str) -> list[ActionRecord]:
+def record_scores(store: RoutingReads, snap: Snapshot, models: Iterable[ir.ScoreModel],
+                  origin: str) -> list[ActionRecord]:
     """Store the snapshot's scores of `models` where they moved; the `score` actions logged now."""
     logged = []
     for model in models:

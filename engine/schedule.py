@@ -24,7 +24,7 @@ from engine import calendar, metrics
 from engine.snapshots import account_timezone
 
 if TYPE_CHECKING:
-    from engine.store import Store
+    from engine.store.reads import RoutingReads
 
 __all__ = ["Firing", "TimeTriggers"]
 
@@ -32,7 +32,7 @@ Firing = tuple[datetime, str, ir.Playbook]  # (instant, account, playbook)
 
 
 class TimeTriggers:
-    def __init__(self, store: Store, bundle: ir.Bundle) -> None:
+    def __init__(self, store: RoutingReads, bundle: ir.Bundle) -> None:
         self.store = store
         self.bundle = bundle
         self.playbooks = [

@@ -17,7 +17,7 @@ from engine import calendar, metrics, scores
 from engine.records import Snapshot, TaskRecord
 
 if TYPE_CHECKING:
-    from engine.store import Store
+    from engine.store.reads import RoutingReads
 
 __all__ = ["account_timezone", "build_snapshot", "snapshot_of"]
 
@@ -53,7 +53,7 @@ def snapshot_of(
 
 
 def build_snapshot(
-    store: Store,
+    store: RoutingReads,
     bundle: ir.Bundle,
     account: str,
     at: datetime,

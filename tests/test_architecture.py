@@ -51,20 +51,25 @@ def test_every_import_contract_is_kept() -> None:
     assert "0 broken" in result.stdout
 
 
-def test_the_contracts_catch_an_import_against_the_flow(tmp_path: Path) -> None:
-    # A miniature project with the real contracts, where the language imports the engine.
-    (tmp_path / "pyproject.toml").write_text(
-        (ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8"
-    )
+def _miniature(root: Path) -> Path:
+    """A miniature project with the real contracts: every package and every module a contract names."""
+    (root / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
     for package in ("dsl", "engine", "activities", "workers"):
-        (tmp_path / package).mkdir()
-        (tmp_path / package / "__init__.py").write_text("", encoding="utf-8")
+        (root / package).mkdir()
+        (root / package / "__init__.py").write_text("", encoding="utf-8")
     for contract in contracts():  # every module a contract names must exist
-        for module in contract.get("forbidden_modules", []):  # type: ignore[attr-defined]
-            path = tmp_path.joinpath(*str(module).split(".")).with_suffix(".py")
+        named = [*contract.get("source_modules", []), *contract.get("forbidden_modules", [])]  # type: ignore[misc]
+        for module in named:
+            path = root.joinpath(*str(module).split(".")).with_suffix(".py")
             if not path.parent.joinpath("__init__.py").exists() or path.name == "__init__.py":
                 continue
             path.write_text("", encoding="utf-8")
+    return root
+
+
+def test_the_contracts_catch_an_import_against_the_flow(tmp_path: Path) -> None:
+    # A miniature project with the real contracts, where the language imports the engine.
+    _miniature(tmp_path)
     (tmp_path / "engine" / "journey.py").write_text("X = 1\n", encoding="utf-8")
     (tmp_path / "dsl" / "checker.py").write_text(
         textwrap.dedent(
@@ -77,3 +82,14 @@ def test_the_contracts_catch_an_import_against_the_flow(tmp_path: Path) -> None:
     result = run_lint_imports(tmp_path, pythonpath=tmp_path)
     assert result.returncode != 0
     assert "dsl.checker -> engine.journey" in result.stdout
+
+
+def test_the_contracts_catch_the_store_reaching_into_routing(tmp_path: Path) -> None:
+    # The store composed into the routing cache must not import routing back.
+    _miniature(tmp_path)
+    (tmp_path / "engine" / "routing.py").write_text("class AccountCache: ...\n", encoding="utf-8")
+    (tmp_path / "engine" / "store.py").write_text("from engine.routing import AccountCache\n", encoding="utf-8")
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "engine.store -> engine.routing" in result.stdout
+    assert "The store knows nothing of routing" in result.stdout

@@ -28,10 +28,10 @@ from activities.context import ActivityContext, CaptureMailer, OutgoingMail
 from activities.egress import EgressPolicy
 from activities.registry import load_registry
 from activities.timeline_ops import REACHING_EVENTS, TimelineFeed
-from activities.timeline_reads import TimelineStore
 from dsl import ir
 from engine.ingestion import InputItem, normalize, parse_lines
 from engine.records import ActionRecord, Rejection
+from engine.routing import AccountCache, Lifetime
 from engine.settings import Settings
 from engine.starter import JourneyStarter
 from engine.store import Store
@@ -285,9 +285,10 @@ async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: date
     async with env:
         task_queue = f"simulate-{uuid.uuid4().hex[:8]}"
         feed.ready()
-        # Every read and write of the simulation goes through one store that keeps each account's
-        # rows in memory (`TimelineStore`): the simulation's store is its own.
-        context = ActivityContext(store=TimelineStore(store), bundle=bundle,
+        # Every read and write of an account goes through one cache that keeps each account's rows
+        # in memory for the whole simulation: the simulation's store is its own.
+        context = ActivityContext(store=store, account_cache=AccountCache(store, lifetime=Lifetime.PRIVATE_STORE),
+                                  bundle=bundle,
                                   starter=JourneyStarter(env.client, task_queue, store, agenda=True,
                                                          horizon=horizon),
                                   mailer=mailer, extras={**extras, "timeline": feed},

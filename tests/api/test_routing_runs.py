@@ -1,6 +1,7 @@
-"""The background router routes runs of changes with what it reads ahead for the whole run
-(`workers/api/routing.py`, `_RunStore`): the same intents and the same logged actions, scores
-and condition states as routing each change against the store alone."""
+"""The routing core routes runs of changes through its cache of accounts (`engine.routing`):
+with the per-run lifetime of the API's background router, and with the private-store lifetime of
+a simulation, it decides as routing each change against the store alone: the same intents and
+the same logged actions, scores and condition states."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dsl import ir
 from engine.ingestion import Ingestor
 from engine.records import Change
-from engine.router import Router
+from engine.routing import AccountCache, Lifetime, Router, RoutingCore
+from engine.starter import JourneyStarter
 from engine.store import Store
-from workers.api.routing import _RunStore
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -44,26 +47,23 @@ def _outcome(store: Store, intents: list[Any]) -> tuple[Any, ...]:
     return [intent.model_dump() for intent in intents], actions, scores, conditions
 
 
-def test_routing_runs_read_ahead_decides_as_routing_change_by_change(tmp_path: Path, bundle: ir.Bundle) -> None:
+@pytest.mark.parametrize("lifetime", [Lifetime.PER_RUN, Lifetime.PRIVATE_STORE])
+def test_routing_runs_through_the_cache_decides_as_routing_change_by_change(
+        tmp_path: Path, bundle: ir.Bundle, lifetime: Lifetime) -> None:
     objects = _timeline()
     plain, changes = _stored(tmp_path, "plain.db", bundle, objects)
-    ahead, same = _stored(tmp_path, "ahead.db", bundle, objects)
+    cached, same = _stored(tmp_path, "cached.db", bundle, objects)
     try:
         assert [c.seq for c in changes] == [c.seq for c in same]
         router = Router(plain, bundle)
         one_by_one = [intent for change in changes for intent in router.route(change).intents]
-        run_store = _RunStore(ahead)
-        runs = Router(run_store, bundle)
+        core = RoutingCore(AccountCache(cached, lifetime=lifetime), bundle,
+                           JourneyStarter(None, "q", cached))  # type: ignore[arg-type]  # nothing is carried out
         in_runs: list[Any] = []
         for first in range(0, len(same), 97):
-            run = same[first:first + 97]
-            run_store.begin_run(run)
-            try:
-                in_runs.extend(intent for change in run for intent in runs.route(change).intents)
-            finally:
-                run_store.end_run()
+            in_runs.extend(intent for intents in core.route_run(same[first:first + 97]) for intent in intents)
         assert one_by_one, "the timeline starts journeys"
-        assert _outcome(ahead, in_runs) == _outcome(plain, one_by_one)
+        assert _outcome(cached, in_runs) == _outcome(plain, one_by_one)
     finally:
         plain.close()
-        ahead.close()
+        cached.close()

@@ -11,7 +11,7 @@ import pytest
 
 from dsl import ir
 from engine.records import ActionRecord, Change, JourneySignal, RouteResult, StartJourney, TaskRecord
-from engine.router import Router, condition_key
+from engine.routing.router import Router, condition_key
 from engine.store import Store
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)

@@ -12,7 +12,7 @@ import pytest
 from dsl import ir
 from dsl.project import compile_folder
 from engine.records import RouteResult, StartJourney
-from engine.router import Router
+from engine.routing.router import Router
 from engine.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import pytest
 
 from dsl import ir
 from engine.records import RouteResult, StartJourney
-from engine.router import Router
+from engine.routing.router import Router
 from engine.store import Store
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)  # a Monday

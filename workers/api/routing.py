@@ -2,11 +2,14 @@
 
 `Dispatcher.ingest` stores a batch (accepted = stored durably) and returns at once; the request
 is answered 202 without waiting for Temporal. A background task of the API process, the
-*router loop*, then routes the stored changes strictly in the order they were stored (the
-router's edge-triggered conditions need that order): `Router.route` for a run of up to `RUN`
-changes (in a worker thread, reading what the run needs ahead with a few queries: `_RunStore`),
-the intents carried out with the `JourneyStarter` change by change, and the run marked routed in
-the store with one statement (every `MARK_EVERY` changes while it starts journeys).
+*router loop*, then drives the routing core (`engine.routing.RoutingCore`) over the stored
+changes strictly in the order they were stored (the router's edge-triggered conditions need that
+order): a run of up to `RUN` changes is routed in a worker thread, through the core's cache with
+a per-run lifetime (what the run needs is read ahead with a few queries and forgotten after the
+run, as other processes write the store), the intents are carried out change by change, and the
+run is marked routed in the store with one statement (every `MARK_EVERY` changes while it starts
+journeys). This module keeps only the queue, the backlog, retries, the takeover at start, the
+tickets and the status.
 
 - It wakes as soon as a batch is stored, so a `signed` starts its journey within moments.
 - When Temporal is unavailable (or answers slower than `routing_timeout_seconds`), or the store
@@ -29,7 +32,6 @@ twice (deterministic keys in the store, one workflow id per journey in Temporal)
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import logging
 import threading
@@ -45,11 +47,10 @@ from temporalio.service import RPCError
 
 from dsl import ir
 from engine.ingestion import Ingestor, ParsedLine
-from engine.records import Change, IngestResult, Intent, ScoreState
-from engine.router import Router
+from engine.records import Change, IngestResult, Intent
+from engine.routing import AccountCache, Lifetime, RoutingCore
 from engine.starter import JourneyStarter
-from engine.store import JourneyRow, Store
-from engine.store.types import to_utc
+from engine.store import Store
 from engine.time_rules import DEFAULT_HORIZON
 from workers.api.errors import ApiError
 from workers.api.limits import Limits
@@ -107,164 +108,15 @@ class _State:
     refused: int = 0  # batches answered 503 because the backlog was full
 
 
-class _RunStore(Store):
-    """The store as the router reads it while routing one run of changes.
-
-    What the router reads for every change, it reads here once per account and run: the active
-    journeys of the run's accounts (one query when the run starts), and, when first asked about
-    an account, its trait history and named events up to the run's latest time (`fields_at` and
-    `events_until` are then answered from those, to the same result: the run's own changes are
-    stored before it is routed), its score history and its condition states, which the router's
-    own writes during the run (`record_score`, `set_condition`) update as they go to the store.
-    Everything else goes to the store as usual. What another process writes meanwhile (a worker
-    recording a journey, a `set` statement, a rescore) is seen from the next run on, as by a
-    change routed a moment earlier.
-    """
-
-    def __init__(self, store: Store) -> None:
-        super().__init__(store.database)
-        self._until: datetime | None = None  # None: no run under way
-        self._accounts: set[str] = set()
-        self._active: dict[str, list[JourneyRow]] = {}
-        self._histories: dict[str, _History] = {}
-        self._conditions: dict[str, dict[str, tuple[bool | None, datetime]]] = {}
-        self._scores: dict[str, dict[str, list[tuple[datetime, ScoreState]]]] = {}
-
-    def begin_run(self, changes: list[Change]) -> None:
-        self.end_run()
-        self._accounts = {change.account for change in changes}
-        self._active = self.active_journeys_of(self._accounts)
-        self._until = max(change.at for change in changes)
-
-    def end_run(self) -> None:
-        self._until, self._accounts, self._active = None, set(), {}
-        self._histories, self._conditions, self._scores = {}, {}, {}
-
-    def _in_run(self, account: str, at: datetime | None = None) -> bool:
-        return account in self._accounts and self._until is not None and (at is None or at <= self._until)
-
-    def active_journeys(self, account: str) -> list[JourneyRow]:
-        found = self._active.get(account)
-        return list(found) if found is not None else super().active_journeys(account)
-
-    def active_journey(self, playbook: str, account: str) -> JourneyRow | None:
-        found = self._active.get(account)
-        if found is None:
-            return super().active_journey(playbook, account)
-        return next((row for row in reversed(found) if row.playbook == playbook), None)
-
-    # -- trait history and events
-
-    def _history(self, account: str) -> _History:
-        found = self._histories.get(account)
-        if found is None:
-            assert self._until is not None
-            traits, named = self.histories_of([account], self._until)
-            found = self._histories[account] = _History(traits[account], named[account])
-        return found
-
-    def fields_at(self, account: str, at: datetime) -> dict[str, Any]:
-        if not self._in_run(account, at):
-            return super().fields_at(account, at)
-        history = self._history(account)
-        fields: dict[str, Any] = {}
-        for name, value, _ in history.traits[:bisect.bisect_right(history.trait_times, to_utc(at))]:
-            if value is None:
-                fields.pop(name, None)
-            else:
-                fields[name] = value
-        return fields
-
-    def events_until(self, account: str, at: datetime,
-                     names: set[str] | None = None) -> list[tuple[str, datetime, dict[str, Any]]]:
-        if not self._in_run(account, at):
-            return super().events_until(account, at, names)
-        history = self._history(account)
-        return [(name, when, dict(data))
-                for name, when, data in history.events[:bisect.bisect_right(history.event_times, to_utc(at))]
-                if names is None or name in names]
-
-    def event_stamps_until(self, account: str, at: datetime) -> list[tuple[str, datetime]]:
-        if not self._in_run(account, at):
-            return super().event_stamps_until(account, at)
-        history = self._history(account)
-        return [(name, when) for name, when, _ in history.events[:bisect.bisect_right(history.event_times,
-                                                                                     to_utc(at))]]
-
-    # -- condition states and scores: read once, kept up to date by the router's own writes
-
-    def _conditions_of(self, account: str) -> dict[str, tuple[bool | None, datetime]]:
-        found = self._conditions.get(account)
-        if found is None:
-            found = self._conditions[account] = {
-                key: state for (_, key), state in self.conditions_of([account]).items()}
-        return found
-
-    def get_condition(self, account: str, key: str) -> bool | None:
-        if not self._in_run(account):
-            return super().get_condition(account, key)
-        found = self._conditions_of(account).get(key)
-        return None if found is None else found[0]
-
-    def condition_since(self, account: str, key: str) -> datetime | None:
-        if not self._in_run(account):
-            return super().condition_since(account, key)
-        found = self._conditions_of(account).get(key)
-        return None if found is None else found[1]
-
-    def set_condition(self, account: str, key: str, value: bool | None, at: datetime) -> None:
-        super().set_condition(account, key, value, at)
-        if account in self._conditions:
-            self._conditions[account][key] = (value, to_utc(at))
-
-    def _scores_of(self, account: str) -> dict[str, list[tuple[datetime, ScoreState]]]:
-        found = self._scores.get(account)
-        if found is None:
-            found = self._scores[account] = {
-                name: history for (_, name), history in self.score_histories_of([account]).items()}
-        return found
-
-    def score_at(self, account: str, name: str, at: datetime) -> ScoreState | None:
-        if not self._in_run(account):
-            return super().score_at(account, name, at)
-        history = self._scores_of(account).get(name, [])
-        index = bisect.bisect_right([when for when, _ in history], to_utc(at))
-        return history[index - 1][1] if index else None
-
-    def record_score(self, account: str, state: ScoreState, at: datetime) -> None:
-        super().record_score(account, state, at)
-        if account in self._scores:
-            history = self._scores[account].setdefault(state.name, [])
-            when = to_utc(at)
-            history.insert(bisect.bisect_right([time for time, _ in history], when), (when, state.model_copy()))
-
-
-class _History:
-    """An account's trait history (field, value, at) and named events (name, at, data), in time order."""
-
-    __slots__ = ("event_times", "events", "trait_times", "traits")
-
-    def __init__(self, traits: list[tuple[str, Any, datetime]], events: list[tuple[str, datetime, dict[str, Any]]]
-                 ) -> None:
-        self.traits, self.trait_times = traits, [at for _, _, at in traits]
-        self.events, self.event_times = events, [at for _, at, _ in events]
-
-
 class Dispatcher:
     def __init__(self, store: Store, bundle: ir.Bundle, starter: JourneyStarter, limits: Limits, *,
                  horizon: timedelta = DEFAULT_HORIZON) -> None:
         self.store = store
         self.horizon = horizon
         self.bundle = bundle
-        self.starter = starter
         self.limits = limits
         self.ingestor = Ingestor(store, bundle.model, batch_size=INGEST_BATCH)
-        self._run_store = _RunStore(store)
-        self.router = Router(self._run_store, bundle, horizon=horizon)
-        # fields whose change moves a time trigger: the scheduler is woken to look again
-        self._time_fields = {"timezone"} | {
-            playbook.trigger.field for playbook in bundle.playbooks.values()
-            if isinstance(playbook.trigger, ir.DateTrigger)}
+        self.core = RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), bundle, starter, horizon=horizon)
         self._queue: deque[_Pending] = deque()  # stored by this process, not routed yet, in stored order
         self._run: list[_Pending] = []  # the run under way, taken from the front of the queue
         self._state = _State()
@@ -505,8 +357,8 @@ class Dispatcher:
         unrouted = [item for item in self._run if item.intents is None]
         if unrouted:
             await self._thread(self._route_all, unrouted)
-            if any(self._time_fields & set(item.change.traits) for item in unrouted):
-                await self._carry_out(None)
+            if self.core.moves_time_triggers(item.change for item in unrouted):
+                await self._carry_out(None)  # the scheduler looks again
         done: list[_Pending] = []
         marked = time.monotonic()
         try:
@@ -532,16 +384,9 @@ class Dispatcher:
             await self._finish(done)
 
     def _route_all(self, items: list[_Pending]) -> None:
-        """`Router.route` for each, in order (in a worker thread); stops at the first failure."""
-        try:
-            self._run_store.begin_run([item.change for item in items])
-        except SQLAlchemyError:
-            self._run_store.end_run()
-            log.exception("cannot read ahead for a run; routing reads change by change")
-        try:
+        """Route each as one run, in order (in a worker thread); stops at the first failure."""
+        with self.core.run([item.change for item in items]):
             self._route_each(items)
-        finally:
-            self._run_store.end_run()
 
     def _route_each(self, items: list[_Pending]) -> None:
         for item in items:
@@ -551,7 +396,7 @@ class Dispatcher:
                 # then route for as long as it paused: requests get at most half the time of a busy router
                 self._free_until = 2 * time.monotonic() - began
             try:
-                item.intents = list(self.router.route(item.change).intents)
+                item.intents = self.core.route(item.change)
             except Exception:
                 item.attempts += 1
                 log.exception("routing change %d of account %s failed (attempt %d)", item.change.seq,
@@ -583,9 +428,9 @@ class Dispatcher:
         try:
             async with asyncio.timeout(self.limits.routing_timeout_seconds):
                 if intent is None:
-                    await self.starter.wake_scheduler()
+                    await self.core.wake_scheduler()
                 else:
-                    self.router.refused(await self.starter.execute(self.bundle, [intent]))
+                    await self.core.carry_out([intent])
         except TimeoutError as error:
             raise _RoutingStopped(f"Temporal did not answer within {self.limits.routing_timeout_seconds:g} s") \
                 from error

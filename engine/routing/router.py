@@ -1,4 +1,8 @@
-"""The router: which journeys a stored change starts or signals, and which time triggers are due.
+"""The router: the routing rules, which journeys a stored change starts or signals, and which time
+triggers are due. It decides and records (scores, condition states, decisions); carrying its
+intents out on Temporal is the journey starter's, and drivers run both through
+`engine.routing.core.RoutingCore`. It reads and writes through `RoutingReads`: the store itself,
+or the routing cache in front of it (`engine.routing.account_cache`).
 
 `route(change)` handles one accepted change, in order:
 
@@ -46,7 +50,7 @@ from engine.time_rules import DEFAULT_HORIZON, describe_lateness
 from engine.triggers import playbook_inputs
 
 if TYPE_CHECKING:
-    from engine.store import Store
+    from engine.store.reads import RoutingReads
 
 __all__ = ["RESERVED_EVENTS", "Router", "condition_key"]
 
@@ -67,7 +71,7 @@ class Router:
     it, a journey of a playbook the bundle no longer has hears every change, so the store is asked.
     """
 
-    def __init__(self, store: Store, bundle: ir.Bundle, *, journeys_of_bundle: bool = False,
+    def __init__(self, store: RoutingReads, bundle: ir.Bundle, *, journeys_of_bundle: bool = False,
                  horizon: timedelta = DEFAULT_HORIZON) -> None:
         self.store = store
         self.horizon = horizon

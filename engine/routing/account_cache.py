@@ -1,0 +1,297 @@
+"""The one read cache of routing: each account's rows in memory, in front of a store.
+
+Routing reads an account's fields and events as of a moment, its active journeys, the states of
+its condition triggers and its score history, several times per change (once per playbook whose
+trigger it concerns, per score, per instant of a time trigger). `AccountCache` reads each kind of
+row of an account once, when first asked, and answers from memory; it is kept in step by its
+write-through methods, which write to the store and to memory alike:
+
+- `set_condition`, `record_score`: the router's own writes;
+- `add_change`, `add_changes` (and `changes_stored`, for changes an `Ingestor` stored): a stored
+  change is added to the account's history in memory, or the history is read again when it does
+  not come in time order;
+- `journey_entered_logged`, `journey_ended_logged`: the account's active journeys are read again.
+
+Everything else is forwarded to the store as it is. How long memory is kept is its `Lifetime`:
+
+- `PER_RUN` (live routing, where other processes write the store): only the accounts of the run
+  under way (`begin_run`), only up to the run's latest moment, and forgotten at `end_run`; so
+  what a worker, a `set` statement or a rescore writes meanwhile is seen from the next run on,
+  as by a change routed a moment later. Outside a run every read goes to the store.
+- `PRIVATE_STORE` (a simulation, whose store is its own and written only through this cache):
+  every account, kept for as long as the cache lives.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from engine.records import ActionRecord, Change, ScoreState, TaskRecord
+from engine.store import JourneyRow, NewChange, Store
+from engine.store.types import to_utc
+
+__all__ = ["AccountCache", "Lifetime"]
+
+BATCH_FROM = 8  # accounts whose active journeys a private cache reads in one query rather than one by one
+_ALL = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+class Lifetime(Enum):
+    PER_RUN = "per run"
+    PRIVATE_STORE = "private store"
+
+
+class _Rows:
+    """One account's rows as last read (None: not read yet). Histories are in time order."""
+
+    __slots__ = ("active", "conditions", "event_times", "events", "latest", "scores", "trait_times", "traits")
+
+    def __init__(self) -> None:
+        self.traits: list[tuple[str, Any, datetime]] | None = None
+        self.trait_times: list[datetime] = []
+        self.events: list[tuple[str, datetime, dict[str, Any]]] | None = None
+        self.event_times: list[datetime] = []
+        self.latest: datetime | None = None  # the latest time in `traits` and `events`
+        self.active: list[JourneyRow] | None = None
+        self.conditions: dict[str, tuple[bool | None, datetime]] | None = None
+        self.scores: dict[str, list[tuple[datetime, ScoreState]]] | None = None
+
+
+class AccountCache:
+    def __init__(self, store: Store, *, lifetime: Lifetime) -> None:
+        self.store = store
+        self.lifetime = lifetime
+        self._rows: dict[str, _Rows] = {}
+        # PER_RUN: the run's accounts and latest moment (None: no run under way)
+        self._accounts: set[str] = set()
+        self._until: datetime | None = None
+
+    # ------------------------------------------------------------------ runs
+
+    def begin_run(self, accounts: Collection[str], until: datetime | None) -> None:
+        """A run of routing for these accounts, up to `until` (None: no change of theirs; a per-run
+        cache then keeps nothing), begins: read their active journeys."""
+        if self.lifetime is Lifetime.PER_RUN:
+            self.end_run()
+            if until is None:
+                return
+            self._accounts, self._until = set(accounts), until
+        missing = [account for account in accounts if self._of(account).active is None]
+        if missing and (self.lifetime is Lifetime.PER_RUN or len(missing) >= BATCH_FROM):
+            for account, found in self.store.active_journeys_of(missing).items():
+                self._of(account).active = found
+
+    def end_run(self) -> None:
+        """The run is over: a per-run cache forgets everything."""
+        if self.lifetime is Lifetime.PER_RUN:
+            self._rows, self._accounts, self._until = {}, set(), None
+
+    def _kept(self, account: str, at: datetime | None = None) -> bool:
+        """Whether memory answers for the account (as of `at`)."""
+        if self.lifetime is Lifetime.PRIVATE_STORE:
+            return True
+        return self._until is not None and account in self._accounts and (at is None or at <= self._until)
+
+    def _of(self, account: str) -> _Rows:
+        rows = self._rows.get(account)
+        if rows is None:
+            rows = self._rows[account] = _Rows()
+        return rows
+
+    # ------------------------------------------------------------------ fields and events
+
+    def _history(self, account: str) -> _Rows:
+        rows = self._of(account)
+        if rows.traits is None or rows.events is None:
+            traits, events = self.store.histories_of([account], self._until or _ALL)
+            rows.traits, rows.events = traits[account], events[account]
+            rows.trait_times = [at for _, _, at in rows.traits]
+            rows.event_times = [at for _, at, _ in rows.events]
+            rows.latest = max(rows.trait_times[-1:] + rows.event_times[-1:], default=None)
+        return rows
+
+    def fields_at(self, account: str, at: datetime) -> dict[str, Any]:
+        if not self._kept(account, at):
+            return self.store.fields_at(account, at)
+        rows = self._history(account)
+        assert rows.traits is not None
+        fields: dict[str, Any] = {}
+        for name, value, _ in rows.traits[:bisect_right(rows.trait_times, to_utc(at))]:
+            if value is None:
+                fields.pop(name, None)
+            else:
+                fields[name] = value
+        return fields
+
+    def events_until(self, account: str, at: datetime,
+                     names: set[str] | None = None) -> list[tuple[str, datetime, dict[str, Any]]]:
+        if not self._kept(account, at):
+            return self.store.events_until(account, at, names)
+        rows = self._history(account)
+        assert rows.events is not None
+        return [(name, when, dict(data)) for name, when, data in rows.events[:bisect_right(rows.event_times,
+                                                                                            to_utc(at))]
+                if names is None or name in names]
+
+    def event_stamps_until(self, account: str, at: datetime) -> list[tuple[str, datetime]]:
+        if not self._kept(account, at):
+            return self.store.event_stamps_until(account, at)
+        rows = self._history(account)
+        assert rows.events is not None
+        return [(name, when) for name, when, _ in rows.events[:bisect_right(rows.event_times, to_utc(at))]]
+
+    def fields_and_event_stamps(self, account: str, at: datetime
+                                ) -> tuple[dict[str, Any], list[tuple[str, datetime]]]:
+        if not self._kept(account, at):
+            return self.store.fields_and_event_stamps(account, at)
+        return self.fields_at(account, at), self.event_stamps_until(account, at)
+
+    def account_ids(self) -> list[str]:
+        return self.store.account_ids()
+
+    def all_fields(self) -> dict[str, dict[str, Any]]:
+        return self.store.all_fields()
+
+    def add_change(self, account: str, at: datetime, *, event: str | None, data: dict[str, Any],
+                   traits: dict[str, Any], event_id: str | None, source: str = "ingest") -> Change | None:
+        """`Store.add_change`, kept in memory."""
+        return self.add_changes([NewChange(account=account, at=at, event=event, data=data, traits=traits,
+                                           event_id=event_id, source=source)])[0]
+
+    def add_changes(self, changes: Sequence[NewChange], received_at: datetime | None = None) -> list[Change | None]:
+        """`Store.add_changes`, kept in memory."""
+        stored = self.store.add_changes(changes, received_at)
+        self.changes_stored(change for change in stored if change is not None)
+        return stored
+
+    def changes_stored(self, changes: Iterable[Change]) -> None:
+        """Changes just stored (in order): added to the histories in memory; one older than the
+        latest kept has the account's history read again."""
+        for change in changes:
+            rows = self._rows.get(change.account)
+            if rows is None or rows.traits is None or rows.events is None:
+                continue
+            at = to_utc(change.at)
+            if rows.latest is not None and at < rows.latest:
+                rows.traits = rows.events = None  # not in order: read the history again
+                continue
+            rows.latest = at
+            for name, value in change.traits.items():
+                rows.traits.append((name, value, at))
+                rows.trait_times.append(at)
+            if change.event is not None:
+                rows.events.append((change.event, at, dict(change.data)))
+                rows.event_times.append(at)
+
+    # ------------------------------------------------------------------ journeys
+
+    def _journeys(self, account: str) -> list[JourneyRow]:
+        rows = self._of(account)
+        if rows.active is None:
+            rows.active = self.store.active_journeys(account)
+        return rows.active
+
+    def active_journeys(self, account: str) -> list[JourneyRow]:
+        if not self._kept(account):
+            return self.store.active_journeys(account)
+        return list(self._journeys(account))
+
+    def active_journey(self, playbook: str, account: str) -> JourneyRow | None:
+        if not self._kept(account):
+            return self.store.active_journey(playbook, account)
+        return next((row for row in reversed(self._journeys(account)) if row.playbook == playbook), None)
+
+    def last_entry(self, playbook: str, account: str) -> datetime | None:
+        return self.store.last_entry(playbook, account)
+
+    def paused_playbooks(self) -> set[str]:
+        """The operator's pauses: always the store's word (another process sets them)."""
+        return self.store.paused_playbooks()
+
+    def _journeys_changed(self, account: str) -> None:
+        rows = self._rows.get(account)
+        if rows is not None:
+            rows.active = None
+
+    def journey_entered_logged(self, workflow_id: str, run_id: str, playbook: str, account: str, version: str,
+                               at: datetime, action: ActionRecord) -> None:
+        """`Store.journey_entered_logged`; the account's active journeys are read again."""
+        self.store.journey_entered_logged(workflow_id, run_id, playbook, account, version, at, action)
+        self._journeys_changed(account)
+
+    def journey_ended_logged(self, workflow_id: str, run_id: str, at: datetime, status: str, reason: str | None,
+                             before: list[ActionRecord], action: ActionRecord) -> None:
+        """`Store.journey_ended_logged`; the account's active journeys are read again."""
+        self.store.journey_ended_logged(workflow_id, run_id, at, status, reason, before, action)
+        self._journeys_changed(action.account)
+
+    # ------------------------------------------------------------------ conditions and scores
+
+    def _conditions_of(self, account: str) -> dict[str, tuple[bool | None, datetime]]:
+        rows = self._of(account)
+        if rows.conditions is None:
+            rows.conditions = {key: state for (_, key), state in self.store.conditions_of([account]).items()}
+        return rows.conditions
+
+    def get_condition(self, account: str, key: str) -> bool | None:
+        if not self._kept(account):
+            return self.store.get_condition(account, key)
+        state = self._conditions_of(account).get(key)
+        return None if state is None else state[0]
+
+    def condition_since(self, account: str, key: str) -> datetime | None:
+        if not self._kept(account):
+            return self.store.condition_since(account, key)
+        state = self._conditions_of(account).get(key)
+        return None if state is None else state[1]
+
+    def set_condition(self, account: str, key: str, value: bool | None, at: datetime) -> None:
+        self.store.set_condition(account, key, value, at)
+        rows = self._rows.get(account)
+        if rows is not None and rows.conditions is not None:
+            rows.conditions[key] = (value, to_utc(at))
+
+    def _scores_of(self, account: str) -> dict[str, list[tuple[datetime, ScoreState]]]:
+        rows = self._of(account)
+        if rows.scores is None:
+            rows.scores = {name: found for (_, name), found in self.store.score_histories_of([account]).items()}
+        return rows.scores
+
+    def score_at(self, account: str, name: str, at: datetime) -> ScoreState | None:
+        if not self._kept(account):
+            return self.store.score_at(account, name, at)
+        history = self._scores_of(account).get(name, [])
+        index = bisect_right([when for when, _ in history], to_utc(at))
+        return history[index - 1][1] if index else None
+
+    def record_score(self, account: str, state: ScoreState, at: datetime) -> None:
+        self.store.record_score(account, state, at)
+        rows = self._rows.get(account)
+        if rows is not None and rows.scores is not None:
+            history = rows.scores.setdefault(state.name, [])
+            when = to_utc(at)
+            history.insert(bisect_right([time for time, _ in history], when), (when, state.model_copy()))
+
+    # ------------------------------------------------------------------ forwarded to the store
+
+    def log_action(self, action: ActionRecord) -> bool:
+        return self.store.log_action(action)
+
+    def count_history(self, *, account: str, playbook: str, at: datetime, seq: int, trigger: str,
+                      detail: str) -> ActionRecord | None:
+        return self.store.count_history(account=account, playbook=playbook, at=at, seq=seq, trigger=trigger,
+                                        detail=detail)
+
+    def complete_tasks(self, account: str, at: datetime, *, task_id: str | None = None,
+                       playbook: str | None = None) -> list[TaskRecord]:
+        return self.store.complete_tasks(account, at, task_id=task_id, playbook=playbook)
+
+    def task(self, id: str) -> TaskRecord | None:
+        return self.store.task(id)
+
+    def suppress(self, email: str, reason: str, at: datetime) -> None:
+        self.store.suppress(email, reason, at)

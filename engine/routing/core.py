@@ -1,0 +1,121 @@
+"""The routing core: from stored changes and the passing of time to journeys started and signalled.
+
+One `RoutingCore` owns the three parts every driver of routing needs, and nothing a driver
+decides on its own (queues, retries, cursors, agendas):
+
+- the `Router`, which holds the routing rules (`engine.routing.router`);
+- the `AccountCache` it reads through (`engine.routing.account_cache`), whose lifetime the
+  driver chooses: per run for live routing, for the whole simulation on a private store;
+- the `JourneyStarter`, which carries the router's intents out on Temporal (`engine.starter`).
+
+Its drivers are the API's background router (`workers/api/routing.py`), a simulation's
+timeline (`activities/timeline_ops.py`), the scheduler's activity (`activities/time_triggers.py`)
+and a playbook's own changes to an account (`activities/fields.py`).
+
+Routing never reads a wall clock: a change is routed as of its own moment, a time trigger as of
+its instant. Routing (`route`, `due`) and carrying out (`carry_out`) are separate steps, so that
+a driver can keep its own bookkeeping in between: the API carries a run's intents out one by
+one, marks what is done, and resumes where it stopped after Temporal was unavailable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from dsl import ir
+from engine.records import Change, Intent
+from engine.routing.account_cache import AccountCache
+from engine.routing.router import Router
+from engine.starter import JourneyStarter
+from engine.time_rules import DEFAULT_HORIZON
+
+__all__ = ["RoutingCore"]
+
+log = logging.getLogger(__name__)
+
+
+class RoutingCore:
+    """Routes the changes and time triggers of one bundle through `cache`, and carries out the intents
+    with `starter`. `journeys_of_bundle`: see `Router`."""
+
+    def __init__(self, cache: AccountCache, bundle: ir.Bundle, starter: JourneyStarter, *,
+                 journeys_of_bundle: bool = False, horizon: timedelta = DEFAULT_HORIZON) -> None:
+        self.cache = cache
+        self.bundle = bundle
+        self.starter = starter
+        self.router = Router(cache, bundle, journeys_of_bundle=journeys_of_bundle, horizon=horizon)
+        # fields whose change moves a time trigger's instant
+        self._time_fields = {"timezone"} | {
+            playbook.trigger.field for playbook in bundle.playbooks.values()
+            if isinstance(playbook.trigger, ir.DateTrigger)}
+
+    # ------------------------------------------------------------------ routing
+
+    @contextmanager
+    def run(self, changes: Sequence[Change], accounts: Collection[str] = ()) -> Iterator[None]:
+        """Around the routing of a run of stored changes (and time triggers of `accounts`): the cache
+        reads ahead for the run's accounts at its start, and a per-run cache forgets at its end.
+        When reading ahead fails, the run is routed with reads going to the store."""
+        involved = {change.account for change in changes} | set(accounts)
+        try:
+            self.cache.begin_run(involved, max((change.at for change in changes), default=None))
+        except SQLAlchemyError:
+            self.cache.end_run()
+            log.exception("cannot read ahead for a run; routing reads change by change")
+        try:
+            yield
+        finally:
+            self.cache.end_run()
+
+    def route(self, change: Change) -> list[Intent]:
+        """The journeys one stored change starts or signals (scores and decisions are logged)."""
+        return list(self.router.route(change).intents)
+
+    def route_run(self, changes: Sequence[Change]) -> list[list[Intent]]:
+        """`route` for each change of a run, in order: the intents of each."""
+        with self.run(changes):
+            return [self.route(change) for change in changes]
+
+    def rescore(self, account: str, at: datetime, *, only: str | None = None) -> list[Intent]:
+        """Recompute the account's scores (or only one) at `at` (`Router.rescore`): the journeys it starts."""
+        return list(self.router.rescore(account, at, only=only).intents)
+
+    def due(self, after: datetime, until: datetime, accounts: Iterable[str] | None = None) -> list[Intent]:
+        """The journeys of time triggers due in (after, until] (for `accounts` only, when given)."""
+        return list(self.router.due(after, until, accounts).intents)
+
+    def next_due(self, after: datetime) -> datetime | None:
+        """The earliest instant strictly after `after` at which `due` has something to evaluate."""
+        return self.router.next_due(after)
+
+    def moves_time_triggers(self, changes: Iterable[Change]) -> bool:
+        """Whether one of the changes moves a time trigger (a date field or the time zone changed):
+        the scheduler, which sleeps until the next instant it knew of, should look again."""
+        return any(self._time_fields & set(change.traits) for change in changes)
+
+    def quiet(self, event: str | None, fields: Iterable[str]) -> bool:
+        """Whether a change with this event and these changed fields can start or signal nothing
+        (`Router.quiet`)."""
+        return self.router.quiet(event, fields)
+
+    # ------------------------------------------------------------------ carrying out
+
+    async def carry_out(self, intents: list[Intent], clock_offset_seconds: float | None = None) -> None:
+        """Start and signal the journeys, in order; the starts Temporal refused (a journey already
+        running) are not running for the router either."""
+        self.router.refused(await self.starter.execute(self.bundle, intents, clock_offset_seconds))
+
+    async def fire_due(self, after: datetime, until: datetime, clock_offset_seconds: float | None = None) -> int:
+        """Start the journeys of the time triggers due in (after, until]: how many intents it had."""
+        intents = self.due(after, until)
+        await self.carry_out(intents, clock_offset_seconds)
+        return len(intents)
+
+    async def wake_scheduler(self) -> None:
+        """Tell the scheduler of time triggers to look again now (a date or a time zone changed)."""
+        await self.starter.wake_scheduler()

@@ -1,0 +1,107 @@
+"""The routing cache (`engine.routing.AccountCache`): an account's rows from memory, kept in step by
+its own writes, for one run of routing (what other processes write is seen from the next run
+on) or for the whole life of a private store (a simulation)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from engine.records import ActionRecord, ScoreState
+from engine.routing import AccountCache, Lifetime
+from engine.store import Store
+
+T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    opened.add_change("acme", T0, event="signed", data={}, traits={"plan": "smb"}, event_id="e-1")
+    yield opened
+    opened.close()
+
+
+def _set(store: Store | AccountCache, at: datetime, plan: str, event_id: str) -> None:
+    store.add_change("acme", at, event=None, data={}, traits={"plan": plan}, event_id=event_id)
+
+
+def _entered(at: datetime) -> ActionRecord:
+    return ActionRecord(at=at, account="acme", playbook="onboarding", kind="enrolled", data={}, key=f"k-{at}")
+
+
+def test_a_run_answers_from_what_it_read_and_the_next_run_sees_other_writers(store: Store) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    cache.begin_run({"acme"}, T0 + 2 * HOUR)
+    assert cache.fields_at("acme", T0 + 2 * HOUR) == {"plan": "smb"}
+    assert cache.get_condition("acme", "trigger:x") is None
+    _set(store, T0 + HOUR, "enterprise", "e-2")  # another process writes meanwhile
+    store.set_condition("acme", "trigger:x", True, T0 + HOUR)
+    assert cache.get_condition("acme", "trigger:x") is None  # as first read in this run
+    assert cache.fields_at("acme", T0 + 2 * HOUR) == {"plan": "smb"}
+    cache.end_run()
+    cache.begin_run({"acme"}, T0 + 2 * HOUR)
+    assert cache.fields_at("acme", T0 + 2 * HOUR) == {"plan": "enterprise"}
+    assert cache.get_condition("acme", "trigger:x") is True
+
+
+def test_outside_its_run_a_per_run_cache_reads_the_store(store: Store) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    cache.begin_run({"acme"}, T0)
+    assert cache.fields_at("acme", T0) == {"plan": "smb"}
+    _set(store, T0 + HOUR, "enterprise", "e-2")
+    # later than the run's latest moment, and another account: the store answers
+    assert cache.fields_at("acme", T0 + HOUR) == {"plan": "enterprise"}
+    cache.end_run()
+    _set(store, T0 + 2 * HOUR, "trial", "e-3")
+    assert cache.fields_at("acme", T0 + 2 * HOUR) == {"plan": "trial"}
+    assert [name for name, _ in cache.event_stamps_until("acme", T0 + 2 * HOUR)] == ["signed"]
+
+
+def test_a_private_store_cache_keeps_rows_and_its_own_writes_in_step(store: Store) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PRIVATE_STORE)
+    assert cache.fields_at("acme", T0) == {"plan": "smb"}
+    _set(store, T0 + HOUR / 2, "unseen", "e-0")  # behind the cache's back: kept rows answer, across runs
+    cache.begin_run({"acme"}, T0 + HOUR)
+    cache.end_run()
+    assert cache.fields_at("acme", T0 + HOUR) == {"plan": "smb"}
+    _set(cache, T0 + 2 * HOUR, "enterprise", "e-2")  # written through: in memory at once
+    assert cache.fields_and_event_stamps("acme", T0 + 2 * HOUR) == ({"plan": "enterprise"}, [("signed", T0)])
+    _set(cache, T0 + HOUR, "trial", "e-3")  # older than the latest kept: the history is read again
+    assert cache.fields_at("acme", T0 + HOUR) == {"plan": "trial"}
+    assert cache.fields_at("acme", T0 + 2 * HOUR) == {"plan": "enterprise"}
+    assert cache.fields_and_event_stamps("acme", T0 + 3 * HOUR) == store.fields_and_event_stamps(
+        "acme", T0 + 3 * HOUR)
+
+
+def test_journeys_entered_and_ended_through_the_cache_are_seen_at_once(store: Store) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PRIVATE_STORE)
+    assert cache.active_journeys("acme") == []
+    cache.journey_entered_logged("journey/onboarding/acme", "r1", "onboarding", "acme", "v1", T0, _entered(T0))
+    found = cache.active_journey("onboarding", "acme")
+    assert found is not None and found.entered_at == T0
+    cache.journey_ended_logged("journey/onboarding/acme", "r1", T0 + HOUR, "completed", None, [],
+                               ActionRecord(at=T0 + HOUR, account="acme", playbook="onboarding",
+                                            kind="completed", data={}, key="k-end"))
+    assert cache.active_journeys("acme") == []
+    assert store.active_journeys("acme") == []
+
+
+def test_condition_states_and_scores_are_written_through_in_time_order(store: Store) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PRIVATE_STORE)
+    assert cache.score_at("acme", "health", T0 + 3 * HOUR) is None
+    assert cache.get_condition("acme", "trigger:x") is None
+    late = ScoreState(name="health", value=90.0, band="green")
+    early = ScoreState(name="health", value=20.0, band="red")
+    cache.record_score("acme", late, T0 + 2 * HOUR)
+    cache.record_score("acme", early, T0 + HOUR)  # recorded after, dated before
+    cache.set_condition("acme", "trigger:x", False, T0 + HOUR)
+    for reads in (cache, store):
+        assert reads.score_at("acme", "health", T0 + 90 * timedelta(minutes=1)) == early
+        assert reads.score_at("acme", "health", T0 + 3 * HOUR) == late
+        assert reads.get_condition("acme", "trigger:x") is False
+        assert reads.condition_since("acme", "trigger:x") == T0 + HOUR
