@@ -24,8 +24,14 @@ SKIPPED_FOLDERS = frozenset({"__pycache__", "build", "node_modules"})  # and hid
 
 # (file, called attribute) -> why that call starts or signals no journey
 CALL_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("workers/dev.py", "start_workflow"):
+    ("workers/playbook_loading.py", "start_workflow"):
         "starts the one scheduler of time triggers for the dev and worker processes",
+    ("tests/engine/test_scheduler.py", "start_workflow"):
+        "test code: starts the scheduler of time triggers to prove it resumes from the store",
+    ("tests/api/test_forget.py", "start_workflow"):
+        "test code: a journey no worker polls, for erasure to end and delete",
+    ("tests/faults/test_api_killed.py", "start_workflow"):
+        "test code: a marker workflow started after every journey, to wait on the server's list",
     ("engine/workflows/journey.py", "signal"):
         "`@workflow.signal` declares the journey's own signal handler",
     ("engine/workflows/scheduler.py", "signal"):
