@@ -35,7 +35,6 @@ import hmac
 import json
 import os
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -43,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from activities.egress import EgressPolicy, EgressRefused
 from dsl import ir
+from engine.ir_walk import walk
 
 if TYPE_CHECKING:
     from activities.context import PluginCall
@@ -163,23 +163,12 @@ def written_in_playbook(call: PluginCall, activity: str, name: str, value: str) 
     if spec is None:
         return False
     for step in spec.steps:
-        for statement in _statements(step.body):
+        for _path, statement in walk(step.body, ""):
             if isinstance(statement, ir.Do) and statement.activity == activity:
                 param = statement.params.get(name)
                 if param is not None and param.kind == "literal" and param.value == value and "{" not in value:
                     return True
     return False
-
-
-def _statements(body: tuple[ir.Statement, ...]) -> Iterator[ir.Statement]:
-    for statement in body:
-        yield statement
-        if isinstance(statement, ir.If):
-            yield from _statements(statement.then)
-            yield from _statements(statement.otherwise)
-        elif isinstance(statement, ir.Split):
-            for arm in statement.arms:
-                yield from _statements(arm.body)
 
 
 async def post_json(url: str, payload: bytes, headers: dict[str, str], timeout: float, *,
