@@ -278,7 +278,7 @@ def test_the_operations_guide_documents_every_setting_and_no_other() -> None:
     named = set(re.findall(r"\bPLAYBOOK_[A-Z_]+\b", text))
     assert named >= SETTING_VARIABLES, f"undocumented: {sorted(SETTING_VARIABLES - named)}"
     others = {"PLAYBOOK_DEBUG", "PLAYBOOK_TEST_POSTGRES_URL", "PLAYBOOK_PG_DIR", "PLAYBOOK_PG_DATABASE",
-              "PLAYBOOK_SECRET_"}  # the prefix of the variables plugins may read secrets from
+              "PLAYBOOK_SECRET_"}  # the prefix of the variables `secret_env` may name
     assert named <= SETTING_VARIABLES | others, f"not settings: {sorted(named - SETTING_VARIABLES - others)}"
 
 

@@ -17,7 +17,9 @@ __all__ = ["install_dashboard"]
 def install_dashboard(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
+    from workers.dashboard.brakes_page import router as brakes_router
     from workers.dashboard.routes import STATIC, router
 
     app.include_router(router)
+    app.include_router(brakes_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
