@@ -12,12 +12,13 @@ snapshot (`journey.enter`); ending logs the last decisions (`journey.end`).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 import dsl.ir as ir
 from engine import evaluator
@@ -79,9 +80,29 @@ def effect_activities(playbook: ir.Playbook) -> list[str]:
     return sorted(names)
 
 
+# A send the operator holds (a pause, the send stop) or the relay's rate limit defers: the journey
+# waits for it durably, as long as it takes, looking again at the moment the activity names, at
+# least a minute and at most an hour apart; never counted as a failed attempt.
+HELD_ERRORS = ("SendHeld", "SendDeferred")
+HELD_FIRST_WAIT, HELD_LONGEST_WAIT = timedelta(minutes=1), timedelta(hours=1)
+_RETRY_AT = re.compile(r"try again from (\S+)$")
+
+
 def _retry(options: ActivityOptions) -> RetryPolicy:
     return RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
-                       maximum_attempts=options.max_attempts)
+                       maximum_attempts=options.max_attempts, non_retryable_error_types=list(HELD_ERRORS))
+
+
+def _held_until(error: ActivityError) -> datetime | bool | None:
+    """When a held or deferred send is worth trying again (None: not said); False: not held."""
+    cause = error.cause
+    if not isinstance(cause, ApplicationError) or cause.type not in HELD_ERRORS:
+        return False
+    found = _RETRY_AT.search(cause.message or "")
+    try:
+        return datetime.fromisoformat(found.group(1)) if found else None
+    except ValueError:
+        return None
 
 
 class JourneyState:
@@ -270,20 +291,34 @@ class JourneyState:
     # ------------------------------------------------------------------ effects
 
     async def _call(self, name: str, params: Any) -> Any:
-        """An effect, with the timeout and attempts its registry entry declares."""
-        try:
-            return await self._activity(name, params)
-        except ActivityError as error:
-            if name.startswith("journey."):
-                raise
-            # One failed effect is recorded (kind `failed`) and the journey goes on with its next step.
-            cause = error.cause or error
-            key = str(params.key)
-            await self._activity("journey.failed", FailedParams(
-                account=self._inp.account, playbook=self._inp.playbook.id, workflow_id=self._wid,
-                key=f"{key}/failed", at=params.at, step=key.removeprefix(f"{self._wid}/{self._run}/"),
-                error=str(cause), decisions=params.decisions, decision_keys=params.decision_keys))
-            return None
+        """An effect, with the timeout and attempts its registry entry declares; a send the brakes
+        hold waits for them to lift (`HELD_ERRORS`)."""
+        wait = HELD_FIRST_WAIT
+        while True:
+            try:
+                return await self._activity(name, params)
+            except ActivityError as error:
+                held = _held_until(error)
+                if held is False:
+                    return await self._failed(name, params, error)
+                # a deferral names the moment a slot frees up; a hold is looked at again less and less often
+                deferred = isinstance(error.cause, ApplicationError) and error.cause.type == "SendDeferred"
+                delay = held - workflow.now() if isinstance(held, datetime) else wait
+                if not deferred:
+                    delay = max(delay, wait)
+                    wait = min(wait * 2, HELD_LONGEST_WAIT)
+                await workflow.sleep(min(max(delay, timedelta(seconds=1)), HELD_LONGEST_WAIT))
+
+    async def _failed(self, name: str, params: Any, error: ActivityError) -> None:
+        """One failed effect is recorded (kind `failed`) and the journey goes on with its next step."""
+        if name.startswith("journey."):
+            raise error
+        cause = error.cause or error
+        key = str(params.key)
+        await self._activity("journey.failed", FailedParams(
+            account=self._inp.account, playbook=self._inp.playbook.id, workflow_id=self._wid,
+            key=f"{key}/failed", at=params.at, step=key.removeprefix(f"{self._wid}/{self._run}/"),
+            error=str(cause), decisions=params.decisions, decision_keys=params.decision_keys))
 
     async def _activity(self, name: str, params: Any) -> Any:
         options = self._options.get(name, DEFAULT_OPTIONS)

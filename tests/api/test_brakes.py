@@ -5,6 +5,7 @@ it is lifted, and `playbook pause` from the command line reaches the API through
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,26 @@ async def test_the_send_stop_holds_a_running_journeys_email_until_it_is_lifted(
     [hold] = [line for line in held if line["kind"] == "held"]
     assert "every send is stopped: relay blocklisted" in hold["reason"]
     assert [line["kind"] for line in sent].count("email") == 1
+
+
+async def test_a_send_held_for_hours_waits_without_failing_and_goes_once_the_stop_is_lifted(
+        store: Store, bundle: ir.Bundle) -> None:
+    """Temporal's own retries would give up within minutes: the journey waits for the brakes
+    instead, however long they hold, and the step neither fails nor sends twice."""
+    async with engine(store, bundle) as running:
+        app = create_app(settings(), store, bundle, running.starter)
+        async with http(app) as api:
+            await api.post("/v1/sends/stop", json={"reason": "relay blocklisted"})
+            assert (await api.post("/v1/events", content=_ndjson(_signup("techcorp")))).status_code == 202
+            await _until(api, "held", account="techcorp", playbook=PLAYBOOK)
+            await running.env.sleep(timedelta(hours=6))  # the stop holds for six hours
+            during = await _log(api, account="techcorp", playbook=PLAYBOOK)
+            assert (await api.post("/v1/sends/resume")).json()["changed"] is True
+            await running.env.sleep(timedelta(hours=1, minutes=1))  # the journey looks again within the hour
+            sent = await _until(api, "email", seconds=120, account="techcorp", playbook=PLAYBOOK)
+    assert not any(line["kind"] in ("failed", "email") for line in during)
+    assert [line["kind"] for line in sent].count("email") == 1
+    assert not any(line["kind"] == "failed" for line in sent)
 
 
 async def test_playbook_pause_from_the_command_line_is_seen_by_the_api_and_resume_undoes_it(
