@@ -4,7 +4,8 @@
   extend it;
 - only the routing package and `engine/starter.py` call Temporal's `start_workflow`, `signal` or
   `signal_with_start`: journeys are started and signalled by the routing core alone. The other
-  calls of those names are listed in `CALL_EXCEPTIONS`, each with the reason it is no journey's.
+  calls of those names are listed in `CALL_EXCEPTIONS`, each with the reason it is no journey's;
+- routing reads no wall clock (`ROUTING_RULES`): it routes as of each change's own moment.
 """
 
 from __future__ import annotations
@@ -15,11 +16,16 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["CALL_EXCEPTIONS", "STARTING_CALLS", "journey_calls", "store_subclasses"]
+__all__ = ["CALL_EXCEPTIONS", "ROUTING_RULES", "STARTING_CALLS", "journey_calls", "store_subclasses",
+           "wall_clock_reads"]
 
 STORE_HOME = "engine/store/"
 ROUTING_HOMES = ("engine/routing/", "engine/starter.py")
 STARTING_CALLS = frozenset({"start_workflow", "signal", "signal_with_start"})
+# what decides routing: the routing package, admission, time triggers, score recording, snapshots
+ROUTING_RULES = ("engine/routing/", "engine/admission.py", "engine/schedule.py", "engine/rescoring.py",
+                 "engine/snapshots.py")
+WALL_CLOCKS = frozenset({"now", "utcnow", "today", "time", "monotonic", "perf_counter"})
 SKIPPED_FOLDERS = frozenset({"__pycache__", "build", "node_modules"})  # and hidden ones (.venv, .git)
 
 # (file, called attribute) -> why that call starts or signals no journey
@@ -113,4 +119,17 @@ def journey_calls(root: Path) -> list[tuple[str, str, int]]:
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in STARTING_CALLS):
                 found.append((path, node.func.attr, node.lineno))
+    return found
+
+
+def wall_clock_reads(root: Path) -> list[tuple[str, str, int]]:
+    """(file, call, line) of every read of a wall clock (`datetime.now()`, `time.time()`, ...) in
+    the modules that decide routing."""
+    found = []
+    for path, module in python_files(root):
+        if not path.startswith(ROUTING_RULES):
+            continue
+        for node in ast.walk(module):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WALL_CLOCKS:
+                found.append((path, _dotted(node.func), node.lineno))
     return found

@@ -1,14 +1,14 @@
-"""Routing has one core: caches compose the store instead of extending it, and journeys are
-started and signalled only by the routing package and the journey starter
-(`tests/routing_architecture.py` reads the source with `ast`). The last tests prove the checks
-catch a violation, on small source trees made for them."""
+"""Routing has one core: caches compose the store instead of extending it, journeys are started
+and signalled only by the routing package and the journey starter, and routing reads no wall
+clock (`tests/routing_architecture.py` reads the source with `ast`).
+The last tests prove the checks catch a violation, on small source trees made for them."""
 
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
 
-from tests.routing_architecture import CALL_EXCEPTIONS, journey_calls, store_subclasses
+from tests.routing_architecture import CALL_EXCEPTIONS, journey_calls, store_subclasses, wall_clock_reads
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,6 +33,10 @@ def test_only_the_routing_package_and_the_starter_start_or_signal_journeys() -> 
 def test_every_listed_exception_is_still_in_the_source() -> None:
     made = {(path, attribute) for path, attribute, _ in journey_calls(ROOT)}
     assert sorted(set(CALL_EXCEPTIONS) - made) == []
+
+
+def test_routing_reads_no_wall_clock() -> None:
+    assert wall_clock_reads(ROOT) == []
 
 
 def test_a_store_subclass_outside_the_store_package_is_found(tmp_path: Path) -> None:
@@ -78,3 +82,17 @@ def test_a_journey_started_or_signalled_outside_the_routing_core_is_found(tmp_pa
     assert journey_calls(root) == [("activities/shortcut.py", "start_workflow", 2),
                                    ("activities/shortcut.py", "signal", 3),
                                    ("activities/shortcut.py", "signal_with_start", 4)]
+
+
+def test_a_wall_clock_read_in_routing_is_found(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "engine/routing/core.py": """\
+            import time
+            from datetime import UTC, datetime
+            def route(change):
+                return datetime.now(UTC), time.monotonic(), change.at
+            """,
+        "workers/api/routing.py": "import time\nSTARTED = time.monotonic()\n",  # a driver may
+    })
+    assert wall_clock_reads(root) == [("engine/routing/core.py", "datetime.now", 4),
+                                      ("engine/routing/core.py", "time.monotonic", 4)]
