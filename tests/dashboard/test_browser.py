@@ -104,8 +104,8 @@ def _events(now: datetime) -> list[dict[str, Any]]:
         {"id": "b-1", "account": "initech", "at": at(10), "traits": initech},
         {"id": "b-2", "account": "initech", "at": at(6), "traits": {"responsive": True}},
         {"id": "b-3", "account": "globex", "at": at(5), "traits": {"name": "Globex", "segment": "enterprise"}},
-        {"id": "b-4", "account": "techcorp", "at": at(1), "traits": techcorp},
-        {"id": "b-5", "account": "techcorp", "at": at(1), "event": "signed"},
+        {"id": "b-4", "account": "techcorp", "at": at(1 / 24), "traits": techcorp},  # live: within the horizon
+        {"id": "b-5", "account": "techcorp", "at": at(1 / 24), "event": "signed"},
         {"id": "b-6", "account": "initech", "traits": {"dau_pct": 10, "csat": 2, "champion": False}},
     ]
 
@@ -142,7 +142,7 @@ class LiveStack:
             data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
         async with env:
             task_queue = f"dashboard-{uuid.uuid4().hex[:8]}"
-            starter = JourneyStarter(env.client, task_queue, self.store)
+            starter = JourneyStarter(env.client, task_queue, self.store, horizon=self.settings.trigger_horizon)
             context = ActivityContext(store=self.store, bundle=self.bundle, starter=starter,
                                       mailer=SmtpMailer(self.settings), public_url=self.url,
                                       extras={"unsubscribe_secret": UNSUBSCRIBE_SECRET})
@@ -190,8 +190,10 @@ def live(store: Store, bundle: ir.Bundle, tmp_path: Path) -> Iterator[tuple[Live
     sink = SmtpSink(outbox_folder(tmp_path / "state"), "127.0.0.1", 0)
     sink.start()
     try:
+        # the board's story spans ten days of input sent now: a source that catches up ten days is
+        # live input only with a trigger horizon that long (else it is history and triggers nothing)
         settings = Settings(api_token=TOKEN, unsubscribe_secret=UNSUBSCRIBE_SECRET, state_dir=tmp_path / "state",
-                            smtp_host="127.0.0.1", smtp_port=sink.port)
+                            smtp_host="127.0.0.1", smtp_port=sink.port, trigger_horizon="30d")
         with LiveStack(store, bundle, settings) as stack:
             yield stack, sink
     finally:
