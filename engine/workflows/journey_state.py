@@ -13,6 +13,7 @@ snapshot (`journey.enter`); ending logs the last decisions (`journey.end`).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,13 +36,23 @@ from engine.workflows.messages import (
     SnapshotParams,
 )
 
-__all__ = ["DEFAULT_OPTIONS", "BOOKKEEPING_OPTIONS", "Ended", "JourneyState", "effect_activities"]
+__all__ = ["DEFAULT_OPTIONS", "BOOKKEEPING_OPTIONS", "Ended", "HeldEmail", "JourneyState", "effect_activities"]
 
 # How an activity runs when the worker's registry says nothing about it.
 DEFAULT_OPTIONS = ActivityOptions(timeout_seconds=120.0, max_attempts=20)
 # The journey's own bookkeeping (local activities: short, idempotent by key).
 BOOKKEEPING_OPTIONS = ActivityOptions(timeout_seconds=30.0, max_attempts=20)
 BOOKKEEPING = ("journey.snapshot", "journey.note", "journey.end")
+
+
+@dataclass
+class HeldEmail:
+    """An email waiting for quiet hours to end (or behind one that does)."""
+
+    st: ir.SendEmail
+    path: str
+    until: datetime  # the moment it may go
+    timezone: str
 
 
 class Ended(Exception):
@@ -110,7 +121,7 @@ class JourneyState:
         self._inp = inp
         self._horizon = timedelta(seconds=inp.horizon_seconds)
         self._ending: Ended | None = None
-        self._held: list[datetime] = []  # moments of the emails held for quiet hours, in order
+        self._held_emails: list[HeldEmail] = []  # emails waiting for quiet hours to end, in order
         self._events: list[JourneySignal] = []  # events received, for `wait until event`
         self._done_tasks: set[str] = set()
         self._changed_at: datetime | None = None  # account fields changed since last look
@@ -263,9 +274,10 @@ class JourneyState:
         plan: list[datetime] = []
         if agenda is not None and self._inp.report_agenda:
             now = self._now()
-            first = min([agenda, *self._held])  # a held email acts before the journey's next step
+            held = [email.until for email in self._held_emails]
+            first = min([agenda, *held])  # a held email acts before the journey's next step
             if [t for t in self._plan if t > now][:1] != [first]:
-                plan = sorted({first, agenda, *(t for t in [*self._later, *self._held] if t > first)})
+                plan = sorted({first, agenda, *(t for t in [*self._later, *held] if t > first)})
         count = len(self._decisions) if flush else self._due
         if flush:
             self._counter = 0

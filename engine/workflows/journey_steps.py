@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +25,7 @@ from temporalio import workflow
 
 import dsl.ir as ir
 from engine import calendar, evaluator
-from engine.workflows.journey_state import Ended
+from engine.workflows.journey_state import Ended, HeldEmail
 from engine.workflows.journey_time import JourneyClock
 from engine.workflows.messages import (
     EmailParams,
@@ -41,20 +40,9 @@ from engine.workflows.messages import (
 __all__ = ["JourneyInterpreter"]
 
 
-@dataclass
-class _HeldEmail:
-    """An email waiting for quiet hours to end (or behind one that does)."""
-
-    st: ir.SendEmail
-    path: str
-    until: datetime  # the moment it may go
-    timezone: str
-
-
 class JourneyInterpreter(JourneyClock):
     def __init__(self, inp: JourneyInput) -> None:
         super().__init__(inp)
-        self._held_emails: list[_HeldEmail] = []
         self._sending: asyncio.Task[None] | None = None
         self._held_last_at = inp.entry_at  # the moment of the last held email sent
 
@@ -185,7 +173,7 @@ class JourneyInterpreter(JourneyClock):
                 self._decide(cursor, "quiet_hours", f"send email {st.template}: waits behind the journey's "
                              f"held email ({self._held_emails[-1].st.template})", path, {})
             if until is not None or self._held_emails:
-                self._hold(_HeldEmail(st, path, until or cursor, snap.timezone))
+                self._hold(HeldEmail(st, path, until or cursor, snap.timezone))
                 return cursor
         await self._deliver(st, path, cursor)
         return cursor
@@ -204,11 +192,10 @@ class JourneyInterpreter(JourneyClock):
 
     # ------------------------------------------------------------------ held emails
 
-    def _hold(self, held: _HeldEmail) -> None:
+    def _hold(self, held: HeldEmail) -> None:
         if self._held_emails:
             held.until = max(held.until, self._held_emails[-1].until)
         self._held_emails.append(held)
-        self._held = [email.until for email in self._held_emails]
         if self._sending is None or self._sending.done():
             self._sending = asyncio.create_task(self._send_held())
 
@@ -232,7 +219,6 @@ class JourneyInterpreter(JourneyClock):
                 held.until = again
                 continue
             self._held_emails.pop(0)
-            self._held = [email.until for email in self._held_emails]
             self._held_last_at = moment
             await self._deliver(held.st, held.path, moment)
 
@@ -244,7 +230,6 @@ class JourneyInterpreter(JourneyClock):
             self._decide(held.until, "send_dropped", f"send email {held.st.template}: held for quiet hours until "
                          f"{held.until.isoformat()}; {why} before it could go", held.path, {})
         self._held_emails.clear()
-        self._held = []
 
 
 def _bucket(playbook: str, account: str) -> float:

@@ -35,10 +35,10 @@ playbook nudge "Adoption nudge":
 """
 
 
-def _bundle(root: Path) -> ir.Bundle:
+def _bundle(root: Path, playbook: str = PLAYBOOK) -> ir.Bundle:
     (root / "templates").mkdir(parents=True)
     (root / "model.play").write_text(MODEL)
-    (root / "nudge.play").write_text(PLAYBOOK)
+    (root / "nudge.play").write_text(playbook)
     for name in ("low", "high"):
         (root / "templates" / f"{name}.in_app.jinja").write_text(
             "{% block subject %}" + name + "{% endblock %}\n{% block text %}" + name + "{% endblock %}\n")
@@ -100,15 +100,11 @@ playbook trial "A/B":
 
 
 async def test_a_splits_decision_names_the_arm_by_its_label(tmp_path: Path) -> None:
-    root = tmp_path / "playbooks"
-    _bundle(root)
-    (root / "nudge.play").write_text(SPLIT)
-    compilation = compile_folder(root)
-    assert compilation.bundle is not None, [d.headline() for d in compilation.diagnostics]
+    bundle = _bundle(tmp_path / "playbooks", SPLIT)
     events = tmp_path / "events.jsonl"
     events.write_text("".join(json.dumps({"account": f"a{n}", "at": "2026-01-05T09:00:00Z", "event": "signed"}) + "\n"
                               for n in range(6)))
-    result = await simulate(compilation.bundle, events, days=1)
+    result = await simulate(bundle, events, days=1)
     splits = [a for a in result.actions if a.data.get("what") == "split"]
     assert len(splits) == 6
     for decision in splits:
@@ -131,16 +127,12 @@ playbook follow_up "A second answer since entry":
 
 
 async def test_seen_since_entry_counts_only_events_after_the_journeys_entry(tmp_path: Path) -> None:
-    root = tmp_path / "playbooks"
-    _bundle(root)
-    (root / "nudge.play").write_text(SINCE_ENTRY)
-    compilation = compile_folder(root)
-    assert compilation.bundle is not None, [d.headline() for d in compilation.diagnostics]
+    bundle = _bundle(tmp_path / "playbooks", SINCE_ENTRY)
     lines = [{"account": "once", "at": "2026-01-05T09:00:00Z", "event": "signed"},
              {"account": "twice", "at": "2026-01-05T09:00:00Z", "event": "signed"},
              {"account": "twice", "at": "2026-01-06T09:00:00Z", "event": "signed"}]
     events = tmp_path / "events.jsonl"
     events.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    result = await simulate(compilation.bundle, events, days=4)
+    result = await simulate(bundle, events, days=4)
     shown = {(a.account, a.data["template"]) for a in result.actions if a.kind == "in_app"}
     assert shown == {("once", "low"), ("twice", "high")}  # the entry's own event does not count

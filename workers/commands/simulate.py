@@ -72,33 +72,31 @@ def _table(actions: list[ActionRecord]) -> None:
     Console(width=max(120, Console().width)).print(table)
 
 
-def _horizon(args: argparse.Namespace) -> timedelta:
-    """`--horizon`, else `PLAYBOOK_TRIGGER_HORIZON`: the live engine's, so both agree."""
-    if args.horizon is not None:
-        try:
-            return parse_horizon(args.horizon)
-        except ValueError as error:
-            raise UsageError(f"--horizon: {error}") from None
+def _settings() -> Settings:
     try:
-        return Settings().trigger_horizon
+        return Settings()
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
         raise UsageError(f"the configuration is not valid: {where}: {first.get('msg', '')} "
                          "(check the PLAYBOOK_* variables and playbook.toml)") from None
+
+
+def _horizon(args: argparse.Namespace) -> timedelta:
+    """`--horizon`, else `PLAYBOOK_TRIGGER_HORIZON`: the live engine's, so both agree."""
+    if args.horizon is None:
+        return _settings().trigger_horizon
+    try:
+        return parse_horizon(args.horizon)
+    except ValueError as error:
+        raise UsageError(f"--horizon: {error}") from None
 
 
 def _processes(args: argparse.Namespace) -> int | None:
     """`--processes`, else `PLAYBOOK_SIMULATE_PROCESSES`, else None: two per core for a large timeline."""
     if args.processes is not None:
         return int(args.processes)
-    try:
-        return Settings().simulate_processes
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
-        raise UsageError(f"the configuration is not valid: {where}: {first.get('msg', '')} "
-                         "(check the PLAYBOOK_* variables and playbook.toml)") from None
+    return _settings().simulate_processes
 
 
 async def _stopped_by_sigterm(simulation: Coroutine[Any, Any, Simulation]) -> Simulation:
