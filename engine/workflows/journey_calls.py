@@ -48,7 +48,7 @@ from engine.workflows.messages import (
     SnapshotParams,
 )
 
-__all__ = ["BOOKKEEPING_OPTIONS", "DEFAULT_OPTIONS", "JourneyCalls"]
+__all__ = ["BOOKKEEPING_OPTIONS", "DEFAULT_OPTIONS", "JourneyCalls", "held_until"]
 
 # How an activity runs when the worker's registry says nothing about it.
 DEFAULT_OPTIONS = ActivityOptions(timeout_seconds=120.0, max_attempts=20)
@@ -63,7 +63,7 @@ def _retry(options: ActivityOptions) -> RetryPolicy:
                        maximum_attempts=options.max_attempts, non_retryable_error_types=list(HELD_ERRORS))
 
 
-def _held_until(error: ActivityError) -> datetime | bool | None:
+def held_until(error: ActivityError) -> datetime | bool | None:
     """When a held or deferred send is worth trying again (None: not said); False: not held."""
     cause = error.cause
     if not isinstance(cause, ApplicationError) or cause.type not in HELD_ERRORS:
@@ -167,7 +167,7 @@ class JourneyCalls:
             try:
                 return await self._activity(name, params)
             except ActivityError as error:
-                held = _held_until(error)
+                held = held_until(error)
                 if held is False:
                     return await self._failed(name, params, error)
                 # a deferral names the moment a slot frees up; a hold is looked at again less and less often
