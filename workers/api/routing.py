@@ -8,8 +8,9 @@ order): a run of up to `RUN` changes is routed in a worker thread, through the c
 a per-run lifetime (what the run needs is read ahead with a few queries and forgotten after the
 run, as other processes write the store), the intents are carried out change by change, and the
 run is marked routed in the store with one statement (every `MARK_EVERY` changes while it starts
-journeys). This module keeps only the queue, the backlog, retries, the takeover at start, the
-tickets and the status.
+journeys). This module keeps only the queue, the backlog, retries and the tickets; where routing
+stands is `routing_status`, the takeover at start `routing_takeover`, and the router's yielding
+to requests `request_priority`.
 
 - It wakes as soon as a batch is stored, so a `signed` starts its journey within moments.
 - When Temporal is unavailable (or answers slower than `routing_timeout_seconds`), or the store
@@ -51,6 +52,7 @@ from engine.store import Store
 from engine.time_rules import DEFAULT_HORIZON
 from workers.api.request_priority import RequestPriority
 from workers.api.routing_status import RoutingRecord, RoutingStopped, iso, stopped_by, store_stopped
+from workers.api.routing_takeover import Takeover
 from workers.web.errors import ApiError
 from workers.web.limits import Limits
 from workers.web.state import Outcome
@@ -87,8 +89,7 @@ class Dispatcher:
         self._queue: deque[_Pending] = deque()  # stored by this process, not routed yet, in stored order
         self._run: list[_Pending] = []  # the run under way, taken from the front of the queue
         self._state = RoutingRecord()
-        self._takeover_after: int | None = 0  # the last seq taken over from the store; None: done
-        self._takeover_left = 0
+        self._takeover = Takeover(store, self._state.started_at)
         self._issued = 0  # tickets handed out (one per stored change)
         self._done = 0  # every ticket up to this one is routed (or given up)
         self._loop_of: asyncio.AbstractEventLoop | None = None
@@ -97,7 +98,6 @@ class Dispatcher:
         self._storing = asyncio.Lock()  # one batch stored and queued at a time: the queue keeps stored order
         self._task: asyncio.Task[None] | None = None
         self._in_thread: asyncio.Future[Any] | None = None  # the router loop's call in a worker thread
-        self._counted = False
         self._priority = RequestPriority()  # the router yields to requests storing batches
 
     # ------------------------------------------------------------------ lifecycle
@@ -140,7 +140,7 @@ class Dispatcher:
     @property
     def backlog(self) -> int:
         """Stored changes not routed yet (those taken over at start included)."""
-        return len(self._queue) + len(self._run) + self._takeover_left
+        return len(self._queue) + len(self._run) + self._takeover.left
 
     def foreground(self) -> contextlib.AbstractContextManager[None]:
         """Around a request's reading and storing of a batch: the router pauses for it
@@ -154,7 +154,7 @@ class Dispatcher:
         `horizon` (default: the process's trigger horizon), or all with `backfill`, are history."""
         horizon = self.horizon if horizon is None else horizon
         self.start()
-        await self._count_takeover()
+        await self._takeover.count()
         if self.backlog >= self.limits.max_routing_backlog:
             self._state.refused += 1
             raise ApiError(
@@ -201,21 +201,11 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ the router loop
 
-    async def _count_takeover(self) -> None:
-        if self._counted:
-            return
-        self._counted = True
-        try:
-            self._takeover_left = await asyncio.to_thread(
-                self.store.unrouted_count, received_before=self._state.started_at)
-        except SQLAlchemyError as error:
-            log.warning("cannot count the changes left unrouted: %s", error)
-
     def _has_work(self) -> bool:
-        return bool(self._run or self._queue or self._takeover_after is not None)
+        return bool(self._run or self._queue or self._takeover.pending)
 
     async def _loop(self) -> None:
-        await self._count_takeover()
+        await self._takeover.count()
         pause = self.limits.retry_min_seconds
         while True:
             if not self._has_work():
@@ -247,20 +237,15 @@ class Dispatcher:
         """The next run: changes taken over from the store first, then those stored since start."""
         if self._run:
             return
-        if self._takeover_after is not None:
+        if self._takeover.pending:
             try:
-                changes = await self._thread(self.store.unrouted, RUN, after=self._takeover_after,
-                                             received_before=self._state.started_at)
+                changes = await self._thread(self._takeover.read, RUN)
             except SQLAlchemyError as error:
                 raise store_stopped(error) from error
+            self._takeover.took(changes)
             if changes:
-                self._takeover_after = changes[-1].seq
-                self._takeover_left = max(0, self._takeover_left - len(changes))  # now counted in the run
                 self._run = [_Pending(change) for change in changes]
-                log.info("taking over %d stored change(s) never routed", len(changes))
                 return
-            self._takeover_after = None
-            self._takeover_left = 0
         while self._queue and len(self._run) < RUN:
             self._run.append(self._queue.popleft())
 
