@@ -2,7 +2,8 @@
 and the action log, read from the store (and the deployed bundle) in one place.
 
 Plain functions over `engine.store.Store`, answering pydantic models in the shapes of the API's
-JSON (docs/api.md), so that every reader shows the same thing:
+JSON (`GET /v1/accounts`, `/v1/accounts/{id}`, `/v1/tasks`, `/v1/log`; the OpenAPI document at
+`/docs`), so that every reader shows the same thing:
 
 - `scores`: the primary score (`primary_score`) and an account's scores in full;
 - `accounts`: the account list (`account_summaries`), one account (`account_detail`) and

@@ -13,7 +13,11 @@ from pydantic import BaseModel
 from engine.records import TaskRecord
 from engine.store import Store
 
-__all__ = ["TaskOut", "task_list"]
+__all__ = ["TaskOut", "is_overdue", "task_list"]
+
+
+def is_overdue(task: TaskRecord, now: datetime) -> bool:
+    return task.status == "open" and task.due is not None and task.due < now
 
 
 class TaskOut(BaseModel):
@@ -31,8 +35,7 @@ class TaskOut(BaseModel):
 
     @classmethod
     def of(cls, task: TaskRecord, now: datetime) -> TaskOut:
-        overdue = task.status == "open" and task.due is not None and task.due < now
-        return cls(**task.model_dump(), overdue=overdue)
+        return cls(**task.model_dump(), overdue=is_overdue(task, now))
 
 
 def task_list(store: Store, now: datetime, *, owner: str | None = None, status: str | None = None,

@@ -19,6 +19,7 @@ from engine.analytics import PlaybookStats, StepStats, playbook_stats
 from engine.expression_text import describe_trigger
 from engine.read_model import ScoreDetail, account_scores, primary_score
 from engine.read_model.scores import latest_score, missing_inputs
+from engine.read_model.tasks import is_overdue
 from engine.records import TaskRecord
 from engine.store import Store
 from engine.story import JourneyState, StoryLine, tell
@@ -215,7 +216,7 @@ def _days(seconds: float) -> str:
 
 
 def _card(task: TaskRecord, names: dict[str, str], now: datetime) -> TaskCard:
-    overdue = task.status == "open" and task.due is not None and task.due < now
+    overdue = is_overdue(task, now)
     if task.due is None:
         due_text = "no due date"
     elif overdue:
