@@ -22,8 +22,8 @@ from dsl.project import compile_folder
 from engine.settings import Settings
 from engine.store import Store
 from tests.live_api import Engine, asgi, drained, free_port, offline_starter, temporal
-from workers.api import create_app
 from workers.api.limits import Limits
+from workers.server import create_app
 
 __all__ = ["AUTH", "TOKEN", "UNSUBSCRIBE_SECRET", "Engine", "drained", "engine", "free_port", "http",
            "offline_api", "offline_starter", "settings"]

@@ -39,8 +39,8 @@ from engine.starter import JourneyStarter
 from engine.store import Store
 from tests.api.conftest import UNSUBSCRIBE_SECRET
 from tests.daytime import daytime_zone
-from workers.api import create_app
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
+from workers.server import create_app
 from workers.simulation import time_skipping_server
 from workers.smtp_sink import SmtpSink, outbox_folder
 
