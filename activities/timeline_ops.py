@@ -222,16 +222,17 @@ class _Step:
         horizon = agenda.horizon(item.account, self.moment) if agenda is not None else None
         return horizon is None or item.at < horizon
 
-    def quiet(self, unit: Unit) -> bool:
+    def routes_nothing(self, unit: Unit) -> bool:
         """Routing the unit can start or signal no journey, and changes no date field or time zone."""
         return not unit.reaches_others and all(
-            self.core.quiet(event, traits) and not self.index.watched & set(traits) for event, traits in unit.shapes)
+            self.core.routes_nothing(event, traits) and not self.index.watched & set(traits)
+            for event, traits in unit.shapes)
 
     def run_of(self, first: _Item, may: Callable[[_Item], bool]) -> list[_Item]:
         """The account's items to take in one round: the first, and the next ones while those before
         them can start or signal nothing (so nothing of the account can change in between)."""
         items = [first]
-        while (last := items[-1]).unit is not None and not last.due and self.quiet(last.unit):
+        while (last := items[-1]).unit is not None and not last.due and self.routes_nothing(last.unit):
             following = self.next_item(first.account, skip=len(items), after=last.at)
             if following is None or following.unit is None or not may(following):
                 break

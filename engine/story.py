@@ -250,7 +250,7 @@ class _Teller:
             first = describe_statement(step.body[0]) if step.body else "nothing"
             if step.anchor == "entry":
                 at = max(journey.entered_at + timedelta(seconds=step.offset.seconds()), cursor)
-                return at, f"{step.name}: {first}{self.quiet(spec, step, at)}{note}"
+                return at, f"{step.name}: {first}{self.quiet_hours_note(spec, step, at)}{note}"
             snap = build_snapshot(self.store, self.bundle, self.account, max(now, cursor))
             value = snap.fields.get(step.anchor)
             target = calendar.date_instant(str(value), step.offset_days, step.at, snap.timezone) if value else None
@@ -259,10 +259,10 @@ class _Teller:
             if target < max(now, cursor) - DEFAULT_HORIZON:  # the one threshold of late steps
                 return target, f"{step.name}: will be skipped, its time has passed ({step.anchor} is {value}){note}"
             return max(target, cursor), (f"{step.name}: {first} ({step.anchor} is {value})"
-                                         f"{self.quiet(spec, step, target)}{note}")
+                                         f"{self.quiet_hours_note(spec, step, target)}{note}")
         return cursor, f"no steps left: the journey completes{note}"
 
-    def quiet(self, spec: ir.Playbook, step: ir.Step, at: datetime) -> str:
+    def quiet_hours_note(self, spec: ir.Playbook, step: ir.Step, at: datetime) -> str:
         first = step.body[0] if step.body else None
         if not isinstance(first, ir.SendEmail):
             return ""

@@ -98,10 +98,10 @@ class RoutingCore:
         the scheduler, which sleeps until the next instant it knew of, should look again."""
         return any(self._time_fields & set(change.traits) for change in changes)
 
-    def quiet(self, event: str | None, fields: Iterable[str]) -> bool:
+    def routes_nothing(self, event: str | None, fields: Iterable[str]) -> bool:
         """Whether a change with this event and these changed fields can start or signal nothing
-        (`Router.quiet`)."""
-        return self.router.quiet(event, fields)
+        (`Router.routes_nothing`)."""
+        return self.router.routes_nothing(event, fields)
 
     # ------------------------------------------------------------------ carrying out
 

@@ -226,7 +226,7 @@ class Router:
         touched_event = event is not None and event in reads.events
         return touched_event or bool(reads.fields & fields)
 
-    def quiet(self, event: str | None, fields: Iterable[str]) -> bool:
+    def routes_nothing(self, event: str | None, fields: Iterable[str]) -> bool:
         """Whether a change with this event and (at most) these changed fields can start or signal no
         journey, whatever the account's state: no trigger concerns it, it is no reserved event, and
         no journey listens to it (known only with `journeys_of_bundle`)."""
