@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from dsl import ir
+from dsl.ir_text import describe_trigger
 from engine.analytics import PlaybookStats, StepStats, playbook_stats
-from engine.expression_text import describe_trigger
 from engine.records import ScoreState, TaskRecord
 from engine.store import Store
 from engine.story import JourneyState, StoryLine, tell
