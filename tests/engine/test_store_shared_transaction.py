@@ -30,17 +30,13 @@ def test_writes_in_a_batch_are_seen_inside_it_and_by_others_only_at_its_end(tmp_
         other.close()
 
 
-def test_a_failure_inside_a_batch_keeps_none_of_its_writes(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        with pytest.raises(RuntimeError), store.database.batch():
-            store.suppress("ana@acme.example", "unsubscribed", T0)
-            raise RuntimeError("routing failed")
-        assert store.suppression("ana@acme.example") is None
-        store.suppress("ana@acme.example", "bounced", T0)  # the store is usable afterwards
-        assert store.suppression("ana@acme.example") == "bounced"
-    finally:
-        store.close()
+def test_a_failure_inside_a_batch_keeps_none_of_its_writes(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.database.batch():
+        store.suppress("ana@acme.example", "unsubscribed", T0)
+        raise RuntimeError("routing failed")
+    assert store.suppression("ana@acme.example") is None
+    store.suppress("ana@acme.example", "bounced", T0)  # the store is usable afterwards
+    assert store.suppression("ana@acme.example") == "bounced"
 
 
 async def test_a_batch_belongs_to_its_task_and_other_tasks_write_on_their_own(tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ import pytest
 
 from activities.context import OutgoingMail
 from dsl import ir
-from dsl.project import compile_folder
 from engine.store import Store
 from workers.simulation import simulate
 
@@ -34,13 +33,6 @@ class Ran:
     start: datetime
     end: datetime
     outbox: list[OutgoingMail]
-
-
-@pytest.fixture(scope="session")
-def bundle() -> ir.Bundle:
-    compilation = compile_folder(ROOT / "playbooks")
-    assert compilation.bundle is not None, compilation.render()
-    return compilation.bundle
 
 
 async def run_timeline(store: Store, bundle: ir.Bundle, events: Path, days: float) -> tuple[datetime, datetime,
