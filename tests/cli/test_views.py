@@ -25,7 +25,6 @@ from workers.api.limits import Limits
 from workers.cli import main
 from workers.commands.tasks import relative_due
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "views-api-token"
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 SAM = "sam@vendor.example"

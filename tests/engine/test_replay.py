@@ -22,7 +22,6 @@ from engine.workflows.messages import JOURNEY_GENERATION, WORKFLOW_NAME
 from workers.runtime import DATA_CONVERTER, WORKFLOWS, workflow_runner
 from workers.simulation import simulate
 
-ROOT = Path(__file__).resolve().parents[2]
 KEPT = Path(__file__).resolve().parent / "histories"
 TIMELINE = Path(__file__).resolve().parent / "replay_timeline.jsonl"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from dsl import ir
@@ -11,7 +10,6 @@ from engine.records import RouteResult, StartJourney
 from engine.routing.router import Router
 from engine.store import Store
 
-ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 PEOPLE = {

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -25,8 +24,6 @@ from engine.store import Store
 from engine.workflows.scheduler import SCHEDULER_ID, SchedulerInput
 from tests.live_api import time_skipping
 from workers.runtime import build_worker
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _renewal_two_days_ago(store: Store, now: datetime) -> datetime:

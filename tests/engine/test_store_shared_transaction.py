@@ -39,21 +39,17 @@ def test_a_failure_inside_a_batch_keeps_none_of_its_writes(store: Store) -> None
     assert store.suppression("ana@acme.example") == "bounced"
 
 
-async def test_a_batch_belongs_to_its_task_and_other_tasks_write_on_their_own(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+async def test_a_batch_belongs_to_its_task_and_other_tasks_write_on_their_own(store: Store) -> None:
     seen: list[object] = []
 
     async def other_task() -> None:
         store.suppress("cy@acme.example", "bounced", T0)  # its own transaction, after the batch's
         seen.append(store.suppression("cy@acme.example"))
 
-    try:
-        with store.database.batch():
-            store.suppress("ana@acme.example", "unsubscribed", T0)
-            task = asyncio.get_running_loop().create_task(other_task())
-        await task  # started inside the batch, it writes on its own once it runs
-        assert seen == ["bounced"]
-        store.suppress("bo@acme.example", "bounced", T0)
-        assert store.suppression("ana@acme.example") == "unsubscribed"
-    finally:
-        store.close()
+    with store.database.batch():
+        store.suppress("ana@acme.example", "unsubscribed", T0)
+        task = asyncio.get_running_loop().create_task(other_task())
+    await task  # started inside the batch, it writes on its own once it runs
+    assert seen == ["bounced"]
+    store.suppress("bo@acme.example", "bounced", T0)
+    assert store.suppression("ana@acme.example") == "unsubscribed"

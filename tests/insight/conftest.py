@@ -7,7 +7,7 @@ once per test session (it takes several seconds); tests only read the store it f
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,7 +59,6 @@ async def ran(store_path: Path, bundle: ir.Bundle) -> AsyncIterator[Ran]:
 
 
 @pytest.fixture
-def empty_store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    yield store
-    store.close()
+def empty_store(store: Store) -> Store:
+    """The root conftest's fresh store, by the name the insight tests give it."""
+    return store
