@@ -14,16 +14,17 @@ from activities.tasks import OwnerMissing, create_task
 from activities.time_triggers import next_due, run_due, scheduler_cursor
 from activities.timeline_ops import advance
 from engine.records import Snapshot
-from engine.workflows.messages import (
-    EmailParams,
-    EndParams,
-    EnterParams,
-    FailedParams,
-    NoteParams,
-    ScoreParams,
-    SetParams,
-    SnapshotParams,
-    TaskParams,
+from engine.workflows.effects import (
+    BUILTIN_PARAMS,
+    FIELD_SET,
+    JOURNEY_END,
+    JOURNEY_ENTER,
+    JOURNEY_FAILED,
+    JOURNEY_NOTE,
+    JOURNEY_SNAPSHOT,
+    MESSAGE_SEND,
+    SCORE_UPDATE,
+    TASK_CREATE,
 )
 from engine.workflows.timeline import AdvanceParams, DueParams, NextDueParams
 
@@ -40,24 +41,25 @@ def register(registry: Registry) -> None:
         registry.add(ActivitySpec(name=name, fn=fn, params=params, description=description,  # type: ignore[arg-type]
                                   internal=True, **options))  # type: ignore[arg-type]
 
-    internal("journey.enter", enter_journey, EnterParams,
-             "Record an account entering a playbook; read the account as of the entry.", timeout=BOOKKEEPING)
-    internal("journey.end", end_journey, EndParams,
-             "Record a journey's end (completed, exited or goal reached) after its last decisions.",
-             timeout=BOOKKEEPING)
-    internal("journey.note", note_journey, NoteParams,
-             "Log the decisions a journey took; in a simulation, note when it next acts.", timeout=BOOKKEEPING)
-    internal("journey.snapshot", take_snapshot, SnapshotParams, "Read an account as of a moment.",
-             timeout=BOOKKEEPING)
-    internal("journey.failed", record_failure, FailedParams, "Log a step that failed for good.")
-    internal("message.send", send_message, EmailParams,
-             "Send an email or in-app message under the send policy.",
-             permanent_errors=(RenderError, PermanentDeliveryError))
-    internal("task.create", create_task, TaskParams, "Open a task for the account's owner.",
-             permanent_errors=(RenderError, OwnerMissing))
-    internal("field.set", set_field, SetParams, "Set an account field from a playbook.",
-             permanent_errors=(ValueError,))
-    internal("score.update", update_score, ScoreParams, "Recompute an account's score now.")
+    def journey(name: str, fn: object, description: str, **options: object) -> None:
+        """An activity the journey calls by `name` (`engine/workflows/effects.py`), with its params."""
+        internal(name, fn, BUILTIN_PARAMS[name], description, **options)
+
+    journey(JOURNEY_ENTER, enter_journey, "Record an account entering a playbook; read the account as of the entry.",
+            timeout=BOOKKEEPING)
+    journey(JOURNEY_END, end_journey,
+            "Record a journey's end (completed, exited or goal reached) after its last decisions.",
+            timeout=BOOKKEEPING)
+    journey(JOURNEY_NOTE, note_journey, "Log the decisions a journey took; in a simulation, note when it next acts.",
+            timeout=BOOKKEEPING)
+    journey(JOURNEY_SNAPSHOT, take_snapshot, "Read an account as of a moment.", timeout=BOOKKEEPING)
+    journey(JOURNEY_FAILED, record_failure, "Log a step that failed for good.")
+    journey(MESSAGE_SEND, send_message, "Send an email or in-app message under the send policy.",
+            permanent_errors=(RenderError, PermanentDeliveryError))
+    journey(TASK_CREATE, create_task, "Open a task for the account's owner.",
+            permanent_errors=(RenderError, OwnerMissing))
+    journey(FIELD_SET, set_field, "Set an account field from a playbook.", permanent_errors=(ValueError,))
+    journey(SCORE_UPDATE, update_score, "Recompute an account's score now.")
     internal("timeline.advance", advance, AdvanceParams,
              "Take a simulation's events and time triggers up to a moment; say what comes next.",
              timeout=timedelta(minutes=10))

@@ -63,5 +63,5 @@ def log_decisions(ctx: ActivityContext, decisions: list[Decision], keys: list[st
 
 def _decided(decisions: list[Decision], keys: list[str]) -> list[ActionRecord]:
     return [ActionRecord(at=decision.at, account=decision.account, playbook=decision.playbook, kind="decided",
-                         data={"what": decision.what, "detail": decision.detail, "reads": decision.reads}, key=key)
+                         data=decision.logged(), key=key)
             for decision, key in zip(decisions, keys, strict=True)]

@@ -11,8 +11,8 @@
 Either way the activity raises `SendHeld` / `SendDeferred`, which are retryable: Temporal tries
 the step again with backoff (at most a minute apart), and the attempt after the resume, or after
 the slot frees up, sends it. Nothing is lost and nothing is sent twice (the step's key).
-The error carries `retry_at`, the moment worth trying again (for a workflow that waits for it
-rather than backing off).
+The error carries `retry_at`, the moment worth trying again, in its details (for a workflow that
+waits for it rather than backing off: `engine/workflows/messages.py`, `SEND_HELD`).
 """
 
 from __future__ import annotations
@@ -20,27 +20,36 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from temporalio.exceptions import ApplicationError
+
 from activities.context import ActivityContext
 from engine.records import ActionRecord
 from engine.settings import Settings
-from engine.workflows.messages import EmailParams
+from engine.workflows.messages import SEND_DEFERRED, SEND_HELD, EmailParams
 
 __all__ = ["HOLD_RECHECK", "SendDeferred", "SendHeld", "hold_if_stopped", "send_rate", "take_relay_slot"]
 
 HOLD_RECHECK = timedelta(minutes=1)  # how soon a held send is worth trying again
 
 
-class SendHeld(Exception):
-    """The operator stopped this send for now (a pause, the send stop): try again later."""
+class SendHeld(ApplicationError):
+    """The operator stopped this send for now (a pause, the send stop): try again later.
+
+    Its type names it to the journey, and its details say when: `{"retry_at": <ISO 8601>}`."""
+
+    error_type = SEND_HELD
 
     def __init__(self, reason: str, retry_at: datetime) -> None:
-        super().__init__(f"held: {reason}; try again from {retry_at.isoformat(timespec='seconds')}")
+        moment = retry_at.isoformat(timespec="seconds")
+        super().__init__(f"held: {reason}; try again from {moment}", {"retry_at": moment}, type=self.error_type)
         self.reason = reason
         self.retry_at = retry_at
 
 
 class SendDeferred(SendHeld):
     """The relay's send-rate limit is reached: the send waits for a free slot."""
+
+    error_type = SEND_DEFERRED
 
 
 def send_rate(settings: Settings) -> tuple[int, timedelta] | None:

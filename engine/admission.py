@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from dsl import ir
 from dsl.ir_text import describe_duration
-from engine import calendar
+from engine import calendar, decision_text
 from engine.evaluator import evaluate_with_reads, truthy, why_not
 from engine.records import ActionRecord, Decision, Snapshot, StartJourney
 
@@ -33,7 +33,7 @@ __all__ = ["Admission", "Admitted", "decision_action"]
 
 def decision_action(decision: Decision, key: str, **extra: Any) -> ActionRecord:
     """A decision as a line of the action log (kind `decided`)."""
-    data: dict[str, Any] = {"what": decision.what, "detail": decision.detail, "reads": decision.reads}
+    data = decision.logged()
     data.update(extra)
     return ActionRecord(at=decision.at, account=decision.account, playbook=decision.playbook, kind="decided",
                         data=data, key=key)
@@ -67,48 +67,47 @@ class Admission:
         """Decide on a trigger of `playbook` that fired at `snap.at` (the entry time)."""
         account, entry_at = snap.account, snap.at
 
-        def refuse(what: str, detail: str, reads: dict[str, Any]) -> Admitted:
-            decision = Decision(at=entry_at, account=account, playbook=playbook.id, what=what, detail=detail,
-                                reads=reads)
+        def refuse(what: str, reads: dict[str, Any], **fields: Any) -> Admitted:
+            decision = decision_text.decided(
+                Decision(at=entry_at, account=account, playbook=playbook.id, what=what, reads=reads, **fields),
+                trigger=reason)
             action = decision_action(decision, f"decided/{playbook.id}/{account}/{origin}", trigger=reason)
             return Admitted(decision=action, logged=self.store.log_action(action))
 
         if playbook.id in self.store.paused_playbooks():
-            return refuse("paused", f"{reason}: playbook {playbook.id} is paused: no new entries", {})
+            return refuse("paused", {}, outcome="paused")
         if playbook.audience is not None:
             context: dict[str, Any] = {"event_data": data, "bundle_scores": self.bundle.scores}
             value, reads = evaluate_with_reads(playbook.audience, snap, **context)
             if not truthy(value):
-                detail = f"audience: {why_not(playbook.audience, snap, **context)}"
-                return refuse("not_admitted", detail, reads)
+                return refuse("not_admitted", reads, outcome="audience",
+                              reason=why_not(playbook.audience, snap, **context))
 
         last = self.store.last_entry(playbook.id, account)
         if last is not None and last == entry_at:
             return Admitted()  # this very trigger already started its journey
         active = self.store.active_journey(playbook.id, account)
         if active is not None:
-            since = active.entered_at.isoformat()
-            return refuse("already_active", f"{reason}: already in {playbook.id} since {since}",
-                          {"entered_at": since})
+            return refuse("already_active", {"entered_at": active.entered_at.isoformat()}, outcome="active")
         blocked = self._reentry_blocked(playbook, last, entry_at, snap.timezone)
-        if blocked:
+        if blocked is not None:
             assert last is not None
-            return refuse("reentry_blocked", f"{reason}: {blocked}", {"last_entry": last.isoformat()})
+            return refuse("reentry_blocked", {"last_entry": last.isoformat()}, **blocked)
         start = StartJourney(playbook=playbook.id, account=account, entry_at=entry_at, reason=reason,
                              event=event, data=dict(data or {}))
         return Admitted(start=start)
 
     @staticmethod
-    def _reentry_blocked(playbook: ir.Playbook, last: datetime | None, at: datetime, tz: str) -> str:
-        """Why the re-entry rule refuses an entry at `at`; empty when it allows it."""
+    def _reentry_blocked(playbook: ir.Playbook, last: datetime | None, at: datetime,
+                         tz: str) -> dict[str, Any] | None:
+        """The decision's fields when the re-entry rule refuses an entry at `at`; None when it allows it."""
         rule = playbook.reentry
         if last is None:
-            return ""
+            return None
         if rule.mode == "never":
-            return f"reentry: never (entered {last.isoformat()})"
+            return {"outcome": "never", "subject": "never"}
         if rule.mode == "after" and rule.after is not None:
             allowed = calendar.add_duration(last, rule.after, tz)
             if at < allowed:
-                return (f"reentry: after {describe_duration(rule.after)} (last entry {last.isoformat()}, "
-                        f"allowed from {allowed.isoformat()})")
-        return ""
+                return {"outcome": "after", "subject": f"after {describe_duration(rule.after)}", "until": allowed}
+        return None

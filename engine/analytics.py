@@ -15,7 +15,6 @@ tasks opened); `active` is always the state now.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -99,21 +98,22 @@ def statement_path(kind: str, raw: str) -> str:
     return raw
 
 
-_BRANCH = re.compile(r": (true|false|unknown) \((ran|skipped|neither branch ran)\)$")
+# How a statement went, as `stats` counts it, by the decision's structured outcome.
+_BLOCK_RAN = {"then": "ran", "else": "skipped", "skipped": "skipped", "none": "neither branch ran"}
+_WAIT_ENDED = {"event": "event arrived", "task": "task done", "timeout": "timed out"}
 
 
 def _outcome(row: ActionCount) -> str | None:
-    detail = row.detail or ""
+    if row.outcome is None:  # logged by an older release, without structured fields: its sentence as it is
+        return row.detail or None
     if row.what == "branch":
-        match = _BRANCH.search(detail)
-        if match is None:
-            return detail or None
-        return match.group(2) + (" (unknown)" if match.group(1) == "unknown" else "")
+        ran = _BLOCK_RAN.get(row.block or "", row.block or "")
+        return ran + (" (unknown)" if row.outcome == "unknown" else "")
     if row.what == "wait_ended":
-        return "timed out" if detail.startswith("no ") else detail
+        return _WAIT_ENDED.get(row.outcome, row.outcome)
     if row.what == "set_skipped":
         return "skipped: the value is unknown"
-    return detail or None  # split: `arm control (50%)`
+    return row.subject or row.outcome  # split: `arm control (50%)`
 
 
 def _add(target: dict[str, int] | None, key: str, count: int) -> dict[str, int]:

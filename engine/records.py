@@ -22,6 +22,7 @@ __all__ = [
     "JourneySignal",
     "Rejection",
     "ScoreState",
+    "STRUCTURED_FIELDS",
     "Snapshot",
     "StartJourney",
     "TaskRecord",
@@ -142,7 +143,13 @@ class ActionRecord(_Record):
 
 
 class Decision(_Record):
-    """Why something did or did not happen: logged as kind `decided`."""
+    """Why something did or did not happen: logged as kind `decided`.
+
+    Programs read the structured fields (`path`, `outcome`, `block`, `subject`, `until`,
+    `reason`; which of them a kind sets: docs/events-and-actions.md, "The decision log"). `detail`
+    is the same decision as one sentence for people, rendered by `engine.decision_text` and never
+    read back. Decisions logged by releases before the structured fields carry `detail` alone.
+    """
 
     at: datetime
     account: str
@@ -150,6 +157,25 @@ class Decision(_Record):
     what: str  # "not_admitted", "already_active", "reentry_blocked", "branch", "split", ...
     detail: str = ""
     reads: dict[str, Any] = {}
+    path: str | None = None  # the statement (or step) of the journey it is about: `day 7/0`
+    outcome: str | None = None  # what came of it, per kind: `true`, `timeout`, an arm's label …
+    block: str | None = None  # a branch's block that ran: then | else | none | skipped
+    subject: str | None = None  # what it is about: the condition as written, a template, a field …
+    until: datetime | None = None  # the moment it waits for (quiet hours, a held email, a re-entry)
+    reason: str | None = None  # why, in the rule's own terms (an audience's unmet part, an exit …)
+
+    def logged(self) -> dict[str, Any]:
+        """The `decided` action's data: `what`, `detail`, `reads` and the structured fields set."""
+        data: dict[str, Any] = {"what": self.what, "detail": self.detail, "reads": self.reads}
+        for name in STRUCTURED_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value.isoformat() if isinstance(value, datetime) else value
+        return data
+
+
+# The fields of a decision a program reads (an action's data has those the decision sets).
+STRUCTURED_FIELDS = ("path", "outcome", "block", "subject", "until", "reason")
 
 
 class StartJourney(_Record):

@@ -17,7 +17,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from dsl import ir
-from engine.records import ActionRecord, Intent, JourneySignal, StartJourney
+from engine import decision_text
+from engine.records import ActionRecord, Decision, Intent, JourneySignal, StartJourney
 from engine.store import Store
 from engine.time_rules import DEFAULT_HORIZON
 from engine.workflows.messages import SIGNAL_NAME, WORKFLOW_NAME, JourneyInput, journey_id
@@ -133,10 +134,12 @@ class JourneyStarter:
         except WorkflowAlreadyStartedError:
             if noted and self.agenda is not None:
                 self.agenda.drop(workflow_id)
+            decision = decision_text.decided(Decision(
+                at=intent.entry_at, account=intent.account, playbook=playbook.id, what="already_active",
+                outcome="running"), trigger=intent.reason)
             self.store.log_action(ActionRecord(
                 at=intent.entry_at, account=intent.account, playbook=playbook.id, kind="decided",
-                data={"what": "already_active", "detail": f"{intent.reason}: a journey is already running",
-                      "reads": {}},
+                data=decision.logged(),
                 key=f"{workflow_id}/already_active/{intent.entry_at.isoformat()}/{intent.reason}"))
             return False
         if not noted and self.agenda is not None:

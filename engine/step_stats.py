@@ -41,7 +41,10 @@ class ActionCount:
     path: str
     kind: str
     what: str | None  # a decision's `what`
-    detail: str | None  # a decision's detail, for the kinds whose detail names an outcome
+    outcome: str | None  # a decision's structured outcome, for the kinds that name one (branch, split, …)
+    block: str | None  # a branch's block that ran
+    subject: str | None  # a split's arm as written
+    detail: str | None  # the sentence of such a decision logged without structured fields (an older release)
     reason: str | None  # a suppression's reason
     count: int
 
@@ -126,7 +129,8 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         action_where.append(_scanned(dialect, actions.c.playbook).in_(playbooks))
     if start is not None:
         action_where.append(actions.c.at >= start)
-    outcome_kinds = ("branch", "split", "wait_ended", "set_skipped")
+    outcome_kind = and_(actions.c.kind == "decided",
+                        data["what"].as_string().in_(("branch", "split", "wait_ended", "set_skipped")))
     # one pass over the log: journey actions with their path, and the admission decisions (no path)
     journey_key = actions.c.key.like(JOURNEY_PREFIX + "%")
     rest = func.substr(actions.c.key, func.length(actions.c.playbook) + func.length(actions.c.account) + 11)
@@ -134,18 +138,22 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         actions.c.playbook.label("playbook"),
         actions.c.kind.label("kind"),
         what.label("what"),
-        case((and_(actions.c.kind == "decided", data["what"].as_string().in_(outcome_kinds)),
-              data["detail"].as_string()), else_=literal(None, String)).label("detail"),
+        case((outcome_kind, data["outcome"].as_string()), else_=literal(None, String)).label("outcome"),
+        case((outcome_kind, data["block"].as_string()), else_=literal(None, String)).label("block"),
+        case((outcome_kind, data["subject"].as_string()), else_=literal(None, String)).label("subject"),
+        case((and_(outcome_kind, data["outcome"].as_string().is_(None)), data["detail"].as_string()),
+             else_=literal(None, String)).label("detail"),
         case((actions.c.kind == "suppressed", data["reason"].as_string()), else_=literal(None, String)).label("reason"),
         case((journey_key, rest), else_=literal(None, String)).label("rest"),
     ).where(or_(journey_key, actions.c.key.like("decided/%")), actions.c.playbook.is_not(None),
             *action_where).subquery()
     slash = _position(dialect, logged.c.rest, "/")
     path = func.substr(logged.c.rest, slash + 1).label("path")  # NULL for an admission decision
-    by_path = (select(logged.c.playbook, path, logged.c.kind, logged.c.what, logged.c.detail, logged.c.reason,
-                      func.count().label("n"))
+    grouped = (logged.c.playbook, path, logged.c.kind, logged.c.what, logged.c.outcome, logged.c.block,
+               logged.c.subject, logged.c.detail, logged.c.reason)
+    by_path = (select(*grouped, func.count().label("n"))
                .where(or_(logged.c.rest.is_(None), slash > 0))
-               .group_by(logged.c.playbook, path, logged.c.kind, logged.c.what, logged.c.detail, logged.c.reason))
+               .group_by(*grouped))
 
     task_where: list[Any] = []
     if playbooks is not None:
@@ -189,8 +197,8 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
     with _reading(store) as conn:
         rows = conn.execute(by_path).all()
         counts = Counts(
-            actions=[ActionCount(playbook=r.playbook, path=r.path, kind=r.kind, what=r.what, detail=r.detail,
-                                 reason=r.reason, count=int(r.n))
+            actions=[ActionCount(playbook=r.playbook, path=r.path, kind=r.kind, what=r.what, outcome=r.outcome,
+                                 block=r.block, subject=r.subject, detail=r.detail, reason=r.reason, count=int(r.n))
                      for r in rows if r.path is not None and r.path not in ("enter", "end")],
             tasks=[],
             entered={str(r[0]): int(r[1]) for r in conn.execute(entered)},

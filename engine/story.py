@@ -14,8 +14,7 @@ journey that ended later is still active then. That tells a simulation's story a
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,19 +24,18 @@ from dsl import ir
 from dsl.ir_text import describe
 from engine import calendar
 from engine.analytics import describe_statement, statement_path
+from engine.decision_story import DecisionTeller, waits_until
 from engine.evaluator import evaluate_with_reads, truth
 from engine.records import ActionRecord, Snapshot, TaskRecord
 from engine.snapshots import build_snapshot
 from engine.store.rows import JourneyRow
+from engine.story_values import read_values, shown_time, shown_value
 from engine.time_rules import DEFAULT_HORIZON
 
 if TYPE_CHECKING:
     from engine.store import Store
 
 __all__ = ["JourneyState", "Story", "StoryLine", "shown_time", "tell"]
-
-# as in the journey workflow: a date step this late when reached is skipped
-
 
 class StoryLine(BaseModel):
     at: datetime
@@ -70,44 +68,19 @@ class Story(BaseModel):
     lines: list[StoryLine]
 
 
-def shown_time(at: datetime, tz: str | None = None) -> str:
-    """`2026-03-03 13:00 UTC`, with the account's own time beside it when its zone is not UTC."""
-    utc = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    if tz in (None, "UTC"):
-        return utc
-    local = calendar.local_time(at, tz)
-    return f"{utc} ({local.strftime('%Y-%m-%d %H:%M')} {tz})"
-
-
-def _value(value: Any, field: ir.FieldType | None) -> str:
-    if value is None:
-        return "missing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if field is not None and field.type == "percent" and isinstance(value, int | float):
-        return f"{value}%"
-    if isinstance(value, dict) and "email" in value:
-        return str(value["email"])
-    return str(value)
-
-
 @dataclass
 class _Teller:
     store: Store
     bundle: ir.Bundle
     account: str
     tz: str
+    decisions: DecisionTeller = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.decisions = DecisionTeller(self.bundle, self.tz)
 
     def reads(self, reads: dict[str, Any]) -> str:
-        fields = self.bundle.model.fields
-        return ", ".join(f"{name} = {_value(value, fields.get(name))}" for name, value in reads.items())
-
-    def with_reads(self, text: str, reads: dict[str, Any]) -> str:
-        return f"{text} (read {self.reads(reads)})" if reads else text
+        return read_values(reads, self.bundle.model)
 
     def playbook(self, name: str | None) -> ir.Playbook | None:
         return self.bundle.playbooks.get(name) if name else None
@@ -159,7 +132,8 @@ class _Teller:
         if kind == "enrolled":
             text = self.entered(action, journeys)
         elif kind == "decided":
-            text = self.decided(action, str(what), path, where)
+            statement = self.statement(pb, path) if path else None
+            text = self.decisions.tell(action, str(what), statement, where)
         elif kind == "email":
             text = f'{where}sent email {data.get("template")} to {data.get("to")}: "{data.get("subject")}".'
         elif kind == "in_app":
@@ -174,12 +148,12 @@ class _Teller:
             text = (f'{where}opened task "{data.get("title")}" for {data.get("owner")}{due_text}, '
                     f'{data.get("priority", "normal")} priority.')
         elif kind == "set":
-            text = f"{where}set {data.get('field')} to {_value(data.get('value'), None)}."
+            text = f"{where}set {data.get('field')} to {shown_value(data.get('value'), None)}."
         elif kind == "call":
             text = f"{where}called {data.get('activity')}."
         elif kind == "score":
             value = data.get("value")
-            shown = "unscored" if value is None else _value(value, None)
+            shown = "unscored" if value is None else shown_value(value, None)
             band = f" ({data['band']})" if data.get("band") else ""
             text = f"{data.get('score')} score is now {shown}{band}."
         elif kind == "failed":
@@ -237,75 +211,6 @@ class _Teller:
         same = [data for _, when, data in events if when == at]
         return same[-1] if same else None
 
-    def decided(self, action: ActionRecord, what: str, path: str | None, where: str) -> str:
-        data = action.data
-        pb = action.playbook or ""
-        detail = str(data.get("detail") or "")
-        reads = dict(data.get("reads") or {})
-        trigger = str(data.get("trigger") or "its trigger")
-        statement = self.statement(pb, path) if path else None
-        if what == "not_admitted":
-            why = detail.removeprefix("audience: ")
-            return self.with_reads(f"not admitted to {pb} on {trigger}: the audience was not met, {why}", reads) + "."
-        if what == "already_active":
-            since = reads.get("entered_at")
-            when = f" (since {shown_time(datetime.fromisoformat(since), self.tz)})" if isinstance(since, str) else ""
-            return f"{trigger} fired for {pb} again, but the account was already in it{when}: nothing new started."
-        if what == "reentry_blocked":
-            rule = detail.split(": ", 1)[1] if ": " in detail else detail
-            return f"not admitted to {pb} again on {trigger}: {rule}."
-        if what == "branch":
-            match = _BRANCH.match(detail)
-            if match is None:
-                return self.with_reads(f"{where}{detail}", reads) + "."
-            condition, outcome, ran = match.group(1), match.group(2), match.group(3)
-            if ran == "ran":
-                result = "so its block ran"
-            elif ran == "neither branch ran":
-                result = "so neither its block nor its else block ran"
-            elif outcome == "unknown":
-                result = "so its block was skipped"
-            elif isinstance(statement, ir.If) and statement.otherwise:
-                result = "so its else block ran"
-            else:
-                result = "so its block was skipped"
-            shown = "unknown (a value it reads is missing)" if outcome == "unknown" else outcome
-            return self.with_reads(f"{where}`{condition}` was {shown}, {result}", reads) + "."
-        if what == "split":
-            return f"{where}the split put the account in {detail}."
-        if what == "quiet_hours":
-            until = _QUIET.search(detail)
-            label = describe_statement(statement) if statement is not None else detail.split(":")[0]
-            end = shown_time(datetime.fromisoformat(until.group(1)), self.tz) if until else "their end"
-            return f"{where}{label} was due in quiet hours ({self.tz}): it waited until {end}."
-        if what == "wait_ended":
-            label = f"`{describe_statement(statement)}`" if statement is not None else "the wait"
-            if detail == "event arrived":
-                return f"{where}{label} ended: the event arrived."
-            if detail == "task done":
-                return f"{where}{label} ended: the task was done."
-            return f"{where}{label} ran out of time: {detail}."
-        if what == "step_skipped":
-            return self.with_reads(f"step {detail}, so it was skipped", reads) + "."
-        if what == "backfill":
-            count = int(data.get("count") or 1)
-            first, last = data.get("first_at"), data.get("last_at")
-            span = ""
-            if isinstance(first, str) and isinstance(last, str):
-                span = f", dated {shown_time(datetime.fromisoformat(first), self.tz)}" + (
-                    f" to {shown_time(datetime.fromisoformat(last), self.tz)}" if last != first else "")
-            times = "" if count == 1 else f" ({count} times)"
-            return (f"not started on {trigger}{times}: the input arrived as history (back-fill: older than the "
-                    f"trigger horizon when it arrived, or sent as back-fill){span}. History updates fields and "
-                    "scores but starts no journey and sends nothing.")
-        if what == "late":
-            return f"{where}{detail}."
-        if what == "send_dropped":
-            return f"{where}{detail}."
-        if what == "set_skipped":
-            return self.with_reads(f"{where}{detail}, so nothing was set", reads) + "."
-        return self.with_reads(f"{where}{what}: {detail}", reads) + "."
-
     # ------------------------------------------------------------------ what comes next
 
     def next(self, journey: JourneyRow, logged: list[ActionRecord], now: datetime) -> tuple[datetime | None, str]:
@@ -322,12 +227,10 @@ class _Teller:
             root = last.split("/")[0]
             step_index = next((i for i, s in enumerate(spec.steps) if s.name == root), -1)
             if step_index >= 0:
-                if last_action.kind == "decided" and last_action.data.get("what") == "quiet_hours":
-                    until = _QUIET.search(str(last_action.data.get("detail") or ""))
-                    statement = self.statement(spec.id, last)
-                    if until is not None and statement is not None:
-                        at = datetime.fromisoformat(until.group(1))
-                        return at, f"{root}: {describe_statement(statement)} once quiet hours end{note}"
+                until = waits_until(last_action)
+                statement = self.statement(spec.id, last)
+                if until is not None and statement is not None:
+                    return until, f"{root}: {describe_statement(statement)} once quiet hours end{note}"
                 skipped = last_action.kind == "decided" and last_action.data.get("what") == "step_skipped"
                 if not skipped:
                     pending = _following(spec.steps[step_index], last, last_action)
@@ -367,10 +270,6 @@ class _Teller:
         if until is None:
             return ""
         return f"; that is in quiet hours, so the email waits until {shown_time(until, self.tz)}"
-
-
-_BRANCH = re.compile(r"^((?:if|unless) .*): (true|false|unknown) \((ran|skipped|neither branch ran)\)$")
-_QUIET = re.compile(r"waits until ([0-9T:+.Z-]+)")
 
 
 def _capital(text: str) -> str:
@@ -421,9 +320,9 @@ def _following(step: ir.Step, path: str, action: ActionRecord) -> list[tuple[str
         if len(at) >= 3 and isinstance(statement, ir.Split) and at[1].startswith("arm"):
             arm = statement.arms[int(at[1][3:]) - 1]
             return after(arm.body, at[2:], f"{prefix}/{index}/{at[1]}") + rest
-        if len(at) == 1 and isinstance(statement, ir.If) and action.kind == "decided":
-            ran = str(action.data.get("detail") or "").endswith("(ran)")
-            inner, block = (statement.then, "then") if ran else (statement.otherwise, "else")
+        block = action.data.get("block") if action.kind == "decided" else None
+        if len(at) == 1 and isinstance(statement, ir.If) and block in ("then", "else"):
+            inner = statement.then if block == "then" else statement.otherwise
             return [(f"{prefix}/{index}/{block}/{i}", s) for i, s in enumerate(inner)] + rest
         return rest
 

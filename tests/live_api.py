@@ -37,9 +37,9 @@ from dsl import ir
 from engine.starter import JourneyStarter
 from engine.store import Store
 from workers.api.connection_limits import server_config
-from workers.api.state import ApiState
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 from workers.simulation import time_skipping_server
+from workers.web.state import WebState
 
 __all__ = ["Engine", "as_routed", "asgi", "drained", "free_port", "offline_starter", "served", "temporal",
            "time_skipping"]
@@ -93,7 +93,7 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
     """`app` under uvicorn on a free local port, in this event loop; yields its URL."""
     port = free_port()
     state = app.state.api
-    assert isinstance(state, ApiState)
+    assert isinstance(state, WebState)
     # the production configuration: read deadlines and the connection cap of the app's settings
     server = uvicorn.Server(server_config(app, state.settings, host="127.0.0.1", port=port, lifespan="on",
                                           log_level="warning"))
@@ -131,7 +131,7 @@ def as_routed(store: Store) -> None:
 async def drained(app: FastAPI, timeout: float = 60.0) -> None:
     """Wait until the background router of `app` has routed everything stored so far."""
     state = app.state.api
-    assert isinstance(state, ApiState)
+    assert isinstance(state, WebState)
     deadline = time.monotonic() + timeout
     while state.dispatcher.backlog:
         if time.monotonic() > deadline:

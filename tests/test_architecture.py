@@ -1,7 +1,8 @@
-"""The layers hold: data flows one way, workers -> activities -> engine -> dsl.
+"""The layers hold: data flows one way, workers -> activities -> engine -> dsl; the HTTP API and
+the dashboard are independent, and the CLI's commands import neither.
 
 The contracts live in pyproject.toml (`[tool.importlinter]`); import-linter checks them here
-and in CI. A second test proves the contracts would catch a violation, on a throwaway copy.
+and in CI. Further tests prove the contracts would catch a violation, on a throwaway copy.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def _miniature(root: Path) -> Path:
         (root / package / "__init__.py").write_text("", encoding="utf-8")
     for contract in contracts():  # every module a contract names must exist
         named = [*contract.get("source_modules", []), *contract.get("forbidden_modules", [])]  # type: ignore[misc]
+        named += contract.get("modules", [])  # type: ignore[arg-type]  # an independence contract's
         for module in named:
             path = root.joinpath(*str(module).split(".")).with_suffix(".py")
             if not path.parent.joinpath("__init__.py").exists() or path.name == "__init__.py":
@@ -93,3 +95,91 @@ def test_the_contracts_catch_the_store_reaching_into_routing(tmp_path: Path) -> 
     assert result.returncode != 0
     assert "engine.store -> engine.routing" in result.stdout
     assert "The store knows nothing of routing" in result.stdout
+
+
+# --------------------------------------------------------------------------- the web packages
+
+
+def _contract(name_start: str) -> dict[str, object]:
+    return next(c for c in contracts() if str(c["name"]).startswith(name_start))
+
+
+def _modules(root: Path, files: dict[str, str]) -> None:
+    """Modules of the miniature, `workers/api/tasks.py` style; a package replaces a module of its name."""
+    for name, text in files.items():
+        path = root / name
+        for parent in reversed(path.relative_to(root).parents[:-1]):
+            folder = root / parent
+            folder.with_suffix(".py").unlink(missing_ok=True)
+            folder.mkdir(exist_ok=True)
+            (folder / "__init__.py").touch()
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def test_the_api_and_the_dashboard_are_declared_independent() -> None:
+    independent = _contract("The API and the dashboard are independent")
+    assert independent["type"] == "independence"
+    assert independent["modules"] == ["workers.api", "workers.dashboard"]
+    shared = _contract("What the API and the dashboard share")
+    assert shared["source_modules"] == ["workers.web"]
+    assert set(shared["forbidden_modules"]) == {"workers.api", "workers.dashboard", "workers.server"}  # type: ignore[call-overload]
+    commands = _contract("The CLI's commands import neither")
+    assert commands["source_modules"] == ["workers.commands"]
+    assert set(commands["forbidden_modules"]) == {"workers.api", "workers.dashboard", "workers.web"}  # type: ignore[call-overload]
+
+
+def test_the_contracts_catch_the_dashboard_importing_the_api(tmp_path: Path) -> None:
+    _miniature(tmp_path)
+    _modules(tmp_path, {
+        "workers/api/tasks.py": "async def complete_task() -> None: ...\n",
+        "workers/dashboard/routes.py": "from workers.api.tasks import complete_task\n",
+    })
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "The API and the dashboard are independent" in result.stdout
+    assert "workers.dashboard.routes -> workers.api.tasks" in result.stdout
+
+
+def test_the_contracts_catch_the_api_importing_the_dashboard_through_the_shared_package(tmp_path: Path) -> None:
+    # The API's app installing the dashboard by way of the shared package: indirect, caught all the same.
+    _miniature(tmp_path)
+    _modules(tmp_path, {
+        "workers/dashboard/pages.py": "def install_dashboard() -> None: ...\n",
+        "workers/web/state.py": "from workers.dashboard.pages import install_dashboard\n",
+        "workers/api/app.py": "from workers.web.state import install_dashboard\n",
+    })
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "The API and the dashboard are independent" in result.stdout
+    assert "What the API and the dashboard share (workers.web) imports neither of them" in result.stdout
+    assert "workers.web.state -> workers.dashboard.pages" in result.stdout
+
+
+def test_the_contracts_catch_a_command_importing_the_api(tmp_path: Path) -> None:
+    _miniature(tmp_path)
+    _modules(tmp_path, {
+        "workers/api/accounts.py": "class AccountSummary: ...\n",
+        "workers/commands/accounts.py": "from workers.api.accounts import AccountSummary\n",
+    })
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "The CLI's commands import neither the API nor the dashboard" in result.stdout
+    assert "workers.commands.accounts -> workers.api.accounts" in result.stdout
+
+
+def test_a_command_may_serve_the_server_module_which_mounts_both(tmp_path: Path) -> None:
+    # The one allowed path: `playbook api` imports the server module, which imports the API and the dashboard.
+    _miniature(tmp_path)
+    _modules(tmp_path, {
+        "workers/web/state.py": "class WebState: ...\n",
+        "workers/api/app.py": "from workers.web.state import WebState\ndef create_api() -> None: ...\n",
+        "workers/dashboard/__init__.py": "from workers.web.state import WebState\n"
+                                         "def install_dashboard() -> None: ...\n",
+        "workers/server.py": "from workers.api.app import create_api\n"
+                             "from workers.dashboard import install_dashboard\n"
+                             "from workers.web.state import WebState\n",
+        "workers/commands/api.py": "from workers.server import create_api\n",
+    })
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout

@@ -28,13 +28,12 @@ a knock-on effect of another playbook's change (a shared frequency cap, a field 
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from engine.records import ActionRecord
+from engine.records import STRUCTURED_FIELDS, ActionRecord
 
 __all__ = [
     "COUNTED_KINDS",
@@ -296,10 +295,6 @@ def compare(base: list[ActionRecord], head: list[ActionRecord], *, since: dateti
 
 # --------------------------------------------------------------------------- explaining
 
-_OUTCOME = re.compile(
-    r"^(?P<condition>.*): (?P<value>true|false|unknown) \((?:ran|skipped|neither branch ran)\)$")
-
-
 def _decision_key(action: ActionRecord) -> tuple[datetime, str, str]:
     """Where a decision was taken: its time, kind and the step path in its idempotency key."""
     what = str(action.data.get("what"))
@@ -315,7 +310,10 @@ def _decision_key(action: ActionRecord) -> tuple[datetime, str, str]:
 
 
 def _decision_content(action: ActionRecord) -> tuple[str, str]:
-    return (str(action.data.get("detail")), repr(sorted((action.data.get("reads") or {}).items())))
+    """What a decision decided: its structured fields (or, logged without them, its sentence)."""
+    data = action.data
+    decided = [(name, data.get(name)) for name in STRUCTURED_FIELDS] if "outcome" in data else data.get("detail")
+    return (repr(decided), repr(sorted((data.get("reads") or {}).items())))
 
 
 def _reads(action: ActionRecord) -> str:
@@ -338,15 +336,14 @@ def _describe_pair(base: ActionRecord | None, head: ActionRecord | None) -> str:
     assert one is not None
     what = str(one.data.get("what"))
     if base is not None and head is not None:
-        b = _OUTCOME.match(str(base.data.get("detail")))
-        h = _OUTCOME.match(str(head.data.get("detail")))
-        if what == "branch" and b and h:
-            if b["condition"] == h["condition"]:
+        b, h = base.data, head.data
+        if what == "branch" and "outcome" in b and "outcome" in h:
+            if b.get("subject") == h.get("subject"):
                 reads = _reads(head) if _reads(head) == _reads(base) else \
                     f"; head read{_reads(head) or ' nothing'}, base read{_reads(base) or ' nothing'}"
-                return f"branch `{h['condition']}`: {h['value']} in head, {b['value']} in base{reads}"
-            return (f"branch `{h['condition']}` in head is {h['value']}{_reads(head)}; "
-                    f"`{b['condition']}` in base is {b['value']}{_reads(base)}")
+                return f"branch `{h.get('subject')}`: {h['outcome']} in head, {b['outcome']} in base{reads}"
+            return (f"branch `{h.get('subject')}` in head is {h['outcome']}{_reads(head)}; "
+                    f"`{b.get('subject')}` in base is {b['outcome']}{_reads(base)}")
         return (f"{what}: head {head.data.get('detail')}{_reads(head)}; "
                 f"base {base.data.get('detail')}{_reads(base)}")
     side = "head" if head is not None else "base"

@@ -114,8 +114,7 @@ class DevStack:
         """Run until `stop` is set (or the API stops); `ready` is set once every part serves."""
         import uvicorn
 
-        from workers.api.app import create_app
-        from workers.api.connection_limits import server_config
+        from workers.server import create_app, server_config
 
         settings = self.settings
         stop = stop or asyncio.Event()

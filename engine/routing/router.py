@@ -41,6 +41,7 @@ from dsl import ir
 from dsl.ir_text import describe_trigger
 from engine import calendar
 from engine.admission import Admission
+from engine.decision_text import backfill_detail
 from engine.evaluator import UNKNOWN, evaluate, truthy
 from engine.records import Change, JourneySignal, RouteResult, Snapshot, StartJourney
 from engine.rescoring import record_scores
@@ -126,12 +127,9 @@ class Router:
         if playbook.audience is not None and not truthy(
                 evaluate(playbook.audience, snap, event_data=data, bundle_scores=self.bundle.scores)):
             return  # it would not have admitted the account anyway
-        received = change.received_at.isoformat() if change.received_at is not None else "?"
         action = self.store.count_history(
             account=change.account, playbook=playbook.id, at=change.at, seq=change.seq,
-            trigger=describe_trigger(playbook.trigger),
-            detail=("back-fill: history updates fields and scores but starts no journey and sends nothing "
-                    f"(dated {change.at.isoformat()}, arrived {received})"))
+            trigger=describe_trigger(playbook.trigger), detail=backfill_detail(change.at, change.received_at))
         if action is not None:
             result.actions.append(action)
 

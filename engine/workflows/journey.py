@@ -6,11 +6,10 @@ through the `journey.snapshot` activity, evaluates every condition as a pure fun
 snapshots, and performs every effect through an activity whose idempotency key is
 `<workflow id>/<run id>/<step path>`.
 
-The interpreter itself lives in three modules, by concept: `journey_state.py` (signals,
-snapshots, decisions, bookkeeping and effect calls), `journey_time.py` (logical time and
-waiting) and `journey_steps.py` (the statements). They are deterministic by construction and
-imported *passed through* the workflow sandbox: the sandbox re-imports only this small module
-for each journey, not the interpreter.
+The interpreter itself is `journey_interpreter.py` (the control flow), composed of small parts
+by concept (its state, decision log, simulation agenda, activity calls, clock and held emails).
+They are deterministic by construction and imported *passed through* the workflow sandbox: the
+sandbox re-imports only this small module for each journey, not the interpreter.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from engine.records import JourneySignal
-    from engine.workflows.journey_steps import JourneyInterpreter
+    from engine.workflows.journey_interpreter import JourneyInterpreter
     from engine.workflows.messages import SIGNAL_NAME, WORKFLOW_NAME, JourneyInput, JourneyOutcome
 
 __all__ = ["JourneyWorkflow"]

@@ -28,6 +28,8 @@ __all__ = [
     "JourneyInput",
     "JourneyOutcome",
     "PluginParams",
+    "SEND_DEFERRED",
+    "SEND_HELD",
     "ScoreParams",
     "SetParams",
     "SnapshotParams",
@@ -43,6 +45,11 @@ __all__ = [
 JOURNEY_GENERATION = 3
 WORKFLOW_NAME = f"journey.g{JOURNEY_GENERATION}"
 SIGNAL_NAME = "notify"
+
+# The errors of a send the operator holds (a pause, the send stop) or the relay's rate limit
+# defers (`activities/send_gate.py`): their type, and as their details one mapping whose
+# `retry_at` is the moment worth trying again (ISO 8601).
+SEND_HELD, SEND_DEFERRED = "SendHeld", "SendDeferred"
 
 
 def journey_id(playbook: str, account: str) -> str:

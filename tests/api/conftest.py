@@ -20,8 +20,8 @@ from dsl import ir
 from engine.settings import Settings
 from engine.store import Store
 from tests.live_api import Engine, asgi, drained, free_port, offline_starter, temporal
-from workers.api import create_app
 from workers.api.limits import Limits
+from workers.server import create_app
 
 __all__ = ["AUTH", "TOKEN", "UNSUBSCRIBE_SECRET", "Engine", "drained", "engine", "free_port", "http",
            "offline_api", "offline_starter", "settings"]

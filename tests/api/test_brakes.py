@@ -15,8 +15,8 @@ from dsl import ir
 from engine.store import Store
 from tests.api.conftest import engine, http, offline_api, settings
 from tests.api.test_journeys import SIGNUP, _log, _ndjson, _until
-from workers.api import create_app
 from workers.cli import main
+from workers.server import create_app
 
 PLAYBOOK = "smb_onboarding"
 

@@ -21,8 +21,8 @@ from engine.workflows.messages import WORKFLOW_NAME
 from tests.api.conftest import engine, http, settings
 from tests.api.test_journeys import SIGNUP, _ndjson, _until
 from tests.live_api import free_port
-from workers.api import create_app
 from workers.cli import main
+from workers.server import create_app
 from workers.temporal_server import DevServer
 
 ADDRESS = "ana@techcorp.example"

@@ -25,7 +25,7 @@ from engine.workflows.messages import EmailParams
 from tests.api.conftest import UNSUBSCRIBE_SECRET, http, offline_starter, settings
 from tests.api.test_journeys import FAST_RETRIES, SIGNUP, _ndjson
 from tests.live_api import as_routed
-from workers.api import create_app
+from workers.server import create_app
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SOURCE = ("{% block subject %}Welcome{% endblock %}{% block text %}Hi{% endblock %}"

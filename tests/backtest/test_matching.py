@@ -16,9 +16,9 @@ def _email(template: str, at: datetime, account: str = "acme", playbook: str = "
                         data={"template": template, "to": "ana@acme.example", "subject": template})
 
 
-def _branch(detail: str, reads: dict[str, Any], at: datetime, run: str) -> ActionRecord:
+def _branch(detail: str, reads: dict[str, Any], at: datetime, run: str, **fields: str) -> ActionRecord:
     return ActionRecord(at=at, account="acme", playbook="onboarding", kind="decided",
-                        data={"what": "branch", "detail": detail, "reads": reads},
+                        data={"what": "branch", "detail": detail, "reads": reads, "path": "steps/2/0", **fields},
                         key=f"journey/onboarding/acme/{run}/steps/2/0/branch/0")
 
 
@@ -57,8 +57,10 @@ def test_actions_outside_the_window_are_not_compared() -> None:
 
 def test_a_branch_that_went_the_other_way_is_shown_side_by_side_with_the_values_it_read() -> None:
     at = T0 + timedelta(days=21)
-    base = [_branch("if arr > 15000: false (skipped)", {"arr": 12000}, at, "run-a")]
-    head = [_branch("if arr > 15000: true (ran)", {"arr": 20000}, at, "run-b"), _email("milestone", at)]
+    base = [_branch("if arr > 15000: false (skipped)", {"arr": 12000}, at, "run-a",
+                    subject="if arr > 15000", outcome="false", block="skipped")]
+    head = [_branch("if arr > 15000: true (ran)", {"arr": 20000}, at, "run-b",
+                    subject="if arr > 15000", outcome="true", block="then"), _email("milestone", at)]
     [added] = compare(base, head).differences
     assert added.why == ["branch `if arr > 15000`: true in head, false in base; head read (arr = 20000), "
                          "base read (arr = 12000)"]

@@ -19,10 +19,10 @@ from engine.settings import Settings
 from engine.store import Store
 from tests.bad_input.conftest import TOKEN, UNSUBSCRIBE_SECRET, asgi_client, count_rows, offline_app, served
 from tests.live_api import offline_starter
-from workers.api import create_app
 from workers.api.app import UnsafeConfiguration
 from workers.api.limits import Limits
 from workers.cli import main
+from workers.server import create_app
 
 GENUINE = "email=ana%40techcorp.example&token=" + unsubscribe_token(UNSUBSCRIBE_SECRET, "ana@techcorp.example")
 FORGED = "email=ana%40techcorp.example&token=" + "0" * 32

@@ -19,10 +19,10 @@ from engine.records import Rejection
 from engine.settings import Settings
 from engine.store import Store
 from tests.live_api import drained, free_port, offline_starter, served, temporal
-from workers.api import create_app
 from workers.api.limits import Limits
 from workers.cli import main
 from workers.commands.ingest import read_events
+from workers.server import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ingest-api-token"

@@ -20,12 +20,13 @@ from engine.scores import score_data
 from engine.settings import Settings
 from engine.store import Store
 from tests.live_api import as_routed, free_port, offline_starter, served
-from workers.api import create_app
 from workers.api.limits import Limits
 from workers.cli import main
 from workers.commands.tasks import relative_due
+from workers.server import create_app
 
 TOKEN = "views-api-token"
+ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 SAM = "sam@vendor.example"
 
@@ -371,6 +372,35 @@ async def test_reading_the_store_directly_answers_as_the_api_does(
     direct = capsys.readouterr()
     assert (status, direct.err) == (0, "")
     assert through_api and direct.out == through_api
+
+
+@pytest.mark.parametrize(("recorded", "primary"), [
+    ([("adoption", 12.0, "red"), ("engagement", 90.0, "green")], (None, None)),  # no health yet: unscored
+    ([("adoption", 12.0, "red"), ("health", 81.0, "green"), ("zeta", 5.0, "red")], (81.0, "green")),
+])
+async def test_the_cli_and_the_api_give_the_same_primary_score_for_an_account_with_several_scores(
+        recorded: list[tuple[str, float, str]], primary: tuple[float | None, str | None], store: Store,
+        bundle: ir.Bundle, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Scores of earlier playbooks stay recorded; the primary one is the deployed bundle's, read either way.
+    monkeypatch.setenv("PLAYBOOK_PLAYBOOKS", str(ROOT / "playbooks"))
+    store.add_change("techcorp", T0, event=None, data={}, event_id=None, traits={"name": "TechCorp"})
+    as_routed(store)
+    for name, value, band in recorded:
+        store.record_score("techcorp", ScoreState(name=name, value=value, band=band), T0)
+    answers: dict[str, str] = {}
+    async with offline_engine(store, bundle) as url:
+        for view in ("accounts", "score"):
+            await playbook(view, *(["techcorp"] if view == "score" else []), "--json", "--url", url, "--token", TOKEN)
+            answers[view] = capsys.readouterr().out
+    for view in ("accounts", "score"):
+        status = await playbook(view, *(["techcorp"] if view == "score" else []), "--json", "--database-url",
+                                store.url)
+        direct = capsys.readouterr()
+        assert (status, direct.err) == (0, "")
+        assert direct.out == answers[view]
+    [account] = _lines(answers["accounts"])
+    assert (account["score"], account["band"]) == primary
+    assert [score["name"] for score in json.loads(answers["score"])["scores"]] == ["health"]
 
 
 async def test_reading_a_store_that_does_not_exist_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,8 +18,8 @@ from dsl import ir
 from engine.settings import Settings
 from engine.store import Store
 from tests.api.conftest import UNSUBSCRIBE_SECRET, offline_starter
-from workers.api import create_app
 from workers.api.limits import Limits
+from workers.server import create_app
 
 __all__ = ["TOKEN", "dashboard", "form_token_of", "sign_in"]
 

@@ -39,8 +39,8 @@ from engine.store import Store
 from tests.api.conftest import UNSUBSCRIBE_SECRET
 from tests.daytime import daytime_zone
 from tests.live_api import time_skipping
-from workers.api import create_app
 from workers.runtime import build_worker
+from workers.server import create_app
 from workers.smtp_sink import SmtpSink, outbox_folder
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -100,7 +100,8 @@ async def test_an_account_page_shows_journeys_and_the_decisions_logged(
                                   key=f"journey/smb_onboarding/techcorp/{RUN}/enter"))
     store.log_action(ActionRecord(
         at=T0 + timedelta(days=7), account="techcorp", playbook="smb_onboarding", kind="decided",
-        data={"what": "branch", "detail": "unless seen project_created: false (ran)", "reads": {}},
+        data={"what": "branch", "detail": "unless seen project_created: false (ran)", "reads": {},
+              "path": "day 7/0", "outcome": "false", "block": "then", "subject": "unless seen project_created"},
         key=f"journey/smb_onboarding/techcorp/{RUN}/day 7/0/branch/0"))
     async with dashboard(store, bundle, tmp_path) as client:
         await sign_in(client)

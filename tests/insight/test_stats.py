@@ -41,8 +41,9 @@ class Journey:
         self.store.log_action(ActionRecord(at=at, account=self.account, playbook=PB, kind=kind, data=data,
                                            key=f"{self.workflow}/{self.run}/{path}"))
 
-    def decide(self, at: datetime, what: str, path: str, detail: str) -> None:
-        self.log(at, "decided", f"{path}/{what}/{self.decisions}", {"what": what, "detail": detail, "reads": {}})
+    def decide(self, at: datetime, what: str, path: str, detail: str, **fields: str) -> None:
+        self.log(at, "decided", f"{path}/{what}/{self.decisions}",
+                 {"what": what, "detail": detail, "reads": {}, "path": path, **fields})
         self.decisions += 1
 
     def task(self, at: datetime, path: str, done_after: timedelta | None) -> None:
@@ -66,19 +67,23 @@ def known(empty_store: Store) -> Iterator[Store]:
     a1, a2, a3, a4 = (Journey(store, f"a{n}", f"run-{n}") for n in range(1, 5))
     for journey in (a1, a2, a3):
         journey.log(day(0), "email", "day 0/0", {"template": "welcome", "to": "x@example.com"})
-    a2.decide(day(0), "quiet_hours", "day 0/0", "send email welcome: quiet hours in UTC, waits until later")
+    a2.decide(day(0), "quiet_hours", "day 0/0", "send email welcome: quiet hours in UTC, waits until later",
+              outcome="quiet_hours", subject="welcome")
     a4.log(day(0), "suppressed", "day 0/0", {"template": "welcome", "channel": "email", "reason": CAP})
     for journey in (a1, a2, a3):
         journey.log(day(3), "in_app", "day 3/0", {"template": "core_workflows_tutorial"})
     a4.log(day(3), "failed", "day 3/0/failed", {"step": "day 3/0", "error": "no such template"})
-    a1.decide(day(7), "branch", "day 7/0", "unless seen project_created: true (skipped)")
+    a1.decide(day(7), "branch", "day 7/0", "unless seen project_created: true (skipped)",
+              outcome="true", block="skipped", subject="unless seen project_created")
     for journey in (a2, a3):
-        journey.decide(day(7), "branch", "day 7/0", "unless seen project_created: false (ran)")
+        journey.decide(day(7), "branch", "day 7/0", "unless seen project_created: false (ran)",
+                       outcome="false", block="then", subject="unless seen project_created")
     a2.log(day(7), "email", "day 7/0/then/0", {"template": "first_project"})
     a3.log(day(7), "suppressed", "day 7/0/then/0", {"template": "first_project", "reason": "unsubscribed"})
     a3.end(day(10), "exited", "event churned")
     for journey, done in ((a1, timedelta(hours=10)), (a2, timedelta(hours=30)), (a4, None)):
-        journey.decide(day(30), "branch", "day 30/0", "if feature_adoption < 20%: true (ran)")
+        journey.decide(day(30), "branch", "day 30/0", "if feature_adoption < 20%: true (ran)",
+                       outcome="true", block="then", subject="if feature_adoption < 20%")
         journey.task(day(30), "day 30/0/then/0", done)
     a1.end(day(30), "completed")
     a2.end(day(31), "goal_reached", "feature_adoption >= 30%")

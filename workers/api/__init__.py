@@ -1,13 +1,16 @@
 """The HTTP API of the running product: events in, accounts, tasks and the action log out.
 
-`create_app(settings, store, bundle, starter)` builds the FastAPI application; the `playbook api`
-command (`workers/commands/api.py`) serves it with uvicorn. One module per concept: `auth`,
-`limits`, `errors`, `routing` (store and answer, then route and start journeys in the background),
-and the endpoints in `events`, `segment_routes`, `accounts`, `tasks`, `log`, `unsubscribe`.
+`create_api(settings, store, bundle, starter)` (`app`) builds the FastAPI application with the
+API's endpoints; `workers.server.create_app` adds the dashboard and is what `playbook api` serves
+with uvicorn. One module per concept: `auth`, `limits`, `routing` (store and answer, then route
+and start journeys in the background), and the endpoints in `events`, `segment_routes`,
+`accounts`, `tasks`, `log`, `unsubscribe`. What the API shares with the dashboard (the error
+answers, the process's state, completing a task) is in `workers.web`; what both read of the
+store is `engine.read_model`. This package imports nothing of `workers.dashboard`.
 """
 
 from __future__ import annotations
 
-from workers.api.app import create_app
+from workers.api.app import create_api
 
-__all__ = ["create_app"]
+__all__ = ["create_api"]

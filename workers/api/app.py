@@ -1,7 +1,8 @@
 """The composition of the HTTP API: state, routers, error handling, and the startup notes.
 
-`create_app(settings, store, bundle, starter)` wires what the caller built (the store, the
-compiled bundle, a `JourneyStarter` on a connected Temporal client) into a FastAPI application.
+`create_api(settings, store, bundle, starter)` wires what the caller built (the store, the
+compiled bundle, a `JourneyStarter` on a connected Temporal client) into a FastAPI application
+with the API's endpoints; `workers.server.create_app` adds the dashboard's pages to it.
 The OpenAPI document is served at `/openapi.json` and the interactive docs at `/docs`; both are
 open, like `GET /healthz` and the unsubscribe link. Everything else needs the API token.
 
@@ -26,13 +27,12 @@ from engine.starter import JourneyStarter
 from engine.store import Store
 from workers.api import accounts, controls, events, insight, log, operator_view, segment_routes, tasks, unsubscribe
 from workers.api.auth import require_token
-from workers.api.errors import install_error_handlers
-from workers.api.limits import Limits
 from workers.api.routing import Dispatcher
-from workers.api.state import ApiState
-from workers.dashboard import install_dashboard
+from workers.web.errors import install_error_handlers
+from workers.web.limits import Limits
+from workers.web.state import WebState
 
-__all__ = ["UnsafeConfiguration", "create_app"]
+__all__ = ["UnsafeConfiguration", "create_api"]
 
 logger = logging.getLogger("playbook.api")
 
@@ -52,7 +52,7 @@ class UnsafeConfiguration(ValueError):
     """The API would start open to anyone where it must not: the message says what to set."""
 
 
-def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: JourneyStarter,
+def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: JourneyStarter,
                limits: Limits | None = None, clock: Clock | None = None, *, local_dev: bool = False) -> FastAPI:
     """`local_dev`: the embedded dev stack (`playbook dev`), where an empty token is allowed."""
     limits = limits or Limits.from_settings(settings)
@@ -82,7 +82,7 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
 
     app = FastAPI(title="playbook", summary="Customer-success playbooks on Temporal: the HTTP API",
                   description=DESCRIPTION, version="1", lifespan=lifespan)
-    app.state.api = ApiState(
+    app.state.api = WebState(
         settings=settings, store=store, bundle=bundle, dispatcher=dispatcher,
         limits=limits, token=token, unsubscribe_secret=secret, clock=clock,
     )
@@ -90,7 +90,6 @@ def create_app(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     app.state.operator_view = view = operator_view.OperatorView(app.state.api)
     for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe, controls, operator_view):
         app.include_router(module.router)
-    install_dashboard(app)  # the web pages at `/` (docs/dashboard.md)
 
     @app.get("/healthz", tags=["health"], summary="The process is up, and where routing stands")
     async def healthz() -> dict[str, object]:

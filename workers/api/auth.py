@@ -18,8 +18,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from workers.api.errors import ApiError
-from workers.api.state import State
+from workers.web.errors import ApiError
+from workers.web.state import State
 
 __all__ = ["require_token", "require_write_key"]
 

@@ -7,7 +7,8 @@ nothing. Routing to journeys follows in the background
 (`workers.api.routing`). With `wait`, the answer comes once the batch is routed too (or the wait
 ran out) and says which: `"routed": true|false`.
 
-503 with `Retry-After`, nothing stored: the routing backlog is full, or the store is unavailable.
+503 with `Retry-After`, nothing stored: the routing backlog is full, or the store is unavailable
+(storing goes through `workers.web.ingest.ingest_batch`).
 Sending the same batch again (same ids) is always safe.
 """
 
@@ -15,13 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.ingestion import ParsedLine
-from engine.time_rules import parse_horizon
-from workers.api.errors import ApiError
-from workers.api.routing import Outcome
-from workers.api.state import ApiState
+from workers.web.errors import ApiError
+from workers.web.state import Outcome, WebState
 
-__all__ = ["answer", "counts", "ingest_batch", "json_text"]
+__all__ = ["answer", "counts", "json_text"]
 
 
 def json_text(body: bytes) -> str:
@@ -47,27 +45,7 @@ def counts(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-async def ingest_batch(state: ApiState, parsed: list[ParsedLine], *, horizon: str | None = None,
-                       backfill: bool = False) -> Outcome:
-    """Store the batch as arriving now (the process's clock) and queue it for routing; 503 (nothing
-    stored) when that cannot be done now. `horizon` overrides the trigger horizon for this batch
-    (400 when it is no duration); `backfill` stores the whole batch as history."""
-    limit = None
-    if horizon is not None:
-        try:
-            limit = parse_horizon(horizon)
-        except ValueError as error:
-            raise ApiError(400, "bad request", f"horizon: {error}") from None
-    try:
-        return await state.dispatcher.ingest(parsed, await state.clock.now(), horizon=limit, backfill=backfill)
-    except ApiError as error:
-        if error.error == "store unavailable":  # locked or unreachable: /healthz shows it
-            cause = error.__cause__
-            state.note_store_failure(getattr(cause, "orig", None) or cause or error.detail)
-        raise
-
-
-async def answer(state: ApiState, outcome: Outcome, wait: bool) -> dict[str, Any]:
+async def answer(state: WebState, outcome: Outcome, wait: bool) -> dict[str, Any]:
     """The counts, and with `wait` whether the batch is routed once waited for."""
     body = counts(outcome)
     if wait:

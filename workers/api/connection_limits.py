@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from engine.settings import Settings
-from workers.api.errors import ApiError
+from workers.web.errors import ApiError
 
 __all__ = ["BodyDeadline", "HeaderDeadlineProtocol", "server_config"]
 

@@ -22,16 +22,16 @@ from fastapi import APIRouter, Depends, Request
 
 from engine.store.controls import SENDS, playbook_control
 from workers.api.auth import require_token
-from workers.api.errors import ApiError
 from workers.api.limits import read_body
-from workers.api.state import ApiState, State
+from workers.web.errors import ApiError
+from workers.web.state import State, WebState
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["brakes"], dependencies=[Depends(require_token)])
 
 
-async def _reason(request: Request, state: ApiState) -> str:
+async def _reason(request: Request, state: WebState) -> str:
     body = await read_body(request, state.limits)
     if not body.strip():
         return ""
@@ -45,22 +45,22 @@ async def _reason(request: Request, state: ApiState) -> str:
     return " ".join(reason.split())[:500]
 
 
-def _known(state: ApiState, playbook: str) -> None:
+def _known(state: WebState, playbook: str) -> None:
     if playbook not in state.bundle.playbooks:
         raise ApiError(404, "not found", f"no playbook {playbook!r} is deployed")
 
 
-async def _set(state: ApiState, name: str, reason: str) -> dict[str, Any]:
+async def _set(state: WebState, name: str, reason: str) -> dict[str, Any]:
     changed = await asyncio.to_thread(state.store.set_control, name, reason, datetime.now(UTC))
     return {"changed": changed, "controls": await _controls(state)}
 
 
-async def _clear(state: ApiState, name: str) -> dict[str, Any]:
+async def _clear(state: WebState, name: str) -> dict[str, Any]:
     changed = await asyncio.to_thread(state.store.clear_control, name)
     return {"changed": changed, "controls": await _controls(state)}
 
 
-async def _controls(state: ApiState) -> list[dict[str, Any]]:
+async def _controls(state: WebState) -> list[dict[str, Any]]:
     held = await asyncio.to_thread(state.store.controls)
     return [{"name": name, "reason": reason, "since": at.isoformat()} for name, (reason, at) in sorted(held.items())]
 

@@ -20,9 +20,10 @@ from fastapi.responses import JSONResponse
 
 from engine.ingestion import ParsedLine, parse_text
 from workers.api.auth import require_token
-from workers.api.batches import answer, ingest_batch, json_text
+from workers.api.batches import answer, json_text
 from workers.api.limits import check_line_sizes, read_body
-from workers.api.state import ApiState, State
+from workers.web.ingest import ingest_batch
+from workers.web.state import State, WebState
 
 __all__ = ["router"]
 
@@ -66,7 +67,7 @@ async def post_events(
     return JSONResponse(await answer(state, outcome, wait), status_code=202)
 
 
-def _parse(text: str, state: ApiState) -> list[ParsedLine]:
+def _parse(text: str, state: WebState) -> list[ParsedLine]:
     parsed, lines = parse_text(text)
     check_line_sizes(parsed, text, state.limits, lines)
     return parsed

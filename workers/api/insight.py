@@ -18,11 +18,12 @@ from fastapi import APIRouter, Depends, Query
 
 from activities.preview import preview, sample_snapshot, store_snapshot
 from engine.analytics import Stats, playbook_stats
+from engine.read_model import known_account
 from engine.story import Story, tell
 from workers.api.auth import require_token
-from workers.api.errors import ApiError
 from workers.api.log import parse_since
-from workers.api.state import State
+from workers.web.errors import ApiError
+from workers.web.state import State
 
 __all__ = ["router"]
 
@@ -60,8 +61,7 @@ async def why(account: str, state: State,
     now = _at(at)
 
     def read() -> Story | None:
-        known = account in state.store.account_ids() or bool(state.store.actions(account=account))
-        return tell(state.store, state.bundle, account, playbook, now) if known else None
+        return tell(state.store, state.bundle, account, playbook, now) if known_account(state.store, account) else None
 
     if playbook is not None and playbook not in state.bundle.playbooks:
         raise ApiError(404, "not found", f"no playbook '{playbook}' is deployed")

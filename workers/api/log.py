@@ -2,7 +2,8 @@
 
 JSON lines (`application/x-ndjson`), one action per line ordered by `at`, by default; a JSON
 array when the request says `Accept: application/json`. Filters: `account`, `playbook`, `since`
-(an ISO date or date and time; a time without offset is UTC), `kind`.
+(an ISO date or date and time; a time without offset is UTC), `kind`. Read by
+`engine.read_model.action_log`.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from engine.read_model import action_log
 from workers.api.auth import require_token
-from workers.api.errors import ApiError
-from workers.api.state import State
+from workers.web.errors import ApiError
+from workers.web.state import State
 
 __all__ = ["parse_since", "router"]
 
@@ -55,8 +57,8 @@ async def get_log(
     kind: Annotated[str | None, Query(description="only actions of this kind (email, task, enrolled, ...)")] = None,
 ) -> Response:
     start = parse_since(since) if since is not None else None
-    actions = await asyncio.to_thread(state.store.actions, account=account, playbook=playbook, since=start)
-    lines: list[dict[str, Any]] = [action.to_contract() for action in actions if kind in (None, action.kind)]
+    lines = await asyncio.to_thread(action_log, state.store, account=account, playbook=playbook, since=start,
+                                    kind=kind)
     if _wants_array(request):
         return JSONResponse(lines)
     text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)

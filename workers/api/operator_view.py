@@ -26,7 +26,7 @@ from prometheus_client.registry import Collector
 from engine.store.controls import SENDS
 from engine.store.send_counts import SendCounts
 from workers.api.auth import require_token
-from workers.api.state import ApiState
+from workers.web.state import WebState
 
 __all__ = ["COUNTS_SECONDS", "OperatorView", "router"]
 
@@ -42,7 +42,7 @@ def _moment(text: object) -> datetime | None:
 class OperatorView:
     """The numbers of one API process, with the store's counts cached for `COUNTS_SECONDS`."""
 
-    def __init__(self, state: ApiState) -> None:
+    def __init__(self, state: WebState) -> None:
         self.state = state
         self._counts: tuple[float, SendCounts, dict[str, tuple[str, datetime]]] | None = None
 

@@ -8,8 +8,9 @@ order): a run of up to `RUN` changes is routed in a worker thread, through the c
 a per-run lifetime (what the run needs is read ahead with a few queries and forgotten after the
 run, as other processes write the store), the intents are carried out change by change, and the
 run is marked routed in the store with one statement (every `MARK_EVERY` changes while it starts
-journeys). This module keeps only the queue, the backlog, retries, the takeover at start, the
-tickets and the status.
+journeys). This module keeps only the queue, the backlog, retries and the tickets; where routing
+stands is `routing_status`, the takeover at start `routing_takeover`, and the router's yielding
+to requests `request_priority`.
 
 - It wakes as soon as a batch is stored, so a `signed` starts its journey within moments.
 - When Temporal is unavailable (or answers slower than `routing_timeout_seconds`), or the store
@@ -34,26 +35,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from temporalio.service import RPCError
 
 from dsl import ir
 from engine.ingestion import Ingestor, ParsedLine
-from engine.records import Change, IngestResult, Intent
+from engine.records import Change, Intent
 from engine.routing import AccountCache, Lifetime, RoutingCore
 from engine.starter import JourneyStarter
 from engine.store import Store
 from engine.time_rules import DEFAULT_HORIZON
-from workers.api.errors import ApiError
-from workers.api.limits import Limits
+from workers.api.request_priority import RequestPriority
+from workers.api.routing_status import RoutingRecord, RoutingStopped, iso, stopped_by, store_stopped
+from workers.api.routing_takeover import Takeover
+from workers.web.errors import ApiError
+from workers.web.limits import Limits
+from workers.web.state import Outcome
 
 __all__ = ["Dispatcher", "Outcome"]
 
@@ -65,7 +67,6 @@ MARK_EVERY, MARK_SECONDS = 100, 0.5  # while a run starts journeys, what is done
 INGEST_BATCH = 5_000  # objects stored per transaction: a whole request of `playbook ingest`
 STORE_RETRY_AFTER_SECONDS = 5
 STOP_WAIT_SECONDS = 30  # at shutdown, the longest wait for the router's call under way in a thread
-YIELD_SECONDS = 1.0  # the longest the router pauses in a row for requests storing batches
 
 
 @dataclass
@@ -74,38 +75,6 @@ class _Pending:
     ticket: int = 0  # 0: taken over from the store at start
     intents: list[Intent] | None = None  # None: not routed yet; else what is left to carry out
     attempts: int = 0
-
-
-@dataclass
-class Outcome:
-    """What one batch came to: the ingestion result, and its place in the routing queue."""
-
-    result: IngestResult
-    ticket: int = 0  # routed once `Dispatcher.wait_routed(ticket)` says so
-
-
-@dataclass
-class _Failure:
-    at: datetime
-    reason: str
-
-
-class _RoutingStopped(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass
-class _State:
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    routed: int = 0  # changes routed by this process
-    last_routed_at: datetime | None = None
-    last_failure: _Failure | None = None
-    failing_since: datetime | None = None  # None: the last attempt succeeded
-    next_retry_at: datetime | None = None
-    given_up: int = 0
-    refused: int = 0  # batches answered 503 because the backlog was full
 
 
 class Dispatcher:
@@ -119,9 +88,8 @@ class Dispatcher:
         self.core = RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), bundle, starter, horizon=horizon)
         self._queue: deque[_Pending] = deque()  # stored by this process, not routed yet, in stored order
         self._run: list[_Pending] = []  # the run under way, taken from the front of the queue
-        self._state = _State()
-        self._takeover_after: int | None = 0  # the last seq taken over from the store; None: done
-        self._takeover_left = 0
+        self._state = RoutingRecord()
+        self._takeover = Takeover(store, self._state.started_at)
         self._issued = 0  # tickets handed out (one per stored change)
         self._done = 0  # every ticket up to this one is routed (or given up)
         self._loop_of: asyncio.AbstractEventLoop | None = None
@@ -130,12 +98,7 @@ class Dispatcher:
         self._storing = asyncio.Lock()  # one batch stored and queued at a time: the queue keeps stored order
         self._task: asyncio.Task[None] | None = None
         self._in_thread: asyncio.Future[Any] | None = None  # the router loop's call in a worker thread
-        self._counted = False
-        self._requests = 0  # requests reading or storing a batch right now
-        self._requests_lock = threading.Lock()
-        self._quiet = threading.Event()  # set while no request is: the router yields to them
-        self._quiet.set()
-        self._free_until = 0.0  # the router thread's: until then it routes without yielding
+        self._priority = RequestPriority()  # the router yields to requests storing batches
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -177,24 +140,12 @@ class Dispatcher:
     @property
     def backlog(self) -> int:
         """Stored changes not routed yet (those taken over at start included)."""
-        return len(self._queue) + len(self._run) + self._takeover_left
+        return len(self._queue) + len(self._run) + self._takeover.left
 
-    @contextlib.contextmanager
-    def foreground(self) -> Iterator[None]:
-        """Around a request's reading and storing of a batch: the router, which competes with it for
-        the interpreter, pauses between two changes while one is under way (at most `YIELD_SECONDS`
-        in a row, then it routes for as long as it paused), so that requests are answered fast and
-        routing still gets at least half of the time under a steady stream of them."""
-        with self._requests_lock:
-            self._requests += 1
-            self._quiet.clear()
-        try:
-            yield
-        finally:
-            with self._requests_lock:
-                self._requests -= 1
-                if not self._requests:
-                    self._quiet.set()
+    def foreground(self) -> contextlib.AbstractContextManager[None]:
+        """Around a request's reading and storing of a batch: the router pauses for it
+        (`workers.api.request_priority`)."""
+        return self._priority.foreground()
 
     async def ingest(self, parsed: list[ParsedLine], now: datetime, *, horizon: timedelta | None = None,
                      backfill: bool = False) -> Outcome:
@@ -203,15 +154,15 @@ class Dispatcher:
         `horizon` (default: the process's trigger horizon), or all with `backfill`, are history."""
         horizon = self.horizon if horizon is None else horizon
         self.start()
-        await self._count_takeover()
+        await self._takeover.count()
         if self.backlog >= self.limits.max_routing_backlog:
             self._state.refused += 1
             raise ApiError(
                 503, "routing backlog full",
                 f"{self.backlog:,} stored events wait to be routed (the limit is "
-                f"{self.limits.max_routing_backlog:,}, PLAYBOOK_API_MAX_ROUTING_BACKLOG){self._why()}. Nothing of "
-                "this request was stored: send it again after Retry-After.",
-                headers={"Retry-After": str(self._retry_after())},
+                f"{self.limits.max_routing_backlog:,}, PLAYBOOK_API_MAX_ROUTING_BACKLOG){self._state.why()}. "
+                "Nothing of this request was stored: send it again after Retry-After.",
+                headers={"Retry-After": str(self._state.retry_after())},
                 extra={"backlog": self.backlog})
         async with self._storing:
             try:
@@ -245,58 +196,16 @@ class Dispatcher:
     # ------------------------------------------------------------------ status
 
     def status(self) -> dict[str, Any]:
-        state = self._state
-        failure = state.last_failure
-        if not self.running:
-            condition = "stopped"
-        elif state.failing_since is not None:
-            condition = "retrying"
-        elif self.backlog:
-            condition = "routing"
-        else:
-            condition = "idle"
-        return {
-            "state": condition,
-            "backlog": self.backlog,
-            "max_backlog": self.limits.max_routing_backlog,
-            "routed": state.routed,
-            "last_routed_at": _iso(state.last_routed_at),
-            "failing_since": _iso(state.failing_since),
-            "next_retry_at": _iso(state.next_retry_at),
-            "last_failure": None if failure is None else {"at": _iso(failure.at), "reason": failure.reason},
-            "given_up": state.given_up,
-            "refused": state.refused,
-        }
-
-    def _why(self) -> str:
-        state = self._state
-        if state.failing_since is not None and state.last_failure is not None:
-            return f"; routing has been failing since {_iso(state.failing_since)}: {state.last_failure.reason}"
-        return ""
-
-    def _retry_after(self) -> int:
-        if self._state.next_retry_at is not None:
-            wait = (self._state.next_retry_at - datetime.now(UTC)).total_seconds()
-            return max(1, min(60, int(wait) + 1))
-        return 2
+        return self._state.status(running=self.running, backlog=self.backlog,
+                                  max_backlog=self.limits.max_routing_backlog)
 
     # ------------------------------------------------------------------ the router loop
 
-    async def _count_takeover(self) -> None:
-        if self._counted:
-            return
-        self._counted = True
-        try:
-            self._takeover_left = await asyncio.to_thread(
-                self.store.unrouted_count, received_before=self._state.started_at)
-        except SQLAlchemyError as error:
-            log.warning("cannot count the changes left unrouted: %s", error)
-
     def _has_work(self) -> bool:
-        return bool(self._run or self._queue or self._takeover_after is not None)
+        return bool(self._run or self._queue or self._takeover.pending)
 
     async def _loop(self) -> None:
-        await self._count_takeover()
+        await self._takeover.count()
         pause = self.limits.retry_min_seconds
         while True:
             if not self._has_work():
@@ -306,15 +215,10 @@ class Dispatcher:
                 continue
             try:
                 await self._route_run()
-            except _RoutingStopped as stopped:
-                now = datetime.now(UTC)
-                state = self._state
-                if state.failing_since is None:
-                    state.failing_since = now
+            except RoutingStopped as stopped:
+                if self._state.failed(stopped.reason, pause):
                     log.warning("routing stopped, %d stored change(s) wait: %s; retrying in %g s",
                                 self.backlog, stopped.reason, pause)
-                state.last_failure = _Failure(now, stopped.reason)
-                state.next_retry_at = datetime.fromtimestamp(now.timestamp() + pause, UTC)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, self.limits.retry_max_seconds)
                 continue
@@ -324,7 +228,7 @@ class Dispatcher:
                 pause = min(pause * 2, self.limits.retry_max_seconds)
                 continue
             if self._state.failing_since is not None:
-                log.info("routing resumed after failing since %s", _iso(self._state.failing_since))
+                log.info("routing resumed after failing since %s", iso(self._state.failing_since))
             self._state.failing_since = None
             self._state.next_retry_at = None
             pause = self.limits.retry_min_seconds
@@ -333,20 +237,15 @@ class Dispatcher:
         """The next run: changes taken over from the store first, then those stored since start."""
         if self._run:
             return
-        if self._takeover_after is not None:
+        if self._takeover.pending:
             try:
-                changes = await self._thread(self.store.unrouted, RUN, after=self._takeover_after,
-                                             received_before=self._state.started_at)
+                changes = await self._thread(self._takeover.read, RUN)
             except SQLAlchemyError as error:
-                raise _RoutingStopped(f"the store is unavailable ({_first_line(error)})") from error
+                raise store_stopped(error) from error
+            self._takeover.took(changes)
             if changes:
-                self._takeover_after = changes[-1].seq
-                self._takeover_left = max(0, self._takeover_left - len(changes))  # now counted in the run
                 self._run = [_Pending(change) for change in changes]
-                log.info("taking over %d stored change(s) never routed", len(changes))
                 return
-            self._takeover_after = None
-            self._takeover_left = 0
         while self._queue and len(self._run) < RUN:
             self._run.append(self._queue.popleft())
 
@@ -365,7 +264,7 @@ class Dispatcher:
             for item in list(self._run):
                 if item.intents is None:  # the router failed on it (see `_route_all`)
                     if item.attempts < MAX_ROUTE_ATTEMPTS:
-                        raise _RoutingStopped(f"routing change {item.change.seq} failed")
+                        raise RoutingStopped(f"routing change {item.change.seq} failed")
                     log.error("giving up routing change %d of account %s after %d attempts; it stays stored "
                               "and unrouted", item.change.seq, item.change.account, item.attempts)
                     self._state.given_up += 1
@@ -390,11 +289,7 @@ class Dispatcher:
 
     def _route_each(self, items: list[_Pending]) -> None:
         for item in items:
-            if not self._quiet.is_set() and time.monotonic() >= self._free_until:
-                began = time.monotonic()
-                self._quiet.wait(YIELD_SECONDS)
-                # then route for as long as it paused: requests get at most half the time of a busy router
-                self._free_until = 2 * time.monotonic() - began
+            self._priority.yield_to_requests()
             try:
                 item.intents = self.core.route(item.change)
             except Exception:
@@ -414,7 +309,7 @@ class Dispatcher:
             await self._thread(self.store.mark_routed, routed, now)
         except SQLAlchemyError as error:
             # carried out but not marked: routed again later, which routing's idempotence allows
-            raise _RoutingStopped(f"the store is unavailable ({_first_line(error)})") from error
+            raise store_stopped(error) from error
         del self._run[:len(done)]
         for item in done:
             if item.ticket:
@@ -431,24 +326,5 @@ class Dispatcher:
                     await self.core.wake_scheduler()
                 else:
                     await self.core.carry_out([intent])
-        except TimeoutError as error:
-            raise _RoutingStopped(f"Temporal did not answer within {self.limits.routing_timeout_seconds:g} s") \
-                from error
-        except RPCError as error:
-            raise _RoutingStopped(f"Temporal refused or could not take the call ({error.status.name}: "
-                                  f"{error.message})") from error
-        except SQLAlchemyError as error:
-            raise _RoutingStopped(f"the store is unavailable ({_first_line(error)})") from error
-        except Exception as error:
-            raise _RoutingStopped(f"Temporal is unreachable ({type(error).__name__}: {_first_line(error)})") \
-                from error
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
-
-
-def _first_line(error: BaseException) -> str:
-    origin = getattr(error, "orig", None) or error
-    text = str(origin).strip()
-    return text.splitlines()[0] if text else type(origin).__name__
+        except Exception as error:  # Temporal late, refusing or unreachable; the store unavailable
+            raise stopped_by(error, self.limits.routing_timeout_seconds) from error

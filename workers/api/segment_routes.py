@@ -23,10 +23,11 @@ from fastapi.responses import JSONResponse
 from engine.ingestion import ParsedLine
 from engine.records import Rejection
 from workers.api.auth import require_write_key
-from workers.api.batches import answer, ingest_batch, json_text
-from workers.api.errors import ApiError
+from workers.api.batches import answer, json_text
 from workers.api.limits import check_line_sizes, read_body
-from workers.api.state import ApiState, State
+from workers.web.errors import ApiError
+from workers.web.ingest import ingest_batch
+from workers.web.state import State, WebState
 
 __all__ = ["router"]
 
@@ -37,7 +38,7 @@ _CALL_DOC: dict[str, Any] = {
 }
 
 
-async def _object_body(request: Request, state: ApiState) -> tuple[str, dict[str, Any]]:
+async def _object_body(request: Request, state: WebState) -> tuple[str, dict[str, Any]]:
     text = json_text(await read_body(request, state.limits))
     try:
         value = json.loads(text)
@@ -50,13 +51,13 @@ async def _object_body(request: Request, state: ApiState) -> tuple[str, dict[str
     return text, value
 
 
-async def _answer(state: ApiState, parsed: list[ParsedLine], text: str) -> JSONResponse:
+async def _answer(state: WebState, parsed: list[ParsedLine], text: str) -> JSONResponse:
     check_line_sizes(parsed, text, state.limits)
     outcome = await ingest_batch(state, parsed)
     return JSONResponse({"success": True, **await answer(state, outcome, wait=False)})
 
 
-async def _single(kind: str, request: Request, state: ApiState) -> JSONResponse:
+async def _single(kind: str, request: Request, state: WebState) -> JSONResponse:
     text, call = await _object_body(request, state)
     call.setdefault("type", kind)
     if call["type"] != kind:

@@ -1,4 +1,5 @@
-"""`GET /v1/tasks` (a CSM's work list) and `POST /v1/tasks/{id}/complete`.
+"""`GET /v1/tasks` (a CSM's work list, read by `engine.read_model.task_list`) and
+`POST /v1/tasks/{id}/complete` (`workers.web.task_completion`, which the dashboard uses too).
 
 Completing a task stores a `task_completed` event (id `task_completed:<task id>`, so a retried
 request stores it once), which closes the task in the same transaction; the event is routed like
@@ -13,42 +14,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 
-from engine.ingestion import ParsedLine
-from engine.records import TaskRecord
+from engine.read_model import TaskOut, task_list
 from workers.api.auth import require_token
-from workers.api.batches import ingest_batch
-from workers.api.errors import ApiError
-from workers.api.state import State
+from workers.web import task_completion
+from workers.web.errors import ApiError
+from workers.web.state import State
+from workers.web.task_completion import Completed
 
-__all__ = ["TaskOut", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["tasks"], dependencies=[Depends(require_token)])
-
-
-class TaskOut(BaseModel):
-    id: str
-    account: str
-    playbook: str | None
-    title: str
-    owner: str
-    due: datetime | None
-    priority: str
-    status: Literal["open", "done"]
-    overdue: bool
-    created_at: datetime
-    completed_at: datetime | None
-
-    @classmethod
-    def of(cls, task: TaskRecord, now: datetime) -> TaskOut:
-        overdue = task.status == "open" and task.due is not None and task.due < now
-        return cls(**task.model_dump(), overdue=overdue)
-
-
-class Completed(BaseModel):
-    task: TaskOut
-    accepted: int  # 1 when this request stored the completion, 0 when it was stored before
 
 
 @router.get("/v1/tasks", response_model=list[TaskOut], summary="Tasks, oldest first")
@@ -61,11 +37,8 @@ async def list_tasks(
 ) -> list[TaskOut]:
     if overdue and status == "done":
         raise ApiError(400, "bad request", "overdue=true lists open tasks; it cannot be combined with status=done")
-    records = await asyncio.to_thread(state.store.tasks, owner=owner, status="open" if overdue else status,
-                                      account=account)
-    now = datetime.now(UTC)
-    tasks = [TaskOut.of(record, now) for record in records]
-    return [task for task in tasks if task.overdue] if overdue else tasks
+    return await asyncio.to_thread(task_list, state.store, datetime.now(UTC), owner=owner, status=status,
+                                   account=account, overdue=overdue)
 
 
 @router.post("/v1/tasks/{task_id}/complete", response_model=Completed, summary="Mark a task done",
@@ -73,15 +46,4 @@ async def list_tasks(
                         503: {"description": "Routing backlog full or store unavailable; nothing stored, "
                                              "retry after Retry-After"}})
 async def complete_task(task_id: str, state: State) -> Completed:
-    task = await asyncio.to_thread(state.store.task, task_id)
-    if task is None:
-        raise ApiError(404, "not found", f"no task '{task_id}'")
-    event = {"id": f"task_completed:{task_id}", "account": task.account, "event": "task_completed",
-             "data": {"task": task_id}}
-    parsed: list[ParsedLine] = [(1, event)]
-    outcome = await ingest_batch(state, parsed)
-    if outcome.result.rejected:
-        raise ApiError(400, "bad request", outcome.result.rejected[0].reason)
-    done = await asyncio.to_thread(state.store.task, task_id)
-    assert done is not None
-    return Completed(task=TaskOut.of(done, datetime.now(UTC)), accepted=len(outcome.result.accepted))
+    return await task_completion.complete_task(task_id, state)

@@ -26,9 +26,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from activities.messages import unsubscribe_token
-from workers.api.errors import error_body
 from workers.api.limits import read_body
-from workers.api.state import ApiState, State
+from workers.web.errors import error_body
+from workers.web.state import State, WebState
 
 __all__ = ["router", "valid_token"]
 
@@ -62,7 +62,7 @@ def _answer(request: Request, status: int, title: str, message: str, error: str 
     return HTMLResponse(_PAGE.format(title=escape(title), message=escape(message), form=button), status_code=status)
 
 
-def _refusal(request: Request, state: ApiState, email: str | None, token: str | None) -> Response | None:
+def _refusal(request: Request, state: WebState, email: str | None, token: str | None) -> Response | None:
     """The answer to a link that is not one the engine wrote; None for a genuine link."""
     if not email or not token:
         return _answer(request, 400, "This link is incomplete",

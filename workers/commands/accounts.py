@@ -13,14 +13,13 @@ from typing import Any
 
 from workers.commands import plural
 from workers.commands.api_client import (
-    add_store_options,
     console,
     failing_cleanly,
     print_json_lines,
     shown_number,
     shown_time,
-    views_from_args,
 )
+from workers.commands.view_sources import add_store_options, views_from_args
 
 __all__ = ["BAND_ORDER", "ordered", "register", "run"]
 

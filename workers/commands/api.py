@@ -1,4 +1,5 @@
-"""`playbook api [DIR] [--host H] [--port P]`: serve the HTTP API (`workers/api/`) with uvicorn.
+"""`playbook api [DIR] [--host H] [--port P]`: serve the HTTP API and the dashboard (`workers/server.py`)
+with uvicorn.
 
 It runs against the configured Temporal address and database (`PLAYBOOK_TEMPORAL_ADDRESS`,
 `PLAYBOOK_DATABASE_URL`, … or `playbook.toml`) and the compiled playbooks of DIR (default: the
@@ -105,8 +106,7 @@ async def connect_temporal(settings: Settings) -> Client:
 async def serve(settings: Settings, store: Store, bundle: ir.Bundle, host: str, port: int) -> None:
     import uvicorn
 
-    from workers.api import create_app
-    from workers.api.connection_limits import server_config
+    from workers.server import create_app, server_config
 
     client = await connect_temporal(settings)
     try:

@@ -1,12 +1,11 @@
-"""What the CSM commands (`ingest`, `tasks`, `accounts`, `score`, `log`) read and send through.
+"""How the commands talk to a running engine over its HTTP API, and what they share in output.
 
-By default they talk to a running engine over its HTTP API (`Settings().base_url`, the token of
-`PLAYBOOK_API_TOKEN`), so the same command works against `playbook dev` on a laptop and against
-a production API; `--url` and `--token` override both. For operators, `--database-url URL` (or
-`--store`, the configured database) reads the store directly instead: no API needed, read only.
-
-Both sources answer in the API's JSON shapes (`Views`), so a command formats one thing whichever
-it reads. Every failure is an `EngineError` with a one-line message that says what to do.
+By default the CSM commands (`ingest`, `tasks`, `accounts`, `score`, `log`) talk to a running
+engine over its HTTP API (`Settings().base_url`, the token of `PLAYBOOK_API_TOKEN`), so the same
+command works against `playbook dev` on a laptop and against a production API; `--url` and
+`--token` override both. `Api` turns every failure into an `EngineError` with a one-line message
+that says what to do. What the views read, from the API or from the store itself, is
+`workers.commands.view_sources`.
 """
 
 from __future__ import annotations
@@ -15,41 +14,31 @@ import argparse
 import json
 import sys
 import time
-import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from engine.records import ScoreState
 from engine.settings import Settings
-from engine.store import Store, StoreUnavailable
 from workers.commands import UsageError
 
 __all__ = [
     "Api",
-    "ApiViews",
     "EngineError",
     "RoutingPaused",
-    "StoreViews",
-    "Views",
     "add_engine_options",
-    "add_store_options",
     "api_from_args",
     "console",
     "failing_cleanly",
+    "load_settings",
     "parse_time",
     "parse_when",
     "print_json_lines",
     "shown_number",
     "shown_time",
-    "views_from_args",
 ]
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -214,155 +203,6 @@ def _retry_after(response: httpx.Response) -> float:
     return min(max(seconds, 0.0), MAX_RETRY_WAIT_SECONDS)
 
 
-# --------------------------------------------------------------------------- what the views read
-
-
-class Views(Protocol):
-    """The reads of the CSM views, in the shapes of the HTTP API's JSON."""
-
-    where: str
-
-    def tasks(self, owner: str | None, status: str | None, overdue: bool) -> list[dict[str, Any]]: ...
-
-    def accounts(self, band: str | None) -> list[dict[str, Any]]: ...
-
-    def scores(self, account: str) -> dict[str, dict[str, Any]]: ...
-
-    def log(self, account: str | None = None, playbook: str | None = None, since: datetime | None = None,
-            kind: str | None = None) -> list[dict[str, Any]]: ...
-
-    def close(self) -> None: ...
-
-
-class ApiViews:
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.where = api.url
-
-    def tasks(self, owner: str | None, status: str | None, overdue: bool) -> list[dict[str, Any]]:
-        params = {"owner": owner, "status": status, "overdue": "true" if overdue else None}
-        return list(self.api.json("GET", "/v1/tasks", params={k: v for k, v in params.items() if v is not None}))
-
-    def accounts(self, band: str | None) -> list[dict[str, Any]]:
-        return list(self.api.json("GET", "/v1/accounts", params={"band": band} if band else None))
-
-    def scores(self, account: str) -> dict[str, dict[str, Any]]:
-        detail = self.api.json("GET", f"/v1/accounts/{urllib.parse.quote(account, safe='')}")
-        return dict(detail.get("scores") or {})
-
-    def log(self, account: str | None = None, playbook: str | None = None, since: datetime | None = None,
-            kind: str | None = None) -> list[dict[str, Any]]:
-        params = {"account": account, "playbook": playbook, "kind": kind,
-                  "since": since.isoformat() if since is not None else None}
-        response = self.api.request("GET", "/v1/log", params={k: v for k, v in params.items() if v is not None},
-                                    headers={"Accept": "application/x-ndjson"})
-        try:
-            return [json.loads(line) for line in response.text.splitlines() if line.strip()]
-        except ValueError:
-            raise EngineError(f"the engine at {self.api.url} answered /v1/log with lines that are not JSON") \
-                from None
-
-    def close(self) -> None:
-        self.api.close()
-
-
-def _json(model: Any) -> dict[str, Any]:
-    """A pydantic model as the API serialises it (datetimes as `2026-01-05T09:00:00Z`)."""
-    return dict(model.model_dump(mode="json"))
-
-
-class StoreViews:
-    """The same reads from the store itself: for operators, when no API is running."""
-
-    def __init__(self, store: Store, where: str) -> None:
-        self.store = store
-        self.where = where
-
-    @classmethod
-    def open(cls, url: str) -> StoreViews:
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise EngineError(f"{url!r} is not a database URL such as sqlite:///.playbook/store.db") from None
-        shown = parsed.render_as_string(hide_password=True)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
-                and not Path(parsed.database).is_file():
-            raise EngineError(f"no store at {shown}: start the engine once (`playbook dev`) or give "
-                              "--database-url")
-        try:
-            store = Store.open(url, migrate=False)
-        except StoreUnavailable as error:
-            raise EngineError(str(error).splitlines()[0]) from None
-        return cls(store, shown)
-
-    def _read(self, read: Callable[[], Any]) -> Any:
-        try:
-            return read()
-        except SQLAlchemyError as error:
-            origin = getattr(error, "orig", None) or error
-            raise EngineError(f"cannot read the store at {self.where}: {str(origin).splitlines()[0]}") from None
-
-    def tasks(self, owner: str | None, status: str | None, overdue: bool) -> list[dict[str, Any]]:
-        from workers.api.tasks import TaskOut
-
-        records = self._read(lambda: self.store.tasks(owner=owner, status="open" if overdue else status))
-        now = datetime.now(UTC)
-        tasks = [TaskOut.of(record, now) for record in records]
-        return [_json(task) for task in tasks if task.overdue or not overdue]
-
-    def _primary(self, latest: dict[str, dict[str, ScoreState]]) -> str | None:
-        names = {name for scores in latest.values() for name in scores}
-        return "health" if "health" in names else min(names, default=None)
-
-    def accounts(self, band: str | None) -> list[dict[str, Any]]:
-        from workers.api.accounts import AccountSummary
-
-        def read() -> list[dict[str, Any]]:
-            fields = self.store.all_fields()
-            latest = {account: self.store.latest_scores(account) for account in fields}
-            score = self._primary(latest)
-            summaries = []
-            for account, values in fields.items():
-                history = self.store.score_history(account, score) if score else []
-                at, state = history[-1] if history else (None, ScoreState(name=score or ""))
-                name, segment = values.get("name"), values.get("segment")
-                summaries.append(AccountSummary(
-                    id=account, name=name if isinstance(name, str) else None,
-                    segment=segment if isinstance(segment, str) else None,
-                    score=state.value, band=state.band, updated=at))
-            return [_json(s) for s in summaries if band in (None, s.band)]
-
-        result: list[dict[str, Any]] = self._read(read)
-        return result
-
-    def scores(self, account: str) -> dict[str, dict[str, Any]]:
-        from workers.api.accounts import ScoreDetail, ScorePoint
-
-        def read() -> dict[str, dict[str, Any]]:
-            if account not in self.store.account_ids():
-                raise EngineError(f"no account '{account}'")
-            details = {}
-            for name in sorted(self.store.latest_scores(account)):
-                history = self.store.score_history(account, name)
-                at, latest = history[-1]
-                details[name] = _json(ScoreDetail(
-                    name=name, value=latest.value, band=latest.band, breakdown=latest.breakdown,
-                    missing=list(latest.missing), at=at,
-                    history=[ScorePoint(at=when, value=s.value, band=s.band) for when, s in history]))
-            return details
-
-        result: dict[str, dict[str, Any]] = self._read(read)
-        return result
-
-    def log(self, account: str | None = None, playbook: str | None = None, since: datetime | None = None,
-            kind: str | None = None) -> list[dict[str, Any]]:
-        actions = self._read(lambda: self.store.actions(account=account, playbook=playbook, since=since))
-        return [action.to_contract() for action in actions if kind in (None, action.kind)]
-
-    def close(self) -> None:
-        self.store.close()
-
-
 # --------------------------------------------------------------------------- options
 
 
@@ -374,16 +214,6 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
                        help="the API token (default: PLAYBOOK_API_TOKEN)")
 
 
-def add_store_options(parser: argparse.ArgumentParser) -> None:
-    add_engine_options(parser)
-    group = parser.add_argument_group("reading the store directly (operators; no API needed)")
-    group.add_argument("--database-url", metavar="URL", default=None,
-                       help="read this database instead of asking the API")
-    group.add_argument("--store", action="store_true",
-                       help="read the configured database (PLAYBOOK_DATABASE_URL, else the state folder's) "
-                            "instead of asking the API")
-
-
 def api_from_args(args: argparse.Namespace) -> Api:
     settings = load_settings()
     url = args.url or settings.base_url
@@ -392,16 +222,6 @@ def api_from_args(args: argparse.Namespace) -> Api:
     else:
         token = settings.api_token.get_secret_value() if settings.api_token is not None else None
     return Api(url, token)
-
-
-def views_from_args(args: argparse.Namespace) -> Views:
-    if args.url and (args.database_url or args.store):
-        raise UsageError("--url asks the API; --database-url and --store read the store: give one or the other")
-    if getattr(args, "database_url", None):
-        return StoreViews.open(args.database_url)
-    if getattr(args, "store", False):
-        return StoreViews.open(load_settings().store_url)
-    return ApiViews(api_from_args(args))
 
 
 # --------------------------------------------------------------------------- output

@@ -19,14 +19,13 @@ from typing import Any
 
 from workers.commands import UsageError
 from workers.commands.api_client import (
-    add_store_options,
     console,
     failing_cleanly,
     parse_time,
     shown_number,
     shown_time,
-    views_from_args,
 )
+from workers.commands.view_sources import add_store_options, views_from_args
 
 __all__ = ["register", "report", "run"]
 

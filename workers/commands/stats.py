@@ -24,13 +24,12 @@ from engine.store import Store
 from workers.commands import DEFAULT_FOLDER, UsageError, existing_folder
 from workers.commands.api_client import (
     EngineError,
-    StoreViews,
-    add_store_options,
     api_from_args,
     failing_cleanly,
     load_settings,
     parse_when,
 )
+from workers.commands.view_sources import StoreViews, add_store_options
 
 __all__ = ["add_source_options", "local_bundle", "local_store", "register", "report", "run"]
 

@@ -18,14 +18,13 @@ from typing import Any
 from workers.commands import UsageError, plural
 from workers.commands.api_client import (
     EngineError,
-    add_store_options,
     api_from_args,
     console,
     failing_cleanly,
     parse_time,
     print_json_lines,
-    views_from_args,
 )
+from workers.commands.view_sources import add_store_options, views_from_args
 
 __all__ = ["ordered", "register", "relative_due", "run"]
 

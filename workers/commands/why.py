@@ -20,6 +20,7 @@ import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.read_model import known_account
 from engine.story import Story, tell
 from workers.commands import UsageError
 from workers.commands.api_client import EngineError, api_from_args, failing_cleanly, parse_when
@@ -60,7 +61,7 @@ def _from_store(args: argparse.Namespace, now: datetime) -> Story:
         raise UsageError(f"no playbook '{args.playbook}' in {args.playbooks}")
     store = local_store(args)
     try:
-        if args.account not in store.account_ids() and not store.actions(account=args.account):
+        if not known_account(store, args.account):
             raise EngineError(f"no account '{args.account}'")
         return tell(store, bundle, args.account, args.playbook, now)
     finally:

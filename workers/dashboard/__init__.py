@@ -1,25 +1,24 @@
 """The web dashboard: accounts by band, an account's page, the task board, playbook funnels and,
-in dev, the outbox. Served by the HTTP API at `/`, rendered on the server with Jinja2; docs in
-docs/dashboard.md.
+in dev, the outbox. Rendered on the server with Jinja2; docs in docs/dashboard.md.
 
-`install_dashboard(app)` adds its routes and its static files (`/static`) to the API's app. The
-routes are imported when it is called, not with this package: they use the API's modules, and
-the API's `create_app` calls this.
+`install_dashboard(app)` adds its routes and its static files (`/static`) to an application;
+`workers.server.create_app` adds them to the HTTP API's. The pages read the store through
+`engine.read_model` and share with the API only `workers.web` (the process's state, the error
+answers, completing a task): this package imports nothing of `workers.api`.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from workers.dashboard.brakes_page import router as brakes_router
+from workers.dashboard.routes import STATIC, router
 
 __all__ = ["install_dashboard"]
 
 
 def install_dashboard(app: FastAPI) -> None:
-    from fastapi.staticfiles import StaticFiles
-
-    from workers.dashboard.brakes_page import router as brakes_router
-    from workers.dashboard.routes import STATIC, router
-
     app.include_router(router)
     app.include_router(brakes_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from engine.store.controls import SENDS, playbook_control
-from workers.api.state import State
 from workers.dashboard.routes import _form, _problem, _render, _to_signin, _visitor
 from workers.dashboard.session import valid_form_token
+from workers.web.state import State
 
 __all__ = ["router"]
 

@@ -5,8 +5,9 @@ HttpOnly cookie (`workers.dashboard.session`); every page redirects to the sign-
 it, and a form that changes something (completing a task) also checks the page's form token.
 With no API token configured there is no sign-in, as for the API.
 
-Completing a task calls the API's own `POST /v1/tasks/{id}/complete` handler, so it goes
-through ingestion and routing and the journey waiting on the task hears it.
+Completing a task goes the way of the API's `POST /v1/tasks/{id}/complete`
+(`workers.web.task_completion`), through ingestion and routing, so the journey waiting on the
+task hears it.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from workers.api.errors import ApiError
-from workers.api.state import ApiState, State
-from workers.api.tasks import complete_task
+from engine.read_model import primary_score
 from workers.dashboard import views
 from workers.dashboard.session import (
     COOKIE,
@@ -40,6 +39,9 @@ from workers.dashboard.session import (
 )
 from workers.dashboard.signin_throttle import SigninThrottle
 from workers.smtp_sink import outbox_folder, read_message
+from workers.web.errors import ApiError
+from workers.web.state import State, WebState
+from workers.web.task_completion import complete_task
 
 __all__ = ["STATIC", "TEMPLATES", "router"]
 
@@ -83,7 +85,7 @@ class Visitor:
     form_token: str  # what the page's forms post back; "" when no token is configured
 
 
-def _visitor(request: Request, state: ApiState) -> Visitor | None:
+def _visitor(request: Request, state: WebState) -> Visitor | None:
     """Who asks: None when a token is configured and the request has no valid session."""
     if state.token is None:
         return Visitor(session="", form_token="")
@@ -107,7 +109,7 @@ def _to_signin(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/signin?next={quote(here, safe='')}", status_code=303)
 
 
-def _render(request: Request, state: ApiState, template: str, visitor: Visitor | None, *,
+def _render(request: Request, state: WebState, template: str, visitor: Visitor | None, *,
             status: int = 200, section: str = "", **context: Any) -> HTMLResponse:
     page = _env.get_template(template).render(
         request_path=request.url.path, section=section, auth=state.token is not None,
@@ -116,7 +118,7 @@ def _render(request: Request, state: ApiState, template: str, visitor: Visitor |
     return HTMLResponse(page, status_code=status, headers=HEADERS)
 
 
-def _problem(request: Request, state: ApiState, visitor: Visitor | None, status: int, title: str,
+def _problem(request: Request, state: WebState, visitor: Visitor | None, status: int, title: str,
              detail: str, back: str = "/") -> HTMLResponse:
     return _render(request, state, "problem.html", visitor, status=status, title=title, detail=detail, back=back)
 
@@ -199,7 +201,7 @@ async def accounts_page(request: Request, state: State) -> Response:
         return _to_signin(request)
     groups = await asyncio.to_thread(views.account_groups, state.store, state.bundle)
     return _render(request, state, "accounts.html", visitor, section="accounts", groups=groups,
-                   score=views.primary_score(state.bundle), unscored=views.UNSCORED)
+                   score=primary_score(state.bundle), unscored=views.UNSCORED)
 
 
 @router.get("/accounts/{account:path}")

@@ -1,8 +1,9 @@
 """What each page of the dashboard shows, read from the store: plain data for the templates.
 
-Synchronous, like the store; the routes call these on a worker thread. "The score" of the
-account list is the API's (`primary_score`: `health` when the bundle has one); an account's own
-page shows every score of the bundle.
+Synchronous, like the store; the routes call these on a worker thread. Scores are read by
+`engine.read_model`, as the API reads them: "the score" of the account list is the primary score
+(`engine.read_model.primary_score`: `health` when the bundle has one); an account's own page
+shows every score of the bundle, the primary one first.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from typing import Any
 from dsl import ir
 from dsl.ir_text import describe_trigger
 from engine.analytics import PlaybookStats, StepStats, playbook_stats
-from engine.records import ScoreState, TaskRecord
+from engine.read_model import ScoreDetail, account_scores, primary_score
+from engine.read_model.scores import latest_score, missing_inputs
+from engine.read_model.tasks import is_overdue
+from engine.records import TaskRecord
 from engine.store import Store
 from engine.story import JourneyState, StoryLine, tell
 from workers.dashboard.chart import Chart, score_chart
@@ -38,7 +42,6 @@ __all__ = [
     "outbox",
     "playbook_list",
     "playbook_view",
-    "primary_score",
     "task_board",
     "task_owners",
     "trend",
@@ -47,13 +50,6 @@ __all__ = [
 UNSCORED = "unscored"
 RECENT_LINES = 200  # the newest lines of an account's timeline
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-
-
-def primary_score(bundle: ir.Bundle) -> str | None:
-    """As the API's account list has it: `health` when there is one, else the first by name."""
-    if "health" in bundle.scores:
-        return "health"
-    return min(bundle.scores, default=None)
 
 
 def _text(value: Any) -> str | None:
@@ -124,11 +120,9 @@ def account_groups(store: Store, bundle: ir.Bundle) -> list[BandGroup]:
         open_tasks[task.account] += 1
     rows: list[AccountRow] = []
     for account, fields in store.all_fields().items():
-        history = store.score_history(account, score) if score else []
-        at, state = history[-1] if history else (None, ScoreState(name=score or ""))
+        at, state, history = latest_score(store, account, score)
         direction, delta = trend([s.value for _, s in history])
-        missing = list(state.missing) if history else (
-            [name for name in model.inputs if fields.get(name) is None] if model is not None else [])
+        missing = list(state.missing) if history else (missing_inputs(model, fields) if model is not None else [])
         rows.append(AccountRow(id=account, name=_text(fields.get("name")) or account,
                                segment=_text(fields.get("segment")), csm=_person(fields.get("csm")),
                                score=state.value, band=state.band, trend=direction, delta=delta, updated=at,
@@ -200,20 +194,14 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _score_view(store: Store, account: str, model: ir.ScoreModel, fields: dict[str, Any]) -> ScoreView:
-    history = store.score_history(account, model.name)
-    if history:
-        at, latest = history[-1]
-        missing = list(latest.missing)
-    else:
-        at, latest = None, ScoreState(name=model.name)
-        missing = [name for name in model.inputs if fields.get(name) is None]
-    direction, delta = trend([state.value for _, state in history])
-    components = [ComponentRow(name=c.name, points=latest.breakdown.get(c.name), max_points=c.max_points)
+def _score_view(model: ir.ScoreModel, detail: ScoreDetail) -> ScoreView:
+    direction, delta = trend([point.value for point in detail.history])
+    components = [ComponentRow(name=c.name, points=detail.breakdown.get(c.name), max_points=c.max_points)
                   for c in model.components]
-    chart = score_chart(model, [(when, state.value, state.band) for when, state in history])
-    return ScoreView(name=model.name, title=model.title or model.name, value=latest.value, band=latest.band, at=at,
-                     trend=direction, delta=delta, components=components, missing=missing, chart=chart)
+    chart = score_chart(model, [(point.at, point.value, point.band) for point in detail.history])
+    return ScoreView(name=model.name, title=model.title or model.name, value=detail.value, band=detail.band,
+                     at=detail.at, trend=direction, delta=delta, components=components, missing=detail.missing,
+                     chart=chart)
 
 
 def _days(seconds: float) -> str:
@@ -228,7 +216,7 @@ def _days(seconds: float) -> str:
 
 
 def _card(task: TaskRecord, names: dict[str, str], now: datetime) -> TaskCard:
-    overdue = task.status == "open" and task.due is not None and task.due < now
+    overdue = is_overdue(task, now)
     if task.due is None:
         due_text = "no due date"
     elif overdue:
@@ -258,7 +246,8 @@ def account_view(store: Store, bundle: ir.Bundle, account: str, now: datetime) -
             shown = " ".join(str(part) for part in (person.get("name"), person.get("email") and
                                                     f"<{person['email']}>") if part)
             summary.append((label, shown))
-    scores = [_score_view(store, account, model, fields) for _, model in sorted(bundle.scores.items())]
+    scores = [_score_view(bundle.scores[name], detail)
+              for name, detail in account_scores(store, bundle, account, fields).items()]
     primary = primary_score(bundle)
     scores.sort(key=lambda view: view.name != primary)  # the list's score first
     story = tell(store, bundle, account, now=now)

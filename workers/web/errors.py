@@ -1,4 +1,4 @@
-"""Errors as the API answers them: `{"error": "...", "detail": ...}`, never a traceback.
+"""Errors as the API and the dashboard answer them: `{"error": "...", "detail": ...}`, never a traceback.
 
 `ApiError` is raised by endpoints for a clear 4xx (or a 503); `install_error_handlers` turns it,
 Starlette's own HTTP errors (404 route, 405 method) and request validation errors into that

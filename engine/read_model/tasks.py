@@ -1,0 +1,47 @@
+"""Tasks as the readers show them: a CSM's work list in the shape of `GET /v1/tasks`.
+
+A task is overdue when it is open and its due time has passed (`now`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from engine.records import TaskRecord
+from engine.store import Store
+
+__all__ = ["TaskOut", "is_overdue", "task_list"]
+
+
+def is_overdue(task: TaskRecord, now: datetime) -> bool:
+    return task.status == "open" and task.due is not None and task.due < now
+
+
+class TaskOut(BaseModel):
+    id: str
+    account: str
+    playbook: str | None
+    title: str
+    owner: str
+    due: datetime | None
+    priority: str
+    status: Literal["open", "done"]
+    overdue: bool
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, task: TaskRecord, now: datetime) -> TaskOut:
+        return cls(**task.model_dump(), overdue=is_overdue(task, now))
+
+
+def task_list(store: Store, now: datetime, *, owner: str | None = None, status: str | None = None,
+              account: str | None = None, overdue: bool = False) -> list[TaskOut]:
+    """Tasks, oldest first, filtered by whichever of owner, status and account are given;
+    `overdue`: only the open tasks past their due time (whatever `status` says)."""
+    records = store.tasks(owner=owner, status="open" if overdue else status, account=account)
+    tasks = [TaskOut.of(record, now) for record in records]
+    return [task for task in tasks if task.overdue] if overdue else tasks

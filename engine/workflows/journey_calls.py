@@ -1,0 +1,197 @@
+"""A journey's dealings with its worker: reading the account, bookkeeping and effects.
+
+Everything here runs inside the journey workflow: the store is read only through the
+`journey.snapshot` local activity and written only through activities, each with an idempotency
+key `<workflow id>/<run id>/<path>`. Bookkeeping is batched: decisions are kept (`DecisionLog`)
+until the journey next waits or acts, then logged by one local activity together with its plan
+for a simulation's timeline (`journey.note`); entering returns the first snapshot
+(`journey.enter`); ending logs the last decisions (`journey.end`).
+
+A send the operator holds (a pause, the send stop) or the relay's rate limit defers is waited
+for durably, as long as it takes, looking again at the moment its error names (`retry_at` in the
+error's details), at least a minute and at most an hour apart; never counted as a failed attempt.
+Any other failure of an effect is recorded (`journey.failed`) and the journey goes on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from engine.records import Snapshot
+from engine.time_rules import ON_TIME_SLACK
+from engine.workflows.agenda import SimulationAgenda
+from engine.workflows.decision_log import DecisionLog
+from engine.workflows.effects import (
+    BOOKKEEPING,
+    JOURNEY_END,
+    JOURNEY_ENTER,
+    JOURNEY_FAILED,
+    JOURNEY_NOTE,
+    JOURNEY_SNAPSHOT,
+    effect_activities,
+)
+from engine.workflows.journey_state import JourneyState
+from engine.workflows.messages import (
+    SEND_DEFERRED,
+    SEND_HELD,
+    ActivityOptions,
+    EndParams,
+    EnterParams,
+    EnterResult,
+    FailedParams,
+    NoteParams,
+    SnapshotParams,
+)
+
+__all__ = ["BOOKKEEPING_OPTIONS", "DEFAULT_OPTIONS", "JourneyCalls", "held_until"]
+
+# How an activity runs when the worker's registry says nothing about it.
+DEFAULT_OPTIONS = ActivityOptions(timeout_seconds=120.0, max_attempts=20)
+# The journey's own bookkeeping (local activities: short, idempotent by key).
+BOOKKEEPING_OPTIONS = ActivityOptions(timeout_seconds=30.0, max_attempts=20)
+HELD_ERRORS = (SEND_HELD, SEND_DEFERRED)
+HELD_FIRST_WAIT, HELD_LONGEST_WAIT = timedelta(minutes=1), timedelta(hours=1)
+
+
+def _retry(options: ActivityOptions) -> RetryPolicy:
+    return RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
+                       maximum_attempts=options.max_attempts, non_retryable_error_types=list(HELD_ERRORS))
+
+
+def held_until(error: ActivityError) -> datetime | bool | None:
+    """When a held or deferred send is worth trying again (None: not said); False: not held."""
+    cause = error.cause
+    if not isinstance(cause, ApplicationError) or cause.type not in HELD_ERRORS:
+        return False
+    details = cause.details[0] if cause.details else None
+    retry_at = details.get("retry_at") if isinstance(details, dict) else None
+    try:
+        return datetime.fromisoformat(retry_at) if isinstance(retry_at, str) else None
+    except ValueError:
+        return None
+
+
+class JourneyCalls:
+    def __init__(self, state: JourneyState, log: DecisionLog, agenda: SimulationAgenda) -> None:
+        self._state, self._log, self._agenda = state, log, agenda
+
+    # ------------------------------------------------------------------ entering and ending
+
+    async def enter(self) -> None:
+        """Record the entry and read the account at it (a goal already reached ends the journey)."""
+        state, inp = self._state, self._state.inp
+        info = workflow.info()
+        state.workflow_id, state.run_id = info.workflow_id, info.run_id
+        names = [*effect_activities(inp.playbook), *BOOKKEEPING, JOURNEY_FAILED]
+        entered = await workflow.execute_local_activity(
+            JOURNEY_ENTER, EnterParams(**self.base("enter", inp.entry_at), run_id=state.run_id, version=inp.version,
+                                       reason=inp.reason, activities=names),
+            result_type=EnterResult, start_to_close_timeout=timedelta(seconds=BOOKKEEPING_OPTIONS.timeout_seconds),
+            retry_policy=_retry(BOOKKEEPING_OPTIONS))
+        state.options = dict(entered.options)
+        state.took(entered.snapshot)
+
+    async def end(self, status: str, reason: str, at: datetime) -> None:
+        """Log the last decisions and the end; a simulation's timeline forgets the journey."""
+        decisions, keys = self._log.take()
+        self._log.restart_count()
+        await self._local(JOURNEY_END, EndParams(**self.base("end", at), run_id=self._state.run_id, status=status,
+                                                 reason=reason, decisions=decisions, keys=keys))
+
+    # ------------------------------------------------------------------ reads
+
+    async def snapshot(self, at: datetime, *, refresh: bool = False) -> Snapshot:
+        """The account as of `at`: the last one read when it is of that moment (unless `refresh`)."""
+        state = self._state
+        cached = state.snapshot
+        if cached is not None and cached.at == at and not refresh:
+            return cached
+        snap = await self._local(JOURNEY_SNAPSHOT, SnapshotParams(account=state.inp.account, at=at,
+                                                                  task_ids=state.tasks), result_type=Snapshot)
+        state.took(snap)
+        return snap
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def base(self, path: str, at: datetime) -> dict[str, Any]:
+        """Every action's common params: who, where in the journey, when, and its key."""
+        state = self._state
+        return {"account": state.inp.account, "playbook": state.inp.playbook.id, "workflow_id": state.workflow_id,
+                "key": state.key(path), "at": at}
+
+    def effect(self, path: str, at: datetime) -> dict[str, Any]:
+        """An effect's common params, with the decisions taken so far: the effect's activity logs
+        them before it acts; with the moment it really acts when that is late."""
+        decisions, keys = self._log.take()
+        now = self._state.now()
+        sent_at = now if now - at > ON_TIME_SLACK else None
+        return {**self.base(path, at), "decisions": decisions, "decision_keys": keys, "sent_at": sent_at}
+
+    async def note(self, agenda: datetime | None = None, *, flush: bool = False) -> None:
+        """Log decisions and report the plan in one local activity (none when neither has anything
+        to say): every decision with `flush`, else those of finished steps. `agenda` is when the
+        journey next acts (it is about to wait until then)."""
+        state = self._state
+        plan = self._agenda.replan(agenda, state.now(), [email.until for email in state.held])
+        count = self._log.due(flush=flush)
+        if not plan and not count:
+            return
+        decisions, keys = self._log.take(count)
+        self._agenda.reported(plan)
+        await self._local(JOURNEY_NOTE, NoteParams(workflow_id=state.workflow_id, account=state.inp.account,
+                                                   decisions=decisions, keys=keys, plan=plan))
+
+    async def flush(self) -> None:
+        """Log every decision taken so far (before an effect, so the log keeps their order)."""
+        await self.note(flush=True)
+
+    async def _local(self, name: str, params: Any, result_type: type | None = None) -> Any:
+        """The journey's own bookkeeping in the store: short, idempotent by key, no server round trip."""
+        options = self._state.options.get(name, BOOKKEEPING_OPTIONS)
+        return await workflow.execute_local_activity(
+            name, params, result_type=result_type, start_to_close_timeout=timedelta(seconds=options.timeout_seconds),
+            retry_policy=_retry(options))
+
+    # ------------------------------------------------------------------ effects
+
+    async def call(self, name: str, params: Any) -> Any:
+        """An effect, with the timeout and attempts its registry entry declares; a send the brakes
+        hold waits for them to lift (`HELD_ERRORS`)."""
+        wait = HELD_FIRST_WAIT
+        while True:
+            try:
+                return await self._activity(name, params)
+            except ActivityError as error:
+                held = held_until(error)
+                if held is False:
+                    return await self._failed(name, params, error)
+                # a deferral names the moment a slot frees up; a hold is looked at again less and less often
+                deferred = isinstance(error.cause, ApplicationError) and error.cause.type == SEND_DEFERRED
+                delay = held - workflow.now() if isinstance(held, datetime) else wait
+                if not deferred:
+                    delay = max(delay, wait)
+                    wait = min(wait * 2, HELD_LONGEST_WAIT)
+                await workflow.sleep(min(max(delay, timedelta(seconds=1)), HELD_LONGEST_WAIT))
+
+    async def _failed(self, name: str, params: Any, error: ActivityError) -> None:
+        """One failed effect is recorded (kind `failed`) and the journey goes on with its next step."""
+        if name.startswith("journey."):
+            raise error
+        state = self._state
+        cause = error.cause or error
+        key = str(params.key)
+        await self._activity(JOURNEY_FAILED, FailedParams(
+            account=state.inp.account, playbook=state.inp.playbook.id, workflow_id=state.workflow_id,
+            key=f"{key}/failed", at=params.at, step=key.removeprefix(state.key("")),
+            error=str(cause), decisions=params.decisions, decision_keys=params.decision_keys))
+
+    async def _activity(self, name: str, params: Any) -> Any:
+        options = self._state.options.get(name, DEFAULT_OPTIONS)
+        return await workflow.execute_activity(
+            name, params, start_to_close_timeout=timedelta(seconds=options.timeout_seconds),
+            retry_policy=_retry(options))

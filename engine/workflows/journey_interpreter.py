@@ -1,0 +1,273 @@
+"""The journey interpreter: runs a playbook's IR for one account, statement by statement.
+
+`run` enters, reaches each step at its time (`JourneyClock`) and runs its body: `if`/`unless`
+and `split` decide as pure functions of a snapshot (each decision logged, `DecisionLog`), `wait`
+and `wait until` wait, and every effect (`send`, `create task`, `set`, `update score`, `do`) is
+one activity (`effects.py` names it) with the step's idempotency key. An exit or goal ends the
+journey at its own time, whatever it was doing.
+
+An `if` whose condition is unknown (it reads a missing field) takes neither branch: not its body,
+not its `else`; the decision says so. An email that falls in quiet hours is held (`HeldEmails`)
+while the journey goes on.
+
+The parts it is made of, each with one concern: `JourneyState` (what the journey heard and
+holds), `DecisionLog`, `SimulationAgenda` (its plan for a simulation's timeline),
+`JourneyCalls` (its activities), `JourneyClock` (its time) and `HeldEmails`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+
+import dsl.ir as ir
+from engine import calendar, evaluator
+from engine.records import JourneySignal
+from engine.workflows.agenda import SimulationAgenda
+from engine.workflows.decision_log import DecisionLog
+from engine.workflows.effects import effect_of
+from engine.workflows.held_emails import HeldEmails
+from engine.workflows.journey_calls import JourneyCalls
+from engine.workflows.journey_clock import JourneyClock
+from engine.workflows.journey_state import Ended, HeldEmail, JourneyState
+from engine.workflows.messages import (
+    EmailParams,
+    JourneyInput,
+    JourneyOutcome,
+    PluginParams,
+    ScoreParams,
+    SetParams,
+    TaskParams,
+)
+
+__all__ = ["JourneyInterpreter"]
+
+
+class JourneyInterpreter:
+    def __init__(self, inp: JourneyInput) -> None:
+        self._inp = inp
+        self._state = state = JourneyState(inp)
+        self._log = DecisionLog(state)
+        self._agenda = SimulationAgenda(inp)
+        self._calls = JourneyCalls(state, self._log, self._agenda)
+        self._clock = JourneyClock(state, self._calls, self._log)
+        self._held = HeldEmails(state, self._calls, self._log, self._deliver)
+
+    def notify(self, signal: JourneySignal) -> None:
+        self._state.notify(signal)
+
+    async def run(self) -> JourneyOutcome:
+        inp, state = self._inp, self._state
+        status, reason, end_at = "completed", "", inp.entry_at
+        cursor = inp.entry_at
+        try:
+            await self._calls.enter()  # a goal already reached at entry ends the journey at once
+            for index, step in enumerate(inp.playbook.steps):
+                self._agenda.at_step(inp.playbook.steps, index)
+                reached = await self._clock.reach(step, cursor)
+                if reached is None:
+                    continue
+                cursor = await self._block(step.body, step.name, reached)
+                self._log.step_done()
+            end_at = cursor
+        except Ended as ended:
+            status, reason, end_at = ended.status, ended.reason, ended.at
+        if await self._held.finish():  # held emails go out at their moments, or stop at an exit before them
+            if status == "completed" and state.held and state.ending is not None:
+                status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
+            elif status == "completed":
+                end_at = max(end_at, self._held.last_sent_at)
+        self._held.drop()
+        await self._calls.end(status, reason, end_at)
+        return JourneyOutcome(status=status, reason=reason, at=end_at)
+
+    async def _block(self, body: tuple[ir.Statement, ...], path: str, cursor: datetime) -> datetime:
+        for index, statement in enumerate(body):
+            self._state.raise_if_ended(cursor)
+            cursor = await self._statement(statement, f"{path}/{index}", cursor)
+        return cursor
+
+    async def _statement(self, st: ir.Statement, path: str, cursor: datetime) -> datetime:
+        if isinstance(st, ir.If):
+            return await self._if(st, path, cursor)
+        if isinstance(st, ir.Split):
+            return await self._split(st, path, cursor)
+        if isinstance(st, ir.Wait):
+            return await self._wait(st, cursor)
+        if isinstance(st, ir.WaitUntil):
+            return await self._wait_until(st, path, cursor)
+        self._log.restart_count()  # the decisions so far go with this statement's effect
+        if isinstance(st, ir.SendEmail | ir.SendInApp):
+            return await self._send(st, path, cursor)
+        await self._effect(st, path, cursor)
+        return cursor
+
+    async def _if(self, st: ir.If, path: str, cursor: datetime) -> datetime:
+        snap = await self._calls.snapshot(cursor)
+        value, reads = evaluator.evaluate_with_reads(st.condition, snap, event_data=self._inp.data,
+                                                     task_state=self._state.task_state(snap),
+                                                     entered_at=self._inp.entry_at)
+        shown = evaluator.describe(st.condition.arg if st.negated and isinstance(st.condition, ir.Not)
+                                   else st.condition)
+        subject = f"{'unless' if st.negated else 'if'} {shown}"
+        if value is evaluator.UNKNOWN:
+            block = "none" if st.otherwise else "skipped"
+            self._log.decide(cursor, "branch", path, reads, outcome="unknown", block=block, subject=subject)
+            return cursor
+        taken = evaluator.truthy(value)
+        outcome = "true" if taken != st.negated else "false"  # the value of the condition as written
+        block = "then" if taken else ("else" if st.otherwise else "skipped")
+        self._log.decide(cursor, "branch", path, reads, outcome=outcome, block=block, subject=subject)
+        if taken:
+            return await self._block(st.then, f"{path}/then", cursor)
+        return await self._block(st.otherwise, f"{path}/else", cursor)
+
+    async def _split(self, st: ir.Split, path: str, cursor: datetime) -> datetime:
+        bucket = _bucket(self._inp.playbook.id, self._inp.account)
+        edge = 0.0
+        for index, arm in enumerate(st.arms):
+            edge += arm.percent
+            if bucket < edge or index == len(st.arms) - 1:
+                name = f"arm {arm.label}" if arm.label else f"cohort {index + 1} of {len(st.arms)}"
+                label = arm.label or str(index + 1)
+                self._log.decide(cursor, "split", path, {"bucket": bucket, "arm": label}, outcome=label,
+                                 subject=f"{name} ({arm.percent:g}%)")
+                return await self._block(arm.body, f"{path}/arm{index + 1}", cursor)
+        return cursor
+
+    async def _wait(self, st: ir.Wait, cursor: datetime) -> datetime:
+        snap = await self._calls.snapshot(cursor)
+        target = calendar.add_duration(cursor, st.duration, snap.timezone)
+        await self._clock.sleep_until(target)
+        return target
+
+    async def _wait_until(self, st: ir.WaitUntil, path: str, cursor: datetime) -> datetime:
+        state = self._state
+        snap = await self._calls.snapshot(cursor)
+        deadline = calendar.add_duration(cursor, st.timeout, snap.timezone)
+        task = state.tasks[-1] if state.tasks else None
+        start = cursor
+        waited_for = " or ".join(st.events) or "task done"
+
+        def matched() -> datetime | None:
+            return next((signal.at for signal in state.events if signal.event in st.events and signal.at >= start),
+                        None)
+
+        if st.task_done and task is not None and state.task_state(snap) == "done":
+            return cursor
+        while True:
+            hit = matched()
+            state.raise_if_ended(hit if hit is not None else deadline)
+            if st.task_done and task is not None and task in state.done_tasks:
+                fresh = await self._calls.snapshot(max(start, min(state.now(), deadline)), refresh=True)
+                done = fresh.tasks.get(task)
+                at = done.completed_at if done and done.completed_at else max(start, min(state.now(), deadline))
+                self._log.decide(at, "wait_ended", path, {"task": task}, outcome="task", subject=waited_for)
+                return at
+            if hit is not None:
+                self._log.decide(hit, "wait_ended", path, {}, outcome="event", subject=waited_for)
+                return hit
+            remaining = (deadline - state.now()).total_seconds()
+            if remaining <= 0:
+                self._log.decide(deadline, "wait_ended", path, {}, outcome="timeout", subject=waited_for,
+                                 until=deadline, within=f"{st.timeout.amount} {st.timeout.unit}")
+                return deadline
+            await self._calls.note(deadline)
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: state.ended_by(deadline) or matched() is not None
+                    or (task is not None and task in state.done_tasks),
+                    timeout=timedelta(seconds=remaining),
+                )
+
+    async def _send(self, st: ir.SendEmail | ir.SendInApp, path: str, cursor: datetime) -> datetime:
+        quiet, held = self._inp.policy.quiet_hours, self._state.held
+        if isinstance(st, ir.SendEmail) and (quiet is not None or held):
+            snap = await self._calls.snapshot(cursor)
+            # judged at the moment the email would really go (a step run late goes now)
+            until = calendar.quiet_until(max(cursor, self._state.now()), snap.timezone, quiet)
+            if until is not None:
+                self._log.decide(cursor, "quiet_hours", path, {"timezone": snap.timezone}, outcome="quiet_hours",
+                                 subject=st.template, until=until)
+            elif held:
+                self._log.decide(cursor, "quiet_hours", path, {}, outcome="behind_held", subject=st.template,
+                                 behind=held[-1].st.template)
+            if until is not None or held:
+                self._held.hold(HeldEmail(st, path, until or cursor, snap.timezone))
+                return cursor
+        await self._deliver(st, path, cursor)
+        return cursor
+
+    async def _deliver(self, st: ir.SendEmail | ir.SendInApp, path: str, at: datetime) -> None:
+        inp, state = self._inp, self._state
+        channel = "email" if isinstance(st, ir.SendEmail) else "in_app"
+        cap = next((c for c in inp.policy.caps if c.channel == channel), None)
+        cached = state.snapshot  # the account as the journey read it at this moment, if unchanged since
+        token = cached.token if cached is not None and cached.at == at and state.changed_at is None else None
+        await self._calls.call(_activity(st), EmailParams(
+            **self._calls.effect(path, at), channel=channel, template=inp.templates[st.template],
+            to=list(st.to) if isinstance(st, ir.SendEmail) else [],
+            cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
+            event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token))
+
+    async def _effect(self, st: ir.Statement, path: str, cursor: datetime) -> None:
+        """`create task`, `set`, `update score` and `do`: one activity each."""
+        inp, state = self._inp, self._state
+        name = _activity(st)
+        if isinstance(st, ir.CreateTask):
+            snap = await self._calls.snapshot(cursor)
+            due = calendar.add_duration(cursor, st.due, snap.timezone) if st.due else None
+            task_id = await self._calls.call(name, TaskParams(
+                **self._calls.effect(path, cursor), title=st.title, owner=list(st.owner), due=due,
+                priority=st.priority, playbook_title=inp.playbook.title))
+            if isinstance(task_id, str):
+                state.tasks.append(task_id)
+            state.snapshot = None
+        elif isinstance(st, ir.SetField):
+            snap = await self._calls.snapshot(cursor)
+            value, reads = evaluator.evaluate_with_reads(st.value, snap, event_data=inp.data,
+                                                         entered_at=inp.entry_at)
+            if value is evaluator.UNKNOWN:
+                self._log.decide(cursor, "set_skipped", path, reads, outcome="unknown", subject=st.field)
+                return
+            await self._calls.call(name, SetParams(**self._calls.effect(path, cursor), field=st.field, value=value,
+                                                   clock_offset_seconds=inp.clock_offset_seconds))
+            state.snapshot = None
+        elif isinstance(st, ir.UpdateScore):
+            await self._calls.call(name, ScoreParams(**self._calls.effect(path, cursor), score=st.score,
+                                                     clock_offset_seconds=inp.clock_offset_seconds))
+            state.snapshot = None
+        elif isinstance(st, ir.Do):
+            snap = await self._calls.snapshot(cursor)
+            params = {key: _field(snap.fields, param.path) if param.kind == "field" else param.value
+                      for key, param in st.params.items()}
+            await self._calls.call(name, PluginParams(**self._calls.effect(path, cursor), activity=name,
+                                                      params=params))
+        else:
+            raise TypeError(f"unknown statement {st!r}")  # the IR's union is closed: unreachable
+
+
+def _activity(st: ir.Statement) -> str:
+    effect = effect_of(st)
+    if effect is None:
+        raise TypeError(f"{st!r} is no effect")
+    return effect.activity
+
+
+def _bucket(playbook: str, account: str) -> float:
+    """A stable number in [0, 100) per (playbook, account): the A/B cohort."""
+    digest = hashlib.sha256(f"{playbook}:{account}".encode()).hexdigest()
+    return int(digest[:8], 16) % 10000 / 100
+
+
+def _field(fields: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = fields
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
