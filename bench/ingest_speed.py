@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 import generate_timeline  # noqa: E402
 import httpx  # noqa: E402
-from journeys_vs_bare import DevServer, free_port, server_cpu_seconds  # noqa: E402
+from dev_server import DevServer, free_port, server_cpu_seconds  # noqa: E402
 
 from engine.store import Store  # noqa: E402
 

@@ -33,7 +33,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parents[1]
 
-from journeys_vs_bare import DevServer, seed_accounts  # noqa: E402
+from dev_server import DevServer  # noqa: E402
+from journey_sides import seed_accounts  # noqa: E402
 
 from dsl import ir  # noqa: E402
 from dsl.project import compile_folder  # noqa: E402

@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parents[1]
 
 import httpx  # noqa: E402
-from journeys_vs_bare import free_port, server_cpu_seconds  # noqa: E402
+from dev_server import free_port, server_cpu_seconds  # noqa: E402
 
 from workers.smtp_sink import read_index  # noqa: E402
 

@@ -20,10 +20,10 @@ from dsl.reporter import Reporter
 from dsl.scope import Scope
 from dsl.statement_rules import StatementChecker
 from dsl.typing_rules import DATES, ExprTyper, Ty, check_time, describe
+from dsl.wording import WEEKDAYS
 
 __all__ = ["PlaybookChecker"]
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 _CLAUSE_WORDS = {
     ast.TriggerClause: "trigger",

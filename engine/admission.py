@@ -20,9 +20,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dsl import ir
+from dsl.ir_text import describe_duration
 from engine import calendar, decision_text
 from engine.evaluator import evaluate_with_reads, truthy, why_not
-from engine.expression_text import describe_duration
 from engine.records import ActionRecord, Decision, Snapshot, StartJourney
 
 if TYPE_CHECKING:

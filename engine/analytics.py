@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from dsl import ir
-from engine.expression_text import describe, describe_duration
+from dsl.ir_text import describe_statement
 from engine.ir_walk import walk
 from engine.step_stats import ActionCount, Counts, TaskCount, read_counts
 
@@ -86,37 +86,6 @@ class Stats(BaseModel):
 
 
 # --------------------------------------------------------------------------- the IR's statements
-
-
-def describe_statement(statement: ir.Statement) -> str:
-    """The statement as written in the playbook (its first line for an `if` or a `split`)."""
-    if isinstance(statement, ir.SendEmail):
-        return f"send email {statement.template} to {'.'.join(statement.to)}"
-    if isinstance(statement, ir.SendInApp):
-        return f"send in_app {statement.template}"
-    if isinstance(statement, ir.CreateTask):
-        text = f'create task "{statement.title}" for {".".join(statement.owner)}'
-        if statement.due is not None:
-            text += f" due {describe_duration(statement.due)}"
-        return text if statement.priority == "normal" else f"{text} priority {statement.priority}"
-    if isinstance(statement, ir.SetField):
-        return f"set {statement.field} = {describe(statement.value)}"
-    if isinstance(statement, ir.UpdateScore):
-        return f"update score {statement.score}"
-    if isinstance(statement, ir.Do):
-        return f"do {statement.activity}"
-    if isinstance(statement, ir.Wait):
-        return f"wait {describe_duration(statement.duration)}"
-    if isinstance(statement, ir.WaitUntil):
-        alternatives = [f"event {' or event '.join(statement.events)}"] if statement.events else []
-        if statement.task_done:
-            alternatives.append("task done")
-        return f"wait until {' or '.join(alternatives)} or {describe_duration(statement.timeout)}"
-    if isinstance(statement, ir.If):
-        if statement.negated and isinstance(statement.condition, ir.Not):
-            return f"unless {describe(statement.condition.arg)}"
-        return f"if {describe(statement.condition)}"
-    return "split " + " / ".join(f"{arm.percent:g}%" for arm in statement.arms)
 
 
 def statement_path(kind: str, raw: str) -> str:

@@ -17,8 +17,8 @@ from datetime import date, datetime
 from typing import Any
 
 from dsl import ir
+from dsl.ir_text import describe
 from engine import calendar
-from engine.expression_text import describe
 from engine.records import Snapshot
 from engine.three_valued import (
     UNKNOWN,

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from dsl import ir
+from dsl.ir_text import describe
 from engine import calendar
 from engine.analytics import describe_statement, statement_path
 from engine.decision_story import DecisionTeller, waits_until
 from engine.evaluator import evaluate_with_reads, truth
-from engine.expression_text import describe
 from engine.records import ActionRecord, Snapshot, TaskRecord
 from engine.snapshots import build_snapshot
 from engine.store.rows import JourneyRow

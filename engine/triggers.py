@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from dsl import ir
-from engine.expression_text import describe_trigger
+from dsl.ir_text import describe_trigger
 
 __all__ = ["PlaybookInputs", "Reads", "describe_trigger", "expression_reads", "playbook_inputs"]
 

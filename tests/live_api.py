@@ -5,6 +5,8 @@ nothing. Shared by the API, CLI and bad-input suites.
 - `served(app)`: uvicorn on a free local port, lifespan on (the background router starts and
   stops with it); yields the URL.
 - `asgi(app)`: an httpx client over ASGI, the app's lifespan run around it.
+- `time_skipping()`: Temporal's time-skipping test server (the binary simulations use), with the
+  engine's data converter; a test enters it (`async with`) and starts its own worker.
 - `temporal(store, bundle)`: the time-skipping server with a worker running the real journeys on
   `store`; yields an `Engine` (its client, a `JourneyStarter`, the task queue).
 - `offline_starter(store)`: a real Temporal client pointed at a port where nothing listens, so
@@ -39,7 +41,8 @@ from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 from workers.simulation import time_skipping_server
 from workers.web.state import WebState
 
-__all__ = ["Engine", "as_routed", "asgi", "drained", "free_port", "offline_starter", "served", "temporal"]
+__all__ = ["Engine", "as_routed", "asgi", "drained", "free_port", "offline_starter", "served", "temporal",
+           "time_skipping"]
 
 
 def free_port() -> int:
@@ -53,6 +56,12 @@ async def offline_starter(store: Store) -> JourneyStarter:
     client = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=DATA_CONVERTER,
                                   runtime=quiet_runtime())
     return JourneyStarter(client, "offline", store)
+
+
+async def time_skipping() -> WorkflowEnvironment:
+    """Temporal's time-skipping test server, started; the caller enters it (`async with`) or shuts it down."""
+    return await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
 
 
 @dataclass
@@ -70,9 +79,7 @@ class Engine:
 async def temporal(store: Store, bundle: ir.Bundle, *, unsubscribe_secret: str = "test-unsubscribe-secret",
                    public_url: str = "http://api.test") -> AsyncIterator[Engine]:
     """The time-skipping server with a worker running the real journeys on `store`."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
-    async with env:
+    async with await time_skipping() as env:
         task_queue = f"test-{uuid.uuid4().hex[:8]}"
         starter = JourneyStarter(env.client, task_queue, store)
         context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=CaptureMailer(),

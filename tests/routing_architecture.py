@@ -46,7 +46,7 @@ CALL_EXCEPTIONS: dict[tuple[str, str], str] = {
         "the operating system's `signal.signal` in a simulation's part process",
     ("tests/workers/test_journey_generations.py", "start_workflow"):
         "test code: starts workflows of older generations to prove they are retired",
-    ("bench/journeys_vs_bare.py", "start_workflow"):
+    ("bench/journey_sides.py", "start_workflow"):
         "a benchmark that measures bare workflows against journeys",
 }
 

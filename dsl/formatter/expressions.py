@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from dsl import ast
+from dsl.wording import COUNT_WORDS, duration_words
 
 __all__ = ["duration_text", "expr_text", "text_literal"]
 
-_SHORT_UNITS = {"minutes": "m", "hours": "h"}
-_LONG_UNITS = {"days": "day", "weeks": "week", "business_days": "business day"}
-
-
 def duration_text(duration: ast.Duration) -> str:
     """`30m`, `48h`, `1 day`, `2 days`, `3 weeks`, `2 business days`."""
-    if duration.unit in _SHORT_UNITS:
-        return f"{duration.amount}{_SHORT_UNITS[duration.unit]}"
-    unit = _LONG_UNITS[duration.unit]
-    return f"{duration.amount} {unit if duration.amount == 1 else unit + 's'}"
+    return duration_words(duration.amount, duration.unit)
 
 
 def text_literal(literal: ast.TextLit, source_lines: list[str]) -> str:
@@ -27,9 +21,6 @@ def text_literal(literal: ast.TextLit, source_lines: list[str]) -> str:
             return written
     escaped = literal.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
-
-
-_COUNT_WORDS = {"exactly": "exactly", "at_least": "at least", "at_most": "at most"}
 
 
 def expr_text(node: ast.Expr, source_lines: list[str]) -> str:
@@ -71,7 +62,7 @@ def expr_text(node: ast.Expr, source_lines: list[str]) -> str:
                 text += " since entry"
             return text
         if isinstance(e, ast.CountOf):
-            return f"{_COUNT_WORDS[e.op]} {e.count} of ({', '.join(show(arg) for arg in e.args)})"
+            return f"{COUNT_WORDS[e.op]} {e.count} of ({', '.join(show(arg) for arg in e.args)})"
         if isinstance(e, ast.TaskIs):
             return f"task {e.state}"
         raise TypeError(f"cannot print {type(e).__name__}")

@@ -38,11 +38,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from dsl import ir
+from dsl.ir_text import describe_trigger
 from engine import calendar
 from engine.admission import Admission
 from engine.decision_text import backfill_detail
 from engine.evaluator import UNKNOWN, evaluate, truthy
-from engine.expression_text import describe_trigger
 from engine.records import Change, JourneySignal, RouteResult, Snapshot, StartJourney
 from engine.rescoring import record_scores
 from engine.schedule import TimeTriggers

@@ -22,9 +22,8 @@ from engine.store import Store
 from engine.workflows.messages import EmailParams
 from tests.bad_input.conftest import MINIMAL_MODEL, UNSUBSCRIBE_SECRET, offline_starter
 from tests.bad_input.test_mail_and_auth import Transcript, relay
-from tests.operations.conftest import postgres_url
 
-__all__ = ["postgres_url", "relay"]
+__all__ = ["relay"]
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SOURCE = ("{% block subject %}Welcome{% endblock %}{% block text %}Hi{% endblock %}"

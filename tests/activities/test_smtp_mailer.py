@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import socket
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -31,15 +30,10 @@ from activities.smtp_mailer import (
     message_id,
 )
 from engine.settings import Settings
+from tests.live_api import free_port
 
 UNSUBSCRIBE = ("http://127.0.0.1:8000/v1/unsubscribe?email=ann.long-name%40example.com"
                "&token=0123456789abcdef0123456789abcdef")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -9,16 +9,14 @@ journey would fail loudly (and the outage tests use exactly that). The helpers l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from dsl import ir
-from dsl.project import compile_folder
 from engine.settings import Settings
 from engine.store import Store
 from tests.live_api import Engine, asgi, drained, free_port, offline_starter, temporal
@@ -32,20 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret-api-token"
 UNSUBSCRIBE_SECRET = "unsubscribe-test-secret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture(scope="session")
-def bundle() -> ir.Bundle:
-    compilation = compile_folder(ROOT / "playbooks")
-    assert compilation.bundle is not None, compilation.render()
-    return compilation.bundle
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    yield opened
-    opened.close()
 
 
 def settings(token: str | None = TOKEN) -> Settings:

@@ -14,9 +14,6 @@ import pytest
 from dsl import ir
 from engine.store import Store
 from tests.bad_input.conftest import NDJSON, asgi_client, offline_app
-from tests.operations.conftest import pg_store, postgres_url
-
-__all__ = ["pg_store", "postgres_url"]
 
 GOOD = {"id": "good-1", "account": "acme", "traits": {"name": "Acme"}}
 GOOD_LAST = {"id": "good-2", "account": "globex", "event": "login"}

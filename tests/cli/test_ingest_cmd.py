@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 import pytest
 
 from dsl import ir
-from dsl.project import compile_folder
 from engine.records import Rejection
 from engine.settings import Settings
 from engine.store import Store
@@ -48,20 +46,6 @@ LINES = [
     "[1, 2]",
     json.dumps({"id": "gx-2", "account": "globex", "traits": {"segment": "enterprise"}}),
 ]
-
-
-@pytest.fixture(scope="module")
-def bundle() -> ir.Bundle:
-    compilation = compile_folder(ROOT / "playbooks")
-    assert compilation.bundle is not None, compilation.render()
-    return compilation.bundle
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    yield opened
-    opened.close()
 
 
 def _settings() -> Settings:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from engine.store import Store
 from workers.cli import main
 
 MODEL = """\
@@ -128,10 +129,10 @@ def test_the_simulate_table_says_what_each_action_was_as_the_log_does(
     assert "{" not in out
 
 
-async def test_a_failed_task_is_counted_under_failed_in_the_stats_of_its_statement(tmp_path: Path) -> None:
+async def test_a_failed_task_is_counted_under_failed_in_the_stats_of_its_statement(
+        tmp_path: Path, store: Store) -> None:
     from dsl.project import compile_folder
     from engine.analytics import playbook_stats
-    from engine.store import Store
     from workers.simulation import simulate
 
     folder = _folder(tmp_path)
@@ -144,12 +145,8 @@ async def test_a_failed_task_is_counted_under_failed_in_the_stats_of_its_stateme
         {"account": "acme", "at": "2026-01-05T10:00:00Z", "event": "nps_response",
          "data": {"score": 3, "comment": "slow"}},
     ]) + "\n", encoding="utf-8")
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        await simulate(compilation.bundle, timeline, days=3, store=store)
-        [stats] = playbook_stats(store, compilation.bundle, "nps_low").playbooks
-    finally:
-        store.close()
+    await simulate(compilation.bundle, timeline, days=3, store=store)
+    [stats] = playbook_stats(store, compilation.bundle, "nps_low").playbooks
     task = next(s for step in stats.steps for s in step.statements if s.statement.startswith("create task"))
     assert (task.opened, task.failed) == (0, 1)
     assert stats.completed == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from dsl import ir
-from dsl.project import compile_folder
 from engine.records import ActionRecord, ScoreState, TaskRecord
 from engine.scores import score_data
 from engine.settings import Settings
@@ -26,24 +25,10 @@ from workers.cli import main
 from workers.commands.tasks import relative_due
 from workers.server import create_app
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "views-api-token"
+ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 SAM = "sam@vendor.example"
-
-
-@pytest.fixture(scope="module")
-def bundle() -> ir.Bundle:
-    compilation = compile_folder(ROOT / "playbooks")
-    assert compilation.bundle is not None, compilation.render()
-    return compilation.bundle
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    yield opened
-    opened.close()
 
 
 @asynccontextmanager

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from engine.records import ActionRecord
@@ -22,8 +21,7 @@ from engine.store import Store
 from tests.conformance.driver import DRIVER, Driver, DriverInput, Poster
 from tests.conformance.merged import MergedTimeline
 from tests.faults.stack import ROOT, TOKEN, Process, Received, Relay, environment, free_port, start_api, start_worker
-from workers.runtime import DATA_CONVERTER, quiet_runtime
-from workers.simulation import time_skipping_server
+from tests.live_api import time_skipping
 
 __all__ = ["LiveRun", "run_live"]
 
@@ -41,8 +39,7 @@ async def run_live(timeline: MergedTimeline, folder: Path) -> LiveRun:
     assert timeline.start is not None and timeline.end is not None
     relay = Relay()
     relay.start()
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
+    env = await time_skipping()
     processes: list[Process] = []
     database_url = f"sqlite:///{folder / 'store.db'}"
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from dsl.project import compile_folder
+from dsl import ir
 from tests.conformance.comparison import differences
 from tests.conformance.live import LiveRun, run_live
 from tests.conformance.merged import MergedTimeline, merge
@@ -52,11 +52,9 @@ async def live(timeline: MergedTimeline, tmp_path_factory: pytest.TempPathFactor
 
 
 async def test_every_scenario_gives_the_same_actions_live_and_simulated(
-        timeline: MergedTimeline, live: LiveRun, tmp_path: Path) -> None:
-    compilation = compile_folder(ROOT / "playbooks")
-    assert compilation.bundle is not None
+        timeline: MergedTimeline, live: LiveRun, tmp_path: Path, bundle: ir.Bundle) -> None:
     assert timeline.start is not None and timeline.end is not None
-    simulated = await simulate(compilation.bundle, timeline.write(tmp_path / "merged.jsonl"), start=timeline.start,
+    simulated = await simulate(bundle, timeline.write(tmp_path / "merged.jsonl"), start=timeline.start,
                                days=(timeline.end - timeline.start).total_seconds() / 86400)
     assert live.posted == len(timeline.lines)
     problems = differences(live.actions, simulated.actions)

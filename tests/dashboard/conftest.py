@@ -2,7 +2,7 @@
 
 `dashboard(...)` is the API's app (with its dashboard) behind an httpx client that keeps cookies
 and does not follow redirects, so a test sees each answer; `sign_in` posts the token like the
-form does. The fixtures `store` and `bundle` are the API tests' own.
+form does. The fixtures `store` and `bundle` are the root conftest's.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import httpx
 from dsl import ir
 from engine.settings import Settings
 from engine.store import Store
-from tests.api.conftest import UNSUBSCRIBE_SECRET, bundle, offline_starter, store
+from tests.api.conftest import UNSUBSCRIBE_SECRET, offline_starter
 from workers.api.limits import Limits
 from workers.server import create_app
 
-__all__ = ["TOKEN", "bundle", "dashboard", "form_token_of", "sign_in", "store"]
+__all__ = ["TOKEN", "dashboard", "form_token_of", "sign_in"]
 
 TOKEN = "dashboard-test-token"
 

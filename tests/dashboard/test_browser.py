@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import uvicorn
-from temporalio.testing import WorkflowEnvironment
 
 from activities.context import ActivityContext
 from activities.registry import load_registry
@@ -39,9 +38,9 @@ from engine.starter import JourneyStarter
 from engine.store import Store
 from tests.api.conftest import UNSUBSCRIBE_SECRET
 from tests.daytime import daytime_zone
-from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
+from tests.live_api import time_skipping
+from workers.runtime import build_worker
 from workers.server import create_app
-from workers.simulation import time_skipping_server
 from workers.smtp_sink import SmtpSink, outbox_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -138,8 +137,7 @@ class LiveStack:
             self.ready.set()
 
     async def _serve(self) -> None:
-        env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
+        env = await time_skipping()
         async with env:
             task_queue = f"dashboard-{uuid.uuid4().hex[:8]}"
             starter = JourneyStarter(env.client, task_queue, self.store, horizon=self.settings.trigger_horizon)

@@ -26,6 +26,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
+from tests.live_api import free_port
 from workers.temporal_server import DevServerError, temporal_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,12 +47,6 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)

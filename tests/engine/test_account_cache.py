@@ -4,9 +4,7 @@ on) or for the whole life of a private store (a simulation)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,11 +17,10 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    opened.add_change("acme", T0, event="signed", data={}, traits={"plan": "smb"}, event_id="e-1")
-    yield opened
-    opened.close()
+def store(store: Store) -> Store:
+    """The root conftest's fresh store, with acme signed up on the smb plan."""
+    store.add_change("acme", T0, event="signed", data={}, traits={"plan": "smb"}, event_id="e-1")
+    return store
 
 
 def _set(store: Store | AccountCache, at: datetime, plan: str, event_id: str) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 from temporalio.api.enums.v1 import EventType
-from temporalio.testing import WorkflowEnvironment
 
 from activities.context import ActivityContext, CaptureMailer, PluginCall
 from activities.plugin_catalog import plugin_catalog
@@ -19,8 +18,8 @@ from engine.records import StartJourney
 from engine.starter import JourneyStarter
 from engine.store import Store
 from engine.workflows.messages import JourneyOutcome
-from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
-from workers.simulation import time_skipping_server
+from tests.live_api import time_skipping
+from workers.runtime import build_worker
 
 MODEL = """\
 account fields:
@@ -69,13 +68,11 @@ def _bundle(root: Path, registry: Registry) -> ir.Bundle:
     return compilation.bundle
 
 
-async def test_a_plugins_declared_attempts_and_timeout_are_what_temporal_applies(tmp_path: Path) -> None:
+async def test_a_plugins_declared_attempts_and_timeout_are_what_temporal_applies(tmp_path: Path, store: Store) -> None:
     calls: list[str] = []
     registry = _registry(calls)
     bundle = _bundle(tmp_path / "playbooks", registry)
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
+    env = await time_skipping()
     async with env:
         at = (await env.get_current_time()).replace(microsecond=0)  # entered now: its steps are due, not late
         store.add_change("acme", at, event=None, data={}, event_id=None, traits={"name": "Acme"})
@@ -88,7 +85,6 @@ async def test_a_plugins_declared_attempts_and_timeout_are_what_temporal_applies
             outcome = await handle.result()
             history = await handle.fetch_history()
     actions = store.actions(account="acme")
-    store.close()
 
     assert calls == ["Hello Acme"] * 3  # three attempts, as declared, then the step failed for good
     assert outcome.status == "completed"  # the journey goes on after a failed step

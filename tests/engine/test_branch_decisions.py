@@ -67,19 +67,15 @@ async def test_an_unknown_condition_runs_neither_branch_and_a_known_one_runs_its
     assert branch.data["detail"] == "if feature_adoption < 30%: unknown (neither branch ran)"
 
 
-async def test_why_and_stats_tell_the_unknown_branch(tmp_path: Path) -> None:
+async def test_why_and_stats_tell_the_unknown_branch(tmp_path: Path, store: Store) -> None:
     bundle = _bundle(tmp_path / "playbooks")
     events = tmp_path / "events.jsonl"
     events.write_text(json.dumps({"account": "unknown", "at": "2026-01-05T09:00:00Z", "traits": {"name": "U"}})
                       + "\n" + json.dumps({"account": "unknown", "at": "2026-01-05T09:00:00Z", "event": "signed"})
                       + "\n")
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        await simulate(bundle, events, days=1, store=store)
-        story = tell(store, bundle, "unknown", "nudge")
-        [stats] = playbook_stats(store, bundle, "nudge").playbooks
-    finally:
-        store.close()
+    await simulate(bundle, events, days=1, store=store)
+    story = tell(store, bundle, "unknown", "nudge")
+    [stats] = playbook_stats(store, bundle, "nudge").playbooks
     assert any("was unknown (a value it reads is missing), so neither its block nor its else block ran" in line.text
                for line in story.lines)
     [statement] = [s for s in stats.steps[0].statements if s.path == "day 0/0"]

@@ -7,8 +7,6 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from temporalio.testing import WorkflowEnvironment
-
 from activities.context import ActivityContext, CaptureMailer
 from activities.registry import load_registry
 from dsl import ir
@@ -16,8 +14,9 @@ from dsl.project import compile_folder
 from engine.records import StartJourney
 from engine.starter import JourneyStarter
 from engine.store import Store
-from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
-from workers.simulation import simulate, time_skipping_server
+from tests.live_api import time_skipping
+from workers.runtime import build_worker
+from workers.simulation import simulate
 
 MODEL = """\
 account fields:
@@ -75,14 +74,12 @@ async def test_journey_started_on_v1_finishes_on_v1_after_v2_is_deployed(tmp_pat
     assert versions == {"early": v1.versions["welcome_series"], "late": v2.versions["welcome_series"]}
 
 
-async def test_two_triggers_at_the_same_moment_start_one_journey(tmp_path: Path) -> None:
+async def test_two_triggers_at_the_same_moment_start_one_journey(tmp_path: Path, store: Store) -> None:
     bundle = _folder(tmp_path / "pb", "tips_v1")
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
     at = datetime(2026, 1, 5, 9, tzinfo=UTC)
     store.add_change("acme", at, event=None, data={}, event_id=None,
                      traits={"name": "Acme", "primary_contact": {"email": "a@acme.example", "name": "A"}})
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
+    env = await time_skipping()
     async with env:
         # Two API processes racing: two starters, each with its own view, the same journey at once.
         first, second = (JourneyStarter(env.client, "versions", store) for _ in range(2))
@@ -93,6 +90,5 @@ async def test_two_triggers_at_the_same_moment_start_one_journey(tmp_path: Path)
             assert sorted(started) == [False, True]
             await env.client.get_workflow_handle("journey/welcome_series/acme").result()
     kinds = [a.kind for a in store.actions(account="acme")]
-    store.close()
     assert kinds.count("enrolled") == 1
     assert any(a == "decided" for a in kinds)

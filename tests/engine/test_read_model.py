@@ -3,14 +3,9 @@ the account list, the task list and the action log, read from a real store."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from dsl import ir
-from dsl.project import compile_folder
 from engine.read_model import (
     account_detail,
     account_scores,
@@ -23,22 +18,7 @@ from engine.read_model import (
 from engine.records import ActionRecord, ScoreState, TaskRecord
 from engine.store import Store
 
-ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def bundle() -> ir.Bundle:
-    compilation = compile_folder(ROOT / "playbooks")
-    assert compilation.bundle is not None, compilation.render()
-    return compilation.bundle
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    yield opened
-    opened.close()
 
 
 def _without_health(bundle: ir.Bundle, *names: str) -> ir.Bundle:

@@ -17,12 +17,11 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from dsl.project import compile_folder
+from dsl import ir
 from engine.workflows.messages import JOURNEY_GENERATION, WORKFLOW_NAME
 from workers.runtime import DATA_CONVERTER, WORKFLOWS, workflow_runner
 from workers.simulation import simulate
 
-ROOT = Path(__file__).resolve().parents[2]
 KEPT = Path(__file__).resolve().parent / "histories"
 TIMELINE = Path(__file__).resolve().parent / "replay_timeline.jsonl"
 
@@ -41,10 +40,8 @@ async def _replay_failures(histories: list[WorkflowHistory]) -> dict[str, str]:
     return failures
 
 
-async def test_fresh_journey_histories_replay_without_nondeterminism() -> None:
-    compilation = compile_folder(ROOT / "playbooks")
-    assert compilation.bundle is not None
-    result = await simulate(compilation.bundle, TIMELINE, days=10, keep_histories=True)
+async def test_fresh_journey_histories_replay_without_nondeterminism(bundle: ir.Bundle) -> None:
+    result = await simulate(bundle, TIMELINE, days=10, keep_histories=True)
     assert len(result.histories) >= 3
     histories = [WorkflowHistory.from_json(f"journey-{i}", text) for i, text in enumerate(result.histories)]
     assert not await _replay_failures(histories)

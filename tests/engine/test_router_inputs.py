@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dsl import ir
-from engine.expression_text import describe_trigger
+from dsl.ir_text import describe_trigger
 from engine.triggers import expression_reads, playbook_inputs
 
 HEALTH = ir.ScoreModel(

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from dsl import ir
-from dsl.project import compile_folder
 from engine.records import RouteResult, StartJourney
 from engine.routing.router import Router
 from engine.store import Store
 
-ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 PEOPLE = {
@@ -60,20 +54,6 @@ GLOBEX = {
     "champion": False,
     "nps": 3,
 }
-
-
-@pytest.fixture(scope="module")
-def bundle() -> ir.Bundle:
-    compiled = compile_folder(ROOT / "playbooks")
-    assert compiled.bundle is not None, compiled.render()
-    return compiled.bundle
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    yield opened
-    opened.close()
 
 
 def route(store: Store, router: Router, account: str, at: datetime, **change: Any) -> RouteResult:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from dsl import ir
 from engine.records import ScoreState, TaskRecord
@@ -49,13 +45,6 @@ BUNDLE = ir.Bundle(
     ),
     scores={"usage": USAGE},
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    yield opened
-    opened.close()
 
 
 def test_snapshot_shows_the_account_as_it_stood_then(store: Store) -> None:

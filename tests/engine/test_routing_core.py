@@ -3,9 +3,7 @@ a start Temporal refused is not a running journey for the routing that follows."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -31,13 +29,6 @@ class _Temporal(JourneyStarter):
                       clock_offset_seconds: float | None = None) -> list[StartJourney]:
         self.carried.extend(intents)
         return [intent for intent in intents if isinstance(intent, StartJourney)] if self.refusing else []
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    yield opened
-    opened.close()
 
 
 def _stored(store: Store, at: datetime, event: str, event_id: str, **traits: str) -> Change:

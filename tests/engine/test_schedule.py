@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from dsl import ir
 from engine.records import RouteResult, StartJourney
@@ -54,13 +50,6 @@ BUNDLE = ir.Bundle(
     ),
     playbooks={pb.id: pb for pb in PLAYBOOKS},
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    yield opened
-    opened.close()
 
 
 def only(playbook: str) -> ir.Bundle:

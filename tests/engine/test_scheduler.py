@@ -11,32 +11,19 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from activities.context import ActivityContext, CaptureMailer
 from activities.registry import load_registry
 from activities.time_triggers import SCHEDULER_CURSOR
 from dsl import ir
-from dsl.project import compile_folder
 from engine.starter import JourneyStarter
 from engine.store import Store
 from engine.workflows.scheduler import SCHEDULER_ID, SchedulerInput
-from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
-from workers.simulation import time_skipping_server
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def bundle() -> ir.Bundle:
-    compilation = compile_folder(ROOT / "playbooks")
-    assert compilation.bundle is not None
-    return compilation.bundle
+from tests.live_api import time_skipping
+from workers.runtime import build_worker
 
 
 def _renewal_two_days_ago(store: Store, now: datetime) -> datetime:
@@ -65,8 +52,7 @@ async def _first_round_done(client: Client) -> None:
 
 
 async def _run_scheduler(store: Store, bundle: ir.Bundle, stored_cursor: timedelta | None) -> datetime:
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
+    env = await time_skipping()
     async with env:
         now = await env.get_current_time()
         instant = _renewal_two_days_ago(store, now)
@@ -86,34 +72,22 @@ async def _run_scheduler(store: Store, bundle: ir.Bundle, stored_cursor: timedel
 
 
 async def test_a_scheduler_resumes_from_the_stored_cursor_and_fires_what_came_due(
-        tmp_path: Path, bundle: ir.Bundle) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        instant = await _run_scheduler(store, bundle, stored_cursor=timedelta(days=5))
-        [journey] = store.journeys(account="initech")
-        assert (journey.playbook, journey.entered_at) == ("renewal", instant)
-        cursor = store.cursor(SCHEDULER_CURSOR)
-        assert cursor is not None and cursor >= instant
-    finally:
-        store.close()
+        bundle: ir.Bundle, store: Store) -> None:
+    instant = await _run_scheduler(store, bundle, stored_cursor=timedelta(days=5))
+    [journey] = store.journeys(account="initech")
+    assert (journey.playbook, journey.entered_at) == ("renewal", instant)
+    cursor = store.cursor(SCHEDULER_CURSOR)
+    assert cursor is not None and cursor >= instant
 
 
-async def test_a_scheduler_on_a_store_it_never_ran_on_starts_from_now(tmp_path: Path, bundle: ir.Bundle) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        await _run_scheduler(store, bundle, stored_cursor=None)
-        assert store.journeys(account="initech") == []
-    finally:
-        store.close()
+async def test_a_scheduler_on_a_store_it_never_ran_on_starts_from_now(bundle: ir.Bundle, store: Store) -> None:
+    await _run_scheduler(store, bundle, stored_cursor=None)
+    assert store.journeys(account="initech") == []
 
 
-def test_a_cursor_only_moves_forward(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        later, earlier = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
-        assert store.cursor("scheduler") is None
-        store.set_cursor("scheduler", later)
-        store.set_cursor("scheduler", earlier)
-        assert store.cursor("scheduler") == later
-    finally:
-        store.close()
+def test_a_cursor_only_moves_forward(store: Store) -> None:
+    later, earlier = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    assert store.cursor("scheduler") is None
+    store.set_cursor("scheduler", later)
+    store.set_cursor("scheduler", earlier)
+    assert store.cursor("scheduler") == later

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from temporalio.testing import WorkflowEnvironment
-
 from activities.context import ActivityContext, CaptureMailer
 from activities.messages import send_message
 from activities.registry import load_registry
@@ -20,8 +18,8 @@ from engine.snapshots import build_snapshot
 from engine.starter import JourneyStarter
 from engine.store import Store
 from engine.workflows.messages import EmailParams, JourneyOutcome
-from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
-from workers.simulation import time_skipping_server
+from tests.live_api import time_skipping
+from workers.runtime import build_worker
 
 AT = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -63,12 +61,10 @@ def _bundle(root: Path) -> ir.Bundle:
 
 
 async def test_sends_at_the_journeys_moment_reuse_its_read_until_the_journey_changes_the_account(
-        tmp_path: Path) -> None:
+        tmp_path: Path, store: Store) -> None:
     bundle = _bundle(tmp_path / "playbooks")
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
     store.add_change("acme", AT - timedelta(days=1), event=None, data={}, event_id=None, traits={"name": "Acme"})
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
+    env = await time_skipping()
     async with env:
         starter = JourneyStarter(env.client, "reuse", store)
         context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=CaptureMailer())
@@ -79,7 +75,6 @@ async def test_sends_at_the_journeys_moment_reuse_its_read_until_the_journey_cha
             handle = env.client.get_workflow_handle("journey/welcome/acme", result_type=JourneyOutcome)
             assert (await handle.result()).status == "completed"
     sent = [(m.subject, m.text) for m in store.messages("acme")]
-    store.close()
 
     # hello and again rendered from the entry's read; staged from a fresh one, after the `set`
     assert (context.snapshots.hits, context.snapshots.misses) == (2, 0)
@@ -92,9 +87,8 @@ def _params(bundle: ir.Bundle, key: str, token: str | None) -> EmailParams:
                        channel="in_app", template=bundle.templates["hello"], snapshot=token)
 
 
-async def test_a_token_of_another_worker_or_moment_reads_the_account_again(tmp_path: Path) -> None:
+async def test_a_token_of_another_worker_or_moment_reads_the_account_again(tmp_path: Path, store: Store) -> None:
     bundle = _bundle(tmp_path / "playbooks")
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
     store.add_change("acme", AT, event=None, data={}, event_id=None, traits={"name": "Acme"})
     context = ActivityContext(store=store, bundle=bundle, starter=JourneyStarter(None, "q", store),  # type: ignore[arg-type]
                               mailer=CaptureMailer())
@@ -105,7 +99,6 @@ async def test_a_token_of_another_worker_or_moment_reads_the_account_again(tmp_p
     assert await send_message(_params(bundle, "k2", earlier.token), context) == "sent"
     assert await send_message(_params(bundle, "k3", here.token), context) == "sent"
     subjects = [m.subject for m in store.messages("acme")]
-    store.close()
     assert subjects == ["hello Acme"] * 3
     assert (context.snapshots.hits, context.snapshots.misses) == (1, 2)
 

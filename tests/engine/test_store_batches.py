@@ -9,7 +9,6 @@ on PostgreSQL when `PLAYBOOK_TEST_POSTGRES_URL` is set.
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 from engine.records import Change, TaskRecord
 from engine.store import NewChange, Store
 from engine.store.accounts import same_value
 from engine.store.schema import events, trait_history
+from tests.stores import POSTGRES_URL, wipe
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
-POSTGRES_URL = os.environ.get("PLAYBOOK_TEST_POSTGRES_URL", "")
 MISSING = object()
 
 
@@ -104,16 +103,6 @@ class Model:
         return fields
 
 
-def _wipe(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     """A factory of empty stores of one kind (PostgreSQL: the same database, wiped each time)."""
@@ -123,7 +112,7 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         if request.param == "postgresql":
             for store in opened:
                 store.close()
-            _wipe(POSTGRES_URL)
+            wipe(POSTGRES_URL)
             url = POSTGRES_URL
         else:
             url = f"sqlite:///{tmp_path / f'store-{len(opened)}.db'}"

@@ -4,7 +4,6 @@ types read and write, on SQLite (a file and in memory) and on PostgreSQL (when
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,9 +15,8 @@ from sqlalchemy import select
 from engine.records import ActionRecord
 from engine.store import Store
 from engine.store.schema import actions, journeys, messages
-from tests.engine.test_store_postgres import wipe
+from tests.stores import POSTGRES_URL, wipe
 
-POSTGRES = os.environ.get("PLAYBOOK_TEST_POSTGRES_URL", "")
 T0 = datetime(2026, 3, 2, 9, 30, 15, 250_000, tzinfo=UTC)
 
 # Every shape of value a trait may hold, the awkward ones among them.
@@ -33,10 +31,10 @@ VALUES: dict[str, Any] = {
 @pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "postgresql":
-        if not POSTGRES:
+        if not POSTGRES_URL:
             pytest.skip("PLAYBOOK_TEST_POSTGRES_URL is not set (bash .ci/postgres.sh starts a server)")
-        wipe(POSTGRES)
-        url = POSTGRES
+        wipe(POSTGRES_URL)
+        url = POSTGRES_URL
     else:
         url = f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite-file" else "sqlite://"
     opened = Store.open(url)

@@ -6,36 +6,23 @@ Runs when `PLAYBOOK_TEST_POSTGRES_URL` names an empty database that the tests ma
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from engine.records import ActionRecord, ScoreState, TaskRecord
 from engine.store import Store
+from tests.stores import POSTGRES_URL
 
-URL = os.environ.get("PLAYBOOK_TEST_POSTGRES_URL", "")
-pytestmark = pytest.mark.skipif(not URL, reason="PLAYBOOK_TEST_POSTGRES_URL is not set")
+pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PLAYBOOK_TEST_POSTGRES_URL is not set")
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-def wipe(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 @pytest.fixture
-def store() -> Iterator[Store]:
-    wipe(URL)
-    opened = Store.open(URL)
-    yield opened
-    opened.close()
+def store(pg_store: Store) -> Store:
+    """The store on the emptied PostgreSQL database (the root conftest's `pg_store`)."""
+    return pg_store
 
 
 def test_the_schema_is_migrated_and_current(store: Store) -> None:

@@ -30,34 +30,26 @@ def test_writes_in_a_batch_are_seen_inside_it_and_by_others_only_at_its_end(tmp_
         other.close()
 
 
-def test_a_failure_inside_a_batch_keeps_none_of_its_writes(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        with pytest.raises(RuntimeError), store.database.batch():
-            store.suppress("ana@acme.example", "unsubscribed", T0)
-            raise RuntimeError("routing failed")
-        assert store.suppression("ana@acme.example") is None
-        store.suppress("ana@acme.example", "bounced", T0)  # the store is usable afterwards
-        assert store.suppression("ana@acme.example") == "bounced"
-    finally:
-        store.close()
+def test_a_failure_inside_a_batch_keeps_none_of_its_writes(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.database.batch():
+        store.suppress("ana@acme.example", "unsubscribed", T0)
+        raise RuntimeError("routing failed")
+    assert store.suppression("ana@acme.example") is None
+    store.suppress("ana@acme.example", "bounced", T0)  # the store is usable afterwards
+    assert store.suppression("ana@acme.example") == "bounced"
 
 
-async def test_a_batch_belongs_to_its_task_and_other_tasks_write_on_their_own(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+async def test_a_batch_belongs_to_its_task_and_other_tasks_write_on_their_own(store: Store) -> None:
     seen: list[object] = []
 
     async def other_task() -> None:
         store.suppress("cy@acme.example", "bounced", T0)  # its own transaction, after the batch's
         seen.append(store.suppression("cy@acme.example"))
 
-    try:
-        with store.database.batch():
-            store.suppress("ana@acme.example", "unsubscribed", T0)
-            task = asyncio.get_running_loop().create_task(other_task())
-        await task  # started inside the batch, it writes on its own once it runs
-        assert seen == ["bounced"]
-        store.suppress("bo@acme.example", "bounced", T0)
-        assert store.suppression("ana@acme.example") == "unsubscribed"
-    finally:
-        store.close()
+    with store.database.batch():
+        store.suppress("ana@acme.example", "unsubscribed", T0)
+        task = asyncio.get_running_loop().create_task(other_task())
+    await task  # started inside the batch, it writes on its own once it runs
+    assert seen == ["bounced"]
+    store.suppress("bo@acme.example", "bounced", T0)
+    assert store.suppression("ana@acme.example") == "unsubscribed"

@@ -24,8 +24,6 @@ from engine.store import Store
 from tests.faults.stack import Process, Relay, environment, free_port, start_api, start_worker
 from workers.temporal_server import DevServer
 
-POSTGRES_URL = os.environ.get("PLAYBOOK_TEST_POSTGRES_URL", "")
-
 
 @dataclass(frozen=True)
 class Stack:

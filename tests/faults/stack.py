@@ -21,7 +21,6 @@ import enum
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,18 +38,14 @@ from temporalio.api.enums.v1 import EventType, RetryState
 from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import Client
 
+from tests.live_api import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 PLAYBOOK = str(Path(sys.executable).parent / "playbook")
 TOKEN = "faults-api-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def eventually(check: Callable[[], Awaitable[T | None]], what: str, timeout: float = 60.0,

@@ -11,7 +11,6 @@ against PostgreSQL"); the API here starts journeys on a task queue that no worke
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 from engine.store import Store
 from engine.store.schema import events
@@ -37,10 +36,10 @@ from tests.faults.stack import (
     signup,
     start_api,
 )
+from tests.stores import POSTGRES_URL, wipe
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-POSTGRES_URL = os.environ.get("PLAYBOOK_TEST_POSTGRES_URL", "")
 QUEUE = "faults-postgres"
 
 
@@ -52,18 +51,6 @@ class Outage:
     answers_after: list[int]
     stored: Counter[str]  # event id -> rows, once the database was back
     journeys: Counter[str]  # workflow id -> executions
-
-
-def wipe(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

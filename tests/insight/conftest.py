@@ -7,7 +7,7 @@ once per test session (it takes several seconds); tests only read the store it f
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +16,6 @@ import pytest
 
 from activities.context import OutgoingMail
 from dsl import ir
-from dsl.project import compile_folder
 from engine.store import Store
 from workers.simulation import simulate
 
@@ -34,13 +33,6 @@ class Ran:
     start: datetime
     end: datetime
     outbox: list[OutgoingMail]
-
-
-@pytest.fixture(scope="session")
-def bundle() -> ir.Bundle:
-    compilation = compile_folder(ROOT / "playbooks")
-    assert compilation.bundle is not None, compilation.render()
-    return compilation.bundle
 
 
 async def run_timeline(store: Store, bundle: ir.Bundle, events: Path, days: float) -> tuple[datetime, datetime,
@@ -67,7 +59,6 @@ async def ran(store_path: Path, bundle: ir.Bundle) -> AsyncIterator[Ran]:
 
 
 @pytest.fixture
-def empty_store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    yield store
-    store.close()
+def empty_store(store: Store) -> Store:
+    """The root conftest's fresh store, by the name the insight tests give it."""
+    return store

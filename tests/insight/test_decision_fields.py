@@ -152,18 +152,14 @@ def test_the_one_renderer_writes_each_kinds_sentence_as_before() -> None:
 
 
 async def test_why_stats_and_backtest_read_the_fields_not_the_sentence(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
     monkeypatch.setattr(decision_text, "detail", lambda decision, **facts: "whatever the words are today")
     bundle = _bundle(tmp_path / "playbooks")
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        head = await simulate(bundle, _events(tmp_path / "events.jsonl"), days=3, store=store)
-        assert {a.data["detail"] for a in head.actions if a.kind == "decided"} == {"whatever the words are today"}
-        story = {account: [line.text for line in tell(store, bundle, account, "nudge", now=head.end).lines]
-                 for account in ("unknown", "low")}
-        [stats] = playbook_stats(store, bundle, "nudge").playbooks
-    finally:
-        store.close()
+    head = await simulate(bundle, _events(tmp_path / "events.jsonl"), days=3, store=store)
+    assert {a.data["detail"] for a in head.actions if a.kind == "decided"} == {"whatever the words are today"}
+    story = {account: [line.text for line in tell(store, bundle, account, "nudge", now=head.end).lines]
+             for account in ("unknown", "low")}
+    [stats] = playbook_stats(store, bundle, "nudge").playbooks
     assert "Day 0: `if feature_adoption < 30%` was unknown (a value it reads is missing), so neither its block " \
            "nor its else block ran (read feature_adoption = missing)." in story["unknown"]
     assert "Day 0: `if feature_adoption < 30%` was true, so its block ran (read feature_adoption = 10%)." \

@@ -15,6 +15,8 @@ import pytest
 
 from dsl import ir
 from dsl.diagnostics import render_all
+from dsl.ir_text import describe, describe_duration, describe_statement, describe_trigger
+from dsl.project import Compilation
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
@@ -42,127 +44,21 @@ PLAYBOOK_FILES = {
 }
 
 
-@pytest.fixture(scope="module")
-def compilation() -> Any:
-    from dsl import compile_folder
-
-    return compile_folder(PLAYBOOKS)
-
-
-@pytest.fixture(scope="module")
-def bundle(compilation: Any) -> ir.Bundle:
-    errors = [d for d in compilation.diagnostics if d.is_error]
-    assert not errors, render_all(errors, compilation.sources)
-    assert compilation.bundle is not None
-    return compilation.bundle
-
-
 # --------------------------------------------------------------------------- readable IR
+# Each statement is written in the language's words by the IR printer (`dsl.ir_text`).
 
 
-def expr(node: Any) -> str:
-    """An IR expression written back in the language's own words."""
-    if isinstance(node, ir.Literal_):
-        if node.type == "percent":
-            return f"{node.value:g}%"
-        if node.type in ("text", "enum"):
-            return f'"{node.value}"'
-        if node.type == "boolean":
-            return "true" if node.value else "false"
-        return f"{node.value:g}" if isinstance(node.value, int | float) else str(node.value)
-    if isinstance(node, ir.FieldRef):
-        return ".".join(node.path)
-    if isinstance(node, ir.EventField):
-        return node.name
-    if isinstance(node, ir.MetricRef):
-        return node.metric
-    if isinstance(node, ir.ScoreRef):
-        return node.score if node.part == "value" else f"{node.score}.band"
-    if isinstance(node, ir.TaskState):
-        return f"task {node.state}"
-    if isinstance(node, ir.Compare):
-        return f"{expr(node.left)} {node.op} {expr(node.right)}"
-    if isinstance(node, ir.Logic):
-        args = _flat(node)
-        if len(args) == 1:
-            return expr(args[0])
-        return f" {node.op} ".join(f"({expr(a)})" if isinstance(a, ir.Logic) else expr(a) for a in args)
-    if isinstance(node, ir.Not):
-        return f"not {expr(node.arg)}"
-    if isinstance(node, ir.PercentOf):
-        return f"{expr(node.percent)} of {expr(node.of)}"
-    if isinstance(node, ir.BandIs):
-        return f"{node.score} is {node.band}"
-    if isinstance(node, ir.Seen):
-        text = f"seen {node.event}"
-        if node.within is not None:
-            text += f" within {duration(node.within)}"
-        if node.older_than is not None:
-            text += f" more than {duration(node.older_than)} ago"
-        return text
-    if isinstance(node, ir.CountTrue):
-        return f"{node.op.replace('_', ' ')} {node.count} of ({', '.join(expr(a) for a in node.args)})"
-    raise AssertionError(f"unexpected expression {node!r}")
-
-
-def _flat(node: ir.Logic) -> list[Any]:
-    """`(a and b) and c` and `a and b and c` alike: nested operands of the same operator joined."""
-    out: list[Any] = []
-    for arg in node.args:
-        if isinstance(arg, ir.Logic) and (arg.op == node.op or len(arg.args) == 1):
-            out.extend(_flat(arg) if arg.op == node.op else [arg.args[0]])
-        else:
-            out.append(arg)
-    return out
-
-
-def duration(value: ir.Duration | None) -> str:
-    """A duration as hours, whatever unit it was written in: `48h` and `2 days` are both `48h`."""
-    assert value is not None
-    assert not value.is_business
-    return f"{value.seconds() // 3600}h"
-
-
-def trigger(node: Any) -> str:
-    if isinstance(node, ir.EventTrigger):
-        return f"event {node.event}" + (f" where {expr(node.where)}" if node.where is not None else "")
-    if isinstance(node, ir.ConditionTrigger):
-        if isinstance(node.condition, ir.BandIs):
-            return f"{node.condition.score} becomes {node.condition.band}"
-        return expr(node.condition)
-    if isinstance(node, ir.DateTrigger):
-        side = "before" if node.offset_days < 0 else "after"
-        return f"{abs(node.offset_days)} days {side} {node.field} at {node.at}"
-    if isinstance(node, ir.ScheduleTrigger):
-        return f"every {node.every} on day {node.day} at {node.at}"
-    if isinstance(node, ir.TrendTrigger):
-        return f"{node.metric} {node.direction} {node.percent:g}% week over week for {node.weeks} weeks"
-    raise AssertionError(f"unexpected trigger {node!r}")
-
-
-def statements(body: Iterable[Any]) -> list[Any]:
-    """Statements as short lines; a branch is a tuple of its head and its nested lines."""
+def statements(body: Iterable[ir.Statement]) -> list[Any]:
+    """Statements as their lines; a branch is a tuple of its head and its nested lines."""
     out: list[Any] = []
     for node in body:
-        if isinstance(node, ir.SendEmail):
-            out.append(f"email {node.template} to {'.'.join(node.to)}")
-        elif isinstance(node, ir.SendInApp):
-            out.append(f"in_app {node.template}")
-        elif isinstance(node, ir.CreateTask):
-            out.append(
-                f"task {node.title!r} for {'.'.join(node.owner)} due {duration(node.due)} priority {node.priority}"
-            )
-        elif isinstance(node, ir.WaitUntil):
-            parts = [f"event {e}" for e in node.events] + (["task done"] if node.task_done else [])
-            out.append(f"wait until {' or '.join(parts)} or {duration(node.timeout)}")
-        elif isinstance(node, ir.Wait):
-            out.append(f"wait {duration(node.duration)}")
-        elif isinstance(node, ir.If):
+        if isinstance(node, ir.If):
             assert not node.otherwise
-            head = f"unless {expr(node.condition.arg)}" if node.negated else f"if {expr(node.condition)}"
             if node.negated:
                 assert isinstance(node.condition, ir.Not)
-            out.append((head, statements(node.then)))
+            out.append((describe_statement(node), statements(node.then)))
+        elif isinstance(node, ir.SendEmail | ir.SendInApp | ir.CreateTask | ir.WaitUntil | ir.Wait):
+            out.append(describe_statement(node))
         else:
             raise AssertionError(f"unexpected statement {node!r}")
     return out
@@ -193,14 +89,14 @@ def merged_entry_steps(playbook: ir.Playbook) -> list[tuple[str, list[Any]]]:
 # --------------------------------------------------------------------------- the folder
 
 
-def test_library_compiles_without_errors(compilation: Any) -> None:
-    errors = [d for d in compilation.diagnostics if d.is_error]
-    assert errors == [], render_all(errors, compilation.sources)
+def test_library_compiles_without_errors(standard_compilation: Compilation) -> None:
+    errors = [d for d in standard_compilation.diagnostics if d.is_error]
+    assert errors == [], render_all(errors, standard_compilation.sources)
 
 
-def test_library_compiles_without_warnings(compilation: Any) -> None:
-    warnings = [d for d in compilation.diagnostics if not d.is_error]
-    assert warnings == [], render_all(warnings, compilation.sources)
+def test_library_compiles_without_warnings(standard_compilation: Compilation) -> None:
+    warnings = [d for d in standard_compilation.diagnostics if not d.is_error]
+    assert warnings == [], render_all(warnings, standard_compilation.sources)
 
 
 def test_every_standard_playbook_is_present_and_no_other(bundle: ir.Bundle) -> None:
@@ -224,10 +120,10 @@ def test_every_playbook_has_a_version(bundle: ir.Bundle) -> None:
 
 HEADERS: dict[str, dict[str, Any]] = {
     "smb_onboarding": {"trigger": "event signed", "audience": 'segment == "smb"', "exits": ["event churned"]},
-    "health_red": {"trigger": "health becomes red", "reentry": ("after", "720h")},
+    "health_red": {"trigger": "health becomes red", "reentry": ("after", "30 days")},
     "health_yellow": {"trigger": "health becomes yellow"},
     "health_green": {"trigger": "health becomes green"},
-    "renewal": {"trigger": "90 days before renewal_date at 09:00"},
+    "renewal": {"trigger": "90 days before renewal_date"},
     "payment_recovery": {"trigger": "event payment_failed", "exits": ["event payment_succeeded"]},
     "expansion_seats": {"trigger": "seats_used >= 80% of seats_licensed"},
     "expansion_data_volume": {"trigger": "data_volume_gb > tier_limit_gb"},
@@ -240,12 +136,12 @@ HEADERS: dict[str, dict[str, Any]] = {
     "advocacy_cab": {"trigger": "engagement_high and referrals_90d >= 3"},
     "advocacy_speaker": {"trigger": "community_answers_30d >= 5"},
     "cadence_feature_spotlight": {
-        "trigger": "every month on day 1 at 10:00",
-        "audience": 'segment == "smb" and seen signed more than 720h ago',
+        "trigger": "every month",
+        "audience": 'segment == "smb" and seen signed more than 30 days ago',
     },
     "cadence_business_review": {
-        "trigger": "every quarter on day 1 at 10:00",
-        "audience": 'segment == "smb" and seen signed more than 720h ago',
+        "trigger": "every quarter",
+        "audience": 'segment == "smb" and seen signed more than 30 days ago',
     },
 }
 
@@ -254,13 +150,14 @@ HEADERS: dict[str, dict[str, Any]] = {
 def test_playbook_header_is_as_specified(bundle: ir.Bundle, playbook_id: str) -> None:
     playbook = bundle.playbooks[playbook_id]
     want = HEADERS[playbook_id]
-    exits = [f"event {e.event}" if e.event else expr(e.condition) for e in playbook.exits]
-    reentry = (playbook.reentry.mode, duration(playbook.reentry.after) if playbook.reentry.after else None)
+    exits = [f"event {e.event}" if e.event or e.condition is None else describe(e.condition) for e in playbook.exits]
+    after = playbook.reentry.after
+    reentry = (playbook.reentry.mode, describe_duration(after) if after else None)
     got = {
-        "trigger": trigger(playbook.trigger),
-        "audience": expr(playbook.audience) if playbook.audience is not None else None,
+        "trigger": describe_trigger(playbook.trigger),
+        "audience": describe(playbook.audience) if playbook.audience is not None else None,
         "exits": exits,
-        "goal": expr(playbook.goal) if playbook.goal is not None else None,
+        "goal": describe(playbook.goal) if playbook.goal is not None else None,
         "reentry": reentry,
     }
     assert got == {
@@ -276,68 +173,68 @@ def test_playbook_header_is_as_specified(bundle: ir.Bundle, playbook_id: str) ->
 
 STEPS: dict[str, list[tuple[str, list[Any]]]] = {
     "smb_onboarding": [
-        ("day 0", ["email welcome to primary_contact"]),
-        ("day 3", ["in_app core_workflows_tutorial"]),
-        ("day 7", [("unless seen project_created", ["email first_project to primary_contact"])]),
-        ("day 14", ["email webinar_invite to primary_contact"]),
-        ("day 21", [("if tasks_completed >= 10", ["email milestone_10_tasks to primary_contact"])]),
+        ("day 0", ["send email welcome to primary_contact"]),
+        ("day 3", ["send in_app core_workflows_tutorial"]),
+        ("day 7", [("unless seen project_created", ["send email first_project to primary_contact"])]),
+        ("day 14", ["send email webinar_invite to primary_contact"]),
+        ("day 21", [("if tasks_completed >= 10", ["send email milestone_10_tasks to primary_contact"])]),
         ("day 30", [("if feature_adoption < 20%", [
-            "task 'Onboarding rescue: {{ account.name }}' for csm due 48h priority high",
+            'create task "Onboarding rescue: {{ account.name }}" for csm due 48h priority high',
         ])]),
     ],
     "health_red": [
         ("day 0", [
-            "task 'Outreach: {{ account.name }}' for csm due 48h priority urgent",
+            'create task "Outreach: {{ account.name }}" for csm due 48h priority urgent',
             "wait until task done or 48h",
-            ("if task open", ["task 'Escalation: {{ account.name }}' for csm.manager due 24h priority urgent"]),
+            ("if task open", ['create task "Escalation: {{ account.name }}" for csm.manager due 24h priority urgent']),
         ]),
     ],
-    "health_yellow": [("day 0", ["task 'Check-in: {{ account.name }}' for csm due 168h priority normal"])],
+    "health_yellow": [("day 0", ['create task "Check-in: {{ account.name }}" for csm due 7 days'])],
     "health_green": [
-        ("day 0", ["task 'Expansion conversation: {{ account.name }}' for csm due 336h priority normal"]),
+        ("day 0", ['create task "Expansion conversation: {{ account.name }}" for csm due 14 days']),
     ],
     "renewal": [
-        ("90 days before renewal_date at 09:00", ["email renewal_roi_summary to primary_contact"]),
+        ("90 days before renewal_date at 09:00", ["send email renewal_roi_summary to primary_contact"]),
         ("60 days before renewal_date at 09:00", [("if arr > 15000 or health is red", [
-            "task 'Renewal call: {{ account.name }}' for csm due 120h priority normal",
+            'create task "Renewal call: {{ account.name }}" for csm due 5 days',
         ])]),
-        ("30 days before renewal_date at 09:00", ["email renewal_invitation to primary_contact"]),
+        ("30 days before renewal_date at 09:00", ["send email renewal_invitation to primary_contact"]),
     ],
     "payment_recovery": [
-        ("day 0", ["email payment_update to primary_contact"]),
-        ("day 3", ["email payment_reminder to primary_contact"]),
-        ("day 7", ["task 'Payment still failing: {{ account.name }}' for csm due 48h priority normal"]),
+        ("day 0", ["send email payment_update to primary_contact"]),
+        ("day 3", ["send email payment_reminder to primary_contact"]),
+        ("day 7", ['create task "Payment still failing: {{ account.name }}" for csm due 48h']),
     ],
     "expansion_seats": [
-        ("day 0", ["task 'Team expansion offer: {{ account.name }}' for csm due 120h priority normal"]),
+        ("day 0", ['create task "Team expansion offer: {{ account.name }}" for csm due 5 days']),
     ],
-    "expansion_data_volume": [("day 0", ["email upgrade_recommendation to primary_contact"])],
+    "expansion_data_volume": [("day 0", ["send email upgrade_recommendation to primary_contact"])],
     "expansion_api_limit": [
-        ("day 0", ["task 'Enterprise tier consultation: {{ account.name }}' for csm due 168h priority normal"]),
+        ("day 0", ['create task "Enterprise tier consultation: {{ account.name }}" for csm due 7 days']),
     ],
-    "expansion_premium_attempt": [("day 0", ["in_app upgrade_prompt"])],
+    "expansion_premium_attempt": [("day 0", ["send in_app upgrade_prompt"])],
     "churn_login_drop": [
-        ("day 0", ["task 'Usage drop intervention: {{ account.name }}' for csm due 48h priority high"]),
+        ("day 0", ['create task "Usage drop intervention: {{ account.name }}" for csm due 48h priority high']),
     ],
     "churn_reonboarding": [
-        ("day 0", ["email reonboarding_1 to primary_contact"]),
-        ("day 7", ["email reonboarding_2 to primary_contact"]),
+        ("day 0", ["send email reonboarding_1 to primary_contact"]),
+        ("day 7", ["send email reonboarding_2 to primary_contact"]),
     ],
     "churn_trial_rescue": [
         ("day 14", [("if feature_adoption < 30%", [
-            "email trial_rescue to primary_contact",
-            "task 'Trial rescue outreach: {{ account.name }}' for csm due 48h priority normal",
+            "send email trial_rescue to primary_contact",
+            'create task "Trial rescue outreach: {{ account.name }}" for csm due 48h',
         ])]),
     ],
-    "advocacy_testimonial": [("day 0", ["email testimonial_request to primary_contact"])],
+    "advocacy_testimonial": [("day 0", ["send email testimonial_request to primary_contact"])],
     "advocacy_cab": [
-        ("day 0", ["task 'Customer advisory board invitation: {{ account.name }}' for csm due 336h priority normal"]),
+        ("day 0", ['create task "Customer advisory board invitation: {{ account.name }}" for csm due 14 days']),
     ],
     "advocacy_speaker": [
-        ("day 0", ["task 'User conference speaker invitation: {{ account.name }}' for csm due 720h priority normal"]),
+        ("day 0", ['create task "User conference speaker invitation: {{ account.name }}" for csm due 30 days']),
     ],
-    "cadence_feature_spotlight": [("day 0", ["email feature_spotlight to primary_contact"])],
-    "cadence_business_review": [("day 0", ["email digital_business_review to primary_contact"])],
+    "cadence_feature_spotlight": [("day 0", ["send email feature_spotlight to primary_contact"])],
+    "cadence_business_review": [("day 0", ["send email digital_business_review to primary_contact"])],
 }
 
 
@@ -418,7 +315,7 @@ def test_health_score_has_the_five_components_with_their_maxima(bundle: ir.Bundl
 
 def test_health_rules_give_the_points_of_the_model_in_order(bundle: ir.Bundle) -> None:
     rules = {
-        c.name: [(r.points, expr(r.when) if r.when is not None else "otherwise") for r in c.rules]
+        c.name: [(r.points, describe(r.when) if r.when is not None else "otherwise") for r in c.rules]
         for c in bundle.scores["health"].components
     }
     assert rules == {
@@ -544,7 +441,7 @@ def test_health_support_with_increasing_tickets_falls_to_7(bundle: ir.Bundle) ->
 def test_policy_has_quiet_hours_and_the_email_cap(bundle: ir.Bundle) -> None:
     policy = bundle.policy
     assert policy.quiet_hours == ir.QuietHours(start="20:00", end="08:00")
-    assert [(c.channel, c.count, duration(c.per)) for c in policy.caps] == [("email", 3, "168h")]
+    assert [(c.channel, c.count, describe_duration(c.per)) for c in policy.caps] == [("email", 3, "7 days")]
 
 
 MODEL_FIELDS = {
@@ -588,7 +485,7 @@ def test_model_declares_the_events_and_their_payloads(bundle: ir.Bundle) -> None
 
 def test_model_defines_weekly_logins(bundle: ir.Bundle) -> None:
     metric = bundle.model.metrics["weekly_logins"]
-    assert (metric.aggregate, metric.event, duration(metric.window)) == ("count", "login", "168h")
+    assert (metric.aggregate, metric.event, describe_duration(metric.window)) == ("count", "login", "7 days")
 
 
 # --------------------------------------------------------------------------- the example timeline

@@ -15,6 +15,8 @@ import pytest
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from dsl import ir
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "playbooks" / "templates"
 
@@ -330,9 +332,5 @@ def test_business_review_for_unscored_account_says_not_scored() -> None:
     assert "Product usage" not in text
 
 
-def test_sample_account_holds_every_model_field() -> None:
-    from dsl import compile_folder
-
-    bundle = compile_folder(ROOT / "playbooks").bundle
-    assert bundle is not None
+def test_sample_account_holds_every_model_field(bundle: ir.Bundle) -> None:
     assert set(FULL_ACCOUNT) == set(bundle.model.fields) | {"id"}

@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from engine.store import Store
 from engine.workflows.messages import WORKFLOW_NAME
-from tests.faults.stack import free_port
+from tests.live_api import free_port
 from workers.journey_generations import end_earlier_generations, is_earlier_generation
 from workers.temporal_server import DevServer
 
@@ -35,10 +35,9 @@ async def _running(client: Client, count: int) -> None:
     raise AssertionError(f"the server lists {len(seen)} running workflows, not {count}")
 
 
-async def test_dev_stack_ends_journeys_of_an_earlier_generation_and_records_why(tmp_path: Path) -> None:
+async def test_dev_stack_ends_journeys_of_an_earlier_generation_and_records_why(tmp_path: Path, store: Store) -> None:
     server = DevServer(tmp_path / "temporal", port=free_port(), ui_port=free_port())
     client = await server.start()
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
     try:
         old = await client.start_workflow("journey", {"account": "acme"}, id="journey/welcome/acme",
                                           task_queue=QUEUE)
@@ -59,5 +58,4 @@ async def test_dev_stack_ends_journeys_of_an_earlier_generation_and_records_why(
         assert row.status == "exited"
         assert "upgraded" in (row.reason or "")
     finally:
-        store.close()
         server.stop()

@@ -6,13 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from engine.settings import Settings
-from tests.live_api import free_port
+from tests.live_api import free_port, time_skipping
 from workers.process_clock import ClockUnavailable, checked_clock, process_clock
 from workers.runtime import DATA_CONVERTER, quiet_runtime
-from workers.simulation import time_skipping_server
 
 
 async def test_the_wall_clock_less_its_offset() -> None:
@@ -22,8 +20,7 @@ async def test_the_wall_clock_less_its_offset() -> None:
 
 
 async def test_the_server_clock_reads_the_test_servers_time_less_its_offset() -> None:
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
+    env = await time_skipping()
     async with env:
         await env.sleep(timedelta(days=30))  # the server's clock is now a month ahead of the wall clock
         clock = await checked_clock(Settings(clock="server", clock_offset_seconds=3600), env.client)

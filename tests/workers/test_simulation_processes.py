@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from dsl.project import compile_folder
+from dsl import ir
 from engine.records import ActionRecord
 from workers.cli import EXIT_INTERRUPTED, main
 from workers.simulation import simulate
@@ -56,12 +56,10 @@ def _comparable(actions: list[ActionRecord]) -> list[dict[str, Any]]:
     return [{k: v for k, v in action.to_contract().items() if k != "task"} for action in actions]
 
 
-async def test_two_processes_give_the_actions_of_one_in_the_same_order(tmp_path: Path) -> None:
-    compilation = compile_folder(ROOT / "playbooks")
-    assert compilation.bundle is not None
+async def test_two_processes_give_the_actions_of_one_in_the_same_order(tmp_path: Path, bundle: ir.Bundle) -> None:
     events = _timeline(tmp_path)
-    one = await simulate(compilation.bundle, events, days=10, processes=1)
-    two = await simulate(compilation.bundle, events, days=10, processes=2)
+    one = await simulate(bundle, events, days=10, processes=1)
+    two = await simulate(bundle, events, days=10, processes=2)
     assert _comparable(two.actions) == _comparable(one.actions)
     sent = [(action.at, action.data["to"], action.data["subject"]) for action in one.actions if action.kind == "email"]
     assert sorted((mail.at, mail.to, mail.subject) for mail in one.outbox) == sorted(sent)
@@ -71,12 +69,11 @@ async def test_two_processes_give_the_actions_of_one_in_the_same_order(tmp_path:
     assert suppressed and all(a.data["reason"] == "unsubscribed" for a in suppressed)
 
 
-async def test_two_simulations_in_one_process_give_the_same_actions_and_the_same_mail(tmp_path: Path) -> None:
-    compilation = compile_folder(ROOT / "playbooks")
-    assert compilation.bundle is not None
+async def test_two_simulations_in_one_process_give_the_same_actions_and_the_same_mail(
+        tmp_path: Path, bundle: ir.Bundle) -> None:
     events = _timeline(tmp_path)
-    first = await simulate(compilation.bundle, events, days=10, processes=1)
-    second = await simulate(compilation.bundle, events, days=10, processes=1)
+    first = await simulate(bundle, events, days=10, processes=1)
+    second = await simulate(bundle, events, days=10, processes=1)
     assert _comparable(second.actions) == _comparable(first.actions)
     assert [(mail.at, mail.to, mail.subject) for mail in second.outbox] == \
         [(mail.at, mail.to, mail.subject) for mail in first.outbox]
@@ -96,10 +93,7 @@ def test_an_account_mentioning_an_unsubscribed_address_joins_the_account_that_un
     assert account_groups(lines, reaching, []) == [["a", "b", "d"], ["c"]]
 
 
-def test_a_suppressed_address_written_in_the_playbooks_keeps_every_account_together() -> None:
-    compilation = compile_folder(ROOT / "playbooks")
-    bundle = compilation.bundle
-    assert bundle is not None
+def test_a_suppressed_address_written_in_the_playbooks_keeps_every_account_together(bundle: ir.Bundle) -> None:
     name, template = sorted(bundle.templates.items())[0]
     text = template.text.model_copy(update={"source": template.text.source + "\nWrite to Help@Acme.example."})
     signed = template.model_copy(update={"text": text})

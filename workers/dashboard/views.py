@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dsl import ir
+from dsl.ir_text import describe_trigger
 from engine.analytics import PlaybookStats, StepStats, playbook_stats
-from engine.expression_text import describe_trigger
 from engine.read_model import ScoreDetail, account_scores, primary_score
 from engine.read_model.scores import latest_score, missing_inputs
 from engine.read_model.tasks import is_overdue
