@@ -24,6 +24,9 @@ COPY dsl ./dsl
 COPY engine ./engine
 COPY activities ./activities
 COPY workers ./workers
+COPY server ./server
+COPY simulation ./simulation
+COPY cli ./cli
 RUN pip install .
 
 

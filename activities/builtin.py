@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from activities.fields import set_field, update_score
 from activities.journey_ops import end_journey, enter_journey, note_journey, record_failure, take_snapshot
-from activities.messages import send_message
 from activities.registry import ActivitySpec, Registry
 from activities.rendering import RenderError
+from activities.sending import send_message
 from activities.smtp_mailer import PermanentDeliveryError
 from activities.tasks import OwnerMissing, create_task
 from activities.time_triggers import next_due, run_due, scheduler_cursor

@@ -22,9 +22,9 @@ from activities.snapshot_cache import SnapshotCache
 from dsl import ir
 from engine.records import Change
 from engine.routing import AccountCache, Lifetime
-from engine.starter import JourneyStarter
+from engine.routing.starter import JourneyStarter
 from engine.store import Store
-from engine.workflows.messages import ActivityOptions
+from engine.workflows.payloads import ActivityOptions
 
 __all__ = ["ActivityContext", "CaptureMailer", "CapturedMail", "Mailer", "OutgoingMail", "PluginCall"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from activities.context import ActivityContext
 from engine.records import ActionRecord
 from engine.routing import RoutingCore
-from engine.values import coerce
-from engine.workflows.messages import ScoreParams, SetParams
+from engine.semantics.values import coerce
+from engine.workflows.payloads import ScoreParams, SetParams
 
 __all__ = ["set_field", "update_score"]
 

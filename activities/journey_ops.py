@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from activities.context import ActivityContext
 from engine.records import ActionRecord, Decision, Snapshot
-from engine.snapshots import build_snapshot
-from engine.workflows.messages import EndParams, EnterParams, EnterResult, FailedParams, NoteParams, SnapshotParams
+from engine.store.snapshots import build_snapshot
+from engine.workflows.payloads import EndParams, EnterParams, EnterResult, FailedParams, NoteParams, SnapshotParams
 
 __all__ = ["end_journey", "enter_journey", "log_decisions", "note_journey", "record_failure", "take_snapshot"]
 

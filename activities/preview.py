@@ -1,6 +1,6 @@
 """`playbook preview`: a template rendered exactly as it would be sent to an account.
 
-The rendering is `activities.messages.compose_message`, the function `send_message` sends with:
+The rendering is `activities.sending.compose_message`, the function `send_message` sends with:
 the same sandbox, the same context (the account's snapshot at the moment, its scores and
 metrics, the contact the playbook sends to, the unsubscribe link, the triggering event), so a
 preview and the message an account receives are the same text.
@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from activities.messages import ComposedMessage, NoRecipient, compose_message
 from activities.rendering import RenderError
+from activities.sending import ComposedMessage, NoRecipient, compose_message
 from dsl import ir
-from engine.ir_walk import walk
 from engine.records import Snapshot
-from engine.snapshots import build_snapshot, snapshot_of
+from engine.semantics.ir_walk import walk
+from engine.store.snapshots import build_snapshot, snapshot_of
 
 if TYPE_CHECKING:
     from engine.store import Store

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.workflows.messages import ActivityOptions
+from engine.workflows.payloads import ActivityOptions
 
 __all__ = ["ENTRY_POINT_GROUP", "ActivitySpec", "PluginLoadError", "Registry", "load_registry"]
 

@@ -26,8 +26,8 @@ from activities.trigger_event import trigger_event
 from dsl import ir
 from dsl.template_bounds import MAX_RENDERED_CHARS, MAX_TEMPLATE_STEPS
 from engine.records import Snapshot
-from engine.snapshots import build_snapshot
-from engine.workflows.messages import PluginParams
+from engine.store.snapshots import build_snapshot
+from engine.workflows.payloads import PluginParams
 
 __all__ = ["MAX_POWER_BITS", "MAX_RENDERED_CHARS", "MAX_RENDER_SECONDS", "MAX_TEMPLATE_STEPS", "RenderError",
            "render_block", "render_off_loop", "render_params", "render_text", "template_context"]

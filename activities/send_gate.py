@@ -12,7 +12,7 @@ Either way the activity raises `SendHeld` / `SendDeferred`, which are retryable:
 the step again with backoff (at most a minute apart), and the attempt after the resume, or after
 the slot frees up, sends it. Nothing is lost and nothing is sent twice (the step's key).
 The error carries `retry_at`, the moment worth trying again, in its details (for a workflow that
-waits for it rather than backing off: `engine/workflows/messages.py`, `SEND_HELD`).
+waits for it rather than backing off: `engine/workflows/payloads.py`, `SEND_HELD`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from temporalio.exceptions import ApplicationError
 from activities.context import ActivityContext
 from engine.records import ActionRecord
 from engine.settings import Settings
-from engine.workflows.messages import SEND_DEFERRED, SEND_HELD, EmailParams
+from engine.workflows.payloads import SEND_DEFERRED, SEND_HELD, EmailParams
 
 __all__ = ["HOLD_RECHECK", "SendDeferred", "SendHeld", "hold_if_stopped", "send_rate", "take_relay_slot"]
 

@@ -9,8 +9,8 @@ from activities.context import ActivityContext
 from activities.rendering import render_off_loop, render_text, template_context
 from activities.trigger_event import trigger_event
 from engine.records import ActionRecord, TaskRecord
-from engine.snapshots import build_snapshot
-from engine.workflows.messages import TaskParams
+from engine.store.snapshots import build_snapshot
+from engine.workflows.payloads import TaskParams
 
 __all__ = ["create_task", "task_id_for"]
 

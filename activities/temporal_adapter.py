@@ -13,7 +13,7 @@ from activities.journey_ops import log_decisions
 from activities.registry import ActivitySpec, Registry
 from activities.rendering import render_params
 from engine.records import ActionRecord
-from engine.workflows.messages import EffectParams, PluginParams
+from engine.workflows.payloads import EffectParams, PluginParams
 
 __all__ = ["temporal_activities"]
 

@@ -34,10 +34,10 @@ from typing import Any
 
 from activities.context import ActivityContext
 from dsl import ir
-from engine.ingestion import Ingestor
+from engine.intake.ingestion import Ingestor
 from engine.records import Change, IngestResult, Intent, Rejection
 from engine.routing import RoutingCore
-from engine.time_index import TimeIndex
+from engine.routing.time_index import TimeIndex
 from engine.workflows.timeline import AdvanceParams, TimelineNext
 
 __all__ = ["REACHING_EVENTS", "TimelineFeed", "Unit", "advance"]

@@ -13,8 +13,8 @@ from typing import Any
 
 from activities.context import ActivityContext
 from dsl import ir
-from engine.evaluator import evaluate, truthy
-from engine.snapshots import build_snapshot
+from engine.semantics.evaluator import evaluate, truthy
+from engine.store.snapshots import build_snapshot
 
 __all__ = ["TriggerEvent", "trigger_event"]
 

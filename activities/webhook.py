@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from activities.egress import EgressPolicy, EgressRefused
 from dsl import ir
-from engine.ir_walk import walk
+from engine.semantics.ir_walk import walk
 
 if TYPE_CHECKING:
     from activities.context import PluginCall

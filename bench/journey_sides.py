@@ -2,7 +2,7 @@
 shared dev server and a way to start one journey:
 
 - `EngineSide`: a playbook of six in-app sends at entry (the onboarding shape with its steps at
-  day 0), started the way the engine starts journeys (`engine.starter.JourneyStarter`), run by a
+  day 0), started the way the engine starts journeys (`engine.routing.starter.JourneyStarter`), run by a
   worker from `workers.runtime.build_worker` with the real activities, a real store and a
   `CaptureMailer`;
 - `BareSide`: `bare_journey.py`, the same timer and six activities that each write one row to
@@ -32,9 +32,9 @@ from activities.context import ActivityContext, CaptureMailer
 from activities.registry import load_registry
 from dsl import ir
 from dsl.project import compile_folder
-from engine.ingestion import Ingestor
+from engine.intake.ingestion import Ingestor
 from engine.records import StartJourney
-from engine.starter import JourneyStarter
+from engine.routing.starter import JourneyStarter
 from engine.store import Store
 from workers.runtime import build_worker, workflow_runner
 

@@ -7,7 +7,7 @@ Starts `temporal server start-dev` from the venv (headless, 127.0.0.1, a free po
 SQLite file with `journal_mode=wal` and `synchronous=normal`), and stops it at the end.
 
 - Engine: a playbook of six in-app sends at entry (the onboarding shape with its steps at
-  day 0), started the way the engine starts journeys (`engine.starter.JourneyStarter`), run by a
+  day 0), started the way the engine starts journeys (`engine.routing.starter.JourneyStarter`), run by a
   worker from `workers.runtime.build_worker` with the real activities, a real store
   (`Store.open("sqlite:///…")`) and a `CaptureMailer`.
 - Bare: `bench/bare_journey.py`, the same timer (until the entry time, `--lead` seconds after

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from workers.simulation_shards import auto_shards
+from simulation.shards import auto_shards
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 import generate_timeline  # noqa: E402
 
-import workers.simulation as simulation  # noqa: E402
+import simulation.simulate as simulation  # noqa: E402
 from activities.registry import Registry, load_registry  # noqa: E402
 from dsl.project import compile_folder  # noqa: E402
-from workers.simulation_shards import auto_shards  # noqa: E402
+from simulation.shards import auto_shards  # noqa: E402
 
 GOAL_SECONDS = 120.0
 TIMELINE_ACTIVITIES = ("timeline.",)  # the activities the timeline workflow calls (`timeline.advance`)
@@ -110,7 +110,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     compilation = compile_folder(ROOT / "playbooks")
     assert compilation.bundle is not None, "the standard playbooks do not compile"
     spans = Spans()
-    simulation.load_registry = traced(spans)  # type: ignore[attr-defined]
+    simulation.load_registry = traced(spans)
     with tempfile.TemporaryDirectory(prefix="playbook-bench-") as scratch:
         events = Path(scratch) / "events.jsonl"
         summary = generate_timeline.write(events, args.accounts, args.days, args.seed,
@@ -178,8 +178,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     parts_cpu = sum(part["cpu_seconds"] for part in figures.get("parts", [])[1:])
     print(f"CPU:                {figures['process_cpu_seconds']:8.1f} s in this process, "
           f"{parts_cpu:.1f} s in the other parts, {figures['children_cpu_seconds']:.1f} s in its test server")
-    part = f" in this process (part 1 of {processes})" if processes > 1 else ""
-    print(f"\nwhere the time went{part} (activity: runs, seconds inside, ms per run):")
+    share_of = f" in this process (part 1 of {processes})" if processes > 1 else ""
+    print(f"\nwhere the time went{share_of} (activity: runs, seconds inside, ms per run):")
     for name, (count, seconds) in sorted(spans.by_name().items(), key=lambda item: -item[1][1]):
         print(f"  {name:20s} {count:8,} {seconds:9.1f} s {seconds / count * 1000:8.2f} ms")
     gaps = sorted(spans.timeline_gaps())

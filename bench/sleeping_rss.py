@@ -39,7 +39,7 @@ from journey_sides import seed_accounts  # noqa: E402
 from dsl import ir  # noqa: E402
 from dsl.project import compile_folder  # noqa: E402
 from engine.records import StartJourney  # noqa: E402
-from engine.starter import JourneyStarter  # noqa: E402
+from engine.routing.starter import JourneyStarter  # noqa: E402
 from engine.store import Store  # noqa: E402
 
 GOAL_GROWTH = 0.25  # RSS at the largest count may exceed the RSS at the first by at most this share

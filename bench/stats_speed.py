@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dsl.project import compile_folder  # noqa: E402
-from engine.analytics import playbook_stats  # noqa: E402
+from engine.insight.analytics import playbook_stats  # noqa: E402
 from engine.store import Store  # noqa: E402
 
 PB = "smb_onboarding"

@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 import httpx  # noqa: E402
 from dev_server import free_port, server_cpu_seconds  # noqa: E402
 
-from workers.smtp_sink import read_index  # noqa: E402
+from server.smtp_sink import read_index  # noqa: E402
 
 GOAL_P99_SECONDS = 2.0
 PLAYBOOK = str(Path(sys.executable).parent / "playbook")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.records import Decision
-from engine.time_rules import describe_lateness
+from engine.semantics.time_rules import describe_lateness
 
 __all__ = ["backfill_detail", "decided", "detail", "reentry_rule"]
 

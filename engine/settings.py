@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from engine.time_rules import DEFAULT_HORIZON, parse_horizon
+from engine.semantics.time_rules import DEFAULT_HORIZON, parse_horizon
 
 __all__ = ["Horizon", "Settings"]
 
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # The scheduler of time triggers looks again at least this often (it is also woken when a date
     # or a time zone changes)
     scheduler_max_sleep_seconds: float = Field(default=3600.0, gt=0)
-    # How slow and how many clients the API serves (workers/api/connection_limits.py)
+    # How slow and how many clients the API serves (server/api/connection_limits.py)
     api_header_timeout_seconds: float = Field(default=10.0, gt=0)  # request headers complete within this
     api_body_timeout_seconds: float = Field(default=30.0, gt=0)  # a request body complete within this
     api_max_connections: int = Field(default=1000, ge=1)  # beyond: 503

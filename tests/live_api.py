@@ -34,12 +34,12 @@ from temporalio.testing import WorkflowEnvironment
 from activities.context import ActivityContext, CaptureMailer
 from activities.registry import load_registry
 from dsl import ir
-from engine.starter import JourneyStarter
+from engine.routing.starter import JourneyStarter
 from engine.store import Store
-from workers.api.connection_limits import server_config
+from server.api.connection_limits import server_config
+from server.web.state import WebState
+from simulation.simulate import time_skipping_server
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
-from workers.simulation import time_skipping_server
-from workers.web.state import WebState
 
 __all__ = ["Engine", "as_routed", "asgi", "drained", "free_port", "offline_starter", "served", "temporal",
            "time_skipping"]

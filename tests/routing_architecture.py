@@ -2,7 +2,7 @@
 
 - no class outside `engine/store/` subclasses the `Store`: caches compose a store, they do not
   extend it;
-- only the routing package and `engine/starter.py` call Temporal's `start_workflow`, `signal` or
+- only the routing package and `engine/routing/starter.py` call Temporal's `start_workflow`, `signal` or
   `signal_with_start`: journeys are started and signalled by the routing core alone. The other
   calls of those names are listed in `CALL_EXCEPTIONS`, each with the reason it is no journey's;
 - routing reads no wall clock (`ROUTING_RULES`): it routes as of each change's own moment.
@@ -20,17 +20,16 @@ __all__ = ["CALL_EXCEPTIONS", "ROUTING_RULES", "STARTING_CALLS", "journey_calls"
            "wall_clock_reads"]
 
 STORE_HOME = "engine/store/"
-ROUTING_HOMES = ("engine/routing/", "engine/starter.py")
+ROUTING_HOMES = ("engine/routing/",)
 STARTING_CALLS = frozenset({"start_workflow", "signal", "signal_with_start"})
 # what decides routing: the routing package, admission, time triggers, score recording, snapshots
-ROUTING_RULES = ("engine/routing/", "engine/admission.py", "engine/schedule.py", "engine/rescoring.py",
-                 "engine/snapshots.py")
+ROUTING_RULES = ("engine/routing/", "engine/store/snapshots.py")
 WALL_CLOCKS = frozenset({"now", "utcnow", "today", "time", "monotonic", "perf_counter"})
 SKIPPED_FOLDERS = frozenset({"__pycache__", "build", "node_modules"})  # and hidden ones (.venv, .git)
 
 # (file, called attribute) -> why that call starts or signals no journey
 CALL_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("workers/playbook_loading.py", "start_workflow"):
+    ("cli/playbook_loading.py", "start_workflow"):
         "starts the one scheduler of time triggers for the dev and worker processes",
     ("tests/engine/test_scheduler.py", "start_workflow"):
         "test code: starts the scheduler of time triggers to prove it resumes from the store",
@@ -42,7 +41,7 @@ CALL_EXCEPTIONS: dict[tuple[str, str], str] = {
         "`@workflow.signal` declares the journey's own signal handler",
     ("engine/workflows/scheduler.py", "signal"):
         "`@workflow.signal` declares the scheduler's `wake` handler",
-    ("workers/simulation_processes.py", "signal"):
+    ("simulation/processes.py", "signal"):
         "the operating system's `signal.signal` in a simulation's part process",
     ("tests/workers/test_journey_generations.py", "start_workflow"):
         "test code: starts workflows of older generations to prove they are retired",
@@ -110,7 +109,7 @@ def store_subclasses(root: Path) -> list[str]:
 
 def journey_calls(root: Path) -> list[tuple[str, str, int]]:
     """(file, attribute, line) of every call of `.start_workflow`, `.signal` or `.signal_with_start`
-    outside the routing package and `engine/starter.py`."""
+    outside the routing package and `engine/routing/starter.py`."""
     found = []
     for path, module in python_files(root):
         if path.startswith(ROUTING_HOMES):

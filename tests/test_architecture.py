@@ -1,5 +1,6 @@
-"""The layers hold: data flows one way, workers -> activities -> engine -> dsl; the HTTP API and
-the dashboard are independent, and the CLI's commands import neither.
+"""The layers hold: data flows one way, cli -> simulation -> workers | server -> activities -> engine
+-> dsl; the workflows do no I/O; the HTTP API and the dashboard are independent, and the command
+line imports neither.
 
 The contracts live in pyproject.toml (`[tool.importlinter]`); import-linter checks them here
 and in CI. Further tests prove the contracts would catch a violation, on a throwaway copy.
@@ -34,16 +35,16 @@ def contracts() -> list[dict[str, object]]:
 
 def test_layers_are_declared_in_the_order_data_flows() -> None:
     layers = [c["layers"] for c in contracts() if c["type"] == "layers"]
-    assert layers == [["workers", "activities", "engine", "dsl"]]
+    assert layers == [["cli", "simulation", "workers | server", "activities", "engine", "dsl"]]
 
 
 def test_the_language_is_forbidden_to_import_the_rest_of_the_project() -> None:
     forbidden = {
-        str(c["source_modules"][0]): set(c["forbidden_modules"])  # type: ignore[index]
+        str(c["source_modules"][0]): set(c["forbidden_modules"])  # type: ignore[index, call-overload]
         for c in contracts()
         if c["type"] == "forbidden"
     }
-    assert forbidden["dsl"] == {"engine", "activities", "workers"}
+    assert forbidden["dsl"] == {"engine", "activities", "workers", "server", "simulation", "cli"}
 
 
 def test_every_import_contract_is_kept() -> None:
@@ -55,7 +56,7 @@ def test_every_import_contract_is_kept() -> None:
 def _miniature(root: Path) -> Path:
     """A miniature project with the real contracts: every package and every module a contract names."""
     (root / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    for package in ("dsl", "engine", "activities", "workers"):
+    for package in ("dsl", "engine", "activities", "workers", "server", "simulation", "cli"):
         (root / package).mkdir()
         (root / package / "__init__.py").write_text("", encoding="utf-8")
     for contract in contracts():  # every module a contract names must exist
@@ -97,6 +98,46 @@ def test_the_contracts_catch_the_store_reaching_into_routing(tmp_path: Path) -> 
     assert "The store knows nothing of routing" in result.stdout
 
 
+
+def test_the_workflows_are_forbidden_every_module_that_does_io() -> None:
+    forbidden = set(_contract("The workflows do no I/O")["forbidden_modules"])  # type: ignore[call-overload]
+    assert {"engine.store", "sqlalchemy", "jinja2", "httpx"} <= forbidden
+
+
+def test_the_contracts_catch_a_workflow_reading_the_store(tmp_path: Path) -> None:
+    # Indirect, through a module that is itself allowed: caught all the same.
+    _miniature(tmp_path)
+    _modules(tmp_path, {
+        "engine/store/accounts.py": "def fields_at() -> None: ...\n",
+        "engine/semantics/lookup.py": "from engine.store.accounts import fields_at\n",
+        "engine/workflows/journey.py": "from engine.semantics.lookup import fields_at\n",
+    })
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "The workflows do no I/O" in result.stdout
+    assert "engine.workflows.journey -> engine.semantics.lookup" in result.stdout
+
+
+def test_the_contracts_catch_a_workflow_importing_an_http_client(tmp_path: Path) -> None:
+    _miniature(tmp_path)
+    _modules(tmp_path, {"engine/workflows/journey.py": "import httpx\n"})
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "The workflows do no I/O" in result.stdout
+    assert "engine.workflows.journey -> httpx" in result.stdout
+
+
+def test_the_contracts_catch_the_server_importing_the_simulation(tmp_path: Path) -> None:
+    _miniature(tmp_path)
+    _modules(tmp_path, {
+        "simulation/simulate.py": "def simulate() -> None: ...\n",
+        "server/api/insight.py": "from simulation.simulate import simulate\n",
+    })
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "Data flows one way" in result.stdout
+    assert "server.api.insight -> simulation.simulate" in result.stdout
+
 # --------------------------------------------------------------------------- the web packages
 
 
@@ -105,7 +146,7 @@ def _contract(name_start: str) -> dict[str, object]:
 
 
 def _modules(root: Path, files: dict[str, str]) -> None:
-    """Modules of the miniature, `workers/api/tasks.py` style; a package replaces a module of its name."""
+    """Modules of the miniature, `server/api/tasks.py` style; a package replaces a module of its name."""
     for name, text in files.items():
         path = root / name
         for parent in reversed(path.relative_to(root).parents[:-1]):
@@ -119,66 +160,66 @@ def _modules(root: Path, files: dict[str, str]) -> None:
 def test_the_api_and_the_dashboard_are_declared_independent() -> None:
     independent = _contract("The API and the dashboard are independent")
     assert independent["type"] == "independence"
-    assert independent["modules"] == ["workers.api", "workers.dashboard"]
+    assert independent["modules"] == ["server.api", "server.dashboard"]
     shared = _contract("What the API and the dashboard share")
-    assert shared["source_modules"] == ["workers.web"]
-    assert set(shared["forbidden_modules"]) == {"workers.api", "workers.dashboard", "workers.server"}  # type: ignore[call-overload]
-    commands = _contract("The CLI's commands import neither")
-    assert commands["source_modules"] == ["workers.commands"]
-    assert set(commands["forbidden_modules"]) == {"workers.api", "workers.dashboard", "workers.web"}  # type: ignore[call-overload]
+    assert shared["source_modules"] == ["server.web"]
+    assert set(shared["forbidden_modules"]) == {"server.api", "server.dashboard", "server.app"}  # type: ignore[call-overload]
+    commands = _contract("The command line imports neither")
+    assert commands["source_modules"] == ["cli"]
+    assert set(commands["forbidden_modules"]) == {"server.api", "server.dashboard", "server.web"}  # type: ignore[call-overload]
 
 
 def test_the_contracts_catch_the_dashboard_importing_the_api(tmp_path: Path) -> None:
     _miniature(tmp_path)
     _modules(tmp_path, {
-        "workers/api/tasks.py": "async def complete_task() -> None: ...\n",
-        "workers/dashboard/routes.py": "from workers.api.tasks import complete_task\n",
+        "server/api/tasks.py": "async def complete_task() -> None: ...\n",
+        "server/dashboard/routes.py": "from server.api.tasks import complete_task\n",
     })
     result = run_lint_imports(tmp_path, pythonpath=tmp_path)
     assert result.returncode != 0
     assert "The API and the dashboard are independent" in result.stdout
-    assert "workers.dashboard.routes -> workers.api.tasks" in result.stdout
+    assert "server.dashboard.routes -> server.api.tasks" in result.stdout
 
 
 def test_the_contracts_catch_the_api_importing_the_dashboard_through_the_shared_package(tmp_path: Path) -> None:
     # The API's app installing the dashboard by way of the shared package: indirect, caught all the same.
     _miniature(tmp_path)
     _modules(tmp_path, {
-        "workers/dashboard/pages.py": "def install_dashboard() -> None: ...\n",
-        "workers/web/state.py": "from workers.dashboard.pages import install_dashboard\n",
-        "workers/api/app.py": "from workers.web.state import install_dashboard\n",
+        "server/dashboard/pages.py": "def install_dashboard() -> None: ...\n",
+        "server/web/state.py": "from server.dashboard.pages import install_dashboard\n",
+        "server/api/app.py": "from server.web.state import install_dashboard\n",
     })
     result = run_lint_imports(tmp_path, pythonpath=tmp_path)
     assert result.returncode != 0
     assert "The API and the dashboard are independent" in result.stdout
-    assert "What the API and the dashboard share (workers.web) imports neither of them" in result.stdout
-    assert "workers.web.state -> workers.dashboard.pages" in result.stdout
+    assert "What the API and the dashboard share (server.web) imports neither of them" in result.stdout
+    assert "server.web.state -> server.dashboard.pages" in result.stdout
 
 
 def test_the_contracts_catch_a_command_importing_the_api(tmp_path: Path) -> None:
     _miniature(tmp_path)
     _modules(tmp_path, {
-        "workers/api/accounts.py": "class AccountSummary: ...\n",
-        "workers/commands/accounts.py": "from workers.api.accounts import AccountSummary\n",
+        "server/api/accounts.py": "class AccountSummary: ...\n",
+        "cli/commands/accounts.py": "from server.api.accounts import AccountSummary\n",
     })
     result = run_lint_imports(tmp_path, pythonpath=tmp_path)
     assert result.returncode != 0
-    assert "The CLI's commands import neither the API nor the dashboard" in result.stdout
-    assert "workers.commands.accounts -> workers.api.accounts" in result.stdout
+    assert "The command line imports neither the API nor the dashboard" in result.stdout
+    assert "cli.commands.accounts -> server.api.accounts" in result.stdout
 
 
 def test_a_command_may_serve_the_server_module_which_mounts_both(tmp_path: Path) -> None:
     # The one allowed path: `playbook api` imports the server module, which imports the API and the dashboard.
     _miniature(tmp_path)
     _modules(tmp_path, {
-        "workers/web/state.py": "class WebState: ...\n",
-        "workers/api/app.py": "from workers.web.state import WebState\ndef create_api() -> None: ...\n",
-        "workers/dashboard/__init__.py": "from workers.web.state import WebState\n"
+        "server/web/state.py": "class WebState: ...\n",
+        "server/api/app.py": "from server.web.state import WebState\ndef create_api() -> None: ...\n",
+        "server/dashboard/__init__.py": "from server.web.state import WebState\n"
                                          "def install_dashboard() -> None: ...\n",
-        "workers/server.py": "from workers.api.app import create_api\n"
-                             "from workers.dashboard import install_dashboard\n"
-                             "from workers.web.state import WebState\n",
-        "workers/commands/api.py": "from workers.server import create_api\n",
+        "server/app.py": "from server.api.app import create_api\n"
+                             "from server.dashboard import install_dashboard\n"
+                             "from server.web.state import WebState\n",
+        "cli/commands/api.py": "from server.app import create_api\n",
     })
     result = run_lint_imports(tmp_path, pythonpath=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

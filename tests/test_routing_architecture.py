@@ -71,7 +71,7 @@ def test_a_store_subclass_outside_the_store_package_is_found(tmp_path: Path) -> 
 def test_a_journey_started_or_signalled_outside_the_routing_core_is_found(tmp_path: Path) -> None:
     root = _tree(tmp_path, {
         "engine/routing/core.py": "async def go(client):\n    await client.start_workflow('journey')\n",
-        "engine/starter.py": "async def go(handle):\n    await handle.signal('event')\n",
+        "engine/routing/starter.py": "async def go(handle):\n    await handle.signal('event')\n",
         "activities/shortcut.py": """\
             async def start(client, handle):
                 await client.start_workflow("journey", id="journey/welcome/acme")
@@ -92,7 +92,7 @@ def test_a_wall_clock_read_in_routing_is_found(tmp_path: Path) -> None:
             def route(change):
                 return datetime.now(UTC), time.monotonic(), change.at
             """,
-        "workers/api/routing.py": "import time\nSTARTED = time.monotonic()\n",  # a driver may
+        "server/api/routing.py": "import time\nSTARTED = time.monotonic()\n",  # a driver may
     })
     assert wall_clock_reads(root) == [("engine/routing/core.py", "datetime.now", 4),
                                       ("engine/routing/core.py", "time.monotonic", 4)]

@@ -16,7 +16,7 @@ from datetime import datetime
 from temporalio.client import Client
 
 from engine.store import Store
-from engine.workflows.messages import WORKFLOW_NAME
+from engine.workflows.payloads import WORKFLOW_NAME
 
 __all__ = ["EarlierJourney", "end_earlier_generations", "is_earlier_generation"]
 

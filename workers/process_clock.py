@@ -15,8 +15,8 @@ from google.protobuf import empty_pb2
 from temporalio.client import Client
 
 from engine.clock import Clock
+from engine.routing.starter import JourneyStarter
 from engine.settings import Settings
-from engine.starter import JourneyStarter
 from engine.store import Store
 
 __all__ = ["ClockUnavailable", "checked_clock", "process_clock", "process_starter"]

@@ -31,8 +31,8 @@ WORKFLOWS: list[type[Any]] = [JourneyWorkflow, SchedulerWorkflow, TimelineWorkfl
 
 # Modules the workflows use that are deterministic and safe to share with the sandbox: passing
 # them through avoids re-importing them (and pydantic) for every workflow run.
-PASSTHROUGH = ("dsl", "engine.evaluator", "engine.calendar", "engine.records",
-               "engine.workflows.messages", "pydantic", "pydantic_core", "annotated_types", "lark", "jinja2")
+PASSTHROUGH = ("dsl", "engine.semantics.evaluator", "engine.semantics.calendar", "engine.records",
+               "engine.workflows.payloads", "pydantic", "pydantic_core", "annotated_types", "lark", "jinja2")
 
 
 _RUNTIME: Runtime | None = None

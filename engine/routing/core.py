@@ -6,9 +6,9 @@ decides on its own (queues, retries, cursors, agendas):
 - the `Router`, which holds the routing rules (`engine.routing.router`);
 - the `AccountCache` it reads through (`engine.routing.account_cache`), whose lifetime the
   driver chooses: per run for live routing, for the whole simulation on a private store;
-- the `JourneyStarter`, which carries the router's intents out on Temporal (`engine.starter`).
+- the `JourneyStarter`, which carries the router's intents out on Temporal (`engine.routing.starter`).
 
-Its drivers are the API's background router (`workers/api/routing.py`), a simulation's
+Its drivers are the API's background router (`server/api/routing.py`), a simulation's
 timeline (`activities/timeline_ops.py`), the scheduler's activity (`activities/time_triggers.py`)
 and a playbook's own changes to an account (`activities/fields.py`).
 
@@ -31,8 +31,8 @@ from dsl import ir
 from engine.records import Change, Intent
 from engine.routing.account_cache import AccountCache
 from engine.routing.router import Router
-from engine.starter import JourneyStarter
-from engine.time_rules import DEFAULT_HORIZON
+from engine.routing.starter import JourneyStarter
+from engine.semantics.time_rules import DEFAULT_HORIZON
 
 __all__ = ["RoutingCore"]
 

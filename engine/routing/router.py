@@ -39,16 +39,16 @@ from typing import TYPE_CHECKING, Any
 
 from dsl import ir
 from dsl.ir_text import describe_trigger
-from engine import calendar
-from engine.admission import Admission
 from engine.decision_text import backfill_detail
-from engine.evaluator import UNKNOWN, evaluate, truthy
 from engine.records import Change, JourneySignal, RouteResult, Snapshot, StartJourney
-from engine.rescoring import record_scores
-from engine.schedule import TimeTriggers
-from engine.snapshots import account_timezone, snapshot_of
-from engine.time_rules import DEFAULT_HORIZON, describe_lateness
-from engine.triggers import playbook_inputs
+from engine.routing.admission import Admission
+from engine.routing.dependencies import playbook_inputs
+from engine.routing.rescoring import record_scores
+from engine.routing.schedule import TimeTriggers
+from engine.semantics import calendar
+from engine.semantics.evaluator import UNKNOWN, evaluate, truthy
+from engine.semantics.time_rules import DEFAULT_HORIZON, describe_lateness
+from engine.store.snapshots import account_timezone, snapshot_of
 
 if TYPE_CHECKING:
     from engine.store.reads import RoutingReads

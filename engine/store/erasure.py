@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select, update
 from engine.records import ActionRecord
 from engine.store.actions import insert_action
 from engine.store.database import Database
-from engine.store.messages import hashed_address
+from engine.store.outbox import hashed_address
 from engine.store.schema import (
     accounts,
     actions,

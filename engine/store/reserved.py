@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.store.messages import add_suppression
+from engine.store.outbox import add_suppression
 from engine.store.tasks import close_open_tasks
 
 __all__ = ["RESERVED_EVENTS", "apply_reserved_event"]

@@ -18,8 +18,8 @@ from engine.store.controls import ControlSection
 from engine.store.database import Database
 from engine.store.erasure import ErasureSection
 from engine.store.journeys import JourneySection
-from engine.store.messages import MessageSection
 from engine.store.migrate import current_revision, head_revision, upgrade_to_head
+from engine.store.outbox import MessageSection
 from engine.store.routing import RoutingSection
 from engine.store.scores import ScoreSection
 from engine.store.send_counts import SendCountSection

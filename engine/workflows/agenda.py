@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import dsl.ir as ir
-from engine.workflows.messages import JourneyInput
+from engine.workflows.payloads import JourneyInput
 
 __all__ = ["SimulationAgenda"]
 

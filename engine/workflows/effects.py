@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 import dsl.ir as ir
-from engine.workflows.messages import (
+from engine.workflows.payloads import (
     EffectParams,
     EmailParams,
     EndParams,

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 import dsl.ir as ir
-from engine import calendar
+from engine.semantics import calendar
 from engine.workflows.decision_log import DecisionLog
 from engine.workflows.journey_calls import JourneyCalls
 from engine.workflows.journey_state import HeldEmail, JourneyState

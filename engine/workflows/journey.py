@@ -19,7 +19,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from engine.records import JourneySignal
     from engine.workflows.journey_interpreter import JourneyInterpreter
-    from engine.workflows.messages import SIGNAL_NAME, WORKFLOW_NAME, JourneyInput, JourneyOutcome
+    from engine.workflows.payloads import SIGNAL_NAME, WORKFLOW_NAME, JourneyInput, JourneyOutcome
 
 __all__ = ["JourneyWorkflow"]
 

@@ -23,7 +23,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from engine.records import Snapshot
-from engine.time_rules import ON_TIME_SLACK
+from engine.semantics.time_rules import ON_TIME_SLACK
 from engine.workflows.agenda import SimulationAgenda
 from engine.workflows.decision_log import DecisionLog
 from engine.workflows.effects import (
@@ -36,7 +36,7 @@ from engine.workflows.effects import (
     effect_activities,
 )
 from engine.workflows.journey_state import JourneyState
-from engine.workflows.messages import (
+from engine.workflows.payloads import (
     SEND_DEFERRED,
     SEND_HELD,
     ActivityOptions,

@@ -20,8 +20,8 @@ from typing import Any
 from temporalio import workflow
 
 import dsl.ir as ir
-from engine import calendar
-from engine.time_rules import step_timing
+from engine.semantics import calendar
+from engine.semantics.time_rules import step_timing
 from engine.workflows.decision_log import DecisionLog
 from engine.workflows.journey_calls import JourneyCalls
 from engine.workflows.journey_state import JourneyState
@@ -88,7 +88,7 @@ class JourneyClock:
                 return max(target, cursor)
 
     def _on_time(self, step: ir.Step, planned: datetime, reads: dict[str, Any] | None = None) -> datetime | None:
-        """The one threshold (`engine.time_rules`): `planned` when on time or late by less than the
+        """The one threshold (`engine.semantics.time_rules`): `planned` when on time or late by less than the
         horizon (recorded), None when late by more (the skip recorded)."""
         state = self._state
         now = state.now().replace(microsecond=0)

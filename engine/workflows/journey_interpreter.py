@@ -25,8 +25,8 @@ from typing import Any
 from temporalio import workflow
 
 import dsl.ir as ir
-from engine import calendar, evaluator
 from engine.records import JourneySignal
+from engine.semantics import calendar, evaluator
 from engine.workflows.agenda import SimulationAgenda
 from engine.workflows.decision_log import DecisionLog
 from engine.workflows.effects import effect_of
@@ -34,7 +34,7 @@ from engine.workflows.held_emails import HeldEmails
 from engine.workflows.journey_calls import JourneyCalls
 from engine.workflows.journey_clock import JourneyClock
 from engine.workflows.journey_state import Ended, HeldEmail, JourneyState
-from engine.workflows.messages import (
+from engine.workflows.payloads import (
     EmailParams,
     JourneyInput,
     JourneyOutcome,

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 import dsl.ir as ir
-from engine import evaluator
 from engine.records import JourneySignal, Snapshot
-from engine.workflows.messages import ActivityOptions, JourneyInput
+from engine.semantics import evaluator
+from engine.workflows.payloads import ActivityOptions, JourneyInput
 
 __all__ = ["Ended", "HeldEmail", "JourneyState"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from activities.registry import load_registry
 from dsl import ir
 from engine.workflows.effects import BUILTIN_PARAMS, EFFECTS, effect_of
-from engine.workflows.messages import PluginParams
+from engine.workflows.payloads import PluginParams
 
 
 def test_the_registry_registers_every_activity_of_the_table_under_its_name_with_its_params() -> None:

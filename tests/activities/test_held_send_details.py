@@ -9,7 +9,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from activities.send_gate import SendDeferred, SendHeld
 from engine.workflows.journey_calls import held_until
-from engine.workflows.messages import SEND_DEFERRED, SEND_HELD
+from engine.workflows.payloads import SEND_DEFERRED, SEND_HELD
 
 MOMENT = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 

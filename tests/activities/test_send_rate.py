@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from activities.context import ActivityContext
-from activities.messages import send_message
 from activities.send_gate import SendDeferred
+from activities.sending import send_message
 from activities.smtp_mailer import SmtpMailer
 from dsl import ir
 from dsl.project import compile_text
 from engine.settings import Settings
 from engine.store import Store
-from engine.workflows.messages import EmailParams
+from engine.workflows.payloads import EmailParams
 from tests.bad_input.conftest import MINIMAL_MODEL, UNSUBSCRIBE_SECRET, offline_starter
 from tests.bad_input.test_mail_and_auth import Transcript, relay
 

@@ -19,9 +19,9 @@ from fastapi import FastAPI
 from dsl import ir
 from engine.settings import Settings
 from engine.store import Store
+from server.api.limits import Limits
+from server.app import create_app
 from tests.live_api import Engine, asgi, drained, free_port, offline_starter, temporal
-from workers.api.limits import Limits
-from workers.server import create_app
 
 __all__ = ["AUTH", "TOKEN", "UNSUBSCRIBE_SECRET", "Engine", "drained", "engine", "free_port", "http",
            "offline_api", "offline_starter", "settings"]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from cli.commands import api as api_command
 from engine.store import Store
 from engine.store.database import Database
 from tests.api.conftest import ROOT, free_port
-from workers.commands import api as api_command
 
 
 def _run(*argv: str) -> int:

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from dsl import ir
 from engine.store import Store
+from server.app import create_app
 from tests.api.conftest import engine, http, offline_api, settings
 from tests.api.test_journeys import SIGNUP, _log, _ndjson, _until
-from workers.cli import main
-from workers.server import create_app
 
 PLAYBOOK = "smb_onboarding"
 

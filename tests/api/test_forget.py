@@ -14,15 +14,15 @@ from sqlalchemy import create_engine, text
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
+from cli.main import main
 from dsl import ir
 from engine.store import Store
 from engine.store.erasure import forgotten_id
-from engine.workflows.messages import WORKFLOW_NAME
+from engine.workflows.payloads import WORKFLOW_NAME
+from server.app import create_app
 from tests.api.conftest import engine, http, settings
 from tests.api.test_journeys import SIGNUP, _ndjson, _until
 from tests.live_api import free_port
-from workers.cli import main
-from workers.server import create_app
 from workers.temporal_server import DevServer
 
 ADDRESS = "ana@techcorp.example"

@@ -11,10 +11,10 @@ import httpx
 
 from dsl import ir
 from engine.store import Store
+from server.api.limits import Limits
+from server.app import create_app
 from tests.api.conftest import drained, engine, http, offline_starter, settings
 from tests.daytime import daytime_zone
-from workers.api.limits import Limits
-from workers.server import create_app
 
 SIGNUP: list[dict[str, Any]] = [
     {"id": "tc-1", "account": "techcorp", "traits": {

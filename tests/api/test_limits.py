@@ -9,10 +9,10 @@ import pytest
 
 from dsl import ir
 from engine.store import Store
+from server.api.limits import Limits
+from server.app import create_app
 from tests.api.conftest import AUTH, http, offline_starter, settings
 from tests.api.conftest import offline_api as api_for
-from workers.api.limits import Limits
-from workers.server import create_app
 
 SMALL = Limits(max_body_bytes=2_000, max_line_bytes=500, routing_timeout_seconds=2)
 

@@ -15,17 +15,17 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from prometheus_client.parser import text_string_to_metric_families
 
 from activities.context import ActivityContext
-from activities.messages import send_message
 from activities.send_gate import SendDeferred, SendHeld
+from activities.sending import send_message
 from activities.smtp_mailer import PermanentDeliveryError, SmtpMailer
 from dsl import ir
 from engine.settings import Settings
 from engine.store import Store
-from engine.workflows.messages import EmailParams
+from engine.workflows.payloads import EmailParams
+from server.app import create_app
 from tests.api.conftest import UNSUBSCRIBE_SECRET, http, offline_starter, settings
 from tests.api.test_journeys import FAST_RETRIES, SIGNUP, _ndjson
 from tests.live_api import as_routed
-from workers.server import create_app
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SOURCE = ("{% block subject %}Welcome{% endblock %}{% block text %}Hi{% endblock %}"

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from dsl import ir
-from engine.ingestion import Ingestor
+from engine.intake.ingestion import Ingestor
 from engine.records import Change
 from engine.routing import AccountCache, Lifetime, Router, RoutingCore
-from engine.starter import JourneyStarter
+from engine.routing.starter import JourneyStarter
 from engine.store import Store
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from activities.messages import unsubscribe_token
+from activities.sending import unsubscribe_token
 from dsl import ir
 from engine.store import Store
 from tests.api.conftest import UNSUBSCRIBE_SECRET, offline_api

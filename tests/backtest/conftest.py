@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dsl.project import compile_folder
-from engine.ingestion import Ingestor
+from engine.intake.ingestion import Ingestor
 from engine.store import Store
 
 MODEL = """\

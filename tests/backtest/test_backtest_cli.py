@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from tests.backtest.conftest import build_store, write_folder
-from workers.cli import main
 
 WINDOW = ["--since", "2026-01-05", "--until", "2026-01-31"]
 

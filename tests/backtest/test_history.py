@@ -11,11 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from dsl.project import compile_folder
-from engine.ingestion import Ingestor
+from engine.intake.ingestion import Ingestor
 from engine.records import TaskRecord
 from engine.store import Store
+from simulation.backtest import BacktestError, Window, read_history, read_only_engine
 from tests.backtest.conftest import build_store, write_folder
-from workers.backtest import BacktestError, Window, read_history, read_only_engine
 
 JAN = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.records import ActionRecord
-from workers.backtest_diff import compare
+from simulation.backtest_diff import compare
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 

@@ -22,9 +22,9 @@ from dsl import ir
 from dsl.project import compile_text
 from engine.settings import Settings
 from engine.store import Store
+from server.api.limits import Limits
+from server.app import create_app
 from tests.live_api import asgi, drained, free_port, offline_starter, served
-from workers.api.limits import Limits
-from workers.server import create_app
 
 __all__ = ["AUTH", "FULL", "NDJSON", "TOKEN", "asgi_client", "count_rows", "drained", "free_port", "offline_app",
            "offline_starter", "served", "settings", "size"]

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from activities.context import ActivityContext, OutgoingMail
-from activities.messages import send_message
+from activities.sending import send_message
 from activities.smtp_mailer import SmtpMailer, UnsafeHeaderError
 from dsl import ir
 from engine.settings import Settings
 from engine.store import Store
-from engine.workflows.messages import EmailParams
+from engine.workflows.payloads import EmailParams
 from tests.bad_input.conftest import UNSUBSCRIBE_SECRET, offline_starter
 from tests.bad_input.test_mail_and_auth import Transcript, relay
 

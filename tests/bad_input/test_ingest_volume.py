@@ -4,7 +4,7 @@ with its line number and a reason of its kind, and nothing answers 500.
 
 Bad lines come in five kinds, in equal shares: not JSON, no account, a declared trait of the
 wrong type, an undeclared event, and a line over the API's 64 KB limit for one event. The API
-refuses a batch holding an oversize line whole (413, naming the line: workers/api/limits.py); a
+refuses a batch holding an oversize line whole (413, naming the line: server/api/limits.py); a
 client drops that line and sends the rest again, which is what `playbook ingest` does by halving.
 
 The model declares no playbook, so routing starts no journey and the run measures ingestion.
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from dsl import ir
 from engine.store import Store
 from tests.bad_input.conftest import NDJSON, TOKEN, asgi_client, count_rows, drained, offline_app, served
-from workers.cli import main
 
 API_EVENTS = 100_000
 CLI_EVENTS = 100_000

@@ -105,7 +105,7 @@ def _check(folder: Path) -> tuple[int, str, float]:
     """`playbook check FOLDER` in a child process: exit status, stderr, seconds."""
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from workers.cli import main; sys.exit(main(sys.argv[1:]))",
+        [sys.executable, "-c", "import sys; from cli.main import main; sys.exit(main(sys.argv[1:]))",
          "check", str(folder)],
         capture_output=True, text=True, timeout=HANG_GUARD_SECONDS * 2, cwd=Path(__file__).resolve().parents[2],
     )

@@ -19,13 +19,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from activities.context import ActivityContext, OutgoingMail
-from activities.messages import send_message, unsubscribe_token
 from activities.rendering import RenderError
+from activities.sending import send_message, unsubscribe_token
 from activities.smtp_mailer import SmtpMailer, UnsafeHeaderError
 from dsl import ir
 from engine.settings import Settings
 from engine.store import Store
-from engine.workflows.messages import EmailParams
+from engine.workflows.payloads import EmailParams
 from tests.bad_input.conftest import (
     NDJSON,
     UNSUBSCRIBE_SECRET,

@@ -13,16 +13,16 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import SecretStr
 
-from activities.messages import unsubscribe_token
+from activities.sending import unsubscribe_token
+from cli.main import main
 from dsl import ir
 from engine.settings import Settings
 from engine.store import Store
+from server.api.app import UnsafeConfiguration
+from server.api.limits import Limits
+from server.app import create_app
 from tests.bad_input.conftest import TOKEN, UNSUBSCRIBE_SECRET, asgi_client, count_rows, offline_app, served
 from tests.live_api import offline_starter
-from workers.api.app import UnsafeConfiguration
-from workers.api.limits import Limits
-from workers.cli import main
-from workers.server import create_app
 
 GENUINE = "email=ana%40techcorp.example&token=" + unsubscribe_token(UNSUBSCRIBE_SECRET, "ana@techcorp.example")
 FORGED = "email=ana%40techcorp.example&token=" + "0" * 32

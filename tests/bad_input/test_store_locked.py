@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 import engine.store.database
+from cli.main import main
 from dsl import ir
 from engine.store import Store
 from tests.bad_input.conftest import NDJSON, TOKEN, asgi_client, offline_app, served
-from workers.cli import main
 
 LINE = json.dumps({"id": "locked-1", "account": "acme", "traits": {"name": "Acme"}})
 

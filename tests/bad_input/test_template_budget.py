@@ -10,15 +10,15 @@ from datetime import UTC, datetime
 import pytest
 
 from activities.context import ActivityContext
-from activities.messages import send_message
 from activities.rendering import RenderError, render_text
+from activities.sending import send_message
 from activities.smtp_mailer import SmtpMailer
 from activities.tasks import create_task, task_id_for
 from dsl import ir
 from dsl.project import compile_text
 from engine.settings import Settings
 from engine.store import Store
-from engine.workflows.messages import EmailParams, TaskParams
+from engine.workflows.payloads import EmailParams, TaskParams
 from tests.bad_input.conftest import UNSUBSCRIBE_SECRET, offline_starter
 from tests.bad_input.test_mail_and_auth import Transcript, relay
 

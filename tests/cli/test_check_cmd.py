@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from cli import main as cli
+from cli.main import main
 from dsl.ir import Bundle
-from workers import cli
-from workers.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "playbooks"
@@ -136,7 +136,7 @@ def test_an_unexpected_failure_prints_one_line_and_no_traceback(
     def explode(*_: object, **__: object) -> object:
         raise RuntimeError("disk on fire\nsecond line")
 
-    monkeypatch.setattr("workers.commands.check.compile_folder", explode)
+    monkeypatch.setattr("cli.commands.check.compile_folder", explode)
     monkeypatch.delenv("PLAYBOOK_DEBUG", raising=False)
     assert main(["check", str(make_folder(tmp_path))]) == cli.EXIT_INTERNAL
     err = capsys.readouterr().err
@@ -151,7 +151,7 @@ def test_playbook_debug_shows_the_traceback(
     def explode(*_: object, **__: object) -> object:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("workers.commands.check.compile_folder", explode)
+    monkeypatch.setattr("cli.commands.check.compile_folder", explode)
     monkeypatch.setenv("PLAYBOOK_DEBUG", "1")
     assert main(["check", str(make_folder(tmp_path))]) == cli.EXIT_INTERNAL
     assert "Traceback (most recent call last)" in capsys.readouterr().err
@@ -163,10 +163,10 @@ def test_a_command_that_fails_to_import_does_not_break_the_others(
     real_import = cli.importlib.import_module
 
     def import_module(name: str) -> object:
-        if name == "workers.commands.broken":
+        if name == "cli.commands.broken":
             raise ImportError("cannot import name 'Thing' from 'somewhere'")
-        if name == "workers.commands.absent":
-            raise ModuleNotFoundError("No module named 'workers.commands.absent'", name=name)
+        if name == "cli.commands.absent":
+            raise ModuleNotFoundError("No module named 'cli.commands.absent'", name=name)
         return real_import(name)
 
     monkeypatch.setattr(cli.importlib, "import_module", import_module)
@@ -213,9 +213,9 @@ def test_a_command_imports_only_its_own_module(tmp_path: Path) -> None:
     folder = make_folder(tmp_path)
     probe = (
         "import sys\n"
-        "from workers.cli import main\n"
+        "from cli.main import main\n"
         f"status = main(['check', {str(folder)!r}])\n"
-        "heavy = [m for m in ('workers.commands.simulate', 'workers.commands.api', 'temporalio.worker',"
+        "heavy = [m for m in ('cli.commands.simulate', 'cli.commands.api', 'temporalio.worker',"
         " 'sqlalchemy') if m in sys.modules]\n"
         "print(status, heavy)\n"
     )

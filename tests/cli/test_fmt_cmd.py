@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.cli import main
+from cli.main import main
 
 LIBRARY = Path(__file__).resolve().parents[2] / "playbooks"
 

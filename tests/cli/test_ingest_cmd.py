@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
+from cli.commands.ingest import read_events
+from cli.main import main
 from dsl import ir
 from engine.records import Rejection
 from engine.settings import Settings
 from engine.store import Store
+from server.api.limits import Limits
+from server.app import create_app
 from tests.live_api import drained, free_port, offline_starter, served, temporal
-from workers.api.limits import Limits
-from workers.cli import main
-from workers.commands.ingest import read_events
-from workers.server import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ingest-api-token"

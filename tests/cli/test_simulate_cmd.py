@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.cli import main
+from cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAITS = {"name": "TechCorp", "segment": "smb", "timezone": "Europe/Berlin",

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from engine.store import Store
-from workers.cli import main
 
 MODEL = """\
 account fields:
@@ -132,8 +132,8 @@ def test_the_simulate_table_says_what_each_action_was_as_the_log_does(
 async def test_a_failed_task_is_counted_under_failed_in_the_stats_of_its_statement(
         tmp_path: Path, store: Store) -> None:
     from dsl.project import compile_folder
-    from engine.analytics import playbook_stats
-    from workers.simulation import simulate
+    from engine.insight.analytics import playbook_stats
+    from simulation.simulate import simulate
 
     folder = _folder(tmp_path)
     compilation = compile_folder(folder)

@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
+from cli.commands.tasks import relative_due
+from cli.main import main
 from dsl import ir
 from engine.records import ActionRecord, ScoreState, TaskRecord
-from engine.scores import score_data
+from engine.semantics.scores import score_data
 from engine.settings import Settings
 from engine.store import Store
+from server.api.limits import Limits
+from server.app import create_app
 from tests.live_api import as_routed, free_port, offline_starter, served
-from workers.api.limits import Limits
-from workers.cli import main
-from workers.commands.tasks import relative_due
-from workers.server import create_app
 
 TOKEN = "views-api-token"
 ROOT = Path(__file__).resolve().parents[2]
@@ -499,8 +499,8 @@ async def test_the_log_prints_a_decisions_reads_as_key_value_pairs_not_python(
 
 async def test_stats_against_the_running_api_print_what_the_store_says(
         store: Store, bundle: ir.Bundle, capsys: pytest.CaptureFixture[str]) -> None:
-    from engine.analytics import playbook_stats
-    from workers.commands.stats import report
+    from cli.commands.stats import report
+    from engine.insight.analytics import playbook_stats
 
     _content(store)
     expected = playbook_stats(store, bundle, "smb_onboarding", None)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from workers.cli import main
+from cli.main import main
 
 
 def test_a_worker_without_a_playbooks_folder_says_how_to_point_it_at_one(
@@ -72,8 +72,8 @@ def test_the_api_refuses_a_do_activity_no_plugin_provides_with_checks_own_report
 
 
 def test_the_production_worker_does_not_import_the_dev_stack(tmp_path: Path) -> None:
-    code = ("import sys\nfrom workers.cli import main\nstatus = main(['worker'])\n"
-            "print(status, 'workers.dev' in sys.modules)")
+    code = ("import sys\nfrom cli.main import main\nstatus = main(['worker'])\n"
+            "print(status, 'cli.dev_stack' in sys.modules)")
     environment = {**os.environ, "PLAYBOOK_PLAYBOOKS": str(_bad_folder(tmp_path))}
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True,
                           text=True, timeout=120, check=False)

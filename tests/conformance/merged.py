@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.values import parse_instant
+from engine.semantics.values import parse_instant
 
 __all__ = ["Line", "MergedTimeline", "merge"]
 

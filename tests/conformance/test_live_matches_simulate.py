@@ -18,10 +18,10 @@ import pytest
 import pytest_asyncio
 
 from dsl import ir
+from simulation.simulate import simulate
 from tests.conformance.comparison import differences
 from tests.conformance.live import LiveRun, run_live
 from tests.conformance.merged import MergedTimeline, merge
-from workers.simulation import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = [ROOT / "tests" / "scenarios" / "timelines", ROOT.parent / "shared" / "acceptance"]

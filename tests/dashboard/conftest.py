@@ -17,9 +17,9 @@ import httpx
 from dsl import ir
 from engine.settings import Settings
 from engine.store import Store
+from server.api.limits import Limits
+from server.app import create_app
 from tests.api.conftest import UNSUBSCRIBE_SECRET, offline_starter
-from workers.api.limits import Limits
-from workers.server import create_app
 
 __all__ = ["TOKEN", "dashboard", "form_token_of", "sign_in"]
 

@@ -33,15 +33,15 @@ from activities.context import ActivityContext
 from activities.registry import load_registry
 from activities.smtp_mailer import SmtpMailer
 from dsl import ir
+from engine.routing.starter import JourneyStarter
 from engine.settings import Settings
-from engine.starter import JourneyStarter
 from engine.store import Store
+from server.app import create_app
+from server.smtp_sink import SmtpSink, outbox_folder
 from tests.api.conftest import UNSUBSCRIBE_SECRET
 from tests.daytime import daytime_zone
 from tests.live_api import time_skipping
 from workers.runtime import build_worker
-from workers.server import create_app
-from workers.smtp_sink import SmtpSink, outbox_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from dsl import ir
-from workers.dashboard.chart import score_chart
-from workers.dashboard.views import trend
+from server.dashboard.chart import score_chart
+from server.dashboard.views import trend
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from dsl import ir
 from engine.records import ActionRecord, ScoreState, TaskRecord
 from engine.store import Store
+from server.api.limits import Limits
+from server.smtp_sink import INDEX, SinkMessage, outbox_folder
 from tests.dashboard.conftest import dashboard, form_token_of, sign_in
 from tests.live_api import as_routed
-from workers.api.limits import Limits
-from workers.smtp_sink import INDEX, SinkMessage, outbox_folder
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 RUN = "run-1"

@@ -8,8 +8,8 @@ import pytest
 
 from dsl import ir
 from engine.store import Store
+from server.dashboard.session import COOKIE, new_session, valid_session
 from tests.dashboard.conftest import TOKEN, dashboard, sign_in
-from workers.dashboard.session import COOKIE, new_session, valid_session
 
 PAGES = ["/", "/tasks", "/accounts/techcorp", "/playbooks", "/playbooks/smb_onboarding", "/outbox"]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from dsl import ir
 from engine.store import Store
+from server.dashboard.session import COOKIE
+from server.dashboard.signin_throttle import MAX_FAILURES, WINDOW_SECONDS, SigninThrottle
 from tests.dashboard.conftest import dashboard, sign_in
-from workers.dashboard.session import COOKIE
-from workers.dashboard.signin_throttle import MAX_FAILURES, WINDOW_SECONDS, SigninThrottle
 
 
 async def test_wrong_tokens_past_the_limit_are_answered_429_even_with_the_right_one_next(

@@ -76,7 +76,7 @@ class Ports:
 
 def playbook_command() -> list[str]:
     script = Path(sys.executable).parent / "playbook"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "workers.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
 
 
 def temporal_processes(state: Path) -> list[int]:

@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from server.smtp_sink import SinkMessage, SmtpSink, outbox_folder, read_index, read_message
 from tests.daytime import daytime_zone
 from tests.e2e.conftest import AUTH, DevProcess, playbook_command, temporal_processes, until
 from workers.runtime import DATA_CONVERTER, quiet_runtime
-from workers.smtp_sink import SinkMessage, SmtpSink, outbox_folder, read_index, read_message
 
 # Every input of the standard health score at its worst: scored 0, band red.
 RED = {"name": "Initech", "segment": "mid_market", "dau_pct": 5, "feature_adoption": 5, "qbr_attended": False,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.dev_stack import DevStack, DevStackError
 from engine.settings import Settings
 from tests.e2e.conftest import ROOT, Ports, temporal_processes, until
-from workers.dev import DevStack, DevStackError
 
 
 @pytest.fixture

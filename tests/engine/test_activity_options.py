@@ -15,9 +15,9 @@ from activities.registry import ActivitySpec, Registry, load_registry
 from dsl import ir
 from dsl.project import compile_folder
 from engine.records import StartJourney
-from engine.starter import JourneyStarter
+from engine.routing.starter import JourneyStarter
 from engine.store import Store
-from engine.workflows.messages import JourneyOutcome
+from engine.workflows.payloads import JourneyOutcome
 from tests.live_api import time_skipping
 from workers.runtime import build_worker
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from dsl import ir
 from dsl.project import compile_folder
-from engine.analytics import playbook_stats
+from engine.insight.analytics import playbook_stats
+from engine.insight.story import tell
 from engine.store import Store
-from engine.story import tell
-from workers.simulation import simulate
+from simulation.simulate import simulate
 
 MODEL = """\
 account fields:

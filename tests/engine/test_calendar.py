@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dsl import ir
-from engine import calendar
+from engine.semantics import calendar
 
 QUIET = ir.QuietHours(start="20:00", end="08:00")
 

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dsl import ir
-from engine.evaluator import UNKNOWN, describe, evaluate, evaluate_with_reads, truthy, why_not
 from engine.records import ScoreState, Snapshot
+from engine.semantics.evaluator import UNKNOWN, describe, evaluate, evaluate_with_reads, truthy, why_not
 
 AT = datetime(2026, 2, 4, 9, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dsl import ir
-from engine.ingestion import Ingestor, InputItem, normalize, parse_lines
+from engine.intake.ingestion import Ingestor, InputItem, normalize, parse_lines
 from engine.records import Rejection
 from engine.store import Store
 

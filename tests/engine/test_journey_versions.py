@@ -12,11 +12,11 @@ from activities.registry import load_registry
 from dsl import ir
 from dsl.project import compile_folder
 from engine.records import StartJourney
-from engine.starter import JourneyStarter
+from engine.routing.starter import JourneyStarter
 from engine.store import Store
+from simulation.simulate import simulate
 from tests.live_api import time_skipping
 from workers.runtime import build_worker
-from workers.simulation import simulate
 
 MODEL = """\
 account fields:

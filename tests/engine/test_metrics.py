@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from dsl import ir
-from engine.metrics import count, metric_value, metric_values, trend_holds, weekly_checks
+from engine.semantics.metrics import count, metric_value, metric_values, trend_holds, weekly_checks
 
 WEEKLY_LOGINS = ir.MetricDef(name="weekly_logins", event="login", window=ir.Duration(amount=7, unit="days"))
 DROP = ir.TrendTrigger(metric="weekly_logins", direction="down", percent=40, weeks=3)

@@ -18,9 +18,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from dsl import ir
-from engine.workflows.messages import JOURNEY_GENERATION, WORKFLOW_NAME
+from engine.workflows.payloads import JOURNEY_GENERATION, WORKFLOW_NAME
+from simulation.simulate import simulate
 from workers.runtime import DATA_CONVERTER, WORKFLOWS, workflow_runner
-from workers.simulation import simulate
 
 KEPT = Path(__file__).resolve().parent / "histories"
 TIMELINE = Path(__file__).resolve().parent / "replay_timeline.jsonl"

@@ -6,7 +6,7 @@ import pytest
 
 from dsl import ir
 from dsl.ir_text import describe_trigger
-from engine.triggers import expression_reads, playbook_inputs
+from engine.routing.dependencies import expression_reads, playbook_inputs
 
 HEALTH = ir.ScoreModel(
     name="health",

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from dsl import ir
 from engine.records import ScoreState, TaskRecord
-from engine.snapshots import account_timezone, build_snapshot
 from engine.store import Store
+from engine.store.snapshots import account_timezone, build_snapshot
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 DAY = timedelta(days=1)

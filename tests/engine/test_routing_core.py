@@ -10,7 +10,7 @@ import pytest
 from dsl import ir
 from engine.records import Change, Intent, JourneySignal, StartJourney
 from engine.routing import AccountCache, Lifetime, RoutingCore
-from engine.starter import JourneyStarter
+from engine.routing.starter import JourneyStarter
 from engine.store import Store
 from tests.engine.test_router import BUNDLE
 

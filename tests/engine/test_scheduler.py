@@ -19,7 +19,7 @@ from activities.context import ActivityContext, CaptureMailer
 from activities.registry import load_registry
 from activities.time_triggers import SCHEDULER_CURSOR
 from dsl import ir
-from engine.starter import JourneyStarter
+from engine.routing.starter import JourneyStarter
 from engine.store import Store
 from engine.workflows.scheduler import SCHEDULER_ID, SchedulerInput
 from tests.live_api import time_skipping

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsl import ir
-from engine.scores import band_for, compute, score_changed, score_data
+from engine.semantics.scores import band_for, compute, score_changed, score_data
 
 
 def field(name: str) -> ir.FieldRef:

@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from activities.context import ActivityContext, CaptureMailer
-from activities.messages import send_message
 from activities.registry import load_registry
+from activities.sending import send_message
 from activities.snapshot_cache import SnapshotCache
 from dsl import ir
 from dsl.project import compile_folder
 from engine.records import Snapshot, StartJourney
-from engine.snapshots import build_snapshot
-from engine.starter import JourneyStarter
+from engine.routing.starter import JourneyStarter
 from engine.store import Store
-from engine.workflows.messages import EmailParams, JourneyOutcome
+from engine.store.snapshots import build_snapshot
+from engine.workflows.payloads import EmailParams, JourneyOutcome
 from tests.live_api import time_skipping
 from workers.runtime import build_worker
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dsl.ir import FieldType
-from engine.values import coerce, parse_instant
+from engine.semantics.values import coerce, parse_instant
 
 
 def kind(name: str, *values: str) -> FieldType:

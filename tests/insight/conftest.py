@@ -1,6 +1,6 @@
 """A store filled by real journeys: the standard playbooks run over `timeline.jsonl`.
 
-`run_timeline` is `workers.simulation.simulate` on a store the tests keep: the timeline workflow,
+`run_timeline` is `simulation.simulate.simulate` on a store the tests keep: the timeline workflow,
 the journey workflow and the real activities on Temporal's time-skipping test server. It runs
 once per test session (it takes several seconds); tests only read the store it fills.
 """
@@ -17,7 +17,7 @@ import pytest
 from activities.context import OutgoingMail
 from dsl import ir
 from engine.store import Store
-from workers.simulation import simulate
+from simulation.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMELINE = Path(__file__).with_name("timeline.jsonl")

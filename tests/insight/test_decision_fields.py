@@ -13,13 +13,13 @@ import pytest
 from dsl import ir
 from dsl.project import compile_folder
 from engine import decision_text
-from engine.analytics import playbook_stats
+from engine.insight.analytics import playbook_stats
+from engine.insight.story import tell
 from engine.records import ActionRecord, Decision
 from engine.store import Store
-from engine.story import tell
+from simulation.backtest_diff import compare
+from simulation.simulate import simulate
 from tests.insight.conftest import Ran
-from workers.backtest_diff import compare
-from workers.simulation import simulate
 
 MODEL = """\
 account fields:

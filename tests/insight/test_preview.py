@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from activities.preview import html_report, preview, preview_all, sample_snapshot, store_snapshot, text_report
+from cli.main import main
 from dsl import ir
 from tests.api.conftest import offline_api, settings
 from tests.insight.conftest import PUBLIC_URL, ROOT, UNSUBSCRIBE_SECRET, Ran
-from workers.cli import main
 
 
 def test_every_message_the_engine_recorded_is_what_preview_renders_for_that_account(ran: Ran) -> None:

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from dsl import ir
-from engine.analytics import StatementStats, playbook_stats
+from engine.insight.analytics import StatementStats, playbook_stats
 from engine.records import ActionRecord, TaskRecord
 from engine.store import Store
 from tests.api.conftest import offline_api
 from tests.insight.conftest import ROOT, Ran
-from workers.cli import main
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 PB = "smb_onboarding"

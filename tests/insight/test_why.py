@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.story import tell
+from cli.main import main
+from engine.insight.story import tell
 from tests.api.conftest import offline_api
 from tests.insight.conftest import ROOT, Ran
-from workers.cli import main
 
 
 def story_lines(ran: Ran, account: str, playbook: str | None = None) -> list[str]:

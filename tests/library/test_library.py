@@ -496,7 +496,7 @@ def _example() -> list[dict[str, Any]]:
 
 
 def test_example_timeline_uses_only_declared_events_and_fields(bundle: ir.Bundle) -> None:
-    python_types = {
+    python_types: dict[str, type | tuple[type, ...]] = {
         "text": str, "enum": str, "date": str, "owner": dict, "contact": dict, "boolean": bool,
         "number": (int, float), "money": (int, float), "percent": (int, float),
     }

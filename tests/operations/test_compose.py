@@ -16,9 +16,9 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from cli.main import build_parser
 from engine.settings import Settings
 from tests.operations.conftest import ROOT
-from workers.cli import build_parser
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"

@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from dsl import ir
-from engine.ingestion import Ingestor
+from engine.intake.ingestion import Ingestor
 from engine.records import ActionRecord, ScoreState, TaskRecord
 from engine.store import NewChange, Store, StoreUnavailable, TaskKeyConflict
 from engine.store.migrate import head_revision
@@ -116,7 +116,7 @@ def test_workers_starting_at_once_on_an_empty_database_migrate_it_once(postgres_
 
 
 def test_an_unmigrated_database_is_refused_until_playbook_migrate_runs(postgres_url: str) -> None:
-    from workers.cli import main
+    from cli.main import main
 
     with pytest.raises(StoreUnavailable, match="outdated schema: run `playbook migrate` first"):
         Store.open(postgres_url, migrate=False)
@@ -129,7 +129,7 @@ def test_an_unmigrated_database_is_refused_until_playbook_migrate_runs(postgres_
 
 
 def test_the_api_refuses_an_unmigrated_database_and_says_what_to_do(postgres_url: str) -> None:
-    from workers.commands.api import StartupError, open_store
+    from cli.commands.api import StartupError, open_store
 
     with pytest.raises(StartupError, match="has no schema yet") as raised:
         open_store(postgres_url)

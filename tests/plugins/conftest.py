@@ -11,7 +11,7 @@ from activities.plugin_catalog import plugin_catalog
 from activities.registry import load_registry
 from dsl.project import Compilation, compile_folder
 from engine.records import ActionRecord
-from workers.simulation import simulate
+from simulation.simulate import simulate
 
 START = "2026-03-02T09:00:00Z"
 

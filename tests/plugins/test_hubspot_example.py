@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from cli.main import main
 from tests.plugins.receiver import Answer, Receiver, Request
-from workers.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "playbook-hubspot-tasks"
 SAMPLE = EXAMPLE / "sample"

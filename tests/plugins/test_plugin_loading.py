@@ -14,8 +14,8 @@ import pytest
 
 from activities.plugin_catalog import plugin_catalog
 from activities.registry import load_registry
+from cli.main import main
 from tests.plugins.conftest import write_folder
-from workers.cli import main
 
 MODEL = """\
 account fields:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from dsl.project import compile_folder
+from simulation.simulate import simulate
 from tests.scenarios.matching import compare
-from workers.simulation import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = Path(__file__).resolve().parent / "timelines"

@@ -21,12 +21,12 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from cli.commands.plugins import installed_catalog
 from dsl.formatter import format_source
 from dsl.project import compile_files
 from dsl.templates import load_templates
+from simulation.simulate import simulate
 from tests.dsl.test_properties import LIBRARY, MODEL_PATH, SCORES_PATH, Line, bodies, expressions, layouts, triggers
-from workers.commands.plugins import installed_catalog
-from workers.simulation import simulate
 
 PLAYBOOKS_PER_RUN = 50
 RUNS = 4  # 200 generated playbooks in all

@@ -10,7 +10,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from engine.store import Store
-from engine.workflows.messages import WORKFLOW_NAME
+from engine.workflows.payloads import WORKFLOW_NAME
 from tests.live_api import free_port
 from workers.journey_generations import end_earlier_generations, is_earlier_generation
 from workers.temporal_server import DevServer

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
+from cli.main import EXIT_INTERRUPTED, main
 from dsl import ir
 from engine.records import ActionRecord
-from workers.cli import EXIT_INTERRUPTED, main
-from workers.simulation import simulate
-from workers.simulation_processes import child_processes
-from workers.simulation_shards import account_groups, auto_shards, deal
+from simulation.processes import child_processes
+from simulation.shards import account_groups, auto_shards, deal
+from simulation.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 CSM = {"email": "sam@vendor.example", "name": "Sam", "manager": {"email": "lee@vendor.example", "name": "Lee"}}

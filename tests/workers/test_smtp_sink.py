@@ -13,10 +13,10 @@ import pytest
 
 from activities.context import OutgoingMail
 from activities.smtp_mailer import SmtpMailer
+from cli import main as cli
+from cli.main import main
 from engine.settings import Settings
-from workers import cli
-from workers.cli import main
-from workers.smtp_sink import INDEX, SmtpSink, outbox_folder, read_message
+from server.smtp_sink import INDEX, SmtpSink, outbox_folder, read_message
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,159 @@
+"""Sending an email or an in-app message: render, apply the send policy, record, deliver.
+
+The store decides atomically whether a message may go (suppression list, frequency cap) and
+records it under the step's idempotency key, so a retried activity never sends twice: a second
+attempt finds the first outcome and only re-delivers what was recorded as sent but not yet
+handed to the mail server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from activities.context import ActivityContext, OutgoingMail
+from activities.rendering import RenderError, render_block, render_off_loop, template_context
+from activities.send_gate import hold_if_stopped, take_relay_slot
+from activities.smtp_mailer import PermanentDeliveryError, plain_display_name
+from dsl import ir
+from engine.records import ActionRecord, Snapshot
+from engine.store.snapshots import build_snapshot
+from engine.workflows.payloads import EmailParams
+
+__all__ = ["ComposedMessage", "NoRecipient", "compose_message", "send_message", "unsubscribe_token"]
+
+
+def unsubscribe_token(secret: str, email: str) -> str:
+    return hmac.new(secret.encode(), email.lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _recipient(fields: dict[str, Any], path: list[str]) -> dict[str, Any] | None:
+    value: Any = fields
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    if isinstance(value, dict) and value.get("email"):
+        return value
+    return None
+
+
+@dataclass(frozen=True)
+class ComposedMessage:
+    """A message rendered for one account, exactly as `send_message` records and delivers it."""
+
+    channel: str
+    template: str
+    to: str | None  # the recipient's address (emails only)
+    to_name: str
+    subject: str
+    text: str
+    html: str | None
+    unsubscribe_url: str | None
+
+
+@dataclass(frozen=True)
+class NoRecipient:
+    """An email whose contact field has no address: it is suppressed, not rendered."""
+
+    reason: str
+
+
+def compose_message(
+    bundle: ir.Bundle, snap: Snapshot, template: ir.Template, *, channel: str, to: list[str], playbook: str,
+    playbook_title: str, public_url: str, unsubscribe_secret: str, event: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> ComposedMessage | NoRecipient:
+    """Render `template` for the account of `snap`: the one rendering of every email and in-app
+    message (`send_message` sends it; `playbook preview` shows it). Raises `RenderError`."""
+    contact: dict[str, Any] | None = None
+    unsubscribe: str | None = None
+    if channel == "email":
+        contact = _recipient(snap.fields, to)
+        if contact is None:
+            return NoRecipient(f"no recipient: {'.'.join(to)} has no email address")
+        email = str(contact["email"])
+        unsubscribe = f"{public_url}/v1/unsubscribe?" + urlencode(
+            {"email": email, "token": unsubscribe_token(unsubscribe_secret, email)})
+    else:
+        # An in-app message is read by the account's users: its `contact` is the primary contact.
+        contact = _recipient(snap.fields, ["primary_contact"]) or {"name": "", "email": None}
+    context = template_context(bundle, snap, playbook=playbook, playbook_title=playbook_title,
+                               contact=contact, unsubscribe_url=unsubscribe, event=event, data=data)
+    subject = render_block(template.subject, "subject", context).strip()
+    if "\n" in subject or "\r" in subject:
+        raise RenderError(f"{template.name}: the subject holds a line break")
+    text = render_block(template.text, "text", context).strip() + "\n"
+    html = render_block(template.html, "html", context, html=True) if template.html else None
+    address = str(contact["email"]) if contact and channel == "email" else ""
+    name = plain_display_name(str(contact.get("name") or "")) if contact else ""  # no line break reaches a header
+    return ComposedMessage(channel=channel, template=template.name, to=address or None, to_name=name,
+                           subject=subject, text=text, html=html, unsubscribe_url=unsubscribe)
+
+
+async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
+    hold_if_stopped(ctx, p)  # the operator's brakes: nothing rendered or recorded while they hold
+    # the journey's own snapshot as of the send, when this worker read it and nothing changed since
+    snap = ctx.snapshots.get(p.snapshot, p.account, p.at) or build_snapshot(ctx.reads, ctx.bundle, p.account, p.at)
+    composed = await render_off_loop(  # CPU-bound: a thread, so the worker's other journeys keep going
+        compose_message, ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
+        playbook_title=p.playbook_title, public_url=ctx.public_url,
+        unsubscribe_secret=str(ctx.extras.get("unsubscribe_secret", "playbook")), event=p.event, data=p.data)
+    if isinstance(composed, NoRecipient):
+        return _suppressed(ctx, p, composed.reason, None)
+    to = composed.to or ""
+    subject, text, html = composed.subject, composed.text, composed.html
+
+    def logged(status: str, reason: str | None) -> ActionRecord:
+        if status != "sent":
+            return _suppressed_action(p, reason or "suppressed", to or None)
+        data: dict[str, Any] = {"template": p.template.name}
+        if p.channel == "email":
+            data.update(to=to, subject=subject)
+        else:
+            data.update(title=subject)
+        if p.sent_at is not None:
+            data["sent_at"] = p.sent_at
+        return ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel, data=data, key=p.key)
+
+    status, _reason, delivered = ctx.store.record_message_logged(
+        account=p.account, playbook=p.playbook, channel=p.channel, template=p.template.name, to=to or None,
+        # the cap is judged, and the message kept, at the moment it really goes
+        subject=subject, text=text, html=html, at=p.sent_at or p.at, key=p.key,
+        cap_count=p.cap_count, cap_seconds=p.cap_seconds, logged=logged)
+    if status != "sent":
+        return "suppressed"
+    if p.channel == "email" and to and not delivered:
+        take_relay_slot(ctx, p)  # the relay's send-rate limit, shared by every worker
+        await _deliver(ctx, p.key, OutgoingMail(key=p.key, to=to, to_name=composed.to_name, subject=subject,
+                                                text=text, html=html, unsubscribe_url=composed.unsubscribe_url,
+                                                at=p.at))
+    return "sent"
+
+
+async def _deliver(ctx: ActivityContext, key: str, mail: OutgoingMail) -> None:
+    """Hand the message to the mail server once; a retry after a refusal for good is recorded."""
+    try:
+        await ctx.mailer.deliver(mail)
+    except PermanentDeliveryError as error:
+        ctx.store.mark_failed(key, str(error))
+        raise
+    ctx.store.mark_delivered(key, datetime.now(UTC))
+
+
+def _suppressed_action(p: EmailParams, reason: str, to: str | None) -> ActionRecord:
+    data: dict[str, Any] = {"template": p.template.name, "channel": p.channel, "reason": reason}
+    if p.sent_at is not None:
+        data["sent_at"] = p.sent_at
+    if to:
+        data["to"] = to
+    return ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="suppressed", data=data, key=p.key)
+
+
+def _suppressed(ctx: ActivityContext, p: EmailParams, reason: str, to: str | None) -> str:
+    ctx.store.log_action(_suppressed_action(p, reason, to))
+    return "suppressed"

@@ -1,0 +1,1 @@
+"""The command line: `playbook <command>`, one module per command under `cli.commands`."""

@@ -1,0 +1,162 @@
+"""`playbook tasks [--owner EMAIL] [--overdue] [--all] [--json]`: a CSM's work list.
+
+Open tasks (every task with `--all`, only the late ones with `--overdue`), overdue first, then by
+due time: account, title, owner, when it is due relative to now ("in 2 days", "3 hours
+overdue"), priority and the playbook that opened it. `--json` prints one JSON object per line,
+each a task as `GET /v1/tasks` answers it, in the same order. `--complete ID` marks a task done
+(through the API, so the journey waiting on it hears of it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import urllib.parse
+from datetime import UTC, datetime
+from typing import Any
+
+from cli.commands import UsageError, plural
+from cli.commands.api_client import (
+    EngineError,
+    api_from_args,
+    console,
+    failing_cleanly,
+    parse_time,
+    print_json_lines,
+)
+from cli.commands.view_sources import add_store_options, views_from_args
+
+__all__ = ["ordered", "register", "relative_due", "run"]
+
+_PRIORITY_STYLE = {"urgent": "bold red", "high": "red", "medium": "yellow", "normal": "", "low": "dim"}
+
+
+def _amount(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return plural(max(minutes, 1), "minute")
+    hours = int(seconds // 3600)
+    if hours < 36:
+        return plural(hours, "hour")
+    return plural(round(seconds / 86400), "day")
+
+
+def relative_due(due: datetime | None, now: datetime) -> str:
+    """`in 2 days`, `3 hours overdue`, `due now`; empty when the task has no due time."""
+    if due is None:
+        return ""
+    seconds = (due - now).total_seconds()
+    if abs(seconds) < 60:
+        return "due now"
+    return f"in {_amount(seconds)}" if seconds > 0 else f"{_amount(-seconds)} overdue"
+
+
+def ordered(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Overdue first, then the other open tasks by due time (none last), then the done ones."""
+    far = datetime.max.replace(tzinfo=UTC)
+
+    def key(task: dict[str, Any]) -> tuple[bool, bool, datetime, str]:
+        due = parse_time(task.get("due")) or far
+        done = task.get("status") != "open"
+        if done:
+            due = parse_time(task.get("completed_at")) or far
+        return done, not task.get("overdue"), due, str(task.get("id"))
+
+    return sorted(tasks, key=key)
+
+
+def _table(tasks: list[dict[str, Any]], show_status: bool) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    now = datetime.now(UTC)
+    table = Table(header_style="bold")
+    for column in ("id", "account"):
+        table.add_column(column, no_wrap=True)  # identifiers and addresses stay whole
+    table.add_column("title", overflow="fold", ratio=1)
+    table.add_column("owner", no_wrap=True)
+    for column in ("due", "priority", "playbook"):
+        table.add_column(column, no_wrap=True)
+    if show_status:
+        table.add_column("status")
+    for task in tasks:
+        due = relative_due(parse_time(task.get("due")), now) if task.get("status") == "open" else ""
+        priority = str(task.get("priority") or "")
+        row = [Text(str(task.get(name) or "")) for name in ("id", "account", "title", "owner")]
+        row += [Text(due, style="red" if task.get("overdue") else ""),
+                Text(priority, style=_PRIORITY_STYLE.get(priority, "")), Text(str(task.get("playbook") or ""))]
+        if show_status:
+            row.append(Text(str(task.get("status"))))
+        table.add_row(*row)
+    console().print(table)
+
+
+def _complete(args: argparse.Namespace) -> int:
+    if args.database_url or args.store:
+        raise UsageError("--complete tells the task's journey, which needs the engine: use the API (--url), "
+                         "not --database-url or --store")
+    with api_from_args(args) as api:
+        path = f"/v1/tasks/{urllib.parse.quote(args.complete, safe='')}/complete"
+
+        def paused(reason: str, seconds: float) -> None:
+            print(f"the engine cannot take the completion yet ({reason}); "
+                  f"trying again in {seconds:g} s", file=sys.stderr)
+
+        response = api.send_retrying("POST", path, retries=args.retries, on_pause=paused)
+        try:
+            answer = response.json()
+            task = answer["task"]
+        except (ValueError, KeyError, TypeError):
+            raise EngineError(f"the engine at {api.url} answered {path} without the task") from None
+    if args.json:
+        print_json_lines([task])
+        return 0
+    what = "done" if answer.get("accepted") else "already done"
+    print(f"{task.get('id')}: {what}: {task.get('title')} ({task.get('account')})")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.complete is not None:
+        return _complete(args)
+    if args.all and args.overdue:
+        raise UsageError("--overdue lists open tasks past their due time; it cannot be combined with --all")
+    views = views_from_args(args)
+    try:
+        tasks = views.tasks(owner=args.owner, status=None if args.all else "open", overdue=args.overdue)
+    finally:
+        views.close()
+    tasks = ordered(tasks)
+    if args.json:
+        print_json_lines(tasks)
+        return 0
+    which = "overdue " if args.overdue else ("" if args.all else "open ")
+    whose = f" for {args.owner}" if args.owner else ""
+    if not tasks:
+        print(f"no {which}tasks{whose}")
+        return 0
+    _table(tasks, show_status=args.all)
+    late = sum(1 for task in tasks if task.get("overdue"))
+    note = f" ({late:,} overdue)" if late and not args.overdue else ""
+    print(f"{plural(len(tasks), which + 'task')}{whose}{note}")
+    return 0
+
+
+run = failing_cleanly("tasks", _run)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "tasks",
+        help="open tasks, overdue first (or mark one done)",
+        description="List the open tasks the playbooks opened, overdue first, or mark one done with --complete.",
+    )
+    parser.add_argument("--owner", metavar="EMAIL", default=None, help="only the tasks of this owner")
+    parser.add_argument("--overdue", action="store_true", help="only the open tasks past their due time")
+    parser.add_argument("--all", action="store_true", help="the done tasks too")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON object per line, each a task as GET /v1/tasks answers it")
+    parser.add_argument("--complete", metavar="ID", default=None, help="mark task ID done")
+    parser.add_argument("--retries", metavar="N", type=int, default=None, help=argparse.SUPPRESS)
+    add_store_options(parser)
+    parser.set_defaults(handler=run)

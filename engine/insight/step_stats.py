@@ -1,0 +1,215 @@
+"""The SQL of `playbook stats`: aggregates over the action log, the journeys and the tasks.
+
+Every journey effect and decision is logged under a key `journey/<playbook>/<account>/<run id>/<path>`
+(the effect's step path, e.g. `day 7/0/then/0`; a decision adds `/<what>/<n>`, a failure
+`/failed`). The queries cut the path out of the key in SQL (the playbook and account are columns
+of the same row, so the prefix's length is known) and group by it, so the database returns a few
+rows per statement of a playbook however many accounts ran it. `engine.insight.analytics` puts those
+rows on the playbook's steps.
+
+Portable between SQLite and PostgreSQL: the one function that differs by name (`instr` /
+`strpos`) and the time difference in seconds are chosen by dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Float, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.store.schema import actions, journeys, tasks
+from engine.store.types import to_utc
+
+if TYPE_CHECKING:
+    from engine.store import Store
+
+__all__ = ["ActionCount", "Counts", "JourneyCount", "TaskCount", "read_counts"]
+
+JOURNEY_PREFIX = "journey/"
+
+
+@dataclass(frozen=True)
+class ActionCount:
+    """How many journey actions of one kind were logged at one raw path (decisions keep their suffix)."""
+
+    playbook: str
+    path: str
+    kind: str
+    what: str | None  # a decision's `what`
+    outcome: str | None  # a decision's structured outcome, for the kinds that name one (branch, split, …)
+    block: str | None  # a branch's block that ran
+    subject: str | None  # a split's arm as written
+    detail: str | None  # the sentence of such a decision logged without structured fields (an older release)
+    reason: str | None  # a suppression's reason
+    count: int
+
+
+@dataclass(frozen=True)
+class TaskCount:
+    playbook: str
+    path: str
+    opened: int
+    completed: int
+    median_seconds: float | None  # from opening to completion, over the completed ones
+
+
+@dataclass(frozen=True)
+class JourneyCount:
+    playbook: str
+    status: str
+    reason: str | None
+    count: int
+
+
+@dataclass
+class Counts:
+    actions: list[ActionCount]
+    tasks: list[TaskCount]
+    entered: dict[str, int]
+    ended: list[JourneyCount]
+    active: dict[str, int]
+    refusals: dict[tuple[str, str], int]  # (playbook, what) of admission decisions
+
+
+@contextmanager
+def _reading(store: Store) -> Iterator[Connection]:
+    # The store's read transaction: one consistent snapshot for every query below.
+    with store._db.read() as conn:
+        yield conn
+
+
+def _position(dialect: str, text: ColumnElement[Any], needle: str) -> ColumnElement[int]:
+    """1-based position of `needle` in `text`, 0 when absent."""
+    name = func.strpos if dialect == "postgresql" else func.instr
+    result: ColumnElement[int] = name(text, needle)
+    return result
+
+
+def _scanned(dialect: str, column: Any) -> Any:
+    """`column` as SQLite's planner cannot use an index on: a filter by playbook reads the table
+    in order rather than looking up most of its rows one by one through the index (6x slower on a
+    playbook that has most of the log)."""
+    return column.concat("") if dialect == "sqlite" else column
+
+
+def _seconds_between(dialect: str, start: Any, end: Any) -> ColumnElement[float]:
+    if dialect == "postgresql":
+        return cast(func.extract("epoch", end - start), Float)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def _keyed(dialect: str, key: Any, playbook: Any, account: Any, *columns: Any,
+           where: list[Any]) -> Any:
+    """A subquery of journey-keyed rows with `run` and `path` cut out of the key."""
+    # `journey/` + playbook + `/` + account + `/` is len(playbook) + len(account) + 10 characters
+    rest = func.substr(key, func.length(playbook) + func.length(account) + 11).label("rest")
+    inner = select(playbook.label("playbook"), *columns, rest).where(
+        key.like(JOURNEY_PREFIX + "%"), playbook.is_not(None), *where).subquery()
+    slash = _position(dialect, inner.c.rest, "/")
+    return select(
+        *[column for column in inner.c if column.name != "rest"],
+        func.substr(inner.c.rest, 1, slash - 1).label("run"),
+        func.substr(inner.c.rest, slash + 1).label("path"),
+    ).where(slash > 0).subquery()
+
+
+def read_counts(store: Store, playbooks: list[str] | None = None, since: datetime | None = None) -> Counts:
+    """Every aggregate `playbook stats` shows, for these playbooks (all when None), since `since`."""
+    dialect = store.dialect
+    start = to_utc(since) if since is not None else None
+    data = actions.c.data
+    what = case((actions.c.kind == "decided", data["what"].as_string()), else_=literal(None, String))
+    action_where: list[Any] = []
+    if playbooks is not None:
+        action_where.append(_scanned(dialect, actions.c.playbook).in_(playbooks))
+    if start is not None:
+        action_where.append(actions.c.at >= start)
+    outcome_kind = and_(actions.c.kind == "decided",
+                        data["what"].as_string().in_(("branch", "split", "wait_ended", "set_skipped")))
+    # one pass over the log: journey actions with their path, and the admission decisions (no path)
+    journey_key = actions.c.key.like(JOURNEY_PREFIX + "%")
+    rest = func.substr(actions.c.key, func.length(actions.c.playbook) + func.length(actions.c.account) + 11)
+    logged = select(
+        actions.c.playbook.label("playbook"),
+        actions.c.kind.label("kind"),
+        what.label("what"),
+        case((outcome_kind, data["outcome"].as_string()), else_=literal(None, String)).label("outcome"),
+        case((outcome_kind, data["block"].as_string()), else_=literal(None, String)).label("block"),
+        case((outcome_kind, data["subject"].as_string()), else_=literal(None, String)).label("subject"),
+        case((and_(outcome_kind, data["outcome"].as_string().is_(None)), data["detail"].as_string()),
+             else_=literal(None, String)).label("detail"),
+        case((actions.c.kind == "suppressed", data["reason"].as_string()), else_=literal(None, String)).label("reason"),
+        case((journey_key, rest), else_=literal(None, String)).label("rest"),
+    ).where(or_(journey_key, actions.c.key.like("decided/%")), actions.c.playbook.is_not(None),
+            *action_where).subquery()
+    slash = _position(dialect, logged.c.rest, "/")
+    path = func.substr(logged.c.rest, slash + 1).label("path")  # NULL for an admission decision
+    grouped = (logged.c.playbook, path, logged.c.kind, logged.c.what, logged.c.outcome, logged.c.block,
+               logged.c.subject, logged.c.detail, logged.c.reason)
+    by_path = (select(*grouped, func.count().label("n"))
+               .where(or_(logged.c.rest.is_(None), slash > 0))
+               .group_by(*grouped))
+
+    task_where: list[Any] = []
+    if playbooks is not None:
+        task_where.append(tasks.c.playbook.in_(playbooks))
+    if start is not None:
+        task_where.append(tasks.c.created_at >= start)
+    task_rows = _keyed(
+        dialect, tasks.c.key, tasks.c.playbook, tasks.c.account,
+        tasks.c.status.label("status"),
+        case((tasks.c.status == "done", _seconds_between(dialect, tasks.c.created_at, tasks.c.completed_at)),
+             else_=None).label("seconds"),
+        where=task_where,
+    )
+    task_totals = (select(task_rows.c.playbook, task_rows.c.path, func.count().label("opened"),
+                          func.sum(case((task_rows.c.status == "done", 1), else_=0)).label("done"))
+                   .group_by(task_rows.c.playbook, task_rows.c.path))
+    done = select(
+        task_rows.c.playbook, task_rows.c.path, task_rows.c.seconds,
+        func.row_number().over(partition_by=(task_rows.c.playbook, task_rows.c.path),
+                               order_by=task_rows.c.seconds).label("rank"),
+        func.count().over(partition_by=(task_rows.c.playbook, task_rows.c.path)).label("total"),
+    ).where(task_rows.c.seconds.is_not(None)).subquery()
+    # the median: the middle row, or the mean of the two middle rows
+    medians = (select(done.c.playbook, done.c.path, func.avg(done.c.seconds).label("median"))
+               .where(done.c.rank.in_([(done.c.total + 1) // 2, (done.c.total + 2) // 2]))
+               .group_by(done.c.playbook, done.c.path))
+
+    journey_where: list[Any] = []
+    if playbooks is not None:
+        journey_where.append(journeys.c.playbook.in_(playbooks))
+    entered = select(journeys.c.playbook, func.count()).where(*journey_where).group_by(journeys.c.playbook)
+    if start is not None:
+        entered = entered.where(journeys.c.entered_at >= start)
+    ended = (select(journeys.c.playbook, journeys.c.status, journeys.c.reason, func.count())
+             .where(journeys.c.status != "active", *journey_where)
+             .group_by(journeys.c.playbook, journeys.c.status, journeys.c.reason))
+    if start is not None:
+        ended = ended.where(journeys.c.ended_at >= start)
+    active = (select(journeys.c.playbook, func.count()).where(journeys.c.status == "active", *journey_where)
+              .group_by(journeys.c.playbook))
+    with _reading(store) as conn:
+        rows = conn.execute(by_path).all()
+        counts = Counts(
+            actions=[ActionCount(playbook=r.playbook, path=r.path, kind=r.kind, what=r.what, outcome=r.outcome,
+                                 block=r.block, subject=r.subject, detail=r.detail, reason=r.reason, count=int(r.n))
+                     for r in rows if r.path is not None and r.path not in ("enter", "end")],
+            tasks=[],
+            entered={str(r[0]): int(r[1]) for r in conn.execute(entered)},
+            ended=[JourneyCount(playbook=r[0], status=r[1], reason=r[2], count=int(r[3]))
+                   for r in conn.execute(ended)],
+            active={str(r[0]): int(r[1]) for r in conn.execute(active)},
+            refusals={(str(r.playbook), str(r.what)): int(r.n) for r in rows if r.path is None and r.kind == "decided"},
+        )
+        median = {(r.playbook, r.path): float(r.median) for r in conn.execute(medians)}
+        counts.tasks = [TaskCount(playbook=r.playbook, path=r.path, opened=int(r.opened), completed=int(r.done or 0),
+                                  median_seconds=median.get((r.playbook, r.path)))
+                        for r in conn.execute(task_totals)]
+    return counts
+

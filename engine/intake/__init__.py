@@ -1,0 +1,1 @@
+"""Input: events and trait updates checked, coerced and stored, ready to route."""

@@ -1,0 +1,1 @@
+"""Core language semantics: what a playbook's expressions, scores, metrics and dates mean. Pure functions."""

@@ -1,0 +1,194 @@
+"""The messages a journey workflow exchanges with Temporal and its activities.
+
+Kept apart from the workflow so activities, the starter and tests can import them without the
+workflow's sandbox concerns. Every model is plain pydantic and travels as JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+import dsl.ir as ir
+from engine.records import Decision, Snapshot
+
+__all__ = [
+    "ActionParams",
+    "ActivityOptions",
+    "EffectParams",
+    "EmailParams",
+    "EndParams",
+    "EnterParams",
+    "EnterResult",
+    "FailedParams",
+    "JOURNEY_GENERATION",
+    "NoteParams",
+    "JourneyInput",
+    "JourneyOutcome",
+    "PluginParams",
+    "SEND_DEFERRED",
+    "SEND_HELD",
+    "ScoreParams",
+    "SetParams",
+    "SnapshotParams",
+    "TaskParams",
+    "journey_id",
+]
+
+# The journey workflow's generation: raised whenever a change to the workflow's code would not
+# replay the histories of journeys already running (other commands, in another order). The
+# workflow type carries it, so a journey always runs on the code of its own generation: workers
+# of the previous release keep serving the journeys they started until those end, while new
+# entries go to the new type (docs/operations.md, "Upgrading the engine").
+JOURNEY_GENERATION = 3
+WORKFLOW_NAME = f"journey.g{JOURNEY_GENERATION}"
+SIGNAL_NAME = "notify"
+
+# The errors of a send the operator holds (a pause, the send stop) or the relay's rate limit
+# defers (`activities/send_gate.py`): their type, and as their details one mapping whose
+# `retry_at` is the moment worth trying again (ISO 8601).
+SEND_HELD, SEND_DEFERRED = "SendHeld", "SendDeferred"
+
+
+def journey_id(playbook: str, account: str) -> str:
+    """The workflow id of an account's journey in a playbook: one at a time per pair."""
+    return f"journey/{playbook}/{account}"
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class JourneyInput(_Message):
+    """Everything a journey needs, fixed at entry: the playbook's IR travels with it."""
+
+    playbook: ir.Playbook
+    version: str
+    templates: dict[str, ir.Template] = {}
+    policy: ir.Policy = ir.Policy()
+    account: str
+    entry_at: datetime
+    reason: str
+    event: str | None = None
+    data: dict[str, Any] = {}
+    clock_offset_seconds: float = 0.0  # server time minus timeline time (0 outside simulations)
+    report_agenda: bool = False  # a simulation's timeline wants to know when the journey next acts
+    horizon_seconds: float = 86400.0  # a step later than this when reached is skipped (`engine.semantics.time_rules`)
+
+
+class JourneyOutcome(_Message):
+    status: str  # completed | exited | goal_reached | failed
+    reason: str = ""
+    at: datetime
+
+
+class ActionParams(_Message):
+    """Fields every effect carries: who, where in the journey, when, and its idempotency key."""
+
+    account: str
+    playbook: str
+    workflow_id: str
+    key: str
+    at: datetime
+
+
+class EffectParams(ActionParams):
+    """An effect's params: with the decisions the journey took since it last logged any, which the
+    activity logs before it acts (so the log keeps their order). `sent_at` is the moment the
+    journey really acts when that is later than `at` (a step run late): a send's cap is judged
+    then, and the action records it; `at` stays the moment the rules gave it."""
+
+    sent_at: datetime | None = None
+
+    decisions: list[Decision] = []
+    decision_keys: list[str] = []
+
+
+class ActivityOptions(_Message):
+    """How one activity runs, as the worker's registry declares it."""
+
+    timeout_seconds: float  # start-to-close: how long one attempt may take
+    max_attempts: int  # attempts in all, the first one included
+
+
+class EnterParams(ActionParams):
+    run_id: str
+    version: str
+    reason: str
+    activities: list[str] = []  # the activities whose options the journey asks for
+
+
+class EnterResult(_Message):
+    """What a journey learns as it enters: the account at the entry, and how its activities run."""
+
+    snapshot: Snapshot
+    options: dict[str, ActivityOptions] = {}
+
+
+class EndParams(ActionParams):
+    run_id: str
+    status: str
+    reason: str = ""
+    decisions: list[Decision] = []  # logged before the end
+    keys: list[str] = []
+
+
+class FailedParams(EffectParams):
+    step: str
+    error: str
+
+
+class NoteParams(_Message):
+    """The journey's bookkeeping before it waits: decisions to log and, in a simulation, its new
+    plan: the moments it may next act at, in order (empty: the plan stays as it was)."""
+
+    workflow_id: str
+    account: str
+    decisions: list[Decision] = []
+    keys: list[str] = []
+    plan: list[datetime] = []
+
+
+class SnapshotParams(_Message):
+    account: str
+    at: datetime
+    task_ids: list[str] = []
+
+
+class EmailParams(EffectParams):
+    channel: str  # email | in_app
+    template: ir.Template
+    to: list[str] = []  # contact field path (email only)
+    cap_count: int | None = None
+    cap_seconds: int | None = None
+    event: str | None = None
+    data: dict[str, Any] = {}
+    playbook_title: str = ""
+    snapshot: str | None = None  # the token of the journey's snapshot as of `at` (`Snapshot.token`)
+
+
+class TaskParams(EffectParams):
+    title: str  # a template string
+    owner: list[str]
+    due: datetime | None
+    priority: str
+    playbook_title: str = ""
+
+
+class SetParams(EffectParams):
+    field: str
+    value: Any
+    clock_offset_seconds: float = 0.0
+
+
+class ScoreParams(EffectParams):
+    score: str
+    clock_offset_seconds: float = 0.0
+
+
+class PluginParams(EffectParams):
+    activity: str
+    params: dict[str, Any] = {}
+

@@ -1,0 +1,1 @@
+"""The network servers: the HTTP API, the dashboard, and the development SMTP sink."""
