@@ -12,11 +12,15 @@ Lines and columns are 1-based. `suggest` picks the nearest known name for "did y
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = ["Diagnostic", "DiagnosticError", "Span", "render_all", "suggest", "with_suggestion"]
+
+
+_SUGGESTION = re.compile(r"\(did you mean '([^']+)'\?\)")
 
 
 @dataclass(frozen=True, order=True)
@@ -27,6 +31,11 @@ class Span:
     line: int
     column: int
     length: int = 1
+
+    @property
+    def end_column(self) -> int:
+        """The column of the last character underlined (1-based, inclusive)."""
+        return self.column + max(self.length, 1) - 1
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,12 @@ class Diagnostic:
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+    @property
+    def suggestion(self) -> str | None:
+        """The name the message's "did you mean" proposes, if it proposes one."""
+        found = _SUGGESTION.search(self.message)
+        return found.group(1) if found else None
 
     def headline(self) -> str:
         prefix = "" if self.is_error else "warning: "
