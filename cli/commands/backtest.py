@@ -1,11 +1,12 @@
 """`playbook backtest --base DIR_OR_GIT_REF --head DIR [--since DATE] [--until DATE] [--account ID…]
-[--database-url URL] [--json]`.
+[--database-url URL] [--json | --format text|json|markdown]`.
 
 Replays the event history kept in the store through the base and the head version of the
 playbooks (see `simulation/backtest.py`) and prints what head would have done differently: a
 summary sentence per playbook, the counts, and per account the differing actions with the
 decisions that made them differ (`simulation/backtest_diff.py`, `simulation/backtest_report.py`).
-Nothing is sent and the store is only read.
+Nothing is sent and the store is only read. `--format markdown` prints it as a pull-request
+comment (`simulation/backtest_markdown.py`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dsl.project import compile_folder
 from engine.settings import Settings
 from simulation.backtest import BacktestError, Window, materialise_base
 from simulation.backtest_diff import DEFAULT_MATCH_WITHIN
+from simulation.backtest_markdown import to_markdown
 from simulation.backtest_report import run_backtest, to_json, to_text
 
 __all__ = ["parse_moment", "register", "run"]
@@ -70,6 +72,8 @@ def _compile(folder: Path, label: str) -> ir.Bundle | None:
 
 def run(args: argparse.Namespace) -> int:
     _quiet_engine_logs()
+    if args.json and args.format not in ("text", "json"):
+        raise UsageError(f"--json and --format {args.format} ask for two reports: give one")
     head_folder = existing_folder(args.head)
     since = parse_moment(args.since, "--since", end_of_day=False)
     until = parse_moment(args.until, "--until", end_of_day=True)
@@ -97,8 +101,10 @@ def run(args: argparse.Namespace) -> int:
         except BacktestError as error:
             print(f"playbook backtest: {error}", file=sys.stderr)
             return 1
-    if args.json:
+    if args.json or args.format == "json":
         sys.stdout.write(json.dumps(to_json(result), ensure_ascii=False, indent=2) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(to_markdown(result))
     else:
         sys.stdout.write(to_text(result, accounts_shown=args.accounts_shown or None))
     return 0
@@ -140,4 +146,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "arrived live; back-fill stays history): what the playbooks would have done with a "
                              "back-filled history")
     parser.add_argument("--json", action="store_true", help="the whole comparison as one JSON object")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="text (default), json (as --json) or markdown (a pull-request comment: per playbook "
+                             "a table before and after, and the accounts that differ most, with why)")
     parser.set_defaults(handler=run)
