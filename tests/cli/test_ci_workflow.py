@@ -47,7 +47,7 @@ def playbook_commands() -> list[list[str]]:
 
 def test_the_workflow_runs_on_pull_requests_that_touch_the_playbooks() -> None:
     loaded = workflow()
-    triggers = loaded.get("on", loaded.get(True))  # YAML 1.1 reads a bare `on` as true
+    triggers: dict[str, Any] = loaded["on"] if "on" in loaded else loaded[True]  # YAML 1.1 reads `on` as true
     assert triggers["pull_request"]["paths"] == ["playbooks/**"]
     assert loaded["permissions"]["security-events"] == "write"
     assert loaded["permissions"]["pull-requests"] == "write"
