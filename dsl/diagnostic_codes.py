@@ -50,13 +50,16 @@ RULES: tuple[DiagnosticRule, ...] = (
           r"template file '.*' must be)"),
     _rule("syntax", "A line the parser cannot read.",
           r"^(unexpected |expected |unterminated |this line cannot be read|nesting too deep|"
-          r"text is written in double quotes)"),
+          r"text is written in double quotes|template syntax error|this line's indentation|"
+          r"'else' without an 'if'|only the last alternative)"),
     _rule("unknown-name", "A name that is not declared: a field, event, template, weekday, band, type or statement.",
-          r"^unknown "),
+          r"^unknown |is neither .* nor "),
     _rule("duplicate", "Something is declared or written twice.",
-          r"\b(written|declared|defined|given|listed|set) twice\b"),
+          r"\b(written|declared|defined|given|listed|set) twice\b|already has a "),
     _rule("parameter", "An activity's parameter is missing or has a value it does not take.",
           r"^(missing parameter|parameter ')"),
+    _rule("step-order", "A step written before a wait it comes after: it runs later than its place says.",
+          r"can only run on|is written after"),
     _rule("never-happens", "Something that can never happen or does nothing: a condition that never holds, a wait "
           "for nothing, a rule that is never used.",
           r"(can never|waits for nothing|sends nobody|would send nothing|never used|is no time|at the same time)"),
@@ -65,11 +68,12 @@ RULES: tuple[DiagnosticRule, ...] = (
           r"(more than 5 years|longer than 5 years|at most \d+ days|no band covers|overlaps band|add up to|"
           r"not in every month|cannot be negative|more than the max|above 0|low end first|million)"),
     _rule("wrong-type", "A value of the wrong kind where another is needed (a number, a date, a contact, an owner).",
-          r"(, not |cannot compare|compares numbers|cannot set |needs a |takes a |has no field )"),
+          r"(, not |cannot compare|compares numbers|cannot set |needs a |takes a |has no field |^invalid |"
+          r"is not a time of day| template: write )"),
     _rule("template", "A problem in a message template.", r"", path_suffix=".jinja"),
     _rule("playbook-structure", "A playbook lacks something it needs (a trigger, steps, a recipient) or has it in "
           "the wrong place.", r"(has no |no recipient|needs a |before it in the playbook|outside a journey|"
-          r"has the name of|built in and cannot)"),
+          r"has the name of|built in and cannot|shares but|runs at entry)"),
 )
 
 _OTHER = {

@@ -200,6 +200,8 @@ def test_every_diagnostic_gets_a_code_of_a_known_rule() -> None:
         "'wait 0 days' waits for nothing": "never-happens",
         "split shares 50% / 40% add up to 90%, not 100%": "out-of-range",
         "cannot compare number with text": "wrong-type",
+        "day 7 can only run on day 14 or later, after 'wait 14 days' on line 3": "step-order",
+        "template syntax error: unexpected end of template": "syntax",
         "something new": "other-error",
     }
     for message, code in samples.items():
