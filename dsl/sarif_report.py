@@ -1,10 +1,13 @@
 """Diagnostics as a SARIF 2.1.0 log, the format code scanning reads (GitHub's among others).
 
 One run; the tool's driver is `playbook` with one rule per diagnostic code (`dsl/diagnostic_codes.py`);
-one result per diagnostic, placed by a URI relative to the checked folder (`uriBaseId`
-`PLAYBOOKS`, whose absolute URI the run's `originalUriBaseIds` gives) and a region. SARIF's
-`endColumn` is the column just after the region, so a span of 3 characters at column 9 ends at 12.
-A file outside the folder is placed by its absolute `file:` URI.
+one result per diagnostic, placed by a URI relative to a root folder (the checked folder unless
+told otherwise; `uriBaseId` `SRCROOT`, whose absolute URI the run's `originalUriBaseIds` gives)
+and a region. SARIF's `endColumn` is the column just after the region, so a span of 3
+characters at column 9 ends at 12. A file outside the root is placed by its absolute `file:` URI.
+
+GitHub's code scanning resolves relative URIs from the repository's root and ignores
+`originalUriBaseIds`: there, the root is the repository (`playbook check --relative-to .`).
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ __all__ = ["SARIF_SCHEMA_URI", "SARIF_VERSION", "URI_BASE_ID", "sarif_log"]
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-URI_BASE_ID = "PLAYBOOKS"
+URI_BASE_ID = "SRCROOT"
 
 
-def sarif_log(diagnostics: Iterable[Diagnostic], folder: Path, version: str = "unknown") -> dict[str, Any]:
-    """The SARIF log of `diagnostics` found checking `folder` with playbook `version`."""
-    root = folder.resolve()
+def sarif_log(diagnostics: Iterable[Diagnostic], root: Path, version: str = "unknown") -> dict[str, Any]:
+    """The SARIF log of `diagnostics` found by playbook `version`, its URIs relative to `root`."""
+    root = root.resolve()
     rules = [_rule(rule.code, rule.description) for rule in ALL_RULES]
     index = {rule["id"]: number for number, rule in enumerate(rules)}
     ordered = sorted(diagnostics, key=lambda d: (d.span.path, d.span.line, d.span.column, d.message))

@@ -6,7 +6,9 @@ Every diagnostic goes to stderr with its source line and a caret, then one summa
 
 `--format` picks another report for machines, written to stdout (or to `--output FILE`) while
 the summary line still goes to stderr: `json` (one object a line), `github` (workflow commands
-that become annotations on a pull request) or `sarif` (SARIF 2.1.0, for code scanning).
+that become annotations on a pull request) or `sarif` (SARIF 2.1.0, for code scanning; its file
+URIs are relative to the checked folder, or to `--relative-to DIR`: code scanning wants them
+relative to the repository's root).
 
 Exit status 0 when there is no error (warnings do not fail), 1 on any error, 2 when the folder
 cannot be read.
@@ -48,11 +50,14 @@ def _write(text: str, output: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     folder = existing_folder(args.folder)
+    if args.relative_to is not None and args.format != "sarif":
+        raise UsageError("--relative-to places the files of a SARIF report: it goes with --format sarif")
+    root = folder if args.relative_to is None else existing_folder(args.relative_to)
     compilation = compile_folder(folder, plugins=installed_catalog())
     if args.format == "text" and args.output is None:
         report(compilation)
     else:
-        text = render_report(args.format, compilation, folder)
+        text = render_report(args.format, compilation, root)
         if args.output is None:
             sys.stdout.write(text)
         else:
@@ -74,4 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "github (workflow commands: annotations on a pull request) or sarif (SARIF 2.1.0)")
     parser.add_argument("--output", metavar="FILE",
                         help="write the report to FILE instead of the terminal (the summary line stays on stderr)")
+    parser.add_argument("--relative-to", metavar="DIR",
+                        help="with --format sarif: file URIs relative to DIR (default: the checked folder); "
+                             "GitHub code scanning wants them relative to the repository: --relative-to .")
     parser.set_defaults(handler=run)

@@ -28,15 +28,15 @@ def _version() -> str:
         return "unknown"
 
 
-def render_report(format_name: str, compilation: Compilation, folder: Path) -> str:
-    """The report of `compilation` (of `folder`) in `format_name`, one of `FORMATS`."""
+def render_report(format_name: str, compilation: Compilation, root: Path) -> str:
+    """The report of `compilation` in `format_name`, one of `FORMATS`; SARIF's URIs are relative to `root`."""
     diagnostics = compilation.diagnostics
     if format_name == "json":
         return json_lines(diagnostics)
     if format_name == "github":
         return github_commands(diagnostics)
     if format_name == "sarif":
-        return json.dumps(sarif_log(diagnostics, folder, _version()), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(sarif_log(diagnostics, root, _version()), indent=2, ensure_ascii=False) + "\n"
     if format_name == "text":
         return render_all(diagnostics, compilation.sources) + "\n" if diagnostics else ""
     raise ValueError(f"unknown report format: {format_name}")

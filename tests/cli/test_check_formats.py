@@ -142,7 +142,7 @@ def test_sarif_places_each_result_relative_to_the_checked_folder(
     assert driver["name"] == "playbook"
     rule_ids = [rule["id"] for rule in driver["rules"]]
     assert rule_ids == [rule.code for rule in ALL_RULES]
-    assert run["originalUriBaseIds"]["PLAYBOOKS"]["uri"] == folder.resolve().as_uri() + "/"
+    assert run["originalUriBaseIds"]["SRCROOT"]["uri"] == folder.resolve().as_uri() + "/"
     warning, error = run["results"]
     assert (warning["ruleId"], warning["level"]) == ("tab-indentation", "warning")
     assert (error["ruleId"], error["level"]) == ("unknown-name", "error")
@@ -150,9 +150,24 @@ def test_sarif_places_each_result_relative_to_the_checked_folder(
     assert error["message"]["text"] == "unknown field 'feature_adoptoin' (did you mean 'feature_adoption'?)"
     (location,) = error["locations"]
     assert location["physicalLocation"] == {
-        "artifactLocation": {"uri": "starter.play", "uriBaseId": "PLAYBOOKS"},
+        "artifactLocation": {"uri": "starter.play", "uriBaseId": "SRCROOT"},
         "region": {"startLine": 7, "startColumn": 12, "endLine": 7, "endColumn": 28},
     }
+
+
+def test_sarif_places_results_relative_to_another_root_when_asked(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--format", "sarif", "--relative-to", ".", str(folder)]) == 1
+    (run,) = json.loads(capsys.readouterr().out)["runs"]
+    assert run["originalUriBaseIds"]["SRCROOT"]["uri"] == Path.cwd().resolve().as_uri() + "/"
+    locations = [result["locations"][0]["physicalLocation"]["artifactLocation"] for result in run["results"]]
+    assert locations == [{"uri": "playbooks/starter.play", "uriBaseId": "SRCROOT"}] * 2
+
+
+def test_relative_to_goes_only_with_sarif(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--format", "json", "--relative-to", ".", str(folder)]) == 2
+    assert "--relative-to places the files of a SARIF report" in capsys.readouterr().err
 
 
 def test_a_clean_folder_gives_an_empty_report_and_exit_0(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
