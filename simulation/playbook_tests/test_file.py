@@ -165,7 +165,7 @@ def _case(path: Path, raw: Any) -> TestCase:
             event = _map(item, Place(path, body.line_of("events")), "an event")
             events.append((Event(Place(path, event.line), dict(event)), "at" in event and _relative(event["at"])))
     start = _start(body, events, here)
-    resolved = [_resolved(event, relative, start) for event, relative in events]
+    resolved = [_resolved(event, start) for event, _ in events]
     expectations = [_expectation(path, item, start) for item in
                     _list(body["expect"], Place(path, body.line_of("expect")), "expect")]
     return TestCase(name=name.strip(), place=here, start=start, end=_end(body, here, start, resolved, expectations),
@@ -222,7 +222,7 @@ def _start(body: LocatedMap, events: list[tuple[Event, bool]], here: Place) -> d
     return min(dated)
 
 
-def _resolved(event: Event, relative: bool, start: datetime) -> Event:
+def _resolved(event: Event, start: datetime) -> Event:
     """The event with an absolute `at` (a `day N` resolved; none: the start)."""
     obj = dict(event.obj)
     try:
