@@ -27,11 +27,7 @@ from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 
-from activities.context import ActivityContext
-from activities.egress import EgressPolicy
 from activities.registry import load_registry
-from activities.send_gate import send_rate
-from activities.smtp_mailer import SmtpMailer
 from cli.playbook_loading import PlaybookErrors, load_bundle, start_scheduler
 from dsl import ir
 from engine.settings import Settings
@@ -41,6 +37,7 @@ from workers.journey_generations import end_earlier_generations
 from workers.process_clock import ClockUnavailable, checked_clock, process_starter
 from workers.runtime import build_worker
 from workers.temporal_server import DevServer, DevServerError
+from workers.worker_context import worker_context
 
 if TYPE_CHECKING:
     import uvicorn
@@ -138,12 +135,7 @@ class DevStack:
                 sink.start()
             await self._end_earlier_generations(client, store)
             starter = process_starter(client, settings, store)
-            context = ActivityContext(
-                store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
-                public_url=settings.base_url,
-                extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()},
-                egress=EgressPolicy.from_settings(settings),
-                send_rate=send_rate(settings))
+            context = worker_context(settings, store, bundle, starter)
             for failed in registry.errors:
                 print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
             try:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from collections.abc import Iterator
@@ -185,7 +184,7 @@ class Sender:
         except ValueError:
             answer = None
         answer = answer if isinstance(answer, dict) else {}
-        limit = re.search(r"the limit for one event is [\d,]+ bytes", str(answer.get("detail", "")))
+        limit = answer.get("limit_bytes")
         oversize = {item["line"] - 1: item.get("bytes") for item in answer.get("oversize") or []
                     if isinstance(item, dict) and isinstance(item.get("line"), int) and 0 < item["line"] <= len(lines)}
         if not oversize:
@@ -196,10 +195,10 @@ class Sender:
                 return tally
             oversize = {0: None}
         tally = Tally()
+        said_limit = f"; the limit for one event is {limit:,} bytes" if isinstance(limit, int) else ""
         for index, size in sorted(oversize.items()):
             what = f"the event is {size:,} bytes" if isinstance(size, int) else "the event is over its size limit"
-            tally.rejected.append((lines[index][0], f"too large for the engine: {what}"
-                                                    + (f"; {limit.group(0)}" if limit else "")))
+            tally.rejected.append((lines[index][0], f"too large for the engine: {what}{said_limit}"))
         rest = [line for index, line in enumerate(lines) if index not in oversize]
         if rest:
             tally.add(self.send(rest))

@@ -21,15 +21,12 @@ __all__ = ["register", "run"]
 async def _serve(settings: Settings, scheduler: bool) -> int:
     from temporalio.client import Client
 
-    from activities.context import ActivityContext
-    from activities.egress import EgressPolicy
     from activities.registry import load_registry
-    from activities.send_gate import send_rate
-    from activities.smtp_mailer import SmtpMailer
     from cli.playbook_loading import PlaybookErrors, load_bundle, start_scheduler
     from engine.store import Store, StoreUnavailable
     from workers.process_clock import process_starter
     from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
+    from workers.worker_context import worker_context
 
     registry = load_registry()
     try:
@@ -51,11 +48,7 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
         store.close()
         return 1
     starter = process_starter(client, settings, store)
-    context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
-                              public_url=settings.base_url,
-                              extras={"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()},
-                              egress=EgressPolicy.from_settings(settings),
-                              send_rate=send_rate(settings))
+    context = worker_context(settings, store, bundle, starter)
     for failed in registry.errors:
         print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
     stop = asyncio.Event()

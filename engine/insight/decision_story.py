@@ -18,6 +18,7 @@ from engine.decision_text import reentry_rule
 from engine.insight.analytics import describe_statement
 from engine.insight.story_values import read_values, shown_time
 from engine.records import STRUCTURED_FIELDS, ActionRecord, Decision
+from engine.semantics.time_rules import describe_lateness
 
 __all__ = ["DecisionTeller", "decision_of", "waits_until"]
 
@@ -70,6 +71,8 @@ class DecisionTeller:
                 return self.with_reads(f"{where}{what}: {detail}", reads) + "."
         elif what in _STRUCTURED_KINDS:
             return self.structured(decision, statement, where, trigger)
+        if what == "late" and decision is not None:
+            return self.late(decision, where)
         if what in ("late", "send_dropped"):
             return f"{where}{detail}."
         if what == "step_skipped":
@@ -77,6 +80,19 @@ class DecisionTeller:
         if what == "set_skipped":
             return self.with_reads(f"{where}{detail}, so nothing was set", reads) + "."
         return self.with_reads(f"{where}{what}: {detail}", reads) + "."
+
+    def late(self, d: Decision, where: str) -> str:
+        """A step run late: when it was due and when it ran, in the account's time."""
+        planned, reached = _moment(d.reads.get("planned")), _moment(d.reads.get("reached"))
+        if planned is None:
+            return f"{where}ran late."
+        due = shown_time(planned, self.tz)
+        if d.outcome == "after_previous":
+            return f"{where}ran at {shown_time(d.at, self.tz)}, after the statements before it (written for {due})."
+        if reached is None:
+            return f"{where}ran late (due {due})."
+        return (f"{where}ran {describe_lateness(reached - planned)} late, at {shown_time(reached, self.tz)} "
+                f"(due {due}).")
 
     def structured(self, decision: Decision, statement: ir.Statement | None, where: str, trigger: str) -> str:
         d, pb = decision, decision.playbook or ""
@@ -113,3 +129,11 @@ class DecisionTeller:
         return (f"not started on {trigger}{times}: the input arrived as history (back-fill: older than the "
                 f"trigger horizon when it arrived, or sent as back-fill){span}. History updates fields and "
                 "scores but starts no journey and sends nothing.")
+
+
+def _moment(value: Any) -> datetime | None:
+    """An ISO moment read back from a decision's values (None when it is not one)."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -77,4 +77,4 @@ def check_line_sizes(parsed: list[ParsedLine], text: str, limits: Limits, lines:
         first = oversize[0]
         more = f" (and {len(oversize) - 1} more line(s), listed in 'oversize')" if len(oversize) > 1 else ""
         raise _too_large(f"line {first['line']} is {first['bytes']:,} bytes; the limit for one event is "
-                         f"{limit:,} bytes{more}", {"oversize": oversize})
+                         f"{limit:,} bytes{more}", {"oversize": oversize, "limit_bytes": limit})

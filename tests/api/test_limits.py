@@ -63,6 +63,7 @@ async def test_a_413_lists_every_event_over_the_line_limit_so_a_client_can_drop_
     answer = response.json()
     assert [item["line"] for item in answer["oversize"]] == [2, 4]
     assert all(item["bytes"] > SMALL.max_line_bytes for item in answer["oversize"])
+    assert answer["limit_bytes"] == SMALL.max_line_bytes  # a client reads the limit, not the sentence
     assert answer["detail"].startswith("line 2 is ")
     assert store.account_ids() == []
 

@@ -199,3 +199,16 @@ def test_a_decision_logged_without_the_fields_shows_its_sentence_as_it_is(
 
 def _email(at: datetime) -> ActionRecord:
     return ActionRecord(at=at, account="acme", playbook="smb_onboarding", kind="email", data={"template": "tips"})
+
+
+def test_why_tells_a_late_step_by_when_it_was_due_and_when_it_ran_in_the_accounts_time(
+        empty_store: Store, bundle: ir.Bundle) -> None:
+    at = datetime(2026, 1, 12, 9, tzinfo=UTC)
+    empty_store.journey_entered("journey/smb_onboarding/acme", "run-1", "smb_onboarding", "acme", "event signed", at)
+    late = Decision(at=at, account="acme", playbook="smb_onboarding", what="late", path="day 0", outcome="late",
+                    reads={"planned": at.isoformat(), "reached": (at + timedelta(minutes=5)).isoformat()})
+    empty_store.log_action(ActionRecord(at=at, account="acme", playbook="smb_onboarding", kind="decided",
+                                        data=late.model_copy(update={"detail": decision_text.detail(late)}).logged(),
+                                        key="journey/smb_onboarding/acme/run-1/day 0/late/0"))
+    lines = [line.text for line in tell(empty_store, bundle, "acme", "smb_onboarding", now=at).lines]
+    assert "Day 0: ran 5 min late, at 2026-01-12 09:05 UTC (due 2026-01-12 09:00 UTC)." in lines

@@ -265,7 +265,8 @@ def test_the_build_context_keeps_what_the_image_needs() -> None:
     assert {".git", ".venv", ".playbook"} <= ignored
     copied = set(re.findall(r"^COPY (?!--from)(.+) \S+$", DOCKERFILE.read_text(), re.M))
     needed = {part for line in copied for part in line.split()}
-    assert needed == {"pyproject.toml", "README.md", "dsl", "engine", "activities", "workers", "playbooks"}
+    assert needed == {"pyproject.toml", "README.md", "dsl", "engine", "activities", "workers", "server", "simulation",
+                      "cli", "playbooks"}
     assert not needed & ignored
     assert all((ROOT / path).exists() for path in needed)
 
