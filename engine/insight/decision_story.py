@@ -88,11 +88,11 @@ class DecisionTeller:
             return f"{where}ran late."
         due = shown_time(planned, self.tz)
         if d.outcome == "after_previous":
-            return f"{where}ran at {shown_time(d.at, self.tz)}, after the statements before it (written for {due})."
+            return f"{where}ran after the statements before it: written for {due}, ran at {shown_time(d.at, self.tz)}."
         if reached is None:
             return f"{where}ran late (due {due})."
-        return (f"{where}ran {describe_lateness(reached - planned)} late, at {shown_time(reached, self.tz)} "
-                f"(due {due}).")
+        ran = shown_time(reached, self.tz)
+        return f"{where}ran {describe_lateness(reached - planned)} late: due {due}, ran at {ran}."
 
     def structured(self, decision: Decision, statement: ir.Statement | None, where: str, trigger: str) -> str:
         d, pb = decision, decision.playbook or ""

@@ -211,4 +211,4 @@ def test_why_tells_a_late_step_by_when_it_was_due_and_when_it_ran_in_the_account
                                         data=late.model_copy(update={"detail": decision_text.detail(late)}).logged(),
                                         key="journey/smb_onboarding/acme/run-1/day 0/late/0"))
     lines = [line.text for line in tell(empty_store, bundle, "acme", "smb_onboarding", now=at).lines]
-    assert "Day 0: ran 5 min late, at 2026-01-12 09:05 UTC (due 2026-01-12 09:00 UTC)." in lines
+    assert "Day 0: ran 5 min late: due 2026-01-12 09:00 UTC, ran at 2026-01-12 09:05 UTC." in lines
