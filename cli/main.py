@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "fmt",
     "compile",
     "simulate",
+    "test",
     "backtest",
     "dev",
     "worker",
