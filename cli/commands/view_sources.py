@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -164,7 +165,11 @@ def configured_bundle() -> ir.Bundle | None:
     if not folder.is_dir():
         return None
     compilation = compile_playbooks(folder)
-    return compilation.bundle if compilation.ok else None
+    if not compilation.ok:
+        print(f"playbook: the playbooks in {folder} do not compile (`playbook check {folder}` says why); "
+              "scores are shown as the store recorded them", file=sys.stderr)
+        return None
+    return compilation.bundle
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:

@@ -71,8 +71,7 @@ def test_the_workflow_runs_check_test_and_backtest_in_that_order() -> None:
 
 @pytest.mark.parametrize("command", playbook_commands(), ids=" ".join)
 def test_each_playbook_command_of_the_workflow_exists_with_its_options(command: list[str]) -> None:
-    if command[0] not in COMMANDS:
-        pytest.skip(f"`playbook {command[0]}` is not part of this build")
+    assert command[0] in COMMANDS, f"the workflow runs `playbook {command[0]}`, which does not exist"
     args = build_parser((command[0],)).parse_args(command)
     assert args.command == command[0]
     assert callable(args.handler)

@@ -403,6 +403,22 @@ async def test_the_cli_and_the_api_give_the_same_primary_score_for_an_account_wi
     assert [score["name"] for score in json.loads(answers["score"])["scores"]] == ["health"]
 
 
+async def test_reading_the_store_with_playbooks_that_do_not_compile_says_the_scores_are_as_recorded(
+        store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "playbooks"
+    broken.mkdir()
+    (broken / "model.play").write_text("account model:\n  field x: nope\n", encoding="utf-8")
+    monkeypatch.setenv("PLAYBOOK_PLAYBOOKS", str(broken))
+    store.add_change("techcorp", T0, event=None, data={}, event_id=None, traits={"name": "TechCorp"})
+    store.record_score("techcorp", ScoreState(name="health", value=81.0, band="green"), T0)
+    status = await playbook("accounts", "--json", "--database-url", store.url)
+    shown = capsys.readouterr()
+    assert status == 0
+    assert [(a["score"], a["band"]) for a in _lines(shown.out)] == [(81, "green")]
+    assert shown.err == (f"playbook: the playbooks in {broken} do not compile (`playbook check {broken}` says why); "
+                         "scores are shown as the store recorded them\n")
+
+
 async def test_reading_a_store_that_does_not_exist_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status = await playbook("accounts", "--database-url", f"sqlite:///{tmp_path / 'none.db'}")
     assert status == 1
