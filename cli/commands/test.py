@@ -28,7 +28,7 @@ from cli.commands.plugins import installed_catalog
 from dsl.project import compile_folder
 from simulation.playbook_tests.junit import write_junit
 from simulation.playbook_tests.report import text_report
-from simulation.playbook_tests.suite import SuiteResult, find_test_files, read_all, run_suite
+from simulation.playbook_tests.suite import SuiteResult, find_test_files, read_all, run_suite, selected
 from simulation.playbook_tests.test_file import TestFileError
 
 __all__ = ["register", "run"]
@@ -74,12 +74,14 @@ def run(args: argparse.Namespace) -> int:
     files, errors = read_all(paths)
     if errors:
         return _malformed(errors)
+    if args.name and not selected(files, args.name):
+        raise UsageError(f"no test in {folder} has {args.name!r} in its name")
     compilation = compile_folder(folder, plugins=installed_catalog())
     report(compilation)
     if not compilation.ok or compilation.bundle is None:
         print(summary(compilation), file=sys.stderr)
         return 1
-    outcome = asyncio.run(_stopped_by_sigterm(run_suite(compilation.bundle, files)))
+    outcome = asyncio.run(_stopped_by_sigterm(run_suite(compilation.bundle, files, name=args.name)))
     if not isinstance(outcome, SuiteResult):
         return _malformed(outcome)
     sys.stdout.write(text_report(outcome))
@@ -99,4 +101,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("folder", nargs="?", default=DEFAULT_FOLDER, metavar="DIR",
                         help=f"the folder of playbooks and their tests (default: {DEFAULT_FOLDER})")
     parser.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML, for CI")
+    parser.add_argument("-k", "--name", metavar="TEXT", default=None,
+                        help="run only the tests whose name holds TEXT (any case)")
     parser.set_defaults(handler=run)

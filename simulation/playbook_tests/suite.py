@@ -17,7 +17,7 @@ from simulation.playbook_tests.matching import Verdict, check
 from simulation.playbook_tests.merged_run import check_timelines, run_merged
 from simulation.playbook_tests.test_file import TestCase, TestFile, TestFileError, read
 
-__all__ = ["CaseResult", "SuiteResult", "find_test_files", "read_all", "run_suite"]
+__all__ = ["CaseResult", "SuiteResult", "find_test_files", "read_all", "run_suite", "selected"]
 
 PATTERN = "*.test.yaml"
 
@@ -62,10 +62,19 @@ def read_all(paths: list[Path]) -> tuple[list[TestFile], list[TestFileError]]:
     return files, errors
 
 
-async def run_suite(bundle: ir.Bundle, files: list[TestFile]) -> SuiteResult | list[TestFileError]:
-    """Run every test of `files` in one simulation; the refused event lines instead, if any."""
+def selected(files: list[TestFile], name: str | None) -> list[tuple[Path, TestCase]]:
+    """The tests of `files`, in order; with `name`, those whose name holds it (any case)."""
+    wanted = name.casefold() if name else None
+    return [(file.path, case) for file in files for case in file.cases
+            if wanted is None or wanted in case.name.casefold()]
+
+
+async def run_suite(bundle: ir.Bundle, files: list[TestFile], *, name: str | None = None
+                    ) -> SuiteResult | list[TestFileError]:
+    """Run every test of `files` (with `name`, those whose name holds it) in one simulation; the
+    refused event lines instead, if any."""
     began = time.perf_counter()
-    pairs = [(file.path, case) for file in files for case in file.cases]
+    pairs = selected(files, name)
     cases = [case for _, case in pairs]
     refused = check_timelines(bundle, cases) if cases else []
     if refused:

@@ -68,3 +68,17 @@ def test_a_broken_playbook_fails_with_what_differed_and_exit_1(
     assert failed.get("classname") == "onboarding"
     failure = failed.find("failure")
     assert failure is not None and "template: expected welcome, got welcome_v2" in (failure.text or "")
+
+
+def test_a_name_filter_runs_only_the_tests_whose_name_holds_it(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["test", str(PLAYBOOKS), "-k", "CHURNED account"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert out.count("  ok  ") == 1
+    assert "a churned account leaves onboarding" in out
+    assert out.rstrip().splitlines()[-1].startswith("1 test: 1 passed, 0 failed")
+
+
+def test_a_name_filter_that_matches_no_test_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test", str(PLAYBOOKS), "--name", "no such test"]) == 2
+    assert capsys.readouterr().err == f"playbook: no test in {PLAYBOOKS} has 'no such test' in its name\n"
