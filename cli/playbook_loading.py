@@ -15,10 +15,10 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.plugin_catalog import plugin_catalog
 from activities.registry import Registry, load_registry
-from cli.commands import plural
 from dsl import ir
 from dsl.diagnostics import render_all
 from dsl.project import Compilation, compile_folder
+from dsl.wording import plural
 from engine.settings import Settings
 from engine.workflows.scheduler import SCHEDULER_ID, SchedulerInput
 

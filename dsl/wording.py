@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["COUNT_WORDS", "WEEKDAYS", "duration_words", "number_words", "weekday_number"]
+__all__ = ["COUNT_WORDS", "WEEKDAYS", "duration_words", "number_words", "plural", "weekday_number"]
 
 _SHORT_UNITS: Final = {"minutes": "m", "hours": "h"}
 _LONG_UNITS: Final = {"days": "day", "weeks": "week", "business_days": "business day"}
@@ -41,3 +41,8 @@ def weekday_number(name: str) -> int:
     """The ISO number of a weekday written in any case (`Monday` is 1); 1 for a name that is none."""
     lowered = name.lower()
     return WEEKDAYS.index(lowered) + 1 if lowered in WEEKDAYS else 1
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 error`, `2 errors`, `1,234 lines`."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

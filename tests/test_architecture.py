@@ -224,3 +224,16 @@ def test_a_command_may_serve_the_server_module_which_mounts_both(tmp_path: Path)
     result = run_lint_imports(tmp_path, pythonpath=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_the_contracts_catch_two_modules_of_a_package_importing_each_other(tmp_path: Path) -> None:
+    # As the evaluator and the score models once did: each a function the other calls.
+    _miniature(tmp_path)
+    _modules(tmp_path, {
+        "engine/semantics/evaluator.py": "from engine.semantics.scores import compute\n",
+        "engine/semantics/scores.py": "from engine.semantics.evaluator import evaluate\n",
+    })
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "No import cycles among the parts of a package" in result.stdout
+    assert "No cycles are allowed in engine.semantics" in result.stdout

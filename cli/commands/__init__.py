@@ -12,6 +12,8 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from dsl.wording import plural
+
 __all__ = ["DEFAULT_FOLDER", "Handler", "UsageError", "existing_folder", "plural"]
 
 Handler = Callable[[argparse.Namespace], int]
@@ -33,6 +35,3 @@ def existing_folder(raw: str) -> Path:
     return path
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 error`, `2 errors`, `1,234 lines`."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

@@ -6,16 +6,13 @@ and make the same writes, each in the fewest round trips its database allows.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection
 
 from engine.store.driver import sqlite_json, sqlite_time
-from engine.store.rows import NewChange
+from engine.store.rows import BatchAccount, NewChange
 from engine.store.types import fast_json, to_utc
-
-if TYPE_CHECKING:
-    from engine.store.trait_batch import BatchAccount
 
 __all__ = ["ID_CHUNK", "BatchStatements", "Lookup", "PostgresBatchStatements", "SqliteBatchStatements"]
 

@@ -1,4 +1,5 @@
-"""Rows the store returns that are not records of `engine.records`: journeys and messages."""
+"""Rows the store returns that are not records of `engine.records` (journeys and messages), and the
+rows a batch writes (`NewChange`, `BatchAccount`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["JourneyRow", "JourneyStatus", "MessageRow", "NewChange"]
+__all__ = ["BatchAccount", "JourneyRow", "JourneyStatus", "MessageRow", "NewChange"]
 
 JourneyStatus = Literal["active", "completed", "exited", "goal_reached", "failed"]
 
@@ -58,3 +59,17 @@ class MessageRow(BaseModel):
     status: Literal["sent", "suppressed", "failed"]
     reason: str | None
     key: str
+
+
+class BatchAccount:
+    """An account's traits as the batch changes them."""
+
+    __slots__ = ("exists", "loaded", "touched", "traits", "traits_at")
+
+    def __init__(self, traits: dict[str, Any], traits_at: dict[str, str], *, exists: bool,
+                 loaded: bool = True) -> None:
+        self.traits = traits
+        self.traits_at = traits_at
+        self.exists = exists
+        self.loaded = loaded  # False: an existing account whose traits this batch neither read nor changes
+        self.touched = False

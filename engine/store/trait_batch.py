@@ -24,7 +24,7 @@ from engine.store.batch_statements import (
     SqliteBatchStatements,
 )
 from engine.store.reserved import RESERVED_EVENTS, apply_reserved_event
-from engine.store.rows import NewChange
+from engine.store.rows import BatchAccount, NewChange
 from engine.store.types import to_utc
 
 __all__ = ["BatchAccount", "TraitBatch", "same_value"]
@@ -193,20 +193,6 @@ class TraitBatch:
         if self.history:
             self.sql.insert_history(self.history)
             self.history = []
-
-
-class BatchAccount:
-    """An account's traits as the batch changes them."""
-
-    __slots__ = ("exists", "loaded", "touched", "traits", "traits_at")
-
-    def __init__(self, traits: dict[str, Any], traits_at: dict[str, str], *, exists: bool,
-                 loaded: bool = True) -> None:
-        self.traits = traits
-        self.traits_at = traits_at
-        self.exists = exists
-        self.loaded = loaded  # False: an existing account whose traits this batch neither read nor changes
-        self.touched = False
 
 
 @functools.lru_cache(maxsize=8192)
