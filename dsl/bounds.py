@@ -37,12 +37,14 @@ def check_duration(duration: ast.Duration, report: Reporter, what: str) -> None:
     """Report a duration over `MAX_DAYS`; `what` names it as written (`'wait 90 weeks'`)."""
     if duration_days(duration) > MAX_DAYS:
         report.error(duration.pos, f"{what} is longer than 5 years: a journey lasts at most {MAX_DAYS} days; "
-                                   "use a date step (e.g. '30 days before renewal_date') for a far date")
+                                   "use a date step (e.g. '30 days before renewal_date') for a far date",
+                                   code="out-of-range")
 
 
 def check_day(day: int, where: ast.Pos | Span, report: Reporter) -> None:
     if day > MAX_DAYS:
-        report.error(where, f"'day {day}' is more than 5 years after entry: a journey lasts at most {MAX_DAYS} days")
+        report.error(where, f"'day {day}' is more than 5 years after entry: a journey lasts at most {MAX_DAYS} days",
+                     code="out-of-range")
 
 
 def millions_for_a_count(value: ast.MoneyLit, report: Reporter, where: str) -> None:
@@ -52,7 +54,7 @@ def millions_for_a_count(value: ast.MoneyLit, report: Reporter, where: str) -> N
     amount = value.text[:-1]
     report.warning(value.pos, f"'{value.text}' is {amount} million ({value.value:,.0f}) {where}: "
                               f"write {value.value:.0f} if you mean millions, or a duration "
-                              f"('{amount} minutes') if you mean minutes")
+                              f"('{amount} minutes') if you mean minutes", code="out-of-range")
 
 
 HeldBy = tuple[float, ast.Duration | None]  # days a block holds the journey at least, and the wait that holds it most

@@ -62,7 +62,8 @@ def check(
 def _check_metric(metric: ast.Metric, typer: ExprTyper, report: Reporter) -> None:
     typer.event_name(metric.event)
     if metric.window.amount <= 0:
-        report.error(metric.window.pos, f"metric window '{metric.window.text}' is no time: use a positive duration")
+        report.error(metric.window.pos, f"metric window '{metric.window.text}' is no time: use a positive duration",
+                     code="never-happens")
     check_duration(metric.window, report, f"metric window '{metric.window.text}'")
 
 
@@ -74,6 +75,7 @@ def _check_score(score: ast.Score, scope: Scope, typer: ExprTyper, report: Repor
             report.error(
                 component.name.pos,
                 f"component '{component.name.text}' is written twice in score {score.name.text}",
+                code="duplicate",
             )
         names.add(component.name.text)
         _check_component(component, typer, report)
@@ -83,20 +85,23 @@ def _check_score(score: ast.Score, scope: Scope, typer: ExprTyper, report: Repor
 def _check_component(component: ast.Component, typer: ExprTyper, report: Reporter) -> None:
     name, top = component.name.text, component.max_points.value
     if top <= 0:
-        report.error(component.max_points.pos, f"component '{name}' must have a max above 0")
+        report.error(component.max_points.pos, f"component '{name}' must have a max above 0", code="out-of-range")
     otherwise: ast.PointRule | None = None
     for rule in component.rules:
         if otherwise is not None:
-            report.warning(rule.pos, "this rule is never used: the 'otherwise' rule above always holds first")
+            report.warning(rule.pos, "this rule is never used: the 'otherwise' rule above always holds first",
+                           code="never-happens")
         points = rule.points.value
         if points > top:
             report.error(
                 rule.points.pos,
                 f"rule awards {rule.points.text} points, more than the max of component '{name}' "
                 f"({component.max_points.text})",
+                code="out-of-range",
             )
         elif points < 0:
-            report.error(rule.points.pos, f"rule awards {rule.points.text} points: points cannot be negative")
+            report.error(rule.points.pos, f"rule awards {rule.points.text} points: points cannot be negative",
+                         code="out-of-range")
         if rule.when is None:
             otherwise = otherwise or rule
         else:
@@ -105,6 +110,7 @@ def _check_component(component: ast.Component, typer: ExprTyper, report: Reporte
         report.warning(
             component.name.pos,
             f"component '{name}' has no 'otherwise' rule: an account no rule matches gets 0 points",
+            code="playbook-structure",
         )
 
 
@@ -112,12 +118,14 @@ def _check_bands(score: ast.Score, report: Reporter) -> None:
     seen: dict[str, ast.Band] = {}
     for band in score.bands:
         if band.name.text in seen:
-            report.error(band.name.pos, f"band '{band.name.text}' is written twice in score {score.name.text}")
+            report.error(band.name.pos, f"band '{band.name.text}' is written twice in score {score.name.text}",
+                         code="duplicate")
         seen[band.name.text] = band
         if band.low.value > band.high.value:
             report.error(
                 band.pos,
                 f"band '{band.name.text}' goes from {band.low.text} down to {band.high.text}: write the low end first",
+                code="out-of-range",
             )
     ordered = sorted(seen.values(), key=lambda band: (band.low.value, band.high.value))
     for lower, upper in itertools.pairwise(ordered):
@@ -126,22 +134,25 @@ def _check_bands(score: ast.Score, report: Reporter) -> None:
                 upper.pos,
                 f"band '{upper.name.text}' ({upper.low.text} to {upper.high.text}) overlaps band "
                 f"'{lower.name.text}' ({lower.low.text} to {lower.high.text})",
+                code="out-of-range",
             )
         elif upper.low.value > lower.high.value + 1:
             report.error(
                 upper.pos,
                 f"no band covers the scores between {lower.high.text} and {upper.low.text} "
                 f"(between bands '{lower.name.text}' and '{upper.name.text}')",
+                code="out-of-range",
             )
     if not ordered:
         return
     top = sum(component.max_points.value for component in score.components)
     if ordered[0].low.value > 0:
-        report.error(ordered[0].pos, f"no band covers the scores below {ordered[0].low.text}")
+        report.error(ordered[0].pos, f"no band covers the scores below {ordered[0].low.text}", code="out-of-range")
     if ordered[-1].high.value < top:
         report.error(
             ordered[-1].pos,
             f"no band covers the scores above {ordered[-1].high.text} (the components add up to {_number(top)})",
+            code="out-of-range",
         )
 
 
@@ -157,18 +168,21 @@ def _check_policy(policy: ast.Policy, seen: dict[str, ast.Pos], report: Reporter
         if isinstance(item, ast.QuietHours):
             if "quiet hours" in seen:
                 first = seen["quiet hours"]
-                report.error(item.pos, f"quiet hours are set twice (first at {first.path}:{first.line})")
+                report.error(item.pos, f"quiet hours are set twice (first at {first.path}:{first.line})",
+                             code="duplicate")
             seen.setdefault("quiet hours", item.pos)
             check_time(item.start, report)
             check_time(item.end, report)
             if item.start.value == item.end.value:
-                report.error(item.pos, "quiet hours start and end at the same time")
+                report.error(item.pos, "quiet hours start and end at the same time", code="never-happens")
         else:
             if item.count <= 0:
                 report.error(
                     item.pos,
                     f"'at most {item.count}' would send nothing",
+                    code="never-happens",
                 )
             if item.per.amount <= 0:
-                report.error(item.per.pos, f"'{item.per.text}' is no time: use a positive duration")
+                report.error(item.per.pos, f"'{item.per.text}' is no time: use a positive duration",
+                             code="never-happens")
             check_duration(item.per, report, f"'per {item.per.text}'")

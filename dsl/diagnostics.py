@@ -1,6 +1,8 @@
 """Diagnostics: every problem the language reports, with its place and a caret under it.
 
-A diagnostic renders as::
+Each diagnostic carries its code, the kind of problem it reports (`dsl/diagnostic_codes.py`),
+and, when it proposes a known name for a misspelt one, that name as its suggestion. A
+diagnostic renders as::
 
     playbooks/onboarding.play:14:9: unknown field 'feature_adoptoin' (did you mean 'feature_adoption'?)
         if feature_adoptoin < 20%:
@@ -12,15 +14,11 @@ Lines and columns are 1-based. `suggest` picks the nearest known name for "did y
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Diagnostic", "DiagnosticError", "Span", "render_all", "suggest", "with_suggestion"]
-
-
-_SUGGESTION = re.compile(r"\(did you mean '([^']+)'\?\)")
+__all__ = ["Diagnostic", "DiagnosticError", "Span", "render_all", "suggest"]
 
 
 @dataclass(frozen=True, order=True)
@@ -40,20 +38,26 @@ class Span:
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """A problem at a place: its message, severity, code and, for a misspelt name, the suggestion.
+
+    `code` is the kind of problem (`unknown-name`, `syntax`, ...); a diagnostic created without
+    one is of no known kind and gets `other-error` or `other-warning`.
+    """
+
     span: Span
     message: str
     severity: Literal["error", "warning"] = "error"
     source_line: str | None = field(default=None, compare=False)
+    code: str = field(default="", kw_only=True)
+    suggestion: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            object.__setattr__(self, "code", f"other-{self.severity}")
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
-
-    @property
-    def suggestion(self) -> str | None:
-        """The name the message's "did you mean" proposes, if it proposes one."""
-        found = _SUGGESTION.search(self.message)
-        return found.group(1) if found else None
 
     def headline(self) -> str:
         prefix = "" if self.is_error else "warning: "
@@ -90,12 +94,6 @@ def suggest(name: str, known: Iterable[str]) -> str | None:
         return matches[0]
     lowered = {k.lower(): k for k in candidates}
     return lowered.get(name.lower())
-
-
-def with_suggestion(message: str, name: str, known: Iterable[str]) -> str:
-    """`message (did you mean 'x'?)` when a near name exists, else `message`."""
-    near = suggest(name, known)
-    return f"{message} (did you mean '{near}'?)" if near else message
 
 
 def render_all(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None = None) -> str:

@@ -57,7 +57,7 @@ def _field_type(written: ast.TypeRef) -> ir.FieldType:
         return ir.FieldType.model_validate({"type": written.name.text})
     except ValueError:
         raise DiagnosticError(
-            Diagnostic(written.name.pos.span(), f"unknown type '{written.name.text}'")
+            Diagnostic(written.name.pos.span(), f"unknown type '{written.name.text}'", code="unknown-name")
         ) from None
 
 

@@ -87,7 +87,7 @@ class PlaybookLowerer:
                     reentry = ir.Reentry(mode="after", after=lower_duration(after))
         if trigger is None:
             message = f"playbook '{playbook.id.text}' has no trigger"
-            raise DiagnosticError(Diagnostic(playbook.id.pos.span(), message))
+            raise DiagnosticError(Diagnostic(playbook.id.pos.span(), message, code="playbook-structure"))
         steps = self.steps(playbook)
         goal: ir.Expr | None = None
         if len(goals) == 1:
@@ -215,7 +215,8 @@ class PlaybookLowerer:
         lowered = self.expr(value, payload)
         if isinstance(lowered, ir.Literal_):
             return ir.ParamValue(kind="literal", value=lowered.value)
-        raise DiagnosticError(Diagnostic(value.pos.span(), "a parameter takes a value, a field or text"))
+        raise DiagnosticError(Diagnostic(value.pos.span(), "a parameter takes a value, a field or text",
+                                         code="wrong-type"))
 
 
 def _templates_used(blocks: Iterable[Iterable[ir.Statement]]) -> Iterator[str]:

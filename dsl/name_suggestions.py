@@ -23,10 +23,13 @@ def nearest_name(name: str, known: Iterable[str]) -> str | None:
     return next((k for k in candidates if _one_edit_apart(name, k)), None)
 
 
-def with_nearest(message: str, name: str, known: Iterable[str]) -> str:
-    """`message (did you mean 'x'?)` when a near name exists, else `message`."""
+def with_nearest(message: str, name: str, known: Iterable[str]) -> tuple[str, str | None]:
+    """`message (did you mean 'x'?)` and `x` when a near name `x` exists, else `message` and None.
+
+    The name goes with the diagnostic as its suggestion, so that no one reads it back from the text.
+    """
     near = nearest_name(name, known)
-    return f"{message} (did you mean '{near}'?)" if near else message
+    return (f"{message} (did you mean '{near}'?)", near) if near else (message, None)
 
 
 def _one_edit_apart(a: str, b: str) -> bool:

@@ -84,11 +84,11 @@ _PHRASES = {
 
 
 def nesting_too_deep(path: str, line: int, column: int) -> Diagnostic:
-    return Diagnostic(Span(path, line, column), "nesting too deep to read")
+    return Diagnostic(Span(path, line, column), "nesting too deep to read", code="syntax")
 
 
 def diagnostic_for_indentation(problem: IndentationProblem, path: str) -> Diagnostic:
-    return Diagnostic(Span(path, problem.line, problem.column, problem.length), problem.message)
+    return Diagnostic(Span(path, problem.line, problem.column, problem.length), problem.message, code="syntax")
 
 
 def diagnostic_for_parse_error(
@@ -101,7 +101,7 @@ def diagnostic_for_parse_error(
     if isinstance(error, UnexpectedToken):
         return _unexpected_token(error, lines, path, keyword_of)
     line, column = _place(error)
-    return Diagnostic(Span(path, line, column), "this line cannot be read")
+    return Diagnostic(Span(path, line, column), "this line cannot be read", code="syntax")
 
 
 def _place(error: UnexpectedInput) -> tuple[int, int]:
@@ -125,7 +125,7 @@ def _unexpected_character(error: UnexpectedCharacters, lines: list[str], path: s
         message = "unexpected space character"
     else:
         message = f"unexpected character '{char}'"
-    return Diagnostic(Span(path, line, column), message)
+    return Diagnostic(Span(path, line, column), message, code="syntax")
 
 
 def _expected_set(error: UnexpectedToken) -> set[str]:
@@ -177,8 +177,8 @@ def _unexpected_token(
     if line > code_lines:  # past the last line: point just after the last code
         line, column = _end_of_code(lines, code_lines)
 
-    def at(message: str, length: int = width) -> Diagnostic:
-        return Diagnostic(Span(path, line, column, length), message)
+    def at(message: str, code: str = "syntax", suggestion: str | None = None) -> Diagnostic:
+        return Diagnostic(Span(path, line, column, width), message, code=code, suggestion=suggestion)
 
     if kind == "_INDENT":
         return at("unexpected indentation")
@@ -195,28 +195,31 @@ def _unexpected_token(
     if expected >= _DURATION and not expected & {"NAME", "STRING"}:
         return at("expected a duration such as 48h or 3 days")
     if kind == "NAME":
-        return at(_unexpected_word(str(token.value), expected, keyword_of))
+        return at(*_unexpected_word(str(token.value), expected, keyword_of))
     phrase = _phrase(expected, keyword_of)
     if kind in _LAYOUT_AND_END:
         return at(f"expected {phrase} before {_PHRASES[kind]}")
     return at(f"unexpected {_describe(token)}: expected {phrase}")
 
 
-def _unexpected_word(word: str, expected: set[str], keyword_of: Callable[[str], str | None]) -> str:
+def _unexpected_word(
+    word: str, expected: set[str], keyword_of: Callable[[str], str | None]
+) -> tuple[str, str, str | None]:
+    """The message for a word the parser cannot take here, its code, and the keyword it suggests."""
     if word == "else":
-        return "'else' without an 'if' just above it"
+        return "'else' without an 'if' just above it", "syntax", None
     keywords = [k for k in (keyword_of(name) for name in expected) if k]
     near = suggest(word, keywords)
     hint = f" (did you mean '{near}'?)" if near else ""
     if {"SEND", "TRIGGER"} <= expected:
-        return f"unknown clause or statement '{word}'{hint}"
+        return f"unknown clause or statement '{word}'{hint}", "unknown-name", near
     if {"SEND", "IF"} <= expected:
-        return f"unknown statement '{word}'{hint}"
+        return f"unknown statement '{word}'{hint}", "unknown-name", near
     if {"PLAYBOOK", "SCORE"} <= expected:
         if near:
-            return f"unknown item '{word}'{hint}"
-        return f"unknown item '{word}': expected {_phrase(expected, keyword_of)}"
-    return f"unexpected '{word}': expected {_phrase(expected, keyword_of)}{hint}"
+            return f"unknown item '{word}'{hint}", "unknown-name", near
+        return f"unknown item '{word}': expected {_phrase(expected, keyword_of)}", "unknown-name", None
+    return f"unexpected '{word}': expected {_phrase(expected, keyword_of)}{hint}", "syntax", near
 
 
 def _end_of_code(lines: list[str], count: int) -> tuple[int, int]:

@@ -130,7 +130,7 @@ def parse(text: str, path: str = "<string>", *, quick: bool = True) -> ast.File:
         except RecursionError:
             raise DiagnosticError(nesting_too_deep(path, 1, 1)) from None
     if not isinstance(result, ast.File):  # pragma: no cover - the grammar's start rule builds a File
-        raise DiagnosticError(Diagnostic(Span(path, 1, 1), "this file cannot be read"))
+        raise DiagnosticError(Diagnostic(Span(path, 1, 1), "this file cannot be read", code="unreadable-file"))
     result.comments.extend(
         ast.Comment(ast.Pos(path, line, column, line, column + len(body)), body, trailing)
         for line, column, body, trailing in raw_comments

@@ -78,13 +78,15 @@ class PlaybookChecker:
         pid = playbook.id
         if pid.text in self._ids:
             first = self._ids[pid.text]
-            self.report.error(pid.pos, f"playbook '{pid.text}' is declared twice (first at {first.path}:{first.line})")
+            self.report.error(pid.pos, f"playbook '{pid.text}' is declared twice (first at {first.path}:{first.line})",
+                              code="duplicate")
         self._ids.setdefault(pid.text, pid.pos)
         self.typer.task_created = False
         self.statements.event_payload = None
         self._clauses(playbook)
         if not playbook.steps and not playbook.statements:
-            self.report.error(pid.pos, f"playbook '{pid.text}' has no steps: write what it does")
+            self.report.error(pid.pos, f"playbook '{pid.text}' has no steps: write what it does",
+                              code="playbook-structure")
         self.typer.task_created = False
         self.statements.check_all(playbook.statements)
         self._steps(playbook)
@@ -100,6 +102,7 @@ class PlaybookChecker:
                 self.report.error(
                     _header_span(clause.pos, word),
                     f"'{word}' is written twice in playbook '{playbook.id.text}'",
+                    code="duplicate",
                 )
             seen.add(word)
             if isinstance(clause, ast.TriggerClause):
@@ -116,11 +119,13 @@ class PlaybookChecker:
                 self.report.error(
                     clause.after.pos,
                     f"'reentry: after {clause.after.text}' is no time: use a positive duration",
+                    code="never-happens",
                 )
             elif clause.after is not None:
                 check_duration(clause.after, self.report, f"'reentry: after {clause.after.text}'")
         if "trigger" not in seen:
-            self.report.error(playbook.id.pos, f"playbook '{playbook.id.text}' has no trigger")
+            self.report.error(playbook.id.pos, f"playbook '{playbook.id.text}' has no trigger",
+                              code="playbook-structure")
 
     def _trigger(self, trigger: ast.Trigger) -> None:
         if isinstance(trigger, ast.EventTrigger):
@@ -154,54 +159,65 @@ class PlaybookChecker:
             self.typer.band(name, trigger.band.text, trigger.band.pos)
             return
         if name in self.scope.fields:
-            message = with_nearest(
+            message, near = with_nearest(
                 f"'{name}' is an account field, not a score: 'becomes' works on score bands",
                 name,
                 self.scope.scores,
             )
+            self.report.error(trigger.score.pos, message, code="wrong-type", suggestion=near)
         else:
-            message = with_nearest(f"unknown score '{name}'", name, self.scope.scores)
-        self.report.error(trigger.score.pos, message)
+            message, near = with_nearest(f"unknown score '{name}'", name, self.scope.scores)
+            self.report.error(trigger.score.pos, message, code="unknown-name", suggestion=near)
 
     def _date_field(self, name: ast.Name, what: str) -> None:
         declared = self.scope.fields.get(name.text)
         if declared is None:
             known = self.scope.fields_of_type(*DATES) or list(self.scope.fields)
-            self.report.error(name.pos, with_nearest(f"unknown date field '{name.text}'", name.text, known))
+            message, near = with_nearest(f"unknown date field '{name.text}'", name.text, known)
+            self.report.error(name.pos, message, code="unknown-name", suggestion=near)
         elif declared.type not in DATES:
             ty = Ty(declared.type)
-            self.report.error(name.pos, f"'{name.text}' is {describe(ty)}, not a date: {what} needs a date field")
+            self.report.error(name.pos, f"'{name.text}' is {describe(ty)}, not a date: {what} needs a date field",
+                              code="wrong-type")
 
     def _schedule(self, trigger: ast.ScheduleTrigger) -> None:
         if trigger.every == "week":
             if trigger.day is not None:
-                self.report.error(trigger.pos, "'every week' takes a weekday: write 'on monday'")
+                self.report.error(trigger.pos, "'every week' takes a weekday: write 'on monday'", code="wrong-type")
             if trigger.weekday is not None and trigger.weekday.text not in WEEKDAYS:
-                message = with_nearest(f"unknown weekday '{trigger.weekday.text}'", trigger.weekday.text, WEEKDAYS)
-                self.report.error(trigger.weekday.pos, message)
+                weekday = trigger.weekday.text
+                message, near = with_nearest(f"unknown weekday '{weekday}'", weekday, WEEKDAYS)
+                self.report.error(trigger.weekday.pos, message, code="unknown-name", suggestion=near)
         else:
             if trigger.weekday is not None:
                 self.report.error(
                     trigger.weekday.pos,
                     f"'every {trigger.every}' takes a day of the month: write 'on day 15'",
+                    code="wrong-type",
                 )
             if trigger.day is not None and not 1 <= trigger.day <= 28:
-                self.report.error(trigger.pos, f"day {trigger.day} is not in every month: use a day from 1 to 28")
+                self.report.error(trigger.pos, f"day {trigger.day} is not in every month: use a day from 1 to 28",
+                                  code="out-of-range")
         if trigger.at is not None:
             check_time(trigger.at, self.report)
 
     def _trend(self, trigger: ast.TrendTrigger) -> None:
         name = trigger.metric.text
         if name not in self.scope.metrics:
-            what = "an account field" if name in self.scope.fields else None
-            head = f"'{name}' is {what}, not a metric: a trend needs a metric" if what else f"unknown metric '{name}'"
-            self.report.error(trigger.metric.pos, with_nearest(head, name, self.scope.metrics))
+            if name in self.scope.fields:
+                head, code = f"'{name}' is an account field, not a metric: a trend needs a metric", "wrong-type"
+            else:
+                head, code = f"unknown metric '{name}'", "unknown-name"
+            message, near = with_nearest(head, name, self.scope.metrics)
+            self.report.error(trigger.metric.pos, message, code=code, suggestion=near)
         if not 0 < trigger.percent.value <= (100 if trigger.direction == "down" else 10_000):
             self.report.error(
-                trigger.percent.pos, f"a trend {trigger.direction} {trigger.percent.text} can never be seen"
+                trigger.percent.pos,
+                f"a trend {trigger.direction} {trigger.percent.text} can never be seen",
+                code="never-happens",
             )
         if trigger.weeks < 1:
-            self.report.error(trigger.pos, "a trend needs at least 1 week")
+            self.report.error(trigger.pos, "a trend needs at least 1 week", code="other-error")
 
     # ------------------------------------------------------------------ steps
 
@@ -221,12 +237,13 @@ class PlaybookChecker:
                         span,
                         "'day 0:' runs at entry, as do the statements written directly "
                         "under the playbook: put them in this step",
+                        code="playbook-structure",
                     )
             else:
                 self._date_field(step.field, "a date step")
                 if step.days > MAX_DAYS:
                     self.report.error(span, f"'{name}' is more than 5 years from {step.field.text}: "
-                                            f"a step runs at most {MAX_DAYS} days from its date")
+                                            f"a step runs at most {MAX_DAYS} days from its date", code="out-of-range")
                 if step.at is not None:
                     check_time(step.at, self.report)
                 offset = step.days if step.direction == "after" else -step.days
@@ -234,7 +251,8 @@ class PlaybookChecker:
                 anchor, when = step.field.text, offset
             if key in written:
                 first = written[key].pos
-                self.report.error(span, f"step '{name}' is written twice (first at line {first.line})")
+                self.report.error(span, f"step '{name}' is written twice (first at line {first.line})",
+                                  code="duplicate")
             else:
                 written[key] = step
                 before = latest.get(anchor)
@@ -243,6 +261,7 @@ class PlaybookChecker:
                         span,
                         f"step '{name}' is written after '{step_name(before[1])}' but runs "
                         "before it: steps run by their time, not their order in the file",
+                        code="step-order",
                     )
                 if before is None or when >= before[0]:
                     latest[anchor] = (when, step)
@@ -265,6 +284,7 @@ class PlaybookChecker:
                     _header_span(step.pos, name),
                     f"{name} can only run on {_day_text(cursor)} or later, after 'wait {cause.text}' on line "
                     f"{cause.pos.line}: move the wait or the step, or write 'day {_whole_day(cursor)}:'",
+                    code="step-order",
                 )
             days, wait = earliest_days(step.body)
             cursor = max(cursor, float(step.day)) + days

@@ -63,7 +63,7 @@ def compile_folder(folder: str | Path, plugins: PluginCatalog | None = None) -> 
         files, template_folder = _play_files(root), root
     else:
         problem = "not a folder or a .play file" if root.exists() else "no such folder"
-        return Compilation(diagnostics=[Diagnostic(Span(str(folder), 1, 1), problem)])
+        return Compilation(diagnostics=[Diagnostic(Span(str(folder), 1, 1), problem, code="other-error")])
     sources: dict[str, str] = {}
     diagnostics: list[Diagnostic] = []
     for file in files:
@@ -71,11 +71,13 @@ def compile_folder(folder: str | Path, plugins: PluginCatalog | None = None) -> 
         try:
             sources[path] = file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            diagnostics.append(Diagnostic(Span(path, 1, 1), "this file is not UTF-8 text"))
+            diagnostics.append(Diagnostic(Span(path, 1, 1), "this file is not UTF-8 text", code="unreadable-file"))
         except OSError as error:
-            diagnostics.append(Diagnostic(Span(path, 1, 1), f"cannot read this file: {error.strerror}"))
+            diagnostics.append(Diagnostic(Span(path, 1, 1), f"cannot read this file: {error.strerror}",
+                                          code="unreadable-file"))
     if not sources and not diagnostics:
-        diagnostics.append(Diagnostic(Span(str(folder), 1, 1), "no .play files in this folder", "warning"))
+        diagnostics.append(Diagnostic(Span(str(folder), 1, 1), "no .play files in this folder", "warning",
+                                      code="unreadable-file"))
     templates, template_problems = load_templates(template_folder)
     diagnostics.extend(template_problems)
     return compile_files(sources, templates, plugins, diagnostics)

@@ -63,7 +63,8 @@ def build_scope(files: list[ast.File], templates: dict[str, ir.Template], report
     def declare(kind: str, name: ast.Name) -> bool:
         key = (kind, name.text)
         if key in first:
-            report.error(name.pos, f"{kind} '{name.text}' is declared twice (first at {_where(first[key])})")
+            report.error(name.pos, f"{kind} '{name.text}' is declared twice (first at {_where(first[key])})",
+                         code="duplicate")
             return False
         first[key] = name.pos
         return True
@@ -93,7 +94,7 @@ def _declare_event(
 ) -> None:
     name = event.name.text
     if name in RESERVED_EVENTS:
-        report.error(event.name.pos, f"event '{name}' is built in and cannot be declared")
+        report.error(event.name.pos, f"event '{name}' is built in and cannot be declared", code="playbook-structure")
         return
     if not declare("event", event.name):
         return
@@ -101,7 +102,8 @@ def _declare_event(
     keys: set[str] = set()
     for key in event.payload:
         if key.name.text in keys:
-            report.error(key.name.pos, f"payload key '{key.name.text}' of event '{name}' is declared twice")
+            report.error(key.name.pos, f"payload key '{key.name.text}' of event '{name}' is declared twice",
+                         code="duplicate")
             continue
         keys.add(key.name.text)
         declared = field_type(key.type, report)
@@ -116,16 +118,16 @@ def field_type(written: ast.TypeRef, report: Reporter) -> ir.FieldType | None:
         values: list[str] = []
         for value in written.values:
             if value.text in values:
-                report.error(value.pos, f"value '{value.text}' is listed twice")
+                report.error(value.pos, f"value '{value.text}' is listed twice", code="duplicate")
             else:
                 values.append(value.text)
         return ir.FieldType(type="enum", values=tuple(values))
     name = written.name.text
     if name not in TYPE_NAMES:
-        message = with_nearest(f"unknown type '{name}'", name, TYPE_NAMES)
-        if "did you mean" not in message:
+        message, near = with_nearest(f"unknown type '{name}'", name, TYPE_NAMES)
+        if near is None:
             message += f"; types are {', '.join(TYPE_NAMES)} and 'one of a, b, c'"
-        report.error(written.name.pos, message)
+        report.error(written.name.pos, message, code="unknown-name", suggestion=near)
         return None
     return ir.FieldType.model_validate({"type": name})
 
@@ -134,9 +136,10 @@ def _report_shared_names(scope: Scope, report: Reporter) -> None:
     """A bare name in an expression must mean one thing: a field, a score or a metric."""
     for name, score in scope.scores.items():
         if name in scope.fields:
-            report.error(score.name.pos, f"score '{name}' has the name of an account field")
+            report.error(score.name.pos, f"score '{name}' has the name of an account field", code="playbook-structure")
         if name in scope.metrics:
-            report.error(score.name.pos, f"score '{name}' has the name of a metric")
+            report.error(score.name.pos, f"score '{name}' has the name of a metric", code="playbook-structure")
     for name, metric in scope.metrics.items():
         if name in scope.fields:
-            report.error(metric.name.pos, f"metric '{name}' has the name of an account field")
+            report.error(metric.name.pos, f"metric '{name}' has the name of an account field",
+                         code="playbook-structure")

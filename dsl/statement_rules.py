@@ -51,15 +51,16 @@ class StatementChecker:
             self._set(statement)
         elif isinstance(statement, ast.UpdateScore):
             if statement.score.text not in self.scope.scores:
-                message = with_nearest(
+                message, near = with_nearest(
                     f"unknown score '{statement.score.text}'", statement.score.text, self.scope.scores
                 )
-                self.report.error(statement.score.pos, message)
+                self.report.error(statement.score.pos, message, code="unknown-name", suggestion=near)
         elif isinstance(statement, ast.Do):
             self._do(statement)
         elif isinstance(statement, ast.Wait):
             if statement.duration.amount <= 0:
-                self.report.error(statement.duration.pos, f"'wait {statement.duration.text}' waits for nothing")
+                self.report.error(statement.duration.pos, f"'wait {statement.duration.text}' waits for nothing",
+                                  code="never-happens")
             check_duration(statement.duration, self.report, f"'wait {statement.duration.text}'")
         elif isinstance(statement, ast.WaitUntil):
             self._wait_until(statement)
@@ -76,13 +77,16 @@ class StatementChecker:
         template = self.scope.templates.get(name.text)
         if template is None:
             known = [t.name for t in self.scope.templates.values() if t.channel == channel]
-            message = with_nearest(f"unknown {channel.replace('_', '-')} template '{name.text}'", name.text, known)
-            self.report.error(name.pos, message)
+            message, near = with_nearest(
+                f"unknown {channel.replace('_', '-')} template '{name.text}'", name.text, known
+            )
+            self.report.error(name.pos, message, code="unknown-name", suggestion=near)
         elif template.channel != channel:
             self.report.error(
                 name.pos,
                 f"'{name.text}' is {_CHANNEL_WORDS[template.channel]} template: "
                 f"write '{_SEND_WORDS[template.channel]} {name.text}'",
+                code="wrong-type",
             )
 
     def _recipient(self, statement: ast.SendEmail) -> None:
@@ -92,6 +96,7 @@ class StatementChecker:
                 self.report.error(
                     statement.template.pos,
                     "no recipient: write 'to' and a contact field (there is no contact field 'primary_contact')",
+                    code="playbook-structure",
                 )
             return
         ty = self._typed_path(statement.to, "contact")
@@ -99,6 +104,7 @@ class StatementChecker:
             self.report.error(
                 statement.to.pos,
                 f"'{statement.to.text}' is {describe(ty)}, not a contact: an email goes to a contact field",
+                code="wrong-type",
             )
 
     def _typed_path(self, path: ast.Path, kind: str) -> Ty:
@@ -106,7 +112,8 @@ class StatementChecker:
         head = path.parts[0]
         if head.text not in self.scope.fields:
             known = self.scope.fields_of_type(kind) or list(self.scope.fields)
-            self.report.error(head.pos, with_nearest(f"unknown {kind} '{head.text}'", head.text, known))
+            message, near = with_nearest(f"unknown {kind} '{head.text}'", head.text, known)
+            self.report.error(head.pos, message, code="unknown-name", suggestion=near)
             return Ty("unknown")
         return self.typer.resolve(path)
 
@@ -121,12 +128,13 @@ class StatementChecker:
             self.report.error(
                 task.owner.pos,
                 f"'{task.owner.text}' is {describe(ty)}, not an owner: a task is for an owner field or its manager",
+                code="wrong-type",
             )
         if task.priority is not None and task.priority.text not in PRIORITIES:
-            message = with_nearest(f"unknown priority '{task.priority.text}'", task.priority.text, PRIORITIES)
-            if "did you mean" not in message:
+            message, near = with_nearest(f"unknown priority '{task.priority.text}'", task.priority.text, PRIORITIES)
+            if near is None:
                 message += f"; priorities are {', '.join(PRIORITIES)}"
-            self.report.error(task.priority.pos, message)
+            self.report.error(task.priority.pos, message, code="unknown-name", suggestion=near)
         self.typer.task_created = True
 
     def _inline_template(self, text: ast.TextLit) -> None:
@@ -143,7 +151,8 @@ class StatementChecker:
             self.typer.place = ""
         declared = self.scope.fields.get(name)
         if declared is None:
-            self.report.error(statement.field.pos, with_nearest(f"unknown field '{name}'", name, self.scope.fields))
+            message, near = with_nearest(f"unknown field '{name}'", name, self.scope.fields)
+            self.report.error(statement.field.pos, message, code="unknown-name", suggestion=near)
             return
         target = Ty(declared.type, declared.values, name)
         if not value.known:
@@ -151,7 +160,8 @@ class StatementChecker:
         if target.kind == "enum" and value.literal is not None:
             self.typer.enum_value(target, value.literal, statement.value.pos)
         elif not _assignable(target, value):
-            self.report.error(statement.value.pos, f"cannot set {name} ({describe(target)}) to {describe(value)}")
+            self.report.error(statement.value.pos, f"cannot set {name} ({describe(target)}) to {describe(value)}",
+                              code="wrong-type")
 
     # ------------------------------------------------------------------ plugins
 
@@ -164,33 +174,34 @@ class StatementChecker:
         name = statement.activity.text
         activity = self.plugins.get(name)
         if activity is None:
-            message = with_nearest(f"unknown activity '{name}'", name, self.plugins.names())
-            self.report.error(statement.activity.pos, message)
+            message, near = with_nearest(f"unknown activity '{name}'", name, self.plugins.names())
+            self.report.error(statement.activity.pos, message, code="unknown-name", suggestion=near)
             return
         given: set[str] = set()
         for param in statement.params:
             self._param(activity, param, given)
         for required in activity.params.values():
             if required.required and required.name not in given:
-                self.report.error(statement.activity.pos, f"missing parameter '{required.name}' for {name}")
+                self.report.error(statement.activity.pos, f"missing parameter '{required.name}' for {name}",
+                                  code="parameter")
 
     def _param(self, activity: PluginActivity, param: ast.DoParam, given: set[str]) -> None:
         key = param.name.text
         if key in given:
-            self.report.error(param.name.pos, f"parameter '{key}' is given twice")
+            self.report.error(param.name.pos, f"parameter '{key}' is given twice", code="duplicate")
             return
         given.add(key)
         spec = activity.params.get(key)
         if spec is None:
-            message = with_nearest(f"unknown parameter '{key}' for {activity.name}", key, activity.params)
-            if "did you mean" not in message and activity.params:
+            message, near = with_nearest(f"unknown parameter '{key}' for {activity.name}", key, activity.params)
+            if near is None and activity.params:
                 message += f"; it takes {', '.join(activity.params)}"
-            self.report.error(param.name.pos, message)
+            self.report.error(param.name.pos, message, code="unknown-name", suggestion=near)
             return
         if (spec.pattern is not None and isinstance(param.value, ast.TextLit) and "{" not in param.value.value
                 and re.search(spec.pattern, param.value.value) is None):
             self.report.error(param.value.pos, f"parameter '{key}' of {activity.name} must match {spec.pattern}, "
-                                               f"not {param.value.value!r}")
+                                               f"not {param.value.value!r}", code="parameter")
             return
         value = self.typer.type_of(param.value)
         if not value.known:
@@ -200,10 +211,10 @@ class StatementChecker:
         literal = _number_written(param.value)
         if literal is not None and spec.minimum is not None and literal < spec.minimum:
             self.report.error(param.value.pos, f"parameter '{key}' of {activity.name} takes at least "
-                                               f"{spec.minimum:g}, not {literal:g}")
+                                               f"{spec.minimum:g}, not {literal:g}", code="parameter")
         if literal is not None and spec.maximum is not None and literal > spec.maximum:
             self.report.error(param.value.pos, f"parameter '{key}' of {activity.name} takes at most "
-                                               f"{spec.maximum:g}, not {literal:g}")
+                                               f"{spec.maximum:g}, not {literal:g}", code="parameter")
         if spec.values:
             self._choice(activity, spec, param, value)
             return
@@ -216,7 +227,8 @@ class StatementChecker:
             if spec.type == "text" and isinstance(param.value, ast.Ref):
                 hint = f": write {key}=\"{{{{ account.{param.value.path.text} }}}}\" to give it as text"
             self.report.error(param.value.pos,
-                              f"parameter '{key}' of {activity.name} takes {wanted}, not {shown}{hint}")
+                              f"parameter '{key}' of {activity.name} takes {wanted}, not {shown}{hint}",
+                              code="parameter")
 
     def _choice(self, activity: PluginActivity, spec: PluginParam, param: ast.DoParam, value: Ty) -> None:
         """A parameter that takes one of a list of values: a literal among them, or an enum field
@@ -224,9 +236,14 @@ class StatementChecker:
         key, allowed = spec.name, ", ".join(spec.values)
         if isinstance(param.value, ast.TextLit) and "{" not in param.value.value:
             if param.value.value not in spec.values:
-                message = with_nearest(f"unknown value '{param.value.value}' for parameter '{key}' of {activity.name}",
-                                       param.value.value, spec.values)
-                self.report.error(param.value.pos, f"{message}; it takes one of {allowed}")
+                message, near = with_nearest(
+                    f"unknown value '{param.value.value}' for parameter '{key}' of {activity.name}",
+                    param.value.value,
+                    spec.values,
+                )
+                self.report.error(param.value.pos, f"{message}; it takes one of {allowed}",
+                code="unknown-name",
+                                  suggestion=near)
             return
         if isinstance(param.value, ast.TextLit):
             return  # a template: its value is known when it renders
@@ -237,7 +254,8 @@ class StatementChecker:
                 given = f"field '{param.value.path.text}'" if extra else f"{given} field '{param.value.path.text}'"
             beyond = f" (it may be {', '.join(extra)})" if extra else ""
             self.report.error(param.value.pos,
-                              f"parameter '{key}' of {activity.name} takes one of {allowed}, not {given}{beyond}")
+                              f"parameter '{key}' of {activity.name} takes one of {allowed}, not {given}{beyond}",
+                              code="parameter")
 
     # ------------------------------------------------------------------ waits and splits
 
@@ -245,9 +263,11 @@ class StatementChecker:
         for event in statement.events:
             self.typer.event_name(event)
         if statement.task_done and not self.typer.task_created:
-            self.report.error(statement.pos, "'wait until task done' needs a 'create task' before it in the playbook")
+            self.report.error(statement.pos, "'wait until task done' needs a 'create task' before it in the playbook",
+                              code="wrong-type")
         if statement.timeout.amount <= 0:
-            self.report.error(statement.timeout.pos, f"a time limit of {statement.timeout.text} waits for nothing")
+            self.report.error(statement.timeout.pos, f"a time limit of {statement.timeout.text} waits for nothing",
+                              code="never-happens")
         check_duration(statement.timeout, self.report, f"a time limit of {statement.timeout.text}")
 
     def _split(self, split: ast.Split) -> None:
@@ -256,20 +276,22 @@ class StatementChecker:
         total = sum(share.value for share in split.shares)
         for share in split.shares:
             if share.value <= 0:
-                self.report.error(share.pos, f"a share of {share.text} sends nobody to its block")
+                self.report.error(share.pos, f"a share of {share.text} sends nobody to its block", code="never-happens")
         if abs(total - 100) > 1e-9:
             shares = " / ".join(share.text for share in split.shares)
-            self.report.error(header, f"split shares {shares} add up to {_percent(total)}, not 100%")
+            self.report.error(header, f"split shares {shares} add up to {_percent(total)}, not 100%",
+                              code="out-of-range")
         if len(split.arms) != len(split.shares):
             self.report.error(
                 header,
                 f"split has {_count(len(split.shares), 'share')} but {_count(len(split.arms), 'block')}: "
                 "write one block per share",
+                code="playbook-structure",
             )
         labels: set[str] = set()
         for arm in split.arms:
             if arm.label.text in labels:
-                self.report.error(arm.label.pos, f"split block '{arm.label.text}' is written twice")
+                self.report.error(arm.label.pos, f"split block '{arm.label.text}' is written twice", code="duplicate")
             labels.add(arm.label.text)
             self.check_all(arm.body)
 

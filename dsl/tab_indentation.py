@@ -23,5 +23,6 @@ def tab_warnings(path: str, text: str) -> list[Diagnostic]:
         stripped = line.lstrip(" \t\f")
         indent = line[: len(line) - len(stripped)]
         if "\t" in indent and stripped and not stripped.startswith("#"):
-            found.append(Diagnostic(Span(path, number, indent.index("\t") + 1), _MESSAGE, "warning"))
+            found.append(Diagnostic(Span(path, number, indent.index("\t") + 1), _MESSAGE, "warning",
+                                    code="tab-indentation"))
     return found

@@ -110,15 +110,24 @@ class JinjaSource:
             column += self.first_column - 1
         return Span(self.path, self.first_line + line - 1, column, max(length, 1))
 
-    def diagnostic(self, line: int, column: int, length: int, message: str) -> Diagnostic:
+    @property
+    def template_code(self) -> str:
+        """The code of a problem of the template itself: `template` in a template file, else of no kind."""
+        return "template" if self.path.endswith(".jinja") else "other-error"
+
+    def diagnostic(
+        self, line: int, column: int, length: int, message: str, *, code: str, suggestion: str | None = None
+    ) -> Diagnostic:
         text = self.lines[line - 1] if 1 <= line <= len(self.lines) else None
         own_file = self.first_line == 1 and self.first_column == 1
-        return Diagnostic(self.span(line, column, length), message, source_line=text if own_file else None)
+        return Diagnostic(self.span(line, column, length), message, source_line=text if own_file else None,
+                          code=code, suggestion=suggestion)
 
-    def at_name(self, line: int, name: str, message: str) -> Diagnostic:
+    def at_name(self, line: int, name: str, message: str, *, code: str, suggestion: str | None = None) -> Diagnostic:
         if self._locator is None:
             self._locator = _Locator(self.source)
-        return self.diagnostic(line, self._locator.find(line, name), len(name), message)
+        return self.diagnostic(line, self._locator.find(line, name), len(name), message, code=code,
+                               suggestion=suggestion)
 
     # ------------------------------------------------------------------ checks
 
@@ -133,7 +142,7 @@ class JinjaSource:
         if quoted and quoted.group(1) and quoted.group(1) in text:
             column, length = text.index(quoted.group(1)) + 1, len(quoted.group(1))
         message = (error.message or "syntax error").split("\n")[0].rstrip(".")
-        return self.diagnostic(line, column, length, f"template syntax error: {message}")
+        return self.diagnostic(line, column, length, f"template syntax error: {message}", code="syntax")
 
     def check(self, context: dict[str, Shape]) -> list[Diagnostic]:
         """Every problem of the source: a syntax error, or each unknown name it reads."""
@@ -160,15 +169,18 @@ class JinjaSource:
             column = offset - (self.source.rfind("\n", 0, offset) + 1) + 1
             shape: Shape | None = None
             for index, name in enumerate(match.group(1).split(".")):
-                message = None
+                unknown: tuple[str, str | None] | None = None
                 if index == 0:
                     shape = context.get(name)
-                    message = None if shape is not None else unknown_variable(name, context)
+                    unknown = None if shape is not None else unknown_variable(name, context)
                 elif shape is not None and shape.fields is not None:
                     parent, shape = shape, shape.fields.get(name)
-                    message = None if shape is not None else unknown_field(parent, name)
-                if message is not None:
-                    diagnostics.append(self.diagnostic(line, column, len(name), message))
+                    unknown = None if shape is not None else unknown_field(parent, name)
+                if unknown is not None:
+                    message, near = unknown
+                    diagnostics.append(
+                        self.diagnostic(line, column, len(name), message, code="unknown-name", suggestion=near)
+                    )
                     break
                 column += len(name) + 1
         return diagnostics
@@ -176,7 +188,10 @@ class JinjaSource:
     def check_tree(self, tree: nodes.Template, context: dict[str, Shape]) -> list[Diagnostic]:
         walker = _ReferenceWalker(self, context, _bound_names(tree))
         walker.walk(tree)
-        bounds = [self.at_name(part.line, part.name, part.message) for part in unbounded_parts(tree)]
+        bounds = [
+            self.at_name(part.line, part.name, part.message, code=self.template_code)
+            for part in unbounded_parts(tree)
+        ]
         return walker.diagnostics + bounds
 
 
@@ -206,6 +221,7 @@ class _ReferenceWalker:
                     node.lineno,
                     keyword,
                     f"a template cannot load other templates ('{keyword}' is not supported)",
+                    code=self.source.template_code,
                 )
             )
             return
@@ -213,11 +229,15 @@ class _ReferenceWalker:
             self.resolve(node)
             return
         if isinstance(node, nodes.Filter) and node.name not in _PARSER.filters:
-            message = with_nearest(f"unknown filter '{node.name}'", node.name, _PARSER.filters)
-            self.diagnostics.append(self.source.at_name(node.lineno, node.name, message))
+            message, near = with_nearest(f"unknown filter '{node.name}'", node.name, _PARSER.filters)
+            self.diagnostics.append(
+                self.source.at_name(node.lineno, node.name, message, code="unknown-name", suggestion=near)
+            )
         elif isinstance(node, nodes.Test) and node.name not in _PARSER.tests:
-            message = with_nearest(f"unknown test '{node.name}'", node.name, _PARSER.tests)
-            self.diagnostics.append(self.source.at_name(node.lineno, node.name, message))
+            message, near = with_nearest(f"unknown test '{node.name}'", node.name, _PARSER.tests)
+            self.diagnostics.append(
+                self.source.at_name(node.lineno, node.name, message, code="unknown-name", suggestion=near)
+            )
         for child in node.iter_child_nodes():
             self.walk(child)
 
@@ -241,8 +261,10 @@ class _ReferenceWalker:
             return None
         shape = self.context.get(node.name)
         if shape is None:
-            message = unknown_variable(node.name, self.context)
-            self.diagnostics.append(self.source.at_name(node.lineno, node.name, message))
+            message, near = unknown_variable(node.name, self.context)
+            self.diagnostics.append(
+                self.source.at_name(node.lineno, node.name, message, code="unknown-name", suggestion=near)
+            )
         return shape
 
     def _resolve_field(self, parent: Shape | None, name: str, line: int) -> Shape | None:
@@ -250,15 +272,18 @@ class _ReferenceWalker:
             return None
         shape = parent.fields.get(name)
         if shape is None:
-            self.diagnostics.append(self.source.at_name(line, name, unknown_field(parent, name)))
+            message, near = unknown_field(parent, name)
+            self.diagnostics.append(self.source.at_name(line, name, message, code="unknown-name", suggestion=near))
         return shape
 
 
-def unknown_variable(name: str, context: dict[str, Shape]) -> str:
+def unknown_variable(name: str, context: dict[str, Shape]) -> tuple[str, str | None]:
+    """The message for a variable the context lacks, and the near name it suggests."""
     return with_nearest(f"unknown variable '{name}'", name, context)
 
 
-def unknown_field(parent: Shape, name: str) -> str:
+def unknown_field(parent: Shape, name: str) -> tuple[str, str | None]:
+    """The message for a field `parent` lacks, and the near name it suggests."""
     if parent.name == "metrics":
         return with_nearest(f"unknown metric '{name}'", name, parent.fields or {})
     return with_nearest(f"unknown field '{name}' in {parent.name}", name, parent.fields or {})

@@ -89,20 +89,21 @@ def load_templates(folder: Path) -> tuple[dict[str, ir.Template], list[Diagnosti
         name, channel = _split_name(file.name)
         if channel is None:
             message = f"template file '{file.name}' must be named NAME.email.jinja or NAME.in_app.jinja"
-            diagnostics.append(Diagnostic(Span(path, 1, 1, 1), message))
+            diagnostics.append(Diagnostic(Span(path, 1, 1, 1), message, code="unreadable-file"))
             continue
         if not _NAME.match(name):
             message = f"template name '{name}' must be a name (letters, digits and _, not starting with a digit)"
-            diagnostics.append(Diagnostic(Span(path, 1, 1, 1), message))
+            diagnostics.append(Diagnostic(Span(path, 1, 1, 1), message, code="wrong-type"))
             continue
         try:
             source = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            diagnostics.append(Diagnostic(Span(path, 1, 1, 1), f"cannot read template: {error}"))
+            diagnostics.append(Diagnostic(Span(path, 1, 1, 1), f"cannot read template: {error}",
+                                          code="unreadable-file"))
             continue
         if name in templates:
             message = f"template '{name}' is defined twice (also in {files[name]})"
-            diagnostics.append(Diagnostic(Span(path, 1, 1, 1), message))
+            diagnostics.append(Diagnostic(Span(path, 1, 1, 1), message, code="duplicate"))
             continue
         template, problems = _load_one(name, channel, source, path)
         templates[name] = template
@@ -132,13 +133,14 @@ def _load_one(name: str, channel: Channel, source: str, path: str) -> tuple[ir.T
         for block in tree.find_all(nodes.Block):
             blocks.add(block.name)
             if block.name not in _KNOWN_BLOCKS:
-                message = with_nearest(f"unknown block '{block.name}'", block.name, _KNOWN_BLOCKS)
-                diagnostics.append(jinja.at_name(block.lineno, block.name, message + _blocks_hint(channel)))
+                message, near = with_nearest(f"unknown block '{block.name}'", block.name, _KNOWN_BLOCKS)
+                diagnostics.append(jinja.at_name(block.lineno, block.name, message + _blocks_hint(channel),
+                                                 code="unknown-name", suggestion=near))
         for required in _REQUIRED_BLOCKS[channel]:
             if required not in blocks:
                 kind = "email" if channel == "email" else "in-app"
                 message = f"{kind} template '{name}' has no block '{required}'{_blocks_hint(channel)}"
-                diagnostics.append(jinja.diagnostic(1, 1, 1, message))
+                diagnostics.append(jinja.diagnostic(1, 1, 1, message, code=jinja.template_code))
     html = text if channel == "email" or "html" in blocks else None
     return ir.Template(name=name, channel=channel, subject=text, text=text, html=html), diagnostics
 

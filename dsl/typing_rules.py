@@ -129,7 +129,7 @@ class ExprTyper:
     def _need_condition(self, expr: ast.Expr, what: str) -> None:
         ty = self.type_of(expr)
         if ty.known and ty.kind != "boolean":
-            self.report.error(expr.pos, f"{what} needs a condition, not {describe(ty)}")
+            self.report.error(expr.pos, f"{what} needs a condition, not {describe(ty)}", code="wrong-type")
 
     # ------------------------------------------------------------------ names
 
@@ -148,12 +148,12 @@ class ExprTyper:
         known = [*self.scope.fields, *self.scope.scores, *self.scope.metrics]
         if self.payload is not None:
             known = [*self.payload, *self.scope.fields]
-            message = with_nearest(
+            message, near = with_nearest(
                 f"'{name}' is neither a payload key of event '{self.event}' nor an account field", name, known
             )
         else:
-            message = with_nearest(f"unknown field '{name}'", name, known)
-        self.report.error(head.pos, message)
+            message, near = with_nearest(f"unknown field '{name}'", name, known)
+        self.report.error(head.pos, message, code="unknown-name", suggestion=near)
         return UNKNOWN
 
     def _members(self, ty: Ty, rest: tuple[ast.Name, ...]) -> Ty:
@@ -161,11 +161,12 @@ class ExprTyper:
         for part in rest:
             members = _OWNER_MEMBERS if ty.kind == "owner" else _CONTACT_MEMBERS if ty.kind == "contact" else None
             if members is None:
-                self.report.error(part.pos, f"'{origin}' is {describe(ty)} and has no field '{part.text}'")
+                self.report.error(part.pos, f"'{origin}' is {describe(ty)} and has no field '{part.text}'",
+                                  code="wrong-type")
                 return UNKNOWN
             if part.text not in members:
-                message = with_nearest(f"unknown field '{part.text}' in {origin}", part.text, members)
-                self.report.error(part.pos, message)
+                message, near = with_nearest(f"unknown field '{part.text}' in {origin}", part.text, members)
+                self.report.error(part.pos, message, code="unknown-name", suggestion=near)
                 return UNKNOWN
             origin = f"{origin}.{part.text}"
             ty = Ty(members[part.text], origin=origin)
@@ -180,8 +181,10 @@ class ExprTyper:
         elif part.text == "band":
             ty = Ty("enum", tuple(self.scope.bands(score)), f"{score}.band")
         else:
-            message = with_nearest(f"unknown field '{part.text}' of score {score}", part.text, ("score", "band"))
-            self.report.error(part.pos, message + "; a score has 'score' and 'band'")
+            message, near = with_nearest(f"unknown field '{part.text}' of score {score}", part.text, ("score", "band"))
+            self.report.error(part.pos, message + "; a score has 'score' and 'band'",
+            code="unknown-name",
+                              suggestion=near)
             return UNKNOWN
         return self._members(ty, rest[1:])
 
@@ -191,7 +194,7 @@ class ExprTyper:
         try:
             datetime.date.fromisoformat(expr.value)
         except ValueError:
-            self.report.error(expr.pos, f"invalid date '{expr.value}'")
+            self.report.error(expr.pos, f"invalid date '{expr.value}'", code="wrong-type")
         return Ty("date")
 
     # ------------------------------------------------------------------ operators
@@ -211,19 +214,20 @@ class ExprTyper:
         orderable = NUMERIC | DATES
         if expr.op not in ("==", "!=") and not (left.kind in orderable and right.kind in orderable):
             odd = left if left.kind not in orderable else right
-            self.report.error(expr.pos, f"'{expr.op}' compares numbers or dates, not {describe(odd)}")
+            self.report.error(expr.pos, f"'{expr.op}' compares numbers or dates, not {describe(odd)}",
+                              code="wrong-type")
         elif not _comparable(left, right):
-            self.report.error(expr.pos, f"cannot compare {describe(left)} with {describe(right)}")
+            self.report.error(expr.pos, f"cannot compare {describe(left)} with {describe(right)}", code="wrong-type")
         return BOOLEAN
 
     def enum_value(self, ty: Ty, value: str, pos: ast.Pos) -> None:
         """Report `value` if it is not one of the enumeration's values."""
         if value in ty.values:
             return
-        message = with_nearest(f"unknown value '{value}' for {ty.origin}", value, ty.values)
-        if "did you mean" not in message:
+        message, near = with_nearest(f"unknown value '{value}' for {ty.origin}", value, ty.values)
+        if near is None:
             message += f"; its values are {', '.join(ty.values)}"
-        self.report.error(pos, message)
+        self.report.error(pos, message, code="unknown-name", suggestion=near)
 
     def _not(self, expr: ast.Not) -> Ty:
         self._need_condition(expr.arg, "'not'")
@@ -237,7 +241,7 @@ class ExprTyper:
     def _number(self, expr: ast.Expr, what: str) -> Ty:
         ty = self.type_of(expr)
         if ty.known and ty.kind not in NUMERIC:
-            self.report.error(expr.pos, f"{what} needs a number, not {describe(ty)}")
+            self.report.error(expr.pos, f"{what} needs a number, not {describe(ty)}", code="wrong-type")
             return UNKNOWN
         return Ty(ty.kind) if ty.known else UNKNOWN
 
@@ -250,7 +254,7 @@ class ExprTyper:
         if not (left.known and right.known):
             return UNKNOWN
         if {left.kind, right.kind} == {"money", "percent"} and expr.op in ("+", "-"):
-            self.report.error(expr.pos, f"cannot {_VERBS[expr.op]} money and a percent")
+            self.report.error(expr.pos, f"cannot {_VERBS[expr.op]} money and a percent", code="other-error")
             return UNKNOWN
         if left.kind == right.kind:
             return left
@@ -272,6 +276,7 @@ class ExprTyper:
             self.report.error(
                 expr.pos,
                 f"'is' needs a score or a field that is one of a list of values, not {describe(subject)}",
+                code="wrong-type",
             )
         return BOOLEAN
 
@@ -279,19 +284,19 @@ class ExprTyper:
         """Report `band` if the score has no band of that name."""
         bands = self.scope.bands(score)
         if not bands:
-            self.report.error(pos, f"score {score} has no bands")
+            self.report.error(pos, f"score {score} has no bands", code="playbook-structure")
         elif band not in bands:
-            message = with_nearest(f"unknown band '{band}' of score {score}", band, bands)
-            if "did you mean" not in message:
+            message, near = with_nearest(f"unknown band '{band}' of score {score}", band, bands)
+            if near is None:
                 message += f"; its bands are {', '.join(bands)}"
-            self.report.error(pos, message)
+            self.report.error(pos, message, code="unknown-name", suggestion=near)
 
     def event_name(self, name: ast.Name) -> bool:
         """Report an undeclared event; True when it is known."""
         if name.text in self.scope.events:
             return True
-        message = with_nearest(f"unknown event '{name.text}'", name.text, self.scope.events)
-        self.report.error(name.pos, message)
+        message, near = with_nearest(f"unknown event '{name.text}'", name.text, self.scope.events)
+        self.report.error(name.pos, message, code="unknown-name", suggestion=near)
         return False
 
     def _seen(self, expr: ast.Seen) -> Ty:
@@ -300,10 +305,11 @@ class ExprTyper:
             where = self.place or "this place"
             self.report.error(expr.pos, f"'seen {expr.event.text} since entry' counts from the journey's entry, "
                                         f"and {where} is read outside a journey: write it in a step's 'if' or "
-                                        "'unless', a 'set', a 'goal' or an 'exit'")
+                                        "'unless', a 'set', a 'goal' or an 'exit'", code="playbook-structure")
         for duration in (expr.within, expr.older_than):
             if duration is not None and duration.amount <= 0:
-                self.report.error(duration.pos, f"'{duration.text}' is no time: use a positive duration")
+                self.report.error(duration.pos, f"'{duration.text}' is no time: use a positive duration",
+                                  code="never-happens")
             elif duration is not None:
                 check_duration(duration, self.report, f"'{duration.text}'")
         return BOOLEAN
@@ -313,12 +319,14 @@ class ExprTyper:
             self._need_condition(arg, "'of (...)'")
         if expr.count > len(expr.args):
             words = expr.op.replace("_", " ")
-            self.report.error(expr.pos, f"'{words} {expr.count} of' {len(expr.args)} conditions can never hold")
+            self.report.error(expr.pos, f"'{words} {expr.count} of' {len(expr.args)} conditions can never hold",
+                              code="never-happens")
         return BOOLEAN
 
     def _task_is(self, expr: ast.TaskIs) -> Ty:
         if not self.task_created:
-            self.report.error(expr.pos, f"'task {expr.state}' needs a 'create task' before it in the playbook")
+            self.report.error(expr.pos, f"'task {expr.state}' needs a 'create task' before it in the playbook",
+                              code="wrong-type")
         return BOOLEAN
 
 
@@ -348,4 +356,4 @@ def check_time(time: ast.TimeOfDay, report: Reporter) -> None:
     """Report a time of day that is not a time: `25:00`, `12:60`."""
     hours, _, minutes = time.value.partition(":")
     if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
-        report.error(time.pos, f"invalid time '{time.value}': use 00:00 to 23:59")
+        report.error(time.pos, f"invalid time '{time.value}': use 00:00 to 23:59", code="wrong-type")

@@ -65,5 +65,6 @@ def format_source(text: str, path: str) -> str:
             Span(path, 1, 1),
             "the canonical layout of this file would change its meaning, so it was left as it is "
             "(please report this as a bug of `playbook fmt`)",
+            code="other-error",
         )])
     return formatted

@@ -48,7 +48,7 @@ class DeclarationRules(RuleBase):
         components = tuple(item for item in rest if isinstance(item, ast.Component))
         bands = [item for item in rest if isinstance(item, Marker)]
         if len(bands) > 1:
-            self._fail(bands[1].pos, f"score '{name.text}' already has a 'bands:' block")
+            self._fail(bands[1].pos, f"score '{name.text}' already has a 'bands:' block", code="duplicate")
         return ast.Score(
             pos,
             name,

@@ -64,7 +64,8 @@ class LiteralRules(RuleBase):
         token = children[0]
         hours, minutes = (int(part) for part in str(token.value).split(":"))
         if hours > 23 or minutes > 59:
-            self._fail(self._tpos(token), f"'{token.value}' is not a time of day (expected 00:00 to 23:59)")
+            self._fail(self._tpos(token), f"'{token.value}' is not a time of day (expected 00:00 to 23:59)",
+                       code="wrong-type")
         return ast.TimeOfDay(self._tpos(token), f"{hours:02d}:{minutes:02d}")
 
     def duration(self, pos: ast.Pos, children: list[Any]) -> ast.Duration:

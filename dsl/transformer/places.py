@@ -101,12 +101,13 @@ class RuleBase:
         line, column = token.line or 1, token.column or 1
         return ast.Pos(self.source_path, line, column, token.end_line or line, token.end_column or column)
 
-    def _fail(self, pos: ast.Pos, message: str) -> NoReturn:
-        raise DiagnosticError(Diagnostic(Span(pos.path, pos.line, pos.column, pos.span().length), message))
+    def _fail(self, pos: ast.Pos, message: str, *, code: str) -> NoReturn:
+        span = Span(pos.path, pos.line, pos.column, pos.span().length)
+        raise DiagnosticError(Diagnostic(span, message, code=code))
 
     def _whole(self, token: Token, what: str) -> int:
         if "." in token.value:
-            self._fail(self._tpos(token), f"expected a whole number of {what}, not {token.value}")
+            self._fail(self._tpos(token), f"expected a whole number of {what}, not {token.value}", code="syntax")
         return int(token.value)
 
     def _percent(self, token: Token) -> ast.PercentLit:

@@ -28,7 +28,7 @@ class StatementRules(RuleBase):
         found: dict[str, Marker] = {}
         for option in options:
             if option.kind in found:
-                self._fail(option.pos, f"'{option.kind}' is given twice in this task")
+                self._fail(option.pos, f"'{option.kind}' is given twice in this task", code="duplicate")
             found[option.kind] = option
         due = found["due"].value if "due" in found else None
         priority = found["priority"].value if "priority" in found else None
@@ -58,18 +58,19 @@ class StatementRules(RuleBase):
     def wait_until(self, pos: ast.Pos, children: list[Any]) -> ast.WaitUntil:
         *alternatives, last = children
         if not isinstance(last, ast.Duration):
-            self._fail(last.pos, "expected a time limit at the end, such as 'or 7 days'")
+            self._fail(last.pos, "expected a time limit at the end, such as 'or 7 days'", code="syntax")
         events: list[ast.Name] = []
         task_done = False
         for alternative in alternatives:
             if isinstance(alternative, ast.Duration):
-                self._fail(alternative.pos, "only the last alternative of 'wait until' may be a time limit")
+                self._fail(alternative.pos, "only the last alternative of 'wait until' may be a time limit",
+                           code="syntax")
             if alternative.kind == "event":
                 events.append(alternative.value)
             else:
                 task_done = True
         if not alternatives:
-            self._fail(pos, "expected what to wait for before the time limit, such as 'event signed'")
+            self._fail(pos, "expected what to wait for before the time limit, such as 'event signed'", code="syntax")
         return ast.WaitUntil(pos, tuple(events), task_done, last)
 
     def wait_event(self, pos: ast.Pos, children: list[ast.Name]) -> Marker:

@@ -220,4 +220,5 @@ def test_every_diagnostic_gets_a_code_of_a_known_rule() -> None:
         "something new": "other-error",
     }
     for message, code in samples.items():
-        assert code_of(Diagnostic(Span("x.play", 1, 1), message)) == code, message
+        assert code_of(Diagnostic(Span("x.play", 1, 1), message, code=code)) == code, message
+        assert code_of(Diagnostic(Span("x.play", 1, 1), message)) == "other-error", message
