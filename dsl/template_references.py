@@ -112,8 +112,9 @@ class JinjaSource:
 
     @property
     def template_code(self) -> str:
-        """The code of a problem of the template itself: `template` in a template file, else of no kind."""
-        return "template" if self.path.endswith(".jinja") else "other-error"
+        """The code of a problem of the template itself, in a template file or written inline in a
+        `.play` file (a task title, a `do` parameter) alike."""
+        return "template"
 
     def diagnostic(
         self, line: int, column: int, length: int, message: str, *, code: str, suggestion: str | None = None

@@ -110,3 +110,16 @@ def test_template_files_get_their_codes(tmp_path: Path) -> None:
     assert codes["unknown variable 'acount'"] == "unknown-name"
     assert codes["email template 'bad' has no block 'text'; it needs blocks subject, text, html"] == "template"
     assert codes["template file 'odd.jinja' must be named NAME.email.jinja or NAME.in_app.jinja"] == "unreadable-file"
+
+
+def test_a_template_written_inline_in_a_playbook_gets_the_template_code_too() -> None:
+    play = textwrap.dedent("""\
+        playbook onboarding "Onboarding":
+            trigger: event signed
+
+            create task "Call {% include 'welcome' %}" for csm
+        """)
+    found = compile_files({"model.play": MODEL, "test.play": play}, dict(TEMPLATES)).diagnostics
+    inline = [d for d in found if d.span.path == "test.play"]
+    assert inline, found
+    assert {d.code for d in inline} == {"template"}
