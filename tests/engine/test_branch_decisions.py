@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 from dsl import ir
-from dsl.project import compile_folder
 from engine.insight.analytics import playbook_stats
 from engine.insight.story import tell
 from engine.store import Store
 from simulation.simulate import simulate
+from tests.in_app_bundle import in_app_bundle
 
 MODEL = """\
 account fields:
@@ -36,15 +36,7 @@ playbook nudge "Adoption nudge":
 
 
 def _bundle(root: Path, playbook: str = PLAYBOOK) -> ir.Bundle:
-    (root / "templates").mkdir(parents=True)
-    (root / "model.play").write_text(MODEL)
-    (root / "nudge.play").write_text(playbook)
-    for name in ("low", "high"):
-        (root / "templates" / f"{name}.in_app.jinja").write_text(
-            "{% block subject %}" + name + "{% endblock %}\n{% block text %}" + name + "{% endblock %}\n")
-    compilation = compile_folder(root)
-    assert compilation.bundle is not None, [d.headline() for d in compilation.diagnostics]
-    return compilation.bundle
+    return in_app_bundle(root, MODEL, playbook)
 
 
 async def test_an_unknown_condition_runs_neither_branch_and_a_known_one_runs_its_own(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from dsl import ir
-from dsl.project import compile_folder
 from engine import decision_text
 from engine.insight.analytics import playbook_stats
 from engine.insight.story import tell
@@ -19,6 +18,7 @@ from engine.records import ActionRecord, Decision
 from engine.store import Store
 from simulation.backtest_diff import compare
 from simulation.simulate import simulate
+from tests.in_app_bundle import in_app_bundle
 from tests.insight.conftest import Ran
 
 MODEL = """\
@@ -54,15 +54,7 @@ CONDITION = "if feature_adoption < 30%"
 
 
 def _bundle(root: Path) -> ir.Bundle:
-    (root / "templates").mkdir(parents=True)
-    (root / "model.play").write_text(MODEL)
-    (root / "nudge.play").write_text(PLAYBOOK)
-    for name in ("low", "high"):
-        (root / "templates" / f"{name}.in_app.jinja").write_text(
-            "{% block subject %}" + name + "{% endblock %}\n{% block text %}" + name + "{% endblock %}\n")
-    compilation = compile_folder(root)
-    assert compilation.bundle is not None, [d.headline() for d in compilation.diagnostics]
-    return compilation.bundle
+    return in_app_bundle(root, MODEL, PLAYBOOK)
 
 
 def _events(path: Path, low_adoption: float = 10) -> Path:
