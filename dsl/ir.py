@@ -542,7 +542,8 @@ class Playbook(_Node):
         `template_digests`, the bundle's `template_digest` of each template by name, saves working
         them out again for every playbook of a bundle.
         """
-        digest = hashlib.sha256(self.model_dump_json(exclude={"path"}).encode())
+        # Defaults are left out: a field the language gains later changes no existing version.
+        digest = hashlib.sha256(self.model_dump_json(exclude={"path"}, exclude_defaults=True).encode())
         if bundle is not None:
             for name in self.templates:
                 if name in bundle.templates:
