@@ -149,6 +149,13 @@ def _schedule(trigger: ir.ScheduleTrigger) -> str:
     return text if trigger.at == "10:00" else f"{text} at {trigger.at}"
 
 
+def describe_value(value: ir.Literal_) -> str:
+    """A field trigger's value as written: a value of a list bare (`enterprise`), others as literals."""
+    if value.type == "text" and isinstance(value.value, str) and value.value.isidentifier():
+        return value.value
+    return _literal(value)
+
+
 def describe_trigger(trigger: ir.Trigger) -> str:
     """The trigger as written: `event signed`, `health becomes red`, `90 days before renewal_date`."""
     if isinstance(trigger, ir.EventTrigger):
@@ -158,7 +165,15 @@ def describe_trigger(trigger: ir.Trigger) -> str:
         condition = trigger.condition
         if isinstance(condition, ir.BandIs):
             return f"{condition.score} becomes {condition.band}"
+        if trigger.becomes and isinstance(condition, ir.Compare) and isinstance(condition.left, ir.FieldRef) \
+                and isinstance(condition.right, ir.Literal_):
+            return f"{'.'.join(condition.left.path)} becomes {describe_value(condition.right)}"
         return describe(condition)
+    if isinstance(trigger, ir.ChangeTrigger):
+        text = f"{trigger.field} changes"
+        if trigger.before is not None:
+            text += f" from {describe_value(trigger.before)}"
+        return text if trigger.after is None else f"{text} to {describe_value(trigger.after)}"
     if isinstance(trigger, ir.DateTrigger):
         at = "" if trigger.at == "09:00" else f" at {trigger.at}"
         return _offset(trigger.offset_days, trigger.field) + at

@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.records import Decision
 from engine.semantics.time_rules import describe_lateness
+from engine.semantics.values import quote_value
 
 __all__ = ["backfill_detail", "decided", "detail", "reentry_rule"]
 
@@ -88,6 +89,11 @@ def backfill_detail(at: datetime, received: datetime | None) -> str:
     arrived = received.isoformat() if received is not None else "?"
     return ("back-fill: history updates fields and scores but starts no journey and sends nothing "
             f"(dated {at.isoformat()}, arrived {arrived})")
+
+
+def field_change_reason(trigger: str, field: str, before: Any, after: Any) -> str:
+    """The reason of a journey a field-change trigger started: the trigger and the change it saw."""
+    return f"{trigger} ({field} was {quote_value(before)}, now {quote_value(after)})"
 
 
 def _iso(moment: datetime | None) -> str:

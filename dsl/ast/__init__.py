@@ -81,6 +81,7 @@ from dsl.ast.places import (
 from dsl.ast.playbooks import (
     AudienceClause,
     BecomesTrigger,
+    ChangeTrigger,
     Clause,
     ConditionTrigger,
     DateStep,
@@ -98,6 +99,7 @@ from dsl.ast.playbooks import (
     TrendTrigger,
     Trigger,
     TriggerClause,
+    TriggerValue,
 )
 from dsl.ast.statements import (
     CreateTask,
@@ -121,6 +123,7 @@ __all__ = [
     "AudienceClause",
     "Band",
     "BecomesTrigger",
+    "ChangeTrigger",
     "BoolLit",
     "Clause",
     "Comment",
@@ -188,6 +191,7 @@ __all__ = [
     "TimeOfDay",
     "TrendTrigger",
     "Trigger",
+    "TriggerValue",
     "TriggerClause",
     "TypeRef",
     "UpdateScore",

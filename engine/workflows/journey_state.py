@@ -52,6 +52,7 @@ class JourneyState:
     snapshot: Snapshot | None = None  # the last snapshot read, reused at the same moment
     held: list[HeldEmail] = field(default_factory=list)  # emails waiting for quiet hours, in order
     options: dict[str, ActivityOptions] = field(default_factory=dict)  # how its activities run
+    entry_timezone: str = "UTC"  # the account's time zone at entry: `day N at HH:MM` steps keep to it
 
     @property
     def horizon(self) -> timedelta:
