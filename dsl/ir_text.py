@@ -16,7 +16,8 @@ import json
 from dsl import ir
 from dsl.wording import COUNT_WORDS, WEEKDAYS, duration_words, number_words
 
-__all__ = ["describe", "describe_duration", "describe_number", "describe_statement", "describe_trigger"]
+__all__ = ["describe", "describe_duration", "describe_number", "describe_statement", "describe_step", "describe_trigger",
+           "describe_value"]
 
 # Binding strength, loosest first: or, and, not, comparison, + -, * / and `of`, atoms
 # (the grammar's precedence, `dsl/grammar.lark`).
@@ -151,9 +152,16 @@ def _schedule(trigger: ir.ScheduleTrigger) -> str:
 
 def describe_value(value: ir.Literal_) -> str:
     """A field trigger's value as written: a value of a list bare (`enterprise`), others as literals."""
-    if value.type == "text" and isinstance(value.value, str) and value.value.isidentifier():
+    if value.type == "enum" and isinstance(value.value, str) and value.value.isidentifier():
         return value.value
     return _literal(value)
+
+
+def describe_step(step: ir.Step) -> str:
+    """A step's head as written, without its colon: `day 7`, `day 3 at 10:00`, `60 days before renewal_date`."""
+    if step.anchor == "entry":
+        return step.name if step.day_at is None else f"{step.name} at {step.day_at}"
+    return step.name if step.at == "09:00" else f"{step.name} at {step.at}"
 
 
 def describe_trigger(trigger: ir.Trigger) -> str:

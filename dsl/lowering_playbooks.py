@@ -121,13 +121,14 @@ class PlaybookLowerer:
                 if subject.text not in self.model.fields:
                     assert isinstance(value, ast.Name)
                     return ir.ConditionTrigger(condition=ir.BandIs(score=subject.text, band=value.text))
-                test = ir.Compare(op="==", left=ir.FieldRef(path=(subject.text,)), right=self.trigger_value(value))
+                right = self.trigger_value(value, subject.text)
+                test = ir.Compare(op="==", left=ir.FieldRef(path=(subject.text,)), right=right)
                 return ir.ConditionTrigger(condition=test, becomes=True)
             case ast.ChangeTrigger(field=field, before=before, after=after):
                 return ir.ChangeTrigger(
                     field=field.text,
-                    before=self.trigger_value(before) if before is not None else None,
-                    after=self.trigger_value(after) if after is not None else None,
+                    before=self.trigger_value(before, field.text) if before is not None else None,
+                    after=self.trigger_value(after, field.text) if after is not None else None,
                 )
             case ast.ConditionTrigger(condition=condition):
                 return ir.ConditionTrigger(condition=self.expr(condition))
@@ -143,8 +144,11 @@ class PlaybookLowerer:
                 )
         raise AssertionError(f"no lowering for {type(trigger).__name__}")  # pragma: no cover
 
-    def trigger_value(self, value: ast.TriggerValue) -> ir.Literal_:
-        """A value of a field trigger: a value of a list is text, as in `plan is enterprise`."""
+    def trigger_value(self, value: ast.TriggerValue, field: str) -> ir.Literal_:
+        """A value of a field trigger: a value of a list (`enterprise` or `"enterprise"`) is an `enum` literal."""
+        declared = self.model.fields.get(field)
+        if declared is not None and declared.type == "enum":
+            return ir.Literal_(type="enum", value=value.text if isinstance(value, ast.Name) else str(value.value))
         if isinstance(value, ast.Name):
             return ir.Literal_(type="text", value=value.text)
         lowered = self.expr(value)

@@ -96,4 +96,4 @@ class LiteralRules(RuleBase):
         return Word.at(pos, "email" if children[0].value.startswith("email") else "in_app")
 
     def count_op(self, pos: ast.Pos, children: list[Token]) -> Word:
-        return Word.at(pos, "_".join(str(token.value) for token in children))
+        return Word.at(pos, "_".join(str(children[0].value).split()))

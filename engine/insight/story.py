@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from dsl import ir
-from dsl.ir_text import describe
+from dsl.ir_text import describe, describe_step
 from engine.insight.analytics import describe_statement, statement_path
 from engine.insight.decision_story import DecisionTeller, waits_until
 from engine.insight.story_values import read_values, shown_time, shown_value
@@ -252,8 +252,7 @@ class _Teller:
                 tz = build_snapshot(self.store, self.bundle, self.account, journey.entered_at).timezone \
                     if step.day_at is not None else self.tz
                 at = max(calendar.entry_step_instant(journey.entered_at, step.offset, step.day_at, tz), cursor)
-                name = f"{step.name} at {step.day_at}" if step.day_at is not None else step.name
-                return at, f"{name}: {first}{self.quiet_hours_note(spec, step, at)}{note}"
+                return at, f"{describe_step(step)}: {first}{self.quiet_hours_note(spec, step, at)}{note}"
             snap = build_snapshot(self.store, self.bundle, self.account, max(now, cursor))
             value = snap.fields.get(step.anchor)
             target = calendar.date_instant(str(value), step.offset_days, step.at, snap.timezone) if value else None
