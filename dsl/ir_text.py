@@ -16,8 +16,8 @@ import json
 from dsl import ir
 from dsl.wording import COUNT_WORDS, WEEKDAYS, duration_words, number_words
 
-__all__ = ["describe", "describe_duration", "describe_number", "describe_statement", "describe_step", "describe_trigger",
-           "describe_value"]
+__all__ = ["describe", "describe_duration", "describe_number", "describe_statement", "describe_step",
+           "describe_trigger", "describe_value"]
 
 # Binding strength, loosest first: or, and, not, comparison, + -, * / and `of`, atoms
 # (the grammar's precedence, `dsl/grammar.lark`).

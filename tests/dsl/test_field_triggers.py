@@ -88,7 +88,8 @@ def test_changes_lowers_to_a_change_trigger_with_typed_values() -> None:
 
 def test_becomes_on_a_field_is_an_edge_on_its_value() -> None:
     assert lowered("plan becomes enterprise").trigger == ir.ConditionTrigger(
-        condition=ir.Compare(op="==", left=ir.FieldRef(path=("plan",)), right=ir.Literal_(type="enum", value="enterprise")),
+        condition=ir.Compare(op="==", left=ir.FieldRef(path=("plan",)),
+                             right=ir.Literal_(type="enum", value="enterprise")),
         becomes=True)
 
 
@@ -227,7 +228,8 @@ def test_a_day_step_at_an_impossible_time_and_twice_the_same_day_are_errors() ->
     source = f'playbook p "P":\n    trigger: event signed\n{textwrap.indent(textwrap.dedent(steps), "    ")}'
     with pytest.raises(DiagnosticError) as raised:
         parse(source, "test.play")
-    assert raised.value.diagnostic.headline() == "test.play:3:14: '25:00' is not a time of day (expected 00:00 to 23:59)"
+    assert raised.value.diagnostic.headline() == (
+        "test.play:3:14: '25:00' is not a time of day (expected 00:00 to 23:59)")
     twice = """\
     day 2:
         create task "Call" for csm

@@ -205,14 +205,16 @@ def _days(amount: int) -> ir.Duration:
 
 
 def test_a_day_step_without_a_time_runs_whole_days_after_the_entry() -> None:
-    assert calendar.entry_step_instant(utc(2026, 3, 2, 2, 17), _days(3), None, "Europe/Berlin") == utc(2026, 3, 5, 2, 17)
+    entry = utc(2026, 3, 2, 2, 17)
+    assert calendar.entry_step_instant(entry, _days(3), None, "Europe/Berlin") == utc(2026, 3, 5, 2, 17)
 
 
 def test_a_day_step_at_a_time_runs_at_that_account_time_on_its_day() -> None:
     # a 02:00 sign-up in New York (07:00 UTC) gets its day 3 step at 10:00 New York time
     assert calendar.entry_step_instant(utc(2026, 1, 5, 7), _days(3), "10:00", "America/New_York") == utc(2026, 1, 8, 15)
     # the day is the account's: 23:30 UTC on Jan 5 is already Jan 6 in Berlin
-    assert calendar.entry_step_instant(utc(2026, 1, 5, 23, 30), _days(1), "10:00", "Europe/Berlin") == utc(2026, 1, 7, 9)
+    late = utc(2026, 1, 5, 23, 30)
+    assert calendar.entry_step_instant(late, _days(1), "10:00", "Europe/Berlin") == utc(2026, 1, 7, 9)
 
 
 def test_a_day_step_at_a_time_keeps_the_wall_clock_across_a_dst_change() -> None:
