@@ -92,8 +92,15 @@ def backfill_detail(at: datetime, received: datetime | None) -> str:
 
 
 def field_change_reason(trigger: str, field: str, before: Any, after: Any) -> str:
-    """The reason of a journey a field-change trigger started: the trigger and the change it saw."""
-    return f"{trigger} ({field} was {quote_value(before)}, now {quote_value(after)})"
+    """The reason of a journey a field-change trigger started: the trigger and the change it saw
+    (an owner or a contact by its email)."""
+    return f"{trigger} ({field} was {_field_value(before)}, now {_field_value(after)})"
+
+
+def _field_value(value: Any) -> str:
+    if isinstance(value, dict) and isinstance(value.get("email"), str):
+        return quote_value(value["email"])
+    return quote_value(value)
 
 
 def _iso(moment: datetime | None) -> str:

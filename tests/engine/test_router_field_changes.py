@@ -128,3 +128,11 @@ def test_a_literal_matches_the_value_as_the_engine_keeps_it() -> None:
     assert change_fires(trigger, {"seats": 12}, {"seats": 10})
     assert not change_fires(trigger, {"seats": 12}, {})
     assert not change_fires(trigger, {"plan": "pro"}, {"plan": "starter"})
+
+
+def test_a_new_owner_is_named_by_email_in_the_reason(feed: Feed, store: Store) -> None:
+    feed(T0, csm=SAM)
+    change = store.add_change("acme", T0 + HOUR, event=None, data={}, traits={"csm": ANA}, event_id="handover")
+    assert change is not None
+    [start] = [i for i in feed.router.route(change).intents if isinstance(i, StartJourney)]
+    assert start.reason == "csm changes (csm was 'sam@vendor.example', now 'ana@vendor.example')"
