@@ -143,12 +143,12 @@ class ExprTyper:
             first.setdefault(name.text, alternative)
             if alternative.where is None or not known:
                 continue
-            saved = self.payload, self.event
-            self.payload, self.event = self.scope.events.get(name.text, {}), name.text
+            saved = self.payload, self.event, self.place
+            self.payload, self.event, self.place = self.scope.events.get(name.text, {}), name.text, what
             try:
-                self.condition(alternative.where, what)
+                self._need_condition(alternative.where, f"the 'where' of event '{name.text}'")
             finally:
-                self.payload, self.event = saved
+                self.payload, self.event, self.place = saved
 
     def _need_condition(self, expr: ast.Expr, what: str) -> None:
         ty = self.type_of(expr)
@@ -192,9 +192,10 @@ class ExprTyper:
             return UNKNOWN
         key = path.parts[2]
         if payload is None or not event:
-            where = "here" if payload is None else "in a playbook no event starts"
-            self.report.error(path.pos, f"'{path.text}' reads the event that started the journey, and there is none "
-                                        f"{where}: write the value's account field", code="unknown-name")
+            why = ("there is none here" if payload is None
+                   else "this playbook's trigger is no event: read an account field instead")
+            self.report.error(path.pos, f"'{path.text}' reads the event that starts the journey, and {why}",
+                              code="unknown-name")
             return UNKNOWN
         if key.text not in payload:
             message, near = with_nearest(f"'{key.text}' is no payload key of event '{event}'", key.text, payload)
