@@ -51,7 +51,7 @@ async def test_why_tells_the_change_that_started_the_journey_and_the_next_timed_
     events.write_text("".join(json.dumps(line) + "\n" for line in EVENTS))
     result = await simulate(bundle, events, days=3, store=store)
     lost = tell(store, bundle, "lostco", now=result.end)
-    assert [line.text for line in lost.lines][0] == (
+    assert lost.lines[0].text == (
         'Entered champion_left ("Executive sponsor left") on exec_sponsor changes from true to false '
         "(exec_sponsor was true, now false); the trigger read exec_sponsor = false.")
     nyc = tell(store, bundle, "nyc", "trial_conversion", now=result.end)
