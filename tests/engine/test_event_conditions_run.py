@@ -54,7 +54,7 @@ playbook nudge "Nudge":
     day 2:
         send in_app low
 """
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"account": "big", "at": AT, "traits": {"name": "Big", "segment": "enterprise"}},
         {"account": "small", "at": AT, "traits": {"name": "Small", "segment": "smb"}},
         {"account": "big", "at": AT, "event": "signed"},
@@ -80,7 +80,7 @@ playbook nudge "Nudge":
     wait until event replied since entry or 2 days
     send in_app low
 """
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"account": "once", "at": AT, "traits": {"name": "Once"}},
         {"account": "once", "at": AT, "event": "replied"},
         {"account": "twice", "at": AT, "traits": {"name": "Twice"}},
@@ -101,7 +101,7 @@ playbook nudge "Nudge":
     wait until feature_adoption >= 40% or 5 days
     send in_app low
 """
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"account": "ready", "at": AT, "traits": {"name": "Ready", "feature_adoption": 50}},
         {"account": "ready", "at": AT, "event": "signed"},
         {"account": "later", "at": AT, "traits": {"name": "Later", "feature_adoption": 10}},
