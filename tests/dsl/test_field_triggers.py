@@ -252,3 +252,10 @@ def test_day_0_at_a_time_may_sit_beside_statements_run_at_entry() -> None:
         create task "At ten" for csm
     """
     assert problems("event signed", steps) == ""
+
+
+def test_a_change_without_its_value_is_a_syntax_error_that_says_what_may_follow() -> None:
+    with pytest.raises(DiagnosticError) as raised:
+        parse('playbook p "P":\n    trigger: plan changes from\n    create task "Call" for csm\n', "test.play")
+    assert raised.value.diagnostic.headline() == (
+        'test.play:2:31: expected a value such as enterprise, true, "text", 10 or 40% before the end of the line')
