@@ -146,7 +146,8 @@ class _Teller:
             until = data.get("until")
             shown = shown_time(datetime.fromisoformat(until), self.tz) if isinstance(until, str) else "a free slot"
             to = f" to {data['to']}" if data.get("to") else ""
-            text = f"email {data.get('template')}{to} was deferred ({data.get('reason')}): it waits until {shown}."
+            text = (f"{where}email {data.get('template')}{to} was deferred ({data.get('reason')}): "
+                    f"it waits until {shown}.")
         elif kind == "task":
             due = data.get("due")
             due_text = f", due {shown_time(datetime.fromisoformat(due), self.tz)}" if isinstance(due, str) else ""
