@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from dsl import ir
 from dsl.project import compile_folder
 from engine.insight.analytics import PlaybookStats, StatementStats, playbook_stats
@@ -96,3 +97,11 @@ def test_backtest_shows_a_deferral_beside_the_email_it_delays(told: Ran) -> None
 def test_the_timelines_are_where_the_tests_read_them() -> None:
     assert all((TIMELINES / name / "events.jsonl").is_file() for name in SCENARIOS)
     assert Path(EXAMPLES / "payment_failed.play").is_file()
+
+
+def test_the_stats_command_prints_the_deferrals_and_the_window(told: Ran, capsys: pytest.CaptureFixture[str]) -> None:
+    url = told.store.url
+    assert main(["stats", "feature_tips", "--database-url", url, "--playbooks", str(EXAMPLES)]) == 0
+    assert "sent 1; deferred over the cap 2" in capsys.readouterr().out
+    assert main(["stats", "nps_detractor", "--database-url", url, "--playbooks", str(EXAMPLES)]) == 0
+    assert "sent 3; held for the send window 2" in capsys.readouterr().out
