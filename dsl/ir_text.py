@@ -104,6 +104,8 @@ def describe(expr: ir.Expr) -> str:
         return node.score if node.part == "value" else f"{node.score}.band"
     if isinstance(node, ir.MetricRef):
         return node.metric
+    if isinstance(node, ir.AudienceRef):
+        return node.name
     if isinstance(node, ir.TaskState):
         return f"task {node.state}"
     if isinstance(node, ir.BandIs):

@@ -59,6 +59,8 @@ class Printer:
         elif isinstance(item, ast.Metric):
             counted = f"{item.aggregate} {item.event.text} over {duration_text(item.window)}"
             self.emit(0, f"metric {item.name.text} = {counted}", item.pos)
+        elif isinstance(item, ast.NamedAudience):
+            self.emit(0, f"audience {item.name.text}: {self.expr(item.condition)}", item.pos)
         elif isinstance(item, ast.Score):
             self.score(item)
         elif isinstance(item, ast.Policy):
