@@ -502,10 +502,12 @@ class SplitArm(_Node):
 
 
 class Split(_Node):
-    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook."""
+    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook; with
+    `record arm as FIELD`, the label of the arm taken is set on that field (`record_as`)."""
 
     kind: Literal["split"] = "split"
     arms: tuple[SplitArm, ...]
+    record_as: str | None = None
 
 
 Action = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do

@@ -233,4 +233,5 @@ def describe_statement(statement: ir.Statement) -> str:
         if statement.negated and isinstance(statement.condition, ir.Not):
             return f"unless {describe(statement.condition.arg)}"
         return f"if {describe(statement.condition)}"
-    return "split " + " / ".join(f"{arm.percent:g}%" for arm in statement.arms)
+    record = f" record arm as {statement.record_as}" if statement.record_as is not None else ""
+    return "split " + " / ".join(f"{arm.percent:g}%" for arm in statement.arms) + record

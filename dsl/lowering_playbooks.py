@@ -216,12 +216,13 @@ class PlaybookLowerer:
                     negated=negated,
                     line=node.pos.line,
                 )
-            case ast.Split(shares=shares, arms=arms):
+            case ast.Split(shares=shares, arms=arms, record_as=record_as):
                 return ir.Split(
                     arms=tuple(
                         ir.SplitArm(percent=share.value, body=self.block(arm.body, payload), label=arm.label.text)
                         for share, arm in zip(shares, arms, strict=False)
-                    )
+                    ),
+                    record_as=record_as.text if record_as is not None else None,
                 )
         raise AssertionError(f"no lowering for {type(node).__name__}")  # pragma: no cover
 
