@@ -15,6 +15,7 @@ from dsl import ir
 from dsl.project import compile_folder
 from engine.insight.analytics import playbook_stats
 from engine.insight.arm_results import ArmResult, _compare, wilson
+from engine.read_model import action_log
 from engine.store import Store
 from simulation.simulate import simulate
 from tests.stores import sqlite_url
@@ -98,6 +99,10 @@ async def test_stats_count_each_arm_and_the_arm_is_recorded_on_the_account(
         assert arm.sent == {"plain" if arm.label == "control" else "discount": len(members)}
     [comparison] = split.comparisons
     assert (comparison.arm, comparison.baseline) == ("offer", "control")
+
+    shown = [line for line in action_log(store, kind="in_app")]
+    assert {(line["account"], line["arm"]) for line in shown if line["template"] != "reminder"} == set(arm_of.items())
+    assert all("arm" not in line for line in shown if line["template"] == "reminder")  # day 5: no arm
 
     code = main(["stats", "trial", "--database-url", sqlite_url(tmp_path / "store.db"),
                  "--playbooks", str(tmp_path / "playbooks")])
