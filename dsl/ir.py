@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Action",
     "Arith",
+    "AudienceRef",
     "Band",
     "BandIs",
     "Bundle",
@@ -232,6 +233,15 @@ class CountTrue(_Node):
     args: tuple[Expr, ...]
 
 
+class AudienceRef(_Node):
+    """A named audience (`enterprise_at_risk`), declared once for the folder: true when its
+    condition holds. The condition travels with it, so a journey keeps the one it entered with."""
+
+    kind: Literal["audience"] = "audience"
+    name: str
+    condition: Expr
+
+
 Expr = Annotated[
     Literal_
     | FieldRef
@@ -246,7 +256,8 @@ Expr = Annotated[
     | PercentOf
     | BandIs
     | Seen
-    | CountTrue,
+    | CountTrue
+    | AudienceRef,
     Field(discriminator="kind"),
 ]
 
@@ -507,10 +518,12 @@ class SplitArm(_Node):
 
 
 class Split(_Node):
-    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook."""
+    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook; with
+    `record arm as FIELD`, the label of the arm taken is set on that field (`record_as`)."""
 
     kind: Literal["split"] = "split"
     arms: tuple[SplitArm, ...]
+    record_as: str | None = None
 
 
 Action = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do
@@ -592,6 +605,7 @@ class Bundle(_Node):
     """A compiled folder of `.play` files and templates: one deployable set."""
 
     model: Model
+    audiences: dict[str, Expr] = {}  # the named audiences, for filters (`stats --audience`)
     scores: dict[str, ScoreModel] = {}
     policy: Policy = Policy()
     playbooks: dict[str, Playbook] = {}
@@ -613,7 +627,7 @@ class Bundle(_Node):
         return cls.model_validate_json(text)
 
 
-for _model in (Compare, Logic, Not, Arith, PercentOf, CountTrue, PointRule, Component, ScoreModel,
+for _model in (Compare, Logic, Not, Arith, PercentOf, CountTrue, AudienceRef, PointRule, Component, ScoreModel,
                ConditionTrigger, EventTrigger, If, SplitArm, Split, SetField, WaitUntil, Step, ExitRule, Playbook,
                Bundle):
     _model.model_rebuild()

@@ -25,9 +25,10 @@ __all__ = ["PlaybookLowerer"]
 class PlaybookLowerer:
     """Lowers score models and playbooks; their expressions go to an `ExpressionLowerer`."""
 
-    def __init__(self, model: ir.Model, scores: dict[str, ast.Score]) -> None:
+    def __init__(self, model: ir.Model, scores: dict[str, ast.Score],
+                 audiences: dict[str, ast.NamedAudience] | None = None) -> None:
         self.model = model
-        self.expressions = ExpressionLowerer(model, scores)
+        self.expressions = ExpressionLowerer(model, scores, audiences)
 
     def expr(self, node: ast.Expr, payload: Payload | None = None) -> ir.Expr:
         return self.expressions.expr(node, payload)
@@ -223,12 +224,13 @@ class PlaybookLowerer:
                     negated=negated,
                     line=node.pos.line,
                 )
-            case ast.Split(shares=shares, arms=arms):
+            case ast.Split(shares=shares, arms=arms, record_as=record_as):
                 return ir.Split(
                     arms=tuple(
                         ir.SplitArm(percent=share.value, body=self.block(arm.body, payload), label=arm.label.text)
                         for share, arm in zip(shares, arms, strict=False)
-                    )
+                    ),
+                    record_as=record_as.text if record_as is not None else None,
                 )
         raise AssertionError(f"no lowering for {type(node).__name__}")  # pragma: no cover
 

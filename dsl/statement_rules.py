@@ -295,6 +295,27 @@ class StatementChecker:
                 self.report.error(arm.label.pos, f"split block '{arm.label.text}' is written twice", code="duplicate")
             labels.add(arm.label.text)
             self.check_all(arm.body)
+        if split.record_as is not None:
+            self._record_arm(split.record_as, [arm.label.text for arm in split.arms])
+
+    def _record_arm(self, field: ast.Name, labels: list[str]) -> None:
+        """`record arm as FIELD`: a text field, or one of a list holding every label."""
+        declared = self.scope.fields.get(field.text)
+        if declared is None:
+            message, near = with_nearest(f"unknown field '{field.text}'", field.text, self.scope.fields)
+            self.report.error(field.pos, message, code="unknown-name", suggestion=near)
+        elif declared.type == "enum" and (missing := [label for label in labels if label not in declared.values]):
+            self.report.error(field.pos, f"field '{field.text}' is one of {', '.join(declared.values)}: it cannot hold "
+                                         f"the arm {_listed(missing)}", code="wrong-type")
+        elif declared.type not in ("text", "enum"):
+            self.report.error(field.pos, f"field '{field.text}' is {describe(Ty(declared.type))}: an arm is recorded "
+                                         "as its label, in a text field or a 'one of' holding every label",
+                              code="wrong-type")
+
+
+def _listed(labels: list[str]) -> str:
+    quoted = [f"'{label}'" for label in labels]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def _count(number: int, noun: str) -> str:

@@ -20,6 +20,7 @@ __all__ = [
     "FrequencyCap",
     "Holidays",
     "Metric",
+    "NamedAudience",
     "NamedType",
     "OverCap",
     "PayloadKey",
@@ -210,3 +211,12 @@ class Policy:
 
     pos: Pos
     items: tuple[PolicyItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NamedAudience:
+    """`audience enterprise_at_risk: segment == "enterprise" and health is red`."""
+
+    pos: Pos
+    name: Name
+    condition: Expr

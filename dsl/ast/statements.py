@@ -158,6 +158,7 @@ class Split:
     pos: Pos
     shares: tuple[PercentLit, ...]
     arms: tuple[SplitArm, ...]
+    record_as: Name | None = None  # `record arm as FIELD`: the label of the arm taken is stored there
 
 
 Statement = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do | Wait | WaitUntil | If | Split

@@ -144,6 +144,10 @@ class JourneyInterpreter:
                 label = arm.label or str(index + 1)
                 self._log.decide(cursor, "split", path, {"bucket": bucket, "arm": label}, outcome=label,
                                  subject=f"{name} ({arm.percent:g}%)")
+                if st.record_as is not None:  # `record arm as FIELD`: a `set` of the label, before the arm runs
+                    self._log.restart_count()
+                    record = ir.SetField(field=st.record_as, value=ir.Literal_(type="text", value=label))
+                    await self._effect(record, f"{path}/record", cursor)
                 return await self._block(arm.body, f"{path}/arm{index + 1}", cursor)
         return cursor
 
