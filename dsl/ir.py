@@ -437,9 +437,13 @@ class ParamValue(_Node):
 
 
 class SendEmail(_Node):
+    """`send email X to a, b`: one message to each recipient, each suppressed and capped on its own
+    (the first under the statement's key, the next ones under `<path>/to2`, `<path>/to3` …)."""
+
     kind: Literal["send_email"] = "send_email"
     template: str
     to: tuple[str, ...] = ("primary_contact",)  # a contact field path
+    also_to: tuple[tuple[str, ...], ...] = ()  # the recipients after the first
 
 
 class SendInApp(_Node):

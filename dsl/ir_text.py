@@ -214,7 +214,8 @@ def describe_statement(statement: ir.Statement) -> str:
     """The statement as written in the playbook (its first line for an `if` or a `split`; the
     activity without its parameters for a `do`)."""
     if isinstance(statement, ir.SendEmail):
-        return f"send email {statement.template} to {'.'.join(statement.to)}"
+        recipients = ", ".join(".".join(path) for path in (statement.to, *statement.also_to))
+        return f"send email {statement.template} to {recipients}"
     if isinstance(statement, ir.SendInApp):
         return f"send in_app {statement.template}"
     if isinstance(statement, ir.CreateTask):

@@ -184,8 +184,9 @@ class PlaybookLowerer:
 
     def statement(self, node: ast.Statement, payload: Payload | None) -> ir.Statement:
         match node:
-            case ast.SendEmail(template=template, to=to):
-                return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",))
+            case ast.SendEmail(template=template, to=to, also_to=also_to):
+                return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",),
+                                    also_to=tuple(path.names for path in also_to))
             case ast.SendInApp(template=template):
                 return ir.SendInApp(template=template.text)
             case ast.CreateTask(title=title, owner=owner, due=due, priority=priority):

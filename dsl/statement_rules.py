@@ -99,13 +99,18 @@ class StatementChecker:
                     code="playbook-structure",
                 )
             return
-        ty = self._typed_path(statement.to, "contact")
-        if ty.known and ty.kind != "contact":
-            self.report.error(
-                statement.to.pos,
-                f"'{statement.to.text}' is {describe(ty)}, not a contact: an email goes to a contact field",
-                code="wrong-type",
-            )
+        named: set[str] = set()
+        for to in (statement.to, *statement.also_to):
+            if to.text in named:
+                self.report.error(to.pos, f"'{to.text}' is named twice: it would get the email twice", code="duplicate")
+            named.add(to.text)
+            ty = self._typed_path(to, "contact")
+            if ty.known and ty.kind != "contact":
+                self.report.error(
+                    to.pos,
+                    f"'{to.text}' is {describe(ty)}, not a contact: an email goes to a contact field",
+                    code="wrong-type",
+                )
 
     def _typed_path(self, path: ast.Path, kind: str) -> Ty:
         """The type of a field path whose first name should be a field of type `kind`."""

@@ -18,7 +18,7 @@ class StatementRules(RuleBase):
     # ------------------------------------------------------------------ statements
 
     def send_email(self, pos: ast.Pos, children: list[Any]) -> ast.SendEmail:
-        return ast.SendEmail(pos, children[0], children[1] if len(children) > 1 else None)
+        return ast.SendEmail(pos, children[0], children[1] if len(children) > 1 else None, tuple(children[2:]))
 
     def send_in_app(self, pos: ast.Pos, children: list[ast.Name]) -> ast.SendInApp:
         return ast.SendInApp(pos, children[0])

@@ -15,6 +15,7 @@ tasks opened); `active` is always the state now.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -94,6 +95,8 @@ class Stats(BaseModel):
 
 # --------------------------------------------------------------------------- the IR's statements
 
+_RECIPIENT = re.compile(r"to\d+")
+
 
 def statement_path(kind: str, raw: str) -> str:
     """The statement path of a logged action's key path: decisions and failures carry a suffix."""
@@ -103,7 +106,12 @@ def statement_path(kind: str, raw: str) -> str:
     if kind == "deferred" and len(parts) >= 3 and parts[-2] == "deferred":
         return "/".join(parts[:-2])  # `<path>/deferred/<moment>`: one per time the cap deferred it
     if kind == "failed" and len(parts) >= 2 and parts[-1] == "failed":
-        return "/".join(parts[:-1])
+        parts = parts[:-1]
+    if kind in ("email", "suppressed", "failed", "held", "deferred") and len(parts) >= 2 \
+            and _RECIPIENT.fullmatch(parts[-1]):
+        return "/".join(parts[:-1])  # the second, third … recipient of one `send email`
+    if kind == "failed":
+        return "/".join(parts)
     return raw
 
 

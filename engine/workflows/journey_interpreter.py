@@ -199,14 +199,33 @@ class JourneyInterpreter:
         cap = None if transactional else next((c for c in inp.policy.caps if c.channel == channel), None)
         cached = state.snapshot  # the account as the journey read it at this moment, if unchanged since
         token = cached.token if cached is not None and cached.at == at and state.changed_at is None else None
-        result = await self._calls.call(_activity(st), EmailParams(
-            **self._calls.effect(path, at), channel=channel, template=inp.templates[st.template],
-            to=list(st.to) if isinstance(st, ir.SendEmail) else [],
-            cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
-            event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token,
-            defer_over_cap=cap is not None and channel == "email" and inp.policy.over_cap == "defer"))
-        free_at = deferred_until(result)
-        return None if free_at is None else free_at + PRIORITY_DELAY[inp.playbook.priority]
+        recipients = [st.to, *st.also_to] if isinstance(st, ir.SendEmail) else [()]
+        addresses: dict[str, str] = {}
+        if len(recipients) > 1:  # one person named twice (two fields, one address) gets one message
+            snap = await self._calls.snapshot(at)
+            addresses = {".".join(to): str(address).lower() for to in recipients
+                         if isinstance(address := _field(snap.fields, (*to, "email")), str)}
+        sent_to: dict[str, str] = {}
+        deferred: list[datetime] = []  # over the cap, `over the cap: defer`: when each deferred recipient may try
+        for number, to in enumerate(recipients, start=1):  # one message to each, under a key of its own
+            address = addresses.get(".".join(to))
+            if address is not None and address in sent_to:
+                self._log.decide(at, "send_skipped", f"{path}/to{number}", {"to": address, "recipient": ".".join(to)},
+                                 outcome="same_address",
+                                 subject=st.template, reason=sent_to[address])
+                continue
+            if address is not None:
+                sent_to[address] = ".".join(to)
+            result = await self._calls.call(_activity(st), EmailParams(
+                **self._calls.effect(path if number == 1 else f"{path}/to{number}", at), channel=channel,
+                template=inp.templates[st.template], to=list(to),
+                cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
+                event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token,
+                defer_over_cap=cap is not None and channel == "email" and inp.policy.over_cap == "defer"))
+            if (free_at := deferred_until(result)) is not None:
+                deferred.append(free_at)
+        # tried again, a recipient already sent finds its first outcome under its key: sent once
+        return min(deferred) + PRIORITY_DELAY[inp.playbook.priority] if deferred else None
 
     async def _effect(self, st: ir.Statement, path: str, cursor: datetime) -> None:
         """`create task`, `set`, `update score` and `do`: one activity each."""
