@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 
+from activities.plugin_config import PluginNotConfigured, bundle_configs
 from activities.registry import load_registry
 from cli.playbook_loading import PlaybookErrors, load_bundle, start_scheduler
 from dsl import ir
@@ -138,6 +139,10 @@ class DevStack:
             context = worker_context(settings, store, bundle, starter)
             for failed in registry.errors:
                 print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
+            try:
+                bundle_configs(registry, bundle)
+            except PluginNotConfigured as error:
+                raise DevStackError(str(error)) from error
             try:
                 clock = await checked_clock(settings, client)
             except ClockUnavailable as error:

@@ -21,6 +21,7 @@ __all__ = ["register", "run"]
 async def _serve(settings: Settings, scheduler: bool) -> int:
     from temporalio.client import Client
 
+    from activities.plugin_config import PluginNotConfigured, bundle_configs
     from activities.registry import load_registry
     from cli.playbook_loading import PlaybookErrors, load_bundle, start_scheduler
     from engine.store import Store, StoreUnavailable
@@ -31,7 +32,8 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
     registry = load_registry()
     try:
         bundle = load_bundle(settings.playbooks, registry)
-    except PlaybookErrors as error:
+        bundle_configs(registry, bundle)
+    except (PlaybookErrors, PluginNotConfigured) as error:
         print(error, file=sys.stderr)
         print("playbook worker: not starting", file=sys.stderr)
         return 1

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from dsl import ir
 from dsl.ir_text import describe
+from engine.decision_text import failure_text
 from engine.insight.analytics import describe_statement, statement_path
 from engine.insight.decision_story import DecisionTeller, waits_until
 from engine.insight.story_values import read_values, shown_time, shown_value
@@ -157,7 +158,7 @@ class _Teller:
             band = f" ({data['band']})" if data.get("band") else ""
             text = f"{data.get('score')} score is now {shown}{band}."
         elif kind == "failed":
-            text = f"{where}{data.get('step')} failed: {data.get('error')}; the journey went on with its next step."
+            text = f"{where}{data.get('step')} failed: {failure_text(data)}; the journey went on with its next step."
         elif kind == "goal_reached":
             text = f"reached the goal of {pb} ({data.get('reason')}): the journey ended."
         elif kind == "exited":

@@ -20,7 +20,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 from engine.records import Snapshot
 from engine.semantics.time_rules import ON_TIME_SLACK
@@ -48,7 +48,7 @@ from engine.workflows.payloads import (
     SnapshotParams,
 )
 
-__all__ = ["BOOKKEEPING_OPTIONS", "DEFAULT_OPTIONS", "JourneyCalls", "held_until"]
+__all__ = ["BOOKKEEPING_OPTIONS", "DEFAULT_OPTIONS", "JourneyCalls", "attempts_made", "held_until"]
 
 # How an activity runs when the worker's registry says nothing about it.
 DEFAULT_OPTIONS = ActivityOptions(timeout_seconds=120.0, max_attempts=20)
@@ -59,8 +59,20 @@ HELD_FIRST_WAIT, HELD_LONGEST_WAIT = timedelta(minutes=1), timedelta(hours=1)
 
 
 def _retry(options: ActivityOptions) -> RetryPolicy:
-    return RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
+    return RetryPolicy(initial_interval=timedelta(seconds=options.backoff_seconds),
+                       maximum_interval=timedelta(seconds=options.max_backoff_seconds),
                        maximum_attempts=options.max_attempts, non_retryable_error_types=list(HELD_ERRORS))
+
+
+def attempts_made(error: ActivityError, options: ActivityOptions) -> int | None:
+    """How many attempts a failed activity had: all of them when its retries ran out, else the
+    attempt its error names (`attempt` in the details the activity adapter adds)."""
+    if error.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
+        return options.max_attempts
+    cause = error.cause
+    details = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else None
+    attempt = details.get("attempt") if isinstance(details, dict) else None
+    return attempt if isinstance(attempt, int) else None
 
 
 def held_until(error: ActivityError) -> datetime | bool | None:
@@ -185,13 +197,16 @@ class JourneyCalls:
         state = self._state
         cause = error.cause or error
         key = str(params.key)
+        attempts = attempts_made(error, state.options.get(name, DEFAULT_OPTIONS))
         await self._activity(JOURNEY_FAILED, FailedParams(
             account=state.inp.account, playbook=state.inp.playbook.id, workflow_id=state.workflow_id,
             key=f"{key}/failed", at=params.at, step=key.removeprefix(state.key("")),
-            error=str(cause), decisions=params.decisions, decision_keys=params.decision_keys))
+            error=str(cause), activity=name, attempts=attempts,
+            decisions=params.decisions, decision_keys=params.decision_keys))
 
     async def _activity(self, name: str, params: Any) -> Any:
         options = self._state.options.get(name, DEFAULT_OPTIONS)
+        heartbeat = None if options.heartbeat_seconds is None else timedelta(seconds=options.heartbeat_seconds)
         return await workflow.execute_activity(
             name, params, start_to_close_timeout=timedelta(seconds=options.timeout_seconds),
-            retry_policy=_retry(options))
+            heartbeat_timeout=heartbeat, retry_policy=_retry(options))

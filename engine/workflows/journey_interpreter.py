@@ -246,7 +246,7 @@ class JourneyInterpreter:
             params = {key: _field(snap.fields, param.path) if param.kind == "field" else param.value
                       for key, param in st.params.items()}
             await self._calls.call(name, PluginParams(**self._calls.effect(path, cursor), activity=name,
-                                                      params=params))
+                                                      params=params, run_id=state.run_id, step=path))
         else:
             raise TypeError(f"unknown statement {st!r}")  # the IR's union is closed: unreachable
 

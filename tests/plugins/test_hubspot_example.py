@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from cli.main import main
-from tests.plugins.receiver import Answer, Receiver, Request
+from simulation.plugin_testing import Answer, RecordingServer, Request
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "playbook-hubspot-tasks"
 SAMPLE = EXAMPLE / "sample"
@@ -34,15 +34,31 @@ def sample(tmp_path: Path) -> Path:
     return Path(shutil.copytree(SAMPLE, tmp_path / "sample"))
 
 
-def test_plugins_command_lists_the_example_with_its_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+def test_plugins_command_lists_the_example_with_its_package_model_and_parameters(
+        capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     start = out.index("hubspot.create_task")
-    assert out[start:].splitlines()[1:4] == [
-        "    subject      text     required",
-        "    owner_email  text     required",
-        "    due_days     number   optional, default 3",
-    ]
+    lines = [line.rstrip() for line in out[start:].splitlines()[1:8]]
+    version = distribution("playbook-hubspot-tasks").version
+    assert lines[0] == f"    from playbook-hubspot-tasks {version} (entry point hubspot)"
+    assert lines[1] == "    Create a HubSpot task for an owner, due some days after the step."
+    assert lines[2].split() == ["subject", "text", "required", "The", "task's", "subject;", "a", "template."]
+    assert lines[4].split()[:5] == ["due_days", "number", "optional,", "default", "3"]
+    assert lines[4].endswith("Days after the step the task is due. (0 to 365)")
+    assert lines[6].endswith("one of LOW, MEDIUM, HIGH")
+
+
+def test_plugins_json_lists_values_bounds_descriptions_and_the_package_version(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    main(["plugins", "--json"])
+    [task] = [a for a in json.loads(capsys.readouterr().out)["activities"] if a["name"] == "hubspot.create_task"]
+    assert (task["package"], task["plugin"]) == ("playbook-hubspot-tasks", "hubspot")
+    assert task["model"] == "Create a HubSpot task for an owner, due some days after the step."
+    params = {param["name"]: param for param in task["params"]}
+    assert params["priority"]["values"] == ["LOW", "MEDIUM", "HIGH"]
+    assert (params["due_days"]["minimum"], params["due_days"]["maximum"]) == (0, 365)
+    assert params["subject"]["description"] == "The task's subject; a template."
 
 
 def test_check_accepts_the_sample_playbook_that_uses_it(capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,9 +91,9 @@ def test_simulate_runs_it_against_the_api_and_shows_its_call_action(
             return Answer(200, json.dumps({"results": [{"id": "101", "email": email}]}).encode())
         return Answer(201, b'{"id": "9000"}')
 
-    with Receiver(hubspot) as api:
-        monkeypatch.setenv("HUBSPOT_API_URL", api.url)
-        monkeypatch.setenv("HUBSPOT_TOKEN", "pat-test")
+    with RecordingServer(hubspot) as api:
+        monkeypatch.setenv("PLAYBOOK_PLUGIN_HUBSPOT_API_URL", api.url)
+        monkeypatch.setenv("PLAYBOOK_PLUGIN_HUBSPOT_TOKEN", "pat-test")
         status = main(["simulate", str(SAMPLE / "playbooks"), "--events", str(SAMPLE / "events.jsonl"),
                        "--days", "3", "--json", "--live-plugins"])
     assert status == 0
@@ -87,7 +103,7 @@ def test_simulate_runs_it_against_the_api_and_shows_its_call_action(
         "at": "2026-03-03T10:00:00+00:00", "account": "acme", "playbook": "renewal_call", "kind": "call",
         "activity": "hubspot.create_task",
         "params": {"subject": "Call Acme", "owner_email": "sam@vendor.example", "due_days": 2, "notes": None,
-                   "priority": "MEDIUM", "token_env": "HUBSPOT_TOKEN"},
+                   "priority": "MEDIUM"},
     }
     [created] = [r for r in api.requests if r.method == "POST"]
     assert created.headers["authorization"] == "Bearer pat-test"
