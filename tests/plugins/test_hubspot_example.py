@@ -109,3 +109,26 @@ def test_simulate_runs_it_against_the_api_and_shows_its_call_action(
     assert created.headers["authorization"] == "Bearer pat-test"
     assert created.key.startswith("journey/renewal_call/acme/")
     assert json.loads(created.body)["properties"]["hs_timestamp"] == "2026-03-05T10:00:00Z"
+
+
+def test_a_worker_whose_playbooks_call_it_refuses_to_start_without_its_token(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PLAYBOOK_PLAYBOOKS", str(SAMPLE / "playbooks"))
+    monkeypatch.setenv("PLAYBOOK_TEMPORAL_ADDRESS", "127.0.0.1:9")  # never reached: it refuses first
+    monkeypatch.delenv("PLAYBOOK_PLUGIN_HUBSPOT_TOKEN", raising=False)
+    assert main(["worker"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "plugin hubspot (hubspot.create_task) is not configured: token is not set: set `token` under "
+        "[plugins.hubspot] in playbook.toml or PLAYBOOK_PLUGIN_HUBSPOT_TOKEN",
+        "playbook worker: not starting",
+    ]
+
+
+def test_simulate_with_live_plugins_refuses_to_start_without_its_token(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLAYBOOK_PLUGIN_HUBSPOT_TOKEN", raising=False)
+    status = main(["simulate", str(SAMPLE / "playbooks"), "--events", str(SAMPLE / "events.jsonl"), "--live-plugins"])
+    assert status == 1
+    assert capsys.readouterr().err.splitlines()[-1] == "playbook simulate: not starting"
