@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = [
     "Action",
@@ -438,11 +438,21 @@ class UpdateScore(_Node):
 
 
 class Do(_Node):
-    """`do slack.notify channel="#cs" text="..."`: a plugin activity called by name."""
+    """`do slack.notify channel="#cs" text="..."`: a plugin activity called by name; `otherwise`
+    runs when the call fails for good (`do ... else: create task ...`)."""
 
     kind: Literal["do"] = "do"
     activity: str
     params: dict[str, ParamValue] = {}
+    otherwise: tuple[Statement, ...] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_empty_otherwise(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A `do` without `else` serializes as before `else` existed: its playbook keeps its version."""
+        data: dict[str, Any] = handler(self)
+        if not self.otherwise:
+            data.pop("otherwise", None)
+        return data
 
 
 class Wait(_Node):

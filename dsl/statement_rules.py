@@ -57,6 +57,7 @@ class StatementChecker:
                 self.report.error(statement.score.pos, message, code="unknown-name", suggestion=near)
         elif isinstance(statement, ast.Do):
             self._do(statement)
+            self.check_all(statement.otherwise)
         elif isinstance(statement, ast.Wait):
             if statement.duration.amount <= 0:
                 self.report.error(statement.duration.pos, f"'wait {statement.duration.text}' waits for nothing",

@@ -186,7 +186,8 @@ class Printer:
             return f"update score {node.score.text}"
         if isinstance(node, ast.Do):
             params = "".join(f" {p.name.text}={self.expr(p.value)}" for p in node.params)
-            return f"do {node.activity.text}{params}"
+            failed = "".join(f" else: {self.simple(statement)}" for statement in node.otherwise)
+            return f"do {node.activity.text}{params}{failed}"
         if isinstance(node, ast.Wait):
             return f"wait {duration_text(node.duration)}"
         if isinstance(node, ast.WaitUntil):

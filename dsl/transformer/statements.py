@@ -47,7 +47,15 @@ class StatementRules(RuleBase):
         return ast.UpdateScore(pos, children[0])
 
     def do_statement(self, pos: ast.Pos, children: list[Any]) -> ast.Do:
-        return ast.Do(pos, children[0], tuple(children[1:]))
+        failed = children[-1] if children and isinstance(children[-1], Marker) else None
+        params = tuple(children[1:-1] if failed is not None else children[1:])
+        if failed is None:
+            return ast.Do(pos, children[0], params)
+        return ast.Do(pos, children[0], params, (failed.value,), failed.pos)
+
+    def do_failed(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        head = ast.Pos(self.source_path, pos.line, pos.column, pos.line, pos.column + len("else"))
+        return Marker("else", head, children[0])
 
     def do_param(self, pos: ast.Pos, children: list[Any]) -> ast.DoParam:
         return ast.DoParam(pos, children[0], children[1])

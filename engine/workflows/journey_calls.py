@@ -173,15 +173,21 @@ class JourneyCalls:
 
     async def call(self, name: str, params: Any) -> Any:
         """An effect, with the timeout and attempts its registry entry declares; a send the brakes
-        hold waits for them to lift (`HELD_ERRORS`)."""
+        hold waits for them to lift (`HELD_ERRORS`). None when it failed for good (recorded)."""
+        _, result = await self.attempt(name, params)
+        return result
+
+    async def attempt(self, name: str, params: Any) -> tuple[bool, Any]:
+        """`call`, saying whether the effect was done: (False, None) when it failed for good."""
         wait = HELD_FIRST_WAIT
         while True:
             try:
-                return await self._activity(name, params)
+                return True, await self._activity(name, params)
             except ActivityError as error:
                 held = held_until(error)
                 if held is False:
-                    return await self._failed(name, params, error)
+                    await self._failed(name, params, error)
+                    return False, None
                 # a deferral names the moment a slot frees up; a hold is looked at again less and less often
                 deferred = isinstance(error.cause, ApplicationError) and error.cause.type == SEND_DEFERRED
                 delay = held - workflow.now() if isinstance(held, datetime) else wait

@@ -24,6 +24,7 @@ MODEL = """\
 account fields:
     name: text
     plan: text
+    csm: owner
 
 events:
     signed
@@ -31,14 +32,18 @@ events:
 
 REQUESTER = r'requester="{\"email\": \"sam@vendor.example\"}"'
 TAGS = 'tags="vip, {{ account.plan }}"'
+BY_HAND = 'else: create task "Open the ticket for {{ account.name }} by hand" for csm'
 PLAYBOOK = f"""playbook tickets "Open a ticket":
     trigger: event signed
 
     day 0:
-        do tickets.create title="Onboard {{{{ account.name }}}}" priority="high" {TAGS} {REQUESTER}
+        do tickets.create title="Onboard {{{{ account.name }}}}" priority="high" {TAGS} {REQUESTER} {BY_HAND}
 """
 
 ACCOUNTS = {"acme/eu": "Acme", "refused": "Refused Co", "longname": "A name far too long for a ticket title"}
+
+
+CSM = {"email": "sam@vendor.example", "name": "Sam"}
 
 
 def answer(request: Request, attempt: int) -> Answer:
@@ -51,7 +56,7 @@ def folder(root: Path) -> tuple[Path, Path]:
     playbooks = write_folder(root / "playbooks", {"model.play": MODEL, "tickets.play": PLAYBOOK})
     events = write_events(root / "events.jsonl", [
         {"id": f"s-{account}", "account": account, "at": START, "event": "signed",
-         "traits": {"name": name, "plan": "pro"}} for account, name in ACCOUNTS.items()])
+         "traits": {"name": name, "plan": "pro", "csm": CSM}} for account, name in ACCOUNTS.items()])
     return playbooks, events
 
 
@@ -99,6 +104,15 @@ def test_a_refused_call_is_recorded_failed_with_its_activity_and_attempts(run: R
     assert failed.data["attempts"] == 1
     assert failure_text(failed.data) == (
         'tickets.create failed after 1 attempt: TicketRejected: HTTP 400: {"message": "no such queue"}')
+
+
+def test_the_journey_does_what_its_else_says_when_the_call_failed_and_only_then(run: Run) -> None:
+    [task] = run.of("refused", "task")
+    assert task.data["title"] == "Open the ticket for Refused Co by hand"
+    [failed] = run.of("refused", "failed")
+    assert task.key == str(failed.key).removesuffix("/day 0/0/failed") + "/day 0/0/else/0"
+    assert len(run.of("longname", "task")) == 1  # a parameter that did not fit is a failed call too
+    assert run.of("acme/eu", "task") == []
 
 
 def test_a_parameter_that_does_not_fit_once_rendered_reads_as_a_sentence_without_links(run: Run) -> None:
