@@ -13,7 +13,7 @@ registration raises is reported by name and the others still load.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib.metadata import entry_points
@@ -56,6 +56,11 @@ class ActivitySpec:
     max_backoff: timedelta = timedelta(minutes=1)
     dry: bool = False  # a simulation's stand-in that sends nothing (`Registry.dry`)
     config: type[BaseModel] | None = None
+    # Parameters renamed in a release: old name -> new name (a running journey's pending step
+    # still gives the old one); `upgrade` turns the values of an older release into this one's
+    # (it receives them after the aliases are applied, and must accept this release's too).
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    upgrade: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.timeout <= timedelta(0):
@@ -66,6 +71,16 @@ class ActivitySpec:
             raise ValueError(f"activity {self.name!r}: the heartbeat must be positive and at most the timeout")
         if not timedelta(0) < self.backoff <= self.max_backoff:
             raise ValueError(f"activity {self.name!r}: the backoff must be positive and at most max_backoff")
+        for old, new in self.aliases.items():
+            if new not in self.params.model_fields or old in self.params.model_fields:
+                raise ValueError(f"activity {self.name!r}: the alias {old!r} must name a parameter that is gone "
+                                 f"and {new!r} one of the model's")
+
+    def upgraded(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The values a playbook gave, renamed by the aliases and passed through `upgrade`."""
+        renamed = {self.aliases.get(name, name) if self.aliases.get(name) not in values else name: value
+                   for name, value in values.items()}
+        return self.upgrade(renamed) if self.upgrade is not None else renamed
 
     def options(self) -> ActivityOptions:
         return ActivityOptions(

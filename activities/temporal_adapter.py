@@ -85,7 +85,7 @@ def _bind(spec: ActivitySpec, context: ActivityContext) -> Callable[..., Any]:
         log_decisions(context, call.decisions, call.decision_keys)
         try:
             values = await render_params(context, call)
-            params = spec.params.model_validate(coerced_params(spec.params, values))
+            params = spec.params.model_validate(coerced_params(spec.params, spec.upgraded(values)))
         except ValidationError as error:
             raise ApplicationError(validation_text(error), {"attempt": activity.info().attempt},
                                    type="InvalidParams", non_retryable=True) from error
