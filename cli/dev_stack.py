@@ -36,6 +36,7 @@ from engine.store import Store, StoreUnavailable
 from server.smtp_sink import SmtpSink, outbox_folder
 from workers.journey_generations import end_earlier_generations
 from workers.process_clock import ClockUnavailable, checked_clock, process_starter
+from workers.running_versions import running_version_problems
 from workers.runtime import build_worker
 from workers.temporal_server import DevServer, DevServerError
 from workers.worker_context import worker_context
@@ -135,6 +136,12 @@ class DevStack:
             if self.smtp_sink:
                 sink.start()
             await self._end_earlier_generations(client, store)
+            stale = await running_version_problems(client, store, registry, bundle)
+            for line in stale:
+                print(f"playbook dev: {line}", file=sys.stderr)
+            if stale and settings.plugin_params_check == "refuse":
+                raise DevStackError("running journeys call plugins with parameters the installed releases refuse "
+                                    "(give the old names as aliases, or set PLAYBOOK_PLUGIN_PARAMS_CHECK=warn)")
             starter = process_starter(client, settings, store)
             context = worker_context(settings, store, bundle, starter)
             for failed in registry.errors:
