@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Action",
@@ -136,10 +136,12 @@ class FieldRef(_Node):
 
 
 class EventField(_Node):
-    """A key of the triggering event's payload (`where score >= 9`)."""
+    """A key of an event's payload: in a `where`, that event's (`where score >= 9`); elsewhere in a
+    journey, the triggering event's (`set nps = event.data.score`, `prefixed`, as written)."""
 
     kind: Literal["event_field"] = "event_field"
     name: str
+    prefixed: bool = False
 
 
 class ScoreRef(_Node):
@@ -446,14 +448,6 @@ class Do(_Node):
     params: dict[str, ParamValue] = {}
     otherwise: tuple[Statement, ...] = ()
 
-    @model_serializer(mode="wrap")
-    def _without_empty_otherwise(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """A `do` without `else` serializes as before `else` existed: its playbook keeps its version."""
-        data: dict[str, Any] = handler(self)
-        if not self.otherwise:
-            data.pop("otherwise", None)
-        return data
-
 
 class Wait(_Node):
     kind: Literal["wait"] = "wait"
@@ -461,12 +455,24 @@ class Wait(_Node):
 
 
 class WaitUntil(_Node):
-    """`wait until event project_created or 7 days`, `wait until task done or 48h`."""
+    """`wait until event project_created or 7 days`, `wait until task done or 48h`,
+    `wait until event nps_response where score >= 7 or 3 days`, `wait until event qbr_held since
+    entry or 2 days`, `wait until health is green or 30 days`.
+
+    An event in `where` counts only when its condition holds on it (its payload keys, and the
+    account at the event's moment); one in `since_entry` counts from the journey's entry, so one
+    that came before the wait ends it at once. `condition` ends the wait when it holds: checked when
+    the wait starts and again at each change of what it reads (fields, scores, events), never by
+    polling.
+    """
 
     kind: Literal["wait_until"] = "wait_until"
     events: tuple[str, ...] = ()
     task_done: bool = False
     timeout: Duration
+    where: dict[str, Expr] = {}
+    since_entry: tuple[str, ...] = ()
+    condition: Expr | None = None
 
 
 class If(_Node):
@@ -522,10 +528,12 @@ class Step(_Node):
 
 
 class ExitRule(_Node):
-    """`exit: event churned or health is red`: one rule per alternative."""
+    """`exit: event churned or health is red`: one rule per alternative; an event's rule may hold a
+    condition on it (`event ticket_closed where priority == "p1"`)."""
 
     event: str | None = None
     condition: Expr | None = None
+    where: Expr | None = None
 
 
 class Reentry(_Node):
@@ -542,6 +550,7 @@ class Playbook(_Node):
     exits: tuple[ExitRule, ...] = ()
     goal: Expr | None = None
     goal_events: tuple[str, ...] = ()
+    goal_where: dict[str, Expr] = {}  # goal events that count only when a condition holds on them
     reentry: Reentry = Reentry()
     steps: tuple[Step, ...]
     templates: tuple[str, ...] = ()  # the templates it uses (part of its version)
@@ -552,7 +561,8 @@ class Playbook(_Node):
         `template_digests`, the bundle's `template_digest` of each template by name, saves working
         them out again for every playbook of a bundle.
         """
-        digest = hashlib.sha256(self.model_dump_json(exclude={"path"}).encode())
+        # Defaults are left out: a field the language gains later changes no existing version.
+        digest = hashlib.sha256(self.model_dump_json(exclude={"path"}, exclude_defaults=True).encode())
         if bundle is not None:
             for name in self.templates:
                 if name in bundle.templates:
@@ -587,5 +597,6 @@ class Bundle(_Node):
 
 
 for _model in (Compare, Logic, Not, Arith, PercentOf, CountTrue, PointRule, Component, ScoreModel,
-               ConditionTrigger, EventTrigger, If, SplitArm, Split, SetField, Step, ExitRule, Playbook, Bundle):
+               ConditionTrigger, EventTrigger, If, SplitArm, Split, SetField, WaitUntil, Step, ExitRule, Playbook,
+               Bundle):
     _model.model_rebuild()

@@ -78,6 +78,9 @@ class ExpressionLowerer:
     def ref(self, path: ast.Path, payload: Payload | None) -> ir.Expr:
         names = path.names
         head = names[0]
+        if head == "event" and names[1:2] == ("data",) and len(names) == 3 and head not in self.model.fields:
+            # `event.data.KEY`: the event in scope, as the checker typed it
+            return ir.EventField(name=names[2], prefixed=True)
         if payload is not None and head in payload and len(names) == 1:
             return ir.EventField(name=head)
         if head in self.model.fields:

@@ -100,7 +100,7 @@ def statement_path(kind: str, raw: str) -> str:
 
 # How a statement went, as `stats` counts it, by the decision's structured outcome.
 _BLOCK_RAN = {"then": "ran", "else": "skipped", "skipped": "skipped", "none": "neither branch ran"}
-_WAIT_ENDED = {"event": "event arrived", "task": "task done", "timeout": "timed out"}
+_WAIT_ENDED = {"event": "event arrived", "task": "task done", "condition": "condition met", "timeout": "timed out"}
 
 
 def _outcome(row: ActionCount) -> str | None:

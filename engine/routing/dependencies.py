@@ -2,8 +2,8 @@
 
 The router uses these sets to re-evaluate a condition trigger only when one of its inputs may have
 changed, and to signal a running journey only with what it listens for: its exit and goal
-events, the events of its `wait until` statements, and the fields its exit and goal conditions
-or its date-anchored steps read. A score read counts as reading the score model's inputs; a
+events, the events of its `wait until` statements, and the fields its exit and goal conditions,
+its `wait until` conditions or its date-anchored steps read. A score read counts as reading the score model's inputs; a
 metric or `seen` read counts as listening to that event.
 """
 
@@ -104,5 +104,6 @@ def playbook_inputs(playbook: ir.Playbook, bundle: ir.Bundle) -> PlaybookInputs:
         for statement in _statements(step.body):
             if isinstance(statement, ir.WaitUntil):
                 journey.events.update(statement.events)
+                journey.add(expression_reads(statement.condition, bundle))  # a condition wakes on its inputs
     return PlaybookInputs(trigger=trigger_reads, listened_events=journey.events,
                           watched_fields=journey.fields)
