@@ -447,6 +447,7 @@ class Do(_Node):
     activity: str
     params: dict[str, ParamValue] = {}
     otherwise: tuple[Statement, ...] = ()
+    attempts: int | None = None  # `at most N attempts`: at most the activity's own number
 
 
 class Wait(_Node):

@@ -223,7 +223,8 @@ def describe_statement(statement: ir.Statement) -> str:
         return f"update score {statement.score}"
     if isinstance(statement, ir.Do):
         failed = "".join(f" else: {describe_statement(fallback)}" for fallback in statement.otherwise)
-        return f"do {statement.activity}{failed}"
+        attempts = "" if statement.attempts is None else f" at most {statement.attempts} attempts"
+        return f"do {statement.activity}{attempts}{failed}"
     if isinstance(statement, ir.Wait):
         return f"wait {describe_duration(statement.duration)}"
     if isinstance(statement, ir.WaitUntil):

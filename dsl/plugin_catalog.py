@@ -50,6 +50,7 @@ class PluginActivity:
     name: str
     params: Mapping[str, PluginParam] = field(default_factory=dict)
     description: str = ""
+    max_attempts: int | None = None  # the attempts it declares: a `do` may ask for fewer, not more
 
     @classmethod
     def of(cls, name: str, params: Iterable[PluginParam], description: str = "") -> PluginActivity:

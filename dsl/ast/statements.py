@@ -96,6 +96,8 @@ class Do:
     params: tuple[DoParam, ...] = ()
     otherwise: tuple[Statement, ...] = ()
     else_pos: Pos | None = None
+    attempts: int | None = None  # `at most 2 attempts`: fewer than the activity declares
+    attempts_pos: Pos | None = None
 
 
 @dataclass(frozen=True, slots=True)

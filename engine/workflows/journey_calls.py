@@ -177,16 +177,18 @@ class JourneyCalls:
         _, result = await self.attempt(name, params)
         return result
 
-    async def attempt(self, name: str, params: Any) -> tuple[bool, Any]:
-        """`call`, saying whether the effect was done: (False, None) when it failed for good."""
+    async def attempt(self, name: str, params: Any, max_attempts: int | None = None) -> tuple[bool, Any]:
+        """`call`, saying whether the effect was done: (False, None) when it failed for good.
+        `max_attempts` lowers the attempts the activity declares (`do ... at most 2 attempts`)."""
         wait = HELD_FIRST_WAIT
+        options = self._options(name, max_attempts)
         while True:
             try:
-                return True, await self._activity(name, params)
+                return True, await self._activity(name, params, options)
             except ActivityError as error:
                 held = held_until(error)
                 if held is False:
-                    await self._failed(name, params, error)
+                    await self._failed(name, params, error, options)
                     return False, None
                 # a deferral names the moment a slot frees up; a hold is looked at again less and less often
                 deferred = isinstance(error.cause, ApplicationError) and error.cause.type == SEND_DEFERRED
@@ -196,22 +198,28 @@ class JourneyCalls:
                     wait = min(wait * 2, HELD_LONGEST_WAIT)
                 await workflow.sleep(min(max(delay, timedelta(seconds=1)), HELD_LONGEST_WAIT))
 
-    async def _failed(self, name: str, params: Any, error: ActivityError) -> None:
+    def _options(self, name: str, max_attempts: int | None = None) -> ActivityOptions:
+        options = self._state.options.get(name, DEFAULT_OPTIONS)
+        if max_attempts is not None and max_attempts < options.max_attempts:
+            return options.model_copy(update={"max_attempts": max(1, max_attempts)})
+        return options
+
+    async def _failed(self, name: str, params: Any, error: ActivityError, options: ActivityOptions) -> None:
         """One failed effect is recorded (kind `failed`) and the journey goes on with its next step."""
         if name.startswith("journey."):
             raise error
         state = self._state
         cause = error.cause or error
         key = str(params.key)
-        attempts = attempts_made(error, state.options.get(name, DEFAULT_OPTIONS))
+        attempts = attempts_made(error, options)
         await self._activity(JOURNEY_FAILED, FailedParams(
             account=state.inp.account, playbook=state.inp.playbook.id, workflow_id=state.workflow_id,
             key=f"{key}/failed", at=params.at, step=key.removeprefix(state.key("")),
             error=str(cause), activity=name, attempts=attempts,
             decisions=params.decisions, decision_keys=params.decision_keys))
 
-    async def _activity(self, name: str, params: Any) -> Any:
-        options = self._state.options.get(name, DEFAULT_OPTIONS)
+    async def _activity(self, name: str, params: Any, options: ActivityOptions | None = None) -> Any:
+        options = options or self._options(name)
         heartbeat = None if options.heartbeat_seconds is None else timedelta(seconds=options.heartbeat_seconds)
         return await workflow.execute_activity(
             name, params, start_to_close_timeout=timedelta(seconds=options.timeout_seconds),

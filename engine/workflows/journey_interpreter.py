@@ -215,8 +215,9 @@ class JourneyInterpreter:
             snap = await self._calls.snapshot(cursor)
             params = {key: _field(snap.fields, param.path) if param.kind == "field" else param.value
                       for key, param in st.params.items()}
-            done, _ = await self._calls.attempt(name, PluginParams(**self._calls.effect(path, cursor), activity=name,
-                                                                   params=params, run_id=state.run_id, step=path))
+            call = PluginParams(**self._calls.effect(path, cursor), activity=name, params=params,
+                                run_id=state.run_id, step=path)
+            done, _ = await self._calls.attempt(name, call, st.attempts)
             return not done
         else:
             raise TypeError(f"unknown statement {st!r}")  # the IR's union is closed: unreachable

@@ -312,3 +312,16 @@ def test_a_call_with_what_to_do_when_it_fails_is_printed_on_one_line_and_round_t
     )
     assert fmt(written) == canonical
     assert format_source(canonical, "test.play") == canonical
+
+
+def test_fewer_attempts_for_one_call_are_printed_before_its_else() -> None:
+    canonical = dedent(
+        """\
+        playbook p "P":
+            trigger: event signed
+            day 0:
+                do crm.update amount=arr at most 1 attempt else: create task "By hand" for csm
+                do crm.update amount=arr at most 2 attempts
+        """
+    )
+    assert fmt(canonical.replace("at most 2 attempts", "at   most 2   attempts")) == canonical

@@ -151,3 +151,25 @@ def test_an_enum_parameter_is_checked_statically_and_the_message_lists_its_value
     compilation = compile_folder(playbooks, plugins=plugin_catalog(ticketing.registry()))
     assert not compilation.ok
     assert "it takes one of low, normal, high, urgent" in compilation.render()
+
+
+async def test_a_do_may_ask_for_fewer_attempts_than_its_activity_declares(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    playbooks, events = folder(tmp_path)
+    play = playbooks / "tickets.play"
+    play.write_text(play.read_text().replace(f" {BY_HAND}", " at most 2 attempts"))
+    with RecordingServer(lambda request, attempt: Answer(503, b"{}")) as server:
+        monkeypatch.setenv("PLAYBOOK_PLUGIN_TICKETS_BASE_URL", server.url)
+        monkeypatch.setenv("PLAYBOOK_PLUGIN_TICKETS_TOKEN", "tok")
+        actions = await run_folder(playbooks, events, registry=ticketing.registry())
+    [failed] = [a for a in actions if a.kind == "failed" and a.account == "refused"]
+    assert (failed.data["attempts"], failed.data["error"]) == (2, "TicketUnavailable: HTTP 503")
+    assert len([r for r in server.requests if json.loads(r.body)["account"] == "refused"]) == 2  # it declares 3
+
+
+def test_a_do_may_not_ask_for_more_attempts_than_its_activity_declares(tmp_path: Path) -> None:
+    playbooks, _ = folder(tmp_path)
+    play = playbooks / "tickets.play"
+    play.write_text(play.read_text().replace(f" {BY_HAND}", " at most 5 attempts"))
+    compilation = compile_folder(playbooks, plugins=plugin_catalog(ticketing.registry()))
+    assert "tickets.create takes at least 1 attempt and at most its own number (it declares 3)" in compilation.render()
