@@ -24,7 +24,7 @@ import sys
 from typing import Any
 
 from activities.plugin_catalog import describe_activity, param_defaults, plugin_catalog
-from activities.registry import Registry, load_registry
+from activities.registry import ActivitySpec, Registry, load_registry
 from dsl.plugin_catalog import PluginCatalog, PluginParam
 
 __all__ = ["installed_catalog", "listing", "register", "run"]
@@ -63,9 +63,23 @@ def listing(registry: Registry) -> dict[str, Any]:
         activities.append({
             "name": spec.name, "description": spec.description, "model": (spec.params.__doc__ or "").strip(),
             "plugin": origin.plugin if origin else "", "package": origin.package if origin else "",
-            "version": origin.version if origin else "", "params": params})
+            "version": origin.version if origin else "", "params": params, "config": _config_keys(spec)})
     failed = [{"plugin": failure.plugin, "error": failure.error} for failure in registry.errors]
     return {"activities": activities, "failed": failed}
+
+
+def _config_keys(spec: ActivitySpec) -> list[dict[str, Any]]:
+    """The keys of the activity's declared configuration: name, required, secret (never a value)."""
+    if spec.config is None:
+        return []
+    return [{"name": name, "required": field.is_required(),
+             "secret": "SecretStr" in str(field.annotation) or "SecretBytes" in str(field.annotation)}
+            for name, field in spec.config.model_fields.items()]
+
+
+def _config_key(key: dict[str, Any]) -> str:
+    notes = [word for word, on in (("required", key["required"]), ("secret", key["secret"])) if on]
+    return key["name"] + (f" ({', '.join(notes)})" if notes else "")
 
 
 def _param_facts(param: PluginParam) -> dict[str, Any]:
@@ -112,6 +126,9 @@ def _text(document: dict[str, Any]) -> str:
             lines.append(f"    from {activity['package']} {activity['version']} (entry point {activity['plugin']})")
         if activity["model"] and activity["model"] != activity["description"]:
             lines.extend(f"    {line.strip()}" for line in activity["model"].splitlines() if line.strip())
+        if activity["config"]:
+            keys = [_config_key(key) for key in activity["config"]]
+            lines.append(f"    config [plugins.{activity['plugin']}]: {', '.join(keys)}")
         name_width = max((len(p["name"]) for p in activity["params"]), default=0)
         needs = [_need(param) for param in activity["params"]]
         need_width = max((len(need) for need in needs), default=0)

@@ -39,14 +39,15 @@ def test_plugins_command_lists_the_example_with_its_package_model_and_parameters
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     start = out.index("hubspot.create_task")
-    lines = [line.rstrip() for line in out[start:].splitlines()[1:8]]
+    lines = [line.rstrip() for line in out[start:].splitlines()[1:9]]
     version = distribution("playbook-hubspot-tasks").version
     assert lines[0] == f"    from playbook-hubspot-tasks {version} (entry point hubspot)"
     assert lines[1] == "    Create a HubSpot task for an owner, due some days after the step."
-    assert lines[2].split() == ["subject", "text", "required", "The", "task's", "subject;", "a", "template."]
-    assert lines[4].split()[:5] == ["due_days", "number", "optional,", "default", "3"]
-    assert lines[4].endswith("Days after the step the task is due. (0 to 365)")
-    assert lines[6].endswith("one of LOW, MEDIUM, HIGH")
+    assert lines[2] == "    config [plugins.hubspot]: token (required, secret), api_url, timeout_seconds"
+    assert lines[3].split() == ["subject", "text", "required", "The", "task's", "subject;", "a", "template."]
+    assert lines[5].split()[:5] == ["due_days", "number", "optional,", "default", "3"]
+    assert lines[5].endswith("Days after the step the task is due. (0 to 365)")
+    assert lines[7].endswith("one of LOW, MEDIUM, HIGH")
 
 
 def test_plugins_json_lists_values_bounds_descriptions_and_the_package_version(
@@ -59,6 +60,7 @@ def test_plugins_json_lists_values_bounds_descriptions_and_the_package_version(
     assert params["priority"]["values"] == ["LOW", "MEDIUM", "HIGH"]
     assert (params["due_days"]["minimum"], params["due_days"]["maximum"]) == (0, 365)
     assert params["subject"]["description"] == "The task's subject; a template."
+    assert task["config"][0] == {"name": "token", "required": True, "secret": True}
 
 
 def test_check_accepts_the_sample_playbook_that_uses_it(capsys: pytest.CaptureFixture[str]) -> None:
