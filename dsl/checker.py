@@ -18,11 +18,14 @@ only here is the account model known (see `dsl/templates.py`).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from collections.abc import Iterator
 
 from dsl import ast, ir
 from dsl.bounds import check_duration
 from dsl.diagnostics import Diagnostic
+from dsl.name_suggestions import with_nearest
 from dsl.playbook_rules import PlaybookChecker
 from dsl.plugin_catalog import PluginCatalog
 from dsl.reporter import Reporter
@@ -46,12 +49,16 @@ def check(
         for item in file.items:
             if isinstance(item, ast.Metric):
                 _check_metric(item, typer, report)
+            elif isinstance(item, ast.NamedAudience):
+                typer.condition(item.condition, f"audience '{item.name.text}'")
+                _check_audience_cycle(item, scope, report)
             elif isinstance(item, ast.Score):
                 _check_score(item, scope, typer, report)
             elif isinstance(item, ast.Policy):
-                _check_policy(item, policy_seen, report)
+                _check_policy(item, policy_seen, scope, report)
             elif isinstance(item, ast.Playbook):
                 playbooks.check(item)
+    _check_policy_folder(policy_seen, report)
     report.extend(check_template_references(scope.templates, scope.fields, scope.scores, scope.metrics))
     return report.diagnostics
 
@@ -65,6 +72,36 @@ def _check_metric(metric: ast.Metric, typer: ExprTyper, report: Reporter) -> Non
         report.error(metric.window.pos, f"metric window '{metric.window.text}' is no time: use a positive duration",
                      code="never-happens")
     check_duration(metric.window, report, f"metric window '{metric.window.text}'")
+
+
+def _names_read(node: object) -> Iterator[ast.Name]:
+    """Every name an expression of the syntax tree reads (the first part of each path)."""
+    if isinstance(node, ast.Ref):
+        yield node.path.parts[0]
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _names_read(item)
+    elif dataclasses.is_dataclass(node):
+        for field in dataclasses.fields(node):
+            if field.name != "pos":
+                yield from _names_read(getattr(node, field.name))
+
+
+def _check_audience_cycle(audience: ast.NamedAudience, scope: Scope, report: Reporter) -> None:
+    """An audience may name others, but never itself, directly or through them (reported at the
+    name in its own condition that leads back to it)."""
+    own = audience.name.text
+    pending = [(name, name) for name in _names_read(audience.condition)]
+    seen: set[str] = set()
+    while pending:
+        first, name = pending.pop()
+        if name.text == own:
+            through = "" if first.text == own else f" through audience '{first.text}'"
+            report.error(first.pos, f"audience '{own}' refers to itself{through}", code="playbook-structure")
+            return
+        if name.text in scope.audiences and name.text not in seen:
+            seen.add(name.text)
+            pending.extend((first, inner) for inner in _names_read(scope.audiences[name.text].condition))
 
 
 def _check_score(score: ast.Score, scope: Scope, typer: ExprTyper, report: Reporter) -> None:
@@ -163,14 +200,49 @@ def _number(value: float) -> str:
 # --------------------------------------------------------------------------- policies
 
 
-def _check_policy(policy: ast.Policy, seen: dict[str, ast.Pos], report: Reporter) -> None:
+_OVER_CAP = ("defer", "drop")
+
+
+def _once(item: ast.PolicyItem, word: str, seen: dict[str, ast.Pos], report: Reporter) -> None:
+    """A rule of which a folder has one: a second is an error that names the first."""
+    if word in seen:
+        first = seen[word]
+        report.error(item.pos, f"{word} {'are' if word.endswith('s') else 'is'} set twice "
+                               f"(first at {first.path}:{first.line})", code="duplicate")
+    seen.setdefault(word, item.pos)
+
+
+def _check_policy(policy: ast.Policy, seen: dict[str, ast.Pos], scope: Scope, report: Reporter) -> None:
     for item in policy.items:
-        if isinstance(item, ast.QuietHours):
-            if "quiet hours" in seen:
-                first = seen["quiet hours"]
-                report.error(item.pos, f"quiet hours are set twice (first at {first.path}:{first.line})",
-                             code="duplicate")
-            seen.setdefault("quiet hours", item.pos)
+        if isinstance(item, ast.SendWindow):
+            _once(item, "the send window", seen, report)
+            check_time(item.start, report)
+            check_time(item.end, report)
+            if item.start.value == item.end.value:
+                report.error(item.pos, "the send window opens and closes at the same time", code="never-happens")
+            elif _minutes(item.start.value) > _minutes(item.end.value):
+                report.error(item.pos, f"the send window must open before it closes: {item.start.value} is after "
+                                       f"{item.end.value} (quiet hours are the rule for nights)",
+                             code="out-of-range")
+        elif isinstance(item, ast.Holidays):
+            _once(item, "holidays", seen, report)
+            name = item.field.text
+            declared = scope.fields.get(name)
+            if declared is None:
+                message, near = with_nearest(f"unknown account field '{name}'", name, scope.fields)
+                report.error(item.field.pos, message, code="unknown-name", suggestion=near)
+            elif declared.type != "text":
+                report.error(item.field.pos, f"holidays are read from a text field of dates "
+                                             f"(\"2026-12-24, 2026-12-25\"): '{name}' is {declared.type}",
+                             code="wrong-type")
+        elif isinstance(item, ast.OverCap):
+            _once(item, "over the cap", seen, report)
+            if item.mode.text not in _OVER_CAP:
+                message, near = with_nearest(f"over the cap: '{item.mode.text}' is neither 'defer' nor 'drop'",
+                                             item.mode.text, _OVER_CAP)
+                report.error(item.mode.pos, message, code="unknown-name", suggestion=near)
+        elif isinstance(item, ast.QuietHours):
+            _once(item, "quiet hours", seen, report)
             check_time(item.start, report)
             check_time(item.end, report)
             if item.start.value == item.end.value:
@@ -186,3 +258,15 @@ def _check_policy(policy: ast.Policy, seen: dict[str, ast.Pos], report: Reporter
                 report.error(item.per.pos, f"'{item.per.text}' is no time: use a positive duration",
                              code="never-happens")
             check_duration(item.per, report, f"'per {item.per.text}'")
+
+
+def _minutes(hhmm: str) -> int:
+    hours, _, minutes = hhmm.partition(":")
+    return int(hours) * 60 + int(minutes or 0)
+
+
+def _check_policy_folder(seen: dict[str, ast.Pos], report: Reporter) -> None:
+    """Rules that need another rule of the folder's policies."""
+    if "holidays" in seen and "the send window" not in seen:
+        report.error(seen["holidays"], "holidays need a send window ('send on weekdays 09:00 to 17:00'): "
+                                       "without one, mail goes on any day", code="playbook-structure")

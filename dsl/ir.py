@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Action",
     "Arith",
+    "AudienceRef",
     "Band",
     "BandIs",
     "Bundle",
@@ -63,6 +64,7 @@ __all__ = [
     "Seen",
     "SendEmail",
     "SendInApp",
+    "SendWindow",
     "SetField",
     "Split",
     "SplitArm",
@@ -232,6 +234,15 @@ class CountTrue(_Node):
     args: tuple[Expr, ...]
 
 
+class AudienceRef(_Node):
+    """A named audience (`enterprise_at_risk`), declared once for the folder: true when its
+    condition holds. The condition travels with it, so a journey keeps the one it entered with."""
+
+    kind: Literal["audience"] = "audience"
+    name: str
+    condition: Expr
+
+
 Expr = Annotated[
     Literal_
     | FieldRef
@@ -246,7 +257,8 @@ Expr = Annotated[
     | PercentOf
     | BandIs
     | Seen
-    | CountTrue,
+    | CountTrue
+    | AudienceRef,
     Field(discriminator="kind"),
 ]
 
@@ -314,9 +326,24 @@ class FrequencyCap(_Node):
     per: Duration
 
 
+class SendWindow(_Node):
+    """`send on weekdays 09:00 to 17:00 account time` (`days` "every_day": `send every day …`).
+
+    `holidays`, the account field listing the account's holidays (`holidays from FIELD`: a text of
+    ISO dates separated by commas or spaces): no email goes on them.
+    """
+
+    days: Literal["weekdays", "every_day"] = "weekdays"
+    start: str  # "09:00", opens
+    end: str  # "17:00", closes (after `start`: a window does not span midnight)
+    holidays: str | None = None
+
+
 class Policy(_Node):
     quiet_hours: QuietHours | None = None
     caps: tuple[FrequencyCap, ...] = ()
+    window: SendWindow | None = None
+    over_cap: Literal["drop", "defer"] = "drop"  # `over the cap: defer`: wait for the next slot
 
 
 class Model(_Node):
@@ -428,9 +455,13 @@ class ParamValue(_Node):
 
 
 class SendEmail(_Node):
+    """`send email X to a, b`: one message to each recipient, each suppressed and capped on its own
+    (the first under the statement's key, the next ones under `<path>/to2`, `<path>/to3` …)."""
+
     kind: Literal["send_email"] = "send_email"
     template: str
     to: tuple[str, ...] = ("primary_contact",)  # a contact field path
+    also_to: tuple[tuple[str, ...], ...] = ()  # the recipients after the first
 
 
 class SendInApp(_Node):
@@ -458,11 +489,14 @@ class UpdateScore(_Node):
 
 
 class Do(_Node):
-    """`do slack.notify channel="#cs" text="..."`: a plugin activity called by name."""
+    """`do slack.notify channel="#cs" text="..."`: a plugin activity called by name; `otherwise`
+    runs when the call fails for good (`do ... else: create task ...`)."""
 
     kind: Literal["do"] = "do"
     activity: str
     params: dict[str, ParamValue] = {}
+    otherwise: tuple[Statement, ...] = ()
+    attempts: int | None = None  # `at most N attempts`: at most the activity's own number
 
 
 class Wait(_Node):
@@ -509,10 +543,12 @@ class SplitArm(_Node):
 
 
 class Split(_Node):
-    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook."""
+    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook; with
+    `record arm as FIELD`, the label of the arm taken is set on that field (`record_as`)."""
 
     kind: Literal["split"] = "split"
     arms: tuple[SplitArm, ...]
+    record_as: str | None = None
 
 
 Action = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do
@@ -572,6 +608,9 @@ class Playbook(_Node):
     goal_events: tuple[str, ...] = ()
     goal_where: dict[str, Expr] = {}  # goal events that count only when a condition holds on them
     reentry: Reentry = Reentry()
+    # `send policy: transactional`: its emails skip quiet hours, the send window and the cap
+    send_policy: Literal["standard", "transactional"] = "standard"
+    priority: Literal["high", "normal", "low"] = "normal"  # first when deferred sends wait for one slot
     steps: tuple[Step, ...]
     templates: tuple[str, ...] = ()  # the templates it uses (part of its version)
 
@@ -595,6 +634,7 @@ class Bundle(_Node):
     """A compiled folder of `.play` files and templates: one deployable set."""
 
     model: Model
+    audiences: dict[str, Expr] = {}  # the named audiences, for filters (`stats --audience`)
     scores: dict[str, ScoreModel] = {}
     policy: Policy = Policy()
     playbooks: dict[str, Playbook] = {}
@@ -616,7 +656,7 @@ class Bundle(_Node):
         return cls.model_validate_json(text)
 
 
-for _model in (Compare, Logic, Not, Arith, PercentOf, CountTrue, PointRule, Component, ScoreModel,
+for _model in (Compare, Logic, Not, Arith, PercentOf, CountTrue, AudienceRef, PointRule, Component, ScoreModel,
                ConditionTrigger, EventTrigger, If, SplitArm, Split, SetField, WaitUntil, Step, ExitRule, Playbook,
                Bundle):
     _model.model_rebuild()

@@ -27,9 +27,10 @@ __all__ = ["PlaybookLowerer"]
 class PlaybookLowerer:
     """Lowers score models and playbooks; their expressions go to an `ExpressionLowerer`."""
 
-    def __init__(self, model: ir.Model, scores: dict[str, ast.Score]) -> None:
+    def __init__(self, model: ir.Model, scores: dict[str, ast.Score],
+                 audiences: dict[str, ast.NamedAudience] | None = None) -> None:
         self.model = model
-        self.expressions = ExpressionLowerer(model, scores)
+        self.expressions = ExpressionLowerer(model, scores, audiences)
 
     def expr(self, node: ast.Expr, payload: Payload | None = None) -> ir.Expr:
         return self.expressions.expr(node, payload)
@@ -66,6 +67,8 @@ class PlaybookLowerer:
         goal_events: list[str] = []
         goal_where: dict[str, ir.Expr] = {}
         reentry = ir.Reentry()
+        send_policy: Literal["standard", "transactional"] = "standard"
+        priority: Literal["high", "normal", "low"] = "normal"
         for clause in playbook.clauses:
             match clause:
                 case ast.TriggerClause(trigger=written):
@@ -90,6 +93,10 @@ class PlaybookLowerer:
                     reentry = ir.Reentry(mode="never")
                 case ast.ReentryClause(after=after) if after is not None:
                     reentry = ir.Reentry(mode="after", after=lower_duration(after))
+                case ast.SendPolicyClause(mode=mode):
+                    send_policy = "transactional" if mode.text == "transactional" else "standard"
+                case ast.PriorityClause(level=level):
+                    priority = "high" if level.text == "high" else "low" if level.text == "low" else "normal"
         if trigger is None:
             message = f"playbook '{playbook.id.text}' has no trigger"
             raise DiagnosticError(Diagnostic(playbook.id.pos.span(), message, code="playbook-structure"))
@@ -110,6 +117,8 @@ class PlaybookLowerer:
             goal_events=tuple(goal_events),
             goal_where=goal_where,
             reentry=reentry,
+            send_policy=send_policy,
+            priority=priority,
             steps=steps,
             templates=tuple(dict.fromkeys(_templates_used(step.body for step in steps))),
         )
@@ -200,8 +209,9 @@ class PlaybookLowerer:
 
     def statement(self, node: ast.Statement, payload: Payload | None) -> ir.Statement:
         match node:
-            case ast.SendEmail(template=template, to=to):
-                return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",))
+            case ast.SendEmail(template=template, to=to, also_to=also_to):
+                return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",),
+                                    also_to=tuple(path.names for path in also_to))
             case ast.SendInApp(template=template):
                 return ir.SendInApp(template=template.text)
             case ast.CreateTask(title=title, owner=owner, due=due, priority=priority):
@@ -215,9 +225,10 @@ class PlaybookLowerer:
                 return ir.SetField(field=field.text, value=self.expr(value, payload))
             case ast.UpdateScore(score=score):
                 return ir.UpdateScore(score=score.text)
-            case ast.Do(activity=activity, params=params):
+            case ast.Do(activity=activity, params=params, otherwise=otherwise, attempts=attempts):
                 values = {param.name.text: self.param(param.value, payload) for param in params}
-                return ir.Do(activity=activity.text, params=values)
+                return ir.Do(activity=activity.text, params=values, otherwise=self.block(otherwise, payload),
+                             attempts=attempts)
             case ast.Wait(duration=duration):
                 return ir.Wait(duration=lower_duration(duration))
             case ast.WaitUntil(events=events, task_done=task_done, timeout=timeout, conditions=conditions):
@@ -240,12 +251,13 @@ class PlaybookLowerer:
                     negated=negated,
                     line=node.pos.line,
                 )
-            case ast.Split(shares=shares, arms=arms):
+            case ast.Split(shares=shares, arms=arms, record_as=record_as):
                 return ir.Split(
                     arms=tuple(
                         ir.SplitArm(percent=share.value, body=self.block(arm.body, payload), label=arm.label.text)
                         for share, arm in zip(shares, arms, strict=False)
-                    )
+                    ),
+                    record_as=record_as.text if record_as is not None else None,
                 )
         raise AssertionError(f"no lowering for {type(node).__name__}")  # pragma: no cover
 
@@ -273,3 +285,5 @@ def _templates_used(blocks: Iterable[Iterable[ir.Statement]]) -> Iterator[str]:
                 yield from _templates_used((statement.then, statement.otherwise))
             elif type(statement) is ir.Split:
                 yield from _templates_used(arm.body for arm in statement.arms)
+            elif type(statement) is ir.Do and statement.otherwise:
+                yield from _templates_used((statement.otherwise,))

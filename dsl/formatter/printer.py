@@ -59,6 +59,8 @@ class Printer:
         elif isinstance(item, ast.Metric):
             counted = f"{item.aggregate} {item.event.text} over {duration_text(item.window)}"
             self.emit(0, f"metric {item.name.text} = {counted}", item.pos)
+        elif isinstance(item, ast.NamedAudience):
+            self.emit(0, f"audience {item.name.text}: {self.expr(item.condition)}", item.pos)
         elif isinstance(item, ast.Score):
             self.score(item)
         elif isinstance(item, ast.Policy):
@@ -104,6 +106,10 @@ class Printer:
             elif isinstance(item, ast.ReentryClause):
                 after = f"after {duration_text(item.after)}" if item.after is not None else "never"
                 self.emit(1, f"reentry: {after}", item.pos)
+            elif isinstance(item, ast.SendPolicyClause):
+                self.emit(1, f"send policy: {item.mode.text}", item.pos)
+            elif isinstance(item, ast.PriorityClause):
+                self.emit(1, f"priority: {item.level.text}", item.pos)
             elif isinstance(item, ast.DayStep):
                 at = f" at {item.at.value}" if item.at is not None else ""
                 self.emit(1, f"day {item.day}{at}:", item.pos, opens_block=True)
@@ -176,7 +182,8 @@ class Printer:
                 self.block(node.otherwise, depth + 1)
         elif isinstance(node, ast.Split):
             shares = " / ".join(share.text for share in node.shares)
-            self.emit(depth, f"split {shares}:", node.pos, opens_block=True)
+            record = f" record arm as {node.record_as.text}" if node.record_as is not None else ""
+            self.emit(depth, f"split {shares}{record}:", node.pos, opens_block=True)
             for arm in node.arms:
                 self.emit(depth + 1, f"{arm.label.text}:", arm.pos, opens_block=True)
                 self.block(arm.body, depth + 2)
@@ -185,7 +192,7 @@ class Printer:
 
     def simple(self, node: ast.Statement) -> str:
         if isinstance(node, ast.SendEmail):
-            to = f" to {node.to.text}" if node.to is not None else ""
+            to = f" to {', '.join(path.text for path in (node.to, *node.also_to))}" if node.to is not None else ""
             return f"send email {node.template.text}{to}"
         if isinstance(node, ast.SendInApp):
             return f"send in_app {node.template.text}"
@@ -202,7 +209,10 @@ class Printer:
             return f"update score {node.score.text}"
         if isinstance(node, ast.Do):
             params = "".join(f" {p.name.text}={self.expr(p.value)}" for p in node.params)
-            return f"do {node.activity.text}{params}"
+            attempts = "" if node.attempts is None else \
+                f" at most {node.attempts} attempt{'' if node.attempts == 1 else 's'}"
+            failed = "".join(f" else: {self.simple(statement)}" for statement in node.otherwise)
+            return f"do {node.activity.text}{params}{attempts}{failed}"
         if isinstance(node, ast.Wait):
             return f"wait {duration_text(node.duration)}"
         if isinstance(node, ast.WaitUntil):
@@ -224,6 +234,13 @@ def _type_text(type_ref: ast.TypeRef) -> str:
 def _policy_text(rule: ast.PolicyItem) -> str:
     if isinstance(rule, ast.QuietHours):
         return f"quiet hours {rule.start.value} to {rule.end.value} account time"
+    if isinstance(rule, ast.SendWindow):
+        days = "on weekdays" if rule.days == "weekdays" else "every day"
+        return f"send {days} {rule.start.value} to {rule.end.value} account time"
+    if isinstance(rule, ast.Holidays):
+        return f"holidays from {rule.field.text}"
+    if isinstance(rule, ast.OverCap):
+        return f"over the cap: {rule.mode.text}"
     if rule.channel == "email":
         channel = "email" if rule.count == 1 else "emails"
     else:

@@ -189,8 +189,8 @@ def test_a_misspelt_top_level_item_suggests_the_keyword() -> None:
 def test_an_unknown_top_level_word_lists_what_a_file_holds() -> None:
     assert error_of("hello\n") == rendered(
         """\
-        f.play:1:1: unknown item 'hello': expected 'playbook', 'score', 'policy', 'metric', 'events:' \
-or 'account fields:'
+        f.play:1:1: unknown item 'hello': expected 'playbook', 'score', 'policy', 'metric', 'audience', \
+'events:' or 'account fields:'
             hello
             ^^^^^
         """
@@ -200,7 +200,7 @@ or 'account fields:'
 def test_a_misspelt_keyword_inside_a_statement() -> None:
     assert error_of(PLAYBOOK + "    send emial welcome\n") == rendered(
         """\
-        f.play:3:10: unexpected 'emial': expected 'email' or 'in_app' (did you mean 'email'?)
+        f.play:3:10: unexpected 'emial': expected 'email', 'in_app' or 'policy' (did you mean 'email'?)
                 send emial welcome
                      ^^^^^
         """
