@@ -17,6 +17,7 @@ from dsl import ast, ir
 from dsl.diagnostics import Diagnostic, DiagnosticError
 from dsl.lowering_expressions import lower_duration
 from dsl.lowering_playbooks import PlaybookLowerer
+from dsl.lowering_tasks import task_templates
 
 __all__ = ["lower"]
 
@@ -27,7 +28,7 @@ def lower(files: Iterable[ast.File], templates: dict[str, ir.Template] | None = 
     files = list(files)
     templates = dict(templates or {})
     model, scores = _declarations(files)
-    lowerer = PlaybookLowerer(model, scores)
+    lowerer = PlaybookLowerer(model, scores, task_templates(files))
     policy = ir.Policy()
     playbooks: dict[str, ir.Playbook] = {}
     score_models: dict[str, ir.ScoreModel] = {}

@@ -47,6 +47,8 @@ class Scope:
     metrics: dict[str, ast.Metric] = field(default_factory=dict)
     scores: dict[str, ast.Score] = field(default_factory=dict)
     templates: dict[str, ir.Template] = field(default_factory=dict)
+    task_types: dict[str, ast.Pos] = field(default_factory=dict)
+    task_templates: dict[str, ast.TaskTemplate] = field(default_factory=dict)
 
     def bands(self, score: str) -> list[str]:
         return [band.name.text for band in self.scores[score].bands]
@@ -85,6 +87,10 @@ def build_scope(files: list[ast.File], templates: dict[str, ir.Template], report
                     scope.metrics[item.name.text] = item
             elif isinstance(item, ast.Score) and declare("score", item.name):
                 scope.scores[item.name.text] = item
+            elif isinstance(item, ast.TaskTypes):
+                scope.task_types.update((name.text, name.pos) for name in item.names if declare("task type", name))
+            elif isinstance(item, ast.TaskTemplate) and declare("task template", item.name):
+                scope.task_templates[item.name.text] = item
     _report_shared_names(scope, report)
     return scope
 

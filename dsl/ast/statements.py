@@ -49,14 +49,18 @@ class SendInApp:
 class CreateTask:
     """`create task "Outreach: {{ account.name }}" for csm.manager due 48h priority urgent`.
 
-    `due` and `priority` are optional and may come in either order.
+    `due`, `priority`, `type`, `reason` and `description` are optional and may come in any order.
+    `title` is a Name when the task is made from a task template (`create task renewal_call for csm`).
     """
 
     pos: Pos
-    title: TextLit
+    title: TextLit | Name
     owner: Path
     due: Duration | None = None
     priority: Name | None = None
+    task_type: Name | None = None
+    reason: Name | None = None
+    description: TextLit | None = None
 
 
 @dataclass(frozen=True, slots=True)

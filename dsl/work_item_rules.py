@@ -1,0 +1,90 @@
+"""Checking work items: task templates, and the type, priority and template a task names.
+
+A task type must be one of the folder's `task types:`; a task made from a template
+(`create task renewal_call for csm`) must name a declared `task template`, which has a title.
+The texts of a template (title, description, the steps of its checklist) are templates like a
+task's title, checked against the account model without an event (a template serves any playbook).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dsl import ast
+from dsl.bounds import check_duration
+from dsl.name_suggestions import with_nearest
+from dsl.reporter import Reporter
+from dsl.scope import Scope
+
+__all__ = ["PRIORITIES", "WorkItemChecker"]
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+InlineCheck = Callable[[ast.TextLit], None]
+
+
+class WorkItemChecker:
+    def __init__(self, scope: Scope, report: Reporter) -> None:
+        self.scope = scope
+        self.report = report
+
+    def template(self, template: ast.TaskTemplate, inline: InlineCheck) -> None:
+        """The lines of `task template NAME:`."""
+        if template.title is None:
+            self.report.error(template.name.pos, f"task template '{template.name.text}' has no title: "
+                                                 "write a line 'title \"...\"' in it", code="playbook-structure")
+        else:
+            inline(template.title)
+        self.options(template.task_type, template.priority, template.due, template.description, inline)
+        for step in template.steps:
+            inline(step.title)
+            if step.due is not None:
+                check_duration(step.due, self.report, f"'due {step.due.text}'")
+                if step.due.amount <= 0:
+                    self.report.error(step.due.pos, f"step due '{step.due.text}' is no time: use a positive duration",
+                                      code="never-happens")
+
+    def options(self, task_type: ast.Name | None, priority: ast.Name | None, due: ast.Duration | None,
+                description: ast.TextLit | None, inline: InlineCheck) -> None:
+        """The options a task and a task template share (the reason is any name)."""
+        if task_type is not None:
+            self.task_type(task_type)
+        if priority is not None:
+            self.priority(priority)
+        if due is not None:
+            check_duration(due, self.report, f"'due {due.text}'")
+        if description is not None:
+            inline(description)
+
+    def task_type(self, name: ast.Name) -> None:
+        types = self.scope.task_types
+        if name.text in types:
+            return
+        if not types:
+            self.report.error(name.pos, f"unknown task type '{name.text}': no task types are declared; "
+                                        f"declare them once, e.g. 'task types: {name.text}, renewal'",
+                              code="unknown-name")
+            return
+        message, near = with_nearest(f"unknown task type '{name.text}'", name.text, types)
+        if near is None:
+            message += f"; task types are {', '.join(types)}"
+        self.report.error(name.pos, message, code="unknown-name", suggestion=near)
+
+    def priority(self, name: ast.Name) -> None:
+        if name.text in PRIORITIES:
+            return
+        message, near = with_nearest(f"unknown priority '{name.text}'", name.text, PRIORITIES)
+        if near is None:
+            message += f"; priorities are {', '.join(PRIORITIES)}"
+        self.report.error(name.pos, message, code="unknown-name", suggestion=near)
+
+    def template_name(self, name: ast.Name) -> bool:
+        """Whether `create task NAME` names a declared task template (reported when not)."""
+        templates = self.scope.task_templates
+        if name.text in templates:
+            return True
+        message, near = with_nearest(f"unknown task template '{name.text}'", name.text, templates)
+        if near is None and not templates:
+            message += "; a task's title is a text in quotes, or the name of a 'task template'"
+        self.report.error(name.pos, message, code="unknown-name", suggestion=near)
+        return False
