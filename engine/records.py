@@ -26,6 +26,7 @@ __all__ = [
     "Snapshot",
     "StartJourney",
     "TaskRecord",
+    "TaskStep",
 ]
 
 
@@ -83,6 +84,14 @@ class ScoreState(_Record):
     missing: list[str] = []
 
 
+class TaskStep(_Record):
+    """A step of a task's checklist: its title (rendered), when it is due, when it was ticked."""
+
+    title: str
+    due: datetime | None = None
+    done_at: datetime | None = None
+
+
 class TaskRecord(_Record):
     id: str
     account: str
@@ -94,6 +103,10 @@ class TaskRecord(_Record):
     status: Literal["open", "done"] = "open"
     created_at: datetime
     completed_at: datetime | None = None
+    task_type: str | None = None  # one of the folder's `task types`
+    reason: str | None = None
+    description: str | None = None  # rendered
+    checklist: list[TaskStep] = []
 
 
 class Snapshot(_Record):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from engine.records import TaskRecord
+from engine.records import TaskRecord, TaskStep
 from engine.store import Store
 
 __all__ = ["TaskOut", "is_overdue", "task_list"]
@@ -32,6 +32,10 @@ class TaskOut(BaseModel):
     overdue: bool
     created_at: datetime
     completed_at: datetime | None
+    task_type: str | None = None
+    reason: str | None = None
+    description: str | None = None
+    checklist: list[TaskStep] = []
 
     @classmethod
     def of(cls, task: TaskRecord, now: datetime) -> TaskOut:
@@ -39,9 +43,9 @@ class TaskOut(BaseModel):
 
 
 def task_list(store: Store, now: datetime, *, owner: str | None = None, status: str | None = None,
-              account: str | None = None, overdue: bool = False) -> list[TaskOut]:
-    """Tasks, oldest first, filtered by whichever of owner, status and account are given;
+              account: str | None = None, overdue: bool = False, task_type: str | None = None) -> list[TaskOut]:
+    """Tasks, oldest first, filtered by whichever of owner, status, account and type are given;
     `overdue`: only the open tasks past their due time (whatever `status` says)."""
-    records = store.tasks(owner=owner, status="open" if overdue else status, account=account)
+    records = store.tasks(owner=owner, status="open" if overdue else status, account=account, task_type=task_type)
     tasks = [TaskOut.of(record, now) for record in records]
     return [task for task in tasks if task.overdue] if overdue else tasks

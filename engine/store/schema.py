@@ -147,6 +147,10 @@ tasks = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("completed_at", UtcDateTime, nullable=True),
     Column("key", String(500), nullable=False, unique=True),
+    Column("task_type", String(100), nullable=True),
+    Column("reason", String(200), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("checklist", JsonDocument, nullable=True),  # [{title, due, done_at}]
     Index(None, "account", "status"),
     Index(None, "owner", "status"),
 )

@@ -7,22 +7,32 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from engine.records import TaskRecord
+from engine.records import TaskRecord, TaskStep
 from engine.store.database import StoreSection, insert_ignoring
 from engine.store.schema import tasks
 from engine.store.types import to_utc
 
-__all__ = ["TaskKeyConflict", "TaskSection", "close_open_tasks"]
+__all__ = ["StepNotFound", "TaskKeyConflict", "TaskSection", "close_open_tasks"]
 
 
 class TaskKeyConflict(ValueError):
     """A new key with a task id that another task already has."""
 
 
+class StepNotFound(LookupError):
+    """No such task, or no such step in its checklist."""
+
+
 def _record(row: Any) -> TaskRecord:
     return TaskRecord(id=row.id, account=row.account, playbook=row.playbook, title=row.title,
                       owner=row.owner, due=row.due, priority=row.priority, status=row.status,
-                      created_at=row.created_at, completed_at=row.completed_at)
+                      created_at=row.created_at, completed_at=row.completed_at, task_type=row.task_type,
+                      reason=row.reason, description=row.description,
+                      checklist=[TaskStep.model_validate(step) for step in row.checklist or []])
+
+
+def _checklist_json(steps: list[TaskStep]) -> list[dict[str, Any]] | None:
+    return [step.model_dump(mode="json") for step in steps] or None
 
 
 def close_open_tasks(
@@ -48,6 +58,7 @@ class TaskSection(StoreSection):
         for name in ("due", "created_at", "completed_at"):
             if values[name] is not None:
                 values[name] = to_utc(values[name])
+        values["checklist"] = _checklist_json(task.checklist)
         with self._db.write(task.account) as conn:
             if insert_ignoring(conn, tasks, {**values, "key": key, "journey": journey}) is not None:
                 return task, True
@@ -63,6 +74,22 @@ class TaskSection(StoreSection):
         with self._db.write(account) as conn:
             return close_open_tasks(conn, account, at, task_id=task_id, playbook=playbook)
 
+    def complete_step(self, id: str, index: int, at: datetime) -> TaskRecord:
+        """Tick step `index` (from 0) of the task's checklist, once: a ticked step keeps its time."""
+        with self._db.write() as conn:
+            row = conn.execute(select(tasks).where(tasks.c.id == id).with_for_update()).first()
+            if row is None:
+                raise StepNotFound(f"no task {id!r}")
+            record = _record(row)
+            if not 0 <= index < len(record.checklist):
+                raise StepNotFound(f"task {id!r} has {len(record.checklist)} steps: no step {index + 1}")
+            step = record.checklist[index]
+            if step.done_at is None:
+                record.checklist[index] = step.model_copy(update={"done_at": to_utc(at)})
+                conn.execute(update(tasks).where(tasks.c.id == id)
+                             .values(checklist=_checklist_json(record.checklist)))
+        return record
+
     def task(self, id: str) -> TaskRecord | None:
         with self._db.read() as conn:
             row = conn.execute(select(tasks).where(tasks.c.id == id)).first()
@@ -74,9 +101,10 @@ class TaskSection(StoreSection):
             return conn.execute(select(tasks.c.journey).where(tasks.c.id == id)).scalar()
 
     def tasks(
-        self, owner: str | None = None, status: str | None = None, account: str | None = None
+        self, owner: str | None = None, status: str | None = None, account: str | None = None,
+        task_type: str | None = None,
     ) -> list[TaskRecord]:
-        """Tasks, oldest first, filtered by whichever of owner, status and account are given."""
+        """Tasks, oldest first, filtered by whichever of owner, status, account and type are given."""
         query = select(tasks).order_by(tasks.c.created_at, tasks.c.id)
         if owner is not None:
             query = query.where(tasks.c.owner == owner)
@@ -84,5 +112,7 @@ class TaskSection(StoreSection):
             query = query.where(tasks.c.status == status)
         if account is not None:
             query = query.where(tasks.c.account == account)
+        if task_type is not None:
+            query = query.where(tasks.c.task_type == task_type)
         with self._db.read() as conn:
             return [_record(row) for row in conn.execute(query)]

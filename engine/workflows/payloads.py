@@ -34,6 +34,7 @@ __all__ = [
     "SetParams",
     "SnapshotParams",
     "TaskParams",
+    "TaskStepParams",
     "journey_id",
 ]
 
@@ -169,12 +170,21 @@ class EmailParams(EffectParams):
     snapshot: str | None = None  # the token of the journey's snapshot as of `at` (`Snapshot.token`)
 
 
+class TaskStepParams(_Message):
+    title: str  # a template string
+    due: datetime | None = None
+
+
 class TaskParams(EffectParams):
     title: str  # a template string
     owner: list[str]
     due: datetime | None
     priority: str
     playbook_title: str = ""
+    task_type: str | None = None
+    reason: str | None = None
+    description: str | None = None  # a template string
+    checklist: list[TaskStepParams] = []
 
 
 class SetParams(EffectParams):

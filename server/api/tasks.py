@@ -5,6 +5,9 @@ Completing a task stores a `task_completed` event (id `task_completed:<task id>`
 request stores it once), which closes the task in the same transaction; the event is routed like
 any other input, in the background, so the journey that waits on the task hears it.
 Completing a task that is already done changes nothing and answers the task.
+
+`POST /v1/tasks/{id}/steps/{n}/done` ticks step n (from 1) of the task's checklist; a ticked step
+keeps the time it was first ticked. The journey does not wait on steps, only on the task.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from engine.read_model import TaskOut, task_list
+from engine.store import StepNotFound
 from server.api.auth import require_token
 from server.web import task_completion
 from server.web.errors import ApiError
@@ -34,11 +38,13 @@ async def list_tasks(
     status: Annotated[Literal["open", "done"] | None, Query()] = None,
     account: Annotated[str | None, Query()] = None,
     overdue: Annotated[bool, Query(description="only open tasks past their due time")] = False,
+    task_type: Annotated[str | None, Query(alias="type", max_length=100,
+                                           description="only the tasks of this type (one of the task types)")] = None,
 ) -> list[TaskOut]:
     if overdue and status == "done":
         raise ApiError(400, "bad request", "overdue=true lists open tasks; it cannot be combined with status=done")
     return await asyncio.to_thread(task_list, state.store, datetime.now(UTC), owner=owner, status=status,
-                                   account=account, overdue=overdue)
+                                   account=account, overdue=overdue, task_type=task_type)
 
 
 @router.post("/v1/tasks/{task_id}/complete", response_model=Completed, summary="Mark a task done",
@@ -47,3 +53,15 @@ async def list_tasks(
                                              "retry after Retry-After"}})
 async def complete_task(task_id: str, state: State) -> Completed:
     return await task_completion.complete_task(task_id, state)
+
+
+@router.post("/v1/tasks/{task_id}/steps/{step}/done", response_model=TaskOut,
+             summary="Tick a step of a task's checklist (steps count from 1)",
+             responses={404: {"description": "No such task, or no such step in its checklist"}})
+async def complete_step(task_id: str, step: Annotated[int, Path(ge=1, le=1000)], state: State) -> TaskOut:
+    now = datetime.now(UTC)
+    try:
+        record = await asyncio.to_thread(state.store.complete_step, task_id, step - 1, now)
+    except StepNotFound as error:
+        raise ApiError(404, "not found", str(error)) from None
+    return TaskOut.of(record, now)

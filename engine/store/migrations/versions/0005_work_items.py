@@ -1,0 +1,35 @@
+"""Work items: a task's type, reason, description and checklist.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tasks") as batch:
+        batch.add_column(sa.Column("task_type", sa.String(100), nullable=True))
+        batch.add_column(sa.Column("reason", sa.String(200), nullable=True))
+        batch.add_column(sa.Column("description", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("checklist", JSON, nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tasks") as batch:
+        batch.drop_column("checklist")
+        batch.drop_column("description")
+        batch.drop_column("reason")
+        batch.drop_column("task_type")
