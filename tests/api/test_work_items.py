@@ -1,0 +1,75 @@
+"""Work items through the API: a task's type, reason, description and checklist as read, the
+`type` filter, ticking a step of the checklist, and the routes in the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from dsl import ir
+from engine.records import TaskRecord, TaskStep
+from engine.store import Store
+from tests.api.conftest import offline_api
+
+T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+def _tasks(store: Store) -> None:
+    steps = [TaskStep(title="Book the call", due=T0 + timedelta(days=2)), TaskStep(title="Send the plan")]
+    store.create_task(TaskRecord(id="kickoff", account="acme", playbook="kickoff", title="Kickoff: Acme",
+                                 owner="sam@vendor.example", due=T0 + timedelta(days=5), priority="high",
+                                 created_at=T0, task_type="onboarding", reason="new_customer",
+                                 description="Agree on goals", checklist=steps), key="k1", journey=None)
+    store.create_task(TaskRecord(id="plain", account="acme", playbook="p", title="Call", owner="sam@vendor.example",
+                                 due=None, priority="normal", created_at=T0 + timedelta(hours=1)),
+                      key="k2", journey=None)
+
+
+async def test_a_task_reads_with_its_type_reason_description_and_checklist_and_filters_by_type(
+        store: Store, bundle: ir.Bundle) -> None:
+    _tasks(store)
+    async with offline_api(store, bundle) as api:
+        everything = (await api.get("/v1/tasks")).json()
+        onboarding = (await api.get("/v1/tasks", params={"type": "onboarding"})).json()
+        risk = (await api.get("/v1/tasks", params={"type": "risk"})).json()
+    assert [task["id"] for task in everything] == ["kickoff", "plain"]
+    assert [task["id"] for task in onboarding] == ["kickoff"]
+    assert risk == []
+    kickoff = onboarding[0]
+    assert (kickoff["task_type"], kickoff["reason"], kickoff["description"]) == (
+        "onboarding", "new_customer", "Agree on goals")
+    assert kickoff["checklist"] == [
+        {"title": "Book the call", "due": "2026-01-07T09:00:00Z", "done_at": None},
+        {"title": "Send the plan", "due": None, "done_at": None}]
+    assert (everything[1]["task_type"], everything[1]["checklist"]) == (None, [])
+
+
+async def test_ticking_a_step_records_when_once_and_a_missing_step_is_a_404_with_the_reason(
+        store: Store, bundle: ir.Bundle) -> None:
+    _tasks(store)
+    async with offline_api(store, bundle) as api:
+        first = await api.post("/v1/tasks/kickoff/steps/2/done")
+        again = await api.post("/v1/tasks/kickoff/steps/2/done")
+        past_the_end = await api.post("/v1/tasks/kickoff/steps/3/done")
+        none = await api.post("/v1/tasks/plain/steps/1/done")
+        no_task = await api.post("/v1/tasks/nope/steps/1/done")
+        zero = await api.post("/v1/tasks/kickoff/steps/0/done")
+    assert first.status_code == 200
+    ticked = first.json()["checklist"]
+    assert ticked[0]["done_at"] is None and ticked[1]["done_at"] is not None
+    assert again.json()["checklist"][1]["done_at"] == ticked[1]["done_at"]
+    assert (past_the_end.status_code, past_the_end.json()) == (
+        404, {"error": "not found", "detail": "task 'kickoff' has 2 steps: no step 3"})
+    assert none.json() == {"error": "not found", "detail": "task 'plain' has 0 steps: no step 1"}
+    assert no_task.json() == {"error": "not found", "detail": "no task 'nope'"}
+    assert zero.status_code == 422
+    kickoff = store.task("kickoff")
+    assert kickoff is not None and kickoff.status == "open"  # a step ticked leaves the task open
+
+
+async def test_the_work_item_routes_and_keys_are_in_the_openapi_document(store: Store, bundle: ir.Bundle) -> None:
+    async with offline_api(store, bundle) as api:
+        document = (await api.get("/openapi.json")).json()
+    assert "/v1/tasks/{task_id}/steps/{step}/done" in document["paths"]
+    assert "type" in {parameter["name"] for parameter in document["paths"]["/v1/tasks"]["get"]["parameters"]}
+    assert {"task_type", "reason", "description", "checklist"} <= set(document["components"]["schemas"]["TaskOut"]
+                                                                        ["properties"])
