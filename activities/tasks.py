@@ -65,12 +65,19 @@ async def create_task(p: TaskParams, ctx: ActivityContext) -> str:
     record = TaskRecord(id=task_id_for(p.key), account=p.account, playbook=p.playbook, title=title, owner=owner,
                         due=p.due, priority=p.priority, created_at=p.at, task_type=p.task_type, reason=p.reason,
                         description=description, checklist=checklist)
-    stored, _created = ctx.store.create_task(record, p.key, p.workflow_id)
+    if p.dedupe:
+        stored, _opened = ctx.store.open_work_item(record, p.key, p.workflow_id)
+    else:
+        stored, _created = ctx.store.create_task(record, p.key, p.workflow_id)
     data: dict[str, Any] = {"task": stored.id, "title": stored.title, "owner": stored.owner,
                             "due": stored.due.isoformat() if stored.due else None, "priority": stored.priority}
     data.update(_work_item_data(stored))
+    # a deduped item another journey opened: this one is bound to it, and says so
+    kind = "task" if stored.id == record.id else "task_updated"
+    if kind == "task_updated":
+        data.pop("checklist", None)
     if p.sent_at is not None:
         data["sent_at"] = p.sent_at.isoformat()
-    ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="task",
+    ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=kind,
                                       data=data, key=p.key))
     return stored.id

@@ -427,7 +427,7 @@ class ChecklistStep(_Node):
 
 
 # The work-item keys of a task, left out of its JSON when unset: a playbook without them keeps its version.
-_WORK_ITEM_KEYS = ("task_type", "reason", "description", "checklist", "template")
+_WORK_ITEM_KEYS = ("task_type", "reason", "description", "checklist", "template", "dedupe")
 
 
 class CreateTask(_Node):
@@ -441,6 +441,7 @@ class CreateTask(_Node):
     description: str | None = None  # a Jinja2 template string
     checklist: tuple[ChecklistStep, ...] = ()
     template: str | None = None  # the task template it was made from, if any
+    dedupe: bool = False  # one open item per account, type and reason: a second one updates the first
 
     @model_serializer(mode="wrap")
     def _without_unset_work_item_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

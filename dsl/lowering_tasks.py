@@ -43,4 +43,5 @@ def lower_task(node: ast.CreateTask, templates: Mapping[str, ast.TaskTemplate]) 
         checklist=tuple(ir.ChecklistStep(title=step.title.value, due=lower_duration(step.due) if step.due else None)
                         for step in steps),
         template=base.name.text if base else None,
+        dedupe=node.dedupe is not None or (base is not None and base.dedupe is not None),
     )

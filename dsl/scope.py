@@ -6,7 +6,7 @@ expression and statement against it. Built-in events are always known:
 
 | event | payload |
 | --- | --- |
-| `task_completed` | `task` text, `playbook` text |
+| `task_completed` | `task` text, `playbook` text, `outcome` text, `type` text, `reason` text |
 | `unsubscribed` | `email` text |
 | `bounced` | `email` text |
 """
@@ -26,7 +26,7 @@ __all__ = ["RESERVED_EVENTS", "Scope", "build_scope"]
 _TEXT = ir.FieldType(type="text")
 
 RESERVED_EVENTS: dict[str, dict[str, ir.FieldType]] = {
-    "task_completed": {"task": _TEXT, "playbook": _TEXT},
+    "task_completed": {"task": _TEXT, "playbook": _TEXT, "outcome": _TEXT, "type": _TEXT, "reason": _TEXT},
     "unsubscribed": {"email": _TEXT},
     "bounced": {"email": _TEXT},
 }

@@ -126,6 +126,7 @@ class StatementChecker:
         else:
             self.work_items.template_name(task.title)
         self.work_items.options(task.task_type, task.priority, task.due, task.description, self._inline_template)
+        self.work_items.dedupe(task)
         ty = self._typed_path(task.owner, "owner")
         if ty.known and ty.kind != "owner":
             self.report.error(

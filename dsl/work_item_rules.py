@@ -23,6 +23,10 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 InlineCheck = Callable[[ast.TextLit], None]
 
 
+def _quoted(text: str) -> str:
+    return f"'{text}'"
+
+
 class WorkItemChecker:
     def __init__(self, scope: Scope, report: Reporter) -> None:
         self.scope = scope
@@ -55,6 +59,21 @@ class WorkItemChecker:
             check_duration(due, self.report, f"'due {due.text}'")
         if description is not None:
             inline(description)
+
+    def dedupe(self, task: ast.CreateTask) -> None:
+        """`dedupe by type and reason` needs both, written on the task or in its template."""
+        base = self.scope.task_templates.get(task.title.text) if isinstance(task.title, ast.Name) else None
+        where = task.dedupe or (base.dedupe if base is not None else None)
+        if where is None:
+            return
+        missing = [word for word, own, inherited in (("type", task.task_type, base and base.task_type),
+                                                     ("reason", task.reason, base and base.reason))
+                   if own is None and inherited is None]
+        if missing:
+            written = " and ".join(_quoted(word + " NAME") for word in missing)
+            self.report.error(where if task.dedupe else task.pos,
+                              f"'dedupe by type and reason' needs a {' and a '.join(missing)}: write {written} "
+                              "on the task or in its template", code="playbook-structure")
 
     def task_type(self, name: ast.Name) -> None:
         types = self.scope.task_types

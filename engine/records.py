@@ -25,6 +25,7 @@ __all__ = [
     "STRUCTURED_FIELDS",
     "Snapshot",
     "StartJourney",
+    "TaskBinding",
     "TaskRecord",
     "TaskStep",
 ]
@@ -92,6 +93,15 @@ class TaskStep(_Record):
     done_at: datetime | None = None
 
 
+class TaskBinding(_Record):
+    """A journey bound to a deduped work item another journey opened: it waits on that item."""
+
+    playbook: str | None
+    journey: str | None
+    key: str  # the idempotency key of its `create task`
+    at: datetime
+
+
 class TaskRecord(_Record):
     id: str
     account: str
@@ -107,6 +117,13 @@ class TaskRecord(_Record):
     reason: str | None = None
     description: str | None = None  # rendered
     checklist: list[TaskStep] = []
+    outcome: str | None = None  # how it was closed
+    bound: list[TaskBinding] = []  # the journeys bound to it after the one that opened it
+
+    def waiting_playbooks(self) -> list[str]:
+        """The playbooks whose journeys wait on this task: the one that opened it, then those bound to it."""
+        found = [self.playbook, *(binding.playbook for binding in self.bound)]
+        return list(dict.fromkeys(playbook for playbook in found if playbook))
 
 
 class Snapshot(_Record):

@@ -12,6 +12,7 @@ the steps done out of all (`1/3`).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import urllib.parse
 from datetime import UTC, datetime
@@ -122,7 +123,9 @@ def _complete(args: argparse.Namespace) -> int:
             print(f"the engine cannot take the completion yet ({reason}); "
                   f"trying again in {seconds:g} s", file=sys.stderr)
 
-        response = api.send_retrying("POST", path, retries=args.retries, on_pause=paused)
+        body = json.dumps({"outcome": args.outcome}) if args.outcome else None
+        response = api.send_retrying("POST", path, retries=args.retries, on_pause=paused, content=body,
+                                     headers={"Content-Type": "application/json"} if body else None)
         try:
             answer = response.json()
             task = answer["task"]
@@ -154,6 +157,8 @@ def _step(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.outcome is not None and args.complete is None:
+        raise UsageError("--outcome goes with --complete ID")
     if args.complete is not None:
         return _complete(args)
     if args.step is not None:
@@ -198,6 +203,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true",
                         help="one JSON object per line, each a task as GET /v1/tasks answers it")
     parser.add_argument("--complete", metavar="ID", default=None, help="mark task ID done")
+    parser.add_argument("--outcome", metavar="NAME", default=None,
+                        help="with --complete: how it ended (resolved, no_response, churned ...)")
     parser.add_argument("--step", nargs=2, metavar=("ID", "N"), default=None,
                         help="tick step N (from 1) of task ID's checklist")
     parser.add_argument("--retries", metavar="N", type=int, default=None, help=argparse.SUPPRESS)

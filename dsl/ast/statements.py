@@ -61,6 +61,7 @@ class CreateTask:
     task_type: Name | None = None
     reason: Name | None = None
     description: TextLit | None = None
+    dedupe: Pos | None = None  # where `dedupe by type and reason` is written, if it is
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,3 +42,4 @@ class TaskTemplate:
     due: Duration | None = None
     priority: Name | None = None
     steps: tuple[ChecklistStep, ...] = ()
+    dedupe: Pos | None = None  # where `dedupe by type and reason` is written, if it is

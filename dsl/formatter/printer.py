@@ -85,7 +85,7 @@ class Printer:
             self.emit(1, text, pos)
 
     def task_options(self, node: ast.CreateTask | ast.TaskTemplate) -> list[tuple[ast.Pos | None, str]]:
-        """The `type`, `reason`, `due`, `priority` and `description` written, in that order."""
+        """The `type`, `reason`, `due`, `priority`, `dedupe` and `description` written, in that order."""
         options: list[tuple[ast.Pos | None, str]] = []
         if node.task_type is not None:
             options.append((node.task_type.pos, f"type {node.task_type.text}"))
@@ -95,6 +95,8 @@ class Printer:
             options.append((node.due.pos, f"due {duration_text(node.due)}"))
         if node.priority is not None:
             options.append((node.priority.pos, f"priority {node.priority.text}"))
+        if node.dedupe is not None:
+            options.append((node.dedupe, "dedupe by type and reason"))
         if node.description is not None:
             options.append((node.description.pos, f"description {self.text(node.description)}"))
         return options

@@ -34,7 +34,7 @@ class StatementRules(RuleBase):
             return found[kind].value if kind in found else None
 
         return ast.CreateTask(pos, title, owner, value("due"), value("priority"), value("type"), value("reason"),
-                              value("description"))
+                              value("description"), value("dedupe"))
 
     def due(self, pos: ast.Pos, children: list[ast.Duration]) -> Marker:
         return Marker("due", pos, children[0])

@@ -11,7 +11,7 @@ __all__ = ["WorkItemRules"]
 
 # The lines of a task template, by the marker each gives, and the field of `ast.TaskTemplate` it fills.
 _TEMPLATE_FIELDS = {"title": "title", "type": "task_type", "reason": "reason", "description": "description",
-                    "due": "due", "priority": "priority"}
+                    "due": "due", "priority": "priority", "dedupe": "dedupe"}
 
 
 class WorkItemRules(RuleBase):
@@ -46,6 +46,9 @@ class WorkItemRules(RuleBase):
 
     def task_description(self, pos: ast.Pos, children: list[ast.TextLit]) -> Marker:
         return Marker("description", pos, children[0])
+
+    def task_dedupe(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        return Marker("dedupe", pos, pos)
 
     def checklist_step(self, pos: ast.Pos, children: list[Any]) -> ast.ChecklistStep:
         return ast.ChecklistStep(pos, children[0], children[1] if len(children) > 1 else None)

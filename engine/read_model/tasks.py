@@ -36,10 +36,13 @@ class TaskOut(BaseModel):
     reason: str | None = None
     description: str | None = None
     checklist: list[TaskStep] = []
+    outcome: str | None = None
+    bound: list[str] = []  # the playbooks whose journeys were bound to it after the one that opened it
 
     @classmethod
     def of(cls, task: TaskRecord, now: datetime) -> TaskOut:
-        return cls(**task.model_dump(), overdue=is_overdue(task, now))
+        values = task.model_dump(exclude={"bound"})
+        return cls(**values, bound=[b.playbook for b in task.bound if b.playbook], overdue=is_overdue(task, now))
 
 
 def task_list(store: Store, now: datetime, *, owner: str | None = None, status: str | None = None,

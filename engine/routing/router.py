@@ -48,6 +48,7 @@ from engine.routing.schedule import TimeTriggers
 from engine.semantics import calendar
 from engine.semantics.evaluator import UNKNOWN, evaluate, truthy
 from engine.semantics.time_rules import DEFAULT_HORIZON, describe_lateness
+from engine.store.reserved import task_outcome
 from engine.store.snapshots import account_timezone, snapshot_of
 
 if TYPE_CHECKING:
@@ -201,14 +202,16 @@ class Router:
                 change.account, change.at,
                 task_id=task if isinstance(task, str) else None,
                 playbook=playbook if isinstance(playbook, str) else None,
+                outcome=task_outcome(data),
             )]
             for task_id in dict.fromkeys([*change.closed_tasks, *closed]):
                 record = self.store.task(task_id)
-                if record and record.playbook and self.store.active_journey(record.playbook, change.account):
-                    result.intents.append(JourneySignal(
-                        playbook=record.playbook, account=change.account, at=change.at, event=change.event,
-                        data=dict(data), task_done=record.id,
-                    ))
+                for waiting in record.waiting_playbooks() if record else []:
+                    if self.store.active_journey(waiting, change.account):
+                        result.intents.append(JourneySignal(
+                            playbook=waiting, account=change.account, at=change.at, event=change.event,
+                            data=dict(data), task_done=task_id,
+                        ))
         elif isinstance(data.get("email"), str):
             self.store.suppress(data["email"], str(change.event), change.at)
 

@@ -151,8 +151,12 @@ tasks = Table(
     Column("reason", String(200), nullable=True),
     Column("description", Text, nullable=True),
     Column("checklist", JsonDocument, nullable=True),  # [{title, due, done_at}]
+    Column("outcome", String(100), nullable=True),  # how it was closed: resolved, no_response, churned …
+    Column("open_key", String(600), nullable=True),  # account, type and reason of an open deduped item
+    Column("bound", JsonDocument, nullable=True),  # [{playbook, journey, key, at}]: journeys bound to it later
     Index(None, "account", "status"),
     Index(None, "owner", "status"),
+    Index("ix_tasks_open_key", "open_key", unique=True),
 )
 
 messages = Table(

@@ -24,6 +24,7 @@ from engine.store.routing import RoutingSection
 from engine.store.scores import ScoreSection
 from engine.store.send_counts import SendCountSection
 from engine.store.tasks import TaskSection
+from engine.store.work_items import WorkItemSection
 
 __all__ = ["Store", "StoreUnavailable"]
 
@@ -33,7 +34,7 @@ class StoreUnavailable(Exception):
 
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
-            RoutingSection, ControlSection, SendCountSection, ErasureSection):
+            RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

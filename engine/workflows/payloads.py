@@ -185,6 +185,7 @@ class TaskParams(EffectParams):
     reason: str | None = None
     description: str | None = None  # a template string
     checklist: list[TaskStepParams] = []
+    dedupe: bool = False  # one open item per account, type and reason
 
 
 class SetParams(EffectParams):

@@ -22,4 +22,5 @@ def work_item_params(st: ir.CreateTask, cursor: datetime, timezone: str) -> dict
     steps = [TaskStepParams(title=step.title,
                             due=calendar.add_duration(cursor, step.due, timezone) if step.due else None)
              for step in st.checklist]
-    return {"task_type": st.task_type, "reason": st.reason, "description": st.description, "checklist": steps}
+    return {"task_type": st.task_type, "reason": st.reason, "description": st.description, "checklist": steps,
+            "dedupe": st.dedupe}

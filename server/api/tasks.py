@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field
 
 from engine.read_model import TaskOut, task_list
 from engine.store import StepNotFound
@@ -29,6 +30,11 @@ from server.web.task_completion import Completed
 __all__ = ["router"]
 
 router = APIRouter(tags=["tasks"], dependencies=[Depends(require_token)])
+
+
+class Completion(BaseModel):
+    outcome: str | None = Field(None, max_length=100, pattern=r"^[a-z][a-z0-9_]*$",
+                                description="how it ended: resolved, no_response, churned …")
 
 
 @router.get("/v1/tasks", response_model=list[TaskOut], summary="Tasks, oldest first")
@@ -51,8 +57,8 @@ async def list_tasks(
              responses={404: {"description": "No such task"},
                         503: {"description": "Routing backlog full or store unavailable; nothing stored, "
                                              "retry after Retry-After"}})
-async def complete_task(task_id: str, state: State) -> Completed:
-    return await task_completion.complete_task(task_id, state)
+async def complete_task(task_id: str, state: State, body: Completion | None = None) -> Completed:
+    return await task_completion.complete_task(task_id, state, body.outcome if body else None)
 
 
 @router.post("/v1/tasks/{task_id}/steps/{step}/done", response_model=TaskOut,

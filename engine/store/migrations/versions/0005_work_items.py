@@ -1,4 +1,6 @@
-"""Work items: a task's type, reason, description and checklist.
+"""Work items: a task's type, reason, description and checklist; its outcome when closed; the
+key of the one open item per account, type and reason (`open_key`, unique, emptied when the item
+closes) and the journeys bound to an item another journey opened (`bound`).
 
 Revision ID: 0005
 Revises: 0004
@@ -25,10 +27,18 @@ def upgrade() -> None:
         batch.add_column(sa.Column("reason", sa.String(200), nullable=True))
         batch.add_column(sa.Column("description", sa.Text(), nullable=True))
         batch.add_column(sa.Column("checklist", JSON, nullable=True))
+        batch.add_column(sa.Column("outcome", sa.String(100), nullable=True))
+        batch.add_column(sa.Column("open_key", sa.String(600), nullable=True))
+        batch.add_column(sa.Column("bound", JSON, nullable=True))
+        batch.create_index("ix_tasks_open_key", ["open_key"], unique=True)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tasks") as batch:
+        batch.drop_index("ix_tasks_open_key")
+        batch.drop_column("bound")
+        batch.drop_column("open_key")
+        batch.drop_column("outcome")
         batch.drop_column("checklist")
         batch.drop_column("description")
         batch.drop_column("reason")
