@@ -18,6 +18,7 @@ from dsl import ast, ir
 from dsl.diagnostics import Diagnostic, DiagnosticError
 from dsl.lowering_expressions import ExpressionLowerer, Payload, fields_read, lower_duration
 from dsl.lowering_tasks import lower_task
+from dsl.scope import RESERVED_EVENTS
 from dsl.wording import weekday_number
 
 __all__ = ["PlaybookLowerer"]
@@ -115,7 +116,7 @@ class PlaybookLowerer:
         match trigger:
             case ast.EventTrigger(event=event, where=where):
                 definition = self.model.events.get(event.text)
-                payload = dict(definition.payload) if definition else {}
+                payload = dict(definition.payload) if definition else dict(RESERVED_EVENTS.get(event.text, {}))
                 lowered = self.expr(where, payload) if where is not None else None
                 return ir.EventTrigger(event=event.text, where=lowered)
             case ast.BecomesTrigger(score=score, band=band):

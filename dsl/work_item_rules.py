@@ -72,8 +72,8 @@ class WorkItemChecker:
         if missing:
             written = " and ".join(_quoted(word + " NAME") for word in missing)
             self.report.error(where if task.dedupe else task.pos,
-                              f"'dedupe by type and reason' needs a {' and a '.join(missing)}: write {written} "
-                              "on the task or in its template", code="playbook-structure")
+                              f"'dedupe by type and reason' needs {written} on the task or in its template",
+                              code="playbook-structure")
 
     def task_type(self, name: ast.Name) -> None:
         types = self.scope.task_types

@@ -6,8 +6,9 @@ or the routing cache in front of it (`engine.routing.account_cache`).
 
 `route(change)` handles one accepted change, in order:
 
-1. reserved events: `task_completed` closes tasks (and signals the journeys that opened them),
-   `unsubscribed` and `bounced` put an address on the suppression list; they trigger nothing else;
+1. reserved events: `task_completed` closes tasks with their outcome (and signals the journeys
+   that wait on them), then triggers like any event (a later playbook may read the outcome);
+   `unsubscribed` and `bounced` put an address on the suppression list and trigger nothing else;
 2. scores: a change to an input of a score model recomputes it on the fields as of the change;
    a new value or band (or becoming scored or unscored) is recorded and logged as a `score` action;
 3. triggers: event triggers whose event and `where` match, and condition triggers on the edge
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
 __all__ = ["RESERVED_EVENTS", "Router", "condition_key"]
 
 RESERVED_EVENTS = frozenset({"task_completed", "unsubscribed", "bounced"})
+# Reserved events that trigger nothing: a closed task may (`event task_completed where outcome == "churned"`).
+SILENT_EVENTS = frozenset({"unsubscribed", "bounced"})
 
 
 def condition_key(playbook: str) -> str:
@@ -93,7 +96,7 @@ class Router:
     def route(self, change: Change) -> RouteResult:
         """The journeys one stored change starts or signals, with the scores and decisions it logged."""
         result = RouteResult()
-        routes_event = change.event is not None and change.event not in RESERVED_EVENTS
+        routes_event = change.event is not None and change.event not in SILENT_EVENTS
         if change.event in RESERVED_EVENTS:
             self._reserved(change, result)
         changed = set(change.traits)

@@ -73,3 +73,28 @@ async def test_the_work_item_routes_and_keys_are_in_the_openapi_document(store: 
     assert "type" in {parameter["name"] for parameter in document["paths"]["/v1/tasks"]["get"]["parameters"]}
     assert {"task_type", "reason", "description", "checklist"} <= set(document["components"]["schemas"]["TaskOut"]
                                                                         ["properties"])
+
+
+async def test_completing_with_an_outcome_closes_the_item_and_the_event_carries_outcome_type_and_reason(
+        store: Store, bundle: ir.Bundle) -> None:
+    _tasks(store)
+    async with offline_api(store, bundle) as api:
+        done = await api.post("/v1/tasks/kickoff/complete", json={"outcome": "resolved"})
+        bad = await api.post("/v1/tasks/plain/complete", json={"outcome": "Not A Name"})
+        listed = (await api.get("/v1/tasks", params={"status": "done"})).json()
+    assert done.status_code == 200
+    assert (done.json()["task"]["status"], done.json()["task"]["outcome"]) == ("done", "resolved")
+    assert bad.status_code == 422
+    assert [(task["id"], task["outcome"]) for task in listed] == [("kickoff", "resolved")]
+    [(_name, _at, data)] = store.events_until("acme", datetime.now(UTC) + timedelta(days=1), {"task_completed"})
+    assert data == {"task": "kickoff", "outcome": "resolved", "type": "onboarding", "reason": "new_customer"}
+
+
+async def test_a_deduped_item_lists_the_playbooks_bound_to_it(store: Store, bundle: ir.Bundle) -> None:
+    item = TaskRecord(id="risk", account="acme", playbook="usage", title="Churn risk", owner="sam@vendor.example",
+                      due=None, priority="normal", created_at=T0, task_type="risk", reason="churn_risk")
+    store.open_work_item(item, "k1", "journey/usage/acme")
+    store.open_work_item(item.model_copy(update={"id": "other", "playbook": "nps"}), "k2", "journey/nps/acme")
+    async with offline_api(store, bundle) as api:
+        [listed] = (await api.get("/v1/tasks")).json()
+    assert (listed["id"], listed["playbook"], listed["bound"]) == ("risk", "usage", ["nps"])

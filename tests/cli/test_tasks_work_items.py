@@ -45,3 +45,18 @@ async def test_tasks_by_type_show_the_work_item_and_a_step_ticks_through_the_api
     assert "--step kickoff first: the step is a number from 1" in errors
     task = store.task("kickoff")
     assert task is not None and task.checklist[0].done_at is not None and task.checklist[1].done_at is None
+
+
+async def test_tasks_complete_with_an_outcome_records_it_and_outcome_alone_is_refused(
+        store: Store, bundle: ir.Bundle, capsys: pytest.CaptureFixture[str]) -> None:
+    _tasks(store)
+    async with offline_engine(store, bundle) as url:
+        done = await playbook("tasks", "--complete", "risky", "--outcome", "no_response", "--url", url,
+                              "--token", TOKEN)
+        alone = await playbook("tasks", "--outcome", "resolved", "--url", url, "--token", TOKEN)
+    captured = capsys.readouterr()
+    assert (done, alone) == (0, 2)
+    assert captured.out == "risky: done: Usage dropped (acme)\n"
+    assert "--outcome goes with --complete ID" in captured.err
+    task = store.task("risky")
+    assert task is not None and (task.status, task.outcome) == ("done", "no_response")

@@ -194,3 +194,50 @@ def test_the_formatter_prints_task_types_templates_and_options_in_the_canonical_
         'playbook p:\n    trigger: event signed\n'
         '    create task call for csm description "D"\n'
         '    create task "X" for csm type risk reason r priority high\n')
+
+
+def test_dedupe_needs_a_type_and_a_reason_on_the_task_or_in_its_template() -> None:
+    assert problems(
+        """\
+        playbook risk:
+            trigger: event signed
+            create task "Risk" for csm dedupe by type and reason
+            create task "Risk" for csm type risk dedupe by type and reason
+            create task renewal_call for csm dedupe by type and reason
+        """
+    ) == expected(
+        """\
+        test.play:3:32: 'dedupe by type and reason' needs 'type NAME' and 'reason NAME' on the task or in its template
+                create task "Risk" for csm dedupe by type and reason
+                                           ^^^^^^^^^^^^^^^^^^^^^^^^^
+        test.play:4:42: 'dedupe by type and reason' needs 'reason NAME' on the task or in its template
+                create task "Risk" for csm type risk dedupe by type and reason
+                                                     ^^^^^^^^^^^^^^^^^^^^^^^^^
+        """
+    )
+
+
+def test_a_deduped_task_lowers_to_dedupe_and_prints_back_in_place() -> None:
+    [task] = tasks_of(
+        """\
+        playbook risk:
+            trigger: event signed
+            create task "Risk" for csm type risk reason churn_risk dedupe by type and reason description "D"
+        """
+    )
+    assert (task.dedupe, task.task_type, task.reason) == (True, "risk", "churn_risk")
+    source = ('playbook p:\n    trigger: event signed\n'
+              '    create task "X" for csm dedupe  by type and reason type risk reason r\n')
+    assert format_source(source, "f.play") == (
+        'playbook p:\n    trigger: event signed\n'
+        '    create task "X" for csm type risk reason r dedupe by type and reason\n')
+
+
+def test_a_task_completed_trigger_reads_the_outcome_type_and_reason_of_the_closed_task() -> None:
+    files = [parse(MODEL, "model.play"), parse(WORK_ITEMS, "tasks.play"), parse(
+        'playbook exit_interview:\n    trigger: event task_completed where type == "risk" and outcome == "churned"\n'
+        '    create task "Exit interview" for csm\n', "exit.play")]
+    assert check(files, TEMPLATES) == []
+    trigger = lower(files, TEMPLATES).playbooks["exit_interview"].trigger
+    assert isinstance(trigger, ir.EventTrigger) and trigger.where is not None
+    assert trigger.where.model_dump_json().count('"kind":"event_field"') == 2  # not account fields
