@@ -145,8 +145,12 @@ class _Teller:
         elif kind == "task":
             due = data.get("due")
             due_text = f", due {shown_time(datetime.fromisoformat(due), self.tz)}" if isinstance(due, str) else ""
-            text = (f'{where}opened task "{data.get("title")}" for {data.get("owner")}{due_text}, '
+            kind_text = f" ({data['type']}: {data.get('reason')})" if data.get("type") else ""
+            text = (f'{where}opened task "{data.get("title")}"{kind_text} for {data.get("owner")}{due_text}, '
                     f'{data.get("priority", "normal")} priority.')
+        elif kind == "task_updated":
+            text = (f'{where}found task "{data.get("title")}" ({data.get("type")}: {data.get("reason")}) open '
+                    "already: it updated it and waits on it instead of opening another.")
         elif kind == "set":
             text = f"{where}set {data.get('field')} to {shown_value(data.get('value'), None)}."
         elif kind == "call":
@@ -358,7 +362,8 @@ def tell(store: Store, bundle: ir.Bundle, account: str, playbook: str | None = N
     for task in tasks:
         if task.completed_at is not None and task.created_at <= now and task.completed_at <= now:
             lines.append(StoryLine(at=task.completed_at, playbook=task.playbook, kind="task_done",
-                                   text=f'Task "{task.title}" was marked done.'))
+                                   text=f'Task "{task.title}" was marked done'
+                                        f'{f" ({task.outcome})" if task.outcome else ""}.'))
     lines.sort(key=lambda line: line.at)  # stable: the log's own order within an instant
     states = []
     for journey in rows:
