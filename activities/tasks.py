@@ -4,12 +4,13 @@ rendered, due times computed by the journey."""
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Literal
 
 from activities.context import ActivityContext
 from activities.rendering import render_off_loop, render_text, template_context
 from activities.trigger_event import trigger_event
-from engine.records import ActionRecord, TaskRecord, TaskStep
+from engine.decision_text import decided
+from engine.records import ActionRecord, Decision, TaskRecord, TaskStep
 from engine.store.snapshots import build_snapshot
 from engine.workflows.payloads import TaskParams
 
@@ -46,13 +47,31 @@ def _owner(fields: dict[str, Any], path: list[str]) -> str:
     raise OwnerMissing(f"the account has no {'.'.join(path)} with an email address")
 
 
+def _assign(p: TaskParams, record: TaskRecord, ctx: ActivityContext) -> TaskRecord:
+    """Open the task for a member of the team by the rule, and log the choice as a decision."""
+    team = p.owner[0]
+    members = ctx.bundle.model.teams.get(team)
+    if not members:
+        raise OwnerMissing(f"team {team!r} is not declared in the deployed playbooks")
+    rule: Literal["round_robin", "least_loaded"] = "round_robin" if p.assign == "round_robin" else "least_loaded"
+    assigned = ctx.store.assign_task(record, p.key, p.workflow_id, team=team, members=members, rule=rule,
+                                     dedupe=p.dedupe)
+    if assigned.task.team == team and assigned.task.id == record.id:
+        decision = decided(Decision(at=p.at, account=p.account, playbook=p.playbook, what="assigned",
+                                    path=p.path, subject=f"{team} by {rule.replace('_', ' ')}",
+                                    outcome=assigned.task.owner, reads=assigned.reads))
+        ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="decided",
+                                          data=decision.logged(), key=f"{p.key}/assigned/0"))
+    return assigned.task
+
+
 async def _render(source: str, context: dict[str, Any], where: str) -> str:
     return (await render_off_loop(render_text, source, context, where=where)).strip()
 
 
 async def create_task(p: TaskParams, ctx: ActivityContext) -> str:
     snap = build_snapshot(ctx.reads, ctx.bundle, p.account, p.at)
-    owner = _owner(snap.fields, p.owner)
+    owner = "" if p.assign is not None else _owner(snap.fields, p.owner)  # a team's: chosen when stored
     sources = [p.title, p.description or "", *(step.title for step in p.checklist)]
     reads_event = any("event" in source for source in sources)
     event, payload = trigger_event(ctx, p.playbook, p.account, p.workflow_id) if reads_event else (None, {})
@@ -65,7 +84,9 @@ async def create_task(p: TaskParams, ctx: ActivityContext) -> str:
     record = TaskRecord(id=task_id_for(p.key), account=p.account, playbook=p.playbook, title=title, owner=owner,
                         due=p.due, priority=p.priority, created_at=p.at, task_type=p.task_type, reason=p.reason,
                         description=description, checklist=checklist)
-    if p.dedupe:
+    if p.assign is not None:
+        stored = _assign(p, record, ctx)
+    elif p.dedupe:
         stored, _opened = ctx.store.open_work_item(record, p.key, p.workflow_id)
     else:
         stored, _created = ctx.store.create_task(record, p.key, p.workflow_id)

@@ -55,6 +55,8 @@ def check(
                 playbooks.check(item)
             elif isinstance(item, ast.TaskTemplate):
                 _check_task_template(item, scope, report)
+            elif isinstance(item, ast.Team):
+                WorkItemChecker(scope, report).team(item)
     report.extend(check_template_references(scope.templates, scope.fields, scope.scores, scope.metrics))
     return report.diagnostics
 

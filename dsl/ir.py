@@ -321,6 +321,12 @@ class Model(_Node):
     fields: dict[str, FieldType] = {}
     events: dict[str, EventDef] = {}
     metrics: dict[str, MetricDef] = {}
+    teams: dict[str, tuple[str, ...]] = {}  # team -> members' email addresses, in order
+
+    @model_serializer(mode="wrap")
+    def _without_empty_teams(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if key != "teams" or value}
 
 
 # --------------------------------------------------------------------------- templates
@@ -427,7 +433,7 @@ class ChecklistStep(_Node):
 
 
 # The work-item keys of a task, left out of its JSON when unset: a playbook without them keeps its version.
-_WORK_ITEM_KEYS = ("task_type", "reason", "description", "checklist", "template", "dedupe")
+_WORK_ITEM_KEYS = ("task_type", "reason", "description", "checklist", "template", "dedupe", "assign")
 
 
 class CreateTask(_Node):
@@ -442,6 +448,7 @@ class CreateTask(_Node):
     checklist: tuple[ChecklistStep, ...] = ()
     template: str | None = None  # the task template it was made from, if any
     dedupe: bool = False  # one open item per account, type and reason: a second one updates the first
+    assign: Literal["round_robin", "least_loaded"] | None = None  # then `owner` is (team,): a team of the model
 
     @model_serializer(mode="wrap")
     def _without_unset_work_item_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

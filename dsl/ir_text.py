@@ -174,6 +174,8 @@ def describe_trigger(trigger: ir.Trigger) -> str:
 def _create_task(statement: ir.CreateTask) -> str:
     written = statement.template or f'"{statement.title}"'
     text = f'create task {written} for {".".join(statement.owner)}'
+    if statement.assign is not None:
+        text += f" by {statement.assign.replace('_', ' ')}"
     if statement.task_type is not None:
         text += f" type {statement.task_type}"
     if statement.reason is not None:

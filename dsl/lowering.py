@@ -67,6 +67,7 @@ def _declarations(files: list[ast.File]) -> tuple[ir.Model, dict[str, ast.Score]
     events: dict[str, ir.EventDef] = {}
     metrics: dict[str, ir.MetricDef] = {}
     scores: dict[str, ast.Score] = {}
+    teams: dict[str, tuple[str, ...]] = {}
     for file in files:
         for item in file.items:
             if isinstance(item, ast.AccountFields):
@@ -80,7 +81,9 @@ def _declarations(files: list[ast.File]) -> tuple[ir.Model, dict[str, ast.Score]
                 metrics[name] = ir.MetricDef(name=name, event=item.event.text, window=window)
             elif isinstance(item, ast.Score):
                 scores[item.name.text] = item
-    return ir.Model(fields=fields, events=events, metrics=metrics), scores
+            elif isinstance(item, ast.Team):
+                teams[item.name.text] = tuple(dict.fromkeys(m.value.strip().lower() for m in item.members))
+    return ir.Model(fields=fields, events=events, metrics=metrics, teams=teams), scores
 
 
 def _merge_policy(policy: ir.Policy, written: ast.Policy) -> ir.Policy:

@@ -44,4 +44,5 @@ def lower_task(node: ast.CreateTask, templates: Mapping[str, ast.TaskTemplate]) 
                         for step in steps),
         template=base.name.text if base else None,
         dedupe=node.dedupe is not None or (base is not None and base.dedupe is not None),
+        assign=node.assignment.text if node.assignment is not None else None,
     )

@@ -49,6 +49,7 @@ class Scope:
     templates: dict[str, ir.Template] = field(default_factory=dict)
     task_types: dict[str, ast.Pos] = field(default_factory=dict)
     task_templates: dict[str, ast.TaskTemplate] = field(default_factory=dict)
+    teams: dict[str, ast.Team] = field(default_factory=dict)
 
     def bands(self, score: str) -> list[str]:
         return [band.name.text for band in self.scores[score].bands]
@@ -91,6 +92,8 @@ def build_scope(files: list[ast.File], templates: dict[str, ir.Template], report
                 scope.task_types.update((name.text, name.pos) for name in item.names if declare("task type", name))
             elif isinstance(item, ast.TaskTemplate) and declare("task template", item.name):
                 scope.task_templates[item.name.text] = item
+            elif isinstance(item, ast.Team) and declare("team", item.name):
+                scope.teams[item.name.text] = item
     _report_shared_names(scope, report)
     return scope
 

@@ -127,6 +127,10 @@ class StatementChecker:
             self.work_items.template_name(task.title)
         self.work_items.options(task.task_type, task.priority, task.due, task.description, self._inline_template)
         self.work_items.dedupe(task)
+        if task.assignment is not None:
+            self.work_items.team_name(task.owner, task.assignment)
+            self.typer.task_created = True
+            return
         ty = self._typed_path(task.owner, "owner")
         if ty.known and ty.kind != "owner":
             self.report.error(

@@ -8,6 +8,7 @@ task's title, checked against the account model without an event (a template ser
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from dsl import ast
@@ -19,6 +20,7 @@ from dsl.scope import Scope
 __all__ = ["PRIORITIES", "WorkItemChecker"]
 
 PRIORITIES = ("low", "normal", "high", "urgent")
+_EMAIL = re.compile(r"[^@\s\"]+@[^@\s\"]+\.[^@\s\"]+")
 
 InlineCheck = Callable[[ast.TextLit], None]
 
@@ -74,6 +76,33 @@ class WorkItemChecker:
             self.report.error(where if task.dedupe else task.pos,
                               f"'dedupe by type and reason' needs {written} on the task or in its template",
                               code="playbook-structure")
+
+    def team(self, team: ast.Team) -> None:
+        """`team NAME: "a@x", "b@x"`: each member an email address, once."""
+        seen: set[str] = set()
+        for member in team.members:
+            address = member.value.strip().lower()
+            if not _EMAIL.fullmatch(address):
+                self.report.error(member.pos, f"team member '{member.value}' is not an email address",
+                                  code="wrong-type")
+            elif address in seen:
+                self.report.error(member.pos, f"'{member.value}' is listed twice in team '{team.name.text}'",
+                                  code="duplicate")
+            seen.add(address)
+
+    def team_name(self, owner: ast.Path, rule: ast.Name) -> None:
+        """`for smb_csms by round robin`: the owner is a declared team."""
+        words = rule.text.replace("_", " ")
+        if len(owner.parts) > 1:
+            self.report.error(owner.pos, f"'by {words}' assigns among a team: '{owner.text}' is a field path, "
+                                         "not a team name", code="wrong-type")
+            return
+        if owner.text in self.scope.teams:
+            return
+        message, near = with_nearest(f"unknown team '{owner.text}'", owner.text, self.scope.teams)
+        if near is None:
+            message += f"; 'by {words}' assigns among a team declared with 'team {owner.text}: \"a@…\", \"b@…\"'"
+        self.report.error(owner.pos, message, code="unknown-name", suggestion=near)
 
     def task_type(self, name: ast.Name) -> None:
         types = self.scope.task_types

@@ -119,6 +119,7 @@ class TaskRecord(_Record):
     checklist: list[TaskStep] = []
     outcome: str | None = None  # how it was closed
     bound: list[TaskBinding] = []  # the journeys bound to it after the one that opened it
+    team: str | None = None  # the team it was assigned among (`for smb_csms by round robin`)
 
     def waiting_playbooks(self) -> list[str]:
         """The playbooks whose journeys wait on this task: the one that opened it, then those bound to it."""

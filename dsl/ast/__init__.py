@@ -115,11 +115,12 @@ from dsl.ast.statements import (
     Wait,
     WaitUntil,
 )
-from dsl.ast.work_items import ChecklistStep, TaskTemplate, TaskTypes
+from dsl.ast.work_items import ChecklistStep, TaskTemplate, TaskTypes, Team
 
 __all__ = [
     "TaskTemplate",
     "TaskTypes",
+    "Team",
     "AccountFields",
     "Arith",
     "AudienceClause",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from dsl.ast.declarations import AccountFields, Events, Metric, Policy, Score
 from dsl.ast.places import Comment, Pos
 from dsl.ast.playbooks import Playbook
-from dsl.ast.work_items import TaskTemplate, TaskTypes
+from dsl.ast.work_items import TaskTemplate, TaskTypes, Team
 
 __all__ = [
     "File",
@@ -15,7 +15,7 @@ __all__ = [
 ]
 
 
-FileItem = AccountFields | Events | Metric | Score | Policy | Playbook | TaskTypes | TaskTemplate
+FileItem = AccountFields | Events | Metric | Score | Policy | Playbook | TaskTypes | TaskTemplate | Team
 
 
 @dataclass(slots=True)

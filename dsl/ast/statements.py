@@ -62,6 +62,7 @@ class CreateTask:
     reason: Name | None = None
     description: TextLit | None = None
     dedupe: Pos | None = None  # where `dedupe by type and reason` is written, if it is
+    assignment: Name | None = None  # `round_robin` or `least_loaded` (`for smb_csms by round robin`): `owner` is a team
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from dsl.ast.literals import Duration, TextLit
 from dsl.ast.places import Name, Pos
 
-__all__ = ["ChecklistStep", "TaskTemplate", "TaskTypes"]
+__all__ = ["ChecklistStep", "TaskTemplate", "TaskTypes", "Team"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +16,16 @@ class TaskTypes:
 
     pos: Pos
     names: tuple[Name, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    """`team smb_csms: "ana@vendor.example", "ben@vendor.example"`: people a task can be assigned
+    to in turn (`for smb_csms by round robin`) or by load (`by least loaded`)."""
+
+    pos: Pos
+    name: Name
+    members: tuple[TextLit, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,9 @@ class Printer:
             self.emit(0, f"task types: {', '.join(name.text for name in item.names)}", item.pos)
         elif isinstance(item, ast.TaskTemplate):
             self.task_template(item)
+        elif isinstance(item, ast.Team):
+            members = ", ".join(self.text(member) for member in item.members)
+            self.emit(0, f"team {item.name.text}: {members}", item.pos)
         else:
             self.playbook(item)
 
@@ -209,7 +212,8 @@ class Printer:
         if isinstance(node, ast.CreateTask):
             title = self.text(node.title) if isinstance(node.title, ast.TextLit) else node.title.text
             options = "".join(f" {text}" for _pos, text in self.task_options(node))
-            return f"create task {title} for {node.owner.text}{options}"
+            rule = f" by {node.assignment.text.replace('_', ' ')}" if node.assignment is not None else ""
+            return f"create task {title} for {node.owner.text}{rule}{options}"
         if isinstance(node, ast.SetField):
             return f"set {node.field.text} = {self.expr(node.value)}"
         if isinstance(node, ast.UpdateScore):

@@ -25,6 +25,7 @@ class StatementRules(RuleBase):
 
     def create_task(self, pos: ast.Pos, children: list[Any]) -> ast.CreateTask:
         title, owner, *options = children
+        assignment = options.pop(0) if options and isinstance(options[0], ast.Name) else None
         found: dict[str, Marker] = {}
         for option in options:
             if option.kind in found:
@@ -34,7 +35,7 @@ class StatementRules(RuleBase):
             return found[kind].value if kind in found else None
 
         return ast.CreateTask(pos, title, owner, value("due"), value("priority"), value("type"), value("reason"),
-                              value("description"), value("dedupe"))
+                              value("description"), value("dedupe"), assignment)
 
     def due(self, pos: ast.Pos, children: list[ast.Duration]) -> Marker:
         return Marker("due", pos, children[0])

@@ -20,6 +20,15 @@ class WorkItemRules(RuleBase):
     def task_types(self, pos: ast.Pos, names: list[ast.Name]) -> ast.TaskTypes:
         return ast.TaskTypes(pos, tuple(names))
 
+    def team(self, pos: ast.Pos, children: list[Any]) -> ast.Team:
+        return ast.Team(pos, children[0], tuple(children[1:]))
+
+    def round_robin(self, pos: ast.Pos, children: list[Any]) -> ast.Name:
+        return ast.Name(pos, "round_robin")
+
+    def least_loaded(self, pos: ast.Pos, children: list[Any]) -> ast.Name:
+        return ast.Name(pos, "least_loaded")
+
     def task_template(self, pos: ast.Pos, children: list[Any]) -> ast.TaskTemplate:
         name, *lines = children
         found: dict[str, Any] = {}

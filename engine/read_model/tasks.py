@@ -38,6 +38,7 @@ class TaskOut(BaseModel):
     checklist: list[TaskStep] = []
     outcome: str | None = None
     bound: list[str] = []  # the playbooks whose journeys were bound to it after the one that opened it
+    team: str | None = None  # the team it was assigned among
 
     @classmethod
     def of(cls, task: TaskRecord, now: datetime) -> TaskOut:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from engine.store.accounts import AccountSection
 from engine.store.actions import ActionSection
+from engine.store.assignment import AssignmentSection
 from engine.store.controls import ControlSection
 from engine.store.database import Database
 from engine.store.erasure import ErasureSection
@@ -34,7 +35,8 @@ class StoreUnavailable(Exception):
 
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
-            RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection):
+            RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
+            AssignmentSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

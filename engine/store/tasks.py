@@ -29,7 +29,8 @@ def task_record(row: Any) -> TaskRecord:
                       created_at=row.created_at, completed_at=row.completed_at, task_type=row.task_type,
                       reason=row.reason, description=row.description,
                       checklist=[TaskStep.model_validate(step) for step in row.checklist or []],
-                      outcome=row.outcome, bound=[TaskBinding.model_validate(b) for b in row.bound or []])
+                      outcome=row.outcome, bound=[TaskBinding.model_validate(b) for b in row.bound or []],
+                      team=row.team)
 
 
 def _checklist_json(steps: list[TaskStep]) -> list[dict[str, Any]] | None:

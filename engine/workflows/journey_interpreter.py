@@ -225,7 +225,7 @@ class JourneyInterpreter:
             task_id = await self._calls.call(name, TaskParams(
                 **self._calls.effect(path, cursor), title=st.title, owner=list(st.owner), due=due,
                 priority=st.priority, playbook_title=inp.playbook.title,
-                **work_item_params(st, cursor, snap.timezone)))
+                **work_item_params(st, cursor, snap.timezone, path)))
             if isinstance(task_id, str):
                 state.tasks.append(task_id)
             state.snapshot = None

@@ -186,6 +186,8 @@ class TaskParams(EffectParams):
     description: str | None = None  # a template string
     checklist: list[TaskStepParams] = []
     dedupe: bool = False  # one open item per account, type and reason
+    assign: str | None = None  # round_robin | least_loaded: `owner` is [team]
+    path: str | None = None  # the statement, for the decision that assigns it
 
 
 class SetParams(EffectParams):

@@ -17,10 +17,10 @@ from engine.workflows.payloads import TaskStepParams
 __all__ = ["work_item_params"]
 
 
-def work_item_params(st: ir.CreateTask, cursor: datetime, timezone: str) -> dict[str, Any]:
-    """The work-item keys of `TaskParams` for this task, created at `cursor`."""
+def work_item_params(st: ir.CreateTask, cursor: datetime, timezone: str, path: str) -> dict[str, Any]:
+    """The work-item keys of `TaskParams` for this task, created at `cursor` by statement `path`."""
     steps = [TaskStepParams(title=step.title,
                             due=calendar.add_duration(cursor, step.due, timezone) if step.due else None)
              for step in st.checklist]
     return {"task_type": st.task_type, "reason": st.reason, "description": st.description, "checklist": steps,
-            "dedupe": st.dedupe}
+            "dedupe": st.dedupe, "assign": st.assign, "path": path}

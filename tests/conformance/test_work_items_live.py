@@ -6,7 +6,9 @@ each task included:
   and a typed task written inline;
 - two triggers of one churn risk opening one item deduped by type and reason (one after the
   other, and at the same moment), closing it with an outcome that ends both journeys and starts
-  a playbook on `task_completed where outcome == "churned"`.
+  a playbook on `task_completed where outcome == "churned"`;
+- tasks assigned among a team by round robin and to the least loaded member, each choice a
+  decision in the log.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from tests.conformance.merged import merge
 TIMELINES = Path(__file__).resolve().parents[1] / "scenarios" / "timelines"
 
 
-@pytest.mark.parametrize("name", ["work_item_from_template_with_checklist", "work_item_deduped_by_type_and_reason"])
+@pytest.mark.parametrize("name", ["work_item_from_template_with_checklist", "work_item_deduped_by_type_and_reason",
+                                  "work_item_assigned_among_a_team"])
 async def test_a_work_item_scenario_gives_the_same_actions_live_and_simulated(name: str, tmp_path: Path) -> None:
     scenario = TIMELINES / name
     compilation = compile_folder(scenario / "playbooks")
@@ -34,6 +37,6 @@ async def test_a_work_item_scenario_gives_the_same_actions_live_and_simulated(na
     live = await run_live(timeline, tmp_path, playbooks=scenario / "playbooks")
     simulated = await simulate(compilation.bundle, timeline.write(tmp_path / "merged.jsonl"), start=timeline.start,
                                days=(timeline.end - timeline.start).total_seconds() / 86400)
-    assert any(action.data.get("type") for action in live.actions if action.kind == "task")
+    assert any(action.kind == "task" for action in live.actions)
     problems = differences(live.actions, simulated.actions)
     assert not problems, "\n".join(problems)

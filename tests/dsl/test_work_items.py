@@ -241,3 +241,55 @@ def test_a_task_completed_trigger_reads_the_outcome_type_and_reason_of_the_close
     trigger = lower(files, TEMPLATES).playbooks["exit_interview"].trigger
     assert isinstance(trigger, ir.EventTrigger) and trigger.where is not None
     assert trigger.where.model_dump_json().count('"kind":"event_field"') == 2  # not account fields
+
+
+TEAMS = 'team smb_csms: "ana@vendor.example", "ben@vendor.example"\n'
+
+
+def test_a_task_assigned_among_a_team_checks_clean_and_lowers_with_the_team_in_the_model() -> None:
+    source = 'playbook p:\n    trigger: event signed\n    create task "Call" for smb_csms by round robin due 2 days\n'
+    files = [parse(MODEL, "model.play"), parse(TEAMS, "team.play"), parse(source, "p.play")]
+    assert check(files, TEMPLATES) == []
+    bundle = lower(files, TEMPLATES)
+    assert bundle.model.teams == {"smb_csms": ("ana@vendor.example", "ben@vendor.example")}
+    [task] = bundle.playbooks["p"].steps[0].body
+    assert isinstance(task, ir.CreateTask) and (task.owner, task.assign) == (("smb_csms",), "round_robin")
+
+
+def test_a_bundle_without_teams_keeps_its_json() -> None:
+    assert "teams" not in ir.Model().model_dump_json()
+
+
+def test_team_and_assignment_mistakes_are_reported_at_their_place() -> None:
+    assert problems(
+        """\
+        playbook p:
+            trigger: event signed
+            create task "Call" for smb_csm by round robin
+            create task "Call" for csm.manager by least loaded
+        """,
+        declarations=TEAMS + 'team bad: "ana", "x@y.example", "X@y.example"\n',
+    ) == expected(
+        """\
+        tasks.play:2:11: team member 'ana' is not an email address
+            team bad: "ana", "x@y.example", "X@y.example"
+                      ^^^^^
+        tasks.play:2:33: 'X@y.example' is listed twice in team 'bad'
+            team bad: "ana", "x@y.example", "X@y.example"
+                                            ^^^^^^^^^^^^^
+        test.play:3:28: unknown team 'smb_csm' (did you mean 'smb_csms'?)
+                create task "Call" for smb_csm by round robin
+                                       ^^^^^^^
+        test.play:4:28: 'by least loaded' assigns among a team: 'csm.manager' is a field path, not a team name
+                create task "Call" for csm.manager by least loaded
+                                       ^^^^^^^^^^^
+        """
+    )
+
+
+def test_the_formatter_prints_a_team_and_an_assignment() -> None:
+    source = ('team  t:"a@x.example" ,"b@x.example"\nplaybook p:\n    trigger: event signed\n'
+              '    create task "X" for t  by   least loaded priority high\n')
+    assert format_source(source, "f.play") == (
+        'team t: "a@x.example", "b@x.example"\n\nplaybook p:\n    trigger: event signed\n'
+        '    create task "X" for t by least loaded priority high\n')

@@ -94,3 +94,46 @@ def test_two_triggers_racing_open_one_item(any_store: Store) -> None:
     assert sorted(result.split(":")[0] for result in results) == ["created"] + ["updated"] * 7
     assert {result.split(":")[1] for result in results} == {item.id}
     assert len(item.bound) == 7
+
+
+TEAM = ("ana@vendor.example", "ben@vendor.example", "cy@vendor.example")
+
+
+def _unassigned(id: str, account: str) -> TaskRecord:
+    return TaskRecord(id=id, account=account, playbook="welcome", title="Welcome call", owner="", due=None,
+                      priority="normal", created_at=T0)
+
+
+def test_round_robin_gives_each_member_a_turn_even_when_assignments_race(any_store: Store) -> None:
+    owners: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def assign(n: int) -> None:
+        try:
+            start.wait()
+            done = any_store.assign_task(_unassigned(f"t{n}", f"a{n}"), f"k{n}", None, team="smb", members=TEAM,
+                                         rule="round_robin")
+            owners.append(done.task.owner)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=assign, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(owners) == sorted(TEAM * 2)  # two turns each, whatever the order
+    again = any_store.assign_task(_unassigned("t0", "a0"), "k0", None, team="smb", members=TEAM, rule="round_robin")
+    assert again.opened == "seen"  # a retried activity assigns nothing again
+
+
+def test_least_loaded_picks_the_member_with_the_fewest_open_tasks_first_in_order_on_a_tie(any_store: Store) -> None:
+    for n, owner in enumerate(("ana@vendor.example", "ana@vendor.example", "ben@vendor.example")):
+        any_store.create_task(_unassigned(f"o{n}", "x").model_copy(update={"owner": owner}), f"ko{n}", None)
+    first = any_store.assign_task(_unassigned("t1", "a"), "k1", None, team="smb", members=TEAM, rule="least_loaded")
+    second = any_store.assign_task(_unassigned("t2", "b"), "k2", None, team="smb", members=TEAM, rule="least_loaded")
+    assert (first.task.owner, first.task.team) == ("cy@vendor.example", "smb")
+    assert first.reads == {"open_tasks": {"ana@vendor.example": 2, "ben@vendor.example": 1, "cy@vendor.example": 0}}
+    assert second.task.owner == "ben@vendor.example"  # ben and cy have one each: ben comes first
