@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dsl.ast.declarations import AccountFields, Events, Metric, Policy, Score
+from dsl.ast.declarations import AccountFields, Events, Metric, NamedAudience, Policy, Score
 from dsl.ast.places import Comment, Pos
 from dsl.ast.playbooks import Playbook
 from dsl.ast.work_items import TaskTemplate, TaskTypes, Team
@@ -15,7 +15,8 @@ __all__ = [
 ]
 
 
-FileItem = AccountFields | Events | Metric | Score | Policy | Playbook | TaskTypes | TaskTemplate | Team
+FileItem = (AccountFields | Events | NamedAudience | Metric | Score | Policy | Playbook | TaskTypes | TaskTemplate
+            | Team)
 
 
 @dataclass(slots=True)
