@@ -120,6 +120,8 @@ class TaskRecord(_Record):
     outcome: str | None = None  # how it was closed
     bound: list[TaskBinding] = []  # the journeys bound to it after the one that opened it
     team: str | None = None  # the team it was assigned among (`for smb_csms by round robin`)
+    snoozed_until: datetime | None = None  # not overdue before then
+    snooze_reason: str | None = None
 
     def waiting_playbooks(self) -> list[str]:
         """The playbooks whose journeys wait on this task: the one that opened it, then those bound to it."""

@@ -6,7 +6,8 @@ overdue"), priority and the playbook that opened it. `--json` prints one JSON ob
 each a task as `GET /v1/tasks` answers it, in the same order. `--complete ID` marks a task done
 (through the API, so the journey waiting on it hears of it); `--step ID N` ticks step N of its
 checklist. A task's type and reason show when any task listed has them; its checklist shows as
-the steps done out of all (`1/3`).
+the steps done out of all (`1/3`). `--snooze ID --until WHEN --reason TEXT` keeps a task from
+being overdue until then; `--reassign ID --to EMAIL` gives it to another owner.
 """
 
 from __future__ import annotations
@@ -156,6 +157,33 @@ def _step(args: argparse.Namespace) -> int:
     return 0
 
 
+def _change(args: argparse.Namespace) -> int:
+    """`--snooze ID --until WHEN --reason TEXT` or `--reassign ID --to EMAIL [--reason TEXT]`."""
+    if args.database_url or args.store:
+        raise UsageError("--snooze and --reassign change a task through the engine: use the API (--url), "
+                         "not --database-url or --store")
+    if args.snooze is not None:
+        until = parse_time(args.until)
+        if until is None or not args.reason:
+            raise UsageError("--snooze ID needs --until WHEN (e.g. 2026-01-20T09:00:00Z) and --reason TEXT")
+        task_id, action, body = args.snooze, "snooze", {"until": until.isoformat(), "reason": args.reason}
+    else:
+        if not args.to:
+            raise UsageError("--reassign ID needs --to EMAIL")
+        task_id, action = args.reassign, "reassign"
+        body = {"owner": args.to, **({"reason": args.reason} if args.reason else {})}
+    with api_from_args(args) as api:
+        task = api.json("POST", f"/v1/tasks/{urllib.parse.quote(task_id, safe='')}/{action}",
+                        content=json.dumps(body), headers={"Content-Type": "application/json"})
+    if args.json:
+        print_json_lines([task])
+    elif action == "snooze":
+        print(f"{task.get('id')}: snoozed until {task.get('snoozed_until')}: {task.get('title')}")
+    else:
+        print(f"{task.get('id')}: now for {task.get('owner')}: {task.get('title')}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.outcome is not None and args.complete is None:
         raise UsageError("--outcome goes with --complete ID")
@@ -163,6 +191,8 @@ def _run(args: argparse.Namespace) -> int:
         return _complete(args)
     if args.step is not None:
         return _step(args)
+    if args.snooze is not None or args.reassign is not None:
+        return _change(args)
     if args.all and args.overdue:
         raise UsageError("--overdue lists open tasks past their due time; it cannot be combined with --all")
     views = views_from_args(args)
@@ -205,6 +235,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--complete", metavar="ID", default=None, help="mark task ID done")
     parser.add_argument("--outcome", metavar="NAME", default=None,
                         help="with --complete: how it ended (resolved, no_response, churned ...)")
+    parser.add_argument("--snooze", metavar="ID", default=None, help="snooze task ID (with --until and --reason)")
+    parser.add_argument("--until", metavar="WHEN", default=None, help="with --snooze: when it is due again")
+    parser.add_argument("--reason", metavar="TEXT", default=None, help="with --snooze or --reassign: why")
+    parser.add_argument("--reassign", metavar="ID", default=None, help="give task ID to another owner (with --to)")
+    parser.add_argument("--to", metavar="EMAIL", default=None, help="with --reassign: the new owner")
     parser.add_argument("--step", nargs=2, metavar=("ID", "N"), default=None,
                         help="tick step N (from 1) of task ID's checklist")
     parser.add_argument("--retries", metavar="N", type=int, default=None, help=argparse.SUPPRESS)

@@ -168,6 +168,13 @@ class _Teller:
             text = f"left {pb} on its exit rule: {data.get('reason')}."
         elif kind == "completed":
             text = f"completed {pb}: no steps left."
+        elif kind == "task_snoozed":
+            until = data.get("until")
+            shown = shown_time(datetime.fromisoformat(until), self.tz) if isinstance(until, str) else str(until)
+            text = f"task {data.get('task')} was snoozed until {shown}: {data.get('reason')}."
+        elif kind == "task_reassigned":
+            why = f" ({data['reason']})" if data.get("reason") else ""
+            text = f"task {data.get('task')} was reassigned from {data.get('from')} to {data.get('to')}{why}."
         else:
             text = ", ".join(f"{key} {value}" for key, value in data.items()) or kind
         return StoryLine(at=action.at, playbook=pb, kind=kind, what=what, step=path, text=_capital(text),

@@ -1,6 +1,6 @@
 """Tasks as the readers show them: a CSM's work list in the shape of `GET /v1/tasks`.
 
-A task is overdue when it is open and its due time has passed (`now`).
+A task is overdue when it is open and its due time has passed (`now`), unless it is snoozed past now.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ __all__ = ["TaskOut", "is_overdue", "task_list"]
 
 
 def is_overdue(task: TaskRecord, now: datetime) -> bool:
-    return task.status == "open" and task.due is not None and task.due < now
+    """Open, past its due time, and not snoozed past now."""
+    snoozed = task.snoozed_until is not None and task.snoozed_until > now
+    return task.status == "open" and task.due is not None and task.due < now and not snoozed
 
 
 class TaskOut(BaseModel):
@@ -39,6 +41,8 @@ class TaskOut(BaseModel):
     outcome: str | None = None
     bound: list[str] = []  # the playbooks whose journeys were bound to it after the one that opened it
     team: str | None = None  # the team it was assigned among
+    snoozed_until: datetime | None = None  # not overdue before then
+    snooze_reason: str | None = None
 
     @classmethod
     def of(cls, task: TaskRecord, now: datetime) -> TaskOut:

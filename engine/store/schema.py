@@ -156,6 +156,8 @@ tasks = Table(
     Column("open_key", String(600), nullable=True),  # account, type and reason of an open deduped item
     Column("bound", JsonDocument, nullable=True),  # [{playbook, journey, key, at}]: journeys bound to it later
     Column("team", String(200), nullable=True),  # the team it was assigned among, if it was
+    Column("snoozed_until", UtcDateTime, nullable=True),  # not overdue before then
+    Column("snooze_reason", Text, nullable=True),
     Index(None, "account", "status"),
     Index(None, "owner", "status"),
     Index("ix_tasks_open_key", "open_key", unique=True),

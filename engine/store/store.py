@@ -24,6 +24,7 @@ from engine.store.outbox import MessageSection
 from engine.store.routing import RoutingSection
 from engine.store.scores import ScoreSection
 from engine.store.send_counts import SendCountSection
+from engine.store.task_changes import TaskChangeSection
 from engine.store.tasks import TaskSection
 from engine.store.work_items import WorkItemSection
 
@@ -36,7 +37,7 @@ class StoreUnavailable(Exception):
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
             RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
-            AssignmentSection):
+            AssignmentSection, TaskChangeSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

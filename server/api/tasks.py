@@ -8,11 +8,16 @@ Completing a task that is already done changes nothing and answers the task.
 
 `POST /v1/tasks/{id}/steps/{n}/done` ticks step n (from 1) of the task's checklist; a ticked step
 keeps the time it was first ticked. The journey does not wait on steps, only on the task.
+
+`POST /v1/tasks/{id}/snooze` (`until`, `reason`) keeps an open task from being overdue until then;
+`POST /v1/tasks/{id}/reassign` (`owner`, `reason`) gives it to another owner. Each is logged
+(`task_snoozed`, `task_reassigned`). A done task answers 409.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -20,7 +25,8 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from engine.read_model import TaskOut, task_list
-from engine.store import StepNotFound
+from engine.records import TaskRecord
+from engine.store import StepNotFound, TaskClosed, TaskNotFound
 from server.api.auth import require_token
 from server.web import task_completion
 from server.web.errors import ApiError
@@ -70,4 +76,44 @@ async def complete_step(task_id: str, step: Annotated[int, Path(ge=1, le=1000)],
         record = await asyncio.to_thread(state.store.complete_step, task_id, step - 1, now)
     except StepNotFound as error:
         raise ApiError(404, "not found", str(error)) from None
+    return TaskOut.of(record, now)
+
+
+class Snooze(BaseModel):
+    until: datetime = Field(description="when it is due again: not overdue before then")
+    reason: str = Field(min_length=1, max_length=500, description="why: 'customer on holiday until the 20th'")
+
+
+class Reassign(BaseModel):
+    owner: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", description="the new owner's email")
+    reason: str | None = Field(None, max_length=500)
+
+
+def _changing(change: Callable[[], TaskRecord]) -> TaskRecord:
+    try:
+        return change()
+    except TaskNotFound as error:
+        raise ApiError(404, "not found", str(error)) from None
+    except TaskClosed as error:
+        raise ApiError(409, "conflict", str(error)) from None
+
+
+@router.post("/v1/tasks/{task_id}/snooze", response_model=TaskOut, summary="Snooze an open task until a moment",
+             responses={400: {"description": "The moment is not in the future"}, 404: {"description": "No such task"},
+                        409: {"description": "The task is done"}})
+async def snooze_task(task_id: str, body: Snooze, state: State) -> TaskOut:
+    now = datetime.now(UTC)
+    until = body.until if body.until.tzinfo is not None else body.until.replace(tzinfo=UTC)
+    if until <= now:
+        raise ApiError(400, "bad request", f"until must be in the future, got {until.isoformat()}")
+    record = await asyncio.to_thread(_changing, lambda: state.store.snooze_task(task_id, until, body.reason, now))
+    return TaskOut.of(record, now)
+
+
+@router.post("/v1/tasks/{task_id}/reassign", response_model=TaskOut, summary="Give an open task to another owner",
+             responses={404: {"description": "No such task"}, 409: {"description": "The task is done"}})
+async def reassign_task(task_id: str, body: Reassign, state: State) -> TaskOut:
+    now = datetime.now(UTC)
+    record = await asyncio.to_thread(_changing, lambda: state.store.reassign_task(task_id, body.owner.strip().lower(),
+                                                                                body.reason, now))
     return TaskOut.of(record, now)

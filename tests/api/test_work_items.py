@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from dsl import ir
+from engine.insight.story import tell
 from engine.records import TaskRecord, TaskStep
 from engine.store import Store
 from tests.api.conftest import offline_api
@@ -98,3 +99,55 @@ async def test_a_deduped_item_lists_the_playbooks_bound_to_it(store: Store, bund
     async with offline_api(store, bundle) as api:
         [listed] = (await api.get("/v1/tasks")).json()
     assert (listed["id"], listed["playbook"], listed["bound"]) == ("risk", "usage", ["nps"])
+
+
+async def test_snoozing_keeps_a_late_task_from_being_overdue_until_then_and_is_logged(
+        store: Store, bundle: ir.Bundle) -> None:
+    late = TaskRecord(id="late", account="acme", playbook="p", title="Call", owner="sam@vendor.example",
+                      due=datetime.now(UTC) - timedelta(days=1), priority="high", created_at=T0)
+    store.create_task(late, key="k-late", journey=None)
+    until = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    async with offline_api(store, bundle) as api:
+        before = (await api.get("/v1/tasks", params={"overdue": "true"})).json()
+        snoozed = await api.post("/v1/tasks/late/snooze", json={"until": until.isoformat(), "reason": "on holiday"})
+        after = (await api.get("/v1/tasks", params={"overdue": "true"})).json()
+        past = await api.post("/v1/tasks/late/snooze", json={"until": "2020-01-01T00:00:00Z", "reason": "x"})
+        no_reason = await api.post("/v1/tasks/late/snooze", json={"until": until.isoformat(), "reason": ""})
+        missing = await api.post("/v1/tasks/nope/snooze", json={"until": until.isoformat(), "reason": "x"})
+    assert [task["id"] for task in before] == ["late"] and after == []
+    assert snoozed.status_code == 200
+    assert (snoozed.json()["snoozed_until"], snoozed.json()["snooze_reason"], snoozed.json()["overdue"]) == (
+        until.isoformat().replace("+00:00", "Z"), "on holiday", False)
+    assert (past.status_code, past.json()["error"]) == (400, "bad request")
+    assert no_reason.status_code == 422
+    assert missing.json() == {"error": "not found", "detail": "no task 'nope'"}
+    [logged] = [action for action in store.actions(account="acme") if action.kind == "task_snoozed"]
+    assert logged.data == {"task": "late", "until": until.isoformat(), "reason": "on holiday"}
+
+
+async def test_reassigning_gives_the_task_to_another_owner_and_a_done_task_is_a_conflict(
+        store: Store, bundle: ir.Bundle) -> None:
+    _tasks(store)
+    store.complete_tasks("acme", T0 + timedelta(days=1), task_id="plain")
+    async with offline_api(store, bundle) as api:
+        moved = await api.post("/v1/tasks/kickoff/reassign", json={"owner": "Lee@Vendor.example", "reason": "leave"})
+        done = await api.post("/v1/tasks/plain/reassign", json={"owner": "lee@vendor.example"})
+        bad = await api.post("/v1/tasks/kickoff/reassign", json={"owner": "not an address"})
+        mine = (await api.get("/v1/tasks", params={"owner": "lee@vendor.example"})).json()
+    assert moved.json()["owner"] == "lee@vendor.example"
+    assert done.json() == {"error": "conflict", "detail": "task 'plain' is done"} and done.status_code == 409
+    assert bad.status_code == 422
+    assert [task["id"] for task in mine] == ["kickoff"]
+    [logged] = [action for action in store.actions(account="acme") if action.kind == "task_reassigned"]
+    assert logged.data == {"task": "kickoff", "from": "sam@vendor.example", "to": "lee@vendor.example",
+                           "reason": "leave"}
+
+
+async def test_why_tells_a_snooze_and_a_reassignment(store: Store, bundle: ir.Bundle) -> None:
+    _tasks(store)
+    store.snooze_task("kickoff", datetime(2099, 1, 5, 9, tzinfo=UTC), "on holiday", T0 + timedelta(hours=1))
+    store.reassign_task("kickoff", "lee@vendor.example", "leave", T0 + timedelta(hours=2))
+    texts = [line.text for line in tell(store, bundle, "acme", now=T0 + timedelta(days=1)).lines
+             if line.kind in ("task_snoozed", "task_reassigned")]
+    assert texts == ["Task kickoff was snoozed until 2099-01-05 09:00 UTC: on holiday.",
+                     "Task kickoff was reassigned from sam@vendor.example to lee@vendor.example (leave)."]

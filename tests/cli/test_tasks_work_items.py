@@ -60,3 +60,22 @@ async def test_tasks_complete_with_an_outcome_records_it_and_outcome_alone_is_re
     assert "--outcome goes with --complete ID" in captured.err
     task = store.task("risky")
     assert task is not None and (task.status, task.outcome) == ("done", "no_response")
+
+
+async def test_tasks_snooze_and_reassign_through_the_api(
+        store: Store, bundle: ir.Bundle, capsys: pytest.CaptureFixture[str]) -> None:
+    _tasks(store)
+    async with offline_engine(store, bundle) as url:
+        snoozed = await playbook("tasks", "--snooze", "kickoff", "--until", "2099-01-05T09:00:00Z", "--reason",
+                                 "customer on holiday", "--url", url, "--token", TOKEN)
+        moved = await playbook("tasks", "--reassign", "risky", "--to", "lee@vendor.example", "--url", url,
+                               "--token", TOKEN)
+        no_until = await playbook("tasks", "--snooze", "kickoff", "--reason", "x", "--url", url, "--token", TOKEN)
+        closed = await playbook("tasks", "--reassign", "gone", "--to", "lee@vendor.example", "--url", url,
+                                "--token", TOKEN)
+    captured = capsys.readouterr()
+    assert (snoozed, moved, no_until, closed) == (0, 0, 2, 1)
+    assert captured.out.splitlines() == ["kickoff: snoozed until 2099-01-05T09:00:00Z: Kickoff: Acme",
+                                         "risky: now for lee@vendor.example: Usage dropped"]
+    assert "--snooze ID needs --until WHEN" in captured.err
+    assert "playbook tasks: no task 'gone'" in captured.err

@@ -1,7 +1,8 @@
 """Work items: a task's type, reason, description and checklist; its outcome when closed; the
 key of the one open item per account, type and reason (`open_key`, unique, emptied when the item
 closes) and the journeys bound to an item another journey opened (`bound`); the team a task was
-assigned among (`team`) and, per team, the turn of its round robin (`team_turns`).
+assigned among (`team`) and, per team, the turn of its round robin (`team_turns`); until when
+it is snoozed, and why (`snoozed_until`, `snooze_reason`).
 
 Revision ID: 0005
 Revises: 0004
@@ -32,6 +33,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("open_key", sa.String(600), nullable=True))
         batch.add_column(sa.Column("bound", JSON, nullable=True))
         batch.add_column(sa.Column("team", sa.String(200), nullable=True))
+        batch.add_column(sa.Column("snoozed_until", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("snooze_reason", sa.Text(), nullable=True))
         batch.create_index("ix_tasks_open_key", ["open_key"], unique=True)
     op.create_table(
         "team_turns",
@@ -44,6 +47,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("team_turns")
     with op.batch_alter_table("tasks") as batch:
+        batch.drop_column("snooze_reason")
+        batch.drop_column("snoozed_until")
         batch.drop_column("team")
         batch.drop_index("ix_tasks_open_key")
         batch.drop_column("bound")
