@@ -428,9 +428,13 @@ class ParamValue(_Node):
 
 
 class SendEmail(_Node):
+    """`send email X to a, b`: one message to each recipient, each suppressed and capped on its own
+    (the first under the statement's key, the next ones under `<path>/to2`, `<path>/to3` …)."""
+
     kind: Literal["send_email"] = "send_email"
     template: str
     to: tuple[str, ...] = ("primary_contact",)  # a contact field path
+    also_to: tuple[tuple[str, ...], ...] = ()  # the recipients after the first
 
 
 class SendInApp(_Node):
@@ -481,11 +485,14 @@ class UpdateScore(_Node):
 
 
 class Do(_Node):
-    """`do slack.notify channel="#cs" text="..."`: a plugin activity called by name."""
+    """`do slack.notify channel="#cs" text="..."`: a plugin activity called by name; `otherwise`
+    runs when the call fails for good (`do ... else: create task ...`)."""
 
     kind: Literal["do"] = "do"
     activity: str
     params: dict[str, ParamValue] = {}
+    otherwise: tuple[Statement, ...] = ()
+    attempts: int | None = None  # `at most N attempts`: at most the activity's own number
 
 
 class Wait(_Node):
@@ -532,10 +539,12 @@ class SplitArm(_Node):
 
 
 class Split(_Node):
-    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook."""
+    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook; with
+    `record arm as FIELD`, the label of the arm taken is set on that field (`record_as`)."""
 
     kind: Literal["split"] = "split"
     arms: tuple[SplitArm, ...]
+    record_as: str | None = None
 
 
 Action = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do

@@ -221,7 +221,8 @@ def describe_statement(statement: ir.Statement) -> str:
     """The statement as written in the playbook (its first line for an `if` or a `split`; the
     activity without its parameters for a `do`)."""
     if isinstance(statement, ir.SendEmail):
-        return f"send email {statement.template} to {'.'.join(statement.to)}"
+        recipients = ", ".join(".".join(path) for path in (statement.to, *statement.also_to))
+        return f"send email {statement.template} to {recipients}"
     if isinstance(statement, ir.SendInApp):
         return f"send in_app {statement.template}"
     if isinstance(statement, ir.CreateTask):
@@ -231,7 +232,9 @@ def describe_statement(statement: ir.Statement) -> str:
     if isinstance(statement, ir.UpdateScore):
         return f"update score {statement.score}"
     if isinstance(statement, ir.Do):
-        return f"do {statement.activity}"
+        failed = "".join(f" else: {describe_statement(fallback)}" for fallback in statement.otherwise)
+        attempts = "" if statement.attempts is None else f" at most {statement.attempts} attempts"
+        return f"do {statement.activity}{attempts}{failed}"
     if isinstance(statement, ir.Wait):
         return f"wait {describe_duration(statement.duration)}"
     if isinstance(statement, ir.WaitUntil):
@@ -240,4 +243,5 @@ def describe_statement(statement: ir.Statement) -> str:
         if statement.negated and isinstance(statement.condition, ir.Not):
             return f"unless {describe(statement.condition.arg)}"
         return f"if {describe(statement.condition)}"
-    return "split " + " / ".join(f"{arm.percent:g}%" for arm in statement.arms)
+    record = f" record arm as {statement.record_as}" if statement.record_as is not None else ""
+    return "split " + " / ".join(f"{arm.percent:g}%" for arm in statement.arms) + record

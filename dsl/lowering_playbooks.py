@@ -180,8 +180,9 @@ class PlaybookLowerer:
 
     def statement(self, node: ast.Statement, payload: Payload | None) -> ir.Statement:
         match node:
-            case ast.SendEmail(template=template, to=to):
-                return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",))
+            case ast.SendEmail(template=template, to=to, also_to=also_to):
+                return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",),
+                                    also_to=tuple(path.names for path in also_to))
             case ast.SendInApp(template=template):
                 return ir.SendInApp(template=template.text)
             case ast.CreateTask():
@@ -190,9 +191,10 @@ class PlaybookLowerer:
                 return ir.SetField(field=field.text, value=self.expr(value, payload))
             case ast.UpdateScore(score=score):
                 return ir.UpdateScore(score=score.text)
-            case ast.Do(activity=activity, params=params):
+            case ast.Do(activity=activity, params=params, otherwise=otherwise, attempts=attempts):
                 values = {param.name.text: self.param(param.value, payload) for param in params}
-                return ir.Do(activity=activity.text, params=values)
+                return ir.Do(activity=activity.text, params=values, otherwise=self.block(otherwise, payload),
+                             attempts=attempts)
             case ast.Wait(duration=duration):
                 return ir.Wait(duration=lower_duration(duration))
             case ast.WaitUntil(events=events, task_done=task_done, timeout=timeout, conditions=conditions):
@@ -215,12 +217,13 @@ class PlaybookLowerer:
                     negated=negated,
                     line=node.pos.line,
                 )
-            case ast.Split(shares=shares, arms=arms):
+            case ast.Split(shares=shares, arms=arms, record_as=record_as):
                 return ir.Split(
                     arms=tuple(
                         ir.SplitArm(percent=share.value, body=self.block(arm.body, payload), label=arm.label.text)
                         for share, arm in zip(shares, arms, strict=False)
-                    )
+                    ),
+                    record_as=record_as.text if record_as is not None else None,
                 )
         raise AssertionError(f"no lowering for {type(node).__name__}")  # pragma: no cover
 
@@ -248,3 +251,5 @@ def _templates_used(blocks: Iterable[Iterable[ir.Statement]]) -> Iterator[str]:
                 yield from _templates_used((statement.then, statement.otherwise))
             elif type(statement) is ir.Split:
                 yield from _templates_used(arm.body for arm in statement.arms)
+            elif type(statement) is ir.Do and statement.otherwise:
+                yield from _templates_used((statement.otherwise,))

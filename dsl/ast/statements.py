@@ -31,11 +31,13 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class SendEmail:
-    """`send email welcome`, `send email welcome to primary_contact`."""
+    """`send email welcome`, `send email welcome to primary_contact`, `send email qbr_invite to
+    exec_contact, champion_contact` (one message to each)."""
 
     pos: Pos
     template: Name
     to: Path | None = None
+    also_to: tuple[Path, ...] = ()  # the recipients after the first
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +96,16 @@ class DoParam:
 
 @dataclass(frozen=True, slots=True)
 class Do:
-    """`do slack.notify channel="#cs-alerts" text="Red: {{ account.name }}"`."""
+    """`do slack.notify channel="#cs-alerts" text="Red: {{ account.name }}"`, with what the journey
+    does instead when the call fails for good (`else: create task ...`), if anything."""
 
     pos: Pos
     activity: Path
     params: tuple[DoParam, ...] = ()
+    otherwise: tuple[Statement, ...] = ()
+    else_pos: Pos | None = None
+    attempts: int | None = None  # `at most 2 attempts`: fewer than the activity declares
+    attempts_pos: Pos | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +171,7 @@ class Split:
     pos: Pos
     shares: tuple[PercentLit, ...]
     arms: tuple[SplitArm, ...]
+    record_as: Name | None = None  # `record arm as FIELD`: the label of the arm taken is stored there
 
 
 Statement = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do | Wait | WaitUntil | If | Split

@@ -28,7 +28,7 @@ def _without_positions(node: object) -> object:
     if isinstance(node, ast.Pos):
         return "written"  # a position that stands for a keyword written (`dedupe by type and reason`)
     if is_dataclass(node) and not isinstance(node, type):
-        skipped = {"pos", "else_pos", "bands_pos", "comments", "line_count", "path", "text"}
+        skipped = {"pos", "else_pos", "bands_pos", "attempts_pos", "comments", "line_count", "path", "text"}
         if isinstance(node, ast.TextLit | ast.NumberLit | ast.MoneyLit | ast.PercentLit):
             skipped.discard("text")
         content = tuple(

@@ -18,7 +18,7 @@ class StatementRules(RuleBase):
     # ------------------------------------------------------------------ statements
 
     def send_email(self, pos: ast.Pos, children: list[Any]) -> ast.SendEmail:
-        return ast.SendEmail(pos, children[0], children[1] if len(children) > 1 else None)
+        return ast.SendEmail(pos, children[0], children[1] if len(children) > 1 else None, tuple(children[2:]))
 
     def send_in_app(self, pos: ast.Pos, children: list[ast.Name]) -> ast.SendInApp:
         return ast.SendInApp(pos, children[0])
@@ -50,7 +50,19 @@ class StatementRules(RuleBase):
         return ast.UpdateScore(pos, children[0])
 
     def do_statement(self, pos: ast.Pos, children: list[Any]) -> ast.Do:
-        return ast.Do(pos, children[0], tuple(children[1:]))
+        markers = {child.kind: child for child in children if isinstance(child, Marker)}
+        params = tuple(child for child in children[1:] if not isinstance(child, Marker))
+        failed, attempts = markers.get("else"), markers.get("attempts")
+        return ast.Do(pos, children[0], params, (failed.value,) if failed else (), failed.pos if failed else None,
+                      attempts.value if attempts else None, attempts.pos if attempts else None)
+
+    def do_attempts(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        token = next(child for child in children if isinstance(child, Token) and child.type == "NUMBER")
+        return Marker("attempts", self._tpos(token), self._whole(token, "attempts"))
+
+    def do_failed(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        head = ast.Pos(self.source_path, pos.line, pos.column, pos.line, pos.column + len("else"))
+        return Marker("else", head, children[0])
 
     def do_param(self, pos: ast.Pos, children: list[Any]) -> ast.DoParam:
         return ast.DoParam(pos, children[0], children[1])
@@ -113,7 +125,11 @@ class StatementRules(RuleBase):
     def split_statement(self, pos: ast.Pos, children: list[Any]) -> ast.Split:
         shares = tuple(self._percent(child) for child in children if isinstance(child, Token))
         arms = tuple(child for child in children if isinstance(child, ast.SplitArm))
-        return ast.Split(pos, shares, arms)
+        record = next((child.value for child in children if isinstance(child, Marker) and child.kind == "record"), None)
+        return ast.Split(pos, shares, arms, record)
+
+    def split_record(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        return Marker("record", pos, children[0])
 
     def split_arm(self, pos: ast.Pos, children: list[Any]) -> ast.SplitArm:
         return ast.SplitArm(pos, children[0], children[1])
