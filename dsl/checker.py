@@ -30,8 +30,9 @@ from dsl.playbook_rules import PlaybookChecker
 from dsl.plugin_catalog import PluginCatalog
 from dsl.reporter import Reporter
 from dsl.scope import Scope, build_scope
-from dsl.templates import check_template_references
+from dsl.templates import InlineTemplates, check_template_references
 from dsl.typing_rules import ExprTyper, check_time
+from dsl.work_item_rules import WorkItemChecker
 
 __all__ = ["check"]
 
@@ -58,6 +59,10 @@ def check(
                 _check_policy(item, policy_seen, scope, report)
             elif isinstance(item, ast.Playbook):
                 playbooks.check(item)
+            elif isinstance(item, ast.TaskTemplate):
+                _check_task_template(item, scope, report)
+            elif isinstance(item, ast.Team):
+                WorkItemChecker(scope, report).team(item)
     _check_policy_folder(policy_seen, report)
     report.extend(check_template_references(scope.templates, scope.fields, scope.scores, scope.metrics))
     return report.diagnostics
@@ -195,6 +200,15 @@ def _check_bands(score: ast.Score, report: Reporter) -> None:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _check_task_template(template: ast.TaskTemplate, scope: Scope, report: Reporter) -> None:
+    inline = InlineTemplates(scope.fields, scope.scores, scope.metrics)
+
+    def check_text(text: ast.TextLit) -> None:
+        report.extend(inline.check(text.value, text.pos.path, text.pos.line, text.pos.column + 1))
+
+    WorkItemChecker(scope, report).template(template, check_text)
 
 
 # --------------------------------------------------------------------------- policies
