@@ -70,11 +70,14 @@ _KNOWN_BLOCKS = ("subject", "text", "html")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def load_templates(folder: Path) -> tuple[dict[str, ir.Template], list[Diagnostic]]:
+def load_templates(
+    folder: Path, texts: Mapping[str, str] | None = None
+) -> tuple[dict[str, ir.Template], list[Diagnostic]]:
     """Every template under `folder/templates/`, with the problems each file shows by itself.
 
     A template with problems is still returned (so that a playbook naming it is not reported
-    as naming an unknown template); the diagnostics stop it from being deployed.
+    as naming an unknown template); the diagnostics stop it from being deployed. `texts` gives
+    the text of some files by path (`str(file)`), read instead of the disk: an editor's unsaved text.
     """
     templates: dict[str, ir.Template] = {}
     files: dict[str, str] = {}
@@ -96,7 +99,7 @@ def load_templates(folder: Path) -> tuple[dict[str, ir.Template], list[Diagnosti
             diagnostics.append(Diagnostic(Span(path, 1, 1, 1), message, code="wrong-type"))
             continue
         try:
-            source = file.read_text(encoding="utf-8")
+            source = texts[path] if texts is not None and path in texts else file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             diagnostics.append(Diagnostic(Span(path, 1, 1, 1), f"cannot read template: {error}",
                                           code="unreadable-file"))
