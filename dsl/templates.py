@@ -162,9 +162,39 @@ def check_template_references(
 ) -> list[Diagnostic]:
     """Every variable a template file reads that the template context does not have.
 
-    A template whose syntax is wrong is skipped: `load_templates` has reported it.
+    A template whose syntax is wrong is skipped: `load_templates` has reported it. The answer
+    for the same templates and the same model is kept (the last few), so that checking a folder
+    again after a playbook changed, as the language server does on each keystroke, does not
+    parse every template again.
     """
-    context = template_context(model_fields, list(scores), list(metrics))
+    scores, metrics = list(scores), list(metrics)
+    parts = tuple(
+        (part.path, part.source)
+        for template in templates.values()
+        for part in (template.subject, template.text, template.html)
+        if part is not None
+    )
+    key = (parts, tuple(model_fields.items()), tuple(scores), tuple(metrics))
+    kept = _REFERENCES_KEPT.get(key)
+    if kept is None:
+        kept = tuple(_template_references(templates, model_fields, scores, metrics))
+        _REFERENCES_KEPT[key] = kept
+        while len(_REFERENCES_KEPT) > _REFERENCES_KEPT_MAX:
+            del _REFERENCES_KEPT[next(iter(_REFERENCES_KEPT))]
+    return list(kept)
+
+
+_REFERENCES_KEPT: dict[tuple[object, ...], tuple[Diagnostic, ...]] = {}
+_REFERENCES_KEPT_MAX = 4
+
+
+def _template_references(
+    templates: Mapping[str, ir.Template],
+    model_fields: Mapping[str, ir.FieldType],
+    scores: list[str],
+    metrics: list[str],
+) -> list[Diagnostic]:
+    context = template_context(model_fields, scores, metrics)
     diagnostics: list[Diagnostic] = []
     seen: set[tuple[str, str]] = set()
     for template in templates.values():

@@ -4,8 +4,8 @@ The folder's `.play` files and templates are read from the disk, except the docu
 the editor, whose unsaved text is used instead. Each compilation is the checker's own
 (`dsl.project.compile_files`), so its diagnostics are `playbook check`'s, message for message
 and place for place. Only what an edit can change is done again: the parse of every file whose
-text is unchanged is kept (`trees`), so a keystroke parses one file, then checks the folder's
-model with it.
+text is unchanged is kept (`trees`), and the templates are loaded again only when one of them
+changed, so a keystroke in a playbook parses one file, then checks the folder's model with it.
 
 The declarations the editor's help reads come from the last parse of each file that parsed:
 while a line is half written the file does not parse, and completion still knows its names.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dsl import ast
+from dsl import ast, ir
 from dsl.diagnostics import Diagnostic
 from dsl.plugin_catalog import PluginCatalog
 from dsl.project import Compilation, ParsedTrees, compile_files
@@ -44,6 +44,7 @@ class FolderModel:
         self.declarations = Declarations()
         self._disk: dict[str, tuple[int, str]] = {}
         self._last_good: dict[str, ast.File] = {}
+        self._templates_kept: tuple[object, tuple[dict[str, ir.Template], list[Diagnostic]]] | None = None
 
     def holds(self, path: Path) -> bool:
         """True for a `.play` file under the folder or a template of its `templates/`."""
@@ -61,8 +62,7 @@ class FolderModel:
     def recheck(self) -> Compilation:
         """Compile the folder again with the open documents' text; keeps the result."""
         sources = self._play_sources()
-        texts = {path: text for path, text in self.open.items() if is_template_path(Path(path))}
-        templates, problems = load_templates(self.folder, texts)
+        templates, problems = self._templates()
         for path in list(self.trees):
             if path not in sources:
                 del self.trees[path]
@@ -90,6 +90,20 @@ class FolderModel:
         if path in self.compilation.sources:
             return self.compilation.sources[path]
         return self._read(Path(path))
+
+    def _templates(self) -> tuple[dict[str, ir.Template], list[Diagnostic]]:
+        """The folder's templates, loaded again only when a template's text changed (on disk or open)."""
+        texts = {path: text for path, text in self.open.items() if is_template_path(Path(path))}
+        directory = self.folder / "templates"
+        try:
+            stamps = tuple(sorted((entry.name, entry.stat().st_mtime_ns) for entry in os.scandir(directory)))
+        except OSError:
+            stamps = ()
+        key = (stamps, tuple(sorted(texts.items())))
+        if self._templates_kept is None or self._templates_kept[0] != key:
+            self._templates_kept = (key, load_templates(self.folder, texts))
+        templates, problems = self._templates_kept[1]
+        return dict(templates), list(problems)
 
     def _play_sources(self) -> dict[str, str]:
         sources: dict[str, str] = {}

@@ -1,6 +1,6 @@
 """The layers hold: data flows one way, cli -> simulation | lsp -> workers | server -> activities ->
-engine -> dsl; the language server reads the language only; the workflows do no I/O; the HTTP API and the dashboard are independent, and the command
-line imports neither.
+engine -> dsl; the language server reads the language only; the workflows do no I/O; the HTTP API
+and the dashboard are independent, and the command line imports neither.
 
 The contracts live in pyproject.toml (`[tool.importlinter]`); import-linter checks them here
 and in CI. Further tests prove the contracts would catch a violation, on a throwaway copy.
