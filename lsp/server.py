@@ -20,6 +20,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from dsl.diagnostics import Diagnostic
 from dsl.formatter import FormatError, format_source
 from dsl.plugin_catalog import PluginCatalog
 from lsp.completion import complete
@@ -44,7 +45,7 @@ class PlaybookLanguageServer(LanguageServer):
         self.debounce = debounce
         self.models: dict[Path, FolderModel] = {}
         self.pending: dict[Path, asyncio.Task[None]] = {}
-        self.published: dict[Path, set[str]] = {}
+        self.published: dict[Path, dict[str, list[Diagnostic]]] = {}
 
     def root(self) -> Path:
         root = self.workspace.root_path if self.protocol.workspace is not None else None
@@ -78,20 +79,23 @@ class PlaybookLanguageServer(LanguageServer):
         return self.workspace.get_text_document(uri).source
 
     def check_now(self, model: FolderModel) -> None:
+        """Check the folder and publish what changed: every open document (its new version), and
+        every other file whose diagnostics are not the ones last published for it."""
         model.recheck()
         found = model.diagnostics_by_path()
-        before = self.published.get(model.folder, set())
-        for path in before - set(found):
+        before = self.published.setdefault(model.folder, {})
+        for path in set(before) - set(found):
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri_of(path), []))
+            del before[path]
         for path, diagnostics in found.items():
-            if not diagnostics and path not in before and path not in model.open:
-                continue  # nothing to say, nothing to clear, and no editor waiting on it
+            if path not in model.open and before.get(path, []) == diagnostics:
+                continue  # nothing new to say, and no editor waiting on a version
             uri = uri_of(path)
             document = self.workspace.text_documents.get(uri)
             text = model.text_of(path)
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
                 uri, [to_protocol(d, text) for d in diagnostics], document.version if document else None))
-        self.published[model.folder] = {path for path, diagnostics in found.items() if diagnostics}
+            before[path] = diagnostics
 
     def check_soon(self, model: FolderModel) -> None:
         """Check the folder once the typing pauses: a newer change replaces the pending check."""

@@ -197,3 +197,45 @@ async def test_a_template_typo_is_reported_in_the_template(editor: EditorSession
     assert [d.message for d in diagnostics] == ["unknown field 'nmae' in account (did you mean 'name'?)"]
     assert diagnostics[0].range.start == place
 
+
+
+async def test_definition_goes_from_a_score_and_its_band_to_the_score_model(
+    editor: EditorSession, folder: Path
+) -> None:
+    bands = "playbooks/health_bands.play"
+    uri = editor.open(bands)
+    await editor.diagnostics(bands, 1)
+    document = types.TextDocumentIdentifier(uri)
+    score = editor.position(bands, "health becomes red", 1)
+    band = editor.position(bands, "health becomes red", len("health becomes r"))
+
+    to_score = await editor.client.text_document_definition_async(types.DefinitionParams(document, score))
+    to_band = await editor.client.text_document_definition_async(types.DefinitionParams(document, band))
+
+    model = (folder / "playbooks/health.play").resolve().as_uri()
+    assert isinstance(to_score, types.Location) and isinstance(to_band, types.Location)
+    assert (to_score.uri, to_score.range.start) == (model, editor.position("playbooks/health.play", "health \""))
+    assert (to_band.uri, to_band.range.start) == (model, editor.position("playbooks/health.play", "red: 0 to 49"))
+
+
+async def test_hover_on_a_template_name_names_its_file(editor: EditorSession, folder: Path) -> None:
+    uri = editor.open(ONBOARDING)
+    await editor.diagnostics(ONBOARDING, 1)
+    place = editor.position(ONBOARDING, "send email welcome", len("send email "))
+
+    answer = await editor.client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), place))
+
+    assert answer is not None and isinstance(answer.contents, types.MarkupContent)
+    path = folder / "playbooks/templates/welcome.email.jinja"
+    assert answer.contents.value == f"**template** `welcome`: email template\n\n{path}"
+
+
+async def test_completion_in_a_template_offers_the_account_fields(editor: EditorSession) -> None:
+    template = "playbooks/templates/welcome.email.jinja"
+    uri = editor.open(template)
+    await editor.diagnostics(template, 1)
+    place = editor.position(template, "account.name", len("account."))
+
+    fields = await _labels(editor, uri, place)
+
+    assert {"id", "name", "arr", "csm", "renewal_date"} <= set(fields)
