@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Action",
     "Arith",
+    "AudienceRef",
     "Band",
     "BandIs",
     "Bundle",
@@ -136,10 +137,12 @@ class FieldRef(_Node):
 
 
 class EventField(_Node):
-    """A key of the triggering event's payload (`where score >= 9`)."""
+    """A key of an event's payload: in a `where`, that event's (`where score >= 9`); elsewhere in a
+    journey, the triggering event's (`set nps = event.data.score`, `prefixed`, as written)."""
 
     kind: Literal["event_field"] = "event_field"
     name: str
+    prefixed: bool = False
 
 
 class ScoreRef(_Node):
@@ -229,6 +232,15 @@ class CountTrue(_Node):
     args: tuple[Expr, ...]
 
 
+class AudienceRef(_Node):
+    """A named audience (`enterprise_at_risk`), declared once for the folder: true when its
+    condition holds. The condition travels with it, so a journey keeps the one it entered with."""
+
+    kind: Literal["audience"] = "audience"
+    name: str
+    condition: Expr
+
+
 Expr = Annotated[
     Literal_
     | FieldRef
@@ -243,7 +255,8 @@ Expr = Annotated[
     | PercentOf
     | BandIs
     | Seen
-    | CountTrue,
+    | CountTrue
+    | AudienceRef,
     Field(discriminator="kind"),
 ]
 
@@ -451,12 +464,24 @@ class Wait(_Node):
 
 
 class WaitUntil(_Node):
-    """`wait until event project_created or 7 days`, `wait until task done or 48h`."""
+    """`wait until event project_created or 7 days`, `wait until task done or 48h`,
+    `wait until event nps_response where score >= 7 or 3 days`, `wait until event qbr_held since
+    entry or 2 days`, `wait until health is green or 30 days`.
+
+    An event in `where` counts only when its condition holds on it (its payload keys, and the
+    account at the event's moment); one in `since_entry` counts from the journey's entry, so one
+    that came before the wait ends it at once. `condition` ends the wait when it holds: checked when
+    the wait starts and again at each change of what it reads (fields, scores, events), never by
+    polling.
+    """
 
     kind: Literal["wait_until"] = "wait_until"
     events: tuple[str, ...] = ()
     task_done: bool = False
     timeout: Duration
+    where: dict[str, Expr] = {}
+    since_entry: tuple[str, ...] = ()
+    condition: Expr | None = None
 
 
 class If(_Node):
@@ -512,10 +537,12 @@ class Step(_Node):
 
 
 class ExitRule(_Node):
-    """`exit: event churned or health is red`: one rule per alternative."""
+    """`exit: event churned or health is red`: one rule per alternative; an event's rule may hold a
+    condition on it (`event ticket_closed where priority == "p1"`)."""
 
     event: str | None = None
     condition: Expr | None = None
+    where: Expr | None = None
 
 
 class Reentry(_Node):
@@ -532,6 +559,7 @@ class Playbook(_Node):
     exits: tuple[ExitRule, ...] = ()
     goal: Expr | None = None
     goal_events: tuple[str, ...] = ()
+    goal_where: dict[str, Expr] = {}  # goal events that count only when a condition holds on them
     reentry: Reentry = Reentry()
     steps: tuple[Step, ...]
     templates: tuple[str, ...] = ()  # the templates it uses (part of its version)
@@ -542,7 +570,8 @@ class Playbook(_Node):
         `template_digests`, the bundle's `template_digest` of each template by name, saves working
         them out again for every playbook of a bundle.
         """
-        digest = hashlib.sha256(self.model_dump_json(exclude={"path"}).encode())
+        # Defaults are left out: a field the language gains later changes no existing version.
+        digest = hashlib.sha256(self.model_dump_json(exclude={"path"}, exclude_defaults=True).encode())
         if bundle is not None:
             for name in self.templates:
                 if name in bundle.templates:
@@ -555,6 +584,7 @@ class Bundle(_Node):
     """A compiled folder of `.play` files and templates: one deployable set."""
 
     model: Model
+    audiences: dict[str, Expr] = {}  # the named audiences, for filters (`stats --audience`)
     scores: dict[str, ScoreModel] = {}
     policy: Policy = Policy()
     playbooks: dict[str, Playbook] = {}
@@ -576,6 +606,7 @@ class Bundle(_Node):
         return cls.model_validate_json(text)
 
 
-for _model in (Compare, Logic, Not, Arith, PercentOf, CountTrue, PointRule, Component, ScoreModel,
-               ConditionTrigger, EventTrigger, If, SplitArm, Split, SetField, Step, ExitRule, Playbook, Bundle):
+for _model in (Compare, Logic, Not, Arith, PercentOf, CountTrue, AudienceRef, PointRule, Component, ScoreModel,
+               ConditionTrigger, EventTrigger, If, SplitArm, Split, SetField, WaitUntil, Step, ExitRule, Playbook,
+               Bundle):
     _model.model_rebuild()

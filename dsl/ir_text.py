@@ -16,7 +16,8 @@ import json
 from dsl import ir
 from dsl.wording import COUNT_WORDS, WEEKDAYS, duration_words, number_words
 
-__all__ = ["describe", "describe_duration", "describe_number", "describe_statement", "describe_trigger"]
+__all__ = ["describe", "describe_duration", "describe_event_match", "describe_number", "describe_statement",
+           "describe_trigger", "describe_wait_for"]
 
 # Binding strength, loosest first: or, and, not, comparison, + -, * / and `of`, atoms
 # (the grammar's precedence, `dsl/grammar.lark`).
@@ -98,11 +99,13 @@ def describe(expr: ir.Expr) -> str:
     if isinstance(node, ir.FieldRef):
         return ".".join(node.path)
     if isinstance(node, ir.EventField):
-        return node.name
+        return f"event.data.{node.name}" if node.prefixed else node.name
     if isinstance(node, ir.ScoreRef):
         return node.score if node.part == "value" else f"{node.score}.band"
     if isinstance(node, ir.MetricRef):
         return node.metric
+    if isinstance(node, ir.AudienceRef):
+        return node.name
     if isinstance(node, ir.TaskState):
         return f"task {node.state}"
     if isinstance(node, ir.BandIs):
@@ -178,11 +181,33 @@ def _create_task(statement: ir.CreateTask) -> str:
     return text if statement.priority == "normal" else f"{text} priority {statement.priority}"
 
 
-def _wait_until(statement: ir.WaitUntil) -> str:
-    alternatives = [f"event {' or event '.join(statement.events)}"] if statement.events else []
+def describe_event_match(event: str, where: ir.Expr | None = None, since_entry: bool = False) -> str:
+    """An event as an exit, a goal or a wait names it: `event nps_response where score >= 7`."""
+    since = " since entry" if since_entry else ""
+    return f"event {event}{since}" + (f" where {_alternative(where)}" if where is not None else "")
+
+
+def _alternative(expr: ir.Expr) -> str:
+    """A condition written as one alternative among others joined by `or`: grouped when it is an `or`."""
+    text = describe(expr)
+    return f"({text})" if isinstance(expr, ir.Logic) and expr.op == "or" else text
+
+
+def describe_wait_for(statement: ir.WaitUntil) -> str:
+    """What a `wait until` waits for, without its time limit."""
+    alternatives = [describe_event_match(event, statement.where.get(event), event in statement.since_entry)
+                    for event in statement.events]
     if statement.task_done:
         alternatives.append("task done")
-    return f"wait until {' or '.join(alternatives)} or {describe_duration(statement.timeout)}"
+    if isinstance(statement.condition, ir.Logic) and statement.condition.op == "or":
+        alternatives.extend(_alternative(arg) for arg in statement.condition.args)
+    elif statement.condition is not None:
+        alternatives.append(describe(statement.condition))
+    return " or ".join(alternatives)
+
+
+def _wait_until(statement: ir.WaitUntil) -> str:
+    return f"wait until {describe_wait_for(statement)} or {describe_duration(statement.timeout)}"
 
 
 def describe_statement(statement: ir.Statement) -> str:

@@ -25,9 +25,10 @@ __all__ = ["PlaybookLowerer"]
 class PlaybookLowerer:
     """Lowers score models and playbooks; their expressions go to an `ExpressionLowerer`."""
 
-    def __init__(self, model: ir.Model, scores: dict[str, ast.Score]) -> None:
+    def __init__(self, model: ir.Model, scores: dict[str, ast.Score],
+                 audiences: dict[str, ast.NamedAudience] | None = None) -> None:
         self.model = model
-        self.expressions = ExpressionLowerer(model, scores)
+        self.expressions = ExpressionLowerer(model, scores, audiences)
 
     def expr(self, node: ast.Expr, payload: Payload | None = None) -> ir.Expr:
         return self.expressions.expr(node, payload)
@@ -62,6 +63,7 @@ class PlaybookLowerer:
         exits: list[ir.ExitRule] = []
         goals: list[ir.Expr] = []
         goal_events: list[str] = []
+        goal_where: dict[str, ir.Expr] = {}
         reentry = ir.Reentry()
         for clause in playbook.clauses:
             match clause:
@@ -72,13 +74,15 @@ class PlaybookLowerer:
                 case ast.ExitClause(alternatives=alternatives):
                     for alternative in alternatives:
                         if isinstance(alternative, ast.EventAlternative):
-                            exits.append(ir.ExitRule(event=alternative.event.text))
+                            exits.append(ir.ExitRule(event=alternative.event.text, where=self.where(alternative)))
                         else:
                             exits.append(ir.ExitRule(condition=self.expr(alternative)))
                 case ast.GoalClause(alternatives=alternatives):
                     for alternative in alternatives:
                         if isinstance(alternative, ast.EventAlternative):
                             goal_events.append(alternative.event.text)
+                            if (where := self.where(alternative)) is not None:
+                                goal_where[alternative.event.text] = where
                         else:
                             goals.append(self.expr(alternative))
                 case ast.ReentryClause(mode="never"):
@@ -103,6 +107,7 @@ class PlaybookLowerer:
             exits=tuple(exits),
             goal=goal,
             goal_events=tuple(goal_events),
+            goal_where=goal_where,
             reentry=reentry,
             steps=steps,
             templates=tuple(dict.fromkeys(_templates_used(step.body for step in steps))),
@@ -155,6 +160,13 @@ class PlaybookLowerer:
                 )
         return tuple(steps)
 
+    def where(self, alternative: ast.EventAlternative) -> ir.Expr | None:
+        """The condition on an event alternative, its bare names read from that event's payload."""
+        if alternative.where is None:
+            return None
+        definition = self.model.events.get(alternative.event.text)
+        return self.expr(alternative.where, dict(definition.payload) if definition else {})
+
     # ------------------------------------------------------------------ statements
 
     def block(
@@ -184,9 +196,17 @@ class PlaybookLowerer:
                 return ir.Do(activity=activity.text, params=values)
             case ast.Wait(duration=duration):
                 return ir.Wait(duration=lower_duration(duration))
-            case ast.WaitUntil(events=events, task_done=task_done, timeout=timeout):
-                names = tuple(event.text for event in events)
-                return ir.WaitUntil(events=names, task_done=task_done, timeout=lower_duration(timeout))
+            case ast.WaitUntil(events=events, task_done=task_done, timeout=timeout, conditions=conditions):
+                lowered = [self.expr(condition) for condition in conditions]
+                return ir.WaitUntil(
+                    events=tuple(event.event.text for event in events),
+                    task_done=task_done,
+                    timeout=lower_duration(timeout),
+                    where={event.event.text: where for event in events if (where := self.where(event)) is not None},
+                    since_entry=tuple(event.event.text for event in events if event.since_entry),
+                    condition=lowered[0] if len(lowered) == 1 else ir.Logic(op="or", args=tuple(lowered)) if lowered
+                    else None,
+                )
             case ast.If(condition=condition, then=then, otherwise=otherwise, negated=negated):
                 test = self.expr(condition, payload)
                 return ir.If(

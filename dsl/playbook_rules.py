@@ -11,7 +11,7 @@ sit beside a `day 0:` step. A playbook needs a trigger and at least one statemen
 
 from __future__ import annotations
 
-from dsl import ast
+from dsl import ast, ir
 from dsl.bounds import MAX_DAYS, HeldBy, check_day, check_duration, earliest_days
 from dsl.diagnostics import Span
 from dsl.name_suggestions import with_nearest
@@ -83,6 +83,7 @@ class PlaybookChecker:
         self._ids.setdefault(pid.text, pid.pos)
         self.typer.task_created = False
         self.statements.event_payload = None
+        self.typer.trigger_payload, self.typer.trigger_event = self._trigger_payload(playbook)
         self._clauses(playbook)
         if not playbook.steps and not playbook.statements:
             self.report.error(pid.pos, f"playbook '{pid.text}' has no steps: write what it does",
@@ -91,6 +92,7 @@ class PlaybookChecker:
         self.statements.check_all(playbook.statements)
         self._steps(playbook)
         self.typer.task_created = False
+        self.typer.trigger_payload, self.typer.trigger_event = None, ""
 
     # ------------------------------------------------------------------ header
 
@@ -110,10 +112,10 @@ class PlaybookChecker:
             elif isinstance(clause, ast.AudienceClause):
                 self.typer.condition(clause.condition, "'audience'")
             elif isinstance(clause, ast.ExitClause | ast.GoalClause):
+                events = [alt for alt in clause.alternatives if isinstance(alt, ast.EventAlternative)]
+                self.typer.event_matches(events, f"'{word}'")
                 for alternative in clause.alternatives:
-                    if isinstance(alternative, ast.EventAlternative):
-                        self.typer.event_name(alternative.event)
-                    else:
+                    if not isinstance(alternative, ast.EventAlternative):
                         self.typer.condition(alternative, f"'{word}'")
             elif clause.after is not None and clause.after.amount <= 0:
                 self.report.error(
@@ -126,6 +128,15 @@ class PlaybookChecker:
         if "trigger" not in seen:
             self.report.error(playbook.id.pos, f"playbook '{playbook.id.text}' has no trigger",
                               code="playbook-structure")
+
+    def _trigger_payload(self, playbook: ast.Playbook) -> tuple[dict[str, ir.FieldType], str]:
+        """The payload keys `event.data.KEY` reads in this playbook: its triggering event's (none
+        when no event starts it, or when that event is unknown: one message says so)."""
+        clause = playbook.trigger
+        trigger = clause.trigger if clause is not None else None
+        if isinstance(trigger, ast.EventTrigger):
+            return dict(self.scope.events.get(trigger.event.text, {})), trigger.event.text
+        return {}, ""
 
     def _trigger(self, trigger: ast.Trigger) -> None:
         if isinstance(trigger, ast.EventTrigger):

@@ -260,8 +260,9 @@ class StatementChecker:
     # ------------------------------------------------------------------ waits and splits
 
     def _wait_until(self, statement: ast.WaitUntil) -> None:
-        for event in statement.events:
-            self.typer.event_name(event)
+        self.typer.event_matches(statement.events, "'wait until'")
+        for condition in statement.conditions:
+            self.typer.condition(condition, "'wait until'")
         if statement.task_done and not self.typer.task_created:
             self.report.error(statement.pos, "'wait until task done' needs a 'create task' before it in the playbook",
                               code="wrong-type")

@@ -15,7 +15,7 @@ An expression whose type cannot be known because of a problem already reported h
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +78,7 @@ def _of(declared: ir.FieldType, origin: str) -> Ty:
 
 
 # Where an expression is evaluated inside a journey, so `seen EVENT since entry` has an entry to count from.
-JOURNEY_PLACES = frozenset({"'if'", "'unless'", "'set'", "'goal'", "'exit'"})
+JOURNEY_PLACES = frozenset({"'if'", "'unless'", "'set'", "'goal'", "'exit'", "'wait until'"})
 
 
 class ExprTyper:
@@ -87,8 +87,12 @@ class ExprTyper:
     def __init__(self, scope: Scope, report: Reporter) -> None:
         self.scope = scope
         self.report = report
-        self.payload: Mapping[str, ir.FieldType] | None = None  # in an event trigger's `where`
+        self.payload: Mapping[str, ir.FieldType] | None = None  # inside a `where`: that event's keys
         self.event = ""
+        # `event.data.KEY` elsewhere in a playbook: the keys of the event that starts it (None
+        # outside a playbook; empty when no event starts it)
+        self.trigger_payload: Mapping[str, ir.FieldType] | None = None
+        self.trigger_event = ""
         self.task_created = False  # whether a `create task` comes before, for `task open`
         self.place = ""  # where the expression is written, as messages name it: "'if'", "'audience'"
         self._rules: dict[type, Callable[[Any], Ty]] = {
@@ -126,6 +130,26 @@ class ExprTyper:
         finally:
             self.place = ""
 
+    def event_matches(self, alternatives: Sequence[ast.EventAlternative], what: str) -> None:
+        """`event NAME [since entry] [where …]` alternatives of an exit, a goal or a wait: each event
+        known, named once, its `where` a condition on its payload keys (then account fields)."""
+        first: dict[str, ast.EventAlternative] = {}
+        for alternative in alternatives:
+            name = alternative.event
+            known = self.event_name(name)
+            if name.text in first:
+                self.report.error(name.pos, f"event '{name.text}' is named twice in this {what}: join its conditions "
+                                            f"in one 'where (… or …)'", code="duplicate")
+            first.setdefault(name.text, alternative)
+            if alternative.where is None or not known:
+                continue
+            saved = self.payload, self.event, self.place
+            self.payload, self.event, self.place = self.scope.events.get(name.text, {}), name.text, what
+            try:
+                self._need_condition(alternative.where, f"the 'where' of event '{name.text}'")
+            finally:
+                self.payload, self.event, self.place = saved
+
     def _need_condition(self, expr: ast.Expr, what: str) -> None:
         ty = self.type_of(expr)
         if ty.known and ty.kind != "boolean":
@@ -137,6 +161,8 @@ class ExprTyper:
         """The type a name or dotted path reads: a payload key, a field, a score or a metric."""
         head, rest = path.parts[0], path.parts[1:]
         name = head.text
+        if name == "event" and rest and rest[0].text == "data" and name not in self.scope.fields:
+            return self._event_data(path)
         if self.payload is not None and name in self.payload:
             return self._members(_of(self.payload[name], name), rest)
         if name in self.scope.fields:
@@ -145,7 +171,9 @@ class ExprTyper:
             return self._score_part(name, rest)
         if name in self.scope.metrics:
             return self._members(Ty("number", origin=name), rest)
-        known = [*self.scope.fields, *self.scope.scores, *self.scope.metrics]
+        if name in self.scope.audiences:
+            return self._members(Ty("boolean", origin=f"audience {name}"), rest)
+        known = [*self.scope.fields, *self.scope.scores, *self.scope.metrics, *self.scope.audiences]
         if self.payload is not None:
             known = [*self.payload, *self.scope.fields]
             message, near = with_nearest(
@@ -155,6 +183,31 @@ class ExprTyper:
             message, near = with_nearest(f"unknown field '{name}'", name, known)
         self.report.error(head.pos, message, code="unknown-name", suggestion=near)
         return UNKNOWN
+
+    def _event_data(self, path: ast.Path) -> Ty:
+        """`event.data.KEY`: a payload key of the event in scope (a `where`'s own event, else the
+        event that starts the playbook), typed as that event declares it."""
+        payload, event = (self.payload, self.event) if self.payload is not None else (
+            self.trigger_payload, self.trigger_event)
+        if len(path.parts) < 3:
+            self.report.error(path.pos, "'event.data' needs a payload key: 'event.data.score'", code="unknown-name")
+            return UNKNOWN
+        key = path.parts[2]
+        if payload is None or not event:
+            why = ("there is none here" if payload is None
+                   else "this playbook's trigger is no event: read an account field instead")
+            self.report.error(path.pos, f"'{path.text}' reads the event that starts the journey, and {why}",
+                              code="unknown-name")
+            return UNKNOWN
+        if key.text not in payload:
+            message, near = with_nearest(f"'{key.text}' is no payload key of event '{event}'", key.text, payload)
+            self.report.error(key.pos, message, code="unknown-name", suggestion=near)
+            return UNKNOWN
+        if len(path.parts) > 3:
+            self.report.error(path.parts[3].pos, f"'event.data.{key.text}' is a value of its own, with no parts",
+                              code="wrong-type")
+            return UNKNOWN
+        return _of(payload[key.text], path.text)
 
     def _members(self, ty: Ty, rest: tuple[ast.Name, ...]) -> Ty:
         origin = ty.origin

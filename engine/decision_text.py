@@ -58,7 +58,12 @@ def detail(decision: Decision, *, trigger: str = "", horizon: timedelta | None =
         if outcome == "task":
             return "task done"
         if outcome == "event":
-            return "event arrived"
+            event, at = d.reads.get("event"), d.reads.get("at")
+            if event and at and str(at) < d.at.isoformat():
+                return f"event {event} had already arrived since entry, at {at}"
+            return f"event {event} arrived" if event else "event arrived"
+        if outcome == "condition":
+            return f"{d.reads.get('condition')}: true at {d.at.isoformat()}"
         return f"no {subject} within {within}"
     if d.what == "set_skipped":
         return f"set {subject}: the value is unknown"

@@ -31,7 +31,12 @@ from dsl import ir
 from engine.insight.analytics import PlaybookStats, StatementStats, Stats, playbook_stats
 from engine.store import Store
 
-__all__ = ["add_source_options", "local_bundle", "local_store", "register", "report", "run"]
+__all__ = ["add_source_options", "local_bundle", "local_store", "register", "report", "run", "unknown_audience"]
+
+
+def unknown_audience(name: str, bundle: ir.Bundle) -> str:
+    known = ", ".join(sorted(bundle.audiences)) or "none is declared"
+    return f"no audience '{name}' in the playbooks (audiences: {known})"
 
 
 # --------------------------------------------------------------------------- shared by why and preview
@@ -121,6 +126,9 @@ def _playbook(stats: PlaybookStats) -> list[str]:
 
 def report(stats: Stats) -> str:
     since = f"since {stats.since.isoformat()}\n\n" if stats.since is not None else ""
+    if stats.audience is not None:
+        count = stats.audience_accounts or 0
+        since += f"accounts in audience {stats.audience} now: {count}\n\n"
     if not stats.playbooks:
         return since + "no playbooks\n"
     return since + "\n\n".join("\n".join(_playbook(p)) for p in stats.playbooks) + "\n"
@@ -130,7 +138,7 @@ def report(stats: Stats) -> str:
 
 
 def _from_api(args: argparse.Namespace) -> Stats:
-    params = {"since": args.since} if args.since else None
+    params = {key: value for key, value in (("since", args.since), ("audience", args.audience)) if value} or None
     path = "/v1/stats" if args.playbook is None else \
         f"/v1/playbooks/{urllib.parse.quote(args.playbook, safe='')}/stats"
     with api_from_args(args) as api:
@@ -145,10 +153,12 @@ def _from_store(args: argparse.Namespace) -> Stats:
     bundle = local_bundle(args.playbooks)
     if args.playbook is not None and args.playbook not in bundle.playbooks:
         raise UsageError(f"no playbook '{args.playbook}' in {args.playbooks}")
+    if args.audience is not None and args.audience not in bundle.audiences:
+        raise UsageError(unknown_audience(args.audience, bundle))
     since = parse_when(args.since, "--since") if args.since else None
     store = local_store(args)
     try:
-        return playbook_stats(store, bundle, args.playbook, since)
+        return playbook_stats(store, bundle, args.playbook, since, args.audience)
     finally:
         store.close()
 
@@ -181,6 +191,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--since", metavar="DATE", default=None,
                         help="count only what happened at or after DATE (ISO date or date and time; UTC when "
                              "no offset)")
+    parser.add_argument("--audience", metavar="NAME", default=None,
+                        help="count only the accounts in this named audience now (an `audience NAME: ...` of "
+                             "the playbooks)")
     parser.add_argument("--json", action="store_true", help="the stats as JSON (the API's shape)")
     add_source_options(parser)
     parser.set_defaults(handler=run)

@@ -8,7 +8,7 @@ from typing import Literal
 from dsl.ast.expressions import Expr
 from dsl.ast.literals import Duration, PercentLit, TextLit, TimeOfDay
 from dsl.ast.places import Name, Pos
-from dsl.ast.statements import Statement
+from dsl.ast.statements import EventAlternative, Statement
 
 __all__ = [
     "AudienceClause",
@@ -123,14 +123,6 @@ class AudienceClause:
 
     pos: Pos
     condition: Expr
-
-
-@dataclass(frozen=True, slots=True)
-class EventAlternative:
-    """`event churned` as one alternative of `exit:` or `goal:`."""
-
-    pos: Pos
-    event: Name
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from dsl.ast.places import Name, Path, Pos
 
 __all__ = [
     "CreateTask",
+    "EventAlternative",
     "Do",
     "DoParam",
     "If",
@@ -103,16 +104,30 @@ class Wait:
 
 
 @dataclass(frozen=True, slots=True)
-class WaitUntil:
-    """`wait until event project_created or 7 days`, `wait until task done or 48h`.
+class EventAlternative:
+    """`event churned` as one alternative of `exit:`, `goal:` or `wait until`, with an optional
+    condition on it (`event nps_response where score >= 7`) and, in a wait, `since entry`."""
 
-    Alternatives are joined by `or`; the last one is the time limit.
+    pos: Pos
+    event: Name
+    where: Expr | None = None
+    since_entry: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WaitUntil:
+    """`wait until event project_created or 7 days`, `wait until task done or 48h`,
+    `wait until health is green or 30 days`.
+
+    Alternatives are joined by `or`; the last one is the time limit. Conditions (every
+    alternative that is neither an event nor `task done`) are kept as written, in order.
     """
 
     pos: Pos
-    events: tuple[Name, ...]
+    events: tuple[EventAlternative, ...]
     task_done: bool
     timeout: Duration
+    conditions: tuple[Expr, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

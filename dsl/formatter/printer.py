@@ -59,6 +59,8 @@ class Printer:
         elif isinstance(item, ast.Metric):
             counted = f"{item.aggregate} {item.event.text} over {duration_text(item.window)}"
             self.emit(0, f"metric {item.name.text} = {counted}", item.pos)
+        elif isinstance(item, ast.NamedAudience):
+            self.emit(0, f"audience {item.name.text}: {self.expr(item.condition)}", item.pos)
         elif isinstance(item, ast.Score):
             self.score(item)
         elif isinstance(item, ast.Policy):
@@ -116,9 +118,14 @@ class Printer:
 
     def alternatives(self, alternatives: Iterable[ast.EventAlternative | ast.Expr]) -> str:
         return " or ".join(
-            f"event {alt.event.text}" if isinstance(alt, ast.EventAlternative) else self.expr(alt)
+            self.event_alternative(alt) if isinstance(alt, ast.EventAlternative) else self.expr(alt)
             for alt in alternatives
         )
+
+    def event_alternative(self, alternative: ast.EventAlternative) -> str:
+        since = " since entry" if alternative.since_entry else ""
+        where = f" where {self.expr(alternative.where)}" if alternative.where is not None else ""
+        return f"event {alternative.event.text}{since}{where}"
 
     def trigger(self, trigger: ast.Trigger) -> str:
         if isinstance(trigger, ast.EventTrigger):
@@ -190,9 +197,10 @@ class Printer:
         if isinstance(node, ast.Wait):
             return f"wait {duration_text(node.duration)}"
         if isinstance(node, ast.WaitUntil):
-            alternatives = [f"event {event.text}" for event in node.events]
+            alternatives = [self.event_alternative(event) for event in node.events]
             if node.task_done:
                 alternatives.append("task done")
+            alternatives.extend(self.expr(condition) for condition in node.conditions)
             alternatives.append(duration_text(node.timeout))
             return "wait until " + " or ".join(alternatives)
         raise TypeError(f"cannot print {type(node).__name__}")

@@ -35,8 +35,8 @@ class PlaybookRules(RuleBase):
     def goal_clause(self, pos: ast.Pos, children: list[Any]) -> ast.GoalClause:
         return ast.GoalClause(pos, tuple(children))
 
-    def event_alternative(self, pos: ast.Pos, children: list[ast.Name]) -> ast.EventAlternative:
-        return ast.EventAlternative(pos, children[0])
+    def event_alternative(self, pos: ast.Pos, children: list[Any]) -> ast.EventAlternative:
+        return ast.EventAlternative(pos, children[0], children[1] if len(children) > 1 else None)
 
     def reentry_never(self, pos: ast.Pos, children: list[Any]) -> ast.ReentryClause:
         return ast.ReentryClause(pos, "never")

@@ -57,27 +57,39 @@ class StatementRules(RuleBase):
 
     def wait_until(self, pos: ast.Pos, children: list[Any]) -> ast.WaitUntil:
         *alternatives, last = children
+        if isinstance(last, ast.MoneyLit) and last.text[:-1].isdigit() and last.text.endswith("m"):
+            # `30m` lexes as an amount where a condition may stand; as the time limit it is minutes
+            last = ast.Duration(last.pos, int(last.text[:-1]), "minutes", last.text)
         if not isinstance(last, ast.Duration):
             self._fail(last.pos, "expected a time limit at the end, such as 'or 7 days'", code="syntax")
-        events: list[ast.Name] = []
+        events: list[ast.EventAlternative] = []
+        conditions: list[ast.Expr] = []
         task_done = False
         for alternative in alternatives:
             if isinstance(alternative, ast.Duration):
                 self._fail(alternative.pos, "only the last alternative of 'wait until' may be a time limit",
                            code="syntax")
-            if alternative.kind == "event":
-                events.append(alternative.value)
+            if isinstance(alternative, ast.EventAlternative):
+                events.append(alternative)
+            elif isinstance(alternative, ast.TaskIs) and alternative.state == "done":
+                task_done = True  # `task done` alone: the journey's task, as the statement has always read
             else:
-                task_done = True
+                conditions.append(alternative)
         if not alternatives:
             self._fail(pos, "expected what to wait for before the time limit, such as 'event signed'", code="syntax")
-        return ast.WaitUntil(pos, tuple(events), task_done, last)
+        return ast.WaitUntil(pos, tuple(events), task_done, last, tuple(conditions))
 
-    def wait_event(self, pos: ast.Pos, children: list[ast.Name]) -> Marker:
-        return Marker("event", pos, children[0])
+    def wait_event(self, pos: ast.Pos, children: list[Any]) -> ast.EventAlternative:
+        name, *rest = children
+        since = bool(rest) and isinstance(rest[0], Marker) and rest[0].kind == "since_entry"
+        where = rest[-1] if rest and not isinstance(rest[-1], Marker) else None
+        return ast.EventAlternative(pos, name, where, since_entry=since)
 
-    def wait_task(self, pos: ast.Pos, children: list[Any]) -> Marker:
-        return Marker("task", pos)
+    def wait_since(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        return Marker("since_entry", pos)
+
+    def wait_condition(self, pos: ast.Pos, children: list[ast.Expr]) -> ast.Expr:
+        return children[0]
 
     def if_statement(self, pos: ast.Pos, children: list[Any]) -> ast.If:
         return self._if(pos, children, negated=False)

@@ -15,7 +15,7 @@ tasks opened); `active` is always the state now.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from dsl import ir
 from dsl.ir_text import describe_statement
 from engine.insight.step_stats import ActionCount, Counts, TaskCount, read_counts
+from engine.read_model.audiences import accounts_in_audience
 from engine.semantics.ir_walk import walk
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class PlaybookStats(BaseModel):
 
 class Stats(BaseModel):
     since: datetime | None = None  # the API leaves it out when it is not given
+    audience: str | None = None  # counted only for the accounts in this named audience now
+    audience_accounts: int | None = None  # how many accounts that audience holds
     playbooks: list[PlaybookStats]
 
 
@@ -100,7 +103,7 @@ def statement_path(kind: str, raw: str) -> str:
 
 # How a statement went, as `stats` counts it, by the decision's structured outcome.
 _BLOCK_RAN = {"then": "ran", "else": "skipped", "skipped": "skipped", "none": "neither branch ran"}
-_WAIT_ENDED = {"event": "event arrived", "task": "task done", "timeout": "timed out"}
+_WAIT_ENDED = {"event": "event arrived", "task": "task done", "condition": "condition met", "timeout": "timed out"}
 
 
 def _outcome(row: ActionCount) -> str | None:
@@ -240,14 +243,19 @@ def _playbook(playbook: ir.Playbook, version: str, counts: Counts) -> PlaybookSt
 
 
 def playbook_stats(store: Store, bundle: ir.Bundle, playbook: str | None = None,
-                   since: datetime | None = None) -> Stats:
-    """The stats of one playbook of the bundle (all of them when None), from the store.
+                   since: datetime | None = None, audience: str | None = None,
+                   at: datetime | None = None) -> Stats:
+    """The stats of one playbook of the bundle (all of them when None), from the store; with
+    `audience`, of the accounts in that named audience at `at` (now when None) only.
 
-    Raises `KeyError` for a playbook the bundle does not have.
+    Raises `KeyError` for a playbook or an audience the bundle does not have.
     """
     if playbook is not None and playbook not in bundle.playbooks:
         raise KeyError(playbook)
     chosen = [bundle.playbooks[playbook]] if playbook is not None else [
         bundle.playbooks[name] for name in sorted(bundle.playbooks)]
-    counts = read_counts(store, [p.id for p in chosen], since)
-    return Stats(since=since, playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts) for p in chosen])
+    members = (accounts_in_audience(store, bundle, audience, at or datetime.now(UTC))
+               if audience is not None else None)
+    counts = read_counts(store, [p.id for p in chosen], since, members)
+    return Stats(since=since, audience=audience, audience_accounts=len(members) if members is not None else None,
+                 playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts) for p in chosen])

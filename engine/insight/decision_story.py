@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from dsl import ir
-from engine.decision_text import reentry_rule
+from engine.decision_text import detail, reentry_rule
 from engine.insight.analytics import describe_statement
 from engine.insight.story_values import read_values, shown_time
 from engine.records import STRUCTURED_FIELDS, ActionRecord, Decision
@@ -113,7 +113,9 @@ class DecisionTeller:
             return f"{where}{label} was due in quiet hours ({self.tz}): it waited until {end}."
         label = f"`{describe_statement(statement)}`" if statement is not None else "the wait"  # wait_ended
         if d.outcome == "event":
-            return f"{where}{label} ended: the event arrived."
+            return f"{where}{label} ended: {detail(d) if d.reads.get('event') else 'the event arrived'}."
+        if d.outcome == "condition":
+            return f"{where}{label} ended: {detail(d)}."
         if d.outcome == "task":
             return f"{where}{label} ended: the task was done."
         return f"{where}{label} ran out of time: {d.detail}."

@@ -13,7 +13,7 @@ Portable between SQLite and PostgreSQL: the one function that differs by name (`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -118,8 +118,10 @@ def _keyed(dialect: str, key: Any, playbook: Any, account: Any, *columns: Any,
     ).where(slash > 0).subquery()
 
 
-def read_counts(store: Store, playbooks: list[str] | None = None, since: datetime | None = None) -> Counts:
-    """Every aggregate `playbook stats` shows, for these playbooks (all when None), since `since`."""
+def read_counts(store: Store, playbooks: list[str] | None = None, since: datetime | None = None,
+                accounts: Collection[str] | None = None) -> Counts:
+    """Every aggregate `playbook stats` shows, for these playbooks (all when None), since `since`,
+    of these accounts (all when None: a named audience's, for `stats --audience`)."""
     dialect = store.dialect
     start = to_utc(since) if since is not None else None
     data = actions.c.data
@@ -129,6 +131,8 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         action_where.append(_scanned(dialect, actions.c.playbook).in_(playbooks))
     if start is not None:
         action_where.append(actions.c.at >= start)
+    if accounts is not None:
+        action_where.append(actions.c.account.in_(sorted(accounts)))
     outcome_kind = and_(actions.c.kind == "decided",
                         data["what"].as_string().in_(("branch", "split", "wait_ended", "set_skipped")))
     # one pass over the log: journey actions with their path, and the admission decisions (no path)
@@ -160,6 +164,8 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         task_where.append(tasks.c.playbook.in_(playbooks))
     if start is not None:
         task_where.append(tasks.c.created_at >= start)
+    if accounts is not None:
+        task_where.append(tasks.c.account.in_(sorted(accounts)))
     task_rows = _keyed(
         dialect, tasks.c.key, tasks.c.playbook, tasks.c.account,
         tasks.c.status.label("status"),
@@ -184,6 +190,8 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
     journey_where: list[Any] = []
     if playbooks is not None:
         journey_where.append(journeys.c.playbook.in_(playbooks))
+    if accounts is not None:
+        journey_where.append(journeys.c.account.in_(sorted(accounts)))
     entered = select(journeys.c.playbook, func.count()).where(*journey_where).group_by(journeys.c.playbook)
     if start is not None:
         entered = entered.where(journeys.c.entered_at >= start)

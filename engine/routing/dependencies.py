@@ -2,8 +2,8 @@
 
 The router uses these sets to re-evaluate a condition trigger only when one of its inputs may have
 changed, and to signal a running journey only with what it listens for: its exit and goal
-events, the events of its `wait until` statements, and the fields its exit and goal conditions
-or its date-anchored steps read. A score read counts as reading the score model's inputs; a
+events, the events of its `wait until` statements, and the fields its exit and goal conditions,
+its `wait until` conditions or its date-anchored steps read. A score read counts as reading the score model's inputs; a
 metric or `seen` read counts as listening to that event.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from dsl import ir
+from dsl.ir_expressions import children
 from dsl.ir_text import describe_trigger
 
 __all__ = ["PlaybookInputs", "Reads", "describe_trigger", "expression_reads", "playbook_inputs"]
@@ -28,19 +29,6 @@ class Reads:
     def add(self, other: Reads) -> None:
         self.fields |= other.fields
         self.events |= other.events
-
-
-def _children(node: ir.Expr) -> Iterator[ir.Expr]:
-    if isinstance(node, ir.Compare | ir.Arith):
-        yield node.left
-        yield node.right
-    elif isinstance(node, ir.Logic | ir.CountTrue):
-        yield from node.args
-    elif isinstance(node, ir.Not):
-        yield node.arg
-    elif isinstance(node, ir.PercentOf):
-        yield node.percent
-        yield node.of
 
 
 def expression_reads(expr: ir.Expr | None, bundle: ir.Bundle) -> Reads:
@@ -61,7 +49,7 @@ def expression_reads(expr: ir.Expr | None, bundle: ir.Bundle) -> Reads:
                 reads.events.add(metric.event)
         elif isinstance(node, ir.Seen):
             reads.events.add(node.event)
-        pending.extend(_children(node))
+        pending.extend(children(node))
     return reads
 
 
@@ -102,5 +90,6 @@ def playbook_inputs(playbook: ir.Playbook, bundle: ir.Bundle) -> PlaybookInputs:
         for statement in _statements(step.body):
             if isinstance(statement, ir.WaitUntil):
                 journey.events.update(statement.events)
+                journey.add(expression_reads(statement.condition, bundle))  # a condition wakes on its inputs
     return PlaybookInputs(trigger=trigger_reads, listened_events=journey.events,
                           watched_fields=journey.fields)

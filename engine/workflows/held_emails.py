@@ -19,6 +19,7 @@ from temporalio import workflow
 import dsl.ir as ir
 from engine.semantics import calendar
 from engine.workflows.decision_log import DecisionLog
+from engine.workflows.event_judge import EventJudge
 from engine.workflows.journey_calls import JourneyCalls
 from engine.workflows.journey_state import HeldEmail, JourneyState
 
@@ -28,8 +29,10 @@ Deliver = Callable[[ir.SendEmail, str, datetime], Awaitable[None]]
 
 
 class HeldEmails:
-    def __init__(self, state: JourneyState, calls: JourneyCalls, log: DecisionLog, deliver: Deliver) -> None:
+    def __init__(self, state: JourneyState, calls: JourneyCalls, log: DecisionLog, deliver: Deliver,
+                 judge: EventJudge) -> None:
         self._state, self._calls, self._log, self._deliver = state, calls, log, deliver
+        self._judge = judge
         self._sending: asyncio.Task[None] | None = None
         self.last_sent_at = state.inp.entry_at  # the moment of the last held email sent
 
@@ -63,6 +66,8 @@ class HeldEmails:
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(lambda at=moment: state.ended_by(at),  # type: ignore[misc]
                                                   timeout=timedelta(seconds=remaining))
+            if self._judge.unjudged_by(moment):
+                await self._judge.judge()  # an exit or goal with a condition, heard before this moment
             if state.ended_by(moment):
                 return
             again = calendar.quiet_until(max(moment, state.now()), held.timezone, quiet)

@@ -23,6 +23,7 @@ import dsl.ir as ir
 from engine.semantics import calendar
 from engine.semantics.time_rules import step_timing
 from engine.workflows.decision_log import DecisionLog
+from engine.workflows.event_judge import EventJudge
 from engine.workflows.journey_calls import JourneyCalls
 from engine.workflows.journey_state import JourneyState
 
@@ -30,14 +31,15 @@ __all__ = ["JourneyClock"]
 
 
 class JourneyClock:
-    def __init__(self, state: JourneyState, calls: JourneyCalls, log: DecisionLog) -> None:
-        self._state, self._calls, self._log = state, calls, log
+    def __init__(self, state: JourneyState, calls: JourneyCalls, log: DecisionLog, judge: EventJudge) -> None:
+        self._state, self._calls, self._log, self._judge = state, calls, log, judge
 
     async def sleep_until(self, target: datetime, *, wake_on_change: bool = False, flush: bool = False) -> bool:
         """Sleep until logical `target`. False if woken early by a field change (when asked).
         With `flush`, every decision taken so far is logged first."""
         state = self._state
         while True:
+            await self._judge.judge()  # the events an exit or goal names with a condition
             state.raise_if_ended(target)
             if state.changed_at is not None:
                 changed_at, state.changed_at = state.changed_at, None
@@ -55,7 +57,7 @@ class JourneyClock:
             flush = False
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: state.ended_by(target) or state.changed_at is not None,
+                    lambda: state.ended_by(target) or state.changed_at is not None or bool(state.pending),
                     timeout=timedelta(seconds=remaining),
                 )
 

@@ -17,12 +17,9 @@ holds), `DecisionLog`, `SimulationAgenda` (its plan for a simulation's timeline)
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from temporalio import workflow
 
 import dsl.ir as ir
 from engine.records import JourneySignal
@@ -30,6 +27,7 @@ from engine.semantics import calendar, evaluator
 from engine.workflows.agenda import SimulationAgenda
 from engine.workflows.decision_log import DecisionLog
 from engine.workflows.effects import effect_of
+from engine.workflows.event_judge import EventJudge
 from engine.workflows.held_emails import HeldEmails
 from engine.workflows.journey_calls import JourneyCalls
 from engine.workflows.journey_clock import JourneyClock
@@ -43,6 +41,7 @@ from engine.workflows.payloads import (
     SetParams,
     TaskParams,
 )
+from engine.workflows.waits import Waits
 
 __all__ = ["JourneyInterpreter"]
 
@@ -54,8 +53,10 @@ class JourneyInterpreter:
         self._log = DecisionLog(state)
         self._agenda = SimulationAgenda(inp)
         self._calls = JourneyCalls(state, self._log, self._agenda)
-        self._clock = JourneyClock(state, self._calls, self._log)
-        self._held = HeldEmails(state, self._calls, self._log, self._deliver)
+        self._judge = EventJudge(state, self._calls)
+        self._clock = JourneyClock(state, self._calls, self._log, self._judge)
+        self._held = HeldEmails(state, self._calls, self._log, self._deliver, self._judge)
+        self._waits = Waits(state, self._calls, self._log, self._judge)
 
     def notify(self, signal: JourneySignal) -> None:
         self._state.notify(signal)
@@ -87,6 +88,8 @@ class JourneyInterpreter:
 
     async def _block(self, body: tuple[ir.Statement, ...], path: str, cursor: datetime) -> datetime:
         for index, statement in enumerate(body):
+            if self._state.pending:
+                await self._judge.judge()
             self._state.raise_if_ended(cursor)
             cursor = await self._statement(statement, f"{path}/{index}", cursor)
         return cursor
@@ -146,43 +149,7 @@ class JourneyInterpreter:
         return target
 
     async def _wait_until(self, st: ir.WaitUntil, path: str, cursor: datetime) -> datetime:
-        state = self._state
-        snap = await self._calls.snapshot(cursor)
-        deadline = calendar.add_duration(cursor, st.timeout, snap.timezone)
-        task = state.tasks[-1] if state.tasks else None
-        start = cursor
-        waited_for = " or ".join(st.events) or "task done"
-
-        def matched() -> datetime | None:
-            return next((signal.at for signal in state.events if signal.event in st.events and signal.at >= start),
-                        None)
-
-        if st.task_done and task is not None and state.task_state(snap) == "done":
-            return cursor
-        while True:
-            hit = matched()
-            state.raise_if_ended(hit if hit is not None else deadline)
-            if st.task_done and task is not None and task in state.done_tasks:
-                fresh = await self._calls.snapshot(max(start, min(state.now(), deadline)), refresh=True)
-                done = fresh.tasks.get(task)
-                at = done.completed_at if done and done.completed_at else max(start, min(state.now(), deadline))
-                self._log.decide(at, "wait_ended", path, {"task": task}, outcome="task", subject=waited_for)
-                return at
-            if hit is not None:
-                self._log.decide(hit, "wait_ended", path, {}, outcome="event", subject=waited_for)
-                return hit
-            remaining = (deadline - state.now()).total_seconds()
-            if remaining <= 0:
-                self._log.decide(deadline, "wait_ended", path, {}, outcome="timeout", subject=waited_for,
-                                 until=deadline, within=f"{st.timeout.amount} {st.timeout.unit}")
-                return deadline
-            await self._calls.note(deadline)
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    lambda: state.ended_by(deadline) or matched() is not None
-                    or (task is not None and task in state.done_tasks),
-                    timeout=timedelta(seconds=remaining),
-                )
+        return await self._waits.run(st, path, cursor)
 
     async def _send(self, st: ir.SendEmail | ir.SendInApp, path: str, cursor: datetime) -> datetime:
         quiet, held = self._inp.policy.quiet_hours, self._state.held

@@ -51,6 +51,10 @@ class JourneyState:
     tasks: list[str] = field(default_factory=list)  # the ids of the tasks it opened, in order
     snapshot: Snapshot | None = None  # the last snapshot read, reused at the same moment
     held: list[HeldEmail] = field(default_factory=list)  # emails waiting for quiet hours, in order
+    # events an exit or a goal names with a condition (`where`), to be judged (`EventJudge`)
+    pending: list[JourneySignal] = field(default_factory=list)
+    watching: bool = False  # a `wait until CONDITION` is waiting: it wants the moments things changed
+    changes: list[datetime] = field(default_factory=list)  # those moments, while it waits
     options: dict[str, ActivityOptions] = field(default_factory=dict)  # how its activities run
 
     @property
@@ -69,16 +73,27 @@ class JourneyState:
         if self.ending is not None:
             return
         playbook = self.inp.playbook
-        if signal.event in {rule.event for rule in playbook.exits if rule.event}:
-            self.ending = Ended("exited", f"event {signal.event}", signal.at)
-        elif signal.event in set(playbook.goal_events):
-            self.ending = Ended("goal_reached", f"event {signal.event}", signal.at)
-        elif signal.event:
+        event = signal.event
+        exits = [rule for rule in playbook.exits if rule.event is not None and rule.event == event]
+        if any(rule.where is None for rule in exits):
+            self.end(Ended("exited", f"event {event}", signal.at))
+        elif event in playbook.goal_events and event not in playbook.goal_where:
+            self.end(Ended("goal_reached", f"event {event}", signal.at))
+        elif event:
+            if exits or event in playbook.goal_where:
+                self.pending.append(signal)  # its condition is judged with the account at its moment
             self.events.append(signal)
         if signal.task_done:
             self.done_tasks.add(signal.task_done)
         if signal.fields_changed:
             self.changed_at = max(self.changed_at or signal.at, signal.at)
+        if self.watching and (signal.fields_changed or event or signal.task_done):
+            self.changes.append(signal.at)
+
+    def end(self, ended: Ended) -> None:
+        """End at `ended` unless an ending dated no later is already known (event time decides)."""
+        if self.ending is None or ended.at < self.ending.at:
+            self.ending = ended
 
     def ended_by(self, moment: datetime) -> bool:
         """An exit or goal happened at or before `moment` (event time: a later one waits its turn)."""
@@ -97,10 +112,10 @@ class JourneyState:
         for rule in pb.exits:
             if rule.condition is not None and evaluator.truthy(
                     evaluator.evaluate(rule.condition, snap, entered_at=self.inp.entry_at)):
-                self.ending = Ended("exited", evaluator.describe(rule.condition), snap.at)
+                self.end(Ended("exited", evaluator.describe(rule.condition), snap.at))
                 return
         if pb.goal is not None and evaluator.truthy(evaluator.evaluate(pb.goal, snap, entered_at=self.inp.entry_at)):
-            self.ending = Ended("goal_reached", evaluator.describe(pb.goal), snap.at)
+            self.end(Ended("goal_reached", evaluator.describe(pb.goal), snap.at))
 
     def task_state(self, snap: Snapshot) -> str | None:
         """The state of the journey's last task: `done`, `open`, or None without one."""

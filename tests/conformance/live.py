@@ -35,7 +35,7 @@ class LiveRun:
     posted: int
 
 
-async def run_live(timeline: MergedTimeline, folder: Path) -> LiveRun:
+async def run_live(timeline: MergedTimeline, folder: Path, playbooks: Path = ROOT / "playbooks") -> LiveRun:
     assert timeline.start is not None and timeline.end is not None
     relay = Relay()
     relay.start()
@@ -49,7 +49,7 @@ async def run_live(timeline: MergedTimeline, folder: Path) -> LiveRun:
         settings = {
             **environment(temporal=env.client.service_client.config.target_host, database_url=database_url,
                           smtp_port=relay.port, api_port=api_port, task_queue="conformance"),
-            "PLAYBOOK_PLAYBOOKS": str(ROOT / "playbooks"),
+            "PLAYBOOK_PLAYBOOKS": str(playbooks),
             "PLAYBOOK_CLOCK": "server",
             "PLAYBOOK_CLOCK_OFFSET_SECONDS": repr(offset),
             "PLAYBOOK_SCHEDULER_MAX_SLEEP_SECONDS": str(24 * 3600),

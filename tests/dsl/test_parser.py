@@ -353,7 +353,7 @@ def test_wait_and_wait_until() -> None:
     assert isinstance(wait, ast.Wait) and (wait.duration.amount, wait.duration.unit) == (3, "days")
     until_event = statement_of("wait until event project_created or 7 days")
     assert isinstance(until_event, ast.WaitUntil)
-    assert [e.text for e in until_event.events] == ["project_created"] and not until_event.task_done
+    assert [e.event.text for e in until_event.events] == ["project_created"] and not until_event.task_done
     assert (until_event.timeout.amount, until_event.timeout.unit) == (7, "days")
     until_task = statement_of("wait until task done or 48h")
     assert isinstance(until_task, ast.WaitUntil) and until_task.task_done and until_task.events == ()
