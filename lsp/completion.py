@@ -6,7 +6,7 @@ the priorities, after `event` or `seen` the events, after `update score` the sco
 `is` or `becomes` a score's bands or an enumeration's values, after `do` the plugin activities
 and then their parameters not yet written, after `wait`, `due`, `within`, `over`, `after` or
 `per` durations, after `X.` the members of `X`; at the start of a line the keywords; in an
-expression the fields, metrics and scores. In a template, the variables of the template context.
+expression the fields, metrics, scores and named audiences. In a template, the variables of the template context.
 """
 
 from __future__ import annotations
@@ -121,6 +121,8 @@ def _by_context(head: str, declarations: Declarations) -> list[types.CompletionI
         *_items([d.name for ds in declarations.names.values() for d in ds if d.kind == "metric"], Kind.Variable,
                 "metric"),
         *_items(declarations.scores, Kind.Class, "score"),
+        *_items([d.name for ds in declarations.names.values() for d in ds if d.kind == "audience"], Kind.Constant,
+                "audience"),
         *_items(EXPRESSION_WORDS, Kind.Keyword),
     ]
 

@@ -1,7 +1,7 @@
 """The names a folder declares, for the editor's help: what each is, where, and its doc comment.
 
 Built from the parsed files (not from the checker's report): fields with their type, events with
-their payload, metrics, score models with their bands, templates with their file, and the
+their payload, named audiences, metrics, score models with their bands, templates with their file, and the
 plugin activities of the catalog. A declaration's doc comment is the comment that ends its line
 or, failing that, the comment lines right above it.
 """
@@ -20,7 +20,7 @@ __all__ = ["Declaration", "Declarations", "type_text"]
 
 @dataclass(frozen=True)
 class Declaration:
-    """One declared name: its kind (`field`, `event`, `metric`, `score`, `template`), place and doc."""
+    """One declared name: its kind (`field`, `event`, `audience`, `metric`, `score`, `band`, `template`), place, doc."""
 
     kind: str
     name: str
@@ -95,6 +95,11 @@ class Declarations:
                         payload[key.name.text] = declared
                 self.events.setdefault(event.name.text, payload)
                 self._add("event", event.name.text, event.name.pos, _payload_text(payload), _doc(lines, event.pos))
+        elif isinstance(item, ast.NamedAudience):
+            line = lines[item.pos.line - 1].strip() if 1 <= item.pos.line <= len(lines) else ""
+            condition = line.split(":", 1)[1].split("#", 1)[0].strip() if ":" in line else ""
+            self._add("audience", item.name.text, item.name.pos, f"audience: {condition}" if condition else "audience",
+                      _doc(lines, item.pos))
         elif isinstance(item, ast.Metric):
             detail = f"count {item.event.text} over {item.window.text}"
             self._add("metric", item.name.text, item.name.pos, detail, _doc(lines, item.pos))
