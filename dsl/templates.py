@@ -169,7 +169,7 @@ def check_template_references(
     """
     scores, metrics = list(scores), list(metrics)
     parts = tuple(
-        (part.path, part.source)
+        (template.name, part.path, part.source)
         for template in templates.values()
         for part in (template.subject, template.text, template.html)
         if part is not None

@@ -29,6 +29,7 @@ from lsp.folder_model import FolderModel, is_template_path
 from lsp.hover import hover
 from lsp.published_diagnostics import path_of, to_protocol, uri_of
 from lsp.quick_fixes import quick_fixes
+from lsp.text_places import to_character
 
 __all__ = ["PlaybookLanguageServer", "build_server"]
 
@@ -109,7 +110,12 @@ class PlaybookLanguageServer(LanguageServer):
         async def later() -> None:
             await asyncio.sleep(self.debounce)
             self.pending.pop(model.folder, None)
-            self.check_now(model)
+            try:
+                self.check_now(model)
+            except Exception as error:  # a check that fails says so in the editor's log; the server goes on
+                self.window_log_message(types.LogMessageParams(
+                    types.MessageType.Error, f"playbook lsp: checking {model.folder} failed: {type(error).__name__}: "
+                                             f"{error}"))
 
         self.pending[model.folder] = asyncio.get_running_loop().create_task(later())
 
@@ -197,7 +203,8 @@ def _requests(server: PlaybookLanguageServer) -> None:
             return None  # the diagnostics already say why: the file does not parse
         if formatted == text:
             return []
-        end = types.Position(len(text.splitlines()) + 1, 0)
+        lines = text.split("\n")
+        end = types.Position(len(lines) - 1, to_character(lines[-1], len(lines[-1])))
         return [types.TextEdit(types.Range(types.Position(0, 0), end), formatted)]
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,

@@ -166,6 +166,8 @@ async def test_formatting_returns_the_canonical_layout(editor: EditorSession) ->
     assert edits is not None
     (edit,) = edits
     assert edit.new_text == (editor.root / ONBOARDING).read_text(encoding="utf-8")
+    lines = edit.new_text.split("\n")  # the document typed has the same lines: the edit spans all of it
+    assert edit.range == types.Range(types.Position(0, 0), types.Position(len(lines) - 1, len(lines[-1])))
 
 
 async def test_the_quick_fix_of_a_did_you_mean_writes_the_name_proposed(editor: EditorSession) -> None:
