@@ -29,7 +29,8 @@ from dsl.plugin_catalog import PluginCatalog
 from dsl.tab_indentation import tab_warnings
 from dsl.templates import load_templates
 
-__all__ = ["Compilation", "ParsedTrees", "compile_files", "compile_folder", "compile_text"]
+__all__ = ["Compilation", "ParsedTrees", "compile_files", "compile_folder", "compile_text", "lower_checked",
+           "parse_kept"]
 
 # path → (the text parsed, its tree or its syntax error)
 ParsedTrees = MutableMapping[str, tuple[str, ast.File | Diagnostic]]
@@ -138,7 +139,7 @@ def _compile(
     for path, text in sources.items():
         if "\t" in text:
             result.diagnostics.extend(tab_warnings(path, text))
-        tree = _parsed(path, text, trees)
+        tree = parse_kept(path, text, trees)
         if isinstance(tree, Diagnostic):
             result.diagnostics.append(tree)
             result.lines += normalise(text).count("\n")  # a file that fails to parse is checked all the same
@@ -148,18 +149,23 @@ def _compile(
         result.lines += tree.line_count
     if parsed_all:
         result.diagnostics.extend(_checked(result.files, templates, plugins))
+    return lower_checked(result, templates)
+
+
+def lower_checked(result: Compilation, templates: dict[str, ir.Template]) -> Compilation:
+    """The last stage: lower the checked files when nothing is wrong, and sort the diagnostics by place."""
     if result.ok:
         try:
             result.bundle = lower(result.files, templates)
         except DiagnosticError as error:
             result.diagnostics.append(error.diagnostic)
         except RecursionError:
-            result.diagnostics.append(nesting_too_deep(next(iter(sources), "<string>"), 1, 1))
+            result.diagnostics.append(nesting_too_deep(next(iter(result.sources), "<string>"), 1, 1))
     result.diagnostics.sort(key=lambda d: (d.span.path, d.span.line, d.span.column))
     return result
 
 
-def _parsed(path: str, text: str, trees: ParsedTrees) -> ast.File | Diagnostic:
+def parse_kept(path: str, text: str, trees: ParsedTrees) -> ast.File | Diagnostic:
     """The tree of `text` (or its syntax error), from `trees` when the text is the one parsed."""
     kept = trees.get(path)
     if kept is not None and kept[0] == text:

@@ -4,8 +4,10 @@ The folder's `.play` files and templates are read from the disk, except the docu
 the editor, whose unsaved text is used instead. Each compilation is the checker's own
 (`dsl.project.compile_files`), so its diagnostics are `playbook check`'s, message for message
 and place for place. Only what an edit can change is done again: the parse of every file whose
-text is unchanged is kept (`trees`), and the templates are loaded again only when one of them
-changed, so a keystroke in a playbook parses one file, then checks the folder's model with it.
+text is unchanged is kept (`trees`), the templates are loaded again only when one of them
+changed, and an edit to one playbook file that changes no declaration and no playbook's name
+checks that file alone (`dsl.recompile`), keeping the other files' problems: a keystroke in a
+playbook parses and checks one file.
 
 The declarations the editor's help reads come from the last parse of each file that parsed:
 while a line is half written the file does not parse, and completion still knows its names.
@@ -20,6 +22,7 @@ from dsl import ast, ir
 from dsl.diagnostics import Diagnostic
 from dsl.plugin_catalog import PluginCatalog
 from dsl.project import Compilation, ParsedTrees, compile_files
+from dsl.recompile import recompile_file
 from dsl.templates import load_templates
 from lsp.declarations import Declarations
 
@@ -62,11 +65,11 @@ class FolderModel:
     def recheck(self) -> Compilation:
         """Compile the folder again with the open documents' text; keeps the result."""
         sources = self._play_sources()
-        templates, problems = self._templates()
+        templates, problems, reloaded = self._templates()
         for path in list(self.trees):
             if path not in sources:
                 del self.trees[path]
-        self.compilation = compile_files(sources, templates, self.plugins, problems, trees=self.trees)
+        self.compilation = self._compiled(sources, templates, problems, reloaded)
         for path, (_, tree) in self.trees.items():
             if isinstance(tree, ast.File):
                 self._last_good[path] = tree
@@ -91,8 +94,25 @@ class FolderModel:
             return self.compilation.sources[path]
         return self._read(Path(path))
 
-    def _templates(self) -> tuple[dict[str, ir.Template], list[Diagnostic]]:
-        """The folder's templates, loaded again only when a template's text changed (on disk or open)."""
+    def _compiled(
+        self, sources: dict[str, str], templates: dict[str, ir.Template], problems: list[Diagnostic], reloaded: bool
+    ) -> Compilation:
+        """The folder compiled: after an edit to one playbook file alone, that file alone is checked
+        when nothing else can change (`dsl.recompile`); otherwise the folder whole."""
+        previous = self.compilation
+        changed = [path for path, text in sources.items() if previous.sources.get(path) != text]
+        if not reloaded and previous.sources.keys() == sources.keys():
+            if not changed:
+                return previous
+            if len(changed) == 1:
+                again = recompile_file(previous, changed[0], sources[changed[0]], templates, self.plugins, self.trees)
+                if again is not None:
+                    return again
+        return compile_files(sources, templates, self.plugins, problems, trees=self.trees)
+
+    def _templates(self) -> tuple[dict[str, ir.Template], list[Diagnostic], bool]:
+        """The folder's templates, loaded again only when a template's text changed (on disk or open);
+        and whether they were loaded now."""
         texts = {path: text for path, text in self.open.items() if is_template_path(Path(path))}
         directory = self.folder / "templates"
         try:
@@ -100,10 +120,11 @@ class FolderModel:
         except OSError:
             stamps = ()
         key = (stamps, tuple(sorted(texts.items())))
-        if self._templates_kept is None or self._templates_kept[0] != key:
+        reloaded = self._templates_kept is None or self._templates_kept[0] != key
+        if self._templates_kept is None or reloaded:
             self._templates_kept = (key, load_templates(self.folder, texts))
         templates, problems = self._templates_kept[1]
-        return dict(templates), list(problems)
+        return dict(templates), list(problems), reloaded
 
     def _play_sources(self) -> dict[str, str]:
         sources: dict[str, str] = {}
