@@ -34,6 +34,9 @@ from lsp.text_places import to_character
 __all__ = ["PlaybookLanguageServer", "build_server"]
 
 DEFAULT_DEBOUNCE = 0.15
+# A document longer than this is not checked as one types (a playbook file is a few hundred lines):
+# the editor says so once, and `playbook check` still checks it.
+MAX_DOCUMENT_CHARACTERS = 2_000_000
 
 
 class PlaybookLanguageServer(LanguageServer):
@@ -134,7 +137,16 @@ def _documents(server: PlaybookLanguageServer) -> None:
         model = server.model_of(uri)
         if model is None:
             return
-        model.edit(path_of(uri), server.text_of(uri))
+        text = server.text_of(uri)
+        if len(text) > MAX_DOCUMENT_CHARACTERS:
+            model.close(path_of(uri))
+            server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, [types.Diagnostic(
+                range=types.Range(types.Position(0, 0), types.Position(0, 1)),
+                message=f"this file is too long to check as you type ({len(text):,} characters, at most "
+                        f"{MAX_DOCUMENT_CHARACTERS:,}): run `playbook check`",
+                severity=types.DiagnosticSeverity.Warning, source="playbook", code="too-long")]))
+            return
+        model.edit(path_of(uri), text)
         if immediately or not model.compilation.sources:
             server.check_now(model)
         else:

@@ -241,3 +241,14 @@ async def test_completion_in_a_template_offers_the_account_fields(editor: Editor
     fields = await _labels(editor, uri, place)
 
     assert {"id", "name", "arr", "csm", "renewal_date"} <= set(fields)
+
+
+async def test_a_document_too_long_to_check_as_one_types_says_so(editor: EditorSession) -> None:
+    huge = "playbooks/huge.play"
+    (editor.root / huge).write_text("# padding\n" * 210_000, encoding="utf-8")
+    editor.open(huge)
+
+    (found,) = await editor.diagnostics(huge)
+
+    assert found.code == "too-long"
+    assert found.message.startswith("this file is too long to check as you type (2,100,000 characters")
