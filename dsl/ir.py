@@ -421,9 +421,13 @@ class ParamValue(_Node):
 
 
 class SendEmail(_Node):
+    """`send email X to a, b`: one message to each recipient, each suppressed and capped on its own
+    (the first under the statement's key, the next ones under `<path>/to2`, `<path>/to3` …)."""
+
     kind: Literal["send_email"] = "send_email"
     template: str
     to: tuple[str, ...] = ("primary_contact",)  # a contact field path
+    also_to: tuple[tuple[str, ...], ...] = ()  # the recipients after the first
 
 
 class SendInApp(_Node):
@@ -502,10 +506,12 @@ class SplitArm(_Node):
 
 
 class Split(_Node):
-    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook."""
+    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook; with
+    `record arm as FIELD`, the label of the arm taken is set on that field (`record_as`)."""
 
     kind: Literal["split"] = "split"
     arms: tuple[SplitArm, ...]
+    record_as: str | None = None
 
 
 Action = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do

@@ -176,8 +176,9 @@ class PlaybookLowerer:
 
     def statement(self, node: ast.Statement, payload: Payload | None) -> ir.Statement:
         match node:
-            case ast.SendEmail(template=template, to=to):
-                return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",))
+            case ast.SendEmail(template=template, to=to, also_to=also_to):
+                return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",),
+                                    also_to=tuple(path.names for path in also_to))
             case ast.SendInApp(template=template):
                 return ir.SendInApp(template=template.text)
             case ast.CreateTask(title=title, owner=owner, due=due, priority=priority):
@@ -216,12 +217,13 @@ class PlaybookLowerer:
                     negated=negated,
                     line=node.pos.line,
                 )
-            case ast.Split(shares=shares, arms=arms):
+            case ast.Split(shares=shares, arms=arms, record_as=record_as):
                 return ir.Split(
                     arms=tuple(
                         ir.SplitArm(percent=share.value, body=self.block(arm.body, payload), label=arm.label.text)
                         for share, arm in zip(shares, arms, strict=False)
-                    )
+                    ),
+                    record_as=record_as.text if record_as is not None else None,
                 )
         raise AssertionError(f"no lowering for {type(node).__name__}")  # pragma: no cover
 

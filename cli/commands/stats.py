@@ -29,6 +29,7 @@ from cli.commands.api_client import (
 from cli.commands.view_sources import StoreViews, add_store_options
 from dsl import ir
 from engine.insight.analytics import PlaybookStats, StatementStats, Stats, playbook_stats
+from engine.insight.arm_results import SplitResults
 from engine.store import Store
 
 __all__ = ["add_source_options", "local_bundle", "local_store", "register", "report", "run", "unknown_audience"]
@@ -98,6 +99,23 @@ def _counts(stats: StatementStats) -> str:
     return "; ".join(parts)
 
 
+def _split(split: SplitResults) -> list[str]:
+    lines = [f"  results of {split.path}: {split.statement}"]
+    for arm in split.arms:
+        rate = f" ({arm.conversion * 100:.1f}%)" if arm.conversion is not None else ""
+        sent = "; sent " + ", ".join(f"{name} {count}" for name, count in arm.sent.items()) if arm.sent else ""
+        lines.append(f"    {arm.label} ({arm.percent:g}%): entered {arm.entered}, goal reached {arm.goal_reached}"
+                     f"{rate}{sent}")
+    for comparison in split.comparisons:
+        versus = f"    {comparison.arm} vs {comparison.baseline}: "
+        if comparison.difference is None:
+            lines.append(versus + comparison.verdict)
+        else:
+            lines.append(f"{versus}{comparison.difference:+.1f} points (95% CI {comparison.low:+.1f} to "
+                         f"{comparison.high:+.1f}): {comparison.verdict}")
+    return lines
+
+
 def _playbook(stats: PlaybookStats) -> list[str]:
     title = f' "{stats.title}"' if stats.title else ""
     lines = [f"{stats.id}{title} (version {stats.version})"]
@@ -117,6 +135,8 @@ def _playbook(stats: PlaybookStats) -> list[str]:
         for statement in step.statements:
             lines.append(f"    {statement.path.ljust(width)}  {statement.statement}")
             lines.append(f"    {''.ljust(width)}    {_counts(statement)}")
+    for split in stats.splits:
+        lines.extend(_split(split))
     if stats.other_paths:
         lines.append("  logged by an older version of the playbook:")
         for statement in stats.other_paths:

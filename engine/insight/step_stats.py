@@ -28,7 +28,7 @@ from engine.store.types import to_utc
 if TYPE_CHECKING:
     from engine.store import Store
 
-__all__ = ["ActionCount", "Counts", "JourneyCount", "TaskCount", "read_counts"]
+__all__ = ["ActionCount", "ArmJourney", "Counts", "JourneyCount", "TaskCount", "read_arm_journeys", "read_counts"]
 
 JOURNEY_PREFIX = "journey/"
 
@@ -221,3 +221,46 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
                         for r in conn.execute(task_totals)]
     return counts
 
+
+
+@dataclass(frozen=True)
+class ArmJourney:
+    """One journey's pass through a split: which arm it took there, and how the journey stands."""
+
+    playbook: str
+    path: str  # the split's statement path: `entry/0`
+    label: str
+    status: str  # active, completed, goal_reached, exited, failed
+
+
+def read_arm_journeys(store: Store, playbooks: list[str], since: datetime | None = None,
+                      accounts: Collection[str] | None = None) -> list[ArmJourney]:
+    """Every split decision of these playbooks' journeys with the journey's status, for the results
+    per arm (`engine.insight.arm_results`)."""
+    data = actions.c.data
+    where: list[Any] = [actions.c.kind == "decided", data["what"].as_string() == "split",
+                        actions.c.playbook.in_(playbooks)]
+    journey_where: list[Any] = [journeys.c.playbook.in_(playbooks)]
+    if since is not None:
+        where.append(actions.c.at >= to_utc(since))
+    if accounts is not None:
+        where.append(actions.c.account.in_(sorted(accounts)))
+        journey_where.append(journeys.c.account.in_(sorted(accounts)))
+    decisions = select(actions.c.playbook, actions.c.account, actions.c.key,
+                       data["outcome"].as_string().label("label")).where(*where)
+    runs = select(journeys.c.workflow_id, journeys.c.run_id, journeys.c.status).where(*journey_where)
+    with _reading(store) as conn:
+        status = {f"{r.workflow_id}/{r.run_id}/": str(r.status) for r in conn.execute(runs)}
+        rows = conn.execute(decisions).all()
+    found: list[ArmJourney] = []
+    for row in rows:
+        # the key: `journey/<playbook>/<account>/<run id>/<path>/split/<n>` (an account id may hold `/`)
+        journey = f"{JOURNEY_PREFIX}{row.playbook}/{row.account}/"
+        key = str(row.key or "")
+        if row.label is None or not key.startswith(journey):
+            continue
+        run, _, rest = key.removeprefix(journey).partition("/")
+        path = rest.rsplit("/", 2)[0]
+        found.append(ArmJourney(playbook=str(row.playbook), path=path, label=str(row.label),
+                                status=status.get(f"{journey}{run}/", "active")))
+    return found
