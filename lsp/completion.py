@@ -1,12 +1,14 @@
 """Completion by context: what may be written where the cursor is, read from the line before it.
 
 Works on a half-written line (the file need not parse): after `send email` the email templates,
-after `to` the contact fields, after `for` the owners (and their managers), after `priority`
-the priorities, after `event` or `seen` the events, after `update score` the scores, after
-`is` or `becomes` a score's bands or an enumeration's values, after `do` the plugin activities
-and then their parameters not yet written, after `wait`, `due`, `within`, `over`, `after` or
-`per` durations, after `X.` the members of `X`; at the start of a line the keywords; in an
-expression the fields, metrics, scores and named audiences. In a template, the variables of the template context.
+after `to` (and each `,` after it) the contact fields, after `for` the owners (and their
+managers), after `priority` the priorities, after `event` or `seen` the events, after
+`record arm as` the text and `one of` fields, after `update score` the scores, after `is` or
+`becomes` a score's bands or an enumeration's values, after `do` the plugin activities and then
+their parameters not yet written, after `wait`, `due`, `within`, `over`, `after` or `per`
+durations, after `X.` the members of `X`; at the start of a line the keywords; in an expression
+the fields, metrics, scores and named audiences. In a template, the variables of the template
+context.
 """
 
 from __future__ import annotations
@@ -85,8 +87,10 @@ def _by_context(head: str, declarations: Declarations) -> list[types.CompletionI
         return _items([n for n, t in templates.items() if t.channel == "in_app"], Kind.File, "in-app template")
     if len(words) >= 3 and words[-3:-1] == ["send", "email"] and last != "to":
         return _items(["to"], Kind.Keyword)
-    if last == "to" and "send email" in head:
+    if (last == "to" or head.rstrip().endswith(",")) and "send email" in head and " to " in f"{head} ":
         return _items(declarations.fields_of_type("contact"), Kind.Variable, "contact")
+    if last == "as" and "record arm" in head:
+        return _items(declarations.fields_of_type("text", "enum"), Kind.Field, "text or one-of field")
     if last == "for" and "create task" in head:
         owners = declarations.fields_of_type("owner")
         return _items([*owners, *(f"{owner}.manager" for owner in owners)], Kind.Variable, "owner")

@@ -71,3 +71,15 @@ def test_positions_count_utf16_units_as_editors_do() -> None:
     column = line.index("nmae")
     assert to_character(line, column) == column + 1  # the emoji is two UTF-16 units
     assert to_column(line, column + 1) == column
+
+
+def test_each_recipient_after_the_first_completes_with_the_contacts(tmp_path: Path) -> None:
+    contacts = "account fields:\n    primary_contact: contact\n    billing_contact: contact\n    name: text\n"
+    (tmp_path / "model.play").write_text(contacts, encoding="utf-8")
+    model = FolderModel(tmp_path)
+    model.recheck()
+    line = "    send email welcome to primary_contact, "
+
+    items = complete(line, types.Position(0, len(line)), model.declarations, template=False)
+
+    assert [item.label for item in items] == ["primary_contact", "billing_contact"]
