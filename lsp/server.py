@@ -6,8 +6,9 @@ holds a `templates/` folder (a template's folder is the one above its `templates
 workspace's `playbooks/` when it holds the document, else the document's own folder.
 
 On opening a document its folder is checked at once; on each change it is checked again once
-the typing pauses (`debounce`, 0.15 s by default), and the diagnostics of every file of the
-folder are published: a change to the model can mend or break another file.
+the typing pauses (`debounce`, 0.15 s by default). The diagnostics of every open document are
+published after each check (with its version), and those of any other file of the folder when
+they changed: a change to the model can mend or break another file.
 """
 
 from __future__ import annotations
