@@ -65,6 +65,8 @@ class PlaybookLowerer:
         goal_events: list[str] = []
         goal_where: dict[str, ir.Expr] = {}
         reentry = ir.Reentry()
+        send_policy: Literal["standard", "transactional"] = "standard"
+        priority: Literal["high", "normal", "low"] = "normal"
         for clause in playbook.clauses:
             match clause:
                 case ast.TriggerClause(trigger=written):
@@ -89,6 +91,10 @@ class PlaybookLowerer:
                     reentry = ir.Reentry(mode="never")
                 case ast.ReentryClause(after=after) if after is not None:
                     reentry = ir.Reentry(mode="after", after=lower_duration(after))
+                case ast.SendPolicyClause(mode=mode):
+                    send_policy = "transactional" if mode.text == "transactional" else "standard"
+                case ast.PriorityClause(level=level):
+                    priority = "high" if level.text == "high" else "low" if level.text == "low" else "normal"
         if trigger is None:
             message = f"playbook '{playbook.id.text}' has no trigger"
             raise DiagnosticError(Diagnostic(playbook.id.pos.span(), message, code="playbook-structure"))
@@ -109,6 +115,8 @@ class PlaybookLowerer:
             goal_events=tuple(goal_events),
             goal_where=goal_where,
             reentry=reentry,
+            send_policy=send_policy,
+            priority=priority,
             steps=steps,
             templates=tuple(dict.fromkeys(_templates_used(step.body for step in steps))),
         )
@@ -192,9 +200,10 @@ class PlaybookLowerer:
                 return ir.SetField(field=field.text, value=self.expr(value, payload))
             case ast.UpdateScore(score=score):
                 return ir.UpdateScore(score=score.text)
-            case ast.Do(activity=activity, params=params):
+            case ast.Do(activity=activity, params=params, otherwise=otherwise, attempts=attempts):
                 values = {param.name.text: self.param(param.value, payload) for param in params}
-                return ir.Do(activity=activity.text, params=values)
+                return ir.Do(activity=activity.text, params=values, otherwise=self.block(otherwise, payload),
+                             attempts=attempts)
             case ast.Wait(duration=duration):
                 return ir.Wait(duration=lower_duration(duration))
             case ast.WaitUntil(events=events, task_done=task_done, timeout=timeout, conditions=conditions):
@@ -251,3 +260,5 @@ def _templates_used(blocks: Iterable[Iterable[ir.Statement]]) -> Iterator[str]:
                 yield from _templates_used((statement.then, statement.otherwise))
             elif type(statement) is ir.Split:
                 yield from _templates_used(arm.body for arm in statement.arms)
+            elif type(statement) is ir.Do and statement.otherwise:
+                yield from _templates_used((statement.otherwise,))

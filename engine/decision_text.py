@@ -9,13 +9,18 @@ it over here as a keyword.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from engine.records import Decision
 from engine.semantics.time_rules import describe_lateness
 
-__all__ = ["backfill_detail", "decided", "detail", "reentry_rule"]
+__all__ = ["backfill_detail", "decided", "detail", "failure_text", "reentry_rule"]
+
+
+_WINDOW_CLOSED = {"closed": "outside the send window's hours", "weekend": "a weekend day",
+                  "holiday": "a holiday of the account"}
 
 
 def decided(decision: Decision, **facts: Any) -> Decision:
@@ -38,9 +43,13 @@ def detail(decision: Decision, *, trigger: str = "", horizon: timedelta | None =
             return f"send email {subject}: waits behind the journey's held email ({behind})"
         return (f"send email {subject}: quiet hours in {d.reads.get('timezone')}, waits until "
                 f"{_iso(d.until)}; the journey goes on")
+    if d.what == "send_window":
+        closed = _WINDOW_CLOSED.get(outcome, "outside the send window")
+        return (f"send email {subject}: {closed} ({d.reads.get('window', 'the send window')}, "
+                f"{d.reads.get('timezone')}), waits until {_iso(d.until)}; the journey goes on")
     if d.what == "send_dropped":
         why = f"the journey ended ({d.reason}) at {_iso(ended_at)}" if ended_at is not None else "the journey ended"
-        return f"send email {subject}: held for quiet hours until {_iso(d.until)}; {why} before it could go"
+        return f"send email {subject}: held until {_iso(d.until)}; {why} before it could go"
     if d.what == "late":
         planned = str(d.reads.get("planned"))
         if outcome == "after_previous":
@@ -89,6 +98,15 @@ def reentry_rule(decision: Decision) -> str:
     if decision.outcome == "never":
         return f"reentry: never (entered {last})"
     return f"reentry: {decision.subject} (last entry {last}, allowed from {_iso(decision.until)})"
+
+
+def failure_text(data: Mapping[str, Any]) -> str:
+    """A `failed` action's reason in words: `hubspot.create_task failed after 3 attempts: ...`."""
+    activity, attempts, error = data.get("activity"), data.get("attempts"), str(data.get("error", ""))
+    if not activity:
+        return error
+    tries = f" after {attempts} attempt{'' if attempts == 1 else 's'}" if isinstance(attempts, int) else ""
+    return f"{activity} failed{tries}: {error}"
 
 
 def backfill_detail(at: datetime, received: datetime | None) -> str:

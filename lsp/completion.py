@@ -2,7 +2,8 @@
 
 Works on a half-written line (the file need not parse): after `send email` the email templates,
 after `to` (and each `,` after it) the contact fields, after `for` the owners (and their
-managers), after `priority` the priorities, after `event` or `seen` the events, after
+managers), after `priority` the priorities (after `priority:`, `send policy:`, `over the cap:`
+and `reentry:` the words each takes), after `event` or `seen` the events, after
 `record arm as` the text and `one of` fields, after `update score` the scores, after `is` or
 `becomes` a score's bands or an enumeration's values, after `do` the plugin activities and then
 their parameters not yet written, after `wait`, `due`, `within`, `over`, `after` or `per`
@@ -26,11 +27,14 @@ __all__ = ["complete"]
 Kind = types.CompletionItemKind
 
 PRIORITIES = ("low", "normal", "high", "urgent")
+CLAUSE_WORDS = {"priority:": ("high", "normal", "low"), "send policy:": ("standard", "transactional"),
+                "over the cap:": ("defer", "drop"), "reentry:": ("never", "after")}
 DURATIONS = ("1 day", "3 days", "7 days", "2 weeks", "48h", "30m", "2 business days")
 LINE_STARTS = (
     "account fields:", "events:", "metric", "score", "policy:", "playbook", "trigger:", "audience:", "exit:",
     "goal:", "reentry:", "day", "send email", "send in_app", "create task", "set", "update score", "do", "wait",
     "wait until", "if", "unless", "else:", "split", "component", "bands:", "quiet hours", "at most",
+    "send on weekdays", "holidays from", "over the cap:", "send policy:", "priority:",
 )
 EXPRESSION_WORDS = ("and", "or", "not", "is", "seen", "task open", "task done", "exactly", "at least", "at most",
                     "true", "false")
@@ -96,6 +100,9 @@ def _by_context(head: str, declarations: Declarations) -> list[types.CompletionI
         return _items([*owners, *(f"{owner}.manager" for owner in owners)], Kind.Variable, "owner")
     if last == "priority":
         return _items(PRIORITIES, Kind.EnumMember, "priority")
+    clause_words = CLAUSE_WORDS.get(head.strip())
+    if clause_words is not None:
+        return _items(clause_words, Kind.EnumMember, head.strip().rstrip(":"))
     if two == "update score":
         return _items(declarations.scores, Kind.Class, "score")
     if last in ("event", "seen", "count"):

@@ -29,7 +29,7 @@ KEYWORDS: tuple[str, ...] = (
     "month", "quarter", "down", "up", "day", "days", "weeks", "send", "email", "in_app", "to", "create",
     "task", "for", "due", "priority", "set", "update", "do", "wait", "until", "done", "open", "if",
     "unless", "else", "split", "and", "or", "not", "is", "of", "seen", "within", "since", "entry",
-    "business", "record", "arm", "as", "true", "false",
+    "business", "record", "arm", "as", "weekdays", "holidays", "from", "cap", "attempts", "true", "false",
 )
 
 

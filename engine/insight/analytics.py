@@ -51,6 +51,8 @@ class StatementStats(BaseModel):
     shown: int | None = None  # in-app messages
     suppressed: dict[str, int] | None = None  # by reason
     delayed_by_quiet_hours: int | None = None
+    delayed_by_send_window: int | None = None  # emails held outside the send window
+    deferred_over_cap: int | None = None  # times the cap deferred an email to its next slot
     opened: int | None = None  # tasks
     completed: int | None = None
     median_hours_to_complete: float | None = None
@@ -101,6 +103,8 @@ def statement_path(kind: str, raw: str) -> str:
     parts = raw.split("/")
     if kind == "decided" and len(parts) >= 3:
         return "/".join(parts[:-2])  # `<path>/<what>/<n>`
+    if kind == "deferred" and len(parts) >= 3 and parts[-2] == "deferred":
+        return "/".join(parts[:-2])  # `<path>/deferred/<moment>`: one per time the cap deferred it
     if kind == "failed" and len(parts) >= 2 and parts[-1] == "failed":
         parts = parts[:-1]
     if kind in ("email", "suppressed", "failed", "held", "deferred") and len(parts) >= 2 \
@@ -139,6 +143,7 @@ def _empty(path: str, statement: ir.Statement | None) -> StatementStats:
     stats = StatementStats(path=path, statement=describe_statement(statement) if statement is not None else "")
     if isinstance(statement, ir.SendEmail):
         stats.sent, stats.suppressed, stats.delayed_by_quiet_hours = 0, {}, 0
+        stats.delayed_by_send_window, stats.deferred_over_cap = 0, 0
     elif isinstance(statement, ir.SendInApp):
         stats.shown, stats.suppressed = 0, {}
     elif isinstance(statement, ir.CreateTask):
@@ -163,6 +168,10 @@ def _count(stats: StatementStats, row: ActionCount) -> None:
         stats.failed = (stats.failed or 0) + row.count
     elif row.kind == "decided" and row.what == "quiet_hours":
         stats.delayed_by_quiet_hours = (stats.delayed_by_quiet_hours or 0) + row.count
+    elif row.kind == "decided" and row.what == "send_window":
+        stats.delayed_by_send_window = (stats.delayed_by_send_window or 0) + row.count
+    elif row.kind == "deferred":
+        stats.deferred_over_cap = (stats.deferred_over_cap or 0) + row.count
     elif row.kind == "decided":
         outcome = _outcome(row)
         if outcome is not None:
@@ -198,7 +207,8 @@ def _reached(playbook: ir.Playbook, rows: list[ActionCount]) -> dict[str, tuple[
     for step in playbook.steps:
         first = _first_logged(step)
         reached = sum(row.count for row in rows if first is not None and statement_path(row.kind, row.path) == first
-                      and not (row.kind == "decided" and row.what == "quiet_hours"))
+                      and row.kind != "deferred"
+                      and not (row.kind == "decided" and row.what in ("quiet_hours", "send_window")))
         skipped = sum(row.count for row in rows if row.kind == "decided" and row.what == "step_skipped"
                       and statement_path(row.kind, row.path) == step.name)
         result[step.name] = (reached, skipped)

@@ -34,6 +34,8 @@ __all__ = [
     "SetParams",
     "SnapshotParams",
     "TaskParams",
+    "deferred_result",
+    "deferred_until",
     "journey_id",
 ]
 
@@ -50,6 +52,23 @@ SIGNAL_NAME = "notify"
 # defers (`activities/send_gate.py`): their type, and as their details one mapping whose
 # `retry_at` is the moment worth trying again (ISO 8601).
 SEND_HELD, SEND_DEFERRED = "SendHeld", "SendDeferred"
+
+
+# A send over the cap under `over the cap: defer` returns this prefix and the moment the cap next
+# allows one (ISO 8601), instead of "sent" or "suppressed".
+_DEFERRED = "deferred until "
+
+
+def deferred_result(free_at: datetime) -> str:
+    """The send activity's result for a send deferred over the cap until `free_at`."""
+    return _DEFERRED + free_at.isoformat()
+
+
+def deferred_until(result: object) -> datetime | None:
+    """The moment a send's result defers it to; None when it was sent or suppressed."""
+    if isinstance(result, str) and result.startswith(_DEFERRED):
+        return datetime.fromisoformat(result.removeprefix(_DEFERRED))
+    return None
 
 
 def journey_id(playbook: str, account: str) -> str:
@@ -111,6 +130,11 @@ class ActivityOptions(_Message):
 
     timeout_seconds: float  # start-to-close: how long one attempt may take
     max_attempts: int  # attempts in all, the first one included
+    # an attempt that has not reported it is alive for this long is taken as lost and retried
+    # (a killed worker's call then retries in seconds, not after the whole timeout); None: no limit
+    heartbeat_seconds: float | None = None
+    backoff_seconds: float = 1.0  # the wait before the second attempt, doubling after each one
+    max_backoff_seconds: float = 60.0  # the longest wait between two attempts
 
 
 class EnterParams(ActionParams):
@@ -138,6 +162,8 @@ class EndParams(ActionParams):
 class FailedParams(EffectParams):
     step: str
     error: str
+    activity: str = ""  # the activity that failed
+    attempts: int | None = None  # how many attempts it had, when known
 
 
 class NoteParams(_Message):
@@ -167,6 +193,7 @@ class EmailParams(EffectParams):
     data: dict[str, Any] = {}
     playbook_title: str = ""
     snapshot: str | None = None  # the token of the journey's snapshot as of `at` (`Snapshot.token`)
+    defer_over_cap: bool = False  # `over the cap: defer`: over the cap, wait for the next slot (not drop)
 
 
 class TaskParams(EffectParams):
@@ -191,4 +218,6 @@ class ScoreParams(EffectParams):
 class PluginParams(EffectParams):
     activity: str
     params: dict[str, Any] = {}
+    run_id: str = ""  # the journey's run, and the step's path in its playbook (`day 0/1`)
+    step: str = ""
 

@@ -83,3 +83,13 @@ def test_each_recipient_after_the_first_completes_with_the_contacts(tmp_path: Pa
     items = complete(line, types.Position(0, len(line)), model.declarations, template=False)
 
     assert [item.label for item in items] == ["primary_contact", "billing_contact"]
+
+
+def test_a_clause_that_takes_one_of_a_few_words_completes_them(tmp_path: Path) -> None:
+    model, _ = _model(tmp_path)
+
+    for line, expected in (("    priority: ", ["high", "normal", "low"]),
+                           ("    send policy: ", ["standard", "transactional"]),
+                           ("    over the cap: ", ["defer", "drop"])):
+        items = complete(line, types.Position(0, len(line)), model.declarations, template=False)
+        assert [item.label for item in items] == expected, line
