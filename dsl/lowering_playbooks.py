@@ -17,6 +17,7 @@ from typing import Literal
 from dsl import ast, ir
 from dsl.diagnostics import Diagnostic, DiagnosticError
 from dsl.lowering_expressions import ExpressionLowerer, Payload, fields_read, lower_duration
+from dsl.scope import RESERVED_EVENTS
 from dsl.wording import weekday_number
 
 __all__ = ["PlaybookLowerer"]
@@ -115,9 +116,7 @@ class PlaybookLowerer:
     def trigger(self, trigger: ast.Trigger) -> ir.Trigger:
         match trigger:
             case ast.EventTrigger(event=event, where=where):
-                definition = self.model.events.get(event.text)
-                payload = dict(definition.payload) if definition else {}
-                lowered = self.expr(where, payload) if where is not None else None
+                lowered = self.expr(where, self.payload(event.text)) if where is not None else None
                 return ir.EventTrigger(event=event.text, where=lowered)
             case ast.BecomesTrigger(score=score, band=band):
                 return ir.ConditionTrigger(condition=ir.BandIs(score=score.text, band=band.text))
@@ -163,8 +162,12 @@ class PlaybookLowerer:
         """The condition on an event alternative, its bare names read from that event's payload."""
         if alternative.where is None:
             return None
-        definition = self.model.events.get(alternative.event.text)
-        return self.expr(alternative.where, dict(definition.payload) if definition else {})
+        return self.expr(alternative.where, self.payload(alternative.event.text))
+
+    def payload(self, event: str) -> Payload:
+        """The payload keys of a declared event, or of a built-in one (`email_clicked`…)."""
+        definition = self.model.events.get(event)
+        return dict(definition.payload) if definition else dict(RESERVED_EVENTS.get(event, {}))
 
     # ------------------------------------------------------------------ statements
 

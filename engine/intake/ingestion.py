@@ -25,6 +25,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 from dsl import ir
+from dsl.scope import RESERVED_EVENTS as BUILT_IN_EVENTS
 from engine.intake.input_checks import check_change
 from engine.intake.segment import from_segment, is_segment_call
 from engine.records import IngestResult, Rejection
@@ -32,6 +33,10 @@ from engine.semantics.time_rules import DEFAULT_HORIZON, is_history
 from engine.semantics.values import coerce, parse_instant, quote_value
 from engine.store import NewChange, Store
 from engine.store.reserved import RESERVED_EVENTS
+
+# Built-in events that are events like any other (engagement with a sent email): typed by the language
+_BUILT_IN = {name: ir.EventDef(name=name, payload=payload) for name, payload in BUILT_IN_EVENTS.items()
+             if name not in RESERVED_EVENTS}
 
 __all__ = ["MAX_NAME_LENGTH", "Ingestor", "InputItem", "ParsedLine", "normalize", "parse_lines", "parse_text"]
 
@@ -253,9 +258,11 @@ def _native_change(obj: dict[str, Any], model: ir.Model, now: datetime) -> NewCh
     if event is None and data:
         raise ValueError("'data' belongs to an event, and the object has no 'event'")
     if event is not None:
-        declared = model.events.get(event)
+        declared = model.events.get(event) or _BUILT_IN.get(event)
         if event in RESERVED_EVENTS:
             _check_reserved(event, data)
+        elif event in _BUILT_IN and not isinstance(data.get("template"), str):
+            raise ValueError(f"{event} needs data.template (the email's template)")
         elif declared is None:
             raise ValueError(_unknown_event(event, model))
         data = _checked(data, _NO_DATA if declared is None else declared.payload, f"event {event} data")

@@ -18,6 +18,7 @@ from engine.records import ActionRecord
 from engine.store.actions import insert_action
 from engine.store.database import StoreSection, upsert
 from engine.store.driver import Driver
+from engine.store.engagement import TrackedMessage, insert_tracked
 from engine.store.rows import MessageRow
 from engine.store.schema import messages, suppressions
 from engine.store.types import to_utc
@@ -138,9 +139,11 @@ class MessageSection(StoreSection):
         cap_count: int | None,
         cap_seconds: int | None,
         logged: Callable[[str, str | None], ActionRecord],
+        tracked: TrackedMessage | None = None,
     ) -> tuple[str, str | None, bool]:
         """`record_message`, then `log_action(logged(status, reason))`, in one write transaction;
-        also whether the message was delivered already (a retry of a step that sent it)."""
+        also whether the message was delivered already (a retry of a step that sent it). A message
+        sent with engagement tracking keeps its links (`tracked`) in the same transaction."""
         with self._db.write(account) as conn:
             driver = Driver(conn)
             status, reason, delivered = _decide_and_record(
@@ -148,6 +151,8 @@ class MessageSection(StoreSection):
                 subject=subject, text=text, html=html, at=to_utc(at), key=key, cap_count=cap_count,
                 cap_seconds=cap_seconds)
             insert_action(driver, logged(status, reason))
+            if tracked is not None and status == "sent":
+                insert_tracked(driver, tracked, key=key, account=account, playbook=playbook, at=to_utc(at))
         return status, reason, delivered
 
     def messages(self, account: str | None = None) -> list[MessageRow]:

@@ -16,6 +16,7 @@ from engine.store.accounts import AccountSection
 from engine.store.actions import ActionSection
 from engine.store.controls import ControlSection
 from engine.store.database import Database
+from engine.store.engagement import EngagementSection
 from engine.store.erasure import ErasureSection
 from engine.store.journeys import JourneySection
 from engine.store.migrate import current_revision, head_revision, upgrade_to_head
@@ -33,7 +34,7 @@ class StoreUnavailable(Exception):
 
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
-            RoutingSection, ControlSection, SendCountSection, ErasureSection):
+            RoutingSection, ControlSection, SendCountSection, ErasureSection, EngagementSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

@@ -25,7 +25,18 @@ from engine.clock import Clock
 from engine.routing.starter import JourneyStarter
 from engine.settings import Settings
 from engine.store import Store
-from server.api import accounts, controls, events, insight, log, operator_view, segment_routes, tasks, unsubscribe
+from server.api import (
+    accounts,
+    controls,
+    engagement,
+    events,
+    insight,
+    log,
+    operator_view,
+    segment_routes,
+    tasks,
+    unsubscribe,
+)
 from server.api.auth import require_token
 from server.api.routing import Dispatcher
 from server.web.errors import install_error_handlers
@@ -42,7 +53,8 @@ DESCRIPTION = """\
 Events in, journeys out. Send events and trait updates to `POST /v1/events` (or Segment calls to
 `/v1/track`, `/v1/identify`, `/v1/group`, `/v1/batch`); read accounts, tasks and the action log.
 
-Every endpoint except `/healthz`, `/v1/unsubscribe` and these docs needs
+Every endpoint except `/healthz`, `/v1/unsubscribe`, the links of tracked email (`/e/c/…`,
+`/e/o/…`) and these docs needs
 `Authorization: Bearer <token>` (the Segment endpoints also take the token as the basic-auth
 username, Segment's write key). Errors are JSON: `{"error": "...", "detail": ...}`.
 """
@@ -88,7 +100,8 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     )
     install_error_handlers(app)
     app.state.operator_view = view = operator_view.OperatorView(app.state.api)
-    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe, controls, operator_view):
+    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe, engagement, controls,
+                   operator_view):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up, and where routing stands")
