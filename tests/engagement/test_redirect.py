@@ -28,7 +28,7 @@ SLOT = "https://calendar.acme.example/qbr?account=oak&week=2"
 
 
 def _settings(days: int = 180) -> Settings:
-    return Settings(api_token="api-token", track_engagement=True, tracking_url=BASE,  # type: ignore[arg-type]
+    return Settings(api_token="api-token", track_engagement=True, tracking_url=BASE,
                     tracking_secret=SECRET, tracking_days=days, unsubscribe_secret="u")
 
 

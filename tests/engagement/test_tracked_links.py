@@ -37,7 +37,7 @@ FROM = "CS <cs@acme.example>"
 
 async def test_with_tracking_off_by_default_the_mail_is_byte_for_byte_the_untracked_one(
         store: Store, bundle: ir.Bundle, tmp_path_factory: pytest.TempPathFactory) -> None:
-    settings = Settings(_env_file=None, mail_from=FROM)  # type: ignore[call-arg]
+    settings = Settings(mail_from=FROM)
     assert settings.track_engagement is False
     assert "tracking" not in worker_context(settings, store, bundle, await offline_starter(store)).extras
     plain = await send(store, bundle, AT, tracking=None)
