@@ -3,7 +3,8 @@
 The counts come from the store in a few SQL aggregates (`engine.insight.step_stats`); this module lays
 them on each playbook's steps and statements as the deployed IR has them, in the playbook's order:
 for every step the journeys that reached it (and the date steps skipped), for every statement
-what it did (emails sent, suppressed by reason, delayed by quiet hours; in-app messages shown;
+what it did (emails sent, suppressed by reason, delayed by quiet hours, opened and clicked with
+engagement tracking on, and those as rates of the emails sent; in-app messages shown;
 tasks opened, completed and the median time to complete; how each `if`, `split` and `wait until`
 went), and for the playbook the journeys that entered, ended (by status and reason) and are
 active now. Paths that journeys of an older version logged and the deployed version no longer
@@ -22,7 +23,7 @@ from pydantic import BaseModel
 
 from dsl import ir
 from dsl.ir_text import describe_statement
-from engine.insight.step_stats import ActionCount, Counts, TaskCount, read_counts
+from engine.insight.step_stats import ActionCount, Counts, EngagementCount, TaskCount, read_counts
 from engine.semantics.ir_walk import walk
 
 if TYPE_CHECKING:
@@ -45,6 +46,12 @@ class StatementStats(BaseModel):
     path: str  # `day 7/0/then/0`
     statement: str  # `send email first_project to primary_contact`
     sent: int | None = None  # emails
+    # emails with engagement tracking on: messages opened (the pixel loaded) and clicked (a link
+    # followed), each message once; rates are of the emails sent, None before any was sent
+    emails_opened: int | None = None
+    emails_clicked: int | None = None
+    open_rate: float | None = None
+    click_rate: float | None = None
     shown: int | None = None  # in-app messages
     suppressed: dict[str, int] | None = None  # by reason
     delayed_by_quiet_hours: int | None = None
@@ -126,6 +133,7 @@ def _empty(path: str, statement: ir.Statement | None) -> StatementStats:
     stats = StatementStats(path=path, statement=describe_statement(statement) if statement is not None else "")
     if isinstance(statement, ir.SendEmail):
         stats.sent, stats.suppressed, stats.delayed_by_quiet_hours = 0, {}, 0
+        stats.emails_opened, stats.emails_clicked = 0, 0
     elif isinstance(statement, ir.SendInApp):
         stats.shown, stats.suppressed = 0, {}
     elif isinstance(statement, ir.CreateTask):
@@ -156,6 +164,21 @@ def _count(stats: StatementStats, row: ActionCount) -> None:
             stats.outcomes = _add(stats.outcomes, outcome, row.count)
     else:  # set, score, call
         stats.done = (stats.done or 0) + row.count
+
+
+def _engaged(stats: StatementStats, row: EngagementCount) -> None:
+    if row.event == "email_opened":
+        stats.emails_opened = (stats.emails_opened or 0) + row.messages
+    else:
+        stats.emails_clicked = (stats.emails_clicked or 0) + row.messages
+
+
+def _rates(stats: StatementStats) -> None:
+    if stats.sent:
+        if stats.emails_opened is not None:
+            stats.open_rate = round(stats.emails_opened / stats.sent, 4)
+        if stats.emails_clicked is not None:
+            stats.click_rate = round(stats.emails_clicked / stats.sent, 4)
 
 
 def _tasks(stats: StatementStats, row: TaskCount) -> None:
@@ -213,6 +236,12 @@ def _playbook(playbook: ir.Playbook, version: str, counts: Counts) -> PlaybookSt
     for task in counts.tasks:
         if task.playbook == playbook.id:
             _tasks(statements.get(task.path) or others.setdefault(task.path, _empty(task.path, None)), task)
+    for engaged in counts.engagement:
+        if engaged.playbook == playbook.id:
+            _engaged(statements.get(engaged.path) or others.setdefault(engaged.path, _empty(engaged.path, None)),
+                     engaged)
+    for target in [*statements.values(), *others.values()]:
+        _rates(target)
     reached = _reached(playbook, [row for row in counts.actions if row.playbook == playbook.id])
     ended = [row for row in counts.ended if row.playbook == playbook.id]
     exited: dict[str, int] = {}

@@ -1,0 +1,58 @@
+"""Open and click rates per send step: each message opened or clicked counts once, whatever the
+number of events, in `playbook stats` (text and JSON) and the API's stats route alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from activities.tracked_links import Tracking
+from cli.commands.stats import report
+from dsl.project import compile_folder
+from engine.insight.analytics import playbook_stats
+from engine.settings import Settings
+from engine.store import Store
+from server.api.limits import Limits
+from server.app import create_app
+from tests.engagement.conftest import BASE, SECRET, send
+from tests.live_api import asgi, offline_starter
+
+ROOT = Path(__file__).resolve().parents[2]
+AT = datetime(2026, 4, 6, 10, 0, tzinfo=UTC)
+
+
+def _key(account: str) -> str:
+    return f"journey/qbr_invite/{account}/run-1/entry/0"
+
+
+async def test_open_and_click_rates_count_each_message_once_on_its_send_step(store: Store) -> None:
+    compilation = compile_folder(ROOT / "examples" / "cs-playbooks")
+    assert compilation.bundle is not None
+    bundle = compilation.bundle
+    accounts = ["oak", "pine", "elm", "ash"]
+    for account in accounts:
+        await send(store, bundle, AT, tracking=Tracking(BASE, SECRET), key=_key(account), account=account)
+    engagement = [("oak", "email_opened"), ("oak", "email_opened"), ("oak", "email_clicked"),
+                  ("oak", "email_clicked"), ("pine", "email_opened")]
+    for index, (account, event) in enumerate(engagement):
+        store.add_change(account, AT + timedelta(hours=index + 1), event=event, event_id=f"e-{index}", traits={},
+                         data={"template": "qbr_invite", "key": _key(account)})
+    # an event naming no message of this playbook (a client's own line) counts nowhere
+    store.add_change("elm", AT + timedelta(hours=9), event="email_clicked", event_id="e-other", traits={},
+                     data={"template": "qbr_invite", "key": "journey/qbr_invite/elm/run-9/entry/0"})
+
+    stats = playbook_stats(store, bundle, "qbr_invite").playbooks[0]
+    sent = stats.steps[0].statements[0]
+    assert sent.statement.startswith("send email qbr_invite")
+    assert (sent.sent, sent.emails_opened, sent.emails_clicked) == (4, 2, 1)
+    assert (sent.open_rate, sent.click_rate) == (0.5, 0.25)
+    assert "sent 4; opened 2 (50.0%), clicked 1 (25.0%)" in report(playbook_stats(store, bundle, "qbr_invite"))
+    later = playbook_stats(store, bundle, "qbr_invite", since=AT + timedelta(hours=3)).playbooks[0]
+    assert later.steps[0].statements[0].emails_clicked == 1 and later.steps[0].statements[0].emails_opened == 1
+
+    app = create_app(Settings(api_token="t"), store, bundle, await offline_starter(store),
+                     Limits(routing_timeout_seconds=2))
+    async with asgi(app, {"Authorization": "Bearer t"}) as api:
+        body = (await api.get("/v1/playbooks/qbr_invite/stats")).json()
+    step = body["playbooks"][0]["steps"][0]["statements"][0]
+    assert (step["emails_opened"], step["emails_clicked"], step["open_rate"], step["click_rate"]) == (2, 1, 0.5, 0.25)
