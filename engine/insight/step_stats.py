@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Float, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.store.reserved import ENGAGEMENT_EVENTS
 from engine.store.schema import actions, events, journeys, messages, tasks
 from engine.store.types import to_utc
 
@@ -129,13 +130,10 @@ def _keyed(dialect: str, key: Any, playbook: Any, account: Any, *columns: Any,
     ).where(slash > 0).subquery()
 
 
-ENGAGEMENT_EVENTS = ("email_opened", "email_clicked")
-
-
 def _engagement(dialect: str, playbooks: list[str] | None, start: datetime | None) -> Any:
     """Messages opened and clicked, per playbook, path and event: each engagement event names its
     message by key (`data.key`); a message counts once however often it was opened or clicked."""
-    where: list[Any] = [events.c.name.in_(ENGAGEMENT_EVENTS), messages.c.playbook.is_not(None)]
+    where: list[Any] = [events.c.name.in_(sorted(ENGAGEMENT_EVENTS)), messages.c.playbook.is_not(None)]
     if playbooks is not None:
         where.append(messages.c.playbook.in_(playbooks))
     if start is not None:

@@ -25,18 +25,15 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 from dsl import ir
-from dsl.scope import RESERVED_EVENTS as BUILT_IN_EVENTS
 from engine.intake.input_checks import check_change
 from engine.intake.segment import from_segment, is_segment_call
 from engine.records import IngestResult, Rejection
 from engine.semantics.time_rules import DEFAULT_HORIZON, is_history
 from engine.semantics.values import coerce, parse_instant, quote_value
 from engine.store import NewChange, Store
-from engine.store.reserved import RESERVED_EVENTS
+from engine.store.reserved import ENGAGEMENT_EVENTS, RESERVED_EVENTS
 
-# Built-in events that are events like any other (engagement with a sent email): typed by the language
-_BUILT_IN = {name: ir.EventDef(name=name, payload=payload) for name, payload in BUILT_IN_EVENTS.items()
-             if name not in RESERVED_EVENTS}
+_BUILT_IN = ENGAGEMENT_EVENTS  # built-in events that are events like any other: no declaration needed
 
 __all__ = ["MAX_NAME_LENGTH", "Ingestor", "InputItem", "ParsedLine", "normalize", "parse_lines", "parse_text"]
 

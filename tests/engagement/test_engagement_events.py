@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 from dsl import ir
 from dsl.project import compile_text
+from dsl.scope import RESERVED_EVENTS
 from engine.intake.ingestion import InputItem, normalize
+from engine.store.reserved import ENGAGEMENT_EVENTS
 
 MODEL = """\
 account fields:
@@ -59,6 +61,11 @@ def test_a_key_the_engagement_event_does_not_carry_is_an_error_and_it_cannot_be_
             email_clicked: url text
         """)
     assert "event 'email_clicked' is built in and cannot be declared" in declared
+
+
+def test_the_engine_knows_the_engagement_events_as_the_language_declares_them() -> None:
+    assert {name: dict(event.payload) for name, event in ENGAGEMENT_EVENTS.items()} == {
+        name: payload for name, payload in RESERVED_EVENTS.items() if name.startswith("email_")}
 
 
 def test_ingestion_takes_the_engagement_events_without_a_declaration_and_needs_their_template() -> None:
