@@ -8,12 +8,14 @@ from pathlib import Path
 
 from activities.tracked_links import Tracking
 from cli.commands.stats import report
+from dsl import ir
 from dsl.project import compile_folder
 from engine.insight.analytics import playbook_stats
 from engine.settings import Settings
 from engine.store import Store
 from server.api.limits import Limits
 from server.app import create_app
+from tests.dashboard.conftest import dashboard, sign_in
 from tests.engagement.conftest import BASE, SECRET, send
 from tests.live_api import asgi, offline_starter
 
@@ -25,7 +27,8 @@ def _key(account: str) -> str:
     return f"journey/qbr_invite/{account}/run-1/entry/0"
 
 
-async def test_open_and_click_rates_count_each_message_once_on_its_send_step(store: Store) -> None:
+async def _sent_and_engaged(store: Store) -> ir.Bundle:
+    """Four invitations sent; two opened (one twice), one clicked (twice)."""
     compilation = compile_folder(ROOT / "examples" / "cs-playbooks")
     assert compilation.bundle is not None
     bundle = compilation.bundle
@@ -40,7 +43,11 @@ async def test_open_and_click_rates_count_each_message_once_on_its_send_step(sto
     # an event naming no message of this playbook (a client's own line) counts nowhere
     store.add_change("elm", AT + timedelta(hours=9), event="email_clicked", event_id="e-other", traits={},
                      data={"template": "qbr_invite", "key": "journey/qbr_invite/elm/run-9/entry/0"})
+    return bundle
 
+
+async def test_open_and_click_rates_count_each_message_once_on_its_send_step(store: Store) -> None:
+    bundle = await _sent_and_engaged(store)
     stats = playbook_stats(store, bundle, "qbr_invite").playbooks[0]
     sent = stats.steps[0].statements[0]
     assert sent.statement.startswith("send email qbr_invite")
@@ -56,3 +63,12 @@ async def test_open_and_click_rates_count_each_message_once_on_its_send_step(sto
         body = (await api.get("/v1/playbooks/qbr_invite/stats")).json()
     step = body["playbooks"][0]["steps"][0]["statements"][0]
     assert (step["emails_opened"], step["emails_clicked"], step["open_rate"], step["click_rate"]) == (2, 1, 0.5, 0.25)
+
+
+async def test_the_dashboards_playbook_page_shows_opens_and_clicks_beside_the_sends(
+        store: Store, tmp_path: Path) -> None:
+    bundle = await _sent_and_engaged(store)
+    async with dashboard(store, bundle, tmp_path) as client:
+        await sign_in(client)
+        page = (await client.get("/playbooks/qbr_invite")).text
+    assert "4 sent, 2 opened (50.0%), 1 clicked (25.0%)" in page
