@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from activities.tracked_links import Tracking
 from cli.commands.stats import report
 from dsl import ir
@@ -46,7 +48,15 @@ async def _sent_and_engaged(store: Store) -> ir.Bundle:
     return bundle
 
 
-async def test_open_and_click_rates_count_each_message_once_on_its_send_step(store: Store) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_store(request: pytest.FixtureRequest) -> Store:
+    """The SQLite store, or the PostgreSQL one when `PLAYBOOK_TEST_POSTGRES_URL` is set."""
+    store: Store = request.getfixturevalue("store" if request.param == "sqlite" else "pg_store")
+    return store
+
+
+async def test_open_and_click_rates_count_each_message_once_on_its_send_step(either_store: Store) -> None:
+    store = either_store
     bundle = await _sent_and_engaged(store)
     stats = playbook_stats(store, bundle, "qbr_invite").playbooks[0]
     sent = stats.steps[0].statements[0]
