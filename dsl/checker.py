@@ -18,7 +18,9 @@ only here is the account model known (see `dsl/templates.py`).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from collections.abc import Iterator
 
 from dsl import ast, ir
 from dsl.bounds import check_duration
@@ -46,6 +48,9 @@ def check(
         for item in file.items:
             if isinstance(item, ast.Metric):
                 _check_metric(item, typer, report)
+            elif isinstance(item, ast.NamedAudience):
+                typer.condition(item.condition, f"audience '{item.name.text}'")
+                _check_audience_cycle(item, scope, report)
             elif isinstance(item, ast.Score):
                 _check_score(item, scope, typer, report)
             elif isinstance(item, ast.Policy):
@@ -65,6 +70,36 @@ def _check_metric(metric: ast.Metric, typer: ExprTyper, report: Reporter) -> Non
         report.error(metric.window.pos, f"metric window '{metric.window.text}' is no time: use a positive duration",
                      code="never-happens")
     check_duration(metric.window, report, f"metric window '{metric.window.text}'")
+
+
+def _names_read(node: object) -> Iterator[ast.Name]:
+    """Every name an expression of the syntax tree reads (the first part of each path)."""
+    if isinstance(node, ast.Ref):
+        yield node.path.parts[0]
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _names_read(item)
+    elif dataclasses.is_dataclass(node):
+        for field in dataclasses.fields(node):
+            if field.name != "pos":
+                yield from _names_read(getattr(node, field.name))
+
+
+def _check_audience_cycle(audience: ast.NamedAudience, scope: Scope, report: Reporter) -> None:
+    """An audience may name others, but never itself, directly or through them (reported at the
+    name in its own condition that leads back to it)."""
+    own = audience.name.text
+    pending = [(name, name) for name in _names_read(audience.condition)]
+    seen: set[str] = set()
+    while pending:
+        first, name = pending.pop()
+        if name.text == own:
+            through = "" if first.text == own else f" through audience '{first.text}'"
+            report.error(first.pos, f"audience '{own}' refers to itself{through}", code="playbook-structure")
+            return
+        if name.text in scope.audiences and name.text not in seen:
+            seen.add(name.text)
+            pending.extend((first, inner) for inner in _names_read(scope.audiences[name.text].condition))
 
 
 def _check_score(score: ast.Score, scope: Scope, typer: ExprTyper, report: Reporter) -> None:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "Action",
     "Arith",
+    "AudienceRef",
     "Band",
     "BandIs",
     "Bundle",
@@ -231,6 +232,15 @@ class CountTrue(_Node):
     args: tuple[Expr, ...]
 
 
+class AudienceRef(_Node):
+    """A named audience (`enterprise_at_risk`), declared once for the folder: true when its
+    condition holds. The condition travels with it, so a journey keeps the one it entered with."""
+
+    kind: Literal["audience"] = "audience"
+    name: str
+    condition: Expr
+
+
 Expr = Annotated[
     Literal_
     | FieldRef
@@ -245,7 +255,8 @@ Expr = Annotated[
     | PercentOf
     | BandIs
     | Seen
-    | CountTrue,
+    | CountTrue
+    | AudienceRef,
     Field(discriminator="kind"),
 ]
 
@@ -410,9 +421,13 @@ class ParamValue(_Node):
 
 
 class SendEmail(_Node):
+    """`send email X to a, b`: one message to each recipient, each suppressed and capped on its own
+    (the first under the statement's key, the next ones under `<path>/to2`, `<path>/to3` …)."""
+
     kind: Literal["send_email"] = "send_email"
     template: str
     to: tuple[str, ...] = ("primary_contact",)  # a contact field path
+    also_to: tuple[tuple[str, ...], ...] = ()  # the recipients after the first
 
 
 class SendInApp(_Node):
@@ -491,10 +506,12 @@ class SplitArm(_Node):
 
 
 class Split(_Node):
-    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook."""
+    """`split 50% / 50%`: a deterministic cohort from a hash of account and playbook; with
+    `record arm as FIELD`, the label of the arm taken is set on that field (`record_as`)."""
 
     kind: Literal["split"] = "split"
     arms: tuple[SplitArm, ...]
+    record_as: str | None = None
 
 
 Action = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do
@@ -573,6 +590,7 @@ class Bundle(_Node):
     """A compiled folder of `.play` files and templates: one deployable set."""
 
     model: Model
+    audiences: dict[str, Expr] = {}  # the named audiences, for filters (`stats --audience`)
     scores: dict[str, ScoreModel] = {}
     policy: Policy = Policy()
     playbooks: dict[str, Playbook] = {}
@@ -594,7 +612,7 @@ class Bundle(_Node):
         return cls.model_validate_json(text)
 
 
-for _model in (Compare, Logic, Not, Arith, PercentOf, CountTrue, PointRule, Component, ScoreModel,
+for _model in (Compare, Logic, Not, Arith, PercentOf, CountTrue, AudienceRef, PointRule, Component, ScoreModel,
                ConditionTrigger, EventTrigger, If, SplitArm, Split, SetField, WaitUntil, Step, ExitRule, Playbook,
                Bundle):
     _model.model_rebuild()

@@ -104,6 +104,8 @@ def describe(expr: ir.Expr) -> str:
         return node.score if node.part == "value" else f"{node.score}.band"
     if isinstance(node, ir.MetricRef):
         return node.metric
+    if isinstance(node, ir.AudienceRef):
+        return node.name
     if isinstance(node, ir.TaskState):
         return f"task {node.state}"
     if isinstance(node, ir.BandIs):
@@ -212,7 +214,8 @@ def describe_statement(statement: ir.Statement) -> str:
     """The statement as written in the playbook (its first line for an `if` or a `split`; the
     activity without its parameters for a `do`)."""
     if isinstance(statement, ir.SendEmail):
-        return f"send email {statement.template} to {'.'.join(statement.to)}"
+        recipients = ", ".join(".".join(path) for path in (statement.to, *statement.also_to))
+        return f"send email {statement.template} to {recipients}"
     if isinstance(statement, ir.SendInApp):
         return f"send in_app {statement.template}"
     if isinstance(statement, ir.CreateTask):
@@ -231,4 +234,5 @@ def describe_statement(statement: ir.Statement) -> str:
         if statement.negated and isinstance(statement.condition, ir.Not):
             return f"unless {describe(statement.condition.arg)}"
         return f"if {describe(statement.condition)}"
-    return "split " + " / ".join(f"{arm.percent:g}%" for arm in statement.arms)
+    record = f" record arm as {statement.record_as}" if statement.record_as is not None else ""
+    return "split " + " / ".join(f"{arm.percent:g}%" for arm in statement.arms) + record

@@ -27,7 +27,8 @@ def lower(files: Iterable[ast.File], templates: dict[str, ir.Template] | None = 
     files = list(files)
     templates = dict(templates or {})
     model, scores = _declarations(files)
-    lowerer = PlaybookLowerer(model, scores)
+    audiences = {item.name.text: item for file in files for item in file.items if isinstance(item, ast.NamedAudience)}
+    lowerer = PlaybookLowerer(model, scores, audiences)
     policy = ir.Policy()
     playbooks: dict[str, ir.Playbook] = {}
     score_models: dict[str, ir.ScoreModel] = {}
@@ -40,7 +41,8 @@ def lower(files: Iterable[ast.File], templates: dict[str, ir.Template] | None = 
             elif isinstance(item, ast.Playbook):
                 playbooks[item.id.text] = lowerer.playbook(item, file.path)
     bundle = ir.Bundle(
-        model=model, scores=score_models, policy=policy, playbooks=playbooks, templates=templates
+        model=model, scores=score_models, policy=policy, playbooks=playbooks, templates=templates,
+        audiences={name: lowerer.expressions.audience(name) for name in sorted(audiences)},
     )
     digests = {name: bundle.template_digest(name) for name in bundle.templates}
     versions = {key: playbook.content_hash(bundle, digests) for key, playbook in playbooks.items()}

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from typing import Literal
 
 from dsl import ast, ir
+from dsl.diagnostics import Diagnostic, DiagnosticError
+from dsl.ir_expressions import parts
 
 __all__ = ["ExpressionLowerer", "Payload", "fields_read", "lower_duration"]
 
@@ -26,9 +28,24 @@ def lower_duration(duration: ast.Duration) -> ir.Duration:
 class ExpressionLowerer:
     """Lowers expressions against the folder's account model and score declarations."""
 
-    def __init__(self, model: ir.Model, scores: dict[str, ast.Score]) -> None:
+    def __init__(self, model: ir.Model, scores: dict[str, ast.Score],
+                 audiences: dict[str, ast.NamedAudience] | None = None) -> None:
         self.model = model
         self.scores = scores
+        self.audiences = audiences or {}
+        self._lowered: dict[str, ir.Expr | None] = {}  # audiences lowered so far (None: under way)
+
+    def audience(self, name: str) -> ir.Expr:
+        """A named audience's condition, lowered once (the checker has refused cycles)."""
+        if name not in self._lowered:
+            self._lowered[name] = None
+            self._lowered[name] = self.expr(self.audiences[name].condition)
+        lowered = self._lowered[name]
+        if lowered is None:
+            declared = self.audiences[name]
+            raise DiagnosticError(Diagnostic(declared.name.pos.span(), f"audience '{name}' refers to itself",
+                                             code="playbook-structure"))
+        return lowered
 
     def expr(self, node: ast.Expr, payload: Payload | None = None) -> ir.Expr:
         match node:
@@ -90,6 +107,8 @@ class ExpressionLowerer:
             return ir.ScoreRef(score=head, part=part)
         if head in self.model.metrics:
             return ir.MetricRef(metric=head)
+        if head in self.audiences:
+            return ir.AudienceRef(name=head, condition=self.audience(head))
         return ir.FieldRef(path=names)
 
     def negate(self, arg: ast.Expr, payload: Payload | None) -> ir.Expr:
@@ -119,25 +138,8 @@ class ExpressionLowerer:
 # --------------------------------------------------------------------------- walks over the IR
 
 
-def _children(expr: ir.Expr) -> Iterator[ir.Expr]:
-    match expr:
-        case ir.Compare(left=left, right=right) | ir.Arith(left=left, right=right):
-            yield left
-            yield right
-        case ir.Logic(args=args) | ir.CountTrue(args=args):
-            yield from args
-        case ir.Not(arg=arg):
-            yield arg
-        case ir.PercentOf(percent=percent, of=of):
-            yield percent
-            yield of
-
-
 def fields_read(expr: ir.Expr) -> Iterator[str]:
     """The account fields an expression reads (the first part of each path), in order."""
-    stack = [expr]
-    while stack:
-        node = stack.pop()
+    for node in parts(expr):
         if isinstance(node, ir.FieldRef):
             yield node.path[0]
-        stack.extend(reversed(list(_children(node))))

@@ -26,9 +26,10 @@ __all__ = ["PlaybookLowerer"]
 class PlaybookLowerer:
     """Lowers score models and playbooks; their expressions go to an `ExpressionLowerer`."""
 
-    def __init__(self, model: ir.Model, scores: dict[str, ast.Score]) -> None:
+    def __init__(self, model: ir.Model, scores: dict[str, ast.Score],
+                 audiences: dict[str, ast.NamedAudience] | None = None) -> None:
         self.model = model
-        self.expressions = ExpressionLowerer(model, scores)
+        self.expressions = ExpressionLowerer(model, scores, audiences)
 
     def expr(self, node: ast.Expr, payload: Payload | None = None) -> ir.Expr:
         return self.expressions.expr(node, payload)
@@ -178,8 +179,9 @@ class PlaybookLowerer:
 
     def statement(self, node: ast.Statement, payload: Payload | None) -> ir.Statement:
         match node:
-            case ast.SendEmail(template=template, to=to):
-                return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",))
+            case ast.SendEmail(template=template, to=to, also_to=also_to):
+                return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",),
+                                    also_to=tuple(path.names for path in also_to))
             case ast.SendInApp(template=template):
                 return ir.SendInApp(template=template.text)
             case ast.CreateTask(title=title, owner=owner, due=due, priority=priority):
@@ -218,12 +220,13 @@ class PlaybookLowerer:
                     negated=negated,
                     line=node.pos.line,
                 )
-            case ast.Split(shares=shares, arms=arms):
+            case ast.Split(shares=shares, arms=arms, record_as=record_as):
                 return ir.Split(
                     arms=tuple(
                         ir.SplitArm(percent=share.value, body=self.block(arm.body, payload), label=arm.label.text)
                         for share, arm in zip(shares, arms, strict=False)
-                    )
+                    ),
+                    record_as=record_as.text if record_as is not None else None,
                 )
         raise AssertionError(f"no lowering for {type(node).__name__}")  # pragma: no cover
 

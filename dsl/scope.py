@@ -51,6 +51,7 @@ class Scope:
     events: dict[str, dict[str, ir.FieldType]] = field(default_factory=lambda: dict(RESERVED_EVENTS))
     metrics: dict[str, ast.Metric] = field(default_factory=dict)
     scores: dict[str, ast.Score] = field(default_factory=dict)
+    audiences: dict[str, ast.NamedAudience] = field(default_factory=dict)
     templates: dict[str, ir.Template] = field(default_factory=dict)
 
     def bands(self, score: str) -> list[str]:
@@ -90,6 +91,8 @@ def build_scope(files: list[ast.File], templates: dict[str, ir.Template], report
                     scope.metrics[item.name.text] = item
             elif isinstance(item, ast.Score) and declare("score", item.name):
                 scope.scores[item.name.text] = item
+            elif isinstance(item, ast.NamedAudience) and declare("audience", item.name):
+                scope.audiences[item.name.text] = item
     _report_shared_names(scope, report)
     return scope
 
@@ -144,6 +147,10 @@ def _report_shared_names(scope: Scope, report: Reporter) -> None:
             report.error(score.name.pos, f"score '{name}' has the name of an account field", code="playbook-structure")
         if name in scope.metrics:
             report.error(score.name.pos, f"score '{name}' has the name of a metric", code="playbook-structure")
+    for name, audience in scope.audiences.items():
+        for kind, names in (("an account field", scope.fields), ("a score", scope.scores), ("a metric", scope.metrics)):
+            if name in names:
+                report.error(audience.name.pos, f"audience '{name}' has the name of {kind}", code="playbook-structure")
     for name, metric in scope.metrics.items():
         if name in scope.fields:
             report.error(metric.name.pos, f"metric '{name}' has the name of an account field",

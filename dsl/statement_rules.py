@@ -99,13 +99,18 @@ class StatementChecker:
                     code="playbook-structure",
                 )
             return
-        ty = self._typed_path(statement.to, "contact")
-        if ty.known and ty.kind != "contact":
-            self.report.error(
-                statement.to.pos,
-                f"'{statement.to.text}' is {describe(ty)}, not a contact: an email goes to a contact field",
-                code="wrong-type",
-            )
+        named: set[str] = set()
+        for to in (statement.to, *statement.also_to):
+            if to.text in named:
+                self.report.error(to.pos, f"'{to.text}' is named twice: it would get the email twice", code="duplicate")
+            named.add(to.text)
+            ty = self._typed_path(to, "contact")
+            if ty.known and ty.kind != "contact":
+                self.report.error(
+                    to.pos,
+                    f"'{to.text}' is {describe(ty)}, not a contact: an email goes to a contact field",
+                    code="wrong-type",
+                )
 
     def _typed_path(self, path: ast.Path, kind: str) -> Ty:
         """The type of a field path whose first name should be a field of type `kind`."""
@@ -295,6 +300,27 @@ class StatementChecker:
                 self.report.error(arm.label.pos, f"split block '{arm.label.text}' is written twice", code="duplicate")
             labels.add(arm.label.text)
             self.check_all(arm.body)
+        if split.record_as is not None:
+            self._record_arm(split.record_as, [arm.label.text for arm in split.arms])
+
+    def _record_arm(self, field: ast.Name, labels: list[str]) -> None:
+        """`record arm as FIELD`: a text field, or one of a list holding every label."""
+        declared = self.scope.fields.get(field.text)
+        if declared is None:
+            message, near = with_nearest(f"unknown field '{field.text}'", field.text, self.scope.fields)
+            self.report.error(field.pos, message, code="unknown-name", suggestion=near)
+        elif declared.type == "enum" and (missing := [label for label in labels if label not in declared.values]):
+            self.report.error(field.pos, f"field '{field.text}' is one of {', '.join(declared.values)}: it cannot hold "
+                                         f"the arm {_listed(missing)}", code="wrong-type")
+        elif declared.type not in ("text", "enum"):
+            self.report.error(field.pos, f"field '{field.text}' is {describe(Ty(declared.type))}: an arm is recorded "
+                                         "as its label, in a text field or a 'one of' holding every label",
+                              code="wrong-type")
+
+
+def _listed(labels: list[str]) -> str:
+    quoted = [f"'{label}'" for label in labels]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def _count(number: int, noun: str) -> str:

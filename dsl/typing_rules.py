@@ -171,7 +171,9 @@ class ExprTyper:
             return self._score_part(name, rest)
         if name in self.scope.metrics:
             return self._members(Ty("number", origin=name), rest)
-        known = [*self.scope.fields, *self.scope.scores, *self.scope.metrics]
+        if name in self.scope.audiences:
+            return self._members(Ty("boolean", origin=f"audience {name}"), rest)
+        known = [*self.scope.fields, *self.scope.scores, *self.scope.metrics, *self.scope.audiences]
         if self.payload is not None:
             known = [*self.payload, *self.scope.fields]
             message, near = with_nearest(

@@ -65,6 +65,9 @@ def detail(decision: Decision, *, trigger: str = "", horizon: timedelta | None =
         if outcome == "condition":
             return f"{d.reads.get('condition')}: true at {d.at.isoformat()}"
         return f"no {subject} within {within}"
+    if d.what == "send_skipped":
+        return (f"send email {subject} to {d.reads.get('recipient')}: the same address as {d.reason} "
+                f"({d.reads.get('to')}), sent once")
     if d.what == "set_skipped":
         return f"set {subject}: the value is unknown"
     if d.what == "not_admitted":

@@ -30,9 +30,15 @@ from cli.commands.api_client import (
 from cli.commands.view_sources import StoreViews, add_store_options
 from dsl import ir
 from engine.insight.analytics import PlaybookStats, StatementStats, Stats, playbook_stats
+from engine.insight.arm_results import SplitResults
 from engine.store import Store
 
-__all__ = ["add_source_options", "local_bundle", "local_store", "register", "report", "run"]
+__all__ = ["add_source_options", "local_bundle", "local_store", "register", "report", "run", "unknown_audience"]
+
+
+def unknown_audience(name: str, bundle: ir.Bundle) -> str:
+    known = ", ".join(sorted(bundle.audiences)) or "none is declared"
+    return f"no audience '{name}' in the playbooks (audiences: {known})"
 
 
 # --------------------------------------------------------------------------- shared by why and preview
@@ -101,6 +107,23 @@ def _counts(stats: StatementStats) -> str:
     return "; ".join(parts)
 
 
+def _split(split: SplitResults) -> list[str]:
+    lines = [f"  results of {split.path}: {split.statement}"]
+    for arm in split.arms:
+        rate = f" ({arm.conversion * 100:.1f}%)" if arm.conversion is not None else ""
+        sent = "; sent " + ", ".join(f"{name} {count}" for name, count in arm.sent.items()) if arm.sent else ""
+        lines.append(f"    {arm.label} ({arm.percent:g}%): entered {arm.entered}, goal reached {arm.goal_reached}"
+                     f"{rate}{sent}")
+    for comparison in split.comparisons:
+        versus = f"    {comparison.arm} vs {comparison.baseline}: "
+        if comparison.difference is None:
+            lines.append(versus + comparison.verdict)
+        else:
+            lines.append(f"{versus}{comparison.difference:+.1f} points (95% CI {comparison.low:+.1f} to "
+                         f"{comparison.high:+.1f}): {comparison.verdict}")
+    return lines
+
+
 def _playbook(stats: PlaybookStats) -> list[str]:
     title = f' "{stats.title}"' if stats.title else ""
     lines = [f"{stats.id}{title} (version {stats.version})"]
@@ -120,6 +143,8 @@ def _playbook(stats: PlaybookStats) -> list[str]:
         for statement in step.statements:
             lines.append(f"    {statement.path.ljust(width)}  {statement.statement}")
             lines.append(f"    {''.ljust(width)}    {_counts(statement)}")
+    for split in stats.splits:
+        lines.extend(_split(split))
     if stats.other_paths:
         lines.append("  logged by an older version of the playbook:")
         for statement in stats.other_paths:
@@ -129,6 +154,9 @@ def _playbook(stats: PlaybookStats) -> list[str]:
 
 def report(stats: Stats) -> str:
     since = f"since {stats.since.isoformat()}\n\n" if stats.since is not None else ""
+    if stats.audience is not None:
+        count = stats.audience_accounts or 0
+        since += f"accounts in audience {stats.audience} now: {count}\n\n"
     if not stats.playbooks:
         return since + "no playbooks\n"
     return since + "\n\n".join("\n".join(_playbook(p)) for p in stats.playbooks) + "\n"
@@ -138,7 +166,7 @@ def report(stats: Stats) -> str:
 
 
 def _from_api(args: argparse.Namespace) -> Stats:
-    params = {"since": args.since} if args.since else None
+    params = {key: value for key, value in (("since", args.since), ("audience", args.audience)) if value} or None
     path = "/v1/stats" if args.playbook is None else \
         f"/v1/playbooks/{urllib.parse.quote(args.playbook, safe='')}/stats"
     with api_from_args(args) as api:
@@ -153,10 +181,12 @@ def _from_store(args: argparse.Namespace) -> Stats:
     bundle = local_bundle(args.playbooks)
     if args.playbook is not None and args.playbook not in bundle.playbooks:
         raise UsageError(f"no playbook '{args.playbook}' in {args.playbooks}")
+    if args.audience is not None and args.audience not in bundle.audiences:
+        raise UsageError(unknown_audience(args.audience, bundle))
     since = parse_when(args.since, "--since") if args.since else None
     store = local_store(args)
     try:
-        return playbook_stats(store, bundle, args.playbook, since)
+        return playbook_stats(store, bundle, args.playbook, since, args.audience)
     finally:
         store.close()
 
@@ -189,6 +219,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--since", metavar="DATE", default=None,
                         help="count only what happened at or after DATE (ISO date or date and time; UTC when "
                              "no offset)")
+    parser.add_argument("--audience", metavar="NAME", default=None,
+                        help="count only the accounts in this named audience now (an `audience NAME: ...` of "
+                             "the playbooks)")
     parser.add_argument("--json", action="store_true", help="the stats as JSON (the API's shape)")
     add_source_options(parser)
     parser.set_defaults(handler=run)

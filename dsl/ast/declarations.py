@@ -19,6 +19,7 @@ __all__ = [
     "FieldDecl",
     "FrequencyCap",
     "Metric",
+    "NamedAudience",
     "NamedType",
     "PayloadKey",
     "PointRule",
@@ -181,3 +182,12 @@ class Policy:
 
     pos: Pos
     items: tuple[PolicyItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NamedAudience:
+    """`audience enterprise_at_risk: segment == "enterprise" and health is red`."""
+
+    pos: Pos
+    name: Name
+    condition: Expr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dsl.ast.declarations import AccountFields, Events, Metric, Policy, Score
+from dsl.ast.declarations import AccountFields, Events, Metric, NamedAudience, Policy, Score
 from dsl.ast.places import Comment, Pos
 from dsl.ast.playbooks import Playbook
 
@@ -14,7 +14,7 @@ __all__ = [
 ]
 
 
-FileItem = AccountFields | Events | Metric | Score | Policy | Playbook
+FileItem = AccountFields | Events | NamedAudience | Metric | Score | Policy | Playbook
 
 
 @dataclass(slots=True)

@@ -31,11 +31,13 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class SendEmail:
-    """`send email welcome`, `send email welcome to primary_contact`."""
+    """`send email welcome`, `send email welcome to primary_contact`, `send email qbr_invite to
+    exec_contact, champion_contact` (one message to each)."""
 
     pos: Pos
     template: Name
     to: Path | None = None
+    also_to: tuple[Path, ...] = ()  # the recipients after the first
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,7 @@ class Split:
     pos: Pos
     shares: tuple[PercentLit, ...]
     arms: tuple[SplitArm, ...]
+    record_as: Name | None = None  # `record arm as FIELD`: the label of the arm taken is stored there
 
 
 Statement = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do | Wait | WaitUntil | If | Split

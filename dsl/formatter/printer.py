@@ -59,6 +59,8 @@ class Printer:
         elif isinstance(item, ast.Metric):
             counted = f"{item.aggregate} {item.event.text} over {duration_text(item.window)}"
             self.emit(0, f"metric {item.name.text} = {counted}", item.pos)
+        elif isinstance(item, ast.NamedAudience):
+            self.emit(0, f"audience {item.name.text}: {self.expr(item.condition)}", item.pos)
         elif isinstance(item, ast.Score):
             self.score(item)
         elif isinstance(item, ast.Policy):
@@ -165,7 +167,8 @@ class Printer:
                 self.block(node.otherwise, depth + 1)
         elif isinstance(node, ast.Split):
             shares = " / ".join(share.text for share in node.shares)
-            self.emit(depth, f"split {shares}:", node.pos, opens_block=True)
+            record = f" record arm as {node.record_as.text}" if node.record_as is not None else ""
+            self.emit(depth, f"split {shares}{record}:", node.pos, opens_block=True)
             for arm in node.arms:
                 self.emit(depth + 1, f"{arm.label.text}:", arm.pos, opens_block=True)
                 self.block(arm.body, depth + 2)
@@ -174,7 +177,7 @@ class Printer:
 
     def simple(self, node: ast.Statement) -> str:
         if isinstance(node, ast.SendEmail):
-            to = f" to {node.to.text}" if node.to is not None else ""
+            to = f" to {', '.join(path.text for path in (node.to, *node.also_to))}" if node.to is not None else ""
             return f"send email {node.template.text}{to}"
         if isinstance(node, ast.SendInApp):
             return f"send in_app {node.template.text}"

@@ -39,6 +39,9 @@ class DeclarationRules(RuleBase):
     def metric(self, pos: ast.Pos, children: list[Any]) -> ast.Metric:
         return ast.Metric(pos, children[0], children[1], children[2])
 
+    def named_audience(self, pos: ast.Pos, children: list[Any]) -> ast.NamedAudience:
+        return ast.NamedAudience(pos, children[0], children[1])
+
     # ------------------------------------------------------------------ score models
 
     def score(self, pos: ast.Pos, children: list[Any]) -> ast.Score:

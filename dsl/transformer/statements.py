@@ -18,7 +18,7 @@ class StatementRules(RuleBase):
     # ------------------------------------------------------------------ statements
 
     def send_email(self, pos: ast.Pos, children: list[Any]) -> ast.SendEmail:
-        return ast.SendEmail(pos, children[0], children[1] if len(children) > 1 else None)
+        return ast.SendEmail(pos, children[0], children[1] if len(children) > 1 else None, tuple(children[2:]))
 
     def send_in_app(self, pos: ast.Pos, children: list[ast.Name]) -> ast.SendInApp:
         return ast.SendInApp(pos, children[0])
@@ -110,7 +110,11 @@ class StatementRules(RuleBase):
     def split_statement(self, pos: ast.Pos, children: list[Any]) -> ast.Split:
         shares = tuple(self._percent(child) for child in children if isinstance(child, Token))
         arms = tuple(child for child in children if isinstance(child, ast.SplitArm))
-        return ast.Split(pos, shares, arms)
+        record = next((child.value for child in children if isinstance(child, Marker) and child.kind == "record"), None)
+        return ast.Split(pos, shares, arms, record)
+
+    def split_record(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        return Marker("record", pos, children[0])
 
     def split_arm(self, pos: ast.Pos, children: list[Any]) -> ast.SplitArm:
         return ast.SplitArm(pos, children[0], children[1])

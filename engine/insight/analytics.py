@@ -16,14 +16,25 @@ tasks opened); `active` is always the state now.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from dsl import ir
 from dsl.ir_text import describe_statement
-from engine.insight.step_stats import ActionCount, Counts, EngagementCount, TaskCount, read_counts
+from engine.insight.arm_results import SplitResults, split_results
+from engine.insight.step_stats import (
+    ActionCount,
+    ArmJourney,
+    Counts,
+    EngagementCount,
+    TaskCount,
+    read_arm_journeys,
+    read_counts,
+)
+from engine.read_model.audiences import accounts_in_audience
 from engine.semantics.ir_walk import walk
 
 if TYPE_CHECKING:
@@ -85,14 +96,19 @@ class PlaybookStats(BaseModel):
     reentry_blocked: int
     steps: list[StepStats]
     other_paths: list[StatementStats] = []  # logged by an older version, absent from this one
+    splits: list[SplitResults] = []  # the results per arm of each A/B split
 
 
 class Stats(BaseModel):
     since: datetime | None = None  # the API leaves it out when it is not given
+    audience: str | None = None  # counted only for the accounts in this named audience now
+    audience_accounts: int | None = None  # how many accounts that audience holds
     playbooks: list[PlaybookStats]
 
 
 # --------------------------------------------------------------------------- the IR's statements
+
+_RECIPIENT = re.compile(r"to\d+")
 
 
 def statement_path(kind: str, raw: str) -> str:
@@ -101,7 +117,12 @@ def statement_path(kind: str, raw: str) -> str:
     if kind == "decided" and len(parts) >= 3:
         return "/".join(parts[:-2])  # `<path>/<what>/<n>`
     if kind == "failed" and len(parts) >= 2 and parts[-1] == "failed":
-        return "/".join(parts[:-1])
+        parts = parts[:-1]
+    if kind in ("email", "suppressed", "failed", "held", "deferred") and len(parts) >= 2 \
+            and _RECIPIENT.fullmatch(parts[-1]):
+        return "/".join(parts[:-1])  # the second, third … recipient of one `send email`
+    if kind == "failed":
+        return "/".join(parts)
     return raw
 
 
@@ -215,9 +236,10 @@ def _reached(playbook: ir.Playbook, rows: list[ActionCount]) -> dict[str, tuple[
     return result
 
 
-def _playbook(playbook: ir.Playbook, version: str, counts: Counts) -> PlaybookStats:
+def _playbook(playbook: ir.Playbook, version: str, counts: Counts, arms: list[ArmJourney]) -> PlaybookStats:
     statements: dict[str, StatementStats] = {}
     steps: list[tuple[ir.Step, list[str]]] = []
+    templates: dict[str, str] = {}  # the template each send statement sends, by path
     for step in playbook.steps:
         paths = []
         for path, statement in walk(step.body, step.name):
@@ -225,11 +247,15 @@ def _playbook(playbook: ir.Playbook, version: str, counts: Counts) -> PlaybookSt
                 continue  # a plain wait logs nothing
             statements[path] = _empty(path, statement)
             paths.append(path)
+            if isinstance(statement, ir.SendEmail | ir.SendInApp):
+                templates[path] = statement.template
         steps.append((step, paths))
     others: dict[str, StatementStats] = {}
     for row in counts.actions:
         if row.playbook != playbook.id or (row.kind == "decided" and row.what == "step_skipped"):
             continue
+        if row.kind == "set" and row.path.endswith("/record"):
+            continue  # `split … record arm as FIELD`: the split's decision counts the arms already
         path = statement_path(row.kind, row.path)
         target = statements.get(path) or others.setdefault(path, _empty(path, None))
         _count(target, row)
@@ -261,6 +287,9 @@ def _playbook(playbook: ir.Playbook, version: str, counts: Counts) -> PlaybookSt
         completed=total("completed"), goal_reached=total("goal_reached"), exited=exited, failed=total("failed"),
         not_admitted=refused("not_admitted"), already_active=refused("already_active"),
         reentry_blocked=refused("reentry_blocked"),
+        splits=split_results(playbook, arms, {
+            path: {template: (statements[path].sent or 0) + (statements[path].shown or 0)}
+            for path, template in templates.items()}),
         steps=[StepStats(step=step.name, reached=reached.get(step.name, (0, 0))[0],
                          skipped=reached.get(step.name, (0, 0))[1],
                          statements=[statements[path] for path in paths]) for step, paths in steps],
@@ -269,14 +298,23 @@ def _playbook(playbook: ir.Playbook, version: str, counts: Counts) -> PlaybookSt
 
 
 def playbook_stats(store: Store, bundle: ir.Bundle, playbook: str | None = None,
-                   since: datetime | None = None) -> Stats:
-    """The stats of one playbook of the bundle (all of them when None), from the store.
+                   since: datetime | None = None, audience: str | None = None,
+                   at: datetime | None = None) -> Stats:
+    """The stats of one playbook of the bundle (all of them when None), from the store; with
+    `audience`, of the accounts in that named audience at `at` (now when None) only.
 
-    Raises `KeyError` for a playbook the bundle does not have.
+    Raises `KeyError` for a playbook or an audience the bundle does not have.
     """
     if playbook is not None and playbook not in bundle.playbooks:
         raise KeyError(playbook)
     chosen = [bundle.playbooks[playbook]] if playbook is not None else [
         bundle.playbooks[name] for name in sorted(bundle.playbooks)]
-    counts = read_counts(store, [p.id for p in chosen], since)
-    return Stats(since=since, playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts) for p in chosen])
+    members = (accounts_in_audience(store, bundle, audience, at or datetime.now(UTC))
+               if audience is not None else None)
+    ids = [p.id for p in chosen]
+    counts = read_counts(store, ids, since, members)
+    splitting = [p.id for p in chosen if any(isinstance(statement, ir.Split)
+                                             for step in p.steps for _, statement in walk(step.body, step.name))]
+    arms = read_arm_journeys(store, splitting, since, members) if splitting else []
+    return Stats(since=since, audience=audience, audience_accounts=len(members) if members is not None else None,
+                 playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts, arms) for p in chosen])

@@ -13,7 +13,7 @@ Portable between SQLite and PostgreSQL: the one function that differs by name (`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +29,8 @@ from engine.store.types import to_utc
 if TYPE_CHECKING:
     from engine.store import Store
 
-__all__ = ["ActionCount", "Counts", "EngagementCount", "JourneyCount", "TaskCount", "read_counts"]
+__all__ = ["ActionCount", "ArmJourney", "Counts", "EngagementCount", "JourneyCount", "TaskCount", "read_arm_journeys",
+           "read_counts"]
 
 JOURNEY_PREFIX = "journey/"
 
@@ -130,7 +131,8 @@ def _keyed(dialect: str, key: Any, playbook: Any, account: Any, *columns: Any,
     ).where(slash > 0).subquery()
 
 
-def _engagement(dialect: str, playbooks: list[str] | None, start: datetime | None) -> Any:
+def _engagement(dialect: str, playbooks: list[str] | None, start: datetime | None,
+                accounts: Collection[str] | None) -> Any:
     """Messages opened and clicked, per playbook, path and event: each engagement event names its
     message by key (`data.key`); a message counts once however often it was opened or clicked."""
     where: list[Any] = [events.c.name.in_(sorted(ENGAGEMENT_EVENTS)), messages.c.playbook.is_not(None)]
@@ -138,6 +140,8 @@ def _engagement(dialect: str, playbooks: list[str] | None, start: datetime | Non
         where.append(messages.c.playbook.in_(playbooks))
     if start is not None:
         where.append(events.c.at >= start)
+    if accounts is not None:
+        where.append(messages.c.account.in_(sorted(accounts)))
     joined = events.join(messages, and_(messages.c.account == events.c.account,
                                         messages.c.key == events.c.data["key"].as_string()))
     engaged = (select(messages.c.playbook.label("playbook"), messages.c.account.label("account"),
@@ -149,8 +153,10 @@ def _engagement(dialect: str, playbooks: list[str] | None, start: datetime | Non
             .group_by(keyed.c.playbook, keyed.c.path, keyed.c.event))
 
 
-def read_counts(store: Store, playbooks: list[str] | None = None, since: datetime | None = None) -> Counts:
-    """Every aggregate `playbook stats` shows, for these playbooks (all when None), since `since`."""
+def read_counts(store: Store, playbooks: list[str] | None = None, since: datetime | None = None,
+                accounts: Collection[str] | None = None) -> Counts:
+    """Every aggregate `playbook stats` shows, for these playbooks (all when None), since `since`,
+    of these accounts (all when None: a named audience's, for `stats --audience`)."""
     dialect = store.dialect
     start = to_utc(since) if since is not None else None
     data = actions.c.data
@@ -160,6 +166,8 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         action_where.append(_scanned(dialect, actions.c.playbook).in_(playbooks))
     if start is not None:
         action_where.append(actions.c.at >= start)
+    if accounts is not None:
+        action_where.append(actions.c.account.in_(sorted(accounts)))
     outcome_kind = and_(actions.c.kind == "decided",
                         data["what"].as_string().in_(("branch", "split", "wait_ended", "set_skipped")))
     # one pass over the log: journey actions with their path, and the admission decisions (no path)
@@ -191,6 +199,8 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         task_where.append(tasks.c.playbook.in_(playbooks))
     if start is not None:
         task_where.append(tasks.c.created_at >= start)
+    if accounts is not None:
+        task_where.append(tasks.c.account.in_(sorted(accounts)))
     task_rows = _keyed(
         dialect, tasks.c.key, tasks.c.playbook, tasks.c.account,
         tasks.c.status.label("status"),
@@ -215,6 +225,8 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
     journey_where: list[Any] = []
     if playbooks is not None:
         journey_where.append(journeys.c.playbook.in_(playbooks))
+    if accounts is not None:
+        journey_where.append(journeys.c.account.in_(sorted(accounts)))
     entered = select(journeys.c.playbook, func.count()).where(*journey_where).group_by(journeys.c.playbook)
     if start is not None:
         entered = entered.where(journeys.c.entered_at >= start)
@@ -240,9 +252,52 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         )
         median = {(r.playbook, r.path): float(r.median) for r in conn.execute(medians)}
         counts.engagement = [EngagementCount(playbook=r.playbook, path=r.path, event=r.event, messages=int(r.n))
-                             for r in conn.execute(_engagement(dialect, playbooks, start))]
+                             for r in conn.execute(_engagement(dialect, playbooks, start, accounts))]
         counts.tasks = [TaskCount(playbook=r.playbook, path=r.path, opened=int(r.opened), completed=int(r.done or 0),
                                   median_seconds=median.get((r.playbook, r.path)))
                         for r in conn.execute(task_totals)]
     return counts
 
+
+
+@dataclass(frozen=True)
+class ArmJourney:
+    """One journey's pass through a split: which arm it took there, and how the journey stands."""
+
+    playbook: str
+    path: str  # the split's statement path: `entry/0`
+    label: str
+    status: str  # active, completed, goal_reached, exited, failed
+
+
+def read_arm_journeys(store: Store, playbooks: list[str], since: datetime | None = None,
+                      accounts: Collection[str] | None = None) -> list[ArmJourney]:
+    """Every split decision of these playbooks' journeys with the journey's status, for the results
+    per arm (`engine.insight.arm_results`)."""
+    data = actions.c.data
+    where: list[Any] = [actions.c.kind == "decided", data["what"].as_string() == "split",
+                        actions.c.playbook.in_(playbooks)]
+    journey_where: list[Any] = [journeys.c.playbook.in_(playbooks)]
+    if since is not None:
+        where.append(actions.c.at >= to_utc(since))
+    if accounts is not None:
+        where.append(actions.c.account.in_(sorted(accounts)))
+        journey_where.append(journeys.c.account.in_(sorted(accounts)))
+    decisions = select(actions.c.playbook, actions.c.account, actions.c.key,
+                       data["outcome"].as_string().label("label")).where(*where)
+    runs = select(journeys.c.workflow_id, journeys.c.run_id, journeys.c.status).where(*journey_where)
+    with _reading(store) as conn:
+        status = {f"{r.workflow_id}/{r.run_id}/": str(r.status) for r in conn.execute(runs)}
+        rows = conn.execute(decisions).all()
+    found: list[ArmJourney] = []
+    for row in rows:
+        # the key: `journey/<playbook>/<account>/<run id>/<path>/split/<n>` (an account id may hold `/`)
+        journey = f"{JOURNEY_PREFIX}{row.playbook}/{row.account}/"
+        key = str(row.key or "")
+        if row.label is None or not key.startswith(journey):
+            continue
+        run, _, rest = key.removeprefix(journey).partition("/")
+        path = rest.rsplit("/", 2)[0]
+        found.append(ArmJourney(playbook=str(row.playbook), path=path, label=str(row.label),
+                                status=status.get(f"{journey}{run}/", "active")))
+    return found

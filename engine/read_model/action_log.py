@@ -1,17 +1,23 @@
 """The action log as the readers show it: the contract's JSON lines (docs/events-and-actions.md,
 "Actions out"), ordered by time, filtered by account, playbook, moment and kind.
 
-`last` keeps only the newest lines (still oldest first): an account's recent actions.
+`last` keeps only the newest lines (still oldest first): an account's recent actions. An action
+taken inside an arm of an A/B split carries that arm's label (`arm`), as the split's decision in
+the same journey named it.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
+from engine.records import ActionRecord
 from engine.store import Store
 
 __all__ = ["action_log"]
+
+_ARM = re.compile(r"/arm\d+(?=/)")
 
 
 def action_log(store: Store, *, account: str | None = None, playbook: str | None = None,
@@ -22,4 +28,29 @@ def action_log(store: Store, *, account: str | None = None, playbook: str | None
                if kind in (None, action.kind)]
     if last is not None:
         actions = actions[-last:] if last > 0 else []
-    return [action.to_contract() for action in actions]
+    labels = _arm_labels(store, actions)
+    lines = [action.to_contract() for action in actions]
+    for action, line in zip(actions, lines, strict=True):
+        if labels and (arm := _arm_of(action.key, labels)) is not None and "arm" not in line:
+            line["arm"] = arm
+    return lines
+
+
+def _arm_labels(store: Store, actions: list[ActionRecord]) -> dict[str, str]:
+    """The label of each split decision of the accounts whose actions sit inside an arm, by the
+    decision's `<journey run>/<split path>`."""
+    accounts = {action.account for action in actions if action.key and "/arm" in action.key}
+    labels: dict[str, str] = {}
+    for account in sorted(accounts):
+        for decision in store.actions(account=account):
+            if decision.kind == "decided" and decision.data.get("what") == "split" and decision.key:
+                labels[decision.key.rsplit("/", 2)[0]] = str(decision.data.get("outcome"))
+    return labels
+
+
+def _arm_of(key: str | None, labels: dict[str, str]) -> str | None:
+    """The innermost arm a key's path runs in: `…/entry/0/arm2/1` is in the arm of `…/entry/0`."""
+    found: str | None = None
+    for match in _ARM.finditer(key or ""):
+        found = labels.get((key or "")[:match.start()], found)
+    return found

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from dsl import ir
+from dsl.ir_expressions import children
 from dsl.ir_text import describe_trigger
 
 __all__ = ["PlaybookInputs", "Reads", "describe_trigger", "expression_reads", "playbook_inputs"]
@@ -28,19 +29,6 @@ class Reads:
     def add(self, other: Reads) -> None:
         self.fields |= other.fields
         self.events |= other.events
-
-
-def _children(node: ir.Expr) -> Iterator[ir.Expr]:
-    if isinstance(node, ir.Compare | ir.Arith):
-        yield node.left
-        yield node.right
-    elif isinstance(node, ir.Logic | ir.CountTrue):
-        yield from node.args
-    elif isinstance(node, ir.Not):
-        yield node.arg
-    elif isinstance(node, ir.PercentOf):
-        yield node.percent
-        yield node.of
 
 
 def expression_reads(expr: ir.Expr | None, bundle: ir.Bundle) -> Reads:
@@ -61,7 +49,7 @@ def expression_reads(expr: ir.Expr | None, bundle: ir.Bundle) -> Reads:
                 reads.events.add(metric.event)
         elif isinstance(node, ir.Seen):
             reads.events.add(node.event)
-        pending.extend(_children(node))
+        pending.extend(children(node))
     return reads
 
 

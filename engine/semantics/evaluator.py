@@ -155,6 +155,8 @@ class _Evaluation:
             return kleene_not(self.run(node.arg))
         if isinstance(node, ir.CountTrue):
             return count_true(node.op, node.count, [self.run(arg) for arg in node.args])
+        if isinstance(node, ir.AudienceRef):
+            return self.run(node.condition)  # its reads are those of its condition
         raise TypeError(f"not an expression: {node!r}")
 
 

@@ -104,6 +104,8 @@ def effect_activities(playbook: ir.Playbook) -> list[str]:
                 walk(statement.then)
                 walk(statement.otherwise)
             elif isinstance(statement, ir.Split):
+                if statement.record_as is not None:
+                    names.add(FIELD_SET)  # `record arm as FIELD` sets it
                 for arm in statement.arms:
                     walk(arm.body)
             elif (effect := effect_of(statement)) is not None:

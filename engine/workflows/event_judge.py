@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import dsl.ir as ir
+from dsl.ir_expressions import parts
 from dsl.ir_text import describe_event_match
 from engine.records import JourneySignal, Snapshot
 from engine.semantics import evaluator
@@ -25,27 +26,9 @@ __all__ = ["EventJudge", "reads_account"]
 _PAYLOAD_ONLY = (ir.Literal_, ir.EventField, ir.Compare, ir.Logic, ir.Not, ir.Arith, ir.PercentOf, ir.CountTrue)
 
 
-def _children(node: ir.Expr) -> tuple[ir.Expr, ...]:
-    if isinstance(node, ir.Compare | ir.Arith):
-        return (node.left, node.right)
-    if isinstance(node, ir.Logic | ir.CountTrue):
-        return node.args
-    if isinstance(node, ir.Not):
-        return (node.arg,)
-    if isinstance(node, ir.PercentOf):
-        return (node.percent, node.of)
-    return ()
-
-
 def reads_account(expr: ir.Expr) -> bool:
     """Whether `expr` reads anything beyond an event's payload and literals."""
-    pending = [expr]
-    while pending:
-        node = pending.pop()
-        if not isinstance(node, _PAYLOAD_ONLY):
-            return True
-        pending.extend(_children(node))
-    return False
+    return not all(isinstance(node, _PAYLOAD_ONLY) for node in parts(expr))
 
 
 class EventJudge:

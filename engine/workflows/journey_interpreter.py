@@ -139,6 +139,10 @@ class JourneyInterpreter:
                 label = arm.label or str(index + 1)
                 self._log.decide(cursor, "split", path, {"bucket": bucket, "arm": label}, outcome=label,
                                  subject=f"{name} ({arm.percent:g}%)")
+                if st.record_as is not None:  # `record arm as FIELD`: a `set` of the label, before the arm runs
+                    self._log.restart_count()
+                    record = ir.SetField(field=st.record_as, value=ir.Literal_(type="text", value=label))
+                    await self._effect(record, f"{path}/record", cursor)
                 return await self._block(arm.body, f"{path}/arm{index + 1}", cursor)
         return cursor
 
@@ -175,11 +179,27 @@ class JourneyInterpreter:
         cap = next((c for c in inp.policy.caps if c.channel == channel), None)
         cached = state.snapshot  # the account as the journey read it at this moment, if unchanged since
         token = cached.token if cached is not None and cached.at == at and state.changed_at is None else None
-        await self._calls.call(_activity(st), EmailParams(
-            **self._calls.effect(path, at), channel=channel, template=inp.templates[st.template],
-            to=list(st.to) if isinstance(st, ir.SendEmail) else [],
-            cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
-            event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token))
+        recipients = [st.to, *st.also_to] if isinstance(st, ir.SendEmail) else [()]
+        addresses: dict[str, str] = {}
+        if len(recipients) > 1:  # one person named twice (two fields, one address) gets one message
+            snap = await self._calls.snapshot(at)
+            addresses = {".".join(to): str(address).lower() for to in recipients
+                         if isinstance(address := _field(snap.fields, (*to, "email")), str)}
+        sent_to: dict[str, str] = {}
+        for number, to in enumerate(recipients, start=1):  # one message to each, under a key of its own
+            address = addresses.get(".".join(to))
+            if address is not None and address in sent_to:
+                self._log.decide(at, "send_skipped", f"{path}/to{number}", {"to": address, "recipient": ".".join(to)},
+                                 outcome="same_address",
+                                 subject=st.template, reason=sent_to[address])
+                continue
+            if address is not None:
+                sent_to[address] = ".".join(to)
+            await self._calls.call(_activity(st), EmailParams(
+                **self._calls.effect(path if number == 1 else f"{path}/to{number}", at), channel=channel,
+                template=inp.templates[st.template], to=list(to),
+                cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
+                event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token))
 
     async def _effect(self, st: ir.Statement, path: str, cursor: datetime) -> None:
         """`create task`, `set`, `update score` and `do`: one activity each."""

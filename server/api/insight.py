@@ -30,6 +30,14 @@ __all__ = ["router"]
 router = APIRouter(tags=["insight"], dependencies=[Depends(require_token)])
 
 _SINCE = Query(description="ISO date or date and time: count only what happened at or after it")
+_AUDIENCE = Query(description="a named audience of the playbooks: count only the accounts in it now", max_length=200)
+
+
+def _audience(state: State, audience: str | None) -> str | None:
+    if audience is not None and audience not in state.bundle.audiences:
+        known = ", ".join(sorted(state.bundle.audiences)) or "none is declared"
+        raise ApiError(404, "not found", f"no audience '{audience}' is deployed (audiences: {known})")
+    return audience
 _AT = Query(description="ISO date or date and time: as of this moment instead of now")
 
 
@@ -39,18 +47,21 @@ def _at(raw: str | None) -> datetime:
 
 @router.get("/v1/stats", response_model=Stats, response_model_exclude_none=True,
             summary="Per-step stats of every deployed playbook")
-async def all_stats(state: State, since: Annotated[str | None, _SINCE] = None) -> Stats:
+async def all_stats(state: State, since: Annotated[str | None, _SINCE] = None,
+                    audience: Annotated[str | None, _AUDIENCE] = None) -> Stats:
     start = parse_since(since) if since is not None else None
-    return await asyncio.to_thread(playbook_stats, state.store, state.bundle, None, start)
+    return await asyncio.to_thread(playbook_stats, state.store, state.bundle, None, start, _audience(state, audience))
 
 
 @router.get("/v1/playbooks/{playbook}/stats", response_model=Stats, response_model_exclude_none=True,
             summary="Per-step stats of one playbook", responses={404: {"description": "No such playbook"}})
-async def one_playbook_stats(playbook: str, state: State, since: Annotated[str | None, _SINCE] = None) -> Stats:
+async def one_playbook_stats(playbook: str, state: State, since: Annotated[str | None, _SINCE] = None,
+                             audience: Annotated[str | None, _AUDIENCE] = None) -> Stats:
     if playbook not in state.bundle.playbooks:
         raise ApiError(404, "not found", f"no playbook '{playbook}' is deployed")
     start = parse_since(since) if since is not None else None
-    return await asyncio.to_thread(playbook_stats, state.store, state.bundle, playbook, start)
+    chosen = _audience(state, audience)
+    return await asyncio.to_thread(playbook_stats, state.store, state.bundle, playbook, start, chosen)
 
 
 @router.get("/v1/accounts/{account}/why", response_model=Story, summary="The account's story in the playbooks",

@@ -189,8 +189,8 @@ def test_a_misspelt_top_level_item_suggests_the_keyword() -> None:
 def test_an_unknown_top_level_word_lists_what_a_file_holds() -> None:
     assert error_of("hello\n") == rendered(
         """\
-        f.play:1:1: unknown item 'hello': expected 'playbook', 'score', 'policy', 'metric', 'events:' \
-or 'account fields:'
+        f.play:1:1: unknown item 'hello': expected 'playbook', 'score', 'policy', 'metric', 'audience', \
+'events:' or 'account fields:'
             hello
             ^^^^^
         """

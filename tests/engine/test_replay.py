@@ -18,6 +18,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from dsl import ir
+from dsl.project import compile_folder
 from engine.workflows.payloads import JOURNEY_GENERATION, WORKFLOW_NAME
 from simulation.simulate import simulate
 from workers.runtime import DATA_CONVERTER, WORKFLOWS, workflow_runner
@@ -67,4 +68,21 @@ async def test_kept_histories_replay_on_current_code() -> None:
     files = sorted(KEPT.glob("*.json"))
     assert files, "no kept histories: record them with PLAYBOOK_RECORD_HISTORIES=1"
     histories = [WorkflowHistory.from_json(path.stem, path.read_text()) for path in files]
+    assert not await _replay_failures(histories)
+
+
+async def test_journeys_waiting_on_conditions_and_events_replay_without_nondeterminism() -> None:
+    """Conditions on events, waits for a condition, since entry, splits recorded on the account and
+    several recipients (the example playbooks on their timelines) replay as they ran."""
+    root = Path(__file__).resolve().parents[2]
+    compilation = compile_folder(root / "examples" / "cs-playbooks")
+    assert compilation.bundle is not None
+    timelines = root / "tests" / "scenarios" / "timelines"
+    histories: list[WorkflowHistory] = []
+    for name, days in (("event_conditions_on_goal_and_wait", 16), ("wait_for_a_condition", 33),
+                       ("event_since_entry_before_the_wait", 46), ("split_records_arm_and_mails_each_recipient", 12)):
+        result = await simulate(compilation.bundle, timelines / name / "events.jsonl", days=days,
+                                keep_histories=True)
+        histories += [WorkflowHistory.from_json(f"{name}-{i}", text) for i, text in enumerate(result.histories)]
+    assert len(histories) >= 15
     assert not await _replay_failures(histories)
