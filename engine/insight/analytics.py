@@ -25,15 +25,8 @@ from pydantic import BaseModel
 from dsl import ir
 from dsl.ir_text import describe_statement
 from engine.insight.arm_results import SplitResults, split_results
-from engine.insight.step_stats import (
-    ActionCount,
-    ArmJourney,
-    Counts,
-    EngagementCount,
-    TaskCount,
-    read_arm_journeys,
-    read_counts,
-)
+from engine.insight.engagement_stats import by_path, read_engagement, share
+from engine.insight.step_stats import ActionCount, ArmJourney, Counts, TaskCount, read_arm_journeys, read_counts
 from engine.read_model.audiences import accounts_in_audience
 from engine.semantics.ir_walk import walk
 
@@ -57,8 +50,7 @@ class StatementStats(BaseModel):
     path: str  # `day 7/0/then/0`
     statement: str  # `send email first_project to primary_contact`
     sent: int | None = None  # emails
-    # emails with engagement tracking on: messages opened (the pixel loaded) and clicked (a link
-    # followed), each message once; rates are of the emails sent, None before any was sent
+    # engagement tracking on: messages opened and clicked (each once), rates of those sent
     emails_opened: int | None = None
     emails_clicked: int | None = None
     open_rate: float | None = None
@@ -187,21 +179,6 @@ def _count(stats: StatementStats, row: ActionCount) -> None:
         stats.done = (stats.done or 0) + row.count
 
 
-def _engaged(stats: StatementStats, row: EngagementCount) -> None:
-    if row.event == "email_opened":
-        stats.emails_opened = (stats.emails_opened or 0) + row.messages
-    else:
-        stats.emails_clicked = (stats.emails_clicked or 0) + row.messages
-
-
-def _rates(stats: StatementStats) -> None:
-    if stats.sent:
-        if stats.emails_opened is not None:
-            stats.open_rate = round(stats.emails_opened / stats.sent, 4)
-        if stats.emails_clicked is not None:
-            stats.click_rate = round(stats.emails_clicked / stats.sent, 4)
-
-
 def _tasks(stats: StatementStats, row: TaskCount) -> None:
     stats.opened = (stats.opened or 0) + row.opened
     stats.completed = (stats.completed or 0) + row.completed
@@ -236,7 +213,8 @@ def _reached(playbook: ir.Playbook, rows: list[ActionCount]) -> dict[str, tuple[
     return result
 
 
-def _playbook(playbook: ir.Playbook, version: str, counts: Counts, arms: list[ArmJourney]) -> PlaybookStats:
+def _playbook(playbook: ir.Playbook, version: str, counts: Counts, arms: list[ArmJourney],
+              engagement: dict[str, tuple[int, int]]) -> PlaybookStats:
     statements: dict[str, StatementStats] = {}
     steps: list[tuple[ir.Step, list[str]]] = []
     templates: dict[str, str] = {}  # the template each send statement sends, by path
@@ -262,12 +240,12 @@ def _playbook(playbook: ir.Playbook, version: str, counts: Counts, arms: list[Ar
     for task in counts.tasks:
         if task.playbook == playbook.id:
             _tasks(statements.get(task.path) or others.setdefault(task.path, _empty(task.path, None)), task)
-    for engaged in counts.engagement:
-        if engaged.playbook == playbook.id:
-            _engaged(statements.get(engaged.path) or others.setdefault(engaged.path, _empty(engaged.path, None)),
-                     engaged)
+    for path, (opened, clicked) in engagement.items():
+        target = statements.get(path) or others.setdefault(path, _empty(path, None))
+        target.emails_opened, target.emails_clicked = opened, clicked
     for target in [*statements.values(), *others.values()]:
-        _rates(target)
+        target.open_rate, target.click_rate = share(target.emails_opened, target.sent), share(
+            target.emails_clicked, target.sent)
     reached = _reached(playbook, [row for row in counts.actions if row.playbook == playbook.id])
     ended = [row for row in counts.ended if row.playbook == playbook.id]
     exited: dict[str, int] = {}
@@ -316,5 +294,7 @@ def playbook_stats(store: Store, bundle: ir.Bundle, playbook: str | None = None,
     splitting = [p.id for p in chosen if any(isinstance(statement, ir.Split)
                                              for step in p.steps for _, statement in walk(step.body, step.name))]
     arms = read_arm_journeys(store, splitting, since, members) if splitting else []
+    engaged = read_engagement(store, ids, since, members)
     return Stats(since=since, audience=audience, audience_accounts=len(members) if members is not None else None,
-                 playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts, arms) for p in chosen])
+                 playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts, arms, by_path(engaged, p.id))
+                            for p in chosen])

@@ -15,22 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Float, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.store.reserved import ENGAGEMENT_EVENTS
-from engine.store.schema import actions, events, journeys, messages, tasks
+from engine.store.schema import actions, journeys, tasks
 from engine.store.types import to_utc
 
 if TYPE_CHECKING:
     from engine.store import Store
 
-__all__ = ["ActionCount", "ArmJourney", "Counts", "EngagementCount", "JourneyCount", "TaskCount", "read_arm_journeys",
-           "read_counts"]
+__all__ = ["ActionCount", "ArmJourney", "Counts", "JourneyCount", "TaskCount", "read_arm_journeys", "read_counts"]
 
 JOURNEY_PREFIX = "journey/"
 
@@ -61,16 +59,6 @@ class TaskCount:
 
 
 @dataclass(frozen=True)
-class EngagementCount:
-    """How many messages sent at one path were opened, or clicked (each message once)."""
-
-    playbook: str
-    path: str
-    event: str  # email_opened, email_clicked
-    messages: int
-
-
-@dataclass(frozen=True)
 class JourneyCount:
     playbook: str
     status: str
@@ -86,7 +74,6 @@ class Counts:
     ended: list[JourneyCount]
     active: dict[str, int]
     refusals: dict[tuple[str, str], int]  # (playbook, what) of admission decisions
-    engagement: list[EngagementCount] = field(default_factory=list)
 
 
 @contextmanager
@@ -129,28 +116,6 @@ def _keyed(dialect: str, key: Any, playbook: Any, account: Any, *columns: Any,
         func.substr(inner.c.rest, 1, slash - 1).label("run"),
         func.substr(inner.c.rest, slash + 1).label("path"),
     ).where(slash > 0).subquery()
-
-
-def _engagement(dialect: str, playbooks: list[str] | None, start: datetime | None,
-                accounts: Collection[str] | None) -> Any:
-    """Messages opened and clicked, per playbook, path and event: each engagement event names its
-    message by key (`data.key`); a message counts once however often it was opened or clicked."""
-    where: list[Any] = [events.c.name.in_(sorted(ENGAGEMENT_EVENTS)), messages.c.playbook.is_not(None)]
-    if playbooks is not None:
-        where.append(messages.c.playbook.in_(playbooks))
-    if start is not None:
-        where.append(events.c.at >= start)
-    if accounts is not None:
-        where.append(messages.c.account.in_(sorted(accounts)))
-    joined = events.join(messages, and_(messages.c.account == events.c.account,
-                                        messages.c.key == events.c.data["key"].as_string()))
-    engaged = (select(messages.c.playbook.label("playbook"), messages.c.account.label("account"),
-                      messages.c.key.label("key"), events.c.name.label("event"))
-               .select_from(joined).where(*where).distinct().subquery())
-    keyed = _keyed(dialect, engaged.c.key, engaged.c.playbook, engaged.c.account, engaged.c.event.label("event"),
-                   where=[])
-    return (select(keyed.c.playbook, keyed.c.path, keyed.c.event, func.count().label("n"))
-            .group_by(keyed.c.playbook, keyed.c.path, keyed.c.event))
 
 
 def read_counts(store: Store, playbooks: list[str] | None = None, since: datetime | None = None,
@@ -251,8 +216,6 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
             refusals={(str(r.playbook), str(r.what)): int(r.n) for r in rows if r.path is None and r.kind == "decided"},
         )
         median = {(r.playbook, r.path): float(r.median) for r in conn.execute(medians)}
-        counts.engagement = [EngagementCount(playbook=r.playbook, path=r.path, event=r.event, messages=int(r.n))
-                             for r in conn.execute(_engagement(dialect, playbooks, start, accounts))]
         counts.tasks = [TaskCount(playbook=r.playbook, path=r.path, opened=int(r.opened), completed=int(r.done or 0),
                                   median_seconds=median.get((r.playbook, r.path)))
                         for r in conn.execute(task_totals)]
