@@ -3,12 +3,11 @@
 The counts come from the store in a few SQL aggregates (`engine.insight.step_stats`); this module lays
 them on each playbook's steps and statements as the deployed IR has them, in the playbook's order:
 for every step the journeys that reached it (and the date steps skipped), for every statement
-what it did (emails sent, suppressed by reason, delayed by quiet hours, opened and clicked with
-engagement tracking on, and those as rates of the emails sent; in-app messages shown;
-tasks opened, completed and the median time to complete; how each `if`, `split` and `wait until`
-went), and for the playbook the journeys that entered, ended (by status and reason) and are
-active now. Paths that journeys of an older version logged and the deployed version no longer
-has are listed apart (`other_paths`), so nothing counted is lost.
+what it did (emails sent, suppressed by reason, delayed by quiet hours, opened and clicked and
+their rates; in-app messages shown; tasks opened, completed and the median time to complete; how
+each `if`, `split` and `wait until` went), and for the playbook the journeys that entered, ended
+(by status and reason) and are active now. Paths that journeys of an older version logged and the
+deployed version no longer has are listed apart (`other_paths`), so nothing counted is lost.
 
 With `since`, every count is of what happened at or after that moment (entries, endings, actions,
 tasks opened); `active` is always the state now.
@@ -50,10 +49,9 @@ class StatementStats(BaseModel):
     path: str  # `day 7/0/then/0`
     statement: str  # `send email first_project to primary_contact`
     sent: int | None = None  # emails
-    # engagement tracking on: messages opened and clicked (each once), rates of those sent
-    emails_opened: int | None = None
+    emails_opened: int | None = None  # engagement tracking on: messages opened, clicked (each once)
     emails_clicked: int | None = None
-    open_rate: float | None = None
+    open_rate: float | None = None  # of the emails sent
     click_rate: float | None = None
     shown: int | None = None  # in-app messages
     suppressed: dict[str, int] | None = None  # by reason
@@ -240,9 +238,11 @@ def _playbook(playbook: ir.Playbook, version: str, counts: Counts, arms: list[Ar
     for task in counts.tasks:
         if task.playbook == playbook.id:
             _tasks(statements.get(task.path) or others.setdefault(task.path, _empty(task.path, None)), task)
-    for path, (opened, clicked) in engagement.items():
+    for raw, (opened, clicked) in engagement.items():  # each recipient's message counts on its statement
+        path = statement_path("email", raw)
         target = statements.get(path) or others.setdefault(path, _empty(path, None))
-        target.emails_opened, target.emails_clicked = opened, clicked
+        target.emails_opened, target.emails_clicked = (target.emails_opened or 0) + opened, (
+            target.emails_clicked or 0) + clicked
     for target in [*statements.values(), *others.values()]:
         target.open_rate, target.click_rate = share(target.emails_opened, target.sent), share(
             target.emails_clicked, target.sent)
