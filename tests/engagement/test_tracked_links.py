@@ -127,3 +127,15 @@ async def test_a_tracked_send_keeps_its_links_and_a_retry_renders_the_same_bytes
     assert kept.links == ("https://calendar.acme.example/qbr?account=oak&week=2", "https://docs.acme.example/agenda")
     assert (kept.account, kept.playbook, kept.template, kept.key) == ("oak", "qbr_invite", "qbr_invite", KEY)
     assert store.messages("oak")[0].text == mail.text  # the outbox keeps the message as it went
+
+
+async def test_forgetting_the_account_or_the_address_drops_the_tracked_links(store: Store, bundle: ir.Bundle) -> None:
+    await send(store, bundle, AT, tracking=TRACKING)
+    await send(store, bundle, AT, tracking=TRACKING, key="journey/qbr_invite/pine/run-1/entry/0", account="pine")
+    removed = store.forget_account("oak", AT)
+    assert removed["tracked messages"] == 1
+    assert store.tracked_message(message_ref(SECRET, KEY)) is None
+    pine = message_ref(SECRET, "journey/qbr_invite/pine/run-1/entry/0")
+    assert store.tracked_message(pine) is not None
+    store.forget_email("eve@pine.example", AT)
+    assert store.tracked_message(pine) is None
