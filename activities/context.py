@@ -85,6 +85,8 @@ class ActivityContext:
     egress: EgressPolicy = field(default_factory=EgressPolicy)  # where plugins may send requests
     send_rate: tuple[int, timedelta] | None = None  # the relay's limit: messages per window, every worker
     account_cache: AccountCache | None = None  # a simulation's: every account's rows, kept in memory
+    # Each plugin activity's validated settings (`activities/plugin_config.py`), by activity name
+    plugin_configs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def reads(self) -> AccountCache:
@@ -96,10 +98,20 @@ class ActivityContext:
 
 @dataclass(frozen=True)
 class PluginCall:
-    """What a plugin activity knows about the step that called it."""
+    """What a plugin activity knows about the step that called it.
+
+    `key` is `<journey_id>/<run_id>/<step>`; read the parts from their own fields, never by
+    splitting the key (an account id may hold a `/`). `config` is the plugin's validated settings
+    (its `config` model, from `[plugins.NAME]` and the environment), None when it declares none.
+    """
 
     context: ActivityContext
     key: str  # idempotency key: pass it on (e.g. as an Idempotency-Key header)
     account: str
     playbook: str
     at: datetime
+    journey_id: str = ""  # the journey's workflow id: `journey/<playbook>/<account>`
+    run_id: str = ""  # this run of the journey (a re-entered journey has a new one)
+    step: str = ""  # the step's path in the playbook: `day 0/1`
+    attempt: int = 1  # this attempt, 1 for the first
+    config: Any = None

@@ -51,8 +51,13 @@ async def take_snapshot(p: SnapshotParams, ctx: ActivityContext) -> Snapshot:
 
 
 async def record_failure(p: FailedParams, ctx: ActivityContext) -> None:
+    data: dict[str, object] = {"step": p.step, "error": p.error}
+    if p.activity:
+        data["activity"] = p.activity
+    if p.attempts is not None:
+        data["attempts"] = p.attempts
     ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="failed",
-                                      data={"step": p.step, "error": p.error}, key=p.key))
+                                      data=data, key=p.key))
 
 
 def log_decisions(ctx: ActivityContext, decisions: list[Decision], keys: list[str]) -> None:

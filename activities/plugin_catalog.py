@@ -17,7 +17,7 @@ __all__ = ["describe_activity", "param_defaults", "plugin_catalog"]
 
 def describe_activity(spec: ActivitySpec) -> PluginActivity:
     activity = PluginActivity.from_json_schema(spec.name, spec.params.model_json_schema())
-    return replace(activity, description=spec.description or activity.description)
+    return replace(activity, description=spec.description or activity.description, max_attempts=spec.max_attempts)
 
 
 def plugin_catalog(registry: Registry) -> PluginCatalog:

@@ -13,7 +13,7 @@ registration raises is reported by name and the others still load.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib.metadata import entry_points
@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from engine.workflows.payloads import ActivityOptions
 
-__all__ = ["ENTRY_POINT_GROUP", "ActivitySpec", "PluginLoadError", "Registry", "load_registry"]
+__all__ = ["ENTRY_POINT_GROUP", "ActivitySpec", "PluginLoadError", "PluginOrigin", "Registry", "load_registry"]
 
 ENTRY_POINT_GROUP = "playbook.activities"
 
@@ -36,6 +36,11 @@ class ActivitySpec:
 
     `timeout` is how long one attempt may take (Temporal's start-to-close timeout) and
     `max_attempts` how many attempts it gets in all; a journey calls the activity with both.
+    `heartbeat`: the engine reports the attempt alive this often (a quarter of it) while it runs,
+    and an attempt silent for that long (its worker was killed) is retried at once instead of
+    after the whole `timeout`. `backoff` is the wait before the second attempt, doubling after
+    each one up to `max_backoff`. `config` is the plugin's settings model (see
+    `activities/plugin_config.py`): the values from `[plugins.NAME]` reach the call as `call.config`.
     """
 
     name: str
@@ -46,15 +51,42 @@ class ActivitySpec:
     max_attempts: int = 20
     permanent_errors: tuple[type[BaseException], ...] = ()
     internal: bool = False  # engine plumbing, not callable with `do`
+    heartbeat: timedelta | None = None
+    backoff: timedelta = timedelta(seconds=1)
+    max_backoff: timedelta = timedelta(minutes=1)
+    dry: bool = False  # a simulation's stand-in that sends nothing (`Registry.dry`)
+    config: type[BaseModel] | None = None
+    # Parameters renamed in a release: old name -> new name (a running journey's pending step
+    # still gives the old one); `upgrade` turns the values of an older release into this one's
+    # (it receives them after the aliases are applied, and must accept this release's too).
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    upgrade: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.timeout <= timedelta(0):
             raise ValueError(f"activity {self.name!r}: the timeout must be positive")
         if self.max_attempts < 1:
             raise ValueError(f"activity {self.name!r}: max_attempts must be at least 1")
+        if self.heartbeat is not None and not timedelta(0) < self.heartbeat <= self.timeout:
+            raise ValueError(f"activity {self.name!r}: the heartbeat must be positive and at most the timeout")
+        if not timedelta(0) < self.backoff <= self.max_backoff:
+            raise ValueError(f"activity {self.name!r}: the backoff must be positive and at most max_backoff")
+        for old, new in self.aliases.items():
+            if new not in self.params.model_fields or old in self.params.model_fields:
+                raise ValueError(f"activity {self.name!r}: the alias {old!r} must name a parameter that is gone "
+                                 f"and {new!r} one of the model's")
+
+    def upgraded(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The values a playbook gave, renamed by the aliases and passed through `upgrade`."""
+        renamed = {self.aliases.get(name, name) if self.aliases.get(name) not in values else name: value
+                   for name, value in values.items()}
+        return self.upgrade(renamed) if self.upgrade is not None else renamed
 
     def options(self) -> ActivityOptions:
-        return ActivityOptions(timeout_seconds=self.timeout.total_seconds(), max_attempts=self.max_attempts)
+        return ActivityOptions(
+            timeout_seconds=self.timeout.total_seconds(), max_attempts=self.max_attempts,
+            heartbeat_seconds=None if self.heartbeat is None else self.heartbeat.total_seconds(),
+            backoff_seconds=self.backoff.total_seconds(), max_backoff_seconds=self.max_backoff.total_seconds())
 
 
 @dataclass(frozen=True)
@@ -63,10 +95,20 @@ class PluginLoadError:
     error: str
 
 
+@dataclass(frozen=True)
+class PluginOrigin:
+    """Where an activity comes from: its entry point, and the package (and version) holding it."""
+
+    plugin: str
+    package: str = ""
+    version: str = ""
+
+
 @dataclass
 class Registry:
     specs: dict[str, ActivitySpec] = field(default_factory=dict)
     errors: list[PluginLoadError] = field(default_factory=list)
+    origins: dict[str, PluginOrigin] = field(default_factory=dict)  # by activity name
 
     def add(self, spec: ActivitySpec) -> None:
         if spec.name in self.specs:
@@ -108,9 +150,9 @@ class Registry:
         async def recorded(_params: Any, _call: Any) -> None:
             return None
 
-        dry = Registry(errors=list(self.errors))
+        dry = Registry(errors=list(self.errors), origins=dict(self.origins))
         for spec in self.specs.values():
-            dry.add(spec if spec.internal else replace(spec, fn=recorded, permanent_errors=()))
+            dry.add(spec if spec.internal else replace(spec, fn=recorded, permanent_errors=(), dry=True))
         return dry
 
 
@@ -124,9 +166,13 @@ def load_registry(only: set[str] | None = None, exclude: set[str] | None = None)
     for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: (p.name != "builtin", p.name)):
         if (allowed is not None and point.name not in allowed) or (exclude and point.name in exclude):
             continue
+        before = set(registry.specs)
         try:
             register = point.load()
             register(registry)
         except Exception as error:  # a broken plugin must not take the others down
             registry.errors.append(PluginLoadError(point.name, f"{type(error).__name__}: {error}"))
+        dist = point.dist
+        origin = PluginOrigin(point.name, dist.name if dist else "", dist.version if dist else "")
+        registry.origins.update({name: origin for name in set(registry.specs) - before})
     return registry

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 
+from activities.plugin_config import PluginNotConfigured, bundle_configs
 from activities.registry import load_registry
 from cli.playbook_loading import PlaybookErrors, load_bundle, start_scheduler
 from dsl import ir
@@ -35,6 +36,7 @@ from engine.store import Store, StoreUnavailable
 from server.smtp_sink import SmtpSink, outbox_folder
 from workers.journey_generations import end_earlier_generations
 from workers.process_clock import ClockUnavailable, checked_clock, process_starter
+from workers.running_versions import running_version_problems
 from workers.runtime import build_worker
 from workers.temporal_server import DevServer, DevServerError
 from workers.worker_context import worker_context
@@ -134,10 +136,20 @@ class DevStack:
             if self.smtp_sink:
                 sink.start()
             await self._end_earlier_generations(client, store)
+            stale = await running_version_problems(client, store, registry, bundle)
+            for line in stale:
+                print(f"playbook dev: {line}", file=sys.stderr)
+            if stale and settings.plugin_params_check == "refuse":
+                raise DevStackError("running journeys call plugins with parameters the installed releases refuse "
+                                    "(give the old names as aliases, or set PLAYBOOK_PLUGIN_PARAMS_CHECK=warn)")
             starter = process_starter(client, settings, store)
             context = worker_context(settings, store, bundle, starter)
             for failed in registry.errors:
                 print(f"plugin {failed.plugin} did not load: {failed.error}", file=sys.stderr)
+            try:
+                bundle_configs(registry, bundle)
+            except PluginNotConfigured as error:
+                raise DevStackError(str(error)) from error
             try:
                 clock = await checked_clock(settings, client)
             except ClockUnavailable as error:

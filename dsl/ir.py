@@ -455,11 +455,14 @@ class UpdateScore(_Node):
 
 
 class Do(_Node):
-    """`do slack.notify channel="#cs" text="..."`: a plugin activity called by name."""
+    """`do slack.notify channel="#cs" text="..."`: a plugin activity called by name; `otherwise`
+    runs when the call fails for good (`do ... else: create task ...`)."""
 
     kind: Literal["do"] = "do"
     activity: str
     params: dict[str, ParamValue] = {}
+    otherwise: tuple[Statement, ...] = ()
+    attempts: int | None = None  # `at most N attempts`: at most the activity's own number
 
 
 class Wait(_Node):

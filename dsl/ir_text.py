@@ -225,7 +225,9 @@ def describe_statement(statement: ir.Statement) -> str:
     if isinstance(statement, ir.UpdateScore):
         return f"update score {statement.score}"
     if isinstance(statement, ir.Do):
-        return f"do {statement.activity}"
+        failed = "".join(f" else: {describe_statement(fallback)}" for fallback in statement.otherwise)
+        attempts = "" if statement.attempts is None else f" at most {statement.attempts} attempts"
+        return f"do {statement.activity}{attempts}{failed}"
     if isinstance(statement, ir.Wait):
         return f"wait {describe_duration(statement.duration)}"
     if isinstance(statement, ir.WaitUntil):

@@ -195,9 +195,10 @@ class PlaybookLowerer:
                 return ir.SetField(field=field.text, value=self.expr(value, payload))
             case ast.UpdateScore(score=score):
                 return ir.UpdateScore(score=score.text)
-            case ast.Do(activity=activity, params=params):
+            case ast.Do(activity=activity, params=params, otherwise=otherwise, attempts=attempts):
                 values = {param.name.text: self.param(param.value, payload) for param in params}
-                return ir.Do(activity=activity.text, params=values)
+                return ir.Do(activity=activity.text, params=values, otherwise=self.block(otherwise, payload),
+                             attempts=attempts)
             case ast.Wait(duration=duration):
                 return ir.Wait(duration=lower_duration(duration))
             case ast.WaitUntil(events=events, task_done=task_done, timeout=timeout, conditions=conditions):
@@ -254,3 +255,5 @@ def _templates_used(blocks: Iterable[Iterable[ir.Statement]]) -> Iterator[str]:
                 yield from _templates_used((statement.then, statement.otherwise))
             elif type(statement) is ir.Split:
                 yield from _templates_used(arm.body for arm in statement.arms)
+            elif type(statement) is ir.Do and statement.otherwise:
+                yield from _templates_used((statement.otherwise,))

@@ -39,6 +39,8 @@ class PluginParam:
     minimum: float | None = None  # a number parameter's bounds, when its model gives them
     maximum: float | None = None
     pattern: str | None = None  # a text written in the playbook must match it (JSON schema `pattern`)
+    description: str = ""  # the model's `Field(description=...)`
+    shape: str = "scalar"  # "list" or "object": written as text, turned into a list or an object at run time
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class PluginActivity:
     name: str
     params: Mapping[str, PluginParam] = field(default_factory=dict)
     description: str = ""
+    max_attempts: int | None = None  # the attempts it declares: a `do` may ask for fewer, not more
 
     @classmethod
     def of(cls, name: str, params: Iterable[PluginParam], description: str = "") -> PluginActivity:
@@ -57,7 +60,8 @@ class PluginActivity:
     def from_json_schema(cls, name: str, schema: Mapping[str, Any]) -> PluginActivity:
         """An activity described by the JSON schema of its parameters (`Model.model_json_schema()`).
 
-        Keys whose type is not text, number or boolean (objects, lists, unions) are taken as text.
+        Keys whose type is not text, number or boolean (objects, lists, unions) are taken as text;
+        a list or an object is written as text and converted when the step runs (`shape`).
         """
         required = set(schema.get("required", ()))
         definitions = dict(schema.get("$defs", {}))
@@ -66,7 +70,8 @@ class PluginActivity:
             spec = _resolved(given, definitions)
             low, high = _bounds(spec)
             params.append(PluginParam(key, _value_type(spec), key in required, _choices(spec, definitions),
-                                      low, high, _pattern(spec)))
+                                      low, high, _pattern(spec), str(spec.get("description", "")),
+                                      _shape(spec, definitions)))
         return cls.of(name, params, str(schema.get("description", "")))
 
 
@@ -108,6 +113,14 @@ def _pattern(spec: Mapping[str, Any]) -> str | None:
         if isinstance(option.get("pattern"), str):
             return str(option["pattern"])
     return None
+
+
+def _shape(spec: Mapping[str, Any], definitions: Mapping[str, Any]) -> str:
+    options = [spec, *(_resolved(option, definitions) for option in spec.get("anyOf", ()))]
+    kinds = {option.get("type") for option in options} | {"object" for option in options if "properties" in option}
+    if "array" in kinds:
+        return "list"
+    return "object" if "object" in kinds else "scalar"
 
 
 def _value_type(spec: Mapping[str, Any]) -> ValueType:

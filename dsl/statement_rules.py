@@ -57,6 +57,7 @@ class StatementChecker:
                 self.report.error(statement.score.pos, message, code="unknown-name", suggestion=near)
         elif isinstance(statement, ast.Do):
             self._do(statement)
+            self.check_all(statement.otherwise)
         elif isinstance(statement, ast.Wait):
             if statement.duration.amount <= 0:
                 self.report.error(statement.duration.pos, f"'wait {statement.duration.text}' waits for nothing",
@@ -182,6 +183,12 @@ class StatementChecker:
             message, near = with_nearest(f"unknown activity '{name}'", name, self.plugins.names())
             self.report.error(statement.activity.pos, message, code="unknown-name", suggestion=near)
             return
+        if statement.attempts is not None and statement.attempts_pos is not None and (
+                statement.attempts < 1 or (activity.max_attempts is not None
+                                           and statement.attempts > activity.max_attempts)):
+            most = f" (it declares {activity.max_attempts})" if activity.max_attempts is not None else ""
+            self.report.error(statement.attempts_pos, f"{name} takes at least 1 attempt and at most its own "
+                              f"number{most}", code="parameter")
         given: set[str] = set()
         for param in statement.params:
             self._param(activity, param, given)

@@ -9,13 +9,14 @@ it over here as a keyword.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from engine.records import Decision
 from engine.semantics.time_rules import describe_lateness
 
-__all__ = ["backfill_detail", "decided", "detail", "reentry_rule"]
+__all__ = ["backfill_detail", "decided", "detail", "failure_text", "reentry_rule"]
 
 
 def decided(decision: Decision, **facts: Any) -> Decision:
@@ -89,6 +90,15 @@ def reentry_rule(decision: Decision) -> str:
     if decision.outcome == "never":
         return f"reentry: never (entered {last})"
     return f"reentry: {decision.subject} (last entry {last}, allowed from {_iso(decision.until)})"
+
+
+def failure_text(data: Mapping[str, Any]) -> str:
+    """A `failed` action's reason in words: `hubspot.create_task failed after 3 attempts: ...`."""
+    activity, attempts, error = data.get("activity"), data.get("attempts"), str(data.get("error", ""))
+    if not activity:
+        return error
+    tries = f" after {attempts} attempt{'' if attempts == 1 else 's'}" if isinstance(attempts, int) else ""
+    return f"{activity} failed{tries}: {error}"
 
 
 def backfill_detail(at: datetime, received: datetime | None) -> str:

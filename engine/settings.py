@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # `smtp_send_window_seconds` (None: no limit); a send over it waits for a free slot
     smtp_max_sends: int | None = Field(default=None, ge=1)
     smtp_send_window_seconds: float = Field(default=60.0, gt=0)
+    # At worker start, running playbook versions whose `do` parameters the installed plugins would
+    # refuse: `refuse` to start, or `warn` and start (docs/plugins.md, Parameter versions)
+    plugin_params_check: Literal["refuse", "warn"] = "refuse"
     # `playbook simulate`: processes to split the accounts over (None: one per core for a large timeline)
     simulate_processes: int | None = Field(default=None, ge=1)
 

@@ -26,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.context import ActivityContext, CaptureMailer, OutgoingMail
 from activities.egress import EgressPolicy
-from activities.registry import load_registry
+from activities.registry import Registry, load_registry
 from activities.timeline_ops import REACHING_EVENTS, TimelineFeed
 from dsl import ir
 from engine.intake.ingestion import InputItem, normalize, parse_lines
@@ -153,7 +153,8 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
                    deploys: list[tuple[datetime, ir.Bundle]] | None = None,
                    live_plugins: bool = False, store: Store | None = None,
                    public_url: str | None = None, extras: dict[str, Any] | None = None,
-                   processes: int | None = 1, horizon: timedelta = DEFAULT_HORIZON) -> Simulation:
+                   processes: int | None = 1, horizon: timedelta = DEFAULT_HORIZON,
+                   registry: Registry | None = None) -> Simulation:
     """Simulate `events` on `bundle`; `deploys` replaces the bundle from a moment on (new versions).
 
     Plugin activities (`do ...`) are logged as `call` actions but not carried out, unless
@@ -167,6 +168,8 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
 
     Each line arrives at its `received_at` (default: its `at`); `horizon` is the trigger horizon
     (`engine.semantics.time_rules`), as the live engine's `PLAYBOOK_TRIGGER_HORIZON`.
+    `registry`: the activities to run instead of the installed ones (a plugin's own tests; made
+    dry unless `live_plugins`); it keeps the simulation in this process.
     """
     feed, begin = load_timeline(events, bundle.model, start)
     feed.deploys = sorted(deploys or [], key=lambda deploy: deploy[0])
@@ -182,12 +185,12 @@ async def simulate(bundle: ir.Bundle, events: Path, *, start: datetime | None = 
         processes = auto_shards(sum(counts.values()))
     read_rejections = list(feed.rejected)
     parts = [feed]
-    if processes > 1 and store is None and not extras:
+    if processes > 1 and store is None and not extras and registry is None:
         groups = account_groups(feed.account_lines(), feed.account_lines(reaching=True),
                                 [bundle, *(later for _, later in feed.deploys)])
         parts = feed.split(deal(groups, counts, processes))
     if len(parts) == 1:
-        outcomes = [await _run_part(bundle, feed, options, store=store, extras=extras or {})]
+        outcomes = [await _run_part(bundle, feed, options, store=store, extras=extras or {}, registry=registry)]
     else:
         outcomes = await _run_parts(bundle, parts, options)
     # By time, account and playbook (a journey's own actions in their order): the same order
@@ -226,7 +229,7 @@ class _Outcome:
 
 
 async def _run_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options, *, store: Store | None = None,
-                    extras: dict[str, Any] | None = None) -> _Outcome:
+                    extras: dict[str, Any] | None = None, registry: Registry | None = None) -> _Outcome:
     """One part of a simulation (all of it, unless split) on its own server and store."""
     state_dir = Path(options.state_dir) if options.state_dir else None
     counts = feed.line_counts()
@@ -239,7 +242,7 @@ async def _run_part(bundle: ir.Bundle, feed: TimelineFeed, options: _Options, *,
             outbox, histories = await _run(bundle, feed, options.begin, options.end, used,
                                            keep_histories=options.keep_histories,
                                            live_plugins=options.live_plugins, public_url=options.public_url,
-                                           extras=extras or {},
+                                           extras=extras or {}, registry=registry,
                                            horizon=timedelta(seconds=options.horizon_seconds))
             # Journeys still acting when the timeline ends may run a step past `end` before the
             # worker stops, as many as the machine's speed allows: neither their actions nor their
@@ -275,7 +278,7 @@ async def _run_parts(bundle: ir.Bundle, parts: list[TimelineFeed], options: _Opt
 
 async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: datetime, store: Store, *,
                keep_histories: bool, live_plugins: bool, public_url: str | None,
-               extras: dict[str, Any], horizon: timedelta = DEFAULT_HORIZON,
+               extras: dict[str, Any], horizon: timedelta = DEFAULT_HORIZON, registry: Registry | None = None,
                ) -> tuple[list[OutgoingMail], list[str]]:
     """The timeline workflow on a fresh time-skipping server; the mail it sent and the histories."""
     mailer = CaptureMailer()
@@ -295,7 +298,8 @@ async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: date
                                   egress=EgressPolicy.from_settings(Settings()))
         if public_url is not None:
             context.public_url = public_url
-        registry = load_registry() if live_plugins else load_registry().dry()
+        installed = registry if registry is not None else load_registry()
+        registry = installed if live_plugins else installed.dry()
         async with build_worker(env.client, task_queue, registry, context, sandboxed=False,
                                 max_concurrent_activities=8,
                                 max_concurrent_workflow_tasks=WORKFLOW_TASKS, max_cached_workflows=CACHED_WORKFLOWS):

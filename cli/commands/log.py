@@ -21,6 +21,7 @@ from cli.commands.api_client import (
     shown_time,
 )
 from cli.commands.view_sources import add_store_options, views_from_args
+from engine.decision_text import failure_text
 
 __all__ = ["describe", "register", "run"]
 
@@ -85,7 +86,9 @@ def describe(line: dict[str, Any]) -> str:
         if isinstance(reads, dict) and reads:
             text += f" (read {_value(reads)})"
     elif kind == "failed":
-        text = f"{rest.pop('step', '')}: {rest.pop('error', '')}"
+        text = f"{rest.pop('step', '')}: {failure_text(rest)}"
+        for key in ("activity", "attempts", "error"):
+            rest.pop(key, None)
     elif kind == "call":
         text = str(rest.pop("activity", ""))
         params = rest.pop("params", None)

@@ -23,6 +23,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from activities.plugin_config import PluginNotConfigured, bundle_configs
+from activities.registry import load_registry
 from cli.commands import DEFAULT_FOLDER, UsageError, existing_folder
 from cli.commands.check import report, summary
 from cli.commands.log import describe
@@ -133,6 +135,12 @@ def run(args: argparse.Namespace) -> int:
     if not compilation.ok or compilation.bundle is None:
         print(summary(compilation), file=sys.stderr)
         return 1
+    if args.live_plugins:
+        try:
+            bundle_configs(load_registry(), compilation.bundle)
+        except PluginNotConfigured as error:
+            print(f"{error}\nplaybook simulate: not starting", file=sys.stderr)
+            return 1
     try:
         result = asyncio.run(_stopped_by_sigterm(simulate(
             compilation.bundle, events, start=_start(args.start), days=args.days, live_plugins=args.live_plugins,

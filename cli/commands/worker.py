@@ -21,17 +21,20 @@ __all__ = ["register", "run"]
 async def _serve(settings: Settings, scheduler: bool) -> int:
     from temporalio.client import Client
 
+    from activities.plugin_config import PluginNotConfigured, bundle_configs
     from activities.registry import load_registry
     from cli.playbook_loading import PlaybookErrors, load_bundle, start_scheduler
     from engine.store import Store, StoreUnavailable
     from workers.process_clock import process_starter
+    from workers.running_versions import running_version_problems
     from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
     from workers.worker_context import worker_context
 
     registry = load_registry()
     try:
         bundle = load_bundle(settings.playbooks, registry)
-    except PlaybookErrors as error:
+        bundle_configs(registry, bundle)
+    except (PlaybookErrors, PluginNotConfigured) as error:
         print(error, file=sys.stderr)
         print("playbook worker: not starting", file=sys.stderr)
         return 1
@@ -45,6 +48,15 @@ async def _serve(settings: Settings, scheduler: bool) -> int:
                                       data_converter=DATA_CONVERTER, runtime=quiet_runtime())
     except Exception as error:
         print(f"playbook worker: cannot reach Temporal at {settings.temporal_address}: {error}", file=sys.stderr)
+        store.close()
+        return 1
+    stale = await running_version_problems(client, store, registry, bundle)
+    for line in stale:
+        print(f"playbook worker: {line}", file=sys.stderr)
+    if stale and settings.plugin_params_check == "refuse":
+        print("playbook worker: not starting: running journeys call plugins with parameters the installed "
+              "releases refuse (give the old names as aliases, or set PLAYBOOK_PLUGIN_PARAMS_CHECK=warn)",
+              file=sys.stderr)
         store.close()
         return 1
     starter = process_starter(client, settings, store)

@@ -90,11 +90,16 @@ class DoParam:
 
 @dataclass(frozen=True, slots=True)
 class Do:
-    """`do slack.notify channel="#cs-alerts" text="Red: {{ account.name }}"`."""
+    """`do slack.notify channel="#cs-alerts" text="Red: {{ account.name }}"`, with what the journey
+    does instead when the call fails for good (`else: create task ...`), if anything."""
 
     pos: Pos
     activity: Path
     params: tuple[DoParam, ...] = ()
+    otherwise: tuple[Statement, ...] = ()
+    else_pos: Pos | None = None
+    attempts: int | None = None  # `at most 2 attempts`: fewer than the activity declares
+    attempts_pos: Pos | None = None
 
 
 @dataclass(frozen=True, slots=True)

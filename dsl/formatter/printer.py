@@ -194,7 +194,10 @@ class Printer:
             return f"update score {node.score.text}"
         if isinstance(node, ast.Do):
             params = "".join(f" {p.name.text}={self.expr(p.value)}" for p in node.params)
-            return f"do {node.activity.text}{params}"
+            attempts = "" if node.attempts is None else \
+                f" at most {node.attempts} attempt{'' if node.attempts == 1 else 's'}"
+            failed = "".join(f" else: {self.simple(statement)}" for statement in node.otherwise)
+            return f"do {node.activity.text}{params}{attempts}{failed}"
         if isinstance(node, ast.Wait):
             return f"wait {duration_text(node.duration)}"
         if isinstance(node, ast.WaitUntil):

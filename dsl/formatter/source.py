@@ -26,7 +26,7 @@ def _without_positions(node: object) -> object:
     if isinstance(node, tuple | list):
         return tuple(_without_positions(item) for item in node)
     if is_dataclass(node) and not isinstance(node, type):
-        skipped = {"pos", "else_pos", "bands_pos", "comments", "line_count", "path", "text"}
+        skipped = {"pos", "else_pos", "bands_pos", "attempts_pos", "comments", "line_count", "path", "text"}
         if isinstance(node, ast.TextLit | ast.NumberLit | ast.MoneyLit | ast.PercentLit):
             skipped.discard("text")
         content = tuple(

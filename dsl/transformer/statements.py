@@ -47,7 +47,19 @@ class StatementRules(RuleBase):
         return ast.UpdateScore(pos, children[0])
 
     def do_statement(self, pos: ast.Pos, children: list[Any]) -> ast.Do:
-        return ast.Do(pos, children[0], tuple(children[1:]))
+        markers = {child.kind: child for child in children if isinstance(child, Marker)}
+        params = tuple(child for child in children[1:] if not isinstance(child, Marker))
+        failed, attempts = markers.get("else"), markers.get("attempts")
+        return ast.Do(pos, children[0], params, (failed.value,) if failed else (), failed.pos if failed else None,
+                      attempts.value if attempts else None, attempts.pos if attempts else None)
+
+    def do_attempts(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        token = next(child for child in children if isinstance(child, Token) and child.type == "NUMBER")
+        return Marker("attempts", self._tpos(token), self._whole(token, "attempts"))
+
+    def do_failed(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        head = ast.Pos(self.source_path, pos.line, pos.column, pos.line, pos.column + len("else"))
+        return Marker("else", head, children[0])
 
     def do_param(self, pos: ast.Pos, children: list[Any]) -> ast.DoParam:
         return ast.DoParam(pos, children[0], children[1])

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from dsl import ir
 from dsl.ir_text import describe
+from engine.decision_text import failure_text
 from engine.insight.analytics import describe_statement, statement_path
 from engine.insight.decision_story import DecisionTeller, waits_until
 from engine.insight.story_values import read_values, shown_time, shown_value
@@ -105,8 +106,8 @@ class _Teller:
             if index + 1 >= len(parts):
                 return found
             block = parts[index + 1]
-            if isinstance(found, ir.If):
-                body = found.then if block == "then" else found.otherwise
+            if isinstance(found, ir.If) or (isinstance(found, ir.Do) and block == "else"):
+                body = found.then if isinstance(found, ir.If) and block == "then" else found.otherwise
             elif isinstance(found, ir.Split) and block.startswith("arm"):
                 try:
                     body = found.arms[int(block[3:]) - 1].body
@@ -157,7 +158,7 @@ class _Teller:
             band = f" ({data['band']})" if data.get("band") else ""
             text = f"{data.get('score')} score is now {shown}{band}."
         elif kind == "failed":
-            text = f"{where}{data.get('step')} failed: {data.get('error')}; the journey went on with its next step."
+            text = f"{where}{data.get('step')} failed: {failure_text(data)}; the journey went on with its next step."
         elif kind == "goal_reached":
             text = f"reached the goal of {pb} ({data.get('reason')}): the journey ended."
         elif kind == "exited":
@@ -314,8 +315,8 @@ def _following(step: ir.Step, path: str, action: ActionRecord) -> list[tuple[str
             return []
         rest = [(f"{prefix}/{i}", s) for i, s in enumerate(body) if i > index]
         statement = body[index]
-        if len(at) >= 3 and isinstance(statement, ir.If):
-            inner = statement.then if at[1] == "then" else statement.otherwise
+        if len(at) >= 3 and (isinstance(statement, ir.If) or (isinstance(statement, ir.Do) and at[1] == "else")):
+            inner = statement.then if isinstance(statement, ir.If) and at[1] == "then" else statement.otherwise
             return after(inner, at[2:], f"{prefix}/{index}/{at[1]}") + rest
         if len(at) >= 3 and isinstance(statement, ir.Split) and at[1].startswith("arm"):
             arm = statement.arms[int(at[1][3:]) - 1]

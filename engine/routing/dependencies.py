@@ -62,6 +62,8 @@ def _statements(body: Iterable[ir.Statement]) -> Iterator[ir.Statement]:
         elif isinstance(statement, ir.Split):
             for arm in statement.arms:
                 yield from _statements(arm.body)
+        elif isinstance(statement, ir.Do):
+            yield from _statements(statement.otherwise)
 
 
 @dataclass

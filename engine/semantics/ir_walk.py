@@ -25,3 +25,5 @@ def walk(body: tuple[ir.Statement, ...], path: str) -> Iterator[tuple[str, ir.St
         elif isinstance(statement, ir.Split):
             for number, arm in enumerate(statement.arms, start=1):
                 yield from walk(arm.body, f"{here}/arm{number}")
+        elif isinstance(statement, ir.Do) and statement.otherwise:
+            yield from walk(statement.otherwise, f"{here}/else")  # when the call failed

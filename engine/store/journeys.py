@@ -123,6 +123,16 @@ class JourneySection(StoreSection):
                     found[row.account].append(_row(row))
         return found
 
+    def running_versions(self) -> dict[tuple[str, str], list[JourneyRow]]:
+        """The active journeys by (playbook, version): which playbook versions are still running."""
+        query = (select(journeys).where(journeys.c.status == "active")
+                 .order_by(journeys.c.playbook, journeys.c.version, journeys.c.entered_at))
+        found: dict[tuple[str, str], list[JourneyRow]] = {}
+        with self._db.read() as conn:
+            for row in conn.execute(query):
+                found.setdefault((row.playbook, row.version), []).append(_row(row))
+        return found
+
     def journeys(self, account: str | None = None, playbook: str | None = None) -> list[JourneyRow]:
         """Every journey, active or ended, oldest entry first."""
         query = select(journeys).order_by(journeys.c.entered_at, journeys.c.playbook, journeys.c.account)

@@ -110,6 +110,8 @@ def effect_activities(playbook: ir.Playbook) -> list[str]:
                     walk(arm.body)
             elif (effect := effect_of(statement)) is not None:
                 names.add(effect.activity)
+                if isinstance(statement, ir.Do):
+                    walk(statement.otherwise)
 
     for step in playbook.steps:
         walk(step.body)

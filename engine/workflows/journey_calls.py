@@ -20,7 +20,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 from engine.records import Snapshot
 from engine.semantics.time_rules import ON_TIME_SLACK
@@ -48,7 +48,7 @@ from engine.workflows.payloads import (
     SnapshotParams,
 )
 
-__all__ = ["BOOKKEEPING_OPTIONS", "DEFAULT_OPTIONS", "JourneyCalls", "held_until"]
+__all__ = ["BOOKKEEPING_OPTIONS", "DEFAULT_OPTIONS", "JourneyCalls", "attempts_made", "held_until"]
 
 # How an activity runs when the worker's registry says nothing about it.
 DEFAULT_OPTIONS = ActivityOptions(timeout_seconds=120.0, max_attempts=20)
@@ -59,8 +59,20 @@ HELD_FIRST_WAIT, HELD_LONGEST_WAIT = timedelta(minutes=1), timedelta(hours=1)
 
 
 def _retry(options: ActivityOptions) -> RetryPolicy:
-    return RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
+    return RetryPolicy(initial_interval=timedelta(seconds=options.backoff_seconds),
+                       maximum_interval=timedelta(seconds=options.max_backoff_seconds),
                        maximum_attempts=options.max_attempts, non_retryable_error_types=list(HELD_ERRORS))
+
+
+def attempts_made(error: ActivityError, options: ActivityOptions) -> int | None:
+    """How many attempts a failed activity had: all of them when its retries ran out, else the
+    attempt its error names (`attempt` in the details the activity adapter adds)."""
+    if error.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
+        return options.max_attempts
+    cause = error.cause
+    details = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else None
+    attempt = details.get("attempt") if isinstance(details, dict) else None
+    return attempt if isinstance(attempt, int) else None
 
 
 def held_until(error: ActivityError) -> datetime | bool | None:
@@ -161,15 +173,23 @@ class JourneyCalls:
 
     async def call(self, name: str, params: Any) -> Any:
         """An effect, with the timeout and attempts its registry entry declares; a send the brakes
-        hold waits for them to lift (`HELD_ERRORS`)."""
+        hold waits for them to lift (`HELD_ERRORS`). None when it failed for good (recorded)."""
+        _, result = await self.attempt(name, params)
+        return result
+
+    async def attempt(self, name: str, params: Any, max_attempts: int | None = None) -> tuple[bool, Any]:
+        """`call`, saying whether the effect was done: (False, None) when it failed for good.
+        `max_attempts` lowers the attempts the activity declares (`do ... at most 2 attempts`)."""
         wait = HELD_FIRST_WAIT
+        options = self._options(name, max_attempts)
         while True:
             try:
-                return await self._activity(name, params)
+                return True, await self._activity(name, params, options)
             except ActivityError as error:
                 held = held_until(error)
                 if held is False:
-                    return await self._failed(name, params, error)
+                    await self._failed(name, params, error, options)
+                    return False, None
                 # a deferral names the moment a slot frees up; a hold is looked at again less and less often
                 deferred = isinstance(error.cause, ApplicationError) and error.cause.type == SEND_DEFERRED
                 delay = held - workflow.now() if isinstance(held, datetime) else wait
@@ -178,20 +198,29 @@ class JourneyCalls:
                     wait = min(wait * 2, HELD_LONGEST_WAIT)
                 await workflow.sleep(min(max(delay, timedelta(seconds=1)), HELD_LONGEST_WAIT))
 
-    async def _failed(self, name: str, params: Any, error: ActivityError) -> None:
+    def _options(self, name: str, max_attempts: int | None = None) -> ActivityOptions:
+        options = self._state.options.get(name, DEFAULT_OPTIONS)
+        if max_attempts is not None and max_attempts < options.max_attempts:
+            return options.model_copy(update={"max_attempts": max(1, max_attempts)})
+        return options
+
+    async def _failed(self, name: str, params: Any, error: ActivityError, options: ActivityOptions) -> None:
         """One failed effect is recorded (kind `failed`) and the journey goes on with its next step."""
         if name.startswith("journey."):
             raise error
         state = self._state
         cause = error.cause or error
         key = str(params.key)
+        attempts = attempts_made(error, options)
         await self._activity(JOURNEY_FAILED, FailedParams(
             account=state.inp.account, playbook=state.inp.playbook.id, workflow_id=state.workflow_id,
             key=f"{key}/failed", at=params.at, step=key.removeprefix(state.key("")),
-            error=str(cause), decisions=params.decisions, decision_keys=params.decision_keys))
+            error=str(cause), activity=name, attempts=attempts,
+            decisions=params.decisions, decision_keys=params.decision_keys))
 
-    async def _activity(self, name: str, params: Any) -> Any:
-        options = self._state.options.get(name, DEFAULT_OPTIONS)
+    async def _activity(self, name: str, params: Any, options: ActivityOptions | None = None) -> Any:
+        options = options or self._options(name)
+        heartbeat = None if options.heartbeat_seconds is None else timedelta(seconds=options.heartbeat_seconds)
         return await workflow.execute_activity(
             name, params, start_to_close_timeout=timedelta(seconds=options.timeout_seconds),
-            retry_policy=_retry(options))
+            heartbeat_timeout=heartbeat, retry_policy=_retry(options))

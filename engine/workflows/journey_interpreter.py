@@ -106,7 +106,9 @@ class JourneyInterpreter:
         self._log.restart_count()  # the decisions so far go with this statement's effect
         if isinstance(st, ir.SendEmail | ir.SendInApp):
             return await self._send(st, path, cursor)
-        await self._effect(st, path, cursor)
+        failed = await self._effect(st, path, cursor)
+        if failed and isinstance(st, ir.Do) and st.otherwise:  # `do ... else:` the call failed for good
+            return await self._block(st.otherwise, f"{path}/else", cursor)
         return cursor
 
     async def _if(self, st: ir.If, path: str, cursor: datetime) -> datetime:
@@ -201,8 +203,9 @@ class JourneyInterpreter:
                 cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
                 event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token))
 
-    async def _effect(self, st: ir.Statement, path: str, cursor: datetime) -> None:
-        """`create task`, `set`, `update score` and `do`: one activity each."""
+    async def _effect(self, st: ir.Statement, path: str, cursor: datetime) -> bool:
+        """`create task`, `set`, `update score` and `do`: one activity each. True when a `do`
+        failed for good (recorded as `failed`)."""
         inp, state = self._inp, self._state
         name = _activity(st)
         if isinstance(st, ir.CreateTask):
@@ -220,7 +223,7 @@ class JourneyInterpreter:
                                                          entered_at=inp.entry_at)
             if value is evaluator.UNKNOWN:
                 self._log.decide(cursor, "set_skipped", path, reads, outcome="unknown", subject=st.field)
-                return
+                return False
             await self._calls.call(name, SetParams(**self._calls.effect(path, cursor), field=st.field, value=value,
                                                    clock_offset_seconds=inp.clock_offset_seconds))
             state.snapshot = None
@@ -232,10 +235,13 @@ class JourneyInterpreter:
             snap = await self._calls.snapshot(cursor)
             params = {key: _field(snap.fields, param.path) if param.kind == "field" else param.value
                       for key, param in st.params.items()}
-            await self._calls.call(name, PluginParams(**self._calls.effect(path, cursor), activity=name,
-                                                      params=params))
+            call = PluginParams(**self._calls.effect(path, cursor), activity=name, params=params,
+                                run_id=state.run_id, step=path)
+            done, _ = await self._calls.attempt(name, call, st.attempts)
+            return not done
         else:
             raise TypeError(f"unknown statement {st!r}")  # the IR's union is closed: unreachable
+        return False
 
 
 def _activity(st: ir.Statement) -> str:

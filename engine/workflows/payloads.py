@@ -111,6 +111,11 @@ class ActivityOptions(_Message):
 
     timeout_seconds: float  # start-to-close: how long one attempt may take
     max_attempts: int  # attempts in all, the first one included
+    # an attempt that has not reported it is alive for this long is taken as lost and retried
+    # (a killed worker's call then retries in seconds, not after the whole timeout); None: no limit
+    heartbeat_seconds: float | None = None
+    backoff_seconds: float = 1.0  # the wait before the second attempt, doubling after each one
+    max_backoff_seconds: float = 60.0  # the longest wait between two attempts
 
 
 class EnterParams(ActionParams):
@@ -138,6 +143,8 @@ class EndParams(ActionParams):
 class FailedParams(EffectParams):
     step: str
     error: str
+    activity: str = ""  # the activity that failed
+    attempts: int | None = None  # how many attempts it had, when known
 
 
 class NoteParams(_Message):
@@ -191,4 +198,6 @@ class ScoreParams(EffectParams):
 class PluginParams(EffectParams):
     activity: str
     params: dict[str, Any] = {}
+    run_id: str = ""  # the journey's run, and the step's path in its playbook (`day 0/1`)
+    step: str = ""
 

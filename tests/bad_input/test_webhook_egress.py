@@ -16,9 +16,9 @@ from activities.egress import EgressPolicy
 from activities.webhook import WebhookForbidden, WebhookParams, WebhookRejected, post_webhook
 from dsl import ir
 from engine.store import Store
+from simulation.plugin_testing import Answer, RecordingServer, Request
 from tests.bad_input.conftest import offline_starter
 from tests.plugins.conftest import compile_with_plugins, write_folder
-from tests.plugins.receiver import Answer, Receiver, Request
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MODEL = """\
@@ -44,13 +44,13 @@ def _bundle(tmp_path: Path, url: str) -> ir.Bundle:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver() -> Iterator[RecordingServer]:
     def answer(request: Request, attempt: int) -> Answer:
         if request.path == "/redirect":
             return Answer(302, b"", location="http://169.254.169.254/latest/meta-data/iam/security-credentials/")
         return Answer(200)
 
-    with Receiver(answer) as listening:
+    with RecordingServer(answer) as listening:
         yield listening
 
 
@@ -63,7 +63,7 @@ async def _post(store: Store, bundle: ir.Bundle, url: str, policy: EgressPolicy)
 
 @pytest.mark.parametrize("path", ["/hook", "/latest/meta-data/iam/security-credentials/"])
 async def test_a_url_written_in_the_playbook_to_loopback_is_refused_and_nothing_is_sent(
-        tmp_path: Path, store: Store, receiver: Receiver, path: str) -> None:
+        tmp_path: Path, store: Store, receiver: RecordingServer, path: str) -> None:
     url = receiver.url + path
     with pytest.raises(WebhookForbidden, match="not a public address"):
         await _post(store, _bundle(tmp_path, f'"{url}"'), url, EgressPolicy())
@@ -80,7 +80,7 @@ async def test_private_link_local_and_metadata_addresses_are_refused(
 
 
 async def test_a_name_that_resolves_to_loopback_is_refused_after_resolution(
-        tmp_path: Path, store: Store, receiver: Receiver) -> None:
+        tmp_path: Path, store: Store, receiver: RecordingServer) -> None:
     url = receiver.url.replace("127.0.0.1", "localhost") + "/hook"
     with pytest.raises(WebhookForbidden, match="localhost resolves to"):
         await _post(store, _bundle(tmp_path, f'"{url}"'), url, EgressPolicy())
@@ -88,7 +88,7 @@ async def test_a_name_that_resolves_to_loopback_is_refused_after_resolution(
 
 
 async def test_a_url_from_account_data_is_refused_unless_its_host_is_allowed(
-        tmp_path: Path, store: Store, receiver: Receiver) -> None:
+        tmp_path: Path, store: Store, receiver: RecordingServer) -> None:
     bundle = _bundle(tmp_path, "hook")  # the URL is the account's field `hook`
     url = receiver.url + "/from-a-trait"
     with pytest.raises(WebhookForbidden, match="not on the allowed hosts"):
@@ -101,7 +101,7 @@ async def test_a_url_from_account_data_is_refused_unless_its_host_is_allowed(
 
 
 async def test_a_url_rendered_from_a_template_counts_as_account_data(
-        tmp_path: Path, store: Store, receiver: Receiver) -> None:
+        tmp_path: Path, store: Store, receiver: RecordingServer) -> None:
     bundle = _bundle(tmp_path, '"{{ account.hook }}"')
     with pytest.raises(WebhookForbidden, match="not on the allowed hosts"):
         await _post(store, bundle, receiver.url + "/rendered", EgressPolicy())
@@ -109,7 +109,7 @@ async def test_a_url_rendered_from_a_template_counts_as_account_data(
 
 
 async def test_a_redirect_is_not_followed_to_the_metadata_address(
-        tmp_path: Path, store: Store, receiver: Receiver) -> None:
+        tmp_path: Path, store: Store, receiver: RecordingServer) -> None:
     url = receiver.url + "/redirect"
     with pytest.raises(WebhookRejected, match="HTTP 302"):
         await _post(store, _bundle(tmp_path, f'"{url}"'), url, EgressPolicy(allowed_hosts=("127.0.0.1",)))

@@ -253,3 +253,20 @@ def test_an_unknown_filter_or_test_in_a_parameter_is_an_error_with_the_nearest_n
                                                                           ^^^^^^^^^^
         """
     )
+
+
+def test_what_a_failed_call_does_instead_is_checked_like_any_statement() -> None:
+    source = """\
+        playbook p "P":
+            trigger: event signed
+            do crm.update amount=arr else: create task "Update {{ account.name }} by hand" for csm
+            do crm.update amount=arr else: do slack.notify channel="#cs" text="crm down" else: set name = "x"
+        """
+    assert problems(source) == ""
+    assert problems(
+        """\
+        playbook p "P":
+            trigger: event signed
+            do crm.update amount=arr else: set nme = "x"
+        """
+    ).splitlines()[0] == "a.play:3:40: unknown field 'nme' (did you mean 'name'?)"

@@ -293,3 +293,35 @@ def test_a_file_of_comments_only_keeps_them() -> None:
 def test_the_standard_library_is_in_canonical_layout(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert format_source(text, str(path)) == text
+
+
+def test_a_call_with_what_to_do_when_it_fails_is_printed_on_one_line_and_round_trips() -> None:
+    written = """\
+        playbook p "P":
+            trigger: event signed
+            day 0:
+                do crm.update   amount=arr   else:create task "By hand" for csm
+        """
+    canonical = dedent(
+        """\
+        playbook p "P":
+            trigger: event signed
+            day 0:
+                do crm.update amount=arr else: create task "By hand" for csm
+        """
+    )
+    assert fmt(written) == canonical
+    assert format_source(canonical, "test.play") == canonical
+
+
+def test_fewer_attempts_for_one_call_are_printed_before_its_else() -> None:
+    canonical = dedent(
+        """\
+        playbook p "P":
+            trigger: event signed
+            day 0:
+                do crm.update amount=arr at most 1 attempt else: create task "By hand" for csm
+                do crm.update amount=arr at most 2 attempts
+        """
+    )
+    assert fmt(canonical.replace("at most 2 attempts", "at   most 2   attempts")) == canonical

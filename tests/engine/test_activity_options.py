@@ -14,6 +14,7 @@ from activities.plugin_catalog import plugin_catalog
 from activities.registry import ActivitySpec, Registry, load_registry
 from dsl import ir
 from dsl.project import compile_folder
+from engine.decision_text import failure_text
 from engine.records import StartJourney
 from engine.routing.starter import JourneyStarter
 from engine.store import Store
@@ -88,8 +89,10 @@ async def test_a_plugins_declared_attempts_and_timeout_are_what_temporal_applies
 
     assert calls == ["Hello Acme"] * 3  # three attempts, as declared, then the step failed for good
     assert outcome.status == "completed"  # the journey goes on after a failed step
-    assert [(a.data["step"], a.data["error"]) for a in actions if a.kind == "failed"] == [
-        ("day 0/0", "ServiceDown: 503 from the flaky service")]
+    [failed] = [a for a in actions if a.kind == "failed"]
+    assert failed.data == {"step": "day 0/0", "error": "ServiceDown: 503 from the flaky service",
+                           "activity": "flaky.call", "attempts": 3}
+    assert failure_text(failed.data) == "flaky.call failed after 3 attempts: ServiceDown: 503 from the flaky service"
     scheduled = {
         attributes.activity_type.name: attributes
         for event in history.events if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED

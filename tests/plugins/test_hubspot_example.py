@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from cli.main import main
-from tests.plugins.receiver import Answer, Receiver, Request
+from simulation.plugin_testing import Answer, RecordingServer, Request
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "playbook-hubspot-tasks"
 SAMPLE = EXAMPLE / "sample"
@@ -34,15 +34,33 @@ def sample(tmp_path: Path) -> Path:
     return Path(shutil.copytree(SAMPLE, tmp_path / "sample"))
 
 
-def test_plugins_command_lists_the_example_with_its_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+def test_plugins_command_lists_the_example_with_its_package_model_and_parameters(
+        capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     start = out.index("hubspot.create_task")
-    assert out[start:].splitlines()[1:4] == [
-        "    subject      text     required",
-        "    owner_email  text     required",
-        "    due_days     number   optional, default 3",
-    ]
+    lines = [line.rstrip() for line in out[start:].splitlines()[1:9]]
+    version = distribution("playbook-hubspot-tasks").version
+    assert lines[0] == f"    from playbook-hubspot-tasks {version} (entry point hubspot)"
+    assert lines[1] == "    Create a HubSpot task for an owner, due some days after the step."
+    assert lines[2] == "    config [plugins.hubspot]: token (required, secret), api_url, timeout_seconds"
+    assert lines[3].split() == ["subject", "text", "required", "The", "task's", "subject;", "a", "template."]
+    assert lines[5].split()[:5] == ["due_days", "number", "optional,", "default", "3"]
+    assert lines[5].endswith("Days after the step the task is due. (0 to 365)")
+    assert lines[7].endswith("one of LOW, MEDIUM, HIGH")
+
+
+def test_plugins_json_lists_values_bounds_descriptions_and_the_package_version(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    main(["plugins", "--json"])
+    [task] = [a for a in json.loads(capsys.readouterr().out)["activities"] if a["name"] == "hubspot.create_task"]
+    assert (task["package"], task["plugin"]) == ("playbook-hubspot-tasks", "hubspot")
+    assert task["model"] == "Create a HubSpot task for an owner, due some days after the step."
+    params = {param["name"]: param for param in task["params"]}
+    assert params["priority"]["values"] == ["LOW", "MEDIUM", "HIGH"]
+    assert (params["due_days"]["minimum"], params["due_days"]["maximum"]) == (0, 365)
+    assert params["subject"]["description"] == "The task's subject; a template."
+    assert task["config"][0] == {"name": "token", "required": True, "secret": True}
 
 
 def test_check_accepts_the_sample_playbook_that_uses_it(capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,9 +93,9 @@ def test_simulate_runs_it_against_the_api_and_shows_its_call_action(
             return Answer(200, json.dumps({"results": [{"id": "101", "email": email}]}).encode())
         return Answer(201, b'{"id": "9000"}')
 
-    with Receiver(hubspot) as api:
-        monkeypatch.setenv("HUBSPOT_API_URL", api.url)
-        monkeypatch.setenv("HUBSPOT_TOKEN", "pat-test")
+    with RecordingServer(hubspot) as api:
+        monkeypatch.setenv("PLAYBOOK_PLUGIN_HUBSPOT_API_URL", api.url)
+        monkeypatch.setenv("PLAYBOOK_PLUGIN_HUBSPOT_TOKEN", "pat-test")
         status = main(["simulate", str(SAMPLE / "playbooks"), "--events", str(SAMPLE / "events.jsonl"),
                        "--days", "3", "--json", "--live-plugins"])
     assert status == 0
@@ -87,9 +105,32 @@ def test_simulate_runs_it_against_the_api_and_shows_its_call_action(
         "at": "2026-03-03T10:00:00+00:00", "account": "acme", "playbook": "renewal_call", "kind": "call",
         "activity": "hubspot.create_task",
         "params": {"subject": "Call Acme", "owner_email": "sam@vendor.example", "due_days": 2, "notes": None,
-                   "priority": "MEDIUM", "token_env": "HUBSPOT_TOKEN"},
+                   "priority": "MEDIUM"},
     }
     [created] = [r for r in api.requests if r.method == "POST"]
     assert created.headers["authorization"] == "Bearer pat-test"
     assert created.key.startswith("journey/renewal_call/acme/")
     assert json.loads(created.body)["properties"]["hs_timestamp"] == "2026-03-05T10:00:00Z"
+
+
+def test_a_worker_whose_playbooks_call_it_refuses_to_start_without_its_token(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PLAYBOOK_PLAYBOOKS", str(SAMPLE / "playbooks"))
+    monkeypatch.setenv("PLAYBOOK_TEMPORAL_ADDRESS", "127.0.0.1:9")  # never reached: it refuses first
+    monkeypatch.delenv("PLAYBOOK_PLUGIN_HUBSPOT_TOKEN", raising=False)
+    assert main(["worker"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "plugin hubspot (hubspot.create_task) is not configured: token is not set: set `token` under "
+        "[plugins.hubspot] in playbook.toml or PLAYBOOK_PLUGIN_HUBSPOT_TOKEN",
+        "playbook worker: not starting",
+    ]
+
+
+def test_simulate_with_live_plugins_refuses_to_start_without_its_token(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLAYBOOK_PLUGIN_HUBSPOT_TOKEN", raising=False)
+    status = main(["simulate", str(SAMPLE / "playbooks"), "--events", str(SAMPLE / "events.jsonl"), "--live-plugins"])
+    assert status == 1
+    assert capsys.readouterr().err.splitlines()[-1] == "playbook simulate: not starting"

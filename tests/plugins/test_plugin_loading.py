@@ -102,17 +102,20 @@ def test_plugins_json_lists_each_activity_with_its_parameters(capsys: pytest.Cap
     assert main(["plugins", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     slack = next(a for a in document["activities"] if a["name"] == "slack.notify")
-    assert slack == {
+    assert {key: slack[key] for key in ("name", "description", "plugin", "package")} == {
         "name": "slack.notify",
         "description": "Post a message to a Slack channel through an incoming webhook.",
-        "params": [
-            {"name": "text", "type": "text", "required": True},
-            {"name": "channel", "type": "text", "required": False},
-            {"name": "webhook_url", "type": "text", "required": False},
-            {"name": "webhook_env", "type": "text", "required": False},
-            {"name": "timeout_seconds", "type": "number", "required": False, "default": 10},
-        ],
+        "plugin": "webhook_slack", "package": "playbook",
     }
+    assert [{key: param[key] for key in ("name", "type", "required")} | (
+        {"default": param["default"]} if "default" in param else {}) for param in slack["params"]] == [
+        {"name": "text", "type": "text", "required": True},
+        {"name": "channel", "type": "text", "required": False},
+        {"name": "webhook_url", "type": "text", "required": False},
+        {"name": "webhook_env", "type": "text", "required": False},
+        {"name": "timeout_seconds", "type": "number", "required": False, "default": 10},
+    ]
+    assert slack["params"][0]["description"].startswith("The message; a template")
     assert document["failed"] == []
     assert all(not a["name"].startswith(("journey.", "message.", "task.")) for a in document["activities"])
 

@@ -17,8 +17,8 @@ import pytest
 import pytest_asyncio
 
 from engine.records import ActionRecord
+from simulation.plugin_testing import Answer, RecordingServer, Request
 from tests.plugins.conftest import START, simulate_folder, write_events, write_folder
-from tests.plugins.receiver import Answer, Receiver, Request
 
 SECRET = "s3cret-for-tests"
 
@@ -48,7 +48,7 @@ NAMES = {"alpha": 'Alpha "A" <Co> & Sons', "slowco": "Slow Co", "flakyco": "Flak
 
 @dataclass
 class Run:
-    receiver: Receiver
+    receiver: RecordingServer
     actions: list[ActionRecord]
     delivered: dict[str, bytes]  # what the receiver acted on, by Idempotency-Key
 
@@ -73,7 +73,7 @@ async def run(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Run]:
 
     root = tmp_path_factory.mktemp("webhooks")
     folder = write_folder(root / "playbooks", {"model.play": MODEL, "notify.play": PLAYBOOK})
-    with Receiver(answer) as receiver:
+    with RecordingServer(answer) as receiver:
         events = write_events(root / "events.jsonl", [
             item
             for n, (account, path) in enumerate(ACCOUNTS.items())
@@ -136,7 +136,7 @@ def test_client_error_is_not_retried_and_the_step_is_recorded_failed_with_the_re
     assert len(run.receiver.to("/reject")) == 1
     [failed] = run.of("rejectco", "failed")
     reason = f'WebhookRejected: POST {run.receiver.url}/reject: HTTP 422 {{"message":"unknown account"}}'
-    assert failed.data == {"step": "day 0/0", "error": reason}
+    assert failed.data == {"step": "day 0/0", "error": reason, "activity": "webhook.post", "attempts": 1}
     # the journey goes on with its next step
     assert [a.data["activity"] for a in run.of("rejectco", "call")] == ["slack.notify"]
 

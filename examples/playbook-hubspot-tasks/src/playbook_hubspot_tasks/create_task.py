@@ -2,9 +2,11 @@
 
     do hubspot.create_task subject="Call {{ account.name }}" owner_email=csm.email due_days=2
 
-Two requests to HubSpot's CRM API (`HUBSPOT_API_URL`, default https://api.hubapi.com), with the
-private-app token from the environment variable `token_env` (default `HUBSPOT_TOKEN`) as a
-bearer token:
+Two requests to HubSpot's CRM API (`api_url` of the plugin's configuration, default
+https://api.hubapi.com), with the private-app `token` of its configuration as a bearer token. The
+configuration is `[plugins.hubspot]` in playbook.toml, or `PLAYBOOK_PLUGIN_HUBSPOT_TOKEN` and
+`PLAYBOOK_PLUGIN_HUBSPOT_API_URL`; a worker whose playbooks call the activity does not start
+without a token.
 
 1. `GET /crm/v3/owners/?email=<owner_email>` finds the owner's id;
 2. `POST /crm/v3/objects/tasks` creates the task, with the step's idempotency key in the
@@ -12,24 +14,24 @@ bearer token:
    tests' server) creates one task per step however often the engine retries.
 
 Errors: a timeout, a connection error, HTTP 429 or 5xx is retried (`HubSpotUnavailable`);
-any other 4xx, an unknown owner or a missing token is permanent (`HubSpotRejected`,
-`HubSpotConfigError`) and the journey records the step as `failed` with the reason.
+any other 4xx or an unknown owner is permanent (`HubSpotRejected`) and the journey records the
+step as `failed` with the reason.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 if TYPE_CHECKING:
     from activities.context import PluginCall
 
 __all__ = [
     "DEFAULT_API_URL",
+    "HubSpotConfig",
     "HubSpotConfigError",
     "HubSpotRejected",
     "HubSpotTaskParams",
@@ -39,7 +41,6 @@ __all__ = [
 ]
 
 DEFAULT_API_URL = "https://api.hubapi.com"
-PRIORITIES = ("LOW", "MEDIUM", "HIGH")
 
 
 class HubSpotUnavailable(Exception):
@@ -54,6 +55,16 @@ class HubSpotConfigError(Exception):
     """The plugin is not configured (no token): permanent."""
 
 
+class HubSpotConfig(BaseModel):
+    """`[plugins.hubspot]` in playbook.toml (or `PLAYBOOK_PLUGIN_HUBSPOT_<KEY>`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: SecretStr = Field(description="A private app's access token (create tasks, read owners).")
+    api_url: str = Field(default=DEFAULT_API_URL, description="The API's base URL.")
+    timeout_seconds: float = Field(default=10, gt=0, le=50, description="How long one request may take.")
+
+
 class HubSpotTaskParams(BaseModel):
     """Create a HubSpot task for an owner, due some days after the step."""
 
@@ -63,15 +74,7 @@ class HubSpotTaskParams(BaseModel):
     owner_email: str = Field(description="The HubSpot user who owns the task, e.g. csm.email.")
     due_days: int = Field(default=3, ge=0, le=365, description="Days after the step the task is due.")
     notes: str | None = Field(default=None, description="The task's body; a template.")
-    priority: str = Field(default="MEDIUM", description="LOW, MEDIUM or HIGH.")
-    token_env: str = Field(default="HUBSPOT_TOKEN", description="The environment variable holding the token.")
-
-    @field_validator("priority")
-    @classmethod
-    def _priority(cls, value: str) -> str:
-        if value.upper() not in PRIORITIES:
-            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}, got {value!r}")
-        return value.upper()
+    priority: Literal["LOW", "MEDIUM", "HIGH"] = Field(default="MEDIUM", description="The task's priority.")
 
     @field_validator("owner_email")
     @classmethod
@@ -82,19 +85,17 @@ class HubSpotTaskParams(BaseModel):
 
 
 async def create_task_activity(params: HubSpotTaskParams, call: PluginCall) -> dict[str, Any]:
-    """The registered activity: what the engine calls with the step's key and logical time."""
-    return await create_task(params, key=call.key, at=call.at)
+    """The registered activity: what the engine calls with the step's key, time and configuration."""
+    if not isinstance(call.config, HubSpotConfig):
+        raise HubSpotConfigError("the hubspot plugin is not configured: set [plugins.hubspot] token")
+    return await create_task(params, call.config, key=call.key, at=call.at)
 
 
-async def create_task(params: HubSpotTaskParams, *, key: str, at: datetime,
-                      api_url: str | None = None, timeout: float = 10) -> dict[str, Any]:
+async def create_task(params: HubSpotTaskParams, config: HubSpotConfig, *, key: str, at: datetime) -> dict[str, Any]:
     """Create the task; returns `{"id": <task id>, "owner_id": <owner id>}`."""
-    token = os.environ.get(params.token_env, "")
-    if not token:
-        raise HubSpotConfigError(f"the environment variable {params.token_env} (the HubSpot token) is not set")
-    base = (api_url or os.environ.get("HUBSPOT_API_URL") or DEFAULT_API_URL).rstrip("/")
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=timeout) as client:
+    headers = {"Authorization": f"Bearer {config.token.get_secret_value()}", "Accept": "application/json"}
+    base = config.api_url.rstrip("/")
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=config.timeout_seconds) as client:
         owners = await _send(client, "GET", "/crm/v3/owners/", params={"email": params.owner_email, "limit": 1})
         found = owners.get("results") or []
         if not found:

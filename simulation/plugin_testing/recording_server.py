@@ -1,8 +1,10 @@
-"""A real HTTP receiver on 127.0.0.1 for plugin tests: it records every request it gets.
+"""A real HTTP server on 127.0.0.1 for plugin tests: it records every request and injects faults.
 
-`Receiver(answer)` serves in a thread; `answer(request, attempt)` returns the status, the body
-and how long to wait before answering (to make the client time out after the request arrived).
-`attempt` counts the requests with the same Idempotency-Key (1 for the first).
+`RecordingServer(answer)` serves in a thread (`with RecordingServer(answer) as server:`, its
+address in `server.url`); `answer(request, attempt)` returns the status, the body and how long to
+wait before answering (to make the client time out after the request arrived). `attempt` counts
+the requests with the same Idempotency-Key (1 for the first), so a fault can hit the first
+attempts only: `failing_first(2, Answer(503))` answers 503 twice per key, then as told.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+
+__all__ = ["Answer", "Answerer", "RecordingServer", "Request", "failing_first"]
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,20 @@ class Answer:
 Answerer = Callable[[Request, int], Answer]
 
 
+def failing_first(times: int, fault: Answer, then: Answerer | None = None) -> Answerer:
+    """An answerer giving `fault` to the first `times` attempts of each key, then `then`'s answer
+    (by default `200 {"ok": true}`)."""
+
+    def answer(request: Request, attempt: int) -> Answer:
+        if attempt <= times:
+            return fault
+        return then(request, attempt) if then is not None else Answer()
+
+    return answer
+
+
 @dataclass
-class Receiver:
+class RecordingServer:
     answer: Answerer = field(default=lambda request, attempt: Answer())
     requests: list[Request] = field(default_factory=list)
 
@@ -85,7 +101,7 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def __enter__(self) -> Receiver:
+    def __enter__(self) -> RecordingServer:
         self._thread.start()
         return self
 
@@ -96,5 +112,6 @@ class Receiver:
         self._thread.join(timeout=5)
 
     def to(self, path: str) -> list[Request]:
+        """The requests to `path` (without its query), in the order they came."""
         with self._lock:
-            return [request for request in self.requests if request.path == path]
+            return [request for request in self.requests if request.path.split("?")[0] == path]
