@@ -82,6 +82,10 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     if secret == DEFAULT_UNSUBSCRIBE_SECRET:
         logger.warning("the unsubscribe secret is the default (PLAYBOOK_UNSUBSCRIBE_SECRET): anyone can forge "
                        "unsubscribe links. Set a secret of your own anywhere but the local dev stack.")
+    if settings.track_engagement and not (settings.tracking_url or settings.public_url):
+        logger.warning("engagement tracking is on, but neither PLAYBOOK_TRACKING_URL nor PLAYBOOK_PUBLIC_URL is set: "
+                       "tracked links point at %s, which people reading email cannot reach",
+                       settings.tracking_base_url)
     dispatcher = Dispatcher(store, bundle, starter, limits, horizon=settings.trigger_horizon)
 
     @asynccontextmanager

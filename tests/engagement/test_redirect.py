@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 import pytest_asyncio
 
 from activities.tracked_links import Tracking
@@ -103,3 +104,12 @@ async def test_the_events_a_message_stores_are_bounded_and_the_link_still_works_
 async def test_the_routes_are_in_the_openapi_document(api: httpx.AsyncClient) -> None:
     paths = (await api.get("/openapi.json")).json()["paths"]
     assert "/e/c/{token}" in paths and "/e/o/{token}" in paths
+
+
+async def test_the_api_warns_when_tracked_links_would_point_at_a_local_address(
+        store: Store, bundle: ir.Bundle, caplog: pytest.LogCaptureFixture) -> None:
+    create_app(Settings(api_token="t", track_engagement=True), store, bundle, await offline_starter(store))
+    assert "neither PLAYBOOK_TRACKING_URL nor PLAYBOOK_PUBLIC_URL is set" in caplog.text
+    caplog.clear()
+    create_app(_settings(), store, bundle, await offline_starter(store))
+    assert "PLAYBOOK_TRACKING_URL" not in caplog.text
