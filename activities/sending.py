@@ -24,7 +24,7 @@ from dsl import ir
 from engine.records import ActionRecord, Snapshot
 from engine.store.engagement import TrackedMessage
 from engine.store.snapshots import build_snapshot
-from engine.workflows.payloads import EmailParams
+from engine.workflows.payloads import EmailParams, deferred_result
 
 __all__ = ["ComposedMessage", "NoRecipient", "compose_message", "send_message", "unsubscribe_token"]
 
@@ -119,7 +119,13 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
     to = composed.to or ""
     subject, text, html = composed.subject, composed.text, composed.html
 
+    moment = p.sent_at or p.at  # the cap is judged, and the message kept, at the moment it really goes
+
     def logged(status: str, reason: str | None) -> ActionRecord:
+        if status == "deferred":  # over the cap, `over the cap: defer`: the store adds `until`
+            return ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="deferred",
+                                data={"template": p.template.name, "channel": p.channel, "reason": reason or "",
+                                      **({"to": to} if to else {})}, key=f"{p.key}/deferred/{moment.isoformat()}")
         if status != "sent":
             return _suppressed_action(p, reason or "suppressed", to or None)
         data: dict[str, Any] = {"template": p.template.name}
@@ -131,12 +137,13 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
             data["sent_at"] = p.sent_at
         return ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel, data=data, key=p.key)
 
-    status, _reason, delivered = ctx.store.record_message_logged(
+    status, _reason, delivered, free_at = ctx.store.record_message_logged(
         account=p.account, playbook=p.playbook, channel=p.channel, template=p.template.name, to=to or None,
-        # the cap is judged, and the message kept, at the moment it really goes
-        subject=subject, text=text, html=html, at=p.sent_at or p.at, key=p.key,
-        cap_count=p.cap_count, cap_seconds=p.cap_seconds, logged=logged,
+        subject=subject, text=text, html=html, at=moment, key=p.key,
+        cap_count=p.cap_count, cap_seconds=p.cap_seconds, logged=logged, defer=p.defer_over_cap,
         tracked=_tracked_links(composed.tracked, p.template.name))
+    if free_at is not None:
+        return deferred_result(free_at)
     if status != "sent":
         return "suppressed"
     if p.channel == "email" and to and not delivered:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dsl import ast, ir
 from dsl.bounds import check_duration
 from dsl.diagnostics import Diagnostic
+from dsl.name_suggestions import with_nearest
 from dsl.playbook_rules import PlaybookChecker
 from dsl.plugin_catalog import PluginCatalog
 from dsl.reporter import Reporter
@@ -54,9 +55,10 @@ def check(
             elif isinstance(item, ast.Score):
                 _check_score(item, scope, typer, report)
             elif isinstance(item, ast.Policy):
-                _check_policy(item, policy_seen, report)
+                _check_policy(item, policy_seen, scope, report)
             elif isinstance(item, ast.Playbook):
                 playbooks.check(item)
+    _check_policy_folder(policy_seen, report)
     report.extend(check_template_references(scope.templates, scope.fields, scope.scores, scope.metrics))
     return report.diagnostics
 
@@ -198,14 +200,49 @@ def _number(value: float) -> str:
 # --------------------------------------------------------------------------- policies
 
 
-def _check_policy(policy: ast.Policy, seen: dict[str, ast.Pos], report: Reporter) -> None:
+_OVER_CAP = ("defer", "drop")
+
+
+def _once(item: ast.PolicyItem, word: str, seen: dict[str, ast.Pos], report: Reporter) -> None:
+    """A rule of which a folder has one: a second is an error that names the first."""
+    if word in seen:
+        first = seen[word]
+        report.error(item.pos, f"{word} {'are' if word.endswith('s') else 'is'} set twice "
+                               f"(first at {first.path}:{first.line})", code="duplicate")
+    seen.setdefault(word, item.pos)
+
+
+def _check_policy(policy: ast.Policy, seen: dict[str, ast.Pos], scope: Scope, report: Reporter) -> None:
     for item in policy.items:
-        if isinstance(item, ast.QuietHours):
-            if "quiet hours" in seen:
-                first = seen["quiet hours"]
-                report.error(item.pos, f"quiet hours are set twice (first at {first.path}:{first.line})",
-                             code="duplicate")
-            seen.setdefault("quiet hours", item.pos)
+        if isinstance(item, ast.SendWindow):
+            _once(item, "the send window", seen, report)
+            check_time(item.start, report)
+            check_time(item.end, report)
+            if item.start.value == item.end.value:
+                report.error(item.pos, "the send window opens and closes at the same time", code="never-happens")
+            elif _minutes(item.start.value) > _minutes(item.end.value):
+                report.error(item.pos, f"the send window must open before it closes: {item.start.value} is after "
+                                       f"{item.end.value} (quiet hours are the rule for nights)",
+                             code="out-of-range")
+        elif isinstance(item, ast.Holidays):
+            _once(item, "holidays", seen, report)
+            name = item.field.text
+            declared = scope.fields.get(name)
+            if declared is None:
+                message, near = with_nearest(f"unknown account field '{name}'", name, scope.fields)
+                report.error(item.field.pos, message, code="unknown-name", suggestion=near)
+            elif declared.type != "text":
+                report.error(item.field.pos, f"holidays are read from a text field of dates "
+                                             f"(\"2026-12-24, 2026-12-25\"): '{name}' is {declared.type}",
+                             code="wrong-type")
+        elif isinstance(item, ast.OverCap):
+            _once(item, "over the cap", seen, report)
+            if item.mode.text not in _OVER_CAP:
+                message, near = with_nearest(f"over the cap: '{item.mode.text}' is neither 'defer' nor 'drop'",
+                                             item.mode.text, _OVER_CAP)
+                report.error(item.mode.pos, message, code="unknown-name", suggestion=near)
+        elif isinstance(item, ast.QuietHours):
+            _once(item, "quiet hours", seen, report)
             check_time(item.start, report)
             check_time(item.end, report)
             if item.start.value == item.end.value:
@@ -221,3 +258,15 @@ def _check_policy(policy: ast.Policy, seen: dict[str, ast.Pos], report: Reporter
                 report.error(item.per.pos, f"'{item.per.text}' is no time: use a positive duration",
                              code="never-happens")
             check_duration(item.per, report, f"'per {item.per.text}'")
+
+
+def _minutes(hhmm: str) -> int:
+    hours, _, minutes = hhmm.partition(":")
+    return int(hours) * 60 + int(minutes or 0)
+
+
+def _check_policy_folder(seen: dict[str, ast.Pos], report: Reporter) -> None:
+    """Rules that need another rule of the folder's policies."""
+    if "holidays" in seen and "the send window" not in seen:
+        report.error(seen["holidays"], "holidays need a send window ('send on weekdays 09:00 to 17:00'): "
+                                       "without one, mail goes on any day", code="playbook-structure")

@@ -63,6 +63,7 @@ __all__ = [
     "Seen",
     "SendEmail",
     "SendInApp",
+    "SendWindow",
     "SetField",
     "Split",
     "SplitArm",
@@ -324,9 +325,24 @@ class FrequencyCap(_Node):
     per: Duration
 
 
+class SendWindow(_Node):
+    """`send on weekdays 09:00 to 17:00 account time` (`days` "every_day": `send every day …`).
+
+    `holidays`, the account field listing the account's holidays (`holidays from FIELD`: a text of
+    ISO dates separated by commas or spaces): no email goes on them.
+    """
+
+    days: Literal["weekdays", "every_day"] = "weekdays"
+    start: str  # "09:00", opens
+    end: str  # "17:00", closes (after `start`: a window does not span midnight)
+    holidays: str | None = None
+
+
 class Policy(_Node):
     quiet_hours: QuietHours | None = None
     caps: tuple[FrequencyCap, ...] = ()
+    window: SendWindow | None = None
+    over_cap: Literal["drop", "defer"] = "drop"  # `over the cap: defer`: wait for the next slot
 
 
 class Model(_Node):
@@ -570,6 +586,9 @@ class Playbook(_Node):
     goal_events: tuple[str, ...] = ()
     goal_where: dict[str, Expr] = {}  # goal events that count only when a condition holds on them
     reentry: Reentry = Reentry()
+    # `send policy: transactional`: its emails skip quiet hours, the send window and the cap
+    send_policy: Literal["standard", "transactional"] = "standard"
+    priority: Literal["high", "normal", "low"] = "normal"  # first when deferred sends wait for one slot
     steps: tuple[Step, ...]
     templates: tuple[str, ...] = ()  # the templates it uses (part of its version)
 

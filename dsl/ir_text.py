@@ -16,8 +16,8 @@ import json
 from dsl import ir
 from dsl.wording import COUNT_WORDS, WEEKDAYS, duration_words, number_words
 
-__all__ = ["describe", "describe_duration", "describe_event_match", "describe_number", "describe_statement",
-           "describe_trigger", "describe_wait_for"]
+__all__ = ["describe", "describe_duration", "describe_event_match", "describe_number", "describe_policy",
+           "describe_send_window", "describe_statement", "describe_trigger", "describe_wait_for"]
 
 # Binding strength, loosest first: or, and, not, comparison, + -, * / and `of`, atoms
 # (the grammar's precedence, `dsl/grammar.lark`).
@@ -238,3 +238,32 @@ def describe_statement(statement: ir.Statement) -> str:
         return f"if {describe(statement.condition)}"
     record = f" record arm as {statement.record_as}" if statement.record_as is not None else ""
     return "split " + " / ".join(f"{arm.percent:g}%" for arm in statement.arms) + record
+
+
+# --------------------------------------------------------------------------- send policies
+
+
+def describe_send_window(window: ir.SendWindow) -> str:
+    """`send on weekdays 09:00 to 17:00 account time`."""
+    days = "on weekdays" if window.days == "weekdays" else "every day"
+    return f"send {days} {window.start} to {window.end} account time"
+
+
+def _cap(cap: ir.FrequencyCap) -> str:
+    channel = ("email" if cap.count == 1 else "emails") if cap.channel == "email" else "in_app messages"
+    return f"at most {cap.count} {channel} per account per {describe_duration(cap.per)}"
+
+
+def describe_policy(policy: ir.Policy) -> list[str]:
+    """The rules of a folder's policy, one line each, as a `policy:` block writes them."""
+    lines: list[str] = []
+    if policy.quiet_hours is not None:
+        lines.append(f"quiet hours {policy.quiet_hours.start} to {policy.quiet_hours.end} account time")
+    if policy.window is not None:
+        lines.append(describe_send_window(policy.window))
+        if policy.window.holidays is not None:
+            lines.append(f"holidays from {policy.window.holidays}")
+    lines.extend(_cap(cap) for cap in policy.caps)
+    if policy.over_cap != "drop":
+        lines.append(f"over the cap: {policy.over_cap}")
+    return lines

@@ -12,6 +12,7 @@ that give the IR its meaning) by `dsl.lowering_playbooks`; this module reads the
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from dsl import ast, ir
 from dsl.diagnostics import Diagnostic, DiagnosticError
@@ -29,7 +30,7 @@ def lower(files: Iterable[ast.File], templates: dict[str, ir.Template] | None = 
     model, scores = _declarations(files)
     audiences = {item.name.text: item for file in files for item in file.items if isinstance(item, ast.NamedAudience)}
     lowerer = PlaybookLowerer(model, scores, audiences)
-    policy = ir.Policy()
+    rules: list[ast.PolicyItem] = []
     playbooks: dict[str, ir.Playbook] = {}
     score_models: dict[str, ir.ScoreModel] = {}
     for file in files:
@@ -37,11 +38,11 @@ def lower(files: Iterable[ast.File], templates: dict[str, ir.Template] | None = 
             if isinstance(item, ast.Score):
                 score_models[item.name.text] = lowerer.score(item)
             elif isinstance(item, ast.Policy):
-                policy = _merge_policy(policy, item)
+                rules.extend(item.items)
             elif isinstance(item, ast.Playbook):
                 playbooks[item.id.text] = lowerer.playbook(item, file.path)
     bundle = ir.Bundle(
-        model=model, scores=score_models, policy=policy, playbooks=playbooks, templates=templates,
+        model=model, scores=score_models, policy=_policy(rules), playbooks=playbooks, templates=templates,
         audiences={name: lowerer.expressions.audience(name) for name in sorted(audiences)},
     )
     digests = {name: bundle.template_digest(name) for name in bundle.templates}
@@ -84,12 +85,25 @@ def _declarations(files: list[ast.File]) -> tuple[ir.Model, dict[str, ast.Score]
     return ir.Model(fields=fields, events=events, metrics=metrics), scores
 
 
-def _merge_policy(policy: ir.Policy, written: ast.Policy) -> ir.Policy:
-    quiet = policy.quiet_hours
-    caps = list(policy.caps)
-    for rule in written.items:
+def _policy(rules: list[ast.PolicyItem]) -> ir.Policy:
+    """The folder's policy: the rules of all its `policy:` blocks (holidays join the send window,
+    whichever block names them)."""
+    quiet: ir.QuietHours | None = None
+    window: ir.SendWindow | None = None
+    over_cap: Literal["drop", "defer"] = "drop"
+    holidays: str | None = None
+    caps: list[ir.FrequencyCap] = []
+    for rule in rules:
         if isinstance(rule, ast.QuietHours):
             quiet = ir.QuietHours(start=rule.start.value, end=rule.end.value)
+        elif isinstance(rule, ast.SendWindow):
+            window = ir.SendWindow(days=rule.days, start=rule.start.value, end=rule.end.value)
+        elif isinstance(rule, ast.Holidays):
+            holidays = rule.field.text
+        elif isinstance(rule, ast.OverCap):
+            over_cap = "defer" if rule.mode.text == "defer" else "drop"
         else:
             caps.append(ir.FrequencyCap(channel=rule.channel, count=rule.count, per=lower_duration(rule.per)))
-    return ir.Policy(quiet_hours=quiet, caps=tuple(caps))
+    if window is not None and holidays is not None:
+        window = window.model_copy(update={"holidays": holidays})
+    return ir.Policy(quiet_hours=quiet, caps=tuple(caps), window=window, over_cap=over_cap)

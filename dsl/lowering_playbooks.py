@@ -66,6 +66,8 @@ class PlaybookLowerer:
         goal_events: list[str] = []
         goal_where: dict[str, ir.Expr] = {}
         reentry = ir.Reentry()
+        send_policy: Literal["standard", "transactional"] = "standard"
+        priority: Literal["high", "normal", "low"] = "normal"
         for clause in playbook.clauses:
             match clause:
                 case ast.TriggerClause(trigger=written):
@@ -90,6 +92,10 @@ class PlaybookLowerer:
                     reentry = ir.Reentry(mode="never")
                 case ast.ReentryClause(after=after) if after is not None:
                     reentry = ir.Reentry(mode="after", after=lower_duration(after))
+                case ast.SendPolicyClause(mode=mode):
+                    send_policy = "transactional" if mode.text == "transactional" else "standard"
+                case ast.PriorityClause(level=level):
+                    priority = "high" if level.text == "high" else "low" if level.text == "low" else "normal"
         if trigger is None:
             message = f"playbook '{playbook.id.text}' has no trigger"
             raise DiagnosticError(Diagnostic(playbook.id.pos.span(), message, code="playbook-structure"))
@@ -110,6 +116,8 @@ class PlaybookLowerer:
             goal_events=tuple(goal_events),
             goal_where=goal_where,
             reentry=reentry,
+            send_policy=send_policy,
+            priority=priority,
             steps=steps,
             templates=tuple(dict.fromkeys(_templates_used(step.body for step in steps))),
         )

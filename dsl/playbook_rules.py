@@ -31,7 +31,11 @@ _CLAUSE_WORDS = {
     ast.ExitClause: "exit",
     ast.GoalClause: "goal",
     ast.ReentryClause: "reentry",
+    ast.SendPolicyClause: "send policy",
+    ast.PriorityClause: "priority",
 }
+_SEND_POLICIES = ("standard", "transactional")
+_PRIORITIES = ("high", "normal", "low")
 
 
 def step_name(step: ast.Step) -> str:
@@ -117,6 +121,10 @@ class PlaybookChecker:
                 for alternative in clause.alternatives:
                     if not isinstance(alternative, ast.EventAlternative):
                         self.typer.condition(alternative, f"'{word}'")
+            elif isinstance(clause, ast.SendPolicyClause):
+                self._word(clause.mode, "send policy", _SEND_POLICIES)
+            elif isinstance(clause, ast.PriorityClause):
+                self._word(clause.level, "priority", _PRIORITIES)
             elif clause.after is not None and clause.after.amount <= 0:
                 self.report.error(
                     clause.after.pos,
@@ -128,6 +136,13 @@ class PlaybookChecker:
         if "trigger" not in seen:
             self.report.error(playbook.id.pos, f"playbook '{playbook.id.text}' has no trigger",
                               code="playbook-structure")
+
+    def _word(self, name: ast.Name, clause: str, allowed: tuple[str, ...]) -> None:
+        """`send policy: transactional`, `priority: high`: one of a few words."""
+        if name.text not in allowed:
+            choices = ", ".join(f"'{word}'" for word in allowed)
+            message, near = with_nearest(f"{clause}: '{name.text}' is not one of {choices}", name.text, allowed)
+            self.report.error(name.pos, message, code="unknown-name", suggestion=near)
 
     def _trigger_payload(self, playbook: ast.Playbook) -> tuple[dict[str, ir.FieldType], str]:
         """The payload keys `event.data.KEY` reads in this playbook: its triggering event's (none

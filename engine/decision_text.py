@@ -19,6 +19,10 @@ from engine.semantics.time_rules import describe_lateness
 __all__ = ["backfill_detail", "decided", "detail", "failure_text", "reentry_rule"]
 
 
+_WINDOW_CLOSED = {"closed": "outside the send window's hours", "weekend": "a weekend day",
+                  "holiday": "a holiday of the account"}
+
+
 def decided(decision: Decision, **facts: Any) -> Decision:
     """`decision` with its sentence (`detail`)."""
     return decision.model_copy(update={"detail": detail(decision, **facts)})
@@ -39,9 +43,13 @@ def detail(decision: Decision, *, trigger: str = "", horizon: timedelta | None =
             return f"send email {subject}: waits behind the journey's held email ({behind})"
         return (f"send email {subject}: quiet hours in {d.reads.get('timezone')}, waits until "
                 f"{_iso(d.until)}; the journey goes on")
+    if d.what == "send_window":
+        closed = _WINDOW_CLOSED.get(outcome, "outside the send window")
+        return (f"send email {subject}: {closed} ({d.reads.get('window', 'the send window')}, "
+                f"{d.reads.get('timezone')}), waits until {_iso(d.until)}; the journey goes on")
     if d.what == "send_dropped":
         why = f"the journey ended ({d.reason}) at {_iso(ended_at)}" if ended_at is not None else "the journey ended"
-        return f"send email {subject}: held for quiet hours until {_iso(d.until)}; {why} before it could go"
+        return f"send email {subject}: held until {_iso(d.until)}; {why} before it could go"
     if d.what == "late":
         planned = str(d.reads.get("planned"))
         if outcome == "after_previous":

@@ -50,7 +50,7 @@ Change = Literal["added", "removed", "changed", "moved"]
 DEFAULT_MATCH_WITHIN = timedelta(days=7)
 COUNTED_KINDS: tuple[str, ...] = ("email", "task", "in_app")
 COMPARED_KINDS = frozenset({"enrolled", "email", "in_app", "task", "suppressed", "call", "set", "score",
-                            "goal_reached", "exited", "completed", "failed"})
+                            "goal_reached", "exited", "completed", "failed", "deferred"})
 _ENDINGS = frozenset({"completed", "exited", "goal_reached"})
 _IGNORED_DATA = frozenset({"version", "task"})  # a task id is made per journey run
 SCORES = "(scores)"  # the playbook column of score actions, which belong to no playbook
@@ -63,6 +63,8 @@ def subject_of(action: ActionRecord) -> tuple[str, str]:
         return (f"message:{kind}", str(data.get("template")))
     if kind == "suppressed":
         return (f"message:{data.get('channel') or 'email'}", str(data.get("template")))
+    if kind == "deferred":  # a send the cap deferred: beside the send it delays
+        return ("deferred", str(data.get("template")))
     if kind == "task":
         return ("task", str(data.get("title")))
     if kind == "call":
@@ -158,6 +160,8 @@ def _outcome(action: ActionRecord) -> str:
         return f"{action.kind} ({data.get('reason')})"
     if action.kind == "failed":
         return f"failed ({data.get('error')})"
+    if action.kind == "deferred":
+        return f"deferred until {str(data.get('until'))[:16].replace('T', ' ')} ({data.get('reason')})"
     return action.kind
 
 

@@ -94,6 +94,10 @@ def _counts(stats: StatementStats) -> str:
         parts.append(f"suppressed {sum(stats.suppressed.values())} ({reasons})")
     if stats.delayed_by_quiet_hours:
         parts.append(f"delayed by quiet hours {stats.delayed_by_quiet_hours}")
+    if stats.delayed_by_send_window:
+        parts.append(f"held for the send window {stats.delayed_by_send_window}")
+    if stats.deferred_over_cap:
+        parts.append(f"deferred over the cap {stats.deferred_over_cap}")
     if stats.opened is not None:
         parts.append(f"opened {stats.opened}, completed {stats.completed or 0}")
     if stats.median_hours_to_complete is not None:

@@ -18,14 +18,17 @@ __all__ = [
     "Events",
     "FieldDecl",
     "FrequencyCap",
+    "Holidays",
     "Metric",
     "NamedAudience",
     "NamedType",
+    "OverCap",
     "PayloadKey",
     "PointRule",
     "Policy",
     "PolicyItem",
     "QuietHours",
+    "SendWindow",
     "Score",
     "TypeRef",
 ]
@@ -173,7 +176,33 @@ class FrequencyCap:
     per: Duration
 
 
-PolicyItem = QuietHours | FrequencyCap
+@dataclass(frozen=True, slots=True)
+class SendWindow:
+    """`send on weekdays 09:00 to 17:00 account time`, `send every day 08:00 to 20:00`."""
+
+    pos: Pos
+    days: Literal["weekdays", "every_day"]
+    start: TimeOfDay
+    end: TimeOfDay
+
+
+@dataclass(frozen=True, slots=True)
+class Holidays:
+    """`holidays from account_holidays`: the field holding the account's holidays (no sends on them)."""
+
+    pos: Pos
+    field: Name
+
+
+@dataclass(frozen=True, slots=True)
+class OverCap:
+    """`over the cap: defer` or `over the cap: drop` (`mode` as written, checked by the checker)."""
+
+    pos: Pos
+    mode: Name
+
+
+PolicyItem = QuietHours | FrequencyCap | SendWindow | Holidays | OverCap
 
 
 @dataclass(frozen=True, slots=True)

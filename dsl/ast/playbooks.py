@@ -24,8 +24,10 @@ __all__ = [
     "GoalClause",
     "Playbook",
     "PlaybookItem",
+    "PriorityClause",
     "ReentryClause",
     "ScheduleTrigger",
+    "SendPolicyClause",
     "Step",
     "TrendTrigger",
     "Trigger",
@@ -150,7 +152,25 @@ class ReentryClause:
     after: Duration | None = None
 
 
-Clause = TriggerClause | AudienceClause | ExitClause | GoalClause | ReentryClause
+@dataclass(frozen=True, slots=True)
+class SendPolicyClause:
+    """`send policy: transactional` (mail that goes at once) or `send policy: standard`."""
+
+    pos: Pos
+    mode: Name
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityClause:
+    """`priority: high`, `normal` or `low`: who goes first when deferred sends wait for one slot."""
+
+    pos: Pos
+    level: Name
+
+
+Clause = (TriggerClause | AudienceClause | ExitClause | GoalClause | ReentryClause | SendPolicyClause
+          | PriorityClause)
+_CLAUSES = (TriggerClause, AudienceClause, ExitClause, GoalClause, ReentryClause, SendPolicyClause, PriorityClause)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +218,7 @@ class Playbook:
 
     @property
     def clauses(self) -> tuple[Clause, ...]:
-        kinds = (TriggerClause, AudienceClause, ExitClause, GoalClause, ReentryClause)
-        return tuple(item for item in self.items if isinstance(item, kinds))
+        return tuple(item for item in self.items if isinstance(item, _CLAUSES))
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -208,8 +227,7 @@ class Playbook:
     @property
     def statements(self) -> tuple[Statement, ...]:
         """The statements written directly under the playbook (they run at entry)."""
-        kinds = (TriggerClause, AudienceClause, ExitClause, GoalClause, ReentryClause, DayStep, DateStep)
-        return tuple(item for item in self.items if not isinstance(item, kinds))
+        return tuple(item for item in self.items if not isinstance(item, (*_CLAUSES, DayStep, DateStep)))
 
     @property
     def trigger(self) -> TriggerClause | None:

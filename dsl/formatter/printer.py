@@ -106,6 +106,10 @@ class Printer:
             elif isinstance(item, ast.ReentryClause):
                 after = f"after {duration_text(item.after)}" if item.after is not None else "never"
                 self.emit(1, f"reentry: {after}", item.pos)
+            elif isinstance(item, ast.SendPolicyClause):
+                self.emit(1, f"send policy: {item.mode.text}", item.pos)
+            elif isinstance(item, ast.PriorityClause):
+                self.emit(1, f"priority: {item.level.text}", item.pos)
             elif isinstance(item, ast.DayStep):
                 self.emit(1, f"day {item.day}:", item.pos, opens_block=True)
                 self.block(item.body, 2)
@@ -219,6 +223,13 @@ def _type_text(type_ref: ast.TypeRef) -> str:
 def _policy_text(rule: ast.PolicyItem) -> str:
     if isinstance(rule, ast.QuietHours):
         return f"quiet hours {rule.start.value} to {rule.end.value} account time"
+    if isinstance(rule, ast.SendWindow):
+        days = "on weekdays" if rule.days == "weekdays" else "every day"
+        return f"send {days} {rule.start.value} to {rule.end.value} account time"
+    if isinstance(rule, ast.Holidays):
+        return f"holidays from {rule.field.text}"
+    if isinstance(rule, ast.OverCap):
+        return f"over the cap: {rule.mode.text}"
     if rule.channel == "email":
         channel = "email" if rule.count == 1 else "emails"
     else:

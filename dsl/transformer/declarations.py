@@ -86,6 +86,21 @@ class DeclarationRules(RuleBase):
     def quiet_hours(self, pos: ast.Pos, children: list[ast.TimeOfDay]) -> ast.QuietHours:
         return ast.QuietHours(pos, children[0], children[1])
 
+    def send_window(self, pos: ast.Pos, children: list[Any]) -> ast.SendWindow:
+        return ast.SendWindow(pos, children[0], children[1], children[2])
+
+    def on_weekdays(self, pos: ast.Pos, children: list[Any]) -> str:
+        return "weekdays"
+
+    def every_day(self, pos: ast.Pos, children: list[Any]) -> str:
+        return "every_day"
+
+    def holidays(self, pos: ast.Pos, children: list[ast.Name]) -> ast.Holidays:
+        return ast.Holidays(pos, children[0])
+
+    def over_cap(self, pos: ast.Pos, children: list[ast.Name]) -> ast.OverCap:
+        return ast.OverCap(pos, children[0])
+
     def frequency_cap(self, pos: ast.Pos, children: list[Any]) -> ast.FrequencyCap:
         count = self._whole(children[0], "messages")
         return ast.FrequencyCap(pos, count, str(children[1]), children[2])  # type: ignore[arg-type]

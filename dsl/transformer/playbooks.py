@@ -44,6 +44,12 @@ class PlaybookRules(RuleBase):
     def reentry_after(self, pos: ast.Pos, children: list[ast.Duration]) -> ast.ReentryClause:
         return ast.ReentryClause(pos, "after", children[0])
 
+    def send_policy_clause(self, pos: ast.Pos, children: list[ast.Name]) -> ast.SendPolicyClause:
+        return ast.SendPolicyClause(pos, children[0])
+
+    def priority_clause(self, pos: ast.Pos, children: list[ast.Name]) -> ast.PriorityClause:
+        return ast.PriorityClause(pos, children[0])
+
     # ------------------------------------------------------------------ triggers
 
     def event_trigger(self, pos: ast.Pos, children: list[Any]) -> ast.EventTrigger:

@@ -3,11 +3,11 @@
 The counts come from the store in a few SQL aggregates (`engine.insight.step_stats`); this module lays
 them on each playbook's steps and statements as the deployed IR has them, in the playbook's order:
 for every step the journeys that reached it (and the date steps skipped), for every statement
-what it did (emails sent, suppressed by reason, delayed by quiet hours, opened and clicked and
-their rates; in-app messages shown; tasks opened, completed and the median time to complete; how
-each `if`, `split` and `wait until` went), and for the playbook the journeys that entered, ended
-(by status and reason) and are active now. Paths that journeys of an older version logged and the
-deployed version no longer has are listed apart (`other_paths`), so nothing counted is lost.
+what it did (emails sent, suppressed by reason, delayed by quiet hours; in-app messages shown;
+tasks opened, completed and the median time to complete; how each `if`, `split` and `wait until`
+went), and for the playbook the journeys that entered, ended (by status and reason) and are
+active now. Paths that journeys of an older version logged and the deployed version no longer
+has are listed apart (`other_paths`), so nothing counted is lost.
 
 With `since`, every count is of what happened at or after that moment (entries, endings, actions,
 tasks opened); `active` is always the state now.
@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from dsl import ir
 from dsl.ir_text import describe_statement
 from engine.insight.arm_results import SplitResults, split_results
-from engine.insight.engagement_stats import by_path, read_engagement, share
+from engine.insight.engagement_stats import EngagementCount, lay_engagement, read_engagement
 from engine.insight.step_stats import ActionCount, ArmJourney, Counts, TaskCount, read_arm_journeys, read_counts
 from engine.read_model.audiences import accounts_in_audience
 from engine.semantics.ir_walk import walk
@@ -56,6 +56,8 @@ class StatementStats(BaseModel):
     shown: int | None = None  # in-app messages
     suppressed: dict[str, int] | None = None  # by reason
     delayed_by_quiet_hours: int | None = None
+    delayed_by_send_window: int | None = None  # emails held outside the send window
+    deferred_over_cap: int | None = None  # times the cap deferred an email to its next slot
     opened: int | None = None  # tasks
     completed: int | None = None
     median_hours_to_complete: float | None = None
@@ -106,6 +108,8 @@ def statement_path(kind: str, raw: str) -> str:
     parts = raw.split("/")
     if kind == "decided" and len(parts) >= 3:
         return "/".join(parts[:-2])  # `<path>/<what>/<n>`
+    if kind == "deferred" and len(parts) >= 3 and parts[-2] == "deferred":
+        return "/".join(parts[:-2])  # `<path>/deferred/<moment>`: one per time the cap deferred it
     if kind == "failed" and len(parts) >= 2 and parts[-1] == "failed":
         parts = parts[:-1]
     if kind in ("email", "suppressed", "failed", "held", "deferred") and len(parts) >= 2 \
@@ -144,7 +148,7 @@ def _empty(path: str, statement: ir.Statement | None) -> StatementStats:
     stats = StatementStats(path=path, statement=describe_statement(statement) if statement is not None else "")
     if isinstance(statement, ir.SendEmail):
         stats.sent, stats.suppressed, stats.delayed_by_quiet_hours = 0, {}, 0
-        stats.emails_opened, stats.emails_clicked = 0, 0
+        stats.delayed_by_send_window, stats.deferred_over_cap = 0, 0
     elif isinstance(statement, ir.SendInApp):
         stats.shown, stats.suppressed = 0, {}
     elif isinstance(statement, ir.CreateTask):
@@ -169,6 +173,10 @@ def _count(stats: StatementStats, row: ActionCount) -> None:
         stats.failed = (stats.failed or 0) + row.count
     elif row.kind == "decided" and row.what == "quiet_hours":
         stats.delayed_by_quiet_hours = (stats.delayed_by_quiet_hours or 0) + row.count
+    elif row.kind == "decided" and row.what == "send_window":
+        stats.delayed_by_send_window = (stats.delayed_by_send_window or 0) + row.count
+    elif row.kind == "deferred":
+        stats.deferred_over_cap = (stats.deferred_over_cap or 0) + row.count
     elif row.kind == "decided":
         outcome = _outcome(row)
         if outcome is not None:
@@ -204,7 +212,8 @@ def _reached(playbook: ir.Playbook, rows: list[ActionCount]) -> dict[str, tuple[
     for step in playbook.steps:
         first = _first_logged(step)
         reached = sum(row.count for row in rows if first is not None and statement_path(row.kind, row.path) == first
-                      and not (row.kind == "decided" and row.what == "quiet_hours"))
+                      and row.kind != "deferred"
+                      and not (row.kind == "decided" and row.what in ("quiet_hours", "send_window")))
         skipped = sum(row.count for row in rows if row.kind == "decided" and row.what == "step_skipped"
                       and statement_path(row.kind, row.path) == step.name)
         result[step.name] = (reached, skipped)
@@ -212,7 +221,7 @@ def _reached(playbook: ir.Playbook, rows: list[ActionCount]) -> dict[str, tuple[
 
 
 def _playbook(playbook: ir.Playbook, version: str, counts: Counts, arms: list[ArmJourney],
-              engagement: dict[str, tuple[int, int]]) -> PlaybookStats:
+              engaged: list[EngagementCount]) -> PlaybookStats:
     statements: dict[str, StatementStats] = {}
     steps: list[tuple[ir.Step, list[str]]] = []
     templates: dict[str, str] = {}  # the template each send statement sends, by path
@@ -238,14 +247,10 @@ def _playbook(playbook: ir.Playbook, version: str, counts: Counts, arms: list[Ar
     for task in counts.tasks:
         if task.playbook == playbook.id:
             _tasks(statements.get(task.path) or others.setdefault(task.path, _empty(task.path, None)), task)
-    for raw, (opened, clicked) in engagement.items():  # each recipient's message counts on its statement
-        path = statement_path("email", raw)
-        target = statements.get(path) or others.setdefault(path, _empty(path, None))
-        target.emails_opened, target.emails_clicked = (target.emails_opened or 0) + opened, (
-            target.emails_clicked or 0) + clicked
-    for target in [*statements.values(), *others.values()]:
-        target.open_rate, target.click_rate = share(target.emails_opened, target.sent), share(
-            target.emails_clicked, target.sent)
+    def sent_at(raw: str) -> StatementStats:  # each recipient's message counts on its `send email`
+        return statements.get(path := statement_path("email", raw)) or others.setdefault(path, _empty(path, None))
+
+    lay_engagement(engaged, playbook.id, sent_at, lambda: [*statements.values(), *others.values()])
     reached = _reached(playbook, [row for row in counts.actions if row.playbook == playbook.id])
     ended = [row for row in counts.ended if row.playbook == playbook.id]
     exited: dict[str, int] = {}
@@ -296,5 +301,4 @@ def playbook_stats(store: Store, bundle: ir.Bundle, playbook: str | None = None,
     arms = read_arm_journeys(store, splitting, since, members) if splitting else []
     engaged = read_engagement(store, ids, since, members)
     return Stats(since=since, audience=audience, audience_accounts=len(members) if members is not None else None,
-                 playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts, arms, by_path(engaged, p.id))
-                            for p in chosen])
+                 playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts, arms, engaged) for p in chosen])

@@ -23,7 +23,9 @@ from engine.semantics.time_rules import describe_lateness
 __all__ = ["DecisionTeller", "decision_of", "waits_until"]
 
 # The kinds told from their structured fields alone (the others quote their sentence).
-_STRUCTURED_KINDS = frozenset({"branch", "split", "quiet_hours", "wait_ended", "not_admitted", "reentry_blocked"})
+_STRUCTURED_KINDS = frozenset({"branch", "split", "quiet_hours", "send_window", "wait_ended", "not_admitted",
+                               "reentry_blocked"})
+_WINDOW_CLOSED = {"closed": "outside its hours", "weekend": "a weekend day", "holiday": "a holiday of the account"}
 _BLOCK_RESULT = {"then": "so its block ran", "else": "so its else block ran",
                  "none": "so neither its block nor its else block ran", "skipped": "so its block was skipped"}
 
@@ -39,9 +41,9 @@ def decision_of(action: ActionRecord) -> Decision | None:
 
 
 def waits_until(action: ActionRecord) -> datetime | None:
-    """When an email held for quiet hours goes, for a `quiet_hours` decision that says so."""
+    """When an email held for quiet hours or the send window goes, for a decision that says so."""
     decision = decision_of(action)
-    return decision.until if decision is not None and decision.what == "quiet_hours" else None
+    return decision.until if decision is not None and decision.what in ("quiet_hours", "send_window") else None
 
 
 @dataclass
@@ -111,6 +113,12 @@ class DecisionTeller:
             label = describe_statement(statement) if statement is not None else f"send email {d.subject}"
             end = shown_time(d.until, self.tz) if d.until is not None else "their end"
             return f"{where}{label} was due in quiet hours ({self.tz}): it waited until {end}."
+        if d.what == "send_window":
+            label = describe_statement(statement) if statement is not None else f"send email {d.subject}"
+            end = shown_time(d.until, self.tz) if d.until is not None else "its opening"
+            closed = _WINDOW_CLOSED.get(d.outcome or "", "outside its hours")
+            return (f"{where}{label} was due outside the send window ({d.reads.get('window', 'the send window')}: "
+                    f"{closed}): it waited until {end}.")
         label = f"`{describe_statement(statement)}`" if statement is not None else "the wait"  # wait_ended
         if d.outcome == "event":
             return f"{where}{label} ended: {detail(d) if d.reads.get('event') else 'the event arrived'}."

@@ -11,10 +11,10 @@ figures on the send statements, with their share of the emails sent.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import and_, func, select
 
@@ -26,7 +26,7 @@ from engine.store.types import to_utc
 if TYPE_CHECKING:
     from engine.store import Store
 
-__all__ = ["EngagementCount", "by_path", "read_engagement", "share"]
+__all__ = ["EngagementCount", "Figures", "by_path", "lay_engagement", "read_engagement", "share"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,29 @@ def by_path(rows: list[EngagementCount], playbook: str) -> dict[str, tuple[int, 
 def share(count: int | None, sent: int | None) -> float | None:
     """`count` over the emails sent, to four places; None before any was sent."""
     return round(count / sent, 4) if count is not None and sent else None
+
+
+class Figures(Protocol):
+    """The figures of one statement that engagement sets (`engine.insight.analytics.StatementStats`)."""
+
+    sent: int | None
+    emails_opened: int | None
+    emails_clicked: int | None
+    open_rate: float | None
+    click_rate: float | None
+
+
+def lay_engagement(rows: list[EngagementCount], playbook: str, target: Callable[[str], Figures],
+                   every: Callable[[], Iterable[Figures]]) -> None:
+    """Add one playbook's opens and clicks to the figures of their paths (`target` finds them, by the
+    raw path of the message's key), then set every statement's rates; a send email statement
+    (whose `sent` is set) that none was heard of has 0 of each."""
+    for path, (opened, clicked) in by_path(rows, playbook).items():
+        figures = target(path)
+        figures.emails_opened = (figures.emails_opened or 0) + opened
+        figures.emails_clicked = (figures.emails_clicked or 0) + clicked
+    for figures in every():
+        if figures.sent is not None:
+            figures.emails_opened, figures.emails_clicked = figures.emails_opened or 0, figures.emails_clicked or 0
+        figures.open_rate = share(figures.emails_opened, figures.sent)
+        figures.click_rate = share(figures.emails_clicked, figures.sent)

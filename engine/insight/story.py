@@ -143,6 +143,12 @@ class _Teller:
             channel = "in-app message" if data.get("channel") == "in_app" else "email"
             to = f" to {data['to']}" if data.get("to") else ""
             text = f"{where}{channel} {data.get('template')}{to} was not sent: {_suppression(data.get('reason'))}."
+        elif kind == "deferred":
+            until = data.get("until")
+            shown = shown_time(datetime.fromisoformat(until), self.tz) if isinstance(until, str) else "a free slot"
+            to = f" to {data['to']}" if data.get("to") else ""
+            text = (f"{where}email {data.get('template')}{to} was deferred ({data.get('reason')}): "
+                    f"it waits until {shown}.")
         elif kind == "task":
             due = data.get("due")
             due_text = f", due {shown_time(datetime.fromisoformat(due), self.tz)}" if isinstance(due, str) else ""

@@ -10,7 +10,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select, update
 
@@ -23,7 +23,7 @@ from engine.store.rows import MessageRow
 from engine.store.schema import messages, suppressions
 from engine.store.types import to_utc
 
-__all__ = ["MessageSection", "add_suppression", "describe_cap", "hashed_address"]
+__all__ = ["MessageSection", "SendOutcome", "add_suppression", "describe_cap", "hashed_address"]
 
 # A send's statements, on the driver's cursor (`engine.store.driver`).
 _SEEN_SQL = "SELECT status, reason, delivered_at FROM messages WHERE key = ?"
@@ -31,6 +31,9 @@ _SEEN_SQL = "SELECT status, reason, delivered_at FROM messages WHERE key = ?"
 _LISTED_SQL = "SELECT reason FROM suppressions WHERE email IN (?, ?)"
 _SENT_WITHIN_SQL = ("SELECT count(*) FROM messages WHERE account = ? AND channel = ? AND status = 'sent' "
                     "AND at > ? AND at <= ?")
+# the send whose leaving the cap's window frees a slot: the (sent - count + 1)th oldest within it
+_FREES_SLOT_SQL = ("SELECT at FROM messages WHERE account = ? AND channel = ? AND status = 'sent' "
+                   "AND at > ? AND at <= ? ORDER BY at LIMIT 1 OFFSET ?")
 _INSERT_SQL = ("INSERT INTO messages (id, account, playbook, channel, template, to_addr, subject, text, html, at, "
                "status, reason, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -68,29 +71,45 @@ def _row(row: Any) -> MessageRow:
     return MessageRow.model_validate(values)
 
 
+class SendOutcome(NamedTuple):
+    """What the store decided for a send: `sent`, `suppressed` or (over the cap, with `defer`)
+    `deferred` until `free_at`, the moment the cap next allows one; whether it was delivered already."""
+
+    status: str
+    reason: str | None
+    delivered: bool
+    free_at: datetime | None = None
+
+
 def _decide_and_record(
     driver: Driver, *, account: str, playbook: str | None, channel: str, template: str, to: str | None,
     subject: str | None, text: str | None, html: str | None, at: datetime, key: str, cap_count: int | None,
-    cap_seconds: int | None,
-) -> tuple[str, str | None, bool]:
+    cap_seconds: int | None, defer: bool = False,
+) -> SendOutcome:
     """The send's outcome (the first one, for a key already recorded) and whether it was delivered
-    already; a new send is recorded. Runs inside the caller's write transaction, on the driver's
-    cursor (a journey's every send comes here)."""
+    already; a new send is recorded, unless it is deferred (`defer`: over the cap it waits for the
+    next slot, and records nothing under its key, so the same step may try again then). Runs inside
+    the caller's write transaction, on the driver's cursor (a journey's every send comes here)."""
     seen = driver.execute(_SEEN_SQL, (key,)).fetchone()
     if seen is not None:
-        return seen[0], seen[1], seen[2] is not None
+        return SendOutcome(seen[0], seen[1], seen[2] is not None)
     status, reason = "sent", None
     listed = None if not to else driver.execute(_LISTED_SQL, (to.strip().lower(), hashed_address(to))).fetchone()
     if listed is not None:
         status, reason = "suppressed", listed[0]
     elif cap_count is not None and cap_seconds is not None:
-        since = driver.time(at - timedelta(seconds=cap_seconds))
-        sent = driver.execute(_SENT_WITHIN_SQL, (account, channel, since, driver.time(at))).fetchone()[0]
+        window = timedelta(seconds=cap_seconds)
+        since, until = driver.time(at - window), driver.time(at)
+        sent = driver.execute(_SENT_WITHIN_SQL, (account, channel, since, until)).fetchone()[0]
         if sent >= cap_count:
-            status, reason = "suppressed", describe_cap(channel, cap_count, cap_seconds)
+            reason = describe_cap(channel, cap_count, cap_seconds)
+            if defer:
+                oldest = driver.execute(_FREES_SLOT_SQL, (account, channel, since, until, sent - cap_count)).fetchone()
+                return SendOutcome("deferred", reason, False, driver.read_time(oldest[0]) + window)
+            status = "suppressed"
     driver.execute(_INSERT_SQL, (uuid.uuid4().hex, account, playbook, channel, template, to, subject, text, html,
                                  driver.time(at), status, reason, key))
-    return status, reason, False
+    return SendOutcome(status, reason, False)
 
 
 class MessageSection(StoreSection):
@@ -117,11 +136,11 @@ class MessageSection(StoreSection):
         `(at - cap_seconds, at]`), suppress it.
         """
         with self._db.write(account) as conn:
-            status, reason, _ = _decide_and_record(
+            outcome = _decide_and_record(
                 Driver(conn), account=account, playbook=playbook, channel=channel, template=template, to=to,
                 subject=subject, text=text, html=html, at=to_utc(at), key=key, cap_count=cap_count,
                 cap_seconds=cap_seconds)
-        return status, reason
+        return outcome.status, outcome.reason
 
     def record_message_logged(
         self,
@@ -139,21 +158,27 @@ class MessageSection(StoreSection):
         cap_count: int | None,
         cap_seconds: int | None,
         logged: Callable[[str, str | None], ActionRecord],
+        defer: bool = False,
         tracked: TrackedMessage | None = None,
-    ) -> tuple[str, str | None, bool]:
+    ) -> SendOutcome:
         """`record_message`, then `log_action(logged(status, reason))`, in one write transaction;
-        also whether the message was delivered already (a retry of a step that sent it). A message
-        sent with engagement tracking keeps its links (`tracked`) in the same transaction."""
+        also whether the message was delivered already (a retry of a step that sent it). With
+        `defer`, a send over the cap is `deferred` (nothing recorded under its key) and its action
+        says until when (`until` in its data). A message sent with engagement tracking keeps its
+        links (`tracked`) in the same transaction."""
         with self._db.write(account) as conn:
             driver = Driver(conn)
-            status, reason, delivered = _decide_and_record(
+            outcome = _decide_and_record(
                 driver, account=account, playbook=playbook, channel=channel, template=template, to=to,
                 subject=subject, text=text, html=html, at=to_utc(at), key=key, cap_count=cap_count,
-                cap_seconds=cap_seconds)
-            insert_action(driver, logged(status, reason))
-            if tracked is not None and status == "sent":
+                cap_seconds=cap_seconds, defer=defer)
+            action = logged(outcome.status, outcome.reason)
+            if outcome.free_at is not None:
+                action = action.model_copy(update={"data": {**action.data, "until": outcome.free_at.isoformat()}})
+            insert_action(driver, action)
+            if tracked is not None and outcome.status == "sent":
                 insert_tracked(driver, tracked, key=key, account=account, playbook=playbook, at=to_utc(at))
-        return status, reason, delivered
+        return outcome
 
     def messages(self, account: str | None = None) -> list[MessageRow]:
         """The outbox, oldest first."""

@@ -20,7 +20,7 @@ class SendCounts:
     suppressed: int  # not sent: suppression list, frequency cap, no address
     undelivered: int  # emails recorded as sent and not yet handed to the relay
     held: int  # steps held by a pause or the send stop (each counted once)
-    deferred: int  # steps deferred by the relay's send-rate limit (each counted once)
+    deferred: int  # sends deferred: by the relay's send-rate limit (once per step), over the cap (each time)
 
 
 class SendCountSection:

@@ -1,9 +1,12 @@
-"""A journey's held emails: the ones that fell in quiet hours, sent at their end, in order.
+"""A journey's held emails: the ones that fell in quiet hours or outside the send window, or that
+the cap deferred, each sent at its moment, in order.
 
-An email that falls in quiet hours is *held*: it waits for their end on its own while the
-journey goes on (a task, a `set`, a score update or a plugin call after it is not delayed); the
-journey's later emails queue behind it in order. Each goes out at its moment, quiet hours judged
-again then. A journey that exits or reaches its goal before a held email's moment drops it,
+An email that falls in quiet hours or outside the send window is *held*: it waits for the moment
+both allow it on its own while the journey goes on (a task, a `set`, a score update or a plugin
+call after it is not delayed); the journey's later emails queue behind it in order. An email over
+the cap under `over the cap: defer` is held the same way until the cap's next slot. Each goes out
+at its moment, quiet hours, the window and the cap judged again then (a slot taken meanwhile
+defers it again). A journey that exits or reaches its goal before a held email's moment drops it,
 recorded (`send_dropped`).
 """
 
@@ -17,7 +20,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 import dsl.ir as ir
-from engine.semantics import calendar
+from engine.semantics import send_window
 from engine.workflows.decision_log import DecisionLog
 from engine.workflows.event_judge import EventJudge
 from engine.workflows.journey_calls import JourneyCalls
@@ -25,7 +28,7 @@ from engine.workflows.journey_state import HeldEmail, JourneyState
 
 __all__ = ["HeldEmails"]
 
-Deliver = Callable[[ir.SendEmail, str, datetime], Awaitable[None]]
+Deliver = Callable[[ir.SendEmail, str, datetime], Awaitable[datetime | None]]
 
 
 class HeldEmails:
@@ -56,7 +59,7 @@ class HeldEmails:
         """Send the held emails in order, each at its moment (after quiet hours, judged again then);
         stop at an exit or goal dated at or before the next one's moment."""
         state = self._state
-        quiet = state.inp.policy.quiet_hours
+        policy = state.inp.policy
         while state.held:
             held = state.held[0]
             moment = held.until
@@ -70,13 +73,16 @@ class HeldEmails:
                 await self._judge.judge()  # an exit or goal with a condition, heard before this moment
             if state.ended_by(moment):
                 return
-            again = calendar.quiet_until(max(moment, state.now()), held.timezone, quiet)
+            again = send_window.send_hold(max(moment, state.now()), held.timezone, policy, held.holidays)
             if again is not None:
-                held.until = again
+                held.until = again.until
+                continue
+            deferred = await self._deliver(held.st, held.path, moment)
+            if deferred is not None:  # the slot was taken meanwhile: the next one
+                held.until = deferred
                 continue
             state.held.pop(0)
             self.last_sent_at = moment
-            await self._deliver(held.st, held.path, moment)
 
     def drop(self) -> None:
         """The journey ended before these held emails' moments: they are not sent, and say so."""

@@ -18,12 +18,13 @@ holds), `DecisionLog`, `SimulationAgenda` (its plan for a simulation's timeline)
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import dsl.ir as ir
+import dsl.ir_text as ir_text
 from engine.records import JourneySignal
-from engine.semantics import calendar, evaluator
+from engine.semantics import calendar, evaluator, send_window
 from engine.workflows.agenda import SimulationAgenda
 from engine.workflows.decision_log import DecisionLog
 from engine.workflows.effects import effect_of
@@ -40,10 +41,14 @@ from engine.workflows.payloads import (
     ScoreParams,
     SetParams,
     TaskParams,
+    deferred_until,
 )
 from engine.workflows.waits import Waits
 
-__all__ = ["JourneyInterpreter"]
+__all__ = ["PRIORITY_DELAY", "JourneyInterpreter"]
+
+# Deferred sends waiting for the same slot try in the order of their playbooks' priority.
+PRIORITY_DELAY = {"high": timedelta(0), "normal": timedelta(minutes=1), "low": timedelta(minutes=2)}
 
 
 class JourneyInterpreter:
@@ -158,27 +163,42 @@ class JourneyInterpreter:
         return await self._waits.run(st, path, cursor)
 
     async def _send(self, st: ir.SendEmail | ir.SendInApp, path: str, cursor: datetime) -> datetime:
-        quiet, held = self._inp.policy.quiet_hours, self._state.held
-        if isinstance(st, ir.SendEmail) and (quiet is not None or held):
+        policy, held = self._inp.policy, self._state.held
+        transactional = self._inp.playbook.send_policy == "transactional"  # skips quiet hours, window and cap
+        if not isinstance(st, ir.SendEmail):
+            await self._deliver(st, path, cursor)
+            return cursor
+        timezone, holidays = "UTC", frozenset[date]()
+        if not transactional and (policy.quiet_hours is not None or policy.window is not None or held):
             snap = await self._calls.snapshot(cursor)
+            timezone = snap.timezone
+            holidays = _holidays(policy, snap.fields)
             # judged at the moment the email would really go (a step run late goes now)
-            until = calendar.quiet_until(max(cursor, self._state.now()), snap.timezone, quiet)
-            if until is not None:
-                self._log.decide(cursor, "quiet_hours", path, {"timezone": snap.timezone}, outcome="quiet_hours",
-                                 subject=st.template, until=until)
+            hold = send_window.send_hold(max(cursor, self._state.now()), timezone, policy, holidays)
+            if hold is not None:
+                reads: dict[str, Any] = {"timezone": timezone}
+                if hold.rule == "send_window" and policy.window is not None:
+                    reads["window"] = ir_text.describe_send_window(policy.window)
+                self._log.decide(cursor, hold.rule, path, reads, outcome=hold.why, subject=st.template,
+                                 until=hold.until)
             elif held:
                 self._log.decide(cursor, "quiet_hours", path, {}, outcome="behind_held", subject=st.template,
                                  behind=held[-1].st.template)
-            if until is not None or held:
-                self._held.hold(HeldEmail(st, path, until or cursor, snap.timezone))
+            if hold is not None or held:
+                self._held.hold(HeldEmail(st, path, hold.until if hold else cursor, timezone, holidays))
                 return cursor
-        await self._deliver(st, path, cursor)
+        free_at = await self._deliver(st, path, cursor)
+        if free_at is not None:  # over the cap, deferred to its next slot
+            self._held.hold(HeldEmail(st, path, free_at, timezone, holidays))
         return cursor
 
-    async def _deliver(self, st: ir.SendEmail | ir.SendInApp, path: str, at: datetime) -> None:
+    async def _deliver(self, st: ir.SendEmail | ir.SendInApp, path: str, at: datetime) -> datetime | None:
+        """Send; over the cap with `over the cap: defer`, the moment the email may try again (its
+        slot, later by the playbook's priority when several wait for one), else None."""
         inp, state = self._inp, self._state
         channel = "email" if isinstance(st, ir.SendEmail) else "in_app"
-        cap = next((c for c in inp.policy.caps if c.channel == channel), None)
+        transactional = channel == "email" and inp.playbook.send_policy == "transactional"
+        cap = None if transactional else next((c for c in inp.policy.caps if c.channel == channel), None)
         cached = state.snapshot  # the account as the journey read it at this moment, if unchanged since
         token = cached.token if cached is not None and cached.at == at and state.changed_at is None else None
         recipients = [st.to, *st.also_to] if isinstance(st, ir.SendEmail) else [()]
@@ -188,6 +208,7 @@ class JourneyInterpreter:
             addresses = {".".join(to): str(address).lower() for to in recipients
                          if isinstance(address := _field(snap.fields, (*to, "email")), str)}
         sent_to: dict[str, str] = {}
+        deferred: list[datetime] = []  # over the cap, `over the cap: defer`: when each deferred recipient may try
         for number, to in enumerate(recipients, start=1):  # one message to each, under a key of its own
             address = addresses.get(".".join(to))
             if address is not None and address in sent_to:
@@ -197,11 +218,16 @@ class JourneyInterpreter:
                 continue
             if address is not None:
                 sent_to[address] = ".".join(to)
-            await self._calls.call(_activity(st), EmailParams(
+            result = await self._calls.call(_activity(st), EmailParams(
                 **self._calls.effect(path if number == 1 else f"{path}/to{number}", at), channel=channel,
                 template=inp.templates[st.template], to=list(to),
                 cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
-                event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token))
+                event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token,
+                defer_over_cap=cap is not None and channel == "email" and inp.policy.over_cap == "defer"))
+            if (free_at := deferred_until(result)) is not None:
+                deferred.append(free_at)
+        # tried again, a recipient already sent finds its first outcome under its key: sent once
+        return min(deferred) + PRIORITY_DELAY[inp.playbook.priority] if deferred else None
 
     async def _effect(self, st: ir.Statement, path: str, cursor: datetime) -> bool:
         """`create task`, `set`, `update score` and `do`: one activity each. True when a `do`
@@ -255,6 +281,14 @@ def _bucket(playbook: str, account: str) -> float:
     """A stable number in [0, 100) per (playbook, account): the A/B cohort."""
     digest = hashlib.sha256(f"{playbook}:{account}".encode()).hexdigest()
     return int(digest[:8], 16) % 10000 / 100
+
+
+def _holidays(policy: ir.Policy, fields: dict[str, Any]) -> frozenset[date]:
+    """The account's holidays, when the send window names a field for them."""
+    window = policy.window
+    if window is None or window.holidays is None:
+        return frozenset()
+    return send_window.parse_holidays(fields.get(window.holidays))
 
 
 def _field(fields: dict[str, Any], path: tuple[str, ...]) -> Any:

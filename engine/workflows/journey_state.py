@@ -8,7 +8,7 @@ it holds for quiet hours and its ending (an exit or a goal, at its own time).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from temporalio import workflow
 
@@ -30,12 +30,14 @@ class Ended(Exception):
 
 @dataclass
 class HeldEmail:
-    """An email waiting for quiet hours to end (or behind one that does)."""
+    """An email waiting for quiet hours to end or the send window to open, or deferred over the
+    cap to its next slot (or behind one that waits)."""
 
     st: ir.SendEmail
     path: str
     until: datetime  # the moment it may go
     timezone: str
+    holidays: frozenset[date] = frozenset()  # the account's holidays, for the send window
 
 
 @dataclass

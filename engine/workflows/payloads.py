@@ -34,6 +34,8 @@ __all__ = [
     "SetParams",
     "SnapshotParams",
     "TaskParams",
+    "deferred_result",
+    "deferred_until",
     "journey_id",
 ]
 
@@ -50,6 +52,23 @@ SIGNAL_NAME = "notify"
 # defers (`activities/send_gate.py`): their type, and as their details one mapping whose
 # `retry_at` is the moment worth trying again (ISO 8601).
 SEND_HELD, SEND_DEFERRED = "SendHeld", "SendDeferred"
+
+
+# A send over the cap under `over the cap: defer` returns this prefix and the moment the cap next
+# allows one (ISO 8601), instead of "sent" or "suppressed".
+_DEFERRED = "deferred until "
+
+
+def deferred_result(free_at: datetime) -> str:
+    """The send activity's result for a send deferred over the cap until `free_at`."""
+    return _DEFERRED + free_at.isoformat()
+
+
+def deferred_until(result: object) -> datetime | None:
+    """The moment a send's result defers it to; None when it was sent or suppressed."""
+    if isinstance(result, str) and result.startswith(_DEFERRED):
+        return datetime.fromisoformat(result.removeprefix(_DEFERRED))
+    return None
 
 
 def journey_id(playbook: str, account: str) -> str:
@@ -174,6 +193,7 @@ class EmailParams(EffectParams):
     data: dict[str, Any] = {}
     playbook_title: str = ""
     snapshot: str | None = None  # the token of the journey's snapshot as of `at` (`Snapshot.token`)
+    defer_over_cap: bool = False  # `over the cap: defer`: over the cap, wait for the next slot (not drop)
 
 
 class TaskParams(EffectParams):

@@ -200,7 +200,7 @@ def test_an_unknown_top_level_word_lists_what_a_file_holds() -> None:
 def test_a_misspelt_keyword_inside_a_statement() -> None:
     assert error_of(PLAYBOOK + "    send emial welcome\n") == rendered(
         """\
-        f.play:3:10: unexpected 'emial': expected 'email' or 'in_app' (did you mean 'email'?)
+        f.play:3:10: unexpected 'emial': expected 'email', 'in_app' or 'policy' (did you mean 'email'?)
                 send emial welcome
                      ^^^^^
         """

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from engine.records import ActionRecord
 from engine.store import Store
+from engine.store.outbox import SendOutcome
 from engine.store.schema import actions, journeys, messages
 from tests.stores import POSTGRES_URL, wipe
 
@@ -65,12 +66,36 @@ def test_a_snapshot_reads_up_to_the_microsecond(store: Store) -> None:
     assert store.fields_and_event_stamps("a", T0) == ({"count": 1}, [("signed", T0)])
 
 
-def _send(store: Store, key: str, at: datetime, to: str | None = "ana@a.example") -> tuple[str, str | None, bool]:
+def _outcome(store: Store, key: str, at: datetime, to: str | None = "ana@a.example", *,
+             defer: bool = False) -> SendOutcome:
     return store.record_message_logged(
         account="a", playbook="onboarding", channel="email", template="welcome", to=to, subject="Hi ☕",
-        text="Hello\n", html=None, at=at, key=key, cap_count=2, cap_seconds=86400,
-        logged=lambda status, reason: ActionRecord(at=at, account="a", playbook="onboarding", kind="email",
-                                                   data={"status": status, "reason": reason, "due": at}, key=key))
+        text="Hello\n", html=None, at=at, key=key, cap_count=2, cap_seconds=86400, defer=defer,
+        logged=lambda status, reason: ActionRecord(
+            at=at, account="a", playbook="onboarding", kind="deferred" if status == "deferred" else "email",
+            data={"status": status, "reason": reason, "due": at}, key=f"{key}/{status}/{at.isoformat()}"
+            if status == "deferred" else key))
+
+
+def _send(store: Store, key: str, at: datetime, to: str | None = "ana@a.example") -> tuple[str, str | None, bool]:
+    outcome = _outcome(store, key, at, to)
+    return outcome.status, outcome.reason, outcome.delivered
+
+
+def test_over_the_cap_a_deferred_send_records_nothing_and_learns_when_the_cap_frees_a_slot(store: Store) -> None:
+    assert _outcome(store, "k1", T0).status == "sent"
+    assert _outcome(store, "k2", T0 + timedelta(hours=1)).status == "sent"
+    deferred = _outcome(store, "k3", T0 + timedelta(hours=2), defer=True)
+    # at most 2 per day: the first send leaves the window a day after it went
+    assert deferred == SendOutcome("deferred", "frequency cap: at most 2 emails per 1 day", False,
+                                   T0 + timedelta(days=1))
+    assert [m.key for m in store.messages("a")] == ["k1", "k2"]
+    logged = [a for a in store.actions("a") if a.kind == "deferred"]
+    assert [a.data["until"] for a in logged] == [(T0 + timedelta(days=1)).isoformat()]
+    # the same step, tried again at that moment, goes out under its own key
+    assert _outcome(store, "k3", T0 + timedelta(days=1), defer=True) == SendOutcome("sent", None, False)
+    # without `defer`, over the cap is suppressed as before
+    assert _outcome(store, "k4", T0 + timedelta(days=1, minutes=1)).status == "suppressed"
 
 
 def test_a_send_is_decided_recorded_and_logged_as_the_column_types_store_it(store: Store) -> None:

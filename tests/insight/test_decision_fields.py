@@ -128,7 +128,7 @@ def test_the_one_renderer_writes_each_kinds_sentence_as_before() -> None:
          "send email tips: waits behind the journey's held email (welcome)"),
         (_decision("send_dropped", subject="tips", outcome="dropped", until=at, reason="event churned"),
          {"ended_at": at - timedelta(hours=1)},
-         "send email tips: held for quiet hours until 2026-01-05T09:00:00+00:00; the journey ended (event churned) "
+         "send email tips: held until 2026-01-05T09:00:00+00:00; the journey ended (event churned) "
          "at 2026-01-05T08:00:00+00:00 before it could go"),
         (_decision("late", path="day 0", outcome="late", reads=late), {},
          "day 0: runs 4 h late, at 2026-01-05T13:00:00+00:00 (planned 2026-01-05T09:00:00+00:00)"),
