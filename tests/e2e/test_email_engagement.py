@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import re
+import shutil
 from email.message import Message
 from email.policy import default as default_policy
 from pathlib import Path
@@ -21,6 +22,17 @@ from tests.faults.stack import ROOT, Relay, environment, eventually, free_port, 
 from workers.temporal_server import DevServer
 
 SLOT = "https://calendar.acme.example/qbr?account=oak"
+
+
+def _playbooks(folder: Path) -> Path:
+    """The example playbooks without their send window: the test runs on the wall clock, any day
+    at any hour, and the invitation is to go at once."""
+    copy = shutil.copytree(ROOT / "examples" / "cs-playbooks", folder)
+    model = copy / "model.play"
+    lines = model.read_text(encoding="utf-8").splitlines(keepends=True)
+    model.write_text("".join(line for line in lines if not line.lstrip().startswith(("send on ", "holidays from "))),
+                     encoding="utf-8")
+    return copy
 
 
 def _parts(content: bytes) -> dict[str, str]:
@@ -43,7 +55,7 @@ async def test_a_click_on_the_rewritten_link_redirects_to_the_template_link_and_
     settings = {
         **environment(temporal=temporal.address, database_url=database_url, smtp_port=relay.port,
                       api_port=api_port, task_queue="engagement"),
-        "PLAYBOOK_PLAYBOOKS": str(ROOT / "examples" / "cs-playbooks"),
+        "PLAYBOOK_PLAYBOOKS": str(_playbooks(tmp_path / "playbooks")),
         "PLAYBOOK_TRACK_ENGAGEMENT": "true",
         "PLAYBOOK_TRACKING_URL": f"http://127.0.0.1:{api_port}",
         "PLAYBOOK_TRACKING_SECRET": "engagement-live-secret",
