@@ -37,7 +37,8 @@ SIZES = {
              "ingest": ["--accounts", "1000"],
              "simulate": ["--accounts", "1000", "--days", "30", "--timeout", "900"],
              "welcome": ["--accounts", "1000", "--burst", "1000", "--timeout", "900"],
-             "rss": ["--counts", "1000,10000"]},
+             "rss": ["--counts", "1000,10000"],
+             "lsp": ["--lines", "1000", "--keystrokes", "60"]},
     "quick": {"check": ["--files", "1000", "--repeat", "1"],
               "journeys": ["--journeys", "60", "--warmup", "10"],
               "ingest": ["--accounts", "150"],
@@ -47,11 +48,13 @@ SIZES = {
               "welcome": ["--accounts", "100", "--burst", "200", "--timeout", "120"],
               # The cache scaled down with the counts: both counts exceed it, as 1,000 and 10,000
               # exceed the full run's cache of 1,000, so "flat" means the same thing in both modes.
-              "rss": ["--counts", "500,2000", "--cache", "200"]},
+              "rss": ["--counts", "500,2000", "--cache", "200"],
+              "lsp": ["--lines", "1000", "--keystrokes", "20"]},
 }
 SCRIPTS = {"check": "check_speed.py", "journeys": "journeys_vs_bare.py", "ingest": "ingest_speed.py",
-           "simulate": "simulate_speed.py", "welcome": "welcome_latency.py", "rss": "sleeping_rss.py"}
-ORDER = ("check", "journeys", "ingest", "simulate", "welcome", "rss")
+           "simulate": "simulate_speed.py", "welcome": "welcome_latency.py", "rss": "sleeping_rss.py",
+           "lsp": "lsp_keystroke.py"}
+ORDER = ("check", "lsp", "journeys", "ingest", "simulate", "welcome", "rss")
 
 
 def children_cpu() -> float:
@@ -147,6 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         met = c.get("wall", 0) >= 10_000
         rows.append(("`playbook check` lines/s (wall; CPU)", f"{fmt(c.get('wall'))} ; {fmt(c.get('cpu'))}",
                      "≥ 10,000", "yes" if met else "NO", "1,000 playbooks", cost("check")))
+    if "lsp" in runs:
+        k = runs["lsp"].get("json", {})
+        figures["lsp_keystroke_median_ms"] = k.get("stdio_median_ms")
+        figures["lsp_keystroke_p95_ms"] = k.get("stdio_p95_ms")
+        rows.append(("`playbook lsp`: keystroke to diagnostics, median (p95)",
+                     f"{fmt(k.get('stdio_median_ms'), 1)} ms ({fmt(k.get('stdio_p95_ms'), 1)} ms)", "< 100 ms",
+                     "yes" if k.get("goal_met") else "NO",
+                     f"{fmt(k.get('file_lines'))}-line file, {k.get('keystrokes')} keystrokes", cost("lsp")))
     if "journeys" in runs:
         j = runs["journeys"].get("json", {})
         figures["journeys_vs_bare"] = j.get("ratio")
@@ -232,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"{rss_rows[0]['journeys']:,} and {rss_rows[-1]['journeys']:,}", cost("rss")))
         else:
             figures["rss_mb_1k"] = figures["rss_mb_10k"] = None
-    for key in ("journeys_vs_bare", "ingest_vs_sqlite", "check_lines_per_s", "simulate_1k_30d_s", "welcome_p99_s",
+    for key in ("journeys_vs_bare", "ingest_vs_sqlite", "check_lines_per_s", "lsp_keystroke_median_ms", "simulate_1k_30d_s", "welcome_p99_s",
                 "rss_mb_1k", "rss_mb_10k"):
         figures.setdefault(key, None)
     figures["exit_codes"] = {name: run["exit"] for name, run in runs.items()}

@@ -49,6 +49,7 @@ COMMANDS: tuple[str, ...] = (
     "pause",
     "resume",
     "forget",
+    "lsp",
 )
 
 EXIT_USAGE = 2

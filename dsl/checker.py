@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from dsl import ast, ir
 from dsl.bounds import check_duration
@@ -30,22 +30,37 @@ from dsl.playbook_rules import PlaybookChecker
 from dsl.plugin_catalog import PluginCatalog
 from dsl.reporter import Reporter
 from dsl.scope import Scope, build_scope
-from dsl.templates import check_template_references
+from dsl.templates import InlineTemplates, check_template_references
 from dsl.typing_rules import ExprTyper, check_time
+from dsl.work_item_rules import WorkItemChecker
 
 __all__ = ["check"]
 
 
 def check(
-    files: list[ast.File], templates: dict[str, ir.Template], plugins: PluginCatalog | None = None
+    files: list[ast.File],
+    templates: dict[str, ir.Template],
+    plugins: PluginCatalog | None = None,
+    *,
+    only: Collection[str] | None = None,
 ) -> list[Diagnostic]:
-    """Every problem of these files and templates; `plugins` None skips checking `do` statements."""
+    """Every problem of these files and templates; `plugins` None skips checking `do` statements.
+
+    `only`, when given, names the files whose items are checked: the declarations of every file
+    are in scope and every playbook's name is known (for "declared twice"), but only those files'
+    problems are returned, and the templates are not checked. The language server uses it after
+    an edit that changed no declaration and no playbook's name: the other files' problems are
+    then the ones it already has.
+    """
     report = Reporter()
     scope = build_scope(files, templates, report)
     typer = ExprTyper(scope, report)
     playbooks = PlaybookChecker(scope, typer, report, plugins)
     policy_seen: dict[str, ast.Pos] = {}
     for file in files:
+        if only is not None and file.path not in only:
+            _note_names(file, playbooks, policy_seen, scope)
+            continue
         for item in file.items:
             if isinstance(item, ast.Metric):
                 _check_metric(item, typer, report)
@@ -58,9 +73,24 @@ def check(
                 _check_policy(item, policy_seen, scope, report)
             elif isinstance(item, ast.Playbook):
                 playbooks.check(item)
+            elif isinstance(item, ast.TaskTemplate):
+                _check_task_template(item, scope, report)
+            elif isinstance(item, ast.Team):
+                WorkItemChecker(scope, report).team(item)
+    if only is not None:
+        return [diagnostic for diagnostic in report.diagnostics if diagnostic.span.path in only]
     _check_policy_folder(policy_seen, report)
     report.extend(check_template_references(scope.templates, scope.fields, scope.scores, scope.metrics))
     return report.diagnostics
+
+
+def _note_names(file: ast.File, playbooks: PlaybookChecker, policy_seen: dict[str, ast.Pos], scope: Scope) -> None:
+    """What a file not checked tells the others: its playbooks' names and its policies' rules."""
+    for item in file.items:
+        if isinstance(item, ast.Playbook):
+            playbooks.note_name(item)
+        elif isinstance(item, ast.Policy):
+            _check_policy(item, policy_seen, scope, Reporter())
 
 
 # --------------------------------------------------------------------------- model
@@ -195,6 +225,15 @@ def _check_bands(score: ast.Score, report: Reporter) -> None:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _check_task_template(template: ast.TaskTemplate, scope: Scope, report: Reporter) -> None:
+    inline = InlineTemplates(scope.fields, scope.scores, scope.metrics)
+
+    def check_text(text: ast.TextLit) -> None:
+        report.extend(inline.check(text.value, text.pos.path, text.pos.line, text.pos.column + 1))
+
+    WorkItemChecker(scope, report).template(template, check_text)
 
 
 # --------------------------------------------------------------------------- policies

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = [
     "Action",
@@ -31,6 +31,7 @@ __all__ = [
     "Component",
     "ConditionTrigger",
     "CountTrue",
+    "ChecklistStep",
     "CreateTask",
     "DateTrigger",
     "Do",
@@ -349,6 +350,12 @@ class Model(_Node):
     fields: dict[str, FieldType] = {}
     events: dict[str, EventDef] = {}
     metrics: dict[str, MetricDef] = {}
+    teams: dict[str, tuple[str, ...]] = {}  # team -> members' email addresses, in order
+
+    @model_serializer(mode="wrap")
+    def _without_empty_teams(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if key != "teams" or value}
 
 
 # --------------------------------------------------------------------------- templates
@@ -451,12 +458,35 @@ class SendInApp(_Node):
     template: str
 
 
+class ChecklistStep(_Node):
+    """A step of a task's checklist, with its own due time from the task's creation."""
+
+    title: str  # a Jinja2 template string
+    due: Duration | None = None
+
+
+# The work-item keys of a task, left out of its JSON when unset: a playbook without them keeps its version.
+_WORK_ITEM_KEYS = ("task_type", "reason", "description", "checklist", "template", "dedupe", "assign")
+
+
 class CreateTask(_Node):
     kind: Literal["create_task"] = "create_task"
     title: str  # a Jinja2 template string
     owner: tuple[str, ...]  # an owner field path: ("csm",), ("csm", "manager")
     due: Duration | None = None
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    task_type: str | None = None  # one of the folder's `task types`
+    reason: str | None = None
+    description: str | None = None  # a Jinja2 template string
+    checklist: tuple[ChecklistStep, ...] = ()
+    template: str | None = None  # the task template it was made from, if any
+    dedupe: bool = False  # one open item per account, type and reason: a second one updates the first
+    assign: Literal["round_robin", "least_loaded"] | None = None  # then `owner` is (team,): a team of the model
+
+    @model_serializer(mode="wrap")
+    def _without_unset_work_item_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if key not in _WORK_ITEM_KEYS or value}
 
 
 class SetField(_Node):

@@ -175,7 +175,14 @@ def describe_trigger(trigger: ir.Trigger) -> str:
 
 
 def _create_task(statement: ir.CreateTask) -> str:
-    text = f'create task "{statement.title}" for {".".join(statement.owner)}'
+    written = statement.template or f'"{statement.title}"'
+    text = f'create task {written} for {".".join(statement.owner)}'
+    if statement.assign is not None:
+        text += f" by {statement.assign.replace('_', ' ')}"
+    if statement.task_type is not None:
+        text += f" type {statement.task_type}"
+    if statement.reason is not None:
+        text += f" reason {statement.reason}"
     if statement.due is not None:
         text += f" due {describe_duration(statement.due)}"
     return text if statement.priority == "normal" else f"{text} priority {statement.priority}"

@@ -18,6 +18,7 @@ from dsl import ast, ir
 from dsl.diagnostics import Diagnostic, DiagnosticError
 from dsl.lowering_expressions import lower_duration
 from dsl.lowering_playbooks import PlaybookLowerer
+from dsl.lowering_tasks import task_templates
 
 __all__ = ["lower"]
 
@@ -29,7 +30,7 @@ def lower(files: Iterable[ast.File], templates: dict[str, ir.Template] | None = 
     templates = dict(templates or {})
     model, scores = _declarations(files)
     audiences = {item.name.text: item for file in files for item in file.items if isinstance(item, ast.NamedAudience)}
-    lowerer = PlaybookLowerer(model, scores, audiences)
+    lowerer = PlaybookLowerer(model, scores, audiences, task_templates(files))
     rules: list[ast.PolicyItem] = []
     playbooks: dict[str, ir.Playbook] = {}
     score_models: dict[str, ir.ScoreModel] = {}
@@ -69,6 +70,7 @@ def _declarations(files: list[ast.File]) -> tuple[ir.Model, dict[str, ast.Score]
     events: dict[str, ir.EventDef] = {}
     metrics: dict[str, ir.MetricDef] = {}
     scores: dict[str, ast.Score] = {}
+    teams: dict[str, tuple[str, ...]] = {}
     for file in files:
         for item in file.items:
             if isinstance(item, ast.AccountFields):
@@ -82,7 +84,9 @@ def _declarations(files: list[ast.File]) -> tuple[ir.Model, dict[str, ast.Score]
                 metrics[name] = ir.MetricDef(name=name, event=item.event.text, window=window)
             elif isinstance(item, ast.Score):
                 scores[item.name.text] = item
-    return ir.Model(fields=fields, events=events, metrics=metrics), scores
+            elif isinstance(item, ast.Team):
+                teams[item.name.text] = tuple(dict.fromkeys(m.value.strip().lower() for m in item.members))
+    return ir.Model(fields=fields, events=events, metrics=metrics, teams=teams), scores
 
 
 def _policy(rules: list[ast.PolicyItem]) -> ir.Policy:

@@ -11,12 +11,13 @@ The rules that give the IR its meaning:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal
 
 from dsl import ast, ir
 from dsl.diagnostics import Diagnostic, DiagnosticError
 from dsl.lowering_expressions import ExpressionLowerer, Payload, fields_read, lower_duration
+from dsl.lowering_tasks import lower_task
 from dsl.scope import RESERVED_EVENTS
 from dsl.wording import weekday_number
 
@@ -27,8 +28,10 @@ class PlaybookLowerer:
     """Lowers score models and playbooks; their expressions go to an `ExpressionLowerer`."""
 
     def __init__(self, model: ir.Model, scores: dict[str, ast.Score],
-                 audiences: dict[str, ast.NamedAudience] | None = None) -> None:
+                 audiences: dict[str, ast.NamedAudience] | None = None,
+                 task_templates: Mapping[str, ast.TaskTemplate] | None = None) -> None:
         self.model = model
+        self.task_templates = task_templates or {}
         self.expressions = ExpressionLowerer(model, scores, audiences)
 
     def expr(self, node: ast.Expr, payload: Payload | None = None) -> ir.Expr:
@@ -192,13 +195,8 @@ class PlaybookLowerer:
                                     also_to=tuple(path.names for path in also_to))
             case ast.SendInApp(template=template):
                 return ir.SendInApp(template=template.text)
-            case ast.CreateTask(title=title, owner=owner, due=due, priority=priority):
-                return ir.CreateTask(
-                    title=title.value,
-                    owner=owner.names,
-                    due=lower_duration(due) if due else None,
-                    priority=priority.text if priority else "normal",
-                )
+            case ast.CreateTask():
+                return lower_task(node, self.task_templates)
             case ast.SetField(field=field, value=value):
                 return ir.SetField(field=field.text, value=self.expr(value, payload))
             case ast.UpdateScore(score=score):

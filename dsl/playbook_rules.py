@@ -78,6 +78,10 @@ class PlaybookChecker:
         self.statements = StatementChecker(scope, typer, report, plugins)
         self._ids: dict[str, ast.Pos] = {}
 
+    def note_name(self, playbook: ast.Playbook) -> None:
+        """Know this playbook's name without checking it (a file `check(only=...)` leaves out)."""
+        self._ids.setdefault(playbook.id.text, playbook.id.pos)
+
     def check(self, playbook: ast.Playbook) -> None:
         pid = playbook.id
         if pid.text in self._ids:

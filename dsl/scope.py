@@ -6,7 +6,7 @@ expression and statement against it. Built-in events are always known:
 
 | event | payload |
 | --- | --- |
-| `task_completed` | `task` text, `playbook` text |
+| `task_completed` | `task` text, `playbook` text, `outcome` text, `type` text, `reason` text |
 | `unsubscribed` | `email` text |
 | `bounced` | `email` text |
 | `email_opened` | `template` text, `key` text (the message) |
@@ -28,7 +28,7 @@ __all__ = ["RESERVED_EVENTS", "Scope", "build_scope"]
 _TEXT = ir.FieldType(type="text")
 
 RESERVED_EVENTS: dict[str, dict[str, ir.FieldType]] = {
-    "task_completed": {"task": _TEXT, "playbook": _TEXT},
+    "task_completed": {"task": _TEXT, "playbook": _TEXT, "outcome": _TEXT, "type": _TEXT, "reason": _TEXT},
     "unsubscribed": {"email": _TEXT},
     "bounced": {"email": _TEXT},
     # engagement with a sent email (the tracking pixel, a rewritten link): events like any other
@@ -53,6 +53,9 @@ class Scope:
     scores: dict[str, ast.Score] = field(default_factory=dict)
     audiences: dict[str, ast.NamedAudience] = field(default_factory=dict)
     templates: dict[str, ir.Template] = field(default_factory=dict)
+    task_types: dict[str, ast.Pos] = field(default_factory=dict)
+    task_templates: dict[str, ast.TaskTemplate] = field(default_factory=dict)
+    teams: dict[str, ast.Team] = field(default_factory=dict)
 
     def bands(self, score: str) -> list[str]:
         return [band.name.text for band in self.scores[score].bands]
@@ -91,6 +94,12 @@ def build_scope(files: list[ast.File], templates: dict[str, ir.Template], report
                     scope.metrics[item.name.text] = item
             elif isinstance(item, ast.Score) and declare("score", item.name):
                 scope.scores[item.name.text] = item
+            elif isinstance(item, ast.TaskTypes):
+                scope.task_types.update((name.text, name.pos) for name in item.names if declare("task type", name))
+            elif isinstance(item, ast.TaskTemplate) and declare("task template", item.name):
+                scope.task_templates[item.name.text] = item
+            elif isinstance(item, ast.Team) and declare("team", item.name):
+                scope.teams[item.name.text] = item
             elif isinstance(item, ast.NamedAudience) and declare("audience", item.name):
                 scope.audiences[item.name.text] = item
     _report_shared_names(scope, report)

@@ -18,10 +18,10 @@ from dsl.reporter import Reporter
 from dsl.scope import Scope
 from dsl.templates import InlineTemplates
 from dsl.typing_rules import NUMERIC, ExprTyper, Ty, describe
+from dsl.work_item_rules import WorkItemChecker
 
 __all__ = ["StatementChecker"]
 
-PRIORITIES = ("low", "normal", "high", "urgent")
 _CHANNEL_WORDS = {"email": "an email", "in_app": "an in-app message"}
 _SEND_WORDS = {"email": "send email", "in_app": "send in_app"}
 
@@ -34,6 +34,7 @@ class StatementChecker:
         self.plugins = plugins
         self.event_payload: Mapping[str, ir.FieldType] | None = None  # of the triggering event, if any
         self.inline = InlineTemplates(scope.fields, scope.scores, scope.metrics)
+        self.work_items = WorkItemChecker(scope, report)
 
     def check_all(self, statements: tuple[ast.Statement, ...]) -> None:
         for statement in statements:
@@ -126,9 +127,16 @@ class StatementChecker:
     # ------------------------------------------------------------------ tasks and fields
 
     def _task(self, task: ast.CreateTask) -> None:
-        self._inline_template(task.title)
-        if task.due is not None:
-            check_duration(task.due, self.report, f"'due {task.due.text}'")
+        if isinstance(task.title, ast.TextLit):
+            self._inline_template(task.title)
+        else:
+            self.work_items.template_name(task.title)
+        self.work_items.options(task.task_type, task.priority, task.due, task.description, self._inline_template)
+        self.work_items.dedupe(task)
+        if task.assignment is not None:
+            self.work_items.team_name(task.owner, task.assignment)
+            self.typer.task_created = True
+            return
         ty = self._typed_path(task.owner, "owner")
         if ty.known and ty.kind != "owner":
             self.report.error(
@@ -136,11 +144,6 @@ class StatementChecker:
                 f"'{task.owner.text}' is {describe(ty)}, not an owner: a task is for an owner field or its manager",
                 code="wrong-type",
             )
-        if task.priority is not None and task.priority.text not in PRIORITIES:
-            message, near = with_nearest(f"unknown priority '{task.priority.text}'", task.priority.text, PRIORITIES)
-            if near is None:
-                message += f"; priorities are {', '.join(PRIORITIES)}"
-            self.report.error(task.priority.pos, message, code="unknown-name", suggestion=near)
         self.typer.task_created = True
 
     def _inline_template(self, text: ast.TextLit) -> None:

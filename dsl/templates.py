@@ -70,11 +70,14 @@ _KNOWN_BLOCKS = ("subject", "text", "html")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def load_templates(folder: Path) -> tuple[dict[str, ir.Template], list[Diagnostic]]:
+def load_templates(
+    folder: Path, texts: Mapping[str, str] | None = None
+) -> tuple[dict[str, ir.Template], list[Diagnostic]]:
     """Every template under `folder/templates/`, with the problems each file shows by itself.
 
     A template with problems is still returned (so that a playbook naming it is not reported
-    as naming an unknown template); the diagnostics stop it from being deployed.
+    as naming an unknown template); the diagnostics stop it from being deployed. `texts` gives
+    the text of some files by path (`str(file)`), read instead of the disk: an editor's unsaved text.
     """
     templates: dict[str, ir.Template] = {}
     files: dict[str, str] = {}
@@ -96,7 +99,7 @@ def load_templates(folder: Path) -> tuple[dict[str, ir.Template], list[Diagnosti
             diagnostics.append(Diagnostic(Span(path, 1, 1, 1), message, code="wrong-type"))
             continue
         try:
-            source = file.read_text(encoding="utf-8")
+            source = texts[path] if texts is not None and path in texts else file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             diagnostics.append(Diagnostic(Span(path, 1, 1, 1), f"cannot read template: {error}",
                                           code="unreadable-file"))
@@ -159,9 +162,39 @@ def check_template_references(
 ) -> list[Diagnostic]:
     """Every variable a template file reads that the template context does not have.
 
-    A template whose syntax is wrong is skipped: `load_templates` has reported it.
+    A template whose syntax is wrong is skipped: `load_templates` has reported it. The answer
+    for the same templates and the same model is kept (the last few), so that checking a folder
+    again after a playbook changed, as the language server does on each keystroke, does not
+    parse every template again.
     """
-    context = template_context(model_fields, list(scores), list(metrics))
+    scores, metrics = list(scores), list(metrics)
+    parts = tuple(
+        (template.name, part.path, part.source)
+        for template in templates.values()
+        for part in (template.subject, template.text, template.html)
+        if part is not None
+    )
+    key = (parts, tuple(model_fields.items()), tuple(scores), tuple(metrics))
+    kept = _REFERENCES_KEPT.get(key)
+    if kept is None:
+        kept = tuple(_template_references(templates, model_fields, scores, metrics))
+        _REFERENCES_KEPT[key] = kept
+        while len(_REFERENCES_KEPT) > _REFERENCES_KEPT_MAX:
+            del _REFERENCES_KEPT[next(iter(_REFERENCES_KEPT))]
+    return list(kept)
+
+
+_REFERENCES_KEPT: dict[tuple[object, ...], tuple[Diagnostic, ...]] = {}
+_REFERENCES_KEPT_MAX = 4
+
+
+def _template_references(
+    templates: Mapping[str, ir.Template],
+    model_fields: Mapping[str, ir.FieldType],
+    scores: list[str],
+    metrics: list[str],
+) -> list[Diagnostic]:
+    context = template_context(model_fields, scores, metrics)
     diagnostics: list[Diagnostic] = []
     seen: set[tuple[str, str]] = set()
     for template in templates.values():

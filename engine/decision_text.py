@@ -33,6 +33,8 @@ def detail(decision: Decision, *, trigger: str = "", horizon: timedelta | None =
     """The sentence of a decision (the facts it quotes that are no field of it as keywords)."""
     d = decision
     subject, outcome = d.subject or "", d.outcome or ""
+    if d.what == "assigned":
+        return f"{subject}: assigned to {outcome}"
     if d.what == "branch":
         ran = {"then": "ran", "none": "neither branch ran"}.get(d.block or "", "skipped")
         return f"{subject}: {outcome} ({ran})"

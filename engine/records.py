@@ -25,7 +25,9 @@ __all__ = [
     "STRUCTURED_FIELDS",
     "Snapshot",
     "StartJourney",
+    "TaskBinding",
     "TaskRecord",
+    "TaskStep",
 ]
 
 
@@ -83,6 +85,23 @@ class ScoreState(_Record):
     missing: list[str] = []
 
 
+class TaskStep(_Record):
+    """A step of a task's checklist: its title (rendered), when it is due, when it was ticked."""
+
+    title: str
+    due: datetime | None = None
+    done_at: datetime | None = None
+
+
+class TaskBinding(_Record):
+    """A journey bound to a deduped work item another journey opened: it waits on that item."""
+
+    playbook: str | None
+    journey: str | None
+    key: str  # the idempotency key of its `create task`
+    at: datetime
+
+
 class TaskRecord(_Record):
     id: str
     account: str
@@ -94,6 +113,20 @@ class TaskRecord(_Record):
     status: Literal["open", "done"] = "open"
     created_at: datetime
     completed_at: datetime | None = None
+    task_type: str | None = None  # one of the folder's `task types`
+    reason: str | None = None
+    description: str | None = None  # rendered
+    checklist: list[TaskStep] = []
+    outcome: str | None = None  # how it was closed
+    bound: list[TaskBinding] = []  # the journeys bound to it after the one that opened it
+    team: str | None = None  # the team it was assigned among (`for smb_csms by round robin`)
+    snoozed_until: datetime | None = None  # not overdue before then
+    snooze_reason: str | None = None
+
+    def waiting_playbooks(self) -> list[str]:
+        """The playbooks whose journeys wait on this task: the one that opened it, then those bound to it."""
+        found = [self.playbook, *(binding.playbook for binding in self.bound)]
+        return list(dict.fromkeys(playbook for playbook in found if playbook))
 
 
 class Snapshot(_Record):

@@ -1,6 +1,6 @@
-"""The layers hold: data flows one way, cli -> simulation -> workers | server -> activities -> engine
--> dsl; the workflows do no I/O; the HTTP API and the dashboard are independent, and the command
-line imports neither.
+"""The layers hold: data flows one way, cli -> simulation | lsp -> workers | server -> activities ->
+engine -> dsl; the language server reads the language only; the workflows do no I/O; the HTTP API
+and the dashboard are independent, and the command line imports neither.
 
 The contracts live in pyproject.toml (`[tool.importlinter]`); import-linter checks them here
 and in CI. Further tests prove the contracts would catch a violation, on a throwaway copy.
@@ -35,7 +35,7 @@ def contracts() -> list[dict[str, object]]:
 
 def test_layers_are_declared_in_the_order_data_flows() -> None:
     layers = [c["layers"] for c in contracts() if c["type"] == "layers"]
-    assert layers == [["cli", "simulation", "workers | server", "activities", "engine", "dsl"]]
+    assert layers == [["cli", "simulation | lsp", "workers | server", "activities", "engine", "dsl"]]
 
 
 def test_the_language_is_forbidden_to_import_the_rest_of_the_project() -> None:
@@ -44,7 +44,8 @@ def test_the_language_is_forbidden_to_import_the_rest_of_the_project() -> None:
         for c in contracts()
         if c["type"] == "forbidden"
     }
-    assert forbidden["dsl"] == {"engine", "activities", "workers", "server", "simulation", "cli"}
+    assert forbidden["dsl"] == {"engine", "activities", "workers", "server", "simulation", "lsp", "cli"}
+    assert forbidden["lsp"] == {"engine", "activities", "workers", "server", "simulation", "cli"}
 
 
 def test_every_import_contract_is_kept() -> None:
@@ -56,7 +57,7 @@ def test_every_import_contract_is_kept() -> None:
 def _miniature(root: Path) -> Path:
     """A miniature project with the real contracts: every package and every module a contract names."""
     (root / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    for package in ("dsl", "engine", "activities", "workers", "server", "simulation", "cli"):
+    for package in ("dsl", "engine", "activities", "workers", "server", "simulation", "lsp", "cli"):
         (root / package).mkdir()
         (root / package / "__init__.py").write_text("", encoding="utf-8")
     for contract in contracts():  # every module a contract names must exist
@@ -85,6 +86,28 @@ def test_the_contracts_catch_an_import_against_the_flow(tmp_path: Path) -> None:
     result = run_lint_imports(tmp_path, pythonpath=tmp_path)
     assert result.returncode != 0
     assert "dsl.checker -> engine.journey" in result.stdout
+
+
+def test_the_contracts_catch_the_language_server_reaching_past_the_language(tmp_path: Path) -> None:
+    # The language server reads the language only: the plugin catalog comes from the command line,
+    # never from the activities (the layers alone would allow it, a layer below).
+    _miniature(tmp_path)
+    _modules(tmp_path, {
+        "activities/plugin_catalog.py": "def plugin_catalog() -> None: ...\n",
+        "lsp/server.py": "from activities.plugin_catalog import plugin_catalog\n",
+    })
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "The language server reads only the language" in result.stdout
+    assert "lsp.server -> activities.plugin_catalog" in result.stdout
+
+
+def test_the_contracts_catch_the_language_importing_the_language_server(tmp_path: Path) -> None:
+    _miniature(tmp_path)
+    _modules(tmp_path, {"lsp/hover.py": "X = 1\n", "dsl/checker.py": "from lsp.hover import X\n"})
+    result = run_lint_imports(tmp_path, pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "dsl.checker -> lsp.hover" in result.stdout
 
 
 def test_the_contracts_catch_the_store_reaching_into_routing(tmp_path: Path) -> None:

@@ -43,7 +43,8 @@ class Views(Protocol):
 
     where: str
 
-    def tasks(self, owner: str | None, status: str | None, overdue: bool) -> list[dict[str, Any]]: ...
+    def tasks(self, owner: str | None, status: str | None, overdue: bool,
+              task_type: str | None = None) -> list[dict[str, Any]]: ...
 
     def accounts(self, band: str | None) -> list[dict[str, Any]]: ...
 
@@ -60,8 +61,9 @@ class ApiViews:
         self.api = api
         self.where = api.url
 
-    def tasks(self, owner: str | None, status: str | None, overdue: bool) -> list[dict[str, Any]]:
-        params = {"owner": owner, "status": status, "overdue": "true" if overdue else None}
+    def tasks(self, owner: str | None, status: str | None, overdue: bool,
+              task_type: str | None = None) -> list[dict[str, Any]]:
+        params = {"owner": owner, "status": status, "overdue": "true" if overdue else None, "type": task_type}
         return list(self.api.json("GET", "/v1/tasks", params={k: v for k, v in params.items() if v is not None}))
 
     def accounts(self, band: str | None) -> list[dict[str, Any]]:
@@ -125,9 +127,10 @@ class StoreViews:
             origin = getattr(error, "orig", None) or error
             raise EngineError(f"cannot read the store at {self.where}: {str(origin).splitlines()[0]}") from None
 
-    def tasks(self, owner: str | None, status: str | None, overdue: bool) -> list[dict[str, Any]]:
+    def tasks(self, owner: str | None, status: str | None, overdue: bool,
+              task_type: str | None = None) -> list[dict[str, Any]]:
         tasks = self._read(lambda: task_list(self.store, datetime.now(UTC), owner=owner, status=status,
-                                             overdue=overdue))
+                                             overdue=overdue, task_type=task_type))
         return [_json(task) for task in tasks]
 
     def accounts(self, band: str | None) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ The nodes live in one module per concept and are all available here (`ast.Playbo
 - `dsl.ast.declarations`: the account model, score models and send policies;
 - `dsl.ast.statements`: what a playbook does;
 - `dsl.ast.playbooks`: triggers, clauses, steps and playbooks;
+- `dsl.ast.work_items`: the task types and task templates;
 - `dsl.ast.files`: a whole file.
 """
 
@@ -120,8 +121,12 @@ from dsl.ast.statements import (
     Wait,
     WaitUntil,
 )
+from dsl.ast.work_items import ChecklistStep, TaskTemplate, TaskTypes, Team
 
 __all__ = [
+    "TaskTemplate",
+    "TaskTypes",
+    "Team",
     "AccountFields",
     "Arith",
     "AudienceClause",
@@ -134,6 +139,7 @@ __all__ = [
     "Component",
     "ConditionTrigger",
     "CountOf",
+    "ChecklistStep",
     "CreateTask",
     "DateLit",
     "DateStep",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from dsl.ast.declarations import AccountFields, Events, Metric, NamedAudience, Policy, Score
 from dsl.ast.places import Comment, Pos
 from dsl.ast.playbooks import Playbook
+from dsl.ast.work_items import TaskTemplate, TaskTypes, Team
 
 __all__ = [
     "File",
@@ -14,7 +15,8 @@ __all__ = [
 ]
 
 
-FileItem = AccountFields | Events | NamedAudience | Metric | Score | Policy | Playbook
+FileItem = (AccountFields | Events | NamedAudience | Metric | Score | Policy | Playbook | TaskTypes | TaskTemplate
+            | Team)
 
 
 @dataclass(slots=True)

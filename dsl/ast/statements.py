@@ -52,14 +52,20 @@ class SendInApp:
 class CreateTask:
     """`create task "Outreach: {{ account.name }}" for csm.manager due 48h priority urgent`.
 
-    `due` and `priority` are optional and may come in either order.
+    `due`, `priority`, `type`, `reason` and `description` are optional and may come in any order.
+    `title` is a Name when the task is made from a task template (`create task renewal_call for csm`).
     """
 
     pos: Pos
-    title: TextLit
+    title: TextLit | Name
     owner: Path
     due: Duration | None = None
     priority: Name | None = None
+    task_type: Name | None = None
+    reason: Name | None = None
+    description: TextLit | None = None
+    dedupe: Pos | None = None  # where `dedupe by type and reason` is written, if it is
+    assignment: Name | None = None  # `round_robin` or `least_loaded` (`for smb_csms by round robin`): `owner` is a team
 
 
 @dataclass(frozen=True, slots=True)

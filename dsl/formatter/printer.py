@@ -67,8 +67,44 @@ class Printer:
             self.emit(0, "policy:", item.pos, opens_block=True)
             for rule in item.items:
                 self.emit(1, _policy_text(rule), rule.pos)
+        elif isinstance(item, ast.TaskTypes):
+            self.emit(0, f"task types: {', '.join(name.text for name in item.names)}", item.pos)
+        elif isinstance(item, ast.TaskTemplate):
+            self.task_template(item)
+        elif isinstance(item, ast.Team):
+            members = ", ".join(self.text(member) for member in item.members)
+            self.emit(0, f"team {item.name.text}: {members}", item.pos)
         else:
             self.playbook(item)
+
+    def task_template(self, template: ast.TaskTemplate) -> None:
+        self.emit(0, f"task template {template.name.text}:", template.pos, opens_block=True)
+        lines: list[tuple[ast.Pos, str]] = []
+        if template.title is not None:
+            lines.append((template.title.pos, f"title {self.text(template.title)}"))
+        lines += [(pos, text) for pos, text in self.task_options(template) if pos is not None]
+        for step in template.steps:
+            due = f", due {duration_text(step.due)}" if step.due is not None else ""
+            lines.append((step.pos, f"step {self.text(step.title)}{due}"))
+        for pos, text in sorted(lines, key=lambda line: (line[0].line, line[0].column)):
+            self.emit(1, text, pos)
+
+    def task_options(self, node: ast.CreateTask | ast.TaskTemplate) -> list[tuple[ast.Pos | None, str]]:
+        """The `type`, `reason`, `due`, `priority`, `dedupe` and `description` written, in that order."""
+        options: list[tuple[ast.Pos | None, str]] = []
+        if node.task_type is not None:
+            options.append((node.task_type.pos, f"type {node.task_type.text}"))
+        if node.reason is not None:
+            options.append((node.reason.pos, f"reason {node.reason.text}"))
+        if node.due is not None:
+            options.append((node.due.pos, f"due {duration_text(node.due)}"))
+        if node.priority is not None:
+            options.append((node.priority.pos, f"priority {node.priority.text}"))
+        if node.dedupe is not None:
+            options.append((node.dedupe, "dedupe by type and reason"))
+        if node.description is not None:
+            options.append((node.description.pos, f"description {self.text(node.description)}"))
+        return options
 
     def score(self, score: ast.Score) -> None:
         title = f" {self.text(score.title)}" if score.title is not None else ""
@@ -186,12 +222,10 @@ class Printer:
         if isinstance(node, ast.SendInApp):
             return f"send in_app {node.template.text}"
         if isinstance(node, ast.CreateTask):
-            text = f"create task {self.text(node.title)} for {node.owner.text}"
-            if node.due is not None:
-                text += f" due {duration_text(node.due)}"
-            if node.priority is not None:
-                text += f" priority {node.priority.text}"
-            return text
+            title = self.text(node.title) if isinstance(node.title, ast.TextLit) else node.title.text
+            options = "".join(f" {text}" for _pos, text in self.task_options(node))
+            rule = f" by {node.assignment.text.replace('_', ' ')}" if node.assignment is not None else ""
+            return f"create task {title} for {node.owner.text}{rule}{options}"
         if isinstance(node, ast.SetField):
             return f"set {node.field.text} = {self.expr(node.value)}"
         if isinstance(node, ast.UpdateScore):

@@ -25,14 +25,17 @@ class StatementRules(RuleBase):
 
     def create_task(self, pos: ast.Pos, children: list[Any]) -> ast.CreateTask:
         title, owner, *options = children
+        assignment = options.pop(0) if options and isinstance(options[0], ast.Name) else None
         found: dict[str, Marker] = {}
         for option in options:
             if option.kind in found:
                 self._fail(option.pos, f"'{option.kind}' is given twice in this task", code="duplicate")
             found[option.kind] = option
-        due = found["due"].value if "due" in found else None
-        priority = found["priority"].value if "priority" in found else None
-        return ast.CreateTask(pos, title, owner, due, priority)
+        def value(kind: str) -> Any:
+            return found[kind].value if kind in found else None
+
+        return ast.CreateTask(pos, title, owner, value("due"), value("priority"), value("type"), value("reason"),
+                              value("description"), value("dedupe"), assignment)
 
     def due(self, pos: ast.Pos, children: list[ast.Duration]) -> Marker:
         return Marker("due", pos, children[0])

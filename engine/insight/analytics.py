@@ -190,6 +190,8 @@ def _tasks(stats: StatementStats, row: TaskCount) -> None:
     stats.completed = (stats.completed or 0) + row.completed
     if row.median_seconds is not None:
         stats.median_hours_to_complete = round(row.median_seconds / 3600, 2)
+    for outcome, count in sorted(row.outcomes.items()):  # how the completed ones ended, where told
+        stats.outcomes = _add(stats.outcomes, outcome, count)
 
 
 def _first_logged(step: ir.Step) -> str | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +56,7 @@ class TaskCount:
     opened: int
     completed: int
     median_seconds: float | None  # from opening to completion, over the completed ones
+    outcomes: dict[str, int] = field(default_factory=dict)  # the completed ones by outcome, where given
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         task_where.append(tasks.c.account.in_(sorted(accounts)))
     task_rows = _keyed(
         dialect, tasks.c.key, tasks.c.playbook, tasks.c.account,
-        tasks.c.status.label("status"),
+        tasks.c.status.label("status"), tasks.c.outcome.label("outcome"),
         case((tasks.c.status == "done", _seconds_between(dialect, tasks.c.created_at, tasks.c.completed_at)),
              else_=None).label("seconds"),
         where=task_where,
@@ -182,6 +183,9 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
                                order_by=task_rows.c.seconds).label("rank"),
         func.count().over(partition_by=(task_rows.c.playbook, task_rows.c.path)).label("total"),
     ).where(task_rows.c.seconds.is_not(None)).subquery()
+    task_outcomes = (select(task_rows.c.playbook, task_rows.c.path, task_rows.c.outcome, func.count().label("n"))
+                     .where(task_rows.c.outcome.is_not(None))
+                     .group_by(task_rows.c.playbook, task_rows.c.path, task_rows.c.outcome))
     # the median: the middle row, or the mean of the two middle rows
     medians = (select(done.c.playbook, done.c.path, func.avg(done.c.seconds).label("median"))
                .where(done.c.rank.in_([(done.c.total + 1) // 2, (done.c.total + 2) // 2]))
@@ -216,8 +220,12 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
             refusals={(str(r.playbook), str(r.what)): int(r.n) for r in rows if r.path is None and r.kind == "decided"},
         )
         median = {(r.playbook, r.path): float(r.median) for r in conn.execute(medians)}
+        ended_as: dict[tuple[str, str], dict[str, int]] = {}
+        for r in conn.execute(task_outcomes):
+            ended_as.setdefault((r.playbook, r.path), {})[str(r.outcome)] = int(r.n)
         counts.tasks = [TaskCount(playbook=r.playbook, path=r.path, opened=int(r.opened), completed=int(r.done or 0),
-                                  median_seconds=median.get((r.playbook, r.path)))
+                                  median_seconds=median.get((r.playbook, r.path)),
+                                  outcomes=ended_as.get((r.playbook, r.path), {}))
                         for r in conn.execute(task_totals)]
     return counts
 

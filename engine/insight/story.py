@@ -152,8 +152,12 @@ class _Teller:
         elif kind == "task":
             due = data.get("due")
             due_text = f", due {shown_time(datetime.fromisoformat(due), self.tz)}" if isinstance(due, str) else ""
-            text = (f'{where}opened task "{data.get("title")}" for {data.get("owner")}{due_text}, '
+            kind_text = f" ({data['type']}: {data.get('reason')})" if data.get("type") else ""
+            text = (f'{where}opened task "{data.get("title")}"{kind_text} for {data.get("owner")}{due_text}, '
                     f'{data.get("priority", "normal")} priority.')
+        elif kind == "task_updated":
+            text = (f'{where}found task "{data.get("title")}" ({data.get("type")}: {data.get("reason")}) open '
+                    "already: it updated it and waits on it instead of opening another.")
         elif kind == "set":
             text = f"{where}set {data.get('field')} to {shown_value(data.get('value'), None)}."
         elif kind == "call":
@@ -171,6 +175,13 @@ class _Teller:
             text = f"left {pb} on its exit rule: {data.get('reason')}."
         elif kind == "completed":
             text = f"completed {pb}: no steps left."
+        elif kind == "task_snoozed":
+            until = data.get("until")
+            shown = shown_time(datetime.fromisoformat(until), self.tz) if isinstance(until, str) else str(until)
+            text = f"task {data.get('task')} was snoozed until {shown}: {data.get('reason')}."
+        elif kind == "task_reassigned":
+            why = f" ({data['reason']})" if data.get("reason") else ""
+            text = f"task {data.get('task')} was reassigned from {data.get('from')} to {data.get('to')}{why}."
         else:
             text = ", ".join(f"{key} {value}" for key, value in data.items()) or kind
         return StoryLine(at=action.at, playbook=pb, kind=kind, what=what, step=path, text=_capital(text),
@@ -365,7 +376,8 @@ def tell(store: Store, bundle: ir.Bundle, account: str, playbook: str | None = N
     for task in tasks:
         if task.completed_at is not None and task.created_at <= now and task.completed_at <= now:
             lines.append(StoryLine(at=task.completed_at, playbook=task.playbook, kind="task_done",
-                                   text=f'Task "{task.title}" was marked done.'))
+                                   text=f'Task "{task.title}" was marked done'
+                                        f'{f" ({task.outcome})" if task.outcome else ""}.'))
     lines.sort(key=lambda line: line.at)  # stable: the log's own order within an instant
     states = []
     for journey in rows:

@@ -1,6 +1,6 @@
 """Tasks as the readers show them: a CSM's work list in the shape of `GET /v1/tasks`.
 
-A task is overdue when it is open and its due time has passed (`now`).
+A task is overdue when it is open and its due time has passed (`now`), unless it is snoozed past now.
 """
 
 from __future__ import annotations
@@ -10,14 +10,16 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from engine.records import TaskRecord
+from engine.records import TaskRecord, TaskStep
 from engine.store import Store
 
 __all__ = ["TaskOut", "is_overdue", "task_list"]
 
 
 def is_overdue(task: TaskRecord, now: datetime) -> bool:
-    return task.status == "open" and task.due is not None and task.due < now
+    """Open, past its due time, and not snoozed past now."""
+    snoozed = task.snoozed_until is not None and task.snoozed_until > now
+    return task.status == "open" and task.due is not None and task.due < now and not snoozed
 
 
 class TaskOut(BaseModel):
@@ -32,16 +34,26 @@ class TaskOut(BaseModel):
     overdue: bool
     created_at: datetime
     completed_at: datetime | None
+    task_type: str | None = None
+    reason: str | None = None
+    description: str | None = None
+    checklist: list[TaskStep] = []
+    outcome: str | None = None
+    bound: list[str] = []  # the playbooks whose journeys were bound to it after the one that opened it
+    team: str | None = None  # the team it was assigned among
+    snoozed_until: datetime | None = None  # not overdue before then
+    snooze_reason: str | None = None
 
     @classmethod
     def of(cls, task: TaskRecord, now: datetime) -> TaskOut:
-        return cls(**task.model_dump(), overdue=is_overdue(task, now))
+        values = task.model_dump(exclude={"bound"})
+        return cls(**values, bound=[b.playbook for b in task.bound if b.playbook], overdue=is_overdue(task, now))
 
 
 def task_list(store: Store, now: datetime, *, owner: str | None = None, status: str | None = None,
-              account: str | None = None, overdue: bool = False) -> list[TaskOut]:
-    """Tasks, oldest first, filtered by whichever of owner, status and account are given;
+              account: str | None = None, overdue: bool = False, task_type: str | None = None) -> list[TaskOut]:
+    """Tasks, oldest first, filtered by whichever of owner, status, account and type are given;
     `overdue`: only the open tasks past their due time (whatever `status` says)."""
-    records = store.tasks(owner=owner, status="open" if overdue else status, account=account)
+    records = store.tasks(owner=owner, status="open" if overdue else status, account=account, task_type=task_type)
     tasks = [TaskOut.of(record, now) for record in records]
     return [task for task in tasks if task.overdue] if overdue else tasks

@@ -287,8 +287,8 @@ class AccountCache:
                                         detail=detail)
 
     def complete_tasks(self, account: str, at: datetime, *, task_id: str | None = None,
-                       playbook: str | None = None) -> list[TaskRecord]:
-        return self.store.complete_tasks(account, at, task_id=task_id, playbook=playbook)
+                       playbook: str | None = None, outcome: str | None = None) -> list[TaskRecord]:
+        return self.store.complete_tasks(account, at, task_id=task_id, playbook=playbook, outcome=outcome)
 
     def task(self, id: str) -> TaskRecord | None:
         return self.store.task(id)

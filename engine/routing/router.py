@@ -6,8 +6,9 @@ or the routing cache in front of it (`engine.routing.account_cache`).
 
 `route(change)` handles one accepted change, in order:
 
-1. reserved events: `task_completed` closes tasks (and signals the journeys that opened them),
-   `unsubscribed` and `bounced` put an address on the suppression list; they trigger nothing else;
+1. reserved events: `task_completed` closes tasks with their outcome (and signals the journeys
+   that wait on them), then triggers like any event (a later playbook may read the outcome);
+   `unsubscribed` and `bounced` put an address on the suppression list and trigger nothing else;
 2. scores: a change to an input of a score model recomputes it on the fields as of the change;
    a new value or band (or becoming scored or unscored) is recorded and logged as a `score` action;
 3. triggers: event triggers whose event and `where` match, and condition triggers on the edge
@@ -48,6 +49,7 @@ from engine.routing.schedule import TimeTriggers
 from engine.semantics import calendar
 from engine.semantics.evaluator import UNKNOWN, evaluate, truthy
 from engine.semantics.time_rules import DEFAULT_HORIZON, describe_lateness
+from engine.store.reserved import task_outcome
 from engine.store.snapshots import account_timezone, snapshot_of
 
 if TYPE_CHECKING:
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
 __all__ = ["RESERVED_EVENTS", "Router", "condition_key"]
 
 RESERVED_EVENTS = frozenset({"task_completed", "unsubscribed", "bounced"})
+# Reserved events that trigger nothing: a closed task may (`event task_completed where outcome == "churned"`).
+SILENT_EVENTS = frozenset({"unsubscribed", "bounced"})
 
 
 def condition_key(playbook: str) -> str:
@@ -92,7 +96,7 @@ class Router:
     def route(self, change: Change) -> RouteResult:
         """The journeys one stored change starts or signals, with the scores and decisions it logged."""
         result = RouteResult()
-        routes_event = change.event is not None and change.event not in RESERVED_EVENTS
+        routes_event = change.event is not None and change.event not in SILENT_EVENTS
         if change.event in RESERVED_EVENTS:
             self._reserved(change, result)
         changed = set(change.traits)
@@ -201,14 +205,16 @@ class Router:
                 change.account, change.at,
                 task_id=task if isinstance(task, str) else None,
                 playbook=playbook if isinstance(playbook, str) else None,
+                outcome=task_outcome(data),
             )]
             for task_id in dict.fromkeys([*change.closed_tasks, *closed]):
                 record = self.store.task(task_id)
-                if record and record.playbook and self.store.active_journey(record.playbook, change.account):
-                    result.intents.append(JourneySignal(
-                        playbook=record.playbook, account=change.account, at=change.at, event=change.event,
-                        data=dict(data), task_done=record.id,
-                    ))
+                for waiting in record.waiting_playbooks() if record else []:
+                    if self.store.active_journey(waiting, change.account):
+                        result.intents.append(JourneySignal(
+                            playbook=waiting, account=change.account, at=change.at, event=change.event,
+                            data=dict(data), task_done=task_id,
+                        ))
         elif isinstance(data.get("email"), str):
             self.store.suppress(data["email"], str(change.event), change.at)
 

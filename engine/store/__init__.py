@@ -2,6 +2,8 @@
 
 from engine.store.rows import JourneyRow, JourneyStatus, MessageRow, NewChange
 from engine.store.store import Store, StoreUnavailable
-from engine.store.tasks import TaskKeyConflict
+from engine.store.task_changes import TaskClosed, TaskNotFound
+from engine.store.tasks import StepNotFound, TaskKeyConflict
 
-__all__ = ["JourneyRow", "JourneyStatus", "MessageRow", "NewChange", "Store", "StoreUnavailable", "TaskKeyConflict"]
+__all__ = ["JourneyRow", "JourneyStatus", "MessageRow", "NewChange", "Store", "StepNotFound", "StoreUnavailable",
+           "TaskClosed", "TaskKeyConflict", "TaskNotFound"]

@@ -36,6 +36,7 @@ __all__ = [
     "score_history",
     "suppressions",
     "tasks",
+    "team_turns",
     "tracked_messages",
     "trait_history",
 ]
@@ -148,8 +149,26 @@ tasks = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("completed_at", UtcDateTime, nullable=True),
     Column("key", String(500), nullable=False, unique=True),
+    Column("task_type", String(100), nullable=True),
+    Column("reason", String(200), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("checklist", JsonDocument, nullable=True),  # [{title, due, done_at}]
+    Column("outcome", String(100), nullable=True),  # how it was closed: resolved, no_response, churned …
+    Column("open_key", String(600), nullable=True),  # account, type and reason of an open deduped item
+    Column("bound", JsonDocument, nullable=True),  # [{playbook, journey, key, at}]: journeys bound to it later
+    Column("team", String(200), nullable=True),  # the team it was assigned among, if it was
+    Column("snoozed_until", UtcDateTime, nullable=True),  # not overdue before then
+    Column("snooze_reason", Text, nullable=True),
     Index(None, "account", "status"),
     Index(None, "owner", "status"),
+    Index("ix_tasks_open_key", "open_key", unique=True),
+)
+
+team_turns = Table(
+    "team_turns",
+    metadata,
+    Column("team", String(200), primary_key=True),
+    Column("turn", Integer, nullable=False),  # assignments made by round robin so far
 )
 
 messages = Table(

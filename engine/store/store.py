@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from engine.store.accounts import AccountSection
 from engine.store.actions import ActionSection
+from engine.store.assignment import AssignmentSection
 from engine.store.controls import ControlSection
 from engine.store.database import Database
 from engine.store.engagement import EngagementSection
@@ -24,7 +25,9 @@ from engine.store.outbox import MessageSection
 from engine.store.routing import RoutingSection
 from engine.store.scores import ScoreSection
 from engine.store.send_counts import SendCountSection
+from engine.store.task_changes import TaskChangeSection
 from engine.store.tasks import TaskSection
+from engine.store.work_items import WorkItemSection
 
 __all__ = ["Store", "StoreUnavailable"]
 
@@ -34,7 +37,8 @@ class StoreUnavailable(Exception):
 
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
-            RoutingSection, ControlSection, SendCountSection, ErasureSection, EngagementSection):
+            RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
+            AssignmentSection, TaskChangeSection, EngagementSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

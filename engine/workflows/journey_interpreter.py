@@ -44,6 +44,7 @@ from engine.workflows.payloads import (
     deferred_until,
 )
 from engine.workflows.waits import Waits
+from engine.workflows.work_items import work_item_params
 
 __all__ = ["PRIORITY_DELAY", "JourneyInterpreter"]
 
@@ -239,7 +240,8 @@ class JourneyInterpreter:
             due = calendar.add_duration(cursor, st.due, snap.timezone) if st.due else None
             task_id = await self._calls.call(name, TaskParams(
                 **self._calls.effect(path, cursor), title=st.title, owner=list(st.owner), due=due,
-                priority=st.priority, playbook_title=inp.playbook.title))
+                priority=st.priority, playbook_title=inp.playbook.title,
+                **work_item_params(st, cursor, snap.timezone, path)))
             if isinstance(task_id, str):
                 state.tasks.append(task_id)
             state.snapshot = None

@@ -34,6 +34,7 @@ __all__ = [
     "SetParams",
     "SnapshotParams",
     "TaskParams",
+    "TaskStepParams",
     "deferred_result",
     "deferred_until",
     "journey_id",
@@ -196,12 +197,24 @@ class EmailParams(EffectParams):
     defer_over_cap: bool = False  # `over the cap: defer`: over the cap, wait for the next slot (not drop)
 
 
+class TaskStepParams(_Message):
+    title: str  # a template string
+    due: datetime | None = None
+
+
 class TaskParams(EffectParams):
     title: str  # a template string
     owner: list[str]
     due: datetime | None
     priority: str
     playbook_title: str = ""
+    task_type: str | None = None
+    reason: str | None = None
+    description: str | None = None  # a template string
+    checklist: list[TaskStepParams] = []
+    dedupe: bool = False  # one open item per account, type and reason
+    assign: str | None = None  # round_robin | least_loaded: `owner` is [team]
+    path: str | None = None  # the statement, for the decision that assigns it
 
 
 class SetParams(EffectParams):

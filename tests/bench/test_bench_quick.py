@@ -24,6 +24,12 @@ def test_check_speed() -> None:
     assert "lines/second" in run("check_speed.py", "--files", "20", "--repeat", "1")["last"]
 
 
+def test_lsp_keystroke() -> None:
+    figures = run("lsp_keystroke.py", "--lines", "100", "--keystrokes", "4")
+    assert figures["keystrokes"] == 4
+    assert figures["typos_reported"] == 2  # each letter typed into a field's name was reported
+
+
 def test_generate_timeline(tmp_path: Path) -> None:
     sys.path.insert(0, str(BENCH))
     import generate_timeline

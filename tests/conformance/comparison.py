@@ -8,7 +8,10 @@ moment), and the store's own counters.
 One race is the rules' own: journeys of one account sending at the same moment compete for the
 last slot of the frequency cap, and which of them gets it is not a rule (the store lets exactly
 one through). At such a moment the sends and cap suppressions are compared as counts, and the
-journeys involved as a set.
+journeys involved as a set. Another: journeys of one account opening a work item deduped by
+type and reason at the same moment compete to open it, and which of them opens it (the others
+update it) is not a rule (the store keeps exactly one open): there the `task` and `task_updated`
+actions are compared on their type and reason only.
 """
 
 from __future__ import annotations
@@ -33,10 +36,28 @@ def _races(*logs: list[ActionRecord]) -> set[tuple[str, Any]]:
     return {(a.account, a.at) for log in logs for a in log if _capped(a)}
 
 
-def shape(action: ActionRecord, races: set[tuple[str, Any]] | None = None) -> str:
+_ITEM_KINDS = frozenset({"task", "task_updated"})
+
+
+def _item(action: ActionRecord) -> tuple[str, Any, Any, Any]:
+    return action.account, action.at, action.data.get("type"), action.data.get("reason")
+
+
+def _item_races(*logs: list[ActionRecord]) -> set[tuple[str, Any, Any, Any]]:
+    """(account, moment, type, reason) where a deduped work item was opened and updated at once."""
+    updated = {_item(a) for log in logs for a in log if a.kind == "task_updated"}
+    return {_item(a) for log in logs for a in log if a.kind == "task" and _item(a) in updated}
+
+
+def shape(action: ActionRecord, races: set[tuple[str, Any]] | None = None,
+          item_races: set[tuple[str, Any, Any, Any]] | None = None) -> str:
     if races and (action.account, action.at) in races and (action.kind == "email" or _capped(action)):
         return json.dumps({"at": action.at.isoformat(), "account": action.account, "kind": action.kind,
                            "race": "which journey got the cap's last slot"}, sort_keys=True)
+    if item_races and action.kind in _ITEM_KINDS and _item(action) in item_races:
+        return json.dumps({"at": action.at.isoformat(), "account": action.account, "kind": action.kind,
+                           "type": action.data.get("type"), "reason": action.data.get("reason"),
+                           "race": "which journey opened the deduped work item"}, sort_keys=True)
     data: dict[str, Any] = {key: value for key, value in action.data.items() if key not in RUN_KEYS}
     return json.dumps({"at": action.at.isoformat(), "account": action.account, "playbook": action.playbook,
                        "kind": action.kind, **data}, sort_keys=True, default=str)
@@ -49,8 +70,8 @@ def _racers(log: list[ActionRecord], races: set[tuple[str, Any]]) -> Counter[str
 
 def differences(live: list[ActionRecord], simulated: list[ActionRecord]) -> list[str]:
     """Lines `only live: …` / `only simulated: …`, in time order; empty when they agree."""
-    races = _races(live, simulated)
-    have, want = Counter(shape(a, races) for a in live), Counter(shape(a, races) for a in simulated)
+    races, items = _races(live, simulated), _item_races(live, simulated)
+    have, want = Counter(shape(a, races, items) for a in live), Counter(shape(a, races, items) for a in simulated)
     have.update(f"journeys in a cap race: {key}" for key in _racers(live, races).elements())
     want.update(f"journeys in a cap race: {key}" for key in _racers(simulated, races).elements())
     found = [(line, "only live") for line in (have - want).elements()]

@@ -36,6 +36,7 @@ class LiveRun:
 
 
 async def run_live(timeline: MergedTimeline, folder: Path, playbooks: Path = ROOT / "playbooks") -> LiveRun:
+    """The timeline through the live stack running `playbooks` (the standard library by default)."""
     assert timeline.start is not None and timeline.end is not None
     relay = Relay()
     relay.start()

@@ -322,7 +322,7 @@ def test_create_task_with_owner_path_due_and_priority_in_either_order() -> None:
     first = statement_of('create task "Outreach: {{ account.name }}" for csm.manager due 48h priority urgent')
     second = statement_of('create task "Outreach: {{ account.name }}" for csm.manager priority urgent due 48h')
     for task in (first, second):
-        assert isinstance(task, ast.CreateTask)
+        assert isinstance(task, ast.CreateTask) and isinstance(task.title, ast.TextLit)
         assert task.title.value == "Outreach: {{ account.name }}"
         assert task.owner.names == ("csm", "manager")
         assert task.due is not None and (task.due.amount, task.due.unit) == (48, "hours")

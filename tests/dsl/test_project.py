@@ -185,3 +185,40 @@ def test_a_megabyte_of_playbooks_compiles_at_thousands_of_lines_a_second() -> No
     assert result.lines > 25_000
     # The target is 10,000 lines a second; the bound here leaves room for slow, shared machines.
     assert result.lines / elapsed > 3_000, f"{result.lines / elapsed:.0f} lines/s"
+
+
+def test_compiling_again_with_kept_parses_parses_only_the_file_that_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dsl import project
+    from dsl.project import ParsedTrees, compile_files
+
+    sources = {"model.play": MODEL, "welcome.play": PLAYBOOK}
+    trees: ParsedTrees = {}
+    first = compile_files(sources, {}, trees=trees)
+    parsed: list[str] = []
+    real_parse = project.parse
+
+    def counting(text: str, path: str) -> object:
+        parsed.append(path)
+        return real_parse(text, path)
+
+    monkeypatch.setattr(project, "parse", counting)
+    changed = {**sources, "welcome.play": PLAYBOOK.replace("event churned", "event chruned")}
+    again = compile_files(changed, {}, trees=trees)
+
+    assert parsed == ["welcome.play"]
+    assert "unknown event 'chruned' (did you mean 'churned'?)" not in [d.message for d in first.diagnostics]
+    assert "unknown event 'chruned' (did you mean 'churned'?)" in [d.message for d in again.diagnostics]
+    assert [d.headline() for d in again.diagnostics] == [d.headline() for d in compile_files(changed, {}).diagnostics]
+
+
+def test_a_kept_syntax_error_is_reported_again_without_parsing_again() -> None:
+    from dsl.project import ParsedTrees, compile_files
+
+    trees: ParsedTrees = {}
+    broken = {"model.play": MODEL + "metric = count\n"}
+    first = compile_files(broken, {}, trees=trees)
+    again = compile_files(broken, {}, trees=trees)
+
+    assert [d.code for d in again.diagnostics] == [d.code for d in first.diagnostics] == ["syntax"]

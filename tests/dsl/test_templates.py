@@ -292,3 +292,14 @@ def test_standard_templates_check_clean_against_a_full_model() -> None:
         if "unknown variable" in d.message
     ]
     assert unknown == []
+
+
+def test_a_text_given_for_a_template_file_is_read_instead_of_the_disk(tmp_path: Path) -> None:
+    path = write(tmp_path, "welcome.email.jinja", GOOD_EMAIL)
+    unsaved = GOOD_EMAIL.replace("{% block text %}", "{% block txet %}")
+
+    templates, problems = load_templates(tmp_path, {str(path): unsaved})
+
+    assert templates["welcome"].text.source == unsaved
+    assert [d.message.split(";")[0] for d in problems] == [
+        "unknown block 'txet' (did you mean 'text'?)", "email template 'welcome' has no block 'text'"]

@@ -46,14 +46,14 @@ class Journey:
                  {"what": what, "detail": detail, "reads": {}, "path": path, **fields})
         self.decisions += 1
 
-    def task(self, at: datetime, path: str, done_after: timedelta | None) -> None:
+    def task(self, at: datetime, path: str, done_after: timedelta | None, outcome: str | None = None) -> None:
         key = f"{self.workflow}/{self.run}/{path}"
         task = TaskRecord(id=f"t-{self.account}", account=self.account, playbook=PB, title="Onboarding rescue",
                           owner="sam@vendor.example", due=None, priority="high", created_at=at)
         self.store.create_task(task, key, self.workflow)
         self.log(at, "task", path, {"task": task.id, "title": task.title})
         if done_after is not None:
-            self.store.complete_tasks(self.account, at + done_after, task_id=task.id)
+            self.store.complete_tasks(self.account, at + done_after, task_id=task.id, outcome=outcome)
 
     def end(self, at: datetime, status: str, reason: str | None = None) -> None:
         self.store.journey_ended(self.workflow, self.run, at, status, reason)
@@ -84,7 +84,7 @@ def known(empty_store: Store) -> Iterator[Store]:
     for journey, done in ((a1, timedelta(hours=10)), (a2, timedelta(hours=30)), (a4, None)):
         journey.decide(day(30), "branch", "day 30/0", "if feature_adoption < 20%: true (ran)",
                        outcome="true", block="then", subject="if feature_adoption < 20%")
-        journey.task(day(30), "day 30/0/then/0", done)
+        journey.task(day(30), "day 30/0/then/0", done, "resolved" if journey is a1 else None)
     a1.end(day(30), "completed")
     a2.end(day(31), "goal_reached", "feature_adoption >= 30%")
     a1.log(day(5), "email", "day 5/0", {"template": "welcome"})  # a step of an older version
@@ -118,6 +118,7 @@ def test_stats_count_each_step_and_statement_of_a_known_store_exactly(known: Sto
     assert statement(steps["day 30"].statements, "day 30/0").outcomes == {"ran": 3}
     rescue = statement(steps["day 30"].statements, "day 30/0/then/0")
     assert (rescue.opened, rescue.completed, rescue.median_hours_to_complete) == (3, 2, 20.0)
+    assert rescue.outcomes == {"resolved": 1}  # the one closed with an outcome
     assert [(s.path, s.sent) for s in stats.other_paths] == [("day 5/0", 1)]
 
 
