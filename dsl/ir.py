@@ -27,6 +27,7 @@ __all__ = [
     "Band",
     "BandIs",
     "Bundle",
+    "ChangeTrigger",
     "Compare",
     "Component",
     "ConditionTrigger",
@@ -390,11 +391,28 @@ class EventTrigger(_Node):
 class ConditionTrigger(_Node):
     """Fires on the edge: when `condition` goes from false or unknown to true.
 
-    `health becomes red` is a ConditionTrigger on `BandIs`.
+    `health becomes red` is a ConditionTrigger on `BandIs`; `plan becomes enterprise` and
+    `churn_risk becomes true` are ConditionTriggers on `field == value` with `becomes` set (so
+    the trigger reads as written).
     """
 
     kind: Literal["condition"] = "condition"
     condition: Expr
+    becomes: bool = False
+
+
+class ChangeTrigger(_Node):
+    """`exec_sponsor changes from true to false`, `csm changes`, `plan changes to "enterprise"`.
+
+    Fires on a change of a known value of an account field: its previous value known, its new
+    value known and different, and each of `before` / `after` (when given) equal to the value on
+    its side. An account first seen, or a field first set, fires nothing.
+    """
+
+    kind: Literal["change"] = "change"
+    field: str
+    before: Literal_ | None = None
+    after: Literal_ | None = None
 
 
 class DateTrigger(_Node):
@@ -427,7 +445,7 @@ class TrendTrigger(_Node):
 
 
 Trigger = Annotated[
-    EventTrigger | ConditionTrigger | DateTrigger | ScheduleTrigger | TrendTrigger,
+    EventTrigger | ConditionTrigger | ChangeTrigger | DateTrigger | ScheduleTrigger | TrendTrigger,
     Field(discriminator="kind"),
 ]
 
@@ -574,7 +592,10 @@ Statement = Annotated[
 class Step(_Node):
     """A timed block of statements.
 
-    - `anchor == "entry"`: runs `offset` after the journey entered (`day 7:` is 7 days).
+    - `anchor == "entry"`: runs `offset` after the journey entered (`day 7:` is 7 days); with
+      `day_at` (`day 3 at 10:00:`), at that time (account time) on the entry's date shifted by
+      the offset's days, and never before the entry (`day 0 at 10:00` entered at 11:00 runs
+      the next day at 10:00).
     - `anchor == FIELD`: runs on that date field shifted by `offset_days`, at `at` account time
       (`60 days before renewal_date:`); it follows the field if it changes mid-journey.
     Statements written outside any block form one step at `day 0`.
@@ -585,6 +606,7 @@ class Step(_Node):
     offset: Duration = Duration(amount=0, unit="days")
     offset_days: int = 0
     at: str = "09:00"
+    day_at: str | None = None
     body: tuple[Statement, ...]
 
 

@@ -17,7 +17,8 @@ from dsl import ir
 from dsl.wording import COUNT_WORDS, WEEKDAYS, duration_words, number_words
 
 __all__ = ["describe", "describe_duration", "describe_event_match", "describe_number", "describe_policy",
-           "describe_send_window", "describe_statement", "describe_trigger", "describe_wait_for"]
+           "describe_send_window", "describe_statement", "describe_step", "describe_trigger", "describe_value",
+           "describe_wait_for"]
 
 # Binding strength, loosest first: or, and, not, comparison, + -, * / and `of`, atoms
 # (the grammar's precedence, `dsl/grammar.lark`).
@@ -152,6 +153,20 @@ def _schedule(trigger: ir.ScheduleTrigger) -> str:
     return text if trigger.at == "10:00" else f"{text} at {trigger.at}"
 
 
+def describe_value(value: ir.Literal_) -> str:
+    """A field trigger's value as written: a value of a list bare (`enterprise`), others as literals."""
+    if value.type == "enum" and isinstance(value.value, str) and value.value.isidentifier():
+        return value.value
+    return _literal(value)
+
+
+def describe_step(step: ir.Step) -> str:
+    """A step's head as written, without its colon: `day 7`, `day 3 at 10:00`, `60 days before renewal_date`."""
+    if step.anchor == "entry":
+        return step.name if step.day_at is None else f"{step.name} at {step.day_at}"
+    return step.name if step.at == "09:00" else f"{step.name} at {step.at}"
+
+
 def describe_trigger(trigger: ir.Trigger) -> str:
     """The trigger as written: `event signed`, `health becomes red`, `90 days before renewal_date`."""
     if isinstance(trigger, ir.EventTrigger):
@@ -161,7 +176,15 @@ def describe_trigger(trigger: ir.Trigger) -> str:
         condition = trigger.condition
         if isinstance(condition, ir.BandIs):
             return f"{condition.score} becomes {condition.band}"
+        if trigger.becomes and isinstance(condition, ir.Compare) and isinstance(condition.left, ir.FieldRef) \
+                and isinstance(condition.right, ir.Literal_):
+            return f"{'.'.join(condition.left.path)} becomes {describe_value(condition.right)}"
         return describe(condition)
+    if isinstance(trigger, ir.ChangeTrigger):
+        text = f"{trigger.field} changes"
+        if trigger.before is not None:
+            text += f" from {describe_value(trigger.before)}"
+        return text if trigger.after is None else f"{text} to {describe_value(trigger.after)}"
     if isinstance(trigger, ir.DateTrigger):
         at = "" if trigger.at == "09:00" else f" at {trigger.at}"
         return _offset(trigger.offset_days, trigger.field) + at

@@ -4,7 +4,9 @@ The rules that give the IR its meaning:
 - `day N:` is a step N days after entry; `N days before FIELD:` a step on that date at 09:00
   (or its `at`); statements written directly under a playbook form a first step "entry" at day 0.
 - `unless X:` is `If(Not(X), negated=True)`; every `If` keeps its source line.
-- `health becomes red` and a condition trigger are `ConditionTrigger`s (edge-triggered).
+- `day N at HH:MM:` is a step on the entry's date shifted by N days, at HH:MM (`day_at`).
+- `health becomes red`, `plan becomes enterprise` and a condition trigger are `ConditionTrigger`s
+  (edge-triggered); `csm changes [from A] [to B]` is a `ChangeTrigger`.
 - `exit:` gives one `ExitRule` per alternative; `goal:` puts its events in `goal_events` and its
   conditions, joined by `or`, in `goal`.
 """
@@ -130,8 +132,19 @@ class PlaybookLowerer:
             case ast.EventTrigger(event=event, where=where):
                 lowered = self.expr(where, self.payload(event.text)) if where is not None else None
                 return ir.EventTrigger(event=event.text, where=lowered)
-            case ast.BecomesTrigger(score=score, band=band):
-                return ir.ConditionTrigger(condition=ir.BandIs(score=score.text, band=band.text))
+            case ast.BecomesTrigger(subject=subject, value=value):
+                if subject.text not in self.model.fields:
+                    assert isinstance(value, ast.Name)
+                    return ir.ConditionTrigger(condition=ir.BandIs(score=subject.text, band=value.text))
+                right = self.trigger_value(value, subject.text)
+                test = ir.Compare(op="==", left=ir.FieldRef(path=(subject.text,)), right=right)
+                return ir.ConditionTrigger(condition=test, becomes=True)
+            case ast.ChangeTrigger(field=field, before=before, after=after):
+                return ir.ChangeTrigger(
+                    field=field.text,
+                    before=self.trigger_value(before, field.text) if before is not None else None,
+                    after=self.trigger_value(after, field.text) if after is not None else None,
+                )
             case ast.ConditionTrigger(condition=condition):
                 return ir.ConditionTrigger(condition=self.expr(condition))
             case ast.DateTrigger(direction=direction, field=field, at=at):
@@ -146,6 +159,17 @@ class PlaybookLowerer:
                 )
         raise AssertionError(f"no lowering for {type(trigger).__name__}")  # pragma: no cover
 
+    def trigger_value(self, value: ast.TriggerValue, field: str) -> ir.Literal_:
+        """A value of a field trigger: a value of a list (`enterprise` or `"enterprise"`) is an `enum` literal."""
+        declared = self.model.fields.get(field)
+        if declared is not None and declared.type == "enum":
+            return ir.Literal_(type="enum", value=value.text if isinstance(value, ast.Name) else str(value.value))
+        if isinstance(value, ast.Name):
+            return ir.Literal_(type="text", value=value.text)
+        lowered = self.expr(value)
+        assert isinstance(lowered, ir.Literal_)
+        return lowered
+
     def steps(self, playbook: ast.Playbook) -> tuple[ir.Step, ...]:
         steps: list[ir.Step] = []
         entry = playbook.statements
@@ -155,7 +179,8 @@ class PlaybookLowerer:
             body = self.block(step.body, None)
             if isinstance(step, ast.DayStep):
                 offset = ir.Duration(amount=step.day, unit="days")
-                steps.append(ir.Step(name=f"day {step.day}", anchor="entry", offset=offset, body=body))
+                steps.append(ir.Step(name=f"day {step.day}", anchor="entry", offset=offset,
+                                     day_at=step.at.value if step.at else None, body=body))
             else:
                 name = f"{step.amount} {step.unit if step.amount != 1 else step.unit[:-1]} {step.direction} "
                 offset_days = -step.days if step.direction == "before" else step.days

@@ -39,7 +39,7 @@ _STATEMENTS = ("send", "create", "set", "update", "do", "wait", "if", "unless", 
 _CLAUSES = ("trigger", "audience", "exit", "goal", "reentry")
 _FILE_ITEMS = ("playbook", "score", "policy", "metric", "events", "account", "audience", "task", "team")
 _OPERAND = {"NAME", "NUMBER", "MONEY", "PERCENT", "STRING", "DATE", "TRUE", "FALSE", "LPAR", "SEEN",
-            "TASK", "EXACTLY", "AT", "NOT", "MINUS"}
+            "TASK", "EXACTLY", "AT_LEAST", "AT_MOST", "NOT", "MINUS"}
 _OPERATORS = {"COMPARE_OP", "ADD_OP", "MUL_OP", "AND", "OR", "IS", "DOT", "OF"}
 _DURATION = {"NUMBER", "SHORT_DURATION"}
 _LAYOUT_AND_END = {"_NEWLINE", "_INDENT", "_DEDENT", "$END"}
@@ -60,6 +60,8 @@ _GROUPS: list[tuple[set[str], set[str], str]] = [
     ({"SEND", "CREATE", "IF"}, {s.upper() for s in _STATEMENTS},
      "a statement (send, create task, set, update score, do, wait, if, unless, split)"),
     ({"NAME", "NUMBER", "STRING", "LPAR"}, _OPERAND, "a value or a condition"),
+    ({"NAME", "STRING", "TRUE", "PERCENT"}, {"NAME", "NUMBER", "MONEY", "PERCENT", "STRING", "TRUE", "FALSE"},
+     'a value such as enterprise, true, "text", 10 or 40%'),
     (_DURATION, _DURATION, "a duration such as 48h or 3 days"),
     ({"COMPARE_OP", "AND"}, _OPERATORS, "an operator"),
     ({"COMPARE_OP", "ADD_OP"}, _OPERATORS, "an operator"),
@@ -74,6 +76,8 @@ _PHRASES = {
     "DATE": "a date such as 2026-04-15",
     "TIME_OF_DAY": "a time of day such as 09:00",
     "SHORT_DURATION": "a duration such as 48h",
+    "AT_LEAST": "'at least'",
+    "AT_MOST": "'at most'",
     "COMPARE_OP": "a comparison (==, !=, <, <=, >, >=)",
     "ADD_OP": "'+' or '-'",
     "MUL_OP": "'*' or '/'",

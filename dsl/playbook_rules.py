@@ -14,6 +14,7 @@ from __future__ import annotations
 from dsl import ast, ir
 from dsl.bounds import MAX_DAYS, HeldBy, check_day, check_duration, earliest_days
 from dsl.diagnostics import Span
+from dsl.field_trigger_rules import FieldTriggerChecker
 from dsl.name_suggestions import with_nearest
 from dsl.plugin_catalog import PluginCatalog
 from dsl.reporter import Reporter
@@ -39,9 +40,9 @@ _PRIORITIES = ("high", "normal", "low")
 
 
 def step_name(step: ast.Step) -> str:
-    if isinstance(step, ast.DayStep):
-        return f"day {step.day}"
     at = f" at {step.at.value}" if step.at is not None else ""
+    if isinstance(step, ast.DayStep):
+        return f"day {step.day}{at}"
     unit = step.unit if step.amount != 1 else step.unit[:-1]
     return f"{step.amount} {unit} {step.direction} {step.field.text}{at}"
 
@@ -76,6 +77,7 @@ class PlaybookChecker:
         self.typer = typer
         self.report = report
         self.statements = StatementChecker(scope, typer, report, plugins)
+        self.field_triggers = FieldTriggerChecker(scope, typer, report)
         self._ids: dict[str, ast.Pos] = {}
 
     def note_name(self, playbook: ast.Playbook) -> None:
@@ -171,7 +173,9 @@ class PlaybookChecker:
             return
         self.statements.event_payload = {}  # no event starts the journey: `event.data` is empty
         if isinstance(trigger, ast.BecomesTrigger):
-            self._becomes(trigger)
+            self.field_triggers.becomes(trigger)
+        elif isinstance(trigger, ast.ChangeTrigger):
+            self.field_triggers.changes(trigger)
         elif isinstance(trigger, ast.ConditionTrigger):
             self.typer.condition(trigger.condition, "a condition trigger")
         elif isinstance(trigger, ast.DateTrigger):
@@ -182,22 +186,6 @@ class PlaybookChecker:
             self._schedule(trigger)
         else:
             self._trend(trigger)
-
-    def _becomes(self, trigger: ast.BecomesTrigger) -> None:
-        name = trigger.score.text
-        if name in self.scope.scores:
-            self.typer.band(name, trigger.band.text, trigger.band.pos)
-            return
-        if name in self.scope.fields:
-            message, near = with_nearest(
-                f"'{name}' is an account field, not a score: 'becomes' works on score bands",
-                name,
-                self.scope.scores,
-            )
-            self.report.error(trigger.score.pos, message, code="wrong-type", suggestion=near)
-        else:
-            message, near = with_nearest(f"unknown score '{name}'", name, self.scope.scores)
-            self.report.error(trigger.score.pos, message, code="unknown-name", suggestion=near)
 
     def _date_field(self, name: ast.Name, what: str) -> None:
         declared = self.scope.fields.get(name.text)
@@ -260,9 +248,11 @@ class PlaybookChecker:
             span = _header_span(step.pos, name)
             if isinstance(step, ast.DayStep):
                 check_day(step.day, span, self.report)
+                if step.at is not None:
+                    check_time(step.at, self.report)
                 key: tuple[object, ...] = ("day", step.day)
                 anchor, when = "entry", step.day
-                if step.day == 0 and has_entry_statements:
+                if step.day == 0 and step.at is None and has_entry_statements:
                     self.report.error(
                         span,
                         "'day 0:' runs at entry, as do the statements written directly "

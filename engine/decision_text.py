@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.records import Decision
 from engine.semantics.time_rules import describe_lateness
+from engine.semantics.values import quote_value
 
 __all__ = ["backfill_detail", "decided", "detail", "failure_text", "reentry_rule"]
 
@@ -116,6 +117,18 @@ def backfill_detail(at: datetime, received: datetime | None) -> str:
     arrived = received.isoformat() if received is not None else "?"
     return ("back-fill: history updates fields and scores but starts no journey and sends nothing "
             f"(dated {at.isoformat()}, arrived {arrived})")
+
+
+def field_change_reason(trigger: str, field: str, before: Any, after: Any) -> str:
+    """The reason of a journey a field-change trigger started: the trigger and the change it saw
+    (an owner or a contact by its email)."""
+    return f"{trigger} ({field} was {_field_value(before)}, now {_field_value(after)})"
+
+
+def _field_value(value: Any) -> str:
+    if isinstance(value, dict) and isinstance(value.get("email"), str):
+        return quote_value(value["email"])
+    return quote_value(value)
 
 
 def _iso(moment: datetime | None) -> str:

@@ -25,7 +25,7 @@ REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "language.md"
 KEYWORDS: tuple[str, ...] = (
     "account", "fields", "events", "metric", "count", "over", "score", "component", "max", "otherwise",
     "bands", "policy", "quiet", "hours", "most", "least", "exactly", "playbook", "trigger", "audience",
-    "exit", "goal", "reentry", "never", "after", "before", "event", "where", "becomes", "every", "week",
+    "exit", "goal", "reentry", "never", "after", "before", "event", "where", "becomes", "changes", "every", "week",
     "month", "quarter", "down", "up", "day", "days", "weeks", "send", "email", "in_app", "to", "create",
     "task", "for", "due", "priority", "set", "update", "do", "wait", "until", "done", "open", "if",
     "unless", "else", "split", "and", "or", "not", "is", "of", "seen", "within", "since", "entry",

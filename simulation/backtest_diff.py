@@ -266,11 +266,13 @@ def _count(counts: dict[str, dict[str, Counts]], difference: Difference) -> None
 
 def compare(base: list[ActionRecord], head: list[ActionRecord], *, since: datetime | None = None,
             until: datetime | None = None, match_within: timedelta = DEFAULT_MATCH_WITHIN,
-            changed_playbooks: set[str] | None = None) -> Comparison:
+            changed_playbooks: set[str] | None = None,
+            changed_triggers: dict[str, tuple[str, str]] | None = None) -> Comparison:
     """Pair the actions of two runs over the same history and explain what differs.
 
     Only actions from `since` to `until` (exclusive) are compared. `changed_playbooks` (the ids
-    whose compiled version differs) sharpens the explanations of differences no decision explains.
+    whose compiled version differs) and `changed_triggers` (the playbooks whose trigger differs:
+    base and head as written) sharpen the explanations of differences no decision explains.
     """
 
     def inside(action: ActionRecord) -> bool:
@@ -290,7 +292,7 @@ def compare(base: list[ActionRecord], head: list[ActionRecord], *, since: dateti
     counts: dict[str, dict[str, Counts]] = defaultdict(dict)
     for difference in differences:
         _count(counts, difference)
-    explainer = _Explainer(base, head, changed_playbooks)
+    explainer = _Explainer(base, head, changed_playbooks, changed_triggers or {})
     for difference in differences:
         difference.why = explainer.why(difference)
     compared = (sum(len(group) for group in base_groups.values()), sum(len(group) for group in head_groups.values()))
@@ -356,8 +358,10 @@ def _describe_pair(base: ActionRecord | None, head: ActionRecord | None) -> str:
 
 
 class _Explainer:
-    def __init__(self, base: list[ActionRecord], head: list[ActionRecord], changed: set[str] | None) -> None:
+    def __init__(self, base: list[ActionRecord], head: list[ActionRecord], changed: set[str] | None,
+                 triggers: dict[str, tuple[str, str]]) -> None:
         self.changed = changed
+        self.triggers = triggers
         self.diverging: dict[tuple[str, str], list[tuple[datetime, ActionRecord | None, ActionRecord | None]]] = {}
         decisions: dict[tuple[str, str], tuple[list[ActionRecord], list[ActionRecord]]] = defaultdict(
             lambda: ([], []))
@@ -390,6 +394,9 @@ class _Explainer:
             reasons.extend(_describe_pair(b, h) for at, b, h in earlier if at == latest)
         if reasons:
             return reasons
+        if difference.playbook in self.triggers:
+            before, after = self.triggers[difference.playbook]
+            return [f"no decision differs: the trigger of {difference.playbook} changed from `{before}` to `{after}`"]
         if self.changed is not None and difference.playbook in self.changed:
             return [f"no decision differs: the steps of {difference.playbook} changed"]
         if difference.playbook == SCORES:

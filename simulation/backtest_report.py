@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dsl import ir
+from dsl.ir_text import describe_trigger
 from simulation.backtest import History, Replay, Window, read_history, replay_both, replay_window
 from simulation.backtest_diff import (
     COUNTED_KINDS,
@@ -55,7 +56,7 @@ async def run_backtest(base: ir.Bundle, head: ir.Bundle, store_url: str, window:
     before, after = await replay_both(base, head, history, window, now)
     since = window.since or start
     comparison = compare(before.actions, after.actions, since=since, until=end, match_within=match_within,
-                         changed_playbooks=changed_playbooks(base, head))
+                         changed_playbooks=changed_playbooks(base, head), changed_triggers=changed_triggers(base, head))
     return Backtest(base_label=base_label, head_label=head_label, history=history, base=before, head=after,
                     comparison=comparison, since=since, until=end)
 
@@ -79,6 +80,13 @@ def changed_playbooks(base: ir.Bundle, head: ir.Bundle) -> set[str]:
     """Playbook ids whose content differs, or that exist in one version only."""
     ids = set(base.playbooks) | set(head.playbooks)
     return {pid for pid in ids if fingerprint(base, pid) != fingerprint(head, pid)}
+
+
+def changed_triggers(base: ir.Bundle, head: ir.Bundle) -> dict[str, tuple[str, str]]:
+    """The playbooks of both versions whose trigger differs: base's and head's, as written."""
+    return {pid: (describe_trigger(base.playbooks[pid].trigger), describe_trigger(head.playbooks[pid].trigger))
+            for pid in sorted(set(base.playbooks) & set(head.playbooks))
+            if base.playbooks[pid].trigger != head.playbooks[pid].trigger}
 
 
 def changed_parts(base: ir.Bundle, head: ir.Bundle) -> list[str]:

@@ -86,6 +86,7 @@ from dsl.ast.places import (
 from dsl.ast.playbooks import (
     AudienceClause,
     BecomesTrigger,
+    ChangeTrigger,
     Clause,
     ConditionTrigger,
     DateStep,
@@ -105,6 +106,7 @@ from dsl.ast.playbooks import (
     TrendTrigger,
     Trigger,
     TriggerClause,
+    TriggerValue,
 )
 from dsl.ast.statements import (
     CreateTask,
@@ -132,6 +134,7 @@ __all__ = [
     "AudienceClause",
     "Band",
     "BecomesTrigger",
+    "ChangeTrigger",
     "BoolLit",
     "Clause",
     "Comment",
@@ -206,6 +209,7 @@ __all__ = [
     "TimeOfDay",
     "TrendTrigger",
     "Trigger",
+    "TriggerValue",
     "TriggerClause",
     "TypeRef",
     "UpdateScore",

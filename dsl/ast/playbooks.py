@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dsl.ast.expressions import Expr
-from dsl.ast.literals import Duration, PercentLit, TextLit, TimeOfDay
+from dsl.ast.literals import BoolLit, Duration, MoneyLit, NumberLit, PercentLit, TextLit, TimeOfDay
 from dsl.ast.places import Name, Pos
 from dsl.ast.statements import EventAlternative, Statement
 
 __all__ = [
     "AudienceClause",
     "BecomesTrigger",
+    "ChangeTrigger",
     "Clause",
     "ConditionTrigger",
     "DateStep",
@@ -31,6 +32,7 @@ __all__ = [
     "Step",
     "TrendTrigger",
     "Trigger",
+    "TriggerValue",
     "TriggerClause",
 ]
 
@@ -47,13 +49,27 @@ class EventTrigger:
     where: Expr | None = None
 
 
+# A value a field trigger names: a band or enum value (`red`, `enterprise`), a text, a number, a boolean.
+TriggerValue = Name | TextLit | NumberLit | MoneyLit | PercentLit | BoolLit
+
+
 @dataclass(frozen=True, slots=True)
 class BecomesTrigger:
-    """`health becomes red`."""
+    """`health becomes red` (a score's band), `plan becomes enterprise`, `churn_risk becomes true`."""
 
     pos: Pos
-    score: Name
-    band: Name
+    subject: Name
+    value: TriggerValue
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeTrigger:
+    """`exec_sponsor changes from true to false`, `csm changes`, `plan changes to "enterprise"`."""
+
+    pos: Pos
+    field: Name
+    before: TriggerValue | None = None
+    after: TriggerValue | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +121,8 @@ class TrendTrigger:
     weeks: int
 
 
-Trigger = EventTrigger | BecomesTrigger | ConditionTrigger | DateTrigger | ScheduleTrigger | TrendTrigger
+Trigger = (EventTrigger | BecomesTrigger | ChangeTrigger | ConditionTrigger | DateTrigger | ScheduleTrigger
+           | TrendTrigger)
 
 
 # --------------------------------------------------------------------------- playbooks
@@ -175,11 +192,12 @@ _CLAUSES = (TriggerClause, AudienceClause, ExitClause, GoalClause, ReentryClause
 
 @dataclass(frozen=True, slots=True)
 class DayStep:
-    """`day 7:` followed by an indented block."""
+    """`day 7:` or `day 3 at 10:00:` (account time) followed by an indented block."""
 
     pos: Pos
     day: int
     body: tuple[Statement, ...]
+    at: TimeOfDay | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,8 @@ class Printer:
             elif isinstance(item, ast.PriorityClause):
                 self.emit(1, f"priority: {item.level.text}", item.pos)
             elif isinstance(item, ast.DayStep):
-                self.emit(1, f"day {item.day}:", item.pos, opens_block=True)
+                at = f" at {item.at.value}" if item.at is not None else ""
+                self.emit(1, f"day {item.day}{at}:", item.pos, opens_block=True)
                 self.block(item.body, 2)
             elif isinstance(item, ast.DateStep):
                 self.emit(1, f"{_date_offset(item.amount, item.unit, item.direction, item.field, item.at)}:",
@@ -172,7 +173,14 @@ class Printer:
             where = f" where {self.expr(trigger.where)}" if trigger.where is not None else ""
             return f"event {trigger.event.text}{where}"
         if isinstance(trigger, ast.BecomesTrigger):
-            return f"{trigger.score.text} becomes {trigger.band.text}"
+            return f"{trigger.subject.text} becomes {self.trigger_value(trigger.value)}"
+        if isinstance(trigger, ast.ChangeTrigger):
+            text = f"{trigger.field.text} changes"
+            if trigger.before is not None:
+                text += f" from {self.trigger_value(trigger.before)}"
+            if trigger.after is not None:
+                text += f" to {self.trigger_value(trigger.after)}"
+            return text
         if isinstance(trigger, ast.DateTrigger):
             return _date_offset(trigger.amount, trigger.unit, trigger.direction, trigger.field, trigger.at)
         if isinstance(trigger, ast.ScheduleTrigger):
@@ -189,6 +197,9 @@ class Printer:
             return (f"{trigger.metric.text} {trigger.direction} {trigger.percent.text} week over week "
                     f"for {trigger.weeks} {weeks}")
         return self.expr(trigger.condition)
+
+    def trigger_value(self, value: ast.TriggerValue) -> str:
+        return value.text if isinstance(value, ast.Name) else self.expr(value)
 
     # ------------------------------------------------------------------ statements
 

@@ -22,7 +22,7 @@ __all__ = ["KEYWORD_RULES", "RuleCallback", "rule_methods"]
 
 # Rules whose value is the keyword written (`!rule` in the grammar).
 KEYWORD_RULES = frozenset({"boolean", "channel", "count_op", "date_unit", "direction", "duration_unit",
-                           "period", "trend_direction"})
+                           "period", "trend_direction", "value_boolean"})
 # Public methods that are helpers rather than rules.
 _HELPERS = frozenset({"span_of", "name_of"})
 

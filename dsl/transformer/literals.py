@@ -57,6 +57,13 @@ class LiteralRules(RuleBase):
     def boolean(self, pos: ast.Pos, children: list[Token]) -> ast.BoolLit:
         return ast.BoolLit(pos, children[0].value == "true")
 
+    # the values of a field trigger (`plan changes from "pro" to "enterprise"`): the same literals
+    value_text = text
+    value_number = number
+    value_money = money
+    value_percent = percent
+    value_boolean = boolean
+
     def date(self, pos: ast.Pos, children: list[Token]) -> ast.DateLit:
         return ast.DateLit(pos, str(children[0].value))
 
@@ -89,4 +96,4 @@ class LiteralRules(RuleBase):
         return Word.at(pos, "email" if children[0].value.startswith("email") else "in_app")
 
     def count_op(self, pos: ast.Pos, children: list[Token]) -> Word:
-        return Word.at(pos, "_".join(str(token.value) for token in children))
+        return Word.at(pos, "_".join(str(children[0].value).split()))

@@ -56,8 +56,18 @@ class PlaybookRules(RuleBase):
         where = children[1] if len(children) > 1 else None
         return ast.EventTrigger(pos, children[0], where)
 
-    def becomes_trigger(self, pos: ast.Pos, children: list[ast.Name]) -> ast.BecomesTrigger:
+    def becomes_trigger(self, pos: ast.Pos, children: list[Any]) -> ast.BecomesTrigger:
         return ast.BecomesTrigger(pos, children[0], children[1])
+
+    def change_trigger(self, pos: ast.Pos, children: list[Any]) -> ast.ChangeTrigger:
+        ends = {marker.kind: marker.value for marker in children[1:]}
+        return ast.ChangeTrigger(pos, children[0], ends.get("from"), ends.get("to"))
+
+    def change_from(self, pos: ast.Pos, children: list[ast.TriggerValue]) -> Marker:
+        return Marker("from", pos, children[0])
+
+    def change_to(self, pos: ast.Pos, children: list[ast.TriggerValue]) -> Marker:
+        return Marker("to", pos, children[0])
 
     def condition_trigger(self, pos: ast.Pos, children: list[ast.Expr]) -> ast.ConditionTrigger:
         return ast.ConditionTrigger(pos, children[0])
@@ -97,7 +107,8 @@ class PlaybookRules(RuleBase):
     # ------------------------------------------------------------------ steps and blocks
 
     def day_step(self, pos: ast.Pos, children: list[Any]) -> ast.DayStep:
-        return ast.DayStep(pos, self._whole(children[0], "days"), children[1])
+        at = children[1] if len(children) == 3 else None
+        return ast.DayStep(pos, self._whole(children[0], "days"), children[-1], at)
 
     def date_step(self, pos: ast.Pos, children: list[Any]) -> ast.DateStep:
         amount, unit, direction, field, *rest = children

@@ -15,13 +15,13 @@ journey that ended later is still active then. That tells a simulation's story a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from dsl import ir
-from dsl.ir_text import describe
+from dsl.ir_text import describe, describe_step
 from engine.decision_text import failure_text
 from engine.insight.analytics import describe_statement, statement_path
 from engine.insight.decision_story import DecisionTeller, waits_until
@@ -217,7 +217,7 @@ class _Teller:
         if isinstance(trigger, ir.EventTrigger) and trigger.where is not None:
             data = self.event_data(spec, snap.at)
             return evaluate_with_reads(trigger.where, snap, event_data=data, bundle_scores=self.bundle.scores)[1]
-        if isinstance(trigger, ir.DateTrigger):
+        if isinstance(trigger, ir.DateTrigger | ir.ChangeTrigger):
             return {trigger.field: snap.fields.get(trigger.field)}
         return {}
 
@@ -267,8 +267,10 @@ class _Teller:
         for step in spec.steps[step_index + 1:]:
             first = describe_statement(step.body[0]) if step.body else "nothing"
             if step.anchor == "entry":
-                at = max(journey.entered_at + timedelta(seconds=step.offset.seconds()), cursor)
-                return at, f"{step.name}: {first}{self.quiet_hours_note(spec, step, at)}{note}"
+                tz = build_snapshot(self.store, self.bundle, self.account, journey.entered_at).timezone \
+                    if step.day_at is not None else self.tz
+                at = max(calendar.entry_step_instant(journey.entered_at, step.offset, step.day_at, tz), cursor)
+                return at, f"{describe_step(step)}: {first}{self.quiet_hours_note(spec, step, at)}{note}"
             snap = build_snapshot(self.store, self.bundle, self.account, max(now, cursor))
             value = snap.fields.get(step.anchor)
             target = calendar.date_instant(str(value), step.offset_days, step.at, snap.timezone) if value else None

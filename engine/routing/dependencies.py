@@ -1,10 +1,11 @@
 """What a playbook depends on: the fields, scores and events its trigger and its running journeys read.
 
 The router uses these sets to re-evaluate a condition trigger only when one of its inputs may have
-changed, and to signal a running journey only with what it listens for: its exit and goal
-events, the events of its `wait until` statements, and the fields its exit and goal conditions,
-its `wait until` conditions or its date-anchored steps read. A score read counts as reading the score model's inputs; a
-metric or `seen` read counts as listening to that event.
+changed (a field-change trigger reads its one field), and to signal a running journey only with
+what it listens for: its exit and goal events, the events of its `wait until` statements, and
+the fields its exit and goal conditions, its `wait until` conditions or its date-anchored steps
+read. A score read counts as reading the score model's inputs; a metric or `seen` read counts as
+listening to that event.
 """
 
 from __future__ import annotations
@@ -70,16 +71,19 @@ def _statements(body: Iterable[ir.Statement]) -> Iterator[ir.Statement]:
 class PlaybookInputs:
     """What one playbook depends on, computed once per bundle."""
 
-    trigger: Reads  # a condition trigger's inputs (empty for other triggers)
+    trigger: Reads  # a condition trigger's inputs, a change trigger's field (empty for other triggers)
     listened_events: set[str]  # events a running journey is signalled with
     watched_fields: set[str]  # fields whose change a running journey is signalled with
 
 
 def playbook_inputs(playbook: ir.Playbook, bundle: ir.Bundle) -> PlaybookInputs:
     trigger = playbook.trigger
-    trigger_reads = (
-        expression_reads(trigger.condition, bundle) if isinstance(trigger, ir.ConditionTrigger) else Reads()
-    )
+    if isinstance(trigger, ir.ConditionTrigger):
+        trigger_reads = expression_reads(trigger.condition, bundle)
+    elif isinstance(trigger, ir.ChangeTrigger):
+        trigger_reads = Reads(fields={trigger.field})
+    else:
+        trigger_reads = Reads()
     journey = Reads()
     journey.events.update(rule.event for rule in playbook.exits if rule.event)
     journey.events.update(playbook.goal_events)

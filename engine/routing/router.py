@@ -11,9 +11,11 @@ or the routing cache in front of it (`engine.routing.account_cache`).
    `unsubscribed` and `bounced` put an address on the suppression list and trigger nothing else;
 2. scores: a change to an input of a score model recomputes it on the fields as of the change;
    a new value or band (or becoming scored or unscored) is recorded and logged as a `score` action;
-3. triggers: event triggers whose event and `where` match, and condition triggers on the edge
+3. triggers: event triggers whose event and `where` match, condition triggers on the edge
    (the stored state was false or unknown and the condition is now true; it re-arms only after
-   it was false), each through admission (audience, active journey, re-entry);
+   it was false), and field-change triggers on a change of a known value (its previous value
+   known: `engine.semantics.field_changes`), each through admission (audience, active journey,
+   re-entry);
 4. signals: a running journey hears the events it listens for and the fields it watches.
 
 A change that is history (back-fill: `Change.is_history`) updates scores and condition states
@@ -40,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from dsl import ir
 from dsl.ir_text import describe_trigger
-from engine.decision_text import backfill_detail
+from engine.decision_text import backfill_detail, field_change_reason
 from engine.records import Change, JourneySignal, RouteResult, Snapshot, StartJourney
 from engine.routing.admission import Admission
 from engine.routing.dependencies import playbook_inputs
@@ -48,6 +50,7 @@ from engine.routing.rescoring import record_scores
 from engine.routing.schedule import TimeTriggers
 from engine.semantics import calendar
 from engine.semantics.evaluator import UNKNOWN, evaluate, truthy
+from engine.semantics.field_changes import change_fires
 from engine.semantics.time_rules import DEFAULT_HORIZON, describe_lateness
 from engine.store.reserved import task_outcome
 from engine.store.snapshots import account_timezone, snapshot_of
@@ -116,6 +119,10 @@ class Router:
                         self._fire(playbook, snap, origin, result, change, event=change.event, data=change.data)
                 elif isinstance(trigger, ir.ConditionTrigger) and self._edge(playbook, trigger, snap):
                     self._fire(playbook, snap, origin, result, change)
+                elif isinstance(trigger, ir.ChangeTrigger) and change_fires(trigger, change.traits, change.previous):
+                    reason = field_change_reason(describe_trigger(trigger), trigger.field,
+                                                 change.previous[trigger.field], change.traits[trigger.field])
+                    self._fire(playbook, snap, origin, result, change, reason=reason)
             for playbook in dated:
                 self._late_date(playbook, snap, origin, result)
         if not change.is_history:
@@ -123,10 +130,10 @@ class Router:
         return result
 
     def _fire(self, playbook: ir.Playbook, snap: Snapshot, origin: str, result: RouteResult, change: Change,
-              event: str | None = None, data: dict[str, Any] | None = None) -> None:
+              event: str | None = None, data: dict[str, Any] | None = None, reason: str | None = None) -> None:
         """A trigger fired on a change: admit it, or count it when the change is history."""
         if not change.is_history:
-            self._admit(playbook, snap, origin, result, event=event, data=data)
+            self._admit(playbook, snap, origin, result, event=event, data=data, reason=reason)
             return
         if playbook.audience is not None and not truthy(
                 evaluate(playbook.audience, snap, event_data=data, bundle_scores=self.bundle.scores)):
@@ -226,6 +233,8 @@ class Router:
         trigger = playbook.trigger
         if isinstance(trigger, ir.EventTrigger):
             return routes_event and trigger.event == event
+        if isinstance(trigger, ir.ChangeTrigger):
+            return trigger.field in fields
         if not isinstance(trigger, ir.ConditionTrigger):
             return False
         reads = self.inputs[playbook.id].trigger

@@ -8,7 +8,9 @@ notice and log it).
 Wall-clock rules follow the standard playbooks' timing rules: `day N` and durations in
 minutes, hours, days or weeks are exact multiples of 24 hours; business days step over
 Saturdays and Sundays in the account's zone and keep the local time of day; "09:00 account
-time" is 09:00 on the local wall clock, whatever the UTC offset is that day.
+time" is 09:00 on the local wall clock, whatever the UTC offset is that day. `day N at HH:MM`
+is HH:MM on the local date N days after the entry's local date (not N times 24 hours), and never
+before the entry: a `day 0 at 10:00` entered at 11:00 runs the next day at 10:00.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = [
     "add_duration",
     "as_date",
     "date_instant",
+    "entry_step_instant",
     "is_valid_timezone",
     "local_instant",
     "local_time",
@@ -155,6 +158,17 @@ def date_instant(date_value: object, offset_days: int, at_hhmm: str, tz: str | N
     if day is None:
         return None
     return local_instant(day + timedelta(days=offset_days), at_hhmm, tz)
+
+
+def entry_step_instant(entry_at: datetime, offset: ir.Duration, day_at: str | None, tz: str | None) -> datetime:
+    """When a step anchored at the entry runs: `offset` after the entry (`day 7`); with `day_at`
+    (`day 3 at 10:00`), at that time on the entry's local date plus the offset's days, or the
+    next day at that time when this falls before the entry (only `day 0` can)."""
+    if day_at is None:
+        return entry_at + timedelta(seconds=offset.seconds())
+    day = local_time(entry_at, tz).date() + timedelta(days=offset.seconds() // 86400)
+    moment = local_instant(day, day_at, tz)
+    return moment if moment >= entry_at else local_instant(day + timedelta(days=1), day_at, tz)
 
 
 def _month_day(year: int, month: int, day: int) -> date:

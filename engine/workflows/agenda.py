@@ -9,9 +9,10 @@ does not list first (waiting as planned needs no report). Outside simulations
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import dsl.ir as ir
+from engine.semantics import calendar
 from engine.workflows.payloads import JourneyInput
 
 __all__ = ["SimulationAgenda"]
@@ -24,10 +25,11 @@ class SimulationAgenda:
         self._plan: list[datetime] = [inp.entry_at]  # as the timeline holds it
         self._later: list[datetime] = []  # the moments of the entry-anchored steps to come
 
-    def at_step(self, steps: tuple[ir.Step, ...], index: int) -> None:
-        """The journey is at step `index`: the entry-anchored steps after it are still to come."""
+    def at_step(self, steps: tuple[ir.Step, ...], index: int, timezone: str) -> None:
+        """The journey is at step `index`: the entry-anchored steps after it are still to come
+        (a `day N at HH:MM` step at that time in the account's `timezone` at entry)."""
         if self._reporting:
-            self._later = [self._entry_at + timedelta(seconds=later.offset.seconds())
+            self._later = [calendar.entry_step_instant(self._entry_at, later.offset, later.day_at, timezone)
                            for later in steps[index + 1:] if later.anchor == "entry"]
 
     def replan(self, agenda: datetime | None, now: datetime, held: list[datetime]) -> list[datetime]:

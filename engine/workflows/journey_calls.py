@@ -106,6 +106,7 @@ class JourneyCalls:
             result_type=EnterResult, start_to_close_timeout=timedelta(seconds=BOOKKEEPING_OPTIONS.timeout_seconds),
             retry_policy=_retry(BOOKKEEPING_OPTIONS))
         state.options = dict(entered.options)
+        state.entry_timezone = entered.snapshot.timezone
         state.took(entered.snapshot)
 
     async def end(self, status: str, reason: str, at: datetime) -> None:

@@ -68,7 +68,7 @@ class JourneyClock:
         recorded as late with its planned moment, which stays the moment of its actions."""
         state = self._state
         if step.anchor == "entry":
-            planned = state.inp.entry_at + timedelta(seconds=step.offset.seconds())
+            planned = calendar.entry_step_instant(state.inp.entry_at, step.offset, step.day_at, state.entry_timezone)
             if planned < cursor:
                 self._log.decide(cursor, "late", step.name, {"planned": planned.isoformat()},
                                  outcome="after_previous")

@@ -74,7 +74,7 @@ class JourneyInterpreter:
         try:
             await self._calls.enter()  # a goal already reached at entry ends the journey at once
             for index, step in enumerate(inp.playbook.steps):
-                self._agenda.at_step(inp.playbook.steps, index)
+                self._agenda.at_step(inp.playbook.steps, index, state.entry_timezone)
                 reached = await self._clock.reach(step, cursor)
                 if reached is None:
                     continue

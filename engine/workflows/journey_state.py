@@ -58,6 +58,7 @@ class JourneyState:
     watching: bool = False  # a `wait until CONDITION` is waiting: it wants the moments things changed
     changes: list[datetime] = field(default_factory=list)  # those moments, while it waits
     options: dict[str, ActivityOptions] = field(default_factory=dict)  # how its activities run
+    entry_timezone: str = "UTC"  # the account's time zone at entry: `day N at HH:MM` steps keep to it
 
     @property
     def horizon(self) -> timedelta:

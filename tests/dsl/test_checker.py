@@ -202,18 +202,19 @@ def test_unknown_metric_score_and_band() -> None:
     )
 
 
-def test_becomes_on_a_field_is_not_a_score_band() -> None:
+def test_becomes_on_a_number_field_asks_for_a_change_or_a_condition() -> None:
     assert problems(
         """\
         playbook p "P":
-            trigger: segment becomes smb
+            trigger: seats_used becomes smb
             send email welcome
         """
     ) == expected(
         """
-        test.play:2:14: 'segment' is an account field, not a score: 'becomes' works on score bands
-                trigger: segment becomes smb
-                         ^^^^^^^
+        test.play:2:14: 'seats_used' is a number: 'becomes' works on a score's bands, a choice of values or \
+true/false; write 'seats_used changes to ...' or a condition
+                trigger: seats_used becomes smb
+                         ^^^^^^^^^^
         """
     )
 

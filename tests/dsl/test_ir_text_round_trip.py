@@ -18,7 +18,14 @@ from typing import Any
 import pytest
 
 from dsl import compile_folder, ir
-from dsl.ir_text import describe, describe_duration, describe_number, describe_statement, describe_trigger
+from dsl.ir_text import (
+    describe,
+    describe_duration,
+    describe_number,
+    describe_statement,
+    describe_step,
+    describe_trigger,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
@@ -56,8 +63,7 @@ def _block(body: tuple[ir.Statement, ...], depth: int) -> list[str]:
 def _step_head(step: ir.Step) -> str:
     if step.anchor == "entry":
         assert step.offset.unit == "days", step
-        return f"day {step.offset.amount}:"
-    return step.name + ("" if step.at == "09:00" else f" at {step.at}") + ":"
+    return describe_step(step) + ":"
 
 
 def write_playbook(playbook: ir.Playbook) -> str:

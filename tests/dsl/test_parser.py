@@ -183,7 +183,8 @@ def test_event_trigger_with_a_where_condition() -> None:
 def test_becomes_trigger_names_a_score_and_a_band() -> None:
     trigger = trigger_of("health becomes red")
     assert isinstance(trigger, ast.BecomesTrigger)
-    assert (trigger.score.text, trigger.band.text) == ("health", "red")
+    assert isinstance(trigger.value, ast.Name)
+    assert (trigger.subject.text, trigger.value.text) == ("health", "red")
 
 
 def test_condition_trigger_reads_percent_of_a_field() -> None:

@@ -198,3 +198,33 @@ def test_schedule_instants_are_strictly_after_and_at_the_local_time(after: datet
     assert local.strftime("%H:%M") == "10:00"
     assert local.day == 1 or every == "week"
     assert calendar.next_schedule_instant(instant - timedelta(seconds=1), trigger, tz) == instant
+
+
+def _days(amount: int) -> ir.Duration:
+    return ir.Duration(amount=amount, unit="days")
+
+
+def test_a_day_step_without_a_time_runs_whole_days_after_the_entry() -> None:
+    entry = utc(2026, 3, 2, 2, 17)
+    assert calendar.entry_step_instant(entry, _days(3), None, "Europe/Berlin") == utc(2026, 3, 5, 2, 17)
+
+
+def test_a_day_step_at_a_time_runs_at_that_account_time_on_its_day() -> None:
+    # a 02:00 sign-up in New York (07:00 UTC) gets its day 3 step at 10:00 New York time
+    assert calendar.entry_step_instant(utc(2026, 1, 5, 7), _days(3), "10:00", "America/New_York") == utc(2026, 1, 8, 15)
+    # the day is the account's: 23:30 UTC on Jan 5 is already Jan 6 in Berlin
+    late = utc(2026, 1, 5, 23, 30)
+    assert calendar.entry_step_instant(late, _days(1), "10:00", "Europe/Berlin") == utc(2026, 1, 7, 9)
+
+
+def test_a_day_step_at_a_time_keeps_the_wall_clock_across_a_dst_change() -> None:
+    # New York springs forward on 2026-03-08: 10:00 is 15:00 UTC before and 14:00 UTC after
+    entry = utc(2026, 3, 6, 16)
+    assert calendar.entry_step_instant(entry, _days(3), "10:00", "America/New_York") == utc(2026, 3, 9, 14)
+    assert calendar.entry_step_instant(entry, _days(3), None, "America/New_York") == utc(2026, 3, 9, 16)
+
+
+def test_day_0_at_a_time_already_past_at_entry_runs_the_next_day_at_that_time() -> None:
+    assert calendar.entry_step_instant(utc(2026, 3, 2, 11), _days(0), "10:00", "UTC") == utc(2026, 3, 3, 10)
+    assert calendar.entry_step_instant(utc(2026, 3, 2, 9), _days(0), "10:00", "UTC") == utc(2026, 3, 2, 10)
+    assert calendar.entry_step_instant(utc(2026, 3, 2, 10), _days(0), "10:00", "UTC") == utc(2026, 3, 2, 10)
