@@ -16,11 +16,15 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
 
 __all__ = ["DRIVER", "DriverInput", "Poster", "PostParams"]
 
 DRIVER = "conformance-driver"
 POST_TIMEOUT = timedelta(minutes=5)
+# A moment's lines the API would not take: tried again a few times (a slow moment on a loaded
+# machine), then the run fails with the API's answer instead of trying for ever.
+POST_RETRIES = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=8)
 
 
 class DriverInput(BaseModel):
@@ -47,7 +51,7 @@ class Driver:
             if moment is not None:
                 posted += await workflow.execute_activity(
                     "conformance.post", PostParams(moment=moment), result_type=int,
-                    start_to_close_timeout=POST_TIMEOUT)
+                    start_to_close_timeout=POST_TIMEOUT, retry_policy=POST_RETRIES)
         return posted
 
 

@@ -9,6 +9,7 @@ each moment's lines when the server's clock reaches it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from tests.live_api import time_skipping
 __all__ = ["LiveRun", "run_live"]
 
 LEAD = timedelta(hours=1)  # the stack starts this long before the timeline's first moment
+RUN_LIMIT = 900.0  # seconds of wall time a whole run may take
 
 
 @dataclass
@@ -62,9 +64,10 @@ async def run_live(timeline: MergedTimeline, folder: Path, playbooks: Path = ROO
         poster = Poster(f"http://127.0.0.1:{api_port}", TOKEN, lines_at)
         async with Worker(env.client, task_queue="conformance-driver", workflows=[Driver], activities=[poster.post],
                           workflow_runner=UnsandboxedWorkflowRunner()):
-            posted = await env.client.execute_workflow(
+            # bounded in wall time: a run that stops advancing fails, with the processes' logs kept
+            posted = await asyncio.wait_for(env.client.execute_workflow(
                 DRIVER, DriverInput(moments=timeline.moments(), end=timeline.end, clock_offset_seconds=offset),
-                id="conformance-driver", task_queue="conformance-driver", result_type=int)
+                id="conformance-driver", task_queue="conformance-driver", result_type=int), timeout=RUN_LIMIT)
         store = Store.open(database_url)
         try:
             actions = [action for action in store.actions() if action.at <= timeline.end]

@@ -10,6 +10,7 @@ import pytest
 from dsl.formatter import FormatError, format_source
 
 LIBRARY = Path(__file__).resolve().parents[2] / "playbooks"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "cs-playbooks"
 
 
 def fmt(text: str) -> str:
@@ -289,8 +290,9 @@ def test_a_file_of_comments_only_keeps_them() -> None:
     assert format_source(source, "c.play") == "# nothing yet\n\n# more later\n"
 
 
-@pytest.mark.parametrize("path", sorted(LIBRARY.glob("*.play")), ids=lambda p: p.name)
-def test_the_standard_library_is_in_canonical_layout(path: Path) -> None:
+@pytest.mark.parametrize("path", sorted([*LIBRARY.glob("*.play"), *EXAMPLES.glob("*.play")]),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_standard_library_and_the_examples_are_in_canonical_layout(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert format_source(text, str(path)) == text
 
