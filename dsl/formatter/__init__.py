@@ -5,7 +5,8 @@ The layout:
 - one space around binary operators and after the `:` of a clause, none inside `key=value`;
 - durations written one way: `30m` and `48h` for minutes and hours, `2 days`, `1 day`,
   `3 weeks`, `2 business days` for the rest;
-- one blank line between top-level items; inside blocks the writer's blank lines are kept,
+- one blank line between top-level items (one-line `metric` and `audience` declarations written
+  one under the other stay together); inside blocks the writer's blank lines are kept,
   at most one in a row and never right after a block opens; a trailing newline;
 - every comment kept: a comment line stays before the line it preceded, re-indented to its
   block; a comment that ends a line of code stays on that line, two spaces after the code,

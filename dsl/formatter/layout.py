@@ -97,11 +97,24 @@ def render(lines: list[Line], source_lines: list[str]) -> str:
     return "\n".join(out) + "\n" if out else ""
 
 
+_ONE_LINE_ITEMS = ("metric ", "audience ")
+
+
+def _one_line_run(previous: Line, line: Line) -> bool:
+    """Two one-line declarations of a kind written one under the other (`metric`, `audience`)
+    stay together, as the writer grouped them."""
+    return (previous.depth == 0 and not previous.is_comment and not previous.opens_block
+            and not line.opens_block and previous.source_line == line.source_line - 1
+            and any(previous.text.startswith(word) and line.text.startswith(word) for word in _ONE_LINE_ITEMS))
+
+
 def _blank_before(lines: list[Line], index: int, source_lines: list[str]) -> bool:
     line, previous = lines[index], lines[index - 1]
     if previous.opens_block and not previous.is_comment and line.depth > previous.depth:
         return False
     if line.depth == 0 and not line.is_comment:  # a top-level item, unless its comments lead in
+        if _one_line_run(previous, line):
+            return _is_blank(source_lines, line.source_line - 1)
         return not (previous.is_comment and previous.depth == 0 and previous.source_line == line.source_line - 1)
     if line.is_comment and line.depth == 0:
         following = next((later for later in lines[index:] if not later.is_comment), None)

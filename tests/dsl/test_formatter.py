@@ -327,3 +327,24 @@ def test_fewer_attempts_for_one_call_are_printed_before_its_else() -> None:
         """
     )
     assert fmt(canonical.replace("at most 2 attempts", "at   most 2   attempts")) == canonical
+
+
+def test_one_line_declarations_written_together_stay_together() -> None:
+    source = dedent(
+        """\
+        events:
+            login
+
+        metric a = count login over 7 days
+        metric b = count login over 30 days
+        audience busy: a > 3
+        audience very_busy: busy and b > 20
+
+
+
+        audience quiet: a == 0
+        """
+    )
+    expected = source.replace("\n\n\n\naudience quiet", "\n\naudience quiet").replace(
+        "30 days\naudience busy", "30 days\n\naudience busy")  # another kind: a blank line between
+    assert fmt(source) == expected
