@@ -19,8 +19,10 @@ from activities.context import ActivityContext, OutgoingMail
 from activities.rendering import RenderError, render_block, render_off_loop, template_context
 from activities.send_gate import hold_if_stopped, take_relay_slot
 from activities.smtp_mailer import PermanentDeliveryError, plain_display_name
+from activities.tracked_links import Tracked, Tracking, track_links
 from dsl import ir
 from engine.records import ActionRecord, Snapshot
+from engine.store.engagement import TrackedMessage
 from engine.store.snapshots import build_snapshot
 from engine.workflows.payloads import EmailParams, deferred_result
 
@@ -54,6 +56,7 @@ class ComposedMessage:
     text: str
     html: str | None
     unsubscribe_url: str | None
+    tracked: Tracked | None = None  # with engagement tracking: the message's reference and links
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,13 @@ class NoRecipient:
 def compose_message(
     bundle: ir.Bundle, snap: Snapshot, template: ir.Template, *, channel: str, to: list[str], playbook: str,
     playbook_title: str, public_url: str, unsubscribe_secret: str, event: str | None = None,
-    data: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None, tracking: Tracking | None = None, key: str = "",
 ) -> ComposedMessage | NoRecipient:
     """Render `template` for the account of `snap`: the one rendering of every email and in-app
-    message (`send_message` sends it; `playbook preview` shows it). Raises `RenderError`."""
+    message (`send_message` sends it; `playbook preview` shows it). Raises `RenderError`.
+
+    With `tracking` (engagement on), an email's links go through the signed redirect and its HTML
+    part carries the open pixel, for the message sent under `key` (`activities.tracked_links`)."""
     contact: dict[str, Any] | None = None
     unsubscribe: str | None = None
     if channel == "email":
@@ -91,8 +97,12 @@ def compose_message(
     html = render_block(template.html, "html", context, html=True) if template.html else None
     address = str(contact["email"]) if contact and channel == "email" else ""
     name = plain_display_name(str(contact.get("name") or "")) if contact else ""  # no line break reaches a header
+    tracked = None
+    if tracking is not None and channel == "email":
+        tracked = track_links(tracking, key, text, html, unsubscribe)
+        text, html = tracked.text, tracked.html
     return ComposedMessage(channel=channel, template=template.name, to=address or None, to_name=name,
-                           subject=subject, text=text, html=html, unsubscribe_url=unsubscribe)
+                           subject=subject, text=text, html=html, unsubscribe_url=unsubscribe, tracked=tracked)
 
 
 async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
@@ -102,7 +112,8 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
     composed = await render_off_loop(  # CPU-bound: a thread, so the worker's other journeys keep going
         compose_message, ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
         playbook_title=p.playbook_title, public_url=ctx.public_url,
-        unsubscribe_secret=str(ctx.extras.get("unsubscribe_secret", "playbook")), event=p.event, data=p.data)
+        unsubscribe_secret=str(ctx.extras.get("unsubscribe_secret", "playbook")), event=p.event, data=p.data,
+        tracking=_tracking(ctx), key=p.key)
     if isinstance(composed, NoRecipient):
         return _suppressed(ctx, p, composed.reason, None)
     to = composed.to or ""
@@ -129,7 +140,8 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
     status, _reason, delivered, free_at = ctx.store.record_message_logged(
         account=p.account, playbook=p.playbook, channel=p.channel, template=p.template.name, to=to or None,
         subject=subject, text=text, html=html, at=moment, key=p.key,
-        cap_count=p.cap_count, cap_seconds=p.cap_seconds, logged=logged, defer=p.defer_over_cap)
+        cap_count=p.cap_count, cap_seconds=p.cap_seconds, logged=logged, defer=p.defer_over_cap,
+        tracked=_tracked_links(composed.tracked, p.template.name))
     if free_at is not None:
         return deferred_result(free_at)
     if status != "sent":
@@ -140,6 +152,17 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
                                                 text=text, html=html, unsubscribe_url=composed.unsubscribe_url,
                                                 at=p.at))
     return "sent"
+
+
+def _tracking(ctx: ActivityContext) -> Tracking | None:
+    tracking = ctx.extras.get("tracking")
+    return tracking if isinstance(tracking, Tracking) else None
+
+
+def _tracked_links(tracked: Tracked | None, template: str) -> TrackedMessage | None:
+    if tracked is None:
+        return None
+    return TrackedMessage(ref=tracked.ref, template=template, links=tracked.links)
 
 
 async def _deliver(ctx: ActivityContext, key: str, mail: OutgoingMail) -> None:

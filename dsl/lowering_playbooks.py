@@ -130,9 +130,7 @@ class PlaybookLowerer:
     def trigger(self, trigger: ast.Trigger) -> ir.Trigger:
         match trigger:
             case ast.EventTrigger(event=event, where=where):
-                definition = self.model.events.get(event.text)
-                payload = dict(definition.payload) if definition else dict(RESERVED_EVENTS.get(event.text, {}))
-                lowered = self.expr(where, payload) if where is not None else None
+                lowered = self.expr(where, self.payload(event.text)) if where is not None else None
                 return ir.EventTrigger(event=event.text, where=lowered)
             case ast.BecomesTrigger(subject=subject, value=value):
                 if subject.text not in self.model.fields:
@@ -201,8 +199,12 @@ class PlaybookLowerer:
         """The condition on an event alternative, its bare names read from that event's payload."""
         if alternative.where is None:
             return None
-        definition = self.model.events.get(alternative.event.text)
-        return self.expr(alternative.where, dict(definition.payload) if definition else {})
+        return self.expr(alternative.where, self.payload(alternative.event.text))
+
+    def payload(self, event: str) -> Payload:
+        """The payload keys of a declared event, or of a built-in one (`email_clicked`…)."""
+        definition = self.model.events.get(event)
+        return dict(definition.payload) if definition else dict(RESERVED_EVENTS.get(event, {}))
 
     # ------------------------------------------------------------------ statements
 

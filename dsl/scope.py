@@ -9,6 +9,8 @@ expression and statement against it. Built-in events are always known:
 | `task_completed` | `task` text, `playbook` text, `outcome` text, `type` text, `reason` text |
 | `unsubscribed` | `email` text |
 | `bounced` | `email` text |
+| `email_opened` | `template` text, `key` text (the message) |
+| `email_clicked` | `template` text, `url` text, `key` text (the message) |
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ RESERVED_EVENTS: dict[str, dict[str, ir.FieldType]] = {
     "task_completed": {"task": _TEXT, "playbook": _TEXT, "outcome": _TEXT, "type": _TEXT, "reason": _TEXT},
     "unsubscribed": {"email": _TEXT},
     "bounced": {"email": _TEXT},
+    # engagement with a sent email (the tracking pixel, a rewritten link): events like any other
+    "email_opened": {"template": _TEXT, "key": _TEXT},
+    "email_clicked": {"template": _TEXT, "url": _TEXT, "key": _TEXT},
 }
 
 # The types a declaration may name (an enumeration is written `one of a, b, c`).

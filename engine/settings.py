@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "Customer Success <success@acme.example>"
     unsubscribe_secret: SecretStr = Field(default=SecretStr("change-me"))
+    # Email engagement (docs/operations.md, "Email engagement"): off by default, and then mail is
+    # sent exactly as written. On, every http(s) link of an email goes through a signed redirect
+    # (`GET /e/c/<token>`) and the HTML part carries a 1x1 pixel (`GET /e/o/<token>`), served by
+    # the API at `tracking_url` (default: `public_url`); clicks and opens become the built-in events
+    # `email_clicked` and `email_opened`. Tokens are signed with `tracking_secret` (default: the
+    # unsubscribe secret) and work for `tracking_days` after the send.
+    track_engagement: bool = False
+    tracking_url: str | None = None
+    tracking_secret: SecretStr | None = None
+    tracking_days: int = Field(default=180, ge=1)
     api_max_body_bytes: int = 5 * 1024 * 1024
     api_max_line_bytes: int = 64 * 1024
     api_routing_timeout_seconds: float = 10.0  # one call to Temporal while routing; slower counts as a failure
@@ -96,6 +106,16 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def tracking_base_url(self) -> str:
+        return (self.tracking_url or self.base_url).rstrip("/")
+
+    @property
+    def tracking_key(self) -> str:
+        """The secret engagement tokens are signed with."""
+        secret = self.tracking_secret or self.unsubscribe_secret
+        return secret.get_secret_value()
 
     @classmethod
     def settings_customise_sources(

@@ -2,7 +2,8 @@
 
 Per playbook: journeys entered, active now, completed, goal reached, exited (by reason), failed,
 and triggers refused. Per step: the journeys that reached it; per statement: emails sent,
-suppressed by reason and delayed by quiet hours, in-app messages shown, tasks opened and
+suppressed by reason and delayed by quiet hours, opened and clicked (with engagement tracking
+on: messages, and their share of those sent), in-app messages shown, tasks opened and
 completed (with the median time to complete), how each `if`, `split` and `wait until` went.
 
 By default it asks the running engine's API (`GET /v1/stats`, `GET /v1/playbooks/{id}/stats`);
@@ -75,10 +76,17 @@ def local_store(args: argparse.Namespace) -> Store:
 # --------------------------------------------------------------------------- the report
 
 
+def _rate(rate: float | None) -> str:
+    return "" if rate is None else f" ({rate * 100:.1f}%)"
+
+
 def _counts(stats: StatementStats) -> str:
     parts: list[str] = []
     if stats.sent is not None:
         parts.append(f"sent {stats.sent}")
+    if stats.emails_opened or stats.emails_clicked:  # engagement tracking on, and something heard
+        parts.append(f"opened {stats.emails_opened or 0}{_rate(stats.open_rate)}, "
+                     f"clicked {stats.emails_clicked or 0}{_rate(stats.click_rate)}")
     if stats.shown is not None:
         parts.append(f"shown {stats.shown}")
     if stats.suppressed:

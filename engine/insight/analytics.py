@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from dsl import ir
 from dsl.ir_text import describe_statement
 from engine.insight.arm_results import SplitResults, split_results
+from engine.insight.engagement_stats import EngagementCount, lay_engagement, read_engagement
 from engine.insight.step_stats import ActionCount, ArmJourney, Counts, TaskCount, read_arm_journeys, read_counts
 from engine.read_model.audiences import accounts_in_audience
 from engine.semantics.ir_walk import walk
@@ -48,6 +49,10 @@ class StatementStats(BaseModel):
     path: str  # `day 7/0/then/0`
     statement: str  # `send email first_project to primary_contact`
     sent: int | None = None  # emails
+    emails_opened: int | None = None  # engagement tracking on: messages opened, clicked (each once)
+    emails_clicked: int | None = None
+    open_rate: float | None = None  # of the emails sent
+    click_rate: float | None = None
     shown: int | None = None  # in-app messages
     suppressed: dict[str, int] | None = None  # by reason
     delayed_by_quiet_hours: int | None = None
@@ -217,7 +222,8 @@ def _reached(playbook: ir.Playbook, rows: list[ActionCount]) -> dict[str, tuple[
     return result
 
 
-def _playbook(playbook: ir.Playbook, version: str, counts: Counts, arms: list[ArmJourney]) -> PlaybookStats:
+def _playbook(playbook: ir.Playbook, version: str, counts: Counts, arms: list[ArmJourney],
+              engaged: list[EngagementCount]) -> PlaybookStats:
     statements: dict[str, StatementStats] = {}
     steps: list[tuple[ir.Step, list[str]]] = []
     templates: dict[str, str] = {}  # the template each send statement sends, by path
@@ -243,6 +249,10 @@ def _playbook(playbook: ir.Playbook, version: str, counts: Counts, arms: list[Ar
     for task in counts.tasks:
         if task.playbook == playbook.id:
             _tasks(statements.get(task.path) or others.setdefault(task.path, _empty(task.path, None)), task)
+    def sent_at(raw: str) -> StatementStats:  # each recipient's message counts on its `send email`
+        return statements.get(path := statement_path("email", raw)) or others.setdefault(path, _empty(path, None))
+
+    lay_engagement(engaged, playbook.id, sent_at, lambda: [*statements.values(), *others.values()])
     reached = _reached(playbook, [row for row in counts.actions if row.playbook == playbook.id])
     ended = [row for row in counts.ended if row.playbook == playbook.id]
     exited: dict[str, int] = {}
@@ -291,5 +301,6 @@ def playbook_stats(store: Store, bundle: ir.Bundle, playbook: str | None = None,
     splitting = [p.id for p in chosen if any(isinstance(statement, ir.Split)
                                              for step in p.steps for _, statement in walk(step.body, step.name))]
     arms = read_arm_journeys(store, splitting, since, members) if splitting else []
+    engaged = read_engagement(store, ids, since, members)
     return Stats(since=since, audience=audience, audience_accounts=len(members) if members is not None else None,
-                 playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts, arms) for p in chosen])
+                 playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts, arms, engaged) for p in chosen])

@@ -31,7 +31,9 @@ from engine.records import IngestResult, Rejection
 from engine.semantics.time_rules import DEFAULT_HORIZON, is_history
 from engine.semantics.values import coerce, parse_instant, quote_value
 from engine.store import NewChange, Store
-from engine.store.reserved import RESERVED_EVENTS
+from engine.store.reserved import ENGAGEMENT_EVENTS, RESERVED_EVENTS
+
+_BUILT_IN = ENGAGEMENT_EVENTS  # built-in events that are events like any other: no declaration needed
 
 __all__ = ["MAX_NAME_LENGTH", "Ingestor", "InputItem", "ParsedLine", "normalize", "parse_lines", "parse_text"]
 
@@ -253,9 +255,11 @@ def _native_change(obj: dict[str, Any], model: ir.Model, now: datetime) -> NewCh
     if event is None and data:
         raise ValueError("'data' belongs to an event, and the object has no 'event'")
     if event is not None:
-        declared = model.events.get(event)
+        declared = model.events.get(event) or _BUILT_IN.get(event)
         if event in RESERVED_EVENTS:
             _check_reserved(event, data)
+        elif event in _BUILT_IN and not isinstance(data.get("template"), str):
+            raise ValueError(f"{event} needs data.template (the email's template)")
         elif declared is None:
             raise ValueError(_unknown_event(event, model))
         data = _checked(data, _NO_DATA if declared is None else declared.payload, f"event {event} data")

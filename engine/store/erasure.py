@@ -35,6 +35,7 @@ from engine.store.schema import (
     score_history,
     suppressions,
     tasks,
+    tracked_messages,
     trait_history,
 )
 
@@ -64,7 +65,7 @@ class ErasureSection:
         with self._db.write(account) as conn:
             for name, table in (("traits", trait_history), ("events", events), ("scores", score_history),
                                 ("conditions", condition_state), ("tasks", tasks), ("journeys", journeys),
-                                ("actions", actions), ("accounts", accounts)):
+                                ("actions", actions), ("tracked messages", tracked_messages), ("accounts", accounts)):
                 column = table.c.id if table is accounts else table.c.account
                 removed[name] = conn.execute(delete(table).where(column == account)).rowcount or 0
             rows = conn.execute(select(messages.c.id, messages.c.key).where(messages.c.account == account)).all()
@@ -80,6 +81,8 @@ class ErasureSection:
         address = email.strip().lower()
         removed: dict[str, int] = {}
         with self._db.write() as conn:
+            conn.execute(delete(tracked_messages).where(tracked_messages.c.key.in_(  # their links may name it
+                select(messages.c.key).where(func.lower(messages.c.to_addr) == address))))
             removed["messages"] = conn.execute(update(messages).where(
                 func.lower(messages.c.to_addr) == address).values(**_BLANK)).rowcount or 0
             naming = [row.seq for row in conn.execute(select(actions.c.seq, actions.c.data))

@@ -18,6 +18,7 @@ from engine.records import ActionRecord
 from engine.store.actions import insert_action
 from engine.store.database import StoreSection, upsert
 from engine.store.driver import Driver
+from engine.store.engagement import TrackedMessage, insert_tracked
 from engine.store.rows import MessageRow
 from engine.store.schema import messages, suppressions
 from engine.store.types import to_utc
@@ -158,11 +159,13 @@ class MessageSection(StoreSection):
         cap_seconds: int | None,
         logged: Callable[[str, str | None], ActionRecord],
         defer: bool = False,
+        tracked: TrackedMessage | None = None,
     ) -> SendOutcome:
         """`record_message`, then `log_action(logged(status, reason))`, in one write transaction;
         also whether the message was delivered already (a retry of a step that sent it). With
         `defer`, a send over the cap is `deferred` (nothing recorded under its key) and its action
-        says until when (`until` in its data)."""
+        says until when (`until` in its data). A message sent with engagement tracking keeps its
+        links (`tracked`) in the same transaction."""
         with self._db.write(account) as conn:
             driver = Driver(conn)
             outcome = _decide_and_record(
@@ -173,6 +176,8 @@ class MessageSection(StoreSection):
             if outcome.free_at is not None:
                 action = action.model_copy(update={"data": {**action.data, "until": outcome.free_at.isoformat()}})
             insert_action(driver, action)
+            if tracked is not None and outcome.status == "sent":
+                insert_tracked(driver, tracked, key=key, account=account, playbook=playbook, at=to_utc(at))
         return outcome
 
     def messages(self, account: str | None = None) -> list[MessageRow]:

@@ -3,6 +3,10 @@
 - `task_completed` with `data.task` (a task id) or `data.playbook` closes the account's open
   tasks: that one, or every one that playbook opened, with `data.outcome` if it has one.
 - `unsubscribed` and `bounced` with `data.email` put the address on the suppression list.
+
+The engagement events (`email_opened`, `email_clicked`) are built in too, with their payload as
+the language declares them (`dsl.scope.RESERVED_EVENTS`), but they have no effect here: they are
+events like any other, which journeys hear.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from dsl import ir
 from engine.store.outbox import add_suppression
 from engine.store.tasks import close_open_tasks
 
-__all__ = ["RESERVED_EVENTS", "apply_reserved_event", "task_outcome"]
+__all__ = ["ENGAGEMENT_EVENTS", "RESERVED_EVENTS", "apply_reserved_event", "task_outcome"]
 
 _OUTCOME = re.compile(r"[a-z][a-z0-9_]{0,99}")
 
@@ -27,7 +32,14 @@ def task_outcome(data: dict[str, Any]) -> str | None:
     outcome = data.get("outcome")
     return outcome if isinstance(outcome, str) and _OUTCOME.fullmatch(outcome) else None
 
+
 RESERVED_EVENTS: frozenset[str] = frozenset({"task_completed", "unsubscribed", "bounced"})
+
+_TEXT = ir.FieldType(type="text")
+ENGAGEMENT_EVENTS: dict[str, ir.EventDef] = {
+    "email_opened": ir.EventDef(name="email_opened", payload={"template": _TEXT, "key": _TEXT}),
+    "email_clicked": ir.EventDef(name="email_clicked", payload={"template": _TEXT, "url": _TEXT, "key": _TEXT}),
+}
 
 
 def apply_reserved_event(

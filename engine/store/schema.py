@@ -37,6 +37,7 @@ __all__ = [
     "suppressions",
     "tasks",
     "team_turns",
+    "tracked_messages",
     "trait_history",
 ]
 
@@ -188,6 +189,22 @@ messages = Table(
     Column("key", String(500), nullable=False, unique=True),
     Column("delivered_at", UtcDateTime, nullable=True),
     Index(None, "account", "channel", "status", "at"),
+)
+
+tracked_messages = Table(  # emails sent with engagement tracking: their links (engine/store/engagement.py)
+    "tracked_messages",
+    metadata,
+    Column("ref", String(32), primary_key=True),
+    Column("key", String(500), nullable=False),
+    Column("account", ID, nullable=False),
+    Column("playbook", String(200), nullable=True),
+    Column("template", String(200), nullable=False),
+    Column("links", JsonDocument, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("engagements", Integer, nullable=False),  # events stored, in all
+    Column("window_events", Integer, nullable=False),  # events stored since window_start (the hour's bound)
+    Column("window_start", UtcDateTime, nullable=False),
+    Index(None, "account"),
 )
 
 suppressions = Table(

@@ -25,7 +25,18 @@ from engine.clock import Clock
 from engine.routing.starter import JourneyStarter
 from engine.settings import Settings
 from engine.store import Store
-from server.api import accounts, controls, events, insight, log, operator_view, segment_routes, tasks, unsubscribe
+from server.api import (
+    accounts,
+    controls,
+    engagement,
+    events,
+    insight,
+    log,
+    operator_view,
+    segment_routes,
+    tasks,
+    unsubscribe,
+)
 from server.api.auth import require_token
 from server.api.routing import Dispatcher
 from server.web.errors import install_error_handlers
@@ -42,7 +53,8 @@ DESCRIPTION = """\
 Events in, journeys out. Send events and trait updates to `POST /v1/events` (or Segment calls to
 `/v1/track`, `/v1/identify`, `/v1/group`, `/v1/batch`); read accounts, tasks and the action log.
 
-Every endpoint except `/healthz`, `/v1/unsubscribe` and these docs needs
+Every endpoint except `/healthz`, `/v1/unsubscribe`, the links of tracked email (`/e/c/…`,
+`/e/o/…`) and these docs needs
 `Authorization: Bearer <token>` (the Segment endpoints also take the token as the basic-auth
 username, Segment's write key). Errors are JSON: `{"error": "...", "detail": ...}`.
 """
@@ -70,6 +82,10 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     if secret == DEFAULT_UNSUBSCRIBE_SECRET:
         logger.warning("the unsubscribe secret is the default (PLAYBOOK_UNSUBSCRIBE_SECRET): anyone can forge "
                        "unsubscribe links. Set a secret of your own anywhere but the local dev stack.")
+    if settings.track_engagement and not (settings.tracking_url or settings.public_url):
+        logger.warning("engagement tracking is on, but neither PLAYBOOK_TRACKING_URL nor PLAYBOOK_PUBLIC_URL is set: "
+                       "tracked links point at %s, which people reading email cannot reach",
+                       settings.tracking_base_url)
     dispatcher = Dispatcher(store, bundle, starter, limits, horizon=settings.trigger_horizon)
 
     @asynccontextmanager
@@ -88,7 +104,8 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     )
     install_error_handlers(app)
     app.state.operator_view = view = operator_view.OperatorView(app.state.api)
-    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe, controls, operator_view):
+    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe, engagement, controls,
+                   operator_view):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up, and where routing stands")

@@ -89,6 +89,10 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
         "PLAYBOOK_WEBHOOK_ALLOWED_HOSTS": "hooks.acme.example, *.internal.acme.example",
         "PLAYBOOK_SMTP_MAX_SENDS": "600",
         "PLAYBOOK_SMTP_SEND_WINDOW_SECONDS": "30",
+        "PLAYBOOK_TRACK_ENGAGEMENT": "true",
+        "PLAYBOOK_TRACKING_URL": "https://links.acme.example/",
+        "PLAYBOOK_TRACKING_SECRET": "track-s3cret",
+        "PLAYBOOK_TRACKING_DAYS": "30",
     }
     assert set(values) == {env_name(field) for field in FIELDS}, "a setting is missing from this test"
     for name, value in values.items():
@@ -113,7 +117,9 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
     assert s.api_unauthenticated_max_body_bytes == 100
     assert s.webhook_allowed_hosts == ["hooks.acme.example", "*.internal.acme.example"]
     assert (s.smtp_max_sends, s.smtp_send_window_seconds) == (600, 30)
-    assert not {"token-4567", "smtp-pw-123", "s3cret"} & set(re.findall(r"[\w-]+", repr(s)))  # out of logs
+    assert (s.track_engagement, s.tracking_base_url, s.tracking_key, s.tracking_days) == (
+        True, "https://links.acme.example", "track-s3cret", 30)
+    assert not {"token-4567", "smtp-pw-123", "s3cret", "track-s3cret"} & set(re.findall(r"[\w-]+", repr(s)))
 
 
 def test_playbook_toml_in_the_working_folder_is_read(clean: Path) -> None:
