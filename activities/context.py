@@ -41,6 +41,9 @@ class OutgoingMail:
     html: str | None
     unsubscribe_url: str | None
     at: datetime
+    from_address: str | None = None  # an owner's own address as the From (the sender domains allow it)
+    from_name: str = ""
+    reply_to: str | None = None  # an owner to answer to, when the From stays the engine's
 
 
 class Mailer(Protocol):

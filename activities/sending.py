@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from activities.context import ActivityContext, OutgoingMail
 from activities.rendering import RenderError, render_block, render_off_loop, template_context
 from activities.send_gate import hold_if_stopped, take_relay_slot
+from activities.sender_identity import SenderIdentity, sender_identity
 from activities.smtp_mailer import PermanentDeliveryError, plain_display_name
 from activities.tracked_links import Tracked, Tracking, track_links
 from dsl import ir
@@ -131,12 +132,17 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
         data: dict[str, Any] = {"template": p.template.name}
         if p.channel == "email":
             data.update(to=to, subject=subject)
+            if sender is not None and sender.address is not None:
+                data["from"] = sender.address
+            elif sender is not None:
+                data["reply_to"] = sender.reply_to
         else:
             data.update(title=subject)
         if p.sent_at is not None:
             data["sent_at"] = p.sent_at
         return ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel, data=data, key=p.key)
 
+    sender = _sender(p, snap, ctx)
     status, _reason, delivered, free_at = ctx.store.record_message_logged(
         account=p.account, playbook=p.playbook, channel=p.channel, template=p.template.name, to=to or None,
         subject=subject, text=text, html=html, at=moment, key=p.key,
@@ -148,10 +154,21 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
         return "suppressed"
     if p.channel == "email" and to and not delivered:
         take_relay_slot(ctx, p)  # the relay's send-rate limit, shared by every worker
-        await _deliver(ctx, p.key, OutgoingMail(key=p.key, to=to, to_name=composed.to_name, subject=subject,
-                                                text=text, html=html, unsubscribe_url=composed.unsubscribe_url,
-                                                at=p.at))
+        await _deliver(ctx, p.key, OutgoingMail(
+            key=p.key, to=to, to_name=composed.to_name, subject=subject, text=text, html=html,
+            unsubscribe_url=composed.unsubscribe_url, at=p.at,
+            from_address=sender.address if sender is not None else None,
+            from_name=sender.name if sender is not None and sender.address is not None else "",
+            reply_to=sender.reply_to if sender is not None else None))
     return "sent"
+
+
+def _sender(p: EmailParams, snap: Snapshot, ctx: ActivityContext) -> SenderIdentity | None:
+    """`send email X from csm`: the owner it goes out from, as the sender domains allow."""
+    if not p.sender or p.channel != "email":
+        return None
+    allowed = ctx.extras.get("sender_domains", ())
+    return sender_identity(snap.fields, p.sender, allowed if isinstance(allowed, tuple | list) else ())
 
 
 def _tracking(ctx: ActivityContext) -> Tracking | None:

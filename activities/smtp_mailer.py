@@ -188,12 +188,15 @@ def build_message(mail: OutgoingMail, mail_from: str) -> EmailMessage:
     """The message as it goes on the wire; raises `UnsafeHeaderError` rather than inject a header."""
     sender = _sender(mail_from)
     message = EmailMessage(policy=_POLICY)
-    message["From"] = sender
+    # an owner of the account as the From, when the sender domains allowed it (activities.sender_identity)
+    message["From"] = _address("From", mail.from_address, mail.from_name) if mail.from_address else sender
     message["To"] = _address("To", mail.to, mail.to_name)
     message["Subject"] = _safe("Subject", mail.subject)
     at = mail.at if mail.at.tzinfo else mail.at.replace(tzinfo=UTC)
     message["Date"] = format_datetime(at)  # the step's own time: a re-sent copy is identical
     message["Message-ID"] = message_id(mail.key, mail_from)
+    if mail.reply_to:
+        message["Reply-To"] = _address("Reply-To", mail.reply_to)
     if mail.unsubscribe_url:
         message["List-Unsubscribe"] = _unsubscribe(mail.unsubscribe_url)
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058

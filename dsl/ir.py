@@ -469,6 +469,9 @@ class SendEmail(_Node):
     template: str
     to: tuple[str, ...] = ("primary_contact",)  # a contact field path
     also_to: tuple[tuple[str, ...], ...] = ()  # the recipients after the first
+    # `from csm`: an owner field path; the email goes out as that owner when the policy's sender
+    # domains allow the address, else from the engine's address with Reply-To the owner
+    sender: tuple[str, ...] = ()
 
 
 class SendInApp(_Node):

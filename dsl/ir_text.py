@@ -245,7 +245,8 @@ def describe_statement(statement: ir.Statement) -> str:
     activity without its parameters for a `do`)."""
     if isinstance(statement, ir.SendEmail):
         recipients = ", ".join(".".join(path) for path in (statement.to, *statement.also_to))
-        return f"send email {statement.template} to {recipients}"
+        sender = f" from {'.'.join(statement.sender)}" if statement.sender else ""
+        return f"send email {statement.template} to {recipients}{sender}"
     if isinstance(statement, ir.SendInApp):
         return f"send in_app {statement.template}"
     if isinstance(statement, ir.CreateTask):

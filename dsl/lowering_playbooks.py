@@ -215,9 +215,10 @@ class PlaybookLowerer:
 
     def statement(self, node: ast.Statement, payload: Payload | None) -> ir.Statement:
         match node:
-            case ast.SendEmail(template=template, to=to, also_to=also_to):
+            case ast.SendEmail(template=template, to=to, also_to=also_to, sender=sender):
                 return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",),
-                                    also_to=tuple(path.names for path in also_to))
+                                    also_to=tuple(path.names for path in also_to),
+                                    sender=sender.names if sender is not None else ())
             case ast.SendInApp(template=template):
                 return ir.SendInApp(template=template.text)
             case ast.CreateTask():

@@ -91,7 +91,15 @@ class StatementChecker:
                 code="wrong-type",
             )
 
+    def _sender(self, sender: ast.Path) -> None:
+        ty = self._typed_path(sender, "owner")
+        if ty.known and ty.kind != "owner":
+            self.report.error(sender.pos, f"'{sender.text}' is {describe(ty)}, not an owner: an email goes out from "
+                                          "an owner of the account, such as csm", code="wrong-type")
+
     def _recipient(self, statement: ast.SendEmail) -> None:
+        if statement.sender is not None:
+            self._sender(statement.sender)
         if statement.to is None:
             declared = self.scope.fields.get("primary_contact")
             if declared is None or declared.type != "contact":

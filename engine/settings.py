@@ -91,8 +91,11 @@ class Settings(BaseSettings):
     # Hosts `webhook.post` may reach whatever they resolve to, and the only ones a URL from account
     # data may name: `hooks.example.com,*.internal.example` (see docs/operations.md, Security)
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The domains (`vendor.example`, `*.vendor.example`) or addresses an owner's address may send
+    # from with `send email X from csm`: those the relay signs for (docs/operations.md, Security)
+    sender_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("webhook_allowed_hosts", mode="before")
+    @field_validator("webhook_allowed_hosts", "sender_domains", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -285,6 +285,7 @@ async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: date
     histories: list[str] = []
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER, test_server_existing_path=time_skipping_server(), runtime=quiet_runtime())
+    settings = Settings()
     async with env:
         task_queue = f"simulate-{uuid.uuid4().hex[:8]}"
         feed.ready()
@@ -294,8 +295,9 @@ async def _run(bundle: ir.Bundle, feed: TimelineFeed, begin: datetime, end: date
                                   bundle=bundle,
                                   starter=JourneyStarter(env.client, task_queue, store, agenda=True,
                                                          horizon=horizon),
-                                  mailer=mailer, extras={**extras, "timeline": feed},
-                                  egress=EgressPolicy.from_settings(Settings()))
+                                  mailer=mailer, extras={"sender_domains": tuple(settings.sender_domains), **extras,
+                                                         "timeline": feed},
+                                  egress=EgressPolicy.from_settings(settings))
         if public_url is not None:
             context.public_url = public_url
         installed = registry if registry is not None else load_registry()

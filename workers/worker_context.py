@@ -24,7 +24,8 @@ __all__ = ["worker_context"]
 def worker_context(settings: Settings, store: Store, bundle: ir.Bundle, starter: JourneyStarter) -> ActivityContext:
     """The context of a worker that sends through the configured SMTP relay (its links tracked
     with `track_engagement` on)."""
-    extras: dict[str, object] = {"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value()}
+    extras: dict[str, object] = {"unsubscribe_secret": settings.unsubscribe_secret.get_secret_value(),
+                                 "sender_domains": tuple(settings.sender_domains)}
     if settings.track_engagement:
         extras["tracking"] = Tracking(base_url=settings.tracking_base_url, secret=settings.tracking_key)
     return ActivityContext(store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),

@@ -38,6 +38,7 @@ class SendEmail:
     template: Name
     to: Path | None = None
     also_to: tuple[Path, ...] = ()  # the recipients after the first
+    sender: Path | None = None  # `from csm`: sent as that owner (when the policy allows its address)
 
 
 @dataclass(frozen=True, slots=True)

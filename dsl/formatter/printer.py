@@ -229,6 +229,7 @@ class Printer:
     def simple(self, node: ast.Statement) -> str:
         if isinstance(node, ast.SendEmail):
             to = f" to {', '.join(path.text for path in (node.to, *node.also_to))}" if node.to is not None else ""
+            to += f" from {node.sender.text}" if node.sender is not None else ""
             return f"send email {node.template.text}{to}"
         if isinstance(node, ast.SendInApp):
             return f"send in_app {node.template.text}"

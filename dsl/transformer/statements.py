@@ -18,7 +18,12 @@ class StatementRules(RuleBase):
     # ------------------------------------------------------------------ statements
 
     def send_email(self, pos: ast.Pos, children: list[Any]) -> ast.SendEmail:
-        return ast.SendEmail(pos, children[0], children[1] if len(children) > 1 else None, tuple(children[2:]))
+        sender = next((child.value for child in children if isinstance(child, Marker) and child.kind == "from"), None)
+        paths = [child for child in children[1:] if isinstance(child, ast.Path)]
+        return ast.SendEmail(pos, children[0], paths[0] if paths else None, tuple(paths[1:]), sender)
+
+    def send_from(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        return Marker("from", pos, children[0])
 
     def send_in_app(self, pos: ast.Pos, children: list[ast.Name]) -> ast.SendInApp:
         return ast.SendInApp(pos, children[0])

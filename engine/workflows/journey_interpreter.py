@@ -222,6 +222,7 @@ class JourneyInterpreter:
             result = await self._calls.call(_activity(st), EmailParams(
                 **self._calls.effect(path if number == 1 else f"{path}/to{number}", at), channel=channel,
                 template=inp.templates[st.template], to=list(to),
+                sender=list(st.sender) if isinstance(st, ir.SendEmail) else [],
                 cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
                 event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token,
                 defer_over_cap=cap is not None and channel == "email" and inp.policy.over_cap == "defer"))

@@ -195,6 +195,7 @@ class EmailParams(EffectParams):
     playbook_title: str = ""
     snapshot: str | None = None  # the token of the journey's snapshot as of `at` (`Snapshot.token`)
     defer_over_cap: bool = False  # `over the cap: defer`: over the cap, wait for the next slot (not drop)
+    sender: list[str] = []  # `from csm`: the owner field path it goes out from (`activities.sender_identity`)
 
 
 class TaskStepParams(_Message):

@@ -96,3 +96,24 @@ def test_several_recipients_are_formatted_and_lowered_in_order() -> None:
     [send] = playbook_of("send email welcome to primary_contact, primary_contact.name").steps[0].body
     assert isinstance(send, ir.SendEmail)
     assert (send.to, send.also_to) == (("primary_contact",), (("primary_contact", "name"),))
+
+
+def test_an_email_goes_out_from_an_owner_never_a_contact() -> None:
+    assert problems(
+        """\
+        playbook p "P":
+            trigger: event signed
+            send email welcome from csm.manager
+            send email welcome to primary_contact from primary_contact
+        """
+    ) == expected(
+        """
+        test.play:4:48: 'primary_contact' is a contact, not an owner: an email goes out from an owner of the account, such as csm
+                send email welcome to primary_contact from primary_contact
+                                                           ^^^^^^^^^^^^^^^
+        """
+    )
+    source = "playbook p:\n    trigger: event signed\n    send email welcome to primary_contact from csm\n"
+    assert format_source(source, "test.play") == source
+    [send] = playbook_of("send email welcome from csm").steps[0].body
+    assert isinstance(send, ir.SendEmail) and send.sender == ("csm",)

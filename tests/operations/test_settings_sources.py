@@ -87,6 +87,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
         "PLAYBOOK_API_MAX_CONNECTIONS": "50",
         "PLAYBOOK_API_UNAUTHENTICATED_MAX_BODY_BYTES": "100",
         "PLAYBOOK_WEBHOOK_ALLOWED_HOSTS": "hooks.acme.example, *.internal.acme.example",
+        "PLAYBOOK_SENDER_DOMAINS": "acme.example, *.cs.acme.example",
         "PLAYBOOK_SMTP_MAX_SENDS": "600",
         "PLAYBOOK_SMTP_SEND_WINDOW_SECONDS": "30",
         "PLAYBOOK_TRACK_ENGAGEMENT": "true",
@@ -116,6 +117,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
     assert (s.api_header_timeout_seconds, s.api_body_timeout_seconds, s.api_max_connections) == (4, 8, 50)
     assert s.api_unauthenticated_max_body_bytes == 100
     assert s.webhook_allowed_hosts == ["hooks.acme.example", "*.internal.acme.example"]
+    assert s.sender_domains == ["acme.example", "*.cs.acme.example"]
     assert (s.smtp_max_sends, s.smtp_send_window_seconds) == (600, 30)
     assert (s.track_engagement, s.tracking_base_url, s.tracking_key, s.tracking_days) == (
         True, "https://links.acme.example", "track-s3cret", 30)
