@@ -24,6 +24,7 @@ __all__ = [
     "Action",
     "Arith",
     "AudienceRef",
+    "BUILT_IN_EVENTS",
     "Band",
     "BandIs",
     "Bundle",
@@ -270,6 +271,22 @@ Expr = Annotated[
 class EventDef(_Node):
     name: str
     payload: dict[str, FieldType] = {}
+
+
+_TEXT = FieldType(type="text")
+
+# The events every folder knows without declaring them, with their payload: the language types
+# `where` and `event.data` with it (`dsl.scope`), the engine applies the reserved ones and takes
+# the engagement ones in without a declaration (`engine.store.reserved`).
+BUILT_IN_EVENTS: dict[str, EventDef] = {
+    "task_completed": EventDef(name="task_completed", payload={
+        "task": _TEXT, "playbook": _TEXT, "outcome": _TEXT, "type": _TEXT, "reason": _TEXT}),
+    "unsubscribed": EventDef(name="unsubscribed", payload={"email": _TEXT}),
+    "bounced": EventDef(name="bounced", payload={"email": _TEXT}),
+    # engagement with a sent email (the tracking pixel, a rewritten link): events like any other
+    "email_opened": EventDef(name="email_opened", payload={"template": _TEXT, "key": _TEXT}),
+    "email_clicked": EventDef(name="email_clicked", payload={"template": _TEXT, "url": _TEXT, "key": _TEXT}),
+}
 
 
 class MetricDef(_Node):

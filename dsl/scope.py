@@ -25,16 +25,8 @@ from dsl.reporter import Reporter
 
 __all__ = ["RESERVED_EVENTS", "Scope", "build_scope"]
 
-_TEXT = ir.FieldType(type="text")
-
 RESERVED_EVENTS: dict[str, dict[str, ir.FieldType]] = {
-    "task_completed": {"task": _TEXT, "playbook": _TEXT, "outcome": _TEXT, "type": _TEXT, "reason": _TEXT},
-    "unsubscribed": {"email": _TEXT},
-    "bounced": {"email": _TEXT},
-    # engagement with a sent email (the tracking pixel, a rewritten link): events like any other
-    "email_opened": {"template": _TEXT, "key": _TEXT},
-    "email_clicked": {"template": _TEXT, "url": _TEXT, "key": _TEXT},
-}
+    name: dict(event.payload) for name, event in ir.BUILT_IN_EVENTS.items()}
 
 # The types a declaration may name (an enumeration is written `one of a, b, c`).
 TYPE_NAMES: tuple[str, ...] = tuple(name for name in get_args(ir.ValueType) if name not in ("enum", "duration"))

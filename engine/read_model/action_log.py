@@ -31,21 +31,26 @@ def action_log(store: Store, *, account: str | None = None, playbook: str | None
     labels = _arm_labels(store, actions)
     lines = [action.to_contract() for action in actions]
     for action, line in zip(actions, lines, strict=True):
-        if labels and (arm := _arm_of(action.key, labels)) is not None and "arm" not in line:
+        if (arm := _arm_of(action.key, labels)) is not None and "arm" not in line:
             line["arm"] = arm
     return lines
 
 
 def _arm_labels(store: Store, actions: list[ActionRecord]) -> dict[str, str]:
-    """The label of each split decision of the accounts whose actions sit inside an arm, by the
-    decision's `<journey run>/<split path>`."""
-    accounts = {action.account for action in actions if action.key and "/arm" in action.key}
-    labels: dict[str, str] = {}
-    for account in sorted(accounts):
-        for decision in store.actions(account=account):
-            if decision.kind == "decided" and decision.data.get("what") == "split" and decision.key:
-                labels[decision.key.rsplit("/", 2)[0]] = str(decision.data.get("outcome"))
+    """The label of each split decision behind the actions that sit inside an arm, by the
+    decision's `<journey run>/<split path>`: from the actions at hand, and the log of an account
+    only where a decision is not among them (a filter left it out)."""
+    labels = _split_labels(actions)
+    missing = {action.account for action in actions
+               if action.key and "/arm" in action.key and _arm_of(action.key, labels) is None}
+    for account in sorted(missing):
+        labels.update(_split_labels(store.actions(account=account)))
     return labels
+
+
+def _split_labels(actions: list[ActionRecord]) -> dict[str, str]:
+    return {decision.key.rsplit("/", 2)[0]: str(decision.data.get("outcome")) for decision in actions
+            if decision.kind == "decided" and decision.data.get("what") == "split" and decision.key}
 
 
 def _arm_of(key: str | None, labels: dict[str, str]) -> str | None:

@@ -5,7 +5,7 @@
 - `unsubscribed` and `bounced` with `data.email` put the address on the suppression list.
 
 The engagement events (`email_opened`, `email_clicked`) are built in too, with their payload as
-the language declares them (`dsl.scope.RESERVED_EVENTS`), but they have no effect here: they are
+the IR declares them (`dsl.ir.BUILT_IN_EVENTS`), but they have no effect here: they are
 events like any other, which journeys hear.
 """
 
@@ -35,11 +35,8 @@ def task_outcome(data: dict[str, Any]) -> str | None:
 
 RESERVED_EVENTS: frozenset[str] = frozenset({"task_completed", "unsubscribed", "bounced"})
 
-_TEXT = ir.FieldType(type="text")
 ENGAGEMENT_EVENTS: dict[str, ir.EventDef] = {
-    "email_opened": ir.EventDef(name="email_opened", payload={"template": _TEXT, "key": _TEXT}),
-    "email_clicked": ir.EventDef(name="email_clicked", payload={"template": _TEXT, "url": _TEXT, "key": _TEXT}),
-}
+    name: event for name, event in ir.BUILT_IN_EVENTS.items() if name in ("email_opened", "email_clicked")}
 
 
 def apply_reserved_event(
