@@ -35,6 +35,7 @@ def _describe(word: Word, declarations: Declarations) -> str | None:
     if activity is not None:
         params = "\n".join(
             f"- `{param.name}` {param.type}{' (required)' if param.required else ''}"
+            + (f": {param.description}" if param.description else "")
             for param in activity.params.values()
         )
         return f"**activity** `{activity.name}`\n\n{activity.description}\n\n{params}".strip()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from cli.commands.plugins import installed_catalog
 from lsp.completion import complete
 from lsp.folder_model import FolderModel
 from lsp.hover import hover
@@ -93,3 +94,15 @@ def test_a_clause_that_takes_one_of_a_few_words_completes_them(tmp_path: Path) -
                            ("    over the cap: ", ["defer", "drop"])):
         items = complete(line, types.Position(0, len(line)), model.declarations, template=False)
         assert [item.label for item in items] == expected, line
+
+
+def test_a_plugin_activity_is_hovered_with_each_parameters_description(tmp_path: Path) -> None:
+    (tmp_path / "model.play").write_text("account fields:\n    name: text\n", encoding="utf-8")
+    model = FolderModel(tmp_path, installed_catalog())
+    model.recheck()
+    line = '    do slack.notify text="Red: {{ account.name }}"'
+
+    answer = hover(line, types.Position(0, line.index("notify")), model.declarations)
+
+    assert answer is not None and isinstance(answer.contents, types.MarkupContent)
+    assert "- `text` text (required): The message; a template such as" in answer.contents.value
