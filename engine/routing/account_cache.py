@@ -31,6 +31,7 @@ from enum import Enum
 from typing import Any
 
 from engine.records import ActionRecord, Change, ScoreState, TaskRecord
+from engine.routing.account_histories import AccountHistories, History
 from engine.store import JourneyRow, NewChange, Store
 from engine.store.types import to_utc
 
@@ -48,15 +49,12 @@ class Lifetime(Enum):
 class _Rows:
     """One account's rows as last read (None: not read yet). Histories are in time order."""
 
-    __slots__ = ("active", "conditions", "event_times", "events", "latest", "scores", "trait_times", "traits")
+    __slots__ = ("active", "conditions", "entries", "history", "scores")
 
     def __init__(self) -> None:
-        self.traits: list[tuple[str, Any, datetime]] | None = None
-        self.trait_times: list[datetime] = []
-        self.events: list[tuple[str, datetime, dict[str, Any]]] | None = None
-        self.event_times: list[datetime] = []
-        self.latest: datetime | None = None  # the latest time in `traits` and `events`
+        self.history: History | None = None
         self.active: list[JourneyRow] | None = None
+        self.entries: dict[str, datetime] | None = None  # the latest entry of each playbook entered
         self.conditions: dict[str, tuple[bool | None, datetime]] | None = None
         self.scores: dict[str, list[tuple[datetime, ScoreState]]] | None = None
 
@@ -69,12 +67,17 @@ class AccountCache:
         # PER_RUN: the run's accounts and latest moment (None: no run under way)
         self._accounts: set[str] = set()
         self._until: datetime | None = None
+        self._paused: set[str] | None = None  # PER_RUN: the operator's pauses as the run began
+        # PER_RUN: the histories kept from one run to the next
+        self.histories = AccountHistories(store)
 
     # ------------------------------------------------------------------ runs
 
-    def begin_run(self, accounts: Collection[str], until: datetime | None) -> None:
+    def begin_run(self, accounts: Collection[str], until: datetime | None, changes: Sequence[Change] = ()) -> None:
         """A run of routing for these accounts, up to `until` (None: no change of theirs; a per-run
-        cache then keeps nothing), begins: read their active journeys."""
+        cache then keeps nothing), routing `changes`, begins: read their active journeys (and, per
+        run, their last entries, conditions and scores, a few queries for the whole run, and their
+        histories brought up to date, `engine.routing.account_histories`)."""
         if self.lifetime is Lifetime.PER_RUN:
             self.end_run()
             if until is None:
@@ -84,11 +87,32 @@ class AccountCache:
         if missing and (self.lifetime is Lifetime.PER_RUN or len(missing) >= BATCH_FROM):
             for account, found in self.store.active_journeys_of(missing).items():
                 self._of(account).active = found
+        if self.lifetime is Lifetime.PER_RUN and missing:
+            self._read_ahead(missing, changes)
+
+    def _read_ahead(self, accounts: list[str], changes: Sequence[Change]) -> None:
+        """Everything a run reads of its accounts, a few queries for them all."""
+        assert self._until is not None
+        entries: dict[str, dict[str, datetime]] = {account: {} for account in accounts}
+        for (account, playbook), at in self.store.last_entries_of(accounts).items():
+            entries[account][playbook] = at
+        conditions: dict[str, dict[str, tuple[bool | None, datetime]]] = {account: {} for account in accounts}
+        for (account, key), state in self.store.conditions_of(accounts).items():
+            conditions[account][key] = state
+        scores: dict[str, dict[str, list[tuple[datetime, ScoreState]]]] = {account: {} for account in accounts}
+        for (account, name), found in self.store.score_histories_of(accounts).items():
+            scores[account][name] = found
+        histories = self.histories.for_run(accounts, changes)
+        for account in accounts:
+            rows = self._of(account)
+            rows.entries, rows.conditions, rows.scores = entries[account], conditions[account], scores[account]
+            rows.history = histories[account]
+        self._paused = self.store.paused_playbooks()
 
     def end_run(self) -> None:
         """The run is over: a per-run cache forgets everything."""
         if self.lifetime is Lifetime.PER_RUN:
-            self._rows, self._accounts, self._until = {}, set(), None
+            self._rows, self._accounts, self._until, self._paused = {}, set(), None, None
 
     def _kept(self, account: str, at: datetime | None = None) -> bool:
         """Whether memory answers for the account (as of `at`)."""
@@ -104,45 +128,40 @@ class AccountCache:
 
     # ------------------------------------------------------------------ fields and events
 
-    def _history(self, account: str) -> _Rows:
+    def _history(self, account: str) -> History:
         rows = self._of(account)
-        if rows.traits is None or rows.events is None:
+        if rows.history is None:
             traits, events = self.store.histories_of([account], self._until or _ALL)
-            rows.traits, rows.events = traits[account], events[account]
-            rows.trait_times = [at for _, _, at in rows.traits]
-            rows.event_times = [at for _, at, _ in rows.events]
-            rows.latest = max(rows.trait_times[-1:] + rows.event_times[-1:], default=None)
-        return rows
+            history = History(traits=traits[account], trait_times=[at for _, _, at in traits[account]],
+                              events=events[account], event_times=[at for _, at, _ in events[account]])
+            history.latest = max(history.trait_times[-1:] + history.event_times[-1:], default=None)
+            history.fields = _fields(history.traits)
+            rows.history = history
+        return rows.history
 
     def fields_at(self, account: str, at: datetime) -> dict[str, Any]:
         if not self._kept(account, at):
             return self.store.fields_at(account, at)
-        rows = self._history(account)
-        assert rows.traits is not None
-        fields: dict[str, Any] = {}
-        for name, value, _ in rows.traits[:bisect_right(rows.trait_times, to_utc(at))]:
-            if value is None:
-                fields.pop(name, None)
-            else:
-                fields[name] = value
-        return fields
+        history = self._history(account)
+        when = to_utc(at)
+        if history.latest is None or when >= history.latest:
+            return dict(history.fields)
+        return _fields(history.traits[:bisect_right(history.trait_times, when)])
 
     def events_until(self, account: str, at: datetime,
                      names: set[str] | None = None) -> list[tuple[str, datetime, dict[str, Any]]]:
         if not self._kept(account, at):
             return self.store.events_until(account, at, names)
-        rows = self._history(account)
-        assert rows.events is not None
-        return [(name, when, dict(data)) for name, when, data in rows.events[:bisect_right(rows.event_times,
-                                                                                            to_utc(at))]
+        history = self._history(account)
+        return [(name, when, dict(data))
+                for name, when, data in history.events[:bisect_right(history.event_times, to_utc(at))]
                 if names is None or name in names]
 
     def event_stamps_until(self, account: str, at: datetime) -> list[tuple[str, datetime]]:
         if not self._kept(account, at):
             return self.store.event_stamps_until(account, at)
-        rows = self._history(account)
-        assert rows.events is not None
-        return [(name, when) for name, when, _ in rows.events[:bisect_right(rows.event_times, to_utc(at))]]
+        history = self._history(account)
+        return [(name, when) for name, when, _ in history.events[:bisect_right(history.event_times, to_utc(at))]]
 
     def fields_and_event_stamps(self, account: str, at: datetime
                                 ) -> tuple[dict[str, Any], list[tuple[str, datetime]]]:
@@ -173,19 +192,8 @@ class AccountCache:
         latest kept has the account's history read again."""
         for change in changes:
             rows = self._rows.get(change.account)
-            if rows is None or rows.traits is None or rows.events is None:
-                continue
-            at = to_utc(change.at)
-            if rows.latest is not None and at < rows.latest:
-                rows.traits = rows.events = None  # not in order: read the history again
-                continue
-            rows.latest = at
-            for name, value in change.traits.items():
-                rows.traits.append((name, value, at))
-                rows.trait_times.append(at)
-            if change.event is not None:
-                rows.events.append((change.event, at, dict(change.data)))
-                rows.event_times.append(at)
+            if rows is not None and rows.history is not None and not rows.history.add(change):
+                rows.history = None  # not in order: read the history again
 
     # ------------------------------------------------------------------ journeys
 
@@ -206,16 +214,21 @@ class AccountCache:
         return next((row for row in reversed(self._journeys(account)) if row.playbook == playbook), None)
 
     def last_entry(self, playbook: str, account: str) -> datetime | None:
+        rows = self._rows.get(account)
+        if self.lifetime is Lifetime.PER_RUN and self._kept(account) and rows is not None and rows.entries is not None:
+            return rows.entries.get(playbook)
         return self.store.last_entry(playbook, account)
 
     def paused_playbooks(self) -> set[str]:
-        """The operator's pauses: always the store's word (another process sets them)."""
+        """The operator's pauses: the store's word (another process sets them), read once per run."""
+        if self._paused is not None:
+            return set(self._paused)
         return self.store.paused_playbooks()
 
     def _journeys_changed(self, account: str) -> None:
         rows = self._rows.get(account)
         if rows is not None:
-            rows.active = None
+            rows.active = rows.entries = None
 
     def journey_entered_logged(self, workflow_id: str, run_id: str, playbook: str, account: str, version: str,
                                at: datetime, action: ActionRecord) -> None:
@@ -295,3 +308,14 @@ class AccountCache:
 
     def suppress(self, email: str, reason: str, at: datetime) -> None:
         self.store.suppress(email, reason, at)
+
+
+def _fields(traits: Iterable[tuple[str, Any, datetime]]) -> dict[str, Any]:
+    """The fields a trait history leaves (a None value removes a field)."""
+    fields: dict[str, Any] = {}
+    for name, value, _ in traits:
+        if value is None:
+            fields.pop(name, None)
+        else:
+            fields[name] = value
+    return fields

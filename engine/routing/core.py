@@ -63,7 +63,7 @@ class RoutingCore:
         When reading ahead fails, the run is routed with reads going to the store."""
         involved = {change.account for change in changes} | set(accounts)
         try:
-            self.cache.begin_run(involved, max((change.at for change in changes), default=None))
+            self.cache.begin_run(involved, max((change.at for change in changes), default=None), changes)
         except SQLAlchemyError:
             self.cache.end_run()
             log.exception("cannot read ahead for a run; routing reads change by change")

@@ -155,5 +155,21 @@ class JourneySection(StoreSection):
             value = datetime.fromisoformat(value)
         return to_utc(value)
 
+    def last_entries_of(self, accounts: Collection[str]) -> dict[tuple[str, str], datetime]:
+        """`last_entry` of every playbook the accounts ever entered, in one read: (account, playbook)
+        -> the latest entry; a pair never entered is absent."""
+        names = sorted(set(accounts))
+        found: dict[tuple[str, str], datetime] = {}
+        with self._db.read() as conn:
+            for first in range(0, len(names), _ACCOUNTS_CHUNK):
+                query = (select(journeys.c.account, journeys.c.playbook, func.max(journeys.c.entered_at))
+                         .where(journeys.c.account.in_(names[first:first + _ACCOUNTS_CHUNK]))
+                         .group_by(journeys.c.account, journeys.c.playbook))
+                for account, playbook, value in conn.execute(query):
+                    if isinstance(value, str):  # SQLite returns an aggregate's value untyped
+                        value = datetime.fromisoformat(value)
+                    found[(account, playbook)] = to_utc(value)
+        return found
+
     def ever_entered(self, playbook: str, account: str) -> bool:
         return self.last_entry(playbook, account) is not None

@@ -37,6 +37,25 @@ _EVENTS_OF = (
     .order_by(events.c.account, events.c.at, events.c.seq)
 )
 
+_CHANGES_OF = (
+    select(events.c.account, events.c.seq, events.c.name, events.c.at, events.c.data)
+    .where(events.c.account.in_(bindparam("accounts", expanding=True)))
+    .order_by(events.c.account, events.c.at, events.c.seq)
+)
+_ALL_TRAITS_OF = (
+    select(trait_history.c.account, trait_history.c.field, trait_history.c.value, trait_history.c.at)
+    .where(trait_history.c.account.in_(bindparam("accounts", expanding=True)))
+    .order_by(trait_history.c.account, trait_history.c.at, trait_history.c.id)
+)
+_COUNTS_OF = (
+    select(events.c.account, func.count())
+    .where(events.c.account.in_(bindparam("accounts", expanding=True)))
+    .group_by(events.c.account)
+)
+
+TraitRows = list[tuple[str, Any, datetime]]
+EventRows = list[tuple[str, datetime, dict[str, Any]]]
+
 _MARK_CHUNK = 500  # seqs per UPDATE: under every database's limit of parameters
 
 
@@ -76,6 +95,33 @@ class RoutingSection(StoreSection):
                 for row in conn.execute(_EVENTS_OF, parameters):
                     named[row.account].append((row.name, row.at, dict(row.data)))
         return traits, named
+
+    def change_histories_of(self, accounts: Sequence[str]) -> dict[str, tuple[TraitRows, EventRows, set[int]]]:
+        """Every stored change of many accounts, in one read: each account's trait history (field,
+        value, at) and named events (name, at, data) in time order, and the seqs of all its changes."""
+        names = sorted(set(accounts))
+        found: dict[str, tuple[TraitRows, EventRows, set[int]]] = {name: ([], [], set()) for name in names}
+        with self._db.read() as conn:
+            for first in range(0, len(names), CHUNK):
+                parameters = {"accounts": names[first:first + CHUNK]}
+                for row in conn.execute(_ALL_TRAITS_OF, parameters):
+                    found[row.account][0].append((row.field, row.value, row.at))
+                for change in conn.execute(_CHANGES_OF, parameters):
+                    _, named, seqs = found[change.account]
+                    seqs.add(change.seq)
+                    if change.name is not None:
+                        named.append((change.name, change.at, dict(change.data)))
+        return found
+
+    def change_counts_of(self, accounts: Sequence[str]) -> dict[str, int]:
+        """How many changes are stored for each of the accounts (absent: none)."""
+        names = sorted(set(accounts))
+        found: dict[str, int] = {}
+        with self._db.read() as conn:
+            for first in range(0, len(names), CHUNK):
+                for account, number in conn.execute(_COUNTS_OF, {"accounts": names[first:first + CHUNK]}):
+                    found[account] = int(number)
+        return found
 
     def unrouted(self, limit: int = 1000, *, received_before: datetime | None = None,
                  after: int | None = None) -> list[Change]:

@@ -102,3 +102,42 @@ def test_condition_states_and_scores_are_written_through_in_time_order(store: St
         assert reads.score_at("acme", "health", T0 + 3 * HOUR) == late
         assert reads.get_condition("acme", "trigger:x") is False
         assert reads.condition_since("acme", "trigger:x") == T0 + HOUR
+
+
+def test_a_per_run_cache_reads_an_accounts_history_once_and_adds_each_runs_changes(store: Store) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    cache.begin_run({"acme"}, T0)
+    cache.end_run()
+    for hour in range(1, 4):
+        change = store.add_change("acme", T0 + hour * HOUR, event="login", data={}, traits={"seats": hour},
+                                  event_id=f"login-{hour}")
+        assert change is not None
+        cache.begin_run({"acme"}, change.at, [change])
+        assert cache.fields_at("acme", change.at) == {"plan": "smb", "seats": hour}
+        assert [name for name, _ in cache.event_stamps_until("acme", change.at)] == ["signed"] + ["login"] * hour
+        cache.end_run()
+    assert cache.histories.reads == 1
+
+
+def test_a_change_another_process_stored_has_the_history_read_again_at_the_next_run(store: Store) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    cache.begin_run({"acme"}, T0)
+    cache.end_run()
+    _set(store, T0 + HOUR, "enterprise", "e-2")  # not handed to the run: stored by someone else
+    cache.begin_run({"acme"}, T0 + HOUR)
+    assert cache.fields_at("acme", T0 + HOUR) == {"plan": "enterprise"}
+    assert cache.fields_at("acme", T0) == {"plan": "smb"}
+    assert cache.histories.reads == 2
+
+
+def test_a_change_out_of_time_order_has_the_history_read_again(store: Store) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    _set(store, T0 + 2 * HOUR, "enterprise", "e-2")
+    cache.begin_run({"acme"}, T0 + 2 * HOUR)
+    cache.end_run()
+    late = store.add_change("acme", T0 + HOUR, event=None, data={}, traits={"plan": "trial"}, event_id="e-3")
+    assert late is not None
+    cache.begin_run({"acme"}, T0 + 2 * HOUR, [late])
+    assert cache.fields_at("acme", T0 + HOUR) == {"plan": "trial"}
+    assert cache.fields_at("acme", T0 + 2 * HOUR) == {"plan": "enterprise"}
+    assert cache.histories.reads == 2

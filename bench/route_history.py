@@ -1,0 +1,111 @@
+"""What routing one change costs against the account's history: 0, 300, 1,000, 3,000 past changes.
+
+    .venv/bin/python bench/route_history.py [--histories 0,300,1000,3000] [--changes 40]
+
+For each size, a fresh SQLite store holds one account of the standard playbooks (its first trait
+update from `generate_timeline.py`, then the given number of past changes: logins and, one in
+three, a trait update of its usage), all routed. Then `--changes` new changes (a login, and one
+in three a usage update) are stored and routed one at a time, each as its own run of the routing
+core as the API's router drives it (a per-run cache, nothing carried out on Temporal), and each
+one's routing is timed. Prints the median per size and, last, one JSON object:
+`route_ms_history_<N>` for each N. Goal: the median at 3,000 at most 1.5 times the one at 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate_timeline
+
+from cli.playbook_loading import load_bundle
+from dsl import ir
+from engine.intake.ingestion import Ingestor
+from engine.routing import AccountCache, Lifetime, RoutingCore
+from engine.routing.starter import JourneyStarter
+from engine.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+GOAL_RATIO = 1.5
+START = generate_timeline.DEFAULT_START
+FAR = timedelta(days=10_000)  # the trigger horizon: nothing here is history
+
+
+def _changes(account: str, first: int, count: int, begin: datetime, *, updates: bool = True) -> list[dict[str, Any]]:
+    """`count` changes of `account` a minute apart from `begin`: logins and, with `updates`, one in
+    three a usage update."""
+    objects: list[dict[str, Any]] = []
+    for number in range(first, first + count):
+        at = (begin + timedelta(minutes=number)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        obj: dict[str, Any] = {"id": f"{account}-h{number}", "account": account, "at": at}
+        if updates and number % 3 == 2:
+            obj["traits"] = {"api_calls_pct": 10 + number % 50, "seats_used": 1 + number % 7}
+        else:
+            obj["event"], obj["data"] = "login", {}
+        objects.append(obj)
+    return objects
+
+
+def route_ms(bundle: ir.Bundle, folder: Path, history: int, changes: int) -> float:
+    """The median milliseconds to route one new change of an account with `history` past changes."""
+    store = Store.open(f"sqlite:///{folder / f'history-{history}.db'}")
+    try:
+        first = next(obj for obj in generate_timeline.generate(1, 1, 7, START) if "traits" in obj)
+        account = first["account"]
+        now = START + timedelta(days=365)
+        begin = datetime.fromisoformat(first["at"].replace("Z", "+00:00")) + timedelta(minutes=1)
+        ingestor = Ingestor(store, bundle.model, batch_size=5_000)
+        core = RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), bundle,
+                           JourneyStarter(None, "bench", store))  # type: ignore[arg-type]  # nothing carried out
+        past = ingestor.ingest_objects([first, *_changes(account, 0, history, begin)], now,
+                                       horizon=FAR).accepted
+        for index in range(0, len(past), 500):
+            run = past[index:index + 500]
+            core.route_run(run)
+            store.mark_routed([change.seq for change in run], now)
+        timings: list[float] = []
+        for obj in _changes(account, history, changes, begin, updates=False):
+            stored = ingestor.ingest_objects([obj], now, horizon=FAR).accepted
+            began = time.perf_counter()
+            core.route_run(stored)
+            timings.append((time.perf_counter() - began) * 1000)
+            store.mark_routed([change.seq for change in stored], now)
+        return statistics.median(timings)
+    finally:
+        store.close()
+
+
+def measure(histories: list[int], changes: int) -> dict[str, float]:
+    bundle = load_bundle(ROOT / "playbooks")
+    with tempfile.TemporaryDirectory(prefix="playbook-route-history-") as folder:
+        return {f"route_ms_history_{size}": round(route_ms(bundle, Path(folder), size, changes), 3)
+                for size in histories}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--histories", default="0,300,1000,3000")
+    parser.add_argument("--changes", type=int, default=40)
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.histories.split(",")]
+    figures = measure(sizes, args.changes)
+    for size in sizes:
+        print(f"route one change, {size:>5,} past changes: {figures[f'route_ms_history_{size}']:7.2f} ms (median)")
+    first, last = figures[f"route_ms_history_{sizes[0]}"], figures[f"route_ms_history_{sizes[-1]}"]
+    met = last <= GOAL_RATIO * first
+    print(f"{sizes[-1]:,} vs {sizes[0]:,}: x{last / first:.2f} (goal <= x{GOAL_RATIO}) {'met' if met else 'MISSED'}")
+    print(json.dumps(figures))
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""Each account's fields and events kept in memory from one run of live routing to the next, so
+that routing a change costs the same whatever the account's history.
+
+Live routing (the API's router) routes runs of stored changes; each run needs the history of its
+accounts (fields as of a moment, events for metrics and `seen`). Reading it again for every run
+costs as much as the history is long. `AccountHistories` keeps the histories it read, up to
+`KEEP_ACCOUNTS` accounts (the least recently routed forgotten first), and brings them up to date at
+the start of each run:
+
+1. the run's own changes (stored moments ago) are added to the histories kept, unless already there;
+2. one query counts the stored changes of the run's accounts; a history whose number of changes
+   differs from the store's (another process stored a change of the account, a change arrived out
+   of time order, the account was erased) is read again whole, as is a history not kept yet.
+
+So what another process writes is seen from the next run on, as before, and an account routed
+over and over is read once. The count is an index scan in the database, not rows in Python.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.records import Change
+from engine.store import Store
+from engine.store.types import to_utc
+
+__all__ = ["KEEP_ACCOUNTS", "AccountHistories", "History"]
+
+KEEP_ACCOUNTS = 20_000  # histories kept between runs (the least recently routed forgotten first)
+
+
+@dataclass
+class History:
+    """One account's trait history (field, value, at) and named events (name, at, data), in time order."""
+
+    traits: list[tuple[str, Any, datetime]] = field(default_factory=list)
+    trait_times: list[datetime] = field(default_factory=list)
+    events: list[tuple[str, datetime, dict[str, Any]]] = field(default_factory=list)
+    event_times: list[datetime] = field(default_factory=list)
+    latest: datetime | None = None  # the latest time in `traits` and `events`
+    fields: dict[str, Any] = field(default_factory=dict)  # the fields as of `latest`
+    seqs: set[int] = field(default_factory=set)  # the stored changes it holds
+
+    def add(self, change: Change) -> bool:
+        """Add a stored change after the others; False when it is older than the latest (the
+        history must then be read again)."""
+        if change.seq in self.seqs:
+            return True
+        at = to_utc(change.at)
+        if self.latest is not None and at < self.latest:
+            return False
+        self.seqs.add(change.seq)
+        self.latest = at
+        for name, value in change.traits.items():
+            self.traits.append((name, value, at))
+            self.trait_times.append(at)
+            if value is None:
+                self.fields.pop(name, None)
+            else:
+                self.fields[name] = value
+        if change.event is not None:
+            self.events.append((change.event, at, dict(change.data)))
+            self.event_times.append(at)
+        return True
+
+
+class AccountHistories:
+    def __init__(self, store: Store, *, keep: int = KEEP_ACCOUNTS) -> None:
+        self.store = store
+        self.keep = keep
+        self._kept: OrderedDict[str, History] = OrderedDict()
+        self.reads = 0  # histories read whole from the store (for tests and benchmarks)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def for_run(self, accounts: Collection[str], changes: Sequence[Change] = ()) -> dict[str, History]:
+        """The histories of `accounts`, up to date with the store, for a run routing `changes`."""
+        names = sorted(set(accounts))
+        stale: set[str] = set()
+        for change in changes:
+            history = self._kept.get(change.account)
+            if history is not None and not history.add(change):
+                stale.add(change.account)
+        counts = self.store.change_counts_of(names)
+        for name in names:
+            history = self._kept.get(name)
+            if history is None or name in stale or len(history.seqs) != counts.get(name, 0):
+                stale.add(name)
+        if stale:
+            self._read(sorted(stale))
+        found: dict[str, History] = {}
+        for name in names:
+            self._kept.move_to_end(name)
+            found[name] = self._kept[name]
+        while len(self._kept) > self.keep:
+            self._kept.popitem(last=False)
+        return found
+
+    def forget(self) -> None:
+        self._kept.clear()
+
+    def _read(self, names: list[str]) -> None:
+        self.reads += len(names)
+        for name, (traits, events, seqs) in self.store.change_histories_of(names).items():
+            history = History(traits=traits, trait_times=[at for _, _, at in traits], events=events,
+                              event_times=[at for _, at, _ in events], seqs=seqs)
+            history.latest = max(history.trait_times[-1:] + history.event_times[-1:], default=None)
+            for field_name, value, _ in traits:
+                if value is None:
+                    history.fields.pop(field_name, None)
+                else:
+                    history.fields[field_name] = value
+            self._kept[name] = history
