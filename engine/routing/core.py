@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -78,8 +78,14 @@ class RoutingCore:
 
     def route_run(self, changes: Sequence[Change]) -> list[list[Intent]]:
         """`route` for each change of a run, in order: the intents of each."""
-        with self.run(changes):
+        with self.run(changes), self.transaction():
             return [self.route(change) for change in changes]
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Around routing changes: every write of theirs in one transaction, committed at the end
+        (on SQLite, where each commit costs; `engine.store.database.Database.batch`). It holds the
+        write lock throughout: keep what it surrounds short and free of waiting."""
+        return self.cache.store.database.batch()
 
     def rescore(self, account: str, at: datetime, *, only: str | None = None) -> list[Intent]:
         """Recompute the account's scores (or only one) at `at` (`Router.rescore`): the journeys it starts."""

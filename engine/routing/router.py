@@ -63,6 +63,7 @@ __all__ = ["RESERVED_EVENTS", "Router", "condition_key"]
 RESERVED_EVENTS = frozenset({"task_completed", "unsubscribed", "bounced"})
 # Reserved events that trigger nothing: a closed task may (`event task_completed where outcome == "churned"`).
 SILENT_EVENTS = frozenset({"unsubscribed", "bounced"})
+PLANS = 4_096  # (event, changed fields) pairs whose concerned playbooks are kept
 
 
 def condition_key(playbook: str) -> str:
@@ -93,6 +94,8 @@ class Router:
         self.journeys_of_bundle = journeys_of_bundle
         self._heard_events = {event for inputs in self.inputs.values() for event in inputs.listened_events}
         self._watched_fields = {name for inputs in self.inputs.values() for name in inputs.watched_fields}
+        self._plans: dict[tuple[str | None, frozenset[str], bool, bool],
+                          tuple[list[ir.ScoreModel], list[ir.Playbook], list[ir.Playbook]]] = {}
 
     # ------------------------------------------------------------------ changes
 
@@ -102,10 +105,7 @@ class Router:
         routes_event = change.event is not None and change.event not in SILENT_EVENTS
         if change.event in RESERVED_EVENTS:
             self._reserved(change, result)
-        changed = set(change.traits)
-        models = [model for _, model in sorted(self.bundle.scores.items()) if set(model.inputs) & changed]
-        concerned = [pb for pb in self.playbooks if self._concerns(pb, change, routes_event)]
-        dated = [] if change.is_history else [pb for pb in self.playbooks if self._date_moved(pb, change)]
+        models, concerned, dated = self._concerned(change, routes_event)
         if models or concerned or dated:
             snap = self._snapshot(change.account, change.at)
             origin = f"change-{change.seq}"
@@ -143,6 +143,22 @@ class Router:
             trigger=describe_trigger(playbook.trigger), detail=backfill_detail(change.at, change.received_at))
         if action is not None:
             result.actions.append(action)
+
+    def _concerned(self, change: Change, routes_event: bool
+                   ) -> tuple[list[ir.ScoreModel], list[ir.Playbook], list[ir.Playbook]]:
+        """The score models, the playbooks whose trigger the change may fire, and those whose date
+        it moved: a function of its event and changed fields, worked out once for each such pair."""
+        key = (change.event, frozenset(change.traits), routes_event, change.is_history)
+        found = self._plans.get(key)
+        if found is None:
+            changed = set(change.traits)
+            models = [model for _, model in sorted(self.bundle.scores.items()) if set(model.inputs) & changed]
+            concerned = [pb for pb in self.playbooks if self._concerns(pb, change, routes_event)]
+            dated = [] if change.is_history else [pb for pb in self.playbooks if self._date_moved(pb, change)]
+            found = self._plans[key] = (models, concerned, dated)
+            if len(self._plans) > PLANS:
+                self._plans.clear()
+        return found
 
     def _date_moved(self, playbook: ir.Playbook, change: Change) -> bool:
         trigger = playbook.trigger

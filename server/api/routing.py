@@ -4,13 +4,14 @@
 is answered 202 without waiting for Temporal. A background task of the API process, the
 *router loop*, then drives the routing core (`engine.routing.RoutingCore`) over the stored
 changes strictly in the order they were stored (the router's edge-triggered conditions need that
-order): a run of up to `RUN` changes is routed in a worker thread, through the core's cache with
-a per-run lifetime (what the run needs is read ahead with a few queries and forgotten after the
-run, as other processes write the store), the intents are carried out change by change, and the
-run is marked routed in the store with one statement (every `MARK_EVERY` changes while it starts
-journeys). This module keeps only the queue, the backlog, retries and the tickets; where routing
-stands is `routing_status`, the takeover at start `routing_takeover`, and the router's yielding
-to requests `request_priority`.
+order): a run of up to `RUN` changes is routed in a worker thread, its writes in one transaction
+per `TRANSACTION` changes, through the core's cache with a per-run lifetime (what the run needs
+is read ahead with a few queries and forgotten after the run, as other processes write the
+store; the accounts' histories are kept from run to run and brought up to date), the intents
+are carried out change by change, and the run is marked routed in the store with one statement
+(every `MARK_EVERY` changes while it starts journeys). This module keeps only the queue, the
+backlog, retries and the tickets; where routing stands is `routing_status`, the takeover at start
+`routing_takeover`, and the router's yielding to requests `request_priority`.
 
 - It wakes as soon as a batch is stored, so a `signed` starts its journey within moments.
 - When Temporal is unavailable (or answers slower than `routing_timeout_seconds`), or the store
@@ -63,6 +64,7 @@ log = logging.getLogger("playbook.api")
 
 MAX_ROUTE_ATTEMPTS = 3  # a change the router itself fails on this often is left unrouted (and logged)
 RUN = 500  # changes routed in one go (one thread hop for the router, one statement to mark them)
+TRANSACTION = 100  # changes routed in one transaction; the router yields to requests between two
 MARK_EVERY, MARK_SECONDS = 100, 0.5  # while a run starts journeys, what is done is marked this often
 INGEST_BATCH = 5_000  # objects stored per transaction: a whole request of `playbook ingest`
 STORE_RETRY_AFTER_SECONDS = 5
@@ -288,16 +290,18 @@ class Dispatcher:
             self._route_each(items)
 
     def _route_each(self, items: list[_Pending]) -> None:
-        for item in items:
+        for first in range(0, len(items), TRANSACTION):
             self._priority.yield_to_requests()
-            try:
-                item.intents = self.core.route(item.change)
-            except Exception:
-                item.attempts += 1
-                log.exception("routing change %d of account %s failed (attempt %d)", item.change.seq,
-                              item.change.account, item.attempts)
-                if item.attempts < MAX_ROUTE_ATTEMPTS:
-                    return  # the next ones wait: they come after it
+            with self.core.transaction():
+                for item in items[first:first + TRANSACTION]:
+                    try:
+                        item.intents = self.core.route(item.change)
+                    except Exception:
+                        item.attempts += 1
+                        log.exception("routing change %d of account %s failed (attempt %d)", item.change.seq,
+                                      item.change.account, item.attempts)
+                        if item.attempts < MAX_ROUTE_ATTEMPTS:
+                            return  # the next ones wait: they come after it
 
     async def _finish(self, done: list[_Pending]) -> None:
         """Mark the finished changes routed (one statement) and take them off the run."""
