@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from activities.escalation import escalate_task
 from activities.fields import set_field, update_score
 from activities.journey_ops import end_journey, enter_journey, note_journey, record_failure, take_snapshot
 from activities.registry import ActivitySpec, Registry
@@ -25,6 +26,7 @@ from engine.workflows.effects import (
     MESSAGE_SEND,
     SCORE_UPDATE,
     TASK_CREATE,
+    TASK_ESCALATE,
 )
 from engine.workflows.timeline import AdvanceParams, DueParams, NextDueParams
 
@@ -58,6 +60,7 @@ def register(registry: Registry) -> None:
             permanent_errors=(RenderError, PermanentDeliveryError))
     journey(TASK_CREATE, create_task, "Open a task for the account's owner.",
             permanent_errors=(RenderError, OwnerMissing))
+    journey(TASK_ESCALATE, escalate_task, "Mark an open work item overdue, then escalate it (its SLA).")
     journey(FIELD_SET, set_field, "Set an account field from a playbook.", permanent_errors=(ValueError,))
     journey(SCORE_UPDATE, update_score, "Recompute an account's score now.")
     internal("timeline.advance", advance, AdvanceParams,

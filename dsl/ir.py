@@ -38,6 +38,7 @@ __all__ = [
     "DateTrigger",
     "Do",
     "Duration",
+    "Escalation",
     "EventDef",
     "EventField",
     "EventTrigger",
@@ -503,8 +504,16 @@ class ChecklistStep(_Node):
     due: Duration | None = None
 
 
+class Escalation(_Node):
+    """`escalate to manager after 1 business day`: an item still open `after` past its due time (or
+    the end of a snooze) goes to the owner at `to` (`manager` lowered to the owner's `manager`)."""
+
+    to: tuple[str, ...]  # an owner field path: ("csm", "manager")
+    after: Duration
+
+
 # The work-item keys of a task, left out of its JSON when unset: a playbook without them keeps its version.
-_WORK_ITEM_KEYS = ("task_type", "reason", "description", "checklist", "template", "dedupe", "assign")
+_WORK_ITEM_KEYS = ("task_type", "reason", "description", "checklist", "template", "dedupe", "assign", "escalation")
 
 
 class CreateTask(_Node):
@@ -520,6 +529,7 @@ class CreateTask(_Node):
     template: str | None = None  # the task template it was made from, if any
     dedupe: bool = False  # one open item per account, type and reason: a second one updates the first
     assign: Literal["round_robin", "least_loaded"] | None = None  # then `owner` is (team,): a team of the model
+    escalation: Escalation | None = None  # overdue that long: escalated to another owner
 
     @model_serializer(mode="wrap")
     def _without_unset_work_item_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

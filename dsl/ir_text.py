@@ -208,6 +208,9 @@ def _create_task(statement: ir.CreateTask) -> str:
         text += f" reason {statement.reason}"
     if statement.due is not None:
         text += f" due {describe_duration(statement.due)}"
+    if statement.escalation is not None:
+        escalation = statement.escalation
+        text += f" escalate to {'.'.join(escalation.to)} after {describe_duration(escalation.after)}"
     return text if statement.priority == "normal" else f"{text} priority {statement.priority}"
 
 

@@ -141,6 +141,7 @@ class StatementChecker:
             self.work_items.template_name(task.title)
         self.work_items.options(task.task_type, task.priority, task.due, task.description, self._inline_template)
         self.work_items.dedupe(task)
+        self._escalation(task)
         if task.assignment is not None:
             self.work_items.team_name(task.owner, task.assignment)
             self.typer.task_created = True
@@ -153,6 +154,29 @@ class StatementChecker:
                 code="wrong-type",
             )
         self.typer.task_created = True
+
+    def _escalation(self, task: ast.CreateTask) -> None:
+        """`escalate to manager after 1 business day`: counted from a due time, to an owner field."""
+        base = self.scope.task_templates.get(task.title.text) if isinstance(task.title, ast.Name) else None
+        escalation = task.escalation or (base.escalation if base is not None else None)
+        if escalation is None:
+            return
+        where = escalation.pos if task.escalation is not None else task.pos
+        if task.due is None and (base is None or base.due is None):
+            self.report.error(where, "'escalate' counts from the task's due time: give the task a 'due'",
+                              code="playbook-structure")
+        self.work_items.escalation_delay(escalation)
+        to = escalation.to
+        if to.names == ("manager",):
+            if task.assignment is not None:
+                self.report.error(to.pos, f"a task for team '{task.owner.text}' has no one manager: name an owner "
+                                          "field to escalate to (e.g. 'escalate to csm.manager')", code="wrong-type")
+                return
+            to = ast.Path(to.pos, (*task.owner.parts, to.parts[0]))
+        ty = self._typed_path(to, "owner")
+        if ty.known and ty.kind != "owner":
+            self.report.error(escalation.to.pos, f"'{to.text}' is {describe(ty)}, not an owner: an item escalates "
+                                                 "to an owner field", code="wrong-type")
 
     def _inline_template(self, text: ast.TextLit) -> None:
         """Check a template written in the file; its text starts just after the opening quote."""

@@ -122,6 +122,8 @@ class TaskRecord(_Record):
     team: str | None = None  # the team it was assigned among (`for smb_csms by round robin`)
     snoozed_until: datetime | None = None  # not overdue before then
     snooze_reason: str | None = None
+    escalated_to: str | None = None  # overdue past its SLA: handed to this owner (`escalate to manager …`)
+    escalated_at: datetime | None = None
 
     def waiting_playbooks(self) -> list[str]:
         """The playbooks whose journeys wait on this task: the one that opened it, then those bound to it."""

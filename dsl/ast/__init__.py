@@ -123,7 +123,7 @@ from dsl.ast.statements import (
     Wait,
     WaitUntil,
 )
-from dsl.ast.work_items import ChecklistStep, TaskTemplate, TaskTypes, Team
+from dsl.ast.work_items import ChecklistStep, Escalation, TaskTemplate, TaskTypes, Team
 
 __all__ = [
     "TaskTemplate",
@@ -143,6 +143,7 @@ __all__ = [
     "ConditionTrigger",
     "CountOf",
     "ChecklistStep",
+    "Escalation",
     "CreateTask",
     "DateLit",
     "DateStep",

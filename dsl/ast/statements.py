@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from dsl.ast.expressions import Expr
 from dsl.ast.literals import Duration, PercentLit, TextLit
 from dsl.ast.places import Name, Path, Pos
+from dsl.ast.work_items import Escalation
 
 __all__ = [
     "CreateTask",
@@ -67,6 +68,7 @@ class CreateTask:
     description: TextLit | None = None
     dedupe: Pos | None = None  # where `dedupe by type and reason` is written, if it is
     assignment: Name | None = None  # `round_robin` or `least_loaded` (`for smb_csms by round robin`): `owner` is a team
+    escalation: Escalation | None = None  # `escalate to manager after 1 business day`
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ class StatementRules(RuleBase):
             return found[kind].value if kind in found else None
 
         return ast.CreateTask(pos, title, owner, value("due"), value("priority"), value("type"), value("reason"),
-                              value("description"), value("dedupe"), assignment)
+                              value("description"), value("dedupe"), assignment, value("escalate"))
 
     def due(self, pos: ast.Pos, children: list[ast.Duration]) -> Marker:
         return Marker("due", pos, children[0])

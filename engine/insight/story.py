@@ -179,6 +179,12 @@ class _Teller:
             until = data.get("until")
             shown = shown_time(datetime.fromisoformat(until), self.tz) if isinstance(until, str) else str(until)
             text = f"task {data.get('task')} was snoozed until {shown}: {data.get('reason')}."
+        elif kind == "task_overdue":
+            text = f'task "{data.get("title")}" of {data.get("owner")} was not done by its due time: it is overdue.'
+        elif kind == "task_escalated":
+            to = data.get("to")
+            text = (f'task "{data.get("title")}" was still open: escalated to {to} ({data.get("role")}).' if to else
+                    f'task "{data.get("title")}" was still open but could not be escalated: {data.get("reason")}.')
         elif kind == "task_reassigned":
             why = f" ({data['reason']})" if data.get("reason") else ""
             text = f"task {data.get('task')} was reassigned from {data.get('from')} to {data.get('to')}{why}."

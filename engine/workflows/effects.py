@@ -18,6 +18,7 @@ from engine.workflows.payloads import (
     EmailParams,
     EndParams,
     EnterParams,
+    EscalateParams,
     FailedParams,
     NoteParams,
     PluginParams,
@@ -40,6 +41,7 @@ __all__ = [
     "MESSAGE_SEND",
     "SCORE_UPDATE",
     "TASK_CREATE",
+    "TASK_ESCALATE",
     "Effect",
     "effect_activities",
     "effect_of",
@@ -47,6 +49,7 @@ __all__ = [
 
 MESSAGE_SEND = "message.send"
 TASK_CREATE = "task.create"
+TASK_ESCALATE = "task.escalate"  # a work item's SLA: overdue, then escalated
 FIELD_SET = "field.set"
 SCORE_UPDATE = "score.update"
 
@@ -84,6 +87,7 @@ BUILTIN_PARAMS: dict[str, type[BaseModel]] = {
     JOURNEY_NOTE: NoteParams,
     JOURNEY_END: EndParams,
     JOURNEY_FAILED: FailedParams,
+    TASK_ESCALATE: EscalateParams,
 }
 
 
@@ -110,6 +114,8 @@ def effect_activities(playbook: ir.Playbook) -> list[str]:
                     walk(arm.body)
             elif (effect := effect_of(statement)) is not None:
                 names.add(effect.activity)
+                if isinstance(statement, ir.CreateTask) and statement.escalation is not None:
+                    names.add(TASK_ESCALATE)
                 if isinstance(statement, ir.Do):
                     walk(statement.otherwise)
 

@@ -28,6 +28,7 @@ from engine.semantics import calendar, evaluator, send_window
 from engine.workflows.agenda import SimulationAgenda
 from engine.workflows.decision_log import DecisionLog
 from engine.workflows.effects import effect_of
+from engine.workflows.escalations import Escalations
 from engine.workflows.event_judge import EventJudge
 from engine.workflows.held_emails import HeldEmails
 from engine.workflows.journey_calls import JourneyCalls
@@ -63,6 +64,7 @@ class JourneyInterpreter:
         self._clock = JourneyClock(state, self._calls, self._log, self._judge)
         self._held = HeldEmails(state, self._calls, self._log, self._deliver, self._judge)
         self._waits = Waits(state, self._calls, self._log, self._judge)
+        self._escalations = Escalations(state, self._calls, self._judge)
 
     def notify(self, signal: JourneySignal) -> None:
         self._state.notify(signal)
@@ -88,6 +90,12 @@ class JourneyInterpreter:
                 status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
             elif status == "completed":
                 end_at = max(end_at, self._held.last_sent_at)
+        watched = await self._escalations.finish()  # work items with an SLA: done, escalated, or an exit
+        if watched is not None and status == "completed":
+            if watched.by_ending and state.ending is not None:
+                status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
+            else:
+                end_at = max(end_at, watched.at)
         self._held.drop()
         await self._calls.end(status, reason, end_at)
         return JourneyOutcome(status=status, reason=reason, at=end_at)
@@ -245,6 +253,8 @@ class JourneyInterpreter:
                 **work_item_params(st, cursor, snap.timezone, path)))
             if isinstance(task_id, str):
                 state.tasks.append(task_id)
+                if st.escalation is not None and due is not None:
+                    self._escalations.watch(task_id, st.escalation, path, due, snap.timezone)
             state.snapshot = None
         elif isinstance(st, ir.SetField):
             snap = await self._calls.snapshot(cursor)

@@ -7,7 +7,7 @@ workflow's sandbox concerns. Every model is plain pydantic and travels as JSON.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -22,6 +22,7 @@ __all__ = [
     "EndParams",
     "EnterParams",
     "EnterResult",
+    "EscalateParams",
     "FailedParams",
     "JOURNEY_GENERATION",
     "NoteParams",
@@ -216,6 +217,15 @@ class TaskParams(EffectParams):
     dedupe: bool = False  # one open item per account, type and reason
     assign: str | None = None  # round_robin | least_loaded: `owner` is [team]
     path: str | None = None  # the statement, for the decision that assigns it
+
+
+class EscalateParams(EffectParams):
+    """A work item's SLA at `at`: `overdue` records it overdue (past its due time or snooze) unless
+    it is done by then; `escalate` hands it to the owner at `to` (`escalate to manager after ...`)."""
+
+    task: str
+    stage: Literal["overdue", "escalate"]
+    to: list[str]  # an owner field path: ["csm", "manager"]
 
 
 class SetParams(EffectParams):
