@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     api_routing_timeout_seconds: float = 10.0  # one call to Temporal while routing; slower counts as a failure
     # Stored changes waiting to be routed beyond which ingestion answers 503 (before storing)
     api_max_routing_backlog: int = 100_000
+    # Several API processes on one PostgreSQL database share the routing: each routes the accounts
+    # of the partitions it claims (docs/operations.md); off, each routes what it stored itself
+    api_routing_shared: bool = False
     # Input whose `at` is older than this when it arrives is history (back-fill): it updates fields
     # and scores but triggers nothing; a journey step later than this is skipped (`24h`, `2d`, seconds)
     trigger_horizon: Horizon = DEFAULT_HORIZON

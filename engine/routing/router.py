@@ -321,6 +321,14 @@ class Router:
                 del self._starting[account]
         return running
 
+    def started(self, starts: Iterable[StartJourney]) -> None:
+        """Starts another router asked for (routing shared by several processes): those journeys are
+        running for this one too, until the store shows them, as its own starts are."""
+        for start in starts:
+            known = self._starting.setdefault(start.account, {})
+            if known.get(start.playbook) is None or known[start.playbook] < start.entry_at:
+                known[start.playbook] = start.entry_at
+
     def refused(self, starts: Iterable[StartJourney]) -> None:
         """Starts this router asked for that Temporal refused: those journeys are not running."""
         for start in starts:

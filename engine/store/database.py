@@ -108,6 +108,16 @@ class Database:
             finally:
                 self._shared.reset(token)
 
+    @contextmanager
+    def joined(self, conn: Connection) -> Iterator[None]:
+        """Every read and write of the calling task (or thread) inside runs in `conn`'s transaction,
+        which the caller opened, holds and commits (the shared routing queue's claim)."""
+        token = self._shared.set((conn, _owner()))
+        try:
+            yield
+        finally:
+            self._shared.reset(token)
+
     def dispose(self) -> None:
         self.engine.dispose()
 

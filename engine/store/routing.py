@@ -124,10 +124,13 @@ class RoutingSection(StoreSection):
         return found
 
     def unrouted(self, limit: int = 1000, *, received_before: datetime | None = None,
-                 after: int | None = None) -> list[Change]:
+                 after: int | None = None, accounts: Sequence[str] | None = None) -> list[Change]:
         """Stored changes never marked routed, oldest first (the traits as they were sent), with a
-        `seq` over `after` when given. A `task_completed` comes back with the tasks it closed."""
+        `seq` over `after` when given, of `accounts` when given. A `task_completed` comes back
+        with the tasks it closed."""
         query = select(events).where(events.c.routed_at.is_(None)).order_by(events.c.seq).limit(limit)
+        if accounts is not None:
+            query = query.where(events.c.account.in_(list(accounts)))
         if received_before is not None:
             query = query.where(events.c.received_at < to_utc(received_before))
         if after is not None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from engine.store.types import JsonDocument, UtcDateTime
@@ -34,6 +35,8 @@ __all__ = [
     "metadata",
     "relay_sends",
     "revoked_sessions",
+    "routing_intents",
+    "routing_partitions",
     "score_history",
     "suppressions",
     "tasks",
@@ -287,4 +290,26 @@ cursors = Table(
     metadata,
     Column("name", String(200), primary_key=True),
     Column("at", UtcDateTime, nullable=False),
+)
+
+routing_partitions = Table(
+    "routing_partitions",  # the rows routers claim, one per partition of the accounts (PostgreSQL)
+    metadata,
+    Column("partition", Integer, primary_key=True, autoincrement=False),
+)
+
+routing_intents = Table(
+    "routing_intents",  # the starts and signals of routed changes, committed with their routing, then drained
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("change", Integer, nullable=False),  # the routed change's seq
+    Column("position", Integer, nullable=False),  # the intent's place among the change's intents
+    Column("partition", Integer, nullable=False),
+    Column("account", ID, nullable=False),
+    Column("intent", JsonDocument, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("drained_at", UtcDateTime, nullable=True),
+    UniqueConstraint("change", "position"),
+    Index("ix_routing_intents_undrained", "drained_at", "partition", "id"),
+    Index(None, "account", "id"),
 )

@@ -22,7 +22,7 @@ from engine.store.erasure import ErasureSection
 from engine.store.journeys import JourneySection
 from engine.store.migrate import current_revision, head_revision, upgrade_to_head
 from engine.store.outbox import MessageSection
-from engine.store.routing import RoutingSection
+from engine.store.routing_queue import RoutingQueueSection
 from engine.store.scores import ScoreSection
 from engine.store.send_counts import SendCountSection
 from engine.store.task_changes import TaskChangeSection
@@ -37,7 +37,7 @@ class StoreUnavailable(Exception):
 
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
-            RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
+            RoutingQueueSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
             AssignmentSection, TaskChangeSection, EngagementSection):
     def __init__(self, database: Database) -> None:
         self._db = database

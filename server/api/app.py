@@ -86,7 +86,11 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
         logger.warning("engagement tracking is on, but neither PLAYBOOK_TRACKING_URL nor PLAYBOOK_PUBLIC_URL is set: "
                        "tracked links point at %s, which people reading email cannot reach",
                        settings.tracking_base_url)
-    dispatcher = Dispatcher(store, bundle, starter, limits, horizon=settings.trigger_horizon)
+    shared = settings.api_routing_shared and store.dialect == "postgresql"
+    if settings.api_routing_shared and not shared:
+        logger.warning("PLAYBOOK_API_ROUTING_SHARED is set, but the store is not PostgreSQL: this process routes "
+                       "what it stores itself (run a single API process on SQLite)")
+    dispatcher = Dispatcher(store, bundle, starter, limits, horizon=settings.trigger_horizon, shared=shared)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

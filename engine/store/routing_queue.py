@@ -1,0 +1,137 @@
+"""The shared routing queue: several routers on one PostgreSQL database, each routing the accounts
+of the partitions it holds, in the order the changes were stored.
+
+Accounts fall into `PARTITIONS` partitions (a CRC-32 of the account id). A router claims some of
+the partitions that have work (`claimed`: their rows of `routing_partitions` locked `FOR UPDATE
+SKIP LOCKED`, so two routers never hold the same partition and none waits for another) and, in
+that one transaction, routes the next stored changes of those partitions: every write of the
+routing (condition states, scores, decisions), the intents it produced (`routing_intents`: the
+journeys to start and signal) and the mark `routed_at` commit together or not at all. A router
+that dies mid-batch (its connection drops) leaves nothing of the batch; the next holder of the
+partition routes it, once. The intents are drained to Temporal afterwards, by the holder of
+their partition, oldest first, each marked drained once carried out (`mark_drained`, committed at
+once): a router dying between the call and the mark has that one intent carried out again,
+which the journey's workflow id makes harmless for a start.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, text, update
+
+from engine.records import Change
+from engine.store.routing import RoutingSection
+from engine.store.schema import events, routing_intents, routing_partitions
+from engine.store.types import to_utc
+
+__all__ = ["PARTITIONS", "RoutingQueueSection", "partition_of"]
+
+PARTITIONS = 64  # as the rows the migration 0009 creates
+_SCAN = 20_000  # unrouted changes looked at to find the partitions with work
+_CLAIM = (select(routing_partitions.c.partition)
+          .where(routing_partitions.c.partition.in_(bindparam("wanted", expanding=True)))
+          .order_by(func.random()).limit(bindparam("most")).with_for_update(skip_locked=True))
+_ACCOUNT_LOCKS = text("SELECT count(pg_advisory_xact_lock(hashtextextended(name, 0))) "
+                      "FROM unnest(CAST(:names AS text[])) AS name")
+
+
+def partition_of(account: str) -> int:
+    """The partition of an account: the same in every process."""
+    return zlib.crc32(account.encode("utf-8")) % PARTITIONS
+
+
+class RoutingQueueSection(RoutingSection):
+    def partitions_with_work(self) -> set[int]:
+        """The partitions with stored changes not routed yet or intents not drained yet."""
+        with self._db.read() as conn:
+            unrouted = conn.execute(select(events.c.account).where(events.c.routed_at.is_(None))
+                                    .order_by(events.c.seq).limit(_SCAN)).scalars()
+            found = {partition_of(account) for account in unrouted}
+            found.update(conn.execute(select(routing_intents.c.partition).distinct()
+                                      .where(routing_intents.c.drained_at.is_(None))).scalars())
+        return found
+
+    @contextmanager
+    def claimed(self, most: int) -> Iterator[list[int]]:
+        """A transaction holding up to `most` partitions with work that no other router holds (none:
+        an empty list). Every call of this store from the same thread inside joins it; it commits
+        at the end, and rolls back (releasing the partitions) on an error or when the process dies."""
+        wanted = sorted(self.partitions_with_work())
+        with self._db.engine.connect() as conn, conn.begin():
+            held = list(conn.execute(_CLAIM, {"wanted": wanted, "most": most}).scalars()) if wanted else []
+            with self._db.joined(conn):
+                yield sorted(held)
+
+    def lock_accounts(self, accounts: Collection[str]) -> None:
+        """Inside `claimed`: take the accounts' write locks until it commits, as any writer of theirs does
+        (`engine.store.database`), so that a worker writing one of them waits for the batch."""
+        names = sorted(set(accounts))
+        if names:
+            with self._db.write() as conn:
+                conn.execute(_ACCOUNT_LOCKS, {"names": names})
+
+    def unrouted_of(self, partitions: Collection[int], limit: int) -> list[Change]:
+        """The oldest stored changes not routed yet of the accounts in `partitions`, in stored order."""
+        wanted = set(partitions)
+        with self._db.read() as conn:
+            accounts = {account for account in conn.execute(
+                select(events.c.account).distinct().where(events.c.routed_at.is_(None))).scalars()
+                if partition_of(account) in wanted}
+        return self.unrouted(limit, accounts=sorted(accounts)) if accounts else []
+
+    def add_intents(self, rows: Sequence[tuple[int, int, str, dict[str, Any]]], at: datetime) -> None:
+        """Record intents to drain: (change seq, position among its intents, account, the intent)."""
+        if not rows:
+            return
+        values = [{"change": change, "position": position, "partition": partition_of(account),
+                   "account": account, "intent": intent, "created_at": to_utc(at)}
+                  for change, position, account, intent in rows]
+        with self._db.write() as conn:
+            conn.execute(insert(routing_intents), values)
+
+    def start_intents_of(self, accounts: Collection[str]) -> list[dict[str, Any]]:
+        """The journey starts routed for these accounts (by any router), oldest first."""
+        names = sorted(set(accounts))
+        if not names:
+            return []
+        query = (select(routing_intents.c.intent).where(routing_intents.c.account.in_(names))
+                 .order_by(routing_intents.c.id))
+        with self._db.read() as conn:
+            return [dict(intent) for intent in conn.execute(query).scalars() if intent.get("kind") == "start"]
+
+    def undrained(self, partitions: Collection[int], limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """The intents of `partitions` not drained yet, oldest first: (id, intent)."""
+        query = (select(routing_intents.c.id, routing_intents.c.intent)
+                 .where(routing_intents.c.drained_at.is_(None),
+                        routing_intents.c.partition.in_(sorted(partitions)))
+                 .order_by(routing_intents.c.id).limit(limit))
+        with self._db.read() as conn:
+            return [(row.id, dict(row.intent)) for row in conn.execute(query)]
+
+    def mark_drained(self, ids: Sequence[int], at: datetime) -> None:
+        """Mark intents carried out, committed at once (outside any claim under way)."""
+        if ids:
+            with self._db.engine.begin() as conn:
+                conn.execute(update(routing_intents).where(routing_intents.c.id.in_(list(ids)))
+                             .values(drained_at=to_utc(at)))
+
+    def prune_drained(self, before: datetime) -> int:
+        """Forget the intents drained before `before` (the starts among them are read only until the
+        journeys' workers record them): how many."""
+        with self._db.engine.begin() as conn:
+            done = conn.execute(routing_intents.delete().where(routing_intents.c.drained_at < to_utc(before)))
+            return int(done.rowcount or 0)
+
+    def routed_through(self, seq: int) -> bool:
+        """Whether every change stored up to `seq` is routed and its intents drained."""
+        with self._db.read() as conn:
+            unrouted = conn.execute(select(events.c.seq).where(events.c.routed_at.is_(None), events.c.seq <= seq)
+                                    .limit(1)).first()
+            undrained = conn.execute(select(routing_intents.c.id).where(
+                routing_intents.c.drained_at.is_(None), routing_intents.c.change <= seq).limit(1)).first()
+        return unrouted is None and undrained is None
