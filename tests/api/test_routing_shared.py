@@ -5,6 +5,7 @@ process routing alone starts and signals."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -21,8 +22,11 @@ from dsl import ir
 from engine.intake.ingestion import Ingestor
 from engine.routing import AccountCache, Lifetime, RoutingCore
 from engine.routing.starter import JourneyStarter
+from engine.settings import Settings
 from engine.store import Store
 from engine.store.schema import events, routing_intents
+from server.app import create_app
+from tests.api.conftest import TOKEN, engine, http
 from tests.stores import sqlite_url
 
 ROUTER = Path(__file__).resolve().parent / "shared_router_process.py"
@@ -117,3 +121,28 @@ def test_a_router_killed_mid_batch_leaves_nothing_routed_twice_or_skipped(
     # the journeys started and signalled are those one process routing alone starts and signals
     assert intents == _intents_routing_alone(bundle, objects, tmp_path)
     assert {kind for _, kind, _ in intents} == {"start", "signal"}
+
+
+def _signup(account: str) -> str:
+    objects = [{"id": f"{account}-1", "account": account, "traits": {
+                    "name": account, "segment": "smb", "timezone": "UTC",
+                    "primary_contact": {"email": f"ana@{account}.example", "name": "Ana"}}},
+               {"id": f"{account}-2", "account": account, "event": "signed"}]
+    return "\n".join(json.dumps(obj) for obj in objects)
+
+
+async def test_two_api_processes_sharing_the_routing_each_answer_wait_true_once_a_router_routed_it(
+        pg_store: Store, bundle: ir.Bundle) -> None:
+    shared = Settings(api_token=TOKEN, unsubscribe_secret="test", public_url="http://api.test",
+                      api_routing_shared=True)
+    async with engine(pg_store, bundle) as running:
+        first, second = (create_app(shared, pg_store, bundle, running.starter) for _ in range(2))
+        async with http(first) as one, http(second) as two:
+            answers = [await one.post("/v1/events", params={"wait": "true"}, content=_signup("globex")),
+                       await two.post("/v1/events", params={"wait": "true"}, content=_signup("initech"))]
+            statuses = [(await api.get("/healthz")).json()["routing"] for api in (one, two)]
+    assert [answer.json()["routed"] for answer in answers] == [True, True]
+    assert pg_store.unrouted(limit=10) == []
+    assert sorted(wid for wid, _ in running.starter.started) == ["journey/smb_onboarding/globex",
+                                                                 "journey/smb_onboarding/initech"]
+    assert sum(status["routed"] for status in statuses) == 4 and all(s["backlog"] == 0 for s in statuses)

@@ -1,0 +1,150 @@
+"""Scale: events routed as fast as they are stored, routing flat in an account's history, the
+scheduler's pass, the drain to Temporal, shared routing on PostgreSQL, bytes per event.
+
+    .venv/bin/python bench/scale.py [--quick] [--accounts 1000,10000,100000] [--days 30]
+                                    [--postgres URL | --no-postgres]
+
+Prints, in order:
+
+1. the curves, per number of accounts (`routing_speed.py`, SQLite): events stored/s through the
+   `Ingestor`, routed/s by the routing core (committed, nothing carried out on Temporal), stored
+   and routed together, a raw `executemany` of the same rows, the scheduler's pass over a local
+   Monday, bytes per event;
+2. routing one change against 0 … 3,000 past changes (`route_history.py`);
+3. the drain: journey starts/s on a Temporal dev server (`drain_speed.py`);
+4. the API and `playbook ingest` end to end, until every stored event is routed
+   (`ingest_speed.py`, its own processes and dev server);
+5. shared routing on PostgreSQL, one router process against two (`shared_routers.py`), when a
+   server is given (`--postgres`, `PLAYBOOK_TEST_POSTGRES_URL`; the full run starts one with
+   `.ci/postgres.sh` otherwise).
+
+Last, one JSON object: `routed_events_per_s` and `routed_vs_raw` (the API's, until routed, over
+raw `executemany` of the same rows in the same run), `ingest_routed_vs_raw`, `drain_starts_per_s`,
+`route_ms_history_0`, `route_ms_history_3000`, `scheduler_ms_per_due_account`, `scheduler_pass_s`,
+`accounts_measured`, `bytes_per_event`, the curves and the rest. The scheduler figures come from
+`scale_scheduler.py` when it is there (`scheduler_figures(accounts, quick)`), else from the pass
+measured here. `--quick`: 300 and 1,000 accounts, fewer of everything; under 5 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import drain_speed
+import route_history
+import routing_speed
+
+HERE = Path(__file__).resolve().parent
+GOAL_ROUTED_VS_RAW, GOAL_HISTORY_RATIO = 0.5, 1.5
+
+
+def _script(name: str, *args: str) -> dict[str, Any]:
+    """Run a script of `bench/` in its own process, echoing its output; its last JSON line."""
+    done = subprocess.run([sys.executable, str(HERE / name), *args], capture_output=True, text=True, cwd=HERE.parent)
+    lines = done.stdout.strip().splitlines()
+    for line in lines[:-1]:
+        print("   " + line)
+    try:
+        return dict(json.loads(lines[-1]))
+    except (IndexError, ValueError):
+        print(f"   {name} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+        return {}
+
+
+def _scheduler(accounts: int, quick: bool, measured: dict[str, Any]) -> dict[str, Any]:
+    try:
+        module = importlib.import_module("scale_scheduler")
+    except ImportError:
+        return {"scheduler_ms_per_due_account": measured["scheduler_ms_per_due_account"],
+                "scheduler_pass_s": measured["scheduler_pass_s"], "accounts_measured": accounts,
+                "scheduler_source": "scale.py: one pass of the time triggers over every account"}
+    figures = dict(module.scheduler_figures(accounts, quick))
+    figures.setdefault("accounts_measured", accounts)
+    figures["scheduler_source"] = "scale_scheduler.py"
+    return figures
+
+
+def run(sizes: list[int], days: int, quick: bool, postgres: str | None) -> dict[str, Any]:
+    figures: dict[str, Any] = {"mode": "quick" if quick else "full", "days": days}
+    print("1. stored and routed in this process (SQLite; routed = decided and committed, nothing on Temporal)")
+    print(f"   {'accounts':>8s} {'events':>9s} {'stored/s':>9s} {'routed/s':>9s} {'both/s':>8s} {'raw/s':>9s} "
+          f"{'vs raw':>7s} {'sched s':>8s} {'ms/due':>7s} {'B/event':>8s}")
+    curves: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="playbook-scale-") as scratch:
+        for accounts in sizes:
+            folder = Path(scratch) / str(accounts)
+            folder.mkdir()
+            curve = routing_speed.measure("sqlite", accounts, days, folder)
+            curves.append(curve)
+            print(f"   {accounts:8,d} {curve['events']:9,d} {curve['store_events_per_s']:9,.0f} "
+                  f"{curve['route_events_per_s']:9,.0f} {curve['routed_events_per_s']:8,.0f} "
+                  f"{curve['raw_events_per_s']:9,.0f} {curve['routed_vs_raw']:7.3f} {curve['scheduler_pass_s']:8.2f} "
+                  f"{curve['scheduler_ms_per_due_account']:7.2f} {curve['bytes_per_event']:8.0f}", flush=True)
+    figures["curves"] = curves
+    largest = curves[-1]
+    figures.update(core_routed_events_per_s=largest["routed_events_per_s"],
+                   core_routed_vs_raw=largest["routed_vs_raw"], bytes_per_event=largest["bytes_per_event"])
+    figures.update(_scheduler(largest["accounts"], quick, largest))
+
+    print("2. routing one change against the account's history (median)")
+    history = route_history.measure([0, 300, 1000, 3000], 30 if quick else 60)
+    for name, value in history.items():
+        print(f"   {name.removeprefix('route_ms_history_'):>5s} past changes: {value:6.2f} ms")
+    figures.update(history)
+
+    print("3. the drain: journey starts carried out on a Temporal dev server")
+    figures.update(drain_speed.measure(100 if quick else 300))
+    print(f"   {figures['drain_starts_per_s']:,.1f} starts/s")
+
+    print("4. the API and `playbook ingest`, until every stored event is routed (SQLite)")
+    api = _script("ingest_speed.py", "--accounts", str(150 if quick else 1000), "--days", str(days), "--no-postgres")
+    sqlite = api.get("sqlite", {})
+    if sqlite:
+        figures.update(routed_events_per_s=sqlite["api"]["routed_events_per_second"],
+                       routed_vs_raw=sqlite["routed_vs_raw"],
+                       ingest_routed_vs_raw=round(sqlite["ingest"]["routed_events_per_second"]
+                                                  / sqlite["raw"]["events_per_second"], 4),
+                       api_events=sqlite["events"])
+
+    print("5. shared routing on PostgreSQL: one router process, then two")
+    if postgres or not quick:
+        figures["shared"] = _script("shared_routers.py", "--accounts", str(150 if quick else 1000),
+                                    *(["--postgres", postgres] if postgres else []))
+    else:
+        figures["shared"] = {"skipped": "quick run without --postgres or PLAYBOOK_TEST_POSTGRES_URL"}
+        print(f"   skipped: {figures['shared']['skipped']}")
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="300 and 1,000 accounts: under 5 minutes")
+    parser.add_argument("--accounts", help="comma-separated numbers of accounts (default 1000,10000,100000)")
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server for shared routing")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args(argv)
+    sizes = [int(n) for n in (args.accounts or ("300,1000" if args.quick else "1000,10000,100000")).split(",")]
+    postgres = None if args.no_postgres else (args.postgres or os.environ.get("PLAYBOOK_TEST_POSTGRES_URL"))
+    figures = run(sizes, args.days, args.quick, postgres)
+    routed, history = figures.get("routed_vs_raw"), figures["route_ms_history_3000"] / figures["route_ms_history_0"]
+    print(f"goals: routed/raw {routed} (>= {GOAL_ROUTED_VS_RAW}, the API until routed; in this process "
+          f"{figures['core_routed_vs_raw']}), history 3,000 vs 0 x{history:.2f} (<= x{GOAL_HISTORY_RATIO})")
+    figures["goals_met"] = {"routed_vs_raw": routed is not None and routed >= GOAL_ROUTED_VS_RAW,
+                            "route_history": history <= GOAL_HISTORY_RATIO}
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
