@@ -7,7 +7,8 @@ update from `generate_timeline.py`, then the given number of past changes: login
 three, a trait update of its usage), all routed. Then `--changes` new changes (a login, and one
 in three a usage update) are stored and routed one at a time, each as its own run of the routing
 core as the API's router drives it (a per-run cache, nothing carried out on Temporal), and each
-one's routing is timed. Prints the median per size and, last, one JSON object:
+one's routing is timed; the sizes take turns, change by change, so that the machine's load
+weighs on all alike. Prints the median per size and, last, one JSON object:
 `route_ms_history_<N>` for each N. Goal: the median at 3,000 at most 1.5 times the one at 0.
 """
 
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GOAL_RATIO = 1.5
 START = generate_timeline.DEFAULT_START
 FAR = timedelta(days=10_000)  # the trigger horizon: nothing here is history
+NOW = START + timedelta(days=365)
 
 
 def _changes(account: str, first: int, count: int, begin: datetime, *, updates: bool = True) -> list[dict[str, Any]]:
@@ -55,40 +57,53 @@ def _changes(account: str, first: int, count: int, begin: datetime, *, updates: 
     return objects
 
 
-def route_ms(bundle: ir.Bundle, folder: Path, history: int, changes: int) -> float:
-    """The median milliseconds to route one new change of an account with `history` past changes."""
-    store = Store.open(f"sqlite:///{folder / f'history-{history}.db'}")
-    try:
+class _Account:
+    """One store holding one account with `history` past changes, all routed."""
+
+    def __init__(self, bundle: ir.Bundle, folder: Path, history: int) -> None:
+        self.store = Store.open(f"sqlite:///{folder / f'history-{history}.db'}")
         first = next(obj for obj in generate_timeline.generate(1, 1, 7, START) if "traits" in obj)
-        account = first["account"]
-        now = START + timedelta(days=365)
-        begin = datetime.fromisoformat(first["at"].replace("Z", "+00:00")) + timedelta(minutes=1)
-        ingestor = Ingestor(store, bundle.model, batch_size=5_000)
-        core = RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), bundle,
-                           JourneyStarter(None, "bench", store))  # type: ignore[arg-type]  # nothing carried out
-        past = ingestor.ingest_objects([first, *_changes(account, 0, history, begin)], now,
-                                       horizon=FAR).accepted
+        self.account, self.history = first["account"], history
+        self.begin = datetime.fromisoformat(first["at"].replace("Z", "+00:00")) + timedelta(minutes=1)
+        self.ingestor = Ingestor(self.store, bundle.model, batch_size=5_000)
+        self.core = RoutingCore(AccountCache(self.store, lifetime=Lifetime.PER_RUN), bundle,
+                                JourneyStarter(None, "bench", self.store))  # type: ignore[arg-type]  # nothing carried out
+        past = self.ingestor.ingest_objects([first, *_changes(self.account, 0, history, self.begin)], NOW,
+                                            horizon=FAR).accepted
         for index in range(0, len(past), 500):
             run = past[index:index + 500]
-            core.route_run(run)
-            store.mark_routed([change.seq for change in run], now)
-        timings: list[float] = []
-        for obj in _changes(account, history, changes, begin, updates=False):
-            stored = ingestor.ingest_objects([obj], now, horizon=FAR).accepted
-            began = time.perf_counter()
-            core.route_run(stored)
-            timings.append((time.perf_counter() - began) * 1000)
-            store.mark_routed([change.seq for change in stored], now)
-        return statistics.median(timings)
-    finally:
-        store.close()
+            self.core.route_run(run)
+            self.store.mark_routed([change.seq for change in run], NOW)
+        self.routed = 0
+
+    def route_one(self) -> float:
+        """Store one more login and route it as a run of its own: the milliseconds routing took."""
+        obj = _changes(self.account, self.history + self.routed, 1, self.begin, updates=False)[0]
+        self.routed += 1
+        stored = self.ingestor.ingest_objects([obj], NOW, horizon=FAR).accepted
+        began = time.perf_counter()
+        self.core.route_run(stored)
+        took = (time.perf_counter() - began) * 1000
+        self.store.mark_routed([change.seq for change in stored], NOW)
+        return took
 
 
 def measure(histories: list[int], changes: int) -> dict[str, float]:
+    """The median milliseconds to route one new change for each size of history; the sizes take
+    turns, change by change, so that the machine's load weighs on all alike."""
     bundle = load_bundle(ROOT / "playbooks")
     with tempfile.TemporaryDirectory(prefix="playbook-route-history-") as folder:
-        return {f"route_ms_history_{size}": round(route_ms(bundle, Path(folder), size, changes), 3)
-                for size in histories}
+        accounts = [_Account(bundle, Path(folder), size) for size in histories]
+        try:
+            timings: list[list[float]] = [[] for _ in accounts]
+            for _ in range(changes):
+                for account, found in zip(accounts, timings, strict=True):
+                    found.append(account.route_one())
+            return {f"route_ms_history_{account.history}": round(statistics.median(found), 3)
+                    for account, found in zip(accounts, timings, strict=True)}
+        finally:
+            for account in accounts:
+                account.store.close()
 
 
 def main(argv: list[str] | None = None) -> int:
