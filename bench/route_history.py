@@ -4,8 +4,8 @@
 
 For each size, a fresh SQLite store holds one account of the standard playbooks (its first trait
 update from `generate_timeline.py`, then the given number of past changes: logins and, one in
-three, a trait update of its usage), all routed. Then `--changes` new changes (a login, and one
-in three a usage update) are stored and routed one at a time, each as its own run of the routing
+three, a trait update of its usage), all routed. Then `--changes` new logins are stored and
+routed one at a time, each as its own run of the routing
 core as the API's router drives it (a per-run cache, nothing carried out on Temporal), and each
 one's routing is timed; the sizes take turns, change by change, so that the machine's load
 weighs on all alike. Prints the median per size and, last, one JSON object:
