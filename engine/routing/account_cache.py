@@ -33,6 +33,7 @@ from typing import Any
 from engine.records import ActionRecord, Change, ScoreState, TaskRecord
 from engine.routing.account_histories import AccountHistories, History
 from engine.store import JourneyRow, NewChange, Store
+from engine.store.routing import event_data
 from engine.store.types import to_utc
 
 __all__ = ["AccountCache", "Lifetime"]
@@ -153,7 +154,7 @@ class AccountCache:
         if not self._kept(account, at):
             return self.store.events_until(account, at, names)
         history = self._history(account)
-        return [(name, when, dict(data))
+        return [(name, when, event_data(data))
                 for name, when, data in history.events[:bisect_right(history.event_times, to_utc(at))]
                 if names is None or name in names]
 

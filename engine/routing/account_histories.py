@@ -35,11 +35,12 @@ KEEP_ACCOUNTS = 20_000  # histories kept between runs (the least recently routed
 
 @dataclass
 class History:
-    """One account's trait history (field, value, at) and named events (name, at, data), in time order."""
+    """One account's trait history (field, value, at) and named events (name, at, data), in time
+    order; an event's data as the store read it (`engine.store.routing.event_data` decodes it)."""
 
     traits: list[tuple[str, Any, datetime]] = field(default_factory=list)
     trait_times: list[datetime] = field(default_factory=list)
-    events: list[tuple[str, datetime, dict[str, Any]]] = field(default_factory=list)
+    events: list[tuple[str, datetime, Any]] = field(default_factory=list)
     event_times: list[datetime] = field(default_factory=list)
     latest: datetime | None = None  # the latest time in `traits` and `events`
     fields: dict[str, Any] = field(default_factory=dict)  # the fields as of `latest`

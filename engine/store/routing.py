@@ -8,6 +8,7 @@ routed twice starts nothing twice.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -16,10 +17,11 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from engine.records import Change
 from engine.store.database import StoreSection
+from engine.store.driver import Driver
 from engine.store.schema import cursors, events, tasks, trait_history
 from engine.store.types import to_utc
 
-__all__ = ["RoutingSection"]
+__all__ = ["RoutingSection", "event_data"]
 
 CHUNK = 500  # accounts per `IN (…)` of a read about many accounts
 # Built once, run with parameters (see `engine.store.database`).
@@ -37,24 +39,13 @@ _EVENTS_OF = (
     .order_by(events.c.account, events.c.at, events.c.seq)
 )
 
-_CHANGES_OF = (
-    select(events.c.account, events.c.seq, events.c.name, events.c.at, events.c.data)
-    .where(events.c.account.in_(bindparam("accounts", expanding=True)))
-    .order_by(events.c.account, events.c.at, events.c.seq)
-)
-_ALL_TRAITS_OF = (
-    select(trait_history.c.account, trait_history.c.field, trait_history.c.value, trait_history.c.at)
-    .where(trait_history.c.account.in_(bindparam("accounts", expanding=True)))
-    .order_by(trait_history.c.account, trait_history.c.at, trait_history.c.id)
-)
-_COUNTS_OF = (
-    select(events.c.account, func.count())
-    .where(events.c.account.in_(bindparam("accounts", expanding=True)))
-    .group_by(events.c.account)
-)
+# Read ahead for a run of routing, many accounts at once: on the driver's cursor (`engine.store.driver`).
+_TRAITS_SQL = "SELECT account, field, value, at FROM trait_history WHERE account IN ({marks}) ORDER BY account, at, id"
+_CHANGES_SQL = "SELECT account, seq, name, at, data FROM events WHERE account IN ({marks}) ORDER BY account, at, seq"
+_COUNTS_SQL = "SELECT account, count(*) FROM events WHERE account IN ({marks}) GROUP BY account"
 
 TraitRows = list[tuple[str, Any, datetime]]
-EventRows = list[tuple[str, datetime, dict[str, Any]]]
+EventRows = list[tuple[str, datetime, Any]]
 
 _MARK_CHUNK = 500  # seqs per UPDATE: under every database's limit of parameters
 
@@ -98,19 +89,22 @@ class RoutingSection(StoreSection):
 
     def change_histories_of(self, accounts: Sequence[str]) -> dict[str, tuple[TraitRows, EventRows, set[int]]]:
         """Every stored change of many accounts, in one read: each account's trait history (field,
-        value, at) and named events (name, at, data) in time order, and the seqs of all its changes."""
+        value, at) and named events (name, at, data as read: `event_data` decodes it) in time order,
+        and the seqs of all its changes."""
         names = sorted(set(accounts))
         found: dict[str, tuple[TraitRows, EventRows, set[int]]] = {name: ([], [], set()) for name in names}
         with self._db.read() as conn:
+            driver = Driver(conn)
             for first in range(0, len(names), CHUNK):
-                parameters = {"accounts": names[first:first + CHUNK]}
-                for row in conn.execute(_ALL_TRAITS_OF, parameters):
-                    found[row.account][0].append((row.field, row.value, row.at))
-                for change in conn.execute(_CHANGES_OF, parameters):
-                    _, named, seqs = found[change.account]
-                    seqs.add(change.seq)
-                    if change.name is not None:
-                        named.append((change.name, change.at, dict(change.data)))
+                chunk = names[first:first + CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                for account, field, value, at in driver.execute(_TRAITS_SQL.format(marks=marks), chunk).fetchall():
+                    found[account][0].append((field, driver.read_json(value), driver.read_time(at)))
+                for account, seq, name, at, data in driver.execute(_CHANGES_SQL.format(marks=marks), chunk).fetchall():
+                    _, named, seqs = found[account]
+                    seqs.add(seq)
+                    if name is not None:  # the payload as read: decoded only when asked for (`event_data`)
+                        named.append((name, driver.read_time(at), data))
         return found
 
     def change_counts_of(self, accounts: Sequence[str]) -> dict[str, int]:
@@ -118,9 +112,11 @@ class RoutingSection(StoreSection):
         names = sorted(set(accounts))
         found: dict[str, int] = {}
         with self._db.read() as conn:
+            driver = Driver(conn)
             for first in range(0, len(names), CHUNK):
-                for account, number in conn.execute(_COUNTS_OF, {"accounts": names[first:first + CHUNK]}):
-                    found[account] = int(number)
+                chunk = names[first:first + CHUNK]
+                cursor = driver.execute(_COUNTS_SQL.format(marks=", ".join("?" * len(chunk))), chunk)
+                found.update((account, int(number)) for account, number in cursor.fetchall())
         return found
 
     def unrouted(self, limit: int = 1000, *, received_before: datetime | None = None,
@@ -163,6 +159,12 @@ class RoutingSection(StoreSection):
             query = query.where(events.c.received_at < to_utc(received_before))
         with self._db.read() as conn:
             return int(conn.execute(query).scalar_one())
+
+
+def event_data(data: Any) -> dict[str, Any]:
+    """An event's payload as `change_histories_of` hands it over (SQLite's JSON text, PostgreSQL's
+    decoded jsonb, or a payload in memory): a fresh dict."""
+    return dict(json.loads(data)) if isinstance(data, str) else dict(data)
 
 
 def _closed_by(conn: Any, row: Any) -> list[str]:

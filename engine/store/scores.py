@@ -7,23 +7,26 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from engine.records import ScoreState
-from engine.store.database import StoreSection, upsert
+from engine.store.database import StoreSection
+from engine.store.driver import Driver
 from engine.store.schema import condition_state, score_history
 from engine.store.types import to_utc
 
 __all__ = ["ScoreSection"]
 
 CHUNK = 500  # accounts per `IN (…)` of a read about many accounts
-# Built once, run with parameters (see `engine.store.database`).
-_HISTORIES_OF = (
-    select(score_history)
-    .where(score_history.c.account.in_(bindparam("accounts", expanding=True)))
-    .order_by(score_history.c.account, score_history.c.score, score_history.c.at, score_history.c.id)
-)
-_CONDITIONS_OF = select(condition_state).where(condition_state.c.account.in_(bindparam("accounts", expanding=True)))
+# Read ahead for a run of routing, many accounts at once: on the driver's cursor (`engine.store.driver`).
+_HISTORIES_SQL = ("SELECT account, score, at, value, band, breakdown, missing FROM score_history "
+                  "WHERE account IN ({marks}) ORDER BY account, score, at, id")
+# Routing's writes, once per change that moves a score or a condition
+_RECORD_SQL = ("INSERT INTO score_history (account, score, at, value, band, breakdown, missing) "
+               "VALUES (?, ?, ?, ?, ?, ?j, ?j)")
+_SET_CONDITION_SQL = ("INSERT INTO condition_state (account, key, value, at) VALUES (?, ?, ?, ?) "
+                      "ON CONFLICT (account, key) DO UPDATE SET value = excluded.value, at = excluded.at")
+_CONDITIONS_SQL = "SELECT account, key, value, at FROM condition_state WHERE account IN ({marks})"
 
 
 def _state(row: Any) -> ScoreState:
@@ -34,10 +37,9 @@ def _state(row: Any) -> ScoreState:
 class ScoreSection(StoreSection):
     def record_score(self, account: str, state: ScoreState, at: datetime) -> None:
         with self._db.write(account) as conn:
-            conn.execute(score_history.insert().values(
-                account=account, score=state.name, at=to_utc(at), value=state.value, band=state.band,
-                breakdown=state.breakdown, missing=state.missing,
-            ))
+            driver = Driver(conn)
+            driver.execute(_RECORD_SQL, (account, state.name, driver.time(at), state.value, state.band,
+                                         driver.json(state.breakdown), driver.json(state.missing)))
 
     def score_at(self, account: str, name: str, at: datetime) -> ScoreState | None:
         """The score as last recorded at or before `at`."""
@@ -90,17 +92,22 @@ class ScoreSection(StoreSection):
 
     def set_condition(self, account: str, key: str, value: bool | None, at: datetime) -> None:
         with self._db.write(account) as conn:
-            upsert(conn, condition_state, {"account": account, "key": key, "value": value, "at": to_utc(at)},
-                   ["account", "key"])
+            driver = Driver(conn)
+            driver.execute(_SET_CONDITION_SQL, (account, key, value, driver.time(at)))
 
     def score_histories_of(self, accounts: Sequence[str]) -> dict[tuple[str, str], list[tuple[datetime, ScoreState]]]:
         """Every score's history of many accounts in one read, by (account, score), oldest first."""
         found: dict[tuple[str, str], list[tuple[datetime, ScoreState]]] = {}
         names = sorted(set(accounts))
         with self._db.read() as conn:
+            driver = Driver(conn)
             for first in range(0, len(names), CHUNK):
-                for row in conn.execute(_HISTORIES_OF, {"accounts": names[first:first + CHUNK]}):
-                    found.setdefault((row.account, row.score), []).append((row.at, _state(row)))
+                chunk = names[first:first + CHUNK]
+                cursor = driver.execute(_HISTORIES_SQL.format(marks=", ".join("?" * len(chunk))), chunk)
+                for account, score, at, value, band, breakdown, missing in cursor.fetchall():
+                    found.setdefault((account, score), []).append((driver.read_time(at), ScoreState.model_construct(
+                        name=score, value=value, band=band, breakdown=dict(driver.read_json(breakdown)),
+                        missing=list(driver.read_json(missing)))))  # as written: no validation again
         return found
 
     def conditions_of(self, accounts: Sequence[str]) -> dict[tuple[str, str], tuple[bool | None, datetime]]:
@@ -108,7 +115,10 @@ class ScoreSection(StoreSection):
         found: dict[tuple[str, str], tuple[bool | None, datetime]] = {}
         names = sorted(set(accounts))
         with self._db.read() as conn:
+            driver = Driver(conn)
             for first in range(0, len(names), CHUNK):
-                for row in conn.execute(_CONDITIONS_OF, {"accounts": names[first:first + CHUNK]}):
-                    found[(row.account, row.key)] = (None if row.value is None else bool(row.value), row.at)
+                chunk = names[first:first + CHUNK]
+                cursor = driver.execute(_CONDITIONS_SQL.format(marks=", ".join("?" * len(chunk))), chunk)
+                for account, key, value, at in cursor.fetchall():
+                    found[(account, key)] = (None if value is None else bool(value), driver.read_time(at))
         return found
