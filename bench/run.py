@@ -38,7 +38,8 @@ SIZES = {
              "simulate": ["--accounts", "1000", "--days", "30", "--timeout", "900"],
              "welcome": ["--accounts", "1000", "--burst", "1000", "--timeout", "900"],
              "rss": ["--counts", "1000,10000"],
-             "lsp": ["--lines", "1000", "--keystrokes", "60"]},
+             "lsp": ["--lines", "1000", "--keystrokes", "60"],
+             "scale": ["--accounts", "1000,10000"]},
     "quick": {"check": ["--files", "1000", "--repeat", "1"],
               "journeys": ["--journeys", "60", "--warmup", "10"],
               "ingest": ["--accounts", "150"],
@@ -49,12 +50,13 @@ SIZES = {
               # The cache scaled down with the counts: both counts exceed it, as 1,000 and 10,000
               # exceed the full run's cache of 1,000, so "flat" means the same thing in both modes.
               "rss": ["--counts", "500,2000", "--cache", "200"],
-              "lsp": ["--lines", "1000", "--keystrokes", "20"]},
+              "lsp": ["--lines", "1000", "--keystrokes", "20"],
+              "scale": ["--quick"]},
 }
 SCRIPTS = {"check": "check_speed.py", "journeys": "journeys_vs_bare.py", "ingest": "ingest_speed.py",
            "simulate": "simulate_speed.py", "welcome": "welcome_latency.py", "rss": "sleeping_rss.py",
-           "lsp": "lsp_keystroke.py"}
-ORDER = ("check", "lsp", "journeys", "ingest", "simulate", "welcome", "rss")
+           "lsp": "lsp_keystroke.py", "scale": "scale.py"}
+ORDER = ("check", "lsp", "journeys", "ingest", "simulate", "welcome", "rss", "scale")
 
 
 def children_cpu() -> float:
@@ -243,6 +245,24 @@ def main(argv: list[str] | None = None) -> int:
                          f"{rss_rows[0]['journeys']:,} and {rss_rows[-1]['journeys']:,}", cost("rss")))
         else:
             figures["rss_mb_1k"] = figures["rss_mb_10k"] = None
+    if "scale" in runs:
+        sc = runs["scale"].get("json", {})
+        for key in ("routed_events_per_s", "routed_vs_raw", "ingest_routed_vs_raw", "core_routed_vs_raw",
+                    "drain_starts_per_s", "route_ms_history_0", "route_ms_history_3000", "scheduler_ms_per_due_account",
+                    "scheduler_pass_s", "accounts_measured", "bytes_per_event"):
+            figures[key] = sc.get(key)
+        routed, first, last = sc.get("routed_vs_raw"), sc.get("route_ms_history_0"), sc.get("route_ms_history_3000")
+        rows.append(("events routed (API, until routed) vs raw executemany, SQLite",
+                     f"{fmt(routed, 4)} ({fmt(sc.get('routed_events_per_s'), 0)} ev/s)", "≥ 0.5",
+                     "yes" if routed is not None and routed >= 0.5 else "NO", f"{fmt(sc.get('api_events'))} events",
+                     cost("scale")))
+        rows.append(("route one change: 3,000 past changes vs none", f"{fmt(last)} vs {fmt(first)} ms", "≤ x1.5",
+                     "yes" if first and last is not None and last <= 1.5 * first else "NO", "one account", ""))
+        rows.append(("drain: journey starts/s on the dev server", fmt(sc.get("drain_starts_per_s"), 1), "—", "—",
+                     "one by one", ""))
+        rows.append(("store bytes per event, SQLite", fmt(sc.get("bytes_per_event"), 0), "≤ 600",
+                     "yes" if (sc.get("bytes_per_event") or 1e9) <= 600 else "NO",
+                     f"{fmt(sc.get('accounts_measured'))} accounts", ""))
     for key in ("journeys_vs_bare", "ingest_vs_sqlite", "check_lines_per_s", "lsp_keystroke_median_ms", "simulate_1k_30d_s", "welcome_p99_s",
                 "rss_mb_1k", "rss_mb_10k"):
         figures.setdefault(key, None)

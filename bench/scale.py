@@ -77,8 +77,8 @@ def _scheduler(accounts: int, quick: bool, measured: dict[str, Any]) -> dict[str
 def run(sizes: list[int], days: int, quick: bool, postgres: str | None) -> dict[str, Any]:
     figures: dict[str, Any] = {"mode": "quick" if quick else "full", "days": days}
     print("1. stored and routed in this process (SQLite; routed = decided and committed, nothing on Temporal)")
-    print(f"   {'accounts':>8s} {'events':>9s} {'stored/s':>9s} {'routed/s':>9s} {'both/s':>8s} {'raw/s':>9s} "
-          f"{'vs raw':>7s} {'sched s':>8s} {'ms/due':>7s} {'B/event':>8s}")
+    print(f"   {'accounts':>8s} {'events':>9s} {'stored/s':>9s} {'routed/s':>9s} {'/CPU s':>8s} {'both/s':>8s} "
+          f"{'raw/s':>9s} {'vs raw':>7s} {'sched s':>8s} {'ms/due':>7s} {'B/event':>8s}")
     curves: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="playbook-scale-") as scratch:
         for accounts in sizes:
@@ -87,7 +87,8 @@ def run(sizes: list[int], days: int, quick: bool, postgres: str | None) -> dict[
             curve = routing_speed.measure("sqlite", accounts, days, folder)
             curves.append(curve)
             print(f"   {accounts:8,d} {curve['events']:9,d} {curve['store_events_per_s']:9,.0f} "
-                  f"{curve['route_events_per_s']:9,.0f} {curve['routed_events_per_s']:8,.0f} "
+                  f"{curve['route_events_per_s']:9,.0f} {curve['route_events_per_cpu_s']:8,.0f} "
+                  f"{curve['routed_events_per_s']:8,.0f} "
                   f"{curve['raw_events_per_s']:9,.0f} {curve['routed_vs_raw']:7.3f} {curve['scheduler_pass_s']:8.2f} "
                   f"{curve['scheduler_ms_per_due_account']:7.2f} {curve['bytes_per_event']:8.0f}", flush=True)
     figures["curves"] = curves
