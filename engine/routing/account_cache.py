@@ -74,11 +74,13 @@ class AccountCache:
 
     # ------------------------------------------------------------------ runs
 
-    def begin_run(self, accounts: Collection[str], until: datetime | None, changes: Sequence[Change] = ()) -> None:
+    def begin_run(self, accounts: Collection[str], until: datetime | None, changes: Sequence[Change] = (),
+                  scored: Collection[str] | None = None) -> None:
         """A run of routing for these accounts, up to `until` (None: no change of theirs; a per-run
         cache then keeps nothing), routing `changes`, begins: read their active journeys (and, per
         run, their last entries, conditions and scores, a few queries for the whole run, and their
-        histories brought up to date, `engine.routing.account_histories`)."""
+        histories brought up to date, `engine.routing.account_histories`; score histories only for
+        `scored` when given, those whose changes move a score, the others' read if asked for)."""
         if self.lifetime is Lifetime.PER_RUN:
             self.end_run()
             if until is None:
@@ -89,9 +91,9 @@ class AccountCache:
             for account, found in self.store.active_journeys_of(missing).items():
                 self._of(account).active = found
         if self.lifetime is Lifetime.PER_RUN and missing:
-            self._read_ahead(missing, changes)
+            self._read_ahead(missing, changes, missing if scored is None else [a for a in missing if a in scored])
 
-    def _read_ahead(self, accounts: list[str], changes: Sequence[Change]) -> None:
+    def _read_ahead(self, accounts: list[str], changes: Sequence[Change], scored: list[str]) -> None:
         """Everything a run reads of its accounts, a few queries for them all."""
         assert self._until is not None
         entries: dict[str, dict[str, datetime]] = {account: {} for account in accounts}
@@ -100,13 +102,13 @@ class AccountCache:
         conditions: dict[str, dict[str, tuple[bool | None, datetime]]] = {account: {} for account in accounts}
         for (account, key), state in self.store.conditions_of(accounts).items():
             conditions[account][key] = state
-        scores: dict[str, dict[str, list[tuple[datetime, ScoreState]]]] = {account: {} for account in accounts}
-        for (account, name), found in self.store.score_histories_of(accounts).items():
+        scores: dict[str, dict[str, list[tuple[datetime, ScoreState]]]] = {account: {} for account in scored}
+        for (account, name), found in self.store.score_histories_of(scored).items():
             scores[account][name] = found
         histories = self.histories.for_run(accounts, changes)
         for account in accounts:
             rows = self._of(account)
-            rows.entries, rows.conditions, rows.scores = entries[account], conditions[account], scores[account]
+            rows.entries, rows.conditions, rows.scores = entries[account], conditions[account], scores.get(account)
             rows.history = histories[account]
         self._paused = self.store.paused_playbooks()
 

@@ -49,6 +49,7 @@ class RoutingCore:
         self.bundle = bundle
         self.starter = starter
         self.router = Router(cache, bundle, journeys_of_bundle=journeys_of_bundle, horizon=horizon)
+        self._score_inputs = {name for model in bundle.scores.values() for name in model.inputs}
         # fields whose change moves a time trigger's instant
         self._time_fields = {"timezone"} | {
             playbook.trigger.field for playbook in bundle.playbooks.values()
@@ -63,7 +64,8 @@ class RoutingCore:
         When reading ahead fails, the run is routed with reads going to the store."""
         involved = {change.account for change in changes} | set(accounts)
         try:
-            self.cache.begin_run(involved, max((change.at for change in changes), default=None), changes)
+            scored = {change.account for change in changes if self._score_inputs & set(change.traits)}
+            self.cache.begin_run(involved, max((change.at for change in changes), default=None), changes, scored)
         except SQLAlchemyError:
             self.cache.end_run()
             log.exception("cannot read ahead for a run; routing reads change by change")
