@@ -13,13 +13,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dsl import ir
-from engine.records import Snapshot, TaskRecord
+from engine.records import ScoreState, Snapshot, TaskRecord
 from engine.semantics import calendar, metrics, scores
 
 if TYPE_CHECKING:
     from engine.store.reads import RoutingReads
 
 __all__ = ["account_timezone", "build_snapshot", "snapshot_of"]
+
+REMEMBERED_SCORES = 20_000  # (model, input values) whose score is remembered, all forgotten when full
+# the model is kept with its score, so that an id reused by another model is never taken for it
+_SCORES: dict[tuple[int, tuple[Any, ...]], tuple[ir.ScoreModel, ScoreState]] = {}
 
 
 def account_timezone(fields: Mapping[str, Any]) -> str:
@@ -44,12 +48,32 @@ def snapshot_of(
         account=account,
         at=at,
         fields=dict(fields),
-        scores={name: scores.compute(model, fields) for name, model in bundle.scores.items()},
+        scores={name: _score(model, fields) for name, model in bundle.scores.items()},
         metrics=metrics.metric_values(bundle.model.metrics, stamps, at, tz),
         events=stamps,
         timezone=tz,
         tasks=dict(tasks or {}),
     )
+
+
+def _score(model: ir.ScoreModel, fields: Mapping[str, Any]) -> ScoreState:
+    """`scores.compute(model, fields)`, remembered by the values of the model's inputs (a score is a
+    function of them alone): routing builds a snapshot per change, and most changes move no score."""
+    try:
+        key = (id(model), tuple(_hashable(fields.get(name)) for name in model.inputs))
+        found = _SCORES.get(key)
+    except TypeError:  # a value that cannot be a key
+        return scores.compute(model, fields)
+    if found is None or found[0] is not model:
+        if len(_SCORES) >= REMEMBERED_SCORES:
+            _SCORES.clear()
+        found = _SCORES[key] = (model, scores.compute(model, fields))
+    return found[1].model_copy(deep=True)
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(sorted((k, _hashable(v)) for k, v in value.items())) if isinstance(value, dict) else (
+        tuple(_hashable(v) for v in value) if isinstance(value, list) else (type(value), value))
 
 
 def build_snapshot(
