@@ -68,7 +68,9 @@ def _score(model: ir.ScoreModel, fields: Mapping[str, Any]) -> ScoreState:
         if len(_SCORES) >= REMEMBERED_SCORES:
             _SCORES.clear()
         found = _SCORES[key] = (model, scores.compute(model, fields))
-    return found[1].model_copy(deep=True)
+    state = found[1]
+    return ScoreState.model_construct(name=state.name, value=state.value, band=state.band,
+                                      breakdown=dict(state.breakdown), missing=list(state.missing))
 
 
 def _hashable(value: Any) -> Any:
