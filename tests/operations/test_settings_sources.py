@@ -76,6 +76,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
         "PLAYBOOK_API_MAX_LINE_BYTES": "512",
         "PLAYBOOK_API_ROUTING_TIMEOUT_SECONDS": "2.5",
         "PLAYBOOK_API_MAX_ROUTING_BACKLOG": "1234",
+        "PLAYBOOK_API_ROUTING_SHARED": "true",
         "PLAYBOOK_SIMULATE_PROCESSES": "3",
         "PLAYBOOK_PLUGIN_PARAMS_CHECK": "warn",
         "PLAYBOOK_TRIGGER_HORIZON": "48h",
@@ -110,6 +111,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
     assert s.unsubscribe_secret.get_secret_value() == "s3cret"
     assert (s.api_max_body_bytes, s.api_max_line_bytes, s.api_routing_timeout_seconds) == (1024, 512, 2.5)
     assert s.api_max_routing_backlog == 1234
+    assert s.api_routing_shared is True
     assert s.simulate_processes == 3
     assert s.plugin_params_check == "warn"
     assert (s.trigger_horizon, s.clock, s.clock_offset_seconds) == (timedelta(hours=48), "server", 3600.0)
