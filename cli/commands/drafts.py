@@ -72,8 +72,8 @@ def _answer(args: argparse.Namespace, api: Api) -> int:
         return 0
     state = str(draft.get("state", "")).replace("_", " ")
     when = "now" if answer.get("told") else f"at its deadline ({shown_time(draft.get('review_by'))})"
-    what = "it goes" if action == "approve" else "it will not go"
-    print(f"{draft.get('id')}: {state}: {what} {when}: {draft.get('subject')} to {draft.get('to')}")
+    what = f"it goes {when}" if action == "approve" else "it will not go"
+    print(f"{draft.get('id')}: {state}: {what}: {draft.get('subject')} to {draft.get('to')}")
     return 0
 
 
