@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from activities.drafting import draft_message
 from activities.escalation import escalate_task
 from activities.fields import set_field, update_score
 from activities.journey_ops import end_journey, enter_journey, note_journey, record_failure, take_snapshot
@@ -23,6 +24,7 @@ from engine.workflows.effects import (
     JOURNEY_FAILED,
     JOURNEY_NOTE,
     JOURNEY_SNAPSHOT,
+    MESSAGE_DRAFT,
     MESSAGE_SEND,
     SCORE_UPDATE,
     TASK_CREATE,
@@ -58,6 +60,8 @@ def register(registry: Registry) -> None:
     journey(JOURNEY_FAILED, record_failure, "Log a step that failed for good.")
     journey(MESSAGE_SEND, send_message, "Send an email or in-app message under the send policy.",
             permanent_errors=(RenderError, PermanentDeliveryError))
+    journey(MESSAGE_DRAFT, draft_message, "Keep an email as a draft for an owner's review before it goes.",
+            permanent_errors=(RenderError, OwnerMissing))
     journey(TASK_CREATE, create_task, "Open a task for the account's owner.",
             permanent_errors=(RenderError, OwnerMissing))
     journey(TASK_ESCALATE, escalate_task, "Mark an open work item overdue, then escalate it (its SLA).")

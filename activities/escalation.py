@@ -14,20 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from activities.context import ActivityContext
+from activities.owners import owner_address
 from engine.records import ActionRecord, TaskRecord
 from engine.store.snapshots import build_snapshot
 from engine.workflows.payloads import EscalateParams
 
 __all__ = ["escalate_task"]
-
-
-def _owner_address(fields: dict[str, Any], path: list[str]) -> str | None:
-    value: Any = fields
-    for part in path:
-        value = value.get(part) if isinstance(value, dict) else None
-    if isinstance(value, dict) and isinstance(value.get("email"), str) and value["email"]:
-        return str(value["email"])
-    return None
 
 
 def _data(task: TaskRecord, **extra: Any) -> dict[str, Any]:
@@ -52,7 +44,7 @@ async def escalate_task(p: EscalateParams, ctx: ActivityContext) -> dict[str, st
     if task.escalated_at is not None:
         return {"state": "escalated"}
     snap = build_snapshot(ctx.reads, ctx.bundle, p.account, p.at)
-    to = _owner_address(snap.fields, p.to)
+    to = owner_address(snap.fields, p.to)
     path = ".".join(p.to)
     if to is None:  # nobody to hand it to: said, and the item stays with its owner
         ctx.store.log_action(ActionRecord(at=p.at, account=task.account, playbook=p.playbook, kind="task_escalated",

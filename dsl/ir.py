@@ -65,6 +65,7 @@ __all__ = [
     "ScoreModel",
     "ScoreRef",
     "Seen",
+    "Review",
     "SendEmail",
     "SendInApp",
     "SendWindow",
@@ -479,6 +480,15 @@ class ParamValue(_Node):
     path: tuple[str, ...] = ()
 
 
+class Review(_Node):
+    """`review by csm within 1 business day then send`: kept as a draft the owner at `by`
+    approves, edits or discards; unanswered by `within`, sent (`send`) or dropped (`drop`)."""
+
+    by: tuple[str, ...]  # an owner field path
+    within: Duration
+    then: Literal["send", "drop"] = "drop"
+
+
 class SendEmail(_Node):
     """`send email X to a, b`: one message to each recipient, each suppressed and capped on its own
     (the first under the statement's key, the next ones under `<path>/to2`, `<path>/to3` …)."""
@@ -490,6 +500,7 @@ class SendEmail(_Node):
     # `from csm`: an owner field path; the email goes out as that owner when the policy's sender
     # domains allow the address, else from the engine's address with Reply-To the owner
     sender: tuple[str, ...] = ()
+    review: Review | None = None  # a draft a person approves before it goes
 
 
 class SendInApp(_Node):

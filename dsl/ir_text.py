@@ -249,6 +249,9 @@ def describe_statement(statement: ir.Statement) -> str:
     if isinstance(statement, ir.SendEmail):
         recipients = ", ".join(".".join(path) for path in (statement.to, *statement.also_to))
         sender = f" from {'.'.join(statement.sender)}" if statement.sender else ""
+        if statement.review is not None:
+            review = statement.review
+            sender += f" review by {'.'.join(review.by)} within {describe_duration(review.within)} then {review.then}"
         return f"send email {statement.template} to {recipients}{sender}"
     if isinstance(statement, ir.SendInApp):
         return f"send in_app {statement.template}"

@@ -97,9 +97,25 @@ class StatementChecker:
             self.report.error(sender.pos, f"'{sender.text}' is {describe(ty)}, not an owner: an email goes out from "
                                           "an owner of the account, such as csm", code="wrong-type")
 
+    def _review(self, review: ast.Review) -> None:
+        """`review by csm within 1 business day then send`: an owner, a bounded time, a policy."""
+        ty = self._typed_path(review.by, "owner")
+        if ty.known and ty.kind != "owner":
+            self.report.error(review.by.pos, f"'{review.by.text}' is {describe(ty)}, not an owner: a draft is "
+                                             "reviewed by an owner of the account, such as csm", code="wrong-type")
+        check_duration(review.within, self.report, f"'within {review.within.text}'")
+        if review.within.amount <= 0:
+            self.report.error(review.within.pos, f"'within {review.within.text}' is no time: give the reviewer a "
+                                                 "positive time to answer", code="never-happens")
+        if review.then is not None and review.then.text not in ("send", "drop"):
+            self.report.error(review.then.pos, f"'then {review.then.text}': a draft left unanswered is either sent "
+                                               "('then send') or dropped ('then drop')", code="wrong-type")
+
     def _recipient(self, statement: ast.SendEmail) -> None:
         if statement.sender is not None:
             self._sender(statement.sender)
+        if statement.review is not None:
+            self._review(statement.review)
         if statement.to is None:
             declared = self.scope.fields.get("primary_contact")
             if declared is None or declared.type != "contact":

@@ -113,6 +113,7 @@ from dsl.ast.statements import (
     Do,
     DoParam,
     If,
+    Review,
     SendEmail,
     SendInApp,
     SetField,
@@ -126,6 +127,7 @@ from dsl.ast.statements import (
 from dsl.ast.work_items import ChecklistStep, Escalation, TaskTemplate, TaskTypes, Team
 
 __all__ = [
+    "Review",
     "TaskTemplate",
     "TaskTypes",
     "Team",

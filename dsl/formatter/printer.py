@@ -233,6 +233,9 @@ class Printer:
         if isinstance(node, ast.SendEmail):
             to = f" to {', '.join(path.text for path in (node.to, *node.also_to))}" if node.to is not None else ""
             to += f" from {node.sender.text}" if node.sender is not None else ""
+            if node.review is not None:
+                then = f" then {node.review.then.text}" if node.review.then is not None else ""
+                to += f" review by {node.review.by.text} within {duration_text(node.review.within)}{then}"
             return f"send email {node.template.text}{to}"
         if isinstance(node, ast.SendInApp):
             return f"send in_app {node.template.text}"

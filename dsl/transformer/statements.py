@@ -19,8 +19,12 @@ class StatementRules(RuleBase):
 
     def send_email(self, pos: ast.Pos, children: list[Any]) -> ast.SendEmail:
         sender = next((child.value for child in children if isinstance(child, Marker) and child.kind == "from"), None)
+        review = next((child for child in children if isinstance(child, ast.Review)), None)
         paths = [child for child in children[1:] if isinstance(child, ast.Path)]
-        return ast.SendEmail(pos, children[0], paths[0] if paths else None, tuple(paths[1:]), sender)
+        return ast.SendEmail(pos, children[0], paths[0] if paths else None, tuple(paths[1:]), sender, review)
+
+    def send_review(self, pos: ast.Pos, children: list[Any]) -> ast.Review:
+        return ast.Review(pos, children[0], children[1], children[2] if len(children) > 2 else None)
 
     def send_from(self, pos: ast.Pos, children: list[Any]) -> Marker:
         return Marker("from", pos, children[0])

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 import dsl.ir as ir
 from engine.workflows.payloads import (
+    DraftParams,
     EffectParams,
     EmailParams,
     EndParams,
@@ -38,6 +39,7 @@ __all__ = [
     "JOURNEY_FAILED",
     "JOURNEY_NOTE",
     "JOURNEY_SNAPSHOT",
+    "MESSAGE_DRAFT",
     "MESSAGE_SEND",
     "SCORE_UPDATE",
     "TASK_CREATE",
@@ -48,6 +50,7 @@ __all__ = [
 ]
 
 MESSAGE_SEND = "message.send"
+MESSAGE_DRAFT = "message.draft"  # `send email … review by csm …`: the draft a person approves first
 TASK_CREATE = "task.create"
 TASK_ESCALATE = "task.escalate"  # a work item's SLA: overdue, then escalated
 FIELD_SET = "field.set"
@@ -88,6 +91,7 @@ BUILTIN_PARAMS: dict[str, type[BaseModel]] = {
     JOURNEY_END: EndParams,
     JOURNEY_FAILED: FailedParams,
     TASK_ESCALATE: EscalateParams,
+    MESSAGE_DRAFT: DraftParams,
 }
 
 
@@ -116,6 +120,8 @@ def effect_activities(playbook: ir.Playbook) -> list[str]:
                 names.add(effect.activity)
                 if isinstance(statement, ir.CreateTask) and statement.escalation is not None:
                     names.add(TASK_ESCALATE)
+                if isinstance(statement, ir.SendEmail) and statement.review is not None:
+                    names.add(MESSAGE_DRAFT)
                 if isinstance(statement, ir.Do):
                     walk(statement.otherwise)
 

@@ -17,6 +17,7 @@ from engine.records import Decision, Snapshot
 __all__ = [
     "ActionParams",
     "ActivityOptions",
+    "DraftParams",
     "EffectParams",
     "EmailParams",
     "EndParams",
@@ -197,6 +198,19 @@ class EmailParams(EffectParams):
     snapshot: str | None = None  # the token of the journey's snapshot as of `at` (`Snapshot.token`)
     defer_over_cap: bool = False  # `over the cap: defer`: over the cap, wait for the next slot (not drop)
     sender: list[str] = []  # `from csm`: the owner field path it goes out from (`activities.sender_identity`)
+    draft: str | None = None  # a reviewed email: the draft it sends as decided (or drops), not a new rendering
+
+
+class DraftParams(EmailParams):
+    """`send email … review by csm within 1 business day then send`: render the email and keep it as
+    a draft for the owner at `reviewer` until `review_by`; with `withdraw`, take back the draft kept
+    under this key (the journey ended before anyone answered)."""
+
+    reviewer: list[str]  # an owner field path
+    review_by: datetime
+    policy: Literal["send", "drop"]
+    withdraw: bool = False
+    reason: str | None = None  # why it was withdrawn
 
 
 class TaskStepParams(_Message):

@@ -4,7 +4,9 @@ judged as it stood then (an item closed later was still open at that moment)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from activities.context import ActivityContext, CaptureMailer
 from activities.escalation import escalate_task
@@ -19,8 +21,8 @@ DUE = T0 + timedelta(days=2)
 SAM = {"email": "sam@vendor.example", "name": "Sam", "manager": {"email": "lee@vendor.example", "name": "Lee"}}
 
 
-def _context(store: Store, bundle: ir.Bundle, csm: dict[str, object]) -> ActivityContext:
-    store.add_change("acme", T0, event=None, data={}, event_id=None, traits={"name": "Acme", "csm": csm})
+def _context(store: Store, bundle: ir.Bundle, csm: Mapping[str, object]) -> ActivityContext:
+    store.add_change("acme", T0, event=None, data={}, event_id=None, traits={"name": "Acme", "csm": dict(csm)})
     store.create_task(TaskRecord(id="risk", account="acme", playbook="usage_risk", title="Churn risk: Acme",
                                  owner="sam@vendor.example", due=DUE, priority="normal", created_at=T0),
                       key="k-risk", journey="journey/usage_risk/acme")
@@ -28,10 +30,10 @@ def _context(store: Store, bundle: ir.Bundle, csm: dict[str, object]) -> Activit
                            mailer=CaptureMailer())
 
 
-def _params(stage: str, at: datetime, number: int = 0) -> EscalateParams:
+def _params(stage: Literal["overdue", "escalate"], at: datetime, number: int = 0) -> EscalateParams:
     return EscalateParams(account="acme", playbook="usage_risk", workflow_id="journey/usage_risk/acme",
                           key=f"journey/usage_risk/acme/r/day 0/0/sla{number}", at=at, task="risk",
-                          stage=stage, to=["csm", "manager"])  # type: ignore[arg-type]
+                          stage=stage, to=["csm", "manager"])
 
 
 def _kinds(store: Store) -> list[tuple[str, dict[str, object]]]:
