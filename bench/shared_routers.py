@@ -56,7 +56,7 @@ async def route(url: str) -> None:
     store = Store.open(url, migrate=False)
     core = RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), load_bundle(ROOT / "playbooks"),
                        _CallsNothing(None, "bench", store))  # type: ignore[arg-type]  # no Temporal
-    router = SharedRouter(store, core, asyncio.get_running_loop(), 10.0)
+    router = SharedRouter(store, core, 10.0, loop=asyncio.get_running_loop())
     last = max((change.seq for change in store.unrouted(10_000_000)), default=0)
     began = time.time()
     while True:

@@ -69,7 +69,6 @@ TRANSACTION = 100  # changes routed in one transaction; the router yields to req
 MARK_EVERY, MARK_SECONDS = 100, 0.5  # while a run starts journeys, what is done is marked this often
 INGEST_BATCH = 5_000  # objects stored per transaction: a whole request of `playbook ingest`
 STORE_RETRY_AFTER_SECONDS = 5
-SHARED_POLL_SECONDS = 0.5  # shared routing: how often an idle router looks at the store
 STOP_WAIT_SECONDS = 30  # at shutdown, the longest wait for the router's call under way in a thread
 
 
@@ -106,8 +105,7 @@ class Dispatcher:
         # Routing shared with other processes on PostgreSQL (`server.api.routing_shared`): the store's
         # queue instead of this process's; tickets are then the seqs stored
         self.shared = shared
-        self._shared_backlog = 0
-        self._shared_router: SharedRouter | None = None
+        self._shared = SharedRouter(store, self.core, limits.routing_timeout_seconds)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -150,7 +148,7 @@ class Dispatcher:
     def backlog(self) -> int:
         """Stored changes not routed yet (those taken over at start included; shared: by any router)."""
         if self.shared:
-            return self._shared_backlog
+            return self._shared.backlog
         return len(self._queue) + len(self._run) + self._takeover.left
 
     def foreground(self) -> contextlib.AbstractContextManager[None]:
@@ -189,7 +187,7 @@ class Dispatcher:
             for change in result.accepted:
                 if self.shared:
                     self._issued = max(self._issued, change.seq)
-                    self._shared_backlog += 1
+                    self._shared.backlog += 1
                     continue
                 self._issued += 1
                 self._queue.append(_Pending(change, ticket=self._issued))
@@ -213,7 +211,7 @@ class Dispatcher:
         """Wait until every change up to `ticket` is routed; False when `timeout` ran out first."""
         deadline = time.monotonic() + timeout
         if self.shared:
-            return await self._wait_shared(ticket, deadline)
+            return await self._shared.wait_routed(ticket, deadline, self._progress, lambda: self.running)
         while self._done < ticket and self.running:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -222,20 +220,6 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._progress.wait(), left)
         return self._done >= ticket
-
-    async def _wait_shared(self, ticket: int, deadline: float) -> bool:
-        """`wait_routed` when routing is shared: until the store says the changes up to `ticket` (a
-        seq) are routed and their intents drained, by whichever router."""
-        while self.running:
-            if await asyncio.to_thread(self.store.routed_through, ticket):
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self._progress.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._progress.wait(), min(left, SHARED_POLL_SECONDS))
-        return False
 
     # ------------------------------------------------------------------ status
 
@@ -250,7 +234,7 @@ class Dispatcher:
 
     async def _loop(self) -> None:
         if self.shared:
-            await self._shared_loop()
+            await self._shared.serve(self._state, self.limits, self._wake, self._progress, self._thread)
             return
         await self._takeover.count()
         pause = self.limits.retry_min_seconds
@@ -279,34 +263,6 @@ class Dispatcher:
             self._state.failing_since = None
             self._state.next_retry_at = None
             pause = self.limits.retry_min_seconds
-
-    async def _shared_loop(self) -> None:
-        """The router loop when routing is shared: cycles of the shared queue; with nothing to do, it
-        waits for a batch stored here or `SHARED_POLL_SECONDS` (other processes store too)."""
-        router = self._shared_router = SharedRouter(self.store, self.core, asyncio.get_running_loop(),
-                                                    self.limits.routing_timeout_seconds)
-        pause = self.limits.retry_min_seconds
-        while True:
-            try:
-                done = await self._thread(router.cycle)
-                self._shared_backlog = await asyncio.to_thread(self.store.unrouted_count)
-            except Exception as error:  # Temporal or the store unavailable, or a bug: keep routing alive
-                reason = stopped_by(error, self.limits.routing_timeout_seconds).reason
-                if self._state.failed(reason, pause):
-                    log.warning("routing stopped: %s; retrying in %g s", reason, pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, self.limits.retry_max_seconds)
-                continue
-            self._state.failing_since = self._state.next_retry_at = None
-            pause = self.limits.retry_min_seconds
-            self._state.routed, self._state.given_up = router.routed, router.given_up
-            if done:
-                self._state.last_routed_at = datetime.now(UTC)
-                self._progress.set()
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), SHARED_POLL_SECONDS)
 
     async def _fill_run(self) -> None:
         """The next run: changes taken over from the store first, then those stored since start."""

@@ -16,8 +16,10 @@ the thread waiting for each (at most `routing_timeout_seconds`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,11 +28,14 @@ from pydantic import TypeAdapter
 from engine.records import Change, Intent, StartJourney
 from engine.routing import RoutingCore
 from engine.store import Store
+from server.api.routing_status import RoutingRecord, stopped_by
+from server.web.limits import Limits
 
 __all__ = ["CLAIM", "SharedRouter"]
 
 log = logging.getLogger("playbook.api")
 
+POLL_SECONDS = 0.5  # how often an idle router looks at the store
 CLAIM = 16  # partitions (of 64) a router holds in one cycle: about four routers share the work
 RUN = 500  # changes routed in one cycle
 DRAIN = 200  # intents carried out in one cycle, at most
@@ -40,11 +45,12 @@ _INTENT: TypeAdapter[Intent] = TypeAdapter(Intent)
 
 
 class SharedRouter:
-    def __init__(self, store: Store, core: RoutingCore, loop: asyncio.AbstractEventLoop, timeout_seconds: float,
-                 *, before_commit: Callable[[list[Change]], None] | None = None, run: int = RUN) -> None:
+    def __init__(self, store: Store, core: RoutingCore, timeout_seconds: float, *,
+                 loop: asyncio.AbstractEventLoop | None = None,
+                 before_commit: Callable[[list[Change]], None] | None = None, run: int = RUN) -> None:
         self.store = store
         self.core = core
-        self.loop = loop
+        self.loop = loop  # where the calls to Temporal run (`serve` sets it to its own)
         self.timeout_seconds = timeout_seconds
         self.before_commit = before_commit  # called with the changes routed, before the commit
         self.run = run
@@ -52,7 +58,52 @@ class SharedRouter:
         self.routed = 0  # changes routed (committed) by this router
         self.drained = 0  # intents carried out by this router
         self.given_up = 0
+        self.backlog = 0  # stored changes not routed yet, by any router (as last counted)
         self._cycles = 0
+
+    async def serve(self, record: RoutingRecord, limits: Limits, wake: asyncio.Event, progress: asyncio.Event,
+                    thread: Callable[[Callable[[], int]], Awaitable[int]]) -> None:
+        """The API's router loop when routing is shared: cycles, each in a worker thread (`thread`);
+        with nothing to do, it waits for a batch stored here (`wake`) or `POLL_SECONDS` (other
+        processes store too). Failures are retried after a pause that doubles, as `record` says."""
+        self.loop = asyncio.get_running_loop()
+        pause = limits.retry_min_seconds
+        while True:
+            try:
+                done = await thread(self.cycle)
+                self.backlog = await asyncio.to_thread(self.store.unrouted_count)
+            except Exception as error:  # Temporal or the store unavailable, or a bug: keep routing alive
+                reason = stopped_by(error, limits.routing_timeout_seconds).reason
+                if record.failed(reason, pause):
+                    log.warning("routing stopped: %s; retrying in %g s", reason, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, limits.retry_max_seconds)
+                continue
+            record.failing_since = record.next_retry_at = None
+            pause = limits.retry_min_seconds
+            record.routed, record.given_up = self.routed, self.given_up
+            if done:
+                record.last_routed_at = datetime.now(UTC)
+                progress.set()
+                continue
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+
+    async def wait_routed(self, ticket: int, deadline: float, progress: asyncio.Event,
+                          running: Callable[[], bool]) -> bool:
+        """Until the store says the changes up to `ticket` (a seq) are routed and their intents
+        drained, by whichever router; False when `deadline` (monotonic) came first."""
+        while running():
+            if await asyncio.to_thread(self.store.routed_through, ticket):
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            progress.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(progress.wait(), min(left, POLL_SECONDS))
+        return False
 
     def cycle(self) -> int:
         """One claim (in a worker thread): how much it drained and routed (0: nothing to do)."""
@@ -114,5 +165,6 @@ class SharedRouter:
 
     def _call(self, coroutine: Any) -> None:
         """Run a call to Temporal on the event loop and wait for it (from the cycle's thread)."""
+        assert self.loop is not None, "a shared router carries out calls on the loop it serves"
         asyncio.run_coroutine_threadsafe(
             asyncio.wait_for(coroutine, self.timeout_seconds), self.loop).result(self.timeout_seconds + 5)

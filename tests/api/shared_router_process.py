@@ -50,7 +50,7 @@ async def route(url: str, run: int, hold: Path | None) -> None:
             hold.write_text(f"{len(changes)}\n")
             threading.Event().wait()  # until killed
 
-    router = SharedRouter(store, core, asyncio.get_running_loop(), 10.0, before_commit=before_commit, run=run)
+    router = SharedRouter(store, core, 10.0, loop=asyncio.get_running_loop(), before_commit=before_commit, run=run)
     last = max((change.seq for change in store.unrouted(1_000_000)), default=0)
     while True:
         done = await asyncio.to_thread(router.cycle)
