@@ -154,3 +154,17 @@ async def test_two_api_processes_sharing_the_routing_each_answer_wait_true_once_
                                                                  "journey/smb_onboarding/initech"]
     assert sum(status["routed"] for status in statuses) == 4  # each event routed by one of the two
     assert [status["backlog"] for status in statuses] == [0, 0]
+
+
+def test_a_partition_held_by_one_router_is_skipped_by_another_not_waited_for(
+        pg_store: Store, bundle: ir.Bundle) -> None:
+    Ingestor(pg_store, bundle.model).ingest_objects(_timeline(accounts=8, logins=1), NOW, horizon=FAR)
+    other = Store.open(pg_store.url, migrate=False)  # another router's connections
+    try:
+        with pg_store.claimed(64) as first:
+            with other.claimed(64) as second:
+                assert first and second == []  # at once: nothing left to it, and no waiting
+        with other.claimed(2) as second:  # released with the first's transaction
+            assert len(second) == 2 and set(second) <= set(first)
+    finally:
+        other.close()
