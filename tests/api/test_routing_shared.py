@@ -161,9 +161,8 @@ def test_a_partition_held_by_one_router_is_skipped_by_another_not_waited_for(
     Ingestor(pg_store, bundle.model).ingest_objects(_timeline(accounts=8, logins=1), NOW, horizon=FAR)
     other = Store.open(pg_store.url, migrate=False)  # another router's connections
     try:
-        with pg_store.claimed(64) as first:
-            with other.claimed(64) as second:
-                assert first and second == []  # at once: nothing left to it, and no waiting
+        with pg_store.claimed(64) as first, other.claimed(64) as second:
+            assert first and second == []  # at once: nothing left to it, and no waiting
         with other.claimed(2) as second:  # released with the first's transaction
             assert len(second) == 2 and set(second) <= set(first)
     finally:
