@@ -4,8 +4,8 @@ that routing a change costs the same whatever the account's history.
 Live routing (the API's router) routes runs of stored changes; each run needs the history of its
 accounts (fields as of a moment, events for metrics and `seen`). Reading it again for every run
 costs as much as the history is long. `AccountHistories` keeps the histories it read, up to
-`KEEP_ACCOUNTS` accounts (the least recently routed forgotten first), and brings them up to date at
-the start of each run:
+`KEEP_ACCOUNTS` accounts and `KEEP_ROWS` rows in all (the least recently routed forgotten first),
+and brings them up to date at the start of each run:
 
 1. the run's own changes (stored moments ago) are added to the histories kept, unless already there;
 2. one query counts the stored changes of the run's accounts; a history whose number of changes
@@ -31,6 +31,7 @@ from engine.store.types import to_utc
 __all__ = ["KEEP_ACCOUNTS", "AccountHistories", "History"]
 
 KEEP_ACCOUNTS = 20_000  # histories kept between runs (the least recently routed forgotten first)
+KEEP_ROWS = 1_000_000  # and at most this many trait and event rows in all (a few hundred MB at most)
 
 
 @dataclass
@@ -70,9 +71,9 @@ class History:
 
 
 class AccountHistories:
-    def __init__(self, store: Store, *, keep: int = KEEP_ACCOUNTS) -> None:
+    def __init__(self, store: Store, *, keep: int = KEEP_ACCOUNTS, keep_rows: int = KEEP_ROWS) -> None:
         self.store = store
-        self.keep = keep
+        self.keep, self.keep_rows = keep, keep_rows
         self._kept: OrderedDict[str, History] = OrderedDict()
         self.reads = 0  # histories read whole from the store (for tests and benchmarks)
 
@@ -98,8 +99,10 @@ class AccountHistories:
         for name in names:
             self._kept.move_to_end(name)
             found[name] = self._kept[name]
-        while len(self._kept) > self.keep:
-            self._kept.popitem(last=False)
+        rows = sum(len(history.traits) + len(history.events) for history in self._kept.values())
+        while self._kept and (len(self._kept) > self.keep or rows > self.keep_rows):
+            _, forgotten = self._kept.popitem(last=False)  # the run's own are last: kept unless alone too big
+            rows -= len(forgotten.traits) + len(forgotten.events)
         return found
 
     def forget(self) -> None:

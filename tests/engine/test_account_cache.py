@@ -10,6 +10,7 @@ import pytest
 
 from engine.records import ActionRecord, ScoreState
 from engine.routing import AccountCache, Lifetime
+from engine.routing.account_histories import AccountHistories
 from engine.store import Store
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -141,3 +142,15 @@ def test_a_change_out_of_time_order_has_the_history_read_again(store: Store) -> 
     assert cache.fields_at("acme", T0 + HOUR) == {"plan": "trial"}
     assert cache.fields_at("acme", T0 + 2 * HOUR) == {"plan": "enterprise"}
     assert cache.histories.reads == 2
+
+
+def test_histories_beyond_the_rows_kept_are_forgotten_least_recently_routed_first(store: Store) -> None:
+    store.add_change("beta", T0, event="signed", data={}, traits={"plan": "trial"}, event_id="b-1")
+    histories = AccountHistories(store, keep_rows=2)
+    histories.for_run(["acme"])
+    histories.for_run(["beta"])  # two rows each: acme, routed before, is forgotten
+    assert len(histories) == 1 and histories.reads == 2
+    histories.for_run(["beta"])
+    assert histories.reads == 2
+    histories.for_run(["acme"])
+    assert histories.reads == 3
