@@ -76,3 +76,12 @@ def test_run_reads_the_figures() -> None:
     assert bench_run.check_figures(["lines/second: 9,832 wall, 9,835 CPU (goal 10,000)"]) == {"wall": 9832,
                                                                                            "cpu": 9835}
     assert set(bench_run.SIZES["quick"]) == set(bench_run.ORDER) == set(bench_run.SIZES["full"])
+
+
+def test_route_history() -> None:
+    figures = run("route_history.py", "--histories", "0,30", "--changes", "3")
+    assert set(figures) == {"route_ms_history_0", "route_ms_history_30"}
+
+
+def test_drain_speed() -> None:
+    assert run("drain_speed.py", "--starts", "8")["drain_starts_per_s"] > 0
