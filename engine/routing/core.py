@@ -42,6 +42,8 @@ __all__ = ["RoutingCore"]
 
 log = logging.getLogger(__name__)
 
+PASS_CHUNK = 500  # accounts due at once whose time triggers are fired together
+
 
 class RoutingCore:
     """Routes the changes and time triggers of one bundle through `cache`, and carries out the intents
@@ -140,10 +142,19 @@ class RoutingCore:
             await self.carry_out(intents, clock_offset_seconds)
             return len(intents)
         rows = self.due_index.due_rows(until)
-        intents = self.due(after, until, [row[0] for row in rows])
-        await self.carry_out(intents, clock_offset_seconds)
-        self.due_index.advance(rows, until)
-        return len(intents)
+        count = 0
+        for first in range(0, len(rows), PASS_CHUNK):  # each chunk's histories read in one go
+            chunk = rows[first:first + PASS_CHUNK]
+            accounts = [row[0] for row in chunk]
+            self.cache.begin_run(accounts, until)
+            try:
+                intents = self.due(after, until, accounts)
+            finally:
+                self.cache.end_run()
+            await self.carry_out(intents, clock_offset_seconds)
+            self.due_index.advance(chunk, until)
+            count += len(intents)
+        return count
 
     async def wake_scheduler(self) -> None:
         """Tell the scheduler of time triggers to look again now (a date or a time zone changed)."""

@@ -18,11 +18,12 @@ from engine.store.driver import sqlite_json, sqlite_time
 from engine.store.rows import BatchAccount, NewChange
 from engine.store.types import fast_json, to_utc
 
-__all__ = ["ID_CHUNK", "BatchStatements", "Lookup", "PostgresBatchStatements", "SqliteBatchStatements",
+__all__ = ["ID_CHUNK", "BatchStatements", "HistoryRow", "Lookup", "PostgresBatchStatements", "SqliteBatchStatements",
            "pack_stamps", "unpack_stamps"]
 
 ID_CHUNK = 500  # ids per `IN (…)` of a batch's reads: well under every database's limit of parameters
 Lookup = tuple[str, str, datetime]  # (account, field, at): a late value's question to the history
+HistoryRow = tuple[str, str, Any, datetime, int]  # (account, field, value, at, seq): a trait_history row
 
 
 def _json(value: Any) -> str:
@@ -107,11 +108,10 @@ class SqliteBatchStatements:
                 found[chunk[k]] = (datetime.fromisoformat(at).replace(tzinfo=UTC), sqlite_json(value))
         return found
 
-    def insert_history(self, rows: list[tuple[str, str, Any, datetime, int, str]]) -> None:
+    def insert_history(self, rows: list[HistoryRow]) -> None:
         self.cursor.executemany(
-            "INSERT INTO trait_history (account, field, value, at, seq, source) VALUES (?, ?, ?, ?, ?, ?)",
-            [(account, field, _json(value), self.time(at), seq, source)
-             for account, field, value, at, seq, source in rows])
+            "INSERT INTO trait_history (account, field, value, at, seq) VALUES (?, ?, ?, ?, ?)",
+            [(account, field, _json(value), self.time(at), seq) for account, field, value, at, seq in rows])
 
     def write_accounts(self, accounts: dict[str, BatchAccount], now: datetime) -> None:
         stamp = self.time(now)
@@ -177,16 +177,16 @@ class PostgresBatchStatements:
             [list(range(len(wanted))), *(list(column) for column in zip(*wanted, strict=True))])
         return {wanted[k]: (to_utc(at), value) for k, at, value in rows}  # jsonb comes decoded
 
-    def insert_history(self, rows: list[tuple[str, str, Any, datetime, int, str]]) -> None:
-        columns: list[list[Any]] = [[], [], [], [], [], []]
-        for account, field, value, at, seq, source in rows:
-            for column, item in zip(columns, (account, field, _json(value), at, seq, source), strict=True):
+    def insert_history(self, rows: list[HistoryRow]) -> None:
+        columns: list[list[Any]] = [[], [], [], [], []]
+        for account, field, value, at, seq in rows:
+            for column, item in zip(columns, (account, field, _json(value), at, seq), strict=True):
                 column.append(item)
         self.cursor.execute(
-            "INSERT INTO trait_history (account, field, value, at, seq, source) "
-            "SELECT account, field, value::jsonb, at, seq, source FROM unnest(%b::text[], %b::text[], %b::text[], "
-            "%b::timestamptz[], %b::int[], %b::text[]) WITH ORDINALITY "
-            "AS u(account, field, value, at, seq, source, n) ORDER BY n", columns)
+            "INSERT INTO trait_history (account, field, value, at, seq) "
+            "SELECT account, field, value::jsonb, at, seq FROM unnest(%b::text[], %b::text[], %b::text[], "
+            "%b::timestamptz[], %b::int[]) WITH ORDINALITY "
+            "AS u(account, field, value, at, seq, n) ORDER BY n", columns)
 
     def write_accounts(self, accounts: dict[str, BatchAccount], now: datetime) -> None:
         created = [(name, _json(a.traits), _json(pack_stamps(a.traits_at))) for name, a in accounts.items()

@@ -92,8 +92,7 @@ trait_history = Table(
     Column("field", String(200), nullable=False),
     Column("value", JsonDocument, nullable=True),
     Column("at", UtcDateTime, nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("source", String(200), nullable=False),
+    Column("seq", Integer, nullable=False),  # the change's: its source is the event's
     Index(None, "account", "at"),
 )
 

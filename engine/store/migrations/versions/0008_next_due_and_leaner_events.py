@@ -7,7 +7,10 @@
   index on (account, name, at) serves it); the index of unrouted events keeps only those
   (a partial index on `seq` where `routed_at` is NULL) instead of every event.
 - `trait_history`: the index on (account, field, at) goes (the one on (account, at) serves the
-  reads by account; a late value's lookup by field scans one account's history from `at` back).
+  reads by account; a late value's lookup by field scans one account's history from `at` back),
+  and so does `source` (the event's, found by the row's `seq`).
+- `accounts.traits_at` is written packed from now on (`engine/store/batch_statements.py`); rows
+  written before read as they are.
 - `condition_state` on SQLite: a table without rowid, kept in its key's order, so the key is not
   stored twice (in the table and in the index of its primary key).
 
@@ -43,6 +46,8 @@ def upgrade() -> None:
     op.drop_index("ix_events_unrouted", table_name="events")
     op.create_index("ix_events_unrouted", "events", ["seq"], sqlite_where=UNROUTED, postgresql_where=UNROUTED)
     op.drop_index("ix_trait_history_account_field_at", table_name="trait_history")
+    with op.batch_alter_table("trait_history") as batch:
+        batch.drop_column("source")
     if op.get_bind().dialect.name == "sqlite":
         with op.batch_alter_table("condition_state", recreate="always",
                                   table_kwargs={"sqlite_with_rowid": False}):
@@ -50,6 +55,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("trait_history") as batch:
+        batch.add_column(sa.Column("source", sa.String(200), nullable=False, server_default="ingest"))
     if op.get_bind().dialect.name == "sqlite":
         with op.batch_alter_table("condition_state", recreate="always", table_kwargs={"sqlite_with_rowid": True}):
             pass

@@ -1,0 +1,170 @@
+"""The index of next-due moments (`engine.routing.due_index`): kept by routing when a date field,
+the time zone or the playbooks' time triggers change, and read by the scheduler's pass, which
+looks at the accounts due and no other."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from dsl import ir
+from engine.records import Change, Intent, StartJourney
+from engine.routing import AccountCache, Lifetime, RoutingCore
+from engine.routing.starter import JourneyStarter
+from engine.store import Store
+
+T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)  # a Monday
+STEPS = (ir.Step(name="day 0", body=(ir.SendEmail(template="hello"),)),)
+RENEWAL = ir.Playbook(id="renewal", trigger=ir.DateTrigger(field="renewal_date", offset_days=-90), steps=STEPS)
+MONTHLY = ir.Playbook(id="monthly", trigger=ir.ScheduleTrigger(every="month"), steps=STEPS)
+NO_SPREAD = timedelta(0)
+
+
+def bundle(*playbooks: ir.Playbook) -> ir.Bundle:
+    return ir.Bundle(model=ir.Model(), playbooks={playbook.id: playbook for playbook in playbooks})
+
+
+class _Starter(JourneyStarter):
+    """Starts nothing on Temporal: keeps the intents it was handed."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(None, "q", store)  # type: ignore[arg-type]
+        self.carried: list[Intent] = []
+
+    async def execute(self, bundle: ir.Bundle, intents: list[Intent],
+                      clock_offset_seconds: float | None = None) -> list[StartJourney]:
+        self.carried.extend(intents)
+        return []
+
+
+class CountingStore(Store):
+    """A store that counts the accounts whose fields or events are read, by account."""
+
+    read: list[str]
+
+    def count(self, accounts: Sequence[str]) -> None:
+        self.read.extend(accounts)
+
+    def fields_at(self, account: str, at: datetime) -> dict[str, Any]:
+        self.count([account])
+        return super().fields_at(account, at)
+
+    def events_until(self, account: str, at: datetime, names: set[str] | None = None
+                     ) -> list[tuple[str, datetime, dict[str, Any]]]:
+        self.count([account])
+        return super().events_until(account, at, names)
+
+    def histories_of(self, accounts: Sequence[str], until: datetime) -> Any:
+        self.count(accounts)
+        return super().histories_of(accounts, until)
+
+    def fields_of(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        self.count(names)
+        return super().fields_of(names)
+
+    def all_fields(self) -> dict[str, dict[str, Any]]:
+        fields = super().all_fields()
+        self.count(list(fields))
+        return fields
+
+    def account_ids(self) -> list[str]:
+        ids = super().account_ids()
+        self.count(ids)
+        return ids
+
+
+def core_of(store: Store, playbooks: ir.Bundle) -> tuple[RoutingCore, _Starter]:
+    starter = _Starter(store)
+    return RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), playbooks, starter, spread=NO_SPREAD), starter
+
+
+def route(core: RoutingCore, store: Store, account: str, at: datetime, **traits: Any) -> Change:
+    change = store.add_change(account, at, event=None, data={}, traits=traits, event_id=None)
+    assert change is not None
+    core.route_run([change])
+    return change
+
+
+def due(store: Store, until: datetime) -> dict[str, datetime | None]:
+    return {account: at for account, at, _ in store.due_rows(until)}
+
+
+def test_a_new_account_and_a_date_change_mark_the_account_due_and_other_changes_do_not(store: Store) -> None:
+    core, _ = core_of(store, bundle(RENEWAL))
+    route(core, store, "acme", T0, renewal_date="2026-06-01")
+    assert core.next_due(T0) == datetime(2026, 3, 3, 9, tzinfo=UTC)  # 90 days before, 09:00 UTC
+    [(_, at, version)] = store.due_rows(datetime(2027, 1, 1, tzinfo=UTC))
+    route(core, store, "acme", T0 + timedelta(hours=1), arr=5000)  # not a date field: the row stays
+    assert store.due_rows(datetime(2027, 1, 1, tzinfo=UTC)) == [("acme", at, version)]
+    moved = T0 + timedelta(hours=2)
+    route(core, store, "acme", moved, renewal_date="2026-05-01")
+    assert due(store, moved) == {"acme": moved}  # due from the change, until the scheduler looks again
+    assert core.next_due(moved) == datetime(2026, 1, 31, 9, tzinfo=UTC)
+
+
+def test_a_time_zone_change_moves_the_next_instant(store: Store) -> None:
+    core, _ = core_of(store, bundle(MONTHLY))
+    route(core, store, "acme", T0, timezone="UTC")
+    assert core.next_due(T0) == datetime(2026, 2, 1, 10, tzinfo=UTC)
+    later = T0 + timedelta(days=1)
+    route(core, store, "acme", later, timezone="Asia/Tokyo")
+    assert due(store, later) == {"acme": later}
+    assert core.next_due(later) == datetime(2026, 2, 1, 1, tzinfo=UTC)  # 10:00 in Tokyo
+
+
+def test_a_change_of_the_time_triggers_makes_every_account_due_again(store: Store) -> None:
+    core, _ = core_of(store, bundle(RENEWAL))
+    for account in ("a", "b", "c"):
+        route(core, store, account, T0, renewal_date="2026-06-01")
+    assert core.next_due(T0) == datetime(2026, 3, 3, 9, tzinfo=UTC)
+    assert due(store, T0 + timedelta(days=1)) == {}
+    new_version, _ = core_of(store, bundle(RENEWAL, MONTHLY))  # a playbook added: a new plan
+    assert new_version.next_due(T0) == datetime(2026, 2, 1, 10, tzinfo=UTC)
+    assert set(due(store, datetime(2026, 2, 1, 10, tzinfo=UTC))) == {"a", "b", "c"}
+
+
+async def test_a_pass_reads_only_the_accounts_due(tmp_path: Path) -> None:
+    store = CountingStore.open(f"sqlite:///{tmp_path / 'store.db'}")
+    store.read = []
+    try:
+        core, starter = core_of(store, bundle(RENEWAL))
+        changes = [store.add_change(f"acct-{n:03d}", T0, event=None, data={}, event_id=None,
+                                    traits={"renewal_date": "2026-04-06" if n < 3 else "2027-01-01"})
+                   for n in range(100)]
+        core.route_run([change for change in changes if change is not None])
+        after = T0
+        assert core.next_due(after) == datetime(2026, 1, 6, 9, tzinfo=UTC)  # the index is built: every account read
+        store.read = []
+        until = datetime(2026, 1, 7, tzinfo=UTC)
+        assert await core.fire_due(after, until) == 3
+        assert sorted(set(store.read)) == ["acct-000", "acct-001", "acct-002"]
+        assert sorted(intent.account for intent in starter.carried) == ["acct-000", "acct-001", "acct-002"]
+        store.read = []
+        assert core.next_due(until) == datetime(2026, 10, 3, 9, tzinfo=UTC)  # a quiet round reads no account
+        assert store.read == []
+    finally:
+        store.close()
+
+
+async def test_an_account_marked_during_a_pass_stays_due(store: Store) -> None:
+    core, _ = core_of(store, bundle(RENEWAL))
+    route(core, store, "acme", T0, renewal_date="2026-04-06")
+    core.next_due(T0)
+    rows = store.due_rows(datetime(2026, 1, 7, tzinfo=UTC))
+    route(core, store, "acme", T0 + timedelta(hours=1), renewal_date="2026-04-07")  # meanwhile
+    assert core.due_index is not None
+    assert core.due_index.advance(rows, datetime(2026, 1, 7, tzinfo=UTC)) == 0
+    assert due(store, T0 + timedelta(hours=1)) == {"acme": T0 + timedelta(hours=1)}
+
+
+def test_a_simulation_keeps_no_index_in_its_store(store: Store) -> None:
+    core = RoutingCore(AccountCache(store, lifetime=Lifetime.PRIVATE_STORE), bundle(RENEWAL), _Starter(store),
+                       spread=NO_SPREAD)
+    change = store.add_change("acme", T0, event=None, data={}, traits={"renewal_date": "2026-06-01"}, event_id=None)
+    assert change is not None
+    core.route_run([change])
+    assert core.due_index is None
+    assert store.due_rows(datetime(2100, 1, 1, tzinfo=UTC)) == []
+    assert core.next_due(T0) == datetime(2026, 3, 3, 9, tzinfo=UTC)
