@@ -16,12 +16,14 @@ Default: 1,000, 10,000 and 100,000 accounts; `--quick`: 1,000 and 10,000. For ea
   time triggers); `quiet_round_ms`: a `next_due` with nothing due since; `scheduler_pass_s`: the
   pass (`RoutingCore.fire_due`) over that window, `due_accounts` of `accounts_measured` due;
   `scheduler_ms_per_due_account` = pass / due accounts.
-- proportionality (`proportional`): a store of 10,000 accounts with only the renewal playbook,
-  whose renewal dates put 100, then 1,000 of them due in one pass: the two passes' seconds,
-  and their ratio (10 if the work is proportional to the accounts due).
+- proportionality (`proportional`): a store of 10,000 accounts (`--proportional-accounts`) with
+  only the renewal playbook, whose renewal dates put 1%, then 10% of them (100, then 1,000) due
+  in one pass: the two passes' seconds, and their ratio (10 if the work is proportional to the
+  accounts due, 1 if the pass cost the same whatever was due).
 
-The last line is one JSON object: the figures by size. Importable: `scheduler_figures(accounts,
-quick)` returns one size's figures (`bench/scale.py` uses it).
+Goal: `bytes_per_event` ≤ 600 at every size (exit 0 when met). The last line is one JSON object:
+the figures by size. Importable: `scheduler_figures(accounts, quick)` returns one size's figures
+(`bench/scale.py` uses it).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ MONDAY_AFTER = datetime(2026, 1, 18, 12, tzinfo=UTC)  # Sunday noon UTC: before 
 MONDAY_UNTIL = datetime(2026, 1, 19, 20, tzinfo=UTC)  # Monday evening UTC: after every zone's Monday 09:00
 QUICK_SIZE_ACCOUNTS = 1000
 PROPORTIONAL_ACCOUNTS = 10_000
+GOAL_BYTES_PER_EVENT = 600
 ROUTE_RUN = 500
 
 
@@ -143,15 +146,16 @@ def _renewal_store(path: Path, accounts: int, due: int, window: tuple[datetime, 
         store.close()
 
 
-def _proportional(folder: Path, bundle: ir.Bundle) -> dict[str, Any]:
+def _proportional(folder: Path, bundle: ir.Bundle, accounts: int) -> dict[str, Any]:
     renewal = next(pb for pb in bundle.playbooks.values() if isinstance(pb.trigger, ir.DateTrigger))
     only_renewal = bundle.model_copy(update={"playbooks": {renewal.id: renewal}})
     after = datetime(2026, 2, 1, tzinfo=UTC)
     until = after + timedelta(days=1)
-    figures: dict[str, Any] = {"accounts": PROPORTIONAL_ACCOUNTS}
-    for due in (100, 1000):
+    figures: dict[str, Any] = {"accounts": accounts}
+    small, large = max(accounts // 100, 1), max(accounts // 10, 1)
+    for label, due in (("small", small), ("large", large)):
         path = folder / f"renewal-{due}.db"
-        _renewal_store(path, PROPORTIONAL_ACCOUNTS, due, (after, until))
+        _renewal_store(path, accounts, due, (after, until))
         store = Store.open(f"sqlite:///{path}")
         try:
             core, _ = _core(store, only_renewal)
@@ -159,15 +163,16 @@ def _proportional(folder: Path, bundle: ir.Bundle) -> dict[str, Any]:
             found = len(store.due_rows(until))
             begin = time.perf_counter()
             asyncio.run(core.fire_due(after, until))
-            figures[f"due_{due}_pass_s"] = round(time.perf_counter() - begin, 3)
-            figures[f"due_{due}_found"] = found
+            figures[f"{label}_due"] = found
+            figures[f"{label}_pass_s"] = round(time.perf_counter() - begin, 3)
         finally:
             store.close()
-    figures["ratio_1000_to_100"] = round(figures["due_1000_pass_s"] / max(figures["due_100_pass_s"], 1e-6), 2)
+    figures["ratio"] = round(figures["large_pass_s"] / max(figures["small_pass_s"], 1e-6), 2)
     return figures
 
 
-def scheduler_figures(accounts: int, quick: bool) -> dict[str, Any]:
+def scheduler_figures(accounts: int, quick: bool, proportional_accounts: int = PROPORTIONAL_ACCOUNTS
+                      ) -> dict[str, Any]:
     """One size's figures (see the module's docstring)."""
     bundle = load_bundle(ROOT / "playbooks")
     with tempfile.TemporaryDirectory(prefix="scale-scheduler-") as tmp:
@@ -181,7 +186,7 @@ def scheduler_figures(accounts: int, quick: bool) -> dict[str, Any]:
         else:
             timeline, _ = _stored_timeline(folder, accounts, bundle, route=False)
         figures.update(_monday_pass(timeline, bundle))
-        figures["proportional"] = _proportional(folder, bundle)
+        figures["proportional"] = _proportional(folder, bundle, proportional_accounts)
     return figures
 
 
@@ -189,20 +194,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 accounts; size on 1,000")
     parser.add_argument("--accounts", type=int, nargs="+", help="the sizes (default: 1000 10000 [100000])")
+    parser.add_argument("--proportional-accounts", type=int, default=PROPORTIONAL_ACCOUNTS,
+                        help="accounts of the proportionality stores, 1%% then 10%% of them due (default 10000)")
     args = parser.parse_args(argv)
     sizes = args.accounts or ([1000, 10_000] if args.quick else [1000, 10_000, 100_000])
     results: dict[str, Any] = {}
     for accounts in sizes:
-        figures = scheduler_figures(accounts, args.quick)
+        figures = scheduler_figures(accounts, args.quick, args.proportional_accounts)
         results[str(accounts)] = figures
-        print(f"{accounts:>7} accounts: {figures['bytes_per_event']} B/event (on {figures['size_accounts']}), "
-              f"index built in {figures['index_build_s']} s, quiet round {figures['quiet_round_ms']} ms, "
-              f"Monday pass {figures['scheduler_pass_s']} s for {figures['due_accounts']} due "
-              f"({figures['scheduler_ms_per_due_account']} ms each); 100 vs 1,000 due of 10,000: "
-              f"{figures['proportional']['due_100_pass_s']} s vs {figures['proportional']['due_1000_pass_s']} s",
-              flush=True)
+        shares = figures["proportional"]
+        print(f"{accounts:>7} accounts: {figures['bytes_per_event']} B/event on {figures['size_accounts']} accounts "
+              f"(goal {GOAL_BYTES_PER_EVENT}), index built in {figures['index_build_s']} s, quiet round "
+              f"{figures['quiet_round_ms']} ms, Monday pass {figures['scheduler_pass_s']} s for "
+              f"{figures['due_accounts']} due ({figures['scheduler_ms_per_due_account']} ms each); "
+              f"{shares['small_due']} vs {shares['large_due']} due of {shares['accounts']}: "
+              f"{shares['small_pass_s']} s vs {shares['large_pass_s']} s (x{shares['ratio']})", flush=True)
     print(json.dumps(results))
-    return 0
+    return 0 if all(figures["bytes_per_event"] <= GOAL_BYTES_PER_EVENT for figures in results.values()) else 1
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dsl import ir
 from engine.records import Change, Intent, StartJourney
 from engine.routing import AccountCache, Lifetime, RoutingCore
@@ -22,7 +24,7 @@ MONTHLY = ir.Playbook(id="monthly", trigger=ir.ScheduleTrigger(every="month"), s
 NO_SPREAD = timedelta(0)
 
 
-def bundle(*playbooks: ir.Playbook) -> ir.Bundle:
+def bundle_of(*playbooks: ir.Playbook) -> ir.Bundle:
     return ir.Bundle(model=ir.Model(), playbooks={playbook.id: playbook for playbook in playbooks})
 
 
@@ -75,6 +77,21 @@ class CountingStore(Store):
         return ids
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest) -> Store:
+    """The test's store on SQLite, and on PostgreSQL when a server is given."""
+    found: Store = request.getfixturevalue("store" if request.param == "sqlite" else "pg_store")
+    return found
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 def core_of(store: Store, playbooks: ir.Bundle) -> tuple[RoutingCore, _Starter]:
     starter = _Starter(store)
     return RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), playbooks, starter, spread=NO_SPREAD), starter
@@ -91,8 +108,9 @@ def due(store: Store, until: datetime) -> dict[str, datetime | None]:
     return {account: at for account, at, _ in store.due_rows(until)}
 
 
-def test_a_new_account_and_a_date_change_mark_the_account_due_and_other_changes_do_not(store: Store) -> None:
-    core, _ = core_of(store, bundle(RENEWAL))
+def test_a_new_account_and_a_date_change_mark_the_account_due_and_other_changes_do_not(any_store: Store) -> None:
+    store = any_store
+    core, _ = core_of(store, bundle_of(RENEWAL))
     route(core, store, "acme", T0, renewal_date="2026-06-01")
     assert core.next_due(T0) == datetime(2026, 3, 3, 9, tzinfo=UTC)  # 90 days before, 09:00 UTC
     [(_, at, version)] = store.due_rows(datetime(2027, 1, 1, tzinfo=UTC))
@@ -104,8 +122,9 @@ def test_a_new_account_and_a_date_change_mark_the_account_due_and_other_changes_
     assert core.next_due(moved) == datetime(2026, 1, 31, 9, tzinfo=UTC)
 
 
-def test_a_time_zone_change_moves_the_next_instant(store: Store) -> None:
-    core, _ = core_of(store, bundle(MONTHLY))
+def test_a_time_zone_change_moves_the_next_instant(any_store: Store) -> None:
+    store = any_store
+    core, _ = core_of(store, bundle_of(MONTHLY))
     route(core, store, "acme", T0, timezone="UTC")
     assert core.next_due(T0) == datetime(2026, 2, 1, 10, tzinfo=UTC)
     later = T0 + timedelta(days=1)
@@ -114,22 +133,24 @@ def test_a_time_zone_change_moves_the_next_instant(store: Store) -> None:
     assert core.next_due(later) == datetime(2026, 2, 1, 1, tzinfo=UTC)  # 10:00 in Tokyo
 
 
-def test_a_change_of_the_time_triggers_makes_every_account_due_again(store: Store) -> None:
-    core, _ = core_of(store, bundle(RENEWAL))
+def test_a_change_of_the_time_triggers_makes_every_account_due_again(any_store: Store) -> None:
+    store = any_store
+    core, _ = core_of(store, bundle_of(RENEWAL))
     for account in ("a", "b", "c"):
         route(core, store, account, T0, renewal_date="2026-06-01")
     assert core.next_due(T0) == datetime(2026, 3, 3, 9, tzinfo=UTC)
     assert due(store, T0 + timedelta(days=1)) == {}
-    new_version, _ = core_of(store, bundle(RENEWAL, MONTHLY))  # a playbook added: a new plan
+    new_version, _ = core_of(store, bundle_of(RENEWAL, MONTHLY))  # a playbook added: a new plan
     assert new_version.next_due(T0) == datetime(2026, 2, 1, 10, tzinfo=UTC)
     assert set(due(store, datetime(2026, 2, 1, 10, tzinfo=UTC))) == {"a", "b", "c"}
 
 
-async def test_a_pass_reads_only_the_accounts_due(tmp_path: Path) -> None:
-    store = CountingStore.open(f"sqlite:///{tmp_path / 'store.db'}")
+async def test_a_pass_reads_only_the_accounts_due(store_url: str) -> None:
+    store = CountingStore.open(store_url)
+    assert isinstance(store, CountingStore)
     store.read = []
     try:
-        core, starter = core_of(store, bundle(RENEWAL))
+        core, starter = core_of(store, bundle_of(RENEWAL))
         changes = [store.add_change(f"acct-{n:03d}", T0, event=None, data={}, event_id=None,
                                     traits={"renewal_date": "2026-04-06" if n < 3 else "2027-01-01"})
                    for n in range(100)]
@@ -148,8 +169,9 @@ async def test_a_pass_reads_only_the_accounts_due(tmp_path: Path) -> None:
         store.close()
 
 
-async def test_an_account_marked_during_a_pass_stays_due(store: Store) -> None:
-    core, _ = core_of(store, bundle(RENEWAL))
+async def test_an_account_marked_during_a_pass_stays_due(any_store: Store) -> None:
+    store = any_store
+    core, _ = core_of(store, bundle_of(RENEWAL))
     route(core, store, "acme", T0, renewal_date="2026-04-06")
     core.next_due(T0)
     rows = store.due_rows(datetime(2026, 1, 7, tzinfo=UTC))
@@ -159,8 +181,9 @@ async def test_an_account_marked_during_a_pass_stays_due(store: Store) -> None:
     assert due(store, T0 + timedelta(hours=1)) == {"acme": T0 + timedelta(hours=1)}
 
 
-def test_a_simulation_keeps_no_index_in_its_store(store: Store) -> None:
-    core = RoutingCore(AccountCache(store, lifetime=Lifetime.PRIVATE_STORE), bundle(RENEWAL), _Starter(store),
+def test_a_simulation_keeps_no_index_in_its_store(any_store: Store) -> None:
+    store = any_store
+    core = RoutingCore(AccountCache(store, lifetime=Lifetime.PRIVATE_STORE), bundle_of(RENEWAL), _Starter(store),
                        spread=NO_SPREAD)
     change = store.add_change("acme", T0, event=None, data={}, traits={"renewal_date": "2026-06-01"}, event_id=None)
     assert change is not None
