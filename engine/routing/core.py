@@ -42,7 +42,7 @@ __all__ = ["RoutingCore"]
 
 log = logging.getLogger(__name__)
 
-PASS_CHUNK = 500  # accounts due at once whose time triggers are fired together
+PASS_CHUNK = 500  # accounts due whose time triggers are fired together, then moved on
 
 
 class RoutingCore:
@@ -143,14 +143,9 @@ class RoutingCore:
             return len(intents)
         rows = self.due_index.due_rows(until)
         count = 0
-        for first in range(0, len(rows), PASS_CHUNK):  # each chunk's histories read in one go
+        for first in range(0, len(rows), PASS_CHUNK):  # a chunk at a time: a retry redoes one at most
             chunk = rows[first:first + PASS_CHUNK]
-            accounts = [row[0] for row in chunk]
-            self.cache.begin_run(accounts, until)
-            try:
-                intents = self.due(after, until, accounts)
-            finally:
-                self.cache.end_run()
+            intents = self.due(after, until, [row[0] for row in chunk])
             await self.carry_out(intents, clock_offset_seconds)
             self.due_index.advance(chunk, until)
             count += len(intents)

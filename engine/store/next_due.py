@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, literal, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.store.database import StoreSection
@@ -109,9 +109,13 @@ class NextDueSection(StoreSection):
 
 
 def _reset(conn: Connection, plan: str, at: datetime) -> None:
+    """Every stored account due at `at` (an upsert: a mark made meanwhile cannot collide with it)."""
     conn.execute(delete(cursors).where(cursors.c.name.startswith(PLAN_PREFIX)))
-    conn.execute(delete(next_due))
-    conn.execute(insert(next_due).from_select(
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    # `WHERE true`: SQLite reads an upsert's SELECT without a WHERE as a join's ON
+    statement = module.insert(next_due).from_select(
         ["account", "at", "version"],
-        select(accounts.c.id, literal(at, next_due.c.at.type), literal(0))))
+        select(accounts.c.id, literal(at, next_due.c.at.type), literal(0)).where(true()))
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=["account"], set_={"at": statement.excluded.at, "version": next_due.c.version + 1}))
     conn.execute(insert(cursors).values(name=PLAN_PREFIX + plan, at=at))
