@@ -44,6 +44,7 @@ from engine.workflows.payloads import (
     TaskParams,
     deferred_until,
 )
+from engine.workflows.plans import Plans
 from engine.workflows.reviews import Reviews
 from engine.workflows.waits import Waits
 from engine.workflows.work_items import work_item_params
@@ -67,6 +68,7 @@ class JourneyInterpreter:
         self._waits = Waits(state, self._calls, self._log, self._judge)
         self._escalations = Escalations(state, self._calls, self._judge)
         self._reviews = Reviews(state, self._calls)
+        self._plans = Plans(state, self._calls, self._judge)
 
     def notify(self, signal: JourneySignal) -> None:
         self._state.notify(signal)
@@ -92,12 +94,13 @@ class JourneyInterpreter:
                 status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
             elif status == "completed":
                 end_at = max(end_at, self._held.last_sent_at)
-        watched = await self._escalations.finish()  # work items with an SLA: done, escalated, or an exit
-        if watched is not None and status == "completed":
-            if watched.by_ending and state.ending is not None:
-                status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
-            else:
-                end_at = max(end_at, watched.at)
+        # work items with an SLA (done, escalated) and success plans (closed), or an exit first
+        for watched in (await self._escalations.finish(), await self._plans.finish()):
+            if watched is not None and status == "completed":
+                if watched.by_ending and state.ending is not None:
+                    status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
+                else:
+                    end_at = max(end_at, watched.at)
         self._held.drop()
         await self._calls.end(status, reason, end_at)
         return JourneyOutcome(status=status, reason=reason, at=end_at)
@@ -119,6 +122,9 @@ class JourneyInterpreter:
             return await self._wait(st, cursor)
         if isinstance(st, ir.WaitUntil):
             return await self._wait_until(st, path, cursor)
+        if isinstance(st, ir.StartPlan):
+            self._plans.start(st.plan, path, cursor)
+            return cursor
         self._log.restart_count()  # the decisions so far go with this statement's effect
         if isinstance(st, ir.SendEmail | ir.SendInApp):
             return await self._send(st, path, cursor)
