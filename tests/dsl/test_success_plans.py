@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (the expected checker output quotes whole source lines)
 """Success plans in the language: what the checker says of each mistake at its place, what lowering
 makes (the plan whole in `start plan`, its conditions typed as a wait's), how the formatter prints
 it, and that `plan` stays a field name outside `success plan` and `start plan`."""
