@@ -285,7 +285,7 @@ class _Teller:
                 return target, f"{step.name}: will be skipped, its time has passed ({step.anchor} is {value}){note}"
             return max(target, cursor), (f"{step.name}: {first} ({step.anchor} is {value})"
                                          f"{self.quiet_hours_note(spec, step, target)}{note}")
-        return cursor, f"no steps left: the journey completes{note}"
+        return cursor, f"no steps left: {_watching(logged)}{note}"
 
     def quiet_hours_note(self, spec: ir.Playbook, step: ir.Step, at: datetime) -> str:
         first = step.body[0] if step.body else None
@@ -295,6 +295,16 @@ class _Teller:
         if until is None:
             return ""
         return f"; that is in quiet hours, so the email waits until {shown_time(until, self.tz)}"
+
+
+def _watching(logged: list[ActionRecord]) -> str:
+    """What a journey with no steps left still waits for: its open success plans, its items with
+    an SLA; or nothing, and it completes."""
+    plans = {a.data.get("plan") for a in logged if a.kind == "plan_started"} - {
+        a.data.get("plan") for a in logged if a.kind == "plan_ended"}
+    if plans:
+        return f"the journey completes when success plan {', '.join(sorted(map(str, plans)))} closes"
+    return "the journey completes"
 
 
 def _capital(text: str) -> str:

@@ -83,3 +83,17 @@ async def test_why_tells_a_plan_falling_behind_recovering_and_closing_stuck(tmp_
         "Milestone happy of plan onboarding was not reached by its due time: it is late.",
         "Plan onboarding is now stuck (was behind).",
         "Plan onboarding closed stuck; missed: team_invited, happy."]
+
+
+async def test_why_says_a_journey_with_no_steps_left_waits_for_its_open_plan(tmp_path: Path) -> None:
+    folder = SCENARIO.parent / "success_plan_milestones_and_status"
+    compilation = compile_folder(folder / "playbooks")
+    assert compilation.bundle is not None
+    store = Store.open(sqlite_url(tmp_path / "store.db"))
+    try:
+        await simulate(compilation.bundle, folder / "events.jsonl", days=20, store=store)
+        story = tell(store, compilation.bundle, "initech", now=datetime(2026, 1, 25, tzinfo=UTC))
+    finally:
+        store.close()
+    [upcoming] = [line.text for line in story.lines if line.kind == "next"]
+    assert upcoming.endswith("no steps left: the journey completes when success plan onboarding closes.")
