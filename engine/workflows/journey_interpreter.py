@@ -18,6 +18,7 @@ holds), `DecisionLog`, `SimulationAgenda` (its plan for a simulation's timeline)
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -246,8 +247,9 @@ class JourneyInterpreter:
                 event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token,
                 defer_over_cap=cap is not None and channel == "email" and inp.policy.over_cap == "defer")
             if isinstance(st, ir.SendEmail) and st.review is not None and email is not None:
-                timezone = (await self._calls.snapshot(at)).timezone
-                email = await self._reviews.review(st.review, email, key_path, timezone)
+                snap = await self._calls.snapshot(at)
+                email = await self._reviews.review(st.review, email, key_path, snap.timezone,
+                                                   self._hold_rule(snap.timezone, snap.fields))
                 if email is None:  # no draft made, or the journey ended while it waited
                     continue
             result = await self._calls.call(_activity(st), email)
@@ -255,6 +257,18 @@ class JourneyInterpreter:
                 deferred.append(free_at)
         # tried again, a recipient already sent finds its first outcome under its key: sent once
         return min(deferred) + PRIORITY_DELAY[inp.playbook.priority] if deferred else None
+
+    def _hold_rule(self, timezone: str, fields: dict[str, Any]) -> Callable[[datetime], datetime | None]:
+        """When an email due at a moment may go, if quiet hours or the send window hold it then."""
+        policy = self._inp.policy
+        if self._inp.playbook.send_policy == "transactional":
+            return lambda moment: None
+        holidays = _holidays(policy, fields)
+
+        def hold(moment: datetime) -> datetime | None:
+            held = send_window.send_hold(moment, timezone, policy, holidays)
+            return held.until if held is not None else None
+        return hold
 
     async def _effect(self, st: ir.Statement, path: str, cursor: datetime) -> bool:
         """`create task`, `set`, `update score` and `do`: one activity each. True when a `do`
