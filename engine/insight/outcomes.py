@@ -1,0 +1,213 @@
+"""Revenue retention of a window and a cohort: `playbook outcomes`, `GET /v1/outcomes`, `/outcomes`.
+
+The cohort is the accounts present at the window's start: ARR above zero and not churned (a
+`churned` event not followed by a `signed` one). Over the window `(since, until]` each of them is
+either churned (a `churned` event inside the window: its ARR at the start is churned ARR) or not
+(its ARR at the end minus its ARR at the start is expansion when positive, contraction when
+negative). Then, with S the starting ARR:
+
+    NRR = (S + expansion - contraction - churned) / S
+    GRR = (S - contraction - churned) / S
+    logo churn = churned accounts / accounts at the start
+
+Accounts that arrive during the window are not in it (new business is not retention). The curves
+are the same figures from the window's start to each month's start inside it and to its end.
+docs/outcomes.md has the definitions with a worked example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel
+
+from engine.insight.outcomes_ledger import AccountHistory, Ledger, ledger, moment, seconds
+
+if TYPE_CHECKING:
+    from engine.store import Store
+
+__all__ = ["GROUPINGS", "CurvePoint", "Grouping", "Outcomes", "Retention", "RetentionCurve", "Tally",
+           "outcomes", "retention_of", "window"]
+
+Grouping = Literal["segment", "csm", "band", "playbook", "version", "arm"]
+GROUPINGS: tuple[str, ...] = ("segment", "csm", "band", "playbook", "version", "arm")
+DEFAULT_DAYS = 365
+NONE = "none"
+
+
+class Retention(BaseModel):
+    """The retention of one cohort over the window, with the counts behind it."""
+
+    group: str  # "all", or the cohort's value (`smb`, `sam@vendor.example`, `red`, `renewal` …)
+    accounts: int  # present at the window's start
+    starting_arr: float
+    expansion: float
+    contraction: float
+    churned_arr: float
+    ending_arr: float  # starting + expansion - contraction - churned
+    expanded_accounts: int
+    contracted_accounts: int
+    churned_accounts: int
+    nrr: float | None  # None when the cohort is empty (no starting ARR)
+    grr: float | None
+    logo_churn: float | None
+
+
+class CurvePoint(BaseModel):
+    at: datetime
+    nrr: float | None
+    grr: float | None
+    logos_retained: float | None  # share of the cohort's accounts not churned by then
+
+
+class RetentionCurve(BaseModel):
+    group: str
+    points: list[CurvePoint]
+
+
+class Outcomes(BaseModel):
+    since: datetime
+    until: datetime
+    by: str | None = None
+    score: str | None = None  # the score whose bands `band` groups by
+    total: Retention
+    groups: list[Retention] = []  # by starting ARR, largest first
+    curves: list[RetentionCurve] = []  # the total's first, then each group's
+
+
+@dataclass
+class Tally:
+    """Sums over a cohort; `add` one account's start, end and whether it churned."""
+
+    accounts: int = 0
+    start: float = 0.0
+    expansion: float = 0.0
+    contraction: float = 0.0
+    churned: float = 0.0
+    expanded: int = 0
+    contracted: int = 0
+    churned_accounts: int = 0
+
+    def add(self, start: float, end: float, churned: bool) -> None:
+        self.accounts += 1
+        self.start += start
+        if churned:
+            self.churned += start
+            self.churned_accounts += 1
+        elif end > start:
+            self.expansion += end - start
+            self.expanded += 1
+        elif end < start:
+            self.contraction += start - end
+            self.contracted += 1
+
+    def retention(self, group: str) -> Retention:
+        start = self.start
+        return Retention(
+            group=group, accounts=self.accounts, starting_arr=_money(start), expansion=_money(self.expansion),
+            contraction=_money(self.contraction), churned_arr=_money(self.churned),
+            ending_arr=_money(start + self.expansion - self.contraction - self.churned),
+            expanded_accounts=self.expanded, contracted_accounts=self.contracted,
+            churned_accounts=self.churned_accounts,
+            nrr=_ratio(start + self.expansion - self.contraction - self.churned, start),
+            grr=_ratio(start - self.contraction - self.churned, start),
+            logo_churn=_ratio(self.churned_accounts, self.accounts),
+        )
+
+
+def _money(value: float) -> float:
+    return round(value, 2)
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole > 0 else None
+
+
+def window(since: datetime | None, until: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """The window asked for: until `now` and from a year before its end, by default."""
+    end = until or now
+    start = since or end - timedelta(days=DEFAULT_DAYS)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _month_starts(start: datetime, end: datetime) -> list[datetime]:
+    found: list[datetime] = []
+    month = datetime(start.year, start.month, 1, tzinfo=UTC)
+    while True:
+        month = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=UTC)
+        if month >= end:
+            return [*found, end]
+        found.append(month)
+
+
+def group_keys(by: str | None, history: AccountHistory, start: float, end: float) -> list[str]:
+    """The cohorts an account at the window's start belongs to (several for the playbooks it entered)."""
+    if by is None:
+        return []
+    if by == "segment":
+        return [history.text("segment", start) or "unknown"]
+    if by == "csm":
+        return [history.text("csm", start) or "unassigned"]
+    if by == "band":
+        return [history.band(start) or "unscored"]
+    entered = [entry for entry in history.entries if entry.at <= end]
+    if by == "playbook":
+        keys = {entry.playbook for entry in entered}
+    elif by == "version":
+        keys = {f"{entry.playbook} {entry.version}" for entry in entered}
+    else:
+        keys = {f"{entry.playbook} {entry.arm}" for entry in entered if entry.arm is not None}
+    return sorted(keys) or [NONE]
+
+
+def retention_of(book: Ledger, start: float, end: float, by: str | None = None,
+                 points: Iterable[float] = (), accounts: Callable[[AccountHistory], bool] | None = None,
+                 ) -> tuple[Tally, dict[str, Tally], dict[str, list[Tally]]]:
+    """The total and per-cohort tallies over `(start, end]`, and one tally per point of the curves."""
+    marks = list(points)
+    total, groups = Tally(), dict[str, Tally]()
+    curves: dict[str, list[Tally]] = {}
+    for history in book.accounts.values():
+        if accounts is not None and not accounts(history):
+            continue
+        arr_start = history.arr(start)
+        if arr_start <= 0 or history.churned_by(start):
+            continue
+        churn = min((t for t in history.churns if start < t <= end), default=None)
+        total.add(arr_start, history.arr(end), churn is not None)
+        keys = group_keys(by, history, start, end)
+        for key in keys:
+            groups.setdefault(key, Tally()).add(arr_start, history.arr(end), churn is not None)
+        for index, mark in enumerate(marks):
+            gone = churn is not None and churn <= mark
+            arr_then = 0.0 if gone else history.arr(mark)
+            for key in ("", *keys):
+                tallies = curves.setdefault(key, [Tally() for _ in marks])
+                tallies[index].add(arr_start, arr_then, gone)
+    return total, groups, curves
+
+
+def _curve(group: str, marks: list[float], tallies: list[Tally]) -> RetentionCurve:
+    points = []
+    for mark, tally in zip(marks, tallies, strict=True):
+        figures = tally.retention(group)
+        kept = None if figures.logo_churn is None else round(1 - figures.logo_churn, 4)
+        points.append(CurvePoint(at=moment(mark), nrr=figures.nrr, grr=figures.grr, logos_retained=kept))
+    return RetentionCurve(group=group, points=points)
+
+
+def outcomes(store: Store, score: str | None, since: datetime | None = None, until: datetime | None = None,
+             by: str | None = None, now: datetime | None = None) -> Outcomes:
+    """Retention over the window (default: the year to `now`), in total and per cohort of `by`."""
+    start, end = window(since, until, now or datetime.now(UTC))
+    book = ledger(store, score)
+    marks = [seconds(at) for at in _month_starts(start, end)]
+    total, groups, curves = retention_of(book, seconds(start), seconds(end), by, marks)
+    ranked = sorted(groups.items(), key=lambda item: (-item[1].start, item[0]))
+    lines = [_curve("all", marks, curves.get("", [Tally() for _ in marks]))]
+    lines += [_curve(key, marks, curves[key]) for key, _ in ranked if key in curves]
+    return Outcomes(since=start, until=end, by=by, score=score, total=total.retention("all"),
+                    groups=[tally.retention(key) for key, tally in ranked], curves=lines)

@@ -1,0 +1,208 @@
+"""The history that retention is measured on, read from the store once and kept while it holds.
+
+Per account: its `arr`, `segment`, `csm` and `renewal_date` over time (the trait history), its
+`churned` and `signed` events, its primary score over time (value and band), and the journeys it
+entered (playbook, version, the A/B arm a split put it in). Times are kept as POSIX seconds so
+that "the value at a moment" is a binary search.
+
+Reading all of it costs a scan of those rows; `ledger(store, score)` keeps the last one read per
+store and reads again only when the store has changed (its newest trait change, event, score,
+journey or logged action differs), so repeated page reads cost only the arithmetic.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.store.driver import Driver
+
+if TYPE_CHECKING:
+    from engine.store import Store
+    from engine.store.database import Database
+
+__all__ = ["AccountHistory", "Entry", "Ledger", "Timeline", "ledger", "moment", "seconds"]
+
+FIELDS = ("arr", "segment", "csm", "renewal_date", "name")
+CHURNED, SIGNED = "churned", "signed"
+
+
+def seconds(at: datetime) -> float:
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).timestamp()
+
+
+def moment(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
+
+
+@dataclass
+class Timeline:
+    """Values over time, oldest first; `at(t)` is the value last set at or before `t` (None before
+    the first, or where it was cleared)."""
+
+    times: list[float] = field(default_factory=list)
+    values: list[Any] = field(default_factory=list)
+
+    def add(self, at: float, value: Any) -> None:
+        if not self.times or at >= self.times[-1]:
+            self.times.append(at)
+            self.values.append(value)
+            return
+        index = bisect_right(self.times, at)  # a late, older value: in its place
+        self.times.insert(index, at)
+        self.values.insert(index, value)
+
+    def at(self, moment_: float) -> Any:
+        index = bisect_right(self.times, moment_) - 1
+        return self.values[index] if index >= 0 else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A journey the account entered."""
+
+    at: float
+    playbook: str
+    version: str
+    arm: str | None  # `<split path>: <arm label>` when a split put the journey in an arm
+
+
+@dataclass
+class AccountHistory:
+    id: str
+    traits: dict[str, Timeline] = field(default_factory=lambda: {name: Timeline() for name in FIELDS})
+    churns: list[float] = field(default_factory=list)
+    signs: list[float] = field(default_factory=list)
+    score: Timeline = field(default_factory=Timeline)  # (value, band) of the primary score
+    entries: list[Entry] = field(default_factory=list)
+
+    def arr(self, at: float) -> float:
+        value = self.traits["arr"].at(at)
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+    def text(self, name: str, at: float) -> str | None:
+        value = self.traits[name].at(at)
+        if isinstance(value, dict):  # an owner or a contact: its email, else its name
+            value = value.get("email") or value.get("name")
+        return None if value is None else str(value)
+
+    def band(self, at: float) -> str | None:
+        state = self.score.at(at)
+        return None if state is None else state[1]
+
+    def score_value(self, at: float) -> float | None:
+        state = self.score.at(at)
+        return None if state is None else state[0]
+
+    def churned_by(self, at: float) -> bool:
+        """Churned at or before `at` and not signed again since."""
+        last_churn = max((t for t in self.churns if t <= at), default=None)
+        if last_churn is None:
+            return False
+        return not any(last_churn < t <= at for t in self.signs)
+
+    def present(self, at: float) -> bool:
+        """A customer at `at`: ARR above zero and not churned."""
+        return self.arr(at) > 0 and not self.churned_by(at)
+
+    def churned_between(self, start: float, end: float) -> bool:
+        return any(start < t <= end for t in self.churns)
+
+
+@dataclass
+class Ledger:
+    score: str | None  # the score whose bands group accounts
+    accounts: dict[str, AccountHistory]
+    first: float | None  # the earliest moment in the history
+    mark: tuple[Any, ...] = ()
+
+    def get(self, account: str) -> AccountHistory:
+        found = self.accounts.get(account)
+        if found is None:
+            found = self.accounts[account] = AccountHistory(account)
+        return found
+
+
+# --------------------------------------------------------------------------- reading
+
+_MARK_SQL = ("SELECT (SELECT max(id) FROM trait_history), (SELECT max(seq) FROM events), "
+             "(SELECT max(id) FROM score_history), (SELECT count(*) FROM journeys), (SELECT max(seq) FROM actions)")
+_TRAITS_SQL = "SELECT account, field, value, at FROM trait_history WHERE field IN ({}) ORDER BY at, id"
+_EVENTS_SQL = "SELECT account, name, at FROM events WHERE name IN (?, ?) ORDER BY at, seq"
+_SCORES_SQL = "SELECT account, at, value, band FROM score_history WHERE score = ? ORDER BY at, id"
+_JOURNEYS_SQL = "SELECT workflow_id, run_id, playbook, account, version, entered_at FROM journeys"
+_SPLITS_SQL = ("SELECT key, data FROM actions WHERE kind = 'decided' AND key LIKE 'journey/%' "
+               "AND key LIKE '%/split/%'")
+
+
+def _read(driver: Driver, score: str | None, mark: tuple[Any, ...]) -> Ledger:
+    book = Ledger(score=score, accounts={}, first=None, mark=mark)
+    times: dict[Any, float] = {}
+
+    def when(stamp: Any) -> float:
+        found = times.get(stamp)
+        if found is None:
+            found = times[stamp] = seconds(driver.read_time(stamp))
+        return found
+
+    placeholders = ", ".join("?" for _ in FIELDS)
+    for account, name, value, at in driver.execute(_TRAITS_SQL.format(placeholders), FIELDS).fetchall():
+        book.get(account).traits[name].add(when(at), driver.read_json(value))
+    for account, name, at in driver.execute(_EVENTS_SQL, (CHURNED, SIGNED)).fetchall():
+        history = book.get(account)
+        (history.churns if name == CHURNED else history.signs).append(when(at))
+    if score is not None:
+        for account, at, value, band in driver.execute(_SCORES_SQL, (score,)).fetchall():
+            book.get(account).score.add(when(at), (value, band))
+    runs: dict[str, tuple[str, str, str, float]] = {}
+    for workflow_id, run_id, playbook, account, version, entered_at in driver.execute(_JOURNEYS_SQL).fetchall():
+        runs[f"{workflow_id}/{run_id}/"] = (str(playbook), str(account), str(version), when(entered_at))
+    arms: dict[str, str] = {}
+    for key, data in driver.execute(_SPLITS_SQL).fetchall():
+        decided = driver.read_json(data) or {}
+        if decided.get("what") != "split" or decided.get("outcome") is None:
+            continue
+        # `journey/<playbook>/<account>/<run>/<split path>/split/<n>`: the run's prefix, then the path
+        head = str(key).rpartition("/split/")[0]
+        prefix = _run_prefix(head, runs)
+        if prefix is not None and prefix not in arms:
+            arms[prefix] = f"{head.removeprefix(prefix)}: {decided['outcome']}"
+    for prefix, (playbook, account, version, at) in runs.items():
+        book.get(account).entries.append(Entry(at=at, playbook=playbook, version=version, arm=arms.get(prefix)))
+    for history in book.accounts.values():
+        history.entries.sort(key=lambda entry: entry.at)
+    book.first = min(times.values(), default=None)
+    return book
+
+
+def _run_prefix(head: str, runs: dict[str, Any]) -> str | None:
+    """The journey run a logged key belongs to: the shortest `…/` prefix of it that is a run."""
+    index = head.find("/")
+    while index >= 0:
+        if head[:index + 1] in runs:
+            return head[:index + 1]
+        index = head.find("/", index + 1)
+    return None
+
+
+_kept: weakref.WeakKeyDictionary[Database, Ledger] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def ledger(store: Store, score: str | None) -> Ledger:
+    """The store's history as a `Ledger`, read again only when the store has changed since."""
+    with store.database.read() as conn:
+        driver = Driver(conn)
+        mark = tuple(driver.execute(_MARK_SQL).fetchone())
+        with _lock:
+            kept = _kept.get(store.database)
+        if kept is not None and kept.mark == mark and kept.score == score:
+            return kept
+        book = _read(driver, score, mark)
+    with _lock:
+        _kept[store.database] = book
+    return book
