@@ -43,6 +43,7 @@ COMMANDS: tuple[str, ...] = (
     "log",
     "why",
     "stats",
+    "outcomes",
     "preview",
     "outbox",
     "plugins",

@@ -32,7 +32,7 @@ from engine.insight.forecast_calibration import (
     parse_date,
     past_renewals,
 )
-from engine.insight.outcomes_ledger import AccountHistory, ledger, seconds
+from engine.insight.outcomes_ledger import AccountHistory, Ledger, ledger, memo, seconds
 from engine.store.schema import tasks
 
 if TYPE_CHECKING:
@@ -145,15 +145,22 @@ def _month(day: date) -> str:
 
 
 def forecast(store: Store, score: str | None, bands: list[str], now: datetime | None = None,
-             horizon_days: int = HORIZON_DAYS) -> Forecast:
-    """The renewals due in the next `horizon_days` days, each with its probability and its reasons."""
+             horizon_days: int = HORIZON_DAYS, *, stale_ok: bool = False) -> Forecast:
+    """The renewals due in the next `horizon_days` days, each with its probability and its reasons.
+    `stale_ok`: see `engine.insight.outcomes_ledger.ledger`."""
     moment_ = (now or datetime.now(UTC)).astimezone(UTC)
+    book = ledger(store, score, stale_ok=stale_ok)
+    risks = _open_risk_items(store)
+    key = ("forecast", moment_, horizon_days, tuple(bands), tuple(sorted(risks.items())))
+    return memo(book, key, lambda: _forecast(book, score, bands, moment_, horizon_days, risks))
+
+
+def _forecast(book: Ledger, score: str | None, bands: list[str], moment_: datetime, horizon_days: int,
+              risks: dict[str, int]) -> Forecast:
     at = seconds(moment_)
-    book = ledger(store, score)
     history_renewals = past_renewals(book, moment_)
     calibration = calibrate(history_renewals, bands)
     rates = {entry.band: entry for entry in calibration}
-    risks = _open_risk_items(store)
     found: list[Renewal] = []
     for history in book.accounts.values():
         day = parse_date(history.traits["renewal_date"].at(at))

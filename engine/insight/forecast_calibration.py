@@ -13,7 +13,7 @@ the default rate stands, and the calibration says so with the counts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from pydantic import BaseModel
 

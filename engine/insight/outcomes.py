@@ -18,19 +18,21 @@ docs/outcomes.md has the definitions with a worked example.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
-from engine.insight.outcomes_ledger import AccountHistory, Ledger, ledger, moment, seconds
+from dsl import ir
+from engine.insight.outcomes_ledger import AccountHistory, Ledger, ledger, memo, moment, seconds
+from engine.read_model.scores import primary_score
 
 if TYPE_CHECKING:
     from engine.store import Store
 
-__all__ = ["GROUPINGS", "CurvePoint", "Grouping", "Outcomes", "Retention", "RetentionCurve", "Tally",
-           "outcomes", "retention_of", "window"]
+__all__ = ["GROUPINGS", "CurvePoint", "CurveSums", "Grouping", "Outcomes", "Retention", "RetentionCurve", "Tally",
+           "outcomes", "retention_of", "score_bands", "window"]
 
 Grouping = Literal["segment", "csm", "band", "playbook", "version", "arm"]
 GROUPINGS: tuple[str, ...] = ("segment", "csm", "band", "playbook", "version", "arm")
@@ -126,6 +128,15 @@ def _ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole > 0 else None
 
 
+def score_bands(bundle: ir.Bundle | None) -> tuple[str | None, list[str]]:
+    """The score whose bands group accounts (`health`, else the first by name) and its bands, best first."""
+    name = primary_score(bundle)
+    if bundle is None or name is None:
+        return name, []
+    model = bundle.scores[name]
+    return name, [band.name for band in sorted(model.bands, key=lambda band: -band.high)]
+
+
 def window(since: datetime | None, until: datetime | None, now: datetime) -> tuple[datetime, datetime]:
     """The window asked for: until `now` and from a year before its end, by default."""
     end = until or now
@@ -163,13 +174,43 @@ def group_keys(by: str | None, history: AccountHistory, start: float, end: float
     return sorted(keys) or [NONE]
 
 
+@dataclass
+class CurveSums:
+    """A cohort's sums at each point of its curve: ARR kept (net, and gross: at most the start's),
+    accounts not churned; over its starting ARR and accounts."""
+
+    start: float = 0.0
+    accounts: int = 0
+    net: list[float] = field(default_factory=list)
+    gross: list[float] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
+
+    def add(self, start: float, then: list[float], gone: list[bool]) -> None:
+        if not self.net:
+            self.net, self.gross, self.kept = [0.0] * len(then), [0.0] * len(then), [0] * len(then)
+        self.start += start
+        self.accounts += 1
+        for index, value in enumerate(then):
+            self.net[index] += value
+            self.gross[index] += min(value, start)
+            self.kept[index] += not gone[index]
+
+    def curve(self, group: str, marks: list[float]) -> RetentionCurve:
+        return RetentionCurve(group=group, points=[
+            CurvePoint(at=moment(mark), nrr=_ratio(self.net[i], self.start) if self.net else None,
+                       grr=_ratio(self.gross[i], self.start) if self.net else None,
+                       logos_retained=_ratio(self.kept[i], self.accounts) if self.net else None)
+            for i, mark in enumerate(marks)])
+
+
 def retention_of(book: Ledger, start: float, end: float, by: str | None = None,
                  points: Iterable[float] = (), accounts: Callable[[AccountHistory], bool] | None = None,
-                 ) -> tuple[Tally, dict[str, Tally], dict[str, list[Tally]]]:
-    """The total and per-cohort tallies over `(start, end]`, and one tally per point of the curves."""
+                 ) -> tuple[Tally, dict[str, Tally], dict[str, CurveSums]]:
+    """The total and per-cohort tallies over `(start, end]`, and the sums of their curves at `points`
+    (the total's under "")."""
     marks = list(points)
     total, groups = Tally(), dict[str, Tally]()
-    curves: dict[str, list[Tally]] = {}
+    curves: dict[str, CurveSums] = {"": CurveSums()}
     for history in book.accounts.values():
         if accounts is not None and not accounts(history):
             continue
@@ -177,37 +218,35 @@ def retention_of(book: Ledger, start: float, end: float, by: str | None = None,
         if arr_start <= 0 or history.churned_by(start):
             continue
         churn = min((t for t in history.churns if start < t <= end), default=None)
-        total.add(arr_start, history.arr(end), churn is not None)
+        arr_end = history.arr(end)
+        total.add(arr_start, arr_end, churn is not None)
         keys = group_keys(by, history, start, end)
+        gone = [churn is not None and churn <= mark for mark in marks]
+        then = [0.0 if lost else history.arr(mark) for lost, mark in zip(gone, marks, strict=True)]
+        curves[""].add(arr_start, then, gone)
         for key in keys:
-            groups.setdefault(key, Tally()).add(arr_start, history.arr(end), churn is not None)
-        for index, mark in enumerate(marks):
-            gone = churn is not None and churn <= mark
-            arr_then = 0.0 if gone else history.arr(mark)
-            for key in ("", *keys):
-                tallies = curves.setdefault(key, [Tally() for _ in marks])
-                tallies[index].add(arr_start, arr_then, gone)
+            tally = groups.get(key)
+            if tally is None:
+                tally = groups[key] = Tally()
+                curves[key] = CurveSums()
+            tally.add(arr_start, arr_end, churn is not None)
+            curves[key].add(arr_start, then, gone)
     return total, groups, curves
 
 
-def _curve(group: str, marks: list[float], tallies: list[Tally]) -> RetentionCurve:
-    points = []
-    for mark, tally in zip(marks, tallies, strict=True):
-        figures = tally.retention(group)
-        kept = None if figures.logo_churn is None else round(1 - figures.logo_churn, 4)
-        points.append(CurvePoint(at=moment(mark), nrr=figures.nrr, grr=figures.grr, logos_retained=kept))
-    return RetentionCurve(group=group, points=points)
-
-
 def outcomes(store: Store, score: str | None, since: datetime | None = None, until: datetime | None = None,
-             by: str | None = None, now: datetime | None = None) -> Outcomes:
-    """Retention over the window (default: the year to `now`), in total and per cohort of `by`."""
+             by: str | None = None, now: datetime | None = None, *, stale_ok: bool = False) -> Outcomes:
+    """Retention over the window (default: the year to `now`), in total and per cohort of `by`.
+    `stale_ok`: see `engine.insight.outcomes_ledger.ledger`."""
     start, end = window(since, until, now or datetime.now(UTC))
-    book = ledger(store, score)
+    book = ledger(store, score, stale_ok=stale_ok)
+    return memo(book, ("outcomes", start, end, by), lambda: _outcomes(book, score, start, end, by))
+
+
+def _outcomes(book: Ledger, score: str | None, start: datetime, end: datetime, by: str | None) -> Outcomes:
     marks = [seconds(at) for at in _month_starts(start, end)]
     total, groups, curves = retention_of(book, seconds(start), seconds(end), by, marks)
     ranked = sorted(groups.items(), key=lambda item: (-item[1].start, item[0]))
-    lines = [_curve("all", marks, curves.get("", [Tally() for _ in marks]))]
-    lines += [_curve(key, marks, curves[key]) for key, _ in ranked if key in curves]
+    lines = [curves[""].curve("all", marks), *(curves[key].curve(key, marks) for key, _ in ranked)]
     return Outcomes(since=start, until=end, by=by, score=score, total=total.retention("all"),
                     groups=[tally.retention(key) for key, tally in ranked], curves=lines)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from engine.insight.outcomes import Retention, Tally
-from engine.insight.outcomes_ledger import AccountHistory, Entry, Ledger, ledger, seconds
+from engine.insight.outcomes_ledger import AccountHistory, Entry, Ledger, ledger, memo, seconds
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -164,11 +164,17 @@ def _row(cohort: str, book: Ledger, entries: dict[str, Entry], now: float, horiz
 
 
 def playbook_impact(store: Store, score: str | None, playbook: str, now: datetime | None = None,
-                    horizon_days: int = HORIZON_DAYS) -> Impact:
-    """The playbook's impact on retention: in total, then per version, then per arm."""
+                    horizon_days: int = HORIZON_DAYS, *, stale_ok: bool = False) -> Impact:
+    """The playbook's impact on retention: in total, then per version, then per arm.
+    `stale_ok`: see `engine.insight.outcomes_ledger.ledger`."""
     moment_ = (now or datetime.now(UTC)).astimezone(UTC)
+    book = ledger(store, score, stale_ok=stale_ok)
+    return memo(book, ("impact", playbook, moment_, horizon_days),
+                lambda: _impact(book, score, playbook, moment_, horizon_days))
+
+
+def _impact(book: Ledger, score: str | None, playbook: str, moment_: datetime, horizon_days: int) -> Impact:
     at, horizon = seconds(moment_), horizon_days * DAY
-    book = ledger(store, score)
     cohorts: dict[str, dict[str, Entry]] = {"all": {}}
     versions: dict[str, float] = {}
     for history in book.accounts.values():

@@ -7,17 +7,22 @@ that "the value at a moment" is a binary search.
 
 Reading all of it costs a scan of those rows; `ledger(store, score)` keeps the last one read per
 store and reads again only when the store has changed (its newest trait change, event, score,
-journey or logged action differs), so repeated page reads cost only the arithmetic.
+journey or logged action differs), and the figures computed on a ledger are remembered with it
+(`memo`), so a page read again costs a lookup. Pages may take a ledger up to a minute old
+(`stale_ok`): see `ledger`.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import weakref
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from engine.store.driver import Driver
 
@@ -25,7 +30,10 @@ if TYPE_CHECKING:
     from engine.store import Store
     from engine.store.database import Database
 
-__all__ = ["AccountHistory", "Entry", "Ledger", "Timeline", "ledger", "moment", "seconds"]
+__all__ = ["AccountHistory", "Entry", "Ledger", "Timeline", "ledger", "memo", "moment", "seconds"]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FIELDS = ("arr", "segment", "csm", "renewal_date", "name")
 CHURNED, SIGNED = "churned", "signed"
@@ -119,6 +127,8 @@ class Ledger:
     accounts: dict[str, AccountHistory]
     first: float | None  # the earliest moment in the history
     mark: tuple[Any, ...] = ()
+    read_at: float = field(default_factory=time.monotonic)  # when the store was last found unchanged
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # figures computed on it (`memo`)
 
     def get(self, account: str) -> AccountHistory:
         found = self.accounts.get(account)
@@ -189,20 +199,66 @@ def _run_prefix(head: str, runs: dict[str, Any]) -> str | None:
     return None
 
 
+STALE_SECONDS = 60.0  # `stale_ok` readers take a ledger this old without asking the store
+MEMO_SIZE = 64
+
 _kept: weakref.WeakKeyDictionary[Database, Ledger] = weakref.WeakKeyDictionary()
+_refreshing: weakref.WeakSet[Database] = weakref.WeakSet()
 _lock = threading.Lock()
 
 
-def ledger(store: Store, score: str | None) -> Ledger:
-    """The store's history as a `Ledger`, read again only when the store has changed since."""
+def _current(store: Store, score: str | None) -> Ledger:
+    """The kept ledger if the store has not changed since it was read, else a new one."""
     with store.database.read() as conn:
         driver = Driver(conn)
         mark = tuple(driver.execute(_MARK_SQL).fetchone())
         with _lock:
             kept = _kept.get(store.database)
         if kept is not None and kept.mark == mark and kept.score == score:
+            kept.read_at = time.monotonic()
             return kept
         book = _read(driver, score, mark)
     with _lock:
         _kept[store.database] = book
     return book
+
+
+def _refresh(store: Store, score: str | None) -> None:
+    try:
+        _current(store, score)
+    except Exception:  # the next reader tries again, in its own thread, and sees the error itself
+        logger.exception("reading the retention history failed")
+    finally:
+        with _lock:
+            _refreshing.discard(store.database)
+
+
+def ledger(store: Store, score: str | None, *, stale_ok: bool = False) -> Ledger:
+    """The store's history as a `Ledger`, read again only when the store has changed since.
+
+    With `stale_ok` (pages and the API), a ledger read less than `STALE_SECONDS` ago is taken as
+    it is, and an older one is answered at once while a thread reads the store again for the next
+    reader: a page never waits on a rebuild once a ledger exists."""
+    if stale_ok:
+        with _lock:
+            kept = _kept.get(store.database)
+            if kept is not None and kept.score == score:
+                if time.monotonic() - kept.read_at >= STALE_SECONDS and store.database not in _refreshing:
+                    _refreshing.add(store.database)
+                    threading.Thread(target=_refresh, args=(store, score), daemon=True,
+                                     name="outcomes-ledger").start()
+                return kept
+    return _current(store, score)
+
+
+def memo(book: Ledger, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """`compute()`, remembered with the ledger: the same figures asked again cost nothing."""
+    with _lock:
+        if key in book.memo:
+            return cast(T, book.memo[key])
+    value = compute()
+    with _lock:
+        if len(book.memo) >= MEMO_SIZE:
+            book.memo.clear()
+        book.memo[key] = value
+    return value
