@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from engine.records import ActionRecord, ScoreState
 from engine.store import Store
 from engine.store.rows import NewChange
 from engine.store.schema import actions, journeys, score_history, tasks
 
-__all__ = ["RENEWAL_RATES", "GeneratedYear", "generate_year"]
+__all__ = ["RENEWAL_RATES", "GeneratedYear", "enter", "generate_year", "record", "score"]
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 RENEWAL_RATES = {"green": 0.95, "yellow": 0.80, "red": 0.50}
@@ -157,3 +158,31 @@ def write(store: Store, year: GeneratedYear) -> None:
             for index in range(0, len(rows), CHUNK):
                 if rows[index:index + CHUNK]:
                     conn.execute(table.insert(), rows[index:index + CHUNK])
+
+
+def record(store: Store, rows: list[tuple[str, str, str | None, dict[str, Any]]]) -> None:
+    """Store hand-written history: (account, ISO date or time, event or None, traits) per row."""
+    changes = []
+    for account, when, event, traits in rows:
+        at = datetime.fromisoformat(when if "T" in when else f"{when}T00:00:00").replace(tzinfo=UTC)
+        changes.append(NewChange(account=account, at=at, event=event, traits=traits, source="test"))
+    store.add_changes(changes)
+
+
+def score(store: Store, account: str, when: str, band: str, value: float | None = None) -> None:
+    """Record the account's `health` score at `when` (a date) in `band`."""
+    at = datetime.fromisoformat(f"{when}T00:00:00").replace(tzinfo=UTC)
+    store.record_score(account, ScoreState(name="health", value=BAND_VALUES.get(band, 50.0) if value is None
+                                           else value, band=band), at)
+
+
+def enter(store: Store, account: str, playbook: str, when: str, version: str = "v1", arm: str | None = None) -> None:
+    """Record that the account entered the playbook at `when` (a date), in `arm` of a split if given."""
+    at = datetime.fromisoformat(f"{when}T09:00:00").replace(tzinfo=UTC)
+    run = f"run-{account}-{playbook}-{when}"
+    workflow = f"journey/{playbook}/{account}"
+    store.journey_entered(workflow, run, playbook, account, version, at)
+    if arm is not None:
+        store.log_action(ActionRecord(at=at, account=account, playbook=playbook, kind="decided",
+                                      data={"what": "split", "outcome": arm},
+                                      key=f"{workflow}/{run}/day 0/0/split/0"))

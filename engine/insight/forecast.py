@@ -32,7 +32,7 @@ from engine.insight.forecast_calibration import (
     parse_date,
     past_renewals,
 )
-from engine.insight.outcomes_ledger import AccountHistory, Ledger, ledger, memo, seconds
+from engine.insight.outcomes_ledger import AccountHistory, Ledger, figures, ledger, seconds
 from engine.store.schema import tasks
 
 if TYPE_CHECKING:
@@ -148,11 +148,14 @@ def forecast(store: Store, score: str | None, bands: list[str], now: datetime | 
              horizon_days: int = HORIZON_DAYS, *, stale_ok: bool = False) -> Forecast:
     """The renewals due in the next `horizon_days` days, each with its probability and its reasons.
     `stale_ok`: see `engine.insight.outcomes_ledger.ledger`."""
-    moment_ = (now or datetime.now(UTC)).astimezone(UTC)
     book = ledger(store, score, stale_ok=stale_ok)
+    fixed = None if stale_ok else now or book.as_of  # stale_ok: as of the ledger's reading
     risks = _open_risk_items(store)
-    key = ("forecast", moment_, horizon_days, tuple(bands), tuple(sorted(risks.items())))
-    return memo(book, key, lambda: _forecast(book, score, bands, moment_, horizon_days, risks))
+
+    def compute(book: Ledger) -> Forecast:
+        return _forecast(book, score, bands, (fixed or book.as_of).astimezone(UTC), horizon_days, risks)
+
+    return figures(book, ("forecast", fixed, horizon_days, tuple(bands), tuple(sorted(risks.items()))), compute)
 
 
 def _forecast(book: Ledger, score: str | None, bands: list[str], moment_: datetime, horizon_days: int,

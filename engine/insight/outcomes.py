@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel
 
 from dsl import ir
-from engine.insight.outcomes_ledger import AccountHistory, Ledger, ledger, memo, moment, seconds
+from engine.insight.outcomes_ledger import AccountHistory, Ledger, figures, ledger, moment, seconds
 from engine.read_model.scores import primary_score
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ class RetentionCurve(BaseModel):
 class Outcomes(BaseModel):
     since: datetime
     until: datetime
+    as_of: datetime  # when the history these figures read was read from the store
     by: str | None = None
     score: str | None = None  # the score whose bands `band` groups by
     total: Retention
@@ -238,9 +239,14 @@ def outcomes(store: Store, score: str | None, since: datetime | None = None, unt
              by: str | None = None, now: datetime | None = None, *, stale_ok: bool = False) -> Outcomes:
     """Retention over the window (default: the year to `now`), in total and per cohort of `by`.
     `stale_ok`: see `engine.insight.outcomes_ledger.ledger`."""
-    start, end = window(since, until, now or datetime.now(UTC))
     book = ledger(store, score, stale_ok=stale_ok)
-    return memo(book, ("outcomes", start, end, by), lambda: _outcomes(book, score, start, end, by))
+    fixed = None if stale_ok else now or book.as_of  # stale_ok: as of the ledger's reading
+
+    def compute(book: Ledger) -> Outcomes:
+        start, end = window(since, until, fixed or book.as_of)
+        return _outcomes(book, score, start, end, by)
+
+    return figures(book, ("outcomes", since, until, by, fixed), compute)
 
 
 def _outcomes(book: Ledger, score: str | None, start: datetime, end: datetime, by: str | None) -> Outcomes:
@@ -248,5 +254,5 @@ def _outcomes(book: Ledger, score: str | None, start: datetime, end: datetime, b
     total, groups, curves = retention_of(book, seconds(start), seconds(end), by, marks)
     ranked = sorted(groups.items(), key=lambda item: (-item[1].start, item[0]))
     lines = [curves[""].curve("all", marks), *(curves[key].curve(key, marks) for key, _ in ranked)]
-    return Outcomes(since=start, until=end, by=by, score=score, total=total.retention("all"),
+    return Outcomes(since=start, until=end, as_of=book.as_of, by=by, score=score, total=total.retention("all"),
                     groups=[tally.retention(key) for key, tally in ranked], curves=lines)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from engine.insight.outcomes import Retention, Tally
-from engine.insight.outcomes_ledger import AccountHistory, Entry, Ledger, ledger, memo, seconds
+from engine.insight.outcomes_ledger import AccountHistory, Entry, Ledger, figures, ledger, seconds
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -167,10 +167,13 @@ def playbook_impact(store: Store, score: str | None, playbook: str, now: datetim
                     horizon_days: int = HORIZON_DAYS, *, stale_ok: bool = False) -> Impact:
     """The playbook's impact on retention: in total, then per version, then per arm.
     `stale_ok`: see `engine.insight.outcomes_ledger.ledger`."""
-    moment_ = (now or datetime.now(UTC)).astimezone(UTC)
     book = ledger(store, score, stale_ok=stale_ok)
-    return memo(book, ("impact", playbook, moment_, horizon_days),
-                lambda: _impact(book, score, playbook, moment_, horizon_days))
+    fixed = None if stale_ok else now or book.as_of  # stale_ok: as of the ledger's reading
+
+    def compute(book: Ledger) -> Impact:
+        return _impact(book, score, playbook, (fixed or book.as_of).astimezone(UTC), horizon_days)
+
+    return figures(book, ("impact", playbook, fixed, horizon_days), compute)
 
 
 def _impact(book: Ledger, score: str | None, playbook: str, moment_: datetime, horizon_days: int) -> Impact:

@@ -8,7 +8,7 @@ that "the value at a moment" is a binary search.
 Reading all of it costs a scan of those rows; `ledger(store, score)` keeps the last one read per
 store and reads again only when the store has changed (its newest trait change, event, score,
 journey or logged action differs), and the figures computed on a ledger are remembered with it
-(`memo`), so a page read again costs a lookup. Pages may take a ledger up to a minute old
+(`figures`), so a page read again costs a lookup. Pages may take a ledger up to a minute old
 (`stale_ok`): see `ledger`.
 """
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from engine.store import Store
     from engine.store.database import Database
 
-__all__ = ["AccountHistory", "Entry", "Ledger", "Timeline", "ledger", "memo", "moment", "seconds"]
+__all__ = ["AccountHistory", "Entry", "Ledger", "Timeline", "figures", "ledger", "moment", "seconds"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -128,7 +128,9 @@ class Ledger:
     first: float | None  # the earliest moment in the history
     mark: tuple[Any, ...] = ()
     read_at: float = field(default_factory=time.monotonic)  # when the store was last found unchanged
-    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # figures computed on it (`memo`)
+    as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # when it was read
+    # figures computed on it, and how (`figures`): a refresh computes them again on the new ledger
+    memo: dict[tuple[Any, ...], tuple[Callable[[Ledger], Any], Any]] = field(default_factory=dict)
 
     def get(self, account: str) -> AccountHistory:
         found = self.accounts.get(account)
@@ -200,15 +202,16 @@ def _run_prefix(head: str, runs: dict[str, Any]) -> str | None:
 
 
 STALE_SECONDS = 60.0  # `stale_ok` readers take a ledger this old without asking the store
-MEMO_SIZE = 64
+MEMO_SIZE = 32
 
 _kept: weakref.WeakKeyDictionary[Database, Ledger] = weakref.WeakKeyDictionary()
 _refreshing: weakref.WeakSet[Database] = weakref.WeakSet()
 _lock = threading.Lock()
 
 
-def _current(store: Store, score: str | None) -> Ledger:
-    """The kept ledger if the store has not changed since it was read, else a new one."""
+def _current(store: Store, score: str | None, *, recompute: bool = False) -> Ledger:
+    """The kept ledger if the store has not changed since it was read, else a new one (with the
+    kept one's figures computed again on it first, when `recompute`)."""
     with store.database.read() as conn:
         driver = Driver(conn)
         mark = tuple(driver.execute(_MARK_SQL).fetchone())
@@ -218,6 +221,9 @@ def _current(store: Store, score: str | None) -> Ledger:
             kept.read_at = time.monotonic()
             return kept
         book = _read(driver, score, mark)
+    if recompute and kept is not None and kept.score == score:
+        for key, (compute, _) in list(kept.memo.items()):
+            book.memo[key] = (compute, compute(book))
     with _lock:
         _kept[store.database] = book
     return book
@@ -225,8 +231,8 @@ def _current(store: Store, score: str | None) -> Ledger:
 
 def _refresh(store: Store, score: str | None) -> None:
     try:
-        _current(store, score)
-    except Exception:  # the next reader tries again, in its own thread, and sees the error itself
+        _current(store, score, recompute=True)
+    except Exception:  # the next reader tries again and meets the error itself
         logger.exception("reading the retention history failed")
     finally:
         with _lock:
@@ -237,8 +243,9 @@ def ledger(store: Store, score: str | None, *, stale_ok: bool = False) -> Ledger
     """The store's history as a `Ledger`, read again only when the store has changed since.
 
     With `stale_ok` (pages and the API), a ledger read less than `STALE_SECONDS` ago is taken as
-    it is, and an older one is answered at once while a thread reads the store again for the next
-    reader: a page never waits on a rebuild once a ledger exists."""
+    it is, and an older one is answered at once while a thread reads the store again and computes
+    the figures asked of the old ledger on the new one, before putting it in place: once a ledger
+    exists, a page waits neither for a rebuild nor for figures asked before."""
     if stale_ok:
         with _lock:
             kept = _kept.get(store.database)
@@ -251,14 +258,15 @@ def ledger(store: Store, score: str | None, *, stale_ok: bool = False) -> Ledger
     return _current(store, score)
 
 
-def memo(book: Ledger, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """`compute()`, remembered with the ledger: the same figures asked again cost nothing."""
+def figures(book: Ledger, key: tuple[Any, ...], compute: Callable[[Ledger], T]) -> T:
+    """`compute(book)`, remembered with the ledger under `key`: the same figures asked again cost a
+    lookup. `compute` must read the moment it needs from the ledger (`as_of`) or from `key`."""
     with _lock:
         if key in book.memo:
-            return cast(T, book.memo[key])
-    value = compute()
+            return cast(T, book.memo[key][1])
+    value = compute(book)
     with _lock:
         if len(book.memo) >= MEMO_SIZE:
             book.memo.clear()
-        book.memo[key] = value
+        book.memo[key] = (compute, value)
     return value

@@ -6,6 +6,9 @@
   probability and the reasons, the calibration on past renewals, the ARR by month;
 - `GET /v1/outcomes/impact/{playbook}` (`horizon_days`): the retention of the playbook's entrants
   against comparable accounts, in total, per version and per arm.
+
+The figures are those of the history as read at most a minute before (`as of` in each answer;
+`engine.insight.outcomes_ledger.ledger`): a read never waits for the store to be scanned again.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ async def get_outcomes(state: State, since: Annotated[str | None, _SINCE] = None
     if start is not None and start >= (end or now):
         raise ApiError(400, "bad request", "since: the window's start must come before its end")
     score, _ = score_bands(state.bundle)
-    return await asyncio.to_thread(outcomes, state.store, score, start, end, by, now)
+    return await asyncio.to_thread(lambda: outcomes(state.store, score, start, end, by, now, stale_ok=True))
 
 
 @router.get("/v1/outcomes/forecast", response_model=Forecast,
@@ -66,7 +69,7 @@ async def get_forecast(state: State, days: Annotated[int, Query(ge=1, le=730, de
                        ) -> Forecast:
     now = await state.clock.now()
     score, bands = score_bands(state.bundle)
-    return await asyncio.to_thread(forecast, state.store, score, bands, now, days)
+    return await asyncio.to_thread(lambda: forecast(state.store, score, bands, now, days, stale_ok=True))
 
 
 @router.get("/v1/outcomes/impact/{playbook}", response_model=Impact,
@@ -79,4 +82,5 @@ async def get_impact(playbook: str, state: State,
         raise ApiError(404, "not found", f"no playbook '{playbook}' is deployed")
     now = await state.clock.now()
     score, _ = score_bands(state.bundle)
-    return await asyncio.to_thread(playbook_impact, state.store, score, playbook, now, horizon_days)
+    return await asyncio.to_thread(
+        lambda: playbook_impact(state.store, score, playbook, now, horizon_days, stale_ok=True))
