@@ -4,12 +4,13 @@ probability is the sum of its stated factors."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from engine.insight.forecast import forecast
 from engine.insight.forecast_calibration import MIN_RENEWALS
 from engine.store import Store
 from engine.store.schema import tasks
-from tests.outcome_history import RENEWAL_RATES, CALL_ARM_SAVES, generate_year, record, score
+from tests.outcome_history import CALL_ARM_SAVES, RENEWAL_RATES, generate_year, record, score
 
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
 BANDS = ["green", "yellow", "red"]
@@ -17,7 +18,7 @@ PLANTED = {"green": (40, 38), "yellow": (30, 24), "red": (20, 10)}  # past renew
 
 
 def _plant(store: Store) -> None:
-    rows = []
+    rows: list[tuple[str, str, str | None, dict[str, Any]]] = []
     for band, (renewals, renewed) in PLANTED.items():
         for number in range(renewals):
             account = f"{band}-{number}"
