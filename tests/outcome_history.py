@@ -31,6 +31,7 @@ RENEWAL_RATES = {"green": 0.95, "yellow": 0.80, "red": 0.50}
 BAND_VALUES = {"green": 88.0, "yellow": 64.0, "red": 31.0}
 SEGMENTS = (("enterprise", 0.1, 80_000, 300_000), ("mid_market", 0.3, 20_000, 80_000), ("smb", 0.6, 3_000, 20_000))
 CSMS = {"enterprise": ("ava", "ben"), "mid_market": ("cam", "dee", "eli"), "smb": ("fay", "gus", "hal")}
+MID_TERM_CHURN = 0.04  # accounts that leave between two renewals
 CALL_ARM_SAVES = 0.5  # arm `call` halves the chance to churn at that renewal
 CHUNK = 5000
 
@@ -107,6 +108,12 @@ class _Account:
             factor = rng.uniform(1.1, 1.5) if rng.random() < 0.7 else rng.uniform(0.6, 0.9)
             self.arr = float(round(self.arr * factor, -2))
             self.change(at, arr=self.arr)
+        if rng.random() < MID_TERM_CHURN:  # leaves between renewals, with no renewal journey before
+            at = max(signed, start) + timedelta(days=rng.uniform(5, 330))
+            if at < end and not any(at - timedelta(days=100) <= r <= at + timedelta(days=10)
+                                    for r in (renewal + timedelta(days=365 * k) for k in range(3))):
+                self.churned = True
+                self.change(at, "churned")
         while renewal < end + timedelta(days=200) and not self.churned:
             self._renew(renewal)
             renewal += timedelta(days=365)

@@ -11,7 +11,8 @@ negative). Then, with S the starting ARR:
     logo churn = churned accounts / accounts at the start
 
 Accounts that arrive during the window are not in it (new business is not retention). The curves
-are the same figures from the window's start to each month's start inside it and to its end.
+are the same figures from the window's start to itself (100%), to each month's start inside it and
+to its end.
 docs/outcomes.md has the definitions with a worked example.
 """
 
@@ -250,7 +251,7 @@ def outcomes(store: Store, score: str | None, since: datetime | None = None, unt
 
 
 def _outcomes(book: Ledger, score: str | None, start: datetime, end: datetime, by: str | None) -> Outcomes:
-    marks = [seconds(at) for at in _month_starts(start, end)]
+    marks = [seconds(at) for at in [start, *_month_starts(start, end)]]
     total, groups, curves = retention_of(book, seconds(start), seconds(end), by, marks)
     ranked = sorted(groups.items(), key=lambda item: (-item[1].start, item[0]))
     lines = [curves[""].curve("all", marks), *(curves[key].curve(key, marks) for key, _ in ranked)]

@@ -6,6 +6,7 @@ of their own for them, and no JavaScript.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,7 +16,10 @@ __all__ = ["Bar", "BarChart", "LineChart", "Series", "bar_chart", "line_chart"]
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 52, 150, 14, 30  # room for the axis labels and the legend (right)
-COLOURS = ("#1f4e79", "#c62828", "#2e7d32", "#b7791f", "#5b3d91", "#00838f", "#6d4c41", "#546e7a")
+COLOURS = ("#1f4e79", "#00838f", "#5b3d91", "#b7791f", "#6d4c41", "#c2185b", "#546e7a", "#2e7d32")
+BAND_COLOURS = {"green": "#2e7d32", "yellow": "#b7791f", "amber": "#b7791f", "orange": "#e65100", "red": "#c62828",
+                "unscored": "#8a94a3"}  # a cohort named after a band keeps the band's colour
+TICK_GAP = 70.0  # the least room between two labels of the time axis
 
 
 @dataclass(frozen=True)
@@ -95,9 +99,8 @@ def line_chart(lines: list[tuple[str, list[tuple[datetime, float | None]]]]) -> 
     if not values or not times:
         chart.summary = "No account was a customer at the window's start."
         return chart
-    low = min(0.5, *(v for v in values)) if min(values) < 0.5 else 0.5
-    high = max(1.1, *values)
-    low, high = round(low - 0.05, 1), round(high + 0.05, 1)
+    low = math.floor(min(values) * 10 - 0.5) / 10  # a tenth below the lowest value, at least
+    high = math.ceil(max(1.0, *values) * 10 + 0.5) / 10
     first, last = min(times), max(times)
     span = (last - first).total_seconds() or 1.0
 
@@ -113,14 +116,15 @@ def line_chart(lines: list[tuple[str, list[tuple[datetime, float | None]]]]) -> 
         chart.y_ticks.append(Tick(at=y_of(tick), text=_percent(tick)))
         tick = round(tick + step, 2)
     chart.reference_y = y_of(1.0)
-    marks = sorted({at for at in times})
-    every = max(1, len(marks) // 6)
-    chart.x_ticks = [Tick(at=x_of(at), text=at.strftime("%Y-%m-%d")) for at in marks[::every]]
+    for at in sorted(set(times), reverse=True):  # from the end, each label far enough from the last one kept
+        if not chart.x_ticks or chart.x_ticks[-1].at - x_of(at) >= TICK_GAP:
+            chart.x_ticks.append(Tick(at=x_of(at), text=at.strftime("%Y-%m-%d")))
     for index, (name, points) in enumerate(lines):
         shown = [(at, value) for at, value in points if value is not None]
         dots = [Dot(x=x_of(at), y=y_of(value), label=f"{name} {at:%Y-%m-%d}: {value * 100:.1f}%")
                 for at, value in shown]
-        chart.series.append(Series(name=name, colour=COLOURS[index % len(COLOURS)],
+        colour = BAND_COLOURS.get(name, COLOURS[index % len(COLOURS)])
+        chart.series.append(Series(name=name, colour=colour,
                                    points=" ".join(f"{dot.x},{dot.y}" for dot in dots), dots=dots,
                                    legend_y=chart.plot_top + 12 + index * 18))
     ends = [f"{name} {points[-1][1] * 100:.1f}%" for name, points in lines if points and points[-1][1] is not None]

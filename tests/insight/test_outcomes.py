@@ -92,14 +92,15 @@ def test_cohorts_by_playbook_version_and_arm_hold_the_journeys_entered_by_the_en
 def test_the_curve_follows_the_cohort_month_by_month(history: Store) -> None:
     curve = _read(history).curves[0]
     assert curve.group == "all"
-    assert [point.at.strftime("%m-%d") for point in curve.points] == ["02-01", "03-01", "04-01", "05-01",
+    assert [point.at.strftime("%m-%d") for point in curve.points] == ["01-01", "02-01", "03-01", "04-01", "05-01",
                                                                       "06-01", "07-01"]
     # 04-01: a1 at 15,000 and a2 at 12,000 (before it churned); 05-01: a2 gone; 06-01: a3 at 80,000
-    assert [point.nrr for point in curve.points] == [1.0, 1.0, round(132000 / 135000, 4), round(120000 / 135000, 4),
-                                                     round(100000 / 135000, 4), round(100000 / 135000, 4)]
-    assert [point.grr for point in curve.points] == [1.0, 1.0, round(127000 / 135000, 4), round(115000 / 135000, 4),
-                                                     round(95000 / 135000, 4), round(95000 / 135000, 4)]
-    assert [point.logos_retained for point in curve.points] == [1.0, 1.0, 1.0, 0.75, 0.75, 0.75]
+    def share(*kept: int) -> list[float]:
+        return [round(arr / 135000, 4) for arr in kept]
+
+    assert [point.nrr for point in curve.points] == share(135000, 135000, 135000, 132000, 120000, 100000, 100000)
+    assert [point.grr for point in curve.points] == share(135000, 135000, 135000, 127000, 115000, 95000, 95000)
+    assert [point.logos_retained for point in curve.points] == [1.0, 1.0, 1.0, 1.0, 0.75, 0.75, 0.75]
 
 
 def test_an_empty_cohort_has_no_ratios(store: Store) -> None:
