@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import urllib.parse
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -22,7 +23,7 @@ from cli.commands import UsageError
 from cli.commands.api_client import EngineError, api_from_args, failing_cleanly, parse_when
 from cli.commands.stats import add_source_options, local_bundle, local_store, reads_store
 from engine.insight.forecast import Forecast, forecast
-from engine.insight.outcomes import GROUPINGS, Outcomes, Retention, outcomes, score_bands
+from engine.insight.outcomes import GROUPINGS, Outcomes, Retention, WindowError, outcomes, score_bands, window
 from engine.insight.outcomes_impact import Impact, playbook_impact
 
 __all__ = ["forecast_report", "impact_report", "outcomes_report", "register", "run"]
@@ -68,10 +69,10 @@ def forecast_report(result: Forecast) -> str:
         lines.append(f"    {band.band:<10} {seen}; uses {_percent(band.rate)} ({band.source}"
                      + ("" if band.source == "history" else f": fewer than {result.min_renewals}") + ")")
     lines.append("")
-    for window in result.windows:
-        lines.append(f"  next {window.days} days: {window.renewals} renewals, ARR {_money(window.arr)}, expected "
-                     f"{_money(window.expected_arr)}; at risk (below {_percent(result.at_risk_below)}): "
-                     f"{window.at_risk}, ARR {_money(window.at_risk_arr)}")
+    for span in result.windows:
+        lines.append(f"  next {span.days} days: {span.renewals} renewals, ARR {_money(span.arr)}, expected "
+                     f"{_money(span.expected_arr)}; at risk (below {_percent(result.at_risk_below)}): "
+                     f"{span.at_risk}, ARR {_money(span.at_risk_arr)}")
     lines += ["", "  by month:"]
     lines += [f"    {month.month}  {month.renewals:>5} renewals  ARR {_money(month.arr):>12}  expected "
               f"{_money(month.expected_arr):>12}  at risk {month.at_risk:>4} ({_money(month.at_risk_arr)})"
@@ -146,8 +147,10 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--forecast and --impact are two reports: give one of them")
     since = parse_when(args.since, "--since") if args.since else None
     until = parse_when(args.until, "--until") if args.until else None
-    if since is not None and until is not None and since >= until:
-        raise UsageError("--since must come before --until")
+    try:
+        window(since, until, datetime.now(UTC))
+    except WindowError as error:
+        raise UsageError(f"--since, --until: {error}") from None
     result = _from_store(args) if reads_store(args) else _from_api(args)
     if args.json:
         sys.stdout.write(json.dumps(result.model_dump(mode="json", exclude_none=True), ensure_ascii=False,

@@ -33,11 +33,13 @@ if TYPE_CHECKING:
     from engine.store import Store
 
 __all__ = ["GROUPINGS", "CurvePoint", "CurveSums", "Grouping", "Outcomes", "Retention", "RetentionCurve", "Tally",
-           "outcomes", "retention_of", "score_bands", "window"]
+           "WindowError", "outcomes", "retention_of", "score_bands", "window"]
 
 Grouping = Literal["segment", "csm", "band", "playbook", "version", "arm"]
 GROUPINGS: tuple[str, ...] = ("segment", "csm", "band", "playbook", "version", "arm")
 DEFAULT_DAYS = 365
+MAX_WINDOW_DAYS = 3660  # ten years
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 NONE = "none"
 
 
@@ -139,11 +141,25 @@ def score_bands(bundle: ir.Bundle | None) -> tuple[str | None, list[str]]:
     return name, [band.name for band in sorted(model.bands, key=lambda band: -band.high)]
 
 
+class WindowError(ValueError):
+    """A window that cannot be measured; the message says why, for people."""
+
+
 def window(since: datetime | None, until: datetime | None, now: datetime) -> tuple[datetime, datetime]:
-    """The window asked for: until `now` and from a year before its end, by default."""
-    end = until or now
-    start = since or end - timedelta(days=DEFAULT_DAYS)
-    return start.astimezone(UTC), end.astimezone(UTC)
+    """The window asked for: until `now` and from a year before its end, by default. Raises
+    `WindowError` for a window that is empty, longer than `MAX_WINDOW_DAYS` or out of time's range."""
+    try:
+        end = (until or now).astimezone(UTC)
+        start = (since or end - timedelta(days=DEFAULT_DAYS)).astimezone(UTC)
+    except OverflowError:
+        raise WindowError(f"the window's dates must lie between the years {FIRST_YEAR} and {LAST_YEAR}") from None
+    if start.year < FIRST_YEAR or end.year > LAST_YEAR:
+        raise WindowError(f"the window's dates must lie between the years {FIRST_YEAR} and {LAST_YEAR}")
+    if start >= end:
+        raise WindowError("the window's start must come before its end")
+    if end - start > timedelta(days=MAX_WINDOW_DAYS):
+        raise WindowError(f"a window spans at most {MAX_WINDOW_DAYS} days (its curves have a point a month)")
+    return start, end
 
 
 def _month_starts(start: datetime, end: datetime) -> list[datetime]:

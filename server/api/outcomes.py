@@ -20,7 +20,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from engine.insight.forecast import Forecast, forecast
-from engine.insight.outcomes import GROUPINGS, Outcomes, outcomes, score_bands
+from engine.insight.outcomes import GROUPINGS, Outcomes, WindowError, outcomes, score_bands, window
 from engine.insight.outcomes_impact import Impact, playbook_impact
 from server.api.auth import require_token
 from server.web.errors import ApiError
@@ -56,20 +56,20 @@ async def get_outcomes(state: State, since: Annotated[str | None, _SINCE] = None
     start, end = parse_moment(since, "since"), parse_moment(until, "until")
     if by is not None and by not in GROUPINGS:
         raise ApiError(400, "bad request", f"by: expected one of {', '.join(GROUPINGS)}, got {by!r}")
-    now = await state.clock.now()
-    if start is not None and start >= (end or now):
-        raise ApiError(400, "bad request", "since: the window's start must come before its end")
+    try:
+        window(start, end, await state.clock.now())
+    except WindowError as error:
+        raise ApiError(400, "bad request", f"since, until: {error}") from None
     score, _ = score_bands(state.bundle)
-    return await asyncio.to_thread(lambda: outcomes(state.store, score, start, end, by, now, stale_ok=True))
+    return await asyncio.to_thread(lambda: outcomes(state.store, score, start, end, by, stale_ok=True))
 
 
 @router.get("/v1/outcomes/forecast", response_model=Forecast,
             summary="The renewals of the next days: each one's probability and why, the ARR by month")
 async def get_forecast(state: State, days: Annotated[int, Query(ge=1, le=730, description="how far ahead")] = 180,
                        ) -> Forecast:
-    now = await state.clock.now()
     score, bands = score_bands(state.bundle)
-    return await asyncio.to_thread(lambda: forecast(state.store, score, bands, now, days, stale_ok=True))
+    return await asyncio.to_thread(lambda: forecast(state.store, score, bands, None, days, stale_ok=True))
 
 
 @router.get("/v1/outcomes/impact/{playbook}", response_model=Impact,
@@ -80,7 +80,6 @@ async def get_impact(playbook: str, state: State,
                      ) -> Impact:
     if playbook not in state.bundle.playbooks:
         raise ApiError(404, "not found", f"no playbook '{playbook}' is deployed")
-    now = await state.clock.now()
     score, _ = score_bands(state.bundle)
     return await asyncio.to_thread(
-        lambda: playbook_impact(state.store, score, playbook, now, horizon_days, stale_ok=True))
+        lambda: playbook_impact(state.store, score, playbook, None, horizon_days, stale_ok=True))

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from engine.insight.forecast import forecast
-from engine.insight.outcomes import GROUPINGS, outcomes, score_bands
+from engine.insight.outcomes import GROUPINGS, WindowError, outcomes, score_bands, window
 from engine.insight.outcomes_impact import playbook_impact
 from server.dashboard.outcome_charts import bar_chart, line_chart, money
 from server.dashboard.routes import _env, _problem, _render, _to_signin, _visitor
@@ -64,9 +64,10 @@ async def outcomes_page(request: Request, state: State, since: str | None = None
     if by is not None and by not in GROUPINGS:
         return _problem(request, state, visitor, 400, "No such cohort",
                         f"Cohorts are by {', '.join(GROUPINGS)}.", "/outcomes")
-    if start is not None and start >= (end or datetime.now(UTC)):
-        return _problem(request, state, visitor, 400, "An empty window",
-                        "The window's start must come before its end.", "/outcomes")
+    try:
+        window(start, end, datetime.now(UTC))
+    except WindowError as error:
+        return _problem(request, state, visitor, 400, "Not a window", f"{str(error).capitalize()}.", "/outcomes")
     if playbook and playbook not in state.bundle.playbooks:
         return _problem(request, state, visitor, 404, "No such playbook",
                         f"No playbook '{playbook}' is deployed.", "/outcomes")

@@ -40,11 +40,15 @@ async def test_bad_parameters_are_refused_with_the_reason(store: Store, bundle: 
         bad_group = await client.get("/v1/outcomes", params={"by": "planet"})
         empty = await client.get("/v1/outcomes", params={"since": "2026-05-01", "until": "2026-04-01"})
         far = await client.get("/v1/outcomes/forecast", params={"days": "9999"})
+        ancient = await client.get("/v1/outcomes", params={"since": "0001-01-01T00:00:00+14:00"})
+        decades = await client.get("/v1/outcomes", params={"since": "1950-01-01", "until": "2100-01-01"})
         unknown = await client.get("/v1/outcomes/impact/nope")
     assert bad_date.status_code == 400 and "until: expected an ISO date" in bad_date.text
     assert bad_group.status_code == 400 and "by: expected one of segment" in bad_group.text
     assert empty.status_code == 400 and "must come before its end" in empty.text
     assert far.status_code == 422
+    assert ancient.status_code == 400 and "between the years 1900 and 2200" in ancient.text
+    assert decades.status_code == 400 and "at most 3660 days" in decades.text
     assert unknown.status_code == 404 and "no playbook 'nope'" in unknown.text
 
 

@@ -57,7 +57,9 @@ async def test_the_api_and_the_store_give_the_same_retention(
 
 @pytest.mark.parametrize(("argv", "error"), [
     (["--since", "soon"], "--since: expected an ISO date"),
-    (["--since", "2026-05-01", "--until", "2026-04-01"], "--since must come before --until"),
+    (["--since", "2026-05-01", "--until", "2026-04-01"], "the window's start must come before its end"),
+    (["--since", "1200-01-01"], "between the years 1900 and 2200"),
+    (["--since", "2000-01-01", "--until", "2026-01-01"], "a window spans at most 3660 days"),
     (["--forecast", "--impact", "renewal"], "--forecast and --impact are two reports"),
     (["--impact", "nope"], "no playbook 'nope' in"),
 ])
