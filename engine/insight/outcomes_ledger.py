@@ -147,8 +147,8 @@ _TRAITS_SQL = "SELECT account, field, value, at FROM trait_history WHERE field I
 _EVENTS_SQL = "SELECT account, name, at FROM events WHERE name IN (?, ?) ORDER BY at, seq"
 _SCORES_SQL = "SELECT account, at, value, band FROM score_history WHERE score = ? ORDER BY at, id"
 _JOURNEYS_SQL = "SELECT workflow_id, run_id, playbook, account, version, entered_at FROM journeys"
-_SPLITS_SQL = ("SELECT key, data FROM actions WHERE kind = 'decided' AND key LIKE 'journey/%' "
-               "AND key LIKE '%/split/%'")
+_SPLITS_SQL = "SELECT key, data FROM actions WHERE kind = ? AND key LIKE ? AND key LIKE ?"
+_SPLITS = ("decided", "journey/%", "%/split/%")
 
 
 def _read(driver: Driver, score: str | None, mark: tuple[Any, ...]) -> Ledger:
@@ -174,7 +174,7 @@ def _read(driver: Driver, score: str | None, mark: tuple[Any, ...]) -> Ledger:
     for workflow_id, run_id, playbook, account, version, entered_at in driver.execute(_JOURNEYS_SQL).fetchall():
         runs[f"{workflow_id}/{run_id}/"] = (str(playbook), str(account), str(version), when(entered_at))
     arms: dict[str, str] = {}
-    for key, data in driver.execute(_SPLITS_SQL).fetchall():
+    for key, data in driver.execute(_SPLITS_SQL, _SPLITS).fetchall():
         decided = driver.read_json(data) or {}
         if decided.get("what") != "split" or decided.get("outcome") is None:
             continue

@@ -18,6 +18,10 @@ SAM, KIM = {"email": "sam@vendor.example"}, {"email": "kim@vendor.example"}
 
 @pytest.fixture
 def history(store: Store) -> Store:
+    return _plant(store)
+
+
+def _plant(store: Store) -> Store:
     record(store, [
         ("a1", "2025-03-01", "signed", {"segment": "smb", "csm": SAM, "arr": 10000}),
         ("a2", "2025-04-01", "signed", {"segment": "smb", "csm": SAM, "arr": 20000}),
@@ -122,3 +126,15 @@ def test_a_new_change_in_the_store_is_read_and_a_stale_reader_is_answered_at_onc
             thread.join()
     monkeypatch.setattr(outcomes_ledger, "STALE_SECONDS", 3600.0)
     assert outcomes(history, "health", SINCE, UNTIL, stale_ok=True).total.churned_accounts == 3
+
+
+def test_postgresql_gives_the_same_figures(pg_store: Store) -> None:
+    _plant(pg_store)
+    total = outcomes(pg_store, "health", SINCE, UNTIL).total
+    assert (total.accounts, total.starting_arr, total.expansion, total.contraction, total.churned_arr) == (
+        4, 135000, 5000, 20000, 20000)
+    arms = _groups(outcomes(pg_store, "health", SINCE, UNTIL, "arm"))
+    assert {name: group.starting_arr for name, group in arms.items()} == {
+        "renewal day 0/0: call": 10000, "renewal day 0/0: email": 20000, "none": 105000}
+    bands = _groups(outcomes(pg_store, "health", SINCE, UNTIL, "band"))
+    assert set(bands) == {"green", "red", "yellow"}
