@@ -12,6 +12,7 @@ the default rate stands, and the calibration says so with the counts.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -59,8 +60,11 @@ def parse_date(value: object) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if not isinstance(value, str):
-        return None
+    return _iso_date(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_date(value: str) -> date | None:
     try:
         return date.fromisoformat(value[:10])
     except ValueError:

@@ -18,9 +18,12 @@ docs/outcomes.md has the definitions with a worked example.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
+from operator import add
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
@@ -203,15 +206,16 @@ class CurveSums:
     gross: list[float] = field(default_factory=list)
     kept: list[int] = field(default_factory=list)
 
-    def add(self, start: float, then: list[float], gone: list[bool]) -> None:
+    def add(self, start: float, then: list[float], gross: list[float], kept: list[int]) -> None:
+        """One account: its ARR at the start, and at each point its ARR, that ARR at most the start's,
+        and 1 while it has not churned."""
         if not self.net:
             self.net, self.gross, self.kept = [0.0] * len(then), [0.0] * len(then), [0] * len(then)
         self.start += start
         self.accounts += 1
-        for index, value in enumerate(then):
-            self.net[index] += value
-            self.gross[index] += min(value, start)
-            self.kept[index] += not gone[index]
+        self.net = list(map(add, self.net, then))
+        self.gross = list(map(add, self.gross, gross))
+        self.kept = list(map(add, self.kept, kept))
 
     def curve(self, group: str, marks: list[float]) -> RetentionCurve:
         return RetentionCurve(group=group, points=[
@@ -221,8 +225,7 @@ class CurveSums:
             for i, mark in enumerate(marks)])
 
 
-def retention_of(book: Ledger, start: float, end: float, by: str | None = None,
-                 points: Iterable[float] = (), accounts: Callable[[AccountHistory], bool] | None = None,
+def retention_of(book: Ledger, start: float, end: float, by: str | None = None, points: Iterable[float] = (),
                  ) -> tuple[Tally, dict[str, Tally], dict[str, CurveSums]]:
     """The total and per-cohort tallies over `(start, end]`, and the sums of their curves at `points`
     (the total's under "")."""
@@ -230,8 +233,6 @@ def retention_of(book: Ledger, start: float, end: float, by: str | None = None,
     total, groups = Tally(), dict[str, Tally]()
     curves: dict[str, CurveSums] = {"": CurveSums()}
     for history in book.accounts.values():
-        if accounts is not None and not accounts(history):
-            continue
         arr_start = history.arr(start)
         if arr_start <= 0 or history.churned_by(start):
             continue
@@ -239,16 +240,21 @@ def retention_of(book: Ledger, start: float, end: float, by: str | None = None,
         arr_end = history.arr(end)
         total.add(arr_start, arr_end, churn is not None)
         keys = group_keys(by, history, start, end)
-        gone = [churn is not None and churn <= mark for mark in marks]
-        then = [0.0 if lost else history.arr(mark) for lost, mark in zip(gone, marks, strict=True)]
-        curves[""].add(arr_start, then, gone)
+        then = history.arr_at(marks)
+        kept = [1] * len(marks)
+        if churn is not None:  # gone from the first point at or after its churn
+            first = bisect_left(marks, churn)
+            then[first:] = [0.0] * (len(marks) - first)
+            kept[first:] = [0] * (len(marks) - first)
+        gross = list(map(min, then, repeat(arr_start)))
+        curves[""].add(arr_start, then, gross, kept)
         for key in keys:
             tally = groups.get(key)
             if tally is None:
                 tally = groups[key] = Tally()
                 curves[key] = CurveSums()
             tally.add(arr_start, arr_end, churn is not None)
-            curves[key].add(arr_start, then, gone)
+            curves[key].add(arr_start, then, gross, kept)
     return total, groups, curves
 
 

@@ -18,11 +18,13 @@ import logging
 import threading
 import time
 import weakref
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import orjson
 
 from engine.store.driver import Driver
 
@@ -88,9 +90,31 @@ class AccountHistory:
     score: Timeline = field(default_factory=Timeline)  # (value, band) of the primary score
     entries: list[Entry] = field(default_factory=list)
 
+    _arr: tuple[list[float], list[float]] | None = None  # the ARR timeline as numbers, made on first use
+
+    def _arr_timeline(self) -> tuple[list[float], list[float]]:
+        if self._arr is None:
+            timeline = self.traits["arr"]
+            self._arr = (timeline.times, [float(value) if isinstance(value, int | float) and not isinstance(value, bool)
+                                          else 0.0 for value in timeline.values])
+        return self._arr
+
     def arr(self, at: float) -> float:
-        value = self.traits["arr"].at(at)
-        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+        """The ARR at `at`: 0 before the first, or where it is missing or not a number."""
+        times, values = self._arr_timeline()
+        index = bisect_right(times, at) - 1
+        return values[index] if index >= 0 else 0.0
+
+    def arr_at(self, marks: list[float]) -> list[float]:
+        """The ARR at each of `marks` (sorted), a slice per change of ARR rather than a search per mark."""
+        times, values = self._arr_timeline()
+        found = [0.0] * len(marks)
+        for index, value in enumerate(values):
+            first = bisect_left(marks, times[index])
+            last = bisect_left(marks, times[index + 1]) if index + 1 < len(times) else len(marks)
+            if last > first:
+                found[first:last] = [value] * (last - first)
+        return found
 
     def text(self, name: str, at: float) -> str | None:
         value = self.traits[name].at(at)
@@ -108,6 +132,8 @@ class AccountHistory:
 
     def churned_by(self, at: float) -> bool:
         """Churned at or before `at` and not signed again since."""
+        if not self.churns:
+            return False
         last_churn = max((t for t in self.churns if t <= at), default=None)
         if last_churn is None:
             return False
@@ -118,14 +144,13 @@ class AccountHistory:
         return self.arr(at) > 0 and not self.churned_by(at)
 
     def churned_between(self, start: float, end: float) -> bool:
-        return any(start < t <= end for t in self.churns)
+        return bool(self.churns) and any(start < t <= end for t in self.churns)
 
 
 @dataclass
 class Ledger:
     score: str | None  # the score whose bands group accounts
     accounts: dict[str, AccountHistory]
-    first: float | None  # the earliest moment in the history
     mark: tuple[Any, ...] = ()
     read_at: float = field(default_factory=time.monotonic)  # when the store was last found unchanged
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # when it was read
@@ -143,39 +168,42 @@ class Ledger:
 
 _MARK_SQL = ("SELECT (SELECT max(id) FROM trait_history), (SELECT max(seq) FROM events), "
              "(SELECT max(id) FROM score_history), (SELECT count(*) FROM journeys), (SELECT max(seq) FROM actions)")
-_TRAITS_SQL = "SELECT account, field, value, at FROM trait_history WHERE field IN ({}) ORDER BY at, id"
-_EVENTS_SQL = "SELECT account, name, at FROM events WHERE name IN (?, ?) ORDER BY at, seq"
-_SCORES_SQL = "SELECT account, at, value, band FROM score_history WHERE score = ? ORDER BY at, id"
-_JOURNEYS_SQL = "SELECT workflow_id, run_id, playbook, account, version, entered_at FROM journeys"
+# `{at}` is the row's time as POSIX seconds, computed by the database (parsing times in Python costs
+# more than the rest of the reading); to the millisecond, so that whole seconds stay whole.
+_TRAITS_SQL = "SELECT account, field, value, {at} FROM trait_history WHERE field IN ({fields}) ORDER BY at, id"
+_EVENTS_SQL = "SELECT account, name, {at} FROM events WHERE name IN (?, ?) ORDER BY at, seq"
+_SCORES_SQL = "SELECT account, {at}, value, band FROM score_history WHERE score = ? ORDER BY at, id"
+_JOURNEYS_SQL = "SELECT workflow_id, run_id, playbook, account, version, {entered_at} FROM journeys"
 _SPLITS_SQL = "SELECT key, data FROM actions WHERE kind = ? AND key LIKE ? AND key LIKE ?"
 _SPLITS = ("decided", "journey/%", "%/split/%")
+_EPOCH = {"sqlite": "ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)",
+          "postgresql": "ROUND(EXTRACT(EPOCH FROM {column})::numeric, 3)::float8"}
+
+
+def _json(driver: Driver, value: Any) -> Any:
+    return orjson.loads(value) if driver.sqlite and isinstance(value, str) else value
 
 
 def _read(driver: Driver, score: str | None, mark: tuple[Any, ...]) -> Ledger:
-    book = Ledger(score=score, accounts={}, first=None, mark=mark)
-    times: dict[Any, float] = {}
-
-    def when(stamp: Any) -> float:
-        found = times.get(stamp)
-        if found is None:
-            found = times[stamp] = seconds(driver.read_time(stamp))
-        return found
-
-    placeholders = ", ".join("?" for _ in FIELDS)
-    for account, name, value, at in driver.execute(_TRAITS_SQL.format(placeholders), FIELDS).fetchall():
-        book.get(account).traits[name].add(when(at), driver.read_json(value))
-    for account, name, at in driver.execute(_EVENTS_SQL, (CHURNED, SIGNED)).fetchall():
+    book = Ledger(score=score, accounts={}, mark=mark)
+    epoch = _EPOCH[driver.dialect]
+    at = epoch.format(column="at")
+    fields = ", ".join("?" for _ in FIELDS)
+    for account, name, value, moment_ in driver.execute(_TRAITS_SQL.format(at=at, fields=fields), FIELDS).fetchall():
+        book.get(account).traits[name].add(float(moment_), _json(driver, value))
+    for account, name, moment_ in driver.execute(_EVENTS_SQL.format(at=at), (CHURNED, SIGNED)).fetchall():
         history = book.get(account)
-        (history.churns if name == CHURNED else history.signs).append(when(at))
+        (history.churns if name == CHURNED else history.signs).append(float(moment_))
     if score is not None:
-        for account, at, value, band in driver.execute(_SCORES_SQL, (score,)).fetchall():
-            book.get(account).score.add(when(at), (value, band))
+        for account, moment_, value, band in driver.execute(_SCORES_SQL.format(at=at), (score,)).fetchall():
+            book.get(account).score.add(float(moment_), (value, band))
     runs: dict[str, tuple[str, str, str, float]] = {}
-    for workflow_id, run_id, playbook, account, version, entered_at in driver.execute(_JOURNEYS_SQL).fetchall():
-        runs[f"{workflow_id}/{run_id}/"] = (str(playbook), str(account), str(version), when(entered_at))
+    journeys = _JOURNEYS_SQL.format(entered_at=epoch.format(column="entered_at"))
+    for workflow_id, run_id, playbook, account, version, entered_at in driver.execute(journeys).fetchall():
+        runs[f"{workflow_id}/{run_id}/"] = (str(playbook), str(account), str(version), float(entered_at))
     arms: dict[str, str] = {}
     for key, data in driver.execute(_SPLITS_SQL, _SPLITS).fetchall():
-        decided = driver.read_json(data) or {}
+        decided = _json(driver, data) or {}
         if decided.get("what") != "split" or decided.get("outcome") is None:
             continue
         # `journey/<playbook>/<account>/<run>/<split path>/split/<n>`: the run's prefix, then the path
@@ -183,11 +211,11 @@ def _read(driver: Driver, score: str | None, mark: tuple[Any, ...]) -> Ledger:
         prefix = _run_prefix(head, runs)
         if prefix is not None and prefix not in arms:
             arms[prefix] = f"{head.removeprefix(prefix)}: {decided['outcome']}"
-    for prefix, (playbook, account, version, at) in runs.items():
-        book.get(account).entries.append(Entry(at=at, playbook=playbook, version=version, arm=arms.get(prefix)))
+    for prefix, (playbook, account, version, entered) in runs.items():
+        book.get(account).entries.append(Entry(at=entered, playbook=playbook, version=version,
+                                               arm=arms.get(prefix)))
     for history in book.accounts.values():
         history.entries.sort(key=lambda entry: entry.at)
-    book.first = min(times.values(), default=None)
     return book
 
 
