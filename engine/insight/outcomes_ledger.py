@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from engine.store import Store
     from engine.store.database import Database
 
-__all__ = ["AccountHistory", "Entry", "Ledger", "Timeline", "figures", "ledger", "moment", "seconds"]
+__all__ = ["AccountHistory", "Entry", "HistoryNotReady", "Ledger", "Timeline", "figures", "ledger", "moment", "seconds"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -230,11 +230,16 @@ def _run_prefix(head: str, runs: dict[str, Any]) -> str | None:
 
 
 STALE_SECONDS = 60.0  # `stale_ok` readers take a ledger this old without asking the store
+FIRST_READ_SECONDS = 5.0  # how long a `stale_ok` reader waits for the first reading of the history
 MEMO_SIZE = 32
 
 _kept: weakref.WeakKeyDictionary[Database, Ledger] = weakref.WeakKeyDictionary()
-_refreshing: weakref.WeakSet[Database] = weakref.WeakSet()
+_readers: weakref.WeakKeyDictionary[Database, threading.Thread] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+
+
+class HistoryNotReady(Exception):
+    """The history is being read for the first time and takes longer than a page may wait."""
 
 
 def _current(store: Store, score: str | None, *, recompute: bool = False) -> Ledger:
@@ -260,11 +265,19 @@ def _current(store: Store, score: str | None, *, recompute: bool = False) -> Led
 def _refresh(store: Store, score: str | None) -> None:
     try:
         _current(store, score, recompute=True)
-    except Exception:  # the next reader tries again and meets the error itself
+    except Exception:  # the next reader meets the error itself (see `ledger`)
         logger.exception("reading the retention history failed")
-    finally:
-        with _lock:
-            _refreshing.discard(store.database)
+
+
+def _reader(store: Store, score: str | None) -> threading.Thread:
+    """The thread reading the store's history, started unless one runs. Called holding `_lock`."""
+    running = _readers.get(store.database)
+    if running is not None and running.is_alive():
+        return running
+    thread = threading.Thread(target=_refresh, args=(store, score), daemon=True, name="outcomes-ledger")
+    _readers[store.database] = thread
+    thread.start()
+    return thread
 
 
 def ledger(store: Store, score: str | None, *, stale_ok: bool = False) -> Ledger:
@@ -273,17 +286,27 @@ def ledger(store: Store, score: str | None, *, stale_ok: bool = False) -> Ledger
     With `stale_ok` (pages and the API), a ledger read less than `STALE_SECONDS` ago is taken as
     it is, and an older one is answered at once while a thread reads the store again and computes
     the figures asked of the old ledger on the new one, before putting it in place: once a ledger
-    exists, a page waits neither for a rebuild nor for figures asked before."""
-    if stale_ok:
-        with _lock:
-            kept = _kept.get(store.database)
-            if kept is not None and kept.score == score:
-                if time.monotonic() - kept.read_at >= STALE_SECONDS and store.database not in _refreshing:
-                    _refreshing.add(store.database)
-                    threading.Thread(target=_refresh, args=(store, score), daemon=True,
-                                     name="outcomes-ledger").start()
-                return kept
-    return _current(store, score)
+    exists, a page waits neither for a rebuild nor for figures asked before. The first reading
+    is waited for `FIRST_READ_SECONDS`; longer (a large store), `HistoryNotReady` is raised while
+    it goes on."""
+    if not stale_ok:
+        return _current(store, score)
+    with _lock:
+        kept = _kept.get(store.database)
+        if kept is not None and kept.score == score:
+            if time.monotonic() - kept.read_at >= STALE_SECONDS:
+                _reader(store, score)
+            return kept
+        thread = _reader(store, score)
+    thread.join(FIRST_READ_SECONDS)
+    with _lock:
+        kept = _kept.get(store.database)
+    if kept is not None and kept.score == score:
+        return kept
+    if thread.is_alive():
+        raise HistoryNotReady("the history is being read for the first time since the engine started: "
+                              "ask again in a few seconds")
+    return _current(store, score)  # the reading failed: once more here, where its error is seen
 
 
 def figures(book: Ledger, key: tuple[Any, ...], compute: Callable[[Ledger], T]) -> T:

@@ -14,14 +14,16 @@ The figures are those of the history as read at most a minute before (`as of` in
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query
 
 from engine.insight.forecast import Forecast, forecast
 from engine.insight.outcomes import GROUPINGS, Outcomes, WindowError, outcomes, score_bands, window
 from engine.insight.outcomes_impact import Impact, playbook_impact
+from engine.insight.outcomes_ledger import HistoryNotReady
 from server.api.auth import require_token
 from server.web.errors import ApiError
 from server.web.state import State
@@ -29,6 +31,8 @@ from server.web.state import State
 __all__ = ["parse_moment", "router"]
 
 router = APIRouter(tags=["outcomes"], dependencies=[Depends(require_token)])
+T = TypeVar("T")
+RETRY_SECONDS = 10
 
 _BY = Query(description="group by: " + ", ".join(GROUPINGS), max_length=20)
 _SINCE = Query(description="the window's start, an ISO date or date and time (default: a year before its end)",
@@ -49,7 +53,19 @@ def parse_moment(raw: str | None, name: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-@router.get("/v1/outcomes", response_model=Outcomes, response_model_exclude_none=True,
+async def _read(compute: Callable[[], T]) -> T:
+    """The figures, off the event loop; 503 while the history is read for the first time."""
+    try:
+        return await asyncio.to_thread(compute)
+    except HistoryNotReady as error:
+        raise ApiError(503, "unavailable", str(error), headers={"Retry-After": str(RETRY_SECONDS)}) from None
+
+
+_BUSY: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The history is being read for the first time: ask again (Retry-After)"}}
+
+
+@router.get("/v1/outcomes", response_model=Outcomes, response_model_exclude_none=True, responses=_BUSY,
             summary="Net and gross revenue retention and logo churn of a window, in total and per cohort")
 async def get_outcomes(state: State, since: Annotated[str | None, _SINCE] = None,
                        until: Annotated[str | None, _UNTIL] = None, by: Annotated[str | None, _BY] = None) -> Outcomes:
@@ -61,25 +77,24 @@ async def get_outcomes(state: State, since: Annotated[str | None, _SINCE] = None
     except WindowError as error:
         raise ApiError(400, "bad request", f"since, until: {error}") from None
     score, _ = score_bands(state.bundle)
-    return await asyncio.to_thread(lambda: outcomes(state.store, score, start, end, by, stale_ok=True))
+    return await _read(lambda: outcomes(state.store, score, start, end, by, stale_ok=True))
 
 
-@router.get("/v1/outcomes/forecast", response_model=Forecast,
+@router.get("/v1/outcomes/forecast", response_model=Forecast, responses=_BUSY,
             summary="The renewals of the next days: each one's probability and why, the ARR by month")
 async def get_forecast(state: State, days: Annotated[int, Query(ge=1, le=730, description="how far ahead")] = 180,
                        ) -> Forecast:
     score, bands = score_bands(state.bundle)
-    return await asyncio.to_thread(lambda: forecast(state.store, score, bands, None, days, stale_ok=True))
+    return await _read(lambda: forecast(state.store, score, bands, None, days, stale_ok=True))
 
 
 @router.get("/v1/outcomes/impact/{playbook}", response_model=Impact,
             summary="The retention of a playbook's entrants against comparable accounts",
-            responses={404: {"description": "No such playbook"}})
+            responses={404: {"description": "No such playbook"}, **_BUSY})
 async def get_impact(playbook: str, state: State,
                      horizon_days: Annotated[int, Query(ge=7, le=730, description="days measured after entry")] = 90,
                      ) -> Impact:
     if playbook not in state.bundle.playbooks:
         raise ApiError(404, "not found", f"no playbook '{playbook}' is deployed")
     score, _ = score_bands(state.bundle)
-    return await asyncio.to_thread(
-        lambda: playbook_impact(state.store, score, playbook, None, horizon_days, stale_ok=True))
+    return await _read(lambda: playbook_impact(state.store, score, playbook, None, horizon_days, stale_ok=True))

@@ -21,8 +21,9 @@ from fastapi.responses import Response
 from engine.insight.forecast import forecast
 from engine.insight.outcomes import GROUPINGS, WindowError, outcomes, score_bands, window
 from engine.insight.outcomes_impact import playbook_impact
+from engine.insight.outcomes_ledger import HistoryNotReady
 from server.dashboard.outcome_charts import bar_chart, line_chart, money
-from server.dashboard.routes import _env, _problem, _render, _to_signin, _visitor
+from server.dashboard.routes import Visitor, _env, _problem, _render, _to_signin, _visitor
 from server.web.state import State
 
 __all__ = ["router"]
@@ -49,6 +50,13 @@ def _moment(raw: str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _busy(request: Request, state: State, visitor: Visitor, error: HistoryNotReady) -> Response:
+    page = _problem(request, state, visitor, 503, "Reading the history",
+                    f"{str(error).capitalize()}: reload the page then.", request.url.path)
+    page.headers["Retry-After"] = "10"
+    return page
+
+
 @router.get("/outcomes")
 async def outcomes_page(request: Request, state: State, since: str | None = None, until: str | None = None,
                         by: str | None = "segment", playbook: str | None = None) -> Response:
@@ -72,10 +80,13 @@ async def outcomes_page(request: Request, state: State, since: str | None = None
         return _problem(request, state, visitor, 404, "No such playbook",
                         f"No playbook '{playbook}' is deployed.", "/outcomes")
     score, _ = score_bands(state.bundle)
-    result = await asyncio.to_thread(lambda: outcomes(state.store, score, start, end, by, stale_ok=True))
-    impact = None
-    if playbook:
-        impact = await asyncio.to_thread(lambda: playbook_impact(state.store, score, playbook, stale_ok=True))
+    try:
+        result = await asyncio.to_thread(lambda: outcomes(state.store, score, start, end, by, stale_ok=True))
+        impact = None
+        if playbook:
+            impact = await asyncio.to_thread(lambda: playbook_impact(state.store, score, playbook, stale_ok=True))
+    except HistoryNotReady as error:
+        return _busy(request, state, visitor, error)
     lines = [(curve.group, [(point.at, point.nrr) for point in curve.points]) for curve in result.curves[:CURVES]]
     gross = [(curve.group, [(point.at, point.grr) for point in curve.points]) for curve in result.curves[:CURVES]]
     return _render(request, state, "outcomes.html", visitor, section="outcomes", result=result, by=by,
@@ -93,7 +104,11 @@ async def forecast_page(request: Request, state: State, days: int = 180) -> Resp
         return _problem(request, state, visitor, 400, "Too far", "The forecast looks 1 to 730 days ahead.",
                         "/outcomes/forecast")
     score, bands = score_bands(state.bundle)
-    result = await asyncio.to_thread(lambda: forecast(state.store, score, bands, horizon_days=days, stale_ok=True))
+    try:
+        result = await asyncio.to_thread(lambda: forecast(state.store, score, bands, horizon_days=days,
+                                                          stale_ok=True))
+    except HistoryNotReady as error:
+        return _busy(request, state, visitor, error)
     at_risk = sorted((renewal for renewal in result.renewals if renewal.at_risk),
                      key=lambda renewal: (renewal.renewal_date, -renewal.arr))
     biggest = sorted(at_risk, key=lambda renewal: -renewal.arr)[:AT_RISK_ROWS]

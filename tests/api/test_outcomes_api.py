@@ -3,9 +3,14 @@ the engine computes, refuse bad parameters with a reason, and are in the OpenAPI
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 
 from dsl import ir
+from engine.insight import outcomes_ledger
 from engine.insight.outcomes import outcomes
 from engine.store import Store
 from tests.api.conftest import offline_api
@@ -55,3 +60,26 @@ async def test_bad_parameters_are_refused_with_the_reason(store: Store, bundle: 
 async def test_the_outcomes_need_the_token(store: Store, bundle: ir.Bundle) -> None:
     async with offline_api(store, bundle, headers={}) as client:
         assert (await client.get("/v1/outcomes")).status_code == 401
+
+
+async def test_while_the_history_is_read_for_the_first_time_the_answer_is_503_then_the_figures(
+        store: Store, bundle: ir.Bundle, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    reading = outcomes_ledger._read
+
+    def slow(*args: Any) -> outcomes_ledger.Ledger:
+        release.wait(60)
+        return reading(*args)
+
+    monkeypatch.setattr(outcomes_ledger, "_read", slow)
+    monkeypatch.setattr(outcomes_ledger, "FIRST_READ_SECONDS", 0.0)
+    async with offline_api(store, bundle) as client:
+        busy = await client.get("/v1/outcomes")
+        release.set()
+        for thread in threading.enumerate():
+            if thread.name == "outcomes-ledger":
+                thread.join()
+        ready = await client.get("/v1/outcomes")
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "10"
+    assert "being read for the first time" in busy.text
+    assert ready.status_code == 200
