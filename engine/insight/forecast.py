@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from engine.insight.forecast_calibration import (
     MIN_RENEWALS,
@@ -33,7 +32,6 @@ from engine.insight.forecast_calibration import (
     past_renewals,
 )
 from engine.insight.outcomes_ledger import AccountHistory, Ledger, figures, ledger, seconds
-from engine.store.schema import tasks
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -132,12 +130,9 @@ def _factors(history: AccountHistory, now: float, rates: dict[str, BandCalibrati
 
 
 
-def _open_risk_items(store: Store) -> dict[str, int]:
-    query = (select(tasks.c.account, func.count()).where(tasks.c.status == "open",
-                                                        tasks.c.priority.in_(RISK_PRIORITIES))
-             .group_by(tasks.c.account))
-    with store.database.read() as conn:
-        return {str(account): int(count) for account, count in conn.execute(query)}
+def _risk_items(book: Ledger) -> dict[str, int]:
+    return {account: count for account, open_ in book.open_tasks.items()
+            if (count := sum(open_.get(priority, 0) for priority in RISK_PRIORITIES))}
 
 
 def _month(day: date) -> str:
@@ -150,12 +145,11 @@ def forecast(store: Store, score: str | None, bands: list[str], now: datetime | 
     `stale_ok`: see `engine.insight.outcomes_ledger.ledger`."""
     book = ledger(store, score, stale_ok=stale_ok)
     fixed = None if stale_ok else now or book.as_of  # stale_ok: as of the ledger's reading
-    risks = _open_risk_items(store)
 
     def compute(book: Ledger) -> Forecast:
-        return _forecast(book, score, bands, (fixed or book.as_of).astimezone(UTC), horizon_days, risks)
+        return _forecast(book, score, bands, (fixed or book.as_of).astimezone(UTC), horizon_days, _risk_items(book))
 
-    return figures(book, ("forecast", fixed, horizon_days, tuple(bands), tuple(sorted(risks.items()))), compute)
+    return figures(book, ("forecast", fixed, horizon_days, tuple(bands)), compute)
 
 
 def _forecast(book: Ledger, score: str | None, bands: list[str], moment_: datetime, horizon_days: int,

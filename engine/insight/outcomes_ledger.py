@@ -1,8 +1,9 @@
 """The history that retention is measured on, read from the store once and kept while it holds.
 
 Per account: its `arr`, `segment`, `csm` and `renewal_date` over time (the trait history), its
-`churned` and `signed` events, its primary score over time (value and band), and the journeys it
-entered (playbook, version, the A/B arm a split put it in). Times are kept as POSIX seconds so
+`churned` and `signed` events, its primary score over time (value and band), the journeys it
+entered (playbook, version, the A/B arm a split put it in), and its open tasks now by priority
+(a task opened or completed logs an action or an event, so the store's mark sees it). Times are kept as POSIX seconds so
 that "the value at a moment" is a binary search.
 
 Reading all of it costs a scan of those rows; `ledger(store, score)` keeps the last one read per
@@ -154,6 +155,7 @@ class Ledger:
     mark: tuple[Any, ...] = ()
     read_at: float = field(default_factory=time.monotonic)  # when the store was last found unchanged
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # when it was read
+    open_tasks: dict[str, dict[str, int]] = field(default_factory=dict)  # account -> priority -> open tasks
     # figures computed on it, and how (`figures`): a refresh computes them again on the new ledger
     memo: dict[tuple[Any, ...], tuple[Callable[[Ledger], Any], Any]] = field(default_factory=dict)
 
@@ -174,6 +176,7 @@ _TRAITS_SQL = "SELECT account, field, value, {at} FROM trait_history WHERE field
 _EVENTS_SQL = "SELECT account, name, {at} FROM events WHERE name IN (?, ?) ORDER BY at, seq"
 _SCORES_SQL = "SELECT account, {at}, value, band FROM score_history WHERE score = ? ORDER BY at, id"
 _JOURNEYS_SQL = "SELECT workflow_id, run_id, playbook, account, version, {entered_at} FROM journeys"
+_OPEN_TASKS_SQL = "SELECT account, priority, count(*) FROM tasks WHERE status = ? GROUP BY account, priority"
 _SPLITS_SQL = "SELECT key, data FROM actions WHERE kind = ? AND key LIKE ? AND key LIKE ?"
 _SPLITS = ("decided", "journey/%", "%/split/%")
 _EPOCH = {"sqlite": "ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)",
@@ -216,6 +219,8 @@ def _read(driver: Driver, score: str | None, mark: tuple[Any, ...]) -> Ledger:
                                                arm=arms.get(prefix)))
     for history in book.accounts.values():
         history.entries.sort(key=lambda entry: entry.at)
+    for account, priority, count in driver.execute(_OPEN_TASKS_SQL, ("open",)).fetchall():
+        book.open_tasks.setdefault(str(account), {})[str(priority)] = int(count)
     return book
 
 
