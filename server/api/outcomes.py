@@ -7,8 +7,9 @@
 - `GET /v1/outcomes/impact/{playbook}` (`horizon_days`): the retention of the playbook's entrants
   against comparable accounts, in total, per version and per arm.
 
-The figures are those of the history as read at most a minute before (`as of` in each answer;
-`engine.insight.outcomes_ledger.ledger`): a read never waits for the store to be scanned again.
+The figures are those of the history's last reading (`as_of`), read again in the background once it
+is a minute old (`engine.insight.outcomes_ledger.ledger`): a read never waits for the store to be
+scanned again.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@
 - `/outcomes/forecast` (`days`): what renews next quarter and in the next 180 days, what is at
   risk and why, the expected ARR by month, and the calibration the probabilities rest on.
 
-Like the API, the pages take figures of a history read at most a minute before, so they never wait
-for the store to be scanned again once it has been.
+Like the API, the pages take the figures of the history's last reading (read again in the background
+once it is a minute old), so they never wait for the store to be scanned again once it has been.
 """
 
 from __future__ import annotations
