@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.insight import outcomes_ledger  # noqa: E402
+from engine.insight import outcomes_cache  # noqa: E402
 from engine.insight.forecast import forecast  # noqa: E402
 from engine.insight.outcomes import outcomes  # noqa: E402
 from engine.insight.outcomes_impact import playbook_impact  # noqa: E402
@@ -66,7 +66,7 @@ def main() -> int:
         generate_year(store, accounts=args.accounts, start=start)
         figures["generate_s"] = round(time.perf_counter() - started, 2)
     now = start + timedelta(days=365)
-    figures["ledger_s"] = round(timed(lambda: outcomes_ledger.ledger(store, "health")), 3)
+    figures["ledger_s"] = round(timed(lambda: outcomes_cache.ledger(store, "health")), 3)
     figures["retention_s"] = round(timed(lambda: outcomes(store, "health", None, None, "segment", now)), 3)
     figures["forecast_s"] = round(timed(lambda: forecast(store, "health", BANDS, now)), 3)
     figures["impact_s"] = round(timed(lambda: playbook_impact(store, "health", "renewal", now)), 3)
@@ -75,7 +75,7 @@ def main() -> int:
     reads = [timed(lambda: outcomes(store, "health", None, None, "segment", stale_ok=True)) for _ in range(5)]
     reads += [timed(lambda: forecast(store, "health", BANDS, stale_ok=True)) for _ in range(5)]
     figures["page_read_ms"] = round(max(reads) * 1000, 2)
-    figures["unchanged_check_ms"] = round(timed(lambda: outcomes_ledger.ledger(store, "health")) * 1000, 2)
+    figures["unchanged_check_ms"] = round(timed(lambda: outcomes_cache.ledger(store, "health")) * 1000, 2)
     store.close()
     figures["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     met = max(reads) < GOAL_SECONDS

@@ -31,7 +31,8 @@ from engine.insight.forecast_calibration import (
     parse_date,
     past_renewals,
 )
-from engine.insight.outcomes_ledger import AccountHistory, Ledger, figures, ledger, seconds
+from engine.insight.outcomes_cache import figures, ledger
+from engine.insight.outcomes_ledger import AccountHistory, Ledger, seconds
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -142,7 +143,7 @@ def _month(day: date) -> str:
 def forecast(store: Store, score: str | None, bands: list[str], now: datetime | None = None,
              horizon_days: int = HORIZON_DAYS, *, stale_ok: bool = False) -> Forecast:
     """The renewals due in the next `horizon_days` days, each with its probability and its reasons.
-    `stale_ok`: see `engine.insight.outcomes_ledger.ledger`."""
+    `stale_ok`: see `engine.insight.outcomes_cache.ledger`."""
     book = ledger(store, score, stale_ok=stale_ok)
     fixed = None if stale_ok else now or book.as_of  # stale_ok: as of the ledger's reading
 

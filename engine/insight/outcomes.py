@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel
 
 from dsl import ir
-from engine.insight.outcomes_ledger import AccountHistory, Ledger, figures, ledger, moment, seconds
+from engine.insight.outcomes_cache import figures, ledger
+from engine.insight.outcomes_ledger import AccountHistory, Ledger, moment, seconds
 from engine.read_model.scores import primary_score
 
 if TYPE_CHECKING:
@@ -261,7 +262,7 @@ def retention_of(book: Ledger, start: float, end: float, by: str | None = None, 
 def outcomes(store: Store, score: str | None, since: datetime | None = None, until: datetime | None = None,
              by: str | None = None, now: datetime | None = None, *, stale_ok: bool = False) -> Outcomes:
     """Retention over the window (default: the year to `now`), in total and per cohort of `by`.
-    `stale_ok`: see `engine.insight.outcomes_ledger.ledger`."""
+    `stale_ok`: see `engine.insight.outcomes_cache.ledger`."""
     book = ledger(store, score, stale_ok=stale_ok)
     fixed = None if stale_ok else now or book.as_of  # stale_ok: as of the ledger's reading
 

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from engine.insight.outcomes import Retention, Tally
-from engine.insight.outcomes_ledger import AccountHistory, Entry, Ledger, figures, ledger, seconds
+from engine.insight.outcomes_cache import figures, ledger
+from engine.insight.outcomes_ledger import AccountHistory, Entry, Ledger, seconds
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -166,7 +167,7 @@ def _row(cohort: str, book: Ledger, entries: dict[str, Entry], now: float, horiz
 def playbook_impact(store: Store, score: str | None, playbook: str, now: datetime | None = None,
                     horizon_days: int = HORIZON_DAYS, *, stale_ok: bool = False) -> Impact:
     """The playbook's impact on retention: in total, then per version, then per arm.
-    `stale_ok`: see `engine.insight.outcomes_ledger.ledger`."""
+    `stale_ok`: see `engine.insight.outcomes_cache.ledger`."""
     book = ledger(store, score, stale_ok=stale_ok)
     fixed = None if stale_ok else now or book.as_of  # stale_ok: as of the ledger's reading
 

@@ -3,40 +3,27 @@
 Per account: its `arr`, `segment`, `csm` and `renewal_date` over time (the trait history), its
 `churned` and `signed` events, its primary score over time (value and band), the journeys it
 entered (playbook, version, the A/B arm a split put it in), and its open tasks now by priority
-(a task opened or completed logs an action or an event, so the store's mark sees it). Times are kept as POSIX seconds so
-that "the value at a moment" is a binary search.
+(a task opened or completed logs an action or an event, so the store's mark sees it). Times are
+kept as POSIX seconds so that "the value at a moment" is a binary search.
 
-Reading all of it costs a scan of those rows; `ledger(store, score)` keeps the last one read per
-store and reads again only when the store has changed (its newest trait change, event, score,
-journey or logged action differs), and the figures computed on a ledger are remembered with it
-(`figures`), so a page read again costs a lookup. Pages may take a ledger up to a minute old
-(`stale_ok`): see `ledger`.
+Reading all of it costs a scan of those rows: `engine.insight.outcomes_cache` keeps the last
+ledger read per store, with the figures computed on it.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
-import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any
 
 import orjson
 
 from engine.store.driver import Driver
 
-if TYPE_CHECKING:
-    from engine.store import Store
-    from engine.store.database import Database
-
-__all__ = ["AccountHistory", "Entry", "HistoryNotReady", "Ledger", "Timeline", "figures", "ledger", "moment", "seconds"]
-
-logger = logging.getLogger(__name__)
-T = TypeVar("T")
+__all__ = ["MARK_SQL", "AccountHistory", "Entry", "Ledger", "Timeline", "moment", "read_ledger", "seconds"]
 
 FIELDS = ("arr", "segment", "csm", "renewal_date", "name")
 CHURNED, SIGNED = "churned", "signed"
@@ -156,7 +143,7 @@ class Ledger:
     read_at: float = field(default_factory=time.monotonic)  # when the store was last found unchanged
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # when it was read
     open_tasks: dict[str, dict[str, int]] = field(default_factory=dict)  # account -> priority -> open tasks
-    # figures computed on it, and how (`figures`): a refresh computes them again on the new ledger
+    # figures computed on it, and how (`outcomes_cache.figures`): a refresh computes them again on a new one
     memo: dict[tuple[Any, ...], tuple[Callable[[Ledger], Any], Any]] = field(default_factory=dict)
 
     def get(self, account: str) -> AccountHistory:
@@ -168,7 +155,8 @@ class Ledger:
 
 # --------------------------------------------------------------------------- reading
 
-_MARK_SQL = ("SELECT (SELECT max(id) FROM trait_history), (SELECT max(seq) FROM events), "
+MARK_SQL = (  # what changes whenever the history does: its newest rows
+    "SELECT (SELECT max(id) FROM trait_history), (SELECT max(seq) FROM events), "
              "(SELECT max(id) FROM score_history), (SELECT count(*) FROM journeys), (SELECT max(seq) FROM actions)")
 # `{at}` is the row's time as POSIX seconds, computed by the database (parsing times in Python costs
 # more than the rest of the reading); to the millisecond, so that whole seconds stay whole.
@@ -187,7 +175,8 @@ def _json(driver: Driver, value: Any) -> Any:
     return orjson.loads(value) if driver.sqlite and isinstance(value, str) else value
 
 
-def _read(driver: Driver, score: str | None, mark: tuple[Any, ...]) -> Ledger:
+def read_ledger(driver: Driver, score: str | None, mark: tuple[Any, ...]) -> Ledger:
+    """The history as the store holds it in `driver`'s transaction; `mark` is the store's `MARK_SQL` then."""
     book = Ledger(score=score, accounts={}, mark=mark)
     epoch = _EPOCH[driver.dialect]
     at = epoch.format(column="at")
@@ -232,97 +221,3 @@ def _run_prefix(head: str, runs: dict[str, Any]) -> str | None:
             return head[:index + 1]
         index = head.find("/", index + 1)
     return None
-
-
-STALE_SECONDS = 60.0  # `stale_ok` readers take a ledger this old without asking the store
-FIRST_READ_SECONDS = 5.0  # how long a `stale_ok` reader waits for the first reading of the history
-MEMO_SIZE = 32
-
-_kept: weakref.WeakKeyDictionary[Database, Ledger] = weakref.WeakKeyDictionary()
-_readers: weakref.WeakKeyDictionary[Database, threading.Thread] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-class HistoryNotReady(Exception):
-    """The history is being read for the first time and takes longer than a page may wait."""
-
-
-def _current(store: Store, score: str | None, *, recompute: bool = False) -> Ledger:
-    """The kept ledger if the store has not changed since it was read, else a new one (with the
-    kept one's figures computed again on it first, when `recompute`)."""
-    with store.database.read() as conn:
-        driver = Driver(conn)
-        mark = tuple(driver.execute(_MARK_SQL).fetchone())
-        with _lock:
-            kept = _kept.get(store.database)
-        if kept is not None and kept.mark == mark and kept.score == score:
-            kept.read_at = time.monotonic()
-            return kept
-        book = _read(driver, score, mark)
-    if recompute and kept is not None and kept.score == score:
-        for key, (compute, _) in list(kept.memo.items()):
-            book.memo[key] = (compute, compute(book))
-    with _lock:
-        _kept[store.database] = book
-    return book
-
-
-def _refresh(store: Store, score: str | None) -> None:
-    try:
-        _current(store, score, recompute=True)
-    except Exception:  # the next reader meets the error itself (see `ledger`)
-        logger.exception("reading the retention history failed")
-
-
-def _reader(store: Store, score: str | None) -> threading.Thread:
-    """The thread reading the store's history, started unless one runs. Called holding `_lock`."""
-    running = _readers.get(store.database)
-    if running is not None and running.is_alive():
-        return running
-    thread = threading.Thread(target=_refresh, args=(store, score), daemon=True, name="outcomes-ledger")
-    _readers[store.database] = thread
-    thread.start()
-    return thread
-
-
-def ledger(store: Store, score: str | None, *, stale_ok: bool = False) -> Ledger:
-    """The store's history as a `Ledger`, read again only when the store has changed since.
-
-    With `stale_ok` (pages and the API), a ledger read less than `STALE_SECONDS` ago is taken as
-    it is, and an older one is answered at once while a thread reads the store again and computes
-    the figures asked of the old ledger on the new one, before putting it in place: once a ledger
-    exists, a page waits neither for a rebuild nor for figures asked before. The first reading
-    is waited for `FIRST_READ_SECONDS`; longer (a large store), `HistoryNotReady` is raised while
-    it goes on."""
-    if not stale_ok:
-        return _current(store, score)
-    with _lock:
-        kept = _kept.get(store.database)
-        if kept is not None and kept.score == score:
-            if time.monotonic() - kept.read_at >= STALE_SECONDS:
-                _reader(store, score)
-            return kept
-        thread = _reader(store, score)
-    thread.join(FIRST_READ_SECONDS)
-    with _lock:
-        kept = _kept.get(store.database)
-    if kept is not None and kept.score == score:
-        return kept
-    if thread.is_alive():
-        raise HistoryNotReady("the history is being read for the first time since the engine started: "
-                              "ask again in a few seconds")
-    return _current(store, score)  # the reading failed: once more here, where its error is seen
-
-
-def figures(book: Ledger, key: tuple[Any, ...], compute: Callable[[Ledger], T]) -> T:
-    """`compute(book)`, remembered with the ledger under `key`: the same figures asked again cost a
-    lookup. `compute` must read the moment it needs from the ledger (`as_of`) or from `key`."""
-    with _lock:
-        if key in book.memo:
-            return cast(T, book.memo[key][1])
-    value = compute(book)
-    with _lock:
-        if len(book.memo) >= MEMO_SIZE:
-            book.memo.clear()
-        book.memo[key] = (compute, value)
-    return value

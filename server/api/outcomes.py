@@ -8,7 +8,7 @@
   against comparable accounts, in total, per version and per arm.
 
 The figures are those of the history's last reading (`as_of`), read again in the background once it
-is a minute old (`engine.insight.outcomes_ledger.ledger`): a read never waits for the store to be
+is a minute old (`engine.insight.outcomes_cache.ledger`): a read never waits for the store to be
 scanned again.
 """
 
@@ -23,8 +23,8 @@ from fastapi import APIRouter, Depends, Query
 
 from engine.insight.forecast import Forecast, forecast
 from engine.insight.outcomes import GROUPINGS, Outcomes, WindowError, outcomes, score_bands, window
+from engine.insight.outcomes_cache import HistoryNotReady
 from engine.insight.outcomes_impact import Impact, playbook_impact
-from engine.insight.outcomes_ledger import HistoryNotReady
 from server.api.auth import require_token
 from server.web.errors import ApiError
 from server.web.state import State

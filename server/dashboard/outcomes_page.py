@@ -20,8 +20,8 @@ from fastapi.responses import Response
 
 from engine.insight.forecast import forecast
 from engine.insight.outcomes import GROUPINGS, WindowError, outcomes, score_bands, window
+from engine.insight.outcomes_cache import HistoryNotReady
 from engine.insight.outcomes_impact import playbook_impact
-from engine.insight.outcomes_ledger import HistoryNotReady
 from server.dashboard.outcome_charts import bar_chart, line_chart, money
 from server.dashboard.routes import Visitor, _env, _problem, _render, _to_signin, _visitor
 from server.web.state import State

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dsl import ir
-from engine.insight import outcomes_ledger
+from engine.insight import outcomes_cache, outcomes_ledger
 from engine.insight.outcomes import outcomes
 from engine.store import Store
 from tests.api.conftest import offline_api
@@ -65,14 +65,14 @@ async def test_the_outcomes_need_the_token(store: Store, bundle: ir.Bundle) -> N
 async def test_while_the_history_is_read_for_the_first_time_the_answer_is_503_then_the_figures(
         store: Store, bundle: ir.Bundle, monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
-    reading = outcomes_ledger._read
+    reading = outcomes_ledger.read_ledger
 
     def slow(*args: Any) -> outcomes_ledger.Ledger:
         release.wait(60)
         return reading(*args)
 
-    monkeypatch.setattr(outcomes_ledger, "_read", slow)
-    monkeypatch.setattr(outcomes_ledger, "FIRST_READ_SECONDS", 0.0)
+    monkeypatch.setattr(outcomes_ledger, "read_ledger", slow)
+    monkeypatch.setattr(outcomes_cache, "FIRST_READ_SECONDS", 0.0)
     async with offline_api(store, bundle) as client:
         busy = await client.get("/v1/outcomes")
         release.set()

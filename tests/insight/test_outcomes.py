@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.insight import outcomes_ledger
+from engine.insight import outcomes_cache
 from engine.insight.outcomes import Outcomes, Retention, outcomes
 from engine.store import Store
 from tests.outcome_history import enter, record, score
@@ -118,13 +118,13 @@ def test_a_new_change_in_the_store_is_read_and_a_stale_reader_is_answered_at_onc
     record(history, [("a3", "2026-06-01", "churned", {})])
     assert outcomes(history, "health", SINCE, UNTIL, stale_ok=True) == first  # the ledger read a moment ago
     assert _read(history).total.churned_accounts == 2  # a fresh reader reads the change
-    monkeypatch.setattr(outcomes_ledger, "STALE_SECONDS", 0.0)
+    monkeypatch.setattr(outcomes_cache, "STALE_SECONDS", 0.0)
     record(history, [("a1", "2026-06-01", "churned", {})])
     outcomes(history, "health", SINCE, UNTIL, stale_ok=True)  # answered from the old ledger, refreshed behind
     for thread in threading.enumerate():
         if thread.name == "outcomes-ledger":
             thread.join()
-    monkeypatch.setattr(outcomes_ledger, "STALE_SECONDS", 3600.0)
+    monkeypatch.setattr(outcomes_cache, "STALE_SECONDS", 3600.0)
     assert outcomes(history, "health", SINCE, UNTIL, stale_ok=True).total.churned_accounts == 3
 
 
