@@ -31,14 +31,14 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 CURVES = 6  # the total and the five largest cohorts
 AT_RISK_ROWS = 50
-_env.filters.setdefault("money", money)
+_env.filters["outcome_money"] = money
 
 
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-_env.filters.setdefault("percent", _percent)
+_env.filters["outcome_percent"] = _percent
 
 
 def _moment(raw: str | None) -> datetime | None:
