@@ -108,7 +108,7 @@ def impact_report(result: Impact) -> str:
 def _from_api(args: argparse.Namespace) -> BaseModel:
     model: type[BaseModel]
     if args.forecast:
-        path, model, params = "/v1/outcomes/forecast", Forecast, {"days": str(args.days)}
+        path, model, params = "/v1/outcomes/forecast", Forecast, {"days": str(args.days), "limit": "100000"}
     elif args.impact:
         path, model = f"/v1/outcomes/impact/{urllib.parse.quote(args.impact, safe='')}", Impact
         params = {"horizon_days": str(args.horizon_days)}

@@ -101,7 +101,8 @@ class Forecast(BaseModel):
     calibration: list[BandCalibration]
     windows: list[RenewalWindow]  # the next 90 and 180 days
     months: list[ForecastMonth]
-    renewals: list[Renewal]  # soonest first
+    renewals: list[Renewal]  # soonest first (the API may give the first `limit` of them)
+    renewals_total: int = 0  # how many there are in all
 
 
 def _percent(value: float) -> str:
@@ -180,7 +181,7 @@ def _forecast(book: Ledger, score: str | None, bands: list[str], moment_: dateti
                     past_renewals=len(history_renewals), calibration=calibration,
                     windows=[_window(found, days) for days in sorted({QUARTER_DAYS, horizon_days})
                              if days <= horizon_days],
-                    months=_months(found, moment_.date(), horizon_days), renewals=found)
+                    months=_months(found, moment_.date(), horizon_days), renewals=found, renewals_total=len(found))
 
 
 def _window(renewals: list[Renewal], days: int) -> RenewalWindow:

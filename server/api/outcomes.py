@@ -2,8 +2,8 @@
 
 - `GET /v1/outcomes` (`since`, `until`, `by`): NRR, GRR and logo churn of the accounts present at
   the window's start, in total and per cohort, with the curves;
-- `GET /v1/outcomes/forecast` (`days`): the renewals due in the next days, each with its
-  probability and the reasons, the calibration on past renewals, the ARR by month;
+- `GET /v1/outcomes/forecast` (`days`, `at_risk`, `limit`): the renewals due in the next days, each
+  with its probability and the reasons, the calibration on past renewals, the ARR by month;
 - `GET /v1/outcomes/impact/{playbook}` (`horizon_days`): the retention of the playbook's entrants
   against comparable accounts, in total, per version and per arm.
 
@@ -84,9 +84,14 @@ async def get_outcomes(state: State, since: Annotated[str | None, _SINCE] = None
 @router.get("/v1/outcomes/forecast", response_model=Forecast, responses=_BUSY,
             summary="The renewals of the next days: each one's probability and why, the ARR by month")
 async def get_forecast(state: State, days: Annotated[int, Query(ge=1, le=730, description="how far ahead")] = 180,
+                       at_risk: Annotated[bool, Query(description="only the renewals at risk")] = False,
+                       limit: Annotated[int, Query(ge=1, le=100_000, description="renewals listed at most, "
+                                                   "soonest first (`renewals_total` counts them all)")] = 1000,
                        ) -> Forecast:
     score, bands = score_bands(state.bundle)
-    return await _read(lambda: forecast(state.store, score, bands, None, days, stale_ok=True))
+    result = await _read(lambda: forecast(state.store, score, bands, None, days, stale_ok=True))
+    chosen = [renewal for renewal in result.renewals if renewal.at_risk] if at_risk else result.renewals
+    return result.model_copy(update={"renewals": chosen[:limit], "renewals_total": len(chosen)})
 
 
 @router.get("/v1/outcomes/impact/{playbook}", response_model=Impact,

@@ -23,6 +23,7 @@ async def test_the_outcomes_answer_the_figures_of_the_history(store: Store, bund
         retention = await client.get("/v1/outcomes", params={"since": year.start.date().isoformat(),
                                                              "until": "2026-10-01", "by": "segment"})
         renewals = await client.get("/v1/outcomes/forecast", params={"days": "90"})
+        risky = await client.get("/v1/outcomes/forecast", params={"at_risk": "true", "limit": "2"})
         impact = await client.get("/v1/outcomes/impact/renewal")
         schema = (await client.get("/openapi.json")).json()
     assert retention.status_code == 200, retention.text
@@ -34,6 +35,9 @@ async def test_the_outcomes_answer_the_figures_of_the_history(store: Store, bund
     assert body["curves"][0]["group"] == "all" and body["curves"][0]["points"]
     assert renewals.status_code == 200 and [w["days"] for w in renewals.json()["windows"]] == [90]
     assert all(r["days"] < 90 for r in renewals.json()["renewals"])
+    assert renewals.json()["renewals_total"] == len(renewals.json()["renewals"])
+    assert len(risky.json()["renewals"]) == 2 and all(r["at_risk"] for r in risky.json()["renewals"])
+    assert risky.json()["renewals_total"] == risky.json()["windows"][-1]["at_risk"]
     assert [band["band"] for band in renewals.json()["calibration"]] == ["green", "yellow", "red", "unscored"]
     assert impact.status_code == 200 and impact.json()["rows"][0]["cohort"] == "all"
     assert {"/v1/outcomes", "/v1/outcomes/forecast", "/v1/outcomes/impact/{playbook}"} <= set(schema["paths"])
