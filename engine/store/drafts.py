@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from engine.records import ActionRecord, DraftRecord
 from engine.store.actions import insert_action
@@ -37,6 +37,12 @@ class DraftDecided(ValueError):
 
 def _record(row: Any) -> DraftRecord:
     return DraftRecord.model_validate(dict(row._mapping))
+
+
+def _locked(conn: Connection, id: str) -> DraftRecord | None:
+    """The draft, its row locked until the transaction ends (PostgreSQL; SQLite writes one at a time)."""
+    row = conn.execute(select(drafts).where(drafts.c.id == id).with_for_update()).first()
+    return None if row is None else _record(row)
 
 
 class DraftSection(StoreSection):
@@ -77,10 +83,9 @@ class DraftSection(StoreSection):
         """A person's answer to a pending draft: approve it (with `subject`/`text` edited: `edited`;
         an edited text goes out as plain text) or discard it. Raises `DraftNotFound`, `DraftDecided`."""
         with self._db.write() as conn:
-            row = conn.execute(select(drafts).where(drafts.c.id == id).with_for_update()).first()
-            if row is None:
+            draft = _locked(conn, id)
+            if draft is None:
                 raise DraftNotFound(f"no draft '{id}'")
-            draft = _record(row)
             if draft.state != "pending":
                 raise DraftDecided(f"draft '{id}' is {draft.state.replace('_', ' ')} already")
             values: dict[str, Any] = {"decided_at": to_utc(at), "decided_by": by}
@@ -108,11 +113,8 @@ class DraftSection(StoreSection):
         """The draft as it goes: decided by a person, or, still pending, settled by its policy
         (`sent_unreviewed` or `dropped_unreviewed`) at `at`. None when there is no such draft."""
         with self._db.write() as conn:
-            row = conn.execute(select(drafts).where(drafts.c.id == id).with_for_update()).first()
-            if row is None:
-                return None
-            draft = _record(row)
-            if draft.state != "pending":
+            draft = _locked(conn, id)
+            if draft is None or draft.state != "pending":
                 return draft
             state = "sent_unreviewed" if draft.policy == "send" else "dropped_unreviewed"
             conn.execute(update(drafts).where(drafts.c.id == id).values(state=state, decided_at=to_utc(at)))
@@ -122,11 +124,8 @@ class DraftSection(StoreSection):
         """Take back a pending draft whose journey ended before anyone answered (`withdrawn`, logged
         `draft_withdrawn`); a decided one is left as it is. None when there is no such draft."""
         with self._db.write() as conn:
-            row = conn.execute(select(drafts).where(drafts.c.id == id).with_for_update()).first()
-            if row is None:
-                return None
-            draft = _record(row)
-            if draft.state != "pending":
+            draft = _locked(conn, id)
+            if draft is None or draft.state != "pending":
                 return draft
             conn.execute(update(drafts).where(drafts.c.id == id).values(state="withdrawn", decided_at=to_utc(at),
                                                                         reason=reason))
