@@ -31,6 +31,8 @@ T = TypeVar("T")
 STALE_SECONDS = 60.0  # `stale_ok` readers take a ledger this old without asking the store
 FIRST_READ_SECONDS = 5.0  # how long a `stale_ok` reader waits for the first reading of the history
 MEMO_SIZE = 32
+RECOMPUTE_AT_MOST = 6  # figures a refresh computes on the new ledger before putting it in place:
+RECOMPUTE_ASKED_WITHIN = 600.0  # the ones asked most lately, within these seconds
 
 _kept: weakref.WeakKeyDictionary[Database, Ledger] = weakref.WeakKeyDictionary()
 _readers: weakref.WeakKeyDictionary[Database, threading.Thread] = weakref.WeakKeyDictionary()
@@ -54,8 +56,11 @@ def _current(store: Store, score: str | None, *, recompute: bool = False) -> Led
             return kept
         book = outcomes_ledger.read_ledger(driver, score, mark)
     if recompute and kept is not None and kept.score == score:
-        for key, (compute, _) in list(kept.memo.items()):
-            book.memo[key] = (compute, compute(book))
+        now = time.monotonic()
+        asked = sorted(((used, key, compute) for key, (compute, _, used) in list(kept.memo.items())
+                        if now - used <= RECOMPUTE_ASKED_WITHIN), key=lambda item: -item[0])
+        for used, key, compute in asked[:RECOMPUTE_AT_MOST]:  # the others are computed when asked again
+            book.memo[key] = (compute, compute(book), used)
     with _lock:
         _kept[store.database] = book
     return book
@@ -112,11 +117,13 @@ def figures(book: Ledger, key: tuple[Any, ...], compute: Callable[[Ledger], T]) 
     """`compute(book)`, remembered with the ledger under `key`: the same figures asked again cost a
     lookup. `compute` must read the moment it needs from the ledger (`as_of`) or from `key`."""
     with _lock:
-        if key in book.memo:
-            return cast(T, book.memo[key][1])
+        kept = book.memo.get(key)
+        if kept is not None:
+            book.memo[key] = (kept[0], kept[1], time.monotonic())
+            return cast(T, kept[1])
     value = compute(book)
     with _lock:
         if len(book.memo) >= MEMO_SIZE:
             book.memo.clear()
-        book.memo[key] = (compute, value)
+        book.memo[key] = (compute, value, time.monotonic())
     return value

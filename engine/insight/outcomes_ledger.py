@@ -144,7 +144,8 @@ class Ledger:
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # when it was read
     open_tasks: dict[str, dict[str, int]] = field(default_factory=dict)  # account -> priority -> open tasks
     # figures computed on it, and how (`outcomes_cache.figures`): a refresh computes them again on a new one
-    memo: dict[tuple[Any, ...], tuple[Callable[[Ledger], Any], Any]] = field(default_factory=dict)
+    # (how, value, when last asked: monotonic seconds) by key
+    memo: dict[tuple[Any, ...], tuple[Callable[[Ledger], Any], Any, float]] = field(default_factory=dict)
 
     def get(self, account: str) -> AccountHistory:
         found = self.accounts.get(account)
