@@ -10,9 +10,9 @@ The rule, one line per factor so that each probability explains itself:
 2. trend: the score fell `FALL_POINTS` or more over the last `TREND_DAYS` days: `FALL_EFFECT`;
 3. open risk items: each open task of priority urgent or high on the account: `RISK_EFFECT`, at most
    `RISK_ITEMS_COUNTED` of them;
+4. its success plan (`start plan …`) behind or stuck, as its latest status says: `PLAN_EFFECTS`;
 
-the sum kept between `FLOOR` and `CEILING`. An account below `AT_RISK_BELOW` is at risk. A further
-factor (the status of a success plan, say) is one more `Factor` in `_factors`; the rest is unchanged.
+the sum kept between `FLOOR` and `CEILING`. An account below `AT_RISK_BELOW` is at risk.
 """
 
 from __future__ import annotations
@@ -48,13 +48,14 @@ FALL_EFFECT = -0.10
 RISK_PRIORITIES = ("urgent", "high")
 RISK_EFFECT = -0.05
 RISK_ITEMS_COUNTED = 3
+PLAN_EFFECTS = {"behind": -0.05, "stuck": -0.10}
 FLOOR, CEILING = 0.02, 0.99
 AT_RISK_BELOW = 0.70
 DAY = 86400.0
 
 
 class Factor(BaseModel):
-    name: str  # band, trend, risk_items (and, later, plan_status)
+    name: str  # band, trend, risk_items, plan_status
     effect: float  # added to the probability (the band's: the base rate itself)
     reason: str
 
@@ -110,7 +111,7 @@ def _percent(value: float) -> str:
 
 
 def _factors(history: AccountHistory, now: float, rates: dict[str, BandCalibration], risk_items: int,
-             ) -> list[Factor]:
+             plan: tuple[str, str] | None = None) -> list[Factor]:
     band = history.band(now) or UNSCORED
     calibration = rates.get(band) or rates[UNSCORED]
     if calibration.source == "history":
@@ -128,6 +129,9 @@ def _factors(history: AccountHistory, now: float, rates: dict[str, BandCalibrati
         counted = min(risk_items, RISK_ITEMS_COUNTED)
         factors.append(Factor(name="risk_items", effect=round(RISK_EFFECT * counted, 4),
                               reason=f"{risk_items} open urgent or high-priority task(s)"))
+    if plan is not None and plan[1] in PLAN_EFFECTS:
+        factors.append(Factor(name="plan_status", effect=PLAN_EFFECTS[plan[1]],
+                              reason=f"success plan {plan[0]} is {plan[1]}"))
     return factors
 
 
@@ -168,7 +172,7 @@ def _forecast(book: Ledger, score: str | None, bands: list[str], moment_: dateti
         due = due_seconds(day)
         if not at < due <= at + horizon_days * DAY:
             continue
-        factors = _factors(history, at, rates, risks.get(history.id, 0))
+        factors = _factors(history, at, rates, risks.get(history.id, 0), book.plan_status.get(history.id))
         probability = round(min(CEILING, max(FLOOR, sum(factor.effect for factor in factors))), 4)
         arr = history.arr(at)
         found.append(Renewal(

@@ -143,6 +143,7 @@ class Ledger:
     read_at: float = field(default_factory=time.monotonic)  # when the store was last found unchanged
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # when it was read
     open_tasks: dict[str, dict[str, int]] = field(default_factory=dict)  # account -> priority -> open tasks
+    plan_status: dict[str, tuple[str, str]] = field(default_factory=dict)  # account -> (plan, status), the latest
     # figures computed on it, and how (`outcomes_cache.figures`): a refresh computes them again on a new one
     # (how, value, when last asked: monotonic seconds) by key
     memo: dict[tuple[Any, ...], tuple[Callable[[Ledger], Any], Any, float]] = field(default_factory=dict)
@@ -166,6 +167,7 @@ _EVENTS_SQL = "SELECT account, name, {at} FROM events WHERE name IN (?, ?) ORDER
 _SCORES_SQL = "SELECT account, {at}, value, band FROM score_history WHERE score = ? ORDER BY at, id"
 _JOURNEYS_SQL = "SELECT workflow_id, run_id, playbook, account, version, {entered_at} FROM journeys"
 _OPEN_TASKS_SQL = "SELECT account, priority, count(*) FROM tasks WHERE status = ? GROUP BY account, priority"
+_PLAN_STATUS_SQL = "SELECT account, data FROM actions WHERE kind = ? ORDER BY at, seq"
 _SPLITS_SQL = "SELECT key, data FROM actions WHERE kind = ? AND key LIKE ? AND key LIKE ?"
 _SPLITS = ("decided", "journey/%", "%/split/%")
 _EPOCH = {"sqlite": "ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)",
@@ -211,6 +213,9 @@ def read_ledger(driver: Driver, score: str | None, mark: tuple[Any, ...]) -> Led
         history.entries.sort(key=lambda entry: entry.at)
     for account, priority, count in driver.execute(_OPEN_TASKS_SQL, ("open",)).fetchall():
         book.open_tasks.setdefault(str(account), {})[str(priority)] = int(count)
+    for account, data in driver.execute(_PLAN_STATUS_SQL, ("plan_status_changed",)).fetchall():
+        changed = _json(driver, data) or {}
+        book.plan_status[str(account)] = (str(changed.get("plan")), str(changed.get("status")))
     return book
 
 

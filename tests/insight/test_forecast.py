@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.insight.forecast import forecast
 from engine.insight.forecast_calibration import MIN_RENEWALS
+from engine.records import ActionRecord
 from engine.store import Store
 from engine.store.schema import tasks
 from tests.outcome_history import CALL_ARM_SAVES, RENEWAL_RATES, generate_year, record, score
@@ -80,3 +81,16 @@ def test_the_calibration_on_a_generated_year_finds_the_rates_planted_in_it(store
         assert entry.source == "history" and entry.renewals >= MIN_RENEWALS
         assert entry.low is not None and entry.high is not None
         assert entry.low <= planted <= entry.high, (entry, planted)
+
+
+def test_a_success_plan_behind_or_stuck_lowers_the_probability_by_its_latest_status(store: Store) -> None:
+    _plant(store)
+    for status, at in (("behind", datetime(2026, 5, 2, tzinfo=UTC)), ("stuck", datetime(2026, 5, 20, tzinfo=UTC))):
+        store.log_action(ActionRecord(at=at, account="soon-green", playbook="kickoff", kind="plan_status_changed",
+                                      data={"plan": "onboarding", "status": status, "previous": "on_track"}))
+    renewals = {renewal.account: renewal for renewal in forecast(store, "health", BANDS, AS_OF).renewals}
+    green = renewals["soon-green"]
+    assert [(factor.name, factor.effect, factor.reason) for factor in green.factors[1:]] == [
+        ("plan_status", -0.1, "success plan onboarding is stuck")]
+    assert green.probability == 0.85
+    assert [factor.name for factor in renewals["soon-red"].factors] == ["band", "trend", "risk_items"]
