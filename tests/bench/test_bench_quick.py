@@ -63,6 +63,13 @@ def test_welcome_latency() -> None:
     assert figures["steady"]["arrived"] == 3 and figures["burst"]["arrived"] == 3
 
 
+def test_scale_scheduler() -> None:
+    figures = run("scale_scheduler.py", "--quick", "--accounts", "5", "--proportional-accounts", "200")["5"]
+    assert figures["due_accounts"] == figures["accounts_measured"] == 5  # every account's Monday trend check
+    assert figures["bytes_per_event"] > 0
+    assert (figures["proportional"]["small_due"], figures["proportional"]["large_due"]) == (2, 20)
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_sleeping_rss() -> None:
     figures = run("sleeping_rss.py", "--counts", "5,10", "--cache", "5")
@@ -85,3 +92,8 @@ def test_route_history() -> None:
 
 def test_drain_speed() -> None:
     assert run("drain_speed.py", "--starts", "8")["drain_starts_per_s"] > 0
+
+
+def test_outcomes_speed() -> None:
+    figures = run("outcomes_speed.py", "--accounts", "60")
+    assert figures["accounts"] == 60 and figures["page_read_ms"] >= 0
