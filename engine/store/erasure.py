@@ -26,6 +26,7 @@ from engine.store.actions import insert_action
 from engine.store.database import Database
 from engine.store.outbox import hashed_address
 from engine.store.schema import (
+    account_cards,
     accounts,
     actions,
     condition_state,
@@ -67,6 +68,8 @@ class ErasureSection:
                                 ("conditions", condition_state), ("tasks", tasks), ("journeys", journeys),
                                 ("actions", actions), ("tracked messages", tracked_messages), ("accounts", accounts)):
                 column = table.c.id if table is accounts else table.c.account
+                if table is accounts:
+                    conn.execute(delete(account_cards).where(account_cards.c.account == account))
                 removed[name] = conn.execute(delete(table).where(column == account)).rowcount or 0
             rows = conn.execute(select(messages.c.id, messages.c.key).where(messages.c.account == account)).all()
             for row in rows:  # a step's key names the account too (`journey/<playbook>/<account>/...`)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from engine.store.types import JsonDocument, UtcDateTime
 
 __all__ = [
+    "account_cards",
     "accounts",
     "actions",
     "condition_state",
@@ -107,6 +108,7 @@ score_history = Table(
     Column("breakdown", JsonDocument, nullable=False),
     Column("missing", JsonDocument, nullable=False),
     Index(None, "account", "score", "at"),
+    Index(None, "account", "at"),  # an account's timeline, every score at once (0010)
 )
 
 condition_state = Table(
@@ -162,6 +164,9 @@ tasks = Table(
     Index(None, "account", "status"),
     Index(None, "owner", "status"),
     Index("ix_tasks_open_key", "open_key", unique=True),
+    Index(None, "owner", "status", "due", "id"),  # a CSM's work by due date (0010)
+    Index(None, "status", "due", "id"),  # the overdue items of a team (0010)
+
 )
 
 team_turns = Table(
@@ -258,4 +263,33 @@ cursors = Table(
     metadata,
     Column("name", String(200), primary_key=True),
     Column("at", UtcDateTime, nullable=False),
+)
+
+account_cards = Table(  # one line per account as the cockpit lists it (engine/store/account_cards.py)
+    "account_cards",
+    metadata,
+    Column("account", ID, primary_key=True),
+    Column("name", Text, nullable=True),  # the name field
+    Column("name_key", String(200), nullable=False),  # the name in lower case: sorting and search
+    Column("segment", String(200), nullable=True),
+    Column("arr", Float, nullable=True),
+    Column("renewal", String(10), nullable=True),  # the renewal date, YYYY-MM-DD
+    Column("csm_email", String(320), nullable=True),  # in lower case
+    Column("csm_name", String(200), nullable=True),  # the owner's name, else the address's local part
+    Column("manager_email", String(320), nullable=True),  # the CSM's manager, in lower case
+    Column("score_name", String(200), nullable=True),  # `health` when recorded, else the first by name
+    Column("score", Float, nullable=True),
+    Column("band", String(200), nullable=True),
+    Column("scored_at", UtcDateTime, nullable=True),
+    Index(None, "name_key", "account"),
+    Index(None, "arr", "account"),
+    Index(None, "renewal", "account"),
+    Index(None, "score", "account"),
+    Index(None, "band", "name_key", "account"),
+    Index(None, "band", "arr", "account"),
+    Index(None, "band", "renewal", "arr"),
+    Index(None, "band", "score", "account"),
+    Index(None, "csm_email", "band", "arr", "renewal"),
+    Index(None, "segment", "band", "arr", "renewal"),
+    Index(None, "manager_email", "csm_email"),
 )
