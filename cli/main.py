@@ -42,6 +42,7 @@ COMMANDS: tuple[str, ...] = (
     "score",
     "log",
     "why",
+    "note",
     "stats",
     "preview",
     "outbox",
