@@ -13,7 +13,8 @@ JSON (`GET /v1/accounts`, `/v1/accounts/{id}`, `/v1/tasks`, `/v1/log`; the OpenA
 - the cockpit's reads, each a page at a time by cursor (`cursors`), each served by an index:
   `account_pages` (the account list with search, sort, filters, band trends and totals, from the
   account cards), `timeline` (one stream of what happened to an account), `work` (a CSM's open
-  work items by due date, a team's overdue ones) and `funnel` (a playbook's steps as a nested funnel).
+  work items by due date, a team's overdue ones); a playbook's nested funnel is `engine.insight.funnel`,
+  beside the stats it reads.
 
 The primary score, the one the account list shows, is chosen one way: the `health` score when
 there is one, else the first score by name, among the scores of the bundle when one is loaded

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from engine.records import ActionRecord
+from engine.store.action_tallies import untally
 from engine.store.actions import insert_action
 from engine.store.database import Database
 from engine.store.outbox import hashed_address
@@ -72,6 +73,8 @@ class ErasureSection:
                 column = table.c.id if table is accounts else table.c.account
                 if table is accounts:
                     conn.execute(delete(account_cards).where(account_cards.c.account == account))
+                if table is actions:
+                    untally(conn, [actions.c.account == account])
                 removed[name] = conn.execute(delete(table).where(column == account)).rowcount or 0
             rows = conn.execute(select(messages.c.id, messages.c.key).where(messages.c.account == account)).all()
             for row in rows:  # a step's key names the account too (`journey/<playbook>/<account>/...`)
@@ -92,6 +95,8 @@ class ErasureSection:
                 func.lower(messages.c.to_addr) == address).values(**_BLANK)).rowcount or 0
             naming = [row.seq for row in conn.execute(select(actions.c.seq, actions.c.data))
                       if _names(row.data, address)]
+            if naming:
+                untally(conn, [actions.c.seq.in_(naming)])
             removed["actions"] = conn.execute(delete(actions).where(actions.c.seq.in_(naming))).rowcount or 0 \
                 if naming else 0
             listed = conn.execute(select(suppressions).where(suppressions.c.email == address)).first()

@@ -26,6 +26,7 @@ __all__ = [
     "account_cards",
     "account_notes",
     "accounts",
+    "action_tallies",
     "actions",
     "condition_state",
     "controls",
@@ -37,6 +38,7 @@ __all__ = [
     "revoked_sessions",
     "score_history",
     "suppressions",
+    "tally_marks",
     "tasks",
     "team_turns",
     "tracked_messages",
@@ -304,4 +306,28 @@ account_cards = Table(  # one line per account as the cockpit lists it (engine/s
     Index(None, "csm_email", "band", "arr", "renewal"),
     Index(None, "segment", "band", "arr", "renewal"),
     Index(None, "manager_email", "csm_email"),
+)
+
+action_tallies = Table(  # the action log counted by statement path (engine/store/action_tallies.py)
+    "action_tallies",
+    metadata,
+    Column("tally_key", String(64), primary_key=True),  # sha256 of the grouped values
+    Column("playbook", String(200), nullable=False),
+    Column("path", Text, nullable=True),  # None: an admission decision
+    Column("kind", String(50), nullable=False),
+    Column("what", String(200), nullable=True),
+    Column("outcome", Text, nullable=True),
+    Column("block", String(200), nullable=True),
+    Column("subject", Text, nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("n", Integer, nullable=False),
+    Index(None, "playbook"),
+)
+
+tally_marks = Table(  # how far the tallies have counted: the last `seq` of the actions folded in
+    "tally_marks",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("seq", Integer, nullable=False),
 )

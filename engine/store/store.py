@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from engine.store.accounts import AccountSection
+from engine.store.action_tallies import TallySection
 from engine.store.actions import ActionSection
 from engine.store.assignment import AssignmentSection
 from engine.store.controls import ControlSection
@@ -39,7 +40,7 @@ class StoreUnavailable(Exception):
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
             RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
-            AssignmentSection, TaskChangeSection, EngagementSection, NoteSection):
+            AssignmentSection, TaskChangeSection, EngagementSection, TallySection, NoteSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

@@ -27,6 +27,7 @@ from engine.settings import Settings
 from engine.store import Store
 from server.api import (
     accounts,
+    cockpit,
     controls,
     engagement,
     events,
@@ -105,8 +106,8 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     )
     install_error_handlers(app)
     app.state.operator_view = view = operator_view.OperatorView(app.state.api)
-    for module in (events, segment_routes, accounts, notes, tasks, log, insight, unsubscribe, engagement, controls,
-                   operator_view):
+    for module in (events, segment_routes, accounts, cockpit, notes, tasks, log, insight, unsubscribe, engagement,
+                   controls, operator_view):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up, and where routing stands")

@@ -1,7 +1,8 @@
 """The cockpit's reads: account cards (one row per account with what the account list sorts and
-filters by, `engine/store/account_cards.py`), filled from the accounts and their scores, and an
-index for each of the cockpit's reads: a CSM's work by due date, a team's overdue items, an
-account's score changes in time order.
+filters by, `engine/store/account_cards.py`), filled from the accounts and their scores; the
+tallies of the action log by statement path (`engine/store/action_tallies.py`), counted from the
+log; and an index for each of the cockpit's reads: a CSM's work by due date, a team's overdue
+items, an account's score changes in time order.
 
 Revision ID: 0010
 Revises: 0006
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from engine.store.account_cards import rebuild_cards
+from engine.store.action_tallies import fold
 
 revision: str = "0010"
 down_revision: str | None = "0006"
@@ -58,10 +60,36 @@ def upgrade() -> None:
     op.create_index("ix_tasks_owner_status_due_id", "tasks", ["owner", "status", "due", "id"])
     op.create_index("ix_tasks_status_due_id", "tasks", ["status", "due", "id"])
     op.create_index("ix_score_history_account_at", "score_history", ["account", "at"])
+    op.create_table(
+        "action_tallies",
+        sa.Column("tally_key", sa.String(64), nullable=False),
+        sa.Column("playbook", sa.String(200), nullable=False),
+        sa.Column("path", sa.Text(), nullable=True),
+        sa.Column("kind", sa.String(50), nullable=False),
+        sa.Column("what", sa.String(200), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("block", sa.String(200), nullable=True),
+        sa.Column("subject", sa.Text(), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("tally_key", name="pk_action_tallies"),
+    )
+    op.create_index("ix_action_tallies_playbook", "action_tallies", ["playbook"])
+    op.create_table(
+        "tally_marks",
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name="pk_tally_marks"),
+    )
     rebuild_cards(op.get_bind())
+    fold(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_table("tally_marks")
+    op.drop_index("ix_action_tallies_playbook", table_name="action_tallies")
+    op.drop_table("action_tallies")
     op.drop_index("ix_score_history_account_at", table_name="score_history")
     op.drop_index("ix_tasks_status_due_id", table_name="tasks")
     op.drop_index("ix_tasks_owner_status_due_id", table_name="tasks")
