@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,7 +27,6 @@ from dsl import ir
 from engine.read_model.account_pages import (
     AT_RISK_DAYS,
     SORTS,
-    AccountItem,
     AccountPage,
     AccountTotals,
     CsmOut,
@@ -37,6 +36,7 @@ from engine.read_model.account_pages import (
     csm_list,
 )
 from engine.read_model.cursors import BadQuery
+from engine.read_model.renewals import Renewal, renewing_soon
 from engine.read_model.work import work_page
 from engine.store import Store
 from server.dashboard.rendering import me, problem, render, to_signin, visitor
@@ -100,7 +100,7 @@ def listing(store: Store, bundle: ir.Bundle, now: datetime, filters: dict[str, s
 class Today:
     totals: AccountTotals
     worst: str | None  # the worst band of the primary score: `red`
-    renewing: list[AccountItem]  # accounts in the worst band renewing within 90 days, soonest first
+    renewing: list[Renewal]  # accounts in the worst band renewing within 90 days, soonest first
     my_open: int | None  # None: the visitor chose no CSM to work as
     my_overdue: int | None
     team_overdue: int
@@ -114,12 +114,7 @@ def _count(store: Store, now: datetime, **scope: Any) -> int:
 def today(store: Store, bundle: ir.Bundle, now: datetime, who: str | None) -> Today:
     bands = band_order(bundle)
     worst = bands[0] if bands else None
-    renewing: list[AccountItem] = []
-    if worst is not None:
-        horizon = (now + timedelta(days=AT_RISK_DAYS)).date()
-        soonest = account_page(store, bundle, now, sort="renewal", band=worst, limit=200).items
-        renewing = [item for item in soonest if item.renewal is not None
-                    and now.date() <= item.renewal <= horizon][:RENEWING_SOON]
+    renewing = renewing_soon(store, worst, now.date(), days=AT_RISK_DAYS, limit=RENEWING_SOON) if worst else []
     return Today(totals=account_totals(store, bundle, now), worst=worst, renewing=renewing,
                  my_open=_count(store, now, owner=who) if who else None,
                  my_overdue=_count(store, now, owner=who, overdue=True) if who else None,

@@ -4,9 +4,10 @@
 Synchronous, like the store; the routes call these on a worker thread. The account pages are
 `server.dashboard.account_view` and `accounts_view`, the work lists `work_view`.
 
-The playbook page shows each step's statements as they nest: a statement inside an `if`,
-`unless` or a split's arm is indented under it, with the block it runs in (`then`, `else`, the
-arm), so that a statement that runs only sometimes does not look unconditional.
+The playbook page shows each step's statements as they nest (`engine.insight.funnel`): a
+statement inside an `if`, `unless` or a split's arm is indented under it, with the block it runs
+in (`then`, `else`, the arm), so that a statement that runs only sometimes does not look
+unconditional.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 
 from dsl import ir
 from dsl.ir_text import describe_trigger
-from engine.insight.analytics import PlaybookStats, StatementStats, StepStats, playbook_stats
-from engine.insight.arm_results import SplitResults
+from engine.insight.analytics import PlaybookStats, playbook_stats
+from engine.insight.funnel import Funnel, playbook_funnel
 from engine.read_model.tasks import is_overdue
 from engine.records import TaskRecord
 from engine.store import Store
@@ -27,8 +28,6 @@ from server.smtp_sink import SinkMessage, read_index
 
 __all__ = [
     "PRIORITY_ORDER",
-    "FunnelStep",
-    "NestedStatement",
     "PlaybookView",
     "SinkMessage",
     "TaskCard",
@@ -120,71 +119,11 @@ def urgency(item: TaskCard) -> tuple[int, datetime, int, datetime, str]:
 
 
 @dataclass
-class NestedStatement:
-    stats: StatementStats
-    depth: int  # 0: the step's own statement; 1: inside an if, unless or arm; …
-    block: str | None  # the block it runs in: `then`, `else`, `arm control`; None at the step's level
-
-
-@dataclass
-class FunnelStep:
-    step: StepStats
-    share: float  # of the journeys that entered, 0 to 1 (for the bar)
-    statements: list[NestedStatement]
-
-
-@dataclass
 class PlaybookView:
-    stats: PlaybookStats
+    funnel: Funnel  # the steps, each statement nested in its `if`, `unless`, arm or `do … else`
     source: str  # the .play file
     trigger: str
-    funnel: list[FunnelStep]
-    splits: list[SplitResults]
-    conversion: float | None  # goal reached / entered, 0 to 1; None when none entered or no goal
     has_goal: bool
-
-
-def _arm_label(split: ir.Statement | None, block: str) -> str:
-    if not isinstance(split, ir.Split) or not block.startswith("arm") or not block[3:].isdigit():
-        return block
-    number = int(block[3:])
-    arm = split.arms[number - 1] if 0 < number <= len(split.arms) else None
-    return f"arm {arm.label}" if arm is not None and arm.label else f"arm {number}"
-
-
-def nested(step: ir.Step | None, statements: list[StatementStats]) -> list[NestedStatement]:
-    """The step's statements with their depth and block, read from each one's path
-    (`day 7/0/then/1`: the second statement of the `then` block of the step's first statement)."""
-    shown: list[NestedStatement] = []
-    for stats in statements:
-        parts = stats.path.split("/")
-        depth = max(0, (len(parts) - 2) // 2)
-        block = parts[-2] if depth else None
-        if block is not None and block.startswith("arm") and step is not None:
-            parent = _statement_at(step, parts[1:-2])
-            block = _arm_label(parent, block)
-        shown.append(NestedStatement(stats=stats, depth=depth, block=block))
-    return shown
-
-
-def _statement_at(step: ir.Step, parts: list[str]) -> ir.Statement | None:
-    """The statement at a path below the step (`0/then/1`), or None."""
-    body: tuple[ir.Statement, ...] = step.body
-    found: ir.Statement | None = None
-    for position, part in enumerate(parts):
-        if position % 2 == 0:
-            found = body[int(part)] if part.isdigit() and int(part) < len(body) else None
-            if found is None:
-                return None
-        elif isinstance(found, ir.If):
-            body = found.then if part == "then" else found.otherwise
-        elif isinstance(found, ir.Do) and part == "else":
-            body = found.otherwise
-        elif isinstance(found, ir.Split) and part[3:].isdigit() and 0 < int(part[3:]) <= len(found.arms):
-            body = found.arms[int(part[3:]) - 1].body
-        else:
-            return None
-    return found
 
 
 def playbook_list(store: Store, bundle: ir.Bundle) -> list[PlaybookStats]:
@@ -192,26 +131,16 @@ def playbook_list(store: Store, bundle: ir.Bundle) -> list[PlaybookStats]:
 
 
 def playbook_view(store: Store, bundle: ir.Bundle, playbook: str) -> PlaybookView | None:
-    """The playbook's funnel: for each step, the journeys that reached it and what each statement
-    did, nested as written; the results per arm of its splits and its goal conversion.
-
-    The counts come from the action log: every journey action is keyed
-    `journey/<playbook>/<account>/<run>/<step path>`, and a journey reached a step when it logged
-    anything under that step's path (`engine.insight.analytics`).
-    """
+    """The playbook's funnel (`engine.insight.funnel`): for each step, the journeys that reached it
+    and what each statement did, nested as written; the results per arm of its splits and its goal
+    conversion. None when no such playbook is deployed."""
     spec = bundle.playbooks.get(playbook)
-    if spec is None:
+    funnel = playbook_funnel(store, bundle, playbook)
+    if spec is None or funnel is None:
         return None
-    stats = playbook_stats(store, bundle, playbook).playbooks[0]
-    top = max([stats.entered, *(step.reached for step in stats.steps)], default=0)
-    steps = {step.name: step for step in spec.steps}
-    funnel = [FunnelStep(step=step, share=step.reached / top if top else 0.0,
-                         statements=nested(steps.get(step.step), step.statements)) for step in stats.steps]
-    has_goal = spec.goal is not None or bool(spec.goal_events)
-    return PlaybookView(stats=stats, source=Path(spec.path).name if spec.path else "",
-                        trigger=describe_trigger(spec.trigger), funnel=funnel, splits=stats.splits,
-                        conversion=stats.goal_reached / stats.entered if stats.entered and has_goal else None,
-                        has_goal=has_goal)
+    return PlaybookView(funnel=funnel, source=Path(spec.path).name if spec.path else "",
+                        trigger=describe_trigger(spec.trigger),
+                        has_goal=spec.goal is not None or bool(spec.goal_events))
 
 
 # --------------------------------------------------------------------------- the outbox

@@ -1,7 +1,8 @@
 """My work (`/tasks`): a CSM's open work items by due date, each with its type, reason, why it
 exists (a link to the line of the account's timeline where the journey opened it) and its
 checklist's progress, with forms to complete it with an outcome, snooze it and reassign it; and
-the team's overdue items for a manager (`/tasks/team`).
+the team's overdue items for a manager (`/tasks/team`, `?manager=EMAIL` for one manager's CSMs).
+Both are read a page at a time by `engine.read_model.work`.
 
 Whose work is shown: `?owner=EMAIL`, else the CSM the visitor chose to work as (`POST /me`, a
 cookie), else everyone's. The forms do what the API's routes do, through the same functions:
@@ -19,8 +20,10 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from engine.read_model.account_pages import csm_list
+from engine.read_model.cursors import BadQuery
 from engine.records import TaskRecord
-from engine.store import TaskClosed, TaskNotFound
+from engine.store import Store, TaskClosed, TaskNotFound
 from server.dashboard import work_view
 from server.dashboard.rendering import (
     ME_COOKIE,
@@ -47,26 +50,40 @@ OUTCOME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 SNOOZE_DAYS = (1, 3, 7, 14)
 
 
+def _owners(store: Store, now: datetime) -> list[str]:
+    """Whom the work list offers: every CSM of an account, and the owners of the most urgent items."""
+    return sorted({csm.email for csm in csm_list(store)} | set(work_view.owners_of(store, now)))
+
+
 @router.get("/tasks")
-async def my_work_page(request: Request, state: State, owner: str | None = None) -> Response:
+async def my_work_page(request: Request, state: State, owner: str | None = None, cursor: str = "") -> Response:
     who = visitor(request, state)
     if who is None:
         return to_signin(request)
-    chosen = me(request) if owner is None else (owner.strip().lower() or None)
+    chosen = me(request) if owner is None else (owner.strip().lower()[:320] or None)
     now = datetime.now(UTC)
-    work = await asyncio.to_thread(work_view.my_work, state.store, now, chosen)
-    owners = await asyncio.to_thread(work_view.owners, state.store)
+    try:
+        work = await asyncio.to_thread(work_view.my_work, state.store, now, chosen, cursor or None)
+    except BadQuery as error:
+        return problem(request, state, who, 400, "That page cannot be shown", f"{str(error).capitalize()}.", "/tasks")
+    owners = await asyncio.to_thread(_owners, state.store, now)
     return render(request, state, "tasks.html", who, section="tasks", work=work, owners=owners, back=here(request),
                   outcomes=work_view.OUTCOMES, snooze_days=SNOOZE_DAYS, why=work_view.why_link)
 
 
 @router.get("/tasks/team")
-async def team_page(request: Request, state: State) -> Response:
+async def team_page(request: Request, state: State, manager: str = "") -> Response:
     who = visitor(request, state)
     if who is None:
         return to_signin(request)
-    columns = await asyncio.to_thread(work_view.team_overdue, state.store, datetime.now(UTC))
-    return render(request, state, "team.html", who, section="team", columns=columns, why=work_view.why_link)
+    lead = manager.strip().lower()[:320] or None
+    try:
+        columns = await asyncio.to_thread(work_view.team_overdue, state.store, datetime.now(UTC), lead)
+    except BadQuery as error:
+        return problem(request, state, who, 400, "That page cannot be shown", f"{str(error).capitalize()}.",
+                       "/tasks/team")
+    return render(request, state, "team.html", who, section="team", columns=columns, manager=lead,
+                  why=work_view.why_link)
 
 
 @router.post("/me")

@@ -1,7 +1,8 @@
 """What the work pages show: a CSM's open work items by due date (`my_work`) and, for a manager,
-the team's overdue items by owner (`team_overdue`).
+the team's overdue items by owner (`team_overdue`), a page at a time.
 
-Each item says its type and reason, its checklist's progress and why it exists: the line of the
+The items are read by `engine.read_model.work` (keyset on the owner, the status and the due
+date). Each says its type and reason, its checklist's progress and why it exists: the line of the
 account's timeline where the journey opened it, beside the decisions that led there
 (`why_link`). Synchronous, like the store; the routes call these on a worker thread.
 """
@@ -11,20 +12,25 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+from engine.read_model.work import WorkItem, work_page
+from engine.records import TaskRecord
 from engine.store import Store
-from server.dashboard.views import TaskCard, card, text_of, urgency
+from server.dashboard.views import TaskCard, card
 
-__all__ = ["OUTCOMES", "OwnerColumn", "WorkList", "my_work", "owners", "team_overdue", "why_link"]
+__all__ = ["OUTCOMES", "PAGE_SIZE", "OwnerColumn", "WorkList", "my_work", "owners_of", "team_overdue", "why_link"]
 
 OUTCOMES = ("resolved", "no_response", "churned", "escalated")  # offered when completing; any name is taken
+PAGE_SIZE = 50
+TEAM_PAGE_SIZE = 200
 
 
 @dataclass
 class WorkList:
     owner: str | None  # None: everyone's
-    cards: list[TaskCard]  # by due date, overdue first
+    cards: list[TaskCard]  # by due date: the overdue ones come first
+    next_link: str | None
 
     @property
     def overdue(self) -> int:
@@ -34,6 +40,7 @@ class WorkList:
 @dataclass
 class OwnerColumn:
     owner: str
+    name: str  # as people read it
     cards: list[TaskCard]
 
 
@@ -42,31 +49,34 @@ def why_link(item: TaskCard) -> str:
     return f"/accounts/{quote(item.task.account, safe='')}?kind=work&kind=decision#task-{quote(item.task.id, safe='')}"
 
 
-def _names(store: Store, accounts: set[str]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for account in sorted(accounts):
-        names[account] = text_of(store.current_fields(account).get("name")) or account
-    return names
+def _card(item: WorkItem, now: datetime) -> TaskCard:
+    record = TaskRecord.model_validate(item.model_dump(include=set(TaskRecord.model_fields) - {"bound"}))
+    return card(record, {item.account: item.account_name}, now)
 
 
-def my_work(store: Store, now: datetime, owner: str | None) -> WorkList:
-    """The owner's open items (everyone's when None): overdue first, then by due date."""
-    records = store.tasks(owner=owner, status="open")
-    names = _names(store, {task.account for task in records})
-    return WorkList(owner=owner, cards=sorted((card(task, names, now) for task in records), key=urgency))
+def my_work(store: Store, now: datetime, owner: str | None, cursor: str | None = None) -> WorkList:
+    """A page of the owner's open items (everyone's when None), the soonest due first; `BadQuery`
+    for a cursor the read did not hand out."""
+    found = work_page(store, now, owner=owner, cursor=cursor, limit=PAGE_SIZE)
+    next_link = None
+    if found.next_cursor is not None:
+        next_link = "/tasks?" + urlencode({"owner": owner or "", "cursor": found.next_cursor})
+    return WorkList(owner=owner, cards=[_card(item, now) for item in found.items], next_link=next_link)
 
 
-def team_overdue(store: Store, now: datetime) -> list[OwnerColumn]:
-    """Every owner's overdue items, the owners with most overdue first."""
-    late = [task for task in store.tasks(status="open") if card(task, {}, now).overdue]
-    names = _names(store, {task.account for task in late})
+def team_overdue(store: Store, now: datetime, manager: str | None = None) -> list[OwnerColumn]:
+    """The overdue items (of the team of `manager` when given, else everyone's; the most overdue
+    `TEAM_PAGE_SIZE`) by owner, the owners with most overdue first."""
+    found = work_page(store, now, manager=manager, overdue=True, limit=TEAM_PAGE_SIZE)
     by_owner: dict[str, list[TaskCard]] = defaultdict(list)
-    for task in late:
-        by_owner[task.owner].append(card(task, names, now))
-    columns = [OwnerColumn(owner=owner, cards=sorted(cards, key=urgency)) for owner, cards in by_owner.items()]
+    names: dict[str, str] = {}
+    for item in found.items:
+        by_owner[item.owner].append(_card(item, now))
+        names[item.owner] = item.owner_name
+    columns = [OwnerColumn(owner=owner, name=names[owner], cards=cards) for owner, cards in by_owner.items()]
     return sorted(columns, key=lambda column: (-len(column.cards), column.owner))
 
 
-def owners(store: Store) -> list[str]:
-    """Everyone who has open items, by address."""
-    return sorted({task.owner for task in store.tasks(status="open")})
+def owners_of(store: Store, now: datetime) -> list[str]:
+    """The owners of the most urgent open items: who the work list offers to show."""
+    return sorted({item.owner for item in work_page(store, now, limit=TEAM_PAGE_SIZE).items})

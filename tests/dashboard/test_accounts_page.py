@@ -115,6 +115,8 @@ async def test_pages_follow_a_cursor_forward_and_come_back(store: Store, bundle:
 async def test_the_home_page_is_a_summary_of_totals_my_work_and_red_accounts_renewing_soon(
         store: Store, bundle: ir.Bundle, tmp_path: Path) -> None:
     _book(store)
+    _account(store, "umbrella", "Umbrella", 10_000, -10, SAM, "smb", [(1, 20, "red")])  # its renewal has passed
+    as_routed(store)
     for id, owner, due in (("a", "sam@vendor.example", NOW - timedelta(days=1)),
                            ("b", "sam@vendor.example", NOW + timedelta(days=1)),
                            ("c", "priya@vendor.example", NOW - timedelta(days=2))):
@@ -136,4 +138,4 @@ async def test_the_home_page_is_a_summary_of_totals_my_work_and_red_accounts_ren
     assert "choose who you are" in anonymous
     assert figure(home, "my-work") == "2" and figure(home, "my-overdue") == "1"
     assert figure(home, "at-risk") == "$120,000"
-    assert _rows(home) == ["initech"]  # red and renewing within 90 days: not Globex (a year), not Hooli (green)
+    assert _rows(home) == ["initech"]  # red and renewing within 90 days: not Globex (a year), Hooli (green), Umbrella
