@@ -91,7 +91,7 @@ def account_timeline(store: Store, bundle: ir.Bundle, account: str, now: datetim
                     shown = "unscored" if state.value is None else f"{state.value:g}"
                     band = f" ({state.band})" if state.band else ""
                     entries.append(TimelineEntry(at=at, kind="score", label=name,
-                                                 text=f"{name} score is now {shown}{band}."))
+                                                 text=f"{name[:1].upper()}{name[1:]} score is now {shown}{band}."))
     if "event" in wanted:
         for name, at, data in store.events_until(account, now):
             if name in _TOLD_AS_WORK:

@@ -25,6 +25,9 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
+KIND_NAMES = {"event": "events", "score": "scores", "message": "messages", "work": "work items",
+              "decision": "decisions", "note": "notes"}
+
 
 @router.get("/accounts/{account:path}")
 async def account_page(account: str, request: Request, state: State,
@@ -37,7 +40,7 @@ async def account_page(account: str, request: Request, state: State,
     if view is None:
         return problem(request, state, who, 404, "No such account", f"There is no account '{account}'.", "/accounts")
     return render(request, state, "account.html", who, section="accounts", account=view, all_kinds=KINDS,
-                  max_note=MAX_NOTE_CHARS)
+                  kind_names=KIND_NAMES, max_note=MAX_NOTE_CHARS)
 
 
 @router.post("/accounts/{account:path}/notes")

@@ -144,7 +144,11 @@ def account_view(store: Store, bundle: ir.Bundle, account: str, now: datetime,
     timeline = account_timeline(store, bundle, account, now, kinds=asked or None, limit=TIMELINE_LINES, story=story)
     tasks = sorted((card(task, {account: name}, now) for task in store.tasks(account=account, status="open")),
                    key=urgency)
-    return AccountView(id=account, name=name, summary=_summary(fields), contacts=contacts_of(bundle.model, fields),
+    contacts = contacts_of(bundle.model, fields)
+    people = {person.email.lower(): person.name for person in contacts if person.email and person.name}
+    for item in tasks:
+        item.owner_name = people.get(item.task.owner.lower())
+    return AccountView(id=account, name=name, summary=_summary(fields), contacts=contacts,
                        fields=[(key, _shown(value)) for key, value in sorted(fields.items())],
                        scores=scores, journeys=list(reversed(story.journeys)), timeline=timeline,
                        kinds=sorted(asked, key=KINDS.index) if asked else list(KINDS), tasks=tasks,

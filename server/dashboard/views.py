@@ -75,6 +75,7 @@ class TaskCard:
     overdue: bool
     due_text: str  # "due in 2 days", "3 days overdue", "no due date"
     snoozed: bool = False  # snoozed past now
+    owner_name: str | None = None  # the owner as people read them, when known
 
     @property
     def progress(self) -> str:
