@@ -105,6 +105,8 @@ def rows(count: int, per_account: int, bundle: ir.Bundle) -> Iterator[tuple[str,
     random.seed(7)
     plans = statements(bundle)
     names = sorted(plans)
+    task_path = {name: next(path for path, kind, _ in plan if kind == "task")
+                 for name, plan in plans.items() if any(kind == "task" for _, kind, _ in plan)}
     batch: dict[str, list[dict[str, Any]]] = {"accounts": [], "score_history": [], "events": [], "journeys": [],
                                               "tasks": [], "actions": []}
     seq = 0
@@ -146,7 +148,8 @@ def rows(count: int, per_account: int, bundle: ir.Bundle) -> Iterator[tuple[str,
                                    "title": f"Call Company {n:06d}", "owner": csm(n % 40)["email"],
                                    "due": NOW + timedelta(days=random.randint(-10, 20)), "priority": "normal",
                                    "status": "open" if random.random() < 0.6 else "done", "created_at": entered,
-                                   "completed_at": None, "key": f"{workflow}/{run}/task/{n}", "task_type": "call",
+                                   "completed_at": None, "key": f"{workflow}/{run}/{task_path.get(playbook, 'day 0/0')}",
+                                   "task_type": "call",
                                    "reason": "low_usage", "checklist": [{"title": "Prepare", "due": None,
                                                                          "done_at": None}]})
         if len(batch["actions"]) >= CHUNK:
