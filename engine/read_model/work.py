@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 
+from engine.read_model.account_pages import csm_name
 from engine.read_model.cursors import BadQuery, check_limit, decode_cursor, encode_cursor
 from engine.read_model.tasks import TaskOut
 from engine.store import Store
@@ -113,11 +114,10 @@ def _names(conn: Any, accounts: list[str], owners: list[str]) -> dict[tuple[str,
         for row in conn.execute(select(account_cards.c.account, account_cards.c.name)
                                 .where(account_cards.c.account.in_(accounts))):
             found[("account", row.account)] = row.name or row.account
-    if owners:
-        for row in conn.execute(select(account_cards.c.csm_email, func.max(account_cards.c.csm_name).label("name"))
-                                .where(account_cards.c.csm_email.in_(owners)).group_by(account_cards.c.csm_email)):
-            if row.name:
-                found[("owner", row.csm_email)] = row.name
+    for owner in owners:
+        name = csm_name(conn, owner.lower())
+        if name:
+            found[("owner", owner)] = name
     return found
 
 

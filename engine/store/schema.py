@@ -169,6 +169,7 @@ tasks = Table(
     Index("ix_tasks_open_key", "open_key", unique=True),
     Index(None, "owner", "status", "due", "id"),  # a CSM's work by due date (0010)
     Index(None, "status", "due", "id"),  # the overdue items of a team (0010)
+    Index(None, "playbook", "created_at"),  # a playbook's stats and funnel (0010)
 
 )
 
@@ -306,6 +307,7 @@ account_cards = Table(  # one line per account as the cockpit lists it (engine/s
     Index(None, "csm_email", "band", "arr", "renewal"),
     Index(None, "segment", "band", "arr", "renewal"),
     Index(None, "manager_email", "csm_email"),
+    Index(None, "csm_email", "csm_name"),
 )
 
 action_tallies = Table(  # the action log counted by statement path (engine/store/action_tallies.py)

@@ -32,26 +32,16 @@ from engine.read_model import (
     account_timeline,
 )
 from server.api.auth import require_token
+from server.api.paging import CURSOR, LIMIT, next_page_headers
 from server.web.errors import ApiError
 from server.web.state import State
 
-__all__ = ["CURSOR", "LIMIT", "next_page_headers", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["accounts"], dependencies=[Depends(require_token)])
 
-LIMIT = Query(description="accounts per page, 1 to 200 (default 50)")
-CURSOR = Query(description="where the page starts: the `next_cursor` (or `X-Next-Cursor`) of the page before",
-               max_length=1000)
 _BAD: dict[int | str, dict[str, Any]] = {
     400: {"description": "A bad sort, filter, limit or cursor; the detail says which and why"}}
-
-
-def next_page_headers(response: Response, request: Request, next_cursor: str | None) -> None:
-    """The next page's cursor in `X-Next-Cursor`, and its URL in `Link` (`rel="next"`)."""
-    if next_cursor is None:
-        return
-    response.headers["X-Next-Cursor"] = next_cursor
-    response.headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
 
 
 @router.get("/v1/accounts", response_model=list[AccountSummary], summary="Accounts with their score and band",

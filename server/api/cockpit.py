@@ -24,8 +24,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from engine.insight.funnel import Funnel, playbook_funnel
 from engine.read_model import AccountPage, BadQuery, CsmOut, WorkPage, account_page, csm_list, work_page
-from server.api.accounts import CURSOR, LIMIT, next_page_headers
 from server.api.auth import require_token
+from server.api.paging import CURSOR, LIMIT, next_page_headers
 from server.web.errors import ApiError
 from server.web.state import State
 

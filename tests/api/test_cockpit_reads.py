@@ -163,3 +163,24 @@ async def test_a_playbooks_funnel_nests_statements_and_answers_404_for_an_unknow
     nested = [s for s in statements if s.get("parent")]
     assert nested and all(s["depth"] >= 1 and s["path"].startswith(s["parent"] + "/") for s in nested)
     assert unknown.status_code == 404
+
+
+async def test_the_log_pages_by_cursor_when_asked_and_answers_everything_otherwise(
+        store: Store, bundle: ir.Bundle) -> None:
+    for number in range(5):
+        store.log_action(ActionRecord(at=NOW + timedelta(minutes=number // 2), account="acct-1", playbook="renewal",
+                                      kind="enrolled", data={"n": number}, key=f"k/{number}"))
+    async with offline_api(store, bundle) as api:
+        everything = (await api.get("/v1/log", headers={"Accept": "application/json"})).json()
+        seen: list[int] = []
+        cursor: str | None = None
+        while True:
+            response = await api.get("/v1/log", params={"limit": 2, **({"cursor": cursor} if cursor else {})},
+                                     headers={"Accept": "application/json"})
+            seen += [line["n"] for line in response.json()]
+            cursor = response.headers.get("x-next-cursor")
+            if cursor is None:
+                break
+        bad = await api.get("/v1/log", params={"cursor": "e30"})
+    assert [line["n"] for line in everything] == seen == [0, 1, 2, 3, 4]
+    assert bad.status_code == 400 and "cursor" in bad.json()["detail"]

@@ -34,6 +34,7 @@ CARD_INDEXES: dict[str, list[str]] = {
     "ix_account_cards_csm_email_band_arr_renewal": ["csm_email", "band", "arr", "renewal"],
     "ix_account_cards_segment_band_arr_renewal": ["segment", "band", "arr", "renewal"],
     "ix_account_cards_manager_email_csm_email": ["manager_email", "csm_email"],
+    "ix_account_cards_csm_email_csm_name": ["csm_email", "csm_name"],
 }
 
 
@@ -59,6 +60,7 @@ def upgrade() -> None:
         op.create_index(name, "account_cards", columns)
     op.create_index("ix_tasks_owner_status_due_id", "tasks", ["owner", "status", "due", "id"])
     op.create_index("ix_tasks_status_due_id", "tasks", ["status", "due", "id"])
+    op.create_index("ix_tasks_playbook_created_at", "tasks", ["playbook", "created_at"])
     op.create_index("ix_score_history_account_at", "score_history", ["account", "at"])
     op.create_table(
         "action_tallies",
@@ -91,6 +93,7 @@ def downgrade() -> None:
     op.drop_index("ix_action_tallies_playbook", table_name="action_tallies")
     op.drop_table("action_tallies")
     op.drop_index("ix_score_history_account_at", table_name="score_history")
+    op.drop_index("ix_tasks_playbook_created_at", table_name="tasks")
     op.drop_index("ix_tasks_status_due_id", table_name="tasks")
     op.drop_index("ix_tasks_owner_status_due_id", table_name="tasks")
     for name in reversed(CARD_INDEXES):
