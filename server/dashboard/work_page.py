@@ -50,12 +50,9 @@ OUTCOME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 SNOOZE_DAYS = (1, 3, 7, 14)
 
 
-def _owners(store: Store, now: datetime) -> list[tuple[str, str]]:
-    """Whom the work list offers, (address, name) by name: every CSM of an account, and the owners
-    of the most urgent items."""
+def _owners(store: Store) -> list[tuple[str, str]]:
+    """Whom the work list offers, (address, name) by name: every CSM of an account."""
     named = {csm.email: csm.name or csm.email for csm in csm_list(store)}
-    for owner in work_view.owners_of(store, now):
-        named.setdefault(owner, owner)
     return sorted(named.items(), key=lambda pair: (pair[1].lower(), pair[0]))
 
 
@@ -70,7 +67,7 @@ async def my_work_page(request: Request, state: State, owner: str | None = None,
         work = await asyncio.to_thread(work_view.my_work, state.store, now, chosen, cursor or None)
     except BadQuery as error:
         return problem(request, state, who, 400, "That page cannot be shown", f"{str(error).capitalize()}.", "/tasks")
-    owners = await asyncio.to_thread(_owners, state.store, now)
+    owners = await asyncio.to_thread(_owners, state.store)
     return render(request, state, "tasks.html", who, section="tasks", work=work, owners=owners, back=here(request),
                   owner_name=dict(owners).get(chosen or "", chosen), outcomes=work_view.OUTCOMES,
                   snooze_days=SNOOZE_DAYS, why=work_view.why_link)

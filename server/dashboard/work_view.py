@@ -19,11 +19,11 @@ from engine.records import TaskRecord
 from engine.store import Store
 from server.dashboard.views import TaskCard, card
 
-__all__ = ["OUTCOMES", "PAGE_SIZE", "OwnerColumn", "WorkList", "my_work", "owners_of", "team_overdue", "why_link"]
+__all__ = ["OUTCOMES", "PAGE_SIZE", "OwnerColumn", "WorkList", "my_work", "team_overdue", "why_link"]
 
 OUTCOMES = ("resolved", "no_response", "churned", "escalated")  # offered when completing; any name is taken
 PAGE_SIZE = 50
-TEAM_PAGE_SIZE = 200
+TEAM_PAGE_SIZE = 100
 
 
 @dataclass
@@ -77,6 +77,3 @@ def team_overdue(store: Store, now: datetime, manager: str | None = None) -> lis
     return sorted(columns, key=lambda column: (-len(column.cards), column.owner))
 
 
-def owners_of(store: Store, now: datetime) -> list[str]:
-    """The owners of the most urgent open items: who the work list offers to show."""
-    return sorted({item.owner for item in work_page(store, now, limit=TEAM_PAGE_SIZE).items})
