@@ -3,7 +3,8 @@ first, in six kinds a reader can filter on:
 
 - `event`: the customer's own events (`signed`, `login` …; completing a task is told as work);
 - `score`: each recording of a score of the bundle, with its band (from the score history);
-- `message`: emails and in-app messages sent, held, deferred or suppressed;
+- `message`: emails and in-app messages sent, held, deferred or suppressed, drafted for review and
+  answered;
 - `work`: work items opened, updated, snoozed, reassigned and done;
 - `decision`: what the journeys decided: entries and refusals, branches, splits, waits, exits,
   goals, endings, fields set, plugins called;
@@ -53,7 +54,7 @@ def kind_of(line_kind: str) -> TimelineKind:
         return "score"
     if line_kind == "note":
         return "note"
-    if line_kind in _MESSAGE:
+    if line_kind in _MESSAGE or line_kind.startswith("draft_") or line_kind == "email_drafted":
         return "message"
     if line_kind in _WORK:
         return "work"

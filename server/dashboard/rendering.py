@@ -29,7 +29,7 @@ __all__ = ["HEADERS", "ME_COOKIE", "STATIC", "TEMPLATES", "Posted", "Visitor", "
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-MAX_FORM_BYTES = 16 * 1024
+MAX_FORM_BYTES = 256 * 1024  # a drafted email's text, edited, is up to 100,000 characters
 ME_COOKIE = "playbook_me"  # the CSM the visitor works as (an owner's email): a preference, not a secret
 
 HEADERS = {

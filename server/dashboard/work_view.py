@@ -1,5 +1,6 @@
-"""What the work pages show: a CSM's open work items by due date (`my_work`) and, for a manager,
-the team's overdue items by owner (`team_overdue`), a page at a time.
+"""What the work pages show: a CSM's drafted emails to review and open work items by due date
+(`my_work`) and, for a manager, the team's overdue items by owner (`team_overdue`), a page at a
+time.
 
 The items are read by `engine.read_model.work` (keyset on the owner, the status and the due
 date). Each says its type and reason, its checklist's progress and why it exists: the line of the
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
+from engine.read_model.drafts import DraftOut, draft_list
 from engine.read_model.work import WorkItem, work_page
 from engine.records import TaskRecord
 from engine.store import Store
@@ -23,6 +25,7 @@ __all__ = ["OUTCOMES", "PAGE_SIZE", "OwnerColumn", "WorkList", "my_work", "team_
 
 OUTCOMES = ("resolved", "no_response", "churned", "escalated")  # offered when completing; any name is taken
 PAGE_SIZE = 50
+DRAFTS_SHOWN = 20
 TEAM_PAGE_SIZE = 100
 
 
@@ -31,6 +34,7 @@ class WorkList:
     owner: str | None  # None: everyone's
     cards: list[TaskCard]  # by due date: the overdue ones come first
     next_link: str | None
+    drafts: list[DraftOut]  # pending drafted emails to review, the soonest deadline first
 
     @property
     def overdue(self) -> int:
@@ -58,10 +62,11 @@ def my_work(store: Store, now: datetime, owner: str | None, cursor: str | None =
     """A page of the owner's open items (everyone's when None), the soonest due first; `BadQuery`
     for a cursor the read did not hand out."""
     found = work_page(store, now, owner=owner, cursor=cursor, limit=PAGE_SIZE)
+    drafts = draft_list(store, now, reviewer=owner, limit=DRAFTS_SHOWN) if cursor is None else []
     next_link = None
     if found.next_cursor is not None:
         next_link = "/tasks?" + urlencode({"owner": owner or "", "cursor": found.next_cursor})
-    return WorkList(owner=owner, cards=[_card(item, now) for item in found.items], next_link=next_link)
+    return WorkList(owner=owner, cards=[_card(item, now) for item in found.items], next_link=next_link, drafts=drafts)
 
 
 def team_overdue(store: Store, now: datetime, manager: str | None = None) -> list[OwnerColumn]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -36,12 +37,14 @@ from activities.context import ActivityContext
 from activities.registry import load_registry
 from activities.smtp_mailer import SmtpMailer
 from dsl import ir
+from dsl.project import compile_folder
 from engine.routing.starter import JourneyStarter
 from engine.settings import Settings
 from engine.store import Store
 from server.app import create_app
 from server.smtp_sink import SmtpSink, outbox_folder
 from tests.api.conftest import UNSUBSCRIBE_SECRET
+from tests.conftest import STANDARD_PLAYBOOKS
 from tests.daytime import daytime_zone
 from tests.live_api import time_skipping
 from workers.runtime import build_worker
@@ -89,6 +92,7 @@ def _events(now: datetime) -> list[dict[str, Any]]:
            "manager": {"email": "lee@vendor.example", "name": "Lee Chen"}}
     renewal = (now + timedelta(days=40)).date().isoformat()
     initech = {"name": "Initech", "segment": "mid_market", "csm": csm, "arr": 1_250_000, "renewal_date": renewal,
+               "timezone": daytime_zone(now),
                "primary_contact": {"email": "bill@initech.example", "name": "Bill"},
                "dau_pct": 45, "feature_adoption": 35, "qbr_attended": True, "training_done": True,
                "responsive": False, "ticket_trend": "stable", "csat": 4, "exec_sponsor": False, "champion": True,
@@ -187,9 +191,38 @@ def _until(what: str, probe: Callable[[], T | None], seconds: float = WAIT_SECON
         time.sleep(0.25)
 
 
+CSM_NOTE = """\
+playbook csm_note "A word from the CSM when health turns red":
+    trigger: health becomes red
+    send email csm_note to primary_contact review by csm within 1 business day then send
+"""
+CSM_NOTE_TEMPLATE = """\
+{% block subject %}{{ account.name }}: a word from your CSM{% endblock %}
+{% block text -%}
+Hi {{ contact.name | default("there", true) }},
+
+Could we find half an hour this week to look at how your team uses Acme?
+{%- endblock %}
+{% block html %}<p>Could we find half an hour this week to look at how your team uses Acme?</p>{% endblock %}
+"""
+
+
 @pytest.fixture
-def live(store: Store, bundle: ir.Bundle, tmp_path: Path) -> Iterator[tuple[LiveStack, SmtpSink]]:
+def morning_bundle(tmp_path: Path) -> ir.Bundle:
+    """The standard playbooks and one more: a note to the customer the CSM reviews before it goes."""
+    folder = tmp_path / "playbooks"
+    shutil.copytree(STANDARD_PLAYBOOKS, folder)
+    (folder / "csm_note.play").write_text(CSM_NOTE)
+    (folder / "templates" / "csm_note.email.jinja").write_text(CSM_NOTE_TEMPLATE)
+    compilation = compile_folder(folder)
+    assert compilation.ok and compilation.bundle is not None, compilation.render()
+    return compilation.bundle
+
+
+@pytest.fixture
+def live(store: Store, morning_bundle: ir.Bundle, tmp_path: Path) -> Iterator[tuple[LiveStack, SmtpSink]]:
     _browser_or_skip()
+    bundle = morning_bundle
     sink = SmtpSink(outbox_folder(tmp_path / "state"), "127.0.0.1", 0)
     sink.start()
     try:
@@ -224,6 +257,8 @@ def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
 
         items = _until("the red account's outreach, check-in and renewal call", open_items)
         outreach, checkin = items["Outreach: Initech"], items["Check-in: Initech"]
+        [draft] = _until("the CSM's note drafted for review", lambda: api.get(
+            "/v1/drafts", params={"reviewer": "sam@vendor.example"}).json() or None)
         _until("the welcome email in the sink", lambda: sink.messages() or None)
         late = api.get("/v1/tasks", params={"overdue": "true"}).json()
         sams = [t for t in late if t["owner"] == "sam@vendor.example"]
@@ -293,15 +328,20 @@ def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
                 expect(timeline.locator("tr.kind-note")).to_have_count(1)
                 page.screenshot(path=str(shots / "06-account-work-and-notes.png"), full_page=True)
 
-                # my work: snooze the check-in, complete the outreach with an outcome
+                # my work: approve the drafted note (edited), snooze the check-in, complete the outreach
                 page.get_by_role("link", name="My work", exact=True).click()
                 page.wait_for_url(stack.url + "/tasks")
+                note = page.locator(f'li.draft[data-draft="{draft["id"]}"]')
+                expect(note.locator('input[name="subject"]')).to_have_value("Initech: a word from your CSM")
+                page.screenshot(path=str(shots / "07-my-work.png"), full_page=True)
+                note.locator('input[name="subject"]').fill("Initech: half an hour this week?")
+                note.get_by_role("button", name="Approve and send").click()
+                expect(note).to_have_count(0)
                 check = page.locator(f'li.card[data-task="{checkin["id"]}"]')
                 reach = page.locator(f'li.card[data-task="{outreach["id"]}"]')
                 expect(check).to_have_class(re.compile(r"\boverdue\b"))
                 expect(reach.locator("a.why")).to_have_attribute(
                     "href", re.compile("/accounts/initech\\?kind=work&kind=decision#task-"))
-                page.screenshot(path=str(shots / "07-my-work.png"), full_page=True)
                 check.locator("summary", has_text="Snooze").click()
                 check.locator('select[name="days"]').select_option("3")
                 check.get_by_label("Why snooze").fill("Bill is on holiday until Thursday")
@@ -338,6 +378,11 @@ def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
         done = {t["id"]: t for t in api.get("/v1/tasks", params={"account": "initech"}).json()}
         assert done[outreach["id"]]["status"] == "done" and done[outreach["id"]]["outcome"] == "resolved"
         assert done[checkin["id"]]["status"] == "open" and done[checkin["id"]]["snoozed_until"] is not None
+        sent = _until("the approved note in the sink", lambda: [m for m in sink.messages()
+                                                                 if m.subject == "Initech: half an hour this week?"])
+        assert sent[0].to == ["bill@initech.example"]
+        answered = api.get(f"/v1/drafts/{draft['id']}").json()
+        assert (answered["state"], answered["decided_by"]) == ("edited", "sam@vendor.example")
         notes = api.get("/v1/accounts/initech/notes").json()
         assert [note["text"] for note in notes] == [
             "Called Bill: usage fell after their admin left. <b>Training</b> booked."]
