@@ -378,9 +378,9 @@ def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
         done = {t["id"]: t for t in api.get("/v1/tasks", params={"account": "initech"}).json()}
         assert done[outreach["id"]]["status"] == "done" and done[outreach["id"]]["outcome"] == "resolved"
         assert done[checkin["id"]]["status"] == "open" and done[checkin["id"]]["snoozed_until"] is not None
-        sent = _until("the approved note in the sink", lambda: [m for m in sink.messages()
+        delivered = _until("the approved note in the sink", lambda: [m for m in sink.messages()
                                                                  if m.subject == "Initech: half an hour this week?"])
-        assert sent[0].to == ["bill@initech.example"]
+        assert delivered[0].to == ["bill@initech.example"]
         answered = api.get(f"/v1/drafts/{draft['id']}").json()
         assert (answered["state"], answered["decided_by"]) == ("edited", "sam@vendor.example")
         notes = api.get("/v1/accounts/initech/notes").json()
