@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -37,7 +36,7 @@ from engine.read_model.account_pages import (
 )
 from engine.read_model.cursors import BadQuery
 from engine.read_model.renewals import Renewal, renewing_soon
-from engine.read_model.work import work_page
+from engine.read_model.work_counts import open_work_count
 from engine.store import Store
 from server.dashboard.rendering import me, problem, render, to_signin, visitor
 from server.web.state import State
@@ -107,18 +106,14 @@ class Today:
     me: str | None
 
 
-def _count(store: Store, now: datetime, **scope: Any) -> int:
-    return len(work_page(store, now, limit=COUNT_CAP, **scope).items)
-
-
 def today(store: Store, bundle: ir.Bundle, now: datetime, who: str | None) -> Today:
     bands = band_order(bundle)
     worst = bands[0] if bands else None
     renewing = renewing_soon(store, worst, now.date(), days=AT_RISK_DAYS, limit=RENEWING_SOON) if worst else []
     return Today(totals=account_totals(store, bundle, now), worst=worst, renewing=renewing,
-                 my_open=_count(store, now, owner=who) if who else None,
-                 my_overdue=_count(store, now, owner=who, overdue=True) if who else None,
-                 team_overdue=_count(store, now, overdue=True), me=who)
+                 my_open=open_work_count(store, now, owner=who, cap=COUNT_CAP) if who else None,
+                 my_overdue=open_work_count(store, now, owner=who, overdue=True, cap=COUNT_CAP) if who else None,
+                 team_overdue=open_work_count(store, now, overdue=True, cap=COUNT_CAP), me=who)
 
 
 @router.get("/")

@@ -19,8 +19,8 @@ from typing import Any
 
 from dsl import ir
 from dsl.ir_text import describe_trigger
-from engine.insight.analytics import PlaybookStats, playbook_stats
 from engine.insight.funnel import Funnel, playbook_funnel
+from engine.read_model.playbook_counts import PlaybookCounts, playbook_counts
 from engine.read_model.tasks import is_overdue
 from engine.records import TaskRecord
 from engine.store import Store
@@ -127,8 +127,8 @@ class PlaybookView:
     has_goal: bool
 
 
-def playbook_list(store: Store, bundle: ir.Bundle) -> list[PlaybookStats]:
-    return playbook_stats(store, bundle).playbooks
+def playbook_list(store: Store, bundle: ir.Bundle) -> list[PlaybookCounts]:
+    return playbook_counts(store, bundle)
 
 
 def playbook_view(store: Store, bundle: ir.Bundle, playbook: str) -> PlaybookView | None:

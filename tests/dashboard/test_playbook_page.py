@@ -58,7 +58,7 @@ async def test_a_statement_inside_unless_is_shown_nested_under_it(
                            ("1", "then", "send email first_project to primary_contact")]
 
 
-async def test_a_split_shows_each_arm_s_journeys_sends_goals_and_the_goal_conversion(
+async def test_a_split_shows_each_arm_s_journeys_sends_goals_and_the_goal_conversion_and_the_list_counts_them(
         store: Store, tmp_path: Path) -> None:
     bundle = _trial_bundle(tmp_path / "playbooks")
     for number in range(4):
@@ -77,6 +77,10 @@ async def test_a_split_shows_each_arm_s_journeys_sends_goals_and_the_goal_conver
     async with dashboard(store, bundle, tmp_path) as client:
         await sign_in(client)
         page = (await client.get("/playbooks/trial")).text
+        listing = (await client.get("/playbooks")).text
+    row = listing[listing.index('href="/playbooks/trial"'):]
+    counts = re.findall(r'<td class="num">(\d+)</td>', row[:row.index("</tr>")])
+    assert counts == ["4", "1", "0", "3", "0", "0"]  # entered, active, completed, goal reached, exited, failed
     assert re.search(r'class="conversion">75.0%', page)
     arms = dict(re.findall(r'<tr data-arm="([a-z]+)">.*?<td class="num">[^<]*</td>\s*<td class="num">\d+</td>'
                            r'<td class="num">\d+</td>\s*<td class="num">([^<]+)</td>', page, re.S))
