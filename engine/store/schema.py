@@ -138,6 +138,7 @@ journeys = Table(
     Column("reason", Text, nullable=True),
     Index(None, "playbook", "account", "status"),
     Index(None, "account", "status"),
+    Index(None, "playbook", "status"),  # the playbook list's counts (0011)
 )
 
 tasks = Table(
