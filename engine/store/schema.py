@@ -136,6 +136,7 @@ journeys = Table(
     Column("reason", Text, nullable=True),
     Index(None, "playbook", "account", "status"),
     Index(None, "account", "status"),
+    Index(None, "playbook", "status", "reason"),  # a playbook's journeys counted by how they ended (0010)
 )
 
 tasks = Table(
