@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from activities.drafting import draft_message
+from activities.escalation import escalate_task
 from activities.fields import set_field, update_score
 from activities.journey_ops import end_journey, enter_journey, note_journey, record_failure, take_snapshot
 from activities.registry import ActivitySpec, Registry
@@ -22,9 +24,11 @@ from engine.workflows.effects import (
     JOURNEY_FAILED,
     JOURNEY_NOTE,
     JOURNEY_SNAPSHOT,
+    MESSAGE_DRAFT,
     MESSAGE_SEND,
     SCORE_UPDATE,
     TASK_CREATE,
+    TASK_ESCALATE,
 )
 from engine.workflows.timeline import AdvanceParams, DueParams, NextDueParams
 
@@ -56,8 +60,11 @@ def register(registry: Registry) -> None:
     journey(JOURNEY_FAILED, record_failure, "Log a step that failed for good.")
     journey(MESSAGE_SEND, send_message, "Send an email or in-app message under the send policy.",
             permanent_errors=(RenderError, PermanentDeliveryError))
+    journey(MESSAGE_DRAFT, draft_message, "Keep an email as a draft for an owner's review before it goes.",
+            permanent_errors=(RenderError, OwnerMissing))
     journey(TASK_CREATE, create_task, "Open a task for the account's owner.",
             permanent_errors=(RenderError, OwnerMissing))
+    journey(TASK_ESCALATE, escalate_task, "Mark an open work item overdue, then escalate it (its SLA).")
     journey(FIELD_SET, set_field, "Set an account field from a playbook.", permanent_errors=(ValueError,))
     journey(SCORE_UPDATE, update_score, "Recompute an account's score now.")
     internal("timeline.advance", advance, AdvanceParams,

@@ -9,6 +9,7 @@ JSON (`GET /v1/accounts`, `/v1/accounts/{id}`, `/v1/tasks`, `/v1/log`; the OpenA
 - `accounts`: the account list (`account_summaries`), one account (`account_detail`) and
   whether the store knows an account at all (`known_account`);
 - `tasks`: a CSM's work list (`task_list`);
+- `drafts`: the emails kept for a person's review (`draft_list`);
 - `action_log`: the action log in the contract's JSON (`action_log`);
 - the cockpit's reads, each a page at a time by cursor (`cursors`), each served by an index:
   `account_pages` (the account list with search, sort, filters, band trends and totals, from the
@@ -44,6 +45,7 @@ from engine.read_model.accounts import (
 )
 from engine.read_model.action_log import action_log
 from engine.read_model.cursors import BadCursor, BadQuery
+from engine.read_model.drafts import DraftOut, draft_list
 from engine.read_model.scores import PRIMARY, ScoreDetail, ScorePoint, account_scores, primary_score
 from engine.read_model.tasks import TaskOut, task_list
 from engine.read_model.timeline import TimelineItem, TimelinePage, account_exists, account_timeline
@@ -60,6 +62,7 @@ __all__ = [
     "BadQuery",
     "BandTotal",
     "CsmOut",
+    "DraftOut",
     "JourneyOut",
     "ScoreDetail",
     "ScorePoint",
@@ -77,6 +80,7 @@ __all__ = [
     "account_totals",
     "action_log",
     "csm_list",
+    "draft_list",
     "known_account",
     "primary_score",
     "task_list",

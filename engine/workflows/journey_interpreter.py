@@ -28,6 +28,7 @@ from engine.semantics import calendar, evaluator, send_window
 from engine.workflows.agenda import SimulationAgenda
 from engine.workflows.decision_log import DecisionLog
 from engine.workflows.effects import effect_of
+from engine.workflows.escalations import Escalations
 from engine.workflows.event_judge import EventJudge
 from engine.workflows.held_emails import HeldEmails
 from engine.workflows.journey_calls import JourneyCalls
@@ -43,6 +44,7 @@ from engine.workflows.payloads import (
     TaskParams,
     deferred_until,
 )
+from engine.workflows.reviews import Reviews
 from engine.workflows.waits import Waits
 from engine.workflows.work_items import work_item_params
 
@@ -63,6 +65,8 @@ class JourneyInterpreter:
         self._clock = JourneyClock(state, self._calls, self._log, self._judge)
         self._held = HeldEmails(state, self._calls, self._log, self._deliver, self._judge)
         self._waits = Waits(state, self._calls, self._log, self._judge)
+        self._escalations = Escalations(state, self._calls, self._judge)
+        self._reviews = Reviews(state, self._calls)
 
     def notify(self, signal: JourneySignal) -> None:
         self._state.notify(signal)
@@ -88,6 +92,12 @@ class JourneyInterpreter:
                 status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
             elif status == "completed":
                 end_at = max(end_at, self._held.last_sent_at)
+        watched = await self._escalations.finish()  # work items with an SLA: done, escalated, or an exit
+        if watched is not None and status == "completed":
+            if watched.by_ending and state.ending is not None:
+                status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
+            else:
+                end_at = max(end_at, watched.at)
         self._held.drop()
         await self._calls.end(status, reason, end_at)
         return JourneyOutcome(status=status, reason=reason, at=end_at)
@@ -188,10 +198,12 @@ class JourneyInterpreter:
             if hold is not None or held:
                 self._held.hold(HeldEmail(st, path, hold.until if hold else cursor, timezone, holidays))
                 return cursor
+        self._reviews.settled_at = None
         free_at = await self._deliver(st, path, cursor)
         if free_at is not None:  # over the cap, deferred to its next slot
             self._held.hold(HeldEmail(st, path, free_at, timezone, holidays))
-        return cursor
+        # a reviewed email: the journey goes on once the review was answered or ran out
+        return max(cursor, self._reviews.settled_at or cursor)
 
     async def _deliver(self, st: ir.SendEmail | ir.SendInApp, path: str, at: datetime) -> datetime | None:
         """Send; over the cap with `over the cap: defer`, the moment the email may try again (its
@@ -219,13 +231,20 @@ class JourneyInterpreter:
                 continue
             if address is not None:
                 sent_to[address] = ".".join(to)
-            result = await self._calls.call(_activity(st), EmailParams(
-                **self._calls.effect(path if number == 1 else f"{path}/to{number}", at), channel=channel,
+            key_path = path if number == 1 else f"{path}/to{number}"
+            email: EmailParams | None = EmailParams(
+                **self._calls.effect(key_path, at), channel=channel,
                 template=inp.templates[st.template], to=list(to),
                 sender=list(st.sender) if isinstance(st, ir.SendEmail) else [],
                 cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
                 event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token,
-                defer_over_cap=cap is not None and channel == "email" and inp.policy.over_cap == "defer"))
+                defer_over_cap=cap is not None and channel == "email" and inp.policy.over_cap == "defer")
+            if isinstance(st, ir.SendEmail) and st.review is not None and email is not None:
+                timezone = (await self._calls.snapshot(at)).timezone
+                email = await self._reviews.review(st.review, email, key_path, timezone)
+                if email is None:  # no draft made, or the journey ended while it waited
+                    continue
+            result = await self._calls.call(_activity(st), email)
             if (free_at := deferred_until(result)) is not None:
                 deferred.append(free_at)
         # tried again, a recipient already sent finds its first outcome under its key: sent once
@@ -245,6 +264,8 @@ class JourneyInterpreter:
                 **work_item_params(st, cursor, snap.timezone, path)))
             if isinstance(task_id, str):
                 state.tasks.append(task_id)
+                if st.escalation is not None and due is not None:
+                    self._escalations.watch(task_id, st.escalation, path, due, snap.timezone)
             state.snapshot = None
         elif isinstance(st, ir.SetField):
             snap = await self._calls.snapshot(cursor)

@@ -29,6 +29,7 @@ from server.api import (
     accounts,
     cockpit,
     controls,
+    drafts,
     engagement,
     events,
     insight,
@@ -105,7 +106,7 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     )
     install_error_handlers(app)
     app.state.operator_view = view = operator_view.OperatorView(app.state.api)
-    for module in (events, segment_routes, accounts, cockpit, tasks, log, insight, unsubscribe, engagement,
+    for module in (events, segment_routes, accounts, cockpit, tasks, drafts, log, insight, unsubscribe, engagement,
                    controls, operator_view):
         app.include_router(module.router)
 
