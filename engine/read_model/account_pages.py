@@ -139,6 +139,8 @@ def account_page(store: Store, bundle: ir.Bundle | None, now: datetime, *, sort:
     with store.database.read() as conn:
         filters = {"band": band, "csm": csm, "segment": segment, "q": q}
         base = _filtered(select(account_cards), store.dialect, **filters)
+        if band is not None and bundle is not None and primary_score(bundle) is not None:
+            base = base.where(c.score_name == primary_score(bundle))
         if phase == 0:
             query = base.where(column.is_not(None))
             if value is not None:
@@ -161,7 +163,8 @@ def account_page(store: Store, bundle: ir.Bundle | None, now: datetime, *, sort:
         last_value = getattr(last, column.name)
         next_cursor = encode_cursor(tag, [0 if last_value is not None else 1, last_value, last.account])
     order = band_order(bundle)
-    items = [_item(row, bands.get(row.account, (None, None)), order) for row in rows]
+    primary = primary_score(bundle) if bundle is not None else None
+    items = [_item(row, bands.get(row.account, (None, None)), order, primary) for row in rows]
     return AccountPage(items=items, next_cursor=next_cursor, totals=found_totals)
 
 
@@ -172,12 +175,16 @@ def _trend(now: str | None, then: str | None, order: list[str]) -> Trend | None:
     return "up" if delta > 0 else "down" if delta < 0 else "same"
 
 
-def _item(row: Any, then: tuple[str | None, str | None], order: list[str]) -> AccountItem:
+def _item(row: Any, then: tuple[str | None, str | None], order: list[str], primary: str | None) -> AccountItem:
+    scored = primary is None or row.score_name == primary  # a card holding another score: unscored in this one
+    band = row.band if scored else None
     return AccountItem(id=row.account, name=row.name or row.account, segment=row.segment, arr=row.arr,
                        renewal=date.fromisoformat(row.renewal) if row.renewal else None, csm=row.csm_name,
-                       csm_email=row.csm_email, score_name=row.score_name, score=row.score, band=row.band,
-                       band_7d=then[0], band_30d=then[1], trend_7d=_trend(row.band, then[0], order),
-                       trend_30d=_trend(row.band, then[1], order), scored_at=row.scored_at)
+                       csm_email=row.csm_email, score_name=row.score_name if scored else None,
+                       score=row.score if scored else None, band=band,
+                       band_7d=then[0] if scored else None, band_30d=then[1] if scored else None,
+                       trend_7d=_trend(band, then[0], order), trend_30d=_trend(band, then[1], order),
+                       scored_at=row.scored_at if scored else None)
 
 
 def _band_at(moment: datetime) -> Any:
