@@ -24,6 +24,7 @@ from engine.store.types import JsonDocument, UtcDateTime
 
 __all__ = [
     "account_cards",
+    "account_notes",
     "accounts",
     "action_tallies",
     "actions",
@@ -259,6 +260,17 @@ controls = Table(  # what the operator stopped: `playbook:<id>` paused, `sends` 
     Column("name", String(250), primary_key=True),
     Column("reason", String(500), nullable=False),
     Column("at", UtcDateTime, nullable=False),
+)
+
+account_notes = Table(  # what a CSM wrote about an account (engine/store/notes.py)
+    "account_notes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("account", ID, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("author", String(320), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "account", "at"),
 )
 
 revoked_sessions = Table(  # dashboard sessions signed out before they expire

@@ -23,6 +23,7 @@ from engine.store.engagement import EngagementSection
 from engine.store.erasure import ErasureSection
 from engine.store.journeys import JourneySection
 from engine.store.migrate import current_revision, head_revision, upgrade_to_head
+from engine.store.notes import NoteSection
 from engine.store.outbox import MessageSection
 from engine.store.routing import RoutingSection
 from engine.store.scores import ScoreSection
@@ -40,7 +41,7 @@ class StoreUnavailable(Exception):
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
             RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
-            AssignmentSection, TaskChangeSection, EngagementSection, DraftSection, TallySection):
+            AssignmentSection, TaskChangeSection, EngagementSection, DraftSection, TallySection, NoteSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

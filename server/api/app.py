@@ -34,6 +34,7 @@ from server.api import (
     events,
     insight,
     log,
+    notes,
     operator_view,
     segment_routes,
     tasks,
@@ -106,8 +107,8 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     )
     install_error_handlers(app)
     app.state.operator_view = view = operator_view.OperatorView(app.state.api)
-    for module in (events, segment_routes, accounts, cockpit, tasks, drafts, log, insight, unsubscribe, engagement,
-                   controls, operator_view):
+    for module in (events, segment_routes, accounts, cockpit, notes, tasks, drafts, log, insight, unsubscribe,
+                   engagement, controls, operator_view):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up, and where routing stands")
