@@ -91,15 +91,26 @@ def band_order(bundle: ir.Bundle | None) -> list[str]:
     return [band.name for band in sorted(model.bands, key=lambda band: band.low)] if model is not None else []
 
 
+def _unindexed(dialect: str, column: Any) -> Any:
+    """`column` as SQLite's planner cannot use an index on, to steer it to another index."""
+    if dialect != "sqlite":
+        return column
+    return column + 0 if column.name in ("arr", "score") else column.concat("")
+
+
 def _filtered(query: Select[Any], dialect: str, *, band: str | None = None, csm: str | None = None,
-              segment: str | None = None, q: str | None = None) -> Select[Any]:
+              segment: str | None = None, q: str | None = None, sorted_page: bool = False) -> Select[Any]:
+    """`sorted_page`: a page read in the order of a sort's index, which a segment (a few values,
+    each of many accounts) only filters: the sort's index finds a page's accounts in a few steps,
+    the segment's would find all of that segment's first."""
     c = account_cards.c
     if band is not None:
         query = query.where(c.band == band)
     if csm is not None:
         query = query.where(c.csm_email == csm.strip().lower())
     if segment is not None:
-        query = query.where(c.segment == segment)
+        segment_column = _unindexed(dialect, c.segment) if sorted_page and band is None and csm is None else c.segment
+        query = query.where(segment_column == segment)
     if q:
         if dialect == "sqlite":  # binary order: a prefix is a range of the index
             lowered = q.lower()
@@ -138,9 +149,11 @@ def account_page(store: Store, bundle: ir.Bundle | None, now: datetime, *, sort:
     rows: list[Any] = []
     with store.database.read() as conn:
         filters = {"band": band, "csm": csm, "segment": segment, "q": q}
-        base = _filtered(select(account_cards), store.dialect, **filters)
+        base = _filtered(select(account_cards), store.dialect, sorted_page=True, **filters)
         if band is not None and bundle is not None and primary_score(bundle) is not None:
             base = base.where(c.score_name == primary_score(bundle))
+        if q and key != "name":  # a prefix finds few accounts: by its index, then sorted
+            column = _unindexed(store.dialect, column)
         if phase == 0:
             query = base.where(column.is_not(None))
             if value is not None:
@@ -160,7 +173,7 @@ def account_page(store: Store, bundle: ir.Bundle | None, now: datetime, *, sort:
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        last_value = getattr(last, column.name)
+        last_value = getattr(last, _COLUMNS[key].name)
         next_cursor = encode_cursor(tag, [0 if last_value is not None else 1, last_value, last.account])
     order = band_order(bundle)
     primary = primary_score(bundle) if bundle is not None else None
@@ -213,16 +226,15 @@ def account_totals(store: Store, bundle: ir.Bundle | None, now: datetime, *, con
     if conn is None:
         with store.database.read() as fresh:
             return account_totals(store, bundle, now, conn=fresh, band=band, csm=csm, segment=segment, q=q)
-    others = {"csm": csm, "segment": segment, "q": q}
     grouped = _filtered(select(c.band, func.count().label("n"), func.coalesce(func.sum(c.arr), 0.0).label("arr")),
-                        store.dialect, **others).group_by(c.band)
+                        store.dialect, csm=csm, segment=segment, q=q).group_by(c.band)
     by_band = {row.band: BandTotal(band=row.band, accounts=int(row.n), arr=float(row.arr))
                for row in conn.execute(grouped)}
     horizon = (now + timedelta(days=AT_RISK_DAYS)).date().isoformat()
     risky = [name for name in at_risk if band in (None, name)]
     risk = _filtered(select(func.count().label("n"), func.coalesce(func.sum(c.arr), 0.0).label("arr")),
-                     store.dialect, **others).where(c.band.in_(risky), c.renewal >= now.date().isoformat(),
-                                                    c.renewal <= horizon)
+                     store.dialect, csm=csm, segment=segment, q=q).where(
+        c.band.in_(risky), c.renewal >= now.date().isoformat(), c.renewal <= horizon)
     row = conn.execute(risk).one() if risky else None
     known = [name for name in order if name in by_band] + sorted(
         name for name in by_band if name is not None and name not in order)
