@@ -236,6 +236,9 @@ def routes(app: Any, bundle: ir.Bundle, sample: dict[str, str]) -> list[tuple[st
         ("/v1/tasks?owner=…", f"/v1/tasks?owner={owner}&status=open", False),
         ("/v1/log?account=…", f"/v1/log?account={sample['account']}", True),
         ("/tasks?owner=…", f"/tasks?owner={owner}", True),
+        ("/accounts?band=red&sort=-arr", "/accounts?band=red&sort=-arr", True),
+        ("/accounts?csm=…&band=red", f"/accounts?csm={owner}&band=red", True),
+        ("/tasks/team?manager=…", f"/tasks/team?manager={manager}", True),
     ]
     return found
 

@@ -91,15 +91,26 @@ def band_order(bundle: ir.Bundle | None) -> list[str]:
     return [band.name for band in sorted(model.bands, key=lambda band: band.low)] if model is not None else []
 
 
+def _unindexed(dialect: str, column: Any) -> Any:
+    """`column` as SQLite's planner cannot use an index on, to steer it to another index."""
+    if dialect != "sqlite":
+        return column
+    return column + 0 if column.name in ("arr", "score") else column.concat("")
+
+
 def _filtered(query: Select[Any], dialect: str, *, band: str | None = None, csm: str | None = None,
-              segment: str | None = None, q: str | None = None) -> Select[Any]:
+              segment: str | None = None, q: str | None = None, sorted_page: bool = False) -> Select[Any]:
+    """`sorted_page`: a page read in the order of a sort's index, which a segment (a few values,
+    each of many accounts) only filters: the sort's index finds a page's accounts in a few steps,
+    the segment's would find all of that segment's first."""
     c = account_cards.c
     if band is not None:
         query = query.where(c.band == band)
     if csm is not None:
         query = query.where(c.csm_email == csm.strip().lower())
     if segment is not None:
-        query = query.where(c.segment == segment)
+        segment_column = _unindexed(dialect, c.segment) if sorted_page and band is None and csm is None else c.segment
+        query = query.where(segment_column == segment)
     if q:
         if dialect == "sqlite":  # binary order: a prefix is a range of the index
             lowered = q.lower()
@@ -138,7 +149,11 @@ def account_page(store: Store, bundle: ir.Bundle | None, now: datetime, *, sort:
     rows: list[Any] = []
     with store.database.read() as conn:
         filters = {"band": band, "csm": csm, "segment": segment, "q": q}
-        base = _filtered(select(account_cards), store.dialect, **filters)
+        base = _filtered(select(account_cards), store.dialect, sorted_page=True, **filters)
+        if band is not None and bundle is not None and primary_score(bundle) is not None:
+            base = base.where(c.score_name == primary_score(bundle))
+        if q and key != "name":  # a prefix finds few accounts: by its index, then sorted
+            column = _unindexed(store.dialect, column)
         if phase == 0:
             query = base.where(column.is_not(None))
             if value is not None:
@@ -158,10 +173,11 @@ def account_page(store: Store, bundle: ir.Bundle | None, now: datetime, *, sort:
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        last_value = getattr(last, column.name)
+        last_value = getattr(last, _COLUMNS[key].name)
         next_cursor = encode_cursor(tag, [0 if last_value is not None else 1, last_value, last.account])
     order = band_order(bundle)
-    items = [_item(row, bands.get(row.account, (None, None)), order) for row in rows]
+    primary = primary_score(bundle) if bundle is not None else None
+    items = [_item(row, bands.get(row.account, (None, None)), order, primary) for row in rows]
     return AccountPage(items=items, next_cursor=next_cursor, totals=found_totals)
 
 
@@ -172,12 +188,16 @@ def _trend(now: str | None, then: str | None, order: list[str]) -> Trend | None:
     return "up" if delta > 0 else "down" if delta < 0 else "same"
 
 
-def _item(row: Any, then: tuple[str | None, str | None], order: list[str]) -> AccountItem:
+def _item(row: Any, then: tuple[str | None, str | None], order: list[str], primary: str | None) -> AccountItem:
+    scored = primary is None or row.score_name == primary  # a card holding another score: unscored in this one
+    band = row.band if scored else None
     return AccountItem(id=row.account, name=row.name or row.account, segment=row.segment, arr=row.arr,
                        renewal=date.fromisoformat(row.renewal) if row.renewal else None, csm=row.csm_name,
-                       csm_email=row.csm_email, score_name=row.score_name, score=row.score, band=row.band,
-                       band_7d=then[0], band_30d=then[1], trend_7d=_trend(row.band, then[0], order),
-                       trend_30d=_trend(row.band, then[1], order), scored_at=row.scored_at)
+                       csm_email=row.csm_email, score_name=row.score_name if scored else None,
+                       score=row.score if scored else None, band=band,
+                       band_7d=then[0] if scored else None, band_30d=then[1] if scored else None,
+                       trend_7d=_trend(band, then[0], order), trend_30d=_trend(band, then[1], order),
+                       scored_at=row.scored_at if scored else None)
 
 
 def _band_at(moment: datetime) -> Any:
@@ -206,16 +226,15 @@ def account_totals(store: Store, bundle: ir.Bundle | None, now: datetime, *, con
     if conn is None:
         with store.database.read() as fresh:
             return account_totals(store, bundle, now, conn=fresh, band=band, csm=csm, segment=segment, q=q)
-    others = {"csm": csm, "segment": segment, "q": q}
     grouped = _filtered(select(c.band, func.count().label("n"), func.coalesce(func.sum(c.arr), 0.0).label("arr")),
-                        store.dialect, **others).group_by(c.band)
+                        store.dialect, csm=csm, segment=segment, q=q).group_by(c.band)
     by_band = {row.band: BandTotal(band=row.band, accounts=int(row.n), arr=float(row.arr))
                for row in conn.execute(grouped)}
     horizon = (now + timedelta(days=AT_RISK_DAYS)).date().isoformat()
     risky = [name for name in at_risk if band in (None, name)]
     risk = _filtered(select(func.count().label("n"), func.coalesce(func.sum(c.arr), 0.0).label("arr")),
-                     store.dialect, **others).where(c.band.in_(risky), c.renewal >= now.date().isoformat(),
-                                                    c.renewal <= horizon)
+                     store.dialect, csm=csm, segment=segment, q=q).where(
+        c.band.in_(risky), c.renewal >= now.date().isoformat(), c.renewal <= horizon)
     row = conn.execute(risk).one() if risky else None
     known = [name for name in order if name in by_band] + sorted(
         name for name in by_band if name is not None and name not in order)

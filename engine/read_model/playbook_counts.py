@@ -2,7 +2,7 @@
 exited and failed. The list of playbooks shows these; a playbook's own page adds its funnel
 (`engine.insight.funnel`).
 
-One grouped read of the journeys over their `(playbook, account, status)` index: it costs the
+One grouped read of the journeys over their `(playbook, status, reason)` index: it costs the
 journeys, never the action log.
 """
 

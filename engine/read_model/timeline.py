@@ -6,8 +6,9 @@ reassigned and closed, the journeys' decisions and their other effects. Each ite
 
 - `event`: an event or a field update the account sent (`what`: the event's name, or `update`);
 - `score`: a score recorded (`what`: the score's name);
-- `message`: an email or in-app message sent, suppressed or deferred;
-- `work_item`: a work item opened, snoozed, reassigned or completed;
+- `message`: an email or in-app message sent, suppressed or deferred, an email drafted for review,
+  dropped or withdrawn;
+- `work_item`: a work item opened, snoozed, reassigned, overdue, escalated or completed;
 - `decision`: a journey's decision or entry (`text`: the decision in words);
 - `action`: any other effect (a field set, a score updated, a plugin called, a failure).
 
@@ -33,8 +34,8 @@ __all__ = ["KINDS", "TimelineItem", "TimelinePage", "account_exists", "account_t
 Kind = Literal["event", "score", "message", "work_item", "decision", "action"]
 KINDS: tuple[Kind, ...] = ("event", "score", "message", "work_item", "decision", "action")
 _ACTION_KINDS: dict[str, tuple[str, ...]] = {
-    "message": ("email", "in_app", "suppressed", "deferred"),
-    "work_item": ("task", "task_done", "task_snoozed", "task_reassigned"),
+    "message": ("email", "in_app", "suppressed", "deferred", "email_drafted", "draft_dropped", "draft_withdrawn"),
+    "work_item": ("task", "task_done", "task_snoozed", "task_reassigned", "task_overdue", "task_escalated"),
     "decision": ("decided", "enrolled"),
 }
 _SOURCES = ("event", "score", "action")  # their rank breaks ties of time

@@ -74,6 +74,7 @@ async def list_accounts(
                            score=item.score, band=item.band, updated=item.scored_at) for item in page.items]
 
 
+
 @router.get("/v1/accounts/{account}", response_model=AccountDetail, summary="One account in full",
             responses={404: {"description": "No such account"}})
 async def get_account(account: str, state: State) -> AccountDetail:

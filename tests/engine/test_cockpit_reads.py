@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import random
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +25,21 @@ from engine.store import Store
 from engine.store.account_cards import rebuild_cards
 from engine.store.action_tallies import GROUPS, action_groups
 from engine.store.schema import account_cards
+from tests.stores import NO_POSTGRES, POSTGRES_URL, sqlite_url, wipe
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store on SQLite, then on PostgreSQL when `PLAYBOOK_TEST_POSTGRES_URL` is set."""
+    if request.param == "postgresql":
+        if not POSTGRES_URL:
+            pytest.skip(NO_POSTGRES)
+        wipe(POSTGRES_URL)
+    opened = Store.open(POSTGRES_URL if request.param == "postgresql" else sqlite_url(tmp_path / "store.db"))
+    yield opened
+    opened.close()
 CSMS = ("ana@example.com", "bo@example.com", None)
 
 

@@ -61,6 +61,7 @@ def upgrade() -> None:
     op.create_index("ix_tasks_owner_status_due_id", "tasks", ["owner", "status", "due", "id"])
     op.create_index("ix_tasks_status_due_id", "tasks", ["status", "due", "id"])
     op.create_index("ix_tasks_playbook_created_at", "tasks", ["playbook", "created_at"])
+    op.create_index("ix_journeys_playbook_status_reason", "journeys", ["playbook", "status", "reason"])
     op.create_index("ix_score_history_account_at", "score_history", ["account", "at"])
     op.create_table(
         "action_tallies",
@@ -93,6 +94,7 @@ def downgrade() -> None:
     op.drop_index("ix_action_tallies_playbook", table_name="action_tallies")
     op.drop_table("action_tallies")
     op.drop_index("ix_score_history_account_at", table_name="score_history")
+    op.drop_index("ix_journeys_playbook_status_reason", table_name="journeys")
     op.drop_index("ix_tasks_playbook_created_at", table_name="tasks")
     op.drop_index("ix_tasks_status_due_id", table_name="tasks")
     op.drop_index("ix_tasks_owner_status_due_id", table_name="tasks")

@@ -1,6 +1,5 @@
 """Account notes: what a CSM writes about an account, shown on its page and in its story
-(`engine/store/notes.py`); and an index of the journeys by playbook and status, which the
-dashboard's list of playbooks counts (`engine/read_model/playbook_counts.py`).
+(`engine/store/notes.py`).
 
 Revision ID: 0011
 Revises: 0010
@@ -31,10 +30,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name="pk_account_notes"),
     )
     op.create_index("ix_account_notes_account_at", "account_notes", ["account", "at"])
-    op.create_index("ix_journeys_playbook_status", "journeys", ["playbook", "status"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_journeys_playbook_status", table_name="journeys")
     op.drop_index("ix_account_notes_account_at", table_name="account_notes")
     op.drop_table("account_notes")
