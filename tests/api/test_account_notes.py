@@ -53,16 +53,28 @@ async def test_an_empty_a_too_long_or_an_orphan_note_is_refused_with_the_reason(
     assert store.notes("initech") == []
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest) -> Store:
+    found = request.getfixturevalue("store" if request.param == "sqlite" else "pg_store")
+    assert isinstance(found, Store)
+    return found
+
+
 def test_the_store_refuses_a_note_without_an_account_and_forgetting_the_account_deletes_its_notes(
-        store: Store) -> None:
+        any_store: Store) -> None:
+    store = any_store
     _account(store)
+    store.add_note("initech", "first", None, T0)
+    store.add_note("initech", "second", None, T0 + timedelta(hours=1))
+    assert [note.text for note in store.notes("initech", newest=1)] == ["second"]
+    assert [note.text for note in store.notes("initech", until=T0)] == ["first"]
     with pytest.raises(NoAccount):
         store.add_note("nobody", "hello", None, T0)
     with pytest.raises(NoteTooLong):
         store.add_note("initech", "", None, T0)
     store.add_note("initech", "Bill is leaving in May", "sam", T0)
     removed = store.forget_account("initech", T0 + timedelta(days=1))
-    assert removed["notes"] == 1
+    assert removed["notes"] == 3
     assert store.notes("initech") == []
 
 
