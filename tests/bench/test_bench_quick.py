@@ -76,3 +76,8 @@ def test_run_reads_the_figures() -> None:
     assert bench_run.check_figures(["lines/second: 9,832 wall, 9,835 CPU (goal 10,000)"]) == {"wall": 9832,
                                                                                            "cpu": 9835}
     assert set(bench_run.SIZES["quick"]) == set(bench_run.ORDER) == set(bench_run.SIZES["full"])
+
+
+def test_outcomes_speed() -> None:
+    figures = run("outcomes_speed.py", "--accounts", "60")
+    assert figures["accounts"] == 60 and figures["page_read_ms"] >= 0
