@@ -39,6 +39,7 @@ SIZES = {
              "welcome": ["--accounts", "1000", "--burst", "1000", "--timeout", "900"],
              "rss": ["--counts", "1000,10000"],
              "lsp": ["--lines", "1000", "--keystrokes", "60"],
+             "cockpit": ["--samples", "20"],
              "scale": ["--accounts", "1000,10000"]},
     "quick": {"check": ["--files", "1000", "--repeat", "1"],
               "journeys": ["--journeys", "60", "--warmup", "10"],
@@ -51,12 +52,13 @@ SIZES = {
               # exceed the full run's cache of 1,000, so "flat" means the same thing in both modes.
               "rss": ["--counts", "500,2000", "--cache", "200"],
               "lsp": ["--lines", "1000", "--keystrokes", "20"],
+              "cockpit": ["--quick", "--samples", "10"],
               "scale": ["--quick"]},
 }
 SCRIPTS = {"check": "check_speed.py", "journeys": "journeys_vs_bare.py", "ingest": "ingest_speed.py",
            "simulate": "simulate_speed.py", "welcome": "welcome_latency.py", "rss": "sleeping_rss.py",
-           "lsp": "lsp_keystroke.py", "scale": "scale.py"}
-ORDER = ("check", "lsp", "journeys", "ingest", "simulate", "welcome", "rss", "scale")
+           "lsp": "lsp_keystroke.py", "cockpit": "cockpit.py", "scale": "scale.py"}
+ORDER = ("check", "lsp", "journeys", "ingest", "simulate", "welcome", "rss", "cockpit", "scale")
 
 
 def children_cpu() -> float:
@@ -245,6 +247,14 @@ def main(argv: list[str] | None = None) -> int:
                          f"{rss_rows[0]['journeys']:,} and {rss_rows[-1]['journeys']:,}", cost("rss")))
         else:
             figures["rss_mb_1k"] = figures["rss_mb_10k"] = None
+    if "cockpit" in runs:
+        k = runs["cockpit"].get("json", {})
+        figures["cockpit_slowest_p99_ms"] = k.get("slowest_p99_ms")
+        figures["cockpit_slowest_route"] = k.get("route")
+        rows.append(("cockpit: slowest p99 of the paged API routes and pages",
+                     f"{fmt(k.get('slowest_p99_ms'), 1)} ms ({k.get('route')})", "< 200 ms",
+                     "yes" if k.get("goal_met") else "NO",
+                     f"{k.get('accounts', 0):,} accounts, {k.get('actions', 0):,} actions", cost("cockpit")))
     if "scale" in runs:
         sc = runs["scale"].get("json", {})
         for key in ("routed_events_per_s", "routed_vs_raw", "ingest_routed_vs_raw", "core_routed_vs_raw",

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.records import ScoreState
+from engine.store.account_cards import score_card
 from engine.store.database import StoreSection
 from engine.store.driver import Driver
 from engine.store.schema import condition_state, score_history
@@ -40,6 +41,7 @@ class ScoreSection(StoreSection):
             driver = Driver(conn)
             driver.execute(_RECORD_SQL, (account, state.name, driver.time(at), state.value, state.band,
                                          driver.json(state.breakdown), driver.json(state.missing)))
+            score_card(conn, account, state, at)
 
     def score_at(self, account: str, name: str, at: datetime) -> ScoreState | None:
         """The score as last recorded at or before `at`."""

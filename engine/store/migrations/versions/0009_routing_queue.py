@@ -4,7 +4,7 @@ journeys' starts and signals a routed change produced, committed with its routin
 Temporal after (`engine/store/routing_queue.py`).
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0009"
-down_revision: str | None = "0008"
+down_revision: str | None = "0011"
 branch_labels: str | None = None
 depends_on: str | None = None
 
