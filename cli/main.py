@@ -45,6 +45,7 @@ COMMANDS: tuple[str, ...] = (
     "why",
     "note",
     "stats",
+    "outcomes",
     "preview",
     "outbox",
     "plugins",

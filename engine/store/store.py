@@ -23,6 +23,7 @@ from engine.store.engagement import EngagementSection
 from engine.store.erasure import ErasureSection
 from engine.store.journeys import JourneySection
 from engine.store.migrate import current_revision, head_revision, upgrade_to_head
+from engine.store.next_due import NextDueSection
 from engine.store.notes import NoteSection
 from engine.store.outbox import MessageSection
 from engine.store.routing import RoutingSection
@@ -41,7 +42,8 @@ class StoreUnavailable(Exception):
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
             RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
-            AssignmentSection, TaskChangeSection, EngagementSection, DraftSection, TallySection, NoteSection):
+            AssignmentSection, TaskChangeSection, EngagementSection, DraftSection, TallySection, NoteSection,
+            NextDueSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

@@ -22,6 +22,7 @@ from engine.workflows.payloads import (
     EscalateParams,
     FailedParams,
     NoteParams,
+    PlanParams,
     PluginParams,
     ScoreParams,
     SetParams,
@@ -41,6 +42,7 @@ __all__ = [
     "JOURNEY_SNAPSHOT",
     "MESSAGE_DRAFT",
     "MESSAGE_SEND",
+    "PLAN_PROGRESS",
     "SCORE_UPDATE",
     "TASK_CREATE",
     "TASK_ESCALATE",
@@ -50,6 +52,7 @@ __all__ = [
 ]
 
 MESSAGE_SEND = "message.send"
+PLAN_PROGRESS = "plan.progress"  # `start plan X`: a success plan's milestones and status
 MESSAGE_DRAFT = "message.draft"  # `send email … review by csm …`: the draft a person approves first
 TASK_CREATE = "task.create"
 TASK_ESCALATE = "task.escalate"  # a work item's SLA: overdue, then escalated
@@ -92,6 +95,7 @@ BUILTIN_PARAMS: dict[str, type[BaseModel]] = {
     JOURNEY_FAILED: FailedParams,
     TASK_ESCALATE: EscalateParams,
     MESSAGE_DRAFT: DraftParams,
+    PLAN_PROGRESS: PlanParams,
 }
 
 
@@ -116,6 +120,8 @@ def effect_activities(playbook: ir.Playbook) -> list[str]:
                     names.add(FIELD_SET)  # `record arm as FIELD` sets it
                 for arm in statement.arms:
                     walk(arm.body)
+            elif isinstance(statement, ir.StartPlan):
+                names.add(PLAN_PROGRESS)
             elif (effect := effect_of(statement)) is not None:
                 names.add(effect.activity)
                 if isinstance(statement, ir.CreateTask) and statement.escalation is not None:

@@ -36,6 +36,7 @@ from server.api import (
     log,
     notes,
     operator_view,
+    outcomes,
     segment_routes,
     tasks,
     unsubscribe,
@@ -108,7 +109,7 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     install_error_handlers(app)
     app.state.operator_view = view = operator_view.OperatorView(app.state.api)
     for module in (events, segment_routes, accounts, cockpit, notes, tasks, drafts, log, insight, unsubscribe,
-                   engagement, controls, operator_view):
+                   engagement, controls, operator_view, outcomes):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up, and where routing stands")

@@ -14,13 +14,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from server.dashboard import account_page, accounts_page, brakes_page, routes, work_page
+from server.dashboard import account_page, accounts_page, brakes_page, outcomes_page, routes, work_page
 from server.dashboard.rendering import STATIC
 
 __all__ = ["install_dashboard"]
 
 
 def install_dashboard(app: FastAPI) -> None:
-    for module in (routes, accounts_page, account_page, work_page, brakes_page):
+    for module in (routes, accounts_page, account_page, work_page, brakes_page, outcomes_page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

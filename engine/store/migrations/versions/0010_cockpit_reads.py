@@ -5,7 +5,7 @@ log; and an index for each of the cockpit's reads: a CSM's work by due date, a t
 items, an account's score changes in time order.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06
 """
 
@@ -18,7 +18,7 @@ from engine.store.account_cards import rebuild_cards
 from engine.store.action_tallies import fold
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | None = None
 depends_on: str | None = None
 
