@@ -34,7 +34,7 @@ KINDS: tuple[TimelineKind, ...] = ("event", "score", "message", "work", "decisio
 DEFAULT_LIMIT = 200
 
 _MESSAGE = {"email", "in_app", "suppressed", "deferred", "held", "email_opened", "email_clicked"}
-_WORK = {"task", "task_updated", "task_snoozed", "task_reassigned", "task_done"}
+_WORK = {"task", "task_updated", "task_snoozed", "task_reassigned", "task_done", "task_overdue", "task_escalated"}
 _TOLD_AS_WORK = {"task_completed"}  # events the work items tell better
 
 
@@ -56,8 +56,8 @@ def kind_of(line_kind: str) -> TimelineKind:
         return "note"
     if line_kind in _MESSAGE or line_kind.startswith("draft_") or line_kind == "email_drafted":
         return "message"
-    if line_kind in _WORK:
-        return "work"
+    if line_kind in _WORK or line_kind.startswith(("plan_", "milestone_")):
+        return "work"  # work items, their SLA, and the success plans
     return "decision"
 
 

@@ -53,6 +53,9 @@ async def test_the_cockpit_account_list_pages_through_every_account_once_in_orde
     async with offline_api(store, bundle) as api:
         items, pages = await _walk(api, "/v1/cockpit/accounts", {"sort": "-arr", "limit": 3})
         first = (await api.get("/v1/cockpit/accounts", params={"limit": 3})).json()
+        csms = (await api.get("/v1/cockpit/csms")).json()
+    assert csms == [{"email": "ana@example.com", "name": "Ana Lima"},
+                    {"email": "bo.berg@example.com", "name": "bo.berg"}]
     assert [item["id"] for item in items] == [f"acct-{n}" for n in range(6, -1, -1)]
     assert pages == 3
     assert items[0]["csm"] == "bo.berg"  # no name: the address's local part, never the address
