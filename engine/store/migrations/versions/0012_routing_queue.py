@@ -3,7 +3,7 @@ claims (`FOR UPDATE SKIP LOCKED`) to route the accounts hashed to them, and `rou
 journeys' starts and signals a routed change produced, committed with its routing and drained to
 Temporal after (`engine/store/routing_queue.py`).
 
-Revision ID: 0009
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-06
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0009"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | None = None
 depends_on: str | None = None
