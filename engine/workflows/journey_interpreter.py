@@ -63,6 +63,9 @@ class JourneyInterpreter:
         self._clock = JourneyClock(state, self._calls, self._log, self._judge)
         self._held = HeldEmails(state, self._calls, self._log, self._deliver, self._judge)
         self._waits = Waits(state, self._calls, self._log, self._judge)
+        last = inp.playbook.steps[-1] if inp.playbook.steps else None
+        # the journey's last statement: an effect there is its last action, the end travels with it
+        self._last_path = f"{last.name}/{len(last.body) - 1}" if last is not None and last.body else None
 
     def notify(self, signal: JourneySignal) -> None:
         self._state.notify(signal)
@@ -112,10 +115,15 @@ class JourneyInterpreter:
         self._log.restart_count()  # the decisions so far go with this statement's effect
         if isinstance(st, ir.SendEmail | ir.SendInApp):
             return await self._send(st, path, cursor)
-        failed = await self._effect(st, path, cursor)
+        failed = await self._effect(st, path, cursor, last=self._last(path))
         if failed and isinstance(st, ir.Do) and st.otherwise:  # `do ... else:` the call failed for good
             return await self._block(st.otherwise, f"{path}/else", cursor)
         return cursor
+
+    def _last(self, path: str) -> bool:
+        """Whether the effect at `path` is the journey's last action: its last statement, with no
+        email held (nothing is sent after it, and the journey ends completed at its moment)."""
+        return path == self._last_path and self._held.idle
 
     async def _if(self, st: ir.If, path: str, cursor: datetime) -> datetime:
         snap = await self._calls.snapshot(cursor)
@@ -167,7 +175,7 @@ class JourneyInterpreter:
         policy, held = self._inp.policy, self._state.held
         transactional = self._inp.playbook.send_policy == "transactional"  # skips quiet hours, window and cap
         if not isinstance(st, ir.SendEmail):
-            await self._deliver(st, path, cursor)
+            await self._deliver(st, path, cursor, last=self._last(path))
             return cursor
         timezone, holidays = "UTC", frozenset[date]()
         if not transactional and (policy.quiet_hours is not None or policy.window is not None or held):
@@ -188,14 +196,16 @@ class JourneyInterpreter:
             if hold is not None or held:
                 self._held.hold(HeldEmail(st, path, hold.until if hold else cursor, timezone, holidays))
                 return cursor
-        free_at = await self._deliver(st, path, cursor)
+        free_at = await self._deliver(st, path, cursor, last=self._last(path))
         if free_at is not None:  # over the cap, deferred to its next slot
             self._held.hold(HeldEmail(st, path, free_at, timezone, holidays))
         return cursor
 
-    async def _deliver(self, st: ir.SendEmail | ir.SendInApp, path: str, at: datetime) -> datetime | None:
+    async def _deliver(self, st: ir.SendEmail | ir.SendInApp, path: str, at: datetime, *,
+                       last: bool = False) -> datetime | None:
         """Send; over the cap with `over the cap: defer`, the moment the email may try again (its
-        slot, later by the playbook's priority when several wait for one), else None."""
+        slot, later by the playbook's priority when several wait for one), else None. With `last`
+        (the journey's last action) a send to one recipient that cannot be deferred carries the end."""
         inp, state = self._inp, self._state
         channel = "email" if isinstance(st, ir.SendEmail) else "in_app"
         transactional = channel == "email" and inp.playbook.send_policy == "transactional"
@@ -219,28 +229,31 @@ class JourneyInterpreter:
                 continue
             if address is not None:
                 sent_to[address] = ".".join(to)
+            defer = cap is not None and channel == "email" and inp.policy.over_cap == "defer"
+            ends = last and len(recipients) == 1 and not defer
             result = await self._calls.call(_activity(st), EmailParams(
-                **self._calls.effect(path if number == 1 else f"{path}/to{number}", at), channel=channel,
+                **self._calls.effect(path if number == 1 else f"{path}/to{number}", at, last=ends), channel=channel,
                 template=inp.templates[st.template], to=list(to),
                 sender=list(st.sender) if isinstance(st, ir.SendEmail) else [],
                 cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
                 event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token,
-                defer_over_cap=cap is not None and channel == "email" and inp.policy.over_cap == "defer"))
+                defer_over_cap=defer))
             if (free_at := deferred_until(result)) is not None:
                 deferred.append(free_at)
         # tried again, a recipient already sent finds its first outcome under its key: sent once
         return min(deferred) + PRIORITY_DELAY[inp.playbook.priority] if deferred else None
 
-    async def _effect(self, st: ir.Statement, path: str, cursor: datetime) -> bool:
+    async def _effect(self, st: ir.Statement, path: str, cursor: datetime, *, last: bool = False) -> bool:
         """`create task`, `set`, `update score` and `do`: one activity each. True when a `do`
-        failed for good (recorded as `failed`)."""
+        failed for good (recorded as `failed`). With `last` (the journey's last action) a task, a
+        `set` or a score update carries the end; a plugin call never does (a retry would call it again)."""
         inp, state = self._inp, self._state
         name = _activity(st)
         if isinstance(st, ir.CreateTask):
             snap = await self._calls.snapshot(cursor)
             due = calendar.add_duration(cursor, st.due, snap.timezone) if st.due else None
             task_id = await self._calls.call(name, TaskParams(
-                **self._calls.effect(path, cursor), title=st.title, owner=list(st.owner), due=due,
+                **self._calls.effect(path, cursor, last=last), title=st.title, owner=list(st.owner), due=due,
                 priority=st.priority, playbook_title=inp.playbook.title,
                 **work_item_params(st, cursor, snap.timezone, path)))
             if isinstance(task_id, str):
@@ -253,11 +266,11 @@ class JourneyInterpreter:
             if value is evaluator.UNKNOWN:
                 self._log.decide(cursor, "set_skipped", path, reads, outcome="unknown", subject=st.field)
                 return False
-            await self._calls.call(name, SetParams(**self._calls.effect(path, cursor), field=st.field, value=value,
-                                                   clock_offset_seconds=inp.clock_offset_seconds))
+            await self._calls.call(name, SetParams(**self._calls.effect(path, cursor, last=last), field=st.field,
+                                                   value=value, clock_offset_seconds=inp.clock_offset_seconds))
             state.snapshot = None
         elif isinstance(st, ir.UpdateScore):
-            await self._calls.call(name, ScoreParams(**self._calls.effect(path, cursor), score=st.score,
+            await self._calls.call(name, ScoreParams(**self._calls.effect(path, cursor, last=last), score=st.score,
                                                      clock_offset_seconds=inp.clock_offset_seconds))
             state.snapshot = None
         elif isinstance(st, ir.Do):

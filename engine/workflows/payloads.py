@@ -114,6 +114,14 @@ class ActionParams(_Message):
     at: datetime
 
 
+class EndParams(ActionParams):
+    run_id: str
+    status: str
+    reason: str = ""
+    decisions: list[Decision] = []  # logged before the end
+    keys: list[str] = []
+
+
 class EffectParams(ActionParams):
     """An effect's params: with the decisions the journey took since it last logged any, which the
     activity logs before it acts (so the log keeps their order). `sent_at` is the moment the
@@ -124,6 +132,9 @@ class EffectParams(ActionParams):
 
     decisions: list[Decision] = []
     decision_keys: list[str] = []
+    # The journey's end, when this effect is its last action (nothing can follow it): the
+    # activity records it once the effect is done, instead of a `journey.end` of its own.
+    end: EndParams | None = None
 
 
 class ActivityOptions(_Message):
@@ -150,14 +161,10 @@ class EnterResult(_Message):
 
     snapshot: Snapshot
     options: dict[str, ActivityOptions] = {}
-
-
-class EndParams(ActionParams):
-    run_id: str
-    status: str
-    reason: str = ""
-    decisions: list[Decision] = []  # logged before the end
-    keys: list[str] = []
+    # The worker records the journey's end with its last effect (`EffectParams.end`). Recorded
+    # in the history with the entry, so a journey that entered before workers did so replays
+    # with the `journey.end` it had.
+    end_with_last_effect: bool = False
 
 
 class FailedParams(EffectParams):
