@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from activities.fields import set_field, update_score
 from activities.journey_ops import end_journey, enter_journey, note_journey, record_failure, take_snapshot
+from activities.message_runs import send_messages
 from activities.registry import ActivitySpec, Registry
 from activities.rendering import RenderError
 from activities.sending import send_message
@@ -23,6 +24,7 @@ from engine.workflows.effects import (
     JOURNEY_NOTE,
     JOURNEY_SNAPSHOT,
     MESSAGE_SEND,
+    MESSAGE_SEND_ALL,
     SCORE_UPDATE,
     TASK_CREATE,
 )
@@ -56,6 +58,8 @@ def register(registry: Registry) -> None:
     journey(JOURNEY_FAILED, record_failure, "Log a step that failed for good.")
     journey(MESSAGE_SEND, send_message, "Send an email or in-app message under the send policy.",
             permanent_errors=(RenderError, PermanentDeliveryError))
+    journey(MESSAGE_SEND_ALL, send_messages,
+            "Send a run of in-app messages of one step, in order (each as message.send would).")
     journey(TASK_CREATE, create_task, "Open a task for the account's owner.",
             permanent_errors=(RenderError, OwnerMissing))
     journey(FIELD_SET, set_field, "Set an account field from a playbook.", permanent_errors=(ValueError,))

@@ -19,6 +19,7 @@ from engine.workflows.payloads import (
     EndParams,
     EnterParams,
     FailedParams,
+    MessagesParams,
     NoteParams,
     PluginParams,
     ScoreParams,
@@ -38,6 +39,7 @@ __all__ = [
     "JOURNEY_NOTE",
     "JOURNEY_SNAPSHOT",
     "MESSAGE_SEND",
+    "MESSAGE_SEND_ALL",
     "SCORE_UPDATE",
     "TASK_CREATE",
     "Effect",
@@ -46,6 +48,7 @@ __all__ = [
 ]
 
 MESSAGE_SEND = "message.send"
+MESSAGE_SEND_ALL = "message.send_all"  # a run of in-app messages (`engine/workflows/in_app_runs.py`)
 TASK_CREATE = "task.create"
 FIELD_SET = "field.set"
 SCORE_UPDATE = "score.update"
@@ -84,6 +87,7 @@ BUILTIN_PARAMS: dict[str, type[BaseModel]] = {
     JOURNEY_NOTE: NoteParams,
     JOURNEY_END: EndParams,
     JOURNEY_FAILED: FailedParams,
+    MESSAGE_SEND_ALL: MessagesParams,
 }
 
 

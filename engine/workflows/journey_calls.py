@@ -34,6 +34,8 @@ from engine.workflows.effects import (
     JOURNEY_FAILED,
     JOURNEY_NOTE,
     JOURNEY_SNAPSHOT,
+    MESSAGE_SEND,
+    MESSAGE_SEND_ALL,
     effect_activities,
 )
 from engine.workflows.journey_state import JourneyState
@@ -41,10 +43,12 @@ from engine.workflows.payloads import (
     SEND_DEFERRED,
     SEND_HELD,
     ActivityOptions,
+    EmailParams,
     EndParams,
     EnterParams,
     EnterResult,
     FailedParams,
+    MessagesParams,
     NoteParams,
     SnapshotParams,
 )
@@ -94,6 +98,7 @@ class JourneyCalls:
         self._state, self._log, self._agenda = state, log, agenda
         self._ended_at: datetime | None = None  # the end travelled with the last effect, at this moment
         self._end_with_effect = False  # the worker records the end with the last effect (it said so at entry)
+        self.in_app_runs = False  # the worker sends a run of in-app messages in one activity (likewise)
 
     # ------------------------------------------------------------------ entering and ending
 
@@ -102,7 +107,7 @@ class JourneyCalls:
         state, inp = self._state, self._state.inp
         info = workflow.info()
         state.workflow_id, state.run_id = info.workflow_id, info.run_id
-        names = [*effect_activities(inp.playbook), *BOOKKEEPING, JOURNEY_FAILED]
+        names = [*effect_activities(inp.playbook), *BOOKKEEPING, JOURNEY_FAILED, MESSAGE_SEND_ALL]
         entered = await workflow.execute_local_activity(
             JOURNEY_ENTER, EnterParams(**self.base("enter", inp.entry_at), run_id=state.run_id, version=inp.version,
                                        reason=inp.reason, activities=names),
@@ -110,6 +115,7 @@ class JourneyCalls:
             retry_policy=_retry(BOOKKEEPING_OPTIONS))
         state.options = dict(entered.options)
         self._end_with_effect = entered.end_with_last_effect
+        self.in_app_runs = entered.in_app_runs
         state.entry_timezone = entered.snapshot.timezone
         state.took(entered.snapshot)
 
@@ -190,9 +196,21 @@ class JourneyCalls:
         _, result = await self.attempt(name, params)
         return result
 
-    async def attempt(self, name: str, params: Any, max_attempts: int | None = None) -> tuple[bool, Any]:
-        """`call`, saying whether the effect was done: (False, None) when it failed for good.
-        `max_attempts` lowers the attempts the activity declares (`do ... at most 2 attempts`)."""
+    async def send_all(self, messages: list[EmailParams]) -> None:
+        """A run of in-app messages in one activity (`message.send_all`); the ones it did not
+        send (it stops at a message that fails for good, or failed whole) each in their own."""
+        done, results = await self.attempt(MESSAGE_SEND_ALL, MessagesParams(messages=messages), record=False)
+        sent = len(results) if done and isinstance(results, list) else 0
+        if sent == len(messages) and (end := messages[-1].end) is not None:
+            self._ended_at = end.at  # the activity recorded the journey's end with the last message
+        for message in messages[sent:]:
+            await self.call(MESSAGE_SEND, message)
+
+    async def attempt(self, name: str, params: Any, max_attempts: int | None = None, *,
+                      record: bool = True) -> tuple[bool, Any]:
+        """`call`, saying whether the effect was done: (False, None) when it failed for good
+        (recorded, unless not `record`). `max_attempts` lowers the attempts the activity declares
+        (`do ... at most 2 attempts`)."""
         wait = HELD_FIRST_WAIT
         options = self._options(name, max_attempts)
         while True:
@@ -201,7 +219,8 @@ class JourneyCalls:
             except ActivityError as error:
                 held = held_until(error)
                 if held is False:
-                    await self._failed(name, params, error, options)
+                    if record:
+                        await self._failed(name, params, error, options)
                     return False, None
                 # a deferral names the moment a slot frees up; a hold is looked at again less and less often
                 deferred = isinstance(error.cause, ApplicationError) and error.cause.type == SEND_DEFERRED

@@ -30,11 +30,11 @@ from engine.workflows.decision_log import DecisionLog
 from engine.workflows.effects import effect_of
 from engine.workflows.event_judge import EventJudge
 from engine.workflows.held_emails import HeldEmails
+from engine.workflows.in_app_runs import InAppRuns, message_params
 from engine.workflows.journey_calls import JourneyCalls
 from engine.workflows.journey_clock import JourneyClock
 from engine.workflows.journey_state import Ended, HeldEmail, JourneyState
 from engine.workflows.payloads import (
-    EmailParams,
     JourneyInput,
     JourneyOutcome,
     PluginParams,
@@ -63,6 +63,7 @@ class JourneyInterpreter:
         self._clock = JourneyClock(state, self._calls, self._log, self._judge)
         self._held = HeldEmails(state, self._calls, self._log, self._deliver, self._judge)
         self._waits = Waits(state, self._calls, self._log, self._judge)
+        self._runs = InAppRuns(state, self._calls, self._log)
         last = inp.playbook.steps[-1] if inp.playbook.steps else None
         # the journey's last statement: an effect there is its last action, the end travels with it
         self._last_path = f"{last.name}/{len(last.body) - 1}" if last is not None and last.body else None
@@ -96,11 +97,18 @@ class JourneyInterpreter:
         return JourneyOutcome(status=status, reason=reason, at=end_at)
 
     async def _block(self, body: tuple[ir.Statement, ...], path: str, cursor: datetime) -> datetime:
-        for index, statement in enumerate(body):
+        index = 0
+        while index < len(body):
             if self._state.pending:
                 await self._judge.judge()
             self._state.raise_if_ended(cursor)
-            cursor = await self._statement(statement, f"{path}/{index}", cursor)
+            if run := self._runs.length(body, index):  # in-app messages in a row: one activity
+                await self._runs.send(body[:index + run], path, index, cursor,
+                                      self._last_path if self._held.idle else None)
+                index += run
+                continue
+            cursor = await self._statement(body[index], f"{path}/{index}", cursor)
+            index += 1
         return cursor
 
     async def _statement(self, st: ir.Statement, path: str, cursor: datetime) -> datetime:
@@ -210,8 +218,6 @@ class JourneyInterpreter:
         channel = "email" if isinstance(st, ir.SendEmail) else "in_app"
         transactional = channel == "email" and inp.playbook.send_policy == "transactional"
         cap = None if transactional else next((c for c in inp.policy.caps if c.channel == channel), None)
-        cached = state.snapshot  # the account as the journey read it at this moment, if unchanged since
-        token = cached.token if cached is not None and cached.at == at and state.changed_at is None else None
         recipients = [st.to, *st.also_to] if isinstance(st, ir.SendEmail) else [()]
         addresses: dict[str, str] = {}
         if len(recipients) > 1:  # one person named twice (two fields, one address) gets one message
@@ -230,14 +236,9 @@ class JourneyInterpreter:
             if address is not None:
                 sent_to[address] = ".".join(to)
             defer = cap is not None and channel == "email" and inp.policy.over_cap == "defer"
-            ends = last and len(recipients) == 1 and not defer
-            result = await self._calls.call(_activity(st), EmailParams(
-                **self._calls.effect(path if number == 1 else f"{path}/to{number}", at, last=ends), channel=channel,
-                template=inp.templates[st.template], to=list(to),
-                sender=list(st.sender) if isinstance(st, ir.SendEmail) else [],
-                cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
-                event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token,
-                defer_over_cap=defer))
+            result = await self._calls.call(_activity(st), message_params(
+                state, self._calls, st, path if number == 1 else f"{path}/to{number}", at, to,
+                last=last and len(recipients) == 1 and not defer))
             if (free_at := deferred_until(result)) is not None:
                 deferred.append(free_at)
         # tried again, a recipient already sent finds its first outcome under its key: sent once

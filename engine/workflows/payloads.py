@@ -27,6 +27,7 @@ __all__ = [
     "NoteParams",
     "JourneyInput",
     "JourneyOutcome",
+    "MessagesParams",
     "PluginParams",
     "SEND_DEFERRED",
     "SEND_HELD",
@@ -165,6 +166,8 @@ class EnterResult(_Message):
     # in the history with the entry, so a journey that entered before workers did so replays
     # with the `journey.end` it had.
     end_with_last_effect: bool = False
+    # It sends a run of in-app messages in one activity (`message.send_all`), recorded likewise.
+    in_app_runs: bool = False
 
 
 class FailedParams(EffectParams):
@@ -203,6 +206,12 @@ class EmailParams(EffectParams):
     snapshot: str | None = None  # the token of the journey's snapshot as of `at` (`Snapshot.token`)
     defer_over_cap: bool = False  # `over the cap: defer`: over the cap, wait for the next slot (not drop)
     sender: list[str] = []  # `from csm`: the owner field path it goes out from (`activities.sender_identity`)
+
+
+class MessagesParams(_Message):
+    """A run of in-app messages of one step, at one moment: sent in order by one activity."""
+
+    messages: list[EmailParams]
 
 
 class TaskStepParams(_Message):
