@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from activities.drafting import draft_message
+from activities.escalation import escalate_task
 from activities.fields import set_field, update_score
 from activities.journey_ops import end_journey, enter_journey, note_journey, record_failure, take_snapshot
 from activities.message_runs import send_messages
@@ -23,10 +25,12 @@ from engine.workflows.effects import (
     JOURNEY_FAILED,
     JOURNEY_NOTE,
     JOURNEY_SNAPSHOT,
+    MESSAGE_DRAFT,
     MESSAGE_SEND,
     MESSAGE_SEND_ALL,
     SCORE_UPDATE,
     TASK_CREATE,
+    TASK_ESCALATE,
 )
 from engine.workflows.timeline import AdvanceParams, DueParams, NextDueParams
 
@@ -60,8 +64,11 @@ def register(registry: Registry) -> None:
             permanent_errors=(RenderError, PermanentDeliveryError))
     journey(MESSAGE_SEND_ALL, send_messages,
             "Send a run of in-app messages of one step, in order (each as message.send would).")
+    journey(MESSAGE_DRAFT, draft_message, "Keep an email as a draft for an owner's review before it goes.",
+            permanent_errors=(RenderError, OwnerMissing))
     journey(TASK_CREATE, create_task, "Open a task for the account's owner.",
             permanent_errors=(RenderError, OwnerMissing))
+    journey(TASK_ESCALATE, escalate_task, "Mark an open work item overdue, then escalate it (its SLA).")
     journey(FIELD_SET, set_field, "Set an account field from a playbook.", permanent_errors=(ValueError,))
     journey(SCORE_UPDATE, update_score, "Recompute an account's score now.")
     internal("timeline.advance", advance, AdvanceParams,

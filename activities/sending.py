@@ -22,16 +22,23 @@ from activities.sender_identity import SenderIdentity, sender_identity
 from activities.smtp_mailer import PermanentDeliveryError, plain_display_name
 from activities.tracked_links import Tracked, Tracking, track_links
 from dsl import ir
-from engine.records import ActionRecord, Snapshot
+from engine.records import ActionRecord, DraftRecord, Snapshot
 from engine.store.engagement import TrackedMessage
 from engine.store.snapshots import build_snapshot
 from engine.workflows.payloads import EmailParams, deferred_result
 
-__all__ = ["ComposedMessage", "NoRecipient", "compose_message", "send_message", "unsubscribe_token"]
+__all__ = ["ComposedMessage", "NoRecipient", "compose_message", "send_message", "unsubscribe_token", "unsubscribe_url"]
+
+# How a draft that went out was reviewed, as its `email` action says (`review`).
+REVIEWED = {"approved": "approved", "edited": "edited", "sent_unreviewed": "unreviewed"}
 
 
 def unsubscribe_token(secret: str, email: str) -> str:
     return hmac.new(secret.encode(), email.lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def unsubscribe_url(public_url: str, secret: str, email: str) -> str:
+    return f"{public_url}/v1/unsubscribe?" + urlencode({"email": email, "token": unsubscribe_token(secret, email)})
 
 
 def _recipient(fields: dict[str, Any], path: list[str]) -> dict[str, Any] | None:
@@ -83,9 +90,7 @@ def compose_message(
         contact = _recipient(snap.fields, to)
         if contact is None:
             return NoRecipient(f"no recipient: {'.'.join(to)} has no email address")
-        email = str(contact["email"])
-        unsubscribe = f"{public_url}/v1/unsubscribe?" + urlencode(
-            {"email": email, "token": unsubscribe_token(unsubscribe_secret, email)})
+        unsubscribe = unsubscribe_url(public_url, unsubscribe_secret, str(contact["email"]))
     else:
         # An in-app message is read by the account's users: its `contact` is the primary contact.
         contact = _recipient(snap.fields, ["primary_contact"]) or {"name": "", "email": None}
@@ -109,15 +114,24 @@ def compose_message(
 async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
     # the journey's own snapshot as of the send, when this worker read it and nothing changed since
     snap = ctx.snapshots.get(p.snapshot, p.account, p.at) or build_snapshot(ctx.reads, ctx.bundle, p.account, p.at)
-    try:
-        composed = await render_off_loop(  # CPU-bound: a thread, so the worker's other journeys keep going
-            compose_message, ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
-            playbook_title=p.playbook_title, public_url=ctx.public_url,
-            unsubscribe_secret=str(ctx.extras.get("unsubscribe_secret", "playbook")), event=p.event, data=p.data,
-            tracking=_tracking(ctx), key=p.key)
-    except RenderError:
-        hold_if_stopped(ctx, p)  # while the brakes hold, a step is held, not failed
-        raise
+    moment = p.sent_at or p.at  # the cap is judged, and the message kept, at the moment it really goes
+    draft = None
+    if p.draft is not None:  # reviewed: as the reviewer left it, or by its policy when nobody answered
+        hold_if_stopped(ctx, p)  # the brakes first: a draft waits out a pause unsettled
+        draft = ctx.store.settle_draft(p.draft, moment)
+        if draft is None or not draft.goes_out:
+            return _dropped_draft(ctx, p, draft)
+        composed: ComposedMessage | NoRecipient = _from_draft(draft, ctx)
+    else:
+        try:
+            composed = await render_off_loop(  # CPU-bound: a thread, so the worker's other journeys keep going
+                compose_message, ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
+                playbook_title=p.playbook_title, public_url=ctx.public_url,
+                unsubscribe_secret=str(ctx.extras.get("unsubscribe_secret", "playbook")), event=p.event,
+                data=p.data, tracking=_tracking(ctx), key=p.key)
+        except RenderError:
+            hold_if_stopped(ctx, p)  # while the brakes hold, a step is held, not failed
+            raise
     if isinstance(composed, NoRecipient):
         with ctx.store.database.batch():  # the brakes and the record in one transaction (SQLite)
             held = held_reason(ctx, p)
@@ -126,8 +140,6 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
         raise held
     to = composed.to or ""
     subject, text, html = composed.subject, composed.text, composed.html
-
-    moment = p.sent_at or p.at  # the cap is judged, and the message kept, at the moment it really goes
 
     def logged(status: str, reason: str | None) -> ActionRecord:
         if status == "deferred":  # over the cap, `over the cap: defer`: the store adds `until`
@@ -147,6 +159,8 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
             data.update(title=subject)
         if p.sent_at is not None:
             data["sent_at"] = p.sent_at
+        if draft is not None:
+            data.update(draft=draft.id, review=REVIEWED.get(draft.state, draft.state))
         return ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel, data=data, key=p.key)
 
     sender = _sender(p, snap, ctx)
@@ -175,6 +189,24 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
             from_name=sender.name if sender is not None and sender.address is not None else "",
             reply_to=sender.reply_to if sender is not None else None))
     return "sent"
+
+
+def _from_draft(draft: DraftRecord, ctx: ActivityContext) -> ComposedMessage:
+    """The message a decided draft sends: as the reviewer left it (an edited text goes as plain text)."""
+    secret = str(ctx.extras.get("unsubscribe_secret", "playbook"))
+    return ComposedMessage(channel="email", template=draft.template, to=draft.to, to_name=draft.to_name,
+                           subject=draft.subject, text=draft.text, html=draft.html,
+                           unsubscribe_url=unsubscribe_url(ctx.public_url, secret, draft.to))
+
+
+def _dropped_draft(ctx: ActivityContext, p: EmailParams, draft: DraftRecord | None) -> str:
+    """A draft discarded, withdrawn, or dropped by its policy: nothing goes out; the drop is logged
+    (a person's discard was logged when they answered)."""
+    if draft is not None and draft.state == "dropped_unreviewed":
+        ctx.store.log_action(ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind="draft_dropped",
+                                          data={"draft": draft.id, "template": draft.template, "to": draft.to,
+                                                "reason": "not reviewed in time"}, key=p.key))
+    return "dropped"
 
 
 def _sender(p: EmailParams, snap: Snapshot, ctx: ActivityContext) -> SenderIdentity | None:

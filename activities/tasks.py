@@ -7,6 +7,7 @@ import hashlib
 from typing import Any, Literal
 
 from activities.context import ActivityContext
+from activities.owners import owner_address
 from activities.rendering import render_off_loop, render_text, template_context
 from activities.trigger_event import trigger_event
 from engine.decision_text import decided
@@ -39,11 +40,9 @@ def _work_item_data(task: TaskRecord) -> dict[str, Any]:
 
 
 def _owner(fields: dict[str, Any], path: list[str]) -> str:
-    value: Any = fields
-    for part in path:
-        value = value.get(part) if isinstance(value, dict) else None
-    if isinstance(value, dict) and value.get("email"):
-        return str(value["email"])
+    address = owner_address(fields, path)
+    if address is not None:
+        return address
     raise OwnerMissing(f"the account has no {'.'.join(path)} with an email address")
 
 

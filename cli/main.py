@@ -38,6 +38,7 @@ COMMANDS: tuple[str, ...] = (
     "migrate",
     "ingest",
     "tasks",
+    "drafts",
     "accounts",
     "score",
     "log",

@@ -38,6 +38,7 @@ __all__ = [
     "DateTrigger",
     "Do",
     "Duration",
+    "Escalation",
     "EventDef",
     "EventField",
     "EventTrigger",
@@ -64,6 +65,7 @@ __all__ = [
     "ScoreModel",
     "ScoreRef",
     "Seen",
+    "Review",
     "SendEmail",
     "SendInApp",
     "SendWindow",
@@ -478,6 +480,15 @@ class ParamValue(_Node):
     path: tuple[str, ...] = ()
 
 
+class Review(_Node):
+    """`review by csm within 1 business day then send`: kept as a draft the owner at `by`
+    approves, edits or discards; unanswered by `within`, sent (`send`) or dropped (`drop`)."""
+
+    by: tuple[str, ...]  # an owner field path
+    within: Duration
+    then: Literal["send", "drop"] = "drop"
+
+
 class SendEmail(_Node):
     """`send email X to a, b`: one message to each recipient, each suppressed and capped on its own
     (the first under the statement's key, the next ones under `<path>/to2`, `<path>/to3` …)."""
@@ -489,6 +500,7 @@ class SendEmail(_Node):
     # `from csm`: an owner field path; the email goes out as that owner when the policy's sender
     # domains allow the address, else from the engine's address with Reply-To the owner
     sender: tuple[str, ...] = ()
+    review: Review | None = None  # a draft a person approves before it goes
 
 
 class SendInApp(_Node):
@@ -503,8 +515,16 @@ class ChecklistStep(_Node):
     due: Duration | None = None
 
 
+class Escalation(_Node):
+    """`escalate to manager after 1 business day`: an item still open `after` past its due time (or
+    the end of a snooze) goes to the owner at `to` (`manager` lowered to the owner's `manager`)."""
+
+    to: tuple[str, ...]  # an owner field path: ("csm", "manager")
+    after: Duration
+
+
 # The work-item keys of a task, left out of its JSON when unset: a playbook without them keeps its version.
-_WORK_ITEM_KEYS = ("task_type", "reason", "description", "checklist", "template", "dedupe", "assign")
+_WORK_ITEM_KEYS = ("task_type", "reason", "description", "checklist", "template", "dedupe", "assign", "escalation")
 
 
 class CreateTask(_Node):
@@ -520,6 +540,7 @@ class CreateTask(_Node):
     template: str | None = None  # the task template it was made from, if any
     dedupe: bool = False  # one open item per account, type and reason: a second one updates the first
     assign: Literal["round_robin", "least_loaded"] | None = None  # then `owner` is (team,): a team of the model
+    escalation: Escalation | None = None  # overdue that long: escalated to another owner
 
     @model_serializer(mode="wrap")
     def _without_unset_work_item_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

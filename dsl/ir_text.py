@@ -208,6 +208,9 @@ def _create_task(statement: ir.CreateTask) -> str:
         text += f" reason {statement.reason}"
     if statement.due is not None:
         text += f" due {describe_duration(statement.due)}"
+    if statement.escalation is not None:
+        escalation = statement.escalation
+        text += f" escalate to {'.'.join(escalation.to)} after {describe_duration(escalation.after)}"
     return text if statement.priority == "normal" else f"{text} priority {statement.priority}"
 
 
@@ -246,6 +249,9 @@ def describe_statement(statement: ir.Statement) -> str:
     if isinstance(statement, ir.SendEmail):
         recipients = ", ".join(".".join(path) for path in (statement.to, *statement.also_to))
         sender = f" from {'.'.join(statement.sender)}" if statement.sender else ""
+        if statement.review is not None:
+            review = statement.review
+            sender += f" review by {'.'.join(review.by)} within {describe_duration(review.within)} then {review.then}"
         return f"send email {statement.template} to {recipients}{sender}"
     if isinstance(statement, ir.SendInApp):
         return f"send in_app {statement.template}"

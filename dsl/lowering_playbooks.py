@@ -215,10 +215,13 @@ class PlaybookLowerer:
 
     def statement(self, node: ast.Statement, payload: Payload | None) -> ir.Statement:
         match node:
-            case ast.SendEmail(template=template, to=to, also_to=also_to, sender=sender):
+            case ast.SendEmail(template=template, to=to, also_to=also_to, sender=sender, review=review):
                 return ir.SendEmail(template=template.text, to=to.names if to else ("primary_contact",),
                                     also_to=tuple(path.names for path in also_to),
-                                    sender=sender.names if sender is not None else ())
+                                    sender=sender.names if sender is not None else (),
+                                    review=ir.Review(by=review.by.names, within=lower_duration(review.within),
+                                                     then="send" if review.then and review.then.text == "send"
+                                                     else "drop") if review is not None else None)
             case ast.SendInApp(template=template):
                 return ir.SendInApp(template=template.text)
             case ast.CreateTask():

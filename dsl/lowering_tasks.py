@@ -32,6 +32,7 @@ def lower_task(node: ast.CreateTask, templates: Mapping[str, ast.TaskTemplate]) 
     reason = _first(node.reason, base.reason if base else None)
     description = _first(node.description, base.description if base else None)
     steps = base.steps if base else ()
+    escalation = _first(node.escalation, base.escalation if base else None)
     return ir.CreateTask(
         title=title,
         owner=node.owner.names,
@@ -45,4 +46,11 @@ def lower_task(node: ast.CreateTask, templates: Mapping[str, ast.TaskTemplate]) 
         template=base.name.text if base else None,
         dedupe=node.dedupe is not None or (base is not None and base.dedupe is not None),
         assign=node.assignment.text if node.assignment is not None else None,
+        escalation=_escalation(escalation, node.owner.names) if escalation is not None else None,
     )
+
+
+def _escalation(node: ast.Escalation, owner: tuple[str, ...]) -> ir.Escalation:
+    """`escalate to manager`: the manager of the task's owner; any other path as written."""
+    to = (*owner, "manager") if node.to.names == ("manager",) else node.to.names
+    return ir.Escalation(to=to, after=lower_duration(node.after))

@@ -97,9 +97,25 @@ class StatementChecker:
             self.report.error(sender.pos, f"'{sender.text}' is {describe(ty)}, not an owner: an email goes out from "
                                           "an owner of the account, such as csm", code="wrong-type")
 
+    def _review(self, review: ast.Review) -> None:
+        """`review by csm within 1 business day then send`: an owner, a bounded time, a policy."""
+        ty = self._typed_path(review.by, "owner")
+        if ty.known and ty.kind != "owner":
+            self.report.error(review.by.pos, f"'{review.by.text}' is {describe(ty)}, not an owner: a draft is "
+                                             "reviewed by an owner of the account, such as csm", code="wrong-type")
+        check_duration(review.within, self.report, f"'within {review.within.text}'")
+        if review.within.amount <= 0:
+            self.report.error(review.within.pos, f"'within {review.within.text}' is no time: give the reviewer a "
+                                                 "positive time to answer", code="never-happens")
+        if review.then is not None and review.then.text not in ("send", "drop"):
+            self.report.error(review.then.pos, f"'then {review.then.text}': a draft left unanswered is either sent "
+                                               "('then send') or dropped ('then drop')", code="wrong-type")
+
     def _recipient(self, statement: ast.SendEmail) -> None:
         if statement.sender is not None:
             self._sender(statement.sender)
+        if statement.review is not None:
+            self._review(statement.review)
         if statement.to is None:
             declared = self.scope.fields.get("primary_contact")
             if declared is None or declared.type != "contact":
@@ -141,6 +157,7 @@ class StatementChecker:
             self.work_items.template_name(task.title)
         self.work_items.options(task.task_type, task.priority, task.due, task.description, self._inline_template)
         self.work_items.dedupe(task)
+        self._escalation(task)
         if task.assignment is not None:
             self.work_items.team_name(task.owner, task.assignment)
             self.typer.task_created = True
@@ -153,6 +170,29 @@ class StatementChecker:
                 code="wrong-type",
             )
         self.typer.task_created = True
+
+    def _escalation(self, task: ast.CreateTask) -> None:
+        """`escalate to manager after 1 business day`: counted from a due time, to an owner field."""
+        base = self.scope.task_templates.get(task.title.text) if isinstance(task.title, ast.Name) else None
+        escalation = task.escalation or (base.escalation if base is not None else None)
+        if escalation is None:
+            return
+        where = escalation.pos if task.escalation is not None else task.pos
+        if task.due is None and (base is None or base.due is None):
+            self.report.error(where, "'escalate' counts from the task's due time: give the task a 'due'",
+                              code="playbook-structure")
+        self.work_items.escalation_delay(escalation)
+        to = escalation.to
+        if to.names == ("manager",):
+            if task.assignment is not None:
+                self.report.error(to.pos, f"a task for team '{task.owner.text}' has no one manager: name an owner "
+                                          "field to escalate to (e.g. 'escalate to csm.manager')", code="wrong-type")
+                return
+            to = ast.Path(to.pos, (*task.owner.parts, to.parts[0]))
+        ty = self._typed_path(to, "owner")
+        if ty.known and ty.kind != "owner":
+            self.report.error(escalation.to.pos, f"'{to.text}' is {describe(ty)}, not an owner: an item escalates "
+                                                 "to an owner field", code="wrong-type")
 
     def _inline_template(self, text: ast.TextLit) -> None:
         """Check a template written in the file; its text starts just after the opening quote."""

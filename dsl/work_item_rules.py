@@ -77,6 +77,14 @@ class WorkItemChecker:
                               f"'dedupe by type and reason' needs {written} on the task or in its template",
                               code="playbook-structure")
 
+    def escalation_delay(self, escalation: ast.Escalation) -> None:
+        """The time an overdue item waits before it escalates: a bounded, positive duration."""
+        after = escalation.after
+        check_duration(after, self.report, f"'after {after.text}'")
+        if after.amount <= 0:
+            self.report.error(after.pos, f"'after {after.text}' is no time: an item escalates a positive time "
+                                         "after it became overdue", code="never-happens")
+
     def team(self, team: ast.Team) -> None:
         """`team NAME: "a@x", "b@x"`: each member an email address, once."""
         seen: set[str] = set()

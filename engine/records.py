@@ -17,6 +17,8 @@ __all__ = [
     "ActionRecord",
     "Change",
     "Decision",
+    "DraftRecord",
+    "DraftState",
     "IngestResult",
     "Intent",
     "JourneySignal",
@@ -122,11 +124,48 @@ class TaskRecord(_Record):
     team: str | None = None  # the team it was assigned among (`for smb_csms by round robin`)
     snoozed_until: datetime | None = None  # not overdue before then
     snooze_reason: str | None = None
+    escalated_to: str | None = None  # overdue past its SLA: handed to this owner (`escalate to manager …`)
+    escalated_at: datetime | None = None
 
     def waiting_playbooks(self) -> list[str]:
         """The playbooks whose journeys wait on this task: the one that opened it, then those bound to it."""
         found = [self.playbook, *(binding.playbook for binding in self.bound)]
         return list(dict.fromkeys(playbook for playbook in found if playbook))
+
+
+DraftState = Literal["pending", "approved", "edited", "discarded", "sent_unreviewed", "dropped_unreviewed",
+                     "withdrawn"]
+
+
+class DraftRecord(_Record):
+    """An email kept for a person's review before it goes (`send email … review by csm within …`):
+    rendered when drafted, sent as approved (or edited), or discarded; unanswered by `review_by`,
+    sent or dropped as its `policy` says."""
+
+    id: str
+    key: str  # the send's idempotency key
+    account: str
+    playbook: str | None
+    journey: str | None  # the workflow id of the journey waiting on it
+    template: str
+    to: str
+    to_name: str = ""
+    subject: str
+    text: str
+    html: str | None = None
+    reviewer: str  # an email address
+    review_by: datetime
+    policy: Literal["send", "drop"]
+    state: DraftState = "pending"
+    created_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    reason: str | None = None  # why it was discarded
+
+    @property
+    def goes_out(self) -> bool:
+        """Whether, decided or settled, it is sent."""
+        return self.state in ("approved", "edited", "sent_unreviewed")
 
 
 class Snapshot(_Record):
@@ -231,6 +270,7 @@ class JourneySignal(_Record):
     event: str | None = None
     data: dict[str, Any] = {}
     task_done: str | None = None  # a task id
+    draft_decided: str | None = None  # a draft id: a person approved, edited or discarded it
     fields_changed: list[str] = []
 
 

@@ -104,7 +104,8 @@ def _table(tasks: list[dict[str, Any]], show_status: bool) -> None:
         row = [Text(str(task.get(name) or "")) for name in ("id", "account", "title")]
         if work_items:
             row.append(Text(_work_item(task)))
-        row.append(Text(str(task.get("owner") or "")))
+        escalated = f" (escalated to {task['escalated_to']})" if task.get("escalated_to") else ""
+        row.append(Text(str(task.get("owner") or "") + escalated))
         row += [Text(due, style="red" if task.get("overdue") else ""),
                 Text(priority, style=_PRIORITY_STYLE.get(priority, "")), Text(str(task.get("playbook") or ""))]
         if show_status:

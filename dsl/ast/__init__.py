@@ -113,6 +113,7 @@ from dsl.ast.statements import (
     Do,
     DoParam,
     If,
+    Review,
     SendEmail,
     SendInApp,
     SetField,
@@ -123,9 +124,10 @@ from dsl.ast.statements import (
     Wait,
     WaitUntil,
 )
-from dsl.ast.work_items import ChecklistStep, TaskTemplate, TaskTypes, Team
+from dsl.ast.work_items import ChecklistStep, Escalation, TaskTemplate, TaskTypes, Team
 
 __all__ = [
+    "Review",
     "TaskTemplate",
     "TaskTypes",
     "Team",
@@ -143,6 +145,7 @@ __all__ = [
     "ConditionTrigger",
     "CountOf",
     "ChecklistStep",
+    "Escalation",
     "CreateTask",
     "DateLit",
     "DateStep",

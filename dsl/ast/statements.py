@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from dsl.ast.expressions import Expr
 from dsl.ast.literals import Duration, PercentLit, TextLit
 from dsl.ast.places import Name, Path, Pos
+from dsl.ast.work_items import Escalation
 
 __all__ = [
+    "Review",
     "CreateTask",
     "EventAlternative",
     "Do",
@@ -39,6 +41,19 @@ class SendEmail:
     to: Path | None = None
     also_to: tuple[Path, ...] = ()  # the recipients after the first
     sender: Path | None = None  # `from csm`: sent as that owner (when the policy allows its address)
+    review: Review | None = None  # `review by csm within 1 business day then send`
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """`review by csm within 1 business day then send`: the email is kept as a draft that owner
+    approves, edits or discards; unanswered `within` that, it is sent (`then send`) or dropped
+    (`then drop`, also when `then` is not written)."""
+
+    pos: Pos
+    by: Path
+    within: Duration
+    then: Name | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +82,7 @@ class CreateTask:
     description: TextLit | None = None
     dedupe: Pos | None = None  # where `dedupe by type and reason` is written, if it is
     assignment: Name | None = None  # `round_robin` or `least_loaded` (`for smb_csms by round robin`): `owner` is a team
+    escalation: Escalation | None = None  # `escalate to manager after 1 business day`
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dsl.ast.literals import Duration, TextLit
-from dsl.ast.places import Name, Pos
+from dsl.ast.places import Name, Path, Pos
 
-__all__ = ["ChecklistStep", "TaskTemplate", "TaskTypes", "Team"]
+__all__ = ["ChecklistStep", "Escalation", "TaskTemplate", "TaskTypes", "Team"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,16 @@ class ChecklistStep:
 
 
 @dataclass(frozen=True, slots=True)
+class Escalation:
+    """`escalate to manager after 1 business day`: an item still open that long after it became
+    overdue goes to `to` (`manager`: the manager of the task's owner; or any owner field)."""
+
+    pos: Pos
+    to: Path
+    after: Duration
+
+
+@dataclass(frozen=True, slots=True)
 class TaskTemplate:
     """`task template renewal_call:` with its lines: title, type, reason, description, due,
     priority and the checklist's steps. A `create task renewal_call for csm` takes them all; what
@@ -53,3 +63,4 @@ class TaskTemplate:
     priority: Name | None = None
     steps: tuple[ChecklistStep, ...] = ()
     dedupe: Pos | None = None  # where `dedupe by type and reason` is written, if it is
+    escalation: Escalation | None = None

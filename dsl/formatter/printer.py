@@ -90,7 +90,7 @@ class Printer:
             self.emit(1, text, pos)
 
     def task_options(self, node: ast.CreateTask | ast.TaskTemplate) -> list[tuple[ast.Pos | None, str]]:
-        """The `type`, `reason`, `due`, `priority`, `dedupe` and `description` written, in that order."""
+        """The `type`, `reason`, `due`, `priority`, `dedupe`, `escalate` and `description` written, in that order."""
         options: list[tuple[ast.Pos | None, str]] = []
         if node.task_type is not None:
             options.append((node.task_type.pos, f"type {node.task_type.text}"))
@@ -102,6 +102,9 @@ class Printer:
             options.append((node.priority.pos, f"priority {node.priority.text}"))
         if node.dedupe is not None:
             options.append((node.dedupe, "dedupe by type and reason"))
+        if node.escalation is not None:
+            to, after = node.escalation.to.text, duration_text(node.escalation.after)
+            options.append((node.escalation.pos, f"escalate to {to} after {after}"))
         if node.description is not None:
             options.append((node.description.pos, f"description {self.text(node.description)}"))
         return options
@@ -230,6 +233,9 @@ class Printer:
         if isinstance(node, ast.SendEmail):
             to = f" to {', '.join(path.text for path in (node.to, *node.also_to))}" if node.to is not None else ""
             to += f" from {node.sender.text}" if node.sender is not None else ""
+            if node.review is not None:
+                then = f" then {node.review.then.text}" if node.review.then is not None else ""
+                to += f" review by {node.review.by.text} within {duration_text(node.review.within)}{then}"
             return f"send email {node.template.text}{to}"
         if isinstance(node, ast.SendInApp):
             return f"send in_app {node.template.text}"

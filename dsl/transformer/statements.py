@@ -19,8 +19,12 @@ class StatementRules(RuleBase):
 
     def send_email(self, pos: ast.Pos, children: list[Any]) -> ast.SendEmail:
         sender = next((child.value for child in children if isinstance(child, Marker) and child.kind == "from"), None)
+        review = next((child for child in children if isinstance(child, ast.Review)), None)
         paths = [child for child in children[1:] if isinstance(child, ast.Path)]
-        return ast.SendEmail(pos, children[0], paths[0] if paths else None, tuple(paths[1:]), sender)
+        return ast.SendEmail(pos, children[0], paths[0] if paths else None, tuple(paths[1:]), sender, review)
+
+    def send_review(self, pos: ast.Pos, children: list[Any]) -> ast.Review:
+        return ast.Review(pos, children[0], children[1], children[2] if len(children) > 2 else None)
 
     def send_from(self, pos: ast.Pos, children: list[Any]) -> Marker:
         return Marker("from", pos, children[0])
@@ -40,7 +44,7 @@ class StatementRules(RuleBase):
             return found[kind].value if kind in found else None
 
         return ast.CreateTask(pos, title, owner, value("due"), value("priority"), value("type"), value("reason"),
-                              value("description"), value("dedupe"), assignment)
+                              value("description"), value("dedupe"), assignment, value("escalate"))
 
     def due(self, pos: ast.Pos, children: list[ast.Duration]) -> Marker:
         return Marker("due", pos, children[0])

@@ -11,7 +11,7 @@ __all__ = ["WorkItemRules"]
 
 # The lines of a task template, by the marker each gives, and the field of `ast.TaskTemplate` it fills.
 _TEMPLATE_FIELDS = {"title": "title", "type": "task_type", "reason": "reason", "description": "description",
-                    "due": "due", "priority": "priority", "dedupe": "dedupe"}
+                    "due": "due", "priority": "priority", "dedupe": "dedupe", "escalate": "escalation"}
 
 
 class WorkItemRules(RuleBase):
@@ -58,6 +58,9 @@ class WorkItemRules(RuleBase):
 
     def task_dedupe(self, pos: ast.Pos, children: list[Any]) -> Marker:
         return Marker("dedupe", pos, pos)
+
+    def task_escalate(self, pos: ast.Pos, children: list[Any]) -> Marker:
+        return Marker("escalate", pos, ast.Escalation(pos, children[0], children[1]))
 
     def checklist_step(self, pos: ast.Pos, children: list[Any]) -> ast.ChecklistStep:
         return ast.ChecklistStep(pos, children[0], children[1] if len(children) > 1 else None)

@@ -136,7 +136,9 @@ class _Teller:
             statement = self.statement(pb, path) if path else None
             text = self.decisions.tell(action, str(what), statement, where)
         elif kind == "email":
-            text = f'{where}sent email {data.get("template")} to {data.get("to")}: "{data.get("subject")}".'
+            reviewed = {"approved": " as its reviewer approved it", "edited": " as its reviewer edited it",
+                        "unreviewed": " unreviewed (nobody answered in time)"}.get(str(data.get("review")), "")
+            text = f'{where}sent email {data.get("template")} to {data.get("to")}{reviewed}: "{data.get("subject")}".'
         elif kind == "in_app":
             text = f'{where}showed in-app message {data.get("template")}: "{data.get("title")}".'
         elif kind == "suppressed":
@@ -179,6 +181,25 @@ class _Teller:
             until = data.get("until")
             shown = shown_time(datetime.fromisoformat(until), self.tz) if isinstance(until, str) else str(until)
             text = f"task {data.get('task')} was snoozed until {shown}: {data.get('reason')}."
+        elif kind == "task_overdue":
+            text = f'task "{data.get("title")}" of {data.get("owner")} was not done by its due time: it is overdue.'
+        elif kind == "task_escalated":
+            manager = data.get("to")
+            text = (f'task "{data.get("title")}" was still open: escalated to {manager} ({data.get("role")}).'
+                    if manager else
+                    f'task "{data.get("title")}" was still open but could not be escalated: {data.get("reason")}.')
+        elif kind == "email_drafted":
+            by = data.get("review_by")
+            shown = shown_time(datetime.fromisoformat(by), self.tz) if isinstance(by, str) else str(by)
+            text = (f"{where}drafted email {data.get('template')} to {data.get('to')} for {data.get('reviewer')} to "
+                    f"review by {shown} (unanswered: {'sent' if data.get('then') == 'send' else 'dropped'}).")
+        elif kind in ("draft_approved", "draft_edited", "draft_discarded"):
+            verb = kind.removeprefix("draft_")
+            by = f" by {data['by']}" if data.get("by") else ""
+            why = f": {data['reason']}" if data.get("reason") else ""
+            text = f"draft {data.get('draft')} of email {data.get('template')} was {verb}{by}{why}."
+        elif kind in ("draft_dropped", "draft_withdrawn"):
+            text = f"draft {data.get('draft')} of email {data.get('template')} was not sent: {data.get('reason')}."
         elif kind == "task_reassigned":
             why = f" ({data['reason']})" if data.get("reason") else ""
             text = f"task {data.get('task')} was reassigned from {data.get('from')} to {data.get('to')}{why}."

@@ -9,6 +9,7 @@ JSON (`GET /v1/accounts`, `/v1/accounts/{id}`, `/v1/tasks`, `/v1/log`; the OpenA
 - `accounts`: the account list (`account_summaries`), one account (`account_detail`) and
   whether the store knows an account at all (`known_account`);
 - `tasks`: a CSM's work list (`task_list`);
+- `drafts`: the emails kept for a person's review (`draft_list`);
 - `action_log`: the action log in the contract's JSON (`action_log`).
 
 The primary score, the one the account list shows, is chosen one way: the `health` score when
@@ -28,6 +29,7 @@ from engine.read_model.accounts import (
     known_account,
 )
 from engine.read_model.action_log import action_log
+from engine.read_model.drafts import DraftOut, draft_list
 from engine.read_model.scores import PRIMARY, ScoreDetail, ScorePoint, account_scores, primary_score
 from engine.read_model.tasks import TaskOut, task_list
 
@@ -35,6 +37,7 @@ __all__ = [
     "PRIMARY",
     "AccountDetail",
     "AccountSummary",
+    "DraftOut",
     "JourneyOut",
     "ScoreDetail",
     "ScorePoint",
@@ -43,6 +46,7 @@ __all__ = [
     "account_scores",
     "account_summaries",
     "action_log",
+    "draft_list",
     "known_account",
     "primary_score",
     "task_list",

@@ -43,6 +43,8 @@ class TaskOut(BaseModel):
     team: str | None = None  # the team it was assigned among
     snoozed_until: datetime | None = None  # not overdue before then
     snooze_reason: str | None = None
+    escalated_to: str | None = None  # overdue past its SLA: escalated to this owner (the manager)
+    escalated_at: datetime | None = None
 
     @classmethod
     def of(cls, task: TaskRecord, now: datetime) -> TaskOut:

@@ -27,6 +27,7 @@ __all__ = [
     "actions",
     "condition_state",
     "controls",
+    "drafts",
     "events",
     "journeys",
     "messages",
@@ -159,9 +160,37 @@ tasks = Table(
     Column("team", String(200), nullable=True),  # the team it was assigned among, if it was
     Column("snoozed_until", UtcDateTime, nullable=True),  # not overdue before then
     Column("snooze_reason", Text, nullable=True),
+    Column("escalated_to", String(320), nullable=True),  # `escalate to manager after …`: to whom, when
+    Column("escalated_at", UtcDateTime, nullable=True),
     Index(None, "account", "status"),
     Index(None, "owner", "status"),
     Index("ix_tasks_open_key", "open_key", unique=True),
+)
+
+drafts = Table(
+    "drafts",  # emails kept for a person's review before they go (`send email … review by csm within …`)
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("key", String(500), nullable=False, unique=True),  # the send's idempotency key
+    Column("account", ID, nullable=False),
+    Column("playbook", String(200), nullable=True),
+    Column("journey", String(500), nullable=True),
+    Column("template", String(200), nullable=False),
+    Column("to", String(320), nullable=False),
+    Column("to_name", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("html", Text, nullable=True),
+    Column("reviewer", String(320), nullable=False),
+    Column("review_by", UtcDateTime, nullable=False),
+    Column("policy", String(10), nullable=False),  # unanswered by review_by: send | drop
+    Column("state", String(20), nullable=False),  # pending approved edited discarded sent_unreviewed dropped_unreviewed
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Column("decided_by", String(320), nullable=True),
+    Column("reason", Text, nullable=True),  # why it was discarded
+    Index(None, "state", "reviewer"),
+    Index(None, "account"),
 )
 
 team_turns = Table(

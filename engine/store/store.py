@@ -17,6 +17,7 @@ from engine.store.actions import ActionSection
 from engine.store.assignment import AssignmentSection
 from engine.store.controls import ControlSection
 from engine.store.database import Database
+from engine.store.drafts import DraftSection
 from engine.store.engagement import EngagementSection
 from engine.store.erasure import ErasureSection
 from engine.store.journeys import JourneySection
@@ -38,7 +39,7 @@ class StoreUnavailable(Exception):
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
             RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
-            AssignmentSection, TaskChangeSection, EngagementSection):
+            AssignmentSection, TaskChangeSection, EngagementSection, DraftSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

@@ -1,6 +1,7 @@
-"""What a person changes on an open task: snooze it until a moment (with a reason), or reassign it
-to another owner. Each change is one transaction that updates the task and logs an action
-(`task_snoozed`, `task_reassigned`) with the task's playbook, so the log and `why` tell it."""
+"""What changes on an open task: a person snoozes it until a moment (with a reason) or reassigns it
+to another owner; its SLA escalates it. Each change is one transaction that updates the task and
+logs an action (`task_snoozed`, `task_reassigned`, `task_escalated`) with the task's playbook, so
+the log and `why` tell it."""
 
 from __future__ import annotations
 
@@ -55,3 +56,14 @@ class TaskChangeSection(StoreSection):
             insert_action(conn, ActionRecord(at=at, account=task.account, playbook=task.playbook,
                                              kind="task_reassigned", data=data))
         return task.model_copy(update={"owner": owner})
+
+    def escalate_task(self, id: str, to: str, at: datetime, action: ActionRecord) -> bool:
+        """Mark the task escalated to `to` at `at` and log `action`, once: False (nothing written)
+        when it was escalated before (two journeys bound to one item escalate it once)."""
+        with self._db.write() as conn:
+            row = conn.execute(select(tasks.c.escalated_at).where(tasks.c.id == id).with_for_update()).first()
+            if row is None or row.escalated_at is not None:
+                return False
+            conn.execute(update(tasks).where(tasks.c.id == id).values(escalated_to=to, escalated_at=to_utc(at)))
+            insert_action(conn, action)
+        return True

@@ -30,7 +30,8 @@ def task_record(row: Any) -> TaskRecord:
                       reason=row.reason, description=row.description,
                       checklist=[TaskStep.model_validate(step) for step in row.checklist or []],
                       outcome=row.outcome, bound=[TaskBinding.model_validate(b) for b in row.bound or []],
-                      team=row.team, snoozed_until=row.snoozed_until, snooze_reason=row.snooze_reason)
+                      team=row.team, snoozed_until=row.snoozed_until, snooze_reason=row.snooze_reason,
+                      escalated_to=row.escalated_to, escalated_at=row.escalated_at)
 
 
 def _checklist_json(steps: list[TaskStep]) -> list[dict[str, Any]] | None:
@@ -40,7 +41,7 @@ def _checklist_json(steps: list[TaskStep]) -> list[dict[str, Any]] | None:
 def task_values(task: TaskRecord) -> dict[str, Any]:
     """The row of a task, its times in UTC and its lists as JSON."""
     values = task.model_dump()
-    for name in ("due", "created_at", "completed_at", "snoozed_until"):
+    for name in ("due", "created_at", "completed_at", "snoozed_until", "escalated_at"):
         if values[name] is not None:
             values[name] = to_utc(values[name])
     values["checklist"] = _checklist_json(task.checklist)

@@ -14,10 +14,12 @@ from pydantic import BaseModel
 
 import dsl.ir as ir
 from engine.workflows.payloads import (
+    DraftParams,
     EffectParams,
     EmailParams,
     EndParams,
     EnterParams,
+    EscalateParams,
     FailedParams,
     MessagesParams,
     NoteParams,
@@ -38,10 +40,12 @@ __all__ = [
     "JOURNEY_FAILED",
     "JOURNEY_NOTE",
     "JOURNEY_SNAPSHOT",
+    "MESSAGE_DRAFT",
     "MESSAGE_SEND",
     "MESSAGE_SEND_ALL",
     "SCORE_UPDATE",
     "TASK_CREATE",
+    "TASK_ESCALATE",
     "Effect",
     "effect_activities",
     "effect_of",
@@ -49,7 +53,9 @@ __all__ = [
 
 MESSAGE_SEND = "message.send"
 MESSAGE_SEND_ALL = "message.send_all"  # a run of in-app messages (`engine/workflows/in_app_runs.py`)
+MESSAGE_DRAFT = "message.draft"  # `send email … review by csm …`: the draft a person approves first
 TASK_CREATE = "task.create"
+TASK_ESCALATE = "task.escalate"  # a work item's SLA: overdue, then escalated
 FIELD_SET = "field.set"
 SCORE_UPDATE = "score.update"
 
@@ -88,6 +94,8 @@ BUILTIN_PARAMS: dict[str, type[BaseModel]] = {
     JOURNEY_END: EndParams,
     JOURNEY_FAILED: FailedParams,
     MESSAGE_SEND_ALL: MessagesParams,
+    TASK_ESCALATE: EscalateParams,
+    MESSAGE_DRAFT: DraftParams,
 }
 
 
@@ -114,6 +122,10 @@ def effect_activities(playbook: ir.Playbook) -> list[str]:
                     walk(arm.body)
             elif (effect := effect_of(statement)) is not None:
                 names.add(effect.activity)
+                if isinstance(statement, ir.CreateTask) and statement.escalation is not None:
+                    names.add(TASK_ESCALATE)
+                if isinstance(statement, ir.SendEmail) and statement.review is not None:
+                    names.add(MESSAGE_DRAFT)
                 if isinstance(statement, ir.Do):
                     walk(statement.otherwise)
 

@@ -168,7 +168,8 @@ class JourneyCalls:
         to say): every decision with `flush`, else those of finished steps. `agenda` is when the
         journey next acts (it is about to wait until then)."""
         state = self._state
-        plan = self._agenda.replan(agenda, state.now(), [email.until for email in state.held])
+        plan = self._agenda.replan(agenda, state.now(),
+                                   [*(email.until for email in state.held), *state.sla_moments.values()])
         count = self._log.due(flush=flush)
         if not plan and not count:
             return

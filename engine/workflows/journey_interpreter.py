@@ -28,6 +28,7 @@ from engine.semantics import calendar, evaluator, send_window
 from engine.workflows.agenda import SimulationAgenda
 from engine.workflows.decision_log import DecisionLog
 from engine.workflows.effects import effect_of
+from engine.workflows.escalations import Escalations
 from engine.workflows.event_judge import EventJudge
 from engine.workflows.held_emails import HeldEmails
 from engine.workflows.in_app_runs import InAppRuns, message_params
@@ -35,6 +36,7 @@ from engine.workflows.journey_calls import JourneyCalls
 from engine.workflows.journey_clock import JourneyClock
 from engine.workflows.journey_state import Ended, HeldEmail, JourneyState
 from engine.workflows.payloads import (
+    EmailParams,
     JourneyInput,
     JourneyOutcome,
     PluginParams,
@@ -43,6 +45,7 @@ from engine.workflows.payloads import (
     TaskParams,
     deferred_until,
 )
+from engine.workflows.reviews import Reviews
 from engine.workflows.waits import Waits
 from engine.workflows.work_items import work_item_params
 
@@ -63,6 +66,8 @@ class JourneyInterpreter:
         self._clock = JourneyClock(state, self._calls, self._log, self._judge)
         self._held = HeldEmails(state, self._calls, self._log, self._deliver, self._judge)
         self._waits = Waits(state, self._calls, self._log, self._judge)
+        self._escalations = Escalations(state, self._calls, self._judge)
+        self._reviews = Reviews(state, self._calls)
         self._runs = InAppRuns(state, self._calls, self._log)
         last = inp.playbook.steps[-1] if inp.playbook.steps else None
         # the journey's last statement: an effect there is its last action, the end travels with it
@@ -92,6 +97,12 @@ class JourneyInterpreter:
                 status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
             elif status == "completed":
                 end_at = max(end_at, self._held.last_sent_at)
+        watched = await self._escalations.finish()  # work items with an SLA: done, escalated, or an exit
+        if watched is not None and status == "completed":
+            if watched.by_ending and state.ending is not None:
+                status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
+            else:
+                end_at = max(end_at, watched.at)
         self._held.drop()
         await self._calls.end(status, reason, end_at)
         return JourneyOutcome(status=status, reason=reason, at=end_at)
@@ -131,7 +142,7 @@ class JourneyInterpreter:
     def _last(self, path: str) -> bool:
         """Whether the effect at `path` is the journey's last action: its last statement, with no
         email held (nothing is sent after it, and the journey ends completed at its moment)."""
-        return path == self._last_path and self._held.idle
+        return path == self._last_path and self._held.idle and self._escalations.idle
 
     async def _if(self, st: ir.If, path: str, cursor: datetime) -> datetime:
         snap = await self._calls.snapshot(cursor)
@@ -204,10 +215,12 @@ class JourneyInterpreter:
             if hold is not None or held:
                 self._held.hold(HeldEmail(st, path, hold.until if hold else cursor, timezone, holidays))
                 return cursor
+        self._reviews.settled_at = None
         free_at = await self._deliver(st, path, cursor, last=self._last(path))
         if free_at is not None:  # over the cap, deferred to its next slot
             self._held.hold(HeldEmail(st, path, free_at, timezone, holidays))
-        return cursor
+        # a reviewed email: the journey goes on once the review was answered or ran out
+        return max(cursor, self._reviews.settled_at or cursor)
 
     async def _deliver(self, st: ir.SendEmail | ir.SendInApp, path: str, at: datetime, *,
                        last: bool = False) -> datetime | None:
@@ -235,10 +248,18 @@ class JourneyInterpreter:
                 continue
             if address is not None:
                 sent_to[address] = ".".join(to)
+            key_path = path if number == 1 else f"{path}/to{number}"
             defer = cap is not None and channel == "email" and inp.policy.over_cap == "defer"
-            result = await self._calls.call(_activity(st), message_params(
-                state, self._calls, st, path if number == 1 else f"{path}/to{number}", at, to,
-                last=last and len(recipients) == 1 and not defer))
+            reviewed = isinstance(st, ir.SendEmail) and st.review is not None  # the journey waits for the review
+            email: EmailParams | None = message_params(
+                state, self._calls, st, key_path, at, to, last=last and len(recipients) == 1 and not defer
+                and not reviewed)
+            if isinstance(st, ir.SendEmail) and st.review is not None and email is not None:
+                timezone = (await self._calls.snapshot(at)).timezone
+                email = await self._reviews.review(st.review, email, key_path, timezone)
+                if email is None:  # no draft made, or the journey ended while it waited
+                    continue
+            result = await self._calls.call(_activity(st), email)
             if (free_at := deferred_until(result)) is not None:
                 deferred.append(free_at)
         # tried again, a recipient already sent finds its first outcome under its key: sent once
@@ -254,11 +275,14 @@ class JourneyInterpreter:
             snap = await self._calls.snapshot(cursor)
             due = calendar.add_duration(cursor, st.due, snap.timezone) if st.due else None
             task_id = await self._calls.call(name, TaskParams(
-                **self._calls.effect(path, cursor, last=last), title=st.title, owner=list(st.owner), due=due,
+                **self._calls.effect(path, cursor, last=last and st.escalation is None),  # an SLA keeps the journey
+                title=st.title, owner=list(st.owner), due=due,
                 priority=st.priority, playbook_title=inp.playbook.title,
                 **work_item_params(st, cursor, snap.timezone, path)))
             if isinstance(task_id, str):
                 state.tasks.append(task_id)
+                if st.escalation is not None and due is not None:
+                    self._escalations.watch(task_id, st.escalation, path, due, snap.timezone)
             state.snapshot = None
         elif isinstance(st, ir.SetField):
             snap = await self._calls.snapshot(cursor)

@@ -48,6 +48,9 @@ class JourneyState:
     ending: Ended | None = None
     events: list[JourneySignal] = field(default_factory=list)  # received, for `wait until event`
     done_tasks: set[str] = field(default_factory=set)
+    done_at: dict[str, datetime] = field(default_factory=dict)  # when each of done_tasks was done
+    sla_moments: dict[str, datetime] = field(default_factory=dict)  # the next SLA check of each watched item
+    drafts_decided: dict[str, datetime] = field(default_factory=dict)  # drafts a person answered, and when
     changed_at: datetime | None = None  # account fields changed since the journey last looked
     last_change: datetime | None = None  # the latest change it looked at
     tasks: list[str] = field(default_factory=list)  # the ids of the tasks it opened, in order
@@ -88,6 +91,9 @@ class JourneyState:
             self.events.append(signal)
         if signal.task_done:
             self.done_tasks.add(signal.task_done)
+            self.done_at.setdefault(signal.task_done, signal.at)
+        if signal.draft_decided:
+            self.drafts_decided.setdefault(signal.draft_decided, signal.at)
         if signal.fields_changed:
             self.changed_at = max(self.changed_at or signal.at, signal.at)
         if self.watching and (signal.fields_changed or event or signal.task_done):

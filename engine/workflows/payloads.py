@@ -7,7 +7,7 @@ workflow's sandbox concerns. Every model is plain pydantic and travels as JSON.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,11 +17,13 @@ from engine.records import Decision, Snapshot
 __all__ = [
     "ActionParams",
     "ActivityOptions",
+    "DraftParams",
     "EffectParams",
     "EmailParams",
     "EndParams",
     "EnterParams",
     "EnterResult",
+    "EscalateParams",
     "FailedParams",
     "JOURNEY_GENERATION",
     "NoteParams",
@@ -206,6 +208,19 @@ class EmailParams(EffectParams):
     snapshot: str | None = None  # the token of the journey's snapshot as of `at` (`Snapshot.token`)
     defer_over_cap: bool = False  # `over the cap: defer`: over the cap, wait for the next slot (not drop)
     sender: list[str] = []  # `from csm`: the owner field path it goes out from (`activities.sender_identity`)
+    draft: str | None = None  # a reviewed email: the draft it sends as decided (or drops), not a new rendering
+
+
+class DraftParams(EmailParams):
+    """`send email … review by csm within 1 business day then send`: render the email and keep it as
+    a draft for the owner at `reviewer` until `review_by`; with `withdraw`, take back the draft kept
+    under this key (the journey ended before anyone answered)."""
+
+    reviewer: list[str]  # an owner field path
+    review_by: datetime
+    policy: Literal["send", "drop"]
+    withdraw: bool = False
+    reason: str | None = None  # why it was withdrawn
 
 
 class MessagesParams(_Message):
@@ -232,6 +247,15 @@ class TaskParams(EffectParams):
     dedupe: bool = False  # one open item per account, type and reason
     assign: str | None = None  # round_robin | least_loaded: `owner` is [team]
     path: str | None = None  # the statement, for the decision that assigns it
+
+
+class EscalateParams(EffectParams):
+    """A work item's SLA at `at`: `overdue` records it overdue (past its due time or snooze) unless
+    it is done by then; `escalate` hands it to the owner at `to` (`escalate to manager after ...`)."""
+
+    task: str
+    stage: Literal["overdue", "escalate"]
+    to: list[str]  # an owner field path: ["csm", "manager"]
 
 
 class SetParams(EffectParams):

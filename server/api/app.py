@@ -28,6 +28,7 @@ from engine.store import Store
 from server.api import (
     accounts,
     controls,
+    drafts,
     engagement,
     events,
     insight,
@@ -104,7 +105,7 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     )
     install_error_handlers(app)
     app.state.operator_view = view = operator_view.OperatorView(app.state.api)
-    for module in (events, segment_routes, accounts, tasks, log, insight, unsubscribe, engagement, controls,
+    for module in (events, segment_routes, accounts, tasks, drafts, log, insight, unsubscribe, engagement, controls,
                    operator_view):
         app.include_router(module.router)
 

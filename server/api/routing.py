@@ -45,7 +45,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from dsl import ir
 from engine.intake.ingestion import Ingestor, ParsedLine
-from engine.records import Change, Intent
+from engine.records import Change, Intent, JourneySignal
 from engine.routing import AccountCache, Lifetime, RoutingCore
 from engine.routing.starter import JourneyStarter
 from engine.semantics.time_rules import DEFAULT_HORIZON
@@ -180,6 +180,18 @@ class Dispatcher:
         if result.accepted:
             self._wake.set()
         return Outcome(result=result, ticket=self._issued)
+
+    async def tell(self, signal: JourneySignal) -> bool:
+        """Tell a running journey something a person did that is kept in the store already (a draft
+        answered): at once, not through the routing queue. False when Temporal could not be told;
+        the journey then finds it in the store at its next moment (the draft's deadline)."""
+        try:
+            async with asyncio.timeout(self.limits.routing_timeout_seconds):
+                await self.core.carry_out([signal])
+        except Exception as error:  # Temporal late, refusing or unreachable
+            log.warning("could not tell journey %s/%s: %s", signal.playbook, signal.account, error)
+            return False
+        return True
 
     async def wait_routed(self, ticket: int, timeout: float) -> bool:
         """Wait until every change up to `ticket` is routed; False when `timeout` ran out first."""

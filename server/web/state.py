@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 from dsl import ir
 from engine.clock import Clock
 from engine.intake.ingestion import ParsedLine
-from engine.records import IngestResult
+from engine.records import IngestResult, JourneySignal
 from engine.settings import Settings
 from engine.store import Store
 from server.web.limits import Limits
@@ -53,6 +53,8 @@ class Routing(Protocol):
                      backfill: bool = False) -> Outcome: ...
 
     async def wait_routed(self, ticket: int, timeout: float) -> bool: ...
+
+    async def tell(self, signal: JourneySignal) -> bool: ...
 
 
 @dataclass

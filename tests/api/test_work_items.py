@@ -72,8 +72,12 @@ async def test_the_work_item_routes_and_keys_are_in_the_openapi_document(store: 
         document = (await api.get("/openapi.json")).json()
     assert "/v1/tasks/{task_id}/steps/{step}/done" in document["paths"]
     assert "type" in {parameter["name"] for parameter in document["paths"]["/v1/tasks"]["get"]["parameters"]}
-    assert {"task_type", "reason", "description", "checklist"} <= set(document["components"]["schemas"]["TaskOut"]
-                                                                        ["properties"])
+    assert {"task_type", "reason", "description", "checklist", "escalated_to", "escalated_at"} <= set(
+        document["components"]["schemas"]["TaskOut"]["properties"])
+    assert {"/v1/drafts", "/v1/drafts/{draft_id}", "/v1/drafts/{draft_id}/approve",
+            "/v1/drafts/{draft_id}/discard"} <= set(document["paths"])
+    draft = document["components"]["schemas"]["DraftOut"]["properties"]
+    assert {"review_by", "then", "state", "reviewer"} <= set(draft)
 
 
 async def test_completing_with_an_outcome_closes_the_item_and_the_event_carries_outcome_type_and_reason(

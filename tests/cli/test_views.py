@@ -120,7 +120,8 @@ def _task_json(id: str, due: datetime | None, created: datetime, *, overdue: boo
     return {"id": id, "account": "techcorp", "playbook": playbook, "title": f"Call [{id}] TechCorp", "owner": owner,
             "due": text(due), "priority": "high", "status": "open", "overdue": overdue, "created_at": text(created),
             "completed_at": None, "task_type": None, "reason": None, "description": None, "checklist": [],
-            "outcome": None, "bound": [], "team": None, "snoozed_until": None, "snooze_reason": None}
+            "outcome": None, "bound": [], "team": None, "snoozed_until": None, "snooze_reason": None,
+            "escalated_to": None, "escalated_at": None}
 
 
 EXPECTED_OPEN_TASKS = [

@@ -2,7 +2,7 @@
 
 An action is compared on its moment, account, playbook, kind and its data, less what depends on
 the run rather than on the rules: the real moment a late effect ran (`sent_at`), ids made of a
-run id (a task's id), the values a decision read and its sentence (which may quote the real
+run id (a task's or a draft's id), the values a decision read and its sentence (which may quote the real
 moment), and the store's own counters.
 
 One race is the rules' own: journeys of one account sending at the same moment compete for the
@@ -24,7 +24,7 @@ from engine.records import ActionRecord
 
 __all__ = ["differences", "shape"]
 
-RUN_KEYS = frozenset({"sent_at", "task", "reads", "detail", "through_seq"})
+RUN_KEYS = frozenset({"sent_at", "task", "draft", "reads", "detail", "through_seq"})
 
 
 def _capped(action: ActionRecord) -> bool:

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the expected checker output quotes whole source lines)
 """Work items in the language: task types, task templates and a task's type, reason, description
 and checklist; what the checker says of each mistake, what lowering makes, how the formatter prints."""
 
@@ -293,3 +294,58 @@ def test_the_formatter_prints_a_team_and_an_assignment() -> None:
     assert format_source(source, "f.play") == (
         'team t: "a@x.example", "b@x.example"\n\nplaybook p:\n    trigger: event signed\n'
         '    create task "X" for t by least loaded priority high\n')
+
+
+def test_escalation_mistakes_are_reported_at_their_place() -> None:
+    assert problems(
+        """\
+        playbook risk:
+            trigger: event signed
+            create task "A" for csm due 2 days escalate to manager after 1 business day
+            create task "B" for csm escalate to manager after 1 day
+            create task "C" for csm due 1 day escalate to primary_contact after 0 days
+            create task "D" for smb_csms by round robin due 1 day escalate to manager after 2h
+            create task "E" for smb_csms by round robin due 1 day escalate to csm.manager after 2h
+            create task "F" for csm due 1 day escalate to mgr after 1 day
+        """,
+        declarations=WORK_ITEMS + TEAMS,
+    ) == expected(
+        """\
+        test.play:4:29: 'escalate' counts from the task's due time: give the task a 'due'
+                create task "B" for csm escalate to manager after 1 day
+                                        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+        test.play:5:51: 'primary_contact' is a contact, not an owner: an item escalates to an owner field
+                create task "C" for csm due 1 day escalate to primary_contact after 0 days
+                                                              ^^^^^^^^^^^^^^^
+        test.play:5:73: 'after 0 days' is no time: an item escalates a positive time after it became overdue
+                create task "C" for csm due 1 day escalate to primary_contact after 0 days
+                                                                                    ^^^^^^
+        test.play:6:71: a task for team 'smb_csms' has no one manager: name an owner field to escalate to (e.g. 'escalate to csm.manager')
+                create task "D" for smb_csms by round robin due 1 day escalate to manager after 2h
+                                                                                  ^^^^^^^
+        test.play:8:51: unknown owner 'mgr'
+                create task "F" for csm due 1 day escalate to mgr after 1 day
+                                                              ^^^
+        """
+    )
+
+
+def test_escalate_to_manager_lowers_to_the_owners_manager_and_a_template_gives_it_with_its_due() -> None:
+    declarations = WORK_ITEMS.replace("    priority high\n", "    priority high\n    escalate to manager after 1 business day\n")
+    files = [parse(MODEL, "model.play"), parse(declarations, "tasks.play"), parse(
+        "playbook p:\n    trigger: event signed\n    create task renewal_call for csm\n"
+        '    create task "X" for csm.manager due 1 day escalate to csm after 4h\n', "p.play")]
+    assert check(files, TEMPLATES) == []
+    from_template, inline = lower(files, TEMPLATES).playbooks["p"].steps[0].body
+    assert isinstance(from_template, ir.CreateTask) and from_template.escalation == ir.Escalation(
+        to=("csm", "manager"), after=ir.Duration(amount=1, unit="business_days"))
+    assert isinstance(inline, ir.CreateTask) and inline.escalation is not None
+    assert (inline.escalation.to, inline.escalation.after.seconds()) == (("csm",), 4 * 3600)
+
+
+def test_the_formatter_prints_an_escalation_before_the_description() -> None:
+    source = ('playbook p:\n    trigger: event signed\n'
+              '    create task "X" for csm escalate to  manager after 1 business day due 2 days description "D"\n')
+    assert format_source(source, "f.play") == (
+        'playbook p:\n    trigger: event signed\n'
+        '    create task "X" for csm due 2 days escalate to manager after 1 business day description "D"\n')

@@ -16,7 +16,8 @@ from engine.store.migrate import MIGRATIONS
 from engine.store.schema import metadata
 
 TABLES = {"accounts", "trait_history", "events", "score_history", "condition_state", "journeys", "tasks",
-          "messages", "suppressions", "actions", "cursors", "controls", "revoked_sessions", "relay_sends", "team_turns"}
+          "messages", "suppressions", "actions", "cursors", "controls", "revoked_sessions", "relay_sends", "team_turns",
+          "drafts"}
 
 
 def test_opening_a_fresh_file_creates_every_table_at_the_newest_revision(tmp_path: Path) -> None:
@@ -31,7 +32,7 @@ def test_opening_a_fresh_file_creates_every_table_at_the_newest_revision(tmp_pat
         revision = conn.execute("select version_num from alembic_version").fetchone()
         journal = conn.execute("pragma journal_mode").fetchone()
     assert TABLES | {"alembic_version"} <= names
-    assert revision == ("0006",)
+    assert revision == ("0007",)
     assert journal == ("wal",)
 
 
