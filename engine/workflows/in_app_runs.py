@@ -15,6 +15,7 @@ entered: `EnterResult.in_app_runs`) gets the messages one by one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import dsl.ir as ir
@@ -59,13 +60,13 @@ class InAppRuns:
         return end - index if end - index > 1 else 0
 
     async def send(self, body: tuple[ir.Statement, ...], path: str, first: int, cursor: datetime,
-                   last_path: str | None) -> None:
+                   last: Callable[[str], bool]) -> None:
         """Send the run `body[first:]` (statements at `path/first`, ...) at `cursor`; the journey's
-        end travels with the run's last message when it is at `last_path`."""
+        end travels with a message when `last` says it is the journey's last action."""
         messages: list[EmailParams] = []
         for index, st in enumerate(body[first:], start=first):
             assert isinstance(st, ir.SendInApp)
             self._log.restart_count()  # the decisions so far go with this message
             here = f"{path}/{index}"
-            messages.append(message_params(self._state, self._calls, st, here, cursor, (), last=here == last_path))
+            messages.append(message_params(self._state, self._calls, st, here, cursor, (), last=last(here)))
         await self._calls.send_all(messages)

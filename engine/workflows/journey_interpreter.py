@@ -114,8 +114,7 @@ class JourneyInterpreter:
                 await self._judge.judge()
             self._state.raise_if_ended(cursor)
             if run := self._runs.length(body, index):  # in-app messages in a row: one activity
-                await self._runs.send(body[:index + run], path, index, cursor,
-                                      self._last_path if self._held.idle else None)
+                await self._runs.send(body[:index + run], path, index, cursor, self._last)
                 index += run
                 continue
             cursor = await self._statement(body[index], f"{path}/{index}", cursor)
