@@ -9,6 +9,7 @@ from activities.escalation import escalate_task
 from activities.fields import set_field, update_score
 from activities.journey_ops import end_journey, enter_journey, note_journey, record_failure, take_snapshot
 from activities.message_runs import send_messages
+from activities.plan_progress import plan_progress
 from activities.registry import ActivitySpec, Registry
 from activities.rendering import RenderError
 from activities.sending import send_message
@@ -28,6 +29,7 @@ from engine.workflows.effects import (
     MESSAGE_DRAFT,
     MESSAGE_SEND,
     MESSAGE_SEND_ALL,
+    PLAN_PROGRESS,
     SCORE_UPDATE,
     TASK_CREATE,
     TASK_ESCALATE,
@@ -69,6 +71,7 @@ def register(registry: Registry) -> None:
     journey(TASK_CREATE, create_task, "Open a task for the account's owner.",
             permanent_errors=(RenderError, OwnerMissing))
     journey(TASK_ESCALATE, escalate_task, "Mark an open work item overdue, then escalate it (its SLA).")
+    journey(PLAN_PROGRESS, plan_progress, "Log a success plan's progress; route a milestone reached, a status changed.")
     journey(FIELD_SET, set_field, "Set an account field from a playbook.", permanent_errors=(ValueError,))
     journey(SCORE_UPDATE, update_score, "Recompute an account's score now.")
     internal("timeline.advance", advance, AdvanceParams,

@@ -44,6 +44,7 @@ COMMANDS: tuple[str, ...] = (
     "log",
     "why",
     "stats",
+    "outcomes",
     "preview",
     "outbox",
     "plugins",

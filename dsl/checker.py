@@ -77,6 +77,8 @@ def check(
                 _check_task_template(item, scope, report)
             elif isinstance(item, ast.Team):
                 WorkItemChecker(scope, report).team(item)
+            elif isinstance(item, ast.SuccessPlan):
+                _check_plan(item, typer, report)
     if only is not None:
         return [diagnostic for diagnostic in report.diagnostics if diagnostic.span.path in only]
     _check_policy_folder(policy_seen, report)
@@ -240,6 +242,27 @@ def _check_task_template(template: ast.TaskTemplate, scope: Scope, report: Repor
 
 
 _OVER_CAP = ("defer", "drop")
+
+
+def _check_plan(plan: ast.SuccessPlan, typer: ExprTyper, report: Reporter) -> None:
+    """A success plan's milestones: each named once, reached by a known event or a condition, due
+    a positive, bounded time after the plan's start."""
+    seen: set[str] = set()
+    for milestone in plan.milestones:
+        name = milestone.name.text
+        if name in seen:
+            report.error(milestone.name.pos, f"milestone '{name}' is written twice in success plan "
+                                             f"'{plan.name.text}'", code="duplicate")
+        seen.add(name)
+        if milestone.event is not None:
+            typer.event_matches((milestone.event,), f"milestone '{name}'")
+        if milestone.condition is not None:
+            typer.condition(milestone.condition, f"milestone '{name}'")
+        within = milestone.within
+        check_duration(within, report, f"'within {within.text}'")
+        if within.amount <= 0:
+            report.error(within.pos, f"'within {within.text}' is no time: a milestone is due a positive time after "
+                                     "the plan starts", code="never-happens")
 
 
 def _once(item: ast.PolicyItem, word: str, seen: dict[str, ast.Pos], report: Reporter) -> None:

@@ -52,6 +52,7 @@ __all__ = [
     "Logic",
     "MetricDef",
     "MetricRef",
+    "Milestone",
     "Model",
     "Not",
     "ParamValue",
@@ -73,8 +74,10 @@ __all__ = [
     "Split",
     "SplitArm",
     "Statement",
+    "StartPlan",
     "Step",
     "TaskState",
+    "SuccessPlan",
     "Template",
     "TemplateText",
     "TrendTrigger",
@@ -288,6 +291,11 @@ BUILT_IN_EVENTS: dict[str, EventDef] = {
     # engagement with a sent email (the tracking pixel, a rewritten link): events like any other
     "email_opened": EventDef(name="email_opened", payload={"template": _TEXT, "key": _TEXT}),
     "email_clicked": EventDef(name="email_clicked", payload={"template": _TEXT, "url": _TEXT, "key": _TEXT}),
+    # a success plan's progress (`start plan onboarding`): events like any other
+    "milestone_reached": EventDef(name="milestone_reached", payload={
+        "plan": _TEXT, "milestone": _TEXT, "late": FieldType(type="boolean")}),
+    "plan_status_changed": EventDef(name="plan_status_changed", payload={
+        "plan": _TEXT, "status": _TEXT, "previous": _TEXT, "milestone": _TEXT}),
 }
 
 
@@ -596,6 +604,30 @@ class WaitUntil(_Node):
     condition: Expr | None = None
 
 
+class Milestone(_Node):
+    """A milestone of a success plan: reached by `event` (with `where`) or when `condition` holds,
+    due `within` the plan's start."""
+
+    name: str
+    event: str | None = None
+    where: Expr | None = None
+    condition: Expr | None = None
+    within: Duration
+
+
+class SuccessPlan(_Node):
+    name: str
+    title: str | None = None
+    milestones: tuple[Milestone, ...]
+
+
+class StartPlan(_Node):
+    """`start plan onboarding`: the plan, whole, so a journey keeps the version it started."""
+
+    kind: Literal["start_plan"] = "start_plan"
+    plan: SuccessPlan
+
+
 class If(_Node):
     """`if`, `else`; `unless X` is `If(Not(X))` with `negated` kept for the decision log."""
 
@@ -625,7 +657,7 @@ class Split(_Node):
 Action = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do
 
 Statement = Annotated[
-    SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do | Wait | WaitUntil | If | Split,
+    SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do | Wait | WaitUntil | If | Split | StartPlan,
     Field(discriminator="kind"),
 ]
 

@@ -255,6 +255,8 @@ def describe_statement(statement: ir.Statement) -> str:
         return f"send email {statement.template} to {recipients}{sender}"
     if isinstance(statement, ir.SendInApp):
         return f"send in_app {statement.template}"
+    if isinstance(statement, ir.StartPlan):
+        return f"start plan {statement.plan.name}"
     if isinstance(statement, ir.CreateTask):
         return _create_task(statement)
     if isinstance(statement, ir.SetField):

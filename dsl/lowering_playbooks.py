@@ -31,9 +31,11 @@ class PlaybookLowerer:
 
     def __init__(self, model: ir.Model, scores: dict[str, ast.Score],
                  audiences: dict[str, ast.NamedAudience] | None = None,
-                 task_templates: Mapping[str, ast.TaskTemplate] | None = None) -> None:
+                 task_templates: Mapping[str, ast.TaskTemplate] | None = None,
+                 plans: Mapping[str, ast.SuccessPlan] | None = None) -> None:
         self.model = model
         self.task_templates = task_templates or {}
+        self.plans = plans or {}
         self.expressions = ExpressionLowerer(model, scores, audiences)
 
     def expr(self, node: ast.Expr, payload: Payload | None = None) -> ir.Expr:
@@ -195,6 +197,15 @@ class PlaybookLowerer:
                 )
         return tuple(steps)
 
+    def plan(self, plan: ast.SuccessPlan) -> ir.SuccessPlan:
+        """A success plan, its milestones' conditions lowered as a wait's are."""
+        return ir.SuccessPlan(name=plan.name.text, title=plan.title.value if plan.title else None, milestones=tuple(
+            ir.Milestone(name=milestone.name.text, event=milestone.event.event.text if milestone.event else None,
+                         where=self.where(milestone.event) if milestone.event else None,
+                         condition=self.expr(milestone.condition) if milestone.condition is not None else None,
+                         within=lower_duration(milestone.within))
+            for milestone in plan.milestones))
+
     def where(self, alternative: ast.EventAlternative) -> ir.Expr | None:
         """The condition on an event alternative, its bare names read from that event's payload."""
         if alternative.where is None:
@@ -222,6 +233,8 @@ class PlaybookLowerer:
                                     review=ir.Review(by=review.by.names, within=lower_duration(review.within),
                                                      then="send" if review.then and review.then.text == "send"
                                                      else "drop") if review is not None else None)
+            case ast.StartPlan(plan=plan):
+                return ir.StartPlan(plan=self.plan(self.plans[plan.text]))
             case ast.SendInApp(template=template):
                 return ir.SendInApp(template=template.text)
             case ast.CreateTask():

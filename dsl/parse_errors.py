@@ -35,9 +35,9 @@ from dsl.indenter import IndentationProblem
 
 __all__ = ["diagnostic_for_indentation", "diagnostic_for_parse_error", "nesting_too_deep"]
 
-_STATEMENTS = ("send", "create", "set", "update", "do", "wait", "if", "unless", "split")
+_STATEMENTS = ("send", "create", "set", "update", "do", "wait", "if", "unless", "split", "start")
 _CLAUSES = ("trigger", "audience", "exit", "goal", "reentry")
-_FILE_ITEMS = ("playbook", "score", "policy", "metric", "events", "account", "audience", "task", "team")
+_FILE_ITEMS = ("playbook", "score", "policy", "metric", "events", "account", "audience", "task", "team", "success")
 _OPERAND = {"NAME", "NUMBER", "MONEY", "PERCENT", "STRING", "DATE", "TRUE", "FALSE", "LPAR", "SEEN",
             "TASK", "EXACTLY", "AT_LEAST", "AT_MOST", "NOT", "MINUS"}
 _OPERATORS = {"COMPARE_OP", "ADD_OP", "MUL_OP", "AND", "OR", "IS", "DOT", "OF"}
@@ -49,9 +49,9 @@ _UNITS = {"MINUTE", "MINUTES", "HOUR", "HOURS", "DAY", "DAYS", "WEEK", "WEEKS", 
 # expected for the phrase to apply, the terminals it stands for, the phrase).
 _GROUPS: list[tuple[set[str], set[str], str]] = [
     ({"PLAYBOOK", "SCORE", "POLICY"},
-     {"PLAYBOOK", "SCORE", "POLICY", "METRIC", "EVENTS", "ACCOUNT", "AUDIENCE", "TASK", "TEAM", "_NEWLINE"},
+     {"PLAYBOOK", "SCORE", "POLICY", "METRIC", "EVENTS", "ACCOUNT", "AUDIENCE", "TASK", "TEAM", "SUCCESS", "_NEWLINE"},
      "'playbook', 'score', 'policy', 'metric', 'audience', 'events:', 'account fields:', 'task types:', "
-     "'task template' or 'team'"),
+     "'task template', 'team' or 'success plan'"),
     ({"EVENT", "EVERY", "NAME"}, {"EVENT", "EVERY"} | _OPERAND,
      "a trigger such as 'event signed', 'health becomes red', 'every month' or a condition"),
     ({"TRIGGER", "AUDIENCE"}, {"TRIGGER", "AUDIENCE", "EXIT", "GOAL", "REENTRY"},

@@ -47,6 +47,7 @@ class Scope:
     templates: dict[str, ir.Template] = field(default_factory=dict)
     task_types: dict[str, ast.Pos] = field(default_factory=dict)
     task_templates: dict[str, ast.TaskTemplate] = field(default_factory=dict)
+    plans: dict[str, ast.SuccessPlan] = field(default_factory=dict)
     teams: dict[str, ast.Team] = field(default_factory=dict)
 
     def bands(self, score: str) -> list[str]:
@@ -90,6 +91,8 @@ def build_scope(files: list[ast.File], templates: dict[str, ir.Template], report
                 scope.task_types.update((name.text, name.pos) for name in item.names if declare("task type", name))
             elif isinstance(item, ast.TaskTemplate) and declare("task template", item.name):
                 scope.task_templates[item.name.text] = item
+            elif isinstance(item, ast.SuccessPlan) and declare("success plan", item.name):
+                scope.plans[item.name.text] = item
             elif isinstance(item, ast.Team) and declare("team", item.name):
                 scope.teams[item.name.text] = item
             elif isinstance(item, ast.NamedAudience) and declare("audience", item.name):

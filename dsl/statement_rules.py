@@ -46,6 +46,11 @@ class StatementChecker:
             self._recipient(statement)
         elif isinstance(statement, ast.SendInApp):
             self._template(statement.template, "in_app")
+        elif isinstance(statement, ast.StartPlan):
+            if statement.plan.text not in self.scope.plans:
+                message, near = with_nearest(f"unknown success plan '{statement.plan.text}'", statement.plan.text,
+                                             self.scope.plans)
+                self.report.error(statement.plan.pos, message, code="unknown-name", suggestion=near)
         elif isinstance(statement, ast.CreateTask):
             self._task(statement)
         elif isinstance(statement, ast.SetField):

@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from engine.semantics.spread import DEFAULT_SPREAD
 from engine.semantics.time_rules import DEFAULT_HORIZON, parse_horizon
 
 __all__ = ["Horizon", "Settings"]
@@ -73,6 +74,9 @@ class Settings(BaseSettings):
     # The scheduler of time triggers looks again at least this often (it is also woken when a date
     # or a time zone changes)
     scheduler_max_sleep_seconds: float = Field(default=3600.0, gt=0)
+    # A schedule's instant (`every month on day 1 at 10:00`) is spread over this window: each
+    # account fires at a fixed offset within it, from a hash of its id (`5m`, `0` for none)
+    schedule_spread: Horizon = DEFAULT_SPREAD
     # How slow and how many clients the API serves (server/api/connection_limits.py)
     api_header_timeout_seconds: float = Field(default=10.0, gt=0)  # request headers complete within this
     api_body_timeout_seconds: float = Field(default=30.0, gt=0)  # a request body complete within this

@@ -34,7 +34,8 @@ LINE_STARTS = (
     "account fields:", "events:", "metric", "score", "policy:", "playbook", "trigger:", "audience:", "exit:",
     "goal:", "reentry:", "day", "send email", "send in_app", "create task", "set", "update score", "do", "wait",
     "wait until", "if", "unless", "else:", "split", "component", "bands:", "quiet hours", "at most",
-    "send on weekdays", "holidays from", "over the cap:", "send policy:", "priority:",
+    "send on weekdays", "holidays from", "over the cap:", "send policy:", "priority:", "start plan", "success plan",
+    "milestone",
 )
 EXPRESSION_WORDS = ("and", "or", "not", "is", "seen", "task open", "task done", "exactly", "at least", "at most",
                     "true", "false")

@@ -119,14 +119,19 @@ from dsl.ast.statements import (
     SetField,
     Split,
     SplitArm,
+    StartPlan,
     Statement,
     UpdateScore,
     Wait,
     WaitUntil,
 )
+from dsl.ast.success_plans import Milestone, SuccessPlan
 from dsl.ast.work_items import ChecklistStep, Escalation, TaskTemplate, TaskTypes, Team
 
 __all__ = [
+    "Milestone",
+    "StartPlan",
+    "SuccessPlan",
     "Review",
     "TaskTemplate",
     "TaskTypes",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from dsl.ast.declarations import AccountFields, Events, Metric, NamedAudience, Policy, Score
 from dsl.ast.places import Comment, Pos
 from dsl.ast.playbooks import Playbook
+from dsl.ast.success_plans import SuccessPlan
 from dsl.ast.work_items import TaskTemplate, TaskTypes, Team
 
 __all__ = [
@@ -16,7 +17,7 @@ __all__ = [
 
 
 FileItem = (AccountFields | Events | NamedAudience | Metric | Score | Policy | Playbook | TaskTypes | TaskTemplate
-            | Team)
+            | Team | SuccessPlan)
 
 
 @dataclass(slots=True)

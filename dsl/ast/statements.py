@@ -10,6 +10,7 @@ from dsl.ast.places import Name, Path, Pos
 from dsl.ast.work_items import Escalation
 
 __all__ = [
+    "StartPlan",
     "Review",
     "CreateTask",
     "EventAlternative",
@@ -191,4 +192,13 @@ class Split:
     record_as: Name | None = None  # `record arm as FIELD`: the label of the arm taken is stored there
 
 
-Statement = SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do | Wait | WaitUntil | If | Split
+@dataclass(frozen=True, slots=True)
+class StartPlan:
+    """`start plan onboarding`: the account's success plan starts now; its milestones are watched."""
+
+    pos: Pos
+    plan: Name
+
+
+Statement = (SendEmail | SendInApp | CreateTask | SetField | UpdateScore | Do | Wait | WaitUntil | If | Split
+             | StartPlan)

@@ -74,6 +74,14 @@ class Printer:
         elif isinstance(item, ast.Team):
             members = ", ".join(self.text(member) for member in item.members)
             self.emit(0, f"team {item.name.text}: {members}", item.pos)
+        elif isinstance(item, ast.SuccessPlan):
+            title = f" {self.text(item.title)}" if item.title is not None else ""
+            self.emit(0, f"success plan {item.name.text}{title}:", item.pos, opens_block=True)
+            for milestone in item.milestones:
+                test = (self.event_alternative(milestone.event) if milestone.event is not None
+                        else self.expr(milestone.condition) if milestone.condition is not None else "")
+                self.emit(1, f"milestone {milestone.name.text} when {test} within {duration_text(milestone.within)}",
+                          milestone.pos)
         else:
             self.playbook(item)
 
@@ -239,6 +247,8 @@ class Printer:
             return f"send email {node.template.text}{to}"
         if isinstance(node, ast.SendInApp):
             return f"send in_app {node.template.text}"
+        if isinstance(node, ast.StartPlan):
+            return f"start plan {node.plan.text}"
         if isinstance(node, ast.CreateTask):
             title = self.text(node.title) if isinstance(node.title, ast.TextLit) else node.title.text
             options = "".join(f" {text}" for _pos, text in self.task_options(node))

@@ -12,12 +12,14 @@ from dsl.transformer.expressions import ExpressionRules
 from dsl.transformer.literals import LiteralRules
 from dsl.transformer.playbooks import PlaybookRules
 from dsl.transformer.statements import StatementRules
+from dsl.transformer.success_plans import SuccessPlanRules
 from dsl.transformer.work_items import WorkItemRules
 
 __all__ = ["ToAst"]
 
 
-class ToAst(LiteralRules, ExpressionRules, DeclarationRules, PlaybookRules, StatementRules, WorkItemRules):
+class ToAst(LiteralRules, ExpressionRules, DeclarationRules, PlaybookRules, StatementRules, WorkItemRules,
+            SuccessPlanRules):
     """Builds `ast` nodes for one file, rule by rule, while the LALR parser reduces.
 
     Lark calls one attribute per rule with the rule's children, every token kept (the parser is

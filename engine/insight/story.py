@@ -26,6 +26,7 @@ from engine.decision_text import failure_text
 from engine.insight.analytics import describe_statement, statement_path
 from engine.insight.decision_story import DecisionTeller, waits_until
 from engine.insight.story_values import read_values, shown_time, shown_value
+from engine.insight.work_story import WORK_KINDS, work_text
 from engine.records import ActionRecord, Snapshot, TaskRecord
 from engine.semantics import calendar
 from engine.semantics.evaluator import evaluate_with_reads, truth
@@ -181,25 +182,8 @@ class _Teller:
             until = data.get("until")
             shown = shown_time(datetime.fromisoformat(until), self.tz) if isinstance(until, str) else str(until)
             text = f"task {data.get('task')} was snoozed until {shown}: {data.get('reason')}."
-        elif kind == "task_overdue":
-            text = f'task "{data.get("title")}" of {data.get("owner")} was not done by its due time: it is overdue.'
-        elif kind == "task_escalated":
-            manager = data.get("to")
-            text = (f'task "{data.get("title")}" was still open: escalated to {manager} ({data.get("role")}).'
-                    if manager else
-                    f'task "{data.get("title")}" was still open but could not be escalated: {data.get("reason")}.')
-        elif kind == "email_drafted":
-            by = data.get("review_by")
-            shown = shown_time(datetime.fromisoformat(by), self.tz) if isinstance(by, str) else str(by)
-            text = (f"{where}drafted email {data.get('template')} to {data.get('to')} for {data.get('reviewer')} to "
-                    f"review by {shown} (unanswered: {'sent' if data.get('then') == 'send' else 'dropped'}).")
-        elif kind in ("draft_approved", "draft_edited", "draft_discarded"):
-            verb = kind.removeprefix("draft_")
-            by = f" by {data['by']}" if data.get("by") else ""
-            why = f": {data['reason']}" if data.get("reason") else ""
-            text = f"draft {data.get('draft')} of email {data.get('template')} was {verb}{by}{why}."
-        elif kind in ("draft_dropped", "draft_withdrawn"):
-            text = f"draft {data.get('draft')} of email {data.get('template')} was not sent: {data.get('reason')}."
+        elif kind in WORK_KINDS or kind.startswith(("plan_", "milestone_")):
+            text = work_text(kind, data, where, self.tz)
         elif kind == "task_reassigned":
             why = f" ({data['reason']})" if data.get("reason") else ""
             text = f"task {data.get('task')} was reassigned from {data.get('from')} to {data.get('to')}{why}."
@@ -301,7 +285,7 @@ class _Teller:
                 return target, f"{step.name}: will be skipped, its time has passed ({step.anchor} is {value}){note}"
             return max(target, cursor), (f"{step.name}: {first} ({step.anchor} is {value})"
                                          f"{self.quiet_hours_note(spec, step, target)}{note}")
-        return cursor, f"no steps left: the journey completes{note}"
+        return cursor, f"no steps left: {_watching(logged)}{note}"
 
     def quiet_hours_note(self, spec: ir.Playbook, step: ir.Step, at: datetime) -> str:
         first = step.body[0] if step.body else None
@@ -311,6 +295,16 @@ class _Teller:
         if until is None:
             return ""
         return f"; that is in quiet hours, so the email waits until {shown_time(until, self.tz)}"
+
+
+def _watching(logged: list[ActionRecord]) -> str:
+    """What a journey with no steps left still waits for: its open success plans, its items with
+    an SLA; or nothing, and it completes."""
+    plans = {a.data.get("plan") for a in logged if a.kind == "plan_started"} - {
+        a.data.get("plan") for a in logged if a.kind == "plan_ended"}
+    if plans:
+        return f"the journey completes when success plan {', '.join(sorted(map(str, plans)))} closes"
+    return "the journey completes"
 
 
 def _capital(text: str) -> str:

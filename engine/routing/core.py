@@ -6,7 +6,10 @@ decides on its own (queues, retries, cursors, agendas):
 - the `Router`, which holds the routing rules (`engine.routing.router`);
 - the `AccountCache` it reads through (`engine.routing.account_cache`), whose lifetime the
   driver chooses: per run for live routing, for the whole simulation on a private store;
-- the `JourneyStarter`, which carries the router's intents out on Temporal (`engine.routing.starter`).
+- the `JourneyStarter`, which carries the router's intents out on Temporal (`engine.routing.starter`);
+- on a store shared with a scheduler (a per-run cache), the index of next-due moments
+  (`engine.routing.due_index`): the changes it routes mark their accounts due, and the scheduler's
+  `next_due` and `fire_due` read the accounts due from it.
 
 Its drivers are the API's background router (`server/api/routing.py`), a simulation's
 timeline (`activities/timeline_ops.py`), the scheduler's activity (`activities/time_triggers.py`)
@@ -29,7 +32,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dsl import ir
 from engine.records import Change, Intent
-from engine.routing.account_cache import AccountCache
+from engine.routing.account_cache import AccountCache, Lifetime
+from engine.routing.due_index import DueIndex
 from engine.routing.router import Router
 from engine.routing.starter import JourneyStarter
 from engine.semantics.time_rules import DEFAULT_HORIZON
@@ -38,17 +42,22 @@ __all__ = ["RoutingCore"]
 
 log = logging.getLogger(__name__)
 
+PASS_CHUNK = 500  # accounts due whose time triggers are fired together, then moved on
+
 
 class RoutingCore:
     """Routes the changes and time triggers of one bundle through `cache`, and carries out the intents
     with `starter`. `journeys_of_bundle`: see `Router`."""
 
     def __init__(self, cache: AccountCache, bundle: ir.Bundle, starter: JourneyStarter, *,
-                 journeys_of_bundle: bool = False, horizon: timedelta = DEFAULT_HORIZON) -> None:
+                 journeys_of_bundle: bool = False, horizon: timedelta = DEFAULT_HORIZON,
+                 spread: timedelta | None = None) -> None:
         self.cache = cache
         self.bundle = bundle
         self.starter = starter
-        self.router = Router(cache, bundle, journeys_of_bundle=journeys_of_bundle, horizon=horizon)
+        self.router = Router(cache, bundle, journeys_of_bundle=journeys_of_bundle, horizon=horizon, spread=spread)
+        self.due_index = DueIndex(cache.store, self.router.time) if cache.lifetime is Lifetime.PER_RUN else None
+        self._routed: list[Change] | None = None  # the changes routed in the run under way
         # fields whose change moves a time trigger's instant
         self._time_fields = {"timezone"} | {
             playbook.trigger.field for playbook in bundle.playbooks.values()
@@ -67,14 +76,25 @@ class RoutingCore:
         except SQLAlchemyError:
             self.cache.end_run()
             log.exception("cannot read ahead for a run; routing reads change by change")
+        self._routed = []
         try:
             yield
         finally:
             self.cache.end_run()
+            routed, self._routed = self._routed, None
+            if self.due_index is not None:
+                self.due_index.note(routed)
 
     def route(self, change: Change) -> list[Intent]:
-        """The journeys one stored change starts or signals (scores and decisions are logged)."""
-        return list(self.router.route(change).intents)
+        """The journeys one stored change starts or signals (scores and decisions are logged); the
+        account is marked due in the index of next-due moments when the change moves its time
+        triggers (at the end of the run, in a run)."""
+        intents = list(self.router.route(change).intents)
+        if self._routed is not None:
+            self._routed.append(change)
+        elif self.due_index is not None:
+            self.due_index.note([change])
+        return intents
 
     def route_run(self, changes: Sequence[Change]) -> list[list[Intent]]:
         """`route` for each change of a run, in order: the intents of each."""
@@ -90,7 +110,10 @@ class RoutingCore:
         return list(self.router.due(after, until, accounts).intents)
 
     def next_due(self, after: datetime) -> datetime | None:
-        """The earliest instant strictly after `after` at which `due` has something to evaluate."""
+        """The earliest instant strictly after `after` at which `due` has something to evaluate
+        (from the index of next-due moments, when there is one)."""
+        if self.due_index is not None:
+            return self.due_index.next_due(after)
         return self.router.next_due(after)
 
     def moves_time_triggers(self, changes: Iterable[Change]) -> bool:
@@ -111,10 +134,22 @@ class RoutingCore:
         self.router.refused(await self.starter.execute(self.bundle, intents, clock_offset_seconds))
 
     async def fire_due(self, after: datetime, until: datetime, clock_offset_seconds: float | None = None) -> int:
-        """Start the journeys of the time triggers due in (after, until]: how many intents it had."""
-        intents = self.due(after, until)
-        await self.carry_out(intents, clock_offset_seconds)
-        return len(intents)
+        """Start the journeys of the time triggers due in (after, until]: how many intents it had.
+        With the index of next-due moments, only the accounts due by `until` are looked at, and
+        are then moved to their next instant (after the journeys started: a retry sees them again)."""
+        if self.due_index is None:
+            intents = self.due(after, until)
+            await self.carry_out(intents, clock_offset_seconds)
+            return len(intents)
+        rows = self.due_index.due_rows(until)
+        count = 0
+        for first in range(0, len(rows), PASS_CHUNK):  # a chunk at a time: a retry redoes one at most
+            chunk = rows[first:first + PASS_CHUNK]
+            intents = self.due(after, until, [row[0] for row in chunk])
+            await self.carry_out(intents, clock_offset_seconds)
+            self.due_index.advance(chunk, until)
+            count += len(intents)
+        return count
 
     async def wake_scheduler(self) -> None:
         """Tell the scheduler of time triggers to look again now (a date or a time zone changed)."""

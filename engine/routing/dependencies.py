@@ -97,5 +97,9 @@ def playbook_inputs(playbook: ir.Playbook, bundle: ir.Bundle) -> PlaybookInputs:
             if isinstance(statement, ir.WaitUntil):
                 journey.events.update(statement.events)
                 journey.add(expression_reads(statement.condition, bundle))  # a condition wakes on its inputs
+            elif isinstance(statement, ir.StartPlan):  # its milestones: events, and conditions' inputs
+                for milestone in statement.plan.milestones:
+                    journey.events.update([milestone.event] if milestone.event else [])
+                    journey.add(expression_reads(milestone.condition, bundle))
     return PlaybookInputs(trigger=trigger_reads, listened_events=journey.events,
                           watched_fields=journey.fields)

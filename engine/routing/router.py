@@ -80,14 +80,14 @@ class Router:
     """
 
     def __init__(self, store: RoutingReads, bundle: ir.Bundle, *, journeys_of_bundle: bool = False,
-                 horizon: timedelta = DEFAULT_HORIZON) -> None:
+                 horizon: timedelta = DEFAULT_HORIZON, spread: timedelta | None = None) -> None:
         self.store = store
         self.horizon = horizon
         # Journeys this router started, by account: (playbook, entry time), until the store shows them.
         self._starting: dict[str, dict[str, datetime]] = {}
         self.bundle = bundle
         self.admission = Admission(store, bundle)
-        self.time = TimeTriggers(store, bundle)
+        self.time = TimeTriggers(store, bundle, spread=spread)
         self.playbooks = [playbook for _, playbook in sorted(bundle.playbooks.items())]
         self.inputs = {playbook.id: playbook_inputs(playbook, bundle) for playbook in self.playbooks}
         self.journeys_of_bundle = journeys_of_bundle

@@ -60,7 +60,7 @@ class TimeIndex:
         if self._stale:
             self._read()
         fields = self._fields.get(account)
-        instant = None if fields is None else self.triggers.next_for(fields, after)
+        instant = None if fields is None else self.triggers.next_for(account, fields, after)
         self._next[account] = (after, instant)
         return instant
 

@@ -1,6 +1,10 @@
 """The statements of a batch of input objects (`engine.store.trait_batch`), on each database's
 own DBAPI cursor: `SqliteBatchStatements` and `PostgresBatchStatements` answer the same questions
 and make the same writes, each in the fewest round trips its database allows.
+
+`accounts.traits_at` (when each field was last observed) is stored packed, by time: `{"<ISO
+time>": [field, ...]}`, since most fields of an account arrive together; the batch works on it
+unpacked (`{field: ISO time}`). A row written before packing (values are text) reads as it is.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from engine.store.driver import sqlite_json, sqlite_time
 from engine.store.rows import BatchAccount, NewChange
 from engine.store.types import fast_json, to_utc
 
-__all__ = ["ID_CHUNK", "BatchStatements", "Lookup", "PostgresBatchStatements", "SqliteBatchStatements"]
+__all__ = ["ID_CHUNK", "BatchStatements", "HistoryRow", "Lookup", "PostgresBatchStatements", "SqliteBatchStatements",
+           "pack_stamps", "unpack_stamps"]
 
 ID_CHUNK = 500  # ids per `IN (…)` of a batch's reads: well under every database's limit of parameters
 Lookup = tuple[str, str, datetime]  # (account, field, at): a late value's question to the history
+HistoryRow = tuple[str, str, Any, datetime, int]  # (account, field, value, at, seq): a trait_history row
 
 
 def _json(value: Any) -> str:
@@ -26,6 +32,26 @@ def _json(value: Any) -> str:
 
 def _ids(rows: Any) -> list[str]:
     return [row[0] for row in rows]
+
+
+def pack_stamps(stamps: dict[str, str]) -> dict[str, list[str]]:
+    """`{field: time}` as stored: `{time: [fields]}`."""
+    packed: dict[str, list[str]] = {}
+    for field, stamp in stamps.items():
+        packed.setdefault(stamp, []).append(field)
+    return packed
+
+
+def unpack_stamps(stored: dict[str, Any]) -> dict[str, str]:
+    """The stored `traits_at`, packed or not, as `{field: time}`."""
+    unpacked: dict[str, str] = {}
+    for key, value in stored.items():
+        if isinstance(value, list):
+            for field in value:
+                unpacked[field] = key
+        else:
+            unpacked[key] = value
+    return unpacked
 
 
 class SqliteBatchStatements:
@@ -61,7 +87,7 @@ class SqliteBatchStatements:
     def account_traits(self, names: list[str]) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
         marks = self._marks(len(names))
         rows = self.cursor.execute(f"SELECT id, traits, traits_at FROM accounts WHERE id IN ({marks})", names)
-        return [(name, sqlite_json(traits), sqlite_json(traits_at)) for name, traits, traits_at in rows]
+        return [(name, sqlite_json(traits), unpack_stamps(sqlite_json(traits_at))) for name, traits, traits_at in rows]
 
     def existing_accounts(self, names: list[str]) -> list[str]:
         return _ids(self.cursor.execute(f"SELECT id FROM accounts WHERE id IN ({self._marks(len(names))})", names))
@@ -82,17 +108,16 @@ class SqliteBatchStatements:
                 found[chunk[k]] = (datetime.fromisoformat(at).replace(tzinfo=UTC), sqlite_json(value))
         return found
 
-    def insert_history(self, rows: list[tuple[str, str, Any, datetime, int, str]]) -> None:
+    def insert_history(self, rows: list[HistoryRow]) -> None:
         self.cursor.executemany(
-            "INSERT INTO trait_history (account, field, value, at, seq, source) VALUES (?, ?, ?, ?, ?, ?)",
-            [(account, field, _json(value), self.time(at), seq, source)
-             for account, field, value, at, seq, source in rows])
+            "INSERT INTO trait_history (account, field, value, at, seq) VALUES (?, ?, ?, ?, ?)",
+            [(account, field, _json(value), self.time(at), seq) for account, field, value, at, seq in rows])
 
     def write_accounts(self, accounts: dict[str, BatchAccount], now: datetime) -> None:
         stamp = self.time(now)
-        created = [(name, _json(a.traits), _json(a.traits_at), stamp, stamp)
+        created = [(name, _json(a.traits), _json(pack_stamps(a.traits_at)), stamp, stamp)
                    for name, a in accounts.items() if not a.exists]
-        updated = [(_json(a.traits), _json(a.traits_at), stamp, name)
+        updated = [(_json(a.traits), _json(pack_stamps(a.traits_at)), stamp, name)
                    for name, a in accounts.items() if a.exists and a.touched]
         if created:
             self.cursor.executemany("INSERT INTO accounts (id, traits, traits_at, created_at, updated_at) "
@@ -136,7 +161,7 @@ class PostgresBatchStatements:
 
     def account_traits(self, names: list[str]) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
         rows = self.cursor.execute("SELECT id, traits, traits_at FROM accounts WHERE id = ANY(%b::text[])", (names,))
-        return [(name, traits, traits_at) for name, traits, traits_at in rows]  # jsonb comes decoded
+        return [(name, traits, unpack_stamps(traits_at)) for name, traits, traits_at in rows]  # jsonb comes decoded
 
     def existing_accounts(self, names: list[str]) -> list[str]:
         return _ids(self.cursor.execute("SELECT id FROM accounts WHERE id = ANY(%b::text[])", (names,)))
@@ -152,20 +177,21 @@ class PostgresBatchStatements:
             [list(range(len(wanted))), *(list(column) for column in zip(*wanted, strict=True))])
         return {wanted[k]: (to_utc(at), value) for k, at, value in rows}  # jsonb comes decoded
 
-    def insert_history(self, rows: list[tuple[str, str, Any, datetime, int, str]]) -> None:
-        columns: list[list[Any]] = [[], [], [], [], [], []]
-        for account, field, value, at, seq, source in rows:
-            for column, item in zip(columns, (account, field, _json(value), at, seq, source), strict=True):
+    def insert_history(self, rows: list[HistoryRow]) -> None:
+        columns: list[list[Any]] = [[], [], [], [], []]
+        for account, field, value, at, seq in rows:
+            for column, item in zip(columns, (account, field, _json(value), at, seq), strict=True):
                 column.append(item)
         self.cursor.execute(
-            "INSERT INTO trait_history (account, field, value, at, seq, source) "
-            "SELECT account, field, value::jsonb, at, seq, source FROM unnest(%b::text[], %b::text[], %b::text[], "
-            "%b::timestamptz[], %b::int[], %b::text[]) WITH ORDINALITY "
-            "AS u(account, field, value, at, seq, source, n) ORDER BY n", columns)
+            "INSERT INTO trait_history (account, field, value, at, seq) "
+            "SELECT account, field, value::jsonb, at, seq FROM unnest(%b::text[], %b::text[], %b::text[], "
+            "%b::timestamptz[], %b::int[]) WITH ORDINALITY "
+            "AS u(account, field, value, at, seq, n) ORDER BY n", columns)
 
     def write_accounts(self, accounts: dict[str, BatchAccount], now: datetime) -> None:
-        created = [(name, _json(a.traits), _json(a.traits_at)) for name, a in accounts.items() if not a.exists]
-        updated = [(name, _json(a.traits), _json(a.traits_at))
+        created = [(name, _json(a.traits), _json(pack_stamps(a.traits_at))) for name, a in accounts.items()
+                   if not a.exists]
+        updated = [(name, _json(a.traits), _json(pack_stamps(a.traits_at)))
                    for name, a in accounts.items() if a.exists and a.touched]
         if created:
             self.cursor.execute(

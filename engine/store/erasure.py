@@ -32,6 +32,7 @@ from engine.store.schema import (
     events,
     journeys,
     messages,
+    next_due,
     score_history,
     suppressions,
     tasks,
@@ -68,6 +69,7 @@ class ErasureSection:
                                 ("actions", actions), ("tracked messages", tracked_messages), ("accounts", accounts)):
                 column = table.c.id if table is accounts else table.c.account
                 removed[name] = conn.execute(delete(table).where(column == account)).rowcount or 0
+            conn.execute(delete(next_due).where(next_due.c.account == account))  # the scheduler's index
             rows = conn.execute(select(messages.c.id, messages.c.key).where(messages.c.account == account)).all()
             for row in rows:  # a step's key names the account too (`journey/<playbook>/<account>/...`)
                 conn.execute(update(messages).where(messages.c.id == row.id).values(

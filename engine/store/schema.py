@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from engine.store.types import JsonDocument, UtcDateTime
@@ -32,6 +33,7 @@ __all__ = [
     "journeys",
     "messages",
     "metadata",
+    "next_due",
     "relay_sends",
     "revoked_sessions",
     "score_history",
@@ -78,8 +80,9 @@ events = Table(
     Column("received_at", UtcDateTime, nullable=False),
     Column("routed_at", UtcDateTime, nullable=True),
     Index(None, "account", "name", "at"),
-    Index(None, "account", "at"),
-    Index("ix_events_unrouted", "routed_at", "seq"),
+    # only the events not routed yet: the router's queue
+    Index("ix_events_unrouted", "seq", sqlite_where=text("routed_at IS NULL"),
+          postgresql_where=text("routed_at IS NULL")),
 )
 
 trait_history = Table(
@@ -90,10 +93,8 @@ trait_history = Table(
     Column("field", String(200), nullable=False),
     Column("value", JsonDocument, nullable=True),
     Column("at", UtcDateTime, nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("source", String(200), nullable=False),
+    Column("seq", Integer, nullable=False),  # the change's: its source is the event's
     Index(None, "account", "at"),
-    Index(None, "account", "field", "at"),
 )
 
 score_history = Table(
@@ -117,6 +118,7 @@ condition_state = Table(
     Column("key", String(500), primary_key=True),
     Column("value", Boolean, nullable=True),
     Column("at", UtcDateTime, nullable=False),
+    sqlite_with_rowid=False,  # the rows kept in their key's order: no second copy of the key as an index
 )
 
 journeys = Table(
@@ -287,4 +289,13 @@ cursors = Table(
     metadata,
     Column("name", String(200), primary_key=True),
     Column("at", UtcDateTime, nullable=False),
+)
+
+next_due = Table(
+    "next_due",  # each account's next time-trigger moment, a lower bound (engine/store/next_due.py)
+    metadata,
+    Column("account", ID, primary_key=True),
+    Column("at", UtcDateTime, nullable=True),  # None: no time trigger will fire for it
+    Column("version", Integer, nullable=False),  # bumped by each mark: a pass updates only rows it read
+    Index(None, "at"),
 )

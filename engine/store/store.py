@@ -22,6 +22,7 @@ from engine.store.engagement import EngagementSection
 from engine.store.erasure import ErasureSection
 from engine.store.journeys import JourneySection
 from engine.store.migrate import current_revision, head_revision, upgrade_to_head
+from engine.store.next_due import NextDueSection
 from engine.store.outbox import MessageSection
 from engine.store.routing import RoutingSection
 from engine.store.scores import ScoreSection
@@ -39,7 +40,7 @@ class StoreUnavailable(Exception):
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
             RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
-            AssignmentSection, TaskChangeSection, EngagementSection, DraftSection):
+            AssignmentSection, TaskChangeSection, EngagementSection, DraftSection, NextDueSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

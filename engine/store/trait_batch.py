@@ -19,6 +19,7 @@ from engine.records import Change
 from engine.store.batch_statements import (
     ID_CHUNK,
     BatchStatements,
+    HistoryRow,
     Lookup,
     PostgresBatchStatements,
     SqliteBatchStatements,
@@ -64,7 +65,7 @@ class TraitBatch:
         self.now = now
         self.sql: BatchStatements = (PostgresBatchStatements(conn) if conn.dialect.name == "postgresql"
                                      else SqliteBatchStatements(conn))
-        self.history: list[tuple[str, str, Any, datetime, int, str]] = []
+        self.history: list[HistoryRow] = []
         self.accounts: dict[str, BatchAccount] = {}
         self.stored_at: dict[Lookup, tuple[datetime, Any]] = {}
         self.written: dict[tuple[str, str], list[tuple[datetime, Any]]] = {}  # the batch's history, by field
@@ -155,7 +156,7 @@ class TraitBatch:
         return changed, previous
 
     def _history(self, new: NewChange, field: str, value: Any, at: datetime, seq: int) -> None:
-        self.history.append((new.account, field, value, at, seq, new.source))
+        self.history.append((new.account, field, value, at, seq))
         self.written.setdefault((new.account, field), []).append((at, value))
 
     def _look_up_late_values(self, changes: list[tuple[NewChange, datetime]]) -> None:

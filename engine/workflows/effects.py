@@ -23,6 +23,7 @@ from engine.workflows.payloads import (
     FailedParams,
     MessagesParams,
     NoteParams,
+    PlanParams,
     PluginParams,
     ScoreParams,
     SetParams,
@@ -43,6 +44,7 @@ __all__ = [
     "MESSAGE_DRAFT",
     "MESSAGE_SEND",
     "MESSAGE_SEND_ALL",
+    "PLAN_PROGRESS",
     "SCORE_UPDATE",
     "TASK_CREATE",
     "TASK_ESCALATE",
@@ -53,6 +55,7 @@ __all__ = [
 
 MESSAGE_SEND = "message.send"
 MESSAGE_SEND_ALL = "message.send_all"  # a run of in-app messages (`engine/workflows/in_app_runs.py`)
+PLAN_PROGRESS = "plan.progress"  # `start plan X`: a success plan's milestones and status
 MESSAGE_DRAFT = "message.draft"  # `send email … review by csm …`: the draft a person approves first
 TASK_CREATE = "task.create"
 TASK_ESCALATE = "task.escalate"  # a work item's SLA: overdue, then escalated
@@ -96,6 +99,7 @@ BUILTIN_PARAMS: dict[str, type[BaseModel]] = {
     MESSAGE_SEND_ALL: MessagesParams,
     TASK_ESCALATE: EscalateParams,
     MESSAGE_DRAFT: DraftParams,
+    PLAN_PROGRESS: PlanParams,
 }
 
 
@@ -120,6 +124,8 @@ def effect_activities(playbook: ir.Playbook) -> list[str]:
                     names.add(FIELD_SET)  # `record arm as FIELD` sets it
                 for arm in statement.arms:
                     walk(arm.body)
+            elif isinstance(statement, ir.StartPlan):
+                names.add(PLAN_PROGRESS)
             elif (effect := effect_of(statement)) is not None:
                 names.add(effect.activity)
                 if isinstance(statement, ir.CreateTask) and statement.escalation is not None:

@@ -18,6 +18,7 @@ holds), `DecisionLog`, `SimulationAgenda` (its plan for a simulation's timeline)
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,7 @@ from engine.workflows.payloads import (
     TaskParams,
     deferred_until,
 )
+from engine.workflows.plans import Plans
 from engine.workflows.reviews import Reviews
 from engine.workflows.waits import Waits
 from engine.workflows.work_items import work_item_params
@@ -68,6 +70,7 @@ class JourneyInterpreter:
         self._waits = Waits(state, self._calls, self._log, self._judge)
         self._escalations = Escalations(state, self._calls, self._judge)
         self._reviews = Reviews(state, self._calls)
+        self._plans = Plans(state, self._calls, self._judge)
         self._runs = InAppRuns(state, self._calls, self._log)
         last = inp.playbook.steps[-1] if inp.playbook.steps else None
         # the journey's last statement: an effect there is its last action, the end travels with it
@@ -97,12 +100,13 @@ class JourneyInterpreter:
                 status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
             elif status == "completed":
                 end_at = max(end_at, self._held.last_sent_at)
-        watched = await self._escalations.finish()  # work items with an SLA: done, escalated, or an exit
-        if watched is not None and status == "completed":
-            if watched.by_ending and state.ending is not None:
-                status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
-            else:
-                end_at = max(end_at, watched.at)
+        # work items with an SLA (done, escalated) and success plans (closed), or an exit first
+        for watched in (await self._escalations.finish(), await self._plans.finish()):
+            if watched is not None and status == "completed":
+                if watched.by_ending and state.ending is not None:
+                    status, reason, end_at = state.ending.status, state.ending.reason, state.ending.at
+                else:
+                    end_at = max(end_at, watched.at)
         self._held.drop()
         await self._calls.end(status, reason, end_at)
         return JourneyOutcome(status=status, reason=reason, at=end_at)
@@ -130,6 +134,9 @@ class JourneyInterpreter:
             return await self._wait(st, cursor)
         if isinstance(st, ir.WaitUntil):
             return await self._wait_until(st, path, cursor)
+        if isinstance(st, ir.StartPlan):
+            self._plans.start(st.plan, path, cursor)
+            return cursor
         self._log.restart_count()  # the decisions so far go with this statement's effect
         if isinstance(st, ir.SendEmail | ir.SendInApp):
             return await self._send(st, path, cursor)
@@ -140,8 +147,9 @@ class JourneyInterpreter:
 
     def _last(self, path: str) -> bool:
         """Whether the effect at `path` is the journey's last action: its last statement, with no
-        email held (nothing is sent after it, and the journey ends completed at its moment)."""
-        return path == self._last_path and self._held.idle and self._escalations.idle
+        email held, no work item watched and no plan open (nothing follows it, and the journey ends
+        completed at its moment)."""
+        return path == self._last_path and self._held.idle and self._escalations.idle and self._plans.idle
 
     async def _if(self, st: ir.If, path: str, cursor: datetime) -> datetime:
         snap = await self._calls.snapshot(cursor)
@@ -254,8 +262,9 @@ class JourneyInterpreter:
                 state, self._calls, st, key_path, at, to, last=last and len(recipients) == 1 and not defer
                 and not reviewed)
             if isinstance(st, ir.SendEmail) and st.review is not None and email is not None:
-                timezone = (await self._calls.snapshot(at)).timezone
-                email = await self._reviews.review(st.review, email, key_path, timezone)
+                snap = await self._calls.snapshot(at)
+                email = await self._reviews.review(st.review, email, key_path, snap.timezone,
+                                                   self._hold_rule(snap.timezone, snap.fields))
                 if email is None:  # no draft made, or the journey ended while it waited
                     continue
             result = await self._calls.call(_activity(st), email)
@@ -263,6 +272,18 @@ class JourneyInterpreter:
                 deferred.append(free_at)
         # tried again, a recipient already sent finds its first outcome under its key: sent once
         return min(deferred) + PRIORITY_DELAY[inp.playbook.priority] if deferred else None
+
+    def _hold_rule(self, timezone: str, fields: dict[str, Any]) -> Callable[[datetime], datetime | None]:
+        """When an email due at a moment may go, if quiet hours or the send window hold it then."""
+        policy = self._inp.policy
+        if self._inp.playbook.send_policy == "transactional":
+            return lambda moment: None
+        holidays = _holidays(policy, fields)
+
+        def hold(moment: datetime) -> datetime | None:
+            held = send_window.send_hold(moment, timezone, policy, holidays)
+            return held.until if held is not None else None
+        return hold
 
     async def _effect(self, st: ir.Statement, path: str, cursor: datetime, *, last: bool = False) -> bool:
         """`create task`, `set`, `update score` and `do`: one activity each. True when a `do`

@@ -51,6 +51,8 @@ class JourneyState:
     done_at: dict[str, datetime] = field(default_factory=dict)  # when each of done_tasks was done
     sla_moments: dict[str, datetime] = field(default_factory=dict)  # the next SLA check of each watched item
     drafts_decided: dict[str, datetime] = field(default_factory=dict)  # drafts a person answered, and when
+    plan_changes: list[datetime] = field(default_factory=list)  # changes heard while a success plan is open
+    plans_open: int = 0
     changed_at: datetime | None = None  # account fields changed since the journey last looked
     last_change: datetime | None = None  # the latest change it looked at
     tasks: list[str] = field(default_factory=list)  # the ids of the tasks it opened, in order
@@ -98,6 +100,8 @@ class JourneyState:
             self.changed_at = max(self.changed_at or signal.at, signal.at)
         if self.watching and (signal.fields_changed or event or signal.task_done):
             self.changes.append(signal.at)
+        if self.plans_open and (signal.fields_changed or event):
+            self.plan_changes.append(signal.at)
 
     def end(self, ended: Ended) -> None:
         """End at `ended` unless an ending dated no later is already known (event time decides)."""

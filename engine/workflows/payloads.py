@@ -27,6 +27,7 @@ __all__ = [
     "FailedParams",
     "JOURNEY_GENERATION",
     "NoteParams",
+    "PlanParams",
     "JourneyInput",
     "JourneyOutcome",
     "MessagesParams",
@@ -256,6 +257,16 @@ class EscalateParams(EffectParams):
     task: str
     stage: Literal["overdue", "escalate"]
     to: list[str]  # an owner field path: ["csm", "manager"]
+
+
+class PlanParams(EffectParams):
+    """A success plan's progress at `at`, to log (and, for a milestone reached or a status changed,
+    to route as the event of that name): `started`, `reached`, `late`, `status`, `ended`."""
+
+    plan: str
+    what: Literal["started", "reached", "late", "status", "ended"]
+    data: dict[str, Any] = {}
+    clock_offset_seconds: float = 0.0
 
 
 class SetParams(EffectParams):

@@ -5,13 +5,15 @@ The email is rendered and kept as a draft for the reviewer (`message.draft`); th
 that statement for the reviewer's answer (approve, edit or discard: the API signals it) or the
 deadline (`within`, in the account's time: business days skip weekends), whichever comes first,
 and then sends the draft as decided, or, unanswered, as its policy says (`then send` or `then
-drop`). It waits on the signal, never polls; the store decides between a last-second answer and
+drop`); an answer in quiet hours or outside the send window goes when they allow. It waits on the
+signal, never polls; the store decides between a last-second answer and
 the deadline, so only one of them wins. An exit or goal while it waits withdraws the draft.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -31,9 +33,11 @@ class Reviews:
         self._state, self._calls = state, calls
         self.settled_at: datetime | None = None  # when the last review was answered or ran out
 
-    async def review(self, review: ir.Review, email: EmailParams, path: str, timezone: str) -> EmailParams | None:
+    async def review(self, review: ir.Review, email: EmailParams, path: str, timezone: str,
+                     hold: Callable[[datetime], datetime | None]) -> EmailParams | None:
         """Draft `email` (the send of statement `path`) for its reviewer and wait for the answer or
-        the deadline: the send of the draft as decided, at the moment it was, or None when no
+        the deadline: the send of the draft as decided, at the moment it was (later when `hold`
+        says quiet hours or the send window hold it then), or None when no
         draft was made (the recipient cannot be mailed, the reviewer is missing) or the journey
         ended first (the draft withdrawn)."""
         state = self._state
@@ -58,6 +62,14 @@ class Reviews:
         state.sla_moments.pop(path, None)
         answered = state.drafts_decided.get(draft_id)
         moment = max(min(answered, deadline) if answered is not None else deadline, email.at)
+        until = hold(moment)  # answered at night: it goes when quiet hours and the send window allow
+        if until is not None and until > moment and not state.ended_by(moment):
+            remaining = (until - state.now()).total_seconds()
+            if remaining > 0:
+                await self._calls.note(until)
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(lambda: state.ended_by(until), timeout=timedelta(seconds=remaining))
+            moment = until
         self.settled_at = moment
         if state.ended_by(moment):
             ending = state.ending

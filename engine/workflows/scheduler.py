@@ -3,10 +3,11 @@
 One scheduler runs per namespace (workflow id `scheduler`). It starts from where the store says
 the last one stopped (`triggers.cursor`; from now on a store it never ran on), so downtime is
 caught up. It asks the router when the next time trigger is due, sleeps until then, and has the
-due triggers fired; a `wake` signal (sent when an account's fields change, e.g. a new renewal
-date) makes it look again at once. It
-never sleeps longer than `max_sleep`, so a missed wake-up costs at most that delay. After a
-fixed number of rounds it continues as new, keeping its history short.
+due triggers fired (both answered from the index of next-due moments in the store,
+`engine/routing/due_index.py`: a round with nothing due reads one row, a pass the accounts due);
+a `wake` signal (sent when an account's fields change, e.g. a new renewal date) makes it look
+again at once. It never sleeps longer than `max_sleep`, so a missed wake-up costs at most that
+delay. After a fixed number of rounds it continues as new, keeping its history short.
 
 In a simulation the timeline workflow plays this part (`engine/workflows/timeline.py`).
 """

@@ -34,6 +34,7 @@ from server.api import (
     insight,
     log,
     operator_view,
+    outcomes,
     segment_routes,
     tasks,
     unsubscribe,
@@ -106,7 +107,7 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     install_error_handlers(app)
     app.state.operator_view = view = operator_view.OperatorView(app.state.api)
     for module in (events, segment_routes, accounts, tasks, drafts, log, insight, unsubscribe, engagement, controls,
-                   operator_view):
+                   operator_view, outcomes):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up, and where routing stands")

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from server.dashboard.brakes_page import router as brakes_router
+from server.dashboard.outcomes_page import router as outcomes_router
 from server.dashboard.routes import STATIC, router
 
 __all__ = ["install_dashboard"]
@@ -21,4 +22,5 @@ __all__ = ["install_dashboard"]
 def install_dashboard(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(brakes_router)
+    app.include_router(outcomes_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

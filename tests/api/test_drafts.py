@@ -1,7 +1,7 @@
 """Drafted emails over HTTP with real journeys (time-skipping Temporal server, real worker): the
 reviewer approves one edited and discards another, and the waiting journeys act at once; left
-unanswered, each follows its policy at the deadline (sent unreviewed, or dropped); one answer
-wins, and a bad answer is refused with the reason."""
+unanswered, each follows its policy at the deadline (sent unreviewed, or dropped; one running out
+in quiet hours goes when they end); one answer wins, and a bad answer is refused with the reason."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,12 +20,14 @@ from dsl.project import compile_folder
 from engine.store import Store
 from server.app import create_app
 from tests.api.conftest import engine, http, settings
+from tests.daytime import daytime_zone
 from tests.live_api import Engine
 
 FOLDER = Path(__file__).resolve().parents[1] / "scenarios" / "timelines" / "email_reviewed_by_the_csm_before_it_goes"
+ZONE = daytime_zone()  # about noon in the account's time: no quiet hours now, whatever hour the suite runs at
 ACME = [
     {"id": "a-1", "account": "acme", "traits": {
-        "name": "Acme", "timezone": "UTC", "primary_contact": {"email": "ana@acme.example", "name": "Ana"},
+        "name": "Acme", "timezone": ZONE, "primary_contact": {"email": "ana@acme.example", "name": "Ana"},
         "csm": {"email": "sam@vendor.example", "name": "Sam"}}},
     {"id": "a-2", "account": "acme", "event": "renewal_risk"},
 ]
@@ -85,7 +88,7 @@ async def test_an_edited_approval_sends_the_edit_at_once_and_a_discard_sends_not
     assert discarded.status_code == 200 and discarded.json()["draft"]["state"] == "discarded"
     assert again.status_code == 409 and "edited already" in again.json()["detail"]
     assert (shown["state"], shown["decided_by"], shown["html"]) == ("edited", "sam@vendor.example", None)
-    sent = [m for m in store.messages(account="acme") if m.status == "sent"]
+    sent = [m for m in store.messages(account="acme") if m.status == "sent" and m.playbook != "evening_note"]
     assert [(m.playbook, m.template, m.subject) for m in sent] == [
         ("cautious_note", "risk_note", "Acme and us"), ("risk_note", "risk_follow_up", "Acme: following up, from Sam")]
     assert sent[0].text is not None and "Can we talk on Thursday?" in sent[0].text and sent[0].html is None
@@ -113,9 +116,12 @@ async def test_unanswered_drafts_follow_their_policy_at_the_deadline_and_a_late_
     assert late.status_code == 409 and "dropped unreviewed already" in late.json()["detail"]
     assert missing.status_code == 404 and "no draft 'd-nope'" in missing.json()["detail"]
     assert two_lines.status_code == 422 and no_reason.status_code == 422
-    assert sorted(draft["state"] for draft in settled) == ["dropped_unreviewed", "sent_unreviewed"]
+    assert sorted(draft["state"] for draft in settled) == ["dropped_unreviewed", "sent_unreviewed", "sent_unreviewed"]
     assert _kinds(store, "cautious_note") == ["enrolled", "email_drafted", "draft_dropped", "completed"]
-    email = next(a for a in store.actions(account="acme") if a.kind == "email" and a.data["template"] == "risk_note")
+    email = next(a for a in store.actions(account="acme") if a.kind == "email" and a.playbook == "risk_note")
     assert email.data["review"] == "unreviewed"
     drafted = next(a for a in store.actions(account="acme") if a.kind == "email_drafted" and a.playbook == "risk_note")
     assert email.at == datetime.fromisoformat(str(drafted.data["review_by"]))  # at the deadline
+    evening = next(a for a in store.actions(account="acme") if a.kind == "email" and a.playbook == "evening_note")
+    # its review ran out at about midnight, in quiet hours: it went when they ended
+    assert evening.at.astimezone(ZoneInfo(ZONE)).hour == 8

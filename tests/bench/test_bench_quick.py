@@ -63,6 +63,13 @@ def test_welcome_latency() -> None:
     assert figures["steady"]["arrived"] == 3 and figures["burst"]["arrived"] == 3
 
 
+def test_scale_scheduler() -> None:
+    figures = run("scale_scheduler.py", "--quick", "--accounts", "5", "--proportional-accounts", "200")["5"]
+    assert figures["due_accounts"] == figures["accounts_measured"] == 5  # every account's Monday trend check
+    assert figures["bytes_per_event"] > 0
+    assert (figures["proportional"]["small_due"], figures["proportional"]["large_due"]) == (2, 20)
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_sleeping_rss() -> None:
     figures = run("sleeping_rss.py", "--counts", "5,10", "--cache", "5")
@@ -76,3 +83,8 @@ def test_run_reads_the_figures() -> None:
     assert bench_run.check_figures(["lines/second: 9,832 wall, 9,835 CPU (goal 10,000)"]) == {"wall": 9832,
                                                                                            "cpu": 9835}
     assert set(bench_run.SIZES["quick"]) == set(bench_run.ORDER) == set(bench_run.SIZES["full"])
+
+
+def test_outcomes_speed() -> None:
+    figures = run("outcomes_speed.py", "--accounts", "60")
+    assert figures["accounts"] == 60 and figures["page_read_ms"] >= 0

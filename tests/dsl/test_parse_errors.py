@@ -190,7 +190,7 @@ def test_an_unknown_top_level_word_lists_what_a_file_holds() -> None:
     assert error_of("hello\n") == rendered(
         """\
         f.play:1:1: unknown item 'hello': expected 'playbook', 'score', 'policy', 'metric', 'audience', \
-'events:', 'account fields:', 'task types:', 'task template' or 'team'
+'events:', 'account fields:', 'task types:', 'task template', 'team' or 'success plan'
             hello
             ^^^^^
         """

@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
@@ -85,4 +86,19 @@ async def test_journeys_waiting_on_conditions_and_events_replay_without_nondeter
                                 keep_histories=True)
         histories += [WorkflowHistory.from_json(f"{name}-{i}", text) for i, text in enumerate(result.histories)]
     assert len(histories) >= 15
+    assert not await _replay_failures(histories)
+
+
+@pytest.mark.parametrize("name, days", [("work_item_escalated_when_overdue", 10),
+                                        ("email_reviewed_by_the_csm_before_it_goes", 8),
+                                        ("success_plan_milestones_and_status", 65)])
+async def test_journeys_watching_items_drafts_and_plans_replay_without_nondeterminism(name: str, days: int) -> None:
+    """Journeys watching a work item's SLA, waiting on a draft's review and watching a success plan
+    (concurrent timers and waits beside the steps) replay as they ran."""
+    folder = Path(__file__).resolve().parents[2] / "tests" / "scenarios" / "timelines" / name
+    compilation = compile_folder(folder / "playbooks")
+    assert compilation.bundle is not None
+    result = await simulate(compilation.bundle, folder / "events.jsonl", days=days, keep_histories=True)
+    histories = [WorkflowHistory.from_json(f"{name}-{i}", text) for i, text in enumerate(result.histories)]
+    assert len(histories) >= 3
     assert not await _replay_failures(histories)

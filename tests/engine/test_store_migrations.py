@@ -17,7 +17,7 @@ from engine.store.schema import metadata
 
 TABLES = {"accounts", "trait_history", "events", "score_history", "condition_state", "journeys", "tasks",
           "messages", "suppressions", "actions", "cursors", "controls", "revoked_sessions", "relay_sends", "team_turns",
-          "drafts"}
+          "next_due", "drafts"}
 
 
 def test_opening_a_fresh_file_creates_every_table_at_the_newest_revision(tmp_path: Path) -> None:
@@ -32,7 +32,7 @@ def test_opening_a_fresh_file_creates_every_table_at_the_newest_revision(tmp_pat
         revision = conn.execute("select version_num from alembic_version").fetchone()
         journal = conn.execute("pragma journal_mode").fetchone()
     assert TABLES | {"alembic_version"} <= names
-    assert revision == ("0007",)
+    assert revision == ("0008",)
     assert journal == ("wal",)
 
 
@@ -48,7 +48,7 @@ def test_the_migrations_build_exactly_the_schema_module(tmp_path: Path) -> None:
         engine.dispose()
     assert differences == []
     assert {"ix_events_account_name_at", "ix_messages_account_channel_status_at",
-            "ix_trait_history_account_field_at"} <= indexes
+            "ix_trait_history_account_at", "ix_next_due_at"} <= indexes
 
 
 def test_reopening_keeps_the_data(tmp_path: Path) -> None:

@@ -82,6 +82,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
         "PLAYBOOK_CLOCK": "server",
         "PLAYBOOK_CLOCK_OFFSET_SECONDS": "3600",
         "PLAYBOOK_SCHEDULER_MAX_SLEEP_SECONDS": "600",
+        "PLAYBOOK_SCHEDULE_SPREAD": "10m",
         "PLAYBOOK_API_HEADER_TIMEOUT_SECONDS": "4",
         "PLAYBOOK_API_BODY_TIMEOUT_SECONDS": "8",
         "PLAYBOOK_API_MAX_CONNECTIONS": "50",
@@ -114,6 +115,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
     assert s.plugin_params_check == "warn"
     assert (s.trigger_horizon, s.clock, s.clock_offset_seconds) == (timedelta(hours=48), "server", 3600.0)
     assert s.scheduler_max_sleep_seconds == 600.0
+    assert s.schedule_spread == timedelta(minutes=10)
     assert (s.api_header_timeout_seconds, s.api_body_timeout_seconds, s.api_max_connections) == (4, 8, 50)
     assert s.api_unauthenticated_max_body_bytes == 100
     assert s.webhook_allowed_hosts == ["hooks.acme.example", "*.internal.acme.example"]
