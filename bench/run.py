@@ -38,7 +38,8 @@ SIZES = {
              "simulate": ["--accounts", "1000", "--days", "30", "--timeout", "900"],
              "welcome": ["--accounts", "1000", "--burst", "1000", "--timeout", "900"],
              "rss": ["--counts", "1000,10000"],
-             "lsp": ["--lines", "1000", "--keystrokes", "60"]},
+             "lsp": ["--lines", "1000", "--keystrokes", "60"],
+             "cockpit": ["--samples", "20"]},
     "quick": {"check": ["--files", "1000", "--repeat", "1"],
               "journeys": ["--journeys", "60", "--warmup", "10"],
               "ingest": ["--accounts", "150"],
@@ -49,12 +50,13 @@ SIZES = {
               # The cache scaled down with the counts: both counts exceed it, as 1,000 and 10,000
               # exceed the full run's cache of 1,000, so "flat" means the same thing in both modes.
               "rss": ["--counts", "500,2000", "--cache", "200"],
-              "lsp": ["--lines", "1000", "--keystrokes", "20"]},
+              "lsp": ["--lines", "1000", "--keystrokes", "20"],
+              "cockpit": ["--quick", "--samples", "10"]},
 }
 SCRIPTS = {"check": "check_speed.py", "journeys": "journeys_vs_bare.py", "ingest": "ingest_speed.py",
            "simulate": "simulate_speed.py", "welcome": "welcome_latency.py", "rss": "sleeping_rss.py",
-           "lsp": "lsp_keystroke.py"}
-ORDER = ("check", "lsp", "journeys", "ingest", "simulate", "welcome", "rss")
+           "lsp": "lsp_keystroke.py", "cockpit": "cockpit.py"}
+ORDER = ("check", "lsp", "journeys", "ingest", "simulate", "welcome", "rss", "cockpit")
 
 
 def children_cpu() -> float:
@@ -243,6 +245,14 @@ def main(argv: list[str] | None = None) -> int:
                          f"{rss_rows[0]['journeys']:,} and {rss_rows[-1]['journeys']:,}", cost("rss")))
         else:
             figures["rss_mb_1k"] = figures["rss_mb_10k"] = None
+    if "cockpit" in runs:
+        k = runs["cockpit"].get("json", {})
+        figures["cockpit_slowest_p99_ms"] = k.get("slowest_p99_ms")
+        figures["cockpit_slowest_route"] = k.get("route")
+        rows.append(("cockpit: slowest p99 of the paged API routes and pages",
+                     f"{fmt(k.get('slowest_p99_ms'), 1)} ms ({k.get('route')})", "< 200 ms",
+                     "yes" if k.get("goal_met") else "NO",
+                     f"{k.get('accounts', 0):,} accounts, {k.get('actions', 0):,} actions", cost("cockpit")))
     for key in ("journeys_vs_bare", "ingest_vs_sqlite", "check_lines_per_s", "lsp_keystroke_median_ms", "simulate_1k_30d_s", "welcome_p99_s",
                 "rss_mb_1k", "rss_mb_10k"):
         figures.setdefault(key, None)

@@ -43,6 +43,7 @@ COMMANDS: tuple[str, ...] = (
     "score",
     "log",
     "why",
+    "note",
     "stats",
     "outcomes",
     "preview",

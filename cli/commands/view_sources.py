@@ -56,6 +56,10 @@ class Views(Protocol):
     def close(self) -> None: ...
 
 
+ACCOUNT_PAGE = 200  # accounts per request of `playbook accounts` against the API
+MAX_PAGES = 100_000
+
+
 class ApiViews:
     def __init__(self, api: Api) -> None:
         self.api = api
@@ -67,7 +71,24 @@ class ApiViews:
         return list(self.api.json("GET", "/v1/tasks", params={k: v for k, v in params.items() if v is not None}))
 
     def accounts(self, band: str | None) -> list[dict[str, Any]]:
-        return list(self.api.json("GET", "/v1/accounts", params={"band": band} if band else None))
+        """Every account, read a page at a time (`X-Next-Cursor`); an engine that does not page
+        answers them all in its first answer."""
+        params = {"limit": str(ACCOUNT_PAGE), **({"band": band} if band else {})}
+        found: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            response = self.api.request("GET", "/v1/accounts", params=params)
+            try:
+                page = response.json()
+            except ValueError:
+                raise EngineError(f"the engine at {self.api.url} answered /v1/accounts with no JSON") from None
+            if not isinstance(page, list):
+                raise EngineError(f"the engine at {self.api.url} answered /v1/accounts with no list of accounts")
+            found += page
+            cursor = response.headers.get("X-Next-Cursor")
+            if not cursor:
+                break
+            params["cursor"] = cursor
+        return found
 
     def scores(self, account: str) -> dict[str, dict[str, Any]]:
         detail = self.api.json("GET", f"/v1/accounts/{urllib.parse.quote(account, safe='')}")

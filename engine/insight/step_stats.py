@@ -5,7 +5,9 @@ Every journey effect and decision is logged under a key `journey/<playbook>/<acc
 `/failed`). The queries cut the path out of the key in SQL (the playbook and account are columns
 of the same row, so the prefix's length is known) and group by it, so the database returns a few
 rows per statement of a playbook however many accounts ran it. `engine.insight.analytics` puts those
-rows on the playbook's steps.
+rows on the playbook's steps. Over the whole log (no `since`, no audience) the actions' counts are
+the store's tallies (`engine.store.action_tallies`), which fold in only what was logged since the
+last read.
 
 Portable between SQLite and PostgreSQL: the one function that differs by name (`instr` /
 `strpos`) and the time difference in seconds are chosen by dialect.
@@ -19,9 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Float, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Connection, Float, case, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.store.action_tallies import JOURNEY_PREFIX, action_groups, position
 from engine.store.schema import actions, journeys, tasks
 from engine.store.types import to_utc
 
@@ -30,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ActionCount", "ArmJourney", "Counts", "JourneyCount", "TaskCount", "read_arm_journeys", "read_counts"]
 
-JOURNEY_PREFIX = "journey/"
 
 
 @dataclass(frozen=True)
@@ -84,13 +86,6 @@ def _reading(store: Store) -> Iterator[Connection]:
         yield conn
 
 
-def _position(dialect: str, text: ColumnElement[Any], needle: str) -> ColumnElement[int]:
-    """1-based position of `needle` in `text`, 0 when absent."""
-    name = func.strpos if dialect == "postgresql" else func.instr
-    result: ColumnElement[int] = name(text, needle)
-    return result
-
-
 def _scanned(dialect: str, column: Any) -> Any:
     """`column` as SQLite's planner cannot use an index on: a filter by playbook reads the table
     in order rather than looking up most of its rows one by one through the index (6x slower on a
@@ -111,7 +106,7 @@ def _keyed(dialect: str, key: Any, playbook: Any, account: Any, *columns: Any,
     rest = func.substr(key, func.length(playbook) + func.length(account) + 11).label("rest")
     inner = select(playbook.label("playbook"), *columns, rest).where(
         key.like(JOURNEY_PREFIX + "%"), playbook.is_not(None), *where).subquery()
-    slash = _position(dialect, inner.c.rest, "/")
+    slash = position(dialect, inner.c.rest, "/")
     return select(
         *[column for column in inner.c if column.name != "rest"],
         func.substr(inner.c.rest, 1, slash - 1).label("run"),
@@ -125,8 +120,6 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
     of these accounts (all when None: a named audience's, for `stats --audience`)."""
     dialect = store.dialect
     start = to_utc(since) if since is not None else None
-    data = actions.c.data
-    what = case((actions.c.kind == "decided", data["what"].as_string()), else_=literal(None, String))
     action_where: list[Any] = []
     if playbooks is not None:
         action_where.append(_scanned(dialect, actions.c.playbook).in_(playbooks))
@@ -134,31 +127,9 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         action_where.append(actions.c.at >= start)
     if accounts is not None:
         action_where.append(actions.c.account.in_(sorted(accounts)))
-    outcome_kind = and_(actions.c.kind == "decided",
-                        data["what"].as_string().in_(("branch", "split", "wait_ended", "set_skipped")))
-    # one pass over the log: journey actions with their path, and the admission decisions (no path)
-    journey_key = actions.c.key.like(JOURNEY_PREFIX + "%")
-    rest = func.substr(actions.c.key, func.length(actions.c.playbook) + func.length(actions.c.account) + 11)
-    logged = select(
-        actions.c.playbook.label("playbook"),
-        actions.c.kind.label("kind"),
-        what.label("what"),
-        case((outcome_kind, data["outcome"].as_string()), else_=literal(None, String)).label("outcome"),
-        case((outcome_kind, data["block"].as_string()), else_=literal(None, String)).label("block"),
-        case((outcome_kind, data["subject"].as_string()), else_=literal(None, String)).label("subject"),
-        case((and_(outcome_kind, data["outcome"].as_string().is_(None)), data["detail"].as_string()),
-             else_=literal(None, String)).label("detail"),
-        case((actions.c.kind == "suppressed", data["reason"].as_string()), else_=literal(None, String)).label("reason"),
-        case((journey_key, rest), else_=literal(None, String)).label("rest"),
-    ).where(or_(journey_key, actions.c.key.like("decided/%")), actions.c.playbook.is_not(None),
-            *action_where).subquery()
-    slash = _position(dialect, logged.c.rest, "/")
-    path = func.substr(logged.c.rest, slash + 1).label("path")  # NULL for an admission decision
-    grouped = (logged.c.playbook, path, logged.c.kind, logged.c.what, logged.c.outcome, logged.c.block,
-               logged.c.subject, logged.c.detail, logged.c.reason)
-    by_path = (select(*grouped, func.count().label("n"))
-               .where(or_(logged.c.rest.is_(None), slash > 0))
-               .group_by(*grouped))
+    # every action of the log but those of a moment or an audience: from the tallies, kept counted
+    tallied = store.tallied_actions(playbooks) if start is None and accounts is None else None
+    by_path = action_groups(dialect, action_where)
 
     task_where: list[Any] = []
     if playbooks is not None:
@@ -207,7 +178,7 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
     active = (select(journeys.c.playbook, func.count()).where(journeys.c.status == "active", *journey_where)
               .group_by(journeys.c.playbook))
     with _reading(store) as conn:
-        rows = conn.execute(by_path).all()
+        rows = tallied if tallied is not None else conn.execute(by_path).all()
         counts = Counts(
             actions=[ActionCount(playbook=r.playbook, path=r.path, kind=r.kind, what=r.what, outcome=r.outcome,
                                  block=r.block, subject=r.subject, detail=r.detail, reason=r.reason, count=int(r.n))

@@ -4,9 +4,9 @@ Every line of the log about the account (and, with a playbook, about that playbo
 plain sentence, in time order: entering a playbook and what the trigger and the audience read,
 triggers that were refused and why, every branch and split with the values it read, quiet-hours
 delays, waits and how they ended, what was sent, suppressed and opened, tasks done, exits, goals
-and endings. For every journey still active it then says what comes next and when: the step's
-time from the journey's IR (the entry time plus the step's offset, or the date field as it
-stands now), or the wait it sits in.
+and endings, and the notes CSMs wrote about the account. For every journey still active it then
+says what comes next and when: the step's time from the journey's IR (the entry time plus the
+step's offset, or the date field as it stands now), or the wait it sits in.
 
 The story is "as of" a moment (`now`, the wall clock by default): later lines are left out and a
 journey that ended later is still active then. That tells a simulation's story at any day of it.
@@ -395,6 +395,10 @@ def tell(store: Store, bundle: ir.Bundle, account: str, playbook: str | None = N
             lines.append(StoryLine(at=task.completed_at, playbook=task.playbook, kind="task_done",
                                    text=f'Task "{task.title}" was marked done'
                                         f'{f" ({task.outcome})" if task.outcome else ""}.'))
+    if playbook is None:  # notes are about the account, not a playbook
+        lines += [StoryLine(at=note.at, playbook=None, kind="note",
+                            text=f'Note{f" by {note.author}" if note.author else ""}: "{" ".join(note.text.split())}"')
+                  for note in store.notes(account, until=now)]
     lines.sort(key=lambda line: line.at)  # stable: the log's own order within an instant
     states = []
     for journey in rows:

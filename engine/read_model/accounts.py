@@ -11,11 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import exists, select
 
 from dsl import ir
 from engine.read_model.action_log import action_log
-from engine.read_model.scores import ScoreDetail, account_scores, latest_score, primary_score, recorded_score_names
+from engine.read_model.scores import ScoreDetail, account_scores, primary_score
+from engine.read_model.timeline import account_exists
 from engine.store import Store
+from engine.store.schema import account_cards, accounts, score_history
 
 __all__ = ["RECENT_ACTIONS", "AccountDetail", "AccountSummary", "JourneyOut", "account_detail", "account_summaries",
            "known_account", "text_field"]
@@ -59,27 +62,37 @@ def text_field(value: Any) -> str | None:
 
 def known_account(store: Store, account: str) -> bool:
     """The store knows the account: it has fields, or actions logged (an erased account may keep some)."""
-    return account in store.account_ids() or bool(store.actions(account=account))
+    return account_exists(store, account)
 
 
 def account_summaries(store: Store, bundle: ir.Bundle | None, *, band: str | None = None,
                       segment: str | None = None) -> list[AccountSummary]:
-    """Every account (only those in `band` of the primary score, of `segment`), by id."""
-    every = store.all_fields()
-    score = primary_score(bundle, () if bundle is not None else recorded_score_names(store, every))
+    """Every account (only those in `band` of the primary score, of `segment`), by id: one read of
+    the account cards (`engine.store.account_cards`), whose score is the primary one."""
+    query = select(account_cards).order_by(account_cards.c.account)
+    if segment is not None:
+        query = query.where(account_cards.c.segment == segment)
+    with store.database.read() as conn:
+        recorded: list[str] = [] if bundle is not None else list(
+            conn.execute(select(score_history.c.score).distinct()).scalars())
+        primary = primary_score(bundle, recorded)
+        if band is not None:
+            query = query.where(account_cards.c.band == band, account_cards.c.score_name == primary)
+        rows = conn.execute(query).all()
     summaries: list[AccountSummary] = []
-    for account, fields in every.items():
-        updated, state, _ = latest_score(store, account, score)
-        summaries.append(AccountSummary(id=account, name=text_field(fields.get("name")),
-                                        segment=text_field(fields.get("segment")), score=state.value,
-                                        band=state.band, updated=updated))
-    return [summary for summary in summaries if band in (None, summary.band) and segment in (None, summary.segment)]
+    for row in rows:
+        scored = row.score_name == primary
+        summaries.append(AccountSummary(id=row.account, name=row.name, segment=row.segment,
+                                        score=row.score if scored else None, band=row.band if scored else None,
+                                        updated=row.scored_at if scored else None))
+    return summaries
 
 
 def account_detail(store: Store, bundle: ir.Bundle | None, account: str) -> AccountDetail | None:
     """The account in full; None when the store has no such account."""
-    if account not in store.account_ids():
-        return None
+    with store.database.read() as conn:
+        if not conn.execute(select(exists().where(accounts.c.id == account))).scalar():
+            return None
     fields = store.current_fields(account)
     scores = account_scores(store, bundle, account, fields)
     journeys = [JourneyOut(playbook=j.playbook, status=j.status, version=j.version, entered_at=j.entered_at,

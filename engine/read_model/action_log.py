@@ -3,7 +3,8 @@
 
 `last` keeps only the newest lines (still oldest first): an account's recent actions. An action
 taken inside an arm of an A/B split carries that arm's label (`arm`), as the split's decision in
-the same journey named it.
+the same journey named it. `action_log_page` reads the same lines a page at a time, by cursor
+(keyset on the time and the order of logging, on the `(account, at)`, `(playbook, at)` or `(at)` index).
 """
 
 from __future__ import annotations
@@ -12,10 +13,15 @@ import re
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_, select
+
+from engine.read_model.cursors import BadQuery, check_limit, decode_cursor, encode_cursor
 from engine.records import ActionRecord
 from engine.store import Store
+from engine.store.schema import actions as action_table
+from engine.store.types import to_utc
 
-__all__ = ["action_log"]
+__all__ = ["action_log", "action_log_page"]
 
 _ARM = re.compile(r"/arm\d+(?=/)")
 
@@ -34,6 +40,42 @@ def action_log(store: Store, *, account: str | None = None, playbook: str | None
         if (arm := _arm_of(action.key, labels)) is not None and "arm" not in line:
             line["arm"] = arm
     return lines
+
+
+def action_log_page(store: Store, *, account: str | None = None, playbook: str | None = None,
+                    since: datetime | None = None, kind: str | None = None, cursor: str | None = None,
+                    limit: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of `action_log`'s lines, oldest first, and the cursor of the next page (None: the last)."""
+    size = check_limit(limit)
+    t = action_table.c
+    query = select(action_table)
+    if account is not None:
+        query = query.where(t.account == account)
+    if playbook is not None:
+        query = query.where(t.playbook == playbook)
+    if since is not None:
+        query = query.where(t.at >= to_utc(since))
+    if kind is not None:
+        query = query.where(t.kind == kind)
+    if cursor is not None:
+        raw_at, after = decode_cursor(cursor, "log", (str, int))
+        try:
+            moment = to_utc(datetime.fromisoformat(raw_at))
+        except ValueError:
+            raise BadQuery("cursor: not a cursor this API handed out (pass next_cursor back as it came)") from None
+        query = query.where(t.at >= moment, or_(t.at > moment, t.seq > after))
+    with store.database.read() as conn:
+        rows = list(conn.execute(query.order_by(t.at, t.seq).limit(size + 1)))
+    shown = rows[:size]
+    found = [ActionRecord(at=row.at, account=row.account, playbook=row.playbook, kind=row.kind, data=dict(row.data),
+                          key=row.key) for row in shown]
+    labels = _arm_labels(store, found)
+    lines = [action.to_contract() for action in found]
+    for action, line in zip(found, lines, strict=True):
+        if (arm := _arm_of(action.key, labels)) is not None and "arm" not in line:
+            line["arm"] = arm
+    next_cursor = encode_cursor("log", [to_utc(shown[-1].at).isoformat(), shown[-1].seq]) if len(rows) > size else None
+    return lines, next_cursor
 
 
 def _arm_labels(store: Store, actions: list[ActionRecord]) -> dict[str, str]:

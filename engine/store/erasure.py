@@ -1,7 +1,7 @@
 """Erasing a person's data from the store (`playbook forget`): what goes, what stays, the record.
 
 `forget_account(id)` deletes the account's traits and their history, its events, scores,
-condition states, tasks, journey rows and action log, and blanks its messages (address, subject,
+condition states, tasks, journey rows, action log and notes, and blanks its messages (address, subject,
 bodies; the account id and the step's key replaced by hashes) so that the counts of sends stay right and a retried
 step still finds its outcome. `forget_email(address)` blanks every message to the address and
 deletes the action-log lines that name it, and keeps the address on the suppression list only
@@ -22,10 +22,13 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 
 from engine.records import ActionRecord
+from engine.store.action_tallies import untally
 from engine.store.actions import insert_action
 from engine.store.database import Database
 from engine.store.outbox import hashed_address
 from engine.store.schema import (
+    account_cards,
+    account_notes,
     accounts,
     actions,
     condition_state,
@@ -66,8 +69,13 @@ class ErasureSection:
         with self._db.write(account) as conn:
             for name, table in (("traits", trait_history), ("events", events), ("scores", score_history),
                                 ("conditions", condition_state), ("tasks", tasks), ("journeys", journeys),
-                                ("actions", actions), ("tracked messages", tracked_messages), ("accounts", accounts)):
+                                ("actions", actions), ("tracked messages", tracked_messages), ("notes", account_notes),
+                                ("accounts", accounts)):
                 column = table.c.id if table is accounts else table.c.account
+                if table is accounts:
+                    conn.execute(delete(account_cards).where(account_cards.c.account == account))
+                if table is actions:
+                    untally(conn, [actions.c.account == account])
                 removed[name] = conn.execute(delete(table).where(column == account)).rowcount or 0
             conn.execute(delete(next_due).where(next_due.c.account == account))  # the scheduler's index
             rows = conn.execute(select(messages.c.id, messages.c.key).where(messages.c.account == account)).all()
@@ -89,6 +97,8 @@ class ErasureSection:
                 func.lower(messages.c.to_addr) == address).values(**_BLANK)).rowcount or 0
             naming = [row.seq for row in conn.execute(select(actions.c.seq, actions.c.data))
                       if _names(row.data, address)]
+            if naming:
+                untally(conn, [actions.c.seq.in_(naming)])
             removed["actions"] = conn.execute(delete(actions).where(actions.c.seq.in_(naming))).rowcount or 0 \
                 if naming else 0
             listed = conn.execute(select(suppressions).where(suppressions.c.email == address)).first()

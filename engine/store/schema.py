@@ -24,7 +24,10 @@ from sqlalchemy import (
 from engine.store.types import JsonDocument, UtcDateTime
 
 __all__ = [
+    "account_cards",
+    "account_notes",
     "accounts",
+    "action_tallies",
     "actions",
     "condition_state",
     "controls",
@@ -38,6 +41,7 @@ __all__ = [
     "revoked_sessions",
     "score_history",
     "suppressions",
+    "tally_marks",
     "tasks",
     "team_turns",
     "tracked_messages",
@@ -109,6 +113,7 @@ score_history = Table(
     Column("breakdown", JsonDocument, nullable=False),
     Column("missing", JsonDocument, nullable=False),
     Index(None, "account", "score", "at"),
+    Index(None, "account", "at"),  # an account's timeline, every score at once (0010)
 )
 
 condition_state = Table(
@@ -135,6 +140,7 @@ journeys = Table(
     Column("reason", Text, nullable=True),
     Index(None, "playbook", "account", "status"),
     Index(None, "account", "status"),
+    Index(None, "playbook", "status", "reason"),  # a playbook's journeys counted by how they ended (0010)
 )
 
 tasks = Table(
@@ -167,6 +173,10 @@ tasks = Table(
     Index(None, "account", "status"),
     Index(None, "owner", "status"),
     Index("ix_tasks_open_key", "open_key", unique=True),
+    Index(None, "owner", "status", "due", "id"),  # a CSM's work by due date (0010)
+    Index(None, "status", "due", "id"),  # the overdue items of a team (0010)
+    Index(None, "playbook", "created_at"),  # a playbook's stats and funnel (0010)
+
 )
 
 drafts = Table(
@@ -254,6 +264,17 @@ controls = Table(  # what the operator stopped: `playbook:<id>` paused, `sends` 
     Column("at", UtcDateTime, nullable=False),
 )
 
+account_notes = Table(  # what a CSM wrote about an account (engine/store/notes.py)
+    "account_notes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("account", ID, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("author", String(320), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "account", "at"),
+)
+
 revoked_sessions = Table(  # dashboard sessions signed out before they expire
     "revoked_sessions",
     metadata,
@@ -298,4 +319,58 @@ next_due = Table(
     Column("at", UtcDateTime, nullable=True),  # None: no time trigger will fire for it
     Column("version", Integer, nullable=False),  # bumped by each mark: a pass updates only rows it read
     Index(None, "at"),
+)
+
+account_cards = Table(  # one line per account as the cockpit lists it (engine/store/account_cards.py)
+    "account_cards",
+    metadata,
+    Column("account", ID, primary_key=True),
+    Column("name", Text, nullable=True),  # the name field
+    Column("name_key", String(200), nullable=False),  # the name in lower case: sorting and search
+    Column("segment", String(200), nullable=True),
+    Column("arr", Float, nullable=True),
+    Column("renewal", String(10), nullable=True),  # the renewal date, YYYY-MM-DD
+    Column("csm_email", String(320), nullable=True),  # in lower case
+    Column("csm_name", String(200), nullable=True),  # the owner's name, else the address's local part
+    Column("manager_email", String(320), nullable=True),  # the CSM's manager, in lower case
+    Column("score_name", String(200), nullable=True),  # `health` when recorded, else the first by name
+    Column("score", Float, nullable=True),
+    Column("band", String(200), nullable=True),
+    Column("scored_at", UtcDateTime, nullable=True),
+    Index(None, "name_key", "account"),
+    Index(None, "arr", "account"),
+    Index(None, "renewal", "account"),
+    Index(None, "score", "account"),
+    Index(None, "band", "name_key", "account"),
+    Index(None, "band", "arr", "account"),
+    Index(None, "band", "renewal", "arr"),
+    Index(None, "band", "score", "account"),
+    Index(None, "csm_email", "band", "arr", "renewal"),
+    Index(None, "segment", "band", "arr", "renewal"),
+    Index(None, "manager_email", "csm_email"),
+    Index(None, "csm_email", "csm_name"),
+)
+
+action_tallies = Table(  # the action log counted by statement path (engine/store/action_tallies.py)
+    "action_tallies",
+    metadata,
+    Column("tally_key", String(64), primary_key=True),  # sha256 of the grouped values
+    Column("playbook", String(200), nullable=False),
+    Column("path", Text, nullable=True),  # None: an admission decision
+    Column("kind", String(50), nullable=False),
+    Column("what", String(200), nullable=True),
+    Column("outcome", Text, nullable=True),
+    Column("block", String(200), nullable=True),
+    Column("subject", Text, nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("n", Integer, nullable=False),
+    Index(None, "playbook"),
+)
+
+tally_marks = Table(  # how far the tallies have counted: the last `seq` of the actions folded in
+    "tally_marks",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("seq", Integer, nullable=False),
 )

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from engine.records import ScoreState
+from engine.store.account_cards import score_card
 from engine.store.database import StoreSection, upsert
 from engine.store.schema import condition_state, score_history
 from engine.store.types import to_utc
@@ -38,6 +39,7 @@ class ScoreSection(StoreSection):
                 account=account, score=state.name, at=to_utc(at), value=state.value, band=state.band,
                 breakdown=state.breakdown, missing=state.missing,
             ))
+            score_card(conn, account, state, at)
 
     def score_at(self, account: str, name: str, at: datetime) -> ScoreState | None:
         """The score as last recorded at or before `at`."""

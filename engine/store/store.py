@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from engine.store.accounts import AccountSection
+from engine.store.action_tallies import TallySection
 from engine.store.actions import ActionSection
 from engine.store.assignment import AssignmentSection
 from engine.store.controls import ControlSection
@@ -23,6 +24,7 @@ from engine.store.erasure import ErasureSection
 from engine.store.journeys import JourneySection
 from engine.store.migrate import current_revision, head_revision, upgrade_to_head
 from engine.store.next_due import NextDueSection
+from engine.store.notes import NoteSection
 from engine.store.outbox import MessageSection
 from engine.store.routing import RoutingSection
 from engine.store.scores import ScoreSection
@@ -40,7 +42,8 @@ class StoreUnavailable(Exception):
 
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
             RoutingSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
-            AssignmentSection, TaskChangeSection, EngagementSection, DraftSection, NextDueSection):
+            AssignmentSection, TaskChangeSection, EngagementSection, DraftSection, NextDueSection, TallySection,
+            NoteSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

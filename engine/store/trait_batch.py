@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.records import Change
+from engine.store.account_cards import CARD_FIELDS, write_cards
 from engine.store.batch_statements import (
     ID_CHUNK,
     BatchStatements,
@@ -69,6 +70,7 @@ class TraitBatch:
         self.accounts: dict[str, BatchAccount] = {}
         self.stored_at: dict[Lookup, tuple[datetime, Any]] = {}
         self.written: dict[tuple[str, str], list[tuple[datetime, Any]]] = {}  # the batch's history, by field
+        self.carded: set[str] = set()  # accounts whose card changes: new, or a listed field changed
 
     def store(self, changes: Sequence[NewChange]) -> list[Change | None]:
         results: list[Change | None] = [None] * len(changes)
@@ -96,6 +98,8 @@ class TraitBatch:
                 received_at=self.now)
         self._flush_history()
         self.sql.write_accounts(self.accounts, self.now)
+        carded = self.carded | {name for name, account in self.accounts.items() if not account.exists}
+        write_cards(self.conn, {name: self.accounts[name].traits for name in sorted(carded)})
         return results
 
     def _fresh(self, changes: Sequence[NewChange]) -> list[int]:
@@ -145,6 +149,8 @@ class TraitBatch:
             if (old is _MISSING and value is None) or same_value(old, value):
                 continue
             changed[field] = value
+            if field in CARD_FIELDS:
+                self.carded.add(new.account)
             if old is not _MISSING:
                 previous[field] = old
             if value is None:

@@ -27,12 +27,14 @@ from engine.settings import Settings
 from engine.store import Store
 from server.api import (
     accounts,
+    cockpit,
     controls,
     drafts,
     engagement,
     events,
     insight,
     log,
+    notes,
     operator_view,
     outcomes,
     segment_routes,
@@ -106,8 +108,8 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     )
     install_error_handlers(app)
     app.state.operator_view = view = operator_view.OperatorView(app.state.api)
-    for module in (events, segment_routes, accounts, tasks, drafts, log, insight, unsubscribe, engagement, controls,
-                   operator_view, outcomes):
+    for module in (events, segment_routes, accounts, cockpit, notes, tasks, drafts, log, insight, unsubscribe,
+                   engagement, controls, operator_view, outcomes):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up, and where routing stands")

@@ -21,9 +21,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from engine.read_model import DraftOut, draft_list
-from engine.records import DraftRecord, JourneySignal
-from engine.store import DraftDecided, DraftNotFound
 from server.api.auth import require_token
+from server.web.draft_answers import answer_draft
 from server.web.errors import ApiError
 from server.web.state import State
 
@@ -74,22 +73,9 @@ async def show_draft(draft_id: str, state: State) -> DraftOut:
     return DraftOut.of(draft, datetime.now(UTC))
 
 
-def _deciding(state: State, draft_id: str, decision: Literal["approve", "discard"], at: datetime,
-              **answer: str | None) -> DraftRecord:
-    try:
-        return state.store.decide_draft(draft_id, decision, at, **answer)
-    except DraftNotFound as error:
-        raise ApiError(404, "not found", str(error)) from None
-    except DraftDecided as error:
-        raise ApiError(409, "conflict", str(error)) from None
-
-
 async def _answer(state: State, draft_id: str, decision: Literal["approve", "discard"],
                   **answer: str | None) -> Answered:
-    at = await state.clock.now()
-    draft = await asyncio.to_thread(_deciding, state, draft_id, decision, at, **answer)
-    told = draft.playbook is not None and await state.dispatcher.tell(JourneySignal(
-        playbook=draft.playbook, account=draft.account, at=at, draft_decided=draft.id))
+    draft, told = await answer_draft(state, draft_id, decision, **answer)  # shared with the dashboard
     return Answered(draft=DraftOut.of(draft, datetime.now(UTC)), told=told)
 
 

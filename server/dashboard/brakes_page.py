@@ -11,7 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from engine.store.controls import SENDS, playbook_control
-from server.dashboard.routes import _form, _problem, _render, _to_signin, _visitor
+from server.dashboard.rendering import problem as _problem
+from server.dashboard.rendering import read_form as _form
+from server.dashboard.rendering import render as _render
+from server.dashboard.rendering import to_signin as _to_signin
+from server.dashboard.rendering import visitor as _visitor
 from server.dashboard.session import valid_form_token
 from server.web.state import State
 

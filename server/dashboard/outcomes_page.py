@@ -23,7 +23,11 @@ from engine.insight.outcomes import GROUPINGS, WindowError, outcomes, score_band
 from engine.insight.outcomes_cache import HistoryNotReady
 from engine.insight.outcomes_impact import playbook_impact
 from server.dashboard.outcome_charts import bar_chart, line_chart, money
-from server.dashboard.routes import Visitor, _env, _problem, _render, _to_signin, _visitor
+from server.dashboard.rendering import Visitor, _env
+from server.dashboard.rendering import problem as _problem
+from server.dashboard.rendering import render as _render
+from server.dashboard.rendering import to_signin as _to_signin
+from server.dashboard.rendering import visitor as _visitor
 from server.web.state import State
 
 __all__ = ["router"]

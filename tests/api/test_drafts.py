@@ -70,7 +70,7 @@ async def test_an_edited_approval_sends_the_edit_at_once_and_a_discard_sends_not
         app = create_app(settings(), store, reviewed, running.starter)
         async with http(app) as api:
             assert (await api.post("/v1/events", content="\n".join(json.dumps(o) for o in ACME))).status_code == 202
-            drafts = {draft["playbook"]: draft for draft in await _drafts(api, 2)}
+            drafts = {draft["playbook"]: draft for draft in await _drafts(api, 3)}
             cautious, personal = drafts["cautious_note"], drafts["risk_note"]
             assert (cautious["subject"], cautious["then"], cautious["to"]) == (
                 "Acme: a note from Sam", "drop", "ana@acme.example")
@@ -105,7 +105,7 @@ async def test_unanswered_drafts_follow_their_policy_at_the_deadline_and_a_late_
         app = create_app(settings(), store, reviewed, running.starter)
         async with http(app) as api:
             assert (await api.post("/v1/events", content="\n".join(json.dumps(o) for o in ACME))).status_code == 202
-            drafts = {draft["playbook"]: draft for draft in await _drafts(api, 2)}
+            drafts = {draft["playbook"]: draft for draft in await _drafts(api, 3)}
             await _completed(running, store, "cautious_note", "risk_note")
             late = await api.post(f"/v1/drafts/{drafts['cautious_note']['id']}/approve")
             missing = await api.post("/v1/drafts/d-nope/discard", json={"reason": "x"})

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from cli.commands import view_sources
 from cli.commands.tasks import relative_due
 from cli.main import main
 from dsl import ir
@@ -226,6 +227,16 @@ async def test_accounts_json_lists_every_account_red_first_then_unscored(
     assert status == 0
     assert everyone.splitlines() == [json.dumps(account) for account in EXPECTED_ACCOUNTS]
     assert [a["id"] for a in red] == ["hooli", "techcorp"]
+
+
+async def test_accounts_reads_the_api_a_page_at_a_time_and_lists_every_account_once(
+        store: Store, bundle: ir.Bundle, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _content(store)
+    monkeypatch.setattr(view_sources, "ACCOUNT_PAGE", 2)
+    async with offline_engine(store, bundle) as url:
+        status = await playbook("accounts", "--json", "--url", url, "--token", TOKEN)
+    assert status == 0
+    assert capsys.readouterr().out.splitlines() == [json.dumps(account) for account in EXPECTED_ACCOUNTS]
 
 
 async def test_accounts_table_shows_score_and_band_with_a_count_per_band(

@@ -1,0 +1,151 @@
+"""An account's timeline: one stream of what happened to it, newest first, a page at a time.
+
+Three sources merged by time: the account's events (and field updates), its score recordings, and
+its action log, which holds the messages sent or suppressed, the work items opened, snoozed,
+reassigned and closed, the journeys' decisions and their other effects. Each item has a `kind`:
+
+- `event`: an event or a field update the account sent (`what`: the event's name, or `update`);
+- `score`: a score recorded (`what`: the score's name);
+- `message`: an email or in-app message sent, suppressed or deferred, an email drafted for review,
+  dropped or withdrawn;
+- `work_item`: a work item opened, snoozed, reassigned, overdue, escalated or completed;
+- `decision`: a journey's decision or entry (`text`: the decision in words);
+- `action`: any other effect (a field set, a score updated, a plugin called, a failure).
+
+Each source is read by keyset on its `(account, at)` index, newest first, `limit + 1` rows at most,
+so a page costs the same however long the account's history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlalchemy import Select, exists, or_, select
+
+from engine.read_model.cursors import BadQuery, check_limit, decode_cursor, encode_cursor
+from engine.store import Store
+from engine.store.schema import account_cards, accounts, actions, events, score_history
+from engine.store.types import to_utc
+
+__all__ = ["KINDS", "TimelineItem", "TimelinePage", "account_exists", "account_timeline", "timeline_kind"]
+
+Kind = Literal["event", "score", "message", "work_item", "decision", "action"]
+KINDS: tuple[Kind, ...] = ("event", "score", "message", "work_item", "decision", "action")
+_ACTION_KINDS: dict[str, tuple[str, ...]] = {
+    "message": ("email", "in_app", "suppressed", "deferred", "email_drafted", "draft_dropped", "draft_withdrawn"),
+    "work_item": ("task", "task_done", "task_snoozed", "task_reassigned", "task_overdue", "task_escalated"),
+    "decision": ("decided", "enrolled"),
+}
+_SOURCES = ("event", "score", "action")  # their rank breaks ties of time
+
+
+class TimelineItem(BaseModel):
+    at: datetime
+    kind: Kind
+    what: str  # the event's name, the score's name, the action's kind
+    playbook: str | None = None
+    text: str | None = None  # a decision in words
+    key: str | None = None  # an action's key (the journey, run and statement it came from), an event's id
+    data: dict[str, Any]
+
+
+class TimelinePage(BaseModel):
+    items: list[TimelineItem]
+    next_cursor: str | None
+
+
+def timeline_kind(action_kind: str) -> Kind:
+    """The timeline's kind of a logged action's kind."""
+    for kind, members in _ACTION_KINDS.items():
+        if action_kind in members:
+            return kind  # type: ignore[return-value]
+    return "action"
+
+
+def account_exists(store: Store, account: str) -> bool:
+    """The store has the account's fields, or actions of it (an erased account may keep some): two index lookups."""
+    query = select(or_(exists().where(accounts.c.id == account), exists().where(account_cards.c.account == account),
+                       exists().where(actions.c.account == account)))
+    with store.database.read() as conn:
+        return bool(conn.execute(query).scalar())
+
+
+def _kinds(raw: str | None) -> set[str]:
+    if raw is None or not raw.strip():
+        return set(KINDS)
+    wanted = {part.strip() for part in raw.split(",") if part.strip()}
+    unknown = sorted(wanted - set(KINDS))
+    if unknown:
+        raise BadQuery(f"kind: {unknown[0][:40]!r} is not a kind of the timeline ({', '.join(KINDS)})")
+    return wanted
+
+
+def _after(query: Select[Any], at: Any, tiebreak: Any, rank: int, cursor: tuple[datetime, int, int] | None) -> Any:
+    """Only the rows after the cursor in the order (at, source, id), newest first."""
+    if cursor is None:
+        return query
+    moment, source, last = cursor
+    if rank < source:
+        return query.where(at <= moment)
+    if rank > source:
+        return query.where(at < moment)
+    return query.where(at <= moment, or_(at < moment, tiebreak < last))
+
+
+def account_timeline(store: Store, account: str, *, kind: str | None = None, cursor: str | None = None,
+                     limit: int | None = None) -> TimelinePage:
+    """A page of the account's timeline, newest first; `BadQuery` for a bad kind, limit or cursor."""
+    wanted = _kinds(kind)
+    size = check_limit(limit)
+    position: tuple[datetime, int, int] | None = None
+    if cursor is not None:
+        raw_at, source, last = decode_cursor(cursor, "timeline", (str, int, int))
+        try:
+            moment = to_utc(datetime.fromisoformat(raw_at))
+        except ValueError:
+            raise BadQuery("cursor: not a cursor this API handed out (pass next_cursor back as it came)") from None
+        if source not in range(len(_SOURCES)):
+            raise BadQuery("cursor: not a cursor this API handed out (pass next_cursor back as it came)")
+        position = (moment, source, last)
+    found: list[tuple[datetime, int, int, TimelineItem]] = []
+    with store.database.read() as conn:
+        if "event" in wanted:
+            query = _after(select(events).where(events.c.account == account), events.c.at, events.c.seq, 0, position)
+            for row in conn.execute(query.order_by(events.c.at.desc(), events.c.seq.desc()).limit(size + 1)):
+                data = {"data": dict(row.data), "fields": dict(row.traits), "source": row.source}
+                found.append((row.at, 0, row.seq, TimelineItem(at=row.at, kind="event", what=row.name or "update",
+                                                               key=row.id, data=data)))
+        if "score" in wanted:
+            s = score_history.c
+            query = _after(select(score_history).where(s.account == account), s.at, s.id, 1, position)
+            for row in conn.execute(query.order_by(s.at.desc(), s.id.desc()).limit(size + 1)):
+                data = {"value": row.value, "band": row.band, "breakdown": dict(row.breakdown),
+                        "missing": list(row.missing)}
+                found.append((row.at, 1, row.id, TimelineItem(at=row.at, kind="score", what=row.score, data=data)))
+        action_kinds = wanted - {"event", "score"}
+        if action_kinds:
+            query = _after(select(actions).where(actions.c.account == account), actions.c.at, actions.c.seq, 2,
+                           position)
+            if "action" in action_kinds:
+                unwanted = [name for group, members in _ACTION_KINDS.items() if group not in action_kinds
+                            for name in members]
+                if unwanted:
+                    query = query.where(actions.c.kind.not_in(unwanted))
+            else:
+                query = query.where(actions.c.kind.in_([name for group in action_kinds
+                                                        for name in _ACTION_KINDS.get(group, ())]))
+            for row in conn.execute(query.order_by(actions.c.at.desc(), actions.c.seq.desc()).limit(size + 1)):
+                data = dict(row.data)
+                text = data.get("detail") if row.kind == "decided" and isinstance(data.get("detail"), str) else None
+                found.append((row.at, 2, row.seq, TimelineItem(
+                    at=row.at, kind=timeline_kind(row.kind), what=row.kind, playbook=row.playbook, text=text,
+                    key=row.key, data=data)))
+    found.sort(key=lambda entry: (entry[0], entry[1], entry[2]), reverse=True)
+    page = found[:size]
+    next_cursor = None
+    if len(found) > size:
+        at, source, last, _ = page[-1]
+        next_cursor = encode_cursor("timeline", [to_utc(at).isoformat(), source, last])
+    return TimelinePage(items=[entry[3] for entry in page], next_cursor=next_cursor)
