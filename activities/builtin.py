@@ -8,6 +8,7 @@ from activities.drafting import draft_message
 from activities.escalation import escalate_task
 from activities.fields import set_field, update_score
 from activities.journey_ops import end_journey, enter_journey, note_journey, record_failure, take_snapshot
+from activities.message_runs import send_messages
 from activities.plan_progress import plan_progress
 from activities.registry import ActivitySpec, Registry
 from activities.rendering import RenderError
@@ -27,6 +28,7 @@ from engine.workflows.effects import (
     JOURNEY_SNAPSHOT,
     MESSAGE_DRAFT,
     MESSAGE_SEND,
+    MESSAGE_SEND_ALL,
     PLAN_PROGRESS,
     SCORE_UPDATE,
     TASK_CREATE,
@@ -62,6 +64,8 @@ def register(registry: Registry) -> None:
     journey(JOURNEY_FAILED, record_failure, "Log a step that failed for good.")
     journey(MESSAGE_SEND, send_message, "Send an email or in-app message under the send policy.",
             permanent_errors=(RenderError, PermanentDeliveryError))
+    journey(MESSAGE_SEND_ALL, send_messages,
+            "Send a run of in-app messages of one step, in order (each as message.send would).")
     journey(MESSAGE_DRAFT, draft_message, "Keep an email as a draft for an owner's review before it goes.",
             permanent_errors=(RenderError, OwnerMissing))
     journey(TASK_CREATE, create_task, "Open a task for the account's owner.",

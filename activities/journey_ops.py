@@ -24,7 +24,7 @@ async def enter_journey(p: EnterParams, ctx: ActivityContext) -> EnterResult:
                          data={"reason": p.reason, "version": p.version}, key=p.key))
         snapshot = ctx.snapshots.keep(build_snapshot(ctx.reads, ctx.bundle, p.account, p.at))
     options = {name: ctx.options[name] for name in p.activities if name in ctx.options}
-    return EnterResult(snapshot=snapshot, options=options)
+    return EnterResult(snapshot=snapshot, options=options, end_with_last_effect=True, in_app_runs=True)
 
 
 async def note_journey(p: NoteParams, ctx: ActivityContext) -> None:

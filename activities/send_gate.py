@@ -1,8 +1,8 @@
 """Whether a customer-facing send may go now: the operator's brakes and the relay's rate limit.
 
-- `hold_if_stopped`, before a message is rendered or recorded: with the send stop
-  (`playbook pause --sends`) or its playbook paused (`playbook pause PLAYBOOK`) the send is held.
-  A `held` action is logged once per step, with the reason;
+- `held_reason`, in the transaction that would record a message: with the send stop
+  (`playbook pause --sends`) or its playbook paused (`playbook pause PLAYBOOK`) the send is held
+  and nothing is recorded. A `held` action is logged once per step, with the reason;
 - `take_relay_slot`, just before an email is handed to the relay: past the relay's send-rate
   limit (`PLAYBOOK_SMTP_MAX_SENDS` per `PLAYBOOK_SMTP_SEND_WINDOW_SECONDS`, one window shared by
   every worker through the store) the send is deferred to the moment a slot frees up. A
@@ -27,7 +27,7 @@ from engine.records import ActionRecord
 from engine.settings import Settings
 from engine.workflows.payloads import SEND_DEFERRED, SEND_HELD, EmailParams
 
-__all__ = ["HOLD_RECHECK", "SendDeferred", "SendHeld", "hold_if_stopped", "send_rate", "take_relay_slot"]
+__all__ = ["HOLD_RECHECK", "SendDeferred", "SendHeld", "held_reason", "hold_if_stopped", "send_rate", "take_relay_slot"]
 
 HOLD_RECHECK = timedelta(minutes=1)  # how soon a held send is worth trying again
 
@@ -65,12 +65,22 @@ def _log_once(ctx: ActivityContext, p: EmailParams, kind: str, data: dict[str, A
                                       key=f"{kind}/{p.key}"))
 
 
+def held_reason(ctx: ActivityContext, p: EmailParams, now: datetime | None = None) -> SendHeld | None:
+    """The `SendHeld` to raise when the send stop or a pause of its playbook holds the send `p`
+    (its `held` action logged), else None. Inside the transaction that records the send, so the
+    send reads the brakes and records itself at once."""
+    reason = ctx.store.send_hold(p.playbook)
+    if reason is None:
+        return None
+    _log_once(ctx, p, "held", {"reason": reason})
+    return SendHeld(reason, (now or datetime.now(UTC)) + HOLD_RECHECK)
+
+
 def hold_if_stopped(ctx: ActivityContext, p: EmailParams, now: datetime | None = None) -> None:
     """Raise `SendHeld` when the send stop or a pause of its playbook holds the send `p`."""
-    reason = ctx.store.send_hold(p.playbook)
-    if reason is not None:
-        _log_once(ctx, p, "held", {"reason": reason})
-        raise SendHeld(reason, (now or datetime.now(UTC)) + HOLD_RECHECK)
+    held = held_reason(ctx, p, now)
+    if held is not None:
+        raise held
 
 
 def take_relay_slot(ctx: ActivityContext, p: EmailParams, now: datetime | None = None) -> None:

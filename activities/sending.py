@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from activities.context import ActivityContext, OutgoingMail
 from activities.rendering import RenderError, render_block, render_off_loop, template_context
-from activities.send_gate import hold_if_stopped, take_relay_slot
+from activities.send_gate import held_reason, hold_if_stopped, take_relay_slot
 from activities.sender_identity import SenderIdentity, sender_identity
 from activities.smtp_mailer import PermanentDeliveryError, plain_display_name
 from activities.tracked_links import Tracked, Tracking, track_links
@@ -112,24 +112,32 @@ def compose_message(
 
 
 async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
-    hold_if_stopped(ctx, p)  # the operator's brakes: nothing rendered or recorded while they hold
     # the journey's own snapshot as of the send, when this worker read it and nothing changed since
     snap = ctx.snapshots.get(p.snapshot, p.account, p.at) or build_snapshot(ctx.reads, ctx.bundle, p.account, p.at)
     moment = p.sent_at or p.at  # the cap is judged, and the message kept, at the moment it really goes
     draft = None
     if p.draft is not None:  # reviewed: as the reviewer left it, or by its policy when nobody answered
+        hold_if_stopped(ctx, p)  # the brakes first: a draft waits out a pause unsettled
         draft = ctx.store.settle_draft(p.draft, moment)
         if draft is None or not draft.goes_out:
             return _dropped_draft(ctx, p, draft)
         composed: ComposedMessage | NoRecipient = _from_draft(draft, ctx)
     else:
-        composed = await render_off_loop(  # CPU-bound: a thread, so the worker's other journeys keep going
-            compose_message, ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
-            playbook_title=p.playbook_title, public_url=ctx.public_url,
-            unsubscribe_secret=str(ctx.extras.get("unsubscribe_secret", "playbook")), event=p.event, data=p.data,
-            tracking=_tracking(ctx), key=p.key)
+        try:
+            composed = await render_off_loop(  # CPU-bound: a thread, so the worker's other journeys keep going
+                compose_message, ctx.bundle, snap, p.template, channel=p.channel, to=p.to, playbook=p.playbook,
+                playbook_title=p.playbook_title, public_url=ctx.public_url,
+                unsubscribe_secret=str(ctx.extras.get("unsubscribe_secret", "playbook")), event=p.event,
+                data=p.data, tracking=_tracking(ctx), key=p.key)
+        except RenderError:
+            hold_if_stopped(ctx, p)  # while the brakes hold, a step is held, not failed
+            raise
     if isinstance(composed, NoRecipient):
-        return _suppressed(ctx, p, composed.reason, None)
+        with ctx.store.database.batch():  # the brakes and the record in one transaction (SQLite)
+            held = held_reason(ctx, p)
+            if held is None:
+                return _suppressed(ctx, p, composed.reason, None)
+        raise held
     to = composed.to or ""
     subject, text, html = composed.subject, composed.text, composed.html
 
@@ -156,11 +164,18 @@ async def send_message(p: EmailParams, ctx: ActivityContext) -> str:
         return ActionRecord(at=p.at, account=p.account, playbook=p.playbook, kind=p.channel, data=data, key=p.key)
 
     sender = _sender(p, snap, ctx)
-    status, _reason, delivered, free_at = ctx.store.record_message_logged(
-        account=p.account, playbook=p.playbook, channel=p.channel, template=p.template.name, to=to or None,
-        subject=subject, text=text, html=html, at=moment, key=p.key,
-        cap_count=p.cap_count, cap_seconds=p.cap_seconds, logged=logged, defer=p.defer_over_cap,
-        tracked=_tracked_links(composed.tracked, p.template.name))
+    # The operator's brakes, then the send decided and recorded: one transaction on SQLite, so a
+    # pause committed before it holds the send, and nothing is recorded while they hold.
+    with ctx.store.database.batch():
+        held = held_reason(ctx, p)
+        if held is None:
+            status, _reason, delivered, free_at = ctx.store.record_message_logged(
+                account=p.account, playbook=p.playbook, channel=p.channel, template=p.template.name,
+                to=to or None, subject=subject, text=text, html=html, at=moment, key=p.key,
+                cap_count=p.cap_count, cap_seconds=p.cap_seconds, logged=logged, defer=p.defer_over_cap,
+                tracked=_tracked_links(composed.tracked, p.template.name))
+    if held is not None:
+        raise held
     if free_at is not None:
         return deferred_result(free_at)
     if status != "sent":

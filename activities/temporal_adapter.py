@@ -18,7 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.context import ActivityContext, PluginCall
-from activities.journey_ops import log_decisions
+from activities.journey_ops import end_journey, log_decisions
 from activities.param_values import coerced_params, validation_text
 from activities.plugin_config import bundle_configs
 from activities.registry import ActivitySpec, Registry
@@ -65,7 +65,10 @@ def _bind(spec: ActivitySpec, context: ActivityContext) -> Callable[..., Any]:
             try:
                 if isinstance(params, EffectParams):
                     log_decisions(context, params.decisions, params.decision_keys)
-                return await _alive(spec, spec.fn(params, context))
+                result = await _alive(spec, spec.fn(params, context))
+                if isinstance(params, EffectParams) and params.end is not None:
+                    await end_journey(params.end, context)  # the journey's last action: its end with it
+                return result
             except spec.permanent_errors as error:
                 raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
             finally:

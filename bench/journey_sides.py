@@ -36,6 +36,7 @@ from engine.intake.ingestion import Ingestor
 from engine.records import StartJourney
 from engine.routing.starter import JourneyStarter
 from engine.store import Store
+from engine.workflows.effects import JOURNEY_ENTER
 from workers.runtime import build_worker, workflow_runner
 
 __all__ = ["BareSide", "EngineSide", "Side", "bench_bundle", "seed_accounts"]
@@ -120,6 +121,20 @@ def seed_accounts(store: Store, bundle: ir.Bundle, accounts: list[str], at: date
         raise SystemExit(f"seeding the store failed: {result.rejected[:3]}")
 
 
+def one_at_a_time_registry(registry: Any) -> Any:
+    """`registry` with a `journey.enter` that tells the journey this worker sends nothing together
+    (an experiment, `--one-at-a-time`): each message its own activity, the end its own local
+    activity, as before the engine sent them together."""
+    spec = registry.specs[JOURNEY_ENTER]
+
+    async def enter(params: Any, ctx: Any, _fn: Any = spec.fn) -> Any:
+        entered = await _fn(params, ctx)
+        return entered.model_copy(update={"end_with_last_effect": False, "in_app_runs": False})
+
+    registry.specs[JOURNEY_ENTER] = dataclasses.replace(spec, fn=enter)
+    return registry
+
+
 def threaded_registry() -> Any:
     """The real activities, each run on a thread of its own event loop (an experiment, `--threaded`):
     their synchronous store work then no longer holds up the worker's event loop."""
@@ -155,7 +170,8 @@ class EngineSide(Side):
 
     name = "engine"
 
-    def __init__(self, client: Client, folder: Path, total: int, lead: float, threaded: bool = False) -> None:
+    def __init__(self, client: Client, folder: Path, total: int, lead: float, threaded: bool = False,
+                 one_at_a_time: bool = False) -> None:
         self.client, self.lead = client, lead
         self.bundle = bench_bundle(folder / "playbooks")
         self.store = Store.open(f"sqlite:///{folder / 'store.db'}")
@@ -166,6 +182,8 @@ class EngineSide(Side):
         seed_accounts(self.store, self.bundle, self.accounts, datetime.now(UTC) - timedelta(minutes=5))
         self.next = 0
         registry = threaded_registry() if threaded else load_registry()
+        if one_at_a_time:
+            registry = one_at_a_time_registry(registry)
         self.worker = build_worker(client, self.task_queue, registry, context)
 
     async def start_one(self, index: int) -> WorkflowHandle[Any, Any]:

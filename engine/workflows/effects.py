@@ -21,6 +21,7 @@ from engine.workflows.payloads import (
     EnterParams,
     EscalateParams,
     FailedParams,
+    MessagesParams,
     NoteParams,
     PlanParams,
     PluginParams,
@@ -42,6 +43,7 @@ __all__ = [
     "JOURNEY_SNAPSHOT",
     "MESSAGE_DRAFT",
     "MESSAGE_SEND",
+    "MESSAGE_SEND_ALL",
     "PLAN_PROGRESS",
     "SCORE_UPDATE",
     "TASK_CREATE",
@@ -52,6 +54,7 @@ __all__ = [
 ]
 
 MESSAGE_SEND = "message.send"
+MESSAGE_SEND_ALL = "message.send_all"  # a run of in-app messages (`engine/workflows/in_app_runs.py`)
 PLAN_PROGRESS = "plan.progress"  # `start plan X`: a success plan's milestones and status
 MESSAGE_DRAFT = "message.draft"  # `send email … review by csm …`: the draft a person approves first
 TASK_CREATE = "task.create"
@@ -93,6 +96,7 @@ BUILTIN_PARAMS: dict[str, type[BaseModel]] = {
     JOURNEY_NOTE: NoteParams,
     JOURNEY_END: EndParams,
     JOURNEY_FAILED: FailedParams,
+    MESSAGE_SEND_ALL: MessagesParams,
     TASK_ESCALATE: EscalateParams,
     MESSAGE_DRAFT: DraftParams,
     PLAN_PROGRESS: PlanParams,

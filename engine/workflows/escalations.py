@@ -44,6 +44,11 @@ class Escalations:
         self._last_at: datetime | None = None
         self._by_ending = False
 
+    @property
+    def idle(self) -> bool:
+        """No work item was ever watched: nothing keeps the journey after its last statement."""
+        return not self._watching
+
     def watch(self, task: str, escalation: ir.Escalation, path: str, due: datetime, timezone: str) -> None:
         """Watch `task` (opened or joined by statement `path`) from its due time on."""
         self._watching.append(asyncio.create_task(self._watch(task, escalation, path, due, timezone)))

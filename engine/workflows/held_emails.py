@@ -39,6 +39,11 @@ class HeldEmails:
         self._sending: asyncio.Task[None] | None = None
         self.last_sent_at = state.inp.entry_at  # the moment of the last held email sent
 
+    @property
+    def idle(self) -> bool:
+        """No email was ever held: nothing goes out after the journey's last statement."""
+        return self._sending is None
+
     def hold(self, held: HeldEmail) -> None:
         """Hold an email until its moment (behind the ones already held)."""
         emails = self._state.held

@@ -5,7 +5,8 @@ Everything here runs inside the journey workflow: the store is read only through
 key `<workflow id>/<run id>/<path>`. Bookkeeping is batched: decisions are kept (`DecisionLog`)
 until the journey next waits or acts, then logged by one local activity together with its plan
 for a simulation's timeline (`journey.note`); entering returns the first snapshot
-(`journey.enter`); ending logs the last decisions (`journey.end`).
+(`journey.enter`); ending logs the last decisions (`journey.end`), or, when the journey's last
+action is an effect that nothing can follow, travels with that effect (`EffectParams.end`).
 
 A send the operator holds (a pause, the send stop) or the relay's rate limit defers is waited
 for durably, as long as it takes, looking again at the moment its error names (`retry_at` in the
@@ -33,6 +34,8 @@ from engine.workflows.effects import (
     JOURNEY_FAILED,
     JOURNEY_NOTE,
     JOURNEY_SNAPSHOT,
+    MESSAGE_SEND,
+    MESSAGE_SEND_ALL,
     effect_activities,
 )
 from engine.workflows.journey_state import JourneyState
@@ -40,10 +43,12 @@ from engine.workflows.payloads import (
     SEND_DEFERRED,
     SEND_HELD,
     ActivityOptions,
+    EmailParams,
     EndParams,
     EnterParams,
     EnterResult,
     FailedParams,
+    MessagesParams,
     NoteParams,
     SnapshotParams,
 )
@@ -91,6 +96,9 @@ def held_until(error: ActivityError) -> datetime | bool | None:
 class JourneyCalls:
     def __init__(self, state: JourneyState, log: DecisionLog, agenda: SimulationAgenda) -> None:
         self._state, self._log, self._agenda = state, log, agenda
+        self._ended_at: datetime | None = None  # the end travelled with the last effect, at this moment
+        self._end_with_effect = False  # the worker records the end with the last effect (it said so at entry)
+        self.in_app_runs = False  # the worker sends a run of in-app messages in one activity (likewise)
 
     # ------------------------------------------------------------------ entering and ending
 
@@ -99,20 +107,25 @@ class JourneyCalls:
         state, inp = self._state, self._state.inp
         info = workflow.info()
         state.workflow_id, state.run_id = info.workflow_id, info.run_id
-        names = [*effect_activities(inp.playbook), *BOOKKEEPING, JOURNEY_FAILED]
+        names = [*effect_activities(inp.playbook), *BOOKKEEPING, JOURNEY_FAILED, MESSAGE_SEND_ALL]
         entered = await workflow.execute_local_activity(
             JOURNEY_ENTER, EnterParams(**self.base("enter", inp.entry_at), run_id=state.run_id, version=inp.version,
                                        reason=inp.reason, activities=names),
             result_type=EnterResult, start_to_close_timeout=timedelta(seconds=BOOKKEEPING_OPTIONS.timeout_seconds),
             retry_policy=_retry(BOOKKEEPING_OPTIONS))
         state.options = dict(entered.options)
+        self._end_with_effect = entered.end_with_last_effect
+        self.in_app_runs = entered.in_app_runs
         state.entry_timezone = entered.snapshot.timezone
         state.took(entered.snapshot)
 
     async def end(self, status: str, reason: str, at: datetime) -> None:
-        """Log the last decisions and the end; a simulation's timeline forgets the journey."""
+        """Log the last decisions and the end; a simulation's timeline forgets the journey. Nothing
+        to do when the end travelled with the last effect and nothing was decided since."""
         decisions, keys = self._log.take()
         self._log.restart_count()
+        if self._ended_at == at and status == "completed" and not decisions:
+            return
         await self._local(JOURNEY_END, EndParams(**self.base("end", at), run_id=self._state.run_id, status=status,
                                                  reason=reason, decisions=decisions, keys=keys))
 
@@ -137,13 +150,18 @@ class JourneyCalls:
         return {"account": state.inp.account, "playbook": state.inp.playbook.id, "workflow_id": state.workflow_id,
                 "key": state.key(path), "at": at}
 
-    def effect(self, path: str, at: datetime) -> dict[str, Any]:
+    def effect(self, path: str, at: datetime, *, last: bool = False) -> dict[str, Any]:
         """An effect's common params, with the decisions taken so far: the effect's activity logs
-        them before it acts; with the moment it really acts when that is late."""
+        them before it acts; with the moment it really acts when that is late. With `last` (the
+        journey's last action: nothing can follow it), the journey's end travels with it when the
+        worker said at entry that it records it so: the activity records it once the effect is done."""
         decisions, keys = self._log.take()
         now = self._state.now()
         sent_at = now if now - at > ON_TIME_SLACK else None
-        return {**self.base(path, at), "decisions": decisions, "decision_keys": keys, "sent_at": sent_at}
+        params = {**self.base(path, at), "decisions": decisions, "decision_keys": keys, "sent_at": sent_at}
+        if last and self._end_with_effect:
+            params["end"] = EndParams(**self.base("end", at), run_id=self._state.run_id, status="completed")
+        return params
 
     async def note(self, agenda: datetime | None = None, *, flush: bool = False) -> None:
         """Log decisions and report the plan in one local activity (none when neither has anything
@@ -179,18 +197,31 @@ class JourneyCalls:
         _, result = await self.attempt(name, params)
         return result
 
-    async def attempt(self, name: str, params: Any, max_attempts: int | None = None) -> tuple[bool, Any]:
-        """`call`, saying whether the effect was done: (False, None) when it failed for good.
-        `max_attempts` lowers the attempts the activity declares (`do ... at most 2 attempts`)."""
+    async def send_all(self, messages: list[EmailParams]) -> None:
+        """A run of in-app messages in one activity (`message.send_all`); the ones it did not
+        send (it stops at a message that fails for good, or failed whole) each in their own."""
+        done, results = await self.attempt(MESSAGE_SEND_ALL, MessagesParams(messages=messages), record=False)
+        sent = len(results) if done and isinstance(results, list) else 0
+        if sent == len(messages) and (end := messages[-1].end) is not None:
+            self._ended_at = end.at  # the activity recorded the journey's end with the last message
+        for message in messages[sent:]:
+            await self.call(MESSAGE_SEND, message)
+
+    async def attempt(self, name: str, params: Any, max_attempts: int | None = None, *,
+                      record: bool = True) -> tuple[bool, Any]:
+        """`call`, saying whether the effect was done: (False, None) when it failed for good
+        (recorded, unless not `record`). `max_attempts` lowers the attempts the activity declares
+        (`do ... at most 2 attempts`)."""
         wait = HELD_FIRST_WAIT
         options = self._options(name, max_attempts)
         while True:
             try:
-                return True, await self._activity(name, params, options)
+                result = await self._activity(name, params, options)
             except ActivityError as error:
                 held = held_until(error)
                 if held is False:
-                    await self._failed(name, params, error, options)
+                    if record:
+                        await self._failed(name, params, error, options)
                     return False, None
                 # a deferral names the moment a slot frees up; a hold is looked at again less and less often
                 deferred = isinstance(error.cause, ApplicationError) and error.cause.type == SEND_DEFERRED
@@ -199,6 +230,11 @@ class JourneyCalls:
                     delay = max(delay, wait)
                     wait = min(wait * 2, HELD_LONGEST_WAIT)
                 await workflow.sleep(min(max(delay, timedelta(seconds=1)), HELD_LONGEST_WAIT))
+                continue
+            end = getattr(params, "end", None)
+            if isinstance(end, EndParams):  # the activity recorded the journey's end with the effect
+                self._ended_at = end.at
+            return True, result
 
     def _options(self, name: str, max_attempts: int | None = None) -> ActivityOptions:
         options = self._state.options.get(name, DEFAULT_OPTIONS)

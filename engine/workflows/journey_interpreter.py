@@ -32,6 +32,7 @@ from engine.workflows.effects import effect_of
 from engine.workflows.escalations import Escalations
 from engine.workflows.event_judge import EventJudge
 from engine.workflows.held_emails import HeldEmails
+from engine.workflows.in_app_runs import InAppRuns, message_params
 from engine.workflows.journey_calls import JourneyCalls
 from engine.workflows.journey_clock import JourneyClock
 from engine.workflows.journey_state import Ended, HeldEmail, JourneyState
@@ -70,6 +71,10 @@ class JourneyInterpreter:
         self._escalations = Escalations(state, self._calls, self._judge)
         self._reviews = Reviews(state, self._calls)
         self._plans = Plans(state, self._calls, self._judge)
+        self._runs = InAppRuns(state, self._calls, self._log)
+        last = inp.playbook.steps[-1] if inp.playbook.steps else None
+        # the journey's last statement: an effect there is its last action, the end travels with it
+        self._last_path = f"{last.name}/{len(last.body) - 1}" if last is not None and last.body else None
 
     def notify(self, signal: JourneySignal) -> None:
         self._state.notify(signal)
@@ -107,11 +112,17 @@ class JourneyInterpreter:
         return JourneyOutcome(status=status, reason=reason, at=end_at)
 
     async def _block(self, body: tuple[ir.Statement, ...], path: str, cursor: datetime) -> datetime:
-        for index, statement in enumerate(body):
+        index = 0
+        while index < len(body):
             if self._state.pending:
                 await self._judge.judge()
             self._state.raise_if_ended(cursor)
-            cursor = await self._statement(statement, f"{path}/{index}", cursor)
+            if run := self._runs.length(body, index):  # in-app messages in a row: one activity
+                await self._runs.send(body[:index + run], path, index, cursor, self._last)
+                index += run
+                continue
+            cursor = await self._statement(body[index], f"{path}/{index}", cursor)
+            index += 1
         return cursor
 
     async def _statement(self, st: ir.Statement, path: str, cursor: datetime) -> datetime:
@@ -129,10 +140,16 @@ class JourneyInterpreter:
         self._log.restart_count()  # the decisions so far go with this statement's effect
         if isinstance(st, ir.SendEmail | ir.SendInApp):
             return await self._send(st, path, cursor)
-        failed = await self._effect(st, path, cursor)
+        failed = await self._effect(st, path, cursor, last=self._last(path))
         if failed and isinstance(st, ir.Do) and st.otherwise:  # `do ... else:` the call failed for good
             return await self._block(st.otherwise, f"{path}/else", cursor)
         return cursor
+
+    def _last(self, path: str) -> bool:
+        """Whether the effect at `path` is the journey's last action: its last statement, with no
+        email held, no work item watched and no plan open (nothing follows it, and the journey ends
+        completed at its moment)."""
+        return path == self._last_path and self._held.idle and self._escalations.idle and self._plans.idle
 
     async def _if(self, st: ir.If, path: str, cursor: datetime) -> datetime:
         snap = await self._calls.snapshot(cursor)
@@ -184,7 +201,7 @@ class JourneyInterpreter:
         policy, held = self._inp.policy, self._state.held
         transactional = self._inp.playbook.send_policy == "transactional"  # skips quiet hours, window and cap
         if not isinstance(st, ir.SendEmail):
-            await self._deliver(st, path, cursor)
+            await self._deliver(st, path, cursor, last=self._last(path))
             return cursor
         timezone, holidays = "UTC", frozenset[date]()
         if not transactional and (policy.quiet_hours is not None or policy.window is not None or held):
@@ -206,21 +223,21 @@ class JourneyInterpreter:
                 self._held.hold(HeldEmail(st, path, hold.until if hold else cursor, timezone, holidays))
                 return cursor
         self._reviews.settled_at = None
-        free_at = await self._deliver(st, path, cursor)
+        free_at = await self._deliver(st, path, cursor, last=self._last(path))
         if free_at is not None:  # over the cap, deferred to its next slot
             self._held.hold(HeldEmail(st, path, free_at, timezone, holidays))
         # a reviewed email: the journey goes on once the review was answered or ran out
         return max(cursor, self._reviews.settled_at or cursor)
 
-    async def _deliver(self, st: ir.SendEmail | ir.SendInApp, path: str, at: datetime) -> datetime | None:
+    async def _deliver(self, st: ir.SendEmail | ir.SendInApp, path: str, at: datetime, *,
+                       last: bool = False) -> datetime | None:
         """Send; over the cap with `over the cap: defer`, the moment the email may try again (its
-        slot, later by the playbook's priority when several wait for one), else None."""
+        slot, later by the playbook's priority when several wait for one), else None. With `last`
+        (the journey's last action) a send to one recipient that cannot be deferred carries the end."""
         inp, state = self._inp, self._state
         channel = "email" if isinstance(st, ir.SendEmail) else "in_app"
         transactional = channel == "email" and inp.playbook.send_policy == "transactional"
         cap = None if transactional else next((c for c in inp.policy.caps if c.channel == channel), None)
-        cached = state.snapshot  # the account as the journey read it at this moment, if unchanged since
-        token = cached.token if cached is not None and cached.at == at and state.changed_at is None else None
         recipients = [st.to, *st.also_to] if isinstance(st, ir.SendEmail) else [()]
         addresses: dict[str, str] = {}
         if len(recipients) > 1:  # one person named twice (two fields, one address) gets one message
@@ -239,13 +256,11 @@ class JourneyInterpreter:
             if address is not None:
                 sent_to[address] = ".".join(to)
             key_path = path if number == 1 else f"{path}/to{number}"
-            email: EmailParams | None = EmailParams(
-                **self._calls.effect(key_path, at), channel=channel,
-                template=inp.templates[st.template], to=list(to),
-                sender=list(st.sender) if isinstance(st, ir.SendEmail) else [],
-                cap_count=cap.count if cap else None, cap_seconds=cap.per.seconds() if cap else None,
-                event=inp.event, data=inp.data, playbook_title=inp.playbook.title, snapshot=token,
-                defer_over_cap=cap is not None and channel == "email" and inp.policy.over_cap == "defer")
+            defer = cap is not None and channel == "email" and inp.policy.over_cap == "defer"
+            reviewed = isinstance(st, ir.SendEmail) and st.review is not None  # the journey waits for the review
+            email: EmailParams | None = message_params(
+                state, self._calls, st, key_path, at, to, last=last and len(recipients) == 1 and not defer
+                and not reviewed)
             if isinstance(st, ir.SendEmail) and st.review is not None and email is not None:
                 snap = await self._calls.snapshot(at)
                 email = await self._reviews.review(st.review, email, key_path, snap.timezone,
@@ -270,16 +285,18 @@ class JourneyInterpreter:
             return held.until if held is not None else None
         return hold
 
-    async def _effect(self, st: ir.Statement, path: str, cursor: datetime) -> bool:
+    async def _effect(self, st: ir.Statement, path: str, cursor: datetime, *, last: bool = False) -> bool:
         """`create task`, `set`, `update score` and `do`: one activity each. True when a `do`
-        failed for good (recorded as `failed`)."""
+        failed for good (recorded as `failed`). With `last` (the journey's last action) a task, a
+        `set` or a score update carries the end; a plugin call never does (a retry would call it again)."""
         inp, state = self._inp, self._state
         name = _activity(st)
         if isinstance(st, ir.CreateTask):
             snap = await self._calls.snapshot(cursor)
             due = calendar.add_duration(cursor, st.due, snap.timezone) if st.due else None
             task_id = await self._calls.call(name, TaskParams(
-                **self._calls.effect(path, cursor), title=st.title, owner=list(st.owner), due=due,
+                **self._calls.effect(path, cursor, last=last and st.escalation is None),  # an SLA keeps the journey
+                title=st.title, owner=list(st.owner), due=due,
                 priority=st.priority, playbook_title=inp.playbook.title,
                 **work_item_params(st, cursor, snap.timezone, path)))
             if isinstance(task_id, str):
@@ -294,11 +311,11 @@ class JourneyInterpreter:
             if value is evaluator.UNKNOWN:
                 self._log.decide(cursor, "set_skipped", path, reads, outcome="unknown", subject=st.field)
                 return False
-            await self._calls.call(name, SetParams(**self._calls.effect(path, cursor), field=st.field, value=value,
-                                                   clock_offset_seconds=inp.clock_offset_seconds))
+            await self._calls.call(name, SetParams(**self._calls.effect(path, cursor, last=last), field=st.field,
+                                                   value=value, clock_offset_seconds=inp.clock_offset_seconds))
             state.snapshot = None
         elif isinstance(st, ir.UpdateScore):
-            await self._calls.call(name, ScoreParams(**self._calls.effect(path, cursor), score=st.score,
+            await self._calls.call(name, ScoreParams(**self._calls.effect(path, cursor, last=last), score=st.score,
                                                      clock_offset_seconds=inp.clock_offset_seconds))
             state.snapshot = None
         elif isinstance(st, ir.Do):

@@ -30,6 +30,7 @@ __all__ = [
     "PlanParams",
     "JourneyInput",
     "JourneyOutcome",
+    "MessagesParams",
     "PluginParams",
     "SEND_DEFERRED",
     "SEND_HELD",
@@ -117,6 +118,14 @@ class ActionParams(_Message):
     at: datetime
 
 
+class EndParams(ActionParams):
+    run_id: str
+    status: str
+    reason: str = ""
+    decisions: list[Decision] = []  # logged before the end
+    keys: list[str] = []
+
+
 class EffectParams(ActionParams):
     """An effect's params: with the decisions the journey took since it last logged any, which the
     activity logs before it acts (so the log keeps their order). `sent_at` is the moment the
@@ -127,6 +136,9 @@ class EffectParams(ActionParams):
 
     decisions: list[Decision] = []
     decision_keys: list[str] = []
+    # The journey's end, when this effect is its last action (nothing can follow it): the
+    # activity records it once the effect is done, instead of a `journey.end` of its own.
+    end: EndParams | None = None
 
 
 class ActivityOptions(_Message):
@@ -153,14 +165,12 @@ class EnterResult(_Message):
 
     snapshot: Snapshot
     options: dict[str, ActivityOptions] = {}
-
-
-class EndParams(ActionParams):
-    run_id: str
-    status: str
-    reason: str = ""
-    decisions: list[Decision] = []  # logged before the end
-    keys: list[str] = []
+    # The worker records the journey's end with its last effect (`EffectParams.end`). Recorded
+    # in the history with the entry, so a journey that entered before workers did so replays
+    # with the `journey.end` it had.
+    end_with_last_effect: bool = False
+    # It sends a run of in-app messages in one activity (`message.send_all`), recorded likewise.
+    in_app_runs: bool = False
 
 
 class FailedParams(EffectParams):
@@ -212,6 +222,12 @@ class DraftParams(EmailParams):
     policy: Literal["send", "drop"]
     withdraw: bool = False
     reason: str | None = None  # why it was withdrawn
+
+
+class MessagesParams(_Message):
+    """A run of in-app messages of one step, at one moment: sent in order by one activity."""
+
+    messages: list[EmailParams]
 
 
 class TaskStepParams(_Message):

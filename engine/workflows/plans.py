@@ -75,6 +75,11 @@ class Plans:
         self._by_ending = False
         self._number = 0
 
+    @property
+    def idle(self) -> bool:
+        """No plan was ever started: nothing keeps the journey after its last statement."""
+        return not self._running
+
     def start(self, plan: ir.SuccessPlan, path: str, at: datetime) -> None:
         self._state.plans_open += 1
         self._running.append(asyncio.create_task(self._run(plan, path, at)))
