@@ -249,6 +249,11 @@ class _Teller:
         if last is not None and last_action is not None:
             root = last.split("/")[0]
             step_index = next((i for i, s in enumerate(spec.steps) if s.name == root), -1)
+            if last_action.kind == "email_drafted" and isinstance(last_action.data.get("review_by"), str):
+                by = datetime.fromisoformat(str(last_action.data["review_by"]))
+                unanswered = "sent" if last_action.data.get("then") == "send" else "dropped"
+                return by, (f"{root}: waiting for {last_action.data.get('reviewer')} to review draft "
+                            f"{last_action.data.get('draft')} (unanswered by then: {unanswered}){note}")
             if step_index >= 0:
                 until = waits_until(last_action)
                 statement = self.statement(spec.id, last)

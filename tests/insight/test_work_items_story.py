@@ -104,3 +104,19 @@ def test_the_account_timeline_files_sla_and_plan_steps_under_work_and_drafts_und
     assert {kind_of(kind) for kind in ("task_overdue", "task_escalated", "plan_started", "milestone_late",
                                        "plan_status_changed", "plan_ended")} == {"work"}
     assert {kind_of(kind) for kind in ("email_drafted", "draft_edited", "draft_withdrawn")} == {"message"}
+
+
+async def test_why_says_a_journey_waits_for_the_review_of_its_draft(tmp_path: Path) -> None:
+    folder = SCENARIO.parent / "email_reviewed_by_the_csm_before_it_goes"
+    compilation = compile_folder(folder / "playbooks")
+    assert compilation.bundle is not None
+    store = Store.open(sqlite_url(tmp_path / "store.db"))
+    try:  # the timeline stops on the 8th at 18:00: acme's note drafted at 10:00 is still with Sam
+        await simulate(compilation.bundle, folder / "events.jsonl", start=datetime(2026, 1, 5, tzinfo=UTC),
+                       days=3.75, store=store)
+        story = tell(store, compilation.bundle, "acme", now=datetime(2026, 1, 8, 18, tzinfo=UTC))
+    finally:
+        store.close()
+    upcoming = [line.text for line in story.lines if line.kind == "next" and line.playbook == "risk_note"]
+    assert len(upcoming) == 1 and "waiting for sam@vendor.example to review draft d-" in upcoming[0]
+    assert upcoming[0].endswith("(unanswered by then: sent).")
