@@ -14,6 +14,7 @@ import pytest
 from cli.main import main
 from dsl import ir
 from engine.store import Store
+from engine.workflows.journey_calls import HELD_FIRST_WAIT
 from server.app import create_app
 from tests.api.conftest import engine, http, offline_api, settings
 from tests.api.test_journeys import SIGNUP, _log, _ndjson, _until
@@ -54,6 +55,7 @@ async def test_the_send_stop_holds_a_running_journeys_email_until_it_is_lifted(
             held = await _until(api, "held", account="techcorp", playbook=PLAYBOOK)
             assert not any(line["kind"] == "email" for line in held)
             assert (await api.post("/v1/sends/resume")).json()["changed"] is True
+            await running.env.sleep(HELD_FIRST_WAIT + timedelta(seconds=1))  # its next look, on the server's clock
             sent = await _until(api, "email", seconds=120, account="techcorp", playbook=PLAYBOOK)
     [hold] = [line for line in held if line["kind"] == "held"]
     assert "every send is stopped: relay blocklisted" in hold["reason"]
