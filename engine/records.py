@@ -272,6 +272,11 @@ class JourneySignal(_Record):
     task_done: str | None = None  # a task id
     draft_decided: str | None = None  # a draft id: a person approved, edited or discarded it
     fields_changed: list[str] = []
+    # Where a signal drained from the routing intents comes from: the routed change's seq and its
+    # place among that change's intents. A journey ignores a signal at or before the last it heard
+    # (one carried out again after a crash); None: told directly, always heard.
+    change: int | None = None
+    position: int = 0
 
 
 Intent = StartJourney | JourneySignal

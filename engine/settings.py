@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = 5 * 1024 * 1024
     api_max_line_bytes: int = 64 * 1024
     api_routing_timeout_seconds: float = 10.0  # one call to Temporal while routing; slower counts as a failure
+    # Calls to Temporal the drain of routed intents makes at once (journeys of different accounts;
+    # one account's in order)
+    api_drain_in_flight: int = Field(default=8, ge=1, le=256)
     # Stored changes waiting to be routed beyond which ingestion answers 503 (before storing)
     api_max_routing_backlog: int = 100_000
     # Several API processes on one PostgreSQL database share the routing: each routes the accounts

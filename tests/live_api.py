@@ -21,13 +21,14 @@ import asyncio
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Collection, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -41,8 +42,8 @@ from server.web.state import WebState
 from simulation.simulate import time_skipping_server
 from workers.runtime import DATA_CONVERTER, build_worker, quiet_runtime
 
-__all__ = ["Engine", "as_routed", "asgi", "drained", "free_port", "offline_starter", "served", "temporal",
-           "time_skipping"]
+__all__ = ["Engine", "as_routed", "asgi", "drained", "free_port", "offline_starter", "routed", "routing_held",
+           "served", "temporal", "time_skipping"]
 
 
 def free_port() -> int:
@@ -120,6 +121,20 @@ async def asgi(app: FastAPI, headers: dict[str, str] | None = None,
         yield client
 
 
+@contextmanager
+def routing_held(store: Store) -> Iterator[None]:
+    """Inside, routing cannot commit (the store refuses its transaction, as a database gone away
+    would): what is stored waits in the routing backlog, and the router retries."""
+    def refused(accounts: Collection[str]) -> Iterator[None]:
+        raise OperationalError("BEGIN", {}, Exception("routing held by the test"))
+
+    store.routing_batch = refused  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        del store.routing_batch
+
+
 def as_routed(store: Store) -> None:
     """Mark every change stored so far routed: content a test puts in the store directly stands for
     what the engine already processed, so an API started on it takes over no routing of it."""
@@ -129,11 +144,24 @@ def as_routed(store: Store) -> None:
 
 
 async def drained(app: FastAPI, timeout: float = 60.0) -> None:
-    """Wait until the background router of `app` has routed everything stored so far."""
+    """Wait until the background router of `app` has routed everything stored so far, and its
+    drain carried out the journeys' starts and signals."""
+    state = app.state.api
+    assert isinstance(state, WebState)
+    deadline = time.monotonic() + timeout
+    while state.dispatcher.backlog or state.dispatcher.status()["drain_backlog"]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"routing did not drain within {timeout:g} s: {state.dispatcher.status()}")
+        await asyncio.sleep(0.02)
+
+
+async def routed(app: FastAPI, timeout: float = 60.0) -> None:
+    """Wait until the background router of `app` has routed (committed) everything stored so far,
+    whether or not its drain has carried the intents out."""
     state = app.state.api
     assert isinstance(state, WebState)
     deadline = time.monotonic() + timeout
     while state.dispatcher.backlog:
         if time.monotonic() > deadline:
-            raise AssertionError(f"routing did not drain within {timeout:g} s: {state.dispatcher.status()}")
+            raise AssertionError(f"routing did not finish within {timeout:g} s: {state.dispatcher.status()}")
         await asyncio.sleep(0.02)

@@ -265,17 +265,20 @@ def _wait_until_routed(api: Api, seconds: float) -> dict[str, Any]:
         answer = api.json("GET", "/healthz")
         routing = answer.get("routing") if isinstance(answer, dict) else None
         routing = routing if isinstance(routing, dict) else {}
-        if not routing.get("backlog") or time.monotonic() >= deadline:
+        if not (routing.get("backlog") or routing.get("drain_backlog")) or time.monotonic() >= deadline:
             return routing
         time.sleep(min(ROUTED_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
 
 def _routed_line(routing: dict[str, Any], seconds: float) -> tuple[str, bool]:
-    backlog = int(routing.get("backlog") or 0)
-    if not backlog:
+    backlog, waiting = int(routing.get("backlog") or 0), int(routing.get("drain_backlog") or 0)
+    if not backlog and not waiting:
         return "routed: every stored event has reached its journeys", True
     state = routing.get("state", "routing")
-    why = f" (routing is {state}; see GET /v1/status)" if state != "routing" else ""
+    why = f" (routing is {state}; see GET /v1/status)" if state not in ("routing", "draining") else ""
+    if not backlog:
+        return (f"still draining after {seconds:g} s: every stored event is routed, {plural(waiting, 'journey start')}"
+                f" or signal not yet carried out on Temporal{why}; they are committed and will be"), False
     return (f"still routing after {seconds:g} s: {plural(backlog, 'stored event')} not yet routed{why}; "
             "they are stored and will be routed"), False
 

@@ -11,7 +11,13 @@ that dies mid-batch (its connection drops) leaves nothing of the batch; the next
 partition routes it, once. The intents are drained to Temporal afterwards, by the holder of
 their partition, oldest first, each marked drained once carried out (`mark_drained`, committed at
 once): a router dying between the call and the mark has that one intent carried out again,
-which the journey's workflow id makes harmless for a start.
+which the journey's workflow id makes harmless for a start, and the signal's origin (its change
+and position, `JourneySignal.change`) for a signal: a journey ignores a signal at or before the
+last one it heard.
+
+A single router (SQLite, or PostgreSQL without shared routing) commits the same way, in
+`routing_batch` (no claims: it alone routes), and its drain reads the intents of every partition
+(`undrained` without partitions).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import zlib
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, insert, select, text, update
 
@@ -29,7 +35,7 @@ from engine.store.routing import RoutingSection
 from engine.store.schema import events, routing_intents, routing_partitions
 from engine.store.types import to_utc
 
-__all__ = ["PARTITIONS", "RoutingQueueSection", "partition_of"]
+__all__ = ["PARTITIONS", "DrainBacklog", "RoutingQueueSection", "StoredIntent", "partition_of"]
 
 PARTITIONS = 64  # as the rows the migration 0009 creates
 _SCAN = 20_000  # unrouted changes looked at to find the partitions with work
@@ -38,6 +44,23 @@ _CLAIM = (select(routing_partitions.c.partition)
           .order_by(func.random()).limit(bindparam("most")).with_for_update(skip_locked=True))
 _ACCOUNT_LOCKS = text("SELECT count(pg_advisory_xact_lock(hashtextextended(name, 0))) "
                       "FROM unnest(CAST(:names AS text[])) AS name")
+
+
+class StoredIntent(NamedTuple):
+    """An intent committed with its routing, waiting to be carried out."""
+
+    id: int
+    change: int  # the routed change's seq
+    position: int  # its place among the change's intents
+    account: str
+    intent: dict[str, Any]
+
+
+class DrainBacklog(NamedTuple):
+    """The intents committed and not carried out yet: how many, and when the oldest was committed."""
+
+    waiting: int
+    oldest: datetime | None
 
 
 def partition_of(account: str) -> int:
@@ -66,6 +89,20 @@ class RoutingQueueSection(RoutingSection):
             held = list(conn.execute(_CLAIM, {"wanted": wanted, "most": most}).scalars()) if wanted else []
             with self._db.joined(conn):
                 yield sorted(held)
+
+    @contextmanager
+    def routing_batch(self, accounts: Collection[str]) -> Iterator[None]:
+        """One transaction for a single router's batch: the routing's writes, its intents and its marks
+        `routed_at` commit together or not at all. SQLite: the store's batch (one writer); PostgreSQL:
+        a transaction every call of this store from the same thread joins, holding the accounts' write
+        locks (as `claimed` does for a shared router)."""
+        if self._db.dialect == "sqlite":
+            with self._db.batch():
+                yield
+            return
+        with self._db.engine.connect() as conn, conn.begin(), self._db.joined(conn):
+            self.lock_accounts(accounts)
+            yield
 
     def lock_accounts(self, accounts: Collection[str]) -> None:
         """Inside `claimed`: take the accounts' write locks until it commits, as any writer of theirs does
@@ -104,14 +141,24 @@ class RoutingQueueSection(RoutingSection):
         with self._db.read() as conn:
             return [dict(intent) for intent in conn.execute(query).scalars() if intent.get("kind") == "start"]
 
-    def undrained(self, partitions: Collection[int], limit: int) -> list[tuple[int, dict[str, Any]]]:
-        """The intents of `partitions` not drained yet, oldest first: (id, intent)."""
-        query = (select(routing_intents.c.id, routing_intents.c.intent)
-                 .where(routing_intents.c.drained_at.is_(None),
-                        routing_intents.c.partition.in_(sorted(partitions)))
-                 .order_by(routing_intents.c.id).limit(limit))
+    def undrained(self, partitions: Collection[int] | None, limit: int) -> list[StoredIntent]:
+        """The intents not drained yet (of `partitions`; None: all), oldest first."""
+        query = (select(routing_intents.c.id, routing_intents.c.change, routing_intents.c.position,
+                        routing_intents.c.account, routing_intents.c.intent)
+                 .where(routing_intents.c.drained_at.is_(None)).order_by(routing_intents.c.id).limit(limit))
+        if partitions is not None:
+            query = query.where(routing_intents.c.partition.in_(sorted(partitions)))
         with self._db.read() as conn:
-            return [(row.id, dict(row.intent)) for row in conn.execute(query)]
+            return [StoredIntent(row.id, row.change, row.position, row.account, dict(row.intent))
+                    for row in conn.execute(query)]
+
+    def drain_backlog(self) -> DrainBacklog:
+        """How many intents wait to be carried out, and the commit time of the oldest."""
+        query = (select(func.count(), func.min(routing_intents.c.created_at))
+                 .where(routing_intents.c.drained_at.is_(None)))
+        with self._db.read() as conn:
+            count, oldest = conn.execute(query).one()
+        return DrainBacklog(int(count), None if oldest is None else to_utc(oldest))
 
     def mark_drained(self, ids: Sequence[int], at: datetime) -> None:
         """Mark intents carried out, committed at once (outside any claim under way)."""
@@ -132,6 +179,11 @@ class RoutingQueueSection(RoutingSection):
         with self._db.read() as conn:
             unrouted = conn.execute(select(events.c.seq).where(events.c.routed_at.is_(None), events.c.seq <= seq)
                                     .limit(1)).first()
+        return unrouted is None and self.drained_through(seq)
+
+    def drained_through(self, seq: int) -> bool:
+        """Whether the intents of every change routed up to `seq` are carried out."""
+        with self._db.read() as conn:
             undrained = conn.execute(select(routing_intents.c.id).where(
                 routing_intents.c.drained_at.is_(None), routing_intents.c.change <= seq).limit(1)).first()
-        return unrouted is None and undrained is None
+        return undrained is None

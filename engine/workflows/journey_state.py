@@ -64,6 +64,7 @@ class JourneyState:
     changes: list[datetime] = field(default_factory=list)  # those moments, while it waits
     options: dict[str, ActivityOptions] = field(default_factory=dict)  # how its activities run
     entry_timezone: str = "UTC"  # the account's time zone at entry: `day N at HH:MM` steps keep to it
+    heard: tuple[int, int] | None = None  # the origin (change, position) of the last drained signal heard
 
     @property
     def horizon(self) -> timedelta:
@@ -80,6 +81,11 @@ class JourneyState:
     def notify(self, signal: JourneySignal) -> None:
         if self.ending is not None:
             return
+        if signal.change is not None:  # drained in order per account: an origin not after the last is a repeat
+            origin = (signal.change, signal.position)
+            if self.heard is not None and origin <= self.heard:
+                return
+            self.heard = origin
         playbook = self.inp.playbook
         event = signal.event
         exits = [rule for rule in playbook.exits if rule.event is not None and rule.event == event]

@@ -46,10 +46,12 @@ def counts(outcome: Outcome) -> dict[str, Any]:
 
 
 async def answer(state: WebState, outcome: Outcome, wait: bool) -> dict[str, Any]:
-    """The counts, and with `wait` whether the batch is routed once waited for."""
+    """The counts, and with `wait` whether the batch is routed and its journeys started and signalled
+    once waited for."""
     body = counts(outcome)
     if wait:
-        body["routed"] = await state.dispatcher.wait_routed(outcome.ticket, state.limits.wait_seconds)
+        body["routed"] = await state.dispatcher.wait_drained(outcome.ticket, state.limits.wait_seconds)
         if not body["routed"]:
-            body["backlog"] = state.dispatcher.backlog
+            status = state.dispatcher.status()
+            body["backlog"], body["drain_backlog"] = status["backlog"], status["drain_backlog"]
     return body

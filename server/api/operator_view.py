@@ -55,9 +55,11 @@ class OperatorView:
         return cached[1], cached[2]
 
     def routing_lag_seconds(self) -> float:
+        """How long routing has made no progress while events wait; while only intents wait for
+        Temporal, how long the oldest has waited."""
         status = self.state.dispatcher.status()
         if not status["backlog"]:
-            return 0.0
+            return float(status.get("oldest_intent_age_seconds") or 0.0)
         since = _moment(status["failing_since"]) or _moment(status["last_routed_at"])
         return max(0.0, (datetime.now(UTC) - since).total_seconds()) if since else 0.0
 
@@ -82,6 +84,10 @@ class _Collector(Collector):
                                 value=status["backlog"])
         yield GaugeMetricFamily("playbook_routing_lag_seconds", "Seconds routing has made no progress while "
                                 "events wait (0 when none wait)", value=self.view.routing_lag_seconds())
+        yield GaugeMetricFamily("playbook_drain_backlog", "Journey starts and signals routed, waiting to be "
+                                "carried out on Temporal", value=status.get("drain_backlog") or 0)
+        yield GaugeMetricFamily("playbook_drain_oldest_seconds", "Seconds the oldest start or signal has waited "
+                                "for Temporal (0 when none waits)", value=status.get("oldest_intent_age_seconds") or 0)
         yield GaugeMetricFamily("playbook_routing_refused_batches", "Batches refused (503) since the process "
                                 "started, the backlog being full", value=status["refused"])
         messages = GaugeMetricFamily("playbook_messages", "Messages recorded, by status", labels=["status"])

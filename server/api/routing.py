@@ -1,34 +1,43 @@
-"""From a request to journeys: store first and answer, route behind.
+"""From a request to journeys: store first and answer, route behind, carry out after.
 
 `Dispatcher.ingest` stores a batch (accepted = stored durably) and returns at once; the request
-is answered 202 without waiting for Temporal. A background task of the API process, the
-*router loop*, then drives the routing core (`engine.routing.RoutingCore`) over the stored
-changes strictly in the order they were stored (the router's edge-triggered conditions need that
-order): a run of up to `RUN` changes is routed in a worker thread, its writes in one transaction
-per `TRANSACTION` changes, through the core's cache with a per-run lifetime (what the run needs
-is read ahead with a few queries and forgotten after the run, as other processes write the
-store; the accounts' histories are kept from run to run and brought up to date), the intents
-are carried out change by change, and the run is marked routed in the store with one statement
-(every `MARK_EVERY` changes while it starts journeys). This module keeps only the queue, the
-backlog, retries and the tickets; where routing stands is `routing_status`, the takeover at start
-`routing_takeover`, and the router's yielding to requests `request_priority`.
+is answered 202 without waiting for Temporal. Two background tasks of the API process then take
+it to the journeys:
+
+- the *router loop* drives the routing core (`engine.routing.RoutingCore`) over the stored
+  changes strictly in the order they were stored (the router's edge-triggered conditions need
+  that order): a run of up to `RUN` changes is routed in a worker thread, through the core's
+  cache with a per-run lifetime (what the run needs is read ahead with a few queries and
+  forgotten after the run, as other processes write the store; the accounts' histories are kept
+  from run to run and brought up to date). Each `TRANSACTION` changes commit in one transaction
+  (`Store.routing_batch`): the routing's writes, the journeys' starts and signals it produced
+  (rows of `routing_intents`) and the changes' marks `routed_at`. *Routed* means that: decided
+  and committed. The router talks to no one else, so it routes at the speed of the store.
+- the *drain* (`server.api.routing_drain`) carries the committed intents out on Temporal, in
+  order per account, a bounded number at once, at the rate Temporal takes them.
+
+This module keeps the queue, the backlog, retries and the tickets; where routing stands is
+`routing_status`, the takeover at start `routing_takeover`, and the router's yielding to
+requests `request_priority`.
 
 - It wakes as soon as a batch is stored, so a `signed` starts its journey within moments.
-- When Temporal is unavailable (or answers slower than `routing_timeout_seconds`), or the store
-  is, the changes stay queued, down to the intent where it stopped, and the loop tries again
-  after a pause that doubles from `retry_min_seconds` to `retry_max_seconds`: routing resumes
-  by itself once Temporal is back. Nothing needs re-sending. A change the router itself fails
-  on `MAX_ROUTE_ATTEMPTS` times in a row is left unrouted in the store (and logged).
+- When the store is unavailable, the changes stay queued and the loop tries again after a pause
+  that doubles from `retry_min_seconds` to `retry_max_seconds`; when Temporal is, the drain does
+  the same with the intents. Nothing needs re-sending. A change the router itself fails on
+  `MAX_ROUTE_ATTEMPTS` times in a row is left unrouted in the store (and logged).
 - At start it takes over every change stored before it and never marked routed (the process
-  stopped or crashed), oldest first, before the changes stored since.
+  stopped or crashed), oldest first, before the changes stored since; the drain carries out
+  every intent committed and not drained yet, whoever committed it.
 - Back-pressure: while the backlog (stored changes not yet routed) is at `max_routing_backlog`
   or over, `ingest` refuses a batch with 503 and `Retry-After` *before storing anything*.
-- `status()` says where routing stands (backlog, last failure, last routed time) for
-  `/healthz` and `/v1/status`; `wait_routed(ticket)` lets a caller wait until what it stored has
-  been routed (`POST /v1/events?wait=true`).
+- `status()` says where routing and the drain stand (backlogs, the oldest waiting intent's age,
+  last failure) for `/healthz` and `/v1/status`; `wait_routed(ticket)` lets a caller wait until
+  what it stored is routed, `wait_drained(ticket)` until its journeys are started and signalled
+  too (`POST /v1/events?wait=true`). A ticket is the last seq stored.
 
-Routing is at-least-once and idempotent: a change routed again after a crash starts nothing
-twice (deterministic keys in the store, one workflow id per journey in Temporal).
+A change is routed once (its routing and its mark commit together); its intents are carried out
+at least once, harmlessly (one workflow id per journey; a signal repeated is ignored by the
+journey, `server.api.routing_drain`).
 """
 
 from __future__ import annotations
@@ -46,14 +55,15 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from dsl import ir
 from engine.intake.ingestion import Ingestor, ParsedLine
-from engine.records import Change, Intent, JourneySignal
+from engine.records import Change, JourneySignal, StartJourney
 from engine.routing import AccountCache, Lifetime, RoutingCore
 from engine.routing.starter import JourneyStarter
 from engine.semantics.time_rules import DEFAULT_HORIZON
 from engine.store import Store
 from server.api.request_priority import RequestPriority
+from server.api.routing_drain import Drain
 from server.api.routing_shared import SharedRouter
-from server.api.routing_status import RoutingRecord, RoutingStopped, iso, stopped_by, store_stopped
+from server.api.routing_status import RoutingRecord, RoutingStopped, combined, iso, store_stopped
 from server.api.routing_takeover import Takeover
 from server.web.errors import ApiError
 from server.web.limits import Limits
@@ -65,8 +75,8 @@ log = logging.getLogger("playbook.api")
 
 MAX_ROUTE_ATTEMPTS = 3  # a change the router itself fails on this often is left unrouted (and logged)
 RUN = 500  # changes routed in one go (one thread hop for the router, one statement to mark them)
-TRANSACTION = 100  # changes routed in one transaction; the router yields to requests between two
-MARK_EVERY, MARK_SECONDS = 100, 0.5  # while a run starts journeys, what is done is marked this often
+TRANSACTION = 100  # changes routed, their intents and marks committed in one transaction; the router yields
+# to requests between two
 INGEST_BATCH = 5_000  # objects stored per transaction: a whole request of `playbook ingest`
 STORE_RETRY_AFTER_SECONDS = 5
 STOP_WAIT_SECONDS = 30  # at shutdown, the longest wait for the router's call under way in a thread
@@ -75,9 +85,21 @@ STOP_WAIT_SECONDS = 30  # at shutdown, the longest wait for the router's call un
 @dataclass
 class _Pending:
     change: Change
-    ticket: int = 0  # 0: taken over from the store at start
-    intents: list[Intent] | None = None  # None: not routed yet; else what is left to carry out
+    taken_over: bool = False  # stored before this process started
+    routed: bool = False  # routed and committed
     attempts: int = 0
+
+    @property
+    def given_up(self) -> bool:
+        return not self.routed and self.attempts >= MAX_ROUTE_ATTEMPTS
+
+
+@dataclass
+class _Committed:
+    """What a run committed: intents, and whether one of its changes moved a time trigger."""
+
+    intents: int = 0
+    moves_time_triggers: bool = False
 
 
 class Dispatcher:
@@ -93,8 +115,8 @@ class Dispatcher:
         self._run: list[_Pending] = []  # the run under way, taken from the front of the queue
         self._state = RoutingRecord()
         self._takeover = Takeover(store, self._state.started_at)
-        self._issued = 0  # tickets handed out (one per stored change)
-        self._done = 0  # every ticket up to this one is routed (or given up)
+        self._issued = 0  # the last ticket handed out: the seq of the last change stored here
+        self._done = 0  # every change stored here up to this seq is routed (or given up)
         self._loop_of: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
@@ -106,6 +128,9 @@ class Dispatcher:
         # queue instead of this process's; tickets are then the seqs stored
         self.shared = shared
         self._shared = SharedRouter(store, self.core, limits.routing_timeout_seconds)
+        # a single router's intents go to Temporal through the drain (`server.api.routing_drain`)
+        self.drain = Drain(store, self.core, limits, in_flight=limits.drain_in_flight)
+        self._drain_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -117,12 +142,21 @@ class Dispatcher:
             # again): the loop's primitives belong to it, and a task of a closed loop never runs again
             self._loop_of = loop
             self._wake, self._progress, self._storing = asyncio.Event(), asyncio.Event(), asyncio.Lock()
-            self._task = None
+            self.drain.renew()
+            self._task = self._drain_task = None
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._loop(), name="playbook-router")
+        if not self.shared and (self._drain_task is None or self._drain_task.done()):
+            self._drain_task = loop.create_task(self.drain.serve(lambda: self.running), name="playbook-drain")
 
     async def stop(self) -> None:
-        """Stop the router loop; what is not routed stays stored and is taken over at the next start."""
+        """Stop the router loop and the drain; what is not routed stays stored and is taken over at the
+        next start, and what is not drained is drained then."""
+        drain, self._drain_task = self._drain_task, None
+        if drain is not None and not drain.done() and self._loop_of is asyncio.get_running_loop():
+            drain.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await drain
         task, self._task = self._task, None
         if task is not None and not task.done() and self._loop_of is asyncio.get_running_loop():
             task.cancel()
@@ -185,12 +219,11 @@ class Dispatcher:
                                "the database cannot be reached right now; send the same batch again (ids make it "
                                "safe)", headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)}) from error
             for change in result.accepted:
+                self._issued = max(self._issued, change.seq)
                 if self.shared:
-                    self._issued = max(self._issued, change.seq)
                     self._shared.backlog += 1
-                    continue
-                self._issued += 1
-                self._queue.append(_Pending(change, ticket=self._issued))
+                else:
+                    self._queue.append(_Pending(change))
         if result.accepted:
             self._wake.set()
         return Outcome(result=result, ticket=self._issued)
@@ -208,10 +241,37 @@ class Dispatcher:
         return True
 
     async def wait_routed(self, ticket: int, timeout: float) -> bool:
-        """Wait until every change up to `ticket` is routed; False when `timeout` ran out first."""
+        """Wait until every change stored here up to `ticket` is routed (committed, its intents too);
+        False when `timeout` ran out first."""
         deadline = time.monotonic() + timeout
         if self.shared:
             return await self._shared.wait_routed(ticket, deadline, self._progress, lambda: self.running)
+        return await self._until_routed(ticket, deadline)
+
+    async def wait_drained(self, ticket: int, timeout: float) -> bool:
+        """Wait until every change stored here up to `ticket` is routed and its intents carried out
+        (the journeys started and signalled); False when `timeout` ran out first."""
+        deadline = time.monotonic() + timeout
+        if self.shared:  # a shared router's `routed` is drained too
+            return await self._shared.wait_routed(ticket, deadline, self._progress, lambda: self.running)
+        if not await self._until_routed(ticket, deadline):
+            return False
+        progress = self.drain.progress
+        while self.running:
+            try:
+                if await asyncio.to_thread(self.store.drained_through, ticket):
+                    return True
+            except SQLAlchemyError:
+                pass  # the store unavailable: the drain says so; wait on
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            progress.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(progress.wait(), min(left, 1.0))
+        return False
+
+    async def _until_routed(self, ticket: int, deadline: float) -> bool:
         while self._done < ticket and self.running:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -224,8 +284,11 @@ class Dispatcher:
     # ------------------------------------------------------------------ status
 
     def status(self) -> dict[str, Any]:
-        return self._state.status(running=self.running, backlog=self.backlog,
-                                  max_backlog=self.limits.max_routing_backlog)
+        routing = self._state.status(running=self.running, backlog=self.backlog,
+                                     max_backlog=self.limits.max_routing_backlog)
+        if self.shared:
+            return combined(routing, None, self._shared.drain_backlog)
+        return combined(routing, self.drain.record, (self.drain.backlog, self.drain.oldest))
 
     # ------------------------------------------------------------------ the router loop
 
@@ -275,7 +338,7 @@ class Dispatcher:
                 raise store_stopped(error) from error
             self._takeover.took(changes)
             if changes:
-                self._run = [_Pending(change) for change in changes]
+                self._run = [_Pending(change, taken_over=True) for change in changes]
                 return
         while self._queue and len(self._run) < RUN:
             self._run.append(self._queue.popleft())
@@ -284,80 +347,79 @@ class Dispatcher:
         await self._fill_run()
         if not self._run:
             return
-        unrouted = [item for item in self._run if item.intents is None]
-        if unrouted:
-            await self._thread(self._route_all, unrouted)
-            if self.core.moves_time_triggers(item.change for item in unrouted):
-                await self._carry_out(None)  # the scheduler looks again
-        done: list[_Pending] = []
-        marked = time.monotonic()
+        committed = _Committed()
         try:
-            for item in list(self._run):
-                if item.intents is None:  # the router failed on it (see `_route_all`)
-                    if item.attempts < MAX_ROUTE_ATTEMPTS:
-                        raise RoutingStopped(f"routing change {item.change.seq} failed")
-                    log.error("giving up routing change %d of account %s after %d attempts; it stays stored "
-                              "and unrouted", item.change.seq, item.change.account, item.attempts)
-                    self._state.given_up += 1
-                    done.append(item)
-                    continue
-                if item.intents:
-                    while item.intents:
-                        await self._carry_out(item.intents[0])
-                        item.intents.pop(0)
-                    if len(done) >= MARK_EVERY or time.monotonic() - marked > MARK_SECONDS:
-                        # a run that talks to Temporal takes a while: say what is done as it goes
-                        await self._finish(done)
-                        done, marked = [], time.monotonic()
-                done.append(item)
+            await self._thread(self._route_all, [item for item in self._run if not item.routed], committed)
         finally:
-            await self._finish(done)
+            self._finish(committed)
+        if self._run:  # the router failed on its first change: the next ones wait, they come after it
+            raise RoutingStopped(f"routing change {self._run[0].change.seq} failed")
 
-    def _route_all(self, items: list[_Pending]) -> None:
-        """Route each as one run, in order (in a worker thread); stops at the first failure."""
-        with self.core.run([item.change for item in items]):
-            self._route_each(items)
+    def _route_all(self, items: list[_Pending], committed: _Committed) -> None:
+        """Route the run in order (in a worker thread), a transaction every `TRANSACTION` changes;
+        stops at the first failure (after committing what came before it)."""
+        changes = [item.change for item in items]
+        # journeys an earlier process committed starts for, not recorded by their workers yet, hear these too
+        self.core.router.started(StartJourney.model_validate(found) for found in
+                                 self.store.start_intents_of({change.account for change in changes}))
+        with self.core.run(changes):
+            for first in range(0, len(items), TRANSACTION):
+                self._priority.yield_to_requests()
+                if not self._route_each(items[first:first + TRANSACTION], committed):
+                    return
 
-    def _route_each(self, items: list[_Pending]) -> None:
-        for first in range(0, len(items), TRANSACTION):
-            self._priority.yield_to_requests()
-            with self.core.transaction():
-                for item in items[first:first + TRANSACTION]:
+    def _route_each(self, items: list[_Pending], committed: _Committed) -> bool:
+        """Route and commit `items` in one transaction: False when the router failed on one (those
+        before it are committed)."""
+        rows: list[tuple[int, int, str, dict[str, Any]]] = []
+        done: list[_Pending] = []
+        went_on = True
+        try:
+            with self.store.routing_batch({item.change.account for item in items}):
+                for item in items:
                     try:
-                        item.intents = self.core.route(item.change)
+                        intents = self.core.route(item.change)
                     except Exception:
                         item.attempts += 1
                         log.exception("routing change %d of account %s failed (attempt %d)", item.change.seq,
                                       item.change.account, item.attempts)
                         if item.attempts < MAX_ROUTE_ATTEMPTS:
-                            return  # the next ones wait: they come after it
-
-    async def _finish(self, done: list[_Pending]) -> None:
-        """Mark the finished changes routed (one statement) and take them off the run."""
-        if not done:
-            return
-        now = datetime.now(UTC)
-        routed = [item.change.seq for item in done if item.intents is not None]
-        try:
-            await self._thread(self.store.mark_routed, routed, now)
-        except SQLAlchemyError as error:
-            # carried out but not marked: routed again later, which routing's idempotence allows
+                            went_on = False
+                            break
+                        log.error("giving up routing change %d of account %s after %d attempts; it stays stored "
+                                  "and unrouted", item.change.seq, item.change.account, item.attempts)
+                        continue
+                    rows.extend((item.change.seq, position, item.change.account, intent.model_dump(mode="json"))
+                                for position, intent in enumerate(intents))
+                    done.append(item)
+                now = datetime.now(UTC)
+                self.store.add_intents(rows, now)
+                self.store.mark_routed([item.change.seq for item in done], now)
+        except SQLAlchemyError as error:  # nothing of the transaction was kept
             raise store_stopped(error) from error
-        del self._run[:len(done)]
         for item in done:
-            if item.ticket:
-                self._done = max(self._done, item.ticket)
-        self._state.routed += len(routed)
-        self._state.last_routed_at = now
-        self._progress.set()
+            item.routed = True
+        committed.intents += len(rows)
+        committed.moves_time_triggers |= self.core.moves_time_triggers(item.change for item in done)
+        return went_on
 
-    async def _carry_out(self, intent: Intent | None) -> None:
-        """Start or signal a journey; None: wake the scheduler of time triggers."""
-        try:
-            async with asyncio.timeout(self.limits.routing_timeout_seconds):
-                if intent is None:
-                    await self.core.wake_scheduler()
-                else:
-                    await self.core.carry_out([intent])
-        except Exception as error:  # Temporal late, refusing or unreachable; the store unavailable
-            raise stopped_by(error, self.limits.routing_timeout_seconds) from error
+    def _finish(self, committed: _Committed) -> None:
+        """Take the routed (or given up) changes off the front of the run; the drain takes their intents."""
+        finished = 0
+        for item in self._run:
+            if not (item.routed or item.given_up):
+                break
+            finished += 1
+            if item.given_up:
+                self._state.given_up += 1
+            else:
+                self._state.routed += 1
+            if not item.taken_over:
+                self._done = max(self._done, item.change.seq)
+        if not finished:
+            return
+        del self._run[:finished]
+        now = datetime.now(UTC)
+        self._state.last_routed_at = now
+        self.drain.committed(committed.intents, now, moves_time_triggers=committed.moves_time_triggers)
+        self._progress.set()

@@ -23,11 +23,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import TypeAdapter
-
-from engine.records import Change, Intent, StartJourney
+from engine.records import Change, StartJourney
 from engine.routing import RoutingCore
 from engine.store import Store
+from server.api.routing_drain import as_carried_out
 from server.api.routing_status import RoutingRecord, stopped_by
 from server.web.limits import Limits
 
@@ -41,7 +40,6 @@ RUN = 500  # changes routed in one cycle
 DRAIN = 200  # intents carried out in one cycle, at most
 MAX_ROUTE_ATTEMPTS = 3  # a change the router fails on this often is marked routed without intents (logged)
 PRUNE_EVERY, KEEP_DRAINED = 200, timedelta(hours=1)  # drained intents are kept an hour, pruned now and then
-_INTENT: TypeAdapter[Intent] = TypeAdapter(Intent)
 
 
 class SharedRouter:
@@ -59,6 +57,7 @@ class SharedRouter:
         self.drained = 0  # intents carried out by this router
         self.given_up = 0
         self.backlog = 0  # stored changes not routed yet, by any router (as last counted)
+        self.drain_backlog: tuple[int, datetime | None] = (0, None)  # intents not drained, by any router
         self._cycles = 0
 
     async def serve(self, record: RoutingRecord, limits: Limits, wake: asyncio.Event, progress: asyncio.Event,
@@ -72,6 +71,8 @@ class SharedRouter:
             try:
                 done = await thread(self.cycle)
                 self.backlog = await asyncio.to_thread(self.store.unrouted_count)
+                count, oldest = await asyncio.to_thread(self.store.drain_backlog)
+                self.drain_backlog = (count, oldest)
             except Exception as error:  # Temporal or the store unavailable, or a bug: keep routing alive
                 reason = stopped_by(error, limits.routing_timeout_seconds).reason
                 if record.failed(reason, pause):
@@ -127,9 +128,9 @@ class SharedRouter:
 
     def _drain(self, partitions: Sequence[int]) -> int:
         done = 0
-        for id, found in self.store.undrained(partitions, DRAIN):
-            self._call(self.core.carry_out([_INTENT.validate_python(found)]))
-            self.store.mark_drained([id], datetime.now(UTC))
+        for stored in self.store.undrained(partitions, DRAIN):
+            self._call(self.core.carry_out([as_carried_out(stored)]))
+            self.store.mark_drained([stored.id], datetime.now(UTC))
             done += 1
         self.drained += done
         return done

@@ -1,9 +1,12 @@
-"""Where routing stands, and what stops a run of the router (`server.api.routing.Dispatcher`).
+"""Where routing and the drain stand, and what stops a run of either (`server.api.routing.Dispatcher`).
 
 `RoutingRecord` keeps what the router did (changes routed, the last routed time, batches refused,
-changes given up on) and how it last failed; its `status` is what `/healthz` and `/v1/status`
-show, and its `why` and `retry_after` what a refused batch is told. `RoutingStopped` ends a run
-that cannot go on (Temporal or the store unavailable): what is left waits for the next attempt.
+changes given up on) and how it last failed, and the same for the drain to Temporal (intents
+carried out); `combined` is what `/healthz` and `/v1/status` show: the routing backlog (stored
+changes not routed yet) and the drain backlog (intents committed, not carried out yet, with the
+oldest one's age) apart. Its `why` and `retry_after` are what a refused batch is told.
+`RoutingStopped` ends a run that cannot go on (Temporal or the store unavailable): what is left
+waits for the next attempt.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError
 
-__all__ = ["Failure", "RoutingRecord", "RoutingStopped", "first_line", "iso", "stopped_by", "store_stopped"]
+__all__ = ["Failure", "RoutingRecord", "RoutingStopped", "combined", "first_line", "iso", "stopped_by",
+           "store_stopped"]
 
 
 @dataclass
@@ -88,6 +92,37 @@ class RoutingRecord:
         self.last_failure = Failure(now, reason)
         self.next_retry_at = datetime.fromtimestamp(now.timestamp() + pause, UTC)
         return first
+
+
+def combined(routing: dict[str, Any], drain: RoutingRecord | None,
+             waiting: tuple[int, datetime | None]) -> dict[str, Any]:
+    """`routing` (a `RoutingRecord.status`) with the drain's side: `drain_backlog` (intents committed,
+    not carried out), `oldest_intent_age_seconds`, `drained` (by this process), `drain_failing_since`.
+    `state` covers both: `retrying` while either fails, `routing` while changes wait to be routed,
+    `draining` while only intents wait, else `idle` (or `stopped`). `drain`: None when the router
+    drains its own intents (shared routing): its failures are routing's."""
+    count, oldest = waiting
+    age = None if not count or oldest is None else round(max(0.0, (datetime.now(UTC) - oldest).total_seconds()), 3)
+    status = {**routing, "drain_backlog": count, "oldest_intent_age_seconds": age,
+              "drained": None if drain is None else drain.routed, "drain_failing_since": None}
+    if drain is None:
+        if status["state"] == "idle" and count:
+            status["state"] = "draining"
+        return status
+    status["drain_failing_since"] = iso(drain.failing_since)
+    failure = drain.last_failure
+    if failure is not None and (status["last_failure"] is None or iso(failure.at) > status["last_failure"]["at"]):
+        status["last_failure"] = {"at": iso(failure.at), "reason": failure.reason}
+    if status["state"] == "stopped":
+        return status
+    if drain.failing_since is not None:
+        status["state"] = "retrying"
+        if status["failing_since"] is None or iso(drain.failing_since) < status["failing_since"]:
+            status["failing_since"] = iso(drain.failing_since)
+        status["next_retry_at"] = status["next_retry_at"] or iso(drain.next_retry_at)
+    elif status["state"] == "idle" and count:
+        status["state"] = "draining"
+    return status
 
 
 def iso(value: datetime | None) -> str | None:

@@ -19,6 +19,7 @@ DEFAULT_MAX_ROUTING_BACKLOG = 100_000
 DEFAULT_RETRY_MIN_SECONDS = 0.5
 DEFAULT_RETRY_MAX_SECONDS = 15.0
 DEFAULT_WAIT_SECONDS = 30.0
+DEFAULT_DRAIN_IN_FLIGHT = 8
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Limits:
     retry_min_seconds: float = DEFAULT_RETRY_MIN_SECONDS  # routing's first wait after a failure,
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS  # doubled after each failure up to this
     wait_seconds: float = DEFAULT_WAIT_SECONDS  # the longest `?wait=true` holds a request for routing
+    drain_in_flight: int = DEFAULT_DRAIN_IN_FLIGHT  # calls to Temporal the drain makes at once
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -40,4 +42,5 @@ class Limits:
             routing_timeout_seconds=float(getattr(settings, "api_routing_timeout_seconds",
                                                   DEFAULT_ROUTING_TIMEOUT_SECONDS)),
             max_routing_backlog=int(getattr(settings, "api_max_routing_backlog", DEFAULT_MAX_ROUTING_BACKLOG)),
+            drain_in_flight=int(getattr(settings, "api_drain_in_flight", DEFAULT_DRAIN_IN_FLIGHT)),
         )

@@ -32,7 +32,7 @@ class Outcome:
     """What one batch came to: the ingestion result, and its place in the routing queue."""
 
     result: IngestResult
-    ticket: int = 0  # routed once `Routing.wait_routed(ticket)` says so
+    ticket: int = 0  # routed once `Routing.wait_routed(ticket)` says so, carried out once `wait_drained`
 
 
 class Routing(Protocol):
@@ -53,6 +53,8 @@ class Routing(Protocol):
                      backfill: bool = False) -> Outcome: ...
 
     async def wait_routed(self, ticket: int, timeout: float) -> bool: ...
+
+    async def wait_drained(self, ticket: int, timeout: float) -> bool: ...
 
     async def tell(self, signal: JourneySignal) -> bool: ...
 

@@ -15,6 +15,7 @@ from server.api.limits import Limits
 from server.app import create_app
 from tests.api.conftest import drained, engine, http, offline_starter, settings
 from tests.daytime import daytime_zone
+from tests.live_api import routed, routing_held
 
 SIGNUP: list[dict[str, Any]] = [
     {"id": "tc-1", "account": "techcorp", "traits": {
@@ -104,7 +105,7 @@ async def _routing(api: httpx.AsyncClient) -> dict[str, Any]:
     return routing
 
 
-async def test_when_temporal_is_down_events_are_stored_and_answered_and_routed_once_it_is_back(
+async def test_when_temporal_is_down_events_are_stored_routed_and_carried_out_once_it_is_back(
         store: Store, bundle: ir.Bundle) -> None:
     starter = await offline_starter(store)
     app = create_app(settings(), store, bundle, starter, FAST_RETRIES)
@@ -119,10 +120,13 @@ async def test_when_temporal_is_down_events_are_stored_and_answered_and_routed_o
             if routing["state"] == "retrying":
                 break
             await asyncio.sleep(0.05)
-        assert routing["state"] == "retrying" and routing["backlog"] >= 1
+        # routed (committed) without Temporal; the journey's start waits in the drain
+        assert routing["state"] == "retrying" and routing["drain_backlog"] >= 1 and routing["drain_failing_since"]
+        assert routing["oldest_intent_age_seconds"] is not None
         assert "Temporal" in routing["last_failure"]["reason"]
+        assert store.unrouted(limit=10) == []
         health = (await api.get("/healthz")).json()
-        assert health["pending_routing"] >= 1 and health["routing"]["last_failure_at"]
+        assert health["routing"]["drain_backlog"] >= 1 and health["routing"]["last_failure_at"]
         async with engine(store, bundle) as running:
             starter.client = running.env.client  # Temporal is back: routing resumes by itself, nothing re-sent
             starter.task_queue = running.task_queue
@@ -131,6 +135,7 @@ async def test_when_temporal_is_down_events_are_stored_and_answered_and_routed_o
             routing = await _routing(api)
     assert [line["kind"] for line in lines].count("enrolled") == 1
     assert (routing["state"], routing["backlog"], routing["failing_since"]) == ("idle", 0, None)
+    assert (routing["drain_backlog"], routing["oldest_intent_age_seconds"], routing["drained"]) == (0, None, 1)
     assert routing["last_routed_at"] is not None
     assert store.unrouted(limit=10) == []
 
@@ -139,9 +144,10 @@ async def test_a_full_routing_backlog_is_answered_503_before_anything_is_stored(
         store: Store, bundle: ir.Bundle) -> None:
     limits = Limits(routing_timeout_seconds=1, retry_min_seconds=5, retry_max_seconds=5, max_routing_backlog=1)
     app = create_app(settings(), store, bundle, await offline_starter(store), limits)
-    async with http(app) as api:
-        first = await api.post("/v1/events", content=_ndjson(SIGNUP))
-        refused = await api.post("/v1/events", json={"id": "gx-1", "account": "globex", "traits": {"name": "G"}})
+    with routing_held(store):
+        async with http(app) as api:
+            first = await api.post("/v1/events", content=_ndjson(SIGNUP))
+            refused = await api.post("/v1/events", json={"id": "gx-1", "account": "globex", "traits": {"name": "G"}})
     assert first.status_code == 202
     assert refused.status_code == 503
     assert refused.headers["retry-after"].isdigit()
@@ -170,14 +176,15 @@ async def test_wait_true_says_when_the_batch_is_not_routed_yet(store: Store, bun
     assert response.status_code == 202
     body = response.json()
     assert (body["accepted"], body["routed"]) == (2, False)
-    assert body["backlog"] >= 1
+    assert (body["backlog"], body["drain_backlog"]) == (0, 1)  # routed; the journey's start waits for Temporal
 
 
 async def test_changes_left_unrouted_by_an_earlier_process_are_routed_at_start(
         store: Store, bundle: ir.Bundle) -> None:
     app = create_app(settings(), store, bundle, await offline_starter(store), FAST_RETRIES)
-    async with http(app) as api:
-        assert (await api.post("/v1/events", content=_ndjson(SIGNUP))).status_code == 202
+    with routing_held(store):
+        async with http(app) as api:
+            assert (await api.post("/v1/events", content=_ndjson(SIGNUP))).status_code == 202
     assert "tc-2" in [change.event_id for change in store.unrouted()]  # stopped before it could be routed
     async with engine(store, bundle) as running:
         again = create_app(settings(), store, bundle, running.starter)
@@ -185,6 +192,26 @@ async def test_changes_left_unrouted_by_an_earlier_process_are_routed_at_start(
             await drained(again)
             lines = await _until(api, "enrolled", account="techcorp", playbook="smb_onboarding")
     assert store.unrouted() == []
+    assert [line["kind"] for line in lines].count("enrolled") == 1
+
+
+async def test_starts_left_undrained_by_an_earlier_process_are_carried_out_at_start_and_nothing_routed_again(
+        store: Store, bundle: ir.Bundle) -> None:
+    app = create_app(settings(), store, bundle, await offline_starter(store), FAST_RETRIES)
+    async with http(app) as api:
+        assert (await api.post("/v1/events", content=_ndjson(SIGNUP))).status_code == 202
+        await routed(app)
+    assert store.unrouted() == []  # routed and committed, Temporal away: the start waits in the store
+    assert [found.intent["kind"] for found in store.undrained(None, 10)] == ["start"]
+    async with engine(store, bundle) as running:
+        again = create_app(settings(), store, bundle, running.starter)
+        async with http(again) as api:
+            await drained(again)
+            lines = await _until(api, "enrolled", account="techcorp", playbook="smb_onboarding")
+            status = await _routing(api)
+    assert store.undrained(None, 10) == []
+    assert (status["routed"], status["drained"]) == (0, 1)  # nothing routed again; the start carried out
+    assert [wid for wid, _ in running.starter.started] == ["journey/smb_onboarding/techcorp"]
     assert [line["kind"] for line in lines].count("enrolled") == 1
 
 

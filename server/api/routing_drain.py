@@ -1,0 +1,184 @@
+"""The drain: the intents routing committed (`routing_intents`), carried out on Temporal after.
+
+Routing (`server.api.routing`) commits each change's routing, the journeys' starts and signals
+it produced and the change's mark `routed_at` in one transaction, and talks to no one. This task
+of the API process then carries the committed intents out, oldest first, at the rate Temporal
+takes them:
+
+- in order per account (one account's intents one after the other; accounts side by side), at
+  most `api_drain_in_flight` calls at once;
+- each intent marked drained once Temporal took it (the marks of a round committed together);
+- when Temporal is unavailable (or slower than `routing_timeout_seconds`), the account's later
+  intents wait, and the drain tries again after a pause that doubles from `retry_min_seconds` to
+  `retry_max_seconds`, as routing did (`RoutingRecord`).
+
+At-least-once: a process killed between Temporal's answer and the mark carries those intents out
+again at its next start. A start then finds its journey running (one workflow id per journey);
+a signal carries its origin (`JourneySignal.change`, `position`), and the journey ignores one at
+or before the last it heard. Drained intents are kept an hour, then pruned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from pydantic import TypeAdapter
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine.records import Intent, JourneySignal
+from engine.routing import RoutingCore
+from engine.store import Store
+from engine.store.routing_queue import StoredIntent
+from server.api.routing_status import RoutingRecord, RoutingStopped, stopped_by, store_stopped
+from server.web.limits import Limits
+
+__all__ = ["Drain", "as_carried_out"]
+
+log = logging.getLogger("playbook.api")
+
+ROUND = 500  # intents read in one round
+POLL_SECONDS = 1.0  # how often an idle drain looks at the store (other processes may commit intents)
+PRUNE_EVERY, KEEP_DRAINED = 100, timedelta(hours=1)  # rounds between prunes; how long drained intents stay
+_INTENT: TypeAdapter[Intent] = TypeAdapter(Intent)
+
+
+def as_carried_out(stored: StoredIntent) -> Intent:
+    """The intent as sent to Temporal: a signal carries its origin, so that a repeat is ignored."""
+    intent = _INTENT.validate_python(stored.intent)
+    if isinstance(intent, JourneySignal):
+        return intent.model_copy(update={"change": stored.change, "position": stored.position})
+    return intent
+
+
+class Drain:
+    def __init__(self, store: Store, core: RoutingCore, limits: Limits, *, in_flight: int) -> None:
+        self.store = store
+        self.core = core
+        self.limits = limits
+        self.in_flight = max(1, in_flight)
+        self.record = RoutingRecord()  # `routed`: intents carried out by this process
+        self.backlog = 0  # intents waiting, as last counted (plus those committed since)
+        self.oldest: datetime | None = None  # when the oldest waiting intent was committed
+        self.wake = asyncio.Event()
+        self.progress = asyncio.Event()
+        self._wake_scheduler = False
+        self._rounds = 0
+        self._commits = 0  # calls of `committed`: a count read meanwhile is already out of date
+
+    def committed(self, count: int, at: datetime, *, moves_time_triggers: bool) -> None:
+        """Routing committed `count` intents at `at` (and maybe moved a time trigger): drain them."""
+        self._commits += 1
+        self.backlog += count
+        if count and self.oldest is None:
+            self.oldest = at
+        self._wake_scheduler = self._wake_scheduler or moves_time_triggers
+        if count or moves_time_triggers:
+            self.wake.set()
+
+    def renew(self) -> None:
+        """The primitives of the running event loop (a test client's own loop per request)."""
+        self.wake, self.progress = asyncio.Event(), asyncio.Event()
+        self.wake.set()
+
+    def oldest_age_seconds(self) -> float | None:
+        if not self.backlog or self.oldest is None:
+            return None
+        return round(max(0.0, (datetime.now(UTC) - self.oldest).total_seconds()), 3)
+
+    async def serve(self, running: Callable[[], bool]) -> None:
+        """Drain until cancelled: a round, then the next, or a wait for routing to commit more."""
+        pause = self.limits.retry_min_seconds
+        while True:
+            try:
+                done = await self.round()
+            except RoutingStopped as stopped:
+                if self.record.failed(stopped.reason, pause):
+                    log.warning("the drain to Temporal stopped, %d intent(s) wait: %s; retrying in %g s",
+                                self.backlog, stopped.reason, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.limits.retry_max_seconds)
+                continue
+            except Exception:  # a bug: keep the drain alive, say so loudly
+                log.exception("the drain failed; retrying in %g s", pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.limits.retry_max_seconds)
+                continue
+            if self.record.failing_since is not None:
+                log.info("the drain resumed after failing since %s", self.record.failing_since.isoformat())
+            self.record.failing_since = self.record.next_retry_at = None
+            pause = self.limits.retry_min_seconds
+            if done:
+                continue
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), POLL_SECONDS)
+
+    async def round(self) -> int:
+        """Carry out the oldest waiting intents, in order per account: how many (0: none waited).
+        Raises `RoutingStopped` when some could not be, after marking those that were."""
+        if self._wake_scheduler:
+            await self._call(None)
+            self._wake_scheduler = False
+        try:
+            found = await asyncio.to_thread(self.store.undrained, None, ROUND)
+        except SQLAlchemyError as error:
+            raise store_stopped(error) from error
+        if not found:
+            await self._count()
+            return 0
+        by_account: dict[str, list[StoredIntent]] = {}
+        for stored in found:
+            by_account.setdefault(stored.account, []).append(stored)
+        slots = asyncio.Semaphore(self.in_flight)
+        drained: list[int] = []
+        failures: list[RoutingStopped] = []
+
+        async def account_in_order(intents: list[StoredIntent]) -> None:
+            for stored in intents:
+                async with slots:
+                    try:
+                        await self._call(as_carried_out(stored))
+                    except RoutingStopped as stopped:
+                        failures.append(stopped)
+                        return  # the account's later intents wait: they come after it
+                drained.append(stored.id)
+
+        await asyncio.gather(*(account_in_order(intents) for intents in by_account.values()))
+        try:
+            await asyncio.to_thread(self.store.mark_drained, drained, datetime.now(UTC))
+        except SQLAlchemyError as error:  # carried out, not marked: carried out again, which is harmless
+            raise store_stopped(error) from error
+        self.record.routed += len(drained)
+        if drained:
+            self.record.last_routed_at = datetime.now(UTC)
+        await self._count()
+        self.progress.set()
+        self._rounds += 1
+        if self._rounds % PRUNE_EVERY == 0:
+            with contextlib.suppress(SQLAlchemyError):
+                await asyncio.to_thread(self.store.prune_drained, datetime.now(UTC) - KEEP_DRAINED)
+        if failures:
+            raise failures[0]
+        return len(drained)
+
+    async def _count(self) -> None:
+        commits = self._commits
+        with contextlib.suppress(SQLAlchemyError):
+            counted = await asyncio.to_thread(self.store.drain_backlog)
+            if self._commits == commits:  # else routing committed more meanwhile: the next count says
+                self.backlog, self.oldest = counted
+
+    async def _call(self, intent: Intent | None) -> None:
+        """Start or signal a journey; None: wake the scheduler of time triggers."""
+        try:
+            async with asyncio.timeout(self.limits.routing_timeout_seconds):
+                if intent is None:
+                    await self.core.wake_scheduler()
+                else:
+                    await self.core.carry_out([intent])
+        except Exception as error:  # Temporal late, refusing or unreachable; the store unavailable
+            raise stopped_by(error, self.limits.routing_timeout_seconds) from error
