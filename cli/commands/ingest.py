@@ -277,8 +277,10 @@ def _routed_line(routing: dict[str, Any], seconds: float) -> tuple[str, bool]:
     state = routing.get("state", "routing")
     why = f" (routing is {state}; see GET /v1/status)" if state not in ("routing", "draining") else ""
     if not backlog:
+        why = f" (the drain is {state}; see GET /v1/status)" if state not in ("routing", "draining") else ""
         return (f"still draining after {seconds:g} s: every stored event is routed, {plural(waiting, 'journey start')}"
-                f" or signal not yet carried out on Temporal{why}; they are committed and will be"), False
+                " or signal not yet carried out on Temporal; they are committed and will be carried out"
+                f"{why}"), False
     return (f"still routing after {seconds:g} s: {plural(backlog, 'stored event')} not yet routed{why}; "
             "they are stored and will be routed"), False
 

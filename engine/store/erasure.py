@@ -36,6 +36,7 @@ from engine.store.schema import (
     journeys,
     messages,
     next_due,
+    routing_intents,
     score_history,
     suppressions,
     tasks,
@@ -78,6 +79,8 @@ class ErasureSection:
                     untally(conn, [actions.c.account == account])
                 removed[name] = conn.execute(delete(table).where(column == account)).rowcount or 0
             conn.execute(delete(next_due).where(next_due.c.account == account))  # the scheduler's index
+            # its routed starts and signals, drained or not: a journey not started yet never starts
+            conn.execute(delete(routing_intents).where(routing_intents.c.account == account))
             rows = conn.execute(select(messages.c.id, messages.c.key).where(messages.c.account == account)).all()
             for row in rows:  # a step's key names the account too (`journey/<playbook>/<account>/...`)
                 conn.execute(update(messages).where(messages.c.id == row.id).values(

@@ -121,5 +121,7 @@ async def test_routing_lag_grows_while_events_wait_for_temporal(store: Store, bu
             lag = (await api.get("/healthz")).json()["routing_lag_seconds"]
             await asyncio.sleep(0.05)
         samples = _samples((await api.get("/metrics")).text)
-    assert samples[("playbook_routing_backlog", "")] >= 1
+    assert samples[("playbook_routing_backlog", "")] == 0  # routed: the start waits for Temporal in the drain
+    assert samples[("playbook_drain_backlog", "")] >= 1
+    assert samples[("playbook_drain_oldest_seconds", "")] > 0
     assert samples[("playbook_routing_lag_seconds", "")] > 0

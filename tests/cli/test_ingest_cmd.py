@@ -22,7 +22,7 @@ from engine.settings import Settings
 from engine.store import Store
 from server.api.limits import Limits
 from server.app import create_app
-from tests.live_api import drained, free_port, offline_starter, served, temporal
+from tests.live_api import drained, free_port, offline_starter, routing_held, served, temporal
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ingest-api-token"
@@ -128,8 +128,8 @@ async def test_wait_gives_up_after_its_seconds_and_says_the_events_are_stored(
     captured = capsys.readouterr()
     assert status == 1
     assert captured.out.endswith(": 2 accepted, 0 duplicates, 0 rejected\n")
-    assert captured.err.startswith("still routing after 1 s: ")
-    assert "they are stored and will be routed" in captured.err
+    assert captured.err.startswith("still draining after 1 s: every stored event is routed, 1 journey start ")
+    assert "they are committed and will be carried out (the drain is retrying" in captured.err
     assert store.current_fields("techcorp")["name"] == "TechCorp"
 
 
@@ -138,8 +138,8 @@ def test_a_negative_wait_is_a_usage_error(tmp_path: Path, capsys: pytest.Capture
     assert "--wait: give 0 or more seconds" in capsys.readouterr().err
 
 
-# The routing backlog holds one change: once `tc-4` (a sign-up) waits for Temporal, which is away,
-# the next batch is refused with 503 before anything of it is stored.
+# The routing backlog holds one change: while routing cannot commit (the store refuses it), the
+# next batch is refused with 503 before anything of it is stored.
 BUSY = Limits(routing_timeout_seconds=1, retry_min_seconds=0.1, retry_max_seconds=0.3, max_routing_backlog=1)
 STUCK = [LINES[0], LINES[7], LINES[3]]  # techcorp's traits and sign-up in one batch, then globex's traits
 
@@ -150,12 +150,13 @@ async def test_a_busy_engine_is_waited_out_and_the_batch_sent_again(
     starter = await offline_starter(store)
     app = create_app(_settings(), store, bundle, starter, BUSY)
     async with served(app) as url:
-        ingest = asyncio.create_task(playbook("ingest", str(path), "--batch", "2", "--retry-wait", "0.2",
-                                              "--url", url, "--token", TOKEN))
-        while app.state.api.dispatcher.status()["refused"] < 1:  # the second batch was refused
-            assert not ingest.done(), capsys.readouterr()
-            await asyncio.sleep(0.05)
-        assert "globex" not in store.account_ids()  # refused before storing
+        with routing_held(store):
+            ingest = asyncio.create_task(playbook("ingest", str(path), "--batch", "2", "--retry-wait", "0.2",
+                                                  "--url", url, "--token", TOKEN))
+            while app.state.api.dispatcher.status()["refused"] < 1:  # the second batch was refused
+                assert not ingest.done(), capsys.readouterr()
+                await asyncio.sleep(0.05)
+            assert "globex" not in store.account_ids()  # refused before storing
         async with temporal(store, bundle) as running:
             starter.client, starter.task_queue = running.client, running.task_queue  # Temporal is back
             status = await asyncio.wait_for(ingest, 60)
