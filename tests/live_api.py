@@ -149,7 +149,8 @@ async def drained(app: FastAPI, timeout: float = 60.0) -> None:
     state = app.state.api
     assert isinstance(state, WebState)
     deadline = time.monotonic() + timeout
-    while state.dispatcher.backlog or state.dispatcher.status()["drain_backlog"]:
+    while state.dispatcher.backlog or state.dispatcher.status()["drain_backlog"] \
+            or state.dispatcher.status()["state"] == "draining":
         if time.monotonic() > deadline:
             raise AssertionError(f"routing did not drain within {timeout:g} s: {state.dispatcher.status()}")
         await asyncio.sleep(0.02)

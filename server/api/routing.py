@@ -288,7 +288,8 @@ class Dispatcher:
                                      max_backlog=self.limits.max_routing_backlog)
         if self.shared:
             return combined(routing, None, self._shared.drain_backlog)
-        return combined(routing, self.drain.record, (self.drain.backlog, self.drain.oldest))
+        return combined(routing, self.drain.record, (self.drain.backlog, self.drain.oldest),
+                        counted=self.drain.counted)
 
     # ------------------------------------------------------------------ the router loop
 

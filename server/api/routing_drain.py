@@ -68,6 +68,7 @@ class Drain:
         self._wake_scheduler = False
         self._rounds = 0
         self._commits = 0  # calls of `committed`: a count read meanwhile is already out of date
+        self.counted = False  # the backlog counted in the store once (at start it is not known yet)
 
     def committed(self, count: int, at: datetime, *, moves_time_triggers: bool) -> None:
         """Routing committed `count` intents at `at` (and maybe moved a time trigger): drain them."""
@@ -92,6 +93,7 @@ class Drain:
     async def serve(self, running: Callable[[], bool]) -> None:
         """Drain until cancelled: a round, then the next, or a wait for routing to commit more."""
         pause = self.limits.retry_min_seconds
+        await self._count()  # what an earlier process committed and did not drain
         while True:
             try:
                 done = await self.round()
@@ -171,6 +173,7 @@ class Drain:
             counted = await asyncio.to_thread(self.store.drain_backlog)
             if self._commits == commits:  # else routing committed more meanwhile: the next count says
                 self.backlog, self.oldest = counted
+                self.counted = True
 
     async def _call(self, intent: Intent | None) -> None:
         """Start or signal a journey; None: wake the scheduler of time triggers."""

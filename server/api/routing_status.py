@@ -95,12 +95,13 @@ class RoutingRecord:
 
 
 def combined(routing: dict[str, Any], drain: RoutingRecord | None,
-             waiting: tuple[int, datetime | None]) -> dict[str, Any]:
+             waiting: tuple[int, datetime | None], *, counted: bool = True) -> dict[str, Any]:
     """`routing` (a `RoutingRecord.status`) with the drain's side: `drain_backlog` (intents committed,
     not carried out), `oldest_intent_age_seconds`, `drained` (by this process), `drain_failing_since`.
     `state` covers both: `retrying` while either fails, `routing` while changes wait to be routed,
-    `draining` while only intents wait, else `idle` (or `stopped`). `drain`: None when the router
-    drains its own intents (shared routing): its failures are routing's."""
+    `draining` while only intents wait (or before the drain has `counted` them), else `idle` (or
+    `stopped`). `drain`: None when the router drains its own intents (shared routing): its failures
+    are routing's."""
     count, oldest = waiting
     age = None if not count or oldest is None else round(max(0.0, (datetime.now(UTC) - oldest).total_seconds()), 3)
     status = {**routing, "drain_backlog": count, "oldest_intent_age_seconds": age,
@@ -120,7 +121,7 @@ def combined(routing: dict[str, Any], drain: RoutingRecord | None,
         if status["failing_since"] is None or iso(drain.failing_since) < status["failing_since"]:
             status["failing_since"] = iso(drain.failing_since)
         status["next_retry_at"] = status["next_retry_at"] or iso(drain.next_retry_at)
-    elif status["state"] == "idle" and count:
+    elif status["state"] == "idle" and (count or not counted):
         status["state"] = "draining"
     return status
 
