@@ -104,7 +104,7 @@ async def test_an_api_killed_before_draining_what_it_routed_carries_each_start_a
         api = await start_api(env, tmp_path / "logs" / "api-2.log")
         processes.append(api)
         state = await drained(port, timeout=120)
-        assert (state["routed"], state["drained"], state["drain_backlog"]) == (0, 2 * ACCOUNTS, 0)  # nothing routed again
+        assert (state["routed"], state["drained"], state["drain_backlog"]) == (0, 2 * ACCOUNTS, 0)  # none routed again
         assert count(routing_intents) == 2 * ACCOUNTS  # each change's intents committed once
         assert count(routing_intents, routing_intents.c.drained_at.is_(None)) == 0
 
