@@ -202,15 +202,18 @@ class ApiProcess:
     def cpu(self) -> float:
         return server_cpu_seconds(self.process.pid)
 
-    def wait_routed(self, timeout: float = 1800.0) -> None:
-        """Until the API has routed every event it stored (its routing backlog is empty)."""
+    def wait_routed(self, timeout: float = 1800.0, *, drained: bool = False) -> dict[str, Any]:
+        """Until the API has routed (committed) every event it stored (its routing backlog is empty);
+        with `drained`, until its drain has carried every start and signal out on Temporal too. Its
+        routing status then."""
         deadline = time.monotonic() + timeout
         with httpx.Client(base_url=self.url, timeout=30) as http:
             while time.monotonic() < deadline:
                 health = http.get("/healthz").json()
-                routing = health.get("routing", {})
-                if health.get("pending_routing") == 0 and routing.get("state", "idle") == "idle":
-                    return
+                routing: dict[str, Any] = health.get("routing", {})
+                if health.get("pending_routing") == 0 and routing.get("state") not in ("routing", "retrying") and (
+                        not drained or routing.get("state", "idle") == "idle"):
+                    return routing
                 time.sleep(0.05)
         raise SystemExit(f"the API did not route its backlog within {timeout:g} s; see {self.log.name}")
 
@@ -265,6 +268,8 @@ def measure_backend(kind: str, folder: Path, server: DevServer, events: Path, li
                 api.wait_routed()
                 routed_seconds = time.perf_counter() - began
                 routed_cpu = api.cpu() - cpu
+                intents = int(api.wait_routed(drained=True).get("drained") or 0)
+                drained_seconds = time.perf_counter() - began
             finally:
                 api.stop()
             stored = databases.count(url)
@@ -275,6 +280,8 @@ def measure_backend(kind: str, folder: Path, server: DevServer, events: Path, li
                             "routed_seconds": round(routed_seconds, 3),
                             "routed_events_per_second": round(stored / routed_seconds, 1),
                             "api_cpu_seconds_until_routed": round(routed_cpu, 2),
+                            # the drain to Temporal, behind routing: starts and signals carried out
+                            "drained_intents": intents, "drained_seconds": round(drained_seconds, 3),
                             "unrouted": databases.unrouted(url)}
         rows = databases.rows(urls["api"])
         raw_url = databases.fresh("raw")

@@ -16,8 +16,9 @@ and position, `JourneySignal.change`) for a signal: a journey ignores a signal a
 last one it heard.
 
 A single router (SQLite, or PostgreSQL without shared routing) commits the same way, in
-`routing_batch` (no claims: it alone routes), and its drain reads the intents of every partition
-(`undrained` without partitions).
+`routing_batch` (no claims), naming itself as their `owner`; its drain reads, of every
+partition, its own intents and those committed before it started (a process stopped or killed
+before draining them), not those of another process routing beside it (`Drainer`).
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 
 from engine.records import Change
 from engine.store.routing import RoutingSection
 from engine.store.schema import events, routing_intents, routing_partitions
 from engine.store.types import to_utc
 
-__all__ = ["PARTITIONS", "DrainBacklog", "RoutingQueueSection", "StoredIntent", "partition_of"]
+__all__ = ["PARTITIONS", "DrainBacklog", "Drainer", "RoutingQueueSection", "StoredIntent", "partition_of"]
 
 PARTITIONS = 64  # as the rows the migration 0009 creates
 _SCAN = 20_000  # unrouted changes looked at to find the partitions with work
@@ -54,6 +55,17 @@ class StoredIntent(NamedTuple):
     position: int  # its place among the change's intents
     account: str
     intent: dict[str, Any]
+
+
+class Drainer(NamedTuple):
+    """Whose intents a single router's drain carries out: its own (`owner`), and those committed
+    before it started."""
+
+    owner: str
+    started_at: datetime
+
+    def where(self) -> Any:
+        return or_(routing_intents.c.owner == self.owner, routing_intents.c.created_at < to_utc(self.started_at))
 
 
 class DrainBacklog(NamedTuple):
@@ -121,12 +133,14 @@ class RoutingQueueSection(RoutingSection):
                 if partition_of(account) in wanted}
         return self.unrouted(limit, accounts=sorted(accounts)) if accounts else []
 
-    def add_intents(self, rows: Sequence[tuple[int, int, str, dict[str, Any]]], at: datetime) -> None:
-        """Record intents to drain: (change seq, position among its intents, account, the intent)."""
+    def add_intents(self, rows: Sequence[tuple[int, int, str, dict[str, Any]]], at: datetime,
+                    owner: str | None = None) -> None:
+        """Record intents to drain: (change seq, position among its intents, account, the intent);
+        `owner`: the single router committing them (None: shared routing)."""
         if not rows:
             return
         values = [{"change": change, "position": position, "partition": partition_of(account),
-                   "account": account, "intent": intent, "created_at": to_utc(at)}
+                   "account": account, "intent": intent, "created_at": to_utc(at), "owner": owner}
                   for change, position, account, intent in rows]
         with self._db.write() as conn:
             conn.execute(insert(routing_intents), values)
@@ -141,21 +155,26 @@ class RoutingQueueSection(RoutingSection):
         with self._db.read() as conn:
             return [dict(intent) for intent in conn.execute(query).scalars() if intent.get("kind") == "start"]
 
-    def undrained(self, partitions: Collection[int] | None, limit: int) -> list[StoredIntent]:
-        """The intents not drained yet (of `partitions`; None: all), oldest first."""
+    def undrained(self, partitions: Collection[int] | Drainer | None, limit: int) -> list[StoredIntent]:
+        """The intents not drained yet (of `partitions`, or a `Drainer`'s; None: all), oldest first."""
         query = (select(routing_intents.c.id, routing_intents.c.change, routing_intents.c.position,
                         routing_intents.c.account, routing_intents.c.intent)
                  .where(routing_intents.c.drained_at.is_(None)).order_by(routing_intents.c.id).limit(limit))
-        if partitions is not None:
+        if isinstance(partitions, Drainer):
+            query = query.where(partitions.where())
+        elif partitions is not None:
             query = query.where(routing_intents.c.partition.in_(sorted(partitions)))
         with self._db.read() as conn:
             return [StoredIntent(row.id, row.change, row.position, row.account, dict(row.intent))
                     for row in conn.execute(query)]
 
-    def drain_backlog(self) -> DrainBacklog:
-        """How many intents wait to be carried out, and the commit time of the oldest."""
+    def drain_backlog(self, drainer: Drainer | None = None) -> DrainBacklog:
+        """How many intents wait to be carried out (by `drainer`; None: by anyone), and the commit
+        time of the oldest."""
         query = (select(func.count(), func.min(routing_intents.c.created_at))
                  .where(routing_intents.c.drained_at.is_(None)))
+        if drainer is not None:
+            query = query.where(drainer.where())
         with self._db.read() as conn:
             count, oldest = conn.execute(query).one()
         return DrainBacklog(int(count), None if oldest is None else to_utc(oldest))
@@ -181,9 +200,13 @@ class RoutingQueueSection(RoutingSection):
                                     .limit(1)).first()
         return unrouted is None and self.drained_through(seq)
 
-    def drained_through(self, seq: int) -> bool:
-        """Whether the intents of every change routed up to `seq` are carried out."""
+    def drained_through(self, seq: int, drainer: Drainer | None = None) -> bool:
+        """Whether the intents of every change routed up to `seq` (those `drainer` carries out; None:
+        anyone's) are carried out."""
+        query = select(routing_intents.c.id).where(routing_intents.c.drained_at.is_(None),
+                                                   routing_intents.c.change <= seq)
+        if drainer is not None:
+            query = query.where(drainer.where())
         with self._db.read() as conn:
-            undrained = conn.execute(select(routing_intents.c.id).where(
-                routing_intents.c.drained_at.is_(None), routing_intents.c.change <= seq).limit(1)).first()
+            undrained = conn.execute(query.limit(1)).first()
         return undrained is None

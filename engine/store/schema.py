@@ -332,6 +332,7 @@ routing_intents = Table(
     Column("intent", JsonDocument, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("drained_at", UtcDateTime, nullable=True),
+    Column("owner", String(40), nullable=True),  # the single router that committed it (None: shared routing)
     UniqueConstraint("change", "position"),
     Index("ix_routing_intents_undrained", "drained_at", "partition", "id"),
     Index(None, "account", "id"),

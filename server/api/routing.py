@@ -46,6 +46,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -60,6 +61,7 @@ from engine.routing import AccountCache, Lifetime, RoutingCore
 from engine.routing.starter import JourneyStarter
 from engine.semantics.time_rules import DEFAULT_HORIZON
 from engine.store import Store
+from engine.store.routing_queue import Drainer
 from server.api.request_priority import RequestPriority
 from server.api.routing_drain import Drain
 from server.api.routing_shared import SharedRouter
@@ -129,7 +131,8 @@ class Dispatcher:
         self.shared = shared
         self._shared = SharedRouter(store, self.core, limits.routing_timeout_seconds)
         # a single router's intents go to Temporal through the drain (`server.api.routing_drain`)
-        self.drain = Drain(store, self.core, limits, in_flight=limits.drain_in_flight)
+        self.drainer = Drainer(uuid.uuid4().hex, self._state.started_at)
+        self.drain = Drain(store, self.core, limits, in_flight=limits.drain_in_flight, drainer=self.drainer)
         self._drain_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -259,7 +262,7 @@ class Dispatcher:
         progress = self.drain.progress
         while self.running:
             try:
-                if await asyncio.to_thread(self.store.drained_through, ticket):
+                if await asyncio.to_thread(self.store.drained_through, ticket, self.drainer):
                     return True
             except SQLAlchemyError:
                 pass  # the store unavailable: the drain says so; wait on
@@ -394,7 +397,7 @@ class Dispatcher:
                                 for position, intent in enumerate(intents))
                     done.append(item)
                 now = datetime.now(UTC)
-                self.store.add_intents(rows, now)
+                self.store.add_intents(rows, now, self.drainer.owner)
                 self.store.mark_routed([item.change.seq for item in done], now)
         except SQLAlchemyError as error:  # nothing of the transaction was kept
             raise store_stopped(error) from error

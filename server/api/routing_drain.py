@@ -7,6 +7,9 @@ takes them:
 
 - in order per account (one account's intents one after the other; accounts side by side), at
   most `api_drain_in_flight` calls at once;
+- the intents this process committed, and those committed before it started (a process stopped
+  or killed before draining them): not those of another API process routing beside it
+  (`engine.store.routing_queue.Drainer`);
 - each intent marked drained once Temporal took it (the marks of a round committed together);
 - when Temporal is unavailable (or slower than `routing_timeout_seconds`), the account's later
   intents wait, and the drain tries again after a pause that doubles from `retry_min_seconds` to
@@ -32,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine.records import Intent, JourneySignal
 from engine.routing import RoutingCore
 from engine.store import Store
-from engine.store.routing_queue import StoredIntent
+from engine.store.routing_queue import Drainer, StoredIntent
 from server.api.routing_status import RoutingRecord, RoutingStopped, stopped_by, store_stopped
 from server.web.limits import Limits
 
@@ -55,8 +58,11 @@ def as_carried_out(stored: StoredIntent) -> Intent:
 
 
 class Drain:
-    def __init__(self, store: Store, core: RoutingCore, limits: Limits, *, in_flight: int) -> None:
+    def __init__(self, store: Store, core: RoutingCore, limits: Limits, *, in_flight: int,
+                 drainer: Drainer | None = None) -> None:
         self.store = store
+        # whose intents: this process's and those committed before it started (None: everyone's)
+        self.drainer = drainer
         self.core = core
         self.limits = limits
         self.in_flight = max(1, in_flight)
@@ -126,7 +132,7 @@ class Drain:
             await self._call(None)
             self._wake_scheduler = False
         try:
-            found = await asyncio.to_thread(self.store.undrained, None, ROUND)
+            found = await asyncio.to_thread(self.store.undrained, self.drainer, ROUND)
         except SQLAlchemyError as error:
             raise store_stopped(error) from error
         if not found:
@@ -170,7 +176,7 @@ class Drain:
     async def _count(self) -> None:
         commits = self._commits
         with contextlib.suppress(SQLAlchemyError):
-            counted = await asyncio.to_thread(self.store.drain_backlog)
+            counted = await asyncio.to_thread(self.store.drain_backlog, self.drainer)
             if self._commits == commits:  # else routing committed more meanwhile: the next count says
                 self.backlog, self.oldest = counted
                 self.counted = True

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from engine.settings import Settings
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_LINE_BYTES", "Limits"]
+__all__ = ["DEFAULT_DRAIN_IN_FLIGHT", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_LINE_BYTES", "Limits"]
 
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_LINE_BYTES = 64 * 1024

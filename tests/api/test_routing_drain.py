@@ -5,12 +5,13 @@ carried out again ignored by its journey."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from dsl import ir
+from engine.intake.ingestion import Ingestor
 from engine.records import Intent, JourneySignal, StartJourney
 from engine.routing import AccountCache, Lifetime, RoutingCore
 from engine.routing.starter import JourneyStarter
@@ -109,3 +110,31 @@ async def test_a_drained_signal_carries_its_origin_and_a_journey_ignores_it_hear
     for heard in (signal, signal, later, signal, told, told):
         state.notify(heard)
     assert [(event.change, event.position) for event in state.events] == [(41, 2), (41, 3), (None, 0), (None, 0)]
+
+
+def _routing_batch_keeps_all_or_nothing(store: Store, bundle: ir.Bundle) -> None:
+    objects = [{"id": f"{account}-signed", "account": account, "event": "signed", "at": AT.isoformat()}
+               for account in ("acme", "globex")]
+    first, second = Ingestor(store, bundle.model).ingest_objects(objects, AT, horizon=timedelta(days=365)).accepted
+    start = StartJourney(playbook="smb_onboarding", account="acme", entry_at=AT, reason="event signed")
+    with pytest.raises(RuntimeError), store.routing_batch({"acme"}):
+        store.add_intents([(first.seq, 0, "acme", start.model_dump(mode="json"))], AT)
+        store.mark_routed([first.seq], AT)
+        raise RuntimeError("the process dies mid-batch")
+    assert [change.seq for change in store.unrouted()] == [first.seq, second.seq]
+    assert store.undrained(None, 10) == []
+    with store.routing_batch({"acme"}):
+        store.add_intents([(first.seq, 0, "acme", start.model_dump(mode="json"))], AT)
+        store.mark_routed([first.seq], AT)
+    assert [change.seq for change in store.unrouted()] == [second.seq]
+    assert [(found.change, found.intent["kind"]) for found in store.undrained(None, 10)] == [(first.seq, "start")]
+    assert store.drain_backlog() == (1, AT)
+
+
+def test_a_routing_batch_commits_its_intents_and_marks_together_or_not_at_all(store: Store, bundle: ir.Bundle) -> None:
+    _routing_batch_keeps_all_or_nothing(store, bundle)
+
+
+def test_a_routing_batch_on_postgresql_commits_its_intents_and_marks_together_or_not_at_all(
+        pg_store: Store, bundle: ir.Bundle) -> None:
+    _routing_batch_keeps_all_or_nothing(pg_store, bundle)
