@@ -20,8 +20,10 @@ given or `.ci/postgres.sh --url` starts one):
 Each run gets its own Temporal namespace, so the sign-ups of one run start journeys exactly as
 they would the first time. Rates are events over wall time (first request to last answer): the
 API answers once a batch is stored and routes behind, so the time until every stored event is
-routed is measured too (`/healthz` polled until the backlog is empty: `routed_seconds`,
-`routed_events_per_second`, `routed_vs_raw`), lest the stored rate flatter. The API process's
+routed (committed: routing's writes, intents and marks) is measured too (`/healthz` polled until
+the routing backlog is empty: `routed_seconds`, `routed_events_per_second`, `routed_vs_raw`), lest
+the stored rate flatter, and apart the drain of the starts and signals to Temporal behind it
+(until the drain backlog is empty: `drained_seconds`, `drained_intents`). The API process's
 CPU time is reported for both. Goal: the API (and `playbook ingest`) at half the raw rate or
 better. The last line is one JSON object of the figures.
 """
@@ -37,6 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +177,8 @@ def postgres_url(explicit: str | None, disabled: bool) -> tuple[str | None, str]
 class ApiProcess:
     """`playbook api` on a free port against `database_url` and the dev server's `namespace`."""
 
-    def __init__(self, folder: Path, temporal: str, namespace: str, database_url: str) -> None:
+    def __init__(self, folder: Path, temporal: str, namespace: str, database_url: str,
+                 horizon_days: int | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (folder / f"api-{namespace}.log").open("w")
@@ -182,6 +186,8 @@ class ApiProcess:
                "PLAYBOOK_DATABASE_URL": database_url, "PLAYBOOK_TASK_QUEUE": "bench-ingest",
                "PLAYBOOK_STATE_DIR": str(folder / "state"), "PLAYBOOK_API_MAX_BODY_BYTES": str(64 * 1024 * 1024)}
         env.pop("PLAYBOOK_API_TOKEN", None)
+        if horizon_days is not None:  # `--live`: the whole timeline triggers journeys
+            env["PLAYBOOK_TRIGGER_HORIZON"] = f"{horizon_days}d"
         self.process = subprocess.Popen(
             [PLAYBOOK, "api", str(ROOT / "playbooks"), "--host", "127.0.0.1", "--port", str(self.port)],
             stdout=self.log, stderr=subprocess.STDOUT, cwd=folder, env=env, start_new_session=True)
@@ -244,14 +250,14 @@ def post_batches(url: str, lines: list[str], batch: int) -> None:
 
 
 def measure_backend(kind: str, folder: Path, server: DevServer, events: Path, lines: list[str],
-                    batch: int, server_url: str | None) -> dict[str, Any]:
+                    batch: int, server_url: str | None, horizon_days: int | None = None) -> dict[str, Any]:
     databases = Databases(kind, folder, server_url)
     figures: dict[str, Any] = {"events": len(lines)}
     try:
         urls: dict[str, str] = {}
         for way in ("api", "ingest"):
             url = urls[way] = databases.fresh(way)
-            api = ApiProcess(folder, server.address, f"{kind}_{way}", url)
+            api = ApiProcess(folder, server.address, f"{kind}_{way}", url, horizon_days)
             try:
                 api.wait_ready()
                 cpu = api.cpu()
@@ -305,7 +311,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="playbook-bench-") as scratch:
         folder = Path(scratch)
         events = folder / "events.jsonl"
-        summary = generate_timeline.write(events, args.accounts, args.days, args.seed)
+        start = (datetime.now(UTC) - timedelta(days=args.days)).replace(microsecond=0) if args.live \
+            else generate_timeline.DEFAULT_START
+        summary = generate_timeline.write(events, args.accounts, args.days, args.seed, start)
         lines = [line for line in events.read_text(encoding="utf-8").splitlines() if line.strip()]
         print(f"timeline: {summary.events:,} objects for {args.accounts:,} accounts over {args.days} days "
               f"(seed {args.seed}); batches of {args.batch}")
@@ -317,7 +325,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for kind in kinds:
                 (folder / kind).mkdir()
                 results[kind] = measure_backend(kind, folder / kind, server, events, lines, args.batch,
-                                                pg if kind == "postgresql" else None)
+                                                pg if kind == "postgresql" else None,
+                                                args.days + 1 if args.live else None)
         finally:
             server.stop()
     if not pg:
@@ -352,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=500, help="events per request (default 500, as playbook ingest)")
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server URL (postgresql+psycopg://…/db)")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--live", action="store_true",
+                        help="a timeline ending now and a trigger horizon covering it: its sign-ups start journeys "
+                             "(else it is history, as an import of last year's data)")
     args = parser.parse_args(argv)
     figures = run(args)
     print(json.dumps(figures))
