@@ -12,8 +12,9 @@ Prints, in order:
    Monday, bytes per event;
 2. routing one change against 0 … 3,000 past changes (`route_history.py`);
 3. the drain: journey starts/s on a Temporal dev server (`drain_speed.py`);
-4. the API and `playbook ingest` end to end, until every stored event is routed
-   (`ingest_speed.py`, its own processes and dev server);
+4. the API and `playbook ingest` end to end on a timeline that starts journeys, until every
+   stored event is routed (committed), and apart until the drain carried its starts and signals
+   out on Temporal (`ingest_speed.py --live`, its own processes and dev server);
 5. shared routing on PostgreSQL, one router process against two (`shared_routers.py`), when a
    server is given (`--postgres`, `PLAYBOOK_TEST_POSTGRES_URL`; the full run starts one with
    `.ci/postgres.sh` otherwise).
@@ -113,14 +114,17 @@ def run(sizes: list[int], days: int, quick: bool, postgres: str | None) -> dict[
     print(f"   {figures['drain_starts_per_s']:,.1f} starts/s")
 
     print("4. the API and `playbook ingest`, until every stored event is routed (SQLite)")
-    api = _script("ingest_speed.py", "--accounts", str(150 if quick else 1000), "--days", str(days), "--no-postgres")
+    # `--live`: the sign-ups start journeys, so routing commits starts and signals the drain carries out
+    api = _script("ingest_speed.py", "--accounts", str(150 if quick else 1000), "--days", str(days), "--no-postgres",
+                  "--live")
     sqlite = api.get("sqlite", {})
     if sqlite:
         figures.update(routed_events_per_s=sqlite["api"]["routed_events_per_second"],
                        routed_vs_raw=sqlite["routed_vs_raw"],
                        ingest_routed_vs_raw=round(sqlite["ingest"]["routed_events_per_second"]
                                                   / sqlite["raw"]["events_per_second"], 4),
-                       api_events=sqlite["events"])
+                       api_events=sqlite["events"], api_drained_intents=sqlite["api"].get("drained_intents"),
+                       api_drained_seconds=sqlite["api"].get("drained_seconds"))
 
     print("5. shared routing on PostgreSQL: one router process, then two")
     if postgres or not quick:
