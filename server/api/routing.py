@@ -354,6 +354,8 @@ class Dispatcher:
         committed = _Committed()
         try:
             await self._thread(self._route_all, [item for item in self._run if not item.routed], committed)
+        except SQLAlchemyError as error:  # reading ahead failed: the store unavailable
+            raise store_stopped(error) from error
         finally:
             self._finish(committed)
         if self._run:  # the router failed on its first change: the next ones wait, they come after it
