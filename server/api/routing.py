@@ -150,7 +150,7 @@ class Dispatcher:
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._loop(), name="playbook-router")
         if not self.shared and (self._drain_task is None or self._drain_task.done()):
-            self._drain_task = loop.create_task(self.drain.serve(lambda: self.running), name="playbook-drain")
+            self._drain_task = loop.create_task(self.drain.serve(), name="playbook-drain")
 
     async def stop(self) -> None:
         """Stop the router loop and the drain; what is not routed stays stored and is taken over at the

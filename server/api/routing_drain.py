@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter
@@ -96,7 +95,7 @@ class Drain:
             return None
         return round(max(0.0, (datetime.now(UTC) - self.oldest).total_seconds()), 3)
 
-    async def serve(self, running: Callable[[], bool]) -> None:
+    async def serve(self) -> None:
         """Drain until cancelled: a round, then the next, or a wait for routing to commit more."""
         pause = self.limits.retry_min_seconds
         await self._count()  # what an earlier process committed and did not drain
