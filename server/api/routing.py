@@ -82,6 +82,7 @@ TRANSACTION = 100  # changes routed, their intents and marks committed in one tr
 INGEST_BATCH = 5_000  # objects stored per transaction: a whole request of `playbook ingest`
 STORE_RETRY_AFTER_SECONDS = 5
 STOP_WAIT_SECONDS = 30  # at shutdown, the longest wait for the router's call under way in a thread
+STOP_CANCEL_SECONDS = 0.5  # at shutdown, how often the drain is cancelled again until it stopped
 
 
 @dataclass
@@ -156,10 +157,14 @@ class Dispatcher:
         """Stop the router loop and the drain; what is not routed stays stored and is taken over at the
         next start, and what is not drained is drained then."""
         drain, self._drain_task = self._drain_task, None
-        if drain is not None and not drain.done() and self._loop_of is asyncio.get_running_loop():
-            drain.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await drain
+        if drain is not None and self._loop_of is asyncio.get_running_loop():
+            # cancelled again until done: a cancellation that meets a call's timeout at the same
+            # moment can be taken for the timeout (`asyncio.timeout`), and the drain would go on
+            while not drain.done():
+                drain.cancel()
+                await asyncio.wait({drain}, timeout=STOP_CANCEL_SECONDS)
+            if not drain.cancelled() and drain.exception() is not None:
+                log.error("the drain had failed: %s", drain.exception())
         task, self._task = self._task, None
         if task is not None and not task.done() and self._loop_of is asyncio.get_running_loop():
             task.cancel()
