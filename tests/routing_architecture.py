@@ -37,6 +37,8 @@ CALL_EXCEPTIONS: dict[tuple[str, str], str] = {
         "test code: a journey no worker polls, for erasure to end and delete",
     ("tests/faults/test_api_killed.py", "start_workflow"):
         "test code: a marker workflow started after every journey, to wait on the server's list",
+    ("tests/faults/test_drain_killed.py", "start_workflow"):
+        "test code: a marker workflow started after every journey, to wait on the server's list",
     ("engine/workflows/journey.py", "signal"):
         "`@workflow.signal` declares the journey's own signal handler",
     ("engine/workflows/scheduler.py", "signal"):
