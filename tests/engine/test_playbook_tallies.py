@@ -71,7 +71,8 @@ def _kept(store: Store) -> tuple[Counter[tuple[str, str, str, str | None]], Coun
 def _by_hand(store: Store) -> tuple[Counter[tuple[str, str, str, str | None]], Counter[tuple[str, str, str, str]]]:
     """The counts from every journey and every split decision, one by one."""
     rows = store.journeys()
-    journeys = Counter((row.playbook, row.version, row.status, row.reason or None) for row in rows)
+    journeys: Counter[tuple[str, str, str, str | None]] = Counter(
+        (row.playbook, row.version, str(row.status), row.reason or None) for row in rows)
     status = {(row.workflow_id, row.run_id): row.status for row in rows}
     arms: Counter[tuple[str, str, str, str]] = Counter()
     for action in store.actions():
