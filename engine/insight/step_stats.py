@@ -149,7 +149,6 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         action_where.append(actions.c.account.in_(sorted(accounts)))
     # every action of the log but those of a moment or an audience: from the tallies, kept counted
     tallied = store.tallied_actions(playbooks) if start is None and accounts is None else None
-    by_path = action_groups(dialect, action_where)
 
     task_where: list[Any] = []
     if playbooks is not None:
@@ -200,7 +199,7 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
     # every journey: from the counts kept as journeys change
     journey_tallies = store.journey_tallies(playbooks) if start is None and accounts is None else None
     with _reading(store) as conn:
-        rows = tallied if tallied is not None else conn.execute(by_path).all()
+        rows = tallied if tallied is not None else conn.execute(action_groups(dialect, action_where)).all()
         counts = Counts(
             actions=[ActionCount(playbook=r.playbook, path=r.path, kind=r.kind, what=r.what, outcome=r.outcome,
                                  block=r.block, subject=r.subject, detail=r.detail, reason=r.reason, count=int(r.n))
