@@ -71,17 +71,24 @@ def count_task(conn: Connection, values: dict[str, Any]) -> None:
 
 
 def count_task_closed(conn: Connection, rows: Iterable[Any], outcome: str | None, at: datetime) -> None:
-    """Move open tasks just closed (their rows as they were) to `done` with `outcome`."""
+    """Move open tasks just closed (their rows as they were) to `done` with `outcome`. The counts
+    change in the order of their keys, so that two transactions at once on PostgreSQL wait for
+    each other rather than deadlock."""
     driver = Driver(conn)
-    for row in sorted(rows, key=lambda row: (str(row.playbook), str(row.key))):
+    changes: dict[tuple[str, str, str, str], int] = {}
+    for row in rows:
         path = task_path(row.playbook, row.account, row.key)
         if path is None:
             continue
-        driver.execute(_UPSERT, (row.playbook, path, str(row.status), str(row.outcome or ""), -1))
-        driver.execute(_UPSERT, (row.playbook, path, "done", outcome or "", 1))
+        before = (str(row.playbook), path, str(row.status), str(row.outcome or ""))
+        after = (str(row.playbook), path, "done", outcome or "")
+        changes[before] = changes.get(before, 0) - 1
+        changes[after] = changes.get(after, 0) + 1
         seconds = _seconds(row.created_at, at)
         if seconds is not None:
             driver.execute(_DURATION, (row.playbook, path, seconds, row.id))
+    for (playbook, path, status, ending), n in sorted(changes.items()):
+        driver.execute(_UPSERT, (playbook, path, status, ending, n))
 
 
 def _grouped(conn: Connection, where: list[Any]) -> tuple[dict[tuple[str, str, str, str], int], list[Any]]:

@@ -143,6 +143,11 @@ def test_writers_at_once_lose_no_count(store: Store) -> None:
                 _split(store, "trial", account, run, ARMS[index % 2])
                 if index % 3:
                     _end(store, "trial", account, run, "goal_reached" if index % 3 == 1 else "exited", None)
+                store.create_task(TaskRecord(id=f"t-{account}", account=account, playbook="trial", title="Call",
+                                             owner="ana@example.com", due=NOW, priority="normal", created_at=NOW),
+                                  f"journey/trial/{account}/{run}/day 0/{index % 2}", f"journey/trial/{account}")
+                if index % 2:
+                    store.complete_tasks(account, NOW + timedelta(minutes=index), outcome="reached")
         except BaseException as error:  # reported below
             failures.append(error)
 
@@ -157,6 +162,8 @@ def test_writers_at_once_lose_no_count(store: Store) -> None:
     assert sum(journeys.values()) == writers * each
     assert journeys[("trial", "v1", "goal_reached", None)] == writers * 5
     assert sum(arms.values()) == writers * each
+    assert store.task_tallies() == _tasks_by_hand(store)
+    assert sum(tally.opened for tally in store.task_tallies()) == writers * each
 
 
 def test_migration_0013_counts_a_store_that_has_data(url: str) -> None:
