@@ -71,6 +71,9 @@ class AccountCache:
         self._paused: set[str] | None = None  # PER_RUN: the operator's pauses as the run began
         # PER_RUN: the histories kept from one run to the next
         self.histories = AccountHistories(store)
+        # In a run: the scores recorded whose account cards are not updated yet (`flush_cards`)
+        self._in_run = False
+        self._cards: list[tuple[str, ScoreState, datetime]] = []
 
     # ------------------------------------------------------------------ runs
 
@@ -83,6 +86,8 @@ class AccountCache:
         `scored` when given, those whose changes move a score, the others' read if asked for)."""
         if self.lifetime is Lifetime.PER_RUN:
             self.end_run()
+        self._in_run = True
+        if self.lifetime is Lifetime.PER_RUN:
             if until is None:
                 return
             self._accounts, self._until = set(accounts), until
@@ -113,7 +118,10 @@ class AccountCache:
         self._paused = self.store.paused_playbooks()
 
     def end_run(self) -> None:
-        """The run is over: a per-run cache forgets everything."""
+        """The run is over: the account cards take the scores it recorded (`flush_cards`), and a
+        per-run cache forgets everything."""
+        self._in_run = False
+        self.flush_cards()
         if self.lifetime is Lifetime.PER_RUN:
             self._rows, self._accounts, self._until, self._paused = {}, set(), None, None
 
@@ -285,12 +293,24 @@ class AccountCache:
         return history[index - 1][1] if index else None
 
     def record_score(self, account: str, state: ScoreState, at: datetime) -> None:
-        self.store.record_score(account, state, at)
+        """`Store.record_score`; in a run, the account's card takes it at `flush_cards`."""
+        if self._in_run:
+            self.store.record_score(account, state, at, card=False)
+            self._cards.append((account, state.model_copy(), at))
+        else:
+            self.store.record_score(account, state, at)
         rows = self._rows.get(account)
         if rows is not None and rows.scores is not None:
             history = rows.scores.setdefault(state.name, [])
             when = to_utc(at)
             history.insert(bisect_right([time for time, _ in history], when), (when, state.model_copy()))
+
+    def flush_cards(self) -> None:
+        """Put the scores recorded in the run so far on the account cards: one read and one write for
+        them all, instead of both for each score change (the end of a routing transaction, and of a run)."""
+        if self._cards:
+            pending, self._cards = self._cards, []
+            self.store.score_cards(pending)
 
     # ------------------------------------------------------------------ forwarded to the store
 

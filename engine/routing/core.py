@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -103,11 +103,15 @@ class RoutingCore:
         with self.run(changes), self.transaction():
             return [self.route(change) for change in changes]
 
-    def transaction(self) -> AbstractContextManager[None]:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
         """Around routing changes: every write of theirs in one transaction, committed at the end
-        (on SQLite, where each commit costs; `engine.store.database.Database.batch`). It holds the
+        (on SQLite, where each commit costs; `engine.store.database.Database.batch`), the account
+        cards taking the scores recorded in it last (`AccountCache.flush_cards`). It holds the
         write lock throughout: keep what it surrounds short and free of waiting."""
-        return self.cache.store.database.batch()
+        with self.cache.store.database.batch():
+            yield
+            self.cache.flush_cards()
 
     def rescore(self, account: str, at: datetime, *, only: str | None = None) -> list[Intent]:
         """Recompute the account's scores (or only one) at `at` (`Router.rescore`): the journeys it starts."""

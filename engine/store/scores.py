@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.records import ScoreState
-from engine.store.account_cards import score_card
+from engine.store.account_cards import score_card, score_cards
 from engine.store.database import StoreSection
 from engine.store.driver import Driver
 from engine.store.schema import condition_state, score_history
@@ -36,12 +36,20 @@ def _state(row: Any) -> ScoreState:
 
 
 class ScoreSection(StoreSection):
-    def record_score(self, account: str, state: ScoreState, at: datetime) -> None:
+    def record_score(self, account: str, state: ScoreState, at: datetime, *, card: bool = True) -> None:
+        """Record a score; `card=False` leaves the account's card to the caller (`score_cards`)."""
         with self._db.write(account) as conn:
             driver = Driver(conn)
             driver.execute(_RECORD_SQL, (account, state.name, driver.time(at), state.value, state.band,
                                          driver.json(state.breakdown), driver.json(state.missing)))
-            score_card(conn, account, state, at)
+            if card:
+                score_card(conn, account, state, at)
+
+    def score_cards(self, recordings: Sequence[tuple[str, ScoreState, datetime]]) -> None:
+        """Put recorded scores on the accounts' cards, in order, in one transaction (`account_cards.score_cards`)."""
+        if recordings:
+            with self._db.write(*{account for account, _, _ in recordings}) as conn:
+                score_cards(conn, recordings)
 
     def score_at(self, account: str, name: str, at: datetime) -> ScoreState | None:
         """The score as last recorded at or before `at`."""
