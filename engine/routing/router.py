@@ -50,6 +50,7 @@ from engine.routing.rescoring import record_scores
 from engine.routing.schedule import TimeTriggers
 from engine.semantics import calendar
 from engine.semantics.evaluator import UNKNOWN, evaluate, truthy
+from engine.semantics.expression_memo import ExpressionMemo
 from engine.semantics.field_changes import change_fires
 from engine.semantics.time_rules import DEFAULT_HORIZON, describe_lateness
 from engine.store.reserved import task_outcome
@@ -96,6 +97,7 @@ class Router:
         self._watched_fields = {name for inputs in self.inputs.values() for name in inputs.watched_fields}
         self._plans: dict[tuple[str | None, frozenset[str], bool, bool],
                           tuple[list[ir.ScoreModel], list[ir.Playbook], list[ir.Playbook]]] = {}
+        self.conditions = ExpressionMemo(bundle.scores)  # condition triggers' values by the inputs they read
 
     # ------------------------------------------------------------------ changes
 
@@ -273,7 +275,7 @@ class Router:
         """Evaluate a condition trigger, store its state, and say whether it just became true."""
         key = condition_key(playbook.id)
         before = self.store.get_condition(snap.account, key)
-        value = evaluate(trigger.condition, snap, bundle_scores=self.bundle.scores)
+        value = self.conditions.evaluate(trigger.condition, snap)
         if value is UNKNOWN:
             state = True if before is True else None  # only `false` re-arms the edge
         else:
