@@ -78,12 +78,13 @@ class AccountCache:
     # ------------------------------------------------------------------ runs
 
     def begin_run(self, accounts: Collection[str], until: datetime | None, changes: Sequence[Change] = (),
-                  scored: Collection[str] | None = None) -> None:
+                  scored: Collection[str] | None = None, conditioned: Collection[str] | None = None) -> None:
         """A run of routing for these accounts, up to `until` (None: no change of theirs; a per-run
         cache then keeps nothing), routing `changes`, begins: read their active journeys (and, per
         run, their last entries, conditions and scores, a few queries for the whole run, and their
         histories brought up to date, `engine.routing.account_histories`; score histories only for
-        `scored` when given, those whose changes move a score, the others' read if asked for)."""
+        `scored` when given, those whose changes move a score, and condition states only for
+        `conditioned` when given; the others' read if asked for)."""
         if self.lifetime is Lifetime.PER_RUN:
             self.end_run()
         self._in_run = True
@@ -96,16 +97,18 @@ class AccountCache:
             for account, found in self.store.active_journeys_of(missing).items():
                 self._of(account).active = found
         if self.lifetime is Lifetime.PER_RUN and missing:
-            self._read_ahead(missing, changes, missing if scored is None else [a for a in missing if a in scored])
+            self._read_ahead(missing, changes, missing if scored is None else [a for a in missing if a in scored],
+                             missing if conditioned is None else [a for a in missing if a in conditioned])
 
-    def _read_ahead(self, accounts: list[str], changes: Sequence[Change], scored: list[str]) -> None:
+    def _read_ahead(self, accounts: list[str], changes: Sequence[Change], scored: list[str],
+                    conditioned: list[str]) -> None:
         """Everything a run reads of its accounts, a few queries for them all."""
         assert self._until is not None
         entries: dict[str, dict[str, datetime]] = {account: {} for account in accounts}
         for (account, playbook), at in self.store.last_entries_of(accounts).items():
             entries[account][playbook] = at
-        conditions: dict[str, dict[str, tuple[bool | None, datetime]]] = {account: {} for account in accounts}
-        for (account, key), state in self.store.conditions_of(accounts).items():
+        conditions: dict[str, dict[str, tuple[bool | None, datetime]]] = {account: {} for account in conditioned}
+        for (account, key), state in self.store.conditions_of(conditioned).items():
             conditions[account][key] = state
         scores: dict[str, dict[str, list[tuple[datetime, ScoreState]]]] = {account: {} for account in scored}
         for (account, name), found in self.store.score_histories_of(scored).items():
@@ -113,7 +116,7 @@ class AccountCache:
         histories = self.histories.for_run(accounts, changes)
         for account in accounts:
             rows = self._of(account)
-            rows.entries, rows.conditions, rows.scores = entries[account], conditions[account], scores.get(account)
+            rows.entries, rows.conditions, rows.scores = entries[account], conditions.get(account), scores.get(account)
             rows.history = histories[account]
         self._paused = self.store.paused_playbooks()
 
@@ -167,6 +170,18 @@ class AccountCache:
         return [(name, when, event_data(data))
                 for name, when, data in history.events[:bisect_right(history.event_times, to_utc(at))]
                 if names is None or name in names]
+
+    def latest_events(self, account: str, at: datetime
+                      ) -> tuple[list[tuple[str, datetime]], dict[str, list[datetime]]] | None:
+        """The account's events (name, at) and their times by name (`History.stamp_index`: kept, not
+        copied) when memory answers and `at` is at or after the account's latest change (routing's
+        usual case); else None."""
+        if not self._kept(account, at):
+            return None
+        history = self._history(account)
+        if history.latest is not None and to_utc(at) < history.latest:
+            return None
+        return history.stamp_index()
 
     def event_stamps_until(self, account: str, at: datetime) -> list[tuple[str, datetime]]:
         if not self._kept(account, at):

@@ -46,6 +46,19 @@ class History:
     latest: datetime | None = None  # the latest time in `traits` and `events`
     fields: dict[str, Any] = field(default_factory=dict)  # the fields as of `latest`
     seqs: set[int] = field(default_factory=set)  # the stored changes it holds
+    # (name, at) of `events`, and their times by name: built when first asked for, then kept up to date
+    stamps: list[tuple[str, datetime]] | None = None
+    times_by_name: dict[str, list[datetime]] | None = None
+
+    def stamp_index(self) -> tuple[list[tuple[str, datetime]], dict[str, list[datetime]]]:
+        """The events' (name, at) in time order, and each name's times in order (metric windows are
+        counted on them by bisection: `engine.semantics.metrics.indexed_metric_values`)."""
+        if self.stamps is None or self.times_by_name is None:
+            self.stamps = [(name, at) for name, at, _ in self.events]
+            self.times_by_name = {}
+            for name, at in self.stamps:
+                self.times_by_name.setdefault(name, []).append(at)
+        return self.stamps, self.times_by_name
 
     def add(self, change: Change) -> bool:
         """Add a stored change after the others; False when it is older than the latest (the
@@ -67,6 +80,9 @@ class History:
         if change.event is not None:
             self.events.append((change.event, at, dict(change.data)))
             self.event_times.append(at)
+            if self.stamps is not None and self.times_by_name is not None:
+                self.stamps.append((change.event, at))
+                self.times_by_name.setdefault(change.event, []).append(at)
         return True
 
 

@@ -69,12 +69,16 @@ class RoutingCore:
     @contextmanager
     def run(self, changes: Sequence[Change], accounts: Collection[str] = ()) -> Iterator[None]:
         """Around the routing of a run of stored changes (and time triggers of `accounts`): the cache
-        reads ahead for the run's accounts at its start, and a per-run cache forgets at its end.
+        reads ahead for the run's accounts at its start (score histories and condition states only
+        for those whose changes move a score or concern a condition trigger), and a per-run cache
+        forgets at its end.
         When reading ahead fails, the run is routed with reads going to the store."""
         involved = {change.account for change in changes} | set(accounts)
         try:
             scored = {change.account for change in changes if self._score_inputs & set(change.traits)}
-            self.cache.begin_run(involved, max((change.at for change in changes), default=None), changes, scored)
+            conditioned = {change.account for change in changes if self.router.evaluates_conditions(change)}
+            self.cache.begin_run(involved, max((change.at for change in changes), default=None), changes, scored,
+                                 conditioned)
         except SQLAlchemyError:
             self.cache.end_run()
             log.exception("cannot read ahead for a run; routing reads change by change")

@@ -44,6 +44,7 @@ from dsl import ir
 from dsl.ir_text import describe_trigger
 from engine.decision_text import backfill_detail, field_change_reason
 from engine.records import Change, JourneySignal, RouteResult, Snapshot, StartJourney
+from engine.routing.account_cache import AccountCache
 from engine.routing.admission import Admission
 from engine.routing.dependencies import playbook_inputs
 from engine.routing.rescoring import record_scores
@@ -54,7 +55,7 @@ from engine.semantics.expression_memo import ExpressionMemo
 from engine.semantics.field_changes import change_fires
 from engine.semantics.time_rules import DEFAULT_HORIZON, describe_lateness
 from engine.store.reserved import task_outcome
-from engine.store.snapshots import account_timezone, snapshot_of
+from engine.store.snapshots import account_timezone, indexed_snapshot, snapshot_of
 
 if TYPE_CHECKING:
     from engine.store.reads import RoutingReads
@@ -162,6 +163,12 @@ class Router:
                 self._plans.clear()
         return found
 
+    def evaluates_conditions(self, change: Change) -> bool:
+        """Whether routing the change evaluates a condition trigger (reads its stored state)."""
+        routes_event = change.event is not None and change.event not in SILENT_EVENTS
+        _, concerned, _ = self._concerned(change, routes_event)
+        return any(isinstance(playbook.trigger, ir.ConditionTrigger) for playbook in concerned)
+
     def _date_moved(self, playbook: ir.Playbook, change: Change) -> bool:
         trigger = playbook.trigger
         return isinstance(trigger, ir.DateTrigger) and trigger.field in change.traits
@@ -216,6 +223,9 @@ class Router:
 
     def _snapshot(self, account: str, at: datetime) -> Snapshot:
         fields = self.store.fields_at(account, at)
+        latest = self.store.latest_events(account, at) if isinstance(self.store, AccountCache) else None
+        if latest is not None:  # as of the account's latest change: metric windows by bisection
+            return indexed_snapshot(self.bundle, account, at, fields, *latest)
         events = self.store.event_stamps_until(account, at)
         return snapshot_of(self.bundle, account, at, fields, events)
 

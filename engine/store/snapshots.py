@@ -20,7 +20,7 @@ from engine.semantics.expression_memo import remembered_score
 if TYPE_CHECKING:
     from engine.store.reads import RoutingReads
 
-__all__ = ["account_timezone", "build_snapshot", "snapshot_of"]
+__all__ = ["account_timezone", "build_snapshot", "indexed_snapshot", "snapshot_of"]
 
 REMEMBERED_SCORES = 20_000  # (model, input values) whose score is remembered, all forgotten when full
 # the model is kept with its score, so that an id reused by another model is never taken for it
@@ -56,6 +56,25 @@ def snapshot_of(
         timezone=tz,
         tasks=dict(tasks or {}),
     )
+
+
+def indexed_snapshot(
+    bundle: ir.Bundle,
+    account: str,
+    at: datetime,
+    fields: Mapping[str, Any],
+    stamps: Sequence[tuple[str, datetime]],
+    times_by_name: Mapping[str, Sequence[datetime]],
+) -> Snapshot:
+    """`snapshot_of` for an account whose events (`stamps`, and their times by name) all happened by
+    `at`: the metric windows counted by bisection (`metrics.indexed_metric_values`), so that building it
+    costs the same whatever the account's history (routing's snapshots, `engine.routing.router`)."""
+    tz = account_timezone(fields)
+    return Snapshot.model_construct(
+        account=account, at=at, fields=dict(fields),
+        scores={name: _score(model, fields) for name, model in bundle.scores.items()},
+        metrics=metrics.indexed_metric_values(bundle.model.metrics, times_by_name, at, tz),
+        events=list(stamps), timezone=tz, tasks={}, token=None)
 
 
 def _score(model: ir.ScoreModel, fields: Mapping[str, Any]) -> ScoreState:
