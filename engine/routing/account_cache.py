@@ -171,17 +171,18 @@ class AccountCache:
                 for name, when, data in history.events[:bisect_right(history.event_times, to_utc(at))]
                 if names is None or name in names]
 
-    def latest_events(self, account: str, at: datetime
-                      ) -> tuple[list[tuple[str, datetime]], dict[str, list[datetime]]] | None:
-        """The account's events (name, at) and their times by name (`History.stamp_index`: kept, not
-        copied) when memory answers and `at` is at or after the account's latest change (routing's
-        usual case); else None."""
+    def event_index(self, account: str, at: datetime
+                    ) -> tuple[list[tuple[str, datetime]], dict[str, list[datetime]]] | None:
+        """The account's events (name, at) up to `at`, and all its event times by name (kept, not
+        copied: `History.stamp_index`), when memory answers; else None."""
         if not self._kept(account, at):
             return None
         history = self._history(account)
-        if history.latest is not None and to_utc(at) < history.latest:
-            return None
-        return history.stamp_index()
+        stamps, times_by_name = history.stamp_index()
+        when = to_utc(at)
+        if history.latest is not None and when < history.latest:
+            stamps = stamps[:bisect_right(history.event_times, when)]
+        return stamps, times_by_name
 
     def event_stamps_until(self, account: str, at: datetime) -> list[tuple[str, datetime]]:
         if not self._kept(account, at):

@@ -223,9 +223,9 @@ class Router:
 
     def _snapshot(self, account: str, at: datetime) -> Snapshot:
         fields = self.store.fields_at(account, at)
-        latest = self.store.latest_events(account, at) if isinstance(self.store, AccountCache) else None
-        if latest is not None:  # as of the account's latest change: metric windows by bisection
-            return indexed_snapshot(self.bundle, account, at, fields, *latest)
+        index = self.store.event_index(account, at) if isinstance(self.store, AccountCache) else None
+        if index is not None:  # the history in memory: metric windows by bisection
+            return indexed_snapshot(self.bundle, account, at, fields, *index)
         events = self.store.event_stamps_until(account, at)
         return snapshot_of(self.bundle, account, at, fields, events)
 

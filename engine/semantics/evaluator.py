@@ -264,7 +264,8 @@ def _points(component: ir.Component, snap: Snapshot) -> float:
 
 def component_points(component: ir.Component, fields: Mapping[str, Any]) -> float:
     """The points a component gives an account whose fields are `fields` (a function of the fields its rules name)."""
-    return _points(component, Snapshot.model_construct(account="", at=_NO_TIME, fields=dict(fields)))
+    return _points(component, Snapshot.model_construct(account="", at=_NO_TIME, fields=dict(fields), scores={},
+                                                       metrics={}, events=[], timezone="UTC", tasks={}, token=None))
 
 
 def compute_score(model: ir.ScoreModel, fields: Mapping[str, Any], *,

@@ -24,6 +24,8 @@ __all__ = ["JourneySection"]
 
 ENDINGS: frozenset[str] = frozenset({"completed", "exited", "goal_reached", "failed"})
 _ACCOUNTS_CHUNK = 500  # accounts per `IN (…)`
+_LAST_ENTRIES_SQL = ("SELECT account, playbook, max(entered_at) FROM journeys WHERE account IN ({marks}) "
+                     "GROUP BY account, playbook")
 
 
 # Entering and ending, on the driver's cursor (`engine.store.driver`): once per journey each.
@@ -161,14 +163,12 @@ class JourneySection(StoreSection):
         names = sorted(set(accounts))
         found: dict[tuple[str, str], datetime] = {}
         with self._db.read() as conn:
+            driver = Driver(conn)  # on the driver's cursor: routing reads it for every run
             for first in range(0, len(names), _ACCOUNTS_CHUNK):
-                query = (select(journeys.c.account, journeys.c.playbook, func.max(journeys.c.entered_at))
-                         .where(journeys.c.account.in_(names[first:first + _ACCOUNTS_CHUNK]))
-                         .group_by(journeys.c.account, journeys.c.playbook))
-                for account, playbook, value in conn.execute(query):
-                    if isinstance(value, str):  # SQLite returns an aggregate's value untyped
-                        value = datetime.fromisoformat(value)
-                    found[(account, playbook)] = to_utc(value)
+                chunk = names[first:first + _ACCOUNTS_CHUNK]
+                cursor = driver.execute(_LAST_ENTRIES_SQL.format(marks=", ".join("?" * len(chunk))), chunk)
+                for account, playbook, value in cursor.fetchall():
+                    found[(account, playbook)] = driver.read_time(value)
         return found
 
     def ever_entered(self, playbook: str, account: str) -> bool:

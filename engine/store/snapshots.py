@@ -66,9 +66,10 @@ def indexed_snapshot(
     stamps: Sequence[tuple[str, datetime]],
     times_by_name: Mapping[str, Sequence[datetime]],
 ) -> Snapshot:
-    """`snapshot_of` for an account whose events (`stamps`, and their times by name) all happened by
-    `at`: the metric windows counted by bisection (`metrics.indexed_metric_values`), so that building it
-    costs the same whatever the account's history (routing's snapshots, `engine.routing.router`)."""
+    """`snapshot_of` for an account whose events up to `at` are `stamps` (oldest first), with the
+    times of its events by name (each in time order; those after `at` are not counted): the metric
+    windows counted by bisection (`metrics.indexed_metric_values`), so that building it costs
+    about the same whatever the account's history (routing's snapshots, `engine.routing.router`)."""
     tz = account_timezone(fields)
     return Snapshot.model_construct(
         account=account, at=at, fields=dict(fields),
