@@ -24,6 +24,8 @@ __all__ = ["JourneySection"]
 
 ENDINGS: frozenset[str] = frozenset({"completed", "exited", "goal_reached", "failed"})
 _ACCOUNTS_CHUNK = 500  # accounts per `IN (…)`
+_ACTIVE_SQL = ("SELECT workflow_id, run_id, playbook, account, version, entered_at, ended_at, reason FROM journeys "
+               "WHERE account IN ({marks}) AND status = 'active' ORDER BY entered_at, playbook")
 _LAST_ENTRIES_SQL = ("SELECT account, playbook, max(entered_at) FROM journeys WHERE account IN ({marks}) "
                      "GROUP BY account, playbook")
 
@@ -114,15 +116,15 @@ class JourneySection(StoreSection):
         names = sorted(set(accounts))
         found: dict[str, list[JourneyRow]] = {name: [] for name in names}
         with self._db.read() as conn:
+            driver = Driver(conn)  # on the driver's cursor: routing reads it for every run
             for first in range(0, len(names), _ACCOUNTS_CHUNK):
-                query = (
-                    select(journeys)
-                    .where(journeys.c.account.in_(names[first:first + _ACCOUNTS_CHUNK]),
-                           journeys.c.status == "active")
-                    .order_by(journeys.c.entered_at, journeys.c.playbook)
-                )
-                for row in conn.execute(query):
-                    found[row.account].append(_row(row))
+                chunk = names[first:first + _ACCOUNTS_CHUNK]
+                cursor = driver.execute(_ACTIVE_SQL.format(marks=", ".join("?" * len(chunk))), chunk)
+                for workflow_id, run_id, playbook, account, version, entered_at, ended_at, reason in cursor.fetchall():
+                    found[account].append(JourneyRow(
+                        workflow_id=workflow_id, run_id=run_id, playbook=playbook, account=account, version=version,
+                        entered_at=driver.read_time(entered_at), reason=reason,
+                        ended_at=None if ended_at is None else driver.read_time(ended_at)))
         return found
 
     def running_versions(self) -> dict[tuple[str, str], list[JourneyRow]]:
