@@ -50,7 +50,7 @@ class Lifetime(Enum):
 class _Rows:
     """One account's rows as last read (None: not read yet). Histories are in time order."""
 
-    __slots__ = ("active", "conditions", "entries", "history", "scores")
+    __slots__ = ("active", "conditions", "entries", "history", "scores", "scores_latest")
 
     def __init__(self) -> None:
         self.history: History | None = None
@@ -58,6 +58,7 @@ class _Rows:
         self.entries: dict[str, datetime] | None = None  # the latest entry of each playbook entered
         self.conditions: dict[str, tuple[bool | None, datetime]] | None = None
         self.scores: dict[str, list[tuple[datetime, ScoreState]]] | None = None
+        self.scores_latest = False  # `scores` holds each score's latest recordings only (read ahead)
 
 
 class AccountCache:
@@ -111,12 +112,13 @@ class AccountCache:
         for (account, key), state in self.store.conditions_of(conditioned).items():
             conditions[account][key] = state
         scores: dict[str, dict[str, list[tuple[datetime, ScoreState]]]] = {account: {} for account in scored}
-        for (account, name), found in self.store.score_histories_of(scored).items():
-            scores[account][name] = found
+        for (account, name), latest in self.store.latest_scores_of(scored).items():
+            scores[account][name] = [latest]  # the rest read if a score before it is asked for
         histories = self.histories.for_run(accounts, changes)
         for account in accounts:
             rows = self._of(account)
             rows.entries, rows.conditions, rows.scores = entries[account], conditions.get(account), scores.get(account)
+            rows.scores_latest = rows.scores is not None
             rows.history = histories[account]
         self._paused = self.store.paused_playbooks()
 
@@ -295,17 +297,24 @@ class AccountCache:
         if rows is not None and rows.conditions is not None:
             rows.conditions[key] = (value, to_utc(at))
 
-    def _scores_of(self, account: str) -> dict[str, list[tuple[datetime, ScoreState]]]:
+    def _scores_of(self, account: str, before: datetime | None = None) -> dict[str, list[tuple[datetime, ScoreState]]]:
+        """The account's score histories: whole, or (read ahead) the latest recordings only, which
+        answer for any moment but one `before` the first of them."""
         rows = self._of(account)
+        if rows.scores is not None and rows.scores_latest and before is not None and any(
+                history and before < history[0][0] for history in rows.scores.values()):
+            rows.scores = None  # a moment before the latest recordings: the whole histories
         if rows.scores is None:
             rows.scores = {name: found for (_, name), found in self.store.score_histories_of([account]).items()}
+            rows.scores_latest = False
         return rows.scores
 
     def score_at(self, account: str, name: str, at: datetime) -> ScoreState | None:
         if not self._kept(account):
             return self.store.score_at(account, name, at)
-        history = self._scores_of(account).get(name, [])
-        index = bisect_right([when for when, _ in history], to_utc(at))
+        when = to_utc(at)
+        history = self._scores_of(account, when).get(name, [])
+        index = bisect_right([time for time, _ in history], when)
         return history[index - 1][1] if index else None
 
     def record_score(self, account: str, state: ScoreState, at: datetime) -> None:
@@ -319,6 +328,9 @@ class AccountCache:
         if rows is not None and rows.scores is not None:
             history = rows.scores.setdefault(state.name, [])
             when = to_utc(at)
+            if rows.scores_latest and history and when < history[0][0]:
+                rows.scores = None  # not after the latest recordings: the whole histories read when asked for
+                return
             history.insert(bisect_right([time for time, _ in history], when), (when, state.model_copy()))
 
     def flush_cards(self) -> None:

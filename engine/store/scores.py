@@ -27,6 +27,10 @@ _RECORD_SQL = ("INSERT INTO score_history (account, score, at, value, band, brea
                "VALUES (?, ?, ?, ?, ?, ?j, ?j)")
 _SET_CONDITION_SQL = ("INSERT INTO condition_state (account, key, value, at) VALUES (?, ?, ?, ?) "
                       "ON CONFLICT (account, key) DO UPDATE SET value = excluded.value, at = excluded.at")
+_LATEST_SQL = ("SELECT account, score, at, value, band, breakdown, missing FROM ("
+               "SELECT account, score, at, value, band, breakdown, missing, row_number() OVER ("
+               "PARTITION BY account, score ORDER BY at DESC, id DESC) AS rank FROM score_history "
+               "WHERE account IN ({marks})) AS latest WHERE rank = 1")
 _CONDITIONS_SQL = "SELECT account, key, value, at FROM condition_state WHERE account IN ({marks})"
 
 
@@ -118,6 +122,22 @@ class ScoreSection(StoreSection):
                     found.setdefault((account, score), []).append((driver.read_time(at), ScoreState.model_construct(
                         name=score, value=value, band=band, breakdown=dict(driver.read_json(breakdown)),
                         missing=list(driver.read_json(missing)))))  # as written: no validation again
+        return found
+
+    def latest_scores_of(self, accounts: Sequence[str]) -> dict[tuple[str, str], tuple[datetime, ScoreState]]:
+        """Each score's latest recording of many accounts in one read, by (account, score): what
+        routing in time order reads, however long the score's history."""
+        found: dict[tuple[str, str], tuple[datetime, ScoreState]] = {}
+        names = sorted(set(accounts))
+        with self._db.read() as conn:
+            driver = Driver(conn)
+            for first in range(0, len(names), CHUNK):
+                chunk = names[first:first + CHUNK]
+                cursor = driver.execute(_LATEST_SQL.format(marks=", ".join("?" * len(chunk))), chunk)
+                for account, score, at, value, band, breakdown, missing in cursor.fetchall():
+                    found[(account, score)] = (driver.read_time(at), ScoreState.model_construct(
+                        name=score, value=value, band=band, breakdown=dict(driver.read_json(breakdown)),
+                        missing=list(driver.read_json(missing))))
         return found
 
     def conditions_of(self, accounts: Sequence[str]) -> dict[tuple[str, str], tuple[bool | None, datetime]]:

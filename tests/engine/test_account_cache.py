@@ -187,3 +187,21 @@ def test_a_score_recorded_outside_a_run_reaches_the_card_at_once(store: Store) -
     cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
     cache.record_score("acme", ScoreState(name="health", value=40.0, band="yellow"), T0)
     assert (_cards(store)["acme"]["score_name"], _cards(store)["acme"]["band"]) == ("health", "yellow")
+
+
+def test_a_run_reads_each_scores_latest_recording_and_the_whole_history_when_asked_before_it(store: Store) -> None:
+    states = [ScoreState(name="health", value=float(value), band="red") for value in (10, 20, 30)]
+    for hours, state in enumerate(states):
+        store.record_score("acme", state, T0 + hours * HOUR)
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    cache.begin_run({"acme"}, T0 + 5 * HOUR, scored={"acme"})
+    assert cache.score_at("acme", "health", T0 + 4 * HOUR) == states[2]
+    assert cache.score_at("acme", "adoption", T0 + 4 * HOUR) is None
+    assert cache.score_at("acme", "health", T0 + 90 * timedelta(minutes=1)) == states[1]  # before the latest
+    assert cache.score_at("acme", "health", T0 - HOUR) is None
+    cache.end_run()
+    cache.begin_run({"acme"}, T0 + 5 * HOUR, scored={"acme"})
+    late = ScoreState(name="health", value=15.0, band="red")
+    cache.record_score("acme", late, T0 + 30 * timedelta(minutes=1))  # recorded now, dated before the latest
+    for at in (T0 + 40 * timedelta(minutes=1), T0 + 4 * HOUR):
+        assert cache.score_at("acme", "health", at) == store.score_at("acme", "health", at)
