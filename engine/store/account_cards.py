@@ -22,10 +22,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.records import ScoreState
+from engine.store.driver import Driver
 from engine.store.schema import account_cards, accounts, score_history
 from engine.store.types import to_utc
 
@@ -102,11 +103,9 @@ def score_card(conn: Connection, account: str, state: ScoreState, at: datetime) 
     score_cards(conn, [(account, state, at)])
 
 
-_CARD_SCORES = select(account_cards.c.account, account_cards.c.score_name, account_cards.c.scored_at).where(
-    account_cards.c.account.in_(bindparam("accounts", expanding=True)))
-_SET_CARD_SCORE = account_cards.update().where(account_cards.c.account == bindparam("card")).values(
-    score_name=bindparam("new_name"), score=bindparam("new_score"), band=bindparam("new_band"),
-    scored_at=bindparam("new_at"))
+# On the driver's cursor (`engine.store.driver`): SQLAlchemy expands an `IN` of 500 names slowly.
+_CARD_SCORES_SQL = "SELECT account, score_name, scored_at FROM account_cards WHERE account IN ({marks})"
+_SET_CARD_SCORE_SQL = "UPDATE account_cards SET score_name = ?, score = ?, band = ?, scored_at = ? WHERE account = ?"
 
 
 def score_cards(conn: Connection, recordings: Sequence[tuple[str, ScoreState, datetime]]) -> None:
@@ -114,23 +113,26 @@ def score_cards(conn: Connection, recordings: Sequence[tuple[str, ScoreState, da
     query per `CHUNK` accounts and the changed ones written in one statement (routing puts a run's
     score changes on the cards once, at the end of its transaction)."""
     names = sorted({account for account, _, _ in recordings})
+    driver = Driver(conn)
     cards: dict[str, dict[str, Any]] = {}
     for first in range(0, len(names), CHUNK):
-        for row in conn.execute(_CARD_SCORES, {"accounts": names[first:first + CHUNK]}):
-            cards[row.account] = {"score_name": row.score_name, "scored_at": row.scored_at}
-    changed: dict[str, dict[str, Any]] = {}
+        chunk = names[first:first + CHUNK]
+        for account, score_name, scored_at in driver.execute(
+                _CARD_SCORES_SQL.format(marks=", ".join("?" * len(chunk))), chunk).fetchall():
+            cards[account] = {"score_name": score_name,
+                              "scored_at": None if scored_at is None else driver.read_time(scored_at)}
+    changed: dict[str, tuple[Any, ...]] = {}
     for account, state, at in recordings:
         card = cards.get(account)
         if card is None or not _takes_over(card["score_name"], state.name):
             continue
         when = to_utc(at)
-        if card["score_name"] == state.name and card["scored_at"] is not None and when < to_utc(card["scored_at"]):
+        if card["score_name"] == state.name and card["scored_at"] is not None and when < card["scored_at"]:
             continue  # a late recording: the card keeps the latest
         card.update(score_name=state.name, scored_at=when)
-        changed[account] = {"card": account, "new_name": state.name, "new_score": state.value,
-                            "new_band": state.band, "new_at": when}
+        changed[account] = (state.name, state.value, state.band, driver.time(when), account)
     if changed:
-        conn.execute(_SET_CARD_SCORE, list(changed.values()))
+        driver.cursor.executemany(driver.sql(_SET_CARD_SCORE_SQL), list(changed.values()))
 
 
 def rebuild_cards(conn: Connection) -> int:
