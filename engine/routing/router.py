@@ -104,7 +104,7 @@ class Router:
 
     def route(self, change: Change) -> RouteResult:
         """The journeys one stored change starts or signals, with the scores and decisions it logged."""
-        result = RouteResult.model_construct(intents=[], actions=[])
+        result = RouteResult()
         routes_event = change.event is not None and change.event not in SILENT_EVENTS
         if change.event in RESERVED_EVENTS:
             self._reserved(change, result)
@@ -196,7 +196,7 @@ class Router:
         Scores are computed from fields, so this records a score whose stored history is behind
         (and fires the band edges that follow); with the history up to date it changes nothing.
         """
-        result = RouteResult.model_construct(intents=[], actions=[])
+        result = RouteResult()
         models = [model for name, model in sorted(self.bundle.scores.items()) if only in (None, name)]
         if not models:
             return result
@@ -351,7 +351,7 @@ class Router:
     def due(self, after: datetime, until: datetime, accounts: Iterable[str] | None = None) -> RouteResult:
         """Start the journeys of time triggers whose instants fall in (after, until]
         (for `accounts` only, when given: those a `TimeIndex` says are due)."""
-        result = RouteResult.model_construct(intents=[], actions=[])
+        result = RouteResult()
         for instant, account, playbook in self.time.firings(after, until, accounts):
             snap = self._snapshot(account, instant)
             self._admit(playbook, snap, instant.isoformat(), result)
