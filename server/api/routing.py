@@ -386,7 +386,8 @@ class Dispatcher:
         done: list[_Pending] = []
         went_on = True
         try:
-            with self.store.routing_batch({item.change.account for item in items}):
+            # the core's transaction (its account cards taken at its end) inside the batch's
+            with self.store.routing_batch({item.change.account for item in items}), self.core.transaction():
                 for item in items:
                     try:
                         intents = self.core.route(item.change)
