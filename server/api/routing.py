@@ -16,9 +16,9 @@ it to the journeys:
 - the *drain* (`server.api.routing_drain`) carries the committed intents out on Temporal, in
   order per account, a bounded number at once, at the rate Temporal takes them.
 
-This module keeps the queue, the backlog, retries and the tickets; where routing stands is
-`routing_status`, the takeover at start `routing_takeover`, and the router's yielding to
-requests `request_priority`.
+This module keeps the queue, the backlog, retries and the tickets; a run's routing and commits
+are `routing_runs`, where routing stands is `routing_status`, the takeover at start
+`routing_takeover`, and the router's yielding to requests `request_priority`.
 
 - It wakes as soon as a batch is stored, so a `signed` starts its journey within moments.
 - When the store is unavailable, the changes stay queued and the loop tries again after a pause
@@ -48,7 +48,6 @@ import logging
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,7 +55,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from dsl import ir
 from engine.intake.ingestion import Ingestor, ParsedLine
-from engine.records import Change, JourneySignal, StartJourney
+from engine.records import JourneySignal
 from engine.routing import AccountCache, Lifetime, RoutingCore
 from engine.routing.starter import JourneyStarter
 from engine.semantics.time_rules import DEFAULT_HORIZON
@@ -64,6 +63,7 @@ from engine.store import Store
 from engine.store.routing_queue import Drainer
 from server.api.request_priority import RequestPriority
 from server.api.routing_drain import Drain
+from server.api.routing_runs import Committed, Pending, RunRouter
 from server.api.routing_shared import SharedRouter
 from server.api.routing_status import RoutingRecord, RoutingStopped, combined, iso, store_stopped
 from server.api.routing_takeover import Takeover
@@ -75,34 +75,11 @@ __all__ = ["Dispatcher", "Outcome"]
 
 log = logging.getLogger("playbook.api")
 
-MAX_ROUTE_ATTEMPTS = 3  # a change the router itself fails on this often is left unrouted (and logged)
 RUN = 500  # changes routed in one go (one thread hop for the router, one statement to mark them)
-TRANSACTION = 100  # changes routed, their intents and marks committed in one transaction; the router yields
-# to requests between two
 INGEST_BATCH = 5_000  # objects stored per transaction: a whole request of `playbook ingest`
 STORE_RETRY_AFTER_SECONDS = 5
 STOP_WAIT_SECONDS = 30  # at shutdown, the longest wait for the router's call under way in a thread
 STOP_CANCEL_SECONDS = 0.5  # at shutdown, how often the drain is cancelled again until it stopped
-
-
-@dataclass
-class _Pending:
-    change: Change
-    taken_over: bool = False  # stored before this process started
-    routed: bool = False  # routed and committed
-    attempts: int = 0
-
-    @property
-    def given_up(self) -> bool:
-        return not self.routed and self.attempts >= MAX_ROUTE_ATTEMPTS
-
-
-@dataclass
-class _Committed:
-    """What a run committed: intents, and whether one of its changes moved a time trigger."""
-
-    intents: int = 0
-    moves_time_triggers: bool = False
 
 
 class Dispatcher:
@@ -114,8 +91,8 @@ class Dispatcher:
         self.limits = limits
         self.ingestor = Ingestor(store, bundle.model, batch_size=INGEST_BATCH)
         self.core = RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), bundle, starter, horizon=horizon)
-        self._queue: deque[_Pending] = deque()  # stored by this process, not routed yet, in stored order
-        self._run: list[_Pending] = []  # the run under way, taken from the front of the queue
+        self._queue: deque[Pending] = deque()  # stored by this process, not routed yet, in stored order
+        self._run: list[Pending] = []  # the run under way, taken from the front of the queue
         self._state = RoutingRecord()
         self._takeover = Takeover(store, self._state.started_at)
         self._issued = 0  # the last ticket handed out: the seq of the last change stored here
@@ -134,6 +111,7 @@ class Dispatcher:
         # a single router's intents go to Temporal through the drain (`server.api.routing_drain`)
         self.drainer = Drainer(uuid.uuid4().hex, self._state.started_at)
         self.drain = Drain(store, self.core, limits, in_flight=limits.drain_in_flight, drainer=self.drainer)
+        self._runs = RunRouter(store, self.core, self._priority, self.drainer.owner)
         self._drain_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -160,10 +138,13 @@ class Dispatcher:
         if drain is not None and self._loop_of is asyncio.get_running_loop():
             # cancelled again until done: a cancellation that meets a call's timeout at the same
             # moment can be taken for the timeout (`asyncio.timeout`), and the drain would go on
-            while not drain.done():
+            deadline = time.monotonic() + STOP_WAIT_SECONDS
+            while not drain.done() and time.monotonic() < deadline:
                 drain.cancel()
                 await asyncio.wait({drain}, timeout=STOP_CANCEL_SECONDS)
-            if not drain.cancelled() and drain.exception() is not None:
+            if not drain.done():
+                log.error("the drain did not stop within %d s", STOP_WAIT_SECONDS)
+            elif not drain.cancelled() and drain.exception() is not None:
                 log.error("the drain had failed: %s", drain.exception())
         task, self._task = self._task, None
         if task is not None and not task.done() and self._loop_of is asyncio.get_running_loop():
@@ -231,7 +212,7 @@ class Dispatcher:
                 if self.shared:
                     self._shared.backlog += 1
                 else:
-                    self._queue.append(_Pending(change))
+                    self._queue.append(Pending(change))
         if result.accepted:
             self._wake.set()
         return Outcome(result=result, ticket=self._issued)
@@ -347,7 +328,7 @@ class Dispatcher:
                 raise store_stopped(error) from error
             self._takeover.took(changes)
             if changes:
-                self._run = [_Pending(change, taken_over=True) for change in changes]
+                self._run = [Pending(change, taken_over=True) for change in changes]
                 return
         while self._queue and len(self._run) < RUN:
             self._run.append(self._queue.popleft())
@@ -356,9 +337,9 @@ class Dispatcher:
         await self._fill_run()
         if not self._run:
             return
-        committed = _Committed()
+        committed = Committed()
         try:
-            await self._thread(self._route_all, [item for item in self._run if not item.routed], committed)
+            await self._thread(self._runs.route_all, [item for item in self._run if not item.routed], committed)
         except SQLAlchemyError as error:  # reading ahead failed: the store unavailable
             raise store_stopped(error) from error
         finally:
@@ -366,56 +347,7 @@ class Dispatcher:
         if self._run:  # the router failed on its first change: the next ones wait, they come after it
             raise RoutingStopped(f"routing change {self._run[0].change.seq} failed")
 
-    def _route_all(self, items: list[_Pending], committed: _Committed) -> None:
-        """Route the run in order (in a worker thread), a transaction every `TRANSACTION` changes;
-        stops at the first failure (after committing what came before it)."""
-        changes = [item.change for item in items]
-        # journeys an earlier process committed starts for, not recorded by their workers yet, hear these too
-        self.core.router.started(StartJourney.model_validate(found) for found in
-                                 self.store.start_intents_of({change.account for change in changes}))
-        with self.core.run(changes):
-            for first in range(0, len(items), TRANSACTION):
-                self._priority.yield_to_requests()
-                if not self._route_each(items[first:first + TRANSACTION], committed):
-                    return
-
-    def _route_each(self, items: list[_Pending], committed: _Committed) -> bool:
-        """Route and commit `items` in one transaction: False when the router failed on one (those
-        before it are committed)."""
-        rows: list[tuple[int, int, str, dict[str, Any]]] = []
-        done: list[_Pending] = []
-        went_on = True
-        try:
-            # the core's transaction (its account cards taken at its end) inside the batch's
-            with self.store.routing_batch({item.change.account for item in items}), self.core.transaction():
-                for item in items:
-                    try:
-                        intents = self.core.route(item.change)
-                    except Exception:
-                        item.attempts += 1
-                        log.exception("routing change %d of account %s failed (attempt %d)", item.change.seq,
-                                      item.change.account, item.attempts)
-                        if item.attempts < MAX_ROUTE_ATTEMPTS:
-                            went_on = False
-                            break
-                        log.error("giving up routing change %d of account %s after %d attempts; it stays stored "
-                                  "and unrouted", item.change.seq, item.change.account, item.attempts)
-                        continue
-                    rows.extend((item.change.seq, position, item.change.account, intent.model_dump(mode="json"))
-                                for position, intent in enumerate(intents))
-                    done.append(item)
-                now = datetime.now(UTC)
-                self.store.add_intents(rows, now, self.drainer.owner)
-                self.store.mark_routed([item.change.seq for item in done], now)
-        except SQLAlchemyError as error:  # nothing of the transaction was kept
-            raise store_stopped(error) from error
-        for item in done:
-            item.routed = True
-        committed.intents += len(rows)
-        committed.moves_time_triggers |= self.core.moves_time_triggers(item.change for item in done)
-        return went_on
-
-    def _finish(self, committed: _Committed) -> None:
+    def _finish(self, committed: Committed) -> None:
         """Take the routed (or given up) changes off the front of the run; the drain takes their intents."""
         finished = 0
         for item in self._run:
