@@ -51,16 +51,35 @@ def _shown(char: str) -> str:
     return f"U+{ord(char):04X}" + (f" {unicodedata.name(char)}" if unicodedata.name(char, "") else "")
 
 
-def _check_name(place: str, value: str) -> None:
+@lru_cache(maxsize=8192)
+def _name_fault(value: str) -> str | None:
+    """The first character a name may not hold, or None; remembered (names repeat)."""
     for char in value:
         if char in _INVISIBLE or unicodedata.category(char) in ("Cc", "Cs"):
-            raise ValueError(f"{place} holds {_shown(char)}: ids and names may not hold control, invisible or "
-                             "bidi characters")
+            return char
+    return None
+
+
+def _check_name(place: str, value: str) -> None:
+    if value.isascii() and value.isprintable():  # no control character; the others are not ASCII
+        return
+    char = _name_fault(value)
+    if char is not None:
+        raise ValueError(f"{place} holds {_shown(char)}: ids and names may not hold control, invisible or "
+                         "bidi characters")
 
 
 def _check_text(place: str, value: str) -> None:
     if "\x00" in value:
         raise ValueError(f"{place} holds a NUL character (\\u0000)")
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")  # fails on a lone surrogate only
+    except UnicodeEncodeError:
+        pass
+    else:
+        return
     for char in value:
         if "\ud800" <= char <= "\udfff":
             raise ValueError(f"{place} holds a lone surrogate ({_shown(char)}), which is not a character")

@@ -30,7 +30,7 @@ _TRAITS_OF = (
     select(trait_history.c.account, trait_history.c.field, trait_history.c.value, trait_history.c.at)
     .where(trait_history.c.account.in_(bindparam("accounts", expanding=True)),
            trait_history.c.at <= bindparam("until"))
-    .order_by(trait_history.c.account, trait_history.c.at, trait_history.c.id)
+    .order_by(trait_history.c.account, trait_history.c.at, trait_history.c.seq)
 )
 _EVENTS_OF = (
     select(events.c.account, events.c.name, events.c.at, events.c.data)
@@ -40,7 +40,7 @@ _EVENTS_OF = (
 )
 
 # Read ahead for a run of routing, many accounts at once: on the driver's cursor (`engine.store.driver`).
-_TRAITS_SQL = "SELECT account, field, value, at FROM trait_history WHERE account IN ({marks}) ORDER BY account, at, id"
+_TRAITS_SQL = "SELECT account, field, value, at FROM trait_history WHERE account IN ({marks}) ORDER BY account, at, seq"
 _CHANGES_SQL = "SELECT account, seq, name, at, data FROM events WHERE account IN ({marks}) ORDER BY account, at, seq"
 _COUNTS_SQL = "SELECT account, count(*) FROM events WHERE account IN ({marks}) GROUP BY account"
 

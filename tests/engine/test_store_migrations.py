@@ -32,7 +32,7 @@ def test_opening_a_fresh_file_creates_every_table_at_the_newest_revision(tmp_pat
         revision = conn.execute("select version_num from alembic_version").fetchone()
         journal = conn.execute("pragma journal_mode").fetchone()
     assert TABLES | {"alembic_version"} <= names
-    assert revision == ("0012",)
+    assert revision == ("0014",)
     assert journal == ("wal",)
 
 
@@ -48,7 +48,7 @@ def test_the_migrations_build_exactly_the_schema_module(tmp_path: Path) -> None:
         engine.dispose()
     assert differences == []
     assert {"ix_events_account_name_at", "ix_messages_account_channel_status_at",
-            "ix_trait_history_account_at", "ix_next_due_at"} <= indexes
+            "ix_next_due_at"} <= indexes
 
 
 def test_reopening_keeps_the_data(tmp_path: Path) -> None:
