@@ -8,7 +8,12 @@ router does (runs of 500 changes, a per-run cache keeping histories between runs
 routed) with nothing carried out on Temporal: the intents are counted, carrying them out is the
 drain (`drain_speed.py`). Routing's rate is given over wall time and over this process's CPU
 time (the latter less sensitive to a shared machine's load). Then the stored rows are inserted with one `executemany` into a fresh
-database of the same schema. Also the store's bytes per event (SQLite: the file after a
+database of the same schema; and the floor: every row the run wrote (events, trait history,
+accounts, cards, scores, condition states, actions...; `raw_all_rows_s`) inserted the same way
+into a fresh store, one `executemany` per table in one transaction. Storing and routing cannot be
+faster than writing their rows: `routed_vs_raw_ceiling` (raw events' seconds over all rows'
+seconds) is the highest `routed_vs_raw` this store's rows allow; `store_vs_raw_ceiling` the same
+for storing alone (its tables: `STORED_TABLES`). Also the store's bytes per event (SQLite: the file after a
 checkpoint; PostgreSQL: every table's `pg_total_relation_size`) and the scheduler's pass.
 """
 
@@ -38,6 +43,7 @@ __all__ = ["measure", "scheduler_pass"]
 ROOT = Path(__file__).resolve().parents[1]
 RUN = 500  # changes per run, as the API's router
 STORE_BATCH = 5_000
+STORED_TABLES = ("events", "trait_history", "accounts", "account_cards")  # what storing writes, before routing
 FAR = timedelta(days=10_000)  # the trigger horizon: no change of the timeline is history
 
 
@@ -69,6 +75,10 @@ def measure(kind: str, accounts: int, days: int, folder: Path, server_url: str |
         size = _size(databases, url)
         rows = databases.rows(url)
         raw_s = databases.raw_insert(databases.fresh(f"raw{accounts}"), rows)
+        written = databases.written_rows(url)
+        raw_all_s, raw_all_rows = databases.raw_insert_all(databases.fresh(f"rawall{accounts}"), written)
+        stored = {name: written[name] for name in STORED_TABLES if name in written}
+        raw_stored_s, _ = databases.raw_insert_all(databases.fresh(f"rawstored{accounts}"), stored)
     finally:
         databases.drop()
     events = len(changes)
@@ -78,6 +88,11 @@ def measure(kind: str, accounts: int, days: int, folder: Path, server_url: str |
             "route_events_per_s": round(events / route_s, 1),
             "route_events_per_cpu_s": round(events / max(route_cpu_s, 1e-9), 1), "routed_events_per_s": round(routed_rate, 1),
             "raw_events_per_s": round(raw_rate, 1), "routed_vs_raw": round(routed_rate / raw_rate, 4),
+            "raw_all_rows_s": round(raw_all_s, 4), "raw_all_rows": raw_all_rows,
+            "raw_all_events_per_s": round(events / raw_all_s, 1),
+            "routed_vs_raw_ceiling": round(raw_s / raw_all_s, 4),
+            "raw_stored_rows_s": round(raw_stored_s, 4), "store_vs_raw_ceiling": round(raw_s / raw_stored_s, 4),
+            "written_rows": {name: len(rows) for name, (_, rows) in written.items()},
             "intents": intents, "bytes_per_event": round(size / max(events, 1), 1),
             "scheduler_pass_s": round(pass_s, 3), "scheduler_due_accounts": due,
             "scheduler_ms_per_due_account": round(1000 * pass_s / max(due, 1), 3)}
