@@ -6,15 +6,18 @@ rows: the curves of `bench/scale.py`.
 of 5,000, as a request of `playbook ingest`), then routes it with the routing core as the API's
 router does (runs of 500 changes, a per-run cache keeping histories between runs, each run marked
 routed) with nothing carried out on Temporal: the intents are counted, carrying them out is the
-drain (`drain_speed.py`). Routing's rate is given over wall time and over this process's CPU
-time (the latter less sensitive to a shared machine's load). Then the stored rows are inserted with one `executemany` into a fresh
-database of the same schema; and the floor: every row the run wrote (events, trait history,
-accounts, cards, scores, condition states, actions...; `raw_all_rows_s`) inserted the same way
-into a fresh store, one `executemany` per table in one transaction. Storing and routing cannot be
-faster than writing their rows: `routed_vs_raw_ceiling` (raw events' seconds over all rows'
-seconds) is the highest `routed_vs_raw` this store's rows allow; `store_vs_raw_ceiling` the same
-for storing alone (its tables: `STORED_TABLES`). Also the store's bytes per event (SQLite: the file after a
-checkpoint; PostgreSQL: every table's `pg_total_relation_size`) and the scheduler's pass.
+drain (`drain_speed.py`). Storing's and routing's rates are given over wall time and over this
+process's CPU time (the latter less sensitive to a shared machine's load).
+
+Then the stored events are inserted with one `executemany` into a fresh database of the same
+schema (`raw_events_per_s`, the divisor of `routed_vs_raw`); and the floor: every row the run
+wrote (events, trait history, accounts, cards, scores, condition states, actions...) inserted the
+same way into a fresh store, one `executemany` per table in one transaction (`raw_all_rows_s`).
+Storing and routing cannot be faster than writing their rows: `routed_vs_raw_ceiling` (the raw
+events' seconds over all rows' seconds) is the highest `routed_vs_raw` this store's rows allow,
+`store_vs_raw_ceiling` the same for storing alone (its tables: `STORED_TABLES`). Also the store's
+bytes per event (SQLite: the file after a checkpoint; PostgreSQL: every table's
+`pg_total_relation_size`) and the scheduler's pass.
 """
 
 from __future__ import annotations
@@ -56,10 +59,10 @@ def measure(kind: str, accounts: int, days: int, folder: Path, server_url: str |
         url = databases.fresh(f"scale{accounts}")
         store = Store.open(url)
         try:
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             ingestor = Ingestor(store, bundle.model, batch_size=STORE_BATCH)
             changes = ingestor.ingest_objects(objects, now, horizon=FAR).accepted
-            store_s = time.perf_counter() - began
+            store_s, store_cpu_s = time.perf_counter() - began, time.process_time() - cpu
             core = RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), bundle,
                                JourneyStarter(None, "bench", store))  # type: ignore[arg-type]  # nothing carried out
             intents = 0
@@ -85,6 +88,7 @@ def measure(kind: str, accounts: int, days: int, folder: Path, server_url: str |
     raw_rate = events / raw_s
     routed_rate = events / (store_s + route_s)  # from the first stored to the last routed
     return {"accounts": accounts, "events": events, "store_events_per_s": round(events / store_s, 1),
+            "store_events_per_cpu_s": round(events / max(store_cpu_s, 1e-9), 1),
             "route_events_per_s": round(events / route_s, 1),
             "route_events_per_cpu_s": round(events / max(route_cpu_s, 1e-9), 1), "routed_events_per_s": round(routed_rate, 1),
             "raw_events_per_s": round(raw_rate, 1), "routed_vs_raw": round(routed_rate / raw_rate, 4),
