@@ -5,9 +5,8 @@ Every journey effect and decision is logged under a key `journey/<playbook>/<acc
 `/failed`). The queries cut the path out of the key in SQL (the playbook and account are columns
 of the same row, so the prefix's length is known) and group by it, so the database returns a few
 rows per statement of a playbook however many accounts ran it. `engine.insight.analytics` puts those
-rows on the playbook's steps. Over the whole log (no `since`, no audience) the actions' counts are
-the store's tallies (`engine.store.action_tallies`), which fold in only what was logged since the
-last read.
+rows on the playbook's steps. Over the whole store (no `since`, no audience) the counts are those
+the store keeps (`engine.insight.kept_counts`) and these queries are not run.
 
 Portable between SQLite and PostgreSQL: the one function that differs by name (`instr` /
 `strpos`) and the time difference in seconds are chosen by dialect.
@@ -117,7 +116,8 @@ def _keyed(dialect: str, key: Any, playbook: Any, account: Any, *columns: Any,
 def read_counts(store: Store, playbooks: list[str] | None = None, since: datetime | None = None,
                 accounts: Collection[str] | None = None) -> Counts:
     """Every aggregate `playbook stats` shows, for these playbooks (all when None), since `since`,
-    of these accounts (all when None: a named audience's, for `stats --audience`)."""
+    of these accounts (all when None: a named audience's, for `stats --audience`), counted from
+    the log, the tasks and the journeys."""
     dialect = store.dialect
     start = to_utc(since) if since is not None else None
     action_where: list[Any] = []
@@ -127,8 +127,6 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         action_where.append(actions.c.at >= start)
     if accounts is not None:
         action_where.append(actions.c.account.in_(sorted(accounts)))
-    # every action of the log but those of a moment or an audience: from the tallies, kept counted
-    tallied = store.tallied_actions(playbooks) if start is None and accounts is None else None
     by_path = action_groups(dialect, action_where)
 
     task_where: list[Any] = []
@@ -178,7 +176,7 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
     active = (select(journeys.c.playbook, func.count()).where(journeys.c.status == "active", *journey_where)
               .group_by(journeys.c.playbook))
     with _reading(store) as conn:
-        rows = tallied if tallied is not None else conn.execute(by_path).all()
+        rows = conn.execute(by_path).all()
         counts = Counts(
             actions=[ActionCount(playbook=r.playbook, path=r.path, kind=r.kind, what=r.what, outcome=r.outcome,
                                  block=r.block, subject=r.subject, detail=r.detail, reason=r.reason, count=int(r.n))
@@ -210,6 +208,7 @@ class ArmJourney:
     path: str  # the split's statement path: `entry/0`
     label: str
     status: str  # active, completed, goal_reached, exited, failed
+    count: int = 1  # journeys alike (the kept counts stand for many)
 
 
 def read_arm_journeys(store: Store, playbooks: list[str], since: datetime | None = None,

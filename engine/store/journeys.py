@@ -16,6 +16,7 @@ from engine.records import ActionRecord
 from engine.store.actions import insert_action
 from engine.store.database import StoreSection
 from engine.store.driver import Driver
+from engine.store.playbook_tallies import count_ended, count_entered
 from engine.store.rows import JourneyRow
 from engine.store.schema import journeys
 from engine.store.types import to_utc
@@ -24,24 +25,32 @@ __all__ = ["JourneySection"]
 
 ENDINGS: frozenset[str] = frozenset({"completed", "exited", "goal_reached", "failed"})
 _ACCOUNTS_CHUNK = 500  # accounts per `IN (…)`
+_ACTIVE_SQL = ("SELECT workflow_id, run_id, playbook, account, version, entered_at, ended_at, reason FROM journeys "
+               "WHERE account IN ({marks}) AND status = 'active' ORDER BY entered_at, playbook")
+_LAST_ENTRIES_SQL = ("SELECT account, playbook, max(entered_at) FROM journeys WHERE account IN ({marks}) "
+                     "GROUP BY account, playbook")
 
 
 # Entering and ending, on the driver's cursor (`engine.store.driver`): once per journey each.
+# Each counts itself in `journey_counts` when it changed a row (`engine.store.playbook_tallies`).
 _ENTERED_SQL = ("INSERT INTO journeys (workflow_id, run_id, playbook, account, version, entered_at, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'active') ON CONFLICT DO NOTHING")
+                "VALUES (?, ?, ?, ?, ?, ?, 'active') ON CONFLICT DO NOTHING RETURNING run_id")
 _ENDED_SQL = ("UPDATE journeys SET ended_at = ?, status = ?, reason = ? "
-              "WHERE workflow_id = ? AND run_id = ? AND status = 'active'")
+              "WHERE workflow_id = ? AND run_id = ? AND status = 'active' RETURNING playbook, account, version")
 
 
 def _entered(driver: Driver, workflow_id: str, run_id: str, playbook: str, account: str, version: str,
              at: datetime) -> None:
-    driver.execute(_ENTERED_SQL, (workflow_id, run_id, playbook, account, version, driver.time(at)))
+    if driver.execute(_ENTERED_SQL, (workflow_id, run_id, playbook, account, version, driver.time(at))).fetchall():
+        count_entered(driver, playbook, version)
 
 
 def _ended(driver: Driver, workflow_id: str, run_id: str, at: datetime, status: str, reason: str | None) -> None:
     if status not in ENDINGS:
         raise ValueError(f"a journey ends as one of {', '.join(sorted(ENDINGS))}, not {status!r}")
-    driver.execute(_ENDED_SQL, (driver.time(at), status, reason, workflow_id, run_id))
+    for playbook, account, version in driver.execute(_ENDED_SQL, (driver.time(at), status, reason, workflow_id,
+                                                                 run_id)).fetchall():
+        count_ended(driver, playbook, account, version, run_id, status, reason)
 
 
 def _row(row: Any) -> JourneyRow:
@@ -112,15 +121,15 @@ class JourneySection(StoreSection):
         names = sorted(set(accounts))
         found: dict[str, list[JourneyRow]] = {name: [] for name in names}
         with self._db.read() as conn:
+            driver = Driver(conn)  # on the driver's cursor: routing reads it for every run
             for first in range(0, len(names), _ACCOUNTS_CHUNK):
-                query = (
-                    select(journeys)
-                    .where(journeys.c.account.in_(names[first:first + _ACCOUNTS_CHUNK]),
-                           journeys.c.status == "active")
-                    .order_by(journeys.c.entered_at, journeys.c.playbook)
-                )
-                for row in conn.execute(query):
-                    found[row.account].append(_row(row))
+                chunk = names[first:first + _ACCOUNTS_CHUNK]
+                cursor = driver.execute(_ACTIVE_SQL.format(marks=", ".join("?" * len(chunk))), chunk)
+                for workflow_id, run_id, playbook, account, version, entered_at, ended_at, reason in cursor.fetchall():
+                    found[account].append(JourneyRow(
+                        workflow_id=workflow_id, run_id=run_id, playbook=playbook, account=account, version=version,
+                        entered_at=driver.read_time(entered_at), reason=reason,
+                        ended_at=None if ended_at is None else driver.read_time(ended_at)))
         return found
 
     def running_versions(self) -> dict[tuple[str, str], list[JourneyRow]]:
@@ -161,14 +170,12 @@ class JourneySection(StoreSection):
         names = sorted(set(accounts))
         found: dict[tuple[str, str], datetime] = {}
         with self._db.read() as conn:
+            driver = Driver(conn)  # on the driver's cursor: routing reads it for every run
             for first in range(0, len(names), _ACCOUNTS_CHUNK):
-                query = (select(journeys.c.account, journeys.c.playbook, func.max(journeys.c.entered_at))
-                         .where(journeys.c.account.in_(names[first:first + _ACCOUNTS_CHUNK]))
-                         .group_by(journeys.c.account, journeys.c.playbook))
-                for account, playbook, value in conn.execute(query):
-                    if isinstance(value, str):  # SQLite returns an aggregate's value untyped
-                        value = datetime.fromisoformat(value)
-                    found[(account, playbook)] = to_utc(value)
+                chunk = names[first:first + _ACCOUNTS_CHUNK]
+                cursor = driver.execute(_LAST_ENTRIES_SQL.format(marks=", ".join("?" * len(chunk))), chunk)
+                for account, playbook, value in cursor.fetchall():
+                    found[(account, playbook)] = driver.read_time(value)
         return found
 
     def ever_entered(self, playbook: str, account: str) -> bool:

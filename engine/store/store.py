@@ -26,10 +26,12 @@ from engine.store.migrate import current_revision, head_revision, upgrade_to_hea
 from engine.store.next_due import NextDueSection
 from engine.store.notes import NoteSection
 from engine.store.outbox import MessageSection
+from engine.store.playbook_tallies import PlaybookTallySection
 from engine.store.routing_queue import RoutingQueueSection
 from engine.store.scores import ScoreSection
 from engine.store.send_counts import SendCountSection
 from engine.store.task_changes import TaskChangeSection
+from engine.store.task_tallies import TaskTallySection
 from engine.store.tasks import TaskSection
 from engine.store.work_items import WorkItemSection
 
@@ -43,7 +45,7 @@ class StoreUnavailable(Exception):
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
             RoutingQueueSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
             AssignmentSection, TaskChangeSection, EngagementSection, DraftSection, NextDueSection, TallySection,
-            NoteSection):
+            NoteSection, PlaybookTallySection, TaskTallySection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

@@ -16,6 +16,7 @@ from engine.store.migrate import alembic_config
 
 JAN = datetime(2026, 1, 5, 9, 30, 15, 123456, tzinfo=UTC)
 FEB = datetime(2026, 2, 1, 0, 0, 0, 1, tzinfo=UTC)
+BEFORE = "0013"  # the revision 0014 follows
 
 
 def _migrate(url: str, revision: str, *, down: bool = False) -> None:
@@ -33,9 +34,9 @@ def _moment(url: str, value: datetime) -> object:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds") if url.startswith("sqlite") else value
 
 
-def _fill_at_0012(url: str) -> None:
+def _fill_before_0014(url: str) -> None:
     """Two changes of one account (the second at the same time, stored later), one routed."""
-    _migrate(url, "0012")
+    _migrate(url, BEFORE)
     engine = create_engine(url)
     jan, feb = _moment(url, JAN), _moment(url, FEB)
     try:
@@ -78,15 +79,15 @@ def url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
 
 
 def test_migration_0014_keeps_the_history_and_the_times_of_a_store_with_data(url: str) -> None:
-    _fill_at_0012(url)
+    _fill_before_0014(url)
     _migrate(url, "head")
     _check(url)
 
 
 def test_migration_0014_goes_back_and_forth_without_loss(url: str) -> None:
-    _fill_at_0012(url)
+    _fill_before_0014(url)
     _migrate(url, "head")
-    _migrate(url, "0012", down=True)
+    _migrate(url, BEFORE, down=True)
     engine = create_engine(url)
     try:
         with engine.connect() as conn:

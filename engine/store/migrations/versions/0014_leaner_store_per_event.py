@@ -11,7 +11,7 @@ epoch (`engine.store.types.UtcMicros`: 8 bytes instead of 26 of text); PostgreSQ
 `timestamp with time zone` is 8 bytes already and stays.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-06
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | None = None
 depends_on: str | None = None
 
