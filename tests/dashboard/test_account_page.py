@@ -44,7 +44,7 @@ def _initech(store: Store) -> None:
 
 
 def _kinds_shown(page: str) -> list[str]:
-    return re.findall(r'<tr class="kind-([a-z]+)"', page)
+    return re.findall(r'<tr class="kind-([a-z_]+)"', page)
 
 
 async def test_the_account_page_shows_arr_renewal_csm_by_name_contacts_and_human_component_names(
@@ -71,11 +71,11 @@ async def test_the_timeline_holds_events_scores_messages_work_and_decisions_newe
         await sign_in(client)
         page = (await client.get("/accounts/initech")).text
         only = (await client.get("/accounts/initech?kind=score&kind=message")).text
-    assert _kinds_shown(page) == ["work", "message", "decision", "score", "event"]
+    assert _kinds_shown(page) == ["work_item", "message", "decision", "score", "event", "event"]
     assert 'id="task-t-1"' in page  # where My work's "why" link lands
     assert "sent email checkin to bill@initech.example" in page
     assert _kinds_shown(only) == ["message", "score"]
-    assert re.search(r'value="score" checked', only) and not re.search(r'value="work" checked', only)
+    assert re.search(r'value="score" checked', only) and not re.search(r'value="work_item" checked', only)
 
 
 async def test_a_note_added_on_the_page_is_kept_shown_escaped_and_told_in_the_timeline(

@@ -312,7 +312,7 @@ def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
                 rows.first.get_by_role("link", name="Initech").click()
                 page.wait_for_url(stack.url + "/accounts/initech")
                 timeline = page.locator("table.timeline")
-                for kind in ("event", "score", "work", "decision"):
+                for kind in ("event", "score", "work_item", "decision"):
                     expect(timeline.locator(f"tr.kind-{kind}").first).to_be_visible()
                 expect(timeline).to_contain_text("Outreach: Initech")
                 expect(page.locator("#contacts")).to_contain_text("bill@initech.example")
@@ -321,7 +321,7 @@ def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
                 page.fill("#note-text", "Called Bill: usage fell after their admin left. <b>Training</b> booked.")
                 page.get_by_role("button", name="Add note").click()
                 expect(page.locator("li.note").first).to_contain_text("<b>Training</b> booked.")
-                page.locator('.filter.kinds input[value="work"]').check()
+                page.locator('.filter.kinds input[value="work_item"]').check()
                 page.locator('.filter.kinds input[value="note"]').check()
                 page.get_by_role("button", name="Filter").click()
                 expect(timeline.locator("tr.kind-decision")).to_have_count(0)
@@ -341,7 +341,7 @@ def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
                 reach = page.locator(f'li.card[data-task="{outreach["id"]}"]')
                 expect(check).to_have_class(re.compile(r"\boverdue\b"))
                 expect(reach.locator("a.why")).to_have_attribute(
-                    "href", re.compile("/accounts/initech\\?kind=work&kind=decision#task-"))
+                    "href", re.compile("/accounts/initech\\?kind=work_item&kind=decision#task-"))
                 check.locator("summary", has_text="Snooze").click()
                 check.locator('select[name="days"]').select_option("3")
                 check.get_by_label("Why snooze").fill("Bill is on holiday until Thursday")
