@@ -6,7 +6,8 @@ reassigned and closed, the journeys' decisions and their other effects, and the 
 Each item has a `kind`:
 
 - `event`: an event or a field update the account sent (`what`: the event's name, or `update`);
-- `score`: a score recorded (`what`: the score's name);
+- `score`: a score recorded (`what`: the score's name), from the score history, which holds every
+  recording (the action log's `score` lines, which repeat some of them, are left out);
 - `message`: an email or in-app message sent, held, suppressed or deferred, opened or clicked; an
   email drafted for review and what became of the draft;
 - `work_item`: a work item opened (or found open and updated), snoozed, reassigned, overdue,
@@ -49,6 +50,7 @@ _ACTION_KINDS: dict[str, tuple[str, ...]] = {
                   "milestone_late"),
     "decision": ("decided", "enrolled", "goal_reached", "exited", "completed"),
 }
+_REPEATED = "score"  # the action log's score lines: the score history holds each of them
 DONE_EVENT = "task_completed"  # the event that closes a work item: a `work_item` of the timeline
 _SOURCES = ("event", "score", "action", "note")  # their rank breaks ties of time
 
@@ -159,8 +161,7 @@ def account_timeline(store: Store, account: str, *, kind: str | None = None, cur
             if "action" in action_kinds:
                 unwanted = [name for group, members in _ACTION_KINDS.items() if group not in action_kinds
                             for name in members]
-                if unwanted:
-                    query = query.where(actions.c.kind.not_in(unwanted))
+                query = query.where(actions.c.kind.not_in([*unwanted, _REPEATED]))
             else:
                 query = query.where(actions.c.kind.in_([name for group in action_kinds
                                                         for name in _ACTION_KINDS.get(group, ())]))

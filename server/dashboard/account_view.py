@@ -18,7 +18,7 @@ from engine.read_model import ScoreDetail, account_exists, account_scores, prima
 from engine.store import Store
 from engine.store.notes import Note
 from server.dashboard.chart import Chart, score_chart
-from server.dashboard.formatting import humane, money, on_day
+from server.dashboard.formatting import humane, money, on_day, plain
 from server.dashboard.timeline_view import KINDS, TimelineView, timeline_view
 from server.dashboard.views import TaskCard, card, text_of, trend, urgency
 
@@ -70,18 +70,6 @@ class AccountView:
     tasks: list[TaskCard]  # open ones
     notes: list[Note]  # newest first
     timezone: str
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {_shown(item)}" for key, item in value.items())
-    if isinstance(value, list):
-        return ", ".join(_shown(item) for item in value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _score_view(model: ir.ScoreModel, detail: ScoreDetail) -> ScoreView:
@@ -150,7 +138,7 @@ def account_view(store: Store, bundle: ir.Bundle, account: str, now: datetime,
     for item in tasks:
         item.owner_name = people.get(item.task.owner.lower())
     return AccountView(id=account, name=name, summary=_summary(fields), contacts=contacts,
-                       fields=[(key, _shown(value)) for key, value in sorted(fields.items())],
+                       fields=[(key, plain(value)) for key, value in sorted(fields.items())],
                        scores=scores, journeys=list(reversed(story.journeys)), timeline=timeline,
                        kinds=timeline.kinds, tasks=tasks,
                        notes=list(reversed(store.notes(account, newest=NOTES_SHOWN))), timezone=story.timezone)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from dsl import ir
@@ -19,6 +18,7 @@ from engine.insight.story import action_lines
 from engine.read_model.timeline import DONE_EVENT, KINDS, TimelineItem, account_timeline
 from engine.records import ActionRecord
 from engine.store import Store
+from server.dashboard.formatting import plain
 
 __all__ = ["KINDS", "PAGE_LINES", "TimelineLine", "TimelineView", "timeline_view"]
 
@@ -45,10 +45,6 @@ class TimelineView:
     newest_link: str | None  # back to the newest entries, from an older page
 
 
-def _shown(data: dict[str, Any]) -> str:
-    return ", ".join(f"{key}: {value}" for key, value in data.items())
-
-
 def _told(item: TimelineItem, titles: dict[str, str]) -> TimelineLine:
     """An event's, a score's or a note's line."""
     if item.source == "score":
@@ -70,8 +66,8 @@ def _told(item: TimelineItem, titles: dict[str, str]) -> TimelineLine:
                             text=f'Task "{titles.get(task, task)}" was marked done{outcome}.')
     if item.what == "update":
         return TimelineLine(at=item.at, kind="event", playbook=None, label="update",
-                            text=f"Fields updated: {_shown(dict(item.data.get('fields') or {}))}"[:MAX_TEXT])
-    shown = _shown(data)
+                            text=f"Fields updated: {plain(dict(item.data.get('fields') or {}))}"[:MAX_TEXT])
+    shown = plain(data)
     return TimelineLine(at=item.at, kind="event", playbook=None, label=item.what,
                         text=f"{item.what}{f' ({shown})' if shown else ''}"[:MAX_TEXT])
 

@@ -108,3 +108,30 @@ async def test_a_note_without_the_form_token_or_too_long_is_not_kept(
     assert long.status_code == 400 and "at most 2000" in long.text
     assert orphan.status_code == 404
     assert store.notes("initech") == []
+
+
+async def test_the_timeline_tells_decisions_in_why_s_words_and_pages_back_with_older(
+        store: Store, bundle: ir.Bundle, tmp_path: Path) -> None:
+    _initech(store)
+    key = f"journey/health_red/initech/{RUN}"
+    store.log_action(ActionRecord(at=T0 + timedelta(hours=5), account="initech", playbook="health_red",
+                                  kind="decided", data={"what": "branch", "outcome": "true", "block": "then",
+                                                        "reads": {"arr": 1_250_000}}, key=f"{key}/entry/2"))
+    for hour in range(60):  # more logins than a page holds
+        store.add_change("initech", T0 + timedelta(hours=6, minutes=hour), event="login", data={"user": "bill"},
+                         event_id=f"login-{hour}", traits={})
+    async with dashboard(store, bundle, tmp_path) as client:
+        await sign_in(client)
+        decisions = (await client.get("/accounts/initech?kind=decision")).text
+        newest = (await client.get("/accounts/initech")).text
+        older_link = re.search(r'href="([^"]+)" rel="next">Older', newest)
+        assert older_link is not None
+        older = (await client.get(older_link.group(1).replace("&amp;", "&"))).text
+        forged = await client.get("/accounts/initech?cursor=forged")
+    assert "so its block ran" in decisions and "read arr" in decisions.lower()
+    assert _kinds_shown(decisions) == ["decision", "decision"]
+    assert _kinds_shown(newest) == ["event"] * 50 and 'rel="first">' not in newest
+    assert _kinds_shown(older)[:10] == ["event"] * 10
+    assert _kinds_shown(older)[10:] == ["decision", "work_item", "message", "decision", "score", "event", "event"]
+    assert 'rel="first">' in older and 'rel="next">' not in older
+    assert forged.status_code == 400 and "cursor" in forged.text
