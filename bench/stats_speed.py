@@ -1,19 +1,22 @@
 """How long `playbook stats` takes on a store of 100,000 accounts (SQLite).
 
-    .venv/bin/python bench/stats_speed.py [--accounts 100000] [--keep FILE]
+    .venv/bin/python bench/stats_speed.py [--accounts 100000] [--samples 20] [--keep FILE]
 
 Writes the rows straight into a fresh store (its schema from the migrations): every account ran
 `smb_onboarding` (the journey row, its actions and decisions keyed as the engine keys them, a
 task for a fifth of them, most done) and was refused by `churn_trial_rescue`. About 11 rows of
-the action log per account. Then times `playbook_stats` for that playbook and for the whole
-folder, and prints the counts it found beside the counts written. Goal: under 10 s for one
-playbook on 100,000 accounts.
+the action log per account. The rows bypass the store's writes, so the counts kept as journeys
+change and the action tallies are then built as migrations 0013 and 0010 build them on an
+existing store (timed apart). Then times `playbook_stats` for that playbook and for the whole
+folder (p50 and p99 of `--samples` reads), and prints the counts it found beside the counts
+written. Goal: p99 under 200 ms for each on 100,000 accounts.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import sqlite3
 import sys
@@ -28,9 +31,11 @@ sys.path.insert(0, str(ROOT))
 from dsl.project import compile_folder  # noqa: E402
 from engine.insight.analytics import playbook_stats  # noqa: E402
 from engine.store import Store  # noqa: E402
+from engine.store.action_tallies import fold  # noqa: E402
+from engine.store.playbook_tallies import recount  # noqa: E402
 
 PB = "smb_onboarding"
-GOAL_SECONDS = 10.0
+GOAL_MS = 200.0
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
@@ -117,9 +122,15 @@ def generate(path: Path, accounts: int, seed: int = 7) -> dict[str, int]:
     return written
 
 
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--keep", metavar="FILE", default=None, help="write the store here and keep it")
     args = parser.parse_args()
     compilation = compile_folder(ROOT / "playbooks")
@@ -134,24 +145,36 @@ def main() -> int:
         store = Store.open(f"sqlite:///{path}")
         try:
             started = time.perf_counter()
-            [stats] = playbook_stats(store, bundle, PB).playbooks
-            one = time.perf_counter() - started
-            started = time.perf_counter()
-            playbook_stats(store, bundle)
-            every = time.perf_counter() - started
+            with store.database.write("counts") as conn:
+                fold(conn)
+                recount(conn)
+            counted = time.perf_counter() - started
+            one, every = [], []
+            for _ in range(args.samples):
+                started = time.perf_counter()
+                [stats] = playbook_stats(store, bundle, PB).playbooks
+                one.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                playbook_stats(store, bundle)
+                every.append((time.perf_counter() - started) * 1000)
         finally:
             store.close()
     welcome = stats.steps[0].statements[0]
     rescue = stats.steps[-1].statements[1]
     print(f"store: {args.accounts:,} accounts, {written['actions']:,} actions, {written['tasks']:,} tasks "
-          f"(written in {generated:.1f} s)")
+          f"(written in {generated:.1f} s, counted and tallied in {counted:.1f} s)")
     print(f"counted: entered {stats.entered:,}, day 0 sent {welcome.sent:,} (written {written['sent day 0']:,}), "
           f"suppressed {sum((welcome.suppressed or {}).values()):,} (written {written['suppressed day 0']:,}), "
           f"tasks {rescue.opened:,}/{rescue.completed:,} (written {written['tasks']:,}/{written['done']:,})")
-    print(f"stats of {PB}: {one:.2f} s (goal < {GOAL_SECONDS:g} s); every playbook: {every:.2f} s")
-    print(json.dumps({"accounts": args.accounts, "actions": written["actions"], "one_playbook_seconds": round(one, 2),
-                      "all_playbooks_seconds": round(every, 2), "goal_seconds": GOAL_SECONDS}))
-    return 0 if one < GOAL_SECONDS else 1
+    figures = {"one": (percentile(one, 0.5), percentile(one, 0.99)),
+               "all": (percentile(every, 0.5), percentile(every, 0.99))}
+    print(f"stats of {PB}: p50 {figures['one'][0]:.1f} ms, p99 {figures['one'][1]:.1f} ms; every playbook: "
+          f"p50 {figures['all'][0]:.1f} ms, p99 {figures['all'][1]:.1f} ms (goal p99 < {GOAL_MS:g} ms)")
+    met = max(figures["one"][1], figures["all"][1]) < GOAL_MS
+    print(json.dumps({"accounts": args.accounts, "actions": written["actions"], "count_seconds": round(counted, 1),
+                      "one_playbook_p99_ms": round(figures["one"][1], 1),
+                      "all_playbooks_p99_ms": round(figures["all"][1], 1), "goal_ms": GOAL_MS, "goal_met": met}))
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

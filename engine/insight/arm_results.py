@@ -86,10 +86,11 @@ def split_results(playbook: ir.Playbook, journeys: Iterable[ArmJourney],
                   sent: dict[str, dict[str, int]]) -> list[SplitResults]:
     """The results of every split of the playbook. `sent` holds the sends counted per statement path
     (`{path: {template: count}}`), which an arm's sends are summed from."""
-    taken: dict[tuple[str, str], list[str]] = {}
+    taken: dict[tuple[str, str], dict[str, int]] = {}  # (path, label) -> journeys by status
     for journey in journeys:
         if journey.playbook == playbook.id:
-            taken.setdefault((journey.path, journey.label), []).append(journey.status)
+            statuses = taken.setdefault((journey.path, journey.label), {})
+            statuses[journey.status] = statuses.get(journey.status, 0) + journey.count
     results: list[SplitResults] = []
     for step in playbook.steps:
         for path, statement in walk(step.body, step.name):
@@ -98,16 +99,16 @@ def split_results(playbook: ir.Playbook, journeys: Iterable[ArmJourney],
             arms: list[ArmResult] = []
             for number, arm in enumerate(statement.arms, start=1):
                 label = arm.label or str(number)
-                statuses = taken.get((path, label), [])
-                goals = statuses.count("goal_reached")
+                statuses = taken.get((path, label), {})
+                goals, entered = statuses.get("goal_reached", 0), sum(statuses.values())
                 inside = f"{path}/arm{number}/"
                 totals: dict[str, int] = {}
                 for where, templates in sent.items():
                     if where.startswith(inside):
                         for template, count in templates.items():
                             totals[template] = totals.get(template, 0) + count
-                arms.append(ArmResult(label=label, percent=arm.percent, entered=len(statuses), goal_reached=goals,
-                                      conversion=round(goals / len(statuses), 4) if statuses else None,
+                arms.append(ArmResult(label=label, percent=arm.percent, entered=entered, goal_reached=goals,
+                                      conversion=round(goals / entered, 4) if entered else None,
                                       sent=dict(sorted(totals.items()))))
             comparisons = [_compare(arm, arms[0]) for arm in arms[1:]]
             results.append(SplitResults(path=path, statement=describe_statement(statement), arms=arms,

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select, update
 from engine.records import ActionRecord
 from engine.store.database import StoreSection
 from engine.store.driver import Driver
+from engine.store.playbook_tallies import count_split
 from engine.store.schema import actions
 from engine.store.types import to_utc
 
@@ -26,6 +27,8 @@ def insert_action(conn: Connection | Driver, action: ActionRecord) -> bool:
     driver = conn if isinstance(conn, Driver) else Driver(conn)
     rows = driver.execute(_INSERT, (driver.time(action.at), action.account, action.playbook, action.kind,
                                     driver.json(action.data), action.key)).fetchall()  # all: the statement ends
+    if rows and action.kind == "decided":  # a split's decision counts in `arm_counts`
+        count_split(driver, action.playbook, action.account, action.key, action.data)
     return bool(rows)
 
 

@@ -26,6 +26,7 @@ from engine.store.action_tallies import untally
 from engine.store.actions import insert_action
 from engine.store.database import Database
 from engine.store.outbox import hashed_address
+from engine.store.playbook_tallies import uncount_account, uncount_actions
 from engine.store.schema import (
     account_cards,
     account_notes,
@@ -67,6 +68,7 @@ class ErasureSection:
         stand_in = forgotten_id(account)
         removed: dict[str, int] = {}
         with self._db.write(account) as conn:
+            uncount_account(conn, account)  # its journeys and split decisions leave the counts
             for name, table in (("traits", trait_history), ("events", events), ("scores", score_history),
                                 ("conditions", condition_state), ("tasks", tasks), ("journeys", journeys),
                                 ("actions", actions), ("tracked messages", tracked_messages), ("notes", account_notes),
@@ -99,6 +101,7 @@ class ErasureSection:
                       if _names(row.data, address)]
             if naming:
                 untally(conn, [actions.c.seq.in_(naming)])
+                uncount_actions(conn, [actions.c.seq.in_(naming)])
             removed["actions"] = conn.execute(delete(actions).where(actions.c.seq.in_(naming))).rowcount or 0 \
                 if naming else 0
             listed = conn.execute(select(suppressions).where(suppressions.c.email == address)).first()

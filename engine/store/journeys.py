@@ -16,6 +16,7 @@ from engine.records import ActionRecord
 from engine.store.actions import insert_action
 from engine.store.database import StoreSection
 from engine.store.driver import Driver
+from engine.store.playbook_tallies import count_ended, count_entered
 from engine.store.rows import JourneyRow
 from engine.store.schema import journeys
 from engine.store.types import to_utc
@@ -27,21 +28,25 @@ _ACCOUNTS_CHUNK = 500  # accounts per `IN (…)`
 
 
 # Entering and ending, on the driver's cursor (`engine.store.driver`): once per journey each.
+# Each counts itself in `journey_counts` when it changed a row (`engine.store.playbook_tallies`).
 _ENTERED_SQL = ("INSERT INTO journeys (workflow_id, run_id, playbook, account, version, entered_at, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'active') ON CONFLICT DO NOTHING")
+                "VALUES (?, ?, ?, ?, ?, ?, 'active') ON CONFLICT DO NOTHING RETURNING run_id")
 _ENDED_SQL = ("UPDATE journeys SET ended_at = ?, status = ?, reason = ? "
-              "WHERE workflow_id = ? AND run_id = ? AND status = 'active'")
+              "WHERE workflow_id = ? AND run_id = ? AND status = 'active' RETURNING playbook, account, version")
 
 
 def _entered(driver: Driver, workflow_id: str, run_id: str, playbook: str, account: str, version: str,
              at: datetime) -> None:
-    driver.execute(_ENTERED_SQL, (workflow_id, run_id, playbook, account, version, driver.time(at)))
+    if driver.execute(_ENTERED_SQL, (workflow_id, run_id, playbook, account, version, driver.time(at))).fetchall():
+        count_entered(driver, playbook, version)
 
 
 def _ended(driver: Driver, workflow_id: str, run_id: str, at: datetime, status: str, reason: str | None) -> None:
     if status not in ENDINGS:
         raise ValueError(f"a journey ends as one of {', '.join(sorted(ENDINGS))}, not {status!r}")
-    driver.execute(_ENDED_SQL, (driver.time(at), status, reason, workflow_id, run_id))
+    for playbook, account, version in driver.execute(_ENDED_SQL, (driver.time(at), status, reason, workflow_id,
+                                                                 run_id)).fetchall():
+        count_ended(driver, playbook, account, version, run_id, status, reason)
 
 
 def _row(row: Any) -> JourneyRow:

@@ -30,12 +30,14 @@ __all__ = [
     "accounts",
     "action_tallies",
     "actions",
+    "arm_counts",
     "card_total_changes",
     "card_totals",
     "condition_state",
     "controls",
     "drafts",
     "events",
+    "journey_counts",
     "journeys",
     "messages",
     "metadata",
@@ -419,4 +421,24 @@ tally_marks = Table(  # how far the tallies have counted: the last `seq` of the 
     metadata,
     Column("name", String(100), primary_key=True),
     Column("seq", Integer, nullable=False),
+)
+
+journey_counts = Table(  # journeys by how they stand, kept as they change (engine/store/playbook_tallies.py, 0013)
+    "journey_counts",
+    metadata,
+    Column("playbook", String(200), primary_key=True),
+    Column("version", String(200), primary_key=True),
+    Column("status", String(20), primary_key=True),
+    Column("reason", Text, primary_key=True),  # '': none
+    Column("n", Integer, nullable=False),
+)
+
+arm_counts = Table(  # split decisions by arm and their journey's status now (engine/store/playbook_tallies.py, 0013)
+    "arm_counts",
+    metadata,
+    Column("playbook", String(200), primary_key=True),
+    Column("path", Text, primary_key=True),
+    Column("label", Text, primary_key=True),
+    Column("status", String(20), primary_key=True),
+    Column("n", Integer, nullable=False),
 )

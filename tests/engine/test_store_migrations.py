@@ -17,8 +17,8 @@ from engine.store.schema import metadata
 
 TABLES = {"accounts", "trait_history", "events", "score_history", "condition_state", "journeys", "tasks",
           "messages", "suppressions", "actions", "cursors", "controls", "revoked_sessions", "relay_sends", "team_turns",
-          "next_due", "drafts", "account_cards", "action_tallies", "tally_marks", "account_notes", "card_totals",
-          "card_total_changes"}
+          "next_due", "drafts", "account_cards", "action_tallies", "tally_marks", "account_notes",
+          "journey_counts", "arm_counts", "card_totals", "card_total_changes"}
 
 
 def test_opening_a_fresh_file_creates_every_table_at_the_newest_revision(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ difference between arms and its 95% confidence interval (or "not enough data" be
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,11 @@ async def test_stats_count_each_arm_and_the_arm_is_recorded_on_the_account(
     upgraded = {f"acc{number:02d}" for number in range(80) if number % 3 == 0}
 
     [split] = playbook_stats(store, bundle, "trial").playbooks[0].splits
+    # the counts kept as journeys change give what a count of every journey and action gives
+    recounted = playbook_stats(store, bundle, "trial", since=datetime(2000, 1, 1, tzinfo=UTC))
+    assert playbook_stats(store, bundle).playbooks == playbook_stats(
+        store, bundle, since=datetime(2000, 1, 1, tzinfo=UTC)).playbooks
+    assert recounted.playbooks[0].splits == [split] and split.arms[0].entered > 0
     for arm in split.arms:
         members = {account for account, label in arm_of.items() if label == arm.label}
         assert (arm.entered, arm.goal_reached) == (len(members), len(members & upgraded))

@@ -5,7 +5,7 @@ totals by band kept on write (`engine/store/card_totals.py`): the totals, the ch
 triggers add, the triggers, and the totals counted from the cards there are.
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from engine.store.card_totals import create_triggers, drop_triggers, recount
 
 revision: str = "0017"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | None = None
 depends_on: str | None = None
 
