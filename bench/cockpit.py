@@ -9,9 +9,9 @@ first) straight through its tables: accounts with name, segment, ARR, renewal da
 journey and about ten journey actions each (keyed as the engine keys them, on the statements of
 the standard playbooks: sends, tasks, branch and split decisions), a work item for one account
 in five. Then the account cards and the action tallies are built as migration 0010 builds them
-on an existing store, and the journeys' counts as 0013 does (timed apart; the cards' totals by
-band, kept by the cards' triggers, folded with the cards), and the tables analysed. `--quick`:
-10,000 accounts and 100,000 actions.
+on an existing store, and the journeys' and tasks' counts as 0013 does (timed apart; the cards'
+totals by band, kept by the cards' triggers, folded with the cards), and the tables analysed.
+`--quick`: 10,000 accounts and 100,000 actions.
 
 Then, in the process (the ASGI app, no network), each read route and page is asked once to warm
 up and then `--samples` times (fewer when a request takes seconds: at most 15 s per route), and
@@ -58,6 +58,7 @@ from engine.store.action_tallies import fold  # noqa: E402
 from engine.store.card_totals import fold as fold_totals  # noqa: E402
 from engine.store.playbook_tallies import recount  # noqa: E402
 from engine.store.schema import accounts, actions, events, journeys, score_history, tasks  # noqa: E402
+from engine.store.task_tallies import recount_tasks  # noqa: E402
 from server.app import create_app  # noqa: E402
 from workers.runtime import DATA_CONVERTER, quiet_runtime  # noqa: E402
 
@@ -314,6 +315,7 @@ def main() -> int:
             with store.database.write("action tallies") as conn:
                 fold(conn)
                 recount(conn)
+                recount_tasks(conn)
             folded = time.perf_counter() - began
             with store.database.engine.begin() as conn:
                 conn.execute(text("ANALYZE"))

@@ -1,13 +1,15 @@
 """Per-step analytics of playbooks: `playbook stats` and `GET /v1/playbooks/{id}/stats`.
 
-The counts come from the store in a few SQL aggregates (`engine.insight.step_stats`); this module lays
-them on each playbook's steps and statements as the deployed IR has them, in the playbook's order:
-for every step the journeys that reached it (and the date steps skipped), for every statement
-what it did (emails sent, suppressed by reason, delayed by quiet hours; in-app messages shown;
-tasks opened, completed and the median time to complete; how each `if`, `split` and `wait until`
-went), and for the playbook the journeys that entered, ended (by status and reason) and are
-active now. Paths that journeys of an older version logged and the deployed version no longer
-has are listed apart (`other_paths`), so nothing counted is lost.
+The counts come from the store: over the whole store from the counts it keeps as journeys, tasks
+and actions come (`engine.insight.kept_counts`), with `since` or an audience from a few SQL
+aggregates (`engine.insight.step_stats`); this module lays them on each playbook's steps and
+statements as the deployed IR has them, in the playbook's order: for every step the journeys
+that reached it (and the date steps skipped), for every statement what it did (emails sent,
+suppressed by reason, delayed by quiet hours; in-app messages shown; tasks opened, completed and
+the median time to complete; how each `if`, `split` and `wait until` went), and for the playbook
+the journeys that entered, ended (by status and reason) and are active now. Paths that journeys
+of an older version logged and the deployed version no longer has are listed apart
+(`other_paths`), so nothing counted is lost.
 
 With `since`, every count is of what happened at or after that moment (entries, endings, actions,
 tasks opened); `active` is always the state now.
@@ -25,6 +27,7 @@ from dsl import ir
 from dsl.ir_text import describe_statement
 from engine.insight.arm_results import SplitResults, split_results
 from engine.insight.engagement_stats import EngagementCount, lay_engagement, read_engagement
+from engine.insight.kept_counts import kept_arm_journeys, kept_counts
 from engine.insight.step_stats import ActionCount, ArmJourney, Counts, TaskCount, read_arm_journeys, read_counts
 from engine.read_model.audiences import accounts_in_audience
 from engine.semantics.ir_walk import walk
@@ -297,10 +300,12 @@ def playbook_stats(store: Store, bundle: ir.Bundle, playbook: str | None = None,
     members = (accounts_in_audience(store, bundle, audience, at or datetime.now(UTC))
                if audience is not None else None)
     ids = [p.id for p in chosen]
-    counts = read_counts(store, ids, since, members)
+    whole = since is None and members is None  # the counts kept as things happen answer it
+    counts = kept_counts(store, ids) if whole else read_counts(store, ids, since, members)
     splitting = [p.id for p in chosen if any(isinstance(statement, ir.Split)
                                              for step in p.steps for _, statement in walk(step.body, step.name))]
-    arms = read_arm_journeys(store, splitting, since, members) if splitting else []
+    arms = [] if not splitting else kept_arm_journeys(store, splitting) if whole else read_arm_journeys(
+        store, splitting, since, members)
     engaged = read_engagement(store, ids, since, members)
     return Stats(since=since, audience=audience, audience_accounts=len(members) if members is not None else None,
                  playbooks=[_playbook(p, bundle.versions.get(p.id, ""), counts, arms, engaged) for p in chosen])

@@ -5,10 +5,8 @@ Every journey effect and decision is logged under a key `journey/<playbook>/<acc
 `/failed`). The queries cut the path out of the key in SQL (the playbook and account are columns
 of the same row, so the prefix's length is known) and group by it, so the database returns a few
 rows per statement of a playbook however many accounts ran it. `engine.insight.analytics` puts those
-rows on the playbook's steps. Over the whole log (no `since`, no audience) the actions' counts are
-the store's tallies (`engine.store.action_tallies`), which fold in only what was logged since the
-last read, and the journeys' and the arms' counts are those kept as journeys change
-(`engine.store.playbook_tallies`): a read costs the playbooks' statements, not their journeys.
+rows on the playbook's steps. Over the whole store (no `since`, no audience) the counts are those
+the store keeps (`engine.insight.kept_counts`) and these queries are not run.
 
 Portable between SQLite and PostgreSQL: the one function that differs by name (`instr` /
 `strpos`) and the time difference in seconds are chosen by dialect.
@@ -26,7 +24,6 @@ from sqlalchemy import Connection, Float, case, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.store.action_tallies import JOURNEY_PREFIX, action_groups, position
-from engine.store.playbook_tallies import JourneyTally
 from engine.store.schema import actions, journeys, tasks
 from engine.store.types import to_utc
 
@@ -81,24 +78,6 @@ class Counts:
     refusals: dict[tuple[str, str], int]  # (playbook, what) of admission decisions
 
 
-def _ending_order(item: tuple[tuple[str, str, str | None], int]) -> tuple[str, str, bool, str]:
-    (playbook, status, reason), _ = item
-    return playbook, status, reason is not None, reason or ""
-
-
-def _lay_journeys(counts: Counts, tallies: list[JourneyTally]) -> None:
-    """Entered, ended (by status and reason) and active, summed over versions, from the kept counts."""
-    ended: dict[tuple[str, str, str | None], int] = {}
-    for row in tallies:
-        counts.entered[row.playbook] = counts.entered.get(row.playbook, 0) + row.n
-        if row.status == "active":
-            counts.active[row.playbook] = counts.active.get(row.playbook, 0) + row.n
-        else:
-            ended[(row.playbook, row.status, row.reason)] = ended.get((row.playbook, row.status, row.reason), 0) + row.n
-    counts.ended = [JourneyCount(playbook=playbook, status=status, reason=reason, count=n)
-                    for (playbook, status, reason), n in sorted(ended.items(), key=_ending_order)]
-
-
 @contextmanager
 def _reading(store: Store) -> Iterator[Connection]:
     # The store's read transaction: one consistent snapshot for every query below.
@@ -137,7 +116,8 @@ def _keyed(dialect: str, key: Any, playbook: Any, account: Any, *columns: Any,
 def read_counts(store: Store, playbooks: list[str] | None = None, since: datetime | None = None,
                 accounts: Collection[str] | None = None) -> Counts:
     """Every aggregate `playbook stats` shows, for these playbooks (all when None), since `since`,
-    of these accounts (all when None: a named audience's, for `stats --audience`)."""
+    of these accounts (all when None: a named audience's, for `stats --audience`), counted from
+    the log, the tasks and the journeys."""
     dialect = store.dialect
     start = to_utc(since) if since is not None else None
     action_where: list[Any] = []
@@ -147,8 +127,7 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         action_where.append(actions.c.at >= start)
     if accounts is not None:
         action_where.append(actions.c.account.in_(sorted(accounts)))
-    # every action of the log but those of a moment or an audience: from the tallies, kept counted
-    tallied = store.tallied_actions(playbooks) if start is None and accounts is None else None
+    by_path = action_groups(dialect, action_where)
 
     task_where: list[Any] = []
     if playbooks is not None:
@@ -196,24 +175,19 @@ def read_counts(store: Store, playbooks: list[str] | None = None, since: datetim
         ended = ended.where(journeys.c.ended_at >= start)
     active = (select(journeys.c.playbook, func.count()).where(journeys.c.status == "active", *journey_where)
               .group_by(journeys.c.playbook))
-    # every journey: from the counts kept as journeys change
-    journey_tallies = store.journey_tallies(playbooks) if start is None and accounts is None else None
     with _reading(store) as conn:
-        rows = tallied if tallied is not None else conn.execute(action_groups(dialect, action_where)).all()
+        rows = conn.execute(by_path).all()
         counts = Counts(
             actions=[ActionCount(playbook=r.playbook, path=r.path, kind=r.kind, what=r.what, outcome=r.outcome,
                                  block=r.block, subject=r.subject, detail=r.detail, reason=r.reason, count=int(r.n))
                      for r in rows if r.path is not None and r.path not in ("enter", "end")],
-            tasks=[], entered={}, ended=[], active={},
+            tasks=[],
+            entered={str(r[0]): int(r[1]) for r in conn.execute(entered)},
+            ended=[JourneyCount(playbook=r[0], status=r[1], reason=r[2], count=int(r[3]))
+                   for r in conn.execute(ended)],
+            active={str(r[0]): int(r[1]) for r in conn.execute(active)},
             refusals={(str(r.playbook), str(r.what)): int(r.n) for r in rows if r.path is None and r.kind == "decided"},
         )
-        if journey_tallies is None:
-            counts.entered = {str(r[0]): int(r[1]) for r in conn.execute(entered)}
-            counts.ended = [JourneyCount(playbook=r[0], status=r[1], reason=r[2], count=int(r[3]))
-                            for r in conn.execute(ended)]
-            counts.active = {str(r[0]): int(r[1]) for r in conn.execute(active)}
-        else:
-            _lay_journeys(counts, journey_tallies)
         median = {(r.playbook, r.path): float(r.median) for r in conn.execute(medians)}
         ended_as: dict[tuple[str, str], dict[str, int]] = {}
         for r in conn.execute(task_outcomes):
@@ -234,17 +208,13 @@ class ArmJourney:
     path: str  # the split's statement path: `entry/0`
     label: str
     status: str  # active, completed, goal_reached, exited, failed
-    count: int = 1  # journeys alike
+    count: int = 1  # journeys alike (the kept counts stand for many)
 
 
 def read_arm_journeys(store: Store, playbooks: list[str], since: datetime | None = None,
                       accounts: Collection[str] | None = None) -> list[ArmJourney]:
     """Every split decision of these playbooks' journeys with the journey's status, for the results
-    per arm (`engine.insight.arm_results`). Over every journey (no `since`, no audience): the
-    counts kept as decisions are logged and journeys end, each `ArmJourney` standing for `count`."""
-    if since is None and accounts is None:
-        return [ArmJourney(playbook=row.playbook, path=row.path, label=row.label, status=row.status, count=row.n)
-                for row in store.arm_tallies(playbooks)]
+    per arm (`engine.insight.arm_results`)."""
     data = actions.c.data
     where: list[Any] = [actions.c.kind == "decided", data["what"].as_string() == "split",
                         actions.c.playbook.in_(playbooks)]

@@ -50,7 +50,7 @@ class Lifetime(Enum):
 class _Rows:
     """One account's rows as last read (None: not read yet). Histories are in time order."""
 
-    __slots__ = ("active", "conditions", "entries", "history", "scores")
+    __slots__ = ("active", "conditions", "entries", "history", "scores", "scores_latest")
 
     def __init__(self) -> None:
         self.history: History | None = None
@@ -58,6 +58,7 @@ class _Rows:
         self.entries: dict[str, datetime] | None = None  # the latest entry of each playbook entered
         self.conditions: dict[str, tuple[bool | None, datetime]] | None = None
         self.scores: dict[str, list[tuple[datetime, ScoreState]]] | None = None
+        self.scores_latest = False  # `scores` holds each score's latest recordings only (read ahead)
 
 
 class AccountCache:
@@ -71,18 +72,24 @@ class AccountCache:
         self._paused: set[str] | None = None  # PER_RUN: the operator's pauses as the run began
         # PER_RUN: the histories kept from one run to the next
         self.histories = AccountHistories(store)
+        # In a run: the scores recorded whose account cards are not updated yet (`flush_cards`)
+        self._in_run = False
+        self._cards: list[tuple[str, ScoreState, datetime]] = []
 
     # ------------------------------------------------------------------ runs
 
     def begin_run(self, accounts: Collection[str], until: datetime | None, changes: Sequence[Change] = (),
-                  scored: Collection[str] | None = None) -> None:
+                  scored: Collection[str] | None = None, conditioned: Collection[str] | None = None) -> None:
         """A run of routing for these accounts, up to `until` (None: no change of theirs; a per-run
         cache then keeps nothing), routing `changes`, begins: read their active journeys (and, per
         run, their last entries, conditions and scores, a few queries for the whole run, and their
         histories brought up to date, `engine.routing.account_histories`; score histories only for
-        `scored` when given, those whose changes move a score, the others' read if asked for)."""
+        `scored` when given, those whose changes move a score, and condition states only for
+        `conditioned` when given; the others' read if asked for)."""
         if self.lifetime is Lifetime.PER_RUN:
             self.end_run()
+        self._in_run = True
+        if self.lifetime is Lifetime.PER_RUN:
             if until is None:
                 return
             self._accounts, self._until = set(accounts), until
@@ -91,29 +98,35 @@ class AccountCache:
             for account, found in self.store.active_journeys_of(missing).items():
                 self._of(account).active = found
         if self.lifetime is Lifetime.PER_RUN and missing:
-            self._read_ahead(missing, changes, missing if scored is None else [a for a in missing if a in scored])
+            self._read_ahead(missing, changes, missing if scored is None else [a for a in missing if a in scored],
+                             missing if conditioned is None else [a for a in missing if a in conditioned])
 
-    def _read_ahead(self, accounts: list[str], changes: Sequence[Change], scored: list[str]) -> None:
+    def _read_ahead(self, accounts: list[str], changes: Sequence[Change], scored: list[str],
+                    conditioned: list[str]) -> None:
         """Everything a run reads of its accounts, a few queries for them all."""
         assert self._until is not None
         entries: dict[str, dict[str, datetime]] = {account: {} for account in accounts}
         for (account, playbook), at in self.store.last_entries_of(accounts).items():
             entries[account][playbook] = at
-        conditions: dict[str, dict[str, tuple[bool | None, datetime]]] = {account: {} for account in accounts}
-        for (account, key), state in self.store.conditions_of(accounts).items():
+        conditions: dict[str, dict[str, tuple[bool | None, datetime]]] = {account: {} for account in conditioned}
+        for (account, key), state in self.store.conditions_of(conditioned).items():
             conditions[account][key] = state
         scores: dict[str, dict[str, list[tuple[datetime, ScoreState]]]] = {account: {} for account in scored}
-        for (account, name), found in self.store.score_histories_of(scored).items():
-            scores[account][name] = found
+        for (account, name), latest in self.store.latest_scores_of(scored).items():
+            scores[account][name] = [latest]  # the rest read if a score before it is asked for
         histories = self.histories.for_run(accounts, changes)
         for account in accounts:
             rows = self._of(account)
-            rows.entries, rows.conditions, rows.scores = entries[account], conditions[account], scores.get(account)
+            rows.entries, rows.conditions, rows.scores = entries[account], conditions.get(account), scores.get(account)
+            rows.scores_latest = rows.scores is not None
             rows.history = histories[account]
         self._paused = self.store.paused_playbooks()
 
     def end_run(self) -> None:
-        """The run is over: a per-run cache forgets everything."""
+        """The run is over: the account cards take the scores it recorded (`flush_cards`), and a
+        per-run cache forgets everything."""
+        self._in_run = False
+        self.flush_cards()
         if self.lifetime is Lifetime.PER_RUN:
             self._rows, self._accounts, self._until, self._paused = {}, set(), None, None
 
@@ -159,6 +172,19 @@ class AccountCache:
         return [(name, when, event_data(data))
                 for name, when, data in history.events[:bisect_right(history.event_times, to_utc(at))]
                 if names is None or name in names]
+
+    def event_index(self, account: str, at: datetime
+                    ) -> tuple[list[tuple[str, datetime]], dict[str, list[datetime]]] | None:
+        """The account's events (name, at) up to `at`, and all its event times by name (kept, not
+        copied: `History.stamp_index`), when memory answers; else None."""
+        if not self._kept(account, at):
+            return None
+        history = self._history(account)
+        stamps, times_by_name = history.stamp_index()
+        when = to_utc(at)
+        if history.latest is not None and when < history.latest:
+            stamps = stamps[:bisect_right(history.event_times, when)]
+        return stamps, times_by_name
 
     def event_stamps_until(self, account: str, at: datetime) -> list[tuple[str, datetime]]:
         if not self._kept(account, at):
@@ -271,26 +297,48 @@ class AccountCache:
         if rows is not None and rows.conditions is not None:
             rows.conditions[key] = (value, to_utc(at))
 
-    def _scores_of(self, account: str) -> dict[str, list[tuple[datetime, ScoreState]]]:
+    def _scores_of(self, account: str, before: datetime | None = None) -> dict[str, list[tuple[datetime, ScoreState]]]:
+        """The account's score histories: whole, or (read ahead) the latest recordings only, which
+        answer for any moment but one `before` the first of them."""
         rows = self._of(account)
+        if rows.scores is not None and rows.scores_latest and before is not None and any(
+                history and before < history[0][0] for history in rows.scores.values()):
+            rows.scores = None  # a moment before the latest recordings: the whole histories
         if rows.scores is None:
             rows.scores = {name: found for (_, name), found in self.store.score_histories_of([account]).items()}
+            rows.scores_latest = False
         return rows.scores
 
     def score_at(self, account: str, name: str, at: datetime) -> ScoreState | None:
         if not self._kept(account):
             return self.store.score_at(account, name, at)
-        history = self._scores_of(account).get(name, [])
-        index = bisect_right([when for when, _ in history], to_utc(at))
+        when = to_utc(at)
+        history = self._scores_of(account, when).get(name, [])
+        index = bisect_right([time for time, _ in history], when)
         return history[index - 1][1] if index else None
 
     def record_score(self, account: str, state: ScoreState, at: datetime) -> None:
-        self.store.record_score(account, state, at)
+        """`Store.record_score`; in a run, the account's card takes it at `flush_cards`."""
+        if self._in_run:
+            self.store.record_score(account, state, at, card=False)
+            self._cards.append((account, state.model_copy(), at))
+        else:
+            self.store.record_score(account, state, at)
         rows = self._rows.get(account)
         if rows is not None and rows.scores is not None:
             history = rows.scores.setdefault(state.name, [])
             when = to_utc(at)
+            if rows.scores_latest and history and when < history[0][0]:
+                rows.scores = None  # not after the latest recordings: the whole histories read when asked for
+                return
             history.insert(bisect_right([time for time, _ in history], when), (when, state.model_copy()))
+
+    def flush_cards(self) -> None:
+        """Put the scores recorded in the run so far on the account cards: one read and one write for
+        them all, instead of both for each score change (the end of a routing transaction, and of a run)."""
+        if self._cards:
+            pending, self._cards = self._cards, []
+            self.store.score_cards(pending)
 
     # ------------------------------------------------------------------ forwarded to the store
 

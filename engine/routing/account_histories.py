@@ -4,7 +4,8 @@ that routing a change costs the same whatever the account's history.
 Live routing (the API's router) routes runs of stored changes; each run needs the history of its
 accounts (fields as of a moment, events for metrics and `seen`). Reading it again for every run
 costs as much as the history is long. `AccountHistories` keeps the histories it read, up to
-`KEEP_ACCOUNTS` accounts and `KEEP_ROWS` rows in all (the least recently routed forgotten first),
+`KEEP_ACCOUNTS` accounts and about `KEEP_ROWS` rows in all (the least recently routed forgotten
+first; a history's rows are counted when a run routes its account),
 and brings them up to date at the start of each run:
 
 1. the run's own changes (stored moments ago) are added to the histories kept, unless already there;
@@ -46,6 +47,19 @@ class History:
     latest: datetime | None = None  # the latest time in `traits` and `events`
     fields: dict[str, Any] = field(default_factory=dict)  # the fields as of `latest`
     seqs: set[int] = field(default_factory=set)  # the stored changes it holds
+    # (name, at) of `events`, and their times by name: built when first asked for, then kept up to date
+    stamps: list[tuple[str, datetime]] | None = None
+    times_by_name: dict[str, list[datetime]] | None = None
+
+    def stamp_index(self) -> tuple[list[tuple[str, datetime]], dict[str, list[datetime]]]:
+        """The events' (name, at) in time order, and each name's times in order (metric windows are
+        counted on them by bisection: `engine.semantics.metrics.indexed_metric_values`)."""
+        if self.stamps is None or self.times_by_name is None:
+            self.stamps = [(name, at) for name, at, _ in self.events]
+            self.times_by_name = {}
+            for name, at in self.stamps:
+                self.times_by_name.setdefault(name, []).append(at)
+        return self.stamps, self.times_by_name
 
     def add(self, change: Change) -> bool:
         """Add a stored change after the others; False when it is older than the latest (the
@@ -67,6 +81,9 @@ class History:
         if change.event is not None:
             self.events.append((change.event, at, dict(change.data)))
             self.event_times.append(at)
+            if self.stamps is not None and self.times_by_name is not None:
+                self.stamps.append((change.event, at))
+                self.times_by_name.setdefault(change.event, []).append(at)
         return True
 
 
@@ -75,6 +92,9 @@ class AccountHistories:
         self.store = store
         self.keep, self.keep_rows = keep, keep_rows
         self._kept: OrderedDict[str, History] = OrderedDict()
+        # rows of each history as last counted (at the end of `for_run` for the run's accounts), and their sum
+        self._sizes: dict[str, int] = {}
+        self._rows = 0
         self.reads = 0  # histories read whole from the store (for tests and benchmarks)
 
     def __len__(self) -> int:
@@ -98,15 +118,19 @@ class AccountHistories:
         found: dict[str, History] = {}
         for name in names:
             self._kept.move_to_end(name)
-            found[name] = self._kept[name]
-        rows = sum(len(history.traits) + len(history.events) for history in self._kept.values())
-        while self._kept and (len(self._kept) > self.keep or rows > self.keep_rows):
-            _, forgotten = self._kept.popitem(last=False)  # the run's own are last: kept unless alone too big
-            rows -= len(forgotten.traits) + len(forgotten.events)
+            history = found[name] = self._kept[name]
+            size = len(history.traits) + len(history.events)
+            self._rows += size - self._sizes.get(name, 0)  # counted for the run's accounts only: flat per run
+            self._sizes[name] = size
+        while self._kept and (len(self._kept) > self.keep or self._rows > self.keep_rows):
+            forgotten, _ = self._kept.popitem(last=False)  # the run's own are last: kept unless alone too big
+            self._rows -= self._sizes.pop(forgotten, 0)
         return found
 
     def forget(self) -> None:
         self._kept.clear()
+        self._sizes.clear()
+        self._rows = 0
 
     def _read(self, names: list[str]) -> None:
         self.reads += len(names)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -69,12 +69,16 @@ class RoutingCore:
     @contextmanager
     def run(self, changes: Sequence[Change], accounts: Collection[str] = ()) -> Iterator[None]:
         """Around the routing of a run of stored changes (and time triggers of `accounts`): the cache
-        reads ahead for the run's accounts at its start, and a per-run cache forgets at its end.
+        reads ahead for the run's accounts at its start (score histories and condition states only
+        for those whose changes move a score or concern a condition trigger), and a per-run cache
+        forgets at its end.
         When reading ahead fails, the run is routed with reads going to the store."""
         involved = {change.account for change in changes} | set(accounts)
         try:
             scored = {change.account for change in changes if self._score_inputs & set(change.traits)}
-            self.cache.begin_run(involved, max((change.at for change in changes), default=None), changes, scored)
+            conditioned = {change.account for change in changes if self.router.evaluates_conditions(change)}
+            self.cache.begin_run(involved, max((change.at for change in changes), default=None), changes, scored,
+                                 conditioned)
         except SQLAlchemyError:
             self.cache.end_run()
             log.exception("cannot read ahead for a run; routing reads change by change")
@@ -103,11 +107,15 @@ class RoutingCore:
         with self.run(changes), self.transaction():
             return [self.route(change) for change in changes]
 
-    def transaction(self) -> AbstractContextManager[None]:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
         """Around routing changes: every write of theirs in one transaction, committed at the end
-        (on SQLite, where each commit costs; `engine.store.database.Database.batch`). It holds the
+        (on SQLite, where each commit costs; `engine.store.database.Database.batch`), the account
+        cards taking the scores recorded in it last (`AccountCache.flush_cards`). It holds the
         write lock throughout: keep what it surrounds short and free of waiting."""
-        return self.cache.store.database.batch()
+        with self.cache.store.database.batch():
+            yield
+            self.cache.flush_cards()
 
     def rescore(self, account: str, at: datetime, *, only: str | None = None) -> list[Intent]:
         """Recompute the account's scores (or only one) at `at` (`Router.rescore`): the journeys it starts."""

@@ -44,16 +44,18 @@ from dsl import ir
 from dsl.ir_text import describe_trigger
 from engine.decision_text import backfill_detail, field_change_reason
 from engine.records import Change, JourneySignal, RouteResult, Snapshot, StartJourney
+from engine.routing.account_cache import AccountCache
 from engine.routing.admission import Admission
 from engine.routing.dependencies import playbook_inputs
 from engine.routing.rescoring import record_scores
 from engine.routing.schedule import TimeTriggers
 from engine.semantics import calendar
 from engine.semantics.evaluator import UNKNOWN, evaluate, truthy
+from engine.semantics.expression_memo import ExpressionMemo
 from engine.semantics.field_changes import change_fires
 from engine.semantics.time_rules import DEFAULT_HORIZON, describe_lateness
 from engine.store.reserved import task_outcome
-from engine.store.snapshots import account_timezone, snapshot_of
+from engine.store.snapshots import account_timezone, indexed_snapshot, snapshot_of
 
 if TYPE_CHECKING:
     from engine.store.reads import RoutingReads
@@ -96,6 +98,7 @@ class Router:
         self._watched_fields = {name for inputs in self.inputs.values() for name in inputs.watched_fields}
         self._plans: dict[tuple[str | None, frozenset[str], bool, bool],
                           tuple[list[ir.ScoreModel], list[ir.Playbook], list[ir.Playbook]]] = {}
+        self.conditions = ExpressionMemo(bundle.scores)  # condition triggers' values by the inputs they read
 
     # ------------------------------------------------------------------ changes
 
@@ -160,6 +163,12 @@ class Router:
                 self._plans.clear()
         return found
 
+    def evaluates_conditions(self, change: Change) -> bool:
+        """Whether routing the change evaluates a condition trigger (reads its stored state)."""
+        routes_event = change.event is not None and change.event not in SILENT_EVENTS
+        _, concerned, _ = self._concerned(change, routes_event)
+        return any(isinstance(playbook.trigger, ir.ConditionTrigger) for playbook in concerned)
+
     def _date_moved(self, playbook: ir.Playbook, change: Change) -> bool:
         trigger = playbook.trigger
         return isinstance(trigger, ir.DateTrigger) and trigger.field in change.traits
@@ -214,6 +223,9 @@ class Router:
 
     def _snapshot(self, account: str, at: datetime) -> Snapshot:
         fields = self.store.fields_at(account, at)
+        index = self.store.event_index(account, at) if isinstance(self.store, AccountCache) else None
+        if index is not None:  # the history in memory: metric windows by bisection
+            return indexed_snapshot(self.bundle, account, at, fields, *index)
         events = self.store.event_stamps_until(account, at)
         return snapshot_of(self.bundle, account, at, fields, events)
 
@@ -273,7 +285,7 @@ class Router:
         """Evaluate a condition trigger, store its state, and say whether it just became true."""
         key = condition_key(playbook.id)
         before = self.store.get_condition(snap.account, key)
-        value = evaluate(trigger.condition, snap, bundle_scores=self.bundle.scores)
+        value = self.conditions.evaluate(trigger.condition, snap)
         if value is UNKNOWN:
             state = True if before is True else None  # only `false` re-arms the edge
         else:

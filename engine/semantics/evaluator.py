@@ -12,7 +12,7 @@ but its arguments, so the journey workflow can call it during replay.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -34,7 +34,8 @@ from engine.semantics.three_valued import (
     truthy,
 )
 
-__all__ = ["UNKNOWN", "Unknown", "Value", "band_for", "compute_score", "describe", "evaluate", "evaluate_with_reads",
+__all__ = ["UNKNOWN", "Unknown", "Value", "band_for", "component_points", "compute_score",
+           "describe", "evaluate", "evaluate_with_reads",
            "missing_inputs", "truthy", "why_not"]
 
 _NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # score rules read fields only, never the clock
@@ -261,13 +262,24 @@ def _points(component: ir.Component, snap: Snapshot) -> float:
     return 0.0
 
 
-def compute_score(model: ir.ScoreModel, fields: Mapping[str, Any]) -> ScoreState:
+def component_points(component: ir.Component, fields: Mapping[str, Any]) -> float:
+    """The points a component gives an account whose fields are `fields` (a function of the fields its rules name)."""
+    return _points(component, Snapshot.model_construct(account="", at=_NO_TIME, fields=dict(fields), scores={},
+                                                       metrics={}, events=[], timezone="UTC", tasks={}, token=None))
+
+
+def compute_score(model: ir.ScoreModel, fields: Mapping[str, Any], *,
+                  points: Callable[[ir.Component, Mapping[str, Any]], float] | None = None) -> ScoreState:
     """The score of an account whose fields are `fields`: unscored (`missing` names the fields) when
-    any input of the model is missing."""
+    any input of the model is missing. `points` gives a component's points (`component_points`, or
+    the same remembered: `engine.semantics.expression_memo.remembered_score`)."""
     missing = missing_inputs(model, fields)
     if missing:
         return ScoreState(name=model.name, missing=missing)
-    snap = Snapshot(account="", at=_NO_TIME, fields=dict(fields))
-    breakdown = {component.name: _points(component, snap) for component in model.components}
+    if points is None:
+        snap = Snapshot(account="", at=_NO_TIME, fields=dict(fields))
+        breakdown = {component.name: _points(component, snap) for component in model.components}
+    else:
+        breakdown = {component.name: points(component, fields) for component in model.components}
     total = sum(breakdown.values())
     return ScoreState(name=model.name, value=total, band=band_for(model, total), breakdown=breakdown)

@@ -9,6 +9,7 @@ weeks too. A week whose previous value is 0 never counts as a drop (nor as a ris
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,8 @@ from typing import Any
 from dsl import ir
 from engine.semantics import calendar
 
-__all__ = ["EventRow", "count", "metric_value", "metric_values", "trend_holds", "weekly_checks"]
+__all__ = ["EventRow", "count", "indexed_metric_values", "metric_value", "metric_values", "trend_holds",
+           "weekly_checks"]
 
 # (name, at) as in a Snapshot, or (name, at, data) as the store lists them
 EventRow = tuple[str, datetime] | tuple[str, datetime, dict[str, Any]]
@@ -46,6 +48,19 @@ def metric_values(
 ) -> dict[str, float]:
     """Every metric of the model at `at`."""
     return {name: metric_value(metric, events, at, tz) for name, metric in metrics.items()}
+
+
+def indexed_metric_values(
+    metrics: Mapping[str, ir.MetricDef], times_by_name: Mapping[str, Sequence[datetime]], at: datetime,
+    tz: str | None = "UTC",
+) -> dict[str, float]:
+    """`metric_values` on the events' times by name (each in time order, none after `at`): each
+    window counted by bisection, whatever the length of the history."""
+    found: dict[str, float] = {}
+    for name, metric in metrics.items():
+        times = times_by_name.get(metric.event, ())
+        found[name] = float(bisect_right(times, at) - bisect_right(times, _window_start(metric, at, tz)))
+    return found
 
 
 def weekly_checks(at: datetime, weeks: int, tz: str | None = "UTC") -> list[datetime]:

@@ -8,7 +8,8 @@ account. The cards are plain columns with an index for each of the cockpit's rea
 
 - `write_cards`: the trait batch (`engine.store.trait_batch`) writes the cards of the accounts it
   created or whose listed fields changed;
-- `score_card`: `record_score` puts the latest recording of the card's score on it. The card's
+- `score_card`: `record_score` puts the latest recording of the card's score on it (`score_cards`:
+  routing's recordings of a run at once, `engine.routing.account_cache`). The card's
   score is `health` once the account has one, else the first score recorded by name: the rule of
   the primary score (`engine.read_model.scores.primary_score`) applied to what is recorded;
 - `rebuild_cards`: every card from the accounts and the score history (migration 0010, the bench).
@@ -17,7 +18,7 @@ account. The cards are plain columns with an index for each of the cockpit's rea
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,11 +26,12 @@ from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.records import ScoreState
+from engine.store.driver import Driver
 from engine.store.schema import account_cards, accounts, score_history
 from engine.store.types import to_utc
 
 __all__ = ["CARD_FIELDS", "PRIMARY_SCORE", "card_of", "csm_display_name", "rebuild_cards", "score_card",
-           "write_cards"]
+           "score_cards", "write_cards"]
 
 CARD_FIELDS = frozenset({"name", "segment", "arr", "renewal_date", "csm"})  # the fields a card shows
 PRIMARY_SCORE = "health"
@@ -98,14 +100,39 @@ def _takes_over(current: str | None, new: str) -> bool:
 
 def score_card(conn: Connection, account: str, state: ScoreState, at: datetime) -> None:
     """Put a new recording of a score on the account's card, when it is the card's score (see above)."""
-    row = conn.execute(select(account_cards.c.score_name, account_cards.c.scored_at)
-                       .where(account_cards.c.account == account)).first()
-    if row is None or not _takes_over(row.score_name, state.name):
-        return
-    if row.score_name == state.name and row.scored_at is not None and to_utc(at) < row.scored_at:
-        return  # a late recording: the card keeps the latest
-    conn.execute(account_cards.update().where(account_cards.c.account == account).values(
-        score_name=state.name, score=state.value, band=state.band, scored_at=to_utc(at)))
+    score_cards(conn, [(account, state, at)])
+
+
+# On the driver's cursor (`engine.store.driver`): SQLAlchemy expands an `IN` of 500 names slowly.
+_CARD_SCORES_SQL = "SELECT account, score_name, scored_at FROM account_cards WHERE account IN ({marks})"
+_SET_CARD_SCORE_SQL = "UPDATE account_cards SET score_name = ?, score = ?, band = ?, scored_at = ? WHERE account = ?"
+
+
+def score_cards(conn: Connection, recordings: Sequence[tuple[str, ScoreState, datetime]]) -> None:
+    """`score_card` for many recordings, in the order they were recorded: the cards read in one
+    query per `CHUNK` accounts and the changed ones written in one statement (routing puts a run's
+    score changes on the cards once, at the end of its transaction)."""
+    names = sorted({account for account, _, _ in recordings})
+    driver = Driver(conn)
+    cards: dict[str, dict[str, Any]] = {}
+    for first in range(0, len(names), CHUNK):
+        chunk = names[first:first + CHUNK]
+        for account, score_name, scored_at in driver.execute(
+                _CARD_SCORES_SQL.format(marks=", ".join("?" * len(chunk))), chunk).fetchall():
+            cards[account] = {"score_name": score_name,
+                              "scored_at": None if scored_at is None else driver.read_time(scored_at)}
+    changed: dict[str, tuple[Any, ...]] = {}
+    for account, state, at in recordings:
+        card = cards.get(account)
+        if card is None or not _takes_over(card["score_name"], state.name):
+            continue
+        when = to_utc(at)
+        if card["score_name"] == state.name and card["scored_at"] is not None and when < card["scored_at"]:
+            continue  # a late recording: the card keeps the latest
+        card.update(score_name=state.name, scored_at=when)
+        changed[account] = (state.name, state.value, state.band, driver.time(when), account)
+    if changed:
+        driver.cursor.executemany(driver.sql(_SET_CARD_SCORE_SQL), list(changed.values()))
 
 
 def rebuild_cards(conn: Connection) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from engine.records import TaskRecord
 from engine.store.database import StoreSection, insert_ignoring
 from engine.store.schema import tasks, team_turns
+from engine.store.task_tallies import count_task
 from engine.store.tasks import task_record, task_values
 from engine.store.work_items import Opened, open_key, open_or_update
 
@@ -70,6 +71,8 @@ class AssignmentSection(StoreSection):
             if dedupe:
                 item, opened = open_or_update(conn, assigned, key, journey)
                 return Assigned(item, opened, reads)
-            if insert_ignoring(conn, tasks, {**task_values(assigned), "key": key, "journey": journey}) is None:
+            values = {**task_values(assigned), "key": key, "journey": journey}
+            if insert_ignoring(conn, tasks, values) is None:
                 raise ValueError(f"task id {task.id!r} is already used by another task")
+            count_task(conn, values)
             return Assigned(assigned, "created", reads)

@@ -43,6 +43,7 @@ from engine.store.schema import (
     tracked_messages,
     trait_history,
 )
+from engine.store.task_tallies import uncount_tasks
 
 __all__ = ["ErasureSection", "forgotten_id"]
 
@@ -68,7 +69,8 @@ class ErasureSection:
         stand_in = forgotten_id(account)
         removed: dict[str, int] = {}
         with self._db.write(account) as conn:
-            uncount_account(conn, account)  # its journeys and split decisions leave the counts
+            uncount_account(conn, account)  # its journeys, split decisions and tasks leave the counts
+            uncount_tasks(conn, [tasks.c.account == account])
             for name, table in (("traits", trait_history), ("events", events), ("scores", score_history),
                                 ("conditions", condition_state), ("tasks", tasks), ("journeys", journeys),
                                 ("actions", actions), ("tracked messages", tracked_messages), ("notes", account_notes),

@@ -25,6 +25,10 @@ __all__ = ["JourneySection"]
 
 ENDINGS: frozenset[str] = frozenset({"completed", "exited", "goal_reached", "failed"})
 _ACCOUNTS_CHUNK = 500  # accounts per `IN (…)`
+_ACTIVE_SQL = ("SELECT workflow_id, run_id, playbook, account, version, entered_at, ended_at, reason FROM journeys "
+               "WHERE account IN ({marks}) AND status = 'active' ORDER BY entered_at, playbook")
+_LAST_ENTRIES_SQL = ("SELECT account, playbook, max(entered_at) FROM journeys WHERE account IN ({marks}) "
+                     "GROUP BY account, playbook")
 
 
 # Entering and ending, on the driver's cursor (`engine.store.driver`): once per journey each.
@@ -117,15 +121,15 @@ class JourneySection(StoreSection):
         names = sorted(set(accounts))
         found: dict[str, list[JourneyRow]] = {name: [] for name in names}
         with self._db.read() as conn:
+            driver = Driver(conn)  # on the driver's cursor: routing reads it for every run
             for first in range(0, len(names), _ACCOUNTS_CHUNK):
-                query = (
-                    select(journeys)
-                    .where(journeys.c.account.in_(names[first:first + _ACCOUNTS_CHUNK]),
-                           journeys.c.status == "active")
-                    .order_by(journeys.c.entered_at, journeys.c.playbook)
-                )
-                for row in conn.execute(query):
-                    found[row.account].append(_row(row))
+                chunk = names[first:first + _ACCOUNTS_CHUNK]
+                cursor = driver.execute(_ACTIVE_SQL.format(marks=", ".join("?" * len(chunk))), chunk)
+                for workflow_id, run_id, playbook, account, version, entered_at, ended_at, reason in cursor.fetchall():
+                    found[account].append(JourneyRow(
+                        workflow_id=workflow_id, run_id=run_id, playbook=playbook, account=account, version=version,
+                        entered_at=driver.read_time(entered_at), reason=reason,
+                        ended_at=None if ended_at is None else driver.read_time(ended_at)))
         return found
 
     def running_versions(self) -> dict[tuple[str, str], list[JourneyRow]]:
@@ -166,14 +170,12 @@ class JourneySection(StoreSection):
         names = sorted(set(accounts))
         found: dict[tuple[str, str], datetime] = {}
         with self._db.read() as conn:
+            driver = Driver(conn)  # on the driver's cursor: routing reads it for every run
             for first in range(0, len(names), _ACCOUNTS_CHUNK):
-                query = (select(journeys.c.account, journeys.c.playbook, func.max(journeys.c.entered_at))
-                         .where(journeys.c.account.in_(names[first:first + _ACCOUNTS_CHUNK]))
-                         .group_by(journeys.c.account, journeys.c.playbook))
-                for account, playbook, value in conn.execute(query):
-                    if isinstance(value, str):  # SQLite returns an aggregate's value untyped
-                        value = datetime.fromisoformat(value)
-                    found[(account, playbook)] = to_utc(value)
+                chunk = names[first:first + _ACCOUNTS_CHUNK]
+                cursor = driver.execute(_LAST_ENTRIES_SQL.format(marks=", ".join("?" * len(chunk))), chunk)
+                for account, playbook, value in cursor.fetchall():
+                    found[(account, playbook)] = driver.read_time(value)
         return found
 
     def ever_entered(self, playbook: str, account: str) -> bool:

@@ -81,12 +81,14 @@ def _run_decisions(driver: Driver, playbook: str, account: str, run_id: str) -> 
         arm = split_arm(row[1], row[0], row[2], driver.read_json(row[3]))
         if arm is not None and arm[3] == run_id:
             found.append(arm[:3])
-    return found
+    return sorted(found)
 
 
 def count_ended(driver: Driver, playbook: str, account: str, version: str, run_id: str, status: str,
                 reason: str | None) -> None:
-    """Move an active journey that just ended, and its split decisions, to how it ended."""
+    """Move an active journey that just ended, and its split decisions, to how it ended. Rows are
+    changed in the order of their keys (journeys' counts first), as everywhere here, so that two
+    transactions at once on PostgreSQL wait for each other rather than deadlock."""
     driver.execute(_JOURNEY_UPSERT, (playbook, version, "active", "", -1))
     driver.execute(_JOURNEY_UPSERT, (playbook, version, status, reason or "", 1))
     for book, path, label in _run_decisions(driver, playbook, account, run_id):

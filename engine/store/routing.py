@@ -43,6 +43,7 @@ _EVENTS_OF = (
 _TRAITS_SQL = "SELECT account, field, value, at FROM trait_history WHERE account IN ({marks}) ORDER BY account, at, id"
 _CHANGES_SQL = "SELECT account, seq, name, at, data FROM events WHERE account IN ({marks}) ORDER BY account, at, seq"
 _COUNTS_SQL = "SELECT account, count(*) FROM events WHERE account IN ({marks}) GROUP BY account"
+_MARK_SQL = "UPDATE events SET routed_at = ? WHERE seq IN ({marks})"
 
 TraitRows = list[tuple[str, Any, datetime]]
 EventRows = list[tuple[str, datetime, Any]]
@@ -57,9 +58,11 @@ class RoutingSection(StoreSection):
             return
         ordered = sorted(set(seqs))
         with self._db.write() as conn:
+            driver = Driver(conn)  # 500 parameters cost SQLAlchemy more than SQLite
+            routed = driver.time(at)
             for first in range(0, len(ordered), _MARK_CHUNK):
-                conn.execute(update(events).where(events.c.seq.in_(ordered[first:first + _MARK_CHUNK]))
-                             .values(routed_at=to_utc(at)))
+                chunk = ordered[first:first + _MARK_CHUNK]
+                driver.execute(_MARK_SQL.format(marks=", ".join("?" * len(chunk))), [routed, *chunk])
 
     def mark_routed_each(self, marks: Sequence[tuple[int, datetime]]) -> None:
         """`mark_routed` for many changes, each with its own time: (seq, routed at), one transaction."""

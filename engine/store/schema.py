@@ -49,6 +49,8 @@ __all__ = [
     "score_history",
     "suppressions",
     "tally_marks",
+    "task_counts",
+    "task_durations",
     "tasks",
     "team_turns",
     "tracked_messages",
@@ -431,6 +433,26 @@ journey_counts = Table(  # journeys by how they stand, kept as they change (engi
     Column("status", String(20), primary_key=True),
     Column("reason", Text, primary_key=True),  # '': none
     Column("n", Integer, nullable=False),
+)
+
+task_counts = Table(  # journeys' tasks by statement, status and outcome (engine/store/task_tallies.py, 0013)
+    "task_counts",
+    metadata,
+    Column("playbook", String(200), primary_key=True),
+    Column("path", Text, primary_key=True),
+    Column("status", String(10), primary_key=True),
+    Column("outcome", Text, primary_key=True),  # '': none
+    Column("n", Integer, nullable=False),
+)
+
+task_durations = Table(  # each completed journey task's time to complete, in order per statement (0013)
+    "task_durations",
+    metadata,
+    Column("playbook", String(200), primary_key=True),
+    Column("path", Text, primary_key=True),
+    Column("seconds", Float, primary_key=True),
+    Column("task", String(200), primary_key=True),
+    Index(None, "task"),
 )
 
 arm_counts = Table(  # split decisions by arm and their journey's status now (engine/store/playbook_tallies.py, 0013)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.records import ScoreState
-from engine.store.account_cards import score_card
+from engine.store.account_cards import score_card, score_cards
 from engine.store.database import StoreSection
 from engine.store.driver import Driver
 from engine.store.schema import condition_state, score_history
@@ -27,6 +27,10 @@ _RECORD_SQL = ("INSERT INTO score_history (account, score, at, value, band, brea
                "VALUES (?, ?, ?, ?, ?, ?j, ?j)")
 _SET_CONDITION_SQL = ("INSERT INTO condition_state (account, key, value, at) VALUES (?, ?, ?, ?) "
                       "ON CONFLICT (account, key) DO UPDATE SET value = excluded.value, at = excluded.at")
+_LATEST_SQL = ("SELECT account, score, at, value, band, breakdown, missing FROM ("
+               "SELECT account, score, at, value, band, breakdown, missing, row_number() OVER ("
+               "PARTITION BY account, score ORDER BY at DESC, id DESC) AS rank FROM score_history "
+               "WHERE account IN ({marks})) AS latest WHERE rank = 1")
 _CONDITIONS_SQL = "SELECT account, key, value, at FROM condition_state WHERE account IN ({marks})"
 
 
@@ -36,12 +40,20 @@ def _state(row: Any) -> ScoreState:
 
 
 class ScoreSection(StoreSection):
-    def record_score(self, account: str, state: ScoreState, at: datetime) -> None:
+    def record_score(self, account: str, state: ScoreState, at: datetime, *, card: bool = True) -> None:
+        """Record a score; `card=False` leaves the account's card to the caller (`score_cards`)."""
         with self._db.write(account) as conn:
             driver = Driver(conn)
             driver.execute(_RECORD_SQL, (account, state.name, driver.time(at), state.value, state.band,
                                          driver.json(state.breakdown), driver.json(state.missing)))
-            score_card(conn, account, state, at)
+            if card:
+                score_card(conn, account, state, at)
+
+    def score_cards(self, recordings: Sequence[tuple[str, ScoreState, datetime]]) -> None:
+        """Put recorded scores on the accounts' cards, in order, in one transaction (`account_cards.score_cards`)."""
+        if recordings:
+            with self._db.write(*{account for account, _, _ in recordings}) as conn:
+                score_cards(conn, recordings)
 
     def score_at(self, account: str, name: str, at: datetime) -> ScoreState | None:
         """The score as last recorded at or before `at`."""
@@ -110,6 +122,22 @@ class ScoreSection(StoreSection):
                     found.setdefault((account, score), []).append((driver.read_time(at), ScoreState.model_construct(
                         name=score, value=value, band=band, breakdown=dict(driver.read_json(breakdown)),
                         missing=list(driver.read_json(missing)))))  # as written: no validation again
+        return found
+
+    def latest_scores_of(self, accounts: Sequence[str]) -> dict[tuple[str, str], tuple[datetime, ScoreState]]:
+        """Each score's latest recording of many accounts in one read, by (account, score): what
+        routing in time order reads, however long the score's history."""
+        found: dict[tuple[str, str], tuple[datetime, ScoreState]] = {}
+        names = sorted(set(accounts))
+        with self._db.read() as conn:
+            driver = Driver(conn)
+            for first in range(0, len(names), CHUNK):
+                chunk = names[first:first + CHUNK]
+                cursor = driver.execute(_LATEST_SQL.format(marks=", ".join("?" * len(chunk))), chunk)
+                for account, score, at, value, band, breakdown, missing in cursor.fetchall():
+                    found[(account, score)] = (driver.read_time(at), ScoreState.model_construct(
+                        name=score, value=value, band=band, breakdown=dict(driver.read_json(breakdown)),
+                        missing=list(driver.read_json(missing))))
         return found
 
     def conditions_of(self, accounts: Sequence[str]) -> dict[tuple[str, str], tuple[bool | None, datetime]]:

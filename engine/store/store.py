@@ -31,6 +31,7 @@ from engine.store.routing_queue import RoutingQueueSection
 from engine.store.scores import ScoreSection
 from engine.store.send_counts import SendCountSection
 from engine.store.task_changes import TaskChangeSection
+from engine.store.task_tallies import TaskTallySection
 from engine.store.tasks import TaskSection
 from engine.store.work_items import WorkItemSection
 
@@ -44,7 +45,7 @@ class StoreUnavailable(Exception):
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
             RoutingQueueSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
             AssignmentSection, TaskChangeSection, EngagementSection, DraftSection, NextDueSection, TallySection,
-            NoteSection, PlaybookTallySection):
+            NoteSection, PlaybookTallySection, TaskTallySection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

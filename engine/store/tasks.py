@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select, update
 from engine.records import TaskBinding, TaskRecord, TaskStep
 from engine.store.database import StoreSection, insert_ignoring
 from engine.store.schema import tasks
+from engine.store.task_tallies import count_task, count_task_closed
 from engine.store.types import to_utc
 
 __all__ = ["StepNotFound", "TaskKeyConflict", "TaskSection", "close_open_tasks", "task_record", "task_values"]
@@ -61,6 +62,7 @@ def close_open_tasks(
     at = to_utc(at)
     rows = conn.execute(query.order_by(tasks.c.created_at, tasks.c.id)).all()
     if rows:
+        count_task_closed(conn, rows, outcome, at)
         conn.execute(update(tasks).where(tasks.c.id.in_([row.id for row in rows]))
                      .values(status="done", completed_at=at, outcome=outcome, open_key=None))
     return [task_record(row).model_copy(update={"status": "done", "completed_at": at, "outcome": outcome})
@@ -73,6 +75,7 @@ class TaskSection(StoreSection):
         values = task_values(task)
         with self._db.write(task.account) as conn:
             if insert_ignoring(conn, tasks, {**values, "key": key, "journey": journey}) is not None:
+                count_task(conn, {**values, "key": key})
                 return task, True
             row = conn.execute(select(tasks).where(tasks.c.key == key)).first()
         if row is None:

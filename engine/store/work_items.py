@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select, update
 from engine.records import TaskBinding, TaskRecord
 from engine.store.database import StoreSection, insert_ignoring
 from engine.store.schema import tasks
+from engine.store.task_tallies import count_task
 from engine.store.tasks import task_record, task_values
 
 __all__ = ["Opened", "WorkItemSection", "open_key", "open_or_update"]
@@ -52,6 +53,7 @@ def open_or_update(conn: Connection, task: TaskRecord, key: str, journey: str | 
     if open_row is None:
         values = {**task_values(task), "key": key, "journey": journey, "open_key": dedupe}
         if insert_ignoring(conn, tasks, values) is not None:
+            count_task(conn, values)
             return task, "created"
         open_row = conn.execute(select(tasks).where(tasks.c.open_key == dedupe)).first()
         if open_row is None:  # the id was taken by another key: as `create_task` says

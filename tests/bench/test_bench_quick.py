@@ -87,7 +87,8 @@ def test_run_reads_the_figures() -> None:
 
 def test_route_history() -> None:
     figures = run("route_history.py", "--histories", "0,30", "--changes", "3")
-    assert set(figures) == {"route_ms_history_0", "route_ms_history_30"}
+    assert set(figures) == {"route_ms_history_0", "route_ms_history_30", "route_update_ms_history_0",
+                            "route_update_ms_history_30"}
 
 
 def test_drain_speed() -> None:

@@ -7,11 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from engine.records import ActionRecord, ScoreState
 from engine.routing import AccountCache, Lifetime
 from engine.routing.account_histories import AccountHistories
 from engine.store import Store
+from engine.store.account_cards import rebuild_cards
+from engine.store.schema import account_cards
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -154,3 +157,51 @@ def test_histories_beyond_the_rows_kept_are_forgotten_least_recently_routed_firs
     assert histories.reads == 2
     histories.for_run(["acme"])
     assert histories.reads == 3
+
+
+def _cards(store: Store) -> dict[str, dict[str, object]]:
+    with store.database.read() as conn:
+        return {row.account: row._asdict() for row in conn.execute(select(account_cards))}
+
+
+def test_a_runs_score_changes_reach_the_cards_at_its_end_as_a_rebuild_has_them(store: Store) -> None:
+    store.add_change("globex", T0, event="signed", data={}, traits={"plan": "smb"}, event_id="e-g")
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    cache.begin_run({"acme", "globex"}, T0 + 3 * HOUR)
+    cache.record_score("acme", ScoreState(name="adoption", value=1.0, band="red"), T0 + HOUR)
+    cache.record_score("acme", ScoreState(name="health", value=90.0, band="green"), T0 + 2 * HOUR)
+    cache.record_score("acme", ScoreState(name="health", value=20.0, band="red"), T0 + HOUR)  # late: not shown
+    cache.record_score("acme", ScoreState(name="adoption", value=5.0, band="green"), T0 + 3 * HOUR)  # not primary
+    cache.record_score("globex", ScoreState(name="adoption", value=7.0, band="yellow"), T0 + HOUR)
+    assert _cards(store)["acme"]["score_name"] is None  # the run is under way
+    cache.end_run()
+    cards = _cards(store)
+    assert [(cards[a]["score_name"], cards[a]["score"], cards[a]["band"]) for a in ("acme", "globex")] == [
+        ("health", 90.0, "green"), ("adoption", 7.0, "yellow")]
+    with store.database.write() as conn:
+        rebuild_cards(conn)
+    assert _cards(store) == cards
+
+
+def test_a_score_recorded_outside_a_run_reaches_the_card_at_once(store: Store) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    cache.record_score("acme", ScoreState(name="health", value=40.0, band="yellow"), T0)
+    assert (_cards(store)["acme"]["score_name"], _cards(store)["acme"]["band"]) == ("health", "yellow")
+
+
+def test_a_run_reads_each_scores_latest_recording_and_the_whole_history_when_asked_before_it(store: Store) -> None:
+    states = [ScoreState(name="health", value=float(value), band="red") for value in (10, 20, 30)]
+    for hours, state in enumerate(states):
+        store.record_score("acme", state, T0 + hours * HOUR)
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    cache.begin_run({"acme"}, T0 + 5 * HOUR, scored={"acme"})
+    assert cache.score_at("acme", "health", T0 + 4 * HOUR) == states[2]
+    assert cache.score_at("acme", "adoption", T0 + 4 * HOUR) is None
+    assert cache.score_at("acme", "health", T0 + 90 * timedelta(minutes=1)) == states[1]  # before the latest
+    assert cache.score_at("acme", "health", T0 - HOUR) is None
+    cache.end_run()
+    cache.begin_run({"acme"}, T0 + 5 * HOUR, scored={"acme"})
+    late = ScoreState(name="health", value=15.0, band="red")
+    cache.record_score("acme", late, T0 + 30 * timedelta(minutes=1))  # recorded now, dated before the latest
+    for at in (T0 + 40 * timedelta(minutes=1), T0 + 4 * HOUR):
+        assert cache.score_at("acme", "health", at) == store.score_at("acme", "health", at)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 
-from engine.insight.step_stats import read_counts
+from engine.insight.kept_counts import kept_counts
 from engine.read_model import account_page, account_timeline, account_totals, work_page
 from engine.read_model.account_pages import csm_list
 from engine.read_model.action_log import action_log_page
@@ -69,7 +69,7 @@ def _reads(store: Store) -> list[tuple[str, Callable[[], Any]]]:
         ("every overdue item", lambda: work_page(store, NOW + timedelta(days=1), overdue=True)),
         ("an account's log", lambda: action_log_page(store, account="a1")),
         ("tallies", lambda: store.tallied_actions(["p"])),
-        ("a playbook's counts (stats, funnel)", lambda: read_counts(store, ["p"])),
+        ("a playbook's counts (stats, funnel)", lambda: kept_counts(store, ["p"])),
     ]
     def by(sort: str) -> Callable[[], Any]:
         return lambda: account_page(store, None, NOW, sort=sort, limit=1)

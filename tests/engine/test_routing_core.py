@@ -3,6 +3,7 @@ a start Temporal refused is not a running journey for the routing that follows."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -53,3 +54,24 @@ async def test_a_refused_start_is_not_signalled_by_the_changes_that_follow(store
     else:
         assert [(type(i), i.playbook, i.event) for i in after if isinstance(i, JourneySignal)] == [
             (JourneySignal, "onboarding", "project_created")]
+
+
+def test_a_run_reads_condition_states_only_for_accounts_whose_changes_concern_a_condition(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    core = RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), BUNDLE, _Temporal(store, refusing=False))
+    asked: list[list[str]] = []
+    read = store.conditions_of
+
+    def conditions_of(accounts: Sequence[str]) -> dict[tuple[str, str], tuple[bool | None, datetime]]:
+        asked.append(sorted(accounts))
+        return read(accounts)
+
+    monkeypatch.setattr(store, "conditions_of", conditions_of)
+    seats = store.add_change("acme", T0, event=None, data={}, traits={"seats_used": 9, "seats_licensed": 10},
+                             event_id="e-1")
+    login = store.add_change("globex", T0, event="login", data={}, traits={}, event_id="e-2")
+    assert seats is not None and login is not None
+    [fired, nothing] = core.route_run([seats, login])
+    assert asked == [["acme"]]
+    assert [(type(i), i.playbook) for i in fired] == [(StartJourney, "expansion_seats")] and nothing == []
+    assert store.get_condition("acme", "trigger:expansion_seats") is True

@@ -86,3 +86,19 @@ def test_concurrent_sends_for_one_account_never_exceed_the_cap(store: Store) -> 
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["sent"] * 3 + ["suppressed"] * 7
+
+
+def test_routings_reads_ahead_of_a_run_answer_as_the_one_by_one_reads(store: Store) -> None:
+    for hours, value in enumerate((10.0, 30.0, 20.0)):
+        store.record_score("a", ScoreState(name="health", value=value, band="red"), T0 + timedelta(hours=hours))
+    store.journey_entered("w1", "r1", "p", "a", "v1", T0)
+    store.journey_entered("w2", "r2", "q", "a", "v1", T0 + timedelta(hours=1))
+    latest = store.latest_scores_of(["a", "b"])
+    assert list(latest) == [("a", "health")]
+    assert latest[("a", "health")] == (T0 + timedelta(hours=2), store.score_at("a", "health", T0 + timedelta(days=1)))
+    assert store.active_journeys_of(["a", "b"]) == {"a": store.active_journeys("a"), "b": []}
+    assert store.last_entries_of(["a"]) == {("a", "p"): T0, ("a", "q"): T0 + timedelta(hours=1)}
+    change = store.add_change("a", T0, event="login", data={}, traits={}, event_id="e-9")
+    assert change is not None and [found.seq for found in store.unrouted()] == [change.seq]
+    store.mark_routed([change.seq], T0)
+    assert store.unrouted() == []

@@ -1,6 +1,8 @@
 """Counts of the journeys kept as they change (`engine/store/playbook_tallies.py`): `journey_counts`,
 journeys by playbook, version, status and reason; `arm_counts`, the split decisions of journeys
-by arm and their journey's status. Filled from the journeys and the action log.
+by arm and their journey's status (`engine/store/playbook_tallies.py`); `task_counts` and
+`task_durations`, the journeys' tasks by statement, status and outcome and their times to
+complete (`engine/store/task_tallies.py`). Filled from the journeys, the action log and the tasks.
 
 Revision ID: 0013
 Revises: 0012
@@ -13,6 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from engine.store.playbook_tallies import recount
+from engine.store.task_tallies import recount_tasks
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -39,9 +42,31 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("playbook", "path", "label", "status", name="pk_arm_counts"),
     )
+    op.create_table(
+        "task_counts",
+        sa.Column("playbook", sa.String(200), nullable=False),
+        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("playbook", "path", "status", "outcome", name="pk_task_counts"),
+    )
+    op.create_table(
+        "task_durations",
+        sa.Column("playbook", sa.String(200), nullable=False),
+        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("task", sa.String(200), nullable=False),
+        sa.PrimaryKeyConstraint("playbook", "path", "seconds", "task", name="pk_task_durations"),
+    )
+    op.create_index("ix_task_durations_task", "task_durations", ["task"])
     recount(op.get_bind())
+    recount_tasks(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_index("ix_task_durations_task", table_name="task_durations")
+    op.drop_table("task_durations")
+    op.drop_table("task_counts")
     op.drop_table("arm_counts")
     op.drop_table("journey_counts")
