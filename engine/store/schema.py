@@ -31,6 +31,8 @@ __all__ = [
     "action_tallies",
     "actions",
     "arm_counts",
+    "card_total_changes",
+    "card_totals",
     "condition_state",
     "controls",
     "drafts",
@@ -377,9 +379,28 @@ account_cards = Table(  # one line per account as the cockpit lists it (engine/s
     Index(None, "band", "renewal", "arr"),
     Index(None, "band", "score", "account"),
     Index(None, "csm_email", "band", "arr", "renewal"),
+    Index(None, "csm_email", "band", "name_key", "account"),  # a CSM's accounts of a band by name (0017)
+    Index(None, "csm_email", "name_key", "account"),  # a CSM's accounts by name (0017)
     Index(None, "segment", "band", "arr", "renewal"),
     Index(None, "manager_email", "csm_email"),
     Index(None, "csm_email", "csm_name"),
+)
+
+card_totals = Table(  # the account cards counted by band, as of the last fold (engine/store/card_totals.py)
+    "card_totals",
+    metadata,
+    Column("band_key", String(200), primary_key=True),  # the band, "" for unscored cards
+    Column("accounts", Integer, nullable=False),
+    Column("arr", Float, nullable=False),
+)
+
+card_total_changes = Table(  # what the cards' triggers added since the last fold (engine/store/card_totals.py)
+    "card_total_changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("band_key", String(200), nullable=False),
+    Column("accounts", Integer, nullable=False),  # +1 a card came into the band, -1 one left it
+    Column("arr", Float, nullable=False),
 )
 
 action_tallies = Table(  # the action log counted by statement path (engine/store/action_tallies.py)

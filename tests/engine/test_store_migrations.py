@@ -18,7 +18,7 @@ from engine.store.schema import metadata
 TABLES = {"accounts", "trait_history", "events", "score_history", "condition_state", "journeys", "tasks",
           "messages", "suppressions", "actions", "cursors", "controls", "revoked_sessions", "relay_sends", "team_turns",
           "next_due", "drafts", "account_cards", "action_tallies", "tally_marks", "account_notes",
-          "journey_counts", "arm_counts"}
+          "journey_counts", "arm_counts", "card_totals", "card_total_changes"}
 
 
 def test_opening_a_fresh_file_creates_every_table_at_the_newest_revision(tmp_path: Path) -> None:
@@ -33,7 +33,7 @@ def test_opening_a_fresh_file_creates_every_table_at_the_newest_revision(tmp_pat
         revision = conn.execute("select version_num from alembic_version").fetchone()
         journal = conn.execute("pragma journal_mode").fetchone()
     assert TABLES | {"alembic_version"} <= names
-    assert revision == ("0014",)
+    assert revision == ("0017",)
     assert journal == ("wal",)
 
 
