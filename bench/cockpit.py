@@ -9,8 +9,9 @@ first) straight through its tables: accounts with name, segment, ARR, renewal da
 journey and about ten journey actions each (keyed as the engine keys them, on the statements of
 the standard playbooks: sends, tasks, branch and split decisions), a work item for one account
 in five. Then the account cards and the action tallies are built as migration 0010 builds them
-on an existing store, and the journeys' and tasks' counts as 0013 does (timed apart), and the tables analysed. `--quick`: 10,000 accounts and
-100,000 actions.
+on an existing store, and the journeys' and tasks' counts as 0013 does (timed apart; the cards'
+totals by band, kept by the cards' triggers, folded with the cards), and the tables analysed.
+`--quick`: 10,000 accounts and 100,000 actions.
 
 Then, in the process (the ASGI app, no network), each read route and page is asked once to warm
 up and then `--samples` times (fewer when a request takes seconds: at most 15 s per route), and
@@ -54,6 +55,7 @@ from engine.settings import Settings  # noqa: E402
 from engine.store import Store  # noqa: E402
 from engine.store.account_cards import rebuild_cards  # noqa: E402
 from engine.store.action_tallies import fold  # noqa: E402
+from engine.store.card_totals import fold as fold_totals  # noqa: E402
 from engine.store.playbook_tallies import recount  # noqa: E402
 from engine.store.schema import accounts, actions, events, journeys, score_history, tasks  # noqa: E402
 from engine.store.task_tallies import recount_tasks  # noqa: E402
@@ -241,6 +243,8 @@ def routes(app: Any, bundle: ir.Bundle, sample: dict[str, str]) -> list[tuple[st
         ("/accounts?band=red&sort=-arr", "/accounts?band=red&sort=-arr", True),
         ("/accounts?csm=…&band=red", f"/accounts?csm={owner}&band=red", True),
         ("/tasks/team?manager=…", f"/tasks/team?manager={manager}", True),
+        ("/accounts/{account}?kind=decision&kind=work_item",
+         f"/accounts/{sample['account']}?kind=decision&kind=work_item", True),
     ]
     return found
 
@@ -271,7 +275,8 @@ def open_store(args: argparse.Namespace, folder: str) -> Store:
     if args.pg:
         store = Store.open(args.pg)
         with store.database.engine.begin() as conn:
-            names = ", ".join(table for table in ("account_cards", "action_tallies", "tally_marks", "actions",
+            names = ", ".join(table for table in ("account_cards", "card_totals", "card_total_changes",
+                                                  "action_tallies", "tally_marks", "actions",
                                                   "tasks", "journeys", "events", "score_history", "accounts",
                                                   "trait_history"))
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
@@ -304,6 +309,7 @@ def main() -> int:
             began = time.perf_counter()
             with store.database.engine.begin() as conn:
                 rebuild_cards(conn)
+                fold_totals(conn)
             carded = time.perf_counter() - began
             began = time.perf_counter()
             with store.database.write("action tallies") as conn:

@@ -6,10 +6,18 @@ rows: the curves of `bench/scale.py`.
 of 5,000, as a request of `playbook ingest`), then routes it with the routing core as the API's
 router does (runs of 500 changes, a per-run cache keeping histories between runs, each run marked
 routed) with nothing carried out on Temporal: the intents are counted, carrying them out is the
-drain (`drain_speed.py`). Routing's rate is given over wall time and over this process's CPU
-time (the latter less sensitive to a shared machine's load). Then the stored rows are inserted with one `executemany` into a fresh
-database of the same schema. Also the store's bytes per event (SQLite: the file after a
-checkpoint; PostgreSQL: every table's `pg_total_relation_size`) and the scheduler's pass.
+drain (`drain_speed.py`). Storing's and routing's rates are given over wall time and over this
+process's CPU time (the latter less sensitive to a shared machine's load).
+
+Then the stored events are inserted with one `executemany` into a fresh database of the same
+schema (`raw_events_per_s`, the divisor of `routed_vs_raw`); and the floor: every row the run
+wrote (events, trait history, accounts, cards, scores, condition states, actions...) inserted the
+same way into a fresh store, one `executemany` per table in one transaction (`raw_all_rows_s`).
+Storing and routing cannot be faster than writing their rows: `routed_vs_raw_ceiling` (the raw
+events' seconds over all rows' seconds) is the highest `routed_vs_raw` this store's rows allow,
+`store_vs_raw_ceiling` the same for storing alone (its tables: `STORED_TABLES`). Also the store's
+bytes per event (SQLite: the file after a checkpoint; PostgreSQL: every table's
+`pg_total_relation_size`) and the scheduler's pass.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ __all__ = ["measure", "scheduler_pass"]
 ROOT = Path(__file__).resolve().parents[1]
 RUN = 500  # changes per run, as the API's router
 STORE_BATCH = 5_000
+STORED_TABLES = ("events", "trait_history", "accounts", "account_cards")  # what storing writes, before routing
 FAR = timedelta(days=10_000)  # the trigger horizon: no change of the timeline is history
 
 
@@ -50,10 +59,10 @@ def measure(kind: str, accounts: int, days: int, folder: Path, server_url: str |
         url = databases.fresh(f"scale{accounts}")
         store = Store.open(url)
         try:
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             ingestor = Ingestor(store, bundle.model, batch_size=STORE_BATCH)
             changes = ingestor.ingest_objects(objects, now, horizon=FAR).accepted
-            store_s = time.perf_counter() - began
+            store_s, store_cpu_s = time.perf_counter() - began, time.process_time() - cpu
             core = RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), bundle,
                                JourneyStarter(None, "bench", store))  # type: ignore[arg-type]  # nothing carried out
             intents = 0
@@ -69,15 +78,25 @@ def measure(kind: str, accounts: int, days: int, folder: Path, server_url: str |
         size = _size(databases, url)
         rows = databases.rows(url)
         raw_s = databases.raw_insert(databases.fresh(f"raw{accounts}"), rows)
+        written = databases.written_rows(url)
+        raw_all_s, raw_all_rows = databases.raw_insert_all(databases.fresh(f"rawall{accounts}"), written)
+        stored = {name: written[name] for name in STORED_TABLES if name in written}
+        raw_stored_s, _ = databases.raw_insert_all(databases.fresh(f"rawstored{accounts}"), stored)
     finally:
         databases.drop()
     events = len(changes)
     raw_rate = events / raw_s
     routed_rate = events / (store_s + route_s)  # from the first stored to the last routed
     return {"accounts": accounts, "events": events, "store_events_per_s": round(events / store_s, 1),
+            "store_events_per_cpu_s": round(events / max(store_cpu_s, 1e-9), 1),
             "route_events_per_s": round(events / route_s, 1),
             "route_events_per_cpu_s": round(events / max(route_cpu_s, 1e-9), 1), "routed_events_per_s": round(routed_rate, 1),
             "raw_events_per_s": round(raw_rate, 1), "routed_vs_raw": round(routed_rate / raw_rate, 4),
+            "raw_all_rows_s": round(raw_all_s, 4), "raw_all_rows": raw_all_rows,
+            "raw_all_events_per_s": round(events / raw_all_s, 1),
+            "routed_vs_raw_ceiling": round(raw_s / raw_all_s, 4),
+            "raw_stored_rows_s": round(raw_stored_s, 4), "store_vs_raw_ceiling": round(raw_s / raw_stored_s, 4),
+            "written_rows": {name: len(rows) for name, (_, rows) in written.items()},
             "intents": intents, "bytes_per_event": round(size / max(events, 1), 1),
             "scheduler_pass_s": round(pass_s, 3), "scheduler_due_accounts": due,
             "scheduler_ms_per_due_account": round(1000 * pass_s / max(due, 1), 3)}

@@ -155,7 +155,7 @@ def forecast(store: Store, score: str | None, bands: list[str], now: datetime | 
     def compute(book: Ledger) -> Forecast:
         return _forecast(book, score, bands, (fixed or book.as_of).astimezone(UTC), horizon_days, _risk_items(book))
 
-    return figures(book, ("forecast", fixed, horizon_days, tuple(bands)), compute)
+    return figures(book, ("forecast", fixed, horizon_days, tuple(bands)), compute, stale_ok=stale_ok)
 
 
 def _forecast(book: Ledger, score: str | None, bands: list[str], moment_: datetime, horizon_days: int,

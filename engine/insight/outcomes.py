@@ -270,7 +270,7 @@ def outcomes(store: Store, score: str | None, since: datetime | None = None, unt
         start, end = window(since, until, fixed or book.as_of)
         return _outcomes(book, score, start, end, by)
 
-    return figures(book, ("outcomes", since, until, by, fixed), compute)
+    return figures(book, ("outcomes", since, until, by, fixed), compute, stale_ok=stale_ok)
 
 
 def _outcomes(book: Ledger, score: str | None, start: datetime, end: datetime, by: str | None) -> Outcomes:

@@ -23,19 +23,23 @@ if TYPE_CHECKING:
     from engine.store import Store
     from engine.store.database import Database
 
-__all__ = ["FIRST_READ_SECONDS", "STALE_SECONDS", "HistoryNotReady", "figures", "ledger"]
+__all__ = ["FIRST_READ_SECONDS", "LARGE_ACCOUNTS", "STALE_SECONDS", "HistoryNotReady", "figures", "ledger"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 STALE_SECONDS = 60.0  # `stale_ok` readers take a ledger this old without asking the store
-FIRST_READ_SECONDS = 5.0  # how long a `stale_ok` reader waits for the first reading of the history
+FIRST_READ_SECONDS = 5.0  # how long a `stale_ok` reader waits for the first reading of a small history
+LARGE_ACCOUNTS = 5_000  # a larger history is read, and its figures computed, in the background for pages:
+LARGE_WAIT_SECONDS = 0.1  # a `stale_ok` reader waits this long for them, then is told to ask again
 MEMO_SIZE = 32
 RECOMPUTE_AT_MOST = 6  # figures a refresh computes on the new ledger before putting it in place:
 RECOMPUTE_ASKED_WITHIN = 600.0  # the ones asked most lately, within these seconds
 
 _kept: weakref.WeakKeyDictionary[Database, Ledger] = weakref.WeakKeyDictionary()
 _readers: weakref.WeakKeyDictionary[Database, threading.Thread] = weakref.WeakKeyDictionary()
+_computing: dict[tuple[int, tuple[Any, ...]], threading.Thread] = {}  # (ledger, key) -> the thread computing it
+_failed: set[tuple[int, tuple[Any, ...]]] = set()  # computed in the background and failed: computed by the reader
 _lock = threading.Lock()
 
 
@@ -91,8 +95,8 @@ def ledger(store: Store, score: str | None, *, stale_ok: bool = False) -> Ledger
     it is, and an older one is answered at once while a thread reads the store again and computes
     the figures asked of the old ledger on the new one, before putting it in place: once a ledger
     exists, a page waits neither for a rebuild nor for figures asked before. The first reading
-    is waited for `FIRST_READ_SECONDS`; longer (a large store), `HistoryNotReady` is raised while
-    it goes on."""
+    is waited for `FIRST_READ_SECONDS` (`LARGE_WAIT_SECONDS` when the store has more than
+    `LARGE_ACCOUNTS` accounts); longer, `HistoryNotReady` is raised while it goes on."""
     if not stale_ok:
         return _current(store, score)
     with _lock:
@@ -102,7 +106,7 @@ def ledger(store: Store, score: str | None, *, stale_ok: bool = False) -> Ledger
                 _reader(store, score)
             return kept
         thread = _reader(store, score)
-    thread.join(FIRST_READ_SECONDS)
+    thread.join(LARGE_WAIT_SECONDS if _large(store) else FIRST_READ_SECONDS)
     with _lock:
         kept = _kept.get(store.database)
     if kept is not None and kept.score == score:
@@ -113,14 +117,61 @@ def ledger(store: Store, score: str | None, *, stale_ok: bool = False) -> Ledger
     return _current(store, score)  # the reading failed: once more here, where its error is seen
 
 
-def figures(book: Ledger, key: tuple[Any, ...], compute: Callable[[Ledger], T]) -> T:
+def _large(store: Store) -> bool:
+    """Whether the store holds more than `LARGE_ACCOUNTS` accounts (one count of an index)."""
+    with store.database.read() as conn:
+        found = Driver(conn).execute(f"SELECT count(*) FROM (SELECT 1 FROM accounts LIMIT {LARGE_ACCOUNTS + 1}) AS a")
+        return int(found.fetchone()[0]) > LARGE_ACCOUNTS
+
+
+def _compute_apart(book: Ledger, key: tuple[Any, ...], compute: Callable[[Ledger], Any]) -> None:
+    try:
+        value = compute(book)
+    except Exception:  # the next reader computes it itself and meets the error
+        logger.exception("computing the retention figures %r failed", key[0])
+        with _lock:
+            _failed.add((id(book), key))
+        return
+    finally:
+        with _lock:
+            _computing.pop((id(book), key), None)
+    with _lock:
+        if len(book.memo) >= MEMO_SIZE:
+            book.memo.clear()
+        book.memo[key] = (compute, value, time.monotonic())
+
+
+def figures(book: Ledger, key: tuple[Any, ...], compute: Callable[[Ledger], T], *, stale_ok: bool = False) -> T:
     """`compute(book)`, remembered with the ledger under `key`: the same figures asked again cost a
-    lookup. `compute` must read the moment it needs from the ledger (`as_of`) or from `key`."""
+    lookup. `compute` must read the moment it needs from the ledger (`as_of`) or from `key`.
+
+    With `stale_ok` (pages and the API) on a ledger of more than `LARGE_ACCOUNTS` accounts, figures
+    not computed yet are computed in a thread: the reader waits `LARGE_WAIT_SECONDS` for them, then
+    `HistoryNotReady` is raised while the thread goes on."""
     with _lock:
         kept = book.memo.get(key)
         if kept is not None:
             book.memo[key] = (kept[0], kept[1], time.monotonic())
             return cast(T, kept[1])
+        apart = stale_ok and len(book.accounts) > LARGE_ACCOUNTS and (id(book), key) not in _failed
+        thread = _computing.get((id(book), key)) if apart else None
+        if apart and thread is None:
+            thread = threading.Thread(target=_compute_apart, args=(book, key, compute), daemon=True,
+                                      name="outcomes-figures")
+            _computing[(id(book), key)] = thread
+            thread.start()
+    if thread is not None:
+        thread.join(LARGE_WAIT_SECONDS)
+        with _lock:
+            kept = book.memo.get(key)
+            failed = (id(book), key) in _failed
+        if kept is not None:
+            return cast(T, kept[1])
+        if not failed:
+            raise HistoryNotReady("the figures are being computed for the first time since the history was "
+                                  "read: ask again in a few seconds")
+    with _lock:
+        _failed.discard((id(book), key))
     value = compute(book)
     with _lock:
         if len(book.memo) >= MEMO_SIZE:

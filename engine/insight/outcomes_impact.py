@@ -174,7 +174,7 @@ def playbook_impact(store: Store, score: str | None, playbook: str, now: datetim
     def compute(book: Ledger) -> Impact:
         return _impact(book, score, playbook, (fixed or book.as_of).astimezone(UTC), horizon_days)
 
-    return figures(book, ("impact", playbook, fixed, horizon_days), compute)
+    return figures(book, ("impact", playbook, fixed, horizon_days), compute, stale_ok=stale_ok)
 
 
 def _impact(book: Ledger, score: str | None, playbook: str, moment_: datetime, horizon_days: int) -> Impact:

@@ -157,12 +157,12 @@ class Ledger:
 
 # --------------------------------------------------------------------------- reading
 
-MARK_SQL = (  # what changes whenever the history does: its newest rows
-    "SELECT (SELECT max(id) FROM trait_history), (SELECT max(seq) FROM events), "
+MARK_SQL = (  # what changes whenever the history does: its newest rows (a trait change comes with its event)
+    "SELECT (SELECT max(seq) FROM events), "
              "(SELECT max(id) FROM score_history), (SELECT count(*) FROM journeys), (SELECT max(seq) FROM actions)")
 # `{at}` is the row's time as POSIX seconds, computed by the database (parsing times in Python costs
 # more than the rest of the reading); to the millisecond, so that whole seconds stay whole.
-_TRAITS_SQL = "SELECT account, field, value, {at} FROM trait_history WHERE field IN ({fields}) ORDER BY at, id"
+_TRAITS_SQL = "SELECT account, field, value, {at} FROM trait_history WHERE field IN ({fields}) ORDER BY at, seq"
 _EVENTS_SQL = "SELECT account, name, {at} FROM events WHERE name IN (?, ?) ORDER BY at, seq"
 _SCORES_SQL = "SELECT account, {at}, value, band FROM score_history WHERE score = ? ORDER BY at, id"
 _JOURNEYS_SQL = "SELECT workflow_id, run_id, playbook, account, version, {entered_at} FROM journeys"

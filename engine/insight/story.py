@@ -37,7 +37,7 @@ from engine.store.snapshots import build_snapshot
 if TYPE_CHECKING:
     from engine.store import Store
 
-__all__ = ["JourneyState", "Story", "StoryLine", "shown_time", "tell"]
+__all__ = ["JourneyState", "Story", "StoryLine", "action_lines", "shown_time", "tell"]
 
 class StoryLine(BaseModel):
     at: datetime
@@ -377,6 +377,14 @@ def _as_of(journey: JourneyRow, now: datetime) -> JourneyRow:
 
 def _mentions_score(spec: ir.Playbook, score: str) -> bool:
     return f'"score":"{score}"' in spec.model_dump_json()
+
+
+def action_lines(store: Store, bundle: ir.Bundle, account: str, actions: list[ActionRecord],
+                 tz: str) -> list[StoryLine | None]:
+    """These actions of the account's log, each told as the story tells it (a page of the account's
+    timeline, `engine.read_model.timeline`), in the time zone `tz`."""
+    teller = _Teller(store, bundle, account, tz)
+    return [teller.line(action, {}) for action in actions]
 
 
 def tell(store: Store, bundle: ir.Bundle, account: str, playbook: str | None = None,

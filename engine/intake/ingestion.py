@@ -25,6 +25,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 from dsl import ir
+from engine.intake.collector import collector_paused
 from engine.intake.input_checks import check_change
 from engine.intake.segment import from_segment, is_segment_call
 from engine.records import IngestResult, Rejection
@@ -325,6 +326,11 @@ class Ingestor:
         """Store the good objects as arriving at `now`. An object is history (back-fill: it updates
         fields and scores but triggers nothing) when sent with `"backfill": true`, when `backfill`
         is given for the whole batch, or when its `at` is older than `horizon` at `now`."""
+        with collector_paused():
+            return self._ingest(parsed, now, horizon, backfill)
+
+    def _ingest(self, parsed: Iterable[ParsedLine], now: datetime, horizon: timedelta,
+                backfill: bool) -> IngestResult:
         result = IngestResult()
         batch: list[NewChange] = []
         for entry in parsed:

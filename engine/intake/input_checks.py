@@ -51,16 +51,35 @@ def _shown(char: str) -> str:
     return f"U+{ord(char):04X}" + (f" {unicodedata.name(char)}" if unicodedata.name(char, "") else "")
 
 
-def _check_name(place: str, value: str) -> None:
+@lru_cache(maxsize=8192)
+def _name_fault(value: str) -> str | None:
+    """The first character a name may not hold, or None; remembered (names repeat)."""
     for char in value:
         if char in _INVISIBLE or unicodedata.category(char) in ("Cc", "Cs"):
-            raise ValueError(f"{place} holds {_shown(char)}: ids and names may not hold control, invisible or "
-                             "bidi characters")
+            return char
+    return None
+
+
+def _check_name(place: str, value: str) -> None:
+    if value.isascii() and value.isprintable():  # no control character; the others are not ASCII
+        return
+    char = _name_fault(value)
+    if char is not None:
+        raise ValueError(f"{place} holds {_shown(char)}: ids and names may not hold control, invisible or "
+                         "bidi characters")
 
 
 def _check_text(place: str, value: str) -> None:
     if "\x00" in value:
         raise ValueError(f"{place} holds a NUL character (\\u0000)")
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")  # fails on a lone surrogate only
+    except UnicodeEncodeError:
+        pass
+    else:
+        return
     for char in value:
         if "\ud800" <= char <= "\udfff":
             raise ValueError(f"{place} holds a lone surrogate ({_shown(char)}), which is not a character")
@@ -79,11 +98,48 @@ def _check_value(place: str, value: Any, depth: int = 0) -> None:
             _check_value(f"{place}.{key}" if isinstance(key, str) else f"{place}[{key}]", item, depth + 1)
 
 
+def _plain_text(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")  # fails on a lone surrogate only
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """True when `_check_value` finds nothing in `value`, without naming places (most values): the
+    checks that name the place run only on the others."""
+    kind = type(value)
+    if kind is str:
+        return _plain_text(value)
+    if kind in _SCALARS:
+        return True
+    if kind is dict:
+        return depth < MAX_DEPTH and all(type(key) is str and _plain_text(key) and _plain(item, depth + 1)
+                                         for key, item in value.items())
+    if kind is list:
+        return depth < MAX_DEPTH and all(_plain(item, depth + 1) for item in value)
+    return False
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})
+_GOOD_NAMES: set[str] = set()  # field names that passed: names repeat from one object to the next
+_GOOD_NAMES_KEPT = 10_000
+
+
 def _check_fields(label: str, values: dict[str, Any]) -> None:
     for name, value in values.items():
-        _check_text(f"{label} name {name[:40]!r}", name)
-        _check_name(f"{label} name {name[:40]!r}", name)
-        _check_value(f"{label} '{name}'", value)
+        if name not in _GOOD_NAMES:
+            _check_text(f"{label} name {name[:40]!r}", name)
+            _check_name(f"{label} name {name[:40]!r}", name)
+            if len(_GOOD_NAMES) < _GOOD_NAMES_KEPT and type(name) is str:
+                _GOOD_NAMES.add(name)
+        if not _plain(value):
+            _check_value(f"{label} '{name}'", value)
 
 
 def _check_at(at: datetime, now: datetime) -> None:

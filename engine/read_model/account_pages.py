@@ -9,6 +9,8 @@
 - each account's band now and 7 and 30 days ago (the score history), with the trend between;
 - totals over the filters but the band: accounts and ARR by band, and the ARR at risk: accounts in a
   band at risk (every band but the best of the primary score: red and yellow) renewing within 90 days.
+  Over every account (no CSM, segment or prefix), the accounts and ARR by band are the totals kept
+  on write (`engine.store.card_totals`), a few rows however many accounts.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dsl import ir
 from engine.read_model.cursors import BadQuery, check_limit, decode_cursor, encode_cursor
 from engine.read_model.scores import primary_score
 from engine.store import Store
+from engine.store.card_totals import band_totals, settle
 from engine.store.schema import account_cards, score_history
 
 __all__ = ["AT_RISK_DAYS", "SORTS", "AccountItem", "AccountPage", "AccountTotals", "BandTotal", "CsmOut",
@@ -147,6 +150,8 @@ def account_page(store: Store, bundle: ir.Bundle | None, now: datetime, *, sort:
         if phase not in (0, 1) or (phase == 0) != (value is not None):
             raise BadQuery("cursor: not a cursor this API handed out (pass next_cursor back as it came)")
     rows: list[Any] = []
+    if totals:
+        settle(store.database)
     with store.database.read() as conn:
         filters = {"band": band, "csm": csm, "segment": segment, "q": q}
         base = _filtered(select(account_cards), store.dialect, sorted_page=True, **filters)
@@ -224,12 +229,17 @@ def account_totals(store: Store, bundle: ir.Bundle | None, now: datetime, *, con
     order = band_order(bundle)
     at_risk = order[:-1] if len(order) > 1 else []
     if conn is None:
+        settle(store.database)
         with store.database.read() as fresh:
             return account_totals(store, bundle, now, conn=fresh, band=band, csm=csm, segment=segment, q=q)
-    grouped = _filtered(select(c.band, func.count().label("n"), func.coalesce(func.sum(c.arr), 0.0).label("arr")),
-                        store.dialect, csm=csm, segment=segment, q=q).group_by(c.band)
-    by_band = {row.band: BandTotal(band=row.band, accounts=int(row.n), arr=float(row.arr))
-               for row in conn.execute(grouped)}
+    if csm is None and segment is None and not q:  # every account: the totals kept on write
+        by_band = {name: BandTotal(band=name, accounts=n, arr=arr) for name, (n, arr) in band_totals(conn).items()}
+    else:
+        grouped = _filtered(select(c.band, func.count().label("n"),
+                                   func.coalesce(func.sum(c.arr), 0.0).label("arr")),
+                            store.dialect, csm=csm, segment=segment, q=q).group_by(c.band)
+        by_band = {row.band: BandTotal(band=row.band, accounts=int(row.n), arr=float(row.arr))
+                   for row in conn.execute(grouped)}
     horizon = (now + timedelta(days=AT_RISK_DAYS)).date().isoformat()
     risky = [name for name in at_risk if band in (None, name)]
     risk = _filtered(select(func.count().label("n"), func.coalesce(func.sum(c.arr), 0.0).label("arr")),

@@ -1,16 +1,24 @@
 """An account's timeline: one stream of what happened to it, newest first, a page at a time.
 
-Three sources merged by time: the account's events (and field updates), its score recordings, and
-its action log, which holds the messages sent or suppressed, the work items opened, snoozed,
-reassigned and closed, the journeys' decisions and their other effects. Each item has a `kind`:
+Four sources merged by time: the account's events (and field updates), its score recordings, its
+action log, which holds the messages sent or suppressed, the work items opened, snoozed,
+reassigned and closed, the journeys' decisions and their other effects, and the notes CSMs wrote.
+Each item has a `kind`:
 
 - `event`: an event or a field update the account sent (`what`: the event's name, or `update`);
-- `score`: a score recorded (`what`: the score's name);
-- `message`: an email or in-app message sent, suppressed or deferred, an email drafted for review,
-  dropped or withdrawn;
-- `work_item`: a work item opened, snoozed, reassigned, overdue, escalated or completed;
-- `decision`: a journey's decision or entry (`text`: the decision in words);
+- `score`: a score recorded (`what`: the score's name), from the score history, which holds every
+  recording (the action log's `score` lines, which repeat some of them, are left out);
+- `message`: an email or in-app message sent, held, suppressed or deferred, opened or clicked; an
+  email drafted for review and what became of the draft;
+- `work_item`: a work item opened (or found open and updated), snoozed, reassigned, overdue,
+  escalated or completed (the `task_completed` event that closed it), a success plan's steps;
+- `decision`: a journey's decision, entry or ending (`text`: the decision in words);
+- `note`: what a CSM wrote about the account (`data`: `text`, `author`);
 - `action`: any other effect (a field set, a score updated, a plugin called, a failure).
+
+This is the one reader of an account's timeline: the API (`GET /v1/accounts/{id}/timeline`) and the
+dashboard's account page read it, the page telling each item in the words of `playbook why`
+(`engine.insight.story.action_lines`).
 
 Each source is read by keyset on its `(account, at)` index, newest first, `limit + 1` rows at most,
 so a page costs the same however long the account's history.
@@ -26,24 +34,34 @@ from sqlalchemy import Select, exists, or_, select
 
 from engine.read_model.cursors import BadQuery, check_limit, decode_cursor, encode_cursor
 from engine.store import Store
-from engine.store.schema import account_cards, accounts, actions, events, score_history
+from engine.store.schema import account_cards, account_notes, accounts, actions, events, score_history
 from engine.store.types import to_utc
 
-__all__ = ["KINDS", "TimelineItem", "TimelinePage", "account_exists", "account_timeline", "timeline_kind"]
+__all__ = ["DONE_EVENT", "KINDS", "TimelineItem", "TimelinePage", "account_exists", "account_timeline", "timeline_kind"]
 
-Kind = Literal["event", "score", "message", "work_item", "decision", "action"]
-KINDS: tuple[Kind, ...] = ("event", "score", "message", "work_item", "decision", "action")
+Kind = Literal["event", "score", "message", "work_item", "decision", "note", "action"]
+KINDS: tuple[Kind, ...] = ("event", "score", "message", "work_item", "decision", "note", "action")
 _ACTION_KINDS: dict[str, tuple[str, ...]] = {
-    "message": ("email", "in_app", "suppressed", "deferred", "email_drafted", "draft_dropped", "draft_withdrawn"),
-    "work_item": ("task", "task_done", "task_snoozed", "task_reassigned", "task_overdue", "task_escalated"),
-    "decision": ("decided", "enrolled"),
+    "message": ("email", "in_app", "held", "suppressed", "deferred", "email_opened", "email_clicked",
+                "email_drafted", "draft_approved", "draft_edited", "draft_discarded", "draft_dropped",
+                "draft_withdrawn"),
+    "work_item": ("task", "task_updated", "task_done", "task_snoozed", "task_reassigned", "task_overdue",
+                  "task_escalated", "plan_started", "plan_status_changed", "plan_ended", "milestone_reached",
+                  "milestone_late"),
+    "decision": ("decided", "enrolled", "goal_reached", "exited", "completed"),
 }
-_SOURCES = ("event", "score", "action")  # their rank breaks ties of time
+_REPEATED = "score"  # the action log's score lines: the score history holds each of them
+DONE_EVENT = "task_completed"  # the event that closes a work item: a `work_item` of the timeline
+_SOURCES = ("event", "score", "action", "note")  # their rank breaks ties of time
+
+
+Source = Literal["event", "score", "action", "note"]
 
 
 class TimelineItem(BaseModel):
     at: datetime
     kind: Kind
+    source: Source  # where it was read: the events, the score history, the action log or the notes
     what: str  # the event's name, the score's name, the action's kind
     playbook: str | None = None
     text: str | None = None  # a decision in words
@@ -62,6 +80,15 @@ def timeline_kind(action_kind: str) -> Kind:
         if action_kind in members:
             return kind  # type: ignore[return-value]
     return "action"
+
+
+def _event_scope(query: Select[Any], wanted: set[str]) -> Select[Any]:
+    """The events of the kinds wanted: `task_completed` is a work item's, the others are events."""
+    if "event" not in wanted:
+        return query.where(events.c.name == DONE_EVENT)
+    if "work_item" not in wanted:
+        return query.where(or_(events.c.name.is_(None), events.c.name != DONE_EVENT))
+    return query
 
 
 def account_exists(store: Store, account: str) -> bool:
@@ -111,28 +138,30 @@ def account_timeline(store: Store, account: str, *, kind: str | None = None, cur
         position = (moment, source, last)
     found: list[tuple[datetime, int, int, TimelineItem]] = []
     with store.database.read() as conn:
-        if "event" in wanted:
-            query = _after(select(events).where(events.c.account == account), events.c.at, events.c.seq, 0, position)
+        if wanted & {"event", "work_item"}:
+            query = _after(_event_scope(select(events).where(events.c.account == account), wanted), events.c.at,
+                           events.c.seq, 0, position)
             for row in conn.execute(query.order_by(events.c.at.desc(), events.c.seq.desc()).limit(size + 1)):
                 data = {"data": dict(row.data), "fields": dict(row.traits), "source": row.source}
-                found.append((row.at, 0, row.seq, TimelineItem(at=row.at, kind="event", what=row.name or "update",
-                                                               key=row.id, data=data)))
+                found.append((row.at, 0, row.seq, TimelineItem(
+                    at=row.at, kind="work_item" if row.name == DONE_EVENT else "event", source="event",
+                    what=row.name or "update", key=row.id, data=data)))
         if "score" in wanted:
             s = score_history.c
             query = _after(select(score_history).where(s.account == account), s.at, s.id, 1, position)
             for row in conn.execute(query.order_by(s.at.desc(), s.id.desc()).limit(size + 1)):
                 data = {"value": row.value, "band": row.band, "breakdown": dict(row.breakdown),
                         "missing": list(row.missing)}
-                found.append((row.at, 1, row.id, TimelineItem(at=row.at, kind="score", what=row.score, data=data)))
-        action_kinds = wanted - {"event", "score"}
+                found.append((row.at, 1, row.id, TimelineItem(at=row.at, kind="score", source="score",
+                                                               what=row.score, data=data)))
+        action_kinds = wanted - {"event", "score", "note"}
         if action_kinds:
             query = _after(select(actions).where(actions.c.account == account), actions.c.at, actions.c.seq, 2,
                            position)
             if "action" in action_kinds:
                 unwanted = [name for group, members in _ACTION_KINDS.items() if group not in action_kinds
                             for name in members]
-                if unwanted:
-                    query = query.where(actions.c.kind.not_in(unwanted))
+                query = query.where(actions.c.kind.not_in([*unwanted, _REPEATED]))
             else:
                 query = query.where(actions.c.kind.in_([name for group in action_kinds
                                                         for name in _ACTION_KINDS.get(group, ())]))
@@ -140,8 +169,14 @@ def account_timeline(store: Store, account: str, *, kind: str | None = None, cur
                 data = dict(row.data)
                 text = data.get("detail") if row.kind == "decided" and isinstance(data.get("detail"), str) else None
                 found.append((row.at, 2, row.seq, TimelineItem(
-                    at=row.at, kind=timeline_kind(row.kind), what=row.kind, playbook=row.playbook, text=text,
-                    key=row.key, data=data)))
+                    at=row.at, kind=timeline_kind(row.kind), source="action", what=row.kind,
+                    playbook=row.playbook, text=text, key=row.key, data=data)))
+        if "note" in wanted:
+            n = account_notes.c
+            query = _after(select(account_notes).where(n.account == account), n.at, n.seq, 3, position)
+            for row in conn.execute(query.order_by(n.at.desc(), n.seq.desc()).limit(size + 1)):
+                found.append((row.at, 3, row.seq, TimelineItem(at=row.at, kind="note", source="note", what="note",
+                                                               data={"text": row.text, "author": row.author})))
     found.sort(key=lambda entry: (entry[0], entry[1], entry[2]), reverse=True)
     page = found[:size]
     next_cursor = None

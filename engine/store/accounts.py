@@ -116,7 +116,7 @@ class AccountSection(StoreSection):
 
 
 # A snapshot's reads: on the driver's cursor (`engine.store.driver`), once per journey step.
-_FIELDS_AT_SQL = "SELECT field, value FROM trait_history WHERE account = ? AND at <= ? ORDER BY at, id"
+_FIELDS_AT_SQL = "SELECT field, value FROM trait_history WHERE account = ? AND at <= ? ORDER BY at, seq"
 _EVENT_STAMPS_SQL = ("SELECT name, at FROM events WHERE account = ? AND name IS NOT NULL AND at <= ? "
                      "ORDER BY at, seq")
 

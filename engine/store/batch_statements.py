@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from engine.store.driver import sqlite_json, sqlite_time
 from engine.store.rows import BatchAccount, NewChange
-from engine.store.types import fast_json, to_utc
+from engine.store.types import fast_json, micros, to_utc
 
 __all__ = ["ID_CHUNK", "BatchStatements", "HistoryRow", "Lookup", "PostgresBatchStatements", "SqliteBatchStatements",
            "pack_stamps", "unpack_stamps"]
@@ -76,7 +76,7 @@ class SqliteBatchStatements:
 
     def insert_events(self, rows: list[tuple[int, NewChange, datetime]], now: datetime) -> set[int] | None:
         """Insert the rows; None: every one was inserted (the write lock is held: no id was stored since)."""
-        received = self.time(now)
+        received = micros(now)  # `received_at` is `UtcMicros`
         self.cursor.executemany(
             "INSERT INTO events (seq, id, account, name, at, data, traits, source, received_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -100,9 +100,9 @@ class SqliteBatchStatements:
             chunk = wanted[first:first + ID_CHUNK // 4]
             rows = self.cursor.execute(
                 "WITH q(k, account, field, at) AS (VALUES " + ", ".join("(?, ?, ?, ?)" for _ in chunk) + ") "
-                "SELECT q.k, h.at, h.value FROM q JOIN trait_history AS h ON h.id = ("
-                "SELECT id FROM trait_history WHERE account = q.account AND field = q.field AND at <= q.at "
-                "ORDER BY at DESC, id DESC LIMIT 1)",
+                "SELECT q.k, h.at, h.value FROM q JOIN trait_history AS h ON h.account = q.account "
+                "AND h.field = q.field AND (h.at, h.seq) = (SELECT at, seq FROM trait_history WHERE "
+                "account = q.account AND field = q.field AND at <= q.at ORDER BY at DESC, seq DESC LIMIT 1)",
                 [item for k, (account, field, at) in enumerate(chunk) for item in (k, account, field, self.time(at))])
             for k, at, value in rows:
                 found[chunk[k]] = (datetime.fromisoformat(at).replace(tzinfo=UTC), sqlite_json(value))
@@ -172,7 +172,7 @@ class PostgresBatchStatements:
         rows = self.cursor.execute(
             "SELECT q.k, h.at, h.value FROM unnest(%b::int[], %b::text[], %b::text[], %b::timestamptz[]) "
             "AS q(k, account, field, at) JOIN LATERAL (SELECT at, value FROM trait_history "
-            "WHERE account = q.account AND field = q.field AND at <= q.at ORDER BY at DESC, id DESC LIMIT 1) "
+            "WHERE account = q.account AND field = q.field AND at <= q.at ORDER BY at DESC, seq DESC LIMIT 1) "
             "AS h ON true",
             [list(range(len(wanted))), *(list(column) for column in zip(*wanted, strict=True))])
         return {wanted[k]: (to_utc(at), value) for k, at, value in rows}  # jsonb comes decoded

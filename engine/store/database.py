@@ -144,6 +144,9 @@ def _take_over_sqlite_transactions(engine: Engine, *, wal: bool) -> None:
         if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+        # a statement that fires a trigger keeps a statement journal, past 64 KiB (a card's row
+        # and its dozen indexes) in a temporary file, one per statement: in memory instead
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")

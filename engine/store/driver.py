@@ -16,14 +16,16 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.store.types import dumps_json, to_utc
+from engine.store.types import dumps_json, micros, to_utc
 
 __all__ = ["Driver", "sqlite_json", "sqlite_time"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -69,7 +71,13 @@ class Driver:
     def time(self, value: datetime) -> Any:
         return sqlite_time(value) if self.sqlite else to_utc(value)
 
+    def micros_time(self, value: datetime) -> Any:
+        """A time for a `UtcMicros` column (`events.received_at`, `routed_at`): SQLite's integer."""
+        return micros(value) if self.sqlite else to_utc(value)
+
     def read_time(self, value: Any) -> datetime:
+        if isinstance(value, int):  # a `UtcMicros` column on SQLite
+            return _EPOCH + timedelta(microseconds=value)
         return _sqlite_read_time(value) if isinstance(value, str) else to_utc(value)
 
     def read_json(self, value: Any) -> Any:

@@ -30,7 +30,7 @@ _TRAITS_OF = (
     select(trait_history.c.account, trait_history.c.field, trait_history.c.value, trait_history.c.at)
     .where(trait_history.c.account.in_(bindparam("accounts", expanding=True)),
            trait_history.c.at <= bindparam("until"))
-    .order_by(trait_history.c.account, trait_history.c.at, trait_history.c.id)
+    .order_by(trait_history.c.account, trait_history.c.at, trait_history.c.seq)
 )
 _EVENTS_OF = (
     select(events.c.account, events.c.name, events.c.at, events.c.data)
@@ -40,7 +40,7 @@ _EVENTS_OF = (
 )
 
 # Read ahead for a run of routing, many accounts at once: on the driver's cursor (`engine.store.driver`).
-_TRAITS_SQL = "SELECT account, field, value, at FROM trait_history WHERE account IN ({marks}) ORDER BY account, at, id"
+_TRAITS_SQL = "SELECT account, field, value, at FROM trait_history WHERE account IN ({marks}) ORDER BY account, at, seq"
 _CHANGES_SQL = "SELECT account, seq, name, at, data FROM events WHERE account IN ({marks}) ORDER BY account, at, seq"
 _COUNTS_SQL = "SELECT account, count(*) FROM events WHERE account IN ({marks}) GROUP BY account"
 _MARK_SQL = "UPDATE events SET routed_at = ? WHERE seq IN ({marks})"
@@ -59,7 +59,7 @@ class RoutingSection(StoreSection):
         ordered = sorted(set(seqs))
         with self._db.write() as conn:
             driver = Driver(conn)  # 500 parameters cost SQLAlchemy more than SQLite
-            routed = driver.time(at)
+            routed = driver.micros_time(at)  # `routed_at` is `UtcMicros`
             for first in range(0, len(ordered), _MARK_CHUNK):
                 chunk = ordered[first:first + _MARK_CHUNK]
                 driver.execute(_MARK_SQL.format(marks=", ".join("?" * len(chunk))), [routed, *chunk])

@@ -22,7 +22,7 @@ from sqlalchemy import (
     text,
 )
 
-from engine.store.types import JsonDocument, UtcDateTime
+from engine.store.types import JsonDocument, UtcDateTime, UtcMicros
 
 __all__ = [
     "account_cards",
@@ -31,6 +31,8 @@ __all__ = [
     "action_tallies",
     "actions",
     "arm_counts",
+    "card_total_changes",
+    "card_totals",
     "condition_state",
     "controls",
     "drafts",
@@ -88,24 +90,26 @@ events = Table(
     Column("data", JsonDocument, nullable=False),
     Column("traits", JsonDocument, nullable=False),
     Column("source", String(200), nullable=False),
-    Column("received_at", UtcDateTime, nullable=False),
-    Column("routed_at", UtcDateTime, nullable=True),
+    Column("received_at", UtcMicros, nullable=False),  # SQLite: microseconds (integer), 8 bytes
+    Column("routed_at", UtcMicros, nullable=True),
     Index(None, "account", "name", "at"),
     # only the events not routed yet: the router's queue
     Index("ix_events_unrouted", "seq", sqlite_where=text("routed_at IS NULL"),
           postgresql_where=text("routed_at IS NULL")),
 )
 
+# One row per field a change set, kept in its key's order: an account's history is one range
+# of the table (SQLite: without rowid, no index beside it). Rows at the same time are in `seq`
+# order, the order they were stored in (a change sets a field once: the key is unique).
 trait_history = Table(
     "trait_history",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("account", ID, nullable=False),
-    Column("field", String(200), nullable=False),
+    Column("account", ID, primary_key=True),
+    Column("at", UtcDateTime, primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),  # the change's: its source is the event's
+    Column("field", String(200), primary_key=True),
     Column("value", JsonDocument, nullable=True),
-    Column("at", UtcDateTime, nullable=False),
-    Column("seq", Integer, nullable=False),  # the change's: its source is the event's
-    Index(None, "account", "at"),
+    sqlite_with_rowid=False,
 )
 
 score_history = Table(
@@ -376,9 +380,28 @@ account_cards = Table(  # one line per account as the cockpit lists it (engine/s
     Index(None, "band", "renewal", "arr"),
     Index(None, "band", "score", "account"),
     Index(None, "csm_email", "band", "arr", "renewal"),
+    Index(None, "csm_email", "band", "name_key", "account"),  # a CSM's accounts of a band by name (0017)
+    Index(None, "csm_email", "name_key", "account"),  # a CSM's accounts by name (0017)
     Index(None, "segment", "band", "arr", "renewal"),
     Index(None, "manager_email", "csm_email"),
     Index(None, "csm_email", "csm_name"),
+)
+
+card_totals = Table(  # the account cards counted by band, as of the last fold (engine/store/card_totals.py)
+    "card_totals",
+    metadata,
+    Column("band_key", String(200), primary_key=True),  # the band, "" for unscored cards
+    Column("accounts", Integer, nullable=False),
+    Column("arr", Float, nullable=False),
+)
+
+card_total_changes = Table(  # what the cards' triggers added since the last fold (engine/store/card_totals.py)
+    "card_total_changes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("band_key", String(200), nullable=False),
+    Column("accounts", Integer, nullable=False),  # +1 a card came into the band, -1 one left it
+    Column("arr", Float, nullable=False),
 )
 
 action_tallies = Table(  # the action log counted by statement path (engine/store/action_tallies.py)

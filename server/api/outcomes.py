@@ -63,7 +63,8 @@ async def _read(compute: Callable[[], T]) -> T:
 
 
 _BUSY: dict[int | str, dict[str, Any]] = {
-    503: {"description": "The history is being read for the first time: ask again (Retry-After)"}}
+    503: {"description": "The history is being read, or its figures computed, for the first time: ask again "
+                "(Retry-After)"}}
 
 
 @router.get("/v1/outcomes", response_model=Outcomes, response_model_exclude_none=True, responses=_BUSY,

@@ -1,5 +1,6 @@
 """An account's page (`/accounts/<id>`): its summary, contacts, open work, scores, journeys, notes
-and one timeline of what happened, filtered by kind (`?kind=message&kind=work`); and the form
+and one timeline of what happened, filtered by kind (`?kind=message&kind=work_item`), a page at a
+time (`cursor`: the "Older" link's, handed out by the timeline's read); and the form
 that adds a note (`POST /accounts/<id>/notes`).
 
 A note goes through the same store function as `POST /v1/accounts/{id}/notes`
@@ -16,6 +17,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from engine.read_model.cursors import BadQuery
 from engine.store.notes import MAX_NOTE_CHARS, NoAccount, NoteTooLong
 from server.dashboard.account_view import KINDS, account_view
 from server.dashboard.rendering import Posted, me, posted, problem, render, to_signin, visitor
@@ -25,18 +27,23 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-KIND_NAMES = {"event": "events", "score": "scores", "message": "messages", "work": "work items",
-              "decision": "decisions", "note": "notes"}
+KIND_NAMES = {"event": "events", "score": "scores", "message": "messages", "work_item": "work items",
+              "decision": "decisions", "note": "notes", "action": "other actions"}
 
 
 @router.get("/accounts/{account:path}")
 async def account_page(account: str, request: Request, state: State,
-                       kind: list[str] = Query(default=[])) -> Response:  # noqa: B008 (FastAPI's way)
+                       kind: list[str] = Query(default=[]),  # noqa: B008 (FastAPI's way)
+                       cursor: str = "") -> Response:
     who = visitor(request, state)
     if who is None:
         return to_signin(request)
-    view = await asyncio.to_thread(account_view, state.store, state.bundle, account, datetime.now(UTC),
-                                   set(kind[:len(KINDS)]))
+    try:
+        view = await asyncio.to_thread(account_view, state.store, state.bundle, account, datetime.now(UTC),
+                                       set(kind[:len(KINDS)]), cursor or None)
+    except BadQuery as error:
+        return problem(request, state, who, 400, "That page cannot be shown", f"{str(error).capitalize()}.",
+                       f"/accounts/{quote(account, safe='')}")
     if view is None:
         return problem(request, state, who, 404, "No such account", f"There is no account '{account}'.", "/accounts")
     return render(request, state, "account.html", who, section="accounts", account=view, all_kinds=KINDS,

@@ -1,6 +1,7 @@
 """What an account's page shows, read from the store: its summary (ARR, renewal, segment, CSM),
 contacts, scores with their components named for people, journeys, open work items, notes and
-one timeline of everything that happened, filtered by kind (`engine.insight.timeline`).
+a page of the one timeline of everything that happened, filtered by kind
+(`server.dashboard.timeline_view`, over `engine.read_model.timeline`).
 
 Synchronous, like the store; the routes call `account_view` on a worker thread.
 """
@@ -13,17 +14,16 @@ from typing import Any
 
 from dsl import ir
 from engine.insight.story import JourneyState, tell
-from engine.insight.timeline import KINDS, TimelineEntry, account_timeline
-from engine.read_model import ScoreDetail, account_scores, primary_score
+from engine.read_model import ScoreDetail, account_exists, account_scores, primary_score
 from engine.store import Store
 from engine.store.notes import Note
 from server.dashboard.chart import Chart, score_chart
-from server.dashboard.formatting import humane, money, on_day
+from server.dashboard.formatting import humane, money, on_day, plain
+from server.dashboard.timeline_view import KINDS, TimelineView, timeline_view
 from server.dashboard.views import TaskCard, card, text_of, trend, urgency
 
 __all__ = ["KINDS", "AccountView", "ComponentRow", "Contact", "ScoreView", "account_view"]
 
-TIMELINE_LINES = 200  # the newest entries of the timeline shown
 NOTES_SHOWN = 50  # the newest notes shown
 
 
@@ -65,23 +65,11 @@ class AccountView:
     fields: list[tuple[str, str]]  # every field, by name
     scores: list[ScoreView]
     journeys: list[JourneyState]
-    timeline: list[TimelineEntry]  # newest first, only the kinds asked for
+    timeline: TimelineView  # a page of it, newest first, only the kinds asked for
     kinds: list[str]  # the kinds shown (every kind when none was asked for)
     tasks: list[TaskCard]  # open ones
     notes: list[Note]  # newest first
     timezone: str
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {_shown(item)}" for key, item in value.items())
-    if isinstance(value, list):
-        return ", ".join(_shown(item) for item in value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _score_view(model: ir.ScoreModel, detail: ScoreDetail) -> ScoreView:
@@ -130,9 +118,11 @@ def _summary(fields: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def account_view(store: Store, bundle: ir.Bundle, account: str, now: datetime,
-                 kinds: set[str] | None = None) -> AccountView | None:
+                 kinds: set[str] | None = None, cursor: str | None = None) -> AccountView | None:
+    """The account's page, its timeline's page after `cursor` when given; None for no such account;
+    `BadQuery` for a cursor the timeline did not hand out."""
     fields = store.current_fields(account)
-    if not fields and account not in store.account_ids():  # a known account without fields is rare
+    if not fields and not account_exists(store, account):  # a known account without fields is rare
         return None
     name = text_of(fields.get("name")) or account
     scores = [_score_view(bundle.scores[score], detail)
@@ -140,8 +130,7 @@ def account_view(store: Store, bundle: ir.Bundle, account: str, now: datetime,
     primary = primary_score(bundle)
     scores.sort(key=lambda view: view.name != primary)  # the list's score first
     story = tell(store, bundle, account, now=now)
-    asked: set[str] = {kind for kind in kinds or set() if kind in KINDS}
-    timeline = account_timeline(store, bundle, account, now, kinds=asked or None, limit=TIMELINE_LINES, story=story)
+    timeline = timeline_view(store, bundle, account, story.timezone, kinds, cursor)
     tasks = sorted((card(task, {account: name}, now) for task in store.tasks(account=account, status="open")),
                    key=urgency)
     contacts = contacts_of(bundle.model, fields)
@@ -149,7 +138,7 @@ def account_view(store: Store, bundle: ir.Bundle, account: str, now: datetime,
     for item in tasks:
         item.owner_name = people.get(item.task.owner.lower())
     return AccountView(id=account, name=name, summary=_summary(fields), contacts=contacts,
-                       fields=[(key, _shown(value)) for key, value in sorted(fields.items())],
+                       fields=[(key, plain(value)) for key, value in sorted(fields.items())],
                        scores=scores, journeys=list(reversed(story.journeys)), timeline=timeline,
-                       kinds=sorted(asked, key=KINDS.index) if asked else list(KINDS), tasks=tasks,
+                       kinds=timeline.kinds, tasks=tasks,
                        notes=list(reversed(store.notes(account, newest=NOTES_SHOWN))), timezone=story.timezone)

@@ -1,6 +1,6 @@
 """How the dashboard writes values: money (`$120,000`, `$1.2M`), names people read
-(`login_frequency` → "Login frequency"), moments, dates and numbers. Jinja2 filters, registered
-by `server.dashboard.rendering`.
+(`login_frequency` → "Login frequency"), moments, dates and numbers, any field's value in plain
+words (`plain`). Jinja2 filters, registered by `server.dashboard.rendering`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["FILTERS", "css", "humane", "money", "number", "on_day", "when"]
+__all__ = ["FILTERS", "css", "humane", "money", "number", "on_day", "plain", "when"]
 
 
 def money(value: Any) -> str:
@@ -22,6 +22,19 @@ def money(value: Any) -> str:
     if amount >= 1e6:
         return f"{sign}${amount / 1e6:.1f}M"
     return f"{sign}${amount:,.0f}"
+
+
+def plain(value: Any) -> str:
+    """A field's value in plain words: yes/no, `key: value` pairs, lists by commas, whole numbers bare."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {plain(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return ", ".join(plain(item) for item in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def humane(name: str | None) -> str:

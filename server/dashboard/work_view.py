@@ -50,7 +50,8 @@ class OwnerColumn:
 
 def why_link(item: TaskCard) -> str:
     """The account page's timeline, at the line where the journey opened the item."""
-    return f"/accounts/{quote(item.task.account, safe='')}?kind=work&kind=decision#task-{quote(item.task.id, safe='')}"
+    account, task = quote(item.task.account, safe=""), quote(item.task.id, safe="")
+    return f"/accounts/{account}?kind=work_item&kind=decision#task-{task}"
 
 
 def _card(item: WorkItem, now: datetime) -> TaskCard:

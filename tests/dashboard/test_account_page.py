@@ -44,7 +44,7 @@ def _initech(store: Store) -> None:
 
 
 def _kinds_shown(page: str) -> list[str]:
-    return re.findall(r'<tr class="kind-([a-z]+)"', page)
+    return re.findall(r'<tr class="kind-([a-z_]+)"', page)
 
 
 async def test_the_account_page_shows_arr_renewal_csm_by_name_contacts_and_human_component_names(
@@ -71,11 +71,11 @@ async def test_the_timeline_holds_events_scores_messages_work_and_decisions_newe
         await sign_in(client)
         page = (await client.get("/accounts/initech")).text
         only = (await client.get("/accounts/initech?kind=score&kind=message")).text
-    assert _kinds_shown(page) == ["work", "message", "decision", "score", "event"]
+    assert _kinds_shown(page) == ["work_item", "message", "decision", "score", "event", "event"]
     assert 'id="task-t-1"' in page  # where My work's "why" link lands
     assert "sent email checkin to bill@initech.example" in page
     assert _kinds_shown(only) == ["message", "score"]
-    assert re.search(r'value="score" checked', only) and not re.search(r'value="work" checked', only)
+    assert re.search(r'value="score" checked', only) and not re.search(r'value="work_item" checked', only)
 
 
 async def test_a_note_added_on_the_page_is_kept_shown_escaped_and_told_in_the_timeline(
@@ -108,3 +108,30 @@ async def test_a_note_without_the_form_token_or_too_long_is_not_kept(
     assert long.status_code == 400 and "at most 2000" in long.text
     assert orphan.status_code == 404
     assert store.notes("initech") == []
+
+
+async def test_the_timeline_tells_decisions_in_why_s_words_and_pages_back_with_older(
+        store: Store, bundle: ir.Bundle, tmp_path: Path) -> None:
+    _initech(store)
+    key = f"journey/health_red/initech/{RUN}"
+    store.log_action(ActionRecord(at=T0 + timedelta(hours=5), account="initech", playbook="health_red",
+                                  kind="decided", data={"what": "branch", "outcome": "true", "block": "then",
+                                                        "reads": {"arr": 1_250_000}}, key=f"{key}/entry/2"))
+    for hour in range(60):  # more logins than a page holds
+        store.add_change("initech", T0 + timedelta(hours=6, minutes=hour), event="login", data={"user": "bill"},
+                         event_id=f"login-{hour}", traits={})
+    async with dashboard(store, bundle, tmp_path) as client:
+        await sign_in(client)
+        decisions = (await client.get("/accounts/initech?kind=decision")).text
+        newest = (await client.get("/accounts/initech")).text
+        older_link = re.search(r'href="([^"]+)" rel="next">Older', newest)
+        assert older_link is not None
+        older = (await client.get(older_link.group(1).replace("&amp;", "&"))).text
+        forged = await client.get("/accounts/initech?cursor=forged")
+    assert "so its block ran" in decisions and "read arr" in decisions.lower()
+    assert _kinds_shown(decisions) == ["decision", "decision"]
+    assert _kinds_shown(newest) == ["event"] * 50 and 'rel="first">' not in newest
+    assert _kinds_shown(older)[:10] == ["event"] * 10
+    assert _kinds_shown(older)[10:] == ["decision", "work_item", "message", "decision", "score", "event", "event"]
+    assert 'rel="first">' in older and 'rel="next">' not in older
+    assert forged.status_code == 400 and "cursor" in forged.text

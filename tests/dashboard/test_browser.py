@@ -16,22 +16,18 @@ installs it). Without it the test is skipped, except in CI (`CI=true`), where it
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import shutil
-import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-import uvicorn
 
 from activities.context import ActivityContext
 from activities.registry import load_registry
@@ -45,45 +41,18 @@ from server.app import create_app
 from server.smtp_sink import SmtpSink, outbox_folder
 from tests.api.conftest import UNSUBSCRIBE_SECRET
 from tests.conftest import STANDARD_PLAYBOOKS
+from tests.dashboard import conftest as harness
+from tests.dashboard.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_TIMEOUT_MS, Served, browser_or_skip, screenshots
 from tests.daytime import daytime_zone
 from tests.live_api import time_skipping
 from workers.runtime import build_worker
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS_VARIABLE = "PLAYBOOK_DASHBOARD_SCREENSHOTS"
 TOKEN = "browser-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 START_SECONDS = 180.0  # the time-skipping server and a worker on a loaded 2-core machine
 WAIT_SECONDS = 90.0
-PAGE_TIMEOUT_MS = 60_000
 
 T = TypeVar("T")
-
-
-def _browser_or_skip() -> None:
-    """Skip without a browser, with the reason; in CI a missing browser fails the test instead."""
-    reason = None
-    if not CHROMIUM.exists():
-        reason = f"no Chromium at {CHROMIUM}: run `bash .ci/chromium.sh` (Debian's chromium from apt)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            reason = "the playwright package is missing: pip install -e '.[dev]'"
-    if reason is None:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI must run the browser test: {reason}")
-    pytest.skip(reason)
-
-
-def _screenshots(tmp_path: Path) -> Path:
-    folder = Path(os.environ[SCREENSHOTS_VARIABLE]) if os.environ.get(SCREENSHOTS_VARIABLE) else tmp_path / "shots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
 
 
 def _events(now: datetime) -> list[dict[str, Any]]:
@@ -118,66 +87,21 @@ def _events(now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
+def live_stack(store: Store, bundle: ir.Bundle, settings: Settings) -> Served:
+    """Temporal (time-skipping), a worker and the API, served on a thread of their own."""
 
-
-class LiveStack:
-    """Temporal (time-skipping), a worker and the API served by uvicorn, on a thread of their own."""
-
-    def __init__(self, store: Store, bundle: ir.Bundle, settings: Settings) -> None:
-        self.store, self.bundle, self.settings = store, bundle, settings
-        self.socket = _free_socket()
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.ready = threading.Event()
-        self.error: BaseException | None = None
-        self.server: uvicorn.Server | None = None
-        self.thread = threading.Thread(target=self._run, name="live-stack", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as error:  # handed to the test's thread, which raises it
-            self.error = error
-        finally:
-            self.ready.set()
-
-    async def _serve(self) -> None:
+    @asynccontextmanager
+    async def app_of(url: str) -> AsyncIterator[Any]:
         env = await time_skipping()
         async with env:
             task_queue = f"dashboard-{uuid.uuid4().hex[:8]}"
-            starter = JourneyStarter(env.client, task_queue, self.store, horizon=self.settings.trigger_horizon)
-            context = ActivityContext(store=self.store, bundle=self.bundle, starter=starter,
-                                      mailer=SmtpMailer(self.settings), public_url=self.url,
-                                      extras={"unsubscribe_secret": UNSUBSCRIBE_SECRET})
+            starter = JourneyStarter(env.client, task_queue, store, horizon=settings.trigger_horizon)
+            context = ActivityContext(store=store, bundle=bundle, starter=starter, mailer=SmtpMailer(settings),
+                                      public_url=url, extras={"unsubscribe_secret": UNSUBSCRIBE_SECRET})
             async with build_worker(env.client, task_queue, load_registry(), context):
-                app = create_app(self.settings, self.store, self.bundle, starter)
-                self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-                serving = asyncio.create_task(self.server.serve(sockets=[self.socket]))
-                while not self.server.started and not serving.done():
-                    await asyncio.sleep(0.05)
-                self.ready.set()
-                await serving
+                yield create_app(settings, store, bundle, starter)
 
-    def __enter__(self) -> LiveStack:
-        self.thread.start()
-        if not self.ready.wait(START_SECONDS):
-            raise AssertionError(f"the stack did not start within {START_SECONDS:g} s")
-        if self.error is not None:
-            raise self.error
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.server is not None:
-            self.server.should_exit = True
-        self.thread.join(60)
-        self.socket.close()
-        if self.error is not None:
-            raise self.error
-        assert not self.thread.is_alive(), "the stack did not stop"
+    return Served(app_of, start_seconds=START_SECONDS, name="live-stack")
 
 
 def _until(what: str, probe: Callable[[], T | None], seconds: float = WAIT_SECONDS) -> T:
@@ -220,8 +144,8 @@ def morning_bundle(tmp_path: Path) -> ir.Bundle:
 
 
 @pytest.fixture
-def live(store: Store, morning_bundle: ir.Bundle, tmp_path: Path) -> Iterator[tuple[LiveStack, SmtpSink]]:
-    _browser_or_skip()
+def live(store: Store, morning_bundle: ir.Bundle, tmp_path: Path) -> Iterator[tuple[Served, SmtpSink]]:
+    browser_or_skip()
     bundle = morning_bundle
     sink = SmtpSink(outbox_folder(tmp_path / "state"), "127.0.0.1", 0)
     sink.start()
@@ -230,20 +154,20 @@ def live(store: Store, morning_bundle: ir.Bundle, tmp_path: Path) -> Iterator[tu
         # live input only with a trigger horizon that long (else it is history and triggers nothing)
         settings = Settings(api_token=TOKEN, unsubscribe_secret=UNSUBSCRIBE_SECRET, state_dir=tmp_path / "state",
                             smtp_host="127.0.0.1", smtp_port=sink.port, trigger_horizon="30d")
-        with LiveStack(store, bundle, settings) as stack:
+        with live_stack(store, bundle, settings) as stack:
             yield stack, sink
     finally:
         sink.stop()
 
 
 def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
-        live: tuple[LiveStack, SmtpSink], tmp_path: Path) -> None:
+        live: tuple[Served, SmtpSink], tmp_path: Path) -> None:
     """Sign in, say who I am, filter to my red accounts, open one and read its timeline, note a
     call, snooze one work item and complete another with an outcome; then the manager's view."""
     from playwright.sync_api import expect, sync_playwright
 
     stack, sink = live
-    shots = _screenshots(tmp_path)
+    shots = screenshots(tmp_path)
     api = httpx.Client(base_url=stack.url, headers=AUTH, timeout=60)
     with api:
         sent = api.post("/v1/events", json=_events(datetime.now(UTC)))
@@ -312,7 +236,7 @@ def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
                 rows.first.get_by_role("link", name="Initech").click()
                 page.wait_for_url(stack.url + "/accounts/initech")
                 timeline = page.locator("table.timeline")
-                for kind in ("event", "score", "work", "decision"):
+                for kind in ("event", "score", "work_item", "decision"):
                     expect(timeline.locator(f"tr.kind-{kind}").first).to_be_visible()
                 expect(timeline).to_contain_text("Outreach: Initech")
                 expect(page.locator("#contacts")).to_contain_text("bill@initech.example")
@@ -321,7 +245,7 @@ def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
                 page.fill("#note-text", "Called Bill: usage fell after their admin left. <b>Training</b> booked.")
                 page.get_by_role("button", name="Add note").click()
                 expect(page.locator("li.note").first).to_contain_text("<b>Training</b> booked.")
-                page.locator('.filter.kinds input[value="work"]').check()
+                page.locator('.filter.kinds input[value="work_item"]').check()
                 page.locator('.filter.kinds input[value="note"]').check()
                 page.get_by_role("button", name="Filter").click()
                 expect(timeline.locator("tr.kind-decision")).to_have_count(0)
@@ -341,7 +265,7 @@ def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
                 reach = page.locator(f'li.card[data-task="{outreach["id"]}"]')
                 expect(check).to_have_class(re.compile(r"\boverdue\b"))
                 expect(reach.locator("a.why")).to_have_attribute(
-                    "href", re.compile("/accounts/initech\\?kind=work&kind=decision#task-"))
+                    "href", re.compile("/accounts/initech\\?kind=work_item&kind=decision#task-"))
                 check.locator("summary", has_text="Snooze").click()
                 check.locator('select[name="days"]').select_option("3")
                 check.get_by_label("Why snooze").fill("Bill is on holiday until Thursday")
@@ -402,10 +326,10 @@ def test_a_csm_s_morning_in_the_browser_then_the_manager_s_view(
 
 def test_without_chromium_the_browser_test_skips_locally_but_fails_in_ci(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(f"{__name__}.CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(harness, "CHROMIUM", tmp_path / "no-chromium")
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match=r"no Chromium at .*chromium\.sh"):
-        _browser_or_skip()
+        browser_or_skip()
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must run the browser test"):
-        _browser_or_skip()
+        browser_or_skip()

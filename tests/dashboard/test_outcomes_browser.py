@@ -10,14 +10,13 @@ tmp_path). Without Chromium the test is skipped, except in CI.
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-import uvicorn
 
 from dsl import ir
 from engine.settings import Settings
@@ -25,77 +24,36 @@ from engine.store import Store
 from server.api.limits import Limits
 from server.app import create_app
 from tests.api.conftest import UNSUBSCRIBE_SECRET, offline_starter
-from tests.dashboard.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PAGE_TIMEOUT_MS,
-    _browser_or_skip,
-    _free_socket,
-    _screenshots,
-)
+from tests.dashboard.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_TIMEOUT_MS, Served, browser_or_skip, screenshots
 from tests.outcome_history import generate_year
 
 TOKEN = "outcomes-browser-token"
 START_SECONDS = 120.0
 
 
-class Served:
-    """The API app served by uvicorn on a thread of its own, with an offline journey starter."""
+def pages_served(store: Store, bundle: ir.Bundle, state_dir: Path) -> Served:
+    """The API app with an offline journey starter, served on a thread of its own."""
 
-    def __init__(self, store: Store, bundle: ir.Bundle, state_dir: Path) -> None:
-        self.store, self.bundle, self.state_dir = store, bundle, state_dir
-        self.socket = _free_socket()
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.ready = threading.Event()
-        self.error: BaseException | None = None
-        self.server: uvicorn.Server | None = None
-        self.thread = threading.Thread(target=self._run, name="outcomes-pages", daemon=True)
+    @asynccontextmanager
+    async def app_of(_url: str) -> AsyncIterator[Any]:
+        settings = Settings(api_token=TOKEN, unsubscribe_secret=UNSUBSCRIBE_SECRET, state_dir=state_dir)
+        yield create_app(settings, store, bundle, await offline_starter(store), Limits(routing_timeout_seconds=2))
 
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as error:  # handed to the test's thread
-            self.error = error
-        finally:
-            self.ready.set()
-
-    async def _serve(self) -> None:
-        settings = Settings(api_token=TOKEN, unsubscribe_secret=UNSUBSCRIBE_SECRET, state_dir=self.state_dir)
-        app = create_app(settings, self.store, self.bundle, await offline_starter(self.store),
-                         Limits(routing_timeout_seconds=2))
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        serving = asyncio.create_task(self.server.serve(sockets=[self.socket]))
-        while not self.server.started and not serving.done():
-            await asyncio.sleep(0.05)
-        self.ready.set()
-        await serving
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        if not self.ready.wait(START_SECONDS) or self.error is not None:
-            raise AssertionError(f"the API did not start: {self.error!r}")
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.server is not None:
-            self.server.should_exit = True
-        self.thread.join(60)
-        self.socket.close()
-        assert not self.thread.is_alive(), "the API did not stop"
+    return Served(app_of, start_seconds=START_SECONDS, name="outcomes-pages")
 
 
 @pytest.fixture
 def served(store: Store, bundle: ir.Bundle, tmp_path: Path) -> Iterator[Served]:
-    _browser_or_skip()
+    browser_or_skip()
     generate_year(store, accounts=400, start=datetime.now(UTC) - timedelta(days=365))
-    with Served(store, bundle, tmp_path / "state") as running:
+    with pages_served(store, bundle, tmp_path / "state") as running:
         yield running
 
 
 def test_a_cs_leader_reads_retention_and_what_renews_next_quarter(served: Served, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    shots = _screenshots(tmp_path)
+    shots = screenshots(tmp_path)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:

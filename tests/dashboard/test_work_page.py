@@ -46,7 +46,7 @@ async def test_my_work_lists_a_csm_s_items_by_due_date_with_type_reason_checklis
     late = page[page.index('data-task="late"'):page.index('data-task="soon"')]
     assert 'class="work-type">Risk</span>: <span class="work-reason">Low usage</span>' in late
     assert "checklist 1/2" in late
-    assert 'href="/accounts/initech?kind=work&amp;kind=decision#task-late"' in late
+    assert 'href="/accounts/initech?kind=work_item&amp;kind=decision#task-late"' in late
 
 
 async def test_completing_with_an_outcome_closes_the_item_with_it(

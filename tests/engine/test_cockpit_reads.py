@@ -17,14 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from engine.read_model import BadQuery, account_page, account_totals, work_page
+from engine.read_model import BadQuery, account_page, account_timeline, account_totals, work_page
 from engine.read_model.account_pages import SORTS
 from engine.read_model.cursors import BadCursor, decode_cursor
 from engine.records import ActionRecord, ScoreState, TaskRecord
 from engine.store import Store
 from engine.store.account_cards import rebuild_cards
 from engine.store.action_tallies import GROUPS, action_groups
-from engine.store.schema import account_cards
+from engine.store.card_totals import band_totals, fold, settle
+from engine.store.schema import account_cards, card_total_changes
 from tests.stores import NO_POSTGRES, POSTGRES_URL, sqlite_url, wipe
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -168,6 +169,53 @@ def test_the_cards_follow_fields_scores_and_erasure_and_a_rebuild_changes_nothin
     assert "acct-002" not in after
 
 
+def _counted(store: Store) -> dict[str | None, tuple[int, float]]:
+    with store.database.read() as conn:
+        rows = conn.execute(select(account_cards.c.band, account_cards.c.arr)).all()
+    found: dict[str | None, tuple[int, float]] = {}
+    for band, arr in rows:
+        n, total = found.get(band, (0, 0.0))
+        found[band] = (n + 1, total + (arr or 0.0))
+    return found
+
+
+def _kept(store: Store) -> dict[str | None, tuple[int, float]]:
+    with store.database.read() as conn:
+        return band_totals(conn)
+
+
+def _changes(store: Store) -> int:
+    with store.database.read() as conn:
+        return len(conn.execute(select(card_total_changes.c.seq)).all())
+
+
+def test_the_totals_kept_on_write_equal_a_count_of_the_cards_through_changes_folds_erasure_and_a_rebuild(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(5)
+    _seeded(store, 30)
+    assert _kept(store) == _counted(store) and _changes(store) > 0
+    for round_number in range(3):
+        for number in rng.sample(range(30), 8):
+            store.add_change(f"acct-{number:03d}", NOW, event=None, data={}, event_id=None,
+                             traits={"arr": rng.choice([500.0, 7000.0])})
+            store.record_score(f"acct-{number:03d}", ScoreState(name="health", value=1.0, band=rng.choice(
+                ["red", "green"])), NOW + timedelta(minutes=round_number))
+        store.forget_account(f"acct-{round_number:03d}", NOW)
+        assert _kept(store) == _counted(store)
+        with store.database.write() as conn:
+            assert fold(conn) > 0
+        assert _changes(store) == 0 and _kept(store) == _counted(store)
+    with store.database.write() as conn:
+        rebuild_cards(conn)
+    monkeypatch.setattr("engine.store.card_totals.FOLD_AT", 10_000)
+    settle(store.database)  # fewer changes than that: nothing folded
+    assert _changes(store) > 0 and _kept(store) == _counted(store)
+    monkeypatch.setattr("engine.store.card_totals.FOLD_AT", 5)
+    settle(store.database)
+    assert _changes(store) == 0 and _kept(store) == _counted(store)
+    assert account_totals(store, None, NOW).accounts == sum(n for n, _ in _counted(store).values())
+
+
 def _direct(store: Store) -> list[tuple[Any, ...]]:
     with store.database.read() as conn:
         return sorted(((*tuple(getattr(row, name) for name in GROUPS), int(row.n))
@@ -218,3 +266,33 @@ def test_a_bad_sort_or_limit_is_refused(store: Store) -> None:
     for wrong in ({"sort": "password"}, {"limit": 0}, {"limit": 201}, {"q": "x" * 201}):
         with pytest.raises(BadQuery):
             account_page(store, None, NOW, **wrong)
+
+
+def test_an_accounts_timeline_pages_through_events_scores_actions_and_notes_once_newest_first(store: Store) -> None:
+    store.add_change("acme", NOW, event="login", data={"user": "bill"}, event_id="e-1", traits={"name": "Acme"})
+    store.record_score("acme", ScoreState(name="health", value=20.0, band="red"), NOW + timedelta(hours=1))
+    key = "journey/p/acme/r"
+    store.log_action(ActionRecord(at=NOW + timedelta(hours=2), account="acme", playbook="p", kind="decided",
+                                  data={"what": "branch", "outcome": "true", "block": "then"}, key=f"{key}/day 0/0"))
+    store.log_action(ActionRecord(at=NOW + timedelta(hours=2), account="acme", playbook="p", kind="task",
+                                  data={"task": "t-1", "title": "Call"}, key=f"{key}/day 0/0/then/0"))
+    store.log_action(ActionRecord(at=NOW + timedelta(hours=3), account="acme", playbook="p", kind="plan_started",
+                                  data={"plan": "onboarding"}, key=f"{key}/day 0/1"))
+    store.add_note("acme", "Called Bill", "sam@example.com", NOW + timedelta(hours=4))
+    store.add_change("acme", NOW + timedelta(hours=5), event="task_completed", data={"task": "t-1"},
+                     event_id="done-1", traits={})
+    walked: list[tuple[str, str]] = []
+    cursor = None
+    while True:
+        page = account_timeline(store, "acme", cursor=cursor, limit=2)
+        walked += [(item.kind, item.what) for item in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert walked == [("work_item", "task_completed"), ("note", "note"), ("work_item", "plan_started"),
+                      ("work_item", "task"), ("decision", "decided"), ("score", "health"), ("event", "login")]
+    work = account_timeline(store, "acme", kind="work_item")
+    events = account_timeline(store, "acme", kind="event,note")
+    assert [item.what for item in work.items] == ["task_completed", "plan_started", "task"]
+    assert [item.what for item in events.items] == ["note", "login"]
+    assert {item.source for item in page.items} <= {"event", "score", "action", "note"}

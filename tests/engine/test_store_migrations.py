@@ -18,7 +18,7 @@ from engine.store.schema import metadata
 TABLES = {"accounts", "trait_history", "events", "score_history", "condition_state", "journeys", "tasks",
           "messages", "suppressions", "actions", "cursors", "controls", "revoked_sessions", "relay_sends", "team_turns",
           "next_due", "drafts", "account_cards", "action_tallies", "tally_marks", "account_notes",
-          "journey_counts", "arm_counts"}
+          "journey_counts", "arm_counts", "card_totals", "card_total_changes"}
 
 
 def test_opening_a_fresh_file_creates_every_table_at_the_newest_revision(tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ def test_the_migrations_build_exactly_the_schema_module(tmp_path: Path) -> None:
         engine.dispose()
     assert differences == []
     assert {"ix_events_account_name_at", "ix_messages_account_channel_status_at",
-            "ix_trait_history_account_at", "ix_next_due_at"} <= indexes
+            "ix_next_due_at"} <= indexes
 
 
 def test_reopening_keeps_the_data(tmp_path: Path) -> None:

@@ -138,3 +138,55 @@ def test_postgresql_gives_the_same_figures(pg_store: Store) -> None:
         "renewal day 0/0: call": 10000, "renewal day 0/0: email": 20000, "none": 105000}
     bands = _groups(outcomes(pg_store, "health", SINCE, UNTIL, "band"))
     assert set(bands) == {"green", "red", "yellow"}
+
+
+def test_a_large_history_is_read_and_its_figures_computed_behind_the_page(
+        history: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outcomes_cache, "LARGE_ACCOUNTS", 1)  # the planted store counts as large
+    monkeypatch.setattr(outcomes_cache, "LARGE_WAIT_SECONDS", 0.0)
+    release = threading.Event()
+    computed: list[str] = []
+
+    def slow(book: outcomes_cache.Ledger) -> str:
+        release.wait(60)
+        computed.append("once")
+        return f"{len(book.accounts)} accounts"
+
+    book = outcomes_cache.ledger(history, "health")
+    with pytest.raises(outcomes_cache.HistoryNotReady, match="being computed"):
+        outcomes_cache.figures(book, ("slow",), slow, stale_ok=True)
+    with pytest.raises(outcomes_cache.HistoryNotReady):  # asked again while it runs: the same thread
+        outcomes_cache.figures(book, ("slow",), slow, stale_ok=True)
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == "outcomes-figures":
+            thread.join()
+    assert outcomes_cache.figures(book, ("slow",), slow, stale_ok=True) == f"{len(book.accounts)} accounts"
+    assert computed == ["once"]
+
+
+def test_figures_that_fail_behind_the_page_fail_in_front_of_the_next_reader(
+        history: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(outcomes_cache, "LARGE_ACCOUNTS", 1)
+    monkeypatch.setattr(outcomes_cache, "LARGE_WAIT_SECONDS", 0.0)
+    release = threading.Event()
+
+    def broken(book: outcomes_cache.Ledger) -> str:
+        release.wait(60)
+        raise ValueError("no figures")
+
+    book = outcomes_cache.ledger(history, "health")
+    with pytest.raises(outcomes_cache.HistoryNotReady):
+        outcomes_cache.figures(book, ("broken",), broken, stale_ok=True)
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == "outcomes-figures":
+            thread.join()
+    with pytest.raises(ValueError, match="no figures"):
+        outcomes_cache.figures(book, ("broken",), broken, stale_ok=True)
+
+
+def test_a_small_history_is_computed_while_the_reader_waits(history: Store) -> None:
+    book = outcomes_cache.ledger(history, "health")
+    assert outcomes_cache.figures(book, ("quick",), lambda found: len(found.accounts), stale_ok=True) == len(
+        book.accounts)

@@ -9,7 +9,6 @@ from pathlib import Path
 from dsl.project import compile_folder
 from engine.insight.analytics import playbook_stats
 from engine.insight.story import tell
-from engine.insight.timeline import kind_of
 from engine.store import Store
 from simulation.simulate import simulate
 from tests.stores import sqlite_url
@@ -98,12 +97,6 @@ async def test_why_says_a_journey_with_no_steps_left_waits_for_its_open_plan(tmp
         store.close()
     [upcoming] = [line.text for line in story.lines if line.kind == "next"]
     assert upcoming.endswith("no steps left: the journey completes when success plan onboarding closes.")
-
-
-def test_the_account_timeline_files_sla_and_plan_steps_under_work_and_drafts_under_messages() -> None:
-    assert {kind_of(kind) for kind in ("task_overdue", "task_escalated", "plan_started", "milestone_late",
-                                       "plan_status_changed", "plan_ended")} == {"work"}
-    assert {kind_of(kind) for kind in ("email_drafted", "draft_edited", "draft_withdrawn")} == {"message"}
 
 
 async def test_why_says_a_journey_waits_for_the_review_of_its_draft(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ drain carries out its own intents and those committed before it started, not tho
 API process routing beside it on the same database (`server/api/routing_drain.py`).
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0017
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0013"
+down_revision: str | None = "0017"
 branch_labels: str | None = None
 depends_on: str | None = None
 
