@@ -66,10 +66,16 @@ def known_account(store: Store, account: str) -> bool:
 
 
 def account_summaries(store: Store, bundle: ir.Bundle | None, *, band: str | None = None,
-                      segment: str | None = None) -> list[AccountSummary]:
+                      segment: str | None = None, after: str | None = None,
+                      limit: int | None = None) -> list[AccountSummary]:
     """Every account (only those in `band` of the primary score, of `segment`), by id: one read of
-    the account cards (`engine.store.account_cards`), whose score is the primary one."""
+    the account cards (`engine.store.account_cards`), whose score is the primary one; `after`: only
+    the ids after it; `limit`: at most that many."""
     query = select(account_cards).order_by(account_cards.c.account)
+    if after is not None:
+        query = query.where(account_cards.c.account > after)
+    if limit is not None:
+        query = query.limit(limit)
     if segment is not None:
         query = query.where(account_cards.c.segment == segment)
     with store.database.read() as conn:

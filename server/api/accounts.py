@@ -6,15 +6,17 @@
 score when the bundle has one, else the first score by name); every score is in the account's
 own record, with its breakdown, missing inputs and history. All are read by `engine.read_model`.
 
-The list answers every account, by id, as it always has; given any of `limit`, `cursor`, `sort`,
-`q` or `csm` it answers a page (at most `limit` accounts, 50 by default, 200 at most) and the
-cursor of the next one in the `X-Next-Cursor` header and a `Link: <…>; rel="next"` header.
+The list answers the accounts by id, `WHOLE_PAGE` (1,000) at a time: the next ones are at the
+`Link: <…>; rel="next"` header's URL (their cursor in `X-Next-Cursor`); given any of `limit`, `sort`,
+`q` or `csm` it answers a page sorted (at most `limit` accounts, 50 by default, 200 at most) with
+the same headers.
 `GET /v1/cockpit/accounts` (`server.api.cockpit`) answers the same page with its totals in one object.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -23,6 +25,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from engine.read_model import (
     AccountDetail,
     AccountSummary,
+    BadCursor,
     BadQuery,
     TimelinePage,
     account_detail,
@@ -31,6 +34,7 @@ from engine.read_model import (
     account_summaries,
     account_timeline,
 )
+from engine.read_model.cursors import decode_cursor, encode_cursor
 from server.api.auth import require_token
 from server.api.paging import CURSOR, LIMIT, next_page_headers
 from server.web.errors import ApiError
@@ -39,6 +43,9 @@ from server.web.state import State
 __all__ = ["router"]
 
 router = APIRouter(tags=["accounts"], dependencies=[Depends(require_token)])
+
+WHOLE_PAGE = 1_000  # accounts by id in one answer of the list asked without paging parameters
+_BY_ID = "accounts:id"
 
 _BAD: dict[int | str, dict[str, Any]] = {
     400: {"description": "A bad sort, filter, limit or cursor; the detail says which and why"}}
@@ -62,8 +69,18 @@ async def list_accounts(
     cursor: Annotated[str | None, CURSOR] = None,
     limit: Annotated[int | None, LIMIT] = None,
 ) -> list[AccountSummary]:
-    if all(value is None for value in (csm, q, sort, cursor, limit)):
-        return await asyncio.to_thread(account_summaries, state.store, state.bundle, band=band, segment=segment)
+    if all(value is None for value in (csm, q, sort, limit)):
+        after: str | None = None
+        if cursor is not None:
+            with contextlib.suppress(BadCursor):  # else a cursor of a sorted page: its page below
+                after = decode_cursor(cursor, _BY_ID, (str,))[0]
+        if cursor is None or after is not None:
+            found = await asyncio.to_thread(account_summaries, state.store, state.bundle, band=band,
+                                            segment=segment, after=after, limit=WHOLE_PAGE + 1)
+            if len(found) > WHOLE_PAGE:
+                found = found[:WHOLE_PAGE]
+                next_page_headers(response, request, encode_cursor(_BY_ID, [found[-1].id]))
+            return found
     try:
         page = await asyncio.to_thread(account_page, state.store, state.bundle, datetime.now(UTC), sort=sort or "name",
                                        cursor=cursor, limit=limit, band=band, csm=csm, segment=segment, q=q)

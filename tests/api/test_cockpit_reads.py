@@ -13,6 +13,7 @@ import pytest
 from dsl import ir
 from engine.records import ActionRecord, ScoreState, TaskRecord
 from engine.store import Store
+from server.api import accounts as accounts_api
 from tests.api.conftest import offline_api
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -83,6 +84,32 @@ async def test_the_account_list_keeps_its_shape_and_pages_by_header_when_asked(s
     assert 'rel="next"' in page.headers["link"] and "cursor=" in page.headers["link"]
     assert [a["id"] for a in rest.json()] == ["acct-6"] and "x-next-cursor" not in rest.headers
     assert [a["id"] for a in mine.json()] == ["acct-1", "acct-2", "acct-4", "acct-5"]
+
+
+async def test_the_account_list_without_paging_answers_a_thousand_at_a_time_linked_to_the_next(
+        store: Store, bundle: ir.Bundle, monkeypatch: pytest.MonkeyPatch) -> None:
+    _seed(store)
+    monkeypatch.setattr(accounts_api, "WHOLE_PAGE", 3)  # seven accounts: three answers
+    seen: list[str] = []
+    async with offline_api(store, bundle) as api:
+        url: str | None = "/v1/accounts"
+        answers = 0
+        while url is not None:
+            response = await api.get(url)
+            assert response.status_code == 200, response.text
+            answers += 1
+            seen += [account["id"] for account in response.json()]
+            link = response.headers.get("link")
+            url = link[link.index("<") + 1:link.index(">")] if link else None
+            assert ("x-next-cursor" in response.headers) == (url is not None)
+        big = await api.get("/v1/accounts", params={"segment": "enterprise"})
+        big_rest = await api.get("/v1/accounts", params={"segment": "enterprise",
+                                                         "cursor": big.headers["x-next-cursor"]})
+        red = await api.get("/v1/accounts", params={"band": "red"})  # three: one answer
+    assert seen == [f"acct-{n}" for n in range(7)] and answers == 3
+    assert [a["id"] for a in big.json()] == ["acct-0", "acct-2", "acct-4"]
+    assert [a["id"] for a in big_rest.json()] == ["acct-6"] and "link" not in big_rest.headers
+    assert [a["id"] for a in red.json()] == ["acct-0", "acct-3", "acct-6"] and "link" not in red.headers
 
 
 def _token(value: list[Any]) -> str:
