@@ -67,8 +67,24 @@ class ApiViews:
 
     def tasks(self, owner: str | None, status: str | None, overdue: bool,
               task_type: str | None = None) -> list[dict[str, Any]]:
-        params = {"owner": owner, "status": status, "overdue": "true" if overdue else None, "type": task_type}
-        return list(self.api.json("GET", "/v1/tasks", params={k: v for k, v in params.items() if v is not None}))
+        """Every task asked for, read an answer at a time (`X-Next-Cursor`)."""
+        asked = {"owner": owner, "status": status, "overdue": "true" if overdue else None, "type": task_type}
+        params = {k: v for k, v in asked.items() if v is not None}
+        found: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            response = self.api.request("GET", "/v1/tasks", params=params)
+            try:
+                page = response.json()
+            except ValueError:
+                raise EngineError(f"the engine at {self.api.url} answered /v1/tasks with no JSON") from None
+            if not isinstance(page, list):
+                raise EngineError(f"the engine at {self.api.url} answered /v1/tasks with no list of tasks")
+            found += page
+            cursor = response.headers.get("X-Next-Cursor")
+            if not cursor:
+                break
+            params["cursor"] = cursor
+        return found
 
     def accounts(self, band: str | None) -> list[dict[str, Any]]:
         """Every account, read a page at a time (`X-Next-Cursor`); an engine that does not page

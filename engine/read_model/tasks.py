@@ -53,9 +53,17 @@ class TaskOut(BaseModel):
 
 
 def task_list(store: Store, now: datetime, *, owner: str | None = None, status: str | None = None,
-              account: str | None = None, overdue: bool = False, task_type: str | None = None) -> list[TaskOut]:
+              account: str | None = None, overdue: bool = False, task_type: str | None = None,
+              after: tuple[datetime, str] | None = None, limit: int | None = None) -> list[TaskOut]:
     """Tasks, oldest first, filtered by whichever of owner, status, account and type are given;
-    `overdue`: only the open tasks past their due time (whatever `status` says)."""
-    records = store.tasks(owner=owner, status="open" if overdue else status, account=account, task_type=task_type)
-    tasks = [TaskOut.of(record, now) for record in records]
-    return [task for task in tasks if task.overdue] if overdue else tasks
+    `overdue`: only the open tasks past their due time (whatever `status` says); `after`
+    (created_at, id): only the tasks after it; `limit`: at most that many."""
+    found: list[TaskOut] = []
+    while True:
+        records = store.tasks(owner=owner, status="open" if overdue else status, account=account,
+                              task_type=task_type, after=after, limit=limit)
+        tasks = [TaskOut.of(record, now) for record in records]
+        found += [task for task in tasks if task.overdue] if overdue else tasks
+        if limit is None or len(records) < limit or len(found) >= limit:
+            return found[:limit] if limit is not None else found
+        after = (records[-1].created_at, records[-1].id)  # overdue ones are fewer: read on

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from engine.records import TaskBinding, TaskRecord, TaskStep
 from engine.store.database import StoreSection, insert_ignoring
@@ -118,10 +118,16 @@ class TaskSection(StoreSection):
 
     def tasks(
         self, owner: str | None = None, status: str | None = None, account: str | None = None,
-        task_type: str | None = None,
+        task_type: str | None = None, *, after: tuple[datetime, str] | None = None, limit: int | None = None,
     ) -> list[TaskRecord]:
-        """Tasks, oldest first, filtered by whichever of owner, status, account and type are given."""
+        """Tasks, oldest first, filtered by whichever of owner, status, account and type are given;
+        `after` (created_at, id): only those after it in that order; `limit`: at most that many."""
         query = select(tasks).order_by(tasks.c.created_at, tasks.c.id)
+        if after is not None:
+            query = query.where(or_(tasks.c.created_at > after[0],
+                                    and_(tasks.c.created_at == after[0], tasks.c.id > after[1])))
+        if limit is not None:
+            query = query.limit(limit)
         if owner is not None:
             query = query.where(tasks.c.owner == owner)
         if status is not None:

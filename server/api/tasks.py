@@ -1,4 +1,6 @@
-"""`GET /v1/tasks` (a CSM's work list, read by `engine.read_model.task_list`) and
+"""`GET /v1/tasks` (a CSM's work list, read by `engine.read_model.task_list`, oldest first, 1,000 at
+a time at most: when there are more, `Link: <…>; rel="next"` holds the next answer's URL and
+`X-Next-Cursor` its cursor) and
 `POST /v1/tasks/{id}/complete` (`server.web.task_completion`, which the dashboard uses too).
 
 Completing a task stores a `task_completed` event (id `task_completed:<task id>`, so a retried
@@ -21,13 +23,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from engine.read_model import TaskOut, task_list
+from engine.read_model import BadQuery, TaskOut, task_list
+from engine.read_model.cursors import decode_cursor, encode_cursor
 from engine.records import TaskRecord
 from engine.store import StepNotFound, TaskClosed, TaskNotFound
+from engine.store.types import to_utc
 from server.api.auth import require_token
+from server.api.paging import CURSOR, next_page_headers
 from server.web import task_completion
 from server.web.errors import ApiError
 from server.web.state import State
@@ -37,6 +42,9 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["tasks"], dependencies=[Depends(require_token)])
 
+WHOLE_PAGE = 1_000  # tasks in one answer at most: the next ones at the `Link` header's URL
+_TASKS = "tasks"
+
 
 class Completion(BaseModel):
     outcome: str | None = Field(None, max_length=100, pattern=r"^[a-z][a-z0-9_]*$",
@@ -45,6 +53,8 @@ class Completion(BaseModel):
 
 @router.get("/v1/tasks", response_model=list[TaskOut], summary="Tasks, oldest first")
 async def list_tasks(
+    request: Request,
+    response: Response,
     state: State,
     owner: Annotated[str | None, Query(description="the owner's email")] = None,
     status: Annotated[Literal["open", "done"] | None, Query()] = None,
@@ -52,11 +62,27 @@ async def list_tasks(
     overdue: Annotated[bool, Query(description="only open tasks past their due time")] = False,
     task_type: Annotated[str | None, Query(alias="type", max_length=100,
                                            description="only the tasks of this type (one of the task types)")] = None,
+    cursor: Annotated[str | None, CURSOR] = None,
+    limit: Annotated[int, Query(ge=1, le=WHOLE_PAGE, description=f"tasks per answer (default {WHOLE_PAGE})")]
+        = WHOLE_PAGE,
 ) -> list[TaskOut]:
     if overdue and status == "done":
         raise ApiError(400, "bad request", "overdue=true lists open tasks; it cannot be combined with status=done")
-    return await asyncio.to_thread(task_list, state.store, datetime.now(UTC), owner=owner, status=status,
-                                   account=account, overdue=overdue, task_type=task_type)
+    after = None
+    if cursor is not None:
+        try:
+            at, last = decode_cursor(cursor, _TASKS, (str, str))
+            after = (to_utc(datetime.fromisoformat(at)), last)
+        except (BadQuery, ValueError):
+            raise ApiError(400, "bad request", "cursor: not a cursor this API handed out (pass X-Next-Cursor back "
+                                               "as it came)") from None
+    found = await asyncio.to_thread(task_list, state.store, datetime.now(UTC), owner=owner, status=status,
+                                    account=account, overdue=overdue, task_type=task_type, after=after,
+                                    limit=limit + 1)
+    if len(found) > limit:
+        found = found[:limit]
+        next_page_headers(response, request, encode_cursor(_TASKS, [found[-1].created_at.isoformat(), found[-1].id]))
+    return found
 
 
 @router.post("/v1/tasks/{task_id}/complete", response_model=Completed, summary="Mark a task done",

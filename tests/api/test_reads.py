@@ -119,3 +119,29 @@ async def test_log_is_a_json_array_on_request_and_filters_by_account_playbook_an
     assert by_account.headers["content-type"] == "application/json"
     assert [line["kind"] for line in by_account.json()] == ["in_app"]
     assert [line["kind"] for line in by_playbook.json()] == ["enrolled", "in_app"]
+
+
+async def test_tasks_answer_a_page_at_a_time_linked_to_the_next_and_refuse_a_forged_cursor(
+        store: Store, bundle: ir.Bundle) -> None:
+    now = datetime.now(UTC)
+    for number in range(5):  # the same creation time: the id orders them
+        _task(store, f"t{number}", "sam@vendor.example", now - timedelta(hours=1) if number % 2 else None)
+    async with offline_api(store, bundle) as api:
+        seen: list[str] = []
+        url: str | None = "/v1/tasks?limit=2"
+        while url is not None:
+            response = await api.get(url)
+            assert response.status_code == 200, response.text
+            seen += [task["id"] for task in response.json()]
+            link = response.headers.get("link")
+            url = link[link.index("<") + 1:link.index(">")] if link else None
+        first = await api.get("/v1/tasks", params={"overdue": "true", "limit": 1})
+        rest = await api.get("/v1/tasks", params={"overdue": "true", "limit": 1,
+                                                  "cursor": first.headers["x-next-cursor"]})
+        forged = await api.get("/v1/tasks", params={"cursor": "eyJub3QiOiJvdXJzIn0"})
+        everything = await api.get("/v1/tasks")
+    assert seen == ["t0", "t1", "t2", "t3", "t4"]
+    assert [t["id"] for t in first.json()] == ["t1"] and [t["id"] for t in rest.json()] == ["t3"]
+    assert "link" not in rest.headers
+    assert forged.status_code == 400 and "cursor" in forged.text
+    assert len(everything.json()) == 5 and "link" not in everything.headers
