@@ -17,11 +17,10 @@ Then, in the process (the ASGI app, no network), each read route and page is ask
 up and then `--samples` times (fewer when a request takes seconds: at most 15 s per route), and
 the table shows p50 and p99 per route. Routes are found in the app: every GET route of the API
 and the dashboard whose parameters it can fill, plus the filtered and paged variants the cockpit
-uses. Lists that answer everything at once (`GET /v1/accounts` and `GET /v1/tasks` without
-`limit`) are measured and shown apart: they grow with the store by design (`GET /v1/log` is
-measured a page at a time: the whole log is hundreds of megabytes). The last line
-is one JSON object with `slowest_p99_ms` and its `route` over the paged routes and the pages.
-Goal: every paged route and page p99 < 200 ms.
+uses. `GET /v1/accounts` and `GET /v1/tasks` without `limit` answer 1,000 items at a time, the
+rest linked; `GET /v1/log` without `limit` answers everything (hundreds of megabytes): it is
+measured a page at a time. The last line is one JSON object with `slowest_p99_ms` and its `route`
+over every route and page. Goal: every route and page p99 < 200 ms.
 """
 
 from __future__ import annotations
@@ -238,12 +237,11 @@ def routes(app: Any, bundle: ir.Bundle, sample: dict[str, str]) -> list[tuple[st
             continue
         if path == "/v1/log":  # the whole log at once is hundreds of megabytes: a page of it
             url = "/v1/log?limit=200"
-        legacy = path in ("/v1/accounts", "/v1/tasks")
-        found.append((path + ("?limit=200" if path == "/v1/log" else ""), url, not legacy))
+        found.append((path + ("?limit=200" if path == "/v1/log" else ""), url, True))
     owner, manager = sample["owner"], sample["manager"]
     found += [
         ("/v1/accounts?band=red&limit=50", "/v1/accounts?band=red&limit=50", True),
-        ("/v1/accounts?band=red (every red account)", "/v1/accounts?band=red", False),
+        ("/v1/accounts?band=red (1,000 at a time)", "/v1/accounts?band=red", True),
         ("/v1/cockpit/accounts?band=red&sort=-arr", "/v1/cockpit/accounts?band=red&sort=-arr", True),
         ("/v1/cockpit/accounts?csm=…&band=red", f"/v1/cockpit/accounts?csm={owner}&band=red", True),
         ("/v1/cockpit/accounts?segment=smb&sort=renewal", "/v1/cockpit/accounts?segment=smb&sort=renewal", True),
@@ -254,7 +252,7 @@ def routes(app: Any, bundle: ir.Bundle, sample: dict[str, str]) -> list[tuple[st
         ("/v1/work?owner=…", f"/v1/work?owner={owner}", True),
         ("/v1/work?manager=…&overdue=true", f"/v1/work?manager={manager}&overdue=true", True),
         ("/v1/work?overdue=true", "/v1/work?overdue=true", True),
-        ("/v1/tasks?owner=…", f"/v1/tasks?owner={owner}&status=open", False),
+        ("/v1/tasks?owner=…", f"/v1/tasks?owner={owner}&status=open", True),
         ("/v1/log?account=…", f"/v1/log?account={sample['account']}", True),
         ("/tasks?owner=…", f"/tasks?owner={owner}", True),
         ("/accounts?band=red&sort=-arr", "/accounts?band=red&sort=-arr", True),
