@@ -98,3 +98,13 @@ def test_drain_speed() -> None:
 def test_outcomes_speed() -> None:
     figures = run("outcomes_speed.py", "--accounts", "60")
     assert figures["accounts"] == 60 and figures["page_read_ms"] >= 0
+
+
+def test_routing_speed_inserts_every_written_row_raw(tmp_path: Path) -> None:
+    code = ("import json, pathlib, sys; sys.path.insert(0, 'bench'); import routing_speed; "
+            "print(json.dumps(routing_speed.measure('sqlite', 3, 3, pathlib.Path(sys.argv[1]))))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120,
+                          cwd=BENCH.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["events"] > 0 and sum(figures["written_rows"].values()) > figures["events"]
