@@ -69,41 +69,30 @@ class ApiViews:
               task_type: str | None = None) -> list[dict[str, Any]]:
         """Every task asked for, read an answer at a time (`X-Next-Cursor`)."""
         asked = {"owner": owner, "status": status, "overdue": "true" if overdue else None, "type": task_type}
-        params = {k: v for k, v in asked.items() if v is not None}
-        found: list[dict[str, Any]] = []
-        for _ in range(MAX_PAGES):
-            response = self.api.request("GET", "/v1/tasks", params=params)
-            try:
-                page = response.json()
-            except ValueError:
-                raise EngineError(f"the engine at {self.api.url} answered /v1/tasks with no JSON") from None
-            if not isinstance(page, list):
-                raise EngineError(f"the engine at {self.api.url} answered /v1/tasks with no list of tasks")
-            found += page
-            cursor = response.headers.get("X-Next-Cursor")
-            if not cursor:
-                break
-            params["cursor"] = cursor
-        return found
+        return self._every("/v1/tasks", {k: v for k, v in asked.items() if v is not None}, "tasks")
 
     def accounts(self, band: str | None) -> list[dict[str, Any]]:
         """Every account, read a page at a time (`X-Next-Cursor`); an engine that does not page
         answers them all in its first answer."""
-        params = {"limit": str(ACCOUNT_PAGE), **({"band": band} if band else {})}
+        return self._every("/v1/accounts", {"limit": str(ACCOUNT_PAGE), **({"band": band} if band else {})},
+                           "accounts")
+
+    def _every(self, path: str, params: dict[str, str], what: str) -> list[dict[str, Any]]:
+        """The items of every answer of the list at `path`, following `X-Next-Cursor`."""
         found: list[dict[str, Any]] = []
         for _ in range(MAX_PAGES):
-            response = self.api.request("GET", "/v1/accounts", params=params)
+            response = self.api.request("GET", path, params=params)
             try:
                 page = response.json()
             except ValueError:
-                raise EngineError(f"the engine at {self.api.url} answered /v1/accounts with no JSON") from None
+                raise EngineError(f"the engine at {self.api.url} answered {path} with no JSON") from None
             if not isinstance(page, list):
-                raise EngineError(f"the engine at {self.api.url} answered /v1/accounts with no list of accounts")
+                raise EngineError(f"the engine at {self.api.url} answered {path} with no list of {what}")
             found += page
             cursor = response.headers.get("X-Next-Cursor")
             if not cursor:
                 break
-            params["cursor"] = cursor
+            params = {**params, "cursor": cursor}
         return found
 
     def scores(self, account: str) -> dict[str, dict[str, Any]]:
