@@ -14,7 +14,9 @@ Prints, in order:
 3. the drain: journey starts/s on a Temporal dev server (`drain_speed.py`);
 4. the API and `playbook ingest` end to end on a timeline that starts journeys, until every
    stored event is routed (committed), and apart until the drain carried its starts and signals
-   out on Temporal (`ingest_speed.py --live`, its own processes and dev server);
+   out on Temporal (`ingest_speed.py --live`, its own processes and dev server); and the floor of
+   any intake written in Python, reading the same JSON lines and inserting their rows, nothing
+   else (`intake_floor.py`: `parse_insert_vs_raw`, the highest `routed_vs_raw` it allows);
 5. shared routing on PostgreSQL, one router process against two (`shared_routers.py`), when a
    server is given (`--postgres`, `PLAYBOOK_TEST_POSTGRES_URL`; the full run starts one with
    `.ci/postgres.sh` otherwise).
@@ -43,6 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import drain_speed
+import intake_floor
 import route_history
 import routing_speed
 
@@ -127,6 +130,13 @@ def run(sizes: list[int], days: int, quick: bool, postgres: str | None) -> dict[
                        api_events=sqlite["events"], api_drained_intents=sqlite["api"].get("drained_intents"),
                        api_drained_seconds=sqlite["api"].get("drained_seconds"))
 
+    print("   the floor: JSON lines read and their rows inserted, nothing else, against raw (`intake_floor.py`)")
+    with tempfile.TemporaryDirectory(prefix="playbook-floor-") as scratch:
+        floor = intake_floor.measure(150 if quick else 1000, days, Path(scratch))
+    figures["parse_insert_vs_raw"] = floor["parse_insert_vs_raw"]
+    print(f"   {floor['events']:,d} events: parse and insert {floor['parse_insert_events_per_s']:,.0f}/s, raw "
+          f"{floor['raw_events_per_s']:,.0f}/s: at most {floor['parse_insert_vs_raw']:.3f} of raw for any intake in Python")
+
     print("5. shared routing on PostgreSQL: one router process, then two")
     if postgres or not quick:
         figures["shared"] = _script("shared_routers.py", "--accounts", str(150 if quick else 1000),
@@ -150,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = run(sizes, args.days, args.quick, postgres)
     routed, history = figures.get("routed_vs_raw"), figures["route_ms_history_3000"] / figures["route_ms_history_0"]
     print(f"goals: routed/raw {routed} (>= {GOAL_ROUTED_VS_RAW}, the API until routed; in this process "
-          f"{figures['core_routed_vs_raw']}), history 3,000 vs 0 x{history:.2f} (<= x{GOAL_HISTORY_RATIO})")
+          f"{figures['core_routed_vs_raw']}; reading and inserting alone: {figures.get('parse_insert_vs_raw')}), history 3,000 vs 0 x{history:.2f} (<= x{GOAL_HISTORY_RATIO})")
     figures["goals_met"] = {"routed_vs_raw": routed is not None and routed >= GOAL_ROUTED_VS_RAW,
                             "route_history": history <= GOAL_HISTORY_RATIO}
     print(json.dumps(figures))

@@ -108,3 +108,10 @@ def test_routing_speed_inserts_every_written_row_raw(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["events"] > 0 and sum(figures["written_rows"].values()) > figures["events"]
+
+
+def test_intake_floor_reads_lines_and_inserts_the_same_rows_as_raw() -> None:
+    figures = run("intake_floor.py", "--accounts", "2", "--days", "3")
+    (curve,) = figures["curves"]
+    assert curve["events"] > 0 and curve["raw_events_per_s"] > 0 and curve["parse_insert_events_per_s"] > 0
+    assert figures["parse_insert_vs_raw"] == curve["parse_insert_vs_raw"] > 0
