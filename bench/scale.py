@@ -2,14 +2,14 @@
 scheduler's pass, the drain to Temporal, shared routing on PostgreSQL, bytes per event.
 
     .venv/bin/python bench/scale.py [--quick] [--accounts 1000,10000,100000] [--days 30]
-                                    [--postgres URL | --no-postgres]
+                                    [--postgres URL | --no-postgres] [--postgres-accounts 1000,10000]
 
 Prints, in order:
 
 1. the curves, per number of accounts (`routing_speed.py`, SQLite): events stored/s through the
    `Ingestor`, routed/s by the routing core (committed, nothing carried out on Temporal), stored
    and routed together, a raw `executemany` of the same rows, the scheduler's pass over a local
-   Monday, bytes per event;
+   Monday, bytes per event; the same on PostgreSQL at `--postgres-accounts` sizes;
 2. routing one change against 0 … 3,000 past changes (`route_history.py`);
 3. the drain: journey starts/s on a Temporal dev server (`drain_speed.py`);
 4. the API and `playbook ingest` end to end on a timeline that starts journeys, until every
@@ -83,9 +83,8 @@ def _scheduler(accounts: int, quick: bool, measured: dict[str, Any]) -> dict[str
     return figures
 
 
-def run(sizes: list[int], days: int, quick: bool, postgres: str | None) -> dict[str, Any]:
-    figures: dict[str, Any] = {"mode": "quick" if quick else "full", "days": days}
-    print("1. stored and routed in this process (SQLite; routed = decided and committed, nothing on Temporal)")
+def _curves(kind: str, sizes: list[int], days: int, server_url: str | None = None) -> list[dict[str, Any]]:
+    """`routing_speed.measure` at each size, a line each as it comes."""
     print(f"   {'accounts':>8s} {'events':>9s} {'stored/s':>9s} {'routed/s':>9s} {'/CPU s':>8s} {'both/s':>8s} "
           f"{'raw/s':>9s} {'vs raw':>7s} {'sched s':>8s} {'ms/due':>7s} {'B/event':>8s}")
     curves: list[dict[str, Any]] = []
@@ -93,14 +92,25 @@ def run(sizes: list[int], days: int, quick: bool, postgres: str | None) -> dict[
         for accounts in sizes:
             folder = Path(scratch) / str(accounts)
             folder.mkdir()
-            curve = routing_speed.measure("sqlite", accounts, days, folder)
+            curve = routing_speed.measure(kind, accounts, days, folder, server_url)
             curves.append(curve)
             print(f"   {accounts:8,d} {curve['events']:9,d} {curve['store_events_per_s']:9,.0f} "
                   f"{curve['route_events_per_s']:9,.0f} {curve['route_events_per_cpu_s']:8,.0f} "
                   f"{curve['routed_events_per_s']:8,.0f} "
                   f"{curve['raw_events_per_s']:9,.0f} {curve['routed_vs_raw']:7.3f} {curve['scheduler_pass_s']:8.2f} "
                   f"{curve['scheduler_ms_per_due_account']:7.2f} {curve['bytes_per_event']:8.0f}", flush=True)
+    return curves
+
+
+def run(sizes: list[int], days: int, quick: bool, postgres: str | None,
+        postgres_sizes: list[int] | None = None) -> dict[str, Any]:
+    figures: dict[str, Any] = {"mode": "quick" if quick else "full", "days": days}
+    print("1. stored and routed in this process (SQLite; routed = decided and committed, nothing on Temporal)")
+    curves = _curves("sqlite", sizes, days)
     figures["curves"] = curves
+    if postgres and postgres_sizes:
+        print("   the same on PostgreSQL")
+        figures["postgres_curves"] = _curves("postgresql", postgres_sizes, days, postgres)
     largest = curves[-1]
     figures.update(core_routed_events_per_s=largest["routed_events_per_s"],
                    core_routed_vs_raw=largest["routed_vs_raw"], bytes_per_event=largest["bytes_per_event"])
@@ -154,10 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server for shared routing")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--postgres-accounts", metavar="N,N",
+                        help="also the curves on PostgreSQL at these sizes (default: none; e.g. 1000,10000)")
     args = parser.parse_args(argv)
     sizes = [int(n) for n in (args.accounts or ("300,1000" if args.quick else "1000,10000,100000")).split(",")]
     postgres = None if args.no_postgres else (args.postgres or os.environ.get("PLAYBOOK_TEST_POSTGRES_URL"))
-    figures = run(sizes, args.days, args.quick, postgres)
+    postgres_sizes = [int(n) for n in args.postgres_accounts.split(",")] if args.postgres_accounts else None
+    figures = run(sizes, args.days, args.quick, postgres, postgres_sizes)
     routed, history = figures.get("routed_vs_raw"), figures["route_ms_history_3000"] / figures["route_ms_history_0"]
     print(f"goals: routed/raw {routed} (>= {GOAL_ROUTED_VS_RAW}, the API until routed; in this process "
           f"{figures['core_routed_vs_raw']}; reading and inserting alone: {figures.get('parse_insert_vs_raw')}), history 3,000 vs 0 x{history:.2f} (<= x{GOAL_HISTORY_RATIO})")
