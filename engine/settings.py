@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # Several API processes on one PostgreSQL database share the routing: each routes the accounts
     # of the partitions it claims (docs/operations.md); off, each routes what it stored itself
     api_routing_shared: bool = False
+    # Memory for the account histories live routing keeps between runs, in MiB (docs/operations.md,
+    # "Routing memory"): the least recently routed accounts are forgotten beyond it, and read again
+    # from the store when next routed. About 10 KB per account of ~22 changes: 100,000 in ~1 GiB.
+    routing_keep_mb: int = Field(default=1280, ge=1)
     # Input whose `at` is older than this when it arrives is history (back-fill): it updates fields
     # and scores but triggers nothing; a journey step later than this is skipped (`24h`, `2d`, seconds)
     trigger_horizon: Horizon = DEFAULT_HORIZON

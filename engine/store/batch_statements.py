@@ -115,16 +115,19 @@ class SqliteBatchStatements:
 
     def write_accounts(self, accounts: dict[str, BatchAccount], now: datetime) -> None:
         stamp = self.time(now)
-        created = [(name, _json(a.traits), _json(pack_stamps(a.traits_at)), stamp, stamp)
+        created = [(name, _json(a.traits), _json(pack_stamps(a.traits_at)), stamp, stamp, a.changes)
                    for name, a in accounts.items() if not a.exists]
-        updated = [(_json(a.traits), _json(pack_stamps(a.traits_at)), stamp, name)
+        updated = [(_json(a.traits), _json(pack_stamps(a.traits_at)), stamp, a.changes, name)
                    for name, a in accounts.items() if a.exists and a.touched]
+        counted = [(a.changes, name) for name, a in accounts.items() if a.exists and not a.touched and a.changes]
         if created:
-            self.cursor.executemany("INSERT INTO accounts (id, traits, traits_at, created_at, updated_at) "
-                                    "VALUES (?, ?, ?, ?, ?)", created)
+            self.cursor.executemany("INSERT INTO accounts (id, traits, traits_at, created_at, updated_at, changes) "
+                                    "VALUES (?, ?, ?, ?, ?, ?)", created)
         if updated:
-            self.cursor.executemany("UPDATE accounts SET traits = ?, traits_at = ?, updated_at = ? WHERE id = ?",
-                                    updated)
+            self.cursor.executemany("UPDATE accounts SET traits = ?, traits_at = ?, updated_at = ?, "
+                                    "changes = changes + ? WHERE id = ?", updated)
+        if counted:
+            self.cursor.executemany("UPDATE accounts SET changes = changes + ? WHERE id = ?", counted)
 
 
 class PostgresBatchStatements:
@@ -189,20 +192,28 @@ class PostgresBatchStatements:
             "AS u(account, field, value, at, seq, n) ORDER BY n", columns)
 
     def write_accounts(self, accounts: dict[str, BatchAccount], now: datetime) -> None:
-        created = [(name, _json(a.traits), _json(pack_stamps(a.traits_at))) for name, a in accounts.items()
-                   if not a.exists]
-        updated = [(name, _json(a.traits), _json(pack_stamps(a.traits_at)))
+        created = [(name, _json(a.traits), _json(pack_stamps(a.traits_at)), a.changes)
+                   for name, a in accounts.items() if not a.exists]
+        updated = [(name, _json(a.traits), _json(pack_stamps(a.traits_at)), a.changes)
                    for name, a in accounts.items() if a.exists and a.touched]
+        counted = [(name, a.changes) for name, a in accounts.items() if a.exists and not a.touched and a.changes]
         if created:
             self.cursor.execute(
-                "INSERT INTO accounts (id, traits, traits_at, created_at, updated_at) "
-                "SELECT id, traits::jsonb, traits_at::jsonb, %s, %s FROM unnest(%b::text[], %b::text[], %b::text[]) "
-                "AS u(id, traits, traits_at)", (now, now, *map(list, zip(*created, strict=True))))
+                "INSERT INTO accounts (id, traits, traits_at, created_at, updated_at, changes) "
+                "SELECT id, traits::jsonb, traits_at::jsonb, %s, %s, changes "
+                "FROM unnest(%b::text[], %b::text[], %b::text[], %b::int[]) AS u(id, traits, traits_at, changes)",
+                (now, now, *map(list, zip(*created, strict=True))))
         if updated:
             self.cursor.execute(
-                "UPDATE accounts AS a SET traits = u.traits::jsonb, traits_at = u.traits_at::jsonb, updated_at = %s "
-                "FROM unnest(%b::text[], %b::text[], %b::text[]) AS u(id, traits, traits_at) WHERE a.id = u.id",
+                "UPDATE accounts AS a SET traits = u.traits::jsonb, traits_at = u.traits_at::jsonb, updated_at = %s, "
+                "changes = a.changes + u.changes FROM unnest(%b::text[], %b::text[], %b::text[], %b::int[]) "
+                "AS u(id, traits, traits_at, changes) WHERE a.id = u.id",
                 (now, *map(list, zip(*updated, strict=True))))
+        if counted:
+            self.cursor.execute(
+                "UPDATE accounts AS a SET changes = a.changes + u.changes "
+                "FROM unnest(%b::text[], %b::int[]) AS u(id, changes) WHERE a.id = u.id",
+                tuple(map(list, zip(*counted, strict=True))))
 
 
 BatchStatements = SqliteBatchStatements | PostgresBatchStatements

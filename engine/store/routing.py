@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -42,12 +43,13 @@ _EVENTS_OF = (
 # Read ahead for a run of routing, many accounts at once: on the driver's cursor (`engine.store.driver`).
 _TRAITS_SQL = "SELECT account, field, value, at FROM trait_history WHERE account IN ({marks}) ORDER BY account, at, seq"
 _CHANGES_SQL = "SELECT account, seq, name, at, data FROM events WHERE account IN ({marks}) ORDER BY account, at, seq"
-_COUNTS_SQL = "SELECT account, count(*) FROM events WHERE account IN ({marks}) GROUP BY account"
+_COUNTS_SQL = "SELECT id, changes FROM accounts WHERE id IN ({marks})"  # kept by the change insert (0018)
 _MARK_SQL = "UPDATE events SET routed_at = ? WHERE seq IN ({marks})"
 
 TraitRows = list[tuple[str, Any, datetime]]
 EventRows = list[tuple[str, datetime, Any]]
 
+_EMPTY = "{}"  # an empty payload as SQLite stores it: one object for all of them in memory
 _MARK_CHUNK = 500  # seqs per UPDATE: under every database's limit of parameters
 
 
@@ -101,17 +103,19 @@ class RoutingSection(StoreSection):
             for first in range(0, len(names), CHUNK):
                 chunk = names[first:first + CHUNK]
                 marks = ", ".join("?" * len(chunk))
+                times = _Times(driver)
                 for account, field, value, at in driver.execute(_TRAITS_SQL.format(marks=marks), chunk).fetchall():
-                    found[account][0].append((field, driver.read_json(value), driver.read_time(at)))
+                    found[account][0].append((intern(field), driver.read_json(value), times.read(at)))
                 for account, seq, name, at, data in driver.execute(_CHANGES_SQL.format(marks=marks), chunk).fetchall():
                     _, named, seqs = found[account]
                     seqs.add(seq)
                     if name is not None:  # the payload as read: decoded only when asked for (`event_data`)
-                        named.append((name, driver.read_time(at), data))
+                        named.append((intern(name), times.read(at), _EMPTY if data == _EMPTY else data))
         return found
 
     def change_counts_of(self, accounts: Sequence[str]) -> dict[str, int]:
-        """How many changes are stored for each of the accounts (absent: none)."""
+        """How many changes are stored for each of the accounts (absent: none): the counter the store's
+        change insert keeps on each account's row, read by primary key (not a count of its events)."""
         names = sorted(set(accounts))
         found: dict[str, int] = {}
         with self._db.read() as conn:
@@ -162,6 +166,21 @@ class RoutingSection(StoreSection):
             query = query.where(events.c.received_at < to_utc(received_before))
         with self._db.read() as conn:
             return int(conn.execute(query).scalar_one())
+
+
+class _Times:
+    """Times as read, the same object for the same stored time in a row (a change's traits share
+    its time): histories kept in memory hold one object per moment, not one per row."""
+
+    def __init__(self, driver: Driver) -> None:
+        self.driver = driver
+        self.stored: Any = None
+        self.last: datetime | None = None
+
+    def read(self, stored: Any) -> datetime:
+        if stored != self.stored or self.last is None:
+            self.stored, self.last = stored, self.driver.read_time(stored)
+        return self.last
 
 
 def event_data(data: Any) -> dict[str, Any]:

@@ -64,7 +64,7 @@ class MessageRow(BaseModel):
 class BatchAccount:
     """An account's traits as the batch changes them."""
 
-    __slots__ = ("exists", "loaded", "touched", "traits", "traits_at")
+    __slots__ = ("changes", "exists", "loaded", "touched", "traits", "traits_at")
 
     def __init__(self, traits: dict[str, Any], traits_at: dict[str, str], *, exists: bool,
                  loaded: bool = True) -> None:
@@ -73,3 +73,4 @@ class BatchAccount:
         self.exists = exists
         self.loaded = loaded  # False: an existing account whose traits this batch neither read nor changes
         self.touched = False
+        self.changes = 0  # the changes of the account this batch inserts (added to `accounts.changes`)

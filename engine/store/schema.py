@@ -77,6 +77,9 @@ accounts = Table(
     Column("traits_at", JsonDocument, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # how many changes (events rows) the account has: +1 per change the store inserts (0018), so live
+    # routing checks the histories it keeps with one read by key (`engine.routing.account_histories`)
+    Column("changes", Integer, nullable=False, server_default="0"),
 )
 
 events = Table(

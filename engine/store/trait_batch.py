@@ -88,6 +88,7 @@ class TraitBatch:
             if inserted is not None and seq not in inserted:  # the same id, stored meanwhile by another writer
                 continue
             new = changes[index]
+            self.accounts[new.account].changes += 1
             changed, previous = self._apply_traits(new, at, seq) if new.traits else ({}, {})
             closed: list[str] = []
             if new.event in RESERVED_EVENTS:

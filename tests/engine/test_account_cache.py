@@ -5,16 +5,18 @@ on) or for the whole life of a private store (a simulation)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.records import ActionRecord, ScoreState
 from engine.routing import AccountCache, Lifetime
-from engine.routing.account_histories import AccountHistories
-from engine.store import Store
+from engine.routing.account_histories import ACCOUNT_BYTES, ROW_BYTES, AccountHistories
+from engine.store import NewChange, Store
 from engine.store.account_cards import rebuild_cards
-from engine.store.schema import account_cards
+from engine.store.schema import account_cards, accounts, events
+from tests.stores import sqlite_url
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -147,9 +149,47 @@ def test_a_change_out_of_time_order_has_the_history_read_again(store: Store) -> 
     assert cache.histories.reads == 2
 
 
-def test_histories_beyond_the_rows_kept_are_forgotten_least_recently_routed_first(store: Store) -> None:
+def test_an_event_without_traits_another_process_stored_has_the_history_read_again(
+        store: Store, tmp_path: Path) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    cache.begin_run({"acme"}, T0 + HOUR)
+    cache.end_run()
+    other = Store.open(sqlite_url(tmp_path / "store.db"))  # a second process on the same store
+    try:
+        other.add_change("acme", T0 + HOUR, event="login", data={"n": 1}, traits={}, event_id="l-1")
+    finally:
+        other.close()
+    cache.begin_run({"acme"}, T0 + HOUR)
+    assert cache.events_until("acme", T0 + HOUR) == [("signed", T0, {}), ("login", T0 + HOUR, {"n": 1})]
+    assert cache.histories.reads == 2
+
+
+def _counters(store: Store) -> tuple[dict[str, int], dict[str, int]]:
+    """Each account's change counter, and its events counted."""
+    with store.database.read() as conn:
+        kept = {row.id: row.changes for row in conn.execute(select(accounts.c.id, accounts.c.changes))}
+        counted = {row.account: row.n for row in conn.execute(
+            select(events.c.account, func.count().label("n")).group_by(events.c.account))}
+    return kept, counted
+
+
+def test_the_stores_change_counter_is_each_accounts_number_of_changes(store: Store) -> None:
+    store.add_change("acme", T0 + HOUR, event="login", data={}, traits={}, event_id="l-1")  # no trait
+    store.add_change("acme", T0 + HOUR, event="login", data={}, traits={}, event_id="l-1")  # repeated id
+    store.add_change("acme", T0 - HOUR, event=None, data={}, traits={"plan": "trial"}, event_id="late")  # late
+    store.add_changes([NewChange(account=name, at=T0, event="seen", data={}, traits={"seats": n}, event_id=f"s-{n}")
+                       for n, name in enumerate(["acme", "beta", "beta", "gamma"])])
+    kept, counted = _counters(store)
+    assert kept == counted == {"acme": 4, "beta": 2, "gamma": 1}
+    store.forget_account("beta", T0 + HOUR)
+    kept, counted = _counters(store)
+    assert kept == counted == {"acme": 4, "gamma": 1}
+    assert store.change_counts_of(["acme", "beta", "gamma"]) == {"acme": 4, "gamma": 1}
+
+
+def test_histories_beyond_the_memory_kept_are_forgotten_least_recently_routed_first(store: Store) -> None:
     store.add_change("beta", T0, event="signed", data={}, traits={"plan": "trial"}, event_id="b-1")
-    histories = AccountHistories(store, keep_rows=2)
+    histories = AccountHistories(store, keep_bytes=ACCOUNT_BYTES + 2 * ROW_BYTES)  # one history of two rows
     histories.for_run(["acme"])
     histories.for_run(["beta"])  # two rows each: acme, routed before, is forgotten
     assert len(histories) == 1 and histories.reads == 2
