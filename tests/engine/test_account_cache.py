@@ -174,6 +174,15 @@ def _counters(store: Store) -> tuple[dict[str, int], dict[str, int]]:
 
 
 def test_the_stores_change_counter_is_each_accounts_number_of_changes(store: Store) -> None:
+    _check_change_counter(store)
+
+
+def test_the_stores_change_counter_is_each_accounts_number_of_changes_on_postgresql(pg_store: Store) -> None:
+    pg_store.add_change("acme", T0, event="signed", data={}, traits={"plan": "smb"}, event_id="e-1")
+    _check_change_counter(pg_store)
+
+
+def _check_change_counter(store: Store) -> None:
     store.add_change("acme", T0 + HOUR, event="login", data={}, traits={}, event_id="l-1")  # no trait
     store.add_change("acme", T0 + HOUR, event="login", data={}, traits={}, event_id="l-1")  # repeated id
     store.add_change("acme", T0 - HOUR, event=None, data={}, traits={"plan": "trial"}, event_id="late")  # late
