@@ -13,7 +13,8 @@ counted when a run routes its account), and brings them up to date at the start 
    change insert keeps: a read by primary key per account, whatever its history); a history whose
    number of changes differs from the store's (another process stored a change of the account, a
    change arrived out of time order, the account was erased) is read again whole, as is a history
-   not kept yet.
+   not kept yet, unless the run holds every change of the account (one just created, routed as
+   it comes): its history is then built from them.
 
 So what another process writes is seen from the next run on, and an account routed over and over
 is read once. A history is kept compactly: field and event names shared (interned), one time
@@ -131,6 +132,7 @@ class AccountHistories:
             history = self._kept.get(name)
             if history is None or name in stale or len(history.seqs) != counts.get(name, 0):
                 stale.add(name)
+        stale -= self._built_from_run(stale, changes, counts)
         if stale:
             self._read(sorted(stale))
         found: dict[str, History] = {}
@@ -144,6 +146,24 @@ class AccountHistories:
             forgotten, _ = self._kept.popitem(last=False)  # the run's own are last: kept unless alone too big
             self._bytes -= self._sizes.pop(forgotten, 0)
         return found
+
+    def _built_from_run(self, stale: set[str], changes: Sequence[Change], counts: dict[str, int]) -> set[str]:
+        """The accounts not kept whose every stored change is in the run (an account just created,
+        routed as it comes): their histories built from the run's changes, in time order, instead of
+        read; the others (and one whose changes are not in time order) are left to be read."""
+        own: dict[str, list[Change]] = {}
+        for change in changes:
+            if change.account in stale and change.account not in self._kept:
+                own.setdefault(change.account, []).append(change)
+        built: set[str] = set()
+        for name, found in own.items():
+            if len({change.seq for change in found}) != counts.get(name, 0):
+                continue
+            history = History()
+            if all(history.add(change) for change in sorted(found, key=lambda change: change.seq)):
+                self._kept[name] = history
+                built.add(name)
+        return built
 
     def forget(self) -> None:
         self._kept.clear()

@@ -15,6 +15,7 @@ from engine.routing import AccountCache, Lifetime
 from engine.routing.account_histories import ACCOUNT_BYTES, ROW_BYTES, AccountHistories
 from engine.store import NewChange, Store
 from engine.store.account_cards import rebuild_cards
+from engine.store.routing import event_data
 from engine.store.schema import account_cards, accounts, events
 from tests.stores import sqlite_url
 
@@ -162,6 +163,24 @@ def test_an_event_without_traits_another_process_stored_has_the_history_read_aga
     cache.begin_run({"acme"}, T0 + HOUR)
     assert cache.events_until("acme", T0 + HOUR) == [("signed", T0, {}), ("login", T0 + HOUR, {"n": 1})]
     assert cache.histories.reads == 2
+
+
+def test_a_new_account_whose_changes_are_all_in_the_run_is_built_from_them_not_read(store: Store) -> None:
+    stored = store.add_changes([
+        NewChange(account="beta", at=T0, event="signed", data={"by": "web"}, traits={"plan": "trial"}, event_id="b-1"),
+        NewChange(account="beta", at=T0 + HOUR, event="login", data={}, traits={"seats": 3}, event_id="b-2")])
+    run = [change for change in stored if change is not None]
+    building = AccountHistories(store)
+    built = building.for_run(["beta"], run)["beta"]
+    assert building.reads == 0
+    read = AccountHistories(store).for_run(["beta"])["beta"]
+    assert (built.traits, built.fields, built.latest, list(built.seqs)) == (
+        read.traits, read.fields, read.latest, list(read.seqs))
+    assert [(name, at, event_data(data)) for name, at, data in built.events] == [
+        (name, at, event_data(data)) for name, at, data in read.events]
+    histories = AccountHistories(store)
+    histories.for_run(["beta"], run[1:])  # the run does not hold the sign-up: read
+    assert histories.reads == 1
 
 
 def _counters(store: Store) -> tuple[dict[str, int], dict[str, int]]:
