@@ -100,7 +100,7 @@ def test_an_account_updated_after_its_page_was_filled_stays_on_its_page_on_postg
             store.add_change(account, JAN, event=None, data={}, traits={"round": 0, "note": "x" * 200},
                              event_id=f"{account}-0")
         before = _pages(postgres_url)
-        for account in accounts:
+        for account in accounts[::2]:  # every other one: half the room kept, without counting on pruning
             store.add_change(account, JAN, event=None, data={}, traits={"round": 1, "note": "y" * 200},
                              event_id=f"{account}-1")
     finally:
