@@ -175,8 +175,9 @@ async def test_when_the_retries_run_out_it_says_to_run_it_again(
     path = _file(tmp_path, STUCK)
     app = create_app(_settings(), store, bundle, await offline_starter(store), BUSY)
     async with served(app) as url:
-        status = await playbook("ingest", str(path), "--batch", "2", "--retries", "0", "--url", url,
-                                "--token", TOKEN)
+        with routing_held(store):  # the first batch stays in the backlog: the second is refused
+            status = await playbook("ingest", str(path), "--batch", "2", "--retries", "0", "--url", url,
+                                    "--token", TOKEN)
     captured = capsys.readouterr()
     assert status == 1
     assert captured.err.startswith(f"playbook ingest: the engine at {url} cannot take the request yet")
