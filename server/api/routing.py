@@ -229,6 +229,13 @@ class Dispatcher:
             self._wake.set()
         return Outcome(result=result, ticket=self._issued)
 
+    def drain_again(self) -> None:
+        """An operator gave a parked intent back (or dropped one): the drain looks at once."""
+        if self.shared:
+            self._wake.set()
+        else:
+            self.drain.wake.set()
+
     def _drain_waiting(self) -> int:
         """Intents committed and not carried out yet, as last counted (shared: by any router)."""
         return self._shared.drain_backlog[0] if self.shared else self.drain.backlog
@@ -299,6 +306,7 @@ class Dispatcher:
                                      max_backlog=self.limits.max_routing_backlog)
         routing["drain_backlog_max"] = self.limits.drain_backlog_max
         routing["drain_backlog_full"] = self._drain_waiting() >= self.limits.drain_backlog_max
+        routing["parked"] = None if self.shared else self.drain.parked  # intents refused too often, kept
         if self.shared:
             return combined(routing, None, self._shared.drain_backlog)
         return combined(routing, self.drain.record, (self.drain.backlog, self.drain.oldest),

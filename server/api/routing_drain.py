@@ -13,7 +13,12 @@ takes them:
 - each intent marked drained once Temporal took it (the marks of a round committed together);
 - when Temporal is unavailable (or slower than `routing_timeout_seconds`), the account's later
   intents wait, and the drain tries again after a pause that doubles from `retry_min_seconds` to
-  `retry_max_seconds`, as routing did (`RoutingRecord`).
+  `retry_max_seconds`, as routing did (`RoutingRecord`), however long the outage lasts;
+- when Temporal refuses an intent for a reason that is not an outage (`refusal_of`: an invalid
+  argument, a payload too large, a bug), that account's later intents wait and the intent is
+  tried again after the same doubling pause, at most `REFUSALS` times in all; then it is *parked*
+  (`engine.store.parked_intents`: kept with its error, not tried again), a decision in the
+  account's log says so, and the account's later intents go on. Other accounts never wait for it.
 
 At-least-once: a process killed between Temporal's answer and the mark carries those intents out
 again at its next start. A start then finds its journey running (one workflow id per journey);
@@ -26,16 +31,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.records import Intent, JourneySignal
+from engine import decision_text
+from engine.records import ActionRecord, Decision, Intent, JourneySignal
 from engine.routing import RoutingCore
 from engine.store import Store
 from engine.store.routing_queue import Drainer, StoredIntent
-from server.api.routing_status import RoutingRecord, RoutingStopped, stopped_by, store_stopped
+from server.api.routing_status import (
+    IntentRefused,
+    RoutingRecord,
+    RoutingStopped,
+    refusal_of,
+    stopped_by,
+    store_stopped,
+)
 from server.web.limits import Limits
 
 __all__ = ["Drain", "as_carried_out"]
@@ -45,6 +59,7 @@ log = logging.getLogger("playbook.api")
 ROUND = 500  # intents read in one round
 POLL_SECONDS = 1.0  # how often an idle drain looks at the store (other processes may commit intents)
 PRUNE_EVERY, KEEP_DRAINED = 100, timedelta(hours=1)  # rounds between prunes; how long drained intents stay
+REFUSALS = 5  # times an intent refused by Temporal (not an outage) is tried before it is parked
 _INTENT: TypeAdapter[Intent] = TypeAdapter(Intent)
 
 
@@ -74,6 +89,8 @@ class Drain:
         self._rounds = 0
         self._commits = 0  # calls of `committed`: a count read meanwhile is already out of date
         self.counted = False  # the backlog counted in the store once (at start it is not known yet)
+        self.parked = 0  # intents parked (refused too often), as last counted
+        self._held: dict[str, float] = {}  # account -> monotonic time its refused intent is tried again
 
     def committed(self, count: int, at: datetime, *, moves_time_triggers: bool) -> None:
         """Routing committed `count` intents at `at` (and maybe moved a time trigger): drain them."""
@@ -138,8 +155,10 @@ class Drain:
             await self._count()
             return 0
         by_account: dict[str, list[StoredIntent]] = {}
+        now = time.monotonic()
         for stored in found:
-            by_account.setdefault(stored.account, []).append(stored)
+            if self._held.get(stored.account, 0.0) <= now:
+                by_account.setdefault(stored.account, []).append(stored)
         slots = asyncio.Semaphore(self.in_flight)
         drained: list[int] = []
         failures: list[RoutingStopped] = []
@@ -152,6 +171,11 @@ class Drain:
                     except RoutingStopped as stopped:
                         failures.append(stopped)
                         return  # the account's later intents wait: they come after it
+                    except IntentRefused as refused:
+                        if not await self._refused(stored, refused.reason):
+                            return  # tried again after a pause; the account's later intents wait
+                        continue  # parked: the account's later intents go on
+                self._held.pop(stored.account, None)
                 drained.append(stored.id)
 
         await asyncio.gather(*(account_in_order(intents) for intents in by_account.values()))
@@ -172,9 +196,37 @@ class Drain:
             raise failures[0]
         return len(drained)
 
+    async def _refused(self, stored: StoredIntent, reason: str) -> bool:
+        """Note Temporal's refusal of an intent; park it after `REFUSALS`: True when parked."""
+        park = stored.attempts + 1 >= REFUSALS
+        at = datetime.now(UTC)
+        try:
+            attempts = await asyncio.to_thread(self.store.refused, stored.id, reason, at, park=park)
+        except SQLAlchemyError as error:
+            raise store_stopped(error) from error
+        if not park:
+            pause = min(self.limits.retry_min_seconds * 2 ** (attempts - 1), self.limits.retry_max_seconds)
+            self._held[stored.account] = time.monotonic() + pause
+            log.warning("Temporal refused intent %d of account %s (attempt %d of %d), trying again in %g s: %s",
+                        stored.id, stored.account, attempts, REFUSALS, pause, reason)
+            return False
+        self._held.pop(stored.account, None)
+        log.error("intent %d of account %s parked after %d refusals: %s", stored.id, stored.account, attempts, reason)
+        kind, playbook = stored.intent.get("kind"), stored.intent.get("playbook")
+        decision = decision_text.decided(Decision(
+            at=at, account=stored.account, playbook=playbook, what="intent_parked", outcome="parked",
+            subject=f"the {'start' if kind == 'start' else 'signal'} of journey {playbook}", reason=reason,
+            reads={"intent": stored.id, "attempts": attempts, "change": stored.change}))
+        with contextlib.suppress(SQLAlchemyError):
+            await asyncio.to_thread(self.store.log_action, ActionRecord(
+                at=at, account=stored.account, playbook=playbook, kind="decided", data=decision.logged(),
+                key=f"intent/{stored.id}/parked/{at.isoformat()}"))
+        return True
+
     async def _count(self) -> None:
         commits = self._commits
         with contextlib.suppress(SQLAlchemyError):
+            self.parked = await asyncio.to_thread(self.store.parked_count)
             counted = await asyncio.to_thread(self.store.drain_backlog, self.drainer)
             if self._commits == commits:  # else routing committed more meanwhile: the next count says
                 self.backlog, self.oldest = counted
@@ -189,4 +241,7 @@ class Drain:
                 else:
                     await self.core.carry_out([intent])
         except Exception as error:  # Temporal late, refusing or unreachable; the store unavailable
+            reason = None if intent is None else refusal_of(error)
+            if reason is not None:
+                raise IntentRefused(reason) from error
             raise stopped_by(error, self.limits.routing_timeout_seconds) from error
