@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
+from cli.main import main
 from dsl import ir
 from engine.records import Intent, JourneySignal, StartJourney
 from engine.routing import AccountCache, Lifetime, RoutingCore
@@ -149,3 +151,24 @@ async def test_operators_list_retry_and_drop_parked_intents_over_http(store: Sto
     assert again.status_code == 404 and "no parked intent" in again.json()["detail"]
     assert wrong.status_code == 422
     assert after == {"state": "parked", "total": 0, "intents": []}
+
+
+def test_playbook_intents_lists_retries_and_drops_parked_intents_in_the_store(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PLAYBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")  # the `store` fixture's
+    _commit(store)
+    first, second, _ = (found.id for found in store.undrained(None, 10))
+    store.refused(first, "INVALID_ARGUMENT: too large", AT, park=True)
+    store.refused(second, "INVALID_ARGUMENT: too large", AT, park=True)
+    assert main(["intents"]) == 0
+    listed = capsys.readouterr().out
+    assert main(["intents", "retry", str(first)]) == 0
+    assert main(["intents", "drop", str(second)]) == 0
+    done = capsys.readouterr().out
+    assert main(["intents", "drop", str(second)]) == 2
+    refused = capsys.readouterr().err
+    assert main(["intents", "retry"]) == 2
+    assert f"{first}  acme  signal smb_onboarding  parked" in listed and "INVALID_ARGUMENT: too large" in listed
+    assert f"intent {first}: given back to the drain" in done and f"intent {second}: dropped" in done
+    assert f"no parked intent {second}" in refused
+    assert store.parked_intents() == [] and next(found.id for found in store.undrained(None, 10)) == first
