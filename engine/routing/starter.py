@@ -4,6 +4,11 @@ One journey per (playbook, account): the workflow id is `journey/<playbook>/<acc
 start that finds one running fails on Temporal's side (`WorkflowAlreadyStartedError`), so two
 triggers at the same moment, from two API calls or two workers, start one journey. That refusal
 is logged as a decision. `reentry: never` also maps to Temporal's id reuse policy.
+
+A start drained from the routing intents carries its intent (`StartJourney.origin`) in the journey's
+memo; `started_by` tells whether the latest journey under that id was started by that intent, so
+that a start repeated after a crash (carried out, not marked) is skipped rather than starting a
+second journey when the first has ended and the playbook allows re-entry.
 """
 
 from __future__ import annotations
@@ -130,6 +135,7 @@ class JourneyStarter:
             handle = await self.client.start_workflow(
                 WORKFLOW_NAME, inp, id=workflow_id, task_queue=self.task_queue,
                 id_reuse_policy=reuse, id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                memo=None if intent.origin is None else {"origin": intent.origin},
             )
         except WorkflowAlreadyStartedError:
             if noted and self.agenda is not None:
@@ -146,6 +152,21 @@ class JourneyStarter:
             self.agenda.note(workflow_id, intent.account, [intent.entry_at])
         self.started.append((workflow_id, handle.result_run_id or ""))
         return True
+
+    async def started_by(self, intent: StartJourney) -> bool:
+        """Whether the latest journey under the intent's workflow id was started by this very intent
+        (its `origin` in the journey's memo): a start carried out before a crash, not marked."""
+        if intent.origin is None:
+            return False
+        handle: WorkflowHandle[object, object] = self.client.get_workflow_handle(
+            journey_id(intent.playbook, intent.account))
+        try:
+            description = await handle.describe()
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return False
+        return bool(await description.memo_value("origin", None) == intent.origin)
 
     async def wake_scheduler(self) -> None:
         """Tell the scheduler of time triggers to look again now (a date or a time zone changed)."""

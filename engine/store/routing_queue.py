@@ -56,6 +56,7 @@ class StoredIntent(NamedTuple):
     account: str
     intent: dict[str, Any]
     attempts: int = 0  # refusals by Temporal so far (`ParkedIntentSection.refused`)
+    created_at: datetime | None = None  # when routing committed it
 
 
 class Drainer(NamedTuple):
@@ -160,7 +161,8 @@ class RoutingQueueSection(RoutingSection):
     def undrained(self, partitions: Collection[int] | Drainer | None, limit: int) -> list[StoredIntent]:
         """The intents not drained nor parked yet (of `partitions`, or a `Drainer`'s; None: all), oldest first."""
         query = (select(routing_intents.c.id, routing_intents.c.change, routing_intents.c.position,
-                        routing_intents.c.account, routing_intents.c.intent, routing_intents.c.attempts)
+                        routing_intents.c.account, routing_intents.c.intent, routing_intents.c.attempts,
+                        routing_intents.c.created_at)
                  .where(routing_intents.c.drained_at.is_(None), routing_intents.c.parked_at.is_(None))
                  .order_by(routing_intents.c.id).limit(limit))
         if isinstance(partitions, Drainer):
@@ -168,7 +170,8 @@ class RoutingQueueSection(RoutingSection):
         elif partitions is not None:
             query = query.where(routing_intents.c.partition.in_(sorted(partitions)))
         with self._db.read() as conn:
-            return [StoredIntent(row.id, row.change, row.position, row.account, dict(row.intent), row.attempts or 0)
+            return [StoredIntent(row.id, row.change, row.position, row.account, dict(row.intent), row.attempts or 0,
+                                 to_utc(row.created_at))
                     for row in conn.execute(query)]
 
     def drain_backlog(self, drainer: Drainer | None = None) -> DrainBacklog:

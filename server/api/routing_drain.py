@@ -21,9 +21,12 @@ takes them:
   account's log says so, and the account's later intents go on. Other accounts never wait for it.
 
 At-least-once: a process killed between Temporal's answer and the mark carries those intents out
-again at its next start. A start then finds its journey running (one workflow id per journey);
-a signal carries its origin (`JourneySignal.change`, `position`), and the journey ignores one at
-or before the last it heard. Drained intents are kept an hour, then pruned.
+again at its next start. A start carries its origin too (`StartJourney.origin`, in the journey's
+memo): one that may have been carried out already (committed before this drain started, or carried
+out and not marked) is first looked up, and skipped when the latest journey under its id was
+started by it (running, or ended already when the playbook allows re-entry); a signal carries its
+origin (`JourneySignal.change`, `position`), and the journey ignores one at or before the last it
+heard. Drained intents are kept an hour, then pruned.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine import decision_text
-from engine.records import ActionRecord, Decision, Intent, JourneySignal
+from engine.records import ActionRecord, Decision, Intent, JourneySignal, StartJourney
 from engine.routing import RoutingCore
 from engine.store import Store
 from engine.store.routing_queue import Drainer, StoredIntent
@@ -64,11 +67,11 @@ _INTENT: TypeAdapter[Intent] = TypeAdapter(Intent)
 
 
 def as_carried_out(stored: StoredIntent) -> Intent:
-    """The intent as sent to Temporal: a signal carries its origin, so that a repeat is ignored."""
+    """The intent as sent to Temporal: it carries its origin, so that a repeat is harmless."""
     intent = _INTENT.validate_python(stored.intent)
     if isinstance(intent, JourneySignal):
         return intent.model_copy(update={"change": stored.change, "position": stored.position})
-    return intent
+    return intent.model_copy(update={"origin": f"{stored.change}/{stored.position}"})
 
 
 class Drain:
@@ -91,6 +94,9 @@ class Drain:
         self.counted = False  # the backlog counted in the store once (at start it is not known yet)
         self.parked = 0  # intents parked (refused too often), as last counted
         self._held: dict[str, float] = {}  # account -> monotonic time its refused intent is tried again
+        # intents committed before this drain, or carried out and not marked, may have been carried out
+        self._since = datetime.now(UTC) if drainer is None else drainer.started_at
+        self._unmarked: set[int] = set()
 
     def committed(self, count: int, at: datetime, *, moves_time_triggers: bool) -> None:
         """Routing committed `count` intents at `at` (and maybe moved a time trigger): drain them."""
@@ -167,7 +173,7 @@ class Drain:
             for stored in intents:
                 async with slots:
                     try:
-                        await self._call(as_carried_out(stored))
+                        await self._call(as_carried_out(stored), repeated=self._maybe_repeated(stored))
                     except RoutingStopped as stopped:
                         failures.append(stopped)
                         return  # the account's later intents wait: they come after it
@@ -182,7 +188,9 @@ class Drain:
         try:
             await asyncio.to_thread(self.store.mark_drained, drained, datetime.now(UTC))
         except SQLAlchemyError as error:  # carried out, not marked: carried out again, which is harmless
+            self._unmarked.update(drained)
             raise store_stopped(error) from error
+        self._unmarked.difference_update(drained)
         self.record.routed += len(drained)
         if drained:
             self.record.last_routed_at = datetime.now(UTC)
@@ -232,12 +240,22 @@ class Drain:
                 self.backlog, self.oldest = counted
                 self.counted = True
 
-    async def _call(self, intent: Intent | None) -> None:
-        """Start or signal a journey; None: wake the scheduler of time triggers."""
+    def _maybe_repeated(self, stored: StoredIntent) -> bool:
+        """A start that may have been carried out already: looked up before it is carried out."""
+        if stored.intent.get("kind") != "start":
+            return False
+        return stored.id in self._unmarked or stored.created_at is None or stored.created_at < self._since
+
+    async def _call(self, intent: Intent | None, *, repeated: bool = False) -> None:
+        """Start or signal a journey (a start that may be `repeated`: not when its journey was started
+        by it already); None: wake the scheduler of time triggers."""
         try:
             async with asyncio.timeout(self.limits.routing_timeout_seconds):
                 if intent is None:
                     await self.core.wake_scheduler()
+                elif repeated and isinstance(intent, StartJourney) and await self.core.starter.started_by(intent):
+                    log.info("journey %s/%s was started by intent %s already: not started again",
+                             intent.playbook, intent.account, intent.origin)
                 else:
                     await self.core.carry_out([intent])
         except Exception as error:  # Temporal late, refusing or unreachable; the store unavailable
