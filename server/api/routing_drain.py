@@ -22,7 +22,7 @@ takes them:
 
 At-least-once: a process killed between Temporal's answer and the mark carries those intents out
 again at its next start. A start carries its origin too (`StartJourney.origin`, in the journey's
-memo): one that may have been carried out already (committed before this drain started, or carried
+input): one that may have been carried out already (committed before this drain started, or carried
 out and not marked) is first looked up, and skipped when the latest journey under its id was
 started by it (running, or ended already when the playbook allows re-entry); a signal carries its
 origin (`JourneySignal.change`, `position`), and the journey ignores one at or before the last it

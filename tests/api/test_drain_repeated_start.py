@@ -1,5 +1,5 @@
 """A journey's start carried out, then the process killed before the intent's drained mark: the next
-drain finds the journey started by that very intent (its origin in the journey's memo) and does
+drain finds the journey started by that very intent (its origin in the journey's input) and does
 not start a second one, even when the first has ended and the playbook allows re-entry."""
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ async def test_a_start_repeated_after_a_crash_does_not_start_a_second_journey(
         after = _drain(store, bundle, running.starter, datetime.now(UTC) + timedelta(seconds=1))
         assert await after.round() == 1  # carried out again: found started by it, marked drained
         latest = await handle.describe()
+        by_it = await running.starter.started_by(start.model_copy(update={"origin": "41/0"}))
+        by_another = await running.starter.started_by(start.model_copy(update={"origin": "42/0"}))
     assert [workflow for workflow, _ in running.starter.started] == [journey_id(PLAYBOOK, "techcorp")]
     assert latest.run_id == first.run_id
-    assert await first.memo_value("origin") == "41/0"
+    assert by_it and not by_another
     assert store.undrained(None, 10) == []
