@@ -77,6 +77,7 @@ accounts = Table(
     Column("traits_at", JsonDocument, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    postgresql_with={"fillfactor": 50},  # rewritten by every change of the account: room for HOT updates (0020)
 )
 
 events = Table(

@@ -4,7 +4,7 @@ parked (kept with its error, not tried again) so that its account's later intent
 lists, retries or drops the parked ones (`server/api/intents.py`).
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0020
 Create Date: 2026-12-06
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0016"
+down_revision: str | None = "0020"
 branch_labels: str | None = None
 depends_on: str | None = None
 
