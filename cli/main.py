@@ -51,6 +51,7 @@ COMMANDS: tuple[str, ...] = (
     "plugins",
     "pause",
     "resume",
+    "intents",
     "forget",
     "lsp",
 )

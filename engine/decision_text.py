@@ -86,6 +86,9 @@ def detail(decision: Decision, *, trigger: str = "", horizon: timedelta | None =
         return f"audience: {d.reason}"
     if d.what == "paused":
         return f"{trigger}: playbook {d.playbook} is paused: no new entries"
+    if d.what == "intent_parked":
+        return (f"{subject} parked after {d.reads.get('attempts')} refusal(s) by Temporal: {d.reason}; "
+                f"retry or drop it: playbook intents retry|drop {d.reads.get('intent')}")
     if d.what == "already_active":
         if outcome == "running":
             return f"{trigger}: a journey is already running"

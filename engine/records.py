@@ -258,6 +258,9 @@ class StartJourney(_Record):
     reason: str  # "event signed", "health becomes red", "90 days before renewal_date"
     event: str | None = None
     data: dict[str, Any] = {}
+    # The routing intent carried out (`change/position`), kept in the journey's input: a start repeated
+    # after a crash finds its journey entered already (`JourneyStarter.started_by`)
+    origin: str | None = None
 
 
 class JourneySignal(_Record):

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     api_drain_in_flight: int = Field(default=8, ge=1, le=256)
     # Stored changes waiting to be routed beyond which ingestion answers 503 (before storing)
     api_max_routing_backlog: int = 100_000
+    # Intents routed and not carried out on Temporal yet beyond which ingestion answers 503 (before
+    # storing): Temporal down for long makes the engine say so instead of piling up without a word
+    api_drain_backlog_max: int = Field(default=200_000, ge=1)
     # Several API processes on one PostgreSQL database share the routing: each routes the accounts
     # of the partitions it claims (docs/operations.md); off, each routes what it stored itself
     api_routing_shared: bool = False

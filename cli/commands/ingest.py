@@ -35,7 +35,7 @@ import httpx
 from cli.commands import UsageError, plural
 from cli.commands.api_client import Api, EngineError, add_engine_options, api_from_args
 from cli.commands.timeline_shift import shift_to_now
-from engine.intake.ingestion import ParsedLine, parse_lines
+from engine.intake.json_lines import ParsedLine, parse_lines
 from engine.records import Rejection
 from engine.semantics.time_rules import parse_horizon
 

@@ -23,10 +23,11 @@ from cli.commands.api_client import EngineError, failing_cleanly, load_settings
 from engine.store import Store, StoreUnavailable
 from engine.store.controls import SENDS, playbook_control
 
-__all__ = ["add_command", "register"]
+__all__ = ["add_command", "open_store", "register"]
 
 
-def _store() -> Store:
+def open_store() -> Store:
+    """The store of the settings, as it is (not migrated): the operator's commands write it straight."""
     settings = load_settings()
     try:
         return Store.open(settings.store_url, migrate=False)
@@ -54,7 +55,7 @@ def _list(store: Store) -> int:
 
 def _pause(args: argparse.Namespace) -> int:
     name, shown = ("", "") if args.list else _name(args)
-    store = _store()
+    store = open_store()
     try:
         if args.list:
             return _list(store)
@@ -69,7 +70,7 @@ def _pause(args: argparse.Namespace) -> int:
 
 def _resume(args: argparse.Namespace) -> int:
     name, shown = _name(args)
-    store = _store()
+    store = open_store()
     try:
         if store.clear_control(name):
             print(f"resumed {shown}: held sends go at their next attempt")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.intake.ingestion import ParsedLine
+from engine.intake.json_lines import ParsedLine
 from engine.records import Rejection
 from engine.semantics.values import parse_instant
 

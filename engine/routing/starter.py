@@ -4,10 +4,17 @@ One journey per (playbook, account): the workflow id is `journey/<playbook>/<acc
 start that finds one running fails on Temporal's side (`WorkflowAlreadyStartedError`), so two
 triggers at the same moment, from two API calls or two workers, start one journey. That refusal
 is logged as a decision. `reentry: never` also maps to Temporal's id reuse policy.
+
+A start drained from the routing intents carries its intent (`StartJourney.origin`) in the journey's
+input (`JourneyInput.origin`: no extra payload on the way); `started_by` tells whether the latest
+journey under that id was started by that intent, so that a start repeated after a crash (carried
+out, not marked) is skipped rather than starting a second journey when the first has ended and the
+playbook allows re-entry.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 
@@ -117,6 +124,7 @@ class JourneyStarter:
             clock_offset_seconds=clock_offset_seconds,
             report_agenda=self.agenda is not None,
             horizon_seconds=self.horizon.total_seconds(),
+            origin=intent.origin,
         )
         reuse = (WorkflowIDReusePolicy.REJECT_DUPLICATE if playbook.reentry.mode == "never"
                  else WorkflowIDReusePolicy.ALLOW_DUPLICATE)
@@ -146,6 +154,22 @@ class JourneyStarter:
             self.agenda.note(workflow_id, intent.account, [intent.entry_at])
         self.started.append((workflow_id, handle.result_run_id or ""))
         return True
+
+    async def started_by(self, intent: StartJourney) -> bool:
+        """Whether the latest journey under the intent's workflow id was started by this very intent
+        (its `origin` in the journey's input): a start carried out before a crash, not marked."""
+        if intent.origin is None:
+            return False
+        handle: WorkflowHandle[object, object] = self.client.get_workflow_handle(
+            journey_id(intent.playbook, intent.account))
+        try:
+            async for event in handle.fetch_history_events(page_size=1):
+                payloads = event.workflow_execution_started_event_attributes.input.payloads
+                return bool(payloads) and json.loads(payloads[0].data).get("origin") == intent.origin
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+        return False
 
     async def wake_scheduler(self) -> None:
         """Tell the scheduler of time triggers to look again now (a date or a time zone changed)."""

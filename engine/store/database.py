@@ -4,7 +4,9 @@ Reads run in ordinary transactions. Writes take the write lock up front so that 
 read-check-write (a frequency cap, a trait update) can never interleave with another writer:
 
 - SQLite: `BEGIN IMMEDIATE` (WAL mode, a busy timeout), which serialises writers across threads
-  and processes; readers carry on against their snapshot.
+  and processes; readers carry on against their snapshot. Writers of one process queue on a lock
+  in the process first (`_InProcessWriters`): the next one starts the moment the last commits,
+  where SQLite's busy timeout would have it sleep and try again (up to 100 ms a try).
 - PostgreSQL: a transaction-scoped advisory lock per account (`pg_advisory_xact_lock`), taken
   before anything is read. Unlike `SELECT … FOR UPDATE` on the account row it needs no row to
   exist yet, so a first message or event for a new account is serialised too.
@@ -61,6 +63,8 @@ class Database:
         if self.dialect == "sqlite":
             _take_over_sqlite_transactions(self.engine, wal=not self.in_memory)
         self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
+        self._writers: AbstractContextManager[Any] = (
+            _InProcessWriters() if self.dialect == "sqlite" and not self.in_memory else nullcontext())
         # the connection of a batch, and the task (or thread) it belongs to
         self._shared: ContextVar[tuple[Connection, object] | None] = ContextVar(f"playbook-batch-{id(self)}",
                                                                                default=None)
@@ -82,7 +86,7 @@ class Database:
         if shared is not None and shared[1] == _owner():
             yield shared[0]
             return
-        with self._lock, self._writer.connect() as conn, conn.begin():
+        with self._lock, self._writers, self._writer.connect() as conn, conn.begin():
             if self.dialect == "postgresql" and locks:
                 names = sorted(set(locks))
                 if len(names) == 1:
@@ -120,6 +124,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _InProcessWriters:
+    """The write transactions of this process, one at a time (a file SQLite store). A writer that
+    waited the busy timeout for it goes on to SQLite's own lock, which decides as before (a writer
+    of another process, a write nested in a write): the lock saves the busy handler's sleeps
+    between writers of this process and changes nothing else."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()  # re-entrant: a nested write fails in SQLite, as before
+        self._taken = threading.local()  # per thread, one entry per write inside it: lock taken or not
+
+    def __enter__(self) -> None:
+        taken: list[bool] = self._taken.__dict__.setdefault("stack", [])
+        taken.append(self._lock.acquire(timeout=BUSY_TIMEOUT_SECONDS))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._taken.stack.pop():
+            self._lock.release()
 
 
 def _owner() -> object:

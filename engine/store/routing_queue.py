@@ -55,6 +55,8 @@ class StoredIntent(NamedTuple):
     position: int  # its place among the change's intents
     account: str
     intent: dict[str, Any]
+    attempts: int = 0  # refusals by Temporal so far (`ParkedIntentSection.refused`)
+    created_at: datetime | None = None  # when routing committed it
 
 
 class Drainer(NamedTuple):
@@ -88,7 +90,8 @@ class RoutingQueueSection(RoutingSection):
                                     .order_by(events.c.seq).limit(_SCAN)).scalars()
             found = {partition_of(account) for account in unrouted}
             found.update(conn.execute(select(routing_intents.c.partition).distinct()
-                                      .where(routing_intents.c.drained_at.is_(None))).scalars())
+                                      .where(routing_intents.c.drained_at.is_(None),
+                                             routing_intents.c.parked_at.is_(None))).scalars())
         return found
 
     @contextmanager
@@ -156,23 +159,26 @@ class RoutingQueueSection(RoutingSection):
             return [dict(intent) for intent in conn.execute(query).scalars() if intent.get("kind") == "start"]
 
     def undrained(self, partitions: Collection[int] | Drainer | None, limit: int) -> list[StoredIntent]:
-        """The intents not drained yet (of `partitions`, or a `Drainer`'s; None: all), oldest first."""
+        """The intents not drained nor parked yet (of `partitions`, or a `Drainer`'s; None: all), oldest first."""
         query = (select(routing_intents.c.id, routing_intents.c.change, routing_intents.c.position,
-                        routing_intents.c.account, routing_intents.c.intent)
-                 .where(routing_intents.c.drained_at.is_(None)).order_by(routing_intents.c.id).limit(limit))
+                        routing_intents.c.account, routing_intents.c.intent, routing_intents.c.attempts,
+                        routing_intents.c.created_at)
+                 .where(routing_intents.c.drained_at.is_(None), routing_intents.c.parked_at.is_(None))
+                 .order_by(routing_intents.c.id).limit(limit))
         if isinstance(partitions, Drainer):
             query = query.where(partitions.where())
         elif partitions is not None:
             query = query.where(routing_intents.c.partition.in_(sorted(partitions)))
         with self._db.read() as conn:
-            return [StoredIntent(row.id, row.change, row.position, row.account, dict(row.intent))
+            return [StoredIntent(row.id, row.change, row.position, row.account, dict(row.intent), row.attempts or 0,
+                                 to_utc(row.created_at))
                     for row in conn.execute(query)]
 
     def drain_backlog(self, drainer: Drainer | None = None) -> DrainBacklog:
-        """How many intents wait to be carried out (by `drainer`; None: by anyone), and the commit
+        """How many intents (not parked) wait to be carried out (by `drainer`; None: by anyone), and the commit
         time of the oldest."""
         query = (select(func.count(), func.min(routing_intents.c.created_at))
-                 .where(routing_intents.c.drained_at.is_(None)))
+                 .where(routing_intents.c.drained_at.is_(None), routing_intents.c.parked_at.is_(None)))
         if drainer is not None:
             query = query.where(drainer.where())
         with self._db.read() as conn:
@@ -204,6 +210,7 @@ class RoutingQueueSection(RoutingSection):
         """Whether the intents of every change routed up to `seq` (those `drainer` carries out; None:
         anyone's) are carried out."""
         query = select(routing_intents.c.id).where(routing_intents.c.drained_at.is_(None),
+                                                   routing_intents.c.parked_at.is_(None),
                                                    routing_intents.c.change <= seq)
         if drainer is not None:
             query = query.where(drainer.where())

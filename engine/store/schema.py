@@ -345,6 +345,9 @@ routing_intents = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("drained_at", UtcDateTime, nullable=True),
     Column("owner", String(40), nullable=True),  # the single router that committed it (None: shared routing)
+    Column("attempts", Integer, nullable=False, server_default="0"),  # refusals by Temporal so far
+    Column("last_error", Text, nullable=True),  # the last refusal's reason
+    Column("parked_at", UtcDateTime, nullable=True),  # refused too often: kept, not tried again
     UniqueConstraint("change", "position"),
     Index("ix_routing_intents_undrained", "drained_at", "partition", "id"),
     Index(None, "account", "id"),

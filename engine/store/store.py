@@ -26,6 +26,7 @@ from engine.store.migrate import current_revision, head_revision, upgrade_to_hea
 from engine.store.next_due import NextDueSection
 from engine.store.notes import NoteSection
 from engine.store.outbox import MessageSection
+from engine.store.parked_intents import ParkedIntentSection
 from engine.store.playbook_tallies import PlaybookTallySection
 from engine.store.routing_queue import RoutingQueueSection
 from engine.store.scores import ScoreSection
@@ -45,7 +46,7 @@ class StoreUnavailable(Exception):
 class Store(AccountSection, ScoreSection, JourneySection, TaskSection, MessageSection, ActionSection,
             RoutingQueueSection, ControlSection, SendCountSection, ErasureSection, WorkItemSection,
             AssignmentSection, TaskChangeSection, EngagementSection, DraftSection, NextDueSection, TallySection,
-            NoteSection, PlaybookTallySection, TaskTallySection):
+            NoteSection, PlaybookTallySection, TaskTallySection, ParkedIntentSection):
     def __init__(self, database: Database) -> None:
         self._db = database
 

@@ -100,6 +100,7 @@ class JourneyInput(_Message):
     clock_offset_seconds: float = 0.0  # server time minus timeline time (0 outside simulations)
     report_agenda: bool = False  # a simulation's timeline wants to know when the journey next acts
     horizon_seconds: float = 86400.0  # a step later than this when reached is skipped (`engine.semantics.time_rules`)
+    origin: str | None = None  # the routing intent that started it (`change/position`): a repeat finds it
 
 
 class JourneyOutcome(_Message):

@@ -33,6 +33,7 @@ from server.api import (
     engagement,
     events,
     insight,
+    intents,
     log,
     notes,
     operator_view,
@@ -113,7 +114,7 @@ def create_api(settings: Settings, store: Store, bundle: ir.Bundle, starter: Jou
     install_error_handlers(app)
     app.state.operator_view = view = operator_view.OperatorView(app.state.api)
     for module in (events, segment_routes, accounts, cockpit, notes, tasks, drafts, log, insight, unsubscribe,
-                   engagement, controls, operator_view, outcomes):
+                   engagement, controls, intents, operator_view, outcomes):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up, and where routing stands")

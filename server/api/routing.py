@@ -29,7 +29,9 @@ are `routing_runs`, where routing stands is `routing_status`, the takeover at st
   stopped or crashed), oldest first, before the changes stored since; the drain carries out
   every intent committed and not drained yet, whoever committed it.
 - Back-pressure: while the backlog (stored changes not yet routed) is at `max_routing_backlog`
-  or over, `ingest` refuses a batch with 503 and `Retry-After` *before storing anything*.
+  or over, `ingest` refuses a batch with 503 and `Retry-After` *before storing anything*; so it does
+  while the drain's backlog (intents committed, not carried out on Temporal yet) is at
+  `drain_backlog_max` or over (Temporal down for long): nothing stored before is lost.
 - `status()` says where routing and the drain stand (backlogs, the oldest waiting intent's age,
   last failure) for `/healthz` and `/v1/status`; `wait_routed(ticket)` lets a caller wait until
   what it stored is routed, `wait_drained(ticket)` until its journeys are started and signalled
@@ -197,6 +199,16 @@ class Dispatcher:
                 "Nothing of this request was stored: send it again after Retry-After.",
                 headers={"Retry-After": str(self._state.retry_after())},
                 extra={"backlog": self.backlog})
+        waiting = self._drain_waiting()
+        if waiting >= self.limits.drain_backlog_max:
+            self._state.refused += 1
+            raise ApiError(
+                503, "drain backlog full",
+                f"{waiting:,} routed intents wait to be carried out on Temporal (the limit is "
+                f"{self.limits.drain_backlog_max:,}, PLAYBOOK_API_DRAIN_BACKLOG_MAX){self._drain_why()}. "
+                "Nothing of this request was stored, nothing stored before is lost: send it again after "
+                "Retry-After.",
+                headers={"Retry-After": str(self._drain_retry_after())}, extra={"drain_backlog": waiting})
         async with self._storing:
             try:
                 with self.foreground():
@@ -216,6 +228,23 @@ class Dispatcher:
         if result.accepted:
             self._wake.set()
         return Outcome(result=result, ticket=self._issued)
+
+    def drain_again(self) -> None:
+        """An operator gave a parked intent back (or dropped one): the drain looks at once."""
+        if self.shared:
+            self._wake.set()
+        else:
+            self.drain.wake.set()
+
+    def _drain_waiting(self) -> int:
+        """Intents committed and not carried out yet, as last counted (shared: by any router)."""
+        return self._shared.drain_backlog[0] if self.shared else self.drain.backlog
+
+    def _drain_why(self) -> str:
+        return "" if self.shared else self.drain.record.why().replace("routing has", "the drain has")
+
+    def _drain_retry_after(self) -> int:
+        return self._state.retry_after() if self.shared else self.drain.record.retry_after()
 
     async def tell(self, signal: JourneySignal) -> bool:
         """Tell a running journey something a person did that is kept in the store already (a draft
@@ -275,6 +304,9 @@ class Dispatcher:
     def status(self) -> dict[str, Any]:
         routing = self._state.status(running=self.running, backlog=self.backlog,
                                      max_backlog=self.limits.max_routing_backlog)
+        routing["drain_backlog_max"] = self.limits.drain_backlog_max
+        routing["drain_backlog_full"] = self._drain_waiting() >= self.limits.drain_backlog_max
+        routing["parked"] = None if self.shared else self.drain.parked  # intents refused too often, kept
         if self.shared:
             return combined(routing, None, self._shared.drain_backlog)
         return combined(routing, self.drain.record, (self.drain.backlog, self.drain.oldest),

@@ -13,12 +13,20 @@ takes them:
 - each intent marked drained once Temporal took it (the marks of a round committed together);
 - when Temporal is unavailable (or slower than `routing_timeout_seconds`), the account's later
   intents wait, and the drain tries again after a pause that doubles from `retry_min_seconds` to
-  `retry_max_seconds`, as routing did (`RoutingRecord`).
+  `retry_max_seconds`, as routing did (`RoutingRecord`), however long the outage lasts;
+- when Temporal refuses an intent for a reason that is not an outage (`refusal_of`: an invalid
+  argument, a payload too large, a bug), that account's later intents wait and the intent is
+  tried again after the same doubling pause, at most `REFUSALS` times in all; then it is *parked*
+  (`engine.store.parked_intents`: kept with its error, not tried again), a decision in the
+  account's log says so, and the account's later intents go on. Other accounts never wait for it.
 
 At-least-once: a process killed between Temporal's answer and the mark carries those intents out
-again at its next start. A start then finds its journey running (one workflow id per journey);
-a signal carries its origin (`JourneySignal.change`, `position`), and the journey ignores one at
-or before the last it heard. Drained intents are kept an hour, then pruned.
+again at its next start. A start carries its origin too (`StartJourney.origin`, in the journey's
+input): one that may have been carried out already (committed before this drain started, or carried
+out and not marked) is first looked up, and skipped when the latest journey under its id was
+started by it (running, or ended already when the playbook allows re-entry); a signal carries its
+origin (`JourneySignal.change`, `position`), and the journey ignores one at or before the last it
+heard. Drained intents are kept an hour, then pruned.
 """
 
 from __future__ import annotations
@@ -26,16 +34,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.records import Intent, JourneySignal
+from engine import decision_text
+from engine.records import ActionRecord, Decision, Intent, JourneySignal, StartJourney
 from engine.routing import RoutingCore
 from engine.store import Store
 from engine.store.routing_queue import Drainer, StoredIntent
-from server.api.routing_status import RoutingRecord, RoutingStopped, stopped_by, store_stopped
+from server.api.routing_status import (
+    IntentRefused,
+    RoutingRecord,
+    RoutingStopped,
+    refusal_of,
+    stopped_by,
+    store_stopped,
+)
 from server.web.limits import Limits
 
 __all__ = ["Drain", "as_carried_out"]
@@ -45,15 +62,16 @@ log = logging.getLogger("playbook.api")
 ROUND = 500  # intents read in one round
 POLL_SECONDS = 1.0  # how often an idle drain looks at the store (other processes may commit intents)
 PRUNE_EVERY, KEEP_DRAINED = 100, timedelta(hours=1)  # rounds between prunes; how long drained intents stay
+REFUSALS = 5  # times an intent refused by Temporal (not an outage) is tried before it is parked
 _INTENT: TypeAdapter[Intent] = TypeAdapter(Intent)
 
 
 def as_carried_out(stored: StoredIntent) -> Intent:
-    """The intent as sent to Temporal: a signal carries its origin, so that a repeat is ignored."""
+    """The intent as sent to Temporal: it carries its origin, so that a repeat is harmless."""
     intent = _INTENT.validate_python(stored.intent)
     if isinstance(intent, JourneySignal):
         return intent.model_copy(update={"change": stored.change, "position": stored.position})
-    return intent
+    return intent.model_copy(update={"origin": f"{stored.change}/{stored.position}"})
 
 
 class Drain:
@@ -74,6 +92,11 @@ class Drain:
         self._rounds = 0
         self._commits = 0  # calls of `committed`: a count read meanwhile is already out of date
         self.counted = False  # the backlog counted in the store once (at start it is not known yet)
+        self.parked = 0  # intents parked (refused too often), as last counted
+        self._held: dict[str, float] = {}  # account -> monotonic time its refused intent is tried again
+        # intents committed before this drain, or carried out and not marked, may have been carried out
+        self._since = datetime.now(UTC) if drainer is None else drainer.started_at
+        self._unmarked: set[int] = set()
 
     def committed(self, count: int, at: datetime, *, moves_time_triggers: bool) -> None:
         """Routing committed `count` intents at `at` (and maybe moved a time trigger): drain them."""
@@ -138,8 +161,10 @@ class Drain:
             await self._count()
             return 0
         by_account: dict[str, list[StoredIntent]] = {}
+        now = time.monotonic()
         for stored in found:
-            by_account.setdefault(stored.account, []).append(stored)
+            if self._held.get(stored.account, 0.0) <= now:
+                by_account.setdefault(stored.account, []).append(stored)
         slots = asyncio.Semaphore(self.in_flight)
         drained: list[int] = []
         failures: list[RoutingStopped] = []
@@ -148,17 +173,24 @@ class Drain:
             for stored in intents:
                 async with slots:
                     try:
-                        await self._call(as_carried_out(stored))
+                        await self._call(as_carried_out(stored), repeated=self._maybe_repeated(stored))
                     except RoutingStopped as stopped:
                         failures.append(stopped)
                         return  # the account's later intents wait: they come after it
+                    except IntentRefused as refused:
+                        if not await self._refused(stored, refused.reason):
+                            return  # tried again after a pause; the account's later intents wait
+                        continue  # parked: the account's later intents go on
+                self._held.pop(stored.account, None)
                 drained.append(stored.id)
 
         await asyncio.gather(*(account_in_order(intents) for intents in by_account.values()))
         try:
             await asyncio.to_thread(self.store.mark_drained, drained, datetime.now(UTC))
         except SQLAlchemyError as error:  # carried out, not marked: carried out again, which is harmless
+            self._unmarked.update(drained)
             raise store_stopped(error) from error
+        self._unmarked.difference_update(drained)
         self.record.routed += len(drained)
         if drained:
             self.record.last_routed_at = datetime.now(UTC)
@@ -172,21 +204,62 @@ class Drain:
             raise failures[0]
         return len(drained)
 
+    async def _refused(self, stored: StoredIntent, reason: str) -> bool:
+        """Note Temporal's refusal of an intent; park it after `REFUSALS`: True when parked."""
+        park = stored.attempts + 1 >= REFUSALS
+        at = datetime.now(UTC)
+        try:
+            attempts = await asyncio.to_thread(self.store.refused, stored.id, reason, at, park=park)
+        except SQLAlchemyError as error:
+            raise store_stopped(error) from error
+        if not park:
+            pause = min(self.limits.retry_min_seconds * 2 ** (attempts - 1), self.limits.retry_max_seconds)
+            self._held[stored.account] = time.monotonic() + pause
+            log.warning("Temporal refused intent %d of account %s (attempt %d of %d), trying again in %g s: %s",
+                        stored.id, stored.account, attempts, REFUSALS, pause, reason)
+            return False
+        self._held.pop(stored.account, None)
+        log.error("intent %d of account %s parked after %d refusals: %s", stored.id, stored.account, attempts, reason)
+        kind, playbook = stored.intent.get("kind"), stored.intent.get("playbook")
+        decision = decision_text.decided(Decision(
+            at=at, account=stored.account, playbook=playbook, what="intent_parked", outcome="parked",
+            subject=f"the {'start' if kind == 'start' else 'signal'} of journey {playbook}", reason=reason,
+            reads={"intent": stored.id, "attempts": attempts, "change": stored.change}))
+        with contextlib.suppress(SQLAlchemyError):
+            await asyncio.to_thread(self.store.log_action, ActionRecord(
+                at=at, account=stored.account, playbook=playbook, kind="decided", data=decision.logged(),
+                key=f"intent/{stored.id}/parked/{at.isoformat()}"))
+        return True
+
     async def _count(self) -> None:
         commits = self._commits
         with contextlib.suppress(SQLAlchemyError):
+            self.parked = await asyncio.to_thread(self.store.parked_count)
             counted = await asyncio.to_thread(self.store.drain_backlog, self.drainer)
             if self._commits == commits:  # else routing committed more meanwhile: the next count says
                 self.backlog, self.oldest = counted
                 self.counted = True
 
-    async def _call(self, intent: Intent | None) -> None:
-        """Start or signal a journey; None: wake the scheduler of time triggers."""
+    def _maybe_repeated(self, stored: StoredIntent) -> bool:
+        """A start that may have been carried out already: looked up before it is carried out."""
+        if stored.intent.get("kind") != "start":
+            return False
+        return stored.id in self._unmarked or stored.created_at is None or stored.created_at < self._since
+
+    async def _call(self, intent: Intent | None, *, repeated: bool = False) -> None:
+        """Start or signal a journey (a start that may be `repeated`: not when its journey was started
+        by it already); None: wake the scheduler of time triggers."""
         try:
             async with asyncio.timeout(self.limits.routing_timeout_seconds):
                 if intent is None:
                     await self.core.wake_scheduler()
+                elif repeated and isinstance(intent, StartJourney) and await self.core.starter.started_by(intent):
+                    log.info("journey %s/%s was started by intent %s already: not started again",
+                             intent.playbook, intent.account, intent.origin)
                 else:
                     await self.core.carry_out([intent])
         except Exception as error:  # Temporal late, refusing or unreachable; the store unavailable
+            reason = None if intent is None else refusal_of(error)
+            if reason is not None:
+                raise IntentRefused(reason) from error
             raise stopped_by(error, self.limits.routing_timeout_seconds) from error

@@ -16,10 +16,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
-__all__ = ["Failure", "RoutingRecord", "RoutingStopped", "combined", "first_line", "iso", "stopped_by",
-           "store_stopped"]
+__all__ = ["Failure", "IntentRefused", "RoutingRecord", "RoutingStopped", "combined", "first_line", "iso",
+           "refusal_of", "stopped_by", "store_stopped"]
+
+# What an RPC status says of Temporal: these are its outages (or overloads), waited out however long
+# they last; any other status is a refusal of the call itself, tried again a bounded number of times.
+_OUTAGES = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED,
+                      RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED, RPCStatusCode.UNKNOWN,
+                      RPCStatusCode.INTERNAL, RPCStatusCode.UNAUTHENTICATED})
 
 
 @dataclass
@@ -30,6 +36,14 @@ class Failure:
 
 class RoutingStopped(Exception):
     """Routing cannot go on now; `reason` says why (for the log and `/v1/status`)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class IntentRefused(Exception):
+    """Temporal refused one intent for a reason that is not an outage (`refusal_of`)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -150,3 +164,16 @@ def stopped_by(error: Exception, timeout_seconds: float) -> RoutingStopped:
 
 def store_stopped(error: SQLAlchemyError) -> RoutingStopped:
     return RoutingStopped(f"the store is unavailable ({first_line(error)})")
+
+
+def refusal_of(error: Exception) -> str | None:
+    """Why Temporal refused a call for a reason that is not an outage (an invalid argument, a payload
+    too large, a bug of ours): that call fails the same when repeated. None: an outage (unavailable,
+    late, unreachable, the store down), which is waited out."""
+    if isinstance(error, RPCError):
+        if error.status in _OUTAGES:
+            return None
+        return f"Temporal refused the call ({error.status.name}: {error.message})"
+    if isinstance(error, (TimeoutError, ConnectionError, OSError, SQLAlchemyError, RuntimeError)):
+        return None  # the SDK's connection failures are RuntimeErrors
+    return f"{type(error).__name__}: {first_line(error)}"

@@ -20,6 +20,7 @@ DEFAULT_RETRY_MIN_SECONDS = 0.5
 DEFAULT_RETRY_MAX_SECONDS = 15.0
 DEFAULT_WAIT_SECONDS = 30.0
 DEFAULT_DRAIN_IN_FLIGHT = 8
+DEFAULT_DRAIN_BACKLOG_MAX = 200_000
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Limits:
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS  # doubled after each failure up to this
     wait_seconds: float = DEFAULT_WAIT_SECONDS  # the longest `?wait=true` holds a request for routing
     drain_in_flight: int = DEFAULT_DRAIN_IN_FLIGHT  # calls to Temporal the drain makes at once
+    drain_backlog_max: int = DEFAULT_DRAIN_BACKLOG_MAX  # intents not carried out yet; beyond: 503
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -43,4 +45,5 @@ class Limits:
                                                   DEFAULT_ROUTING_TIMEOUT_SECONDS)),
             max_routing_backlog=int(getattr(settings, "api_max_routing_backlog", DEFAULT_MAX_ROUTING_BACKLOG)),
             drain_in_flight=int(getattr(settings, "api_drain_in_flight", DEFAULT_DRAIN_IN_FLIGHT)),
+            drain_backlog_max=int(getattr(settings, "api_drain_backlog_max", DEFAULT_DRAIN_BACKLOG_MAX)),
         )

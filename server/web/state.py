@@ -58,6 +58,8 @@ class Routing(Protocol):
 
     async def tell(self, signal: JourneySignal) -> bool: ...
 
+    def drain_again(self) -> None: ...
+
 
 @dataclass
 class WebState:

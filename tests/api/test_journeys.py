@@ -173,10 +173,14 @@ async def test_wait_true_says_when_the_batch_is_not_routed_yet(store: Store, bun
     app = create_app(settings(), store, bundle, await offline_starter(store), FAST_RETRIES)
     async with http(app) as api:
         response = await api.post("/v1/events", params={"wait": "true"}, content=_ndjson(SIGNUP))
+        body = response.json()
+        while app.state.api.dispatcher.backlog:  # routing commits without Temporal; on a loaded machine after the wait
+            await asyncio.sleep(0.02)
+        routing = await _routing(api)
     assert response.status_code == 202
-    body = response.json()
     assert (body["accepted"], body["routed"]) == (2, False)
-    assert (body["backlog"], body["drain_backlog"]) == (0, 1)  # routed; the journey's start waits for Temporal
+    assert body["backlog"] + body["drain_backlog"] >= 1  # what it still waits for, routing or the drain
+    assert routing["drain_backlog"] == 1  # routed; the journey's start waits for Temporal
 
 
 async def test_changes_left_unrouted_by_an_earlier_process_are_routed_at_start(

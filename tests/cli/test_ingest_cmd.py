@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,8 +175,9 @@ async def test_when_the_retries_run_out_it_says_to_run_it_again(
     path = _file(tmp_path, STUCK)
     app = create_app(_settings(), store, bundle, await offline_starter(store), BUSY)
     async with served(app) as url:
-        status = await playbook("ingest", str(path), "--batch", "2", "--retries", "0", "--url", url,
-                                "--token", TOKEN)
+        with routing_held(store):  # the first batch stays in the backlog: the second is refused
+            status = await playbook("ingest", str(path), "--batch", "2", "--retries", "0", "--url", url,
+                                    "--token", TOKEN)
     captured = capsys.readouterr()
     assert status == 1
     assert captured.err.startswith(f"playbook ingest: the engine at {url} cannot take the request yet")
@@ -287,3 +289,19 @@ async def test_a_year_of_history_sends_nothing_and_why_tells_each_would_be_trigg
     assert main(["why", account, "--database-url", store.database.url, "--playbooks", str(ROOT / "playbooks")]) == 0
     story = capsys.readouterr().out
     assert story.count("the input arrived as history") == sum(1 for a in counted if a.account == account)
+
+
+def test_ingest_reads_and_sends_without_loading_the_store(tmp_path: Path) -> None:
+    """`playbook ingest` only reads JSON and talks HTTP: the store (SQLAlchemy, migrations) is not
+    loaded, so the client starts in a fraction of the time and the engine gets its first batch sooner."""
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"account": "acme", "event": "login"}\nnot json\n', encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from cli.main import main\n"
+        f"status = main(['ingest', {str(events)!r}, '--url', 'http://127.0.0.1:9', '--retries', '0'])\n"
+        "heavy = [m for m in ('sqlalchemy', 'alembic', 'engine.store', 'temporalio') if m in sys.modules]\n"
+        "print(status, heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "1 []", result.stderr

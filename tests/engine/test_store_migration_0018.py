@@ -13,7 +13,7 @@ from engine.store import Store
 from tests.engine.test_store_migration_0014 import _migrate, _moment
 
 JAN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
-BEFORE = "0020"  # the revision 0018 follows
+BEFORE = "0019"  # the revision 0018 follows
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

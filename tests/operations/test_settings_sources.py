@@ -77,6 +77,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
         "PLAYBOOK_API_ROUTING_TIMEOUT_SECONDS": "2.5",
         "PLAYBOOK_API_DRAIN_IN_FLIGHT": "3",
         "PLAYBOOK_API_MAX_ROUTING_BACKLOG": "1234",
+        "PLAYBOOK_API_DRAIN_BACKLOG_MAX": "4321",
         "PLAYBOOK_API_ROUTING_SHARED": "true",
         "PLAYBOOK_SIMULATE_PROCESSES": "3",
         "PLAYBOOK_PLUGIN_PARAMS_CHECK": "warn",
@@ -114,6 +115,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
     assert (s.api_max_body_bytes, s.api_max_line_bytes, s.api_routing_timeout_seconds) == (1024, 512, 2.5)
     assert s.api_max_routing_backlog == 1234
     assert s.api_drain_in_flight == 3
+    assert s.api_drain_backlog_max == 4321
     assert s.api_routing_shared is True
     assert s.simulate_processes == 3
     assert s.plugin_params_check == "warn"

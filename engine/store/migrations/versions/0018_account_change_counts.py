@@ -3,7 +3,7 @@ live routing checks the histories it keeps against it with one read by primary k
 instead of counting each account's events (a scan as long as its history).
 
 Revision ID: 0018
-Revises: 0020
+Revises: 0019
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | None = None
 depends_on: str | None = None
 
