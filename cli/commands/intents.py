@@ -21,10 +21,16 @@ from cli.commands.pause import open_store
 
 __all__ = ["register"]
 
+MAX_ID, MAX_LIMIT = 2**63 - 1, 100_000  # an intent's id is a 64-bit row id
+
 
 def _intents(args: argparse.Namespace) -> int:
     if (args.action is None) != (args.id is None):
         raise UsageError("give `retry ID` or `drop ID`, or nothing to list the parked intents")
+    if args.id is not None and not 1 <= args.id <= MAX_ID:
+        raise UsageError(f"no parked intent {args.id}: `playbook intents` lists them")
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise UsageError(f"--limit takes 1 to {MAX_LIMIT:,}")
     store = open_store()
     try:
         if args.action is None:

@@ -15,7 +15,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from server.api.auth import require_token
 from server.web.errors import ApiError
@@ -24,6 +24,7 @@ from server.web.state import State, WebState
 __all__ = ["router"]
 
 router = APIRouter(tags=["brakes"], dependencies=[Depends(require_token)])
+IntentId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the intent's id, as `GET /v1/intents` lists it")]
 
 
 @router.get("/v1/intents", summary="The journey starts and signals the drain parked (refused by Temporal)")
@@ -39,7 +40,7 @@ async def list_intents(
 
 
 @router.post("/v1/intents/{intent_id}/retry", summary="Give a parked intent back to the drain")
-async def retry_intent(intent_id: int, state: State) -> dict[str, Any]:
+async def retry_intent(intent_id: IntentId, state: State) -> dict[str, Any]:
     if not await asyncio.to_thread(state.store.retry_parked, intent_id):
         raise _not_parked(intent_id)
     _wake(state)
@@ -47,7 +48,7 @@ async def retry_intent(intent_id: int, state: State) -> dict[str, Any]:
 
 
 @router.post("/v1/intents/{intent_id}/drop", summary="Give up on a parked intent: never carried out")
-async def drop_intent(intent_id: int, state: State) -> dict[str, Any]:
+async def drop_intent(intent_id: IntentId, state: State) -> dict[str, Any]:
     if not await asyncio.to_thread(state.store.drop_parked, intent_id, datetime.now(UTC)):
         raise _not_parked(intent_id)
     _wake(state)

@@ -142,6 +142,8 @@ async def test_operators_list_retry_and_drop_parked_intents_over_http(store: Sto
         dropped = await api.post(f"/v1/intents/{second}/drop")
         again = await api.post(f"/v1/intents/{second}/drop")
         wrong = await api.get("/v1/intents", params={"state": "drained"})
+        huge = await api.post(f"/v1/intents/{2**63}/retry")  # past a row id: refused, not a database error
+        zero = await api.post("/v1/intents/0/drop")
         after = (await api.get("/v1/intents")).json()
     assert listed["total"] == 2
     assert [(i["id"], i["account"], i["kind"], i["attempts"]) for i in listed["intents"]] == [
@@ -150,6 +152,7 @@ async def test_operators_list_retry_and_drop_parked_intents_over_http(store: Sto
     assert retried.json() == {"id": first, "state": "waiting"} and dropped.json() == {"id": second, "state": "dropped"}
     assert again.status_code == 404 and "no parked intent" in again.json()["detail"]
     assert wrong.status_code == 422
+    assert (huge.status_code, zero.status_code) == (422, 422)
     assert after == {"state": "parked", "total": 0, "intents": []}
 
 
@@ -168,6 +171,8 @@ def test_playbook_intents_lists_retries_and_drops_parked_intents_in_the_store(
     assert main(["intents", "drop", str(second)]) == 2
     refused = capsys.readouterr().err
     assert main(["intents", "retry"]) == 2
+    assert main(["intents", "retry", str(2**63)]) == 2
+    assert f"no parked intent {2**63}" in capsys.readouterr().err
     assert f"{first}  acme  signal smb_onboarding  parked" in listed and "INVALID_ARGUMENT: too large" in listed
     assert f"intent {first}: given back to the drain" in done and f"intent {second}: dropped" in done
     assert f"no parked intent {second}" in refused

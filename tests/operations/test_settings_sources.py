@@ -79,6 +79,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
         "PLAYBOOK_API_MAX_ROUTING_BACKLOG": "1234",
         "PLAYBOOK_API_DRAIN_BACKLOG_MAX": "4321",
         "PLAYBOOK_API_ROUTING_SHARED": "true",
+        "PLAYBOOK_ROUTING_KEEP_MB": "640",
         "PLAYBOOK_SIMULATE_PROCESSES": "3",
         "PLAYBOOK_PLUGIN_PARAMS_CHECK": "warn",
         "PLAYBOOK_TRIGGER_HORIZON": "48h",
@@ -117,6 +118,7 @@ def test_every_setting_reads_its_environment_variable(monkeypatch: pytest.Monkey
     assert s.api_drain_in_flight == 3
     assert s.api_drain_backlog_max == 4321
     assert s.api_routing_shared is True
+    assert s.routing_keep_mb == 640
     assert s.simulate_processes == 3
     assert s.plugin_params_check == "warn"
     assert (s.trigger_horizon, s.clock, s.clock_offset_seconds) == (timedelta(hours=48), "server", 3600.0)
