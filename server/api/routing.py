@@ -109,7 +109,7 @@ class Dispatcher:
         # Routing shared with other processes on PostgreSQL (`server.api.routing_shared`): the store's
         # queue instead of this process's; tickets are then the seqs stored
         self.shared = shared
-        self._shared = SharedRouter(store, self.core, limits.routing_timeout_seconds)
+        self._shared = SharedRouter(store, self.core, limits.routing_timeout_seconds, limits=limits)
         # a single router's intents go to Temporal through the drain (`server.api.routing_drain`)
         self.drainer = Drainer(uuid.uuid4().hex, self._state.started_at)
         self.drain = Drain(store, self.core, limits, in_flight=limits.drain_in_flight, drainer=self.drainer)
@@ -306,7 +306,7 @@ class Dispatcher:
                                      max_backlog=self.limits.max_routing_backlog)
         routing["drain_backlog_max"] = self.limits.drain_backlog_max
         routing["drain_backlog_full"] = self._drain_waiting() >= self.limits.drain_backlog_max
-        routing["parked"] = None if self.shared else self.drain.parked  # intents refused too often, kept
+        routing["parked"] = self._shared.parked if self.shared else self.drain.parked  # refused too often, kept
         if self.shared:
             return combined(routing, None, self._shared.drain_backlog)
         return combined(routing, self.drain.record, (self.drain.backlog, self.drain.oldest),
