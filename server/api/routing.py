@@ -307,6 +307,7 @@ class Dispatcher:
         routing["drain_backlog_max"] = self.limits.drain_backlog_max
         routing["drain_backlog_full"] = self._drain_waiting() >= self.limits.drain_backlog_max
         routing["parked"] = self._shared.parked if self.shared else self.drain.parked  # refused too often, kept
+        routing["not_loaded"] = self.core.starter.not_loaded  # for a playbook no longer loaded (this process)
         if self.shared:
             return combined(routing, None, self._shared.drain_backlog)
         return combined(routing, self.drain.record, (self.drain.backlog, self.drain.oldest),
