@@ -149,7 +149,8 @@ class SharedRouter:
                 reason = refusal_of(error)
                 if reason is None:
                     raise  # an outage: the cycle stops, tried again after a pause
-                if not self.holds.refused(self.store, stored, reason, datetime.now(UTC)):
+                # in a thread of its own, outside the claim: an outage later in the cycle rolls the claim back
+                if not self._call(asyncio.to_thread(self.holds.refused, self.store, stored, reason, datetime.now(UTC))):
                     waiting.add(stored.account)
                     continue
                 done += 1  # parked: the account's later intents go on
@@ -189,8 +190,8 @@ class SharedRouter:
         for seq in routed:
             self._attempts.pop(seq, None)
 
-    def _call(self, coroutine: Any) -> None:
-        """Run a call to Temporal on the event loop and wait for it (from the cycle's thread)."""
+    def _call(self, coroutine: Any) -> Any:
+        """Run a call to Temporal on the event loop and wait for it (from the cycle's thread): its result."""
         assert self.loop is not None, "a shared router carries out calls on the loop it serves"
-        asyncio.run_coroutine_threadsafe(
+        return asyncio.run_coroutine_threadsafe(
             asyncio.wait_for(coroutine, self.timeout_seconds), self.loop).result(self.timeout_seconds + 5)

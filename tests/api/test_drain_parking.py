@@ -244,3 +244,27 @@ async def test_shared_routing_shows_the_parked_intents_in_healthz(pg_store: Stor
             assert asyncio.get_running_loop().time() < deadline, routing
             await asyncio.sleep(0.05)
     assert routing["parked"] == 1
+
+
+class RefusingThenDown(Refusing):
+    """Refuses `poison`; finds Temporal away for `down`."""
+
+    async def execute(self, bundle: Any, intents: list[Intent],
+                      clock_offset_seconds: float | None = None) -> list[StartJourney]:
+        if any(isinstance(intent, JourneySignal) and intent.event == "down" for intent in intents):
+            raise RPCError("unavailable", RPCStatusCode.UNAVAILABLE, b"")
+        return await super().execute(bundle, intents, clock_offset_seconds)
+
+
+async def test_shared_routing_keeps_the_parking_decision_when_an_outage_stops_the_cycle_after_it(
+        pg_store: Store, bundle: ir.Bundle) -> None:
+    pg_store.add_intents([(1, 0, "acme", _signal("acme", "poison")), (2, 0, "globex", _signal("globex", "down"))], AT)
+    poison = pg_store.undrained(None, 10)[0].id
+    for _ in range(REFUSALS - 1):
+        pg_store.refused(poison, "INVALID_ARGUMENT: x", AT, park=False)
+    core = RoutingCore(AccountCache(pg_store, lifetime=Lifetime.PER_RUN), bundle, RefusingThenDown(pg_store))
+    router = SharedRouter(pg_store, core, 5.0, loop=asyncio.get_running_loop())
+    with pytest.raises(RPCError, match="unavailable"):
+        await asyncio.to_thread(router.cycle)  # acme's intent parked, then Temporal away for globex's
+    assert [parked.id for parked in pg_store.parked_intents()] == [poison]
+    assert [a.data["what"] for a in pg_store.actions(account="acme") if a.kind == "decided"] == ["intent_parked"]
