@@ -89,6 +89,11 @@ def detail(decision: Decision, *, trigger: str = "", horizon: timedelta | None =
     if d.what == "intent_parked":
         return (f"{subject} parked after {d.reads.get('attempts')} refusal(s) by Temporal: {d.reason}; "
                 f"retry or drop it: playbook intents retry|drop {d.reads.get('intent')}")
+    if d.what == "playbook_not_loaded":
+        if outcome == "not_started":
+            return f"{subject}: not started: playbook {d.playbook} is no longer loaded"
+        return (f"{subject}: playbook {d.playbook} is no longer loaded; told to its running journey, which "
+                "keeps the version it entered with")
     if d.what == "already_active":
         if outcome == "running":
             return f"{trigger}: a journey is already running"

@@ -10,6 +10,11 @@ input (`JourneyInput.origin`: no extra payload on the way); `started_by` tells w
 journey under that id was started by that intent, so that a start repeated after a crash (carried
 out, not marked) is skipped rather than starting a second journey when the first has ended and the
 playbook allows re-entry.
+
+A start whose playbook is no longer loaded (removed or renamed in the bundle between its routing
+and its carrying out) starts nothing; a signal for such a playbook is still told to its journey
+(a running journey keeps the version it entered with). Either leaves a decision in the account's
+log (`playbook_not_loaded`) and counts in `not_loaded`.
 """
 
 from __future__ import annotations
@@ -91,6 +96,7 @@ class JourneyStarter:
         self.task_queue = task_queue
         self.store = store
         self.started: list[tuple[str, str]] = []  # (workflow id, run id) of every journey started here
+        self.not_loaded = 0  # starts and signals carried out for a playbook no longer loaded
         # With `agenda` (simulations): when each running journey next acts, as the journeys report it.
         self.agenda: Agenda | None = Agenda() if agenda else None
 
@@ -104,12 +110,15 @@ class JourneyStarter:
                 if not await self.start(bundle, intent, offset):
                     refused.append(intent)
             elif isinstance(intent, JourneySignal):
+                if intent.playbook not in bundle.playbooks:
+                    self._not_loaded(intent)
                 await self.signal(intent)
         return refused
 
     async def start(self, bundle: ir.Bundle, intent: StartJourney, clock_offset_seconds: float) -> bool:
         playbook = bundle.playbooks.get(intent.playbook)
         if playbook is None:
+            self._not_loaded(intent)
             return False
         inp = JourneyInput(
             playbook=playbook,
@@ -154,6 +163,22 @@ class JourneyStarter:
             self.agenda.note(workflow_id, intent.account, [intent.entry_at])
         self.started.append((workflow_id, handle.result_run_id or ""))
         return True
+
+    def _not_loaded(self, intent: Intent) -> None:
+        """Leave a trace of an intent for a playbook no longer loaded, and count it."""
+        self.not_loaded += 1
+        if isinstance(intent, StartJourney):
+            at, outcome, origin = intent.entry_at, "not_started", f"{intent.entry_at.isoformat()}/{intent.reason}"
+        else:
+            at, outcome, origin = intent.at, "signalled", f"{intent.at.isoformat()}/{intent.change}/{intent.position}"
+        log.warning("%s of journey %s/%s: playbook %s is no longer loaded", "start" if outcome == "not_started"
+                    else "signal", intent.playbook, intent.account, intent.playbook)
+        decision = decision_text.decided(Decision(
+            at=at, account=intent.account, playbook=intent.playbook, what="playbook_not_loaded", outcome=outcome,
+            subject=intent.reason if isinstance(intent, StartJourney) else (intent.event or "a signal")))
+        self.store.log_action(ActionRecord(
+            at=at, account=intent.account, playbook=intent.playbook, kind="decided", data=decision.logged(),
+            key=f"{journey_id(intent.playbook, intent.account)}/not_loaded/{outcome}/{origin}"))
 
     async def started_by(self, intent: StartJourney) -> bool:
         """Whether the latest journey under the intent's workflow id was started by this very intent

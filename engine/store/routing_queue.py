@@ -158,8 +158,10 @@ class RoutingQueueSection(RoutingSection):
         with self._db.read() as conn:
             return [dict(intent) for intent in conn.execute(query).scalars() if intent.get("kind") == "start"]
 
-    def undrained(self, partitions: Collection[int] | Drainer | None, limit: int) -> list[StoredIntent]:
-        """The intents not drained nor parked yet (of `partitions`, or a `Drainer`'s; None: all), oldest first."""
+    def undrained(self, partitions: Collection[int] | Drainer | None, limit: int,
+                  skip: Collection[str] = ()) -> list[StoredIntent]:
+        """The intents not drained nor parked yet (of `partitions`, or a `Drainer`'s; None: all), oldest first;
+        none of the accounts in `skip` (held by a refusal: their intents wait, the others' must not)."""
         query = (select(routing_intents.c.id, routing_intents.c.change, routing_intents.c.position,
                         routing_intents.c.account, routing_intents.c.intent, routing_intents.c.attempts,
                         routing_intents.c.created_at)
@@ -169,6 +171,8 @@ class RoutingQueueSection(RoutingSection):
             query = query.where(partitions.where())
         elif partitions is not None:
             query = query.where(routing_intents.c.partition.in_(sorted(partitions)))
+        if skip:
+            query = query.where(routing_intents.c.account.not_in(sorted(set(skip))))
         with self._db.read() as conn:
             return [StoredIntent(row.id, row.change, row.position, row.account, dict(row.intent), row.attempts or 0,
                                  to_utc(row.created_at))

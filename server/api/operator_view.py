@@ -90,6 +90,8 @@ class _Collector(Collector):
                                 "for Temporal (0 when none waits)", value=status.get("oldest_intent_age_seconds") or 0)
         yield GaugeMetricFamily("playbook_drain_parked", "Journey starts and signals Temporal refused too often, "
                                 "parked until an operator retries or drops them", value=status.get("parked") or 0)
+        yield GaugeMetricFamily("playbook_drain_not_loaded", "Journey starts and signals carried out for a playbook "
+                                "no longer loaded", value=status.get("not_loaded") or 0)
         yield GaugeMetricFamily("playbook_routing_refused_batches", "Batches refused (503) since the process "
                                 "started, the backlog being full", value=status["refused"])
         messages = GaugeMetricFamily("playbook_messages", "Messages recorded, by status", labels=["status"])

@@ -14,11 +14,14 @@ it to the journeys:
   (rows of `routing_intents`) and the changes' marks `routed_at`. *Routed* means that: decided
   and committed. The router talks to no one else, so it routes at the speed of the store.
 - the *drain* (`server.api.routing_drain`) carries the committed intents out on Temporal, in
-  order per account, a bounded number at once, at the rate Temporal takes them.
+  order per account, a bounded number at once, at the rate Temporal takes them; at least once,
+  harmlessly (one workflow id per journey; a signal repeated is ignored by the journey).
 
-This module keeps the queue, the backlog, retries and the tickets; a run's routing and commits
-are `routing_runs`, where routing stands is `routing_status`, the takeover at start
-`routing_takeover`, and the router's yielding to requests `request_priority`.
+This module keeps the queue, retries and the tickets; a run's routing and commits are
+`routing_runs`; the backlogs, the back-pressure (503 before storing anything while a backlog is
+full), `status()`, `wait_routed(ticket)` and `wait_drained(ticket)` are `routing_progress`; the
+record of failures `routing_status`, the takeover at start `routing_takeover`, and the router's
+yielding to requests `request_priority`.
 
 - It wakes as soon as a batch is stored, so a `signed` starts its journey within moments.
 - When the store is unavailable, the changes stay queued and the loop tries again after a pause
@@ -28,18 +31,6 @@ are `routing_runs`, where routing stands is `routing_status`, the takeover at st
 - At start it takes over every change stored before it and never marked routed (the process
   stopped or crashed), oldest first, before the changes stored since; the drain carries out
   every intent committed and not drained yet, whoever committed it.
-- Back-pressure: while the backlog (stored changes not yet routed) is at `max_routing_backlog`
-  or over, `ingest` refuses a batch with 503 and `Retry-After` *before storing anything*; so it does
-  while the drain's backlog (intents committed, not carried out on Temporal yet) is at
-  `drain_backlog_max` or over (Temporal down for long): nothing stored before is lost.
-- `status()` says where routing and the drain stand (backlogs, the oldest waiting intent's age,
-  last failure) for `/healthz` and `/v1/status`; `wait_routed(ticket)` lets a caller wait until
-  what it stored is routed, `wait_drained(ticket)` until its journeys are started and signalled
-  too (`POST /v1/events?wait=true`). A ticket is the last seq stored.
-
-A change is routed once (its routing and its mark commit together); its intents are carried out
-at least once, harmlessly (one workflow id per journey; a signal repeated is ignored by the
-journey, `server.api.routing_drain`).
 """
 
 from __future__ import annotations
@@ -65,9 +56,10 @@ from engine.store import Store
 from engine.store.routing_queue import Drainer
 from server.api.request_priority import RequestPriority
 from server.api.routing_drain import Drain
+from server.api.routing_progress import RoutingProgress
 from server.api.routing_runs import Committed, Pending, RunRouter
 from server.api.routing_shared import SharedRouter
-from server.api.routing_status import RoutingRecord, RoutingStopped, combined, iso, store_stopped
+from server.api.routing_status import RoutingRecord, RoutingStopped, iso, store_stopped
 from server.api.routing_takeover import Takeover
 from server.web.errors import ApiError
 from server.web.limits import Limits
@@ -84,7 +76,7 @@ STOP_WAIT_SECONDS = 30  # at shutdown, the longest wait for the router's call un
 STOP_CANCEL_SECONDS = 0.5  # at shutdown, how often the drain is cancelled again until it stopped
 
 
-class Dispatcher:
+class Dispatcher(RoutingProgress):
     def __init__(self, store: Store, bundle: ir.Bundle, starter: JourneyStarter, limits: Limits, *,
                  horizon: timedelta = DEFAULT_HORIZON, shared: bool = False) -> None:
         self.store = store
@@ -109,7 +101,7 @@ class Dispatcher:
         # Routing shared with other processes on PostgreSQL (`server.api.routing_shared`): the store's
         # queue instead of this process's; tickets are then the seqs stored
         self.shared = shared
-        self._shared = SharedRouter(store, self.core, limits.routing_timeout_seconds)
+        self._shared = SharedRouter(store, self.core, limits.routing_timeout_seconds, limits=limits)
         # a single router's intents go to Temporal through the drain (`server.api.routing_drain`)
         self.drainer = Drainer(uuid.uuid4().hex, self._state.started_at)
         self.drain = Drain(store, self.core, limits, in_flight=limits.drain_in_flight, drainer=self.drainer)
@@ -163,18 +155,7 @@ class Dispatcher:
         self._in_thread = asyncio.ensure_future(asyncio.to_thread(function, *args, **kwargs))
         return await asyncio.shield(self._in_thread)
 
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done() and not self._task.get_loop().is_closed()
-
     # ------------------------------------------------------------------ ingestion
-
-    @property
-    def backlog(self) -> int:
-        """Stored changes not routed yet (those taken over at start included; shared: by any router)."""
-        if self.shared:
-            return self._shared.backlog
-        return len(self._queue) + len(self._run) + self._takeover.left
 
     def foreground(self) -> contextlib.AbstractContextManager[None]:
         """Around a request's reading and storing of a batch: the router pauses for it
@@ -190,25 +171,7 @@ class Dispatcher:
         self.start()
         if not self.shared:
             await self._takeover.count()
-        if self.backlog >= self.limits.max_routing_backlog:
-            self._state.refused += 1
-            raise ApiError(
-                503, "routing backlog full",
-                f"{self.backlog:,} stored events wait to be routed (the limit is "
-                f"{self.limits.max_routing_backlog:,}, PLAYBOOK_API_MAX_ROUTING_BACKLOG){self._state.why()}. "
-                "Nothing of this request was stored: send it again after Retry-After.",
-                headers={"Retry-After": str(self._state.retry_after())},
-                extra={"backlog": self.backlog})
-        waiting = self._drain_waiting()
-        if waiting >= self.limits.drain_backlog_max:
-            self._state.refused += 1
-            raise ApiError(
-                503, "drain backlog full",
-                f"{waiting:,} routed intents wait to be carried out on Temporal (the limit is "
-                f"{self.limits.drain_backlog_max:,}, PLAYBOOK_API_DRAIN_BACKLOG_MAX){self._drain_why()}. "
-                "Nothing of this request was stored, nothing stored before is lost: send it again after "
-                "Retry-After.",
-                headers={"Retry-After": str(self._drain_retry_after())}, extra={"drain_backlog": waiting})
+        self._refuse_when_full()
         async with self._storing:
             try:
                 with self.foreground():
@@ -236,16 +199,6 @@ class Dispatcher:
         else:
             self.drain.wake.set()
 
-    def _drain_waiting(self) -> int:
-        """Intents committed and not carried out yet, as last counted (shared: by any router)."""
-        return self._shared.drain_backlog[0] if self.shared else self.drain.backlog
-
-    def _drain_why(self) -> str:
-        return "" if self.shared else self.drain.record.why().replace("routing has", "the drain has")
-
-    def _drain_retry_after(self) -> int:
-        return self._state.retry_after() if self.shared else self.drain.record.retry_after()
-
     async def tell(self, signal: JourneySignal) -> bool:
         """Tell a running journey something a person did that is kept in the store already (a draft
         answered): at once, not through the routing queue. False when Temporal could not be told;
@@ -257,60 +210,6 @@ class Dispatcher:
             log.warning("could not tell journey %s/%s: %s", signal.playbook, signal.account, error)
             return False
         return True
-
-    async def wait_routed(self, ticket: int, timeout: float) -> bool:
-        """Wait until every change stored here up to `ticket` is routed (committed, its intents too);
-        False when `timeout` ran out first."""
-        deadline = time.monotonic() + timeout
-        if self.shared:
-            return await self._shared.wait_routed(ticket, deadline, self._progress, lambda: self.running)
-        return await self._until_routed(ticket, deadline)
-
-    async def wait_drained(self, ticket: int, timeout: float) -> bool:
-        """Wait until every change stored here up to `ticket` is routed and its intents carried out
-        (the journeys started and signalled); False when `timeout` ran out first."""
-        deadline = time.monotonic() + timeout
-        if self.shared:  # a shared router's `routed` is drained too
-            return await self._shared.wait_routed(ticket, deadline, self._progress, lambda: self.running)
-        if not await self._until_routed(ticket, deadline):
-            return False
-        progress = self.drain.progress
-        while self.running:
-            try:
-                if await asyncio.to_thread(self.store.drained_through, ticket, self.drainer):
-                    return True
-            except SQLAlchemyError:
-                pass  # the store unavailable: the drain says so; wait on
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            progress.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(progress.wait(), min(left, 1.0))
-        return False
-
-    async def _until_routed(self, ticket: int, deadline: float) -> bool:
-        while self._done < ticket and self.running:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self._progress.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._progress.wait(), left)
-        return self._done >= ticket
-
-    # ------------------------------------------------------------------ status
-
-    def status(self) -> dict[str, Any]:
-        routing = self._state.status(running=self.running, backlog=self.backlog,
-                                     max_backlog=self.limits.max_routing_backlog)
-        routing["drain_backlog_max"] = self.limits.drain_backlog_max
-        routing["drain_backlog_full"] = self._drain_waiting() >= self.limits.drain_backlog_max
-        routing["parked"] = None if self.shared else self.drain.parked  # intents refused too often, kept
-        if self.shared:
-            return combined(routing, None, self._shared.drain_backlog)
-        return combined(routing, self.drain.record, (self.drain.backlog, self.drain.oldest),
-                        counted=self.drain.counted)
 
     # ------------------------------------------------------------------ the router loop
 

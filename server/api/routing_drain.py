@@ -18,7 +18,9 @@ takes them:
   argument, a payload too large, a bug), that account's later intents wait and the intent is
   tried again after the same doubling pause, at most `REFUSALS` times in all; then it is *parked*
   (`engine.store.parked_intents`: kept with its error, not tried again), a decision in the
-  account's log says so, and the account's later intents go on. Other accounts never wait for it.
+  account's log says so, and the account's later intents go on (`server.api.intent_refusals`, shared
+  with routing shared by several processes). Other accounts never wait for it: a round's read
+  leaves out the intents of the accounts held meanwhile, however many they are.
 
 At-least-once: a process killed between Temporal's answer and the mark carries those intents out
 again at its next start. A start carries its origin too (`StartJourney.origin`, in the journey's
@@ -34,17 +36,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import decision_text
-from engine.records import ActionRecord, Decision, Intent, JourneySignal, StartJourney
+from engine.records import Intent, JourneySignal, StartJourney
 from engine.routing import RoutingCore
 from engine.store import Store
 from engine.store.routing_queue import Drainer, StoredIntent
+from server.api.intent_refusals import REFUSALS, Holds
 from server.api.routing_status import (
     IntentRefused,
     RoutingRecord,
@@ -55,14 +56,13 @@ from server.api.routing_status import (
 )
 from server.web.limits import Limits
 
-__all__ = ["Drain", "as_carried_out"]
+__all__ = ["REFUSALS", "Drain", "as_carried_out"]
 
 log = logging.getLogger("playbook.api")
 
 ROUND = 500  # intents read in one round
 POLL_SECONDS = 1.0  # how often an idle drain looks at the store (other processes may commit intents)
 PRUNE_EVERY, KEEP_DRAINED = 100, timedelta(hours=1)  # rounds between prunes; how long drained intents stay
-REFUSALS = 5  # times an intent refused by Temporal (not an outage) is tried before it is parked
 _INTENT: TypeAdapter[Intent] = TypeAdapter(Intent)
 
 
@@ -93,7 +93,7 @@ class Drain:
         self._commits = 0  # calls of `committed`: a count read meanwhile is already out of date
         self.counted = False  # the backlog counted in the store once (at start it is not known yet)
         self.parked = 0  # intents parked (refused too often), as last counted
-        self._held: dict[str, float] = {}  # account -> monotonic time its refused intent is tried again
+        self.holds = Holds(limits)  # accounts whose refused intent waits for its next try
         # intents committed before this drain, or carried out and not marked, may have been carried out
         self._since = datetime.now(UTC) if drainer is None else drainer.started_at
         self._unmarked: set[int] = set()
@@ -154,17 +154,15 @@ class Drain:
             await self._call(None)
             self._wake_scheduler = False
         try:
-            found = await asyncio.to_thread(self.store.undrained, self.drainer, ROUND)
+            found = await asyncio.to_thread(self.store.undrained, self.drainer, ROUND, skip=self.holds.accounts())
         except SQLAlchemyError as error:
             raise store_stopped(error) from error
         if not found:
             await self._count()
             return 0
         by_account: dict[str, list[StoredIntent]] = {}
-        now = time.monotonic()
         for stored in found:
-            if self._held.get(stored.account, 0.0) <= now:
-                by_account.setdefault(stored.account, []).append(stored)
+            by_account.setdefault(stored.account, []).append(stored)
         slots = asyncio.Semaphore(self.in_flight)
         drained: list[int] = []
         failures: list[RoutingStopped] = []
@@ -181,7 +179,7 @@ class Drain:
                         if not await self._refused(stored, refused.reason):
                             return  # tried again after a pause; the account's later intents wait
                         continue  # parked: the account's later intents go on
-                self._held.pop(stored.account, None)
+                self.holds.release(stored.account)
                 drained.append(stored.id)
 
         await asyncio.gather(*(account_in_order(intents) for intents in by_account.values()))
@@ -206,30 +204,10 @@ class Drain:
 
     async def _refused(self, stored: StoredIntent, reason: str) -> bool:
         """Note Temporal's refusal of an intent; park it after `REFUSALS`: True when parked."""
-        park = stored.attempts + 1 >= REFUSALS
-        at = datetime.now(UTC)
         try:
-            attempts = await asyncio.to_thread(self.store.refused, stored.id, reason, at, park=park)
+            return await asyncio.to_thread(self.holds.refused, self.store, stored, reason, datetime.now(UTC))
         except SQLAlchemyError as error:
             raise store_stopped(error) from error
-        if not park:
-            pause = min(self.limits.retry_min_seconds * 2 ** (attempts - 1), self.limits.retry_max_seconds)
-            self._held[stored.account] = time.monotonic() + pause
-            log.warning("Temporal refused intent %d of account %s (attempt %d of %d), trying again in %g s: %s",
-                        stored.id, stored.account, attempts, REFUSALS, pause, reason)
-            return False
-        self._held.pop(stored.account, None)
-        log.error("intent %d of account %s parked after %d refusals: %s", stored.id, stored.account, attempts, reason)
-        kind, playbook = stored.intent.get("kind"), stored.intent.get("playbook")
-        decision = decision_text.decided(Decision(
-            at=at, account=stored.account, playbook=playbook, what="intent_parked", outcome="parked",
-            subject=f"the {'start' if kind == 'start' else 'signal'} of journey {playbook}", reason=reason,
-            reads={"intent": stored.id, "attempts": attempts, "change": stored.change}))
-        with contextlib.suppress(SQLAlchemyError):
-            await asyncio.to_thread(self.store.log_action, ActionRecord(
-                at=at, account=stored.account, playbook=playbook, kind="decided", data=decision.logged(),
-                key=f"intent/{stored.id}/parked/{at.isoformat()}"))
-        return True
 
     async def _count(self) -> None:
         commits = self._commits

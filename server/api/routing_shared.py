@@ -9,6 +9,11 @@ intents and the routed marks. Each account is routed by one router at a time, in
 changes were stored; a router killed mid-batch leaves nothing of it, and the next holder of the
 partition routes it once. The intents committed in one cycle are drained at the next.
 
+An intent Temporal refuses for a reason that is not an outage is handled as by the single
+process's drain (`server.api.intent_refusals`): its account's later intents wait while it is tried
+again after a doubling pause, and after `REFUSALS` refusals it is parked and they go on; the
+cycle's read leaves out the accounts held meanwhile. An outage stops the cycle, tried again later.
+
 A cycle runs in a worker thread; the calls to Temporal it drains run on the API's event loop,
 the thread waiting for each (at most `routing_timeout_seconds`).
 """
@@ -26,8 +31,9 @@ from typing import Any
 from engine.records import Change, StartJourney
 from engine.routing import RoutingCore
 from engine.store import Store
+from server.api.intent_refusals import Holds
 from server.api.routing_drain import as_carried_out
-from server.api.routing_status import RoutingRecord, stopped_by
+from server.api.routing_status import RoutingRecord, refusal_of, stopped_by
 from server.web.limits import Limits
 
 __all__ = ["CLAIM", "SharedRouter"]
@@ -45,7 +51,8 @@ PRUNE_EVERY, KEEP_DRAINED = 200, timedelta(hours=1)  # drained intents are kept 
 class SharedRouter:
     def __init__(self, store: Store, core: RoutingCore, timeout_seconds: float, *,
                  loop: asyncio.AbstractEventLoop | None = None,
-                 before_commit: Callable[[list[Change]], None] | None = None, run: int = RUN) -> None:
+                 before_commit: Callable[[list[Change]], None] | None = None, run: int = RUN,
+                 limits: Limits | None = None) -> None:
         self.store = store
         self.core = core
         self.loop = loop  # where the calls to Temporal run (`serve` sets it to its own)
@@ -58,6 +65,8 @@ class SharedRouter:
         self.given_up = 0
         self.backlog = 0  # stored changes not routed yet, by any router (as last counted)
         self.drain_backlog: tuple[int, datetime | None] = (0, None)  # intents not drained, by any router
+        self.parked: int | None = None  # intents parked (refused too often), by any router, as last counted
+        self.holds = Holds(limits or Limits())  # accounts whose refused intent waits for its next try
         self._cycles = 0
 
     async def serve(self, record: RoutingRecord, limits: Limits, wake: asyncio.Event, progress: asyncio.Event,
@@ -73,6 +82,7 @@ class SharedRouter:
                 self.backlog = await asyncio.to_thread(self.store.unrouted_count)
                 count, oldest = await asyncio.to_thread(self.store.drain_backlog)
                 self.drain_backlog = (count, oldest)
+                self.parked = await asyncio.to_thread(self.store.parked_count)
             except Exception as error:  # Temporal or the store unavailable, or a bug: keep routing alive
                 reason = stopped_by(error, limits.routing_timeout_seconds).reason
                 if record.failed(reason, pause):
@@ -127,9 +137,25 @@ class SharedRouter:
         return drained + len(changes)
 
     def _drain(self, partitions: Sequence[int]) -> int:
+        """Carry out the partitions' waiting intents, in order per account: how many were (or were parked)."""
         done = 0
-        for stored in self.store.undrained(partitions, DRAIN):
-            self._call(self.core.carry_out([as_carried_out(stored)]))
+        waiting: set[str] = set()  # accounts whose intent was refused in this cycle: their later ones wait
+        for stored in self.store.undrained(partitions, DRAIN, skip=self.holds.accounts()):
+            if stored.account in waiting:
+                continue
+            try:
+                self._call(self.core.carry_out([as_carried_out(stored)]))
+            except Exception as error:
+                reason = refusal_of(error)
+                if reason is None:
+                    raise  # an outage: the cycle stops, tried again after a pause
+                # in a thread of its own, outside the claim: an outage later in the cycle rolls the claim back
+                if not self._call(asyncio.to_thread(self.holds.refused, self.store, stored, reason, datetime.now(UTC))):
+                    waiting.add(stored.account)
+                    continue
+                done += 1  # parked: the account's later intents go on
+                continue
+            self.holds.release(stored.account)
             self.store.mark_drained([stored.id], datetime.now(UTC))
             done += 1
         self.drained += done
@@ -164,8 +190,8 @@ class SharedRouter:
         for seq in routed:
             self._attempts.pop(seq, None)
 
-    def _call(self, coroutine: Any) -> None:
-        """Run a call to Temporal on the event loop and wait for it (from the cycle's thread)."""
+    def _call(self, coroutine: Any) -> Any:
+        """Run a call to Temporal on the event loop and wait for it (from the cycle's thread): its result."""
         assert self.loop is not None, "a shared router carries out calls on the loop it serves"
-        asyncio.run_coroutine_threadsafe(
+        return asyncio.run_coroutine_threadsafe(
             asyncio.wait_for(coroutine, self.timeout_seconds), self.loop).result(self.timeout_seconds + 5)

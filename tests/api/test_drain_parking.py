@@ -18,7 +18,9 @@ from engine.records import Intent, JourneySignal, StartJourney
 from engine.routing import AccountCache, Lifetime, RoutingCore
 from engine.routing.starter import JourneyStarter
 from engine.store import Store
+from server.api import routing_drain
 from server.api.routing_drain import REFUSALS, Drain
+from server.api.routing_shared import SharedRouter
 from server.api.routing_status import RoutingStopped, refusal_of
 from server.app import create_app
 from server.web.limits import Limits
@@ -177,3 +179,92 @@ def test_playbook_intents_lists_retries_and_drops_parked_intents_in_the_store(
     assert f"intent {first}: given back to the drain" in done and f"intent {second}: dropped" in done
     assert f"no parked intent {second}" in refused
     assert store.parked_intents() == [] and next(found.id for found in store.undrained(None, 10)) == first
+
+
+async def test_a_round_skips_a_held_accounts_intents_however_many_so_others_never_wait_behind_them(
+        store: Store, bundle: ir.Bundle, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(routing_drain, "ROUND", 3)
+    rows = [(1, 0, "acme", _signal("acme", "poison"))]
+    rows += [(2 + n, 0, "acme", _signal("acme", "login")) for n in range(4)]  # more than a round reads
+    rows += [(9, 0, "globex", _signal("globex", "login"))]
+    store.add_intents(rows, AT)
+    starter = Refusing(store)
+    core = RoutingCore(AccountCache(store, lifetime=Lifetime.PER_RUN), bundle, starter)
+    drain = Drain(store, core, Limits(routing_timeout_seconds=5, retry_min_seconds=600, retry_max_seconds=600),
+                  in_flight=4)
+    assert await drain.round() == 0  # the three oldest are acme's: the first refused, acme held
+    assert await drain.round() == 1  # acme held: its intents left out of the read, globex's carried out
+    assert starter.calls == [("globex", "login")] and starter.refusals == 1
+    assert [found.account for found in store.undrained(None, 10)] == ["acme"] * 5
+
+
+async def test_shared_routing_parks_a_refused_intent_and_its_account_goes_on(
+        pg_store: Store, bundle: ir.Bundle) -> None:
+    _commit(pg_store)
+    starter = Refusing(pg_store)
+    core = RoutingCore(AccountCache(pg_store, lifetime=Lifetime.PER_RUN), bundle, starter)
+    router = SharedRouter(pg_store, core, 5.0, loop=asyncio.get_running_loop(),
+                          limits=Limits(routing_timeout_seconds=5, retry_min_seconds=0.0, retry_max_seconds=0.0))
+    assert await asyncio.to_thread(router.cycle) == 1  # globex carried out; acme waits behind its refused intent
+    assert starter.calls == [("globex", "login")]
+    for _ in range(REFUSALS - 1):
+        await asyncio.to_thread(router.cycle)
+    assert starter.refusals == REFUSALS
+    assert starter.calls == [("globex", "login"), ("acme", "login")]  # parked: acme's later intent went on
+    assert pg_store.undrained(None, 10) == [] and pg_store.drain_backlog().waiting == 0
+    [parked] = pg_store.parked_intents()
+    assert (parked.account, parked.attempts, parked.intent["event"]) == ("acme", REFUSALS, "poison")
+    [decided] = [a for a in pg_store.actions(account="acme") if a.kind == "decided"]
+    assert decided.data["what"] == "intent_parked"
+    assert await asyncio.to_thread(router.cycle) == 0 and starter.refusals == REFUSALS  # not tried again
+
+
+async def test_shared_routing_waits_out_an_outage_without_parking(pg_store: Store, bundle: ir.Bundle) -> None:
+    _commit(pg_store)
+    starter = Refusing(pg_store, RPCStatusCode.UNAVAILABLE)
+    core = RoutingCore(AccountCache(pg_store, lifetime=Lifetime.PER_RUN), bundle, starter)
+    router = SharedRouter(pg_store, core, 5.0, loop=asyncio.get_running_loop())
+    for _ in range(REFUSALS + 2):
+        with pytest.raises(RPCError, match="payload too large"):
+            await asyncio.to_thread(router.cycle)
+    assert pg_store.parked_intents() == []
+    assert [found.attempts for found in pg_store.undrained(None, 10) if found.account == "acme"] == [0, 0]
+
+
+async def test_shared_routing_shows_the_parked_intents_in_healthz(pg_store: Store, bundle: ir.Bundle) -> None:
+    _commit(pg_store)
+    first = pg_store.undrained(None, 10)[0].id
+    pg_store.refused(first, "INVALID_ARGUMENT: too large", AT, park=True)
+    shared = settings().model_copy(update={"api_routing_shared": True})
+    app = create_app(shared, pg_store, bundle, Refusing(pg_store), Limits(routing_timeout_seconds=1))
+    async with http(app) as api:
+        await api.post("/v1/events", content="")  # starts the router
+        deadline = asyncio.get_running_loop().time() + 30
+        while (routing := (await api.get("/healthz")).json()["routing"])["parked"] is None:
+            assert asyncio.get_running_loop().time() < deadline, routing
+            await asyncio.sleep(0.05)
+    assert routing["parked"] == 1
+
+
+class RefusingThenDown(Refusing):
+    """Refuses `poison`; finds Temporal away for `down`."""
+
+    async def execute(self, bundle: Any, intents: list[Intent],
+                      clock_offset_seconds: float | None = None) -> list[StartJourney]:
+        if any(isinstance(intent, JourneySignal) and intent.event == "down" for intent in intents):
+            raise RPCError("unavailable", RPCStatusCode.UNAVAILABLE, b"")
+        return await super().execute(bundle, intents, clock_offset_seconds)
+
+
+async def test_shared_routing_keeps_the_parking_decision_when_an_outage_stops_the_cycle_after_it(
+        pg_store: Store, bundle: ir.Bundle) -> None:
+    pg_store.add_intents([(1, 0, "acme", _signal("acme", "poison")), (2, 0, "globex", _signal("globex", "down"))], AT)
+    poison = pg_store.undrained(None, 10)[0].id
+    for _ in range(REFUSALS - 1):
+        pg_store.refused(poison, "INVALID_ARGUMENT: x", AT, park=False)
+    core = RoutingCore(AccountCache(pg_store, lifetime=Lifetime.PER_RUN), bundle, RefusingThenDown(pg_store))
+    router = SharedRouter(pg_store, core, 5.0, loop=asyncio.get_running_loop())
+    with pytest.raises(RPCError, match="unavailable"):
+        await asyncio.to_thread(router.cycle)  # acme's intent parked, then Temporal away for globex's
+    assert [parked.id for parked in pg_store.parked_intents()] == [poison]
+    assert [a.data["what"] for a in pg_store.actions(account="acme") if a.kind == "decided"] == ["intent_parked"]
