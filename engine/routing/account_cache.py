@@ -75,6 +75,10 @@ class AccountCache:
         # In a run: the scores recorded whose account cards are not updated yet (`flush_cards`)
         self._in_run = False
         self._cards: list[tuple[str, ScoreState, datetime]] = []
+        # In a run: the scores recorded whose rows are not written yet (`flush_cards`), in order
+        self._scores: list[tuple[str, ScoreState, datetime]] = []
+        # In a run: the condition states set whose rows are not written yet (`flush_cards`), the last by key
+        self._conditions: dict[tuple[str, str], tuple[bool | None, datetime]] = {}
 
     # ------------------------------------------------------------------ runs
 
@@ -292,10 +296,15 @@ class AccountCache:
         return None if state is None else state[1]
 
     def set_condition(self, account: str, key: str, value: bool | None, at: datetime) -> None:
-        self.store.set_condition(account, key, value, at)
+        """`Store.set_condition`; in a run, for an account whose states memory answers for, written
+        at `flush_cards` with the run's others (one statement for them all)."""
         rows = self._rows.get(account)
         if rows is not None and rows.conditions is not None:
             rows.conditions[key] = (value, to_utc(at))
+            if self._in_run and self._kept(account):
+                self._conditions[(account, key)] = (value, at)
+                return
+        self.store.set_condition(account, key, value, at)
 
     def _scores_of(self, account: str, before: datetime | None = None) -> dict[str, list[tuple[datetime, ScoreState]]]:
         """The account's score histories: whole, or (read ahead) the latest recordings only, which
@@ -305,12 +314,14 @@ class AccountCache:
                 history and before < history[0][0] for history in rows.scores.values()):
             rows.scores = None  # a moment before the latest recordings: the whole histories
         if rows.scores is None:
+            self._write_scores()  # the store answers: with the run's scores
             rows.scores = {name: found for (_, name), found in self.store.score_histories_of([account]).items()}
             rows.scores_latest = False
         return rows.scores
 
     def score_at(self, account: str, name: str, at: datetime) -> ScoreState | None:
         if not self._kept(account):
+            self._write_scores()
             return self.store.score_at(account, name, at)
         when = to_utc(at)
         history = self._scores_of(account, when).get(name, [])
@@ -319,12 +330,16 @@ class AccountCache:
 
     def record_score(self, account: str, state: ScoreState, at: datetime) -> None:
         """`Store.record_score`; in a run, the account's card takes it at `flush_cards`."""
+        rows = self._rows.get(account)
         if self._in_run:
-            self.store.record_score(account, state, at, card=False)
+            if rows is not None and rows.scores is not None and self._kept(account):
+                self._scores.append((account, state.model_copy(), at))  # memory answers until it is written
+            else:
+                self._write_scores()  # those before it first: their ids in the order of recording
+                self.store.record_score(account, state, at, card=False)
             self._cards.append((account, state.model_copy(), at))
         else:
             self.store.record_score(account, state, at)
-        rows = self._rows.get(account)
         if rows is not None and rows.scores is not None:
             history = rows.scores.setdefault(state.name, [])
             when = to_utc(at)
@@ -333,9 +348,23 @@ class AccountCache:
                 return
             history.insert(bisect_right([time for time, _ in history], when), (when, state.model_copy()))
 
+    def drop_writes(self) -> None:
+        """Forget the scores and condition states not written yet: their transaction was rolled back."""
+        self._scores, self._conditions = [], {}
+
+    def _write_scores(self) -> None:
+        if self._scores:
+            recorded, self._scores = self._scores, []
+            self.store.record_scores(recorded)
+
     def flush_cards(self) -> None:
-        """Put the scores recorded in the run so far on the account cards: one read and one write for
-        them all, instead of both for each score change (the end of a routing transaction, and of a run)."""
+        """Write the scores recorded and the condition states set in the run so far, and put the scores
+        on the account cards: one statement for the scores, one for the states, one read and one write
+        for the cards, instead of each for each change (the end of a routing transaction, and of a run)."""
+        self._write_scores()
+        if self._conditions:
+            states, self._conditions = self._conditions, {}
+            self.store.set_conditions([(account, key, value, at) for (account, key), (value, at) in states.items()])
         if self._cards:
             pending, self._cards = self._cards, []
             self.store.score_cards(pending)

@@ -103,8 +103,11 @@ class RoutingCore:
         return intents
 
     def route_run(self, changes: Sequence[Change]) -> list[list[Intent]]:
-        """`route` for each change of a run, in order: the intents of each."""
-        with self.run(changes), self.transaction():
+        """`route` for each change of a run, in order, in one transaction holding the write locks of
+        the run's accounts (`Store.routing_batch`: on PostgreSQL, one statement takes them all):
+        the intents of each."""
+        accounts = {change.account for change in changes}
+        with self.run(changes), self.cache.store.routing_batch(accounts), self.transaction():
             return [self.route(change) for change in changes]
 
     @contextmanager
@@ -114,7 +117,11 @@ class RoutingCore:
         cards taking the scores recorded in it last (`AccountCache.flush_cards`). It holds the
         write lock throughout: keep what it surrounds short and free of waiting."""
         with self.cache.store.database.batch():
-            yield
+            try:
+                yield
+            except BaseException:
+                self.cache.drop_writes()  # rolled back with the transaction, not written after it
+                raise
             self.cache.flush_cards()
 
     def rescore(self, account: str, at: datetime, *, only: str | None = None) -> list[Intent]:

@@ -68,6 +68,10 @@ class Driver:
         self.cursor.execute(self.sql(sql), tuple(params))
         return self.cursor
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each row: on PostgreSQL, psycopg sends them all in one pipeline."""
+        self.cursor.executemany(self.sql(sql), [tuple(row) for row in rows])
+
     def time(self, value: datetime) -> Any:
         return sqlite_time(value) if self.sqlite else to_utc(value)
 

@@ -27,6 +27,15 @@ _RECORD_SQL = ("INSERT INTO score_history (account, score, at, value, band, brea
                "VALUES (?, ?, ?, ?, ?, ?j, ?j)")
 _SET_CONDITION_SQL = ("INSERT INTO condition_state (account, key, value, at) VALUES (?, ?, ?, ?) "
                       "ON CONFLICT (account, key) DO UPDATE SET value = excluded.value, at = excluded.at")
+# PostgreSQL: a routing transaction's scores in one statement, in the order given (their ids)
+_RECORD_MANY_PG = ("INSERT INTO score_history (account, score, at, value, band, breakdown, missing) "
+                   "SELECT account, score, at, value, band, breakdown::jsonb, missing::jsonb FROM unnest("
+                   "%s::text[], %s::text[], %s::timestamptz[], %s::float8[], %s::text[], %s::text[], %s::text[]) "
+                   "AS r(account, score, at, value, band, breakdown, missing)")
+# PostgreSQL: a routing transaction's states in one statement (keys distinct: a row is updated once)
+_SET_CONDITIONS_PG = ("INSERT INTO condition_state (account, key, value, at) SELECT * FROM "
+                      "unnest(%s::text[], %s::text[], %s::boolean[], %s::timestamptz[]) "
+                      "ON CONFLICT (account, key) DO UPDATE SET value = excluded.value, at = excluded.at")
 _LATEST_SQL = ("SELECT account, score, at, value, band, breakdown, missing FROM ("
                "SELECT account, score, at, value, band, breakdown, missing, row_number() OVER ("
                "PARTITION BY account, score ORDER BY at DESC, id DESC) AS rank FROM score_history "
@@ -48,6 +57,20 @@ class ScoreSection(StoreSection):
                                          driver.json(state.breakdown), driver.json(state.missing)))
             if card:
                 score_card(conn, account, state, at)
+
+    def record_scores(self, recordings: Sequence[tuple[str, ScoreState, datetime]]) -> None:
+        """`record_score(..., card=False)` for many, in order, in one transaction and one round trip
+        (a routing transaction's scores, written at its end)."""
+        if not recordings:
+            return
+        with self._db.write(*{account for account, _, _ in recordings}) as conn:
+            driver = Driver(conn)
+            rows = [(account, state.name, driver.time(at), state.value, state.band, driver.json(state.breakdown),
+                     driver.json(state.missing)) for account, state, at in recordings]
+            if driver.sqlite:
+                driver.executemany(_RECORD_SQL, rows)
+            else:
+                driver.cursor.execute(_RECORD_MANY_PG, tuple(list(column) for column in zip(*rows, strict=True)))
 
     def score_cards(self, recordings: Sequence[tuple[str, ScoreState, datetime]]) -> None:
         """Put recorded scores on the accounts' cards, in order, in one transaction (`account_cards.score_cards`)."""
@@ -108,6 +131,22 @@ class ScoreSection(StoreSection):
         with self._db.write(account) as conn:
             driver = Driver(conn)
             driver.execute(_SET_CONDITION_SQL, (account, key, value, driver.time(at)))
+
+    def set_conditions(self, states: Sequence[tuple[str, str, bool | None, datetime]]) -> None:
+        """`set_condition` for many (account, key, value, at), in order (the last of a key stays), in one
+        transaction and one round trip (a routing transaction's condition states, written at its end)."""
+        if not states:
+            return
+        with self._db.write(*{account for account, _, _, _ in states}) as conn:
+            driver = Driver(conn)
+            if driver.sqlite:
+                driver.executemany(_SET_CONDITION_SQL, [(account, key, value, driver.time(at))
+                                                        for account, key, value, at in states])
+                return
+            latest = {(account, key): (value, to_utc(at)) for account, key, value, at in states}
+            driver.cursor.execute(_SET_CONDITIONS_PG, ([account for account, _ in latest], [key for _, key in latest],
+                                                       [value for value, _ in latest.values()],
+                                                       [at for _, at in latest.values()]))
 
     def score_histories_of(self, accounts: Sequence[str]) -> dict[tuple[str, str], list[tuple[datetime, ScoreState]]]:
         """Every score's history of many accounts in one read, by (account, score), oldest first."""

@@ -111,6 +111,38 @@ def test_condition_states_and_scores_are_written_through_in_time_order(store: St
         assert reads.condition_since("acme", "trigger:x") == T0 + HOUR
 
 
+def test_a_runs_scores_and_condition_states_are_written_together_at_its_flush(store: Store) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    cache.begin_run({"acme"}, T0 + 2 * HOUR)
+    cache.set_condition("acme", "trigger:x", False, T0 + HOUR)
+    cache.set_condition("acme", "trigger:x", True, T0 + 2 * HOUR)
+    cache.set_condition("acme", "trigger:y", None, T0 + HOUR)
+    health = ScoreState(name="health", value=40.0, band="yellow")
+    cache.record_score("acme", health, T0 + HOUR)
+    assert cache.score_at("acme", "health", T0 + 2 * HOUR) == health
+    assert store.score_at("acme", "health", T0 + 2 * HOUR) is None  # not written yet
+    assert cache.get_condition("acme", "trigger:x") is True
+    assert cache.condition_since("acme", "trigger:x") == T0 + 2 * HOUR
+    assert store.get_condition("acme", "trigger:x") is None  # not written yet
+    cache.flush_cards()
+    assert store.get_condition("acme", "trigger:x") is True
+    assert store.condition_since("acme", "trigger:x") == T0 + 2 * HOUR
+    assert store.condition_since("acme", "trigger:y") == T0 + HOUR
+    assert store.score_at("acme", "health", T0 + 2 * HOUR) == health
+    cache.end_run()
+
+
+def test_scores_and_condition_states_of_a_rolled_back_run_are_not_written_after_it(store: Store) -> None:
+    cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
+    cache.begin_run({"acme"}, T0 + 2 * HOUR)
+    cache.set_condition("acme", "trigger:x", True, T0 + HOUR)
+    cache.record_score("acme", ScoreState(name="health", value=40.0, band="yellow"), T0 + HOUR)
+    cache.drop_writes()
+    cache.end_run()
+    assert store.condition_since("acme", "trigger:x") is None
+    assert store.score_history("acme", "health") == []
+
+
 def test_a_per_run_cache_reads_an_accounts_history_once_and_adds_each_runs_changes(store: Store) -> None:
     cache = AccountCache(store, lifetime=Lifetime.PER_RUN)
     cache.begin_run({"acme"}, T0)

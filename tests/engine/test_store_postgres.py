@@ -68,6 +68,24 @@ def test_scores_conditions_journeys_and_suppressions(store: Store) -> None:
     assert store.suppression("ana@t.example") == "bounced"
 
 
+def test_condition_states_of_many_accounts_are_set_in_one_statement_the_last_of_a_key_kept(store: Store) -> None:
+    store.set_condition("a", "c", True, T0)
+    store.set_conditions([("a", "c", False, T0 + timedelta(hours=1)), ("b", "c", None, T0),
+                          ("b", "c", True, T0 + timedelta(hours=2))])
+    assert store.get_condition("a", "c") is False
+    assert store.condition_since("a", "c") == T0 + timedelta(hours=1)
+    assert store.get_condition("b", "c") is True
+    assert store.condition_since("b", "c") == T0 + timedelta(hours=2)
+
+
+def test_scores_of_many_accounts_are_recorded_in_one_statement_in_order(store: Store) -> None:
+    early = ScoreState(name="health", value=20.0, band="red", breakdown={"usage": 20.0}, missing=["nps"])
+    late = ScoreState(name="health", value=None, band=None)
+    store.record_scores([("a", early, T0), ("b", late, T0), ("a", late, T0)])
+    assert store.score_history("a", "health") == [(T0, early), (T0, late)]
+    assert store.score_at("b", "health", T0) == late
+
+
 def test_concurrent_sends_for_one_account_never_exceed_the_cap(store: Store) -> None:
     barrier = threading.Barrier(10)
     outcomes: list[str] = []
