@@ -8,30 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import create_engine, text
 
 from engine.store import Store
-from engine.store.migrate import alembic_config
+from tests.engine.migration_steps import migrate as _migrate
+from tests.engine.migration_steps import moment as _moment
 
 JAN = datetime(2026, 1, 5, 9, 30, 15, 123456, tzinfo=UTC)
 FEB = datetime(2026, 2, 1, 0, 0, 0, 1, tzinfo=UTC)
 BEFORE = "0013"  # the revision 0014 follows
-
-
-def _migrate(url: str, revision: str, *, down: bool = False) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            config = alembic_config(url)
-            config.attributes["connection"] = conn
-            (command.downgrade if down else command.upgrade)(config, revision)
-    finally:
-        engine.dispose()
-
-
-def _moment(url: str, value: datetime) -> object:
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds") if url.startswith("sqlite") else value
 
 
 def _fill_before_0014(url: str) -> None:

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine.store import Store
-from tests.engine.test_store_migration_0014 import _migrate, _moment
+from tests.engine.migration_steps import migrate as _migrate
+from tests.engine.migration_steps import moment as _moment
 
 JAN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 BEFORE = "0019"  # the revision 0018 follows

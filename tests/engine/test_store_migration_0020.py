@@ -9,25 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import create_engine, text
 
 from engine.store import Store
-from engine.store.migrate import alembic_config
+from tests.engine.migration_steps import migrate as _migrate
 
 JAN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 BEFORE = "0016"  # the revision 0020 follows
-
-
-def _migrate(url: str, revision: str, *, down: bool = False) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            config = alembic_config(url)
-            config.attributes["connection"] = conn
-            (command.downgrade if down else command.upgrade)(config, revision)
-    finally:
-        engine.dispose()
 
 
 def _fillfactor(url: str) -> str | None:
