@@ -31,7 +31,7 @@ from tests.faults.stack import (
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-ACCOUNTS = 300  # 600 lines: traits and `signed` for each account
+ACCOUNTS = 1000  # 2,000 lines: traits and `signed` for each account (routing them takes long enough to kill it midway)
 QUEUE = "faults-batch"
 PREFIX = "batch-"
 
