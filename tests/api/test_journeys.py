@@ -180,7 +180,7 @@ async def test_wait_true_says_when_the_batch_is_not_routed_yet(store: Store, bun
     assert response.status_code == 202
     assert (body["accepted"], body["routed"]) == (2, False)
     assert body["backlog"] + body["drain_backlog"] >= 1  # what it still waits for, routing or the drain
-    assert routing["drain_backlog"] == 1  # routed; the journey's start waits for Temporal
+    assert routing["drain_backlog"] >= 1  # routed; the journey's start (and any other intent) waits for Temporal
 
 
 async def test_changes_left_unrouted_by_an_earlier_process_are_routed_at_start(
